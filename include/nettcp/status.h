@@ -1,0 +1,128 @@
+/* nettcp — status codes shared by every layer.
+ *
+ * Every public call returns an ntcp_status. Negative values are errors, each
+ * with a stable name (ntcp_status_name), a one-line description
+ * (ntcp_status_str), a category and advice on what to change
+ * (ntcp_status_advice). NTCP_AGAIN is not an error: a sans-I/O decoder needs
+ * more input before it can say more.
+ */
+#ifndef NETTCP_STATUS_H
+#define NETTCP_STATUS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NTCP_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define NTCP_MUST_CHECK
+#endif
+
+/* X-macro: id, value, name, category, description, advice */
+#define NTCP_STATUS_LIST(X) \
+    X(NTCP_OK, 0, "ok", NTCP_CAT_NONE, "success", "") \
+    X(NTCP_AGAIN, 1, "again", NTCP_CAT_NONE, "more input is needed", "") \
+    X(NTCP_E_INVALID_ARG, -1, "invalid_argument", NTCP_CAT_USAGE, \
+      "an argument is invalid", "check the call's arguments against the header's documentation") \
+    X(NTCP_E_NOMEM, -2, "out_of_memory", NTCP_CAT_RESOURCE, \
+      "memory allocation failed", "free memory or lower the configured limits") \
+    X(NTCP_E_STATE, -3, "bad_state", NTCP_CAT_USAGE, \
+      "the call is not allowed in the current state", "follow the session's state sequence") \
+    X(NTCP_E_TRUNCATED, -10, "truncated", NTCP_CAT_PROTOCOL, \
+      "the input ends in the middle of a record", "the data is incomplete: capture or send the whole stream") \
+    X(NTCP_E_MALFORMED, -11, "malformed", NTCP_CAT_PROTOCOL, \
+      "the input is not well formed", "the peer does not speak this protocol correctly, or the data is corrupt") \
+    X(NTCP_E_VARINT, -12, "bad_varint", NTCP_CAT_PROTOCOL, \
+      "a multi-byte integer is longer than 5 bytes or exceeds 2^31-1", \
+      "the data is corrupt or not .NET framing/binary XML") \
+    X(NTCP_E_LIMIT, -13, "limit_exceeded", NTCP_CAT_QUOTA, \
+      "a configured size limit was exceeded", "raise the limit if the data is legitimate") \
+    X(NTCP_E_TRAILING, -14, "trailing_bytes", NTCP_CAT_PROTOCOL, \
+      "a length-prefixed block was not consumed exactly", "the data is corrupt: a length lies") \
+    X(NTCP_E_ZERO_SIZE, -15, "zero_size", NTCP_CAT_PROTOCOL, \
+      "a size that must not be zero is zero", "the peer violates MC-NMF: envelope and upgrade sizes are never 0") \
+    X(NTCP_E_UNKNOWN_RECORD, -20, "unknown_record", NTCP_CAT_PROTOCOL, \
+      "an unknown framing record type", "the peer is not speaking .NET Message Framing (MC-NMF) or the stream is out of step") \
+    X(NTCP_E_RECORD_SEQUENCE, -21, "invalid_record_sequence", NTCP_CAT_PROTOCOL, \
+      "a framing record arrived out of order", "the peer violates the MC-NMF record grammar for this mode") \
+    X(NTCP_E_UNSUPPORTED_VERSION, -22, "unsupported_version", NTCP_CAT_PROTOCOL, \
+      "the framing version is not 1.x", "only .NET Message Framing version 1.0 exists; check the peer") \
+    X(NTCP_E_UNSUPPORTED_MODE, -23, "mode_refused", NTCP_CAT_PROTOCOL, \
+      "the framing mode is not accepted by this endpoint", \
+      "use duplex mode (buffered transfer) or singleton (streamed transfer) as the service expects") \
+    X(NTCP_E_VIA_TOO_LONG, -24, "via_too_long", NTCP_CAT_QUOTA, \
+      "the Via is longer than allowed (2048 bytes by default)", "use a shorter URL or raise max_via") \
+    X(NTCP_E_CONTENT_TYPE_TOO_LONG, -25, "content_type_too_long", NTCP_CAT_QUOTA, \
+      "a content type or upgrade name is longer than allowed (256 bytes)", "check the peer's encoding/upgrade names") \
+    X(NTCP_E_ENDPOINT_NOT_FOUND, -26, "endpoint_not_found", NTCP_CAT_FAULT, \
+      "no endpoint is listening at the Via", "check the path in the URL against the service's address") \
+    X(NTCP_E_CONTENT_TYPE_INVALID, -27, "encoding_refused", NTCP_CAT_FAULT, \
+      "the message encoding is not accepted by the endpoint", \
+      "NetTcpBinding uses binary session encoding (application/soap+msbinsession1); match the service's encoder") \
+    X(NTCP_E_UPGRADE_INVALID, -28, "upgrade_invalid", NTCP_CAT_FAULT, \
+      "the requested stream upgrade is not supported by the endpoint", \
+      "the service runs without transport security or with another kind (e.g. TLS): match its security mode") \
+    X(NTCP_E_UPGRADE_REQUIRED, -29, "upgrade_required", NTCP_CAT_SECURITY, \
+      "the endpoint requires transport security but the peer did not upgrade the stream", \
+      "the client runs with security None while the service requires Transport: match the security mode") \
+    X(NTCP_E_MESSAGE_TOO_LARGE, -30, "message_too_large", NTCP_CAT_QUOTA, \
+      "a message is larger than the maximum received message size (65536 by default)", \
+      "raise maxReceivedMessageSize on the receiving side, or send smaller messages") \
+    X(NTCP_E_FAULT, -31, "fault_received", NTCP_CAT_FAULT, \
+      "the peer sent a framing fault", "read the fault code: it names what the peer refused") \
+    X(NTCP_E_UPGRADE, -32, "upgrade_failed", NTCP_CAT_SECURITY, \
+      "the stream upgrade (security layer) failed", "see the security layer's error for the cause") \
+    X(NTCP_E_CLOSED, -33, "closed", NTCP_CAT_IO, \
+      "the session is closed", "open a new session") \
+    X(NTCP_E_SERVER_TOO_BUSY, -34, "server_too_busy", NTCP_CAT_FAULT, \
+      "the service is too busy", "retry later or raise the service's session limits") \
+    X(NTCP_E_ENDPOINT_UNAVAILABLE, -35, "endpoint_unavailable", NTCP_CAT_FAULT, \
+      "the endpoint is unavailable or could not be activated", "check that the service is running and activated") \
+    X(NTCP_E_ACCESS_DENIED, -36, "endpoint_access_denied", NTCP_CAT_FAULT, \
+      "the endpoint refused access", "check the security mode and credentials the service requires") \
+    X(NTCP_E_IO, -40, "io_error", NTCP_CAT_IO, \
+      "an I/O error occurred", "check the network path and the peer") \
+    X(NTCP_E_TIMEOUT, -41, "timeout", NTCP_CAT_TIMEOUT, \
+      "the operation timed out", "check that the peer is reachable and answering; raise the timeout if it is slow") \
+    X(NTCP_E_CONNECTION_REFUSED, -42, "connection_refused", NTCP_CAT_IO, \
+      "nothing is listening at the address", "check the host and port, and that the service is running") \
+    X(NTCP_E_CONNECTION_RESET, -43, "connection_reset", NTCP_CAT_IO, \
+      "the peer reset or closed the connection", \
+      "the peer aborted: look at the service's log; WCF aborts on security failures without a fault") \
+    X(NTCP_E_RESOLVE, -44, "name_resolution_failed", NTCP_CAT_IO, \
+      "the host name could not be resolved", "check the host name and DNS") \
+    X(NTCP_E_UNSUPPORTED, -45, "unsupported", NTCP_CAT_USAGE, \
+      "the requested feature is not supported", "use a supported option")
+
+typedef enum ntcp_status {
+#define NTCP_X_ENUM(id, val, name, cat, desc, adv) id = val,
+    NTCP_STATUS_LIST(NTCP_X_ENUM)
+#undef NTCP_X_ENUM
+} ntcp_status;
+
+typedef enum ntcp_category {
+    NTCP_CAT_NONE = 0,
+    NTCP_CAT_USAGE,
+    NTCP_CAT_RESOURCE,
+    NTCP_CAT_IO,
+    NTCP_CAT_TIMEOUT,
+    NTCP_CAT_PROTOCOL,
+    NTCP_CAT_SECURITY,
+    NTCP_CAT_FAULT,
+    NTCP_CAT_QUOTA
+} ntcp_category;
+
+/* Stable snake_case name, e.g. "via_too_long"; "unknown_status" if unknown. */
+const char *ntcp_status_name(int status);
+/* One-line description. */
+const char *ntcp_status_str(int status);
+/* What to change; "" when there is nothing to advise. */
+const char *ntcp_status_advice(int status);
+ntcp_category ntcp_status_category(int status);
+const char *ntcp_category_name(ntcp_category c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,34 @@
+/* nettcp command-line tool: dispatches to one function per subcommand. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static const struct ntcp_cli_command commands[] = {
+    { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: nettcp COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'nettcp COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "nettcp: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
