@@ -1,0 +1,306 @@
+/* nettcp — .NET Message Framing (MC-NMF), sans-I/O.
+ *
+ * Two levels:
+ *  - ntcp_nmf_decoder: an incremental record decoder for one direction of a
+ *    connection. Feed it bytes (whole or one at a time); it returns one record
+ *    at a time and checks the record grammar of that direction.
+ *  - ntcp_framing: the initiator or acceptor state machine for a connection.
+ *    Feed it the bytes that arrive, take the bytes it wants sent, act on its
+ *    events. It never touches a socket or a clock.
+ *
+ * Security upgrades plug in through ntcp_stream_upgrade: once the
+ * UpgradeResponse (0x0A) has been sent or received, every byte in either
+ * direction goes through the upgrade (e.g. NegotiateStream), and the framing
+ * session sees only the upgrade's plaintext.
+ */
+#ifndef NETTCP_FRAMING_H
+#define NETTCP_FRAMING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <nettcp/status.h>
+#include <nettcp/util.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- record types: MC-NMF 2.2 ------------------------------------------- */
+typedef enum ntcp_nmf_record_type {
+    NTCP_NMF_VERSION = 0x00,
+    NTCP_NMF_MODE = 0x01,
+    NTCP_NMF_VIA = 0x02,
+    NTCP_NMF_KNOWN_ENCODING = 0x03,
+    NTCP_NMF_EXTENSIBLE_ENCODING = 0x04,
+    NTCP_NMF_UNSIZED_ENVELOPE = 0x05,
+    NTCP_NMF_SIZED_ENVELOPE = 0x06,
+    NTCP_NMF_END = 0x07,
+    NTCP_NMF_FAULT = 0x08,
+    NTCP_NMF_UPGRADE_REQUEST = 0x09,
+    NTCP_NMF_UPGRADE_RESPONSE = 0x0A,
+    NTCP_NMF_PREAMBLE_ACK = 0x0B,
+    NTCP_NMF_PREAMBLE_END = 0x0C
+} ntcp_nmf_record_type;
+
+/* The spec's record name ("Version", "SizedEnvelope", ...), or NULL. */
+const char *ntcp_nmf_record_name(int type);
+
+/* MC-NMF 2.2.3.2 */
+typedef enum ntcp_nmf_mode {
+    NTCP_MODE_SINGLETON_UNSIZED = 1,
+    NTCP_MODE_DUPLEX = 2,
+    NTCP_MODE_SIMPLEX = 3,
+    NTCP_MODE_SINGLETON_SIZED = 4
+} ntcp_nmf_mode;
+const char *ntcp_nmf_mode_name(int mode); /* "duplex", ... or NULL */
+
+/* MC-NMF 2.2.3.4.1 known encodings */
+typedef enum ntcp_nmf_encoding {
+    NTCP_ENC_SOAP11_UTF8 = 0,
+    NTCP_ENC_SOAP11_UTF16 = 1,
+    NTCP_ENC_SOAP11_UNICODEFFFE = 2,
+    NTCP_ENC_SOAP12_UTF8 = 3,
+    NTCP_ENC_SOAP12_UTF16 = 4,
+    NTCP_ENC_SOAP12_UNICODEFFFE = 5,
+    NTCP_ENC_MTOM = 6,
+    NTCP_ENC_BINARY = 7,         /* application/soap+msbin1 */
+    NTCP_ENC_BINARY_SESSION = 8  /* application/soap+msbinsession1 (NetTcpBinding) */
+} ntcp_nmf_encoding;
+/* The content type string of a known encoding, or NULL. */
+const char *ntcp_nmf_encoding_content_type(int encoding);
+/* The known encoding of a content type (exact match, as WCF compares), or -1. */
+int ntcp_nmf_encoding_from_content_type(const char *ct, size_t len);
+
+#define NTCP_UPGRADE_NEGOTIATE "application/negotiate"
+#define NTCP_UPGRADE_SSL_TLS "application/ssl-tls"
+#define NTCP_FAULT_BASE "http://schemas.microsoft.com/ws/2006/05/framing/faults/"
+
+/* Maps a received fault string to a status (NTCP_E_ENDPOINT_NOT_FOUND for
+ * ".../EndpointNotFound", ...; NTCP_E_FAULT when unknown). */
+ntcp_status ntcp_nmf_fault_status(const char *fault, size_t len);
+/* The fault string WCF sends for a status, or NULL when WCF aborts instead. */
+const char *ntcp_nmf_status_fault(ntcp_status st);
+
+/* ---- limits: WCF's defaults (PROTOCOLS.md 1.8) --------------------------- */
+typedef struct ntcp_framing_limits {
+    uint32_t max_via;          /* 2048: MaxViaSize */
+    uint32_t max_content_type; /* 256: MaxContentTypeSize (also upgrade names) */
+    uint32_t max_fault;        /* 256: FaultSizeQuota */
+    uint32_t max_message;      /* 65536: MaxReceivedMessageSize / MaxBufferSize */
+    uint32_t max_drain;        /* 65536: MaxDrainSize after sending a fault */
+    uint32_t max_upgrades;     /* 4: stacked UpgradeRequests accepted */
+} ntcp_framing_limits;
+#define NTCP_FRAMING_LIMITS_INIT { 2048, 256, 256, 65536, 65536, 4 }
+/* Offline decoding (captures, files): 64 MiB envelopes, long strings. */
+#define NTCP_FRAMING_LIMITS_OFFLINE { 2048, 4096, 4096, 64u << 20, 65536, 16 }
+
+/* ---- one record --------------------------------------------------------- */
+typedef struct ntcp_nmf_record {
+    ntcp_nmf_record_type type;
+    size_t offset;       /* stream offset of the record's type byte */
+    size_t wire_size;    /* bytes the record occupies on the wire */
+    uint8_t major, minor;            /* Version */
+    uint8_t mode;                    /* Mode */
+    uint8_t encoding;                /* KnownEncoding */
+    const uint8_t *data; /* Via / content type / upgrade name / fault text / envelope payload */
+    size_t size;         /* length of data (payload bytes; 0 for records without one) */
+    uint32_t chunks;     /* UnsizedEnvelope: number of data chunks */
+} ntcp_nmf_record;
+
+/* ---- incremental record decoder (one direction) -------------------------- */
+typedef enum ntcp_nmf_direction {
+    NTCP_FROM_INITIATOR = 0, /* client -> service */
+    NTCP_FROM_RECEIVER = 1   /* service -> client */
+} ntcp_nmf_direction;
+
+typedef enum ntcp_nmf_start {
+    NTCP_START_PREAMBLE = 0,      /* at the Version record / the first answer */
+    NTCP_START_AFTER_UPGRADE = 1  /* right after a security upgrade: PreambleEnd / PreambleAck next */
+} ntcp_nmf_start;
+
+typedef struct ntcp_nmf_decoder ntcp_nmf_decoder;
+
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_decoder_new(ntcp_nmf_decoder **d, ntcp_nmf_direction dir,
+                                                 ntcp_nmf_start start, const ntcp_framing_limits *limits);
+void ntcp_nmf_decoder_free(ntcp_nmf_decoder *d);
+/* Feeds bytes. Returns NTCP_OK with *rec filled when a record is complete
+ * (rec->data stays valid until the next call), NTCP_AGAIN when all of
+ * data[0..len) was consumed without completing one, or an error. *consumed
+ * tells how much of data was used; call again with the rest.
+ * After an UpgradeRequest (initiator direction) or UpgradeResponse (receiver
+ * direction) the decoder stops consuming and returns NTCP_E_STATE until
+ * ntcp_nmf_decoder_resume_after_upgrade: the bytes that follow belong to the
+ * upgrade protocol, not to framing. In singleton-sized mode the bytes after
+ * the encoding are the message; they are returned as one SizedEnvelope-like
+ * record of type NTCP_NMF_SIZED_ENVELOPE at ntcp_nmf_decoder_finish. */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_decoder_feed(ntcp_nmf_decoder *d, const uint8_t *data, size_t len,
+                                                  size_t *consumed, ntcp_nmf_record *rec);
+/* Signals the end of the stream: NTCP_OK if the stream ended between
+ * records (or a singleton-sized message record is returned in *rec, check
+ * rec->type), NTCP_E_TRUNCATED if it ended inside one. */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_decoder_finish(ntcp_nmf_decoder *d, ntcp_nmf_record *rec, bool *have_rec);
+/* True once the decoder stopped at an upgrade boundary. */
+bool ntcp_nmf_decoder_at_upgrade(const ntcp_nmf_decoder *d);
+/* Continue decoding the (now upgraded, plaintext) stream. */
+void ntcp_nmf_decoder_resume_after_upgrade(ntcp_nmf_decoder *d);
+/* Stream offset of the first error (or of the next byte to decode). */
+size_t ntcp_nmf_decoder_offset(const ntcp_nmf_decoder *d);
+/* Negotiated mode seen so far (0 if none). */
+int ntcp_nmf_decoder_mode(const ntcp_nmf_decoder *d);
+
+/* ---- record encoders ----------------------------------------------------- */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_version(ntcp_buf *out);
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_mode(ntcp_buf *out, ntcp_nmf_mode mode);
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_via(ntcp_buf *out, const char *via, size_t len);
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_known_encoding(ntcp_buf *out, ntcp_nmf_encoding enc);
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_extensible_encoding(ntcp_buf *out, const char *ct, size_t len);
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_upgrade_request(ntcp_buf *out, const char *name, size_t len);
+/* Type-only records: UpgradeResponse, PreambleAck, PreambleEnd, End. */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_simple(ntcp_buf *out, ntcp_nmf_record_type type);
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_sized_envelope(ntcp_buf *out, const uint8_t *p, size_t len);
+/* UnsizedEnvelope: record type, then chunks of at most chunk_size, then 0x00. */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_unsized_envelope(ntcp_buf *out, const uint8_t *p, size_t len,
+                                                          size_t chunk_size);
+/* Fault record; a name without "http" gets NTCP_FAULT_BASE prepended. */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_fault(ntcp_buf *out, const char *fault);
+
+/* ---- stream upgrade hook ------------------------------------------------- */
+/* A security upgrade that takes over the byte stream after UpgradeResponse.
+ * All functions are sans-I/O: they read and append to buffers.
+ *  - start: initiator only; append the first handshake bytes to `out`.
+ *  - recv: raw bytes from the peer; append handshake bytes to send to `out`,
+ *    unwrapped application bytes to `plain`. Sets *consumed. May return
+ *    NTCP_AGAIN (nothing more to do until more bytes arrive).
+ *  - send: wrap application bytes into `out`. Only after established.
+ *  - established: the handshake is complete (both sides done).
+ *  - last_error: optional text describing the latest failure.
+ * The upgrade object is owned by the caller. */
+typedef struct ntcp_stream_upgrade {
+    const char *name; /* e.g. "application/negotiate" */
+    void *ctx;
+    ntcp_status (*start)(void *ctx, ntcp_buf *out);
+    ntcp_status (*recv)(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
+                        ntcp_buf *out);
+    ntcp_status (*send)(void *ctx, const uint8_t *plain, size_t len, ntcp_buf *out);
+    bool (*established)(void *ctx);
+    const char *(*last_error)(void *ctx);
+} ntcp_stream_upgrade;
+
+/* ---- the connection state machine ---------------------------------------- */
+typedef enum ntcp_framing_role { NTCP_INITIATOR = 0, NTCP_ACCEPTOR = 1 } ntcp_framing_role;
+
+typedef enum ntcp_framing_event_type {
+    NTCP_FEV_NONE = 0,
+    NTCP_FEV_PREAMBLE,          /* acceptor: Version/Mode/Via/Encoding accepted (via, mode, content_type) */
+    NTCP_FEV_UPGRADE_REQUEST,   /* acceptor: peer asks for an upgrade (content_type = its name) and
+                                   ntcp_framing_set_upgrade was called: the upgrade now runs */
+    NTCP_FEV_UPGRADE_RESPONSE,  /* initiator: 0x0A received; the upgrade handshake now runs */
+    NTCP_FEV_UPGRADE_COMPLETE,  /* either: the upgrade's handshake completed */
+    NTCP_FEV_PREAMBLE_COMPLETE, /* acceptor: PreambleEnd received and PreambleAck queued;
+                                   initiator: PreambleAck received. Envelopes may flow. */
+    NTCP_FEV_ENVELOPE,          /* data/len: one whole message */
+    NTCP_FEV_END,               /* the peer sent End */
+    NTCP_FEV_CLOSED,            /* both sides sent End; acceptor: ready for a new preamble */
+    NTCP_FEV_FAULT              /* the peer sent a fault (data/len = fault string), or we queued one */
+} ntcp_framing_event_type;
+
+typedef struct ntcp_framing_event {
+    ntcp_framing_event_type type;
+    const uint8_t *data; /* envelope payload or fault text; valid until the next feed */
+    size_t len;
+    const char *via;          /* PREAMBLE */
+    const char *content_type; /* PREAMBLE (encoding), UPGRADE_REQUEST (upgrade name) */
+    int mode;                 /* PREAMBLE */
+    ntcp_status fault_status; /* FAULT: the status the fault stands for */
+} ntcp_framing_event;
+
+/* What the connection owner must do with the socket now. */
+typedef enum ntcp_framing_close {
+    NTCP_CLOSE_NONE = 0,
+    NTCP_CLOSE_AFTER_WRITE_DRAIN = 1, /* write pending output, shutdown(SHUT_WR), read and discard
+                                         until EOF or max_drain bytes, then close (fault sent) */
+    NTCP_CLOSE_ABORT = 2,             /* close now with linger 0 (RST), as WCF aborts */
+    NTCP_CLOSE_GRACEFUL = 3           /* session ended cleanly; the socket may be reused or closed */
+} ntcp_framing_close;
+
+/* Acceptor validation: which requests the endpoint serves. */
+typedef struct ntcp_framing_acceptor_config {
+    unsigned modes;        /* bitmask of (1 << mode); default: duplex only */
+    unsigned encodings;    /* bitmask of (1 << known encoding); default: binary session only */
+    const char *const *extensible_content_types; /* NULL-terminated, may be NULL */
+    /* Return true when an endpoint is served at this via (EndpointNotFound otherwise).
+     * NULL: every via is served. */
+    bool (*via_served)(void *ctx, const char *via);
+    void *via_ctx;
+    const char *upgrade_name;  /* upgrade the endpoint supports, NULL = none (UpgradeInvalid) */
+    bool require_upgrade;      /* PreambleEnd without a completed upgrade is refused */
+    /* When require_upgrade is violated: true = send the EndpointAccessDenied
+     * fault (explains itself to the client); false = abort like WCF. */
+    bool fault_on_missing_upgrade;
+} ntcp_framing_acceptor_config;
+#define NTCP_FRAMING_ACCEPTOR_CONFIG_INIT \
+    { 1u << NTCP_MODE_DUPLEX, 1u << NTCP_ENC_BINARY_SESSION, NULL, NULL, NULL, NULL, false, true }
+
+typedef struct ntcp_framing_initiator_config {
+    const char *via;           /* the net.tcp URI */
+    ntcp_nmf_mode mode;        /* default duplex */
+    int encoding;              /* known encoding, or -1 to send content_type as ExtensibleEncoding */
+    const char *content_type;  /* with encoding == -1 */
+    const char *upgrade_name;  /* NULL = no upgrade; "application/negotiate" */
+} ntcp_framing_initiator_config;
+#define NTCP_FRAMING_INITIATOR_CONFIG_INIT { NULL, NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, NULL, NULL }
+
+typedef struct ntcp_framing ntcp_framing;
+
+/* Record observer: called for every record decoded or encoded (for traces). */
+typedef void (*ntcp_framing_record_cb)(void *ctx, bool sent, const ntcp_nmf_record *rec);
+
+NTCP_MUST_CHECK ntcp_status ntcp_framing_new_initiator(ntcp_framing **f, const ntcp_framing_initiator_config *cfg,
+                                                       const ntcp_framing_limits *limits);
+NTCP_MUST_CHECK ntcp_status ntcp_framing_new_acceptor(ntcp_framing **f, const ntcp_framing_acceptor_config *cfg,
+                                                      const ntcp_framing_limits *limits);
+void ntcp_framing_free(ntcp_framing *f);
+void ntcp_framing_set_record_cb(ntcp_framing *f, ntcp_framing_record_cb cb, void *ctx);
+/* The upgrade to run when one is requested (acceptor) or answered (initiator). */
+void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream_upgrade *up);
+
+/* Initiator: queue the preamble (Version, Mode, Via, Encoding, and either
+ * UpgradeRequest or PreambleEnd). Also used to start again on a reused
+ * connection after NTCP_FEV_CLOSED. */
+NTCP_MUST_CHECK ntcp_status ntcp_framing_start(ntcp_framing *f);
+
+/* Feeds raw bytes from the socket. Returns NTCP_OK with *ev set (type may be
+ * NTCP_FEV_NONE when only output was produced), NTCP_AGAIN when everything
+ * was consumed without an event, or an error (a named status; when the
+ * protocol has a fault for it, the acceptor has queued that fault and
+ * ntcp_framing_close_action says how to close). *consumed may be less than
+ * len: call again with the rest. */
+NTCP_MUST_CHECK ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, size_t *consumed,
+                                              ntcp_framing_event *ev);
+/* The peer closed its side (EOF). Returns NTCP_OK if that was expected
+ * (after the End exchange or a fault), NTCP_E_CONNECTION_RESET otherwise. */
+NTCP_MUST_CHECK ntcp_status ntcp_framing_feed_eof(ntcp_framing *f);
+
+/* Bytes to write to the socket. */
+void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len);
+void ntcp_framing_output_consumed(ntcp_framing *f, size_t n);
+
+NTCP_MUST_CHECK ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t len);
+NTCP_MUST_CHECK ntcp_status ntcp_framing_send_end(ntcp_framing *f);
+/* Acceptor: queue a fault (name or full URI) and move to the faulted state. */
+NTCP_MUST_CHECK ntcp_status ntcp_framing_send_fault(ntcp_framing *f, const char *fault);
+
+ntcp_framing_close ntcp_framing_close_action(const ntcp_framing *f);
+/* True once PreambleAck was sent (acceptor) / received (initiator). */
+bool ntcp_framing_is_open(const ntcp_framing *f);
+/* A description of the latest error: the step and the byte offset. */
+const char *ntcp_framing_last_error(const ntcp_framing *f);
+/* The via / content type / mode the acceptor accepted (valid while open). */
+const char *ntcp_framing_via(const ntcp_framing *f);
+int ntcp_framing_mode(const ntcp_framing *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
