@@ -275,12 +275,16 @@ NTCP_MUST_CHECK ntcp_status ntcp_framing_start(ntcp_framing *f);
  * was consumed without an event, or an error (a named status; when the
  * protocol has a fault for it, the acceptor has queued that fault and
  * ntcp_framing_close_action says how to close). *consumed may be less than
- * len: call again with the rest. */
+ * len: call again with the rest — and once the stream is upgraded, keep
+ * calling (with len 0 when all was consumed) until NTCP_AGAIN, since one
+ * chunk of raw bytes can unwrap into several records. */
 NTCP_MUST_CHECK ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, size_t *consumed,
                                               ntcp_framing_event *ev);
 /* The peer closed its side (EOF). Returns NTCP_OK if that was expected
- * (after the End exchange or a fault), NTCP_E_CONNECTION_RESET otherwise. */
-NTCP_MUST_CHECK ntcp_status ntcp_framing_feed_eof(ntcp_framing *f);
+ * (after the End exchange or a fault), NTCP_E_CONNECTION_RESET otherwise.
+ * In singleton-sized mode the acceptor's message ends here: *ev is then an
+ * NTCP_FEV_ENVELOPE. */
+NTCP_MUST_CHECK ntcp_status ntcp_framing_feed_eof(ntcp_framing *f, ntcp_framing_event *ev);
 
 /* Bytes to write to the socket. */
 void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len);
@@ -294,6 +298,8 @@ NTCP_MUST_CHECK ntcp_status ntcp_framing_send_fault(ntcp_framing *f, const char 
 ntcp_framing_close ntcp_framing_close_action(const ntcp_framing *f);
 /* True once PreambleAck was sent (acceptor) / received (initiator). */
 bool ntcp_framing_is_open(const ntcp_framing *f);
+/* True once both End records were exchanged (the connection may be reused). */
+bool ntcp_framing_is_closed(const ntcp_framing *f);
 /* A description of the latest error: the step and the byte offset. */
 const char *ntcp_framing_last_error(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
