@@ -161,7 +161,7 @@ static void complete(ntcp_nmf_decoder *d, ntcp_nmf_record *rec, const uint8_t *d
     rec->type = (ntcp_nmf_record_type)d->type;
     rec->offset = d->rec_off;
     rec->wire_size = d->pos - d->rec_off;
-    rec->data = data;
+    rec->data = data ? data : (const uint8_t *)""; /* never NULL, even when empty */
     rec->size = size;
     rec->chunks = d->chunks;
     d->sub = S_TYPE;

@@ -42,7 +42,8 @@ char *ntcp_strndup(const char *s, size_t n)
     char *d = ntcp_malloc(n + 1);
     if (!d)
         return NULL;
-    memcpy(d, s, n);
+    if (n)
+        memcpy(d, s, n);
     d[n] = '\0';
     return d;
 }

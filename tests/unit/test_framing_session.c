@@ -511,3 +511,12 @@ TEST(simplex_mode)
     ntcp_framing_free(c);
     ntcp_framing_free(s);
 }
+
+TEST(acceptor_empty_via_is_not_served)
+{
+    /* found by fuzzing: an empty Via must be handled like any unknown one */
+    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ac.via_served = via_served;
+    refusal("000100 0102 0200 0308", &ac, NULL, NTCP_E_ENDPOINT_NOT_FOUND, "EndpointNotFound",
+            NTCP_CLOSE_AFTER_WRITE_DRAIN);
+}

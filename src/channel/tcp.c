@@ -1,0 +1,288 @@
+/* Sockets: the only place with I/O and clocks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <nettcp/conn.h>
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int remaining(long long deadline)
+{
+    long long r = deadline - now_ms();
+    return r < 0 ? 0 : (int)r;
+}
+
+static ntcp_status wait_fd(int fd, short events, long long deadline)
+{
+    for (;;) {
+        struct pollfd p = { fd, events, 0 };
+        int r = poll(&p, 1, remaining(deadline));
+        if (r > 0)
+            return NTCP_OK;
+        if (r == 0)
+            return NTCP_E_TIMEOUT;
+        if (errno != EINTR)
+            return NTCP_E_IO;
+    }
+}
+
+static ntcp_status errno_status(int e)
+{
+    switch (e) {
+    case ECONNREFUSED: return NTCP_E_CONNECTION_REFUSED;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED: return NTCP_E_CONNECTION_RESET;
+    case ETIMEDOUT: return NTCP_E_TIMEOUT;
+    default: return NTCP_E_IO;
+    }
+}
+
+ntcp_status ntcp_tcp_connect(const char *host, const char *port, int timeout_ms, int *out)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+        return NTCP_E_RESOLVE;
+    long long deadline = now_ms() + timeout_ms;
+    ntcp_status st = NTCP_E_CONNECTION_REFUSED;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            st = NTCP_E_IO;
+            continue;
+        }
+        int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (r < 0 && errno == EINPROGRESS) {
+            st = wait_fd(fd, POLLOUT, deadline);
+            if (st == NTCP_OK) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                st = err ? errno_status(err) : NTCP_OK;
+            }
+        } else {
+            st = r == 0 ? NTCP_OK : errno_status(errno);
+        }
+        if (st == NTCP_OK) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            *out = fd;
+            freeaddrinfo(res);
+            return NTCP_OK;
+        }
+        close(fd);
+        if (st == NTCP_E_TIMEOUT)
+            break;
+    }
+    freeaddrinfo(res);
+    return st;
+}
+
+ntcp_status ntcp_tcp_listen(const char *host, const char *port, int backlog, int *out, int *bound_port)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+        return NTCP_E_RESOLVE;
+    ntcp_status st = NTCP_E_IO;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof ss;
+            getsockname(fd, (struct sockaddr *)&ss, &sl);
+            if (bound_port)
+                *bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                             : ((struct sockaddr_in *)&ss)->sin_port);
+            *out = fd;
+            st = NTCP_OK;
+            break;
+        }
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return st;
+}
+
+ntcp_status ntcp_tcp_write_all(int fd, const uint8_t *p, size_t n, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            ntcp_status st = wait_fd(fd, POLLOUT, deadline);
+            if (st)
+                return st;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        return errno_status(errno);
+    }
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_tcp_read(int fd, uint8_t *p, size_t cap, size_t *n, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        ssize_t r = recv(fd, p, cap, 0);
+        if (r >= 0) {
+            *n = (size_t)r;
+            return NTCP_OK;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            ntcp_status st = wait_fd(fd, POLLIN, deadline);
+            if (st)
+                return st;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        return errno_status(errno);
+    }
+}
+
+void ntcp_tcp_abort(int fd)
+{
+    struct linger l = { 1, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(fd);
+}
+
+static void drain_and_close(int fd, size_t max_drain, int timeout_ms)
+{
+    shutdown(fd, SHUT_WR);
+    long long deadline = now_ms() + timeout_ms;
+    size_t total = 0;
+    uint8_t buf[4096];
+    for (;;) {
+        size_t n = 0;
+        if (ntcp_tcp_read(fd, buf, sizeof buf, &n, remaining(deadline)) != NTCP_OK || n == 0)
+            break;
+        total += n;
+        if (total > max_drain) {
+            ntcp_tcp_abort(fd);
+            return;
+        }
+    }
+    close(fd);
+}
+
+void ntcp_tcp_close_after_fault(int fd, size_t max_drain, int timeout_ms) { drain_and_close(fd, max_drain, timeout_ms); }
+void ntcp_tcp_close(int fd, int timeout_ms) { drain_and_close(fd, 0, timeout_ms); }
+
+/* ---- a framing session on a socket ---- */
+
+ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    c->framing = f;
+    c->in_cap = 65536;
+    c->in = ntcp_malloc(c->in_cap);
+    return c->in ? NTCP_OK : NTCP_E_NOMEM;
+}
+
+void ntcp_conn_free(ntcp_conn *c)
+{
+    ntcp_free(c->in);
+    c->in = NULL;
+}
+
+ntcp_status ntcp_conn_flush(ntcp_conn *c, int timeout_ms)
+{
+    const uint8_t *p;
+    size_t n;
+    ntcp_framing_output(c->framing, &p, &n);
+    if (!n)
+        return NTCP_OK;
+    ntcp_status st = ntcp_tcp_write_all(c->fd, p, n, timeout_ms);
+    if (st == NTCP_OK)
+        ntcp_framing_output_consumed(c->framing, n);
+    return st;
+}
+
+ntcp_status ntcp_conn_next_event(ntcp_conn *c, int timeout_ms, ntcp_framing_event *ev)
+{
+    long long deadline = now_ms() + timeout_ms;
+    memset(ev, 0, sizeof *ev);
+    for (;;) {
+        ntcp_status st = ntcp_conn_flush(c, remaining(deadline));
+        if (st)
+            return st;
+        size_t used = 0;
+        st = ntcp_framing_feed(c->framing, c->in + c->in_off, c->in_len - c->in_off, &used, ev);
+        c->in_off += used;
+        if (st == NTCP_OK) {
+            if (ev->type != NTCP_FEV_NONE) {
+                ntcp_status fs = ntcp_conn_flush(c, remaining(deadline));
+                return fs ? fs : NTCP_OK;
+            }
+            continue;
+        }
+        if (st != NTCP_AGAIN) {
+            if (ntcp_conn_flush(c, remaining(deadline)) != NTCP_OK) { /* the fault we queued may not get through */ }
+            return st;
+        }
+        if (c->in_off < c->in_len)
+            continue;
+        if (c->eof)
+            return ntcp_framing_feed_eof(c->framing, ev);
+        c->in_off = c->in_len = 0;
+        size_t n = 0;
+        st = ntcp_tcp_read(c->fd, c->in, c->in_cap, &n, remaining(deadline));
+        if (st)
+            return st;
+        if (n == 0) {
+            c->eof = 1;
+            return ntcp_framing_feed_eof(c->framing, ev);
+        }
+        c->in_len = n;
+    }
+}
+
+void ntcp_conn_close(ntcp_conn *c, int timeout_ms)
+{
+    if (c->fd < 0)
+        return;
+    if (ntcp_conn_flush(c, timeout_ms) != NTCP_OK) { /* closing anyway */ }
+    switch (ntcp_framing_close_action(c->framing)) {
+    case NTCP_CLOSE_AFTER_WRITE_DRAIN:
+        ntcp_tcp_close_after_fault(c->fd, 65536, timeout_ms);
+        break;
+    case NTCP_CLOSE_GRACEFUL:
+        ntcp_tcp_close(c->fd, timeout_ms);
+        break;
+    default:
+        ntcp_tcp_abort(c->fd);
+    }
+    c->fd = -1;
+}
