@@ -132,3 +132,62 @@ TEST(status_names_are_stable)
     CHECK(ntcp_status_category(NTCP_E_MESSAGE_TOO_LARGE) == NTCP_CAT_QUOTA);
     CHECK(strlen(ntcp_status_advice(NTCP_E_MESSAGE_TOO_LARGE)) > 10);
 }
+
+/* A counting allocator: every allocation of a whole framing session goes
+ * through the hook, and everything is given back. */
+static long live_allocs, total_allocs;
+static void *count_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    live_allocs++;
+    total_allocs++;
+    return malloc(n);
+}
+static void *count_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    if (!p) {
+        live_allocs++;
+        total_allocs++;
+    }
+    return realloc(p, n);
+}
+static void count_free(void *p, void *ctx)
+{
+    (void)ctx;
+    if (p)
+        live_allocs--;
+    free(p);
+}
+
+#include <nettcp/framing.h>
+TEST(allocator_hook_sees_every_allocation)
+{
+    ntcp_allocator a = { count_malloc, count_realloc, count_free, NULL };
+    ntcp_set_allocator(&a);
+    live_allocs = total_allocs = 0;
+    ntcp_framing *f;
+    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ic.via = "net.tcp://h/x";
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&f, &ic, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_start(f), NTCP_OK);
+    CHECK(total_allocs >= 3);
+    ntcp_framing_free(f);
+    CHECK_EQ_INT(live_allocs, 0);
+    ntcp_set_allocator(NULL);
+}
+
+static void *failing_malloc(size_t n, void *ctx) { (void)n; (void)ctx; return NULL; }
+static void *failing_realloc(void *p, size_t n, void *ctx) { (void)p; (void)n; (void)ctx; return NULL; }
+
+TEST(allocation_failure_is_a_named_error)
+{
+    ntcp_allocator a = { failing_malloc, failing_realloc, count_free, NULL };
+    ntcp_set_allocator(&a);
+    ntcp_framing *f = NULL;
+    CHECK_EQ_INT(ntcp_framing_new_acceptor(&f, NULL, NULL), NTCP_E_NOMEM);
+    ntcp_buf b;
+    ntcp_buf_init(&b, 100);
+    CHECK_EQ_INT(ntcp_buf_append(&b, "x", 1), NTCP_E_NOMEM);
+    ntcp_set_allocator(NULL);
+}
