@@ -164,6 +164,14 @@ static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, .
     return st;
 }
 
+/* A failure the session cannot recover from: the connection is aborted. */
+static ntcp_status fatal(ntcp_framing *f, ntcp_status st)
+{
+    f->state = ST_FAILED;
+    f->close = NTCP_CLOSE_ABORT;
+    return st;
+}
+
 static void notify(ntcp_framing *f, bool sent, const ntcp_nmf_record *rec)
 {
     if (f->cb)
@@ -222,9 +230,7 @@ static ntcp_status refuse(ntcp_framing *f, ntcp_status st, ntcp_framing_event *e
             return st;
         }
     }
-    f->state = ST_FAILED;
-    f->close = NTCP_CLOSE_ABORT;
-    return st;
+    return fatal(f, st);
 }
 
 ntcp_status ntcp_framing_start(ntcp_framing *f)
@@ -491,15 +497,11 @@ static ntcp_status initiator_record(ntcp_framing *f, const ntcp_nmf_record *rec,
         if (f->state != ST_PREAMBLE || !f->icfg.upgrade_name) {
             set_error(f, NTCP_E_RECORD_SEQUENCE, "UpgradeResponse at offset %zu without an UpgradeRequest",
                       rec->offset);
-            f->state = ST_FAILED;
-            f->close = NTCP_CLOSE_ABORT;
-            return NTCP_E_RECORD_SEQUENCE;
+            return fatal(f, NTCP_E_RECORD_SEQUENCE);
         }
         if (!f->up) {
             set_error(f, NTCP_E_UPGRADE, "the service accepted the upgrade but no upgrade provider is set");
-            f->state = ST_FAILED;
-            f->close = NTCP_CLOSE_ABORT;
-            return NTCP_E_UPGRADE;
+            return fatal(f, NTCP_E_UPGRADE);
         }
         f->up_active = true;
         f->state = ST_UPGRADING;
@@ -508,9 +510,7 @@ static ntcp_status initiator_record(ntcp_framing *f, const ntcp_nmf_record *rec,
         if (st) {
             set_error(f, NTCP_E_UPGRADE, "starting %s: %s", f->up->name ? f->up->name : "the upgrade",
                       f->up->last_error ? f->up->last_error(f->up->ctx) : ntcp_status_str(st));
-            f->state = ST_FAILED;
-            f->close = NTCP_CLOSE_ABORT;
-            return st;
+            return fatal(f, st);
         }
         ev->type = NTCP_FEV_UPGRADE_RESPONSE;
         ev->content_type = f->icfg.upgrade_name;
@@ -520,9 +520,7 @@ static ntcp_status initiator_record(ntcp_framing *f, const ntcp_nmf_record *rec,
         if (f->state != ST_WAIT_ACK) {
             set_error(f, NTCP_E_RECORD_SEQUENCE, "PreambleAck at offset %zu before PreambleEnd was sent",
                       rec->offset);
-            f->state = ST_FAILED;
-            f->close = NTCP_CLOSE_ABORT;
-            return NTCP_E_RECORD_SEQUENCE;
+            return fatal(f, NTCP_E_RECORD_SEQUENCE);
         }
         f->state = ST_OPEN;
         ev->type = NTCP_FEV_PREAMBLE_COMPLETE;
@@ -582,9 +580,7 @@ static ntcp_status decode_error(ntcp_framing *f, ntcp_status st, ntcp_framing_ev
     set_error(f, st, "%s stream offset %zu", f->up_active ? "upgraded (plaintext)" : "framing", off);
     if (f->role == NTCP_ACCEPTOR)
         return refuse(f, st, ev);
-    f->state = ST_FAILED;
-    f->close = NTCP_CLOSE_ABORT;
-    return st;
+    return fatal(f, st);
 }
 
 /* Decodes records from src; returns OK with an event, AGAIN, or an error. */
@@ -651,9 +647,7 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
         if (st && st != NTCP_AGAIN) {
             set_error(f, st, "%s: %s", f->up->name ? f->up->name : "upgrade",
                       f->up->last_error ? f->up->last_error(f->up->ctx) : ntcp_status_str(st));
-            f->state = ST_FAILED;
-            f->close = NTCP_CLOSE_ABORT;
-            return st;
+            return fatal(f, st);
         }
     }
     if (!f->up_done_reported && f->up->established(f->up->ctx)) {
@@ -675,9 +669,7 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
         return NTCP_AGAIN;
     if (!f->up_done_reported) {
         set_error(f, NTCP_E_RECORD_SEQUENCE, "application bytes before the upgrade handshake completed");
-        f->state = ST_FAILED;
-        f->close = NTCP_CLOSE_ABORT;
-        return NTCP_E_RECORD_SEQUENCE;
+        return fatal(f, NTCP_E_RECORD_SEQUENCE);
     }
     size_t used;
     ntcp_status st = decode_from(f, f->plain.data + f->plain_off, avail, &used, ev);
@@ -687,9 +679,7 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
     /* the peer's next preamble starts on the raw stream (acceptor reuse) */
     if (f->state == ST_CLOSED && f->plain_off < f->plain.len) {
         set_error(f, NTCP_E_RECORD_SEQUENCE, "bytes after End inside the upgraded stream");
-        f->state = ST_FAILED;
-        f->close = NTCP_CLOSE_ABORT;
-        return NTCP_E_RECORD_SEQUENCE;
+        return fatal(f, NTCP_E_RECORD_SEQUENCE);
     }
     return st;
 }
