@@ -1,0 +1,67 @@
+/* nettcp — the service host's connection engine: one thread, epoll, many
+ * concurrent framing sessions. It accepts connections, runs an MC-NMF
+ * acceptor on each (with a stream upgrade from a factory when the endpoint
+ * is secured), hands every message to a callback, writes replies, enforces
+ * channelInitializationTimeout, the receive (idle) timeout and the session
+ * limit, and shuts down gracefully. The SOAP dispatcher sits on top. */
+#ifndef NETTCP_SERVER_H
+#define NETTCP_SERVER_H
+
+#include <stdbool.h>
+#include <nettcp/framing.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ntcp_server ntcp_server;
+typedef struct ntcp_server_session ntcp_server_session;
+
+typedef struct ntcp_server_config {
+    ntcp_framing_acceptor_config framing;
+    ntcp_framing_limits limits;
+    int channel_init_timeout_ms; /* preamble + handshake: 30 s (ChannelInitializationTimeout) */
+    int receive_timeout_ms;      /* idle time between messages: 10 min (ReceiveTimeout) */
+    int close_timeout_ms;        /* waiting for the client's End at shutdown: 10 s */
+    unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
+    /* A fresh stream upgrade for a session that asks for one (NULL: refuse it). */
+    const ntcp_stream_upgrade *(*upgrade_new)(void *ctx, ntcp_server_session *s);
+    void (*upgrade_free)(void *ctx, const ntcp_stream_upgrade *up);
+    /* Called once the preamble (and upgrade) completed: return false to abort. */
+    bool (*on_open)(void *ctx, ntcp_server_session *s);
+    /* One whole message; reply with ntcp_server_session_send. */
+    void (*on_message)(void *ctx, ntcp_server_session *s, const uint8_t *p, size_t n);
+    /* A framing session on the connection ended (End exchanged, fault or abort). */
+    void (*on_close)(void *ctx, ntcp_server_session *s, ntcp_status why);
+    /* Diagnostics: a connection was refused or failed (text names the step). */
+    void (*on_error)(void *ctx, ntcp_server_session *s, ntcp_status st, const char *text);
+    void *ctx;
+} ntcp_server_config;
+
+#define NTCP_SERVER_CONFIG_INIT                                                                     \
+    { NTCP_FRAMING_ACCEPTOR_CONFIG_INIT, NTCP_FRAMING_LIMITS_INIT, 30000, 600000, 10000, 10000,   \
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_config *cfg);
+void ntcp_server_free(ntcp_server *s);
+/* Listens on host:port ("0": any free port); *bound_port receives the port. */
+NTCP_MUST_CHECK ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *port, int *bound_port);
+/* Serves until ntcp_server_stop; returns NTCP_OK after a graceful shutdown. */
+NTCP_MUST_CHECK ntcp_status ntcp_server_run(ntcp_server *s);
+/* Asks run() to stop: no new connections, open sessions are ended with End
+ * (replies already queued are written first), then run() returns. Safe to
+ * call from a signal handler or another thread. */
+void ntcp_server_stop(ntcp_server *s);
+unsigned ntcp_server_session_count(const ntcp_server *s);
+
+NTCP_MUST_CHECK ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n);
+const char *ntcp_server_session_via(const ntcp_server_session *ss);
+const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */
+const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss);
+void *ntcp_server_session_get_user(const ntcp_server_session *ss);
+void ntcp_server_session_set_user(ntcp_server_session *ss, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

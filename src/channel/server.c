@@ -1,0 +1,496 @@
+/* The service host's connection engine (see include/nettcp/server.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <nettcp/conn.h>
+#include <nettcp/server.h>
+
+#define MAX_LISTENERS 8
+#define READ_CHUNK 65536
+
+enum sess_state {
+    SS_PREAMBLE,  /* before the preamble completed: channelInitializationTimeout applies */
+    SS_OPEN,      /* messages flow: the receive timeout applies */
+    SS_CLOSING,   /* we sent End at shutdown: waiting for the client's End */
+    SS_DRAINING   /* a fault was written and the write side shut: discarding until EOF */
+};
+
+struct ntcp_server_session {
+    ntcp_server *srv;
+    int fd;
+    ntcp_framing *f;
+    const ntcp_stream_upgrade *up;
+    enum sess_state state;
+    long long deadline;
+    size_t drained;
+    bool want_out;     /* EPOLLOUT registered */
+    bool close_after_flush;
+    bool in_session;   /* a framing session started and on_close was not called yet */
+    char peer[64];
+    void *user;
+    ntcp_server_session *prev, *next;
+};
+
+struct ntcp_server {
+    ntcp_server_config cfg;
+    int ep, evfd;
+    int lfd[MAX_LISTENERS];
+    int nlisten;
+    ntcp_server_session *sessions;
+    unsigned count;
+    volatile int stopping;
+    long long stop_deadline;
+    uint8_t *rbuf;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
+{
+    static const ntcp_server_config defaults = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server *s = ntcp_calloc(1, sizeof *s);
+    if (!s)
+        return NTCP_E_NOMEM;
+    s->cfg = cfg ? *cfg : defaults;
+    s->rbuf = ntcp_malloc(READ_CHUNK);
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!s->rbuf || s->ep < 0 || s->evfd < 0) {
+        ntcp_server_free(s);
+        return s->rbuf ? NTCP_E_IO : NTCP_E_NOMEM;
+    }
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    ev.data.u64 = 1; /* the stop event */
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->evfd, &ev) < 0) {
+        ntcp_server_free(s);
+        return NTCP_E_IO;
+    }
+    *out = s;
+    return NTCP_OK;
+}
+
+static void session_destroy(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    if (ss->prev)
+        ss->prev->next = ss->next;
+    else
+        s->sessions = ss->next;
+    if (ss->next)
+        ss->next->prev = ss->prev;
+    s->count--;
+    if (ss->up && s->cfg.upgrade_free)
+        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ntcp_framing_free(ss->f);
+    ntcp_free(ss);
+}
+
+void ntcp_server_free(ntcp_server *s)
+{
+    if (!s)
+        return;
+    while (s->sessions) {
+        ntcp_server_session *ss = s->sessions;
+        if (ss->fd >= 0)
+            ntcp_tcp_abort(ss->fd);
+        session_destroy(ss);
+    }
+    for (int i = 0; i < s->nlisten; i++)
+        close(s->lfd[i]);
+    if (s->ep >= 0)
+        close(s->ep);
+    if (s->evfd >= 0)
+        close(s->evfd);
+    ntcp_free(s->rbuf);
+    ntcp_free(s);
+}
+
+ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *port, int *bound_port)
+{
+    if (s->nlisten >= MAX_LISTENERS)
+        return NTCP_E_LIMIT;
+    int fd;
+    ntcp_status st = ntcp_tcp_listen(host, port, 1024, &fd, bound_port);
+    if (st)
+        return st;
+    struct epoll_event ev = { .events = EPOLLIN };
+    ev.data.u64 = 2 + (uint64_t)s->nlisten; /* listeners: 2.. */
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        close(fd);
+        return NTCP_E_IO;
+    }
+    s->lfd[s->nlisten++] = fd;
+    return NTCP_OK;
+}
+
+void ntcp_server_stop(ntcp_server *s)
+{
+    s->stopping = 1;
+    uint64_t one = 1;
+    ssize_t w = write(s->evfd, &one, sizeof one);
+    (void)w;
+}
+
+unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
+const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
+const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
+const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
+void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
+void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
+
+static void set_out_interest(ntcp_server_session *ss, bool want)
+{
+    if (ss->want_out == want)
+        return;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0), .data.ptr = ss };
+    if (epoll_ctl(ss->srv->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
+        ss->want_out = want;
+}
+
+static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_conn)
+{
+    ntcp_server *s = ss->srv;
+    if (s->cfg.on_close && ss->in_session)
+        s->cfg.on_close(s->cfg.ctx, ss, why);
+    ss->in_session = false;
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, ss->fd, NULL);
+    if (abort_conn)
+        ntcp_tcp_abort(ss->fd);
+    else
+        close(ss->fd);
+    ss->fd = -1;
+    session_destroy(ss);
+}
+
+/* Writes what the framing session has queued; false if the session died. */
+static bool flush(ntcp_server_session *ss)
+{
+    const uint8_t *p;
+    size_t n;
+    ntcp_framing_output(ss->f, &p, &n);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(ss->fd, p + off, n - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        ntcp_framing_output_consumed(ss->f, off);
+        end_session(ss, NTCP_E_CONNECTION_RESET, true);
+        return false;
+    }
+    ntcp_framing_output_consumed(ss->f, off);
+    set_out_interest(ss, off < n);
+    if (off == n && ss->close_after_flush && ss->state != SS_DRAINING) {
+        /* fault written: half-close and drain, as WCF does */
+        shutdown(ss->fd, SHUT_WR);
+        ss->state = SS_DRAINING;
+        ss->drained = 0;
+        ss->deadline = now_ms() + 2000;
+    }
+    return true;
+}
+
+static void report(ntcp_server_session *ss, ntcp_status st)
+{
+    ntcp_server *s = ss->srv;
+    if (s->cfg.on_error)
+        s->cfg.on_error(s->cfg.ctx, ss, st, ntcp_framing_last_error(ss->f));
+}
+
+/* After a framing error: fault-and-drain or abort, as the session says. */
+static bool fail_session(ntcp_server_session *ss, ntcp_status st)
+{
+    report(ss, st);
+    if (ntcp_framing_close_action(ss->f) == NTCP_CLOSE_AFTER_WRITE_DRAIN) {
+        ss->close_after_flush = true;
+        return flush(ss);
+    }
+    end_session(ss, st, true);
+    return false;
+}
+
+static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *sa)
+{
+    ntcp_server_session *ss = ntcp_calloc(1, sizeof *ss);
+    if (!ss) {
+        ntcp_tcp_abort(fd);
+        return;
+    }
+    ss->srv = s;
+    ss->fd = fd;
+    char addr[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+        port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    } else if (sa->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+        port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    }
+    snprintf(ss->peer, sizeof ss->peer, "%s:%d", addr, port);
+    if (ntcp_framing_new_acceptor(&ss->f, &s->cfg.framing, &s->cfg.limits)) {
+        ntcp_tcp_abort(fd);
+        ntcp_free(ss);
+        return;
+    }
+    ss->state = SS_PREAMBLE;
+    ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+    ss->next = s->sessions;
+    if (s->sessions)
+        s->sessions->prev = ss;
+    s->sessions = ss;
+    s->count++;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = ss };
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        end_session(ss, NTCP_E_IO, true);
+        return;
+    }
+    if (s->count > s->cfg.max_sessions) {
+        /* over the limit: the ServerTooBusy fault, then half-close and drain */
+        if (ntcp_framing_send_fault(ss->f, "ServerTooBusy") == NTCP_OK) {
+            ss->close_after_flush = true;
+            report(ss, NTCP_E_SERVER_TOO_BUSY);
+            flush(ss);
+        } else {
+            end_session(ss, NTCP_E_SERVER_TOO_BUSY, true);
+        }
+    }
+}
+
+static void accept_all(ntcp_server *s, int lfd)
+{
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+            return; /* EAGAIN, or a transient error such as EMFILE */
+        if (s->stopping) {
+            close(fd);
+            continue;
+        }
+        session_new(s, fd, &sa);
+    }
+}
+
+/* Feeds bytes to the session and acts on its events; false if it died. */
+static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    ntcp_server *s = ss->srv;
+    size_t off = 0;
+    for (;;) {
+        size_t used = 0;
+        ntcp_framing_event ev;
+        ntcp_status st = ntcp_framing_feed(ss->f, p + off, n - off, &used, &ev);
+        off += used;
+        if (st == NTCP_AGAIN) {
+            if (off >= n)
+                break;
+            continue;
+        }
+        if (st)
+            return fail_session(ss, st);
+        switch (ev.type) {
+        case NTCP_FEV_PREAMBLE:
+            ss->in_session = true;
+            if (s->cfg.framing.upgrade_name && s->cfg.upgrade_new) {
+                if (ss->up && s->cfg.upgrade_free)
+                    s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+                ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
+                ntcp_framing_set_upgrade(ss->f, ss->up);
+            }
+            break;
+        case NTCP_FEV_PREAMBLE_COMPLETE:
+            ss->state = SS_OPEN;
+            ss->deadline = now_ms() + s->cfg.receive_timeout_ms;
+            if (s->cfg.on_open && !s->cfg.on_open(s->cfg.ctx, ss)) {
+                end_session(ss, NTCP_E_ACCESS_DENIED, true);
+                return false;
+            }
+            break;
+        case NTCP_FEV_ENVELOPE:
+            ss->deadline = now_ms() + s->cfg.receive_timeout_ms;
+            if (s->cfg.on_message)
+                s->cfg.on_message(s->cfg.ctx, ss, ev.data, ev.len);
+            break;
+        case NTCP_FEV_END:
+            /* the replies to everything received are queued: close our side */
+            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f))
+                goto closed;
+            break;
+        case NTCP_FEV_CLOSED:
+        closed:
+            if (s->stopping) { /* shutting down: this was the last exchange */
+                if (!flush(ss))
+                    return false;
+                end_session(ss, NTCP_OK, false);
+                return false;
+            }
+            if (s->cfg.on_close)
+                s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
+            ss->in_session = false;
+            if (ss->up && s->cfg.upgrade_free)
+                s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+            ss->up = NULL;
+            ss->user = NULL;
+            ss->state = SS_PREAMBLE; /* a pooled connection may start over */
+            ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+            break;
+        default:
+            break;
+        }
+        if (!flush(ss))
+            return false;
+        if (off >= n && st == NTCP_OK)
+            continue; /* upgraded sessions may hold more decoded records */
+    }
+    return flush(ss);
+}
+
+static void on_readable(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    for (int rounds = 0; rounds < 16; rounds++) {
+        ssize_t r = recv(ss->fd, s->rbuf, READ_CHUNK, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (r <= 0) {
+            if (r == 0 && ss->state == SS_DRAINING) {
+                end_session(ss, NTCP_OK, false);
+                return;
+            }
+            ntcp_framing_event ev;
+            ntcp_status st = r == 0 ? ntcp_framing_feed_eof(ss->f, &ev) : NTCP_E_CONNECTION_RESET;
+            if (st == NTCP_OK && ev.type == NTCP_FEV_ENVELOPE && s->cfg.on_message)
+                s->cfg.on_message(s->cfg.ctx, ss, ev.data, ev.len);
+            if (st != NTCP_OK)
+                report(ss, st);
+            end_session(ss, st, st != NTCP_OK);
+            return;
+        }
+        if (ss->state == SS_DRAINING) {
+            ss->drained += (size_t)r;
+            if (ss->drained > s->cfg.limits.max_drain) {
+                end_session(ss, NTCP_E_LIMIT, true);
+                return;
+            }
+            continue;
+        }
+        if (!feed(ss, s->rbuf, (size_t)r))
+            return;
+        if ((size_t)r < READ_CHUNK)
+            return;
+    }
+}
+
+static void begin_shutdown(ntcp_server *s)
+{
+    for (int i = 0; i < s->nlisten; i++) {
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd[i], NULL);
+        close(s->lfd[i]);
+    }
+    s->nlisten = 0;
+    long long now = now_ms();
+    s->stop_deadline = now + s->cfg.close_timeout_ms;
+    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+        next = ss->next;
+        if (ss->state == SS_OPEN && ntcp_framing_send_end(ss->f) == NTCP_OK) {
+            ss->state = SS_CLOSING;
+            ss->deadline = s->stop_deadline;
+            flush(ss);
+        } else if (ss->state == SS_PREAMBLE) {
+            end_session(ss, NTCP_E_CLOSED, true);
+        }
+    }
+}
+
+static void check_timers(ntcp_server *s, long long now)
+{
+    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+        next = ss->next;
+        if (now < ss->deadline)
+            continue;
+        if (ss->state == SS_PREAMBLE && s->cfg.on_error)
+            s->cfg.on_error(s->cfg.ctx, ss, NTCP_E_TIMEOUT,
+                            "the channel initialization timeout expired before the preamble completed");
+        /* WCF aborts on channelInitializationTimeout and on the receive timeout */
+        end_session(ss, NTCP_E_TIMEOUT, ss->state != SS_DRAINING);
+    }
+}
+
+ntcp_status ntcp_server_run(ntcp_server *s)
+{
+    struct epoll_event evs[64];
+    long long next_timer = now_ms() + 250;
+    bool shutting = false;
+    for (;;) {
+        if (s->stopping && !shutting) {
+            shutting = true;
+            begin_shutdown(s);
+        }
+        if (shutting && (!s->sessions || now_ms() >= s->stop_deadline))
+            break;
+        long long now = now_ms();
+        int timeout = next_timer > now ? (int)(next_timer - now) : 0;
+        int n = epoll_wait(s->ep, evs, 64, timeout);
+        if (n < 0 && errno != EINTR)
+            return NTCP_E_IO;
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == 1) {
+                uint64_t v;
+                ssize_t r = read(s->evfd, &v, sizeof v);
+                (void)r;
+                continue;
+            }
+            if (tag >= 2 && tag < 2 + MAX_LISTENERS) {
+                if ((int)(tag - 2) < s->nlisten)
+                    accept_all(s, s->lfd[tag - 2]);
+                continue;
+            }
+            ntcp_server_session *ss = evs[i].data.ptr;
+            if (evs[i].events & EPOLLOUT) {
+                if (!flush(ss))
+                    continue;
+            }
+            if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                on_readable(ss);
+        }
+        now = now_ms();
+        if (now >= next_timer) {
+            check_timers(s, now);
+            next_timer = now + 250;
+        }
+    }
+    while (s->sessions) {
+        ntcp_server_session *ss = s->sessions;
+        end_session(ss, NTCP_E_CLOSED, !ntcp_framing_is_closed(ss->f));
+    }
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    /* queued now, written when the handler returns (same thread as run()) */
+    return ntcp_framing_send_envelope(ss->f, p, n);
+}

@@ -1,0 +1,206 @@
+/* The service host engine over loopback: sessions, reuse, faults, the
+ * session limit, the initialization timeout and graceful shutdown. */
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include "test.h"
+#include <nettcp/conn.h>
+#include <nettcp/server.h>
+
+struct fixture {
+    ntcp_server *srv;
+    pthread_t thr;
+    char port[16];
+    int opened, closed_ok, messages;
+};
+
+static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    struct fixture *fx = ctx;
+    fx->messages++;
+    uint8_t out[256];
+    int k = snprintf((char *)out, sizeof out, "echo:%.*s", (int)(n > 200 ? 200 : n), (const char *)p);
+    if (ntcp_server_session_send(ss, out, (size_t)k))
+        ntcp_test_fail(__FILE__, __LINE__, "send failed");
+}
+static bool on_open(void *ctx, ntcp_server_session *ss)
+{
+    (void)ss;
+    ((struct fixture *)ctx)->opened++;
+    return true;
+}
+static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
+{
+    (void)ss;
+    if (why == NTCP_OK)
+        ((struct fixture *)ctx)->closed_ok++;
+}
+static bool served(void *ctx, const char *via)
+{
+    (void)ctx;
+    const char *p = strrchr(via, '/');
+    return p && !strcmp(p, "/svc");
+}
+static void *run(void *arg)
+{
+    struct fixture *fx = arg;
+    if (ntcp_server_run(fx->srv) != NTCP_OK)
+        ntcp_test_fail(__FILE__, __LINE__, "server run failed");
+    return NULL;
+}
+
+static void start(struct fixture *fx, unsigned max_sessions, int init_timeout_ms)
+{
+    memset(fx, 0, sizeof *fx);
+    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    cfg.framing.via_served = served;
+    cfg.max_sessions = max_sessions;
+    cfg.channel_init_timeout_ms = init_timeout_ms;
+    cfg.on_message = echo;
+    cfg.on_open = on_open;
+    cfg.on_close = on_close;
+    cfg.ctx = fx;
+    CHECK_EQ_INT(ntcp_server_new(&fx->srv, &cfg), NTCP_OK);
+    int port = 0;
+    CHECK_EQ_INT(ntcp_server_listen(fx->srv, "127.0.0.1", "0", &port), NTCP_OK);
+    snprintf(fx->port, sizeof fx->port, "%d", port);
+    pthread_create(&fx->thr, NULL, run, fx);
+}
+
+static void stop(struct fixture *fx)
+{
+    ntcp_server_stop(fx->srv);
+    pthread_join(fx->thr, NULL);
+    ntcp_server_free(fx->srv);
+}
+
+struct client {
+    int fd;
+    ntcp_framing *f;
+    ntcp_conn c;
+};
+
+static ntcp_status client_open(struct client *cl, const char *port, const char *path)
+{
+    char via[128];
+    snprintf(via, sizeof via, "net.tcp://127.0.0.1:%s%s", port, path);
+    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ic.via = via;
+    ntcp_status st = ntcp_tcp_connect("127.0.0.1", port, 5000, &cl->fd);
+    if (st)
+        return st;
+    if (ntcp_framing_new_initiator(&cl->f, &ic, NULL) || ntcp_conn_init(&cl->c, cl->fd, cl->f))
+        return NTCP_E_NOMEM;
+    return ntcp_framing_start(cl->f);
+}
+
+static void client_close(struct client *cl)
+{
+    ntcp_conn_close(&cl->c, 2000);
+    ntcp_conn_free(&cl->c);
+    ntcp_framing_free(cl->f);
+}
+
+static void request(struct client *cl, const char *msg)
+{
+    ntcp_framing_event ev;
+    CHECK_EQ_INT(ntcp_framing_send_envelope(cl->f, (const uint8_t *)msg, strlen(msg)), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&cl->c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_ENVELOPE);
+    char want[256];
+    snprintf(want, sizeof want, "echo:%s", msg);
+    CHECK_BYTES(ev.data, ev.len, want, strlen(want));
+}
+
+TEST(server_sessions_reuse_and_close)
+{
+    struct fixture fx;
+    start(&fx, 100, 30000);
+    struct client cl;
+    ntcp_framing_event ev;
+    CHECK_EQ_INT(client_open(&cl, fx.port, "/svc"), NTCP_OK);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            CHECK_EQ_INT(ntcp_framing_start(cl.f), NTCP_OK); /* same connection, fresh preamble */
+        CHECK_EQ_INT(ntcp_conn_next_event(&cl.c, 5000, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+        request(&cl, "one");
+        request(&cl, "two");
+        CHECK_EQ_INT(ntcp_framing_send_end(cl.f), NTCP_OK);
+        CHECK_EQ_INT(ntcp_conn_next_event(&cl.c, 5000, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_CLOSED);
+    }
+    client_close(&cl);
+    stop(&fx);
+    CHECK_EQ_INT(fx.opened, 2);
+    CHECK_EQ_INT(fx.messages, 4);
+    CHECK_EQ_INT(fx.closed_ok, 2);
+}
+
+TEST(server_faults_wrong_path_and_too_busy)
+{
+    struct fixture fx;
+    start(&fx, 1, 30000);
+    struct client a, b;
+    ntcp_framing_event ev;
+    CHECK_EQ_INT(client_open(&a, fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&a.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+    /* the second concurrent connection is over the limit of 1 */
+    CHECK_EQ_INT(client_open(&b, fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&b.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_FAULT);
+    CHECK_EQ_INT(ev.fault_status, NTCP_E_SERVER_TOO_BUSY);
+    client_close(&b);
+    request(&a, "still served"); /* the first client is unaffected */
+    client_close(&a);
+    /* wait (with a 5 s deadline) until the server has let go of a */
+    for (int i = 0; i < 500 && ntcp_server_session_count(fx.srv) > 0; i++)
+        (void)poll(NULL, 0, 10);
+    CHECK_EQ_INT(ntcp_server_session_count(fx.srv), 0);
+    CHECK_EQ_INT(client_open(&b, fx.port, "/nothing"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&b.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_FAULT);
+    CHECK_EQ_INT(ev.fault_status, NTCP_E_ENDPOINT_NOT_FOUND);
+    CHECK_EQ_INT(ntcp_conn_next_event(&b.c, 5000, &ev), NTCP_OK); /* then the service's FIN */
+    CHECK(b.c.eof);
+    client_close(&b);
+    stop(&fx);
+}
+
+TEST(server_channel_initialization_timeout_aborts)
+{
+    struct fixture fx;
+    start(&fx, 10, 100);
+    int fd;
+    CHECK_EQ_INT(ntcp_tcp_connect("127.0.0.1", fx.port, 5000, &fd), NTCP_OK);
+    uint8_t b[16];
+    size_t n = 99;
+    /* send nothing: the server gives up on us (reset, no fault) */
+    ntcp_status st = ntcp_tcp_read(fd, b, sizeof b, &n, 10000);
+    CHECK(st == NTCP_E_CONNECTION_RESET || (st == NTCP_OK && n == 0));
+    close(fd);
+    stop(&fx);
+}
+
+TEST(server_graceful_shutdown_sends_end)
+{
+    struct fixture fx;
+    start(&fx, 10, 30000);
+    struct client cl;
+    ntcp_framing_event ev;
+    CHECK_EQ_INT(client_open(&cl, fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&cl.c, 5000, &ev), NTCP_OK);
+    request(&cl, "before shutdown");
+    ntcp_server_stop(fx.srv);
+    CHECK_EQ_INT(ntcp_conn_next_event(&cl.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_END);
+    CHECK_EQ_INT(ntcp_framing_send_end(cl.f), NTCP_OK);
+    CHECK(ntcp_framing_is_closed(cl.f));
+    CHECK_EQ_INT(ntcp_conn_flush(&cl.c, 5000), NTCP_OK);
+    pthread_join(fx.thr, NULL);
+    ntcp_server_free(fx.srv);
+    client_close(&cl);
+    CHECK_EQ_INT(fx.closed_ok, 1);
+}
