@@ -1,0 +1,70 @@
+/* nettcp — the client channel at the message level: open a net.tcp
+ * connection (connect, preamble, optional stream upgrade, PreambleEnd/Ack),
+ * exchange whole messages, close with the End handshake, or abort. The SOAP
+ * layer builds requests on top of it. */
+#ifndef NETTCP_CHANNEL_H
+#define NETTCP_CHANNEL_H
+
+#include <nettcp/framing.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A parsed net.tcp URL: net.tcp://host[:port]/path (host may be [v6]). */
+typedef struct ntcp_url {
+    char host[256];
+    char port[8];   /* "808" when absent */
+    char path[2048];
+} ntcp_url;
+/* NTCP_E_INVALID_ARG with a reason in why (may be NULL) when the URL is not net.tcp. */
+NTCP_MUST_CHECK ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why);
+
+typedef enum ntcp_channel_step {
+    NTCP_STEP_RESOLVE, NTCP_STEP_CONNECT, NTCP_STEP_PREAMBLE, NTCP_STEP_UPGRADE, NTCP_STEP_HANDSHAKE,
+    NTCP_STEP_PREAMBLE_ACK, NTCP_STEP_SEND, NTCP_STEP_RECEIVE, NTCP_STEP_CLOSE
+} ntcp_channel_step;
+const char *ntcp_channel_step_name(ntcp_channel_step s);
+
+typedef struct ntcp_channel_options {
+    ntcp_nmf_mode mode;          /* duplex */
+    int encoding;                /* binary session */
+    int open_timeout_ms;         /* 60 s (WCF OpenTimeout): connect + preamble + handshake */
+    int send_timeout_ms;         /* 60 s */
+    int receive_timeout_ms;      /* 600 s for WCF sessions; a request waits this long for its reply */
+    int close_timeout_ms;        /* 60 s */
+    ntcp_framing_limits limits;  /* max_message = MaxReceivedMessageSize (65536) */
+    /* the stream upgrade to run (NULL: none, SecurityMode.None) */
+    const ntcp_stream_upgrade *upgrade;
+    ntcp_framing_record_cb record_cb; /* observer for traces */
+    void *record_ctx;
+} ntcp_channel_options;
+#define NTCP_CHANNEL_OPTIONS_INIT \
+    { NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, 60000, 60000, 600000, 60000, NTCP_FRAMING_LIMITS_INIT, NULL, NULL, NULL }
+
+typedef struct ntcp_channel ntcp_channel;
+
+/* Opens the channel. On failure *ch is NULL and, if step/detail are given,
+ * they say which step failed and why. Never sends application bytes before
+ * the upgrade (when asked for) completed: a service that refuses the upgrade
+ * fails the open. */
+NTCP_MUST_CHECK ntcp_status ntcp_channel_open(ntcp_channel **ch, const char *url, const ntcp_channel_options *o,
+                                              ntcp_channel_step *step, char *detail, size_t detail_cap);
+/* Sends one message; *reply (valid until the next call) gets the next
+ * message from the service. */
+NTCP_MUST_CHECK ntcp_status ntcp_channel_request(ntcp_channel *ch, const uint8_t *msg, size_t len,
+                                                 const uint8_t **reply, size_t *reply_len);
+NTCP_MUST_CHECK ntcp_status ntcp_channel_send(ntcp_channel *ch, const uint8_t *msg, size_t len);
+NTCP_MUST_CHECK ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *len);
+/* End handshake and TCP close; the channel is freed either way. */
+ntcp_status ntcp_channel_close(ntcp_channel *ch);
+/* Reset the connection; frees the channel. */
+void ntcp_channel_abort(ntcp_channel *ch);
+/* The step and text of the latest failure. */
+const char *ntcp_channel_last_error(const ntcp_channel *ch);
+ntcp_framing *ntcp_channel_framing(ntcp_channel *ch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,269 @@
+/* Client channel at the message level (see include/nettcp/channel.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <unistd.h>
+#include <nettcp/channel.h>
+#include <nettcp/conn.h>
+
+struct ntcp_channel {
+    ntcp_channel_options o;
+    ntcp_framing *f;
+    ntcp_conn conn;
+    int fd;
+    char err[512];
+};
+
+const char *ntcp_channel_step_name(ntcp_channel_step s)
+{
+    static const char *const n[] = { "resolve", "connect", "preamble", "upgrade", "handshake",
+                                     "preamble_ack", "send", "receive", "close" };
+    return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "unknown";
+}
+
+ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
+{
+    static const char scheme[] = "net.tcp://";
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    memset(out, 0, sizeof *out);
+    if (strncasecmp(url, scheme, sizeof scheme - 1) != 0) {
+        *why = "the address must start with net.tcp://";
+        return NTCP_E_INVALID_ARG;
+    }
+    const char *p = url + sizeof scheme - 1, *host, *hend;
+    if (*p == '[') {
+        host = p + 1;
+        hend = strchr(host, ']');
+        if (!hend) {
+            *why = "an IPv6 address must be closed with ]";
+            return NTCP_E_INVALID_ARG;
+        }
+        p = hend + 1;
+    } else {
+        host = p;
+        while (*p && *p != ':' && *p != '/')
+            p++;
+        hend = p;
+    }
+    size_t hl = (size_t)(hend - host);
+    if (hl == 0 || hl >= sizeof out->host) {
+        *why = "the address has no host, or a host name that is too long";
+        return NTCP_E_INVALID_ARG;
+    }
+    memcpy(out->host, host, hl);
+    strcpy(out->port, "808");
+    if (*p == ':') {
+        const char *ps = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        size_t pl = (size_t)(p - ps);
+        long v = pl ? strtol(ps, NULL, 10) : 0;
+        if (pl == 0 || pl > 5 || v < 1 || v > 65535 || (*p && *p != '/')) {
+            *why = "the port must be a number from 1 to 65535";
+            return NTCP_E_INVALID_ARG;
+        }
+        memcpy(out->port, ps, pl);
+        out->port[pl] = 0;
+    } else if (*p && *p != '/') {
+        *why = "unexpected character after the host";
+        return NTCP_E_INVALID_ARG;
+    }
+    size_t pl = strlen(p);
+    if (pl >= sizeof out->path) {
+        *why = "the path is too long";
+        return NTCP_E_INVALID_ARG;
+    }
+    memcpy(out->path, *p ? p : "/", *p ? pl + 1 : 2);
+    return NTCP_OK;
+}
+
+static ntcp_status fail(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st, const char *detail)
+{
+    snprintf(ch->err, sizeof ch->err, "%s: %s (%s)%s%s", ntcp_channel_step_name(step), ntcp_status_str(st),
+             ntcp_status_name(st), detail && *detail ? ": " : "", detail ? detail : "");
+    return st;
+}
+
+static void destroy(ntcp_channel *ch, bool abort_conn)
+{
+    if (ch->fd >= 0) {
+        if (abort_conn)
+            ntcp_tcp_abort(ch->fd);
+        else
+            ntcp_conn_close(&ch->conn, ch->o.close_timeout_ms);
+    }
+    ntcp_conn_free(&ch->conn);
+    ntcp_framing_free(ch->f);
+    ntcp_free(ch);
+}
+
+ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_channel_options *o,
+                              ntcp_channel_step *step_out, char *detail, size_t detail_cap)
+{
+    static const ntcp_channel_options defaults = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_step step = NTCP_STEP_RESOLVE;
+    *out = NULL;
+    ntcp_channel *ch = ntcp_calloc(1, sizeof *ch);
+    if (!ch)
+        return NTCP_E_NOMEM;
+    ch->fd = -1;
+    ch->o = o ? *o : defaults;
+    ntcp_url u;
+    const char *why = NULL;
+    ntcp_status st = ntcp_url_parse(url, &u, &why);
+    if (st) {
+        fail(ch, step, st, why);
+        goto out;
+    }
+    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ic.via = url;
+    ic.mode = ch->o.mode;
+    ic.encoding = ch->o.encoding;
+    ic.upgrade_name = ch->o.upgrade ? ch->o.upgrade->name : NULL;
+    st = ntcp_framing_new_initiator(&ch->f, &ic, &ch->o.limits);
+    if (st) {
+        fail(ch, step, st, "creating the framing session");
+        goto out;
+    }
+    if (ch->o.upgrade)
+        ntcp_framing_set_upgrade(ch->f, ch->o.upgrade);
+    if (ch->o.record_cb)
+        ntcp_framing_set_record_cb(ch->f, ch->o.record_cb, ch->o.record_ctx);
+    step = NTCP_STEP_CONNECT;
+    st = ntcp_tcp_connect(u.host, u.port, ch->o.open_timeout_ms, &ch->fd);
+    if (st) {
+        char d[320];
+        snprintf(d, sizeof d, "%s port %s", u.host, u.port);
+        fail(ch, st == NTCP_E_RESOLVE ? NTCP_STEP_RESOLVE : step, st, d);
+        ch->fd = -1;
+        goto out;
+    }
+    st = ntcp_conn_init(&ch->conn, ch->fd, ch->f);
+    if (st)
+        goto out;
+    step = NTCP_STEP_PREAMBLE;
+    st = ntcp_framing_start(ch->f);
+    if (st) {
+        fail(ch, step, st, ntcp_framing_last_error(ch->f));
+        goto out;
+    }
+    for (;;) {
+        ntcp_framing_event ev;
+        st = ntcp_conn_next_event(&ch->conn, ch->o.open_timeout_ms, &ev);
+        if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
+            st = ev.fault_status;
+            fail(ch, step, st, ntcp_framing_last_error(ch->f));
+            goto out;
+        }
+        if (st) {
+            if (st == NTCP_E_CONNECTION_RESET && step == NTCP_STEP_HANDSHAKE)
+                fail(ch, step, st, "the service closed the connection during the security handshake");
+            else
+                fail(ch, step, st, ntcp_framing_last_error(ch->f));
+            goto out;
+        }
+        if (ev.type == NTCP_FEV_NONE && ch->conn.eof) {
+            st = NTCP_E_CONNECTION_RESET;
+            fail(ch, step, st, "the service closed the connection");
+            goto out;
+        }
+        if (ev.type == NTCP_FEV_UPGRADE_RESPONSE)
+            step = NTCP_STEP_HANDSHAKE;
+        else if (ev.type == NTCP_FEV_UPGRADE_COMPLETE)
+            step = NTCP_STEP_PREAMBLE_ACK;
+        else if (ev.type == NTCP_FEV_PREAMBLE_COMPLETE)
+            break;
+    }
+    *out = ch;
+    if (step_out)
+        *step_out = step;
+    return NTCP_OK;
+out:
+    if (step_out)
+        *step_out = step;
+    if (detail && detail_cap)
+        snprintf(detail, detail_cap, "%s", ch->err);
+    destroy(ch, true);
+    return st ? st : NTCP_E_IO;
+}
+
+ntcp_status ntcp_channel_send(ntcp_channel *ch, const uint8_t *msg, size_t len)
+{
+    ntcp_status st = ntcp_framing_send_envelope(ch->f, msg, len);
+    if (st)
+        return fail(ch, NTCP_STEP_SEND, st, ntcp_framing_last_error(ch->f));
+    st = ntcp_conn_flush(&ch->conn, ch->o.send_timeout_ms);
+    return st ? fail(ch, NTCP_STEP_SEND, st, NULL) : NTCP_OK;
+}
+
+ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *len)
+{
+    for (;;) {
+        ntcp_framing_event ev;
+        ntcp_status st = ntcp_conn_next_event(&ch->conn, ch->o.receive_timeout_ms, &ev);
+        if (st)
+            return fail(ch, NTCP_STEP_RECEIVE, st, ntcp_framing_last_error(ch->f));
+        switch (ev.type) {
+        case NTCP_FEV_ENVELOPE:
+            *msg = ev.data;
+            *len = ev.len;
+            return NTCP_OK;
+        case NTCP_FEV_FAULT:
+            return fail(ch, NTCP_STEP_RECEIVE, ev.fault_status, ntcp_framing_last_error(ch->f));
+        case NTCP_FEV_END:
+            return fail(ch, NTCP_STEP_RECEIVE, NTCP_E_CLOSED, "the service ended the session");
+        case NTCP_FEV_NONE:
+            if (ch->conn.eof)
+                return fail(ch, NTCP_STEP_RECEIVE, NTCP_E_CONNECTION_RESET, "the service closed the connection");
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+ntcp_status ntcp_channel_request(ntcp_channel *ch, const uint8_t *msg, size_t len, const uint8_t **reply,
+                                 size_t *reply_len)
+{
+    ntcp_status st = ntcp_channel_send(ch, msg, len);
+    return st ? st : ntcp_channel_receive(ch, reply, reply_len);
+}
+
+ntcp_status ntcp_channel_close(ntcp_channel *ch)
+{
+    if (!ch)
+        return NTCP_OK;
+    ntcp_status st = ntcp_framing_send_end(ch->f);
+    if (st == NTCP_OK) {
+        for (;;) {
+            ntcp_framing_event ev;
+            st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);
+            if (st)
+                break;
+            if (ev.type == NTCP_FEV_CLOSED)
+                break;
+            if (ev.type == NTCP_FEV_ENVELOPE) { /* a message instead of End */
+                st = NTCP_E_RECORD_SEQUENCE;
+                break;
+            }
+            if (ev.type == NTCP_FEV_NONE && ch->conn.eof) {
+                st = NTCP_E_CONNECTION_RESET;
+                break;
+            }
+        }
+    }
+    destroy(ch, st != NTCP_OK);
+    return st;
+}
+
+void ntcp_channel_abort(ntcp_channel *ch)
+{
+    if (ch)
+        destroy(ch, true);
+}
+
+const char *ntcp_channel_last_error(const ntcp_channel *ch) { return ch->err; }
+ntcp_framing *ntcp_channel_framing(ntcp_channel *ch) { return ch->f; }

@@ -1,0 +1,204 @@
+/* The client channel against the service host engine over loopback. */
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "test.h"
+#include <nettcp/channel.h>
+#include <nettcp/conn.h>
+#include <nettcp/server.h>
+
+TEST(url_parse)
+{
+    ntcp_url u;
+    const char *why = NULL;
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp://calc.example.com:808/calc", &u, &why), NTCP_OK);
+    CHECK_EQ_STR(u.host, "calc.example.com");
+    CHECK_EQ_STR(u.port, "808");
+    CHECK_EQ_STR(u.path, "/calc");
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp://[::1]:9389/ActiveDirectoryWebServices/Windows/Resource", &u, &why), NTCP_OK);
+    CHECK_EQ_STR(u.host, "::1");
+    CHECK_EQ_STR(u.port, "9389");
+    CHECK_EQ_INT(ntcp_url_parse("NET.TCP://h", &u, &why), NTCP_OK);
+    CHECK_EQ_STR(u.port, "808");
+    CHECK_EQ_STR(u.path, "/");
+    CHECK_EQ_INT(ntcp_url_parse("http://h/x", &u, &why), NTCP_E_INVALID_ARG);
+    CHECK_EQ_STR(why, "the address must start with net.tcp://");
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp://h:0/x", &u, &why), NTCP_E_INVALID_ARG);
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp://h:70000/x", &u, &why), NTCP_E_INVALID_ARG);
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp://h:80x/x", &u, &why), NTCP_E_INVALID_ARG);
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp:///x", &u, &why), NTCP_E_INVALID_ARG);
+    CHECK_EQ_INT(ntcp_url_parse("net.tcp://[::1/x", &u, &why), NTCP_E_INVALID_ARG);
+}
+
+/* ---- a pass-through upgrade with a one-byte handshake, for both sides */
+struct pt {
+    bool initiator, done;
+};
+static ntcp_status pt_start(void *ctx, ntcp_buf *out) { (void)ctx; return ntcp_buf_put_u8(out, 'H'); }
+static ntcp_status pt_recv(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain, ntcp_buf *out)
+{
+    struct pt *t = ctx;
+    *consumed = len;
+    if (!t->done && len) {
+        if (raw[0] != (t->initiator ? 'A' : 'H'))
+            return NTCP_E_MALFORMED;
+        t->done = true;
+        if (!t->initiator && ntcp_buf_put_u8(out, 'A'))
+            return NTCP_E_NOMEM;
+        raw++;
+        len--;
+    }
+    return ntcp_buf_append(plain, raw, len) ? NTCP_E_NOMEM : NTCP_AGAIN;
+}
+static ntcp_status pt_send(void *ctx, const uint8_t *p, size_t len, ntcp_buf *out)
+{
+    (void)ctx;
+    return ntcp_buf_append(out, p, len);
+}
+static bool pt_established(void *ctx) { return ((struct pt *)ctx)->done; }
+
+struct fx {
+    ntcp_server *srv;
+    pthread_t thr;
+    char base[64];
+    int messages;
+    struct pt server_pt;
+    ntcp_stream_upgrade server_up;
+};
+
+static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+{
+    (void)ss;
+    struct fx *f = ctx;
+    f->server_pt = (struct pt){ false, false };
+    f->server_up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, &f->server_pt, NULL, pt_recv, pt_send,
+                                          pt_established, NULL };
+    return &f->server_up;
+}
+static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    ((struct fx *)ctx)->messages++;
+    if (ntcp_server_session_send(ss, p, n))
+        ntcp_test_fail(__FILE__, __LINE__, "send");
+}
+static void *run(void *arg)
+{
+    if (ntcp_server_run(((struct fx *)arg)->srv))
+        ntcp_test_fail(__FILE__, __LINE__, "run");
+    return NULL;
+}
+static void start(struct fx *f, bool secured)
+{
+    memset(f, 0, sizeof *f);
+    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    cfg.on_message = on_message;
+    cfg.ctx = f;
+    if (secured) {
+        cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
+        cfg.framing.require_upgrade = true;
+        cfg.upgrade_new = up_new;
+    }
+    CHECK_EQ_INT(ntcp_server_new(&f->srv, &cfg), NTCP_OK);
+    int port;
+    CHECK_EQ_INT(ntcp_server_listen(f->srv, "127.0.0.1", "0", &port), NTCP_OK);
+    snprintf(f->base, sizeof f->base, "net.tcp://127.0.0.1:%d", port);
+    pthread_create(&f->thr, NULL, run, f);
+}
+static void stop(struct fx *f)
+{
+    ntcp_server_stop(f->srv);
+    pthread_join(f->thr, NULL);
+    ntcp_server_free(f->srv);
+}
+
+static void round_trip(const char *url, const ntcp_channel_options *o)
+{
+    ntcp_channel *ch;
+    ntcp_channel_step step;
+    char detail[512];
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, o, &step, detail, sizeof detail), NTCP_OK);
+    if (!ch)
+        return;
+    for (int i = 0; i < 3; i++) {
+        char msg[32];
+        int n = snprintf(msg, sizeof msg, "message %d", i);
+        const uint8_t *r;
+        size_t rl;
+        CHECK_EQ_INT(ntcp_channel_request(ch, (const uint8_t *)msg, (size_t)n, &r, &rl), NTCP_OK);
+        CHECK_BYTES(r, rl, msg, (size_t)n);
+    }
+    CHECK_EQ_INT(ntcp_channel_close(ch), NTCP_OK);
+}
+
+TEST(channel_open_request_close)
+{
+    struct fx f;
+    start(&f, false);
+    char url[128];
+    snprintf(url, sizeof url, "%s/svc", f.base);
+    round_trip(url, NULL);
+    stop(&f);
+    CHECK_EQ_INT(f.messages, 3);
+}
+
+TEST(channel_through_upgrade)
+{
+    struct fx f;
+    start(&f, true);
+    char url[128];
+    snprintf(url, sizeof url, "%s/svc", f.base);
+    struct pt cpt = { true, false };
+    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL };
+    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    o.upgrade = &cup;
+    round_trip(url, &o);
+    /* a client without security to the secured endpoint: refused at PreambleEnd */
+    ntcp_channel *ch;
+    ntcp_channel_step step;
+    char detail[512];
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, NULL, &step, detail, sizeof detail), NTCP_E_ACCESS_DENIED);
+    CHECK(ch == NULL);
+    CHECK_EQ_INT(step, NTCP_STEP_PREAMBLE);
+    CHECK(strstr(detail, "EndpointAccessDenied") != NULL);
+    stop(&f);
+    CHECK_EQ_INT(f.messages, 3);
+}
+
+TEST(channel_refuses_to_send_when_upgrade_refused)
+{
+    struct fx f;
+    start(&f, false); /* no transport security on the service */
+    char url[128];
+    snprintf(url, sizeof url, "%s/svc", f.base);
+    struct pt cpt = { true, false };
+    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL };
+    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    o.upgrade = &cup;
+    ntcp_channel *ch;
+    ntcp_channel_step step;
+    char detail[512];
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, &o, &step, detail, sizeof detail), NTCP_E_UPGRADE_INVALID);
+    CHECK(strstr(detail, "UpgradeInvalid") != NULL);
+    stop(&f);
+    CHECK_EQ_INT(f.messages, 0);
+}
+
+TEST(channel_open_failures_name_the_step)
+{
+    ntcp_channel *ch;
+    ntcp_channel_step step;
+    char detail[512];
+    /* nothing listening: take a free port and close it */
+    int lfd, port;
+    CHECK_EQ_INT(ntcp_tcp_listen("127.0.0.1", "0", 1, &lfd, &port), NTCP_OK);
+    close(lfd);
+    char url[128];
+    snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/x", port);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, NULL, &step, detail, sizeof detail), NTCP_E_CONNECTION_REFUSED);
+    CHECK_EQ_INT(step, NTCP_STEP_CONNECT);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, "net.tcp://no-such-host.invalid/x", NULL, &step, detail, sizeof detail),
+                 NTCP_E_RESOLVE);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, "http://h/x", NULL, &step, detail, sizeof detail), NTCP_E_INVALID_ARG);
+    CHECK(strstr(detail, "net.tcp://") != NULL);
+}
