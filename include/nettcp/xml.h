@@ -73,7 +73,9 @@ typedef enum ntcp_xml_vtype {
 
 typedef struct ntcp_xml_value {
     ntcp_xml_vtype type;
-    uint8_t record;    /* the text record it came from (even code), 0 if built by hand */
+    uint8_t record;    /* the text record it came from (even code), 0 if built by hand; the
+                          writer keeps it when it can hold the value, so decoded input
+                          re-encodes to the same bytes */
     int32_t key;       /* DICT / QNAME */
     ntcp_xml_str s;
     union {
@@ -89,6 +91,7 @@ typedef struct ntcp_xml_name {
     ntcp_xml_str prefix; /* len 0 = no prefix */
     ntcp_xml_str local;  /* local name; for an xmlns attribute, the namespace URI */
     int32_t key;         /* dictionary key of `local`, or NTCP_XML_INLINE / NTCP_XML_KEY_AUTO */
+    uint8_t record;      /* the element/attribute record it came from; 0 = let the writer choose */
 } ntcp_xml_name;
 
 typedef struct ntcp_xml_attr {
@@ -245,7 +248,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_comment(ntcp_xml_writer *w, const ch
 /* Ends the open element; a text record immediately before becomes its
  * ...WithEndElement variant, as WCF writes it. */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_end_element(ntcp_xml_writer *w);
-/* One node of a stream as the reader returns it (ARRAY included). */
+/* One node of a stream as the reader returns it (ARRAY included). The
+ * records the nodes came from are kept (name.record, value.record,
+ * with_end), so re-encoding a decoded stream gives the input bytes back. */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_node(ntcp_xml_writer *w, const ntcp_xml_node *n);
 /* The document so far; valid until the next write or reset. */
 const uint8_t *ntcp_xml_writer_data(const ntcp_xml_writer *w, size_t *len);

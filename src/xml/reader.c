@@ -288,6 +288,7 @@ static void read_element_name(ntcp_xml_reader *x, uint8_t b, ntcp_xml_name *n)
     uint32_t maxn = x->lim.max_name_chars;
     memset(n, 0, sizeof *n);
     n->key = NTCP_XML_INLINE;
+    n->record = b;
     if (b == 0x40) { /* ShortElement */
         read_string(r, maxn, NTCP_E_XML_NAME_TOO_LONG, &n->local);
     } else if (b == 0x41) { /* Element */
@@ -318,6 +319,7 @@ static void read_attribute(ntcp_xml_reader *x, uint8_t b, ntcp_xml_attr *a)
     uint32_t maxn = x->lim.max_name_chars;
     memset(a, 0, sizeof *a);
     a->name.key = NTCP_XML_INLINE;
+    a->name.record = b;
     switch (b) {
     case 0x04: read_string(r, maxn, NTCP_E_XML_NAME_TOO_LONG, &a->name.local); break;
     case 0x05:

@@ -301,7 +301,7 @@ static ntcp_status element(xmlTextReaderPtr rd, ntcp_xml_writer *w)
     const char *local = (const char *)xmlTextReaderConstLocalName(rd);
     ntcp_xml_name n = { { prefix ? prefix : "", prefix ? (uint32_t)strlen(prefix) : 0 },
                         { local, (uint32_t)strlen(local) },
-                        NTCP_XML_KEY_AUTO };
+                        NTCP_XML_KEY_AUTO, 0 };
     bool empty = xmlTextReaderIsEmptyElement(rd) == 1;
     ntcp_status st = ntcp_xml_writer_start_element(w, &n);
     while (!st && xmlTextReaderMoveToNextAttribute(rd) == 1) {

@@ -140,11 +140,12 @@ ntcp_status ntcp_xml_writer_start_element(ntcp_xml_writer *w, const ntcp_xml_nam
         return NTCP_E_XML_DEPTH;
     int32_t key = name_key(w, n, 0);
     int l = letter(&n->prefix);
+    bool explicit_prefix = n->record == 0x41 || n->record == 0x43; /* kept from the input */
     ntcp_status st;
     /* MC-NBFX 2.2.2: element records */
-    if (n->prefix.len == 0)
+    if (n->prefix.len == 0 && !explicit_prefix)
         st = put_u8(w, key >= 0 ? 0x42 : 0x40);
-    else if (l >= 0)
+    else if (l >= 0 && !explicit_prefix)
         st = put_u8(w, (uint8_t)((key >= 0 ? 0x44 : 0x5E) + l));
     else {
         st = put_u8(w, key >= 0 ? 0x43 : 0x41);
@@ -179,11 +180,13 @@ static ntcp_status put_value(ntcp_xml_writer *w, const ntcp_xml_value *v, bool c
         uint32_t n = v->s.len;
         if (n > maxs)
             return NTCP_E_XML_STRING_TOO_LONG;
-        if (n < 0x100) {
+        /* the input's length class when it was wider than needed */
+        int cls = rec == b8 + 4 ? 2 : rec == b8 + 2 ? 1 : 0;
+        if (n < 0x100 && cls == 0) {
             st = put_u8(w, b8);
             if (!st)
                 st = put_u8(w, (uint8_t)n);
-        } else if (n < 0x10000) {
+        } else if (n < 0x10000 && cls <= 1) {
             st = put_u8(w, (uint8_t)(b8 + 2));
             if (!st)
                 st = lim(ntcp_buf_put_u16le(&w->doc, (uint16_t)n));
@@ -309,6 +312,7 @@ ntcp_status ntcp_xml_writer_attribute(ntcp_xml_writer *w, const ntcp_xml_attr *a
     const ntcp_xml_name *n = &a->name;
     int32_t key = name_key(w, n, a->is_xmlns ? 1 : 0);
     int l = letter(&n->prefix);
+    bool explicit_prefix = n->record == 0x05 || n->record == 0x07; /* kept from the input */
     ntcp_status st;
     if (a->is_xmlns) { /* MC-NBFX 2.2.1.5-8: no prefix-letter forms for xmlns */
         if (n->prefix.len == 0)
@@ -321,9 +325,9 @@ ntcp_status ntcp_xml_writer_attribute(ntcp_xml_writer *w, const ntcp_xml_attr *a
     } else {
         if (n->local.len == 0)
             return NTCP_E_INVALID_ARG;
-        if (n->prefix.len == 0)
+        if (n->prefix.len == 0 && !explicit_prefix)
             st = put_u8(w, key >= 0 ? 0x06 : 0x04);
-        else if (l >= 0)
+        else if (l >= 0 && !explicit_prefix)
             st = put_u8(w, (uint8_t)((key >= 0 ? 0x0C : 0x26) + l));
         else {
             st = put_u8(w, key >= 0 ? 0x07 : 0x05);
@@ -530,7 +534,11 @@ ntcp_status ntcp_xml_writer_node(ntcp_xml_writer *w, const ntcp_xml_node *n)
         return st;
     }
     case NTCP_XML_NODE_END: return ntcp_xml_writer_end_element(w);
-    case NTCP_XML_NODE_TEXT: return ntcp_xml_writer_value(w, &n->value);
+    case NTCP_XML_NODE_TEXT:
+        st = ntcp_xml_writer_value(w, &n->value);
+        if (!st && !n->with_end)
+            w->last_text = NO_TEXT; /* the input had an explicit EndElement */
+        return st;
     case NTCP_XML_NODE_COMMENT: return ntcp_xml_writer_comment(w, n->value.s.p, n->value.s.len);
     case NTCP_XML_NODE_EOF: return NTCP_OK;
     default: return NTCP_E_INVALID_ARG;
