@@ -290,9 +290,12 @@ ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, 
 
 /* ---- text -> binary ------------------------------------------------------ */
 
-static void quiet(void *arg, const char *msg, xmlParserSeverities sev, xmlTextReaderLocatorPtr loc)
+/* Any error (namespace errors included, which libxml2 treats as
+ * recoverable) makes the document refused; nothing is printed. */
+static void on_error(void *arg, xmlErrorPtr err)
 {
-    (void)arg, (void)msg, (void)sev, (void)loc;
+    if (err && err->level >= XML_ERR_ERROR)
+        *(bool *)arg = true;
 }
 
 static ntcp_status element(xmlTextReaderPtr rd, ntcp_xml_writer *w)
@@ -346,11 +349,16 @@ ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w,
     xmlTextReaderPtr rd = xmlReaderForMemory(text, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
     if (!rd)
         return NTCP_E_NOMEM;
-    xmlTextReaderSetErrorHandler(rd, quiet, NULL);
+    bool had_error = false;
+    xmlTextReaderSetStructuredErrorHandler(rd, on_error, &had_error);
     ntcp_xml_writer_reset(w);
     ntcp_status st = NTCP_OK;
     int rc;
     while (!st && (rc = xmlTextReaderRead(rd)) == 1) {
+        if (had_error) {
+            st = NTCP_E_XML_SYNTAX;
+            break;
+        }
         switch (xmlTextReaderNodeType(rd)) {
         case XML_READER_TYPE_ELEMENT: st = element(rd, w); break;
         case XML_READER_TYPE_END_ELEMENT: st = ntcp_xml_writer_end_element(w); break;
@@ -375,7 +383,7 @@ ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w,
             break;
         }
     }
-    if (!st && rc != 0)
+    if (!st && (rc != 0 || had_error))
         st = NTCP_E_XML_SYNTAX;
     xmlFreeTextReader(rd);
     if (!st)
