@@ -6,6 +6,7 @@
 #include "xml/internal.h"
 
 static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
+static const uint8_t empty_input[1];
 
 struct ntcp_xml_reader {
     ntcp_xml_limits lim;
@@ -248,7 +249,7 @@ ntcp_status ntcp_xml_reader_new(ntcp_xml_reader **out, const ntcp_xml_limits *li
         ntcp_xml_reader_free(r);
         return NTCP_E_NOMEM;
     }
-    ntcp_reader_init(&r->r, NULL, 0);
+    ntcp_reader_init(&r->r, empty_input, 0);
     r->r.err = NTCP_E_STATE;
     *out = r;
     return NTCP_OK;
@@ -265,7 +266,7 @@ void ntcp_xml_reader_free(ntcp_xml_reader *r)
 
 ntcp_status ntcp_xml_reader_reset(ntcp_xml_reader *r, const uint8_t *data, size_t len)
 {
-    ntcp_reader_init(&r->r, data, len);
+    ntcp_reader_init(&r->r, data ? data : empty_input, data ? len : 0);
     r->depth = 0;
     r->pending_end = false;
     r->seen_root = false;

@@ -121,8 +121,9 @@ static void put(ntcp_xml_session *s, const char *str, uint32_t len, uint32_t cos
 ntcp_status ntcp_xml_session_read_table(ntcp_xml_session *s, const uint8_t *payload, size_t len,
                                         size_t *doc_offset)
 {
+    static const uint8_t empty[1];
     ntcp_reader r;
-    ntcp_reader_init(&r, payload, len);
+    ntcp_reader_init(&r, payload ? payload : empty, payload ? len : 0);
     /* MC-NBFSE 2.1: MultiByteInt31 size, then size bytes of strings */
     uint32_t size = ntcp_read_varint(&r);
     if (!ntcp_reader_ok(&r))

@@ -25,6 +25,8 @@ static ntcp_status puts_(tw *t, const char *s) { return put(t, s, strlen(s)); }
 
 static ntcp_status escape(tw *t, const char *s, size_t n, bool attr)
 {
+    if (n == 0)
+        return NTCP_OK;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         const char *rep = NULL;
@@ -250,9 +252,10 @@ static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_sessio
 ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
                              const ntcp_xml_text_options *opt, ntcp_buf *out)
 {
-    if (!doc || !out)
+    static const uint8_t empty[1];
+    if ((!doc && len) || !out)
         return NTCP_E_INVALID_ARG;
-    return to_text(doc, len, session, opt, out, NULL);
+    return to_text(doc ? doc : empty, len, session, opt, out, NULL);
 }
 
 void ntcp_xml_soap_info_clear(ntcp_xml_soap_info *info)
@@ -269,8 +272,11 @@ ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, 
                                             const ntcp_xml_text_options *opt, ntcp_buf *out,
                                             ntcp_xml_soap_info *info)
 {
-    if (!payload || !session || !out)
+    static const uint8_t empty[1];
+    if ((!payload && len) || !session || !out)
         return NTCP_E_INVALID_ARG;
+    if (!payload)
+        payload = empty;
     ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
     if (!opt)
         opt = &def;

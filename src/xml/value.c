@@ -248,6 +248,8 @@ static ntcp_status put_guid(ntcp_buf *out, const uint8_t g[16])
 static ntcp_status put_base64(ntcp_buf *out, const uint8_t *p, size_t n)
 {
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (n == 0)
+        return NTCP_OK;
     ntcp_status st = ntcp_buf_reserve(out, (n + 2) / 3 * 4);
     if (st)
         return st;
@@ -365,7 +367,8 @@ ntcp_status ntcp_xml__format(const ntcp_xml_value *v, const ntcp_xml_format_opti
     case NTCP_XV_LIST: {
         /* MC-NBFX 2.2.3.20: items rendered separated by one space */
         ntcp_reader r;
-        ntcp_reader_init(&r, (const uint8_t *)v->s.p, v->s.len);
+        static const uint8_t none[1];
+        ntcp_reader_init(&r, v->s.p ? (const uint8_t *)v->s.p : none, v->s.p ? v->s.len : 0);
         ntcp_xml_limits lim = NTCP_XML_LIMITS_DEFAULT;
         lim.max_string_len = UINT32_MAX;
         bool first = true;

@@ -182,6 +182,10 @@ TEST(xml_text_records)
     CHECK_DOC("40 01 76 b9 0600 61003d d8 00 de", "<v>a\xf0\x9f\x98\x80</v>");
     CHECK_DOC("40 01 76 bb 02000000 e900", "<v>\xc3\xa9</v>");
     CHECK_DOC("40 01 76 bd 01 0e", "<v>b:Body</v>");
+    /* empty payloads (found by fuzzing: no pointer arithmetic on empty buffers) */
+    CHECK_DOC("40 01 76 9f 00", "<v></v>");
+    CHECK_DOC("40 01 76 04 01 61 98 00 b7 00", "<v a=\"\"></v>");
+    CHECK_DOC("40 01 76 04 01 61 9e 00 01", "<v a=\"\"/>");
     /* mixed content: text, element, text (the last one carries the end) */
     CHECK_DOC("40 01 76 98 01 61 40 01 62 01 99 01 63", "<v>a<b/>c</v>");
 }
