@@ -116,7 +116,8 @@ static int prepare(doc *d, const char *name, char *text, size_t len)
             acap *= 2;
             d->attrs = realloc(d->attrs, acap * sizeof *d->attrs);
         }
-        memcpy(d->attrs + na, n.attrs, n.nattrs * sizeof *n.attrs);
+        if (n.nattrs)
+            memcpy(d->attrs + na, n.attrs, n.nattrs * sizeof *n.attrs);
         attr_index[d->nnodes] = na;
         na += n.nattrs;
         d->nodes[d->nnodes++] = n;
