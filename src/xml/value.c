@@ -57,8 +57,9 @@ static int shortest_digits(double x, bool is_float, char *d, int *e)
 }
 
 /* .NET Core 3.0+ double/float ToString("R"): shortest round-trip digits,
- * scientific when the decimal point position is beyond max(digits, 15) (7
- * for float) or before -3, exponent "E+XX"/"E-XX" with at least 2 digits. */
+ * scientific when the decimal point position is beyond max(digits, 17) (9
+ * for float: the round-trip precisions) or before -3, exponent "E+XX"/"E-XX"
+ * with at least 2 digits. */
 static ntcp_status put_real(ntcp_buf *out, double x, bool is_float)
 {
     if (isnan(x))
@@ -69,7 +70,7 @@ static ntcp_status put_real(ntcp_buf *out, double x, bool is_float)
         return put_str(out, signbit(x) ? "-0" : "0");
     char d[24], b[64];
     int e, n = shortest_digits(x, is_float, d, &e), k = 0;
-    int scale = e + 1, maxd = n > (is_float ? 7 : 15) ? n : (is_float ? 7 : 15);
+    int scale = e + 1, maxd = n > (is_float ? 9 : 17) ? n : (is_float ? 9 : 17);
     if (x < 0)
         b[k++] = '-';
     if (scale > maxd || scale < -3) {
