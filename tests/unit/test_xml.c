@@ -585,3 +585,56 @@ TEST(xml_writer_session_budget)
     ntcp_xml_writer_free(w);
     ntcp_xml_session_free(s);
 }
+
+/* shared/PROTOCOLS.md 5: the illustrative first payload (one session
+ * string, key 0x01, used by DictionaryTextWithEndElement "AB 01"), then a
+ * second payload in the same direction with an empty table reusing it. */
+TEST(xml_protocols_session_example)
+{
+    ntcp_xml_session *s;
+    CHECK_EQ_INT(ntcp_xml_session_new(&s, 0), NTCP_OK);
+    size_t n;
+    uint8_t *p = ntcp_test_hex("1b 1a 687474703a2f2f74656d707572692e6f72672f49532f4563686f"
+                               "56 02 0b 01 73 04 0b 01 61 06 56 08 44 0a 1e 00 82 ab 01 01 56 0e 01 01",
+                               &n);
+    ntcp_buf out;
+    ntcp_buf_init(&out, SIZE_MAX);
+    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    opt.indent = 0;
+    ntcp_xml_soap_info info;
+    CHECK_EQ_INT(ntcp_xml_session_decode_to_text(p, n, s, &opt, &out, &info), NTCP_OK);
+    const char *want = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+                       "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
+                       "<a:Action s:mustUnderstand=\"1\">http://tempuri.org/IS/Echo</a:Action></s:Header>"
+                       "<s:Body/></s:Envelope>";
+    CHECK_BYTES(out.data, out.len, want, strlen(want));
+    CHECK_EQ_STR(info.action, "http://tempuri.org/IS/Echo");
+    CHECK(info.message_id == NULL && info.relates_to == NULL);
+    ntcp_xml_soap_info_clear(&info);
+    free(p);
+    p = ntcp_test_hex("00 56 02 0b 01 73 04 0b 01 61 06 56 08 44 0a 1e 00 82 ab 01 01 56 0e 01 01", &n);
+    ntcp_buf_reset(&out);
+    CHECK_EQ_INT(ntcp_xml_session_decode_to_text(p, n, s, &opt, &out, NULL), NTCP_OK);
+    CHECK_BYTES(out.data, out.len, want, strlen(want));
+    free(p);
+
+    /* the writer makes the same payload from the text, with Action text as a session string */
+    ntcp_xml_session *ws;
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_session_new(&ws, 0), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, ws), NTCP_OK);
+    ntcp_buf bin;
+    ntcp_buf_init(&bin, SIZE_MAX);
+    /* the text header order puts Action at depth 3, so the addressing policy applies */
+    CHECK_EQ_INT(ntcp_xml_from_text(want, strlen(want), w, &bin), NTCP_OK);
+    p = ntcp_test_hex("1b 1a 687474703a2f2f74656d707572692e6f72672f49532f4563686f"
+                      "56 02 0b 01 73 04 0b 01 61 06 56 08 44 0a 1e 00 82 ab 01 01 56 0e 01 01",
+                      &n);
+    CHECK_BYTES(bin.data, bin.len, p, n);
+    free(p);
+    ntcp_buf_free(&bin);
+    ntcp_buf_free(&out);
+    ntcp_xml_writer_free(w);
+    ntcp_xml_session_free(ws);
+    ntcp_xml_session_free(s);
+}
