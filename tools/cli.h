@@ -10,6 +10,7 @@ struct ntcp_cli_command {
 };
 
 int cmd_frames(int argc, char **argv);
+int cmd_xml(int argc, char **argv);
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer (NUL-terminated);
  * returns 0 on success, prints an error and returns -1 otherwise. */

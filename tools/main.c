@@ -5,6 +5,7 @@
 
 static const struct ntcp_cli_command commands[] = {
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
+    { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },
 };
 
 static void usage(FILE *f)

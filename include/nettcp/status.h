@@ -93,7 +93,36 @@ extern "C" {
     X(NTCP_E_RESOLVE, -44, "name_resolution_failed", NTCP_CAT_IO, \
       "the host name could not be resolved", "check the host name and DNS") \
     X(NTCP_E_UNSUPPORTED, -45, "unsupported", NTCP_CAT_USAGE, \
-      "the requested feature is not supported", "use a supported option")
+      "the requested feature is not supported", "use a supported option") \
+    X(NTCP_E_XML_RECORD, -50, "xml_unknown_record", NTCP_CAT_PROTOCOL, \
+      "an unknown or misplaced binary XML record", \
+      "the data is not .NET Binary XML (MC-NBFX), or the stream is out of step") \
+    X(NTCP_E_XML_DEPTH, -51, "xml_depth_exceeded", NTCP_CAT_QUOTA, \
+      "XML elements nest deeper than allowed (MaxDepth 32 by default)", \
+      "raise max_depth (the service's readerQuotas maxDepth) if the message is legitimate") \
+    X(NTCP_E_XML_STRING_TOO_LONG, -52, "xml_string_too_long", NTCP_CAT_QUOTA, \
+      "an XML text is longer than allowed (MaxStringContentLength 8192 by default)", \
+      "raise max_string_len (readerQuotas maxStringContentLength) if the message is legitimate") \
+    X(NTCP_E_XML_ARRAY_TOO_LONG, -53, "xml_array_too_long", NTCP_CAT_QUOTA, \
+      "a binary XML array has more items than allowed (MaxArrayLength 16384 by default)", \
+      "raise max_array_len (readerQuotas maxArrayLength) if the message is legitimate") \
+    X(NTCP_E_XML_NAME_TOO_LONG, -54, "xml_name_too_long", NTCP_CAT_QUOTA, \
+      "an XML name or namespace is longer than allowed (MaxNameTableCharCount 16384 by default)", \
+      "raise max_name_chars (readerQuotas maxNameTableCharCount) if the message is legitimate") \
+    X(NTCP_E_XML_TOO_MANY_ATTRIBUTES, -55, "xml_too_many_attributes", NTCP_CAT_QUOTA, \
+      "an XML element has more attributes than allowed (256 by default)", \
+      "raise max_attributes if the message is legitimate") \
+    X(NTCP_E_XML_TOO_LARGE, -56, "xml_too_large", NTCP_CAT_QUOTA, \
+      "an XML document is larger than allowed (65536 bytes by default)", \
+      "raise max_size (maxReceivedMessageSize) or send smaller messages") \
+    X(NTCP_E_XML_SESSION_TOO_LARGE, -57, "xml_session_too_large", NTCP_CAT_QUOTA, \
+      "the binary session dictionary grew past its maximum (MaxSessionSize 2048 bytes)", \
+      "the peer adds more session strings than the binding allows; raise maxSessionSize on both sides") \
+    X(NTCP_E_XML_UNKNOWN_KEY, -58, "xml_unknown_dictionary_key", NTCP_CAT_PROTOCOL, \
+      "a binary XML dictionary key refers to no string", \
+      "the session dictionaries are out of step (a message was lost or decoded with the wrong direction's table)") \
+    X(NTCP_E_XML_SYNTAX, -59, "xml_syntax_error", NTCP_CAT_USAGE, \
+      "the text XML is not well formed or uses a DTD", "fix the XML document (DTDs and entities are refused)")
 
 typedef enum ntcp_status {
 #define NTCP_X_ENUM(id, val, name, cat, desc, adv) id = val,

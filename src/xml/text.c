@@ -1,0 +1,400 @@
+/* Binary XML -> text XML (UTF-8, escaped, optionally indented), the
+ * per-message NBFSE decode used by tools, and text XML -> binary through
+ * libxml2's xmlReader (no network, no DTD, no entity expansion). */
+#include <string.h>
+#include <libxml/xmlreader.h>
+#include "xml/internal.h"
+
+typedef struct tw {
+    ntcp_buf *out;
+    const ntcp_xml_text_options *opt;
+    const ntcp_xml_session *sess;
+    ntcp_buf tmp;
+    bool open;     /* a start tag waits for '>' or "/>" */
+    bool any;      /* something was written */
+    uint8_t *flags; /* per depth: 1 = has text, 2 = has child element/comment */
+    /* SOAP info capture */
+    ntcp_xml_soap_info *info;
+    bool in_header;
+    char **capture;
+    ntcp_buf cap;
+} tw;
+
+static ntcp_status put(tw *t, const char *s, size_t n) { return ntcp_buf_append(t->out, s, n); }
+static ntcp_status puts_(tw *t, const char *s) { return put(t, s, strlen(s)); }
+
+static ntcp_status escape(tw *t, const char *s, size_t n, bool attr)
+{
+    if (n == 0)
+        return NTCP_OK;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = attr ? "&quot;" : NULL; break;
+        case '\t': rep = attr ? "&#x9;" : NULL; break;
+        case '\n': rep = attr ? "&#xA;" : NULL; break;
+        case '\r': rep = "&#xD;"; break;
+        default: break;
+        }
+        if (!rep)
+            continue;
+        ntcp_status st = put(t, s + run, i - run);
+        if (!st)
+            st = puts_(t, rep);
+        if (st)
+            return st;
+        run = i + 1;
+    }
+    return put(t, s + run, n - run);
+}
+
+static ntcp_status value_text(tw *t, const ntcp_xml_value *v, bool attr)
+{
+    if (v->type == NTCP_XV_CHARS || v->type == NTCP_XV_DICT)
+        return escape(t, v->s.p, v->s.len, attr);
+    ntcp_buf_reset(&t->tmp);
+    ntcp_status st = ntcp_xml__format(v, &t->opt->format, t->sess, &t->tmp);
+    return st ? st : escape(t, (const char *)t->tmp.data, t->tmp.len, attr);
+}
+
+static ntcp_status qname(tw *t, const ntcp_xml_name *n)
+{
+    ntcp_status st = NTCP_OK;
+    if (n->prefix.len) {
+        st = put(t, n->prefix.p, n->prefix.len);
+        if (!st)
+            st = put(t, ":", 1);
+    }
+    return st ? st : put(t, n->local.p, n->local.len);
+}
+
+static ntcp_status newline(tw *t, uint32_t level)
+{
+    if (!t->opt->indent || !t->any)
+        return NTCP_OK;
+    ntcp_status st = put(t, "\n", 1);
+    for (uint32_t i = 0; !st && i < level * t->opt->indent; i++)
+        st = put(t, " ", 1);
+    return st;
+}
+
+static ntcp_status close_open(tw *t)
+{
+    if (!t->open)
+        return NTCP_OK;
+    t->open = false;
+    return put(t, ">", 1);
+}
+
+static ntcp_status start(tw *t, const ntcp_xml_node *n)
+{
+    uint32_t d = n->depth;
+    ntcp_status st = close_open(t);
+    if (!st && !(t->flags[d - 1] & 1))
+        st = newline(t, d - 1);
+    t->flags[d - 1] |= 2;
+    t->flags[d] = 0;
+    if (!st)
+        st = put(t, "<", 1);
+    if (!st)
+        st = qname(t, &n->name);
+    for (uint32_t i = 0; !st && i < n->nattrs; i++) {
+        const ntcp_xml_attr *a = &n->attrs[i];
+        st = put(t, " ", 1);
+        if (a->is_xmlns) {
+            if (!st)
+                st = puts_(t, a->name.prefix.len ? "xmlns:" : "xmlns");
+            if (!st)
+                st = put(t, a->name.prefix.p, a->name.prefix.len);
+            if (!st)
+                st = put(t, "=\"", 2);
+            if (!st)
+                st = escape(t, a->name.local.p, a->name.local.len, true);
+        } else {
+            if (!st)
+                st = qname(t, &a->name);
+            if (!st)
+                st = put(t, "=\"", 2);
+            if (!st)
+                st = value_text(t, &a->value, true);
+        }
+        if (!st)
+            st = put(t, "\"", 1);
+    }
+    t->open = true;
+    t->any = true;
+    /* SOAP info: s:Envelope/s:Header/{Action,MessageID,RelatesTo} */
+    if (t->info && d == 2)
+        t->in_header = n->name.local.len == 6 && !memcmp(n->name.local.p, "Header", 6);
+    if (t->info && d == 3 && t->in_header) {
+        const ntcp_xml_str *l = &n->name.local;
+        t->capture = l->len == 6 && !memcmp(l->p, "Action", 6) ? &t->info->action
+                   : l->len == 9 && !memcmp(l->p, "MessageID", 9) ? &t->info->message_id
+                   : l->len == 9 && !memcmp(l->p, "RelatesTo", 9) ? &t->info->relates_to : NULL;
+        if (t->capture && *t->capture)
+            t->capture = NULL; /* first one wins */
+        ntcp_buf_reset(&t->cap);
+    }
+    return st;
+}
+
+static ntcp_status text(tw *t, const ntcp_xml_value *v, uint32_t d)
+{
+    ntcp_status st = close_open(t);
+    t->flags[d] |= 1;
+    if (!st && t->capture && d == 3)
+        st = ntcp_xml__format(v, &t->opt->format, t->sess, &t->cap);
+    return st ? st : value_text(t, v, false);
+}
+
+static ntcp_status end(tw *t, const ntcp_xml_node *n)
+{
+    uint32_t d = n->depth;
+    ntcp_status st;
+    if (t->capture && d == 3) {
+        *t->capture = ntcp_strndup((const char *)t->cap.data ? (const char *)t->cap.data : "", t->cap.len);
+        st = *t->capture ? NTCP_OK : NTCP_E_NOMEM;
+        t->capture = NULL;
+        if (st)
+            return st;
+    }
+    if (t->info && d == 2)
+        t->in_header = false;
+    if (t->open) {
+        t->open = false;
+        return put(t, "/>", 2);
+    }
+    st = NTCP_OK;
+    if ((t->flags[d] & 3) == 2)
+        st = newline(t, d - 1);
+    if (!st)
+        st = put(t, "</", 2);
+    if (!st)
+        st = qname(t, &n->name);
+    return st ? st : put(t, ">", 1);
+}
+
+static ntcp_status write_node(tw *t, const ntcp_xml_node *n)
+{
+    switch (n->type) {
+    case NTCP_XML_NODE_START: return start(t, n);
+    case NTCP_XML_NODE_END: return end(t, n);
+    case NTCP_XML_NODE_TEXT: return text(t, &n->value, n->depth);
+    case NTCP_XML_NODE_COMMENT: {
+        ntcp_status st = close_open(t);
+        if (!st && !(t->flags[n->depth] & 1))
+            st = newline(t, n->depth);
+        t->flags[n->depth] |= 2;
+        t->any = true;
+        if (!st)
+            st = put(t, "<!--", 4);
+        if (!st)
+            st = put(t, n->value.s.p, n->value.s.len);
+        return st ? st : put(t, "-->", 3);
+    }
+    case NTCP_XML_NODE_ARRAY: { /* MC-NBFX 2.3.3: count x <name attrs>item</name> */
+        ntcp_status st = NTCP_OK;
+        for (uint32_t i = 0; !st && i < n->array_count; i++) {
+            ntcp_xml_value v;
+            ntcp_xml_array_item(n, i, &v);
+            st = start(t, n);
+            if (!st)
+                st = text(t, &v, n->depth);
+            if (!st)
+                st = end(t, n);
+        }
+        return st;
+    }
+    default: return NTCP_OK;
+    }
+}
+
+static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
+                           const ntcp_xml_text_options *opt, ntcp_buf *out, ntcp_xml_soap_info *info)
+{
+    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    if (!opt)
+        opt = &def;
+    ntcp_xml_reader *r;
+    ntcp_status st = ntcp_xml_reader_new(&r, &opt->limits, session);
+    if (st)
+        return st;
+    tw t;
+    memset(&t, 0, sizeof t);
+    t.out = out;
+    t.opt = opt;
+    t.sess = session;
+    t.info = info;
+    ntcp_buf_init(&t.tmp, SIZE_MAX);
+    ntcp_buf_init(&t.cap, opt->limits.max_string_len * 4 + 64);
+    t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
+    st = t.flags ? ntcp_xml_reader_reset(r, doc, len) : NTCP_E_NOMEM;
+    while (st == NTCP_OK) {
+        ntcp_xml_node n;
+        st = ntcp_xml_reader_next(r, &n);
+        if (st || n.type == NTCP_XML_NODE_EOF)
+            break;
+        st = write_node(&t, &n);
+    }
+    if (st == NTCP_OK && opt->indent)
+        st = put(&t, "\n", 1);
+    ntcp_free(t.flags);
+    ntcp_buf_free(&t.tmp);
+    ntcp_buf_free(&t.cap);
+    ntcp_xml_reader_free(r);
+    return st;
+}
+
+ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
+                             const ntcp_xml_text_options *opt, ntcp_buf *out)
+{
+    static const uint8_t empty[1];
+    if ((!doc && len) || !out)
+        return NTCP_E_INVALID_ARG;
+    return to_text(doc ? doc : empty, len, session, opt, out, NULL);
+}
+
+void ntcp_xml_soap_info_clear(ntcp_xml_soap_info *info)
+{
+    if (!info)
+        return;
+    ntcp_free(info->action);
+    ntcp_free(info->message_id);
+    ntcp_free(info->relates_to);
+    memset(info, 0, sizeof *info);
+}
+
+ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, ntcp_xml_session *session,
+                                            const ntcp_xml_text_options *opt, ntcp_buf *out,
+                                            ntcp_xml_soap_info *info)
+{
+    static const uint8_t empty[1];
+    if ((!payload && len) || !session || !out)
+        return NTCP_E_INVALID_ARG;
+    if (!payload)
+        payload = empty;
+    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    if (!opt)
+        opt = &def;
+    if (len > opt->limits.max_size)
+        return NTCP_E_XML_TOO_LARGE;
+    size_t off;
+    ntcp_status st = ntcp_xml_session_read_table(session, payload, len, &off); /* MC-NBFSE 2.1 */
+    if (st)
+        return st;
+    if (info)
+        memset(info, 0, sizeof *info);
+    st = to_text(payload + off, len - off, session, opt, out, info);
+    if (st && info)
+        ntcp_xml_soap_info_clear(info);
+    return st;
+}
+
+/* ---- text -> binary ------------------------------------------------------ */
+
+/* Any error (namespace errors included, which libxml2 treats as
+ * recoverable) makes the document refused; nothing is printed. */
+static void on_error(void *arg, xmlErrorPtr err)
+{
+    if (err && err->level >= XML_ERR_ERROR)
+        *(bool *)arg = true;
+}
+
+static ntcp_status element(xmlTextReaderPtr rd, ntcp_xml_writer *w)
+{
+    const char *prefix = (const char *)xmlTextReaderConstPrefix(rd);
+    const char *local = (const char *)xmlTextReaderConstLocalName(rd);
+    ntcp_xml_name n = { { prefix ? prefix : "", prefix ? (uint32_t)strlen(prefix) : 0 },
+                        { local, (uint32_t)strlen(local) },
+                        NTCP_XML_KEY_AUTO, 0 };
+    bool empty = xmlTextReaderIsEmptyElement(rd) == 1;
+    ntcp_status st = ntcp_xml_writer_start_element(w, &n);
+    while (!st && xmlTextReaderMoveToNextAttribute(rd) == 1) {
+        ntcp_xml_attr a;
+        memset(&a, 0, sizeof a);
+        const char *ap = (const char *)xmlTextReaderConstPrefix(rd);
+        const char *al = (const char *)xmlTextReaderConstLocalName(rd);
+        const char *av = (const char *)xmlTextReaderConstValue(rd);
+        if (!av)
+            av = "";
+        a.name.key = NTCP_XML_KEY_AUTO;
+        if (xmlTextReaderIsNamespaceDecl(rd) == 1) {
+            a.is_xmlns = true;
+            if (ap && !strcmp(ap, "xmlns")) { /* xmlns:p="ns" */
+                a.name.prefix.p = al;
+                a.name.prefix.len = (uint32_t)strlen(al);
+            }
+            a.name.local.p = av;
+            a.name.local.len = (uint32_t)strlen(av);
+        } else {
+            a.name.prefix.p = ap ? ap : "";
+            a.name.prefix.len = ap ? (uint32_t)strlen(ap) : 0;
+            a.name.local.p = al;
+            a.name.local.len = (uint32_t)strlen(al);
+            st = ntcp_xml__attr_text_value(av, strlen(av), &a.value);
+        }
+        if (!st)
+            st = ntcp_xml_writer_attribute(w, &a);
+    }
+    xmlTextReaderMoveToElement(rd);
+    if (!st && empty)
+        st = ntcp_xml_writer_end_element(w);
+    return st;
+}
+
+ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w, ntcp_buf *out)
+{
+    if (!text || !w || !out || len > INT32_MAX)
+        return NTCP_E_INVALID_ARG;
+    /* no XML_PARSE_NOENT / DTDLOAD / DTDATTR: entities are not expanded and
+     * no external subset is loaded; a DOCTYPE is refused below */
+    xmlTextReaderPtr rd = xmlReaderForMemory(text, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    if (!rd)
+        return NTCP_E_NOMEM;
+    bool had_error = false;
+    xmlTextReaderSetStructuredErrorHandler(rd, on_error, &had_error);
+    ntcp_xml_writer_reset(w);
+    ntcp_status st = NTCP_OK;
+    int rc;
+    while (!st && (rc = xmlTextReaderRead(rd)) == 1) {
+        if (had_error) {
+            st = NTCP_E_XML_SYNTAX;
+            break;
+        }
+        switch (xmlTextReaderNodeType(rd)) {
+        case XML_READER_TYPE_ELEMENT: st = element(rd, w); break;
+        case XML_READER_TYPE_END_ELEMENT: st = ntcp_xml_writer_end_element(w); break;
+        case XML_READER_TYPE_TEXT:
+        case XML_READER_TYPE_CDATA:
+        case XML_READER_TYPE_SIGNIFICANT_WHITESPACE: {
+            const char *v = (const char *)xmlTextReaderConstValue(rd);
+            st = ntcp_xml_writer_text(w, v ? v : "", v ? strlen(v) : 0);
+            break;
+        }
+        case XML_READER_TYPE_COMMENT: {
+            const char *v = (const char *)xmlTextReaderConstValue(rd);
+            st = ntcp_xml_writer_comment(w, v ? v : "", v ? strlen(v) : 0);
+            break;
+        }
+        case XML_READER_TYPE_DOCUMENT_TYPE:
+        case XML_READER_TYPE_ENTITY_REFERENCE:
+        case XML_READER_TYPE_ENTITY:
+            st = NTCP_E_XML_SYNTAX;
+            break;
+        default: /* white space outside content, processing instructions */
+            break;
+        }
+    }
+    if (!st && (rc != 0 || had_error))
+        st = NTCP_E_XML_SYNTAX;
+    xmlFreeTextReader(rd);
+    if (!st)
+        st = ntcp_xml_writer_finish(w, out);
+    if (st)
+        ntcp_xml_writer_reset(w);
+    return st;
+}
