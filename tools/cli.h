@@ -11,8 +11,17 @@ struct ntcp_cli_command {
 
 int cmd_frames(int argc, char **argv);
 int cmd_xml(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer (NUL-terminated);
  * returns 0 on success, prints an error and returns -1 otherwise. */
 int cli_read_file(const char *path, uint8_t **data, size_t *len);
+
+struct ntcp_nmf_record;
+/* "c>s" (0) or "s>c" (1). */
+const char *cli_dir_name(int dir);
+/* A JSON string literal of n bytes to stdout. */
+void cli_json_string(const uint8_t *p, size_t n);
+/* One framing record: a text line, or a JSON object with offset/type/size. */
+void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
 #endif

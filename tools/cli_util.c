@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <nettcp/framing.h>
 #include "cli.h"
 
 int cli_read_file(const char *path, uint8_t **data, size_t *len)
@@ -39,3 +40,108 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
     *len = n;
     return 0;
 }
+
+void cli_json_string(const uint8_t *p, size_t n)
+{
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\r')
+            fputs("\\r", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c < 0x20 || c == 0x7f)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void print_text(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.');
+}
+
+const char *cli_dir_name(int d) { return d == 0 ? "c>s" : "s>c"; }
+
+void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir)
+{
+    const char *name = ntcp_nmf_record_name(r->type);
+    if (json) {
+        printf("{");
+        if (show_dir)
+            printf("\"direction\":\"%s\",", cli_dir_name(dir));
+        printf("\"offset\":%zu,\"type\":\"%s\",\"size\":%zu", r->offset, name, r->size);
+        switch (r->type) {
+        case NTCP_NMF_VERSION:
+            printf(",\"major\":%u,\"minor\":%u", r->major, r->minor);
+            break;
+        case NTCP_NMF_MODE:
+            printf(",\"mode\":%u,\"mode_name\":", r->mode);
+            cli_json_string((const uint8_t *)ntcp_nmf_mode_name(r->mode), strlen(ntcp_nmf_mode_name(r->mode)));
+            break;
+        case NTCP_NMF_VIA:
+            printf(",\"via\":");
+            cli_json_string(r->data, r->size);
+            break;
+        case NTCP_NMF_KNOWN_ENCODING: {
+            const char *ct = ntcp_nmf_encoding_content_type(r->encoding);
+            printf(",\"encoding\":%u,\"content_type\":", r->encoding);
+            if (ct)
+                cli_json_string((const uint8_t *)ct, strlen(ct));
+            else
+                printf("null");
+            break;
+        }
+        case NTCP_NMF_EXTENSIBLE_ENCODING:
+            printf(",\"content_type\":");
+            cli_json_string(r->data, r->size);
+            break;
+        case NTCP_NMF_UPGRADE_REQUEST:
+            printf(",\"upgrade\":");
+            cli_json_string(r->data, r->size);
+            break;
+        case NTCP_NMF_FAULT:
+            printf(",\"fault\":");
+            cli_json_string(r->data, r->size);
+            break;
+        case NTCP_NMF_UNSIZED_ENVELOPE:
+            printf(",\"chunks\":%u", r->chunks);
+            break;
+        default:
+            break;
+        }
+        printf("}\n");
+        return;
+    }
+    if (show_dir)
+        printf("%s ", cli_dir_name(dir));
+    printf("%8zu  %-18s", r->offset, name);
+    switch (r->type) {
+    case NTCP_NMF_VERSION: printf(" %u.%u", r->major, r->minor); break;
+    case NTCP_NMF_MODE: printf(" %s (%u)", ntcp_nmf_mode_name(r->mode), r->mode); break;
+    case NTCP_NMF_KNOWN_ENCODING: {
+        const char *ct = ntcp_nmf_encoding_content_type(r->encoding);
+        printf(" 0x%02x %s", r->encoding, ct ? ct : "(unknown encoding)");
+        break;
+    }
+    case NTCP_NMF_VIA:
+    case NTCP_NMF_EXTENSIBLE_ENCODING:
+    case NTCP_NMF_UPGRADE_REQUEST:
+    case NTCP_NMF_FAULT:
+        putchar(' ');
+        print_text(r->data, r->size);
+        break;
+    case NTCP_NMF_SIZED_ENVELOPE: printf(" %zu bytes", r->size); break;
+    case NTCP_NMF_UNSIZED_ENVELOPE: printf(" %zu bytes in %u chunk%s", r->size, r->chunks, r->chunks == 1 ? "" : "s"); break;
+    default: break;
+    }
+    putchar('\n');
+}
+

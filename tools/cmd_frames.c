@@ -35,110 +35,6 @@ static void usage(FILE *f)
             "offset), 2 on usage errors.\n");
 }
 
-static void json_string(const uint8_t *p, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\r')
-            fputs("\\r", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c < 0x20 || c == 0x7f)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
-static void print_text(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.');
-}
-
-static const char *dir_name(int d) { return d == 0 ? "c>s" : "s>c"; }
-
-static void print_record(const ntcp_nmf_record *r, int dir, bool json, bool show_dir)
-{
-    const char *name = ntcp_nmf_record_name(r->type);
-    if (json) {
-        printf("{");
-        if (show_dir)
-            printf("\"direction\":\"%s\",", dir_name(dir));
-        printf("\"offset\":%zu,\"type\":\"%s\",\"size\":%zu", r->offset, name, r->size);
-        switch (r->type) {
-        case NTCP_NMF_VERSION:
-            printf(",\"major\":%u,\"minor\":%u", r->major, r->minor);
-            break;
-        case NTCP_NMF_MODE:
-            printf(",\"mode\":%u,\"mode_name\":", r->mode);
-            json_string((const uint8_t *)ntcp_nmf_mode_name(r->mode), strlen(ntcp_nmf_mode_name(r->mode)));
-            break;
-        case NTCP_NMF_VIA:
-            printf(",\"via\":");
-            json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_KNOWN_ENCODING: {
-            const char *ct = ntcp_nmf_encoding_content_type(r->encoding);
-            printf(",\"encoding\":%u,\"content_type\":", r->encoding);
-            if (ct)
-                json_string((const uint8_t *)ct, strlen(ct));
-            else
-                printf("null");
-            break;
-        }
-        case NTCP_NMF_EXTENSIBLE_ENCODING:
-            printf(",\"content_type\":");
-            json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_UPGRADE_REQUEST:
-            printf(",\"upgrade\":");
-            json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_FAULT:
-            printf(",\"fault\":");
-            json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_UNSIZED_ENVELOPE:
-            printf(",\"chunks\":%u", r->chunks);
-            break;
-        default:
-            break;
-        }
-        printf("}\n");
-        return;
-    }
-    if (show_dir)
-        printf("%s ", dir_name(dir));
-    printf("%8zu  %-18s", r->offset, name);
-    switch (r->type) {
-    case NTCP_NMF_VERSION: printf(" %u.%u", r->major, r->minor); break;
-    case NTCP_NMF_MODE: printf(" %s (%u)", ntcp_nmf_mode_name(r->mode), r->mode); break;
-    case NTCP_NMF_KNOWN_ENCODING: {
-        const char *ct = ntcp_nmf_encoding_content_type(r->encoding);
-        printf(" 0x%02x %s", r->encoding, ct ? ct : "(unknown encoding)");
-        break;
-    }
-    case NTCP_NMF_VIA:
-    case NTCP_NMF_EXTENSIBLE_ENCODING:
-    case NTCP_NMF_UPGRADE_REQUEST:
-    case NTCP_NMF_FAULT:
-        putchar(' ');
-        print_text(r->data, r->size);
-        break;
-    case NTCP_NMF_SIZED_ENVELOPE: printf(" %zu bytes", r->size); break;
-    case NTCP_NMF_UNSIZED_ENVELOPE: printf(" %zu bytes in %u chunk%s", r->size, r->chunks, r->chunks == 1 ? "" : "s"); break;
-    default: break;
-    }
-    putchar('\n');
-}
-
 /* Decodes one direction; returns 0 or 1. */
 static int decode_dir(const char *path, const ntcp_buf *b, int dir, bool json, bool show_dir, bool after_upgrade,
                       const ntcp_framing_limits *lim)
@@ -159,14 +55,14 @@ static int decode_dir(const char *path, const ntcp_buf *b, int dir, bool json, b
         ntcp_status st = ntcp_nmf_decoder_feed(d, b->data + off, b->len - off, &used, &r);
         off += used;
         if (st == NTCP_OK) {
-            print_record(&r, dir, json, show_dir);
+            cli_print_record(&r, dir, json, show_dir);
             continue;
         }
         if (st == NTCP_E_STATE && ntcp_nmf_decoder_at_upgrade(d)) {
             size_t rest = b->len - off;
             if (json)
                 printf("{%s%s%s\"offset\":%zu,\"type\":\"UpgradedBytes\",\"size\":%zu}\n", show_dir ? "\"direction\":\"" : "",
-                       show_dir ? dir_name(dir) : "", show_dir ? "\"," : "", off, rest);
+                       show_dir ? cli_dir_name(dir) : "", show_dir ? "\"," : "", off, rest);
             else
                 printf("%s%8zu  %-18s %zu bytes of the upgraded protocol (security handshake and protected "
                        "data), not framing\n",
@@ -177,11 +73,11 @@ static int decode_dir(const char *path, const ntcp_buf *b, int dir, bool json, b
             bool have = false;
             st = ntcp_nmf_decoder_finish(d, &r, &have);
             if (st == NTCP_OK && have)
-                print_record(&r, dir, json, show_dir);
+                cli_print_record(&r, dir, json, show_dir);
         }
         if (st != NTCP_OK && st != NTCP_AGAIN) {
             fprintf(stderr, "nettcp frames: %s: %s%s at byte offset %zu: %s (%s)\n", path,
-                    show_dir ? dir_name(dir) : "", show_dir ? " stream" : "stream", ntcp_nmf_decoder_offset(d),
+                    show_dir ? cli_dir_name(dir) : "", show_dir ? " stream" : "stream", ntcp_nmf_decoder_offset(d),
                     ntcp_status_str(st), ntcp_status_name(st));
             rc = 1;
         }

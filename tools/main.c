@@ -5,6 +5,7 @@
 
 static const struct ntcp_cli_command commands[] = {
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
+    { "decode", "decode a recorded connection: framing records and every envelope as XML", cmd_decode },
     { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },
 };
 
