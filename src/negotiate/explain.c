@@ -29,7 +29,9 @@ const char *ntcp_nns_step_name(ntcp_nns_step s)
 static bool key_mismatch(long k)
 {
     return k == KRB5KRB_AP_ERR_MODIFIED - ERROR_TABLE_BASE_krb5 ||
-           k == KRB5KRB_AP_ERR_BADKEYVER - ERROR_TABLE_BASE_krb5 || k == K(KRB5_KT_KVNONOTFOUND) ||
+           k == KRB5KRB_AP_ERR_BADKEYVER - ERROR_TABLE_BASE_krb5 || k == KRB5KRB_AP_ERR_NOKEY - ERROR_TABLE_BASE_krb5 ||
+           k == KRB5KRB_AP_ERR_NOT_US - ERROR_TABLE_BASE_krb5 ||
+           k == K(KRB5_KT_KVNONOTFOUND) ||
            k == K(KRB5_KT_NOTFOUND) || k == K(KRB5KRB_AP_WRONG_PRINC);
 }
 
@@ -43,6 +45,8 @@ static const char *remote_cause(const ntcp_nns_error *e)
     case NTCP_SEC_E_CERT_EXPIRED: return "credentials_expired";
     case NTCP_SEC_E_TARGET_UNKNOWN: return "spn_unknown";
     case NTCP_SEC_E_MESSAGE_ALTERED: return "message_altered";
+    case NTCP_SEC_E_NO_CREDENTIALS:
+    case NTCP_SEC_E_UNKNOWN_CREDENTIALS: return "no_credentials";
     }
     return "unknown";
 }

@@ -947,3 +947,43 @@ TEST(nns_through_the_upgrade_hook)
     CHECK(uc.last_error(uc.ctx) == NULL);
     pair_free(&p);
 }
+
+TEST(nns_anonymous_client_refused_unless_allowed)
+{
+    /* the context reports GSS_C_ANON_FLAG: WCF refuses anonymous logons by default */
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    co.identity = "spn:host/svc.test.local";
+    co.anonymous = true;
+    pair p;
+    pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES | 0x40, FLAGS_ES | 0x40, &co, &so);
+    CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_OK);
+    CHECK_EQ_INT(deliver(p.s, &p.c_out, &p.s_plain, &p.s_out), NTCP_E_ANONYMOUS_REFUSED);
+    CHECK_HEX(&p.s_out, "15 01 00 00 08 00000000 8009030C");
+    CHECK_EQ_STR(ntcp_nns_cause(ntcp_nns_error_info(p.s)), "anonymous_refused");
+    CHECK_EQ_INT(deliver(p.c, &p.s_out, &p.c_plain, &p.c_out), NTCP_E_CREDENTIALS_REJECTED);
+    CHECK_EQ_STR(ntcp_nns_cause(ntcp_nns_error_info(p.c)), "anonymous_refused");
+    pair_free(&p);
+    so.allow_anonymous_clients = true;
+    pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES | 0x40, FLAGS_ES | 0x40, &co, &so);
+    run_handshake(&p);
+    const ntcp_nns_result *r = ntcp_nns_get_result(p.s);
+    CHECK(r && r->anonymous && r->impersonation == NTCP_IMPERSONATION_ANONYMOUS);
+    pair_free(&p);
+}
+
+TEST(nns_identity_mismatch_after_mutual_auth)
+{
+    /* the server authenticated as host/svc.test.local, the client expected another name */
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    co.identity = "spn:host/other.test.local";
+    pair p;
+    pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, &co, NULL);
+    CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_OK);
+    CHECK_EQ_INT(deliver(p.s, &p.c_out, &p.s_plain, &p.s_out), NTCP_OK);
+    CHECK_EQ_INT(deliver(p.c, &p.s_out, &p.c_plain, &p.c_out), NTCP_E_IDENTITY_MISMATCH);
+    const ntcp_nns_error *e = ntcp_nns_error_info(p.c);
+    CHECK(e && e->step == NTCP_NNS_STEP_IDENTITY);
+    CHECK_EQ_STR(ntcp_nns_cause(e), "identity_mismatch");
+    CHECK_EQ_INT(ntcp_nns_send(p.c, (const uint8_t *)"x", 1, &p.c_out), NTCP_E_IDENTITY_MISMATCH);
+    pair_free(&p);
+}
