@@ -86,6 +86,9 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
         case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return "credentials_expired";
         default: break;
         }
+        /* at acquire time a missing key means the keytab lacks it: no credentials */
+        if (e->step == NTCP_NNS_STEP_ACQUIRE && (k == K(KRB5_KT_NOTFOUND) || k == K(KRB5_KT_END)))
+            return "no_credentials";
         if (key_mismatch(k))
             return e->default_target ? "default_spn_not_service" : "service_key_mismatch";
         if (k == K(KRB5_KDC_UNREACH) || k == K(KRB5_REALM_CANT_RESOLVE) || k == K(KRB5_REALM_UNKNOWN))

@@ -22,6 +22,7 @@ typedef struct gctx {
     gss_name_t target;
     gss_OID mech;
     bool ntlm;
+    int ntlm_sig_last; /* 0 unknown, 1 the library puts the signature last, -1 first */
     bool retried;
     const char *name_form;
     gss_cred_id_t deleg;
@@ -193,19 +194,34 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         }
         if (!o->keytab && !o->acceptor_name)
             return NTCP_OK; /* GSS_C_NO_CREDENTIAL: every mechanism's default (KRB5_KTNAME, NTLM_USER_FILE) */
-        /* SPNEGO needs its own element in the credential; raw Kerberos
-         * tokens the krb5 one */
         mechs_el[mechs.count++] = oid_krb5;
-        if (o->package != NTCP_PACKAGE_KERBEROS)
-            mechs_el[mechs.count++] = oid_spnego;
         if (o->keytab)
             kv[store.count++] = (gss_key_value_element_desc){ "keytab", o->keytab };
-        major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT, &store, &cred, NULL, NULL);
-        if (!GSS_ERROR(major) && o->package != NTCP_PACKAGE_KERBEROS) {
-            /* NTLM accepts with its own default credential (NTLM_USER_FILE);
-             * a failure only means NTLM clients will be refused */
-            OM_uint32 m2;
-            (void)gss_add_cred(&m2, cred, GSS_C_NO_NAME, &oid_ntlm, GSS_C_ACCEPT, 0, 0, NULL, NULL, NULL, NULL);
+        if (!o->acceptor_name) {
+            /* Check now that the keytab holds keys (a clear error before any
+             * client arrives), then accept with the default credential of
+             * every mechanism so SPNEGO, raw Kerberos and NTLM all work: a
+             * SPNEGO credential acquired from a cred store hands gss-ntlmssp a
+             * broken element. The keytab is registered process-wide. */
+            major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT, &store,
+                                          &cred, NULL, NULL);
+            if (!GSS_ERROR(major)) {
+                OM_uint32 m2;
+                gss_release_cred(&m2, &cred);
+                major = krb5_gss_register_acceptor_identity(o->keytab);
+                if (major) {
+                    snprintf(err->detail, sizeof err->detail, "the keytab %s cannot be registered", o->keytab);
+                    err->major = major;
+                    return NTCP_E_AUTH_FAILED;
+                }
+                return NTCP_OK;
+            }
+        } else {
+            /* A named acceptor: Kerberos (raw and through SPNEGO) only. */
+            if (o->package != NTCP_PACKAGE_KERBEROS)
+                mechs_el[mechs.count++] = oid_spnego;
+            major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT, &store, &cred, NULL,
+                                          NULL);
         }
     }
     OM_uint32 m3;
@@ -270,8 +286,8 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
 }
 
 /* ---- init ------------------------------------------------------------------ */
-static ntcp_status import_target(gctx *g, const ntcp_nns_target *t, ntcp_package pkg, bool enterprise,
-                                 ntcp_nns_error *err)
+static ntcp_status import_target(gctx *g, const ntcp_nns_target *t, ntcp_package pkg, bool ntlm_allowed,
+                                 bool enterprise, ntcp_nns_error *err)
 {
     OM_uint32 major, minor;
     gss_OID type;
@@ -282,8 +298,10 @@ static ntcp_status import_target(gctx *g, const ntcp_nns_target *t, ntcp_package
         if (pkg == NTCP_PACKAGE_NTLM)
             type = GSS_C_NT_USER_NAME;
         g->name_form = pkg == NTCP_PACKAGE_NTLM ? "user" : enterprise ? "enterprise" : "principal";
-    } else if (pkg == NTCP_PACKAGE_NTLM && strchr(t->name, '/') && !strchr(t->name, '@')) {
-        /* gss-ntlmssp understands host-based names: "service@host" */
+    } else if (ntlm_allowed && strchr(t->name, '/') && !strchr(t->name, '@') &&
+               strchr(t->name, '/') == strrchr(t->name, '/')) {
+        /* gss-ntlmssp only understands host-based names ("service@host");
+         * krb5 maps them to service/host@REALM of the host (domain_realm) */
         const char *slash = strchr(t->name, '/');
         snprintf(hb, sizeof hb, "%.*s@%s", (int)(slash - t->name), t->name, slash + 1);
         nb.value = hb;
@@ -308,6 +326,7 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
     gctx *g = *ctxp;
     ntcp_package pkg = o->protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->package;
     gss_OID mech = pkg == NTCP_PACKAGE_KERBEROS ? &oid_krb5 : pkg == NTCP_PACKAGE_NTLM ? &oid_ntlm : &oid_spnego;
+    bool ntlm_allowed = pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth);
     ntcp_status s;
     if (!g) {
         g = ntcp_calloc(1, sizeof *g);
@@ -316,7 +335,7 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
         g->ctx = GSS_C_NO_CONTEXT;
         g->initiator = true;
         *ctxp = g;
-        s = import_target(g, t, pkg, true, err);
+        s = import_target(g, t, pkg, ntlm_allowed, true, err);
         if (s)
             return s;
     }
@@ -346,7 +365,7 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
                     gss_delete_sec_context(&m2, &g->ctx, GSS_C_NO_BUFFER);
                 g->ctx = GSS_C_NO_CONTEXT;
                 gss_release_name(&m2, &g->target);
-                s = import_target(g, t, pkg, false, err);
+                s = import_target(g, t, pkg, ntlm_allowed, false, err);
                 if (s)
                     return s;
                 continue;
@@ -412,6 +431,45 @@ static ntcp_status g_accept(void *self, void *cred, void **ctxp, const uint8_t *
 }
 
 /* ---- per-message -------------------------------------------------------------- */
+/* NegotiateStream puts the NTLM signature before the sealed data (PROTOCOLS
+ * 2.5). gss-ntlmssp releases differ: older ones emit and expect it after the
+ * data, newer ones (1.2.0, in Debian) before it. The layout is learned once
+ * per context from a copy of it (export, import twice), so the real
+ * context's sequence numbers and RC4 state are untouched. */
+static bool ntlm_sig_last(gctx *g)
+{
+    if (g->ntlm_sig_last)
+        return g->ntlm_sig_last > 0;
+    g->ntlm_sig_last = -1; /* current gss-ntlmssp, if the probe cannot run */
+    OM_uint32 minor, m2;
+    gss_buffer_desc tok = GSS_C_EMPTY_BUFFER;
+    if (GSS_ERROR(gss_export_sec_context(&minor, &g->ctx, &tok)))
+        return false;
+    gss_ctx_id_t probe = GSS_C_NO_CONTEXT;
+    OM_uint32 major = gss_import_sec_context(&minor, &tok, &g->ctx);
+    bool have_probe = !GSS_ERROR(gss_import_sec_context(&m2, &tok, &probe));
+    if (tok.value)
+        memset(tok.value, 0, tok.length); /* it holds the session keys */
+    gss_release_buffer(&m2, &tok);
+    if (GSS_ERROR(major)) {
+        g->ctx = GSS_C_NO_CONTEXT;
+        if (have_probe)
+            g->ctx = probe; /* keep a working context */
+        return false;
+    }
+    if (have_probe) {
+        gss_buffer_desc in = { 1, (void *)"x" }, out = GSS_C_EMPTY_BUFFER;
+        if (!GSS_ERROR(gss_wrap(&m2, probe, 1, GSS_C_QOP_DEFAULT, &in, NULL, &out)) && out.length == 17) {
+            const uint8_t *o = out.value;
+            if (!memcmp(o + 1, "\x01\x00\x00\x00", 4) && memcmp(o, "\x01\x00\x00\x00", 4))
+                g->ntlm_sig_last = 1;
+        }
+        gss_release_buffer(&m2, &out);
+        gss_delete_sec_context(&m2, &probe, GSS_C_NO_BUFFER);
+    }
+    return g->ntlm_sig_last > 0;
+}
+
 static ntcp_status g_wrap(void *self, void *ctx, bool conf, const uint8_t *in, size_t len, ntcp_buf *out,
                           ntcp_nns_error *err)
 {
@@ -427,7 +485,7 @@ static ntcp_status g_wrap(void *self, void *ctx, bool conf, const uint8_t *in, s
     size_t at = out->len;
     ntcp_status s = put_buffer(out, &ob);
     gss_release_buffer(&m2, &ob);
-    if (!s && g->ntlm) /* PROTOCOLS 2.5: signature first on the wire */
+    if (!s && g->ntlm && ntlm_sig_last(g)) /* PROTOCOLS 2.5: signature first on the wire */
         s = ntcp_nns_ntlm_signature_to_front(out->data + at, out->len - at);
     return s;
 }
@@ -436,7 +494,7 @@ static ntcp_status g_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp
                             ntcp_nns_error *err)
 {
     gctx *g = ctx;
-    if (g->ntlm) {
+    if (g->ntlm && ntlm_sig_last(g)) {
         ntcp_status s = ntcp_nns_ntlm_signature_to_back(in, len);
         if (s)
             return s;

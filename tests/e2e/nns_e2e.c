@@ -215,6 +215,35 @@ static void take_outcome(side *s, outcome *o)
     }
 }
 
+/* What the first data frame looks like on the wire (PROTOCOLS 2.4, 2.5). */
+static void check_wire(const ntcp_nns_result *r, const uint8_t *w, size_t len, const uint8_t *msg)
+{
+    if (!r || len < 24)
+        return;
+    if (r->protection == NTCP_PROTECTION_NONE) {
+        EXPECT(!memcmp(w, msg, 24), "protection None: the data is not sent raw");
+        return;
+    }
+    size_t fl = (size_t)w[0] | (size_t)w[1] << 8 | (size_t)w[2] << 16 | (size_t)w[3] << 24;
+    EXPECT(fl > 0xFC00 && fl <= 65536, "first frame payload %zu bytes", fl);
+    const uint8_t *p = w + 4;
+    if (r->package == NTCP_PACKAGE_NTLM) {
+        /* NTLMSSP_MESSAGE_SIGNATURE (version 1) first, as Windows sends it */
+        EXPECT(!memcmp(p, "\x01\x00\x00\x00", 4), "NTLM frame does not start with the signature");
+        if (r->protection == NTCP_PROTECTION_SIGN)
+            EXPECT(fl == 16 + 0xFC00 && !memcmp(p + 16, msg, 0xFC00), "NTLM Sign frame is not MAC + plaintext");
+        else
+            EXPECT(fl == 16 + 0xFC00 && memcmp(p + 16, msg, 64) != 0, "NTLM EncryptAndSign frame not sealed");
+    } else if (r->protection == NTCP_PROTECTION_SIGN) {
+        /* RFC 4121 MIC token, then the plaintext */
+        EXPECT(p[0] == 0x04 && p[1] == 0x04, "Kerberos Sign frame does not start with a MIC token");
+        EXPECT(fl == 28 + 0xFC00 && !memcmp(p + 28, msg, 0xFC00), "Kerberos Sign frame is not MIC + plaintext");
+    } else {
+        /* RFC 4121 Wrap token with the Sealed flag */
+        EXPECT(p[0] == 0x05 && p[1] == 0x04 && (p[2] & 0x02), "Kerberos frame is not a sealed Wrap token");
+    }
+}
+
 /* Data both ways: small, and larger than one frame. */
 static void data_round_trip(side *c, side *s)
 {
@@ -223,6 +252,7 @@ static void data_round_trip(side *c, side *s)
     for (size_t i = 0; i < n; i++)
         msg[i] = (uint8_t)(i * 13 + 7);
     EXPECT_INT(ntcp_nns_send(c->n, msg, n, &c->out), NTCP_OK);
+    check_wire(ntcp_nns_get_result(c->n), c->out.data, c->out.len, msg);
     side_flush(c);
     double end = now() + 10;
     while (s->plain.len < n && !s->failed && !s->eof && now() < end) {
@@ -401,6 +431,23 @@ static void ntlm_encrypt(void) { case_ntlm(NTCP_PROTECTION_ENCRYPT_AND_SIGN); }
 static void ntlm_sign(void) { case_ntlm(NTCP_PROTECTION_SIGN); }
 static void ntlm_none(void) { case_ntlm(NTCP_PROTECTION_NONE); }
 
+static void spnego_ntlm(void)
+{
+    /* Negotiate with a user the KDC does not know: SPNEGO settles on NTLM */
+    ntcp_nns_options c, s;
+    ntlm_options(&c, &s, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    c.package = NTCP_PACKAGE_NEGOTIATE;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, &with_data, NULL);
+    EXPECT(os.established, "service: %s", os.text);
+    EXPECT(oc.established, "client: %s", oc.text);
+    if (!oc.established || !os.established)
+        return;
+    EXPECT_INT(oc.res.package, NTCP_PACKAGE_NTLM);
+    EXPECT_INT(os.res.package, NTCP_PACKAGE_NTLM);
+    EXPECT(!oc.res.mutual, "NTLM reported as mutual");
+}
+
 static void ntlm_refused_with_server_auth(void)
 {
     ntcp_nns_options c, s;
@@ -432,6 +479,33 @@ static void default_ccache_client(void)
     outcome oc, os;
     run_pair(&c, &s, &oc, &os, &with_data, NULL);
     expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+}
+
+static void acceptor_name(void)
+{
+    ntcp_nns_options c = client_pw("spn:host/svc.nettcp.test"), s = service();
+    s.acceptor_name = "host/svc.nettcp.test";
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, &with_data, NULL);
+    expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    /* a name the keytab has no key for fails at the service, before any client token */
+    s.acceptor_name = "host/box.nettcp.test";
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_NO_CREDENTIALS, "no_credentials", "service");
+    EXPECT_INT(os.err.step, NTCP_NNS_STEP_ACQUIRE);
+    expect_failure(&oc, NTCP_E_NO_CREDENTIALS, "no_credentials", "client");
+}
+
+static void service_without_keytab(void)
+{
+    char kt[512];
+    snprintf(kt, sizeof kt, "%s/no-such.keytab", env("NTCP_REALM_DIR"));
+    ntcp_nns_options c = client_pw("spn:host/svc.nettcp.test"), s = service();
+    s.keytab = kt;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_NO_CREDENTIALS, "no_credentials", "service");
+    EXPECT(strstr(os.text, "no-such.keytab") != NULL, "keytab path missing from: %s", os.text);
 }
 
 static void dns_identity(void)
@@ -685,8 +759,11 @@ static const struct {
     { "ntlm_sign", ntlm_sign },
     { "ntlm_none_unframed", ntlm_none },
     { "ntlm_refused_with_server_auth", ntlm_refused_with_server_auth },
+    { "spnego_ntlm", spnego_ntlm },
     { "client_keytab", keytab_client },
     { "default_ccache", default_ccache_client },
+    { "acceptor_name", acceptor_name },
+    { "service_without_keytab", service_without_keytab },
     { "identity_dns", dns_identity },
     { "identity_none_uses_address_host", default_identity },
     { "identity_upn", upn_identity },
