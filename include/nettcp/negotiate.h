@@ -148,8 +148,15 @@ typedef struct ntcp_nns_options {
     bool anonymous;           /* ask for an anonymous logon (GSS_C_ANON_FLAG) */
     /* service */
     bool allow_anonymous_clients;          /* default false */
-    const char *keytab;       /* NULL = KRB5_KTNAME / the default keytab */
-    const char *acceptor_name;/* e.g. "host/svc.example.com"; NULL = any key in the keytab */
+    /* NULL = KRB5_KTNAME / the default keytab. Without acceptor_name the
+     * keytab is checked for keys and then registered process-wide
+     * (krb5_gss_register_acceptor_identity) so SPNEGO, raw Kerberos and NTLM
+     * (NTLM_USER_FILE) clients are all accepted. */
+    const char *keytab;
+    /* e.g. "host/svc.example.com": accept only that principal (Kerberos,
+     * raw or through SPNEGO; NTLM clients are then refused). NULL = any key
+     * in the keytab. */
+    const char *acceptor_name;
     ntcp_nns_limits limits;
 } ntcp_nns_options;
 #define NTCP_NNS_OPTIONS_INIT                                                                      \
@@ -241,7 +248,9 @@ typedef struct ntcp_nns_provider {
     ntcp_status (*accept)(void *self, void *cred, void **ctx, const uint8_t *in, size_t in_len, ntcp_buf *out,
                           bool *complete, ntcp_nns_error *err);
     /* wrap appends the wrap token; NTLM tokens in NegotiateStream order
-     * (signature first) -- the provider rotates when its library differs. */
+     * (signature first) -- the provider rotates when its library differs
+     * (older gss-ntlmssp releases put the signature last; the GSS provider
+     * learns the layout once per context). */
     ntcp_status (*wrap)(void *self, void *ctx, bool conf, const uint8_t *in, size_t len, ntcp_buf *out,
                         ntcp_nns_error *err);
     /* unwrap may modify `in` (rotation); appends plaintext; *conf = sealed. */
