@@ -102,6 +102,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 typedef struct side {
     ntcp_nns *n;
     int fd;
+    bool client;
     ntcp_buf out, plain;
     bool eof, failed;
     ntcp_status st;
@@ -122,8 +123,33 @@ static void side_free(side *s)
     ntcp_buf_free(&s->plain);
 }
 
+/* ---- optional capture (--pcap): what each side wrote, for tshark ----------- */
+typedef struct rec_seg {
+    bool from_client;
+    uint8_t *data;
+    size_t len;
+} rec_seg;
+static rec_seg *rec_segs;
+static size_t rec_n, rec_cap;
+static bool recording;
+
+static void record(bool from_client, const uint8_t *p, size_t len)
+{
+    if (!recording || !len)
+        return;
+    if (rec_n == rec_cap) {
+        rec_cap = rec_cap ? rec_cap * 2 : 64;
+        rec_segs = realloc(rec_segs, rec_cap * sizeof *rec_segs);
+    }
+    rec_segs[rec_n].from_client = from_client;
+    rec_segs[rec_n].data = malloc(len);
+    memcpy(rec_segs[rec_n].data, p, len);
+    rec_segs[rec_n++].len = len;
+}
+
 static void side_flush(side *s)
 {
+    record(s->client, s->out.data, s->out.len);
     if (s->out.len && write_all(s->fd, s->out.data, s->out.len) != 0)
         s->eof = true;
     ntcp_buf_reset(&s->out);
@@ -296,6 +322,7 @@ static void run_pair(const ntcp_nns_options *co, const ntcp_nns_options *so, out
     side c, s;
     side_init(&c, cn, sv[0]);
     side_init(&s, sn, sv[1]);
+    c.client = true;
     ntcp_status st = ntcp_nns_start(cn, &c.out);
     if (st != NTCP_OK) {
         c.failed = true;
@@ -779,8 +806,123 @@ static const struct {
     { "delegation", delegation },
 };
 
+/* Writes the recorded session as a pcap (raw IPv4, synthetic TCP on port
+ * 808), preceded by the MC-NMF preamble up to UpgradeResponse so that
+ * tshark's mc-nmf dissector hands the rest to its ms-nns dissector. */
+static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
+static void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static void pcap_packet(FILE *f, bool from_client, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *p,
+                        size_t len, uint32_t *ts)
+{
+    uint8_t h[40];
+    memset(h, 0, sizeof h);
+    h[0] = 0x45;
+    put_be16(h + 2, (uint16_t)(40 + len));
+    h[8] = 64;
+    h[9] = 6;
+    put_be32(h + 12, from_client ? 0x7f000001 : 0x7f000002);
+    put_be32(h + 16, from_client ? 0x7f000002 : 0x7f000001);
+    put_be16(h + 20, from_client ? 50000 : 808);
+    put_be16(h + 22, from_client ? 808 : 50000);
+    put_be32(h + 24, seq);
+    put_be32(h + 28, ack);
+    h[32] = 0x50;
+    h[33] = flags;
+    put_be16(h + 34, 65535);
+    (*ts)++;
+    put32(f, *ts / 1000);
+    put32(f, (*ts % 1000) * 1000);
+    put32(f, (uint32_t)(40 + len));
+    put32(f, (uint32_t)(40 + len));
+    fwrite(h, 1, sizeof h, f);
+    if (len)
+        fwrite(p, 1, len, f);
+}
+
+static int write_pcap(const char *path, const char *expect_path)
+{
+    static const uint8_t preamble[] = "\x00\x01\x00\x01\x02\x02\x1enet.tcp://svc.nettcp.test/calc"
+                                      "\x03\x08\x09\x15" "application/negotiate";
+    FILE *f = fopen(path, "wb"), *e = fopen(expect_path, "w");
+    if (!f || !e)
+        return -1;
+    put32(f, 0xa1b2c3d4);
+    put32(f, 0x00040002);
+    put32(f, 0);
+    put32(f, 0);
+    put32(f, 262144);
+    put32(f, 101); /* LINKTYPE_RAW */
+    uint32_t ts = 0, cseq = 1000, sseq = 5000;
+    pcap_packet(f, true, cseq++, 0, 0x02, NULL, 0, &ts);
+    pcap_packet(f, false, sseq++, cseq, 0x12, NULL, 0, &ts);
+    pcap_packet(f, true, cseq, sseq, 0x10, NULL, 0, &ts);
+    pcap_packet(f, true, cseq, sseq, 0x18, preamble, sizeof preamble - 1, &ts);
+    cseq += sizeof preamble - 1;
+    pcap_packet(f, false, sseq, cseq, 0x18, (const uint8_t *)"\x0a", 1, &ts);
+    sseq += 1;
+    /* our own reading of each direction, for comparison with tshark's */
+    ntcp_buf dir[2];
+    ntcp_buf_init(&dir[0], SIZE_MAX);
+    ntcp_buf_init(&dir[1], SIZE_MAX);
+    for (size_t i = 0; i < rec_n; i++) {
+        rec_seg *g = &rec_segs[i];
+        for (size_t off = 0; off < g->len; off += 1400) {
+            size_t k = g->len - off < 1400 ? g->len - off : 1400;
+            uint32_t *seq = g->from_client ? &cseq : &sseq;
+            pcap_packet(f, g->from_client, *seq, g->from_client ? sseq : cseq, 0x18, g->data + off, k, &ts);
+            *seq += (uint32_t)k;
+        }
+        if (ntcp_buf_append(&dir[g->from_client ? 0 : 1], g->data, g->len) != NTCP_OK)
+            return -1;
+    }
+    /* handshake messages then data frames, in each direction's order */
+    for (int d = 0; d < 2; d++) {
+        size_t off = 0;
+        bool data = false;
+        while (off < dir[d].len) {
+            ntcp_nns_handshake m;
+            size_t used = 0, pl = 0;
+            if (!data && ntcp_nns_decode_handshake(dir[d].data + off, dir[d].len - off, 0xFFFF, &m, &used) == NTCP_OK) {
+                fprintf(e, "%s handshake 0x%02x %zu\n", d ? "S" : "C", m.id, m.len);
+                off += used;
+                if (m.id == NTCP_NNS_HANDSHAKE_DONE && d == 1)
+                    data = true; /* the server is done: data frames follow */
+                continue;
+            }
+            data = true;
+            if (ntcp_nns_decode_data_header(dir[d].data + off, dir[d].len - off, 65536, &pl) != NTCP_OK ||
+                pl > dir[d].len - off - 4)
+                break;
+            fprintf(e, "%s data %zu\n", d ? "S" : "C", pl);
+            off += 4 + pl;
+        }
+    }
+    ntcp_buf_free(&dir[0]);
+    ntcp_buf_free(&dir[1]);
+    for (size_t i = 0; i < rec_n; i++)
+        free(rec_segs[i].data);
+    free(rec_segs);
+    fclose(f);
+    fclose(e);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    const char *pcap_path = NULL, *expect_path = NULL;
+    if (argc >= 4 && !strcmp(argv[1], "--pcap")) {
+        /* nns_e2e --pcap FILE EXPECT CASE: run one case and capture it */
+        pcap_path = argv[2];
+        expect_path = argv[3];
+        recording = true;
+        argv += 3;
+        argc -= 3;
+    }
     if (argc == 4 && !strcmp(argv[1], "--acceptor-fd"))
         return acceptor_main(atoi(argv[2]), argv[3]);
     int passed = 0, failed = 0;
@@ -802,6 +944,10 @@ int main(int argc, char **argv)
             passed++;
         }
         fflush(stdout);
+    }
+    if (pcap_path && write_pcap(pcap_path, expect_path) != 0) {
+        printf("cannot write %s\n", pcap_path);
+        failed++;
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
