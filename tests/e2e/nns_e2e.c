@@ -5,7 +5,10 @@
  *
  *   nns_e2e [CASE...]            run all cases (or those named)
  *   nns_e2e --acceptor-fd N KT   (internal) run an acceptor on fd N with keytab KT;
- *                                exit 0 established, 1 failed with clock_skew, 2 otherwise
+ *                                exit 0 established, 17 failed with clock_skew, 2 otherwise
+ *   nns_e2e --client-fd N        (internal) run a default-ccache client on fd N;
+ *                                exit 0 established, 17 failed with credentials_expired, 2 otherwise
+ *   nns_e2e --pcap FILE EXPECT CASE   run one case and write it as a pcap (tests/interop)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,7 +186,9 @@ static void side_read(side *s)
 static void drive(side *a, side *b, double timeout)
 {
     double end = now() + timeout;
-    while (!(side_done(a) && side_done(b)) || (a->failed && !b->eof && !side_done(b))) {
+    for (;;) {
+        if (side_done(a) && (!b || side_done(b)))
+            return;
         double left = end - now();
         if (left <= 0) {
             expect_fail("handshake did not finish in %.0f s", timeout);
@@ -745,10 +750,83 @@ static void clock_skew(void)
     ntcp_nns_free(cn);
     int status = 0;
     waitpid(pid, &status, 0);
-    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 1, "acceptor exit status %d (1 = failed with clock_skew)",
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 17, "acceptor exit status %d (17 = failed with clock_skew)",
            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     expect_failure(&oc, NTCP_E_AUTH_REMOTE, "clock_skew", "client");
     EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_TIME_SKEW);
+}
+
+/* A client with the default ccache on fd, for runs under faketime:
+ * exit 0 established, 17 failed with credentials_expired, 2 otherwise. */
+static int client_main(int fd)
+{
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT;
+    c.identity = "spn:host/svc.nettcp.test";
+    ntcp_nns *cn = NULL;
+    if (ntcp_nns_new_initiator(&cn, &c, ntcp_gss_provider()) != NTCP_OK)
+        return 2;
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    side cs;
+    side_init(&cs, cn, fd);
+    cs.client = true;
+    ntcp_status st = ntcp_nns_start(cn, &cs.out);
+    if (st) {
+        cs.failed = true;
+        cs.st = st;
+    }
+    side_flush(&cs);
+    drive(&cs, NULL, 20);
+    int rc = 2;
+    if (ntcp_nns_established(cn))
+        rc = 0;
+    else if (ntcp_nns_failed(cn)) {
+        fprintf(stderr, "client: %s\n", ntcp_nns_last_error(cn));
+        rc = !strcmp(ntcp_nns_cause(ntcp_nns_error_info(cn)), "credentials_expired") ? 17 : 2;
+    }
+    side_free(&cs);
+    ntcp_nns_free(cn);
+    return rc;
+}
+
+static void credentials_expired(void)
+{
+    /* the client runs 11 hours ahead with the 10-hour ticket nns.sh got by kinit */
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+        expect_fail("socketpair failed");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        char fd[16], self[4096];
+        snprintf(fd, sizeof fd, "%d", sv[1]);
+        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (k <= 0)
+            _exit(3);
+        self[k] = 0;
+        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
+        execlp("faketime", "faketime", "-f", "+11h", self, "--client-fd", fd, (char *)NULL);
+        _exit(4);
+    }
+    close(sv[1]);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    ntcp_nns_options so = service();
+    ntcp_nns *sn = NULL;
+    EXPECT_INT(ntcp_nns_new_acceptor(&sn, &so, ntcp_gss_provider()), NTCP_OK);
+    side ss;
+    side_init(&ss, sn, sv[0]);
+    drive(&ss, NULL, 20);
+    outcome os;
+    take_outcome(&ss, &os);
+    side_free(&ss);
+    close(sv[0]);
+    ntcp_nns_free(sn);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 17,
+           "client exit status %d (17 = failed with credentials_expired)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    EXPECT(!os.established, "the service accepted an expired ticket");
 }
 
 static int acceptor_main(int fd, const char *keytab)
@@ -767,7 +845,7 @@ static int acceptor_main(int fd, const char *keytab)
         rc = 0;
     else if (ntcp_nns_failed(sn)) {
         fprintf(stderr, "acceptor: %s\n", ntcp_nns_last_error(sn));
-        rc = !strcmp(ntcp_nns_cause(ntcp_nns_error_info(sn)), "clock_skew") ? 1 : 2;
+        rc = !strcmp(ntcp_nns_cause(ntcp_nns_error_info(sn)), "clock_skew") ? 17 : 2;
     }
     side_free(&ss);
     ntcp_nns_free(sn);
@@ -802,6 +880,7 @@ static const struct {
     { "no_credentials", no_credentials },
     { "kdc_unreachable", kdc_unreachable },
     { "clock_skew", clock_skew },
+    { "credentials_expired", credentials_expired },
     { "protection_not_granted", protection_not_granted },
     { "delegation", delegation },
 };
@@ -923,8 +1002,18 @@ int main(int argc, char **argv)
         argv += 3;
         argc -= 3;
     }
-    if (argc == 4 && !strcmp(argv[1], "--acceptor-fd"))
-        return acceptor_main(atoi(argv[2]), argv[3]);
+    /* The children run under faketime (LD_PRELOAD); with ASan its exit-time
+     * handlers can abort, so they leave with _exit once the result is known. */
+    if (argc == 4 && !strcmp(argv[1], "--acceptor-fd")) {
+        int rc = acceptor_main(atoi(argv[2]), argv[3]);
+        fflush(NULL);
+        _exit(rc);
+    }
+    if (argc == 3 && !strcmp(argv[1], "--client-fd")) {
+        int rc = client_main(atoi(argv[2]));
+        fflush(NULL);
+        _exit(rc);
+    }
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bool want = argc < 2;
