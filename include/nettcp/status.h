@@ -122,7 +122,49 @@ extern "C" {
       "a binary XML dictionary key refers to no string", \
       "the session dictionaries are out of step (a message was lost or decoded with the wrong direction's table)") \
     X(NTCP_E_XML_SYNTAX, -59, "xml_syntax_error", NTCP_CAT_USAGE, \
-      "the text XML is not well formed or uses a DTD", "fix the XML document (DTDs and entities are refused)")
+      "the text XML is not well formed or uses a DTD", "fix the XML document (DTDs and entities are refused)") \
+    X(NTCP_E_NNS_MESSAGE_ID, -60, "nns_bad_message_id", NTCP_CAT_PROTOCOL, \
+      "a NegotiateStream handshake message id is not 0x14, 0x15 or 0x16", \
+      "the peer is not speaking NegotiateStream (MS-NNS) or the stream is out of step") \
+    X(NTCP_E_NNS_FRAME_SIZE, -61, "nns_bad_frame_size", NTCP_CAT_PROTOCOL, \
+      "a NegotiateStream data frame length is <= 4 or larger than allowed (65536)", \
+      "the data is corrupt or a length lies; .NET rejects such frames the same way") \
+    X(NTCP_E_NNS_TOKEN_TOO_LARGE, -62, "nns_token_too_large", NTCP_CAT_QUOTA, \
+      "a security handshake token is larger than allowed", \
+      "the peer sent an oversized token (a PAC with many groups can be large): raise limits.max_token up to 65535") \
+    X(NTCP_E_NNS_TOO_MANY_LEGS, -63, "nns_too_many_legs", NTCP_CAT_PROTOCOL, \
+      "the security handshake took more messages than allowed", \
+      "Kerberos needs 1-2 messages and NTLM 3-4; the peer loops: check its security configuration") \
+    X(NTCP_E_NNS_UNEXPECTED, -64, "nns_unexpected_message", NTCP_CAT_PROTOCOL, \
+      "a NegotiateStream handshake message arrived when it was not allowed", \
+      "the peer violates MS-NNS (e.g. a 0x16 after the context completed)") \
+    X(NTCP_E_AUTH_FAILED, -65, "authentication_failed", NTCP_CAT_SECURITY, \
+      "the security handshake failed (GSSAPI reported an error)", \
+      "read the GSS/Kerberos error and the cause: it names what to fix") \
+    X(NTCP_E_AUTH_REMOTE, -66, "authentication_failed_remote", NTCP_CAT_SECURITY, \
+      "the peer reported that the security handshake failed (HandshakeError)", \
+      "the peer's log has the reason; the code it sent is in the error") \
+    X(NTCP_E_CREDENTIALS_REJECTED, -67, "credentials_rejected", NTCP_CAT_SECURITY, \
+      "the server has rejected the client credentials", \
+      "check the user name, domain and password, and that the account exists and is enabled") \
+    X(NTCP_E_NO_CREDENTIALS, -68, "no_credentials", NTCP_CAT_SECURITY, \
+      "no usable credentials were found", \
+      "run kinit, or give a user and password, or a client keytab; a service needs a keytab (KRB5_KTNAME)") \
+    X(NTCP_E_PROTECTION_NOT_GRANTED, -69, "protection_not_granted", NTCP_CAT_SECURITY, \
+      "the negotiated protection level is below the required one", \
+      "use the same ProtectionLevel on client and service (NetTcpBinding default: EncryptAndSign)") \
+    X(NTCP_E_SERVER_AUTH_REQUIRED, -70, "server_auth_required", NTCP_CAT_SECURITY, \
+      "the server was not authenticated (NTLM cannot prove who the server is) and server authentication is required", \
+      "make Kerberos work (correct SPN/identity, a KDC the client reaches), or set require_server_auth = false to allow NTLM") \
+    X(NTCP_E_ANONYMOUS_REFUSED, -71, "anonymous_refused", NTCP_CAT_SECURITY, \
+      "the service does not allow anonymous logons", \
+      "log on with a user's credentials, or set allow_anonymous_clients on the service") \
+    X(NTCP_E_IDENTITY_MISMATCH, -72, "identity_mismatch", NTCP_CAT_SECURITY, \
+      "the authenticated server name does not match the expected endpoint identity", \
+      "check the identity (dns:/spn:/upn:) against the service's advertised identity") \
+    X(NTCP_E_MESSAGE_ALTERED, -73, "message_altered", NTCP_CAT_SECURITY, \
+      "a protected data frame failed its integrity check or is out of sequence", \
+      "the data was modified in transit, or the two sides disagree on the protection level")
 
 typedef enum ntcp_status {
 #define NTCP_X_ENUM(id, val, name, cat, desc, adv) id = val,

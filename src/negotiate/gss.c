@@ -1,0 +1,643 @@
+/* The MIT GSSAPI provider: Kerberos, SPNEGO and gss-ntlmssp through the
+ * mechglue. Secrets (password, session key) are only handed to GSSAPI or
+ * measured; they are never copied into error text. */
+#include <stdio.h>
+#include <string.h>
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5/krb5.h>
+#include <nettcp/negotiate.h>
+#include "negotiate/nns_int.h"
+
+static gss_OID_desc oid_krb5 = { 9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02" };
+static gss_OID_desc oid_spnego = { 6, (void *)"\x2b\x06\x01\x05\x05\x02" };
+static gss_OID_desc oid_ntlm = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
+/* GSS_KRB5_SESSION_KEY_ENCTYPE_OID (1.2.840.113554.1.2.2.4), followed by the enctype */
+static const uint8_t enctype_oid_prefix[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x04 };
+
+typedef struct gctx {
+    bool initiator;
+    gss_ctx_id_t ctx;
+    gss_name_t target;
+    gss_OID mech;
+    bool ntlm;
+    int ntlm_sig_last; /* 0 unknown, 1 the library puts the signature last, -1 first */
+    bool retried;
+    const char *name_form;
+    gss_cred_id_t deleg;
+    OM_uint32 flags;
+} gctx;
+
+static bool oid_eq(gss_const_OID a, gss_const_OID b)
+{
+    return a && b && a->length == b->length && !memcmp(a->elements, b->elements, a->length);
+}
+
+static const char *mech_label(gss_const_OID m)
+{
+    if (oid_eq(m, &oid_krb5))
+        return "Kerberos";
+    if (oid_eq(m, &oid_ntlm))
+        return "NTLM";
+    if (oid_eq(m, &oid_spnego))
+        return "SPNEGO";
+    return "";
+}
+
+static void display(OM_uint32 code, int type, gss_OID mech, char *out, size_t cap, size_t *n)
+{
+    OM_uint32 ctx = 0, min;
+    int guard = 0;
+    do {
+        gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
+        if (GSS_ERROR(gss_display_status(&min, code, type, mech, &ctx, &b)))
+            break;
+        if (*n < cap) {
+            int w = snprintf(out + *n, cap - *n, "%s%.*s", *n ? "; " : "", (int)b.length, (const char *)b.value);
+            *n = w < 0 ? cap : *n + (size_t)w;
+        }
+        gss_release_buffer(&min, &b);
+    } while (ctx && ++guard < 8);
+}
+
+/* The mechglue renumbers a minor code that passes through SPNEGO, so the
+ * Kerberos error is not visible in it. Both numbers display the same krb5
+ * message, though: find the krb5 code whose text matches. Only on failure. */
+static long krb5_code_by_text(const char *text)
+{
+    if (!text[0])
+        return -1;
+    for (long k = 0; k < 256; k++) {
+        OM_uint32 ctx = 0, min;
+        gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
+        OM_uint32 code = (OM_uint32)(int32_t)(ERROR_TABLE_BASE_krb5 + k);
+        if (GSS_ERROR(gss_display_status(&min, code, GSS_C_MECH_CODE, &oid_krb5, &ctx, &b)))
+            continue;
+        bool same = b.length == strlen(text) && !memcmp(b.value, text, b.length);
+        gss_release_buffer(&min, &b);
+        if (same)
+            return k;
+    }
+    return -1;
+}
+
+/* Records a GSS failure: major, minor, their text and the Kerberos error. */
+static void gss_err(ntcp_nns_error *e, OM_uint32 major, OM_uint32 minor, gss_OID mech)
+{
+    e->major = major;
+    e->minor = minor;
+    e->krb5_error = -1;
+    long m = (long)(int32_t)minor;
+    if (minor && m >= ERROR_TABLE_BASE_krb5 && m < ERROR_TABLE_BASE_krb5 + 256)
+        e->krb5_error = m - ERROR_TABLE_BASE_krb5;
+    if (mech && mech_label(mech)[0] && strcmp(mech_label(mech), "SPNEGO"))
+        snprintf(e->mech, sizeof e->mech, "%s", mech_label(mech));
+    size_t n = 0;
+    e->gss_text[0] = 0;
+    display(major, GSS_C_GSS_CODE, GSS_C_NO_OID, e->gss_text, sizeof e->gss_text, &n);
+    if (minor) {
+        char mt[256] = "";
+        size_t mn = 0;
+        display(minor, GSS_C_MECH_CODE, mech ? mech : GSS_C_NO_OID, mt, sizeof mt, &mn);
+        if (e->krb5_error < 0)
+            e->krb5_error = krb5_code_by_text(mt);
+        if (n < sizeof e->gss_text) {
+            int w = snprintf(e->gss_text + n, sizeof e->gss_text - n, "%s%s", n ? "; " : "", mt);
+            n = w < 0 ? sizeof e->gss_text : n + (size_t)w;
+        }
+    }
+    if (n >= sizeof e->gss_text)
+        e->gss_text[sizeof e->gss_text - 1] = 0;
+}
+
+static bool looks_ntlm(const uint8_t *p, size_t len)
+{
+    return p && len >= 8 && memmem(p, len, "NTLMSSP\0", 8) != NULL;
+}
+
+static ntcp_status to_status(OM_uint32 major)
+{
+    switch (GSS_ROUTINE_ERROR(major)) {
+    case GSS_S_NO_CRED: return NTCP_E_NO_CREDENTIALS;
+    case GSS_S_BAD_SIG: return NTCP_E_MESSAGE_ALTERED;
+    default: return NTCP_E_AUTH_FAILED;
+    }
+}
+
+static ntcp_status put_buffer(ntcp_buf *out, gss_buffer_t b)
+{
+    return b->length ? ntcp_buf_append(out, b->value, b->length) : NTCP_OK;
+}
+
+/* ---- acquire ------------------------------------------------------------- */
+static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **credp, ntcp_nns_error *err)
+{
+    OM_uint32 major, minor = 0;
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    gss_name_t name = GSS_C_NO_NAME;
+    gss_OID_desc mechs_el[3];
+    gss_OID_set_desc mechs = { 0, mechs_el };
+    ntcp_package pkg = o->protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->package;
+    gss_key_value_element_desc kv[2];
+    gss_key_value_set_desc store = { 0, kv };
+    static unsigned long memcc_seq;
+    char memcc[64];
+    *credp = NULL;
+
+    if (initiator) {
+        if (pkg != NTCP_PACKAGE_NTLM)
+            mechs_el[mechs.count++] = oid_krb5;
+        if (pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth))
+            mechs_el[mechs.count++] = oid_ntlm;
+        if (o->anonymous && !o->user)
+            return NTCP_OK; /* no credential: the mechanism logs on anonymously (GSS_C_ANON_FLAG) */
+        if (o->user) {
+            gss_buffer_desc nb = { strlen(o->user), (void *)o->user };
+            major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &name);
+            if (GSS_ERROR(major)) {
+                gss_err(err, major, minor, NULL);
+                snprintf(err->detail, sizeof err->detail, "the user name %s cannot be imported", o->user);
+                return NTCP_E_INVALID_ARG;
+            }
+        }
+        if (o->user && o->password) {
+            /* in memory, no kinit (gss_acquire_cred_with_password) */
+            gss_buffer_desc pw = { strlen(o->password), (void *)o->password };
+            major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &cred,
+                                                   NULL, NULL);
+        } else if (o->client_keytab || o->ccache) {
+            if (o->client_keytab) {
+                kv[store.count++] = (gss_key_value_element_desc){ "client_keytab", o->client_keytab };
+                if (!o->ccache) {
+                    /* a private in-memory cache for the tickets */
+                    snprintf(memcc, sizeof memcc, "MEMORY:nettcp-%p-%lu", (void *)credp, ++memcc_seq);
+                    kv[store.count++] = (gss_key_value_element_desc){ "ccache", memcc };
+                }
+            }
+            if (o->ccache)
+                kv[store.count++] = (gss_key_value_element_desc){ "ccache", o->ccache };
+            major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &store, &cred, NULL,
+                                          NULL);
+        } else {
+            major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &cred, NULL, NULL);
+        }
+    } else {
+        if (o->acceptor_name) {
+            gss_buffer_desc nb = { strlen(o->acceptor_name), (void *)o->acceptor_name };
+            major = gss_import_name(&minor, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
+            if (GSS_ERROR(major)) {
+                gss_err(err, major, minor, NULL);
+                snprintf(err->detail, sizeof err->detail, "the acceptor name %s cannot be imported", o->acceptor_name);
+                return NTCP_E_INVALID_ARG;
+            }
+        }
+        if (!o->keytab && !o->acceptor_name)
+            return NTCP_OK; /* GSS_C_NO_CREDENTIAL: every mechanism's default (KRB5_KTNAME, NTLM_USER_FILE) */
+        mechs_el[mechs.count++] = oid_krb5;
+        if (o->keytab)
+            kv[store.count++] = (gss_key_value_element_desc){ "keytab", o->keytab };
+        if (!o->acceptor_name) {
+            /* Check now that the keytab holds keys (a clear error before any
+             * client arrives), then accept with the default credential of
+             * every mechanism so SPNEGO, raw Kerberos and NTLM all work: a
+             * SPNEGO credential acquired from a cred store hands gss-ntlmssp a
+             * broken element. The keytab is registered process-wide. */
+            major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT, &store,
+                                          &cred, NULL, NULL);
+            if (!GSS_ERROR(major)) {
+                OM_uint32 m2;
+                gss_release_cred(&m2, &cred);
+                major = krb5_gss_register_acceptor_identity(o->keytab);
+                if (major) {
+                    snprintf(err->detail, sizeof err->detail, "the keytab %s cannot be registered", o->keytab);
+                    err->major = major;
+                    return NTCP_E_AUTH_FAILED;
+                }
+                return NTCP_OK;
+            }
+        } else {
+            /* A named acceptor: Kerberos (raw and through SPNEGO) only. */
+            if (o->package != NTCP_PACKAGE_KERBEROS)
+                mechs_el[mechs.count++] = oid_spnego;
+            major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT, &store, &cred, NULL,
+                                          NULL);
+        }
+    }
+    OM_uint32 m3;
+    if (name != GSS_C_NO_NAME)
+        gss_release_name(&m3, &name);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, mechs.count == 1 ? &mechs_el[0] : NULL);
+        if (initiator)
+            snprintf(err->detail, sizeof err->detail, "no client credentials from %s",
+                     o->password         ? "the user name and password"
+                     : o->client_keytab ? "the client keytab"
+                     : o->ccache        ? "the credential cache"
+                                        : "the default credential cache (KRB5CCNAME)");
+        else
+            snprintf(err->detail, sizeof err->detail, "no service key in %s", o->keytab ? o->keytab : "the keytab");
+        return to_status(major);
+    }
+    if (initiator && pkg == NTCP_PACKAGE_NEGOTIATE) {
+        /* The credential above was acquired per mechanism so its failure is
+         * precise (a wrong password is not hidden by an NTLM fallback). SPNEGO
+         * needs its own element: acquire it the same way, limited to the
+         * mechanisms allowed (gss_set_neg_mechs). */
+        OM_uint32 m5;
+        gss_release_cred(&m5, &cred);
+        gss_OID_set_desc sp = { 1, &oid_spnego };
+        if (o->user) {
+            gss_buffer_desc nb = { strlen(o->user), (void *)o->user };
+            major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &name);
+        }
+        if (o->user && o->password) {
+            gss_buffer_desc pw = { strlen(o->password), (void *)o->password };
+            major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &sp, GSS_C_INITIATE, &cred,
+                                                   NULL, NULL);
+        } else if (store.count) {
+            major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &sp, GSS_C_INITIATE, &store, &cred, NULL,
+                                          NULL);
+        } else {
+            major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &sp, GSS_C_INITIATE, &cred, NULL, NULL);
+        }
+        if (name != GSS_C_NO_NAME)
+            gss_release_name(&m5, &name);
+        if (!GSS_ERROR(major))
+            major = gss_set_neg_mechs(&minor, cred, &mechs);
+        if (GSS_ERROR(major)) {
+            gss_err(err, major, minor, &oid_spnego);
+            snprintf(err->detail, sizeof err->detail, "no SPNEGO credential");
+            if (cred != GSS_C_NO_CREDENTIAL)
+                gss_release_cred(&m5, &cred);
+            return to_status(major);
+        }
+    }
+    if (initiator && o->protection != NTCP_PROTECTION_ENCRYPT_AND_SIGN) {
+        /* MIT's krb5 grants confidentiality and integrity even when they were
+         * not asked for; Windows grants what was asked. Ask MIT to do the
+         * same, so both ends agree on the protection (PROTOCOLS 2.6). */
+        gss_buffer_desc empty = GSS_C_EMPTY_BUFFER;
+        OM_uint32 m4;
+        (void)gss_set_cred_option(&m4, &cred, (gss_OID)GSS_KRB5_CRED_NO_CI_FLAGS_X, &empty);
+    }
+    *credp = cred;
+    return NTCP_OK;
+}
+
+/* ---- init ------------------------------------------------------------------ */
+static ntcp_status import_target(gctx *g, const ntcp_nns_target *t, ntcp_package pkg, bool ntlm_allowed,
+                                 bool enterprise, ntcp_nns_error *err)
+{
+    OM_uint32 major, minor;
+    gss_OID type;
+    char hb[300];
+    gss_buffer_desc nb = { strlen(t->name), (void *)t->name };
+    if (t->is_upn) {
+        type = enterprise ? (gss_OID)GSS_KRB5_NT_ENTERPRISE_NAME : (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
+        if (pkg == NTCP_PACKAGE_NTLM)
+            type = GSS_C_NT_USER_NAME;
+        g->name_form = pkg == NTCP_PACKAGE_NTLM ? "user" : enterprise ? "enterprise" : "principal";
+    } else if (ntlm_allowed && strchr(t->name, '/') && !strchr(t->name, '@') &&
+               strchr(t->name, '/') == strrchr(t->name, '/')) {
+        /* gss-ntlmssp only understands host-based names ("service@host");
+         * krb5 maps them to service/host@REALM of the host (domain_realm) */
+        const char *slash = strchr(t->name, '/');
+        snprintf(hb, sizeof hb, "%.*s@%s", (int)(slash - t->name), t->name, slash + 1);
+        nb.value = hb;
+        nb.length = strlen(hb);
+        type = GSS_C_NT_HOSTBASED_SERVICE;
+    } else {
+        type = (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
+    }
+    major = gss_import_name(&minor, &nb, type, &g->target);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, NULL);
+        snprintf(err->detail, sizeof err->detail, "the target name cannot be imported");
+        return NTCP_E_AUTH_FAILED;
+    }
+    return NTCP_OK;
+}
+
+static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_options *o, const ntcp_nns_target *t,
+                          uint32_t req_flags, const uint8_t *in, size_t in_len, ntcp_buf *out, bool *complete,
+                          ntcp_nns_error *err)
+{
+    gctx *g = *ctxp;
+    ntcp_package pkg = o->protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->package;
+    gss_OID mech = pkg == NTCP_PACKAGE_KERBEROS ? &oid_krb5 : pkg == NTCP_PACKAGE_NTLM ? &oid_ntlm : &oid_spnego;
+    bool ntlm_allowed = pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth);
+    ntcp_status s;
+    if (!g) {
+        g = ntcp_calloc(1, sizeof *g);
+        if (!g)
+            return NTCP_E_NOMEM;
+        g->ctx = GSS_C_NO_CONTEXT;
+        g->initiator = true;
+        *ctxp = g;
+        s = import_target(g, t, pkg, ntlm_allowed, true, err);
+        if (s)
+            return s;
+    }
+    for (;;) {
+        OM_uint32 major, minor = 0, ret_flags = 0;
+        gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
+        gss_OID actual = GSS_C_NO_OID;
+        bool first = g->ctx == GSS_C_NO_CONTEXT;
+        major = gss_init_sec_context(&minor, (gss_cred_id_t)cred, &g->ctx, g->target, mech, req_flags, 0,
+                                     GSS_C_NO_CHANNEL_BINDINGS, in_len ? &ib : GSS_C_NO_BUFFER, &actual, &ob,
+                                     &ret_flags, NULL);
+        if (actual && actual != GSS_C_NO_OID && !oid_eq(actual, &oid_spnego))
+            g->mech = actual;
+        if (GSS_ERROR(major)) {
+            OM_uint32 m2;
+            gss_release_buffer(&m2, &ob);
+            gss_err(err, major, minor, g->mech ? g->mech : (pkg == NTCP_PACKAGE_NEGOTIATE ? NULL : mech));
+            /* UPN: one name form, then the other on principal-unknown
+             * (PROTOCOLS 9: MIT finds only the plain form, AD both). */
+            if (t->is_upn && first && !g->retried && pkg != NTCP_PACKAGE_NTLM &&
+                err->krb5_error == KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5) {
+                g->retried = true;
+                err->major = err->minor = 0;
+                err->krb5_error = -1;
+                err->gss_text[0] = err->mech[0] = 0;
+                if (g->ctx != GSS_C_NO_CONTEXT)
+                    gss_delete_sec_context(&m2, &g->ctx, GSS_C_NO_BUFFER);
+                g->ctx = GSS_C_NO_CONTEXT;
+                gss_release_name(&m2, &g->target);
+                s = import_target(g, t, pkg, ntlm_allowed, false, err);
+                if (s)
+                    return s;
+                continue;
+            }
+            if (!err->mech[0] && looks_ntlm(in, in_len))
+                snprintf(err->mech, sizeof err->mech, "NTLM");
+            if (t->is_upn && g->name_form)
+                snprintf(err->detail, sizeof err->detail, "UPN tried as %s name%s", g->name_form,
+                         g->retried ? " after the other form was unknown" : "");
+            return to_status(major);
+        }
+        g->flags = ret_flags;
+        s = put_buffer(out, &ob);
+        OM_uint32 m2;
+        gss_release_buffer(&m2, &ob);
+        if (s)
+            return s;
+        *complete = !(major & GSS_S_CONTINUE_NEEDED);
+        return NTCP_OK;
+    }
+}
+
+/* ---- accept ----------------------------------------------------------------- */
+static ntcp_status g_accept(void *self, void *cred, void **ctxp, const uint8_t *in, size_t in_len, ntcp_buf *out,
+                            bool *complete, ntcp_nns_error *err)
+{
+    gctx *g = *ctxp;
+    if (!g) {
+        g = ntcp_calloc(1, sizeof *g);
+        if (!g)
+            return NTCP_E_NOMEM;
+        g->ctx = GSS_C_NO_CONTEXT;
+        g->deleg = GSS_C_NO_CREDENTIAL;
+        *ctxp = g;
+    }
+    OM_uint32 major, minor = 0, ret_flags = 0, m2;
+    gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
+    gss_OID mech = GSS_C_NO_OID;
+    gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
+    major = gss_accept_sec_context(&minor, &g->ctx, (gss_cred_id_t)cred, &ib, GSS_C_NO_CHANNEL_BINDINGS, NULL, &mech,
+                                   &ob, &ret_flags, NULL, &deleg);
+    if (mech && !oid_eq(mech, &oid_spnego))
+        g->mech = mech;
+    if (deleg != GSS_C_NO_CREDENTIAL) {
+        if (g->deleg != GSS_C_NO_CREDENTIAL)
+            gss_release_cred(&m2, &g->deleg);
+        g->deleg = deleg;
+    }
+    if (GSS_ERROR(major)) {
+        gss_release_buffer(&m2, &ob);
+        gss_err(err, major, minor, g->mech);
+        if (!err->mech[0] && looks_ntlm(in, in_len))
+            snprintf(err->mech, sizeof err->mech, "NTLM");
+        return to_status(major);
+    }
+    g->flags = ret_flags;
+    ntcp_status s = put_buffer(out, &ob);
+    gss_release_buffer(&m2, &ob);
+    if (s)
+        return s;
+    *complete = !(major & GSS_S_CONTINUE_NEEDED);
+    return NTCP_OK;
+}
+
+/* ---- per-message -------------------------------------------------------------- */
+/* NegotiateStream puts the NTLM signature before the sealed data (PROTOCOLS
+ * 2.5). gss-ntlmssp releases differ: older ones emit and expect it after the
+ * data, newer ones (1.2.0, in Debian) before it. The layout is learned once
+ * per context from a copy of it (export, import twice), so the real
+ * context's sequence numbers and RC4 state are untouched. */
+static bool ntlm_sig_last(gctx *g)
+{
+    if (g->ntlm_sig_last)
+        return g->ntlm_sig_last > 0;
+    g->ntlm_sig_last = -1; /* current gss-ntlmssp, if the probe cannot run */
+    OM_uint32 minor, m2;
+    gss_buffer_desc tok = GSS_C_EMPTY_BUFFER;
+    if (GSS_ERROR(gss_export_sec_context(&minor, &g->ctx, &tok)))
+        return false;
+    gss_ctx_id_t probe = GSS_C_NO_CONTEXT;
+    OM_uint32 major = gss_import_sec_context(&minor, &tok, &g->ctx);
+    bool have_probe = !GSS_ERROR(gss_import_sec_context(&m2, &tok, &probe));
+    if (tok.value)
+        memset(tok.value, 0, tok.length); /* it holds the session keys */
+    gss_release_buffer(&m2, &tok);
+    if (GSS_ERROR(major)) {
+        g->ctx = GSS_C_NO_CONTEXT;
+        if (have_probe)
+            g->ctx = probe; /* keep a working context */
+        return false;
+    }
+    if (have_probe) {
+        gss_buffer_desc in = { 1, (void *)"x" }, out = GSS_C_EMPTY_BUFFER;
+        if (!GSS_ERROR(gss_wrap(&m2, probe, 1, GSS_C_QOP_DEFAULT, &in, NULL, &out)) && out.length == 17) {
+            const uint8_t *o = out.value;
+            if (!memcmp(o + 1, "\x01\x00\x00\x00", 4) && memcmp(o, "\x01\x00\x00\x00", 4))
+                g->ntlm_sig_last = 1;
+        }
+        gss_release_buffer(&m2, &out);
+        gss_delete_sec_context(&m2, &probe, GSS_C_NO_BUFFER);
+    }
+    return g->ntlm_sig_last > 0;
+}
+
+static ntcp_status g_wrap(void *self, void *ctx, bool conf, const uint8_t *in, size_t len, ntcp_buf *out,
+                          ntcp_nns_error *err)
+{
+    gctx *g = ctx;
+    OM_uint32 major, minor, m2;
+    int conf_state = 0;
+    gss_buffer_desc ib = { len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
+    major = gss_wrap(&minor, g->ctx, conf, GSS_C_QOP_DEFAULT, &ib, &conf_state, &ob);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, g->mech);
+        return to_status(major);
+    }
+    size_t at = out->len;
+    ntcp_status s = put_buffer(out, &ob);
+    gss_release_buffer(&m2, &ob);
+    if (!s && g->ntlm && ntlm_sig_last(g)) /* PROTOCOLS 2.5: signature first on the wire */
+        s = ntcp_nns_ntlm_signature_to_front(out->data + at, out->len - at);
+    return s;
+}
+
+static ntcp_status g_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
+                            ntcp_nns_error *err)
+{
+    gctx *g = ctx;
+    if (g->ntlm && ntlm_sig_last(g)) {
+        ntcp_status s = ntcp_nns_ntlm_signature_to_back(in, len);
+        if (s)
+            return s;
+    }
+    OM_uint32 major, minor, m2;
+    int conf_state = 0;
+    gss_qop_t qop;
+    gss_buffer_desc ib = { len, in }, ob = GSS_C_EMPTY_BUFFER;
+    major = gss_unwrap(&minor, g->ctx, &ib, &ob, &conf_state, &qop);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, g->mech);
+        return to_status(major);
+    }
+    *conf = conf_state != 0;
+    ntcp_status s = put_buffer(out, &ob);
+    gss_release_buffer(&m2, &ob);
+    return s;
+}
+
+static ntcp_status g_get_mic(void *self, void *ctx, const uint8_t *msg, size_t len, ntcp_buf *out,
+                             ntcp_nns_error *err)
+{
+    gctx *g = ctx;
+    OM_uint32 major, minor, m2;
+    gss_buffer_desc ib = { len, (void *)msg }, ob = GSS_C_EMPTY_BUFFER;
+    major = gss_get_mic(&minor, g->ctx, GSS_C_QOP_DEFAULT, &ib, &ob);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, g->mech);
+        return to_status(major);
+    }
+    ntcp_status s = put_buffer(out, &ob);
+    gss_release_buffer(&m2, &ob);
+    return s;
+}
+
+static ntcp_status g_verify_mic(void *self, void *ctx, const uint8_t *msg, size_t len, const uint8_t *mic,
+                                size_t mic_len, ntcp_nns_error *err)
+{
+    gctx *g = ctx;
+    OM_uint32 major, minor;
+    gss_qop_t qop;
+    gss_buffer_desc mb = { len, (void *)msg }, tb = { mic_len, (void *)mic };
+    major = gss_verify_mic(&minor, g->ctx, &mb, &tb, &qop);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, g->mech);
+        return to_status(major);
+    }
+    return NTCP_OK;
+}
+
+static void name_text(gss_name_t n, char *out, size_t cap)
+{
+    OM_uint32 minor, m2;
+    gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
+    out[0] = 0;
+    if (n == GSS_C_NO_NAME)
+        return;
+    if (!GSS_ERROR(gss_display_name(&minor, n, &b, NULL))) {
+        snprintf(out, cap, "%.*s", (int)b.length, (const char *)b.value);
+        gss_release_buffer(&m2, &b);
+    }
+}
+
+static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nns_error *err)
+{
+    gctx *g = ctx;
+    OM_uint32 major, minor, m2, flags = 0;
+    gss_name_t src = GSS_C_NO_NAME, targ = GSS_C_NO_NAME;
+    gss_OID mech = GSS_C_NO_OID;
+    int open = 0, local = 0;
+    /* gss-ntlmssp's acceptor has no target name and crashes when asked for it */
+    bool want_targ = g->initiator || !oid_eq(g->mech, &oid_ntlm);
+    major = gss_inquire_context(&minor, g->ctx, &src, want_targ ? &targ : NULL, NULL, &mech, &flags, &local, &open);
+    if (GSS_ERROR(major)) {
+        gss_err(err, major, minor, g->mech);
+        return to_status(major);
+    }
+    if (mech && !oid_eq(mech, &oid_spnego))
+        g->mech = mech;
+    g->ntlm = oid_eq(g->mech, &oid_ntlm);
+    info->package = g->ntlm ? NTCP_PACKAGE_NTLM : NTCP_PACKAGE_KERBEROS;
+    info->flags = flags | g->flags;
+    info->complete = open != 0;
+    name_text(src, info->client, sizeof info->client);
+    name_text(targ, info->service, sizeof info->service);
+    gss_release_name(&m2, &src);
+    gss_release_name(&m2, &targ);
+    info->anonymous = (flags & GSS_C_ANON_FLAG) != 0;
+    info->delegated = g->deleg != GSS_C_NO_CREDENTIAL;
+    info->name_form = g->name_form;
+    /* Session key: only its size and enctype are kept. */
+    gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
+    if (!GSS_ERROR(gss_inquire_sec_context_by_oid(&minor, g->ctx, GSS_C_INQ_SSPI_SESSION_KEY, &set)) && set) {
+        if (set->count >= 1)
+            info->session_key_size = set->elements[0].length;
+        if (set->count >= 2 && set->elements[1].length > sizeof enctype_oid_prefix &&
+            !memcmp(set->elements[1].value, enctype_oid_prefix, sizeof enctype_oid_prefix)) {
+            const uint8_t *p = (const uint8_t *)set->elements[1].value + sizeof enctype_oid_prefix;
+            size_t n = set->elements[1].length - sizeof enctype_oid_prefix;
+            int32_t v = 0;
+            for (size_t i = 0; i < n && i < 4; i++)
+                v = v << 7 | (p[i] & 0x7F);
+            info->enctype = v;
+        }
+        if (set->count >= 1 && set->elements[0].value)
+            memset(set->elements[0].value, 0, set->elements[0].length);
+        gss_release_buffer_set(&m2, &set);
+    }
+    return NTCP_OK;
+}
+
+static void *g_delegated(void *self, void *ctx)
+{
+    gctx *g = ctx;
+    return g && g->deleg != GSS_C_NO_CREDENTIAL ? (void *)g->deleg : NULL;
+}
+
+static void g_free_ctx(void *self, void *ctx)
+{
+    gctx *g = ctx;
+    OM_uint32 m;
+    if (!g)
+        return;
+    if (g->ctx != GSS_C_NO_CONTEXT)
+        gss_delete_sec_context(&m, &g->ctx, GSS_C_NO_BUFFER);
+    if (g->target != GSS_C_NO_NAME)
+        gss_release_name(&m, &g->target);
+    if (g->deleg != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&m, &g->deleg);
+    ntcp_free(g);
+}
+
+static void g_free_cred(void *self, void *cred)
+{
+    OM_uint32 m;
+    gss_cred_id_t c = cred;
+    if (c != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&m, &c);
+}
+
+static const ntcp_nns_provider gss_provider = {
+    "gssapi", g_acquire, g_init, g_accept, g_wrap, g_unwrap, g_get_mic, g_verify_mic, g_inquire, g_delegated,
+    g_free_ctx, g_free_cred, NULL,
+};
+
+const ntcp_nns_provider *ntcp_gss_provider(void) { return &gss_provider; }
