@@ -256,6 +256,10 @@ ntcp_status ntcp_conn_next_event(ntcp_conn *c, int timeout_ms, ntcp_framing_even
             continue;
         if (c->eof)
             return ntcp_framing_feed_eof(c->framing, ev);
+        /* what the input produced (e.g. the next handshake token) goes out before we wait */
+        st = ntcp_conn_flush(c, remaining(deadline));
+        if (st)
+            return st;
         c->in_off = c->in_len = 0;
         size_t n = 0;
         st = ntcp_tcp_read(c->fd, c->in, c->in_cap, &n, remaining(deadline));

@@ -1,0 +1,220 @@
+/* A secured net.tcp session end to end: our client channel and our service
+ * host, NegotiateStream plugged into the framing upgrade hook, against the
+ * throwaway MIT realm started by secure_session.sh. Every package x protection
+ * level: the preamble in clear, the handshake, PreambleEnd/Ack and the
+ * messages inside NNS frames, End/End; the service sees the caller.
+ * Prints "N passed, N failed". */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nettcp/channel.h>
+#include <nettcp/negotiate.h>
+#include <nettcp/server.h>
+
+static int passed, failed;
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+static const char *env(const char *k)
+{
+    const char *v = getenv(k);
+    if (!v) {
+        fprintf(stderr, "missing %s (run through secure_session.sh)\n", k);
+        exit(2);
+    }
+    return v;
+}
+
+struct nns_upgrade {
+    ntcp_stream_upgrade up; /* first: the server hands this pointer back */
+    ntcp_nns *n;
+};
+
+struct service {
+    ntcp_server *srv;
+    pthread_t thr;
+    int port;
+    ntcp_nns_options opts;
+    char last_client[256];
+    char last_package[32];
+    int messages;
+};
+
+static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+{
+    (void)ss;
+    struct service *svc = ctx;
+    struct nns_upgrade *u = calloc(1, sizeof *u);
+    if (!u || ntcp_nns_new_acceptor(&u->n, &svc->opts, ntcp_gss_provider())) {
+        free(u);
+        return NULL;
+    }
+    ntcp_nns_as_upgrade(u->n, &u->up);
+    return &u->up;
+}
+
+static void up_free(void *ctx, const ntcp_stream_upgrade *up)
+{
+    (void)ctx;
+    struct nns_upgrade *u = (struct nns_upgrade *)up;
+    ntcp_nns_free(u->n);
+    free(u);
+}
+
+static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    struct service *svc = ctx;
+    svc->messages++;
+    const struct nns_upgrade *u = (const struct nns_upgrade *)ntcp_server_session_upgrade(ss);
+    const ntcp_nns_result *r = u ? ntcp_nns_get_result(u->n) : NULL;
+    if (r) {
+        snprintf(svc->last_client, sizeof svc->last_client, "%s", r->client);
+        snprintf(svc->last_package, sizeof svc->last_package, "%s", ntcp_package_name(r->package));
+    }
+    /* reply: the message reversed, so a reply cannot be the request echoed by mistake */
+    uint8_t *rev = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        rev[i] = p[n - 1 - i];
+    if (ntcp_server_session_send(ss, rev, n))
+        fprintf(stderr, "service: send failed\n");
+    free(rev);
+}
+
+static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
+{
+    (void)ctx;
+    const struct nns_upgrade *u = (const struct nns_upgrade *)ntcp_server_session_upgrade(ss);
+    fprintf(stderr, "service: %s: %s%s%s\n", ntcp_status_name(st), text, u ? " / " : "",
+            u ? ntcp_nns_last_error(u->n) : "");
+}
+
+static void *run(void *arg)
+{
+    struct service *svc = arg;
+    if (ntcp_server_run(svc->srv))
+        fprintf(stderr, "service: run failed\n");
+    return NULL;
+}
+
+static void service_start(struct service *svc, ntcp_protection prot)
+{
+    memset(svc, 0, sizeof *svc);
+    svc->opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    svc->opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
+    svc->opts.protection = prot;
+    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
+    cfg.framing.require_upgrade = true;
+    cfg.limits.max_message = 1 << 20;
+    cfg.upgrade_new = up_new;
+    cfg.upgrade_free = up_free;
+    cfg.on_message = on_message;
+    cfg.on_error = on_error;
+    cfg.ctx = svc;
+    if (ntcp_server_new(&svc->srv, &cfg) || ntcp_server_listen(svc->srv, "127.0.0.1", "0", &svc->port))
+        exit(3);
+    pthread_create(&svc->thr, NULL, run, svc);
+}
+
+static void service_stop(struct service *svc)
+{
+    ntcp_server_stop(svc->srv);
+    pthread_join(svc->thr, NULL);
+    ntcp_server_free(svc->srv);
+}
+
+static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
+{
+    struct service svc;
+    service_start(&svc, prot);
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    co.package = pkg;
+    co.protection = prot;
+    co.identity = "spn:host/svc.nettcp.test";
+    char client_want[256];
+    if (pkg == NTCP_PACKAGE_NTLM) {
+        co.require_server_auth = false;
+        co.user = env("NTCP_REALM_NTLM_USER");
+        co.password = env("NTCP_REALM_NTLM_PASSWORD");
+        snprintf(client_want, sizeof client_want, "%s", "carol");
+    } else {
+        co.user = env("NTCP_REALM_USER");
+        co.password = env("NTCP_REALM_PASSWORD");
+        snprintf(client_want, sizeof client_want, "%s", env("NTCP_REALM_USER"));
+    }
+    ntcp_nns *cn;
+    EXPECT(ntcp_nns_new_initiator(&cn, &co, ntcp_gss_provider()) == NTCP_OK, "%s: initiator", name);
+    ntcp_stream_upgrade cup;
+    ntcp_nns_as_upgrade(cn, &cup);
+    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    o.upgrade = &cup;
+    o.limits.max_message = 1 << 20;
+    char url[128];
+    snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/secure", svc.port);
+    ntcp_channel *ch = NULL;
+    ntcp_channel_step step;
+    char detail[1024] = "";
+    ntcp_status st = ntcp_channel_open(&ch, url, &o, &step, detail, sizeof detail);
+    EXPECT(st == NTCP_OK, "%s: open failed at %s: %s", name, ntcp_channel_step_name(step), detail);
+    if (ch) {
+        const ntcp_nns_result *r = ntcp_nns_get_result(cn);
+        EXPECT(r && r->protection == prot, "%s: protection %d", name, r ? (int)r->protection : -1);
+        /* small messages, then one that spans several NNS frames (> 0xFC00) */
+        static uint8_t big[200000];
+        for (size_t i = 0; i < sizeof big; i++)
+            big[i] = (uint8_t)(i * 7 + 3);
+        size_t sizes[] = { 256, 1, 256, sizeof big };
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const uint8_t *reply;
+            size_t rl;
+            st = ntcp_channel_request(ch, big, sizes[k], &reply, &rl);
+            bool ok = st == NTCP_OK && rl == sizes[k];
+            for (size_t i = 0; ok && i < rl; i++)
+                ok = reply[i] == big[sizes[k] - 1 - i];
+            EXPECT(ok, "%s: request of %zu bytes: %s %s", name, sizes[k], ntcp_status_name(st),
+                   ntcp_channel_last_error(ch));
+        }
+        EXPECT(ntcp_channel_close(ch) == NTCP_OK, "%s: close", name);
+    }
+    service_stop(&svc);
+    EXPECT(svc.messages == 4, "%s: the service saw %d messages", name, svc.messages);
+    EXPECT(strstr(svc.last_client, client_want) != NULL, "%s: caller '%s', want '%s'", name, svc.last_client,
+           client_want);
+    const char *want_pkg = pkg == NTCP_PACKAGE_NTLM ? "NTLM" : "Kerberos";
+    EXPECT(!strcmp(svc.last_package, want_pkg), "%s: package '%s'", name, svc.last_package);
+    ntcp_nns_free(cn);
+}
+
+int main(void)
+{
+    struct {
+        const char *name;
+        ntcp_package pkg;
+        ntcp_protection prot;
+    } cases[] = {
+        { "negotiate/encrypt", NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN },
+        { "negotiate/sign", NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_SIGN },
+        { "kerberos/encrypt", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_ENCRYPT_AND_SIGN },
+        { "kerberos/sign", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_SIGN },
+        { "ntlm/encrypt", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_ENCRYPT_AND_SIGN },
+        { "ntlm/sign", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_SIGN },
+        { "ntlm/none", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_NONE },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int before = failed;
+        one_case(cases[i].name, cases[i].pkg, cases[i].prot);
+        fprintf(stderr, "%s %s\n", failed == before ? "ok  " : "FAIL", cases[i].name);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
