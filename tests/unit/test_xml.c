@@ -186,6 +186,8 @@ TEST(xml_text_records)
     CHECK_DOC("40 01 76 9f 00", "<v></v>");
     CHECK_DOC("40 01 76 04 01 61 98 00 b7 00", "<v a=\"\"></v>");
     CHECK_DOC("40 01 76 04 01 61 9e 00 01", "<v a=\"\"/>");
+    /* control characters become character references */
+    CHECK_DOC("40 01 76 99 03 61 01 62", "<v>a&#x1;b</v>");
     /* mixed content: text, element, text (the last one carries the end) */
     CHECK_DOC("40 01 76 98 01 61 40 01 62 01 99 01 63", "<v>a<b/>c</v>");
 }
@@ -318,6 +320,15 @@ TEST(xml_malformed_input)
     CHECK_ERR("40 01 76 a6 01", NTCP_E_XML_RECORD);           /* EndList alone */
     CHECK_ERR("40 01 76 bd 1a 0e", NTCP_E_MALFORMED);         /* QName prefix index 26 */
     CHECK_ERR("40 01 76 09 00 01 76 01", NTCP_E_MALFORMED);   /* xmlns with an empty prefix */
+    /* what text XML cannot carry: bad UTF-8, markup in names, "--" in comments */
+    CHECK_ERR("40 01 76 99 02 c3 28", NTCP_E_MALFORMED);      /* bad continuation byte */
+    CHECK_ERR("40 01 76 99 02 c0 80", NTCP_E_MALFORMED);      /* overlong NUL */
+    CHECK_ERR("40 01 76 99 03 ed a0 80", NTCP_E_MALFORMED);   /* UTF-16 surrogate */
+    CHECK_ERR("40 01 76 99 01 e2", NTCP_E_MALFORMED);         /* cut sequence */
+    CHECK_ERR("40 02 3c61 01", NTCP_E_MALFORMED);             /* '<' in a name */
+    CHECK_ERR("40 02 6120 01", NTCP_E_MALFORMED);             /* space in a name */
+    CHECK_ERR("02 04 612d2d62 40 01 76 01", NTCP_E_MALFORMED); /* "--" in a comment */
+    CHECK_ERR("02 02 612d 40 01 76 01", NTCP_E_MALFORMED);    /* comment ends in '-' */
 }
 
 TEST(xml_limits)
