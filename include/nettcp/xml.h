@@ -273,8 +273,9 @@ typedef struct ntcp_xml_text_options {
 NTCP_MUST_CHECK ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
                                              const ntcp_xml_text_options *opt, ntcp_buf *out);
 
-/* SOAP addressing headers found while decoding (NUL-terminated copies, NULL
- * when absent); release with ntcp_xml_soap_info_clear. */
+/* SOAP addressing headers found while decoding (NUL-terminated copies of
+ * the first s:Header child of each name, NULL when absent or longer than
+ * 64 KiB); release with ntcp_xml_soap_info_clear. */
 typedef struct ntcp_xml_soap_info {
     char *action;
     char *message_id;

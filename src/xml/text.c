@@ -203,8 +203,8 @@ static ntcp_status text(tw *t, const ntcp_xml_value *v, uint32_t d)
 {
     ntcp_status st = close_open(t);
     t->flags[d] |= 1;
-    if (!st && t->capture && d == 3)
-        st = ntcp_xml__format(v, &t->opt->format, t->sess, &t->cap);
+    if (!st && t->capture && d == 3 && ntcp_xml__format(v, &t->opt->format, t->sess, &t->cap) != NTCP_OK)
+        t->capture = NULL; /* a header longer than the capture cap is left out, not an error */
     return st ? st : value_text(t, v, false);
 }
 
@@ -301,7 +301,7 @@ static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_sessio
     t.sess = session;
     t.info = info;
     ntcp_buf_init(&t.tmp, SIZE_MAX);
-    ntcp_buf_init(&t.cap, opt->limits.max_string_len * 4 + 64);
+    ntcp_buf_init(&t.cap, 64 * 1024);
     t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
     st = t.flags ? ntcp_xml_reader_reset(r, doc, len) : NTCP_E_NOMEM;
     while (st == NTCP_OK) {
