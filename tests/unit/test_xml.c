@@ -649,3 +649,49 @@ TEST(xml_protocols_session_example)
     ntcp_xml_session_free(ws);
     ntcp_xml_session_free(s);
 }
+
+static bool only_namespaces(void *ctx, int kind, const char *s, size_t len)
+{
+    (*(int *)ctx)++;
+    return kind == 1;
+}
+
+/* A caller callback decides which strings become session strings. */
+TEST(xml_writer_candidate_callback)
+{
+    ntcp_xml_session *s;
+    CHECK_EQ_INT(ntcp_xml_session_new(&s, 0), NTCP_OK);
+    int calls = 0;
+    ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, NTCP_XML_SESSION_DEFAULT, only_namespaces, &calls };
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, &wo, s), NTCP_OK);
+    const char *text = "<Echo xmlns=\"urn:x\"><text>hi</text></Echo>";
+    ntcp_buf out;
+    ntcp_buf_init(&out, SIZE_MAX);
+    CHECK_EQ_INT(ntcp_xml_from_text(text, strlen(text), w, &out), NTCP_OK);
+    size_t n;
+    uint8_t *want = ntcp_test_hex("06 05 75726e3a78 40 04 4563686f 0a 01 40 04 74657874 99 02 6869 01", &n);
+    CHECK_BYTES(out.data, out.len, want, n);
+    CHECK_EQ_INT(calls, 3); /* Echo, urn:x, text */
+    free(want);
+    ntcp_buf_free(&out);
+    ntcp_xml_writer_free(w);
+    ntcp_xml_session_free(s);
+}
+
+TEST(xml_status_codes_are_described)
+{
+    static const int codes[] = { NTCP_E_XML_RECORD, NTCP_E_XML_DEPTH, NTCP_E_XML_STRING_TOO_LONG,
+                                 NTCP_E_XML_ARRAY_TOO_LONG, NTCP_E_XML_NAME_TOO_LONG,
+                                 NTCP_E_XML_TOO_MANY_ATTRIBUTES, NTCP_E_XML_TOO_LARGE,
+                                 NTCP_E_XML_SESSION_TOO_LARGE, NTCP_E_XML_UNKNOWN_KEY, NTCP_E_XML_SYNTAX };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        CHECK(strncmp(ntcp_status_name(codes[i]), "xml_", 4) == 0);
+        CHECK(strlen(ntcp_status_advice(codes[i])) > 0);
+        for (size_t j = 0; j < i; j++)
+            CHECK(strcmp(ntcp_status_name(codes[i]), ntcp_status_name(codes[j])) != 0);
+    }
+    CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_DEPTH), NTCP_CAT_QUOTA);
+    CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_SESSION_TOO_LARGE), NTCP_CAT_QUOTA);
+    CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_UNKNOWN_KEY), NTCP_CAT_PROTOCOL);
+}
