@@ -33,7 +33,8 @@ typedef struct ntcp_xml_limits {
                                     applied per name: no single name may be longer) */
     uint32_t max_attributes;     /* attributes of one element (not a WCF quota; 256) */
     uint32_t max_size;           /* bytes of one document/payload (MaxReceivedMessageSize 65536) */
-    uint32_t max_session_size;   /* MC-NBFSE session bytes incl. length prefixes (MaxSessionSize 2048) */
+    uint32_t max_session_size;   /* MC-NBFSE session bytes incl. length prefixes (MaxSessionSize 2048);
+                                    the value to pass to ntcp_xml_session_new, which enforces it */
 } ntcp_xml_limits;
 
 #define NTCP_XML_LIMITS_DEFAULT { 32, 8192, 16384, 16384, 256, 65536, 2048 }
