@@ -19,6 +19,9 @@ static void xml_usage(FILE *f)
             "              the MC-NBFSE string table followed by the document (what a\n"
             "              SizedEnvelope record carries after its size)\n"
             "  --indent N  spaces per level when decoding (default 2, 0 = one line)\n"
+            "\n"
+            "Files are not peers: the message size and string length quotas are lifted;\n"
+            "depth, array, name and session limits keep WCF's defaults.\n"
             "  -h, --help  this text\n");
 }
 
@@ -39,7 +42,8 @@ static int xml_decode(bool session, unsigned indent, const char *path)
         return 1;
     ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
     opt.indent = indent;
-    opt.limits.max_size = UINT32_MAX; /* a file, not a peer: no message quota */
+    opt.limits.max_size = UINT32_MAX; /* a file, not a peer: no message or string quota */
+    opt.limits.max_string_len = UINT32_MAX;
     ntcp_buf out;
     ntcp_buf_init(&out, SIZE_MAX);
     ntcp_status st;
@@ -71,6 +75,7 @@ static int xml_encode(bool session, const char *path)
     ntcp_xml_writer *w = NULL;
     ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, NTCP_XML_SESSION_DEFAULT, NULL, NULL };
     wo.limits.max_size = UINT32_MAX;
+    wo.limits.max_string_len = UINT32_MAX;
     ntcp_buf out;
     ntcp_buf_init(&out, SIZE_MAX);
     ntcp_status st = session ? ntcp_xml_session_new(&s, 0) : NTCP_OK;

@@ -33,7 +33,8 @@ typedef struct ntcp_xml_limits {
                                     applied per name: no single name may be longer) */
     uint32_t max_attributes;     /* attributes of one element (not a WCF quota; 256) */
     uint32_t max_size;           /* bytes of one document/payload (MaxReceivedMessageSize 65536) */
-    uint32_t max_session_size;   /* MC-NBFSE session bytes incl. length prefixes (MaxSessionSize 2048) */
+    uint32_t max_session_size;   /* MC-NBFSE session bytes incl. length prefixes (MaxSessionSize 2048);
+                                    the value to pass to ntcp_xml_session_new, which enforces it */
 } ntcp_xml_limits;
 
 #define NTCP_XML_LIMITS_DEFAULT { 32, 8192, 16384, 16384, 256, 65536, 2048 }
@@ -273,8 +274,9 @@ typedef struct ntcp_xml_text_options {
 NTCP_MUST_CHECK ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
                                              const ntcp_xml_text_options *opt, ntcp_buf *out);
 
-/* SOAP addressing headers found while decoding (NUL-terminated copies, NULL
- * when absent); release with ntcp_xml_soap_info_clear. */
+/* SOAP addressing headers found while decoding (NUL-terminated copies of
+ * the first s:Header child of each name, NULL when absent or longer than
+ * 64 KiB); release with ntcp_xml_soap_info_clear. */
 typedef struct ntcp_xml_soap_info {
     char *action;
     char *message_id;

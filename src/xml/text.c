@@ -1,6 +1,7 @@
 /* Binary XML -> text XML (UTF-8, escaped, optionally indented), the
  * per-message NBFSE decode used by tools, and text XML -> binary through
  * libxml2's xmlReader (no network, no DTD, no entity expansion). */
+#include <stdio.h>
 #include <string.h>
 #include <libxml/xmlreader.h>
 #include "xml/internal.h"
@@ -23,13 +24,52 @@ typedef struct tw {
 static ntcp_status put(tw *t, const char *s, size_t n) { return ntcp_buf_append(t->out, s, n); }
 static ntcp_status puts_(tw *t, const char *s) { return put(t, s, strlen(s)); }
 
+/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 if
+ * invalid: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
 static ntcp_status escape(tw *t, const char *s, size_t n, bool attr)
 {
     if (n == 0)
         return NTCP_OK;
     size_t run = 0;
+    char ref[8];
     for (size_t i = 0; i < n; i++) {
         const char *rep = NULL;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) { /* well-formed UTF-8 only (as .NET's strict decoder) */
+            size_t k = utf8_len((const unsigned char *)s + i, n - i);
+            if (!k)
+                return NTCP_E_MALFORMED;
+            i += k - 1;
+            continue;
+        }
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            /* not an XML 1.0 character: written as a character reference so
+             * the text stays readable and lossless */
+            snprintf(ref, sizeof ref, "&#x%X;", c);
+            rep = ref;
+        }
         switch (s[i]) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
@@ -61,15 +101,32 @@ static ntcp_status value_text(tw *t, const ntcp_xml_value *v, bool attr)
     return st ? st : escape(t, (const char *)t->tmp.data, t->tmp.len, attr);
 }
 
+/* Names are written as they are, once checked to be UTF-8 without markup
+ * characters (a name cannot hold them in text XML). */
+static ntcp_status put_name(tw *t, const ntcp_xml_str *s)
+{
+    const unsigned char *p = (const unsigned char *)s->p;
+    for (uint32_t i = 0; i < s->len; i++) {
+        if (p[i] >= 0x80) {
+            size_t k = utf8_len(p + i, s->len - i);
+            if (!k)
+                return NTCP_E_MALFORMED;
+            i += (uint32_t)k - 1;
+        } else if (p[i] <= 0x20 || strchr("<>&\"'=/", p[i]))
+            return NTCP_E_MALFORMED;
+    }
+    return put(t, s->p, s->len);
+}
+
 static ntcp_status qname(tw *t, const ntcp_xml_name *n)
 {
     ntcp_status st = NTCP_OK;
     if (n->prefix.len) {
-        st = put(t, n->prefix.p, n->prefix.len);
+        st = put_name(t, &n->prefix);
         if (!st)
             st = put(t, ":", 1);
     }
-    return st ? st : put(t, n->local.p, n->local.len);
+    return st ? st : put_name(t, &n->local);
 }
 
 static ntcp_status newline(tw *t, uint32_t level)
@@ -108,8 +165,8 @@ static ntcp_status start(tw *t, const ntcp_xml_node *n)
         if (a->is_xmlns) {
             if (!st)
                 st = puts_(t, a->name.prefix.len ? "xmlns:" : "xmlns");
-            if (!st)
-                st = put(t, a->name.prefix.p, a->name.prefix.len);
+            if (!st && a->name.prefix.len)
+                st = put_name(t, &a->name.prefix);
             if (!st)
                 st = put(t, "=\"", 2);
             if (!st)
@@ -146,8 +203,8 @@ static ntcp_status text(tw *t, const ntcp_xml_value *v, uint32_t d)
 {
     ntcp_status st = close_open(t);
     t->flags[d] |= 1;
-    if (!st && t->capture && d == 3)
-        st = ntcp_xml__format(v, &t->opt->format, t->sess, &t->cap);
+    if (!st && t->capture && d == 3 && ntcp_xml__format(v, &t->opt->format, t->sess, &t->cap) != NTCP_OK)
+        t->capture = NULL; /* a header longer than the capture cap is left out, not an error */
     return st ? st : value_text(t, v, false);
 }
 
@@ -190,10 +247,24 @@ static ntcp_status write_node(tw *t, const ntcp_xml_node *n)
             st = newline(t, n->depth);
         t->flags[n->depth] |= 2;
         t->any = true;
+        /* text XML cannot hold "--" or a final '-' in a comment */
+        const ntcp_xml_str *c = &n->value.s;
+        if (c->len && (c->p[c->len - 1] == '-' || memmem(c->p, c->len, "--", 2)))
+            return NTCP_E_MALFORMED;
+        for (uint32_t i = 0; i < c->len; i++) {
+            unsigned char ch = (unsigned char)c->p[i];
+            if (ch >= 0x80) {
+                size_t k = utf8_len((const unsigned char *)c->p + i, c->len - i);
+                if (!k)
+                    return NTCP_E_MALFORMED;
+                i += (uint32_t)k - 1;
+            } else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+                return NTCP_E_MALFORMED;
+        }
         if (!st)
             st = put(t, "<!--", 4);
         if (!st)
-            st = put(t, n->value.s.p, n->value.s.len);
+            st = put(t, c->p, c->len);
         return st ? st : put(t, "-->", 3);
     }
     case NTCP_XML_NODE_ARRAY: { /* MC-NBFX 2.3.3: count x <name attrs>item</name> */
@@ -230,7 +301,7 @@ static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_sessio
     t.sess = session;
     t.info = info;
     ntcp_buf_init(&t.tmp, SIZE_MAX);
-    ntcp_buf_init(&t.cap, opt->limits.max_string_len * 4 + 64);
+    ntcp_buf_init(&t.cap, 64 * 1024);
     t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
     st = t.flags ? ntcp_xml_reader_reset(r, doc, len) : NTCP_E_NOMEM;
     while (st == NTCP_OK) {

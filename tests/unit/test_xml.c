@@ -186,6 +186,8 @@ TEST(xml_text_records)
     CHECK_DOC("40 01 76 9f 00", "<v></v>");
     CHECK_DOC("40 01 76 04 01 61 98 00 b7 00", "<v a=\"\"></v>");
     CHECK_DOC("40 01 76 04 01 61 9e 00 01", "<v a=\"\"/>");
+    /* control characters become character references */
+    CHECK_DOC("40 01 76 99 03 61 01 62", "<v>a&#x1;b</v>");
     /* mixed content: text, element, text (the last one carries the end) */
     CHECK_DOC("40 01 76 98 01 61 40 01 62 01 99 01 63", "<v>a<b/>c</v>");
 }
@@ -318,6 +320,15 @@ TEST(xml_malformed_input)
     CHECK_ERR("40 01 76 a6 01", NTCP_E_XML_RECORD);           /* EndList alone */
     CHECK_ERR("40 01 76 bd 1a 0e", NTCP_E_MALFORMED);         /* QName prefix index 26 */
     CHECK_ERR("40 01 76 09 00 01 76 01", NTCP_E_MALFORMED);   /* xmlns with an empty prefix */
+    /* what text XML cannot carry: bad UTF-8, markup in names, "--" in comments */
+    CHECK_ERR("40 01 76 99 02 c3 28", NTCP_E_MALFORMED);      /* bad continuation byte */
+    CHECK_ERR("40 01 76 99 02 c0 80", NTCP_E_MALFORMED);      /* overlong NUL */
+    CHECK_ERR("40 01 76 99 03 ed a0 80", NTCP_E_MALFORMED);   /* UTF-16 surrogate */
+    CHECK_ERR("40 01 76 99 01 e2", NTCP_E_MALFORMED);         /* cut sequence */
+    CHECK_ERR("40 02 3c61 01", NTCP_E_MALFORMED);             /* '<' in a name */
+    CHECK_ERR("40 02 6120 01", NTCP_E_MALFORMED);             /* space in a name */
+    CHECK_ERR("02 04 612d2d62 40 01 76 01", NTCP_E_MALFORMED); /* "--" in a comment */
+    CHECK_ERR("02 02 612d 40 01 76 01", NTCP_E_MALFORMED);    /* comment ends in '-' */
 }
 
 TEST(xml_limits)
@@ -637,4 +648,50 @@ TEST(xml_protocols_session_example)
     ntcp_xml_writer_free(w);
     ntcp_xml_session_free(ws);
     ntcp_xml_session_free(s);
+}
+
+static bool only_namespaces(void *ctx, int kind, const char *s, size_t len)
+{
+    (*(int *)ctx)++;
+    return kind == 1;
+}
+
+/* A caller callback decides which strings become session strings. */
+TEST(xml_writer_candidate_callback)
+{
+    ntcp_xml_session *s;
+    CHECK_EQ_INT(ntcp_xml_session_new(&s, 0), NTCP_OK);
+    int calls = 0;
+    ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, NTCP_XML_SESSION_DEFAULT, only_namespaces, &calls };
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, &wo, s), NTCP_OK);
+    const char *text = "<Echo xmlns=\"urn:x\"><text>hi</text></Echo>";
+    ntcp_buf out;
+    ntcp_buf_init(&out, SIZE_MAX);
+    CHECK_EQ_INT(ntcp_xml_from_text(text, strlen(text), w, &out), NTCP_OK);
+    size_t n;
+    uint8_t *want = ntcp_test_hex("06 05 75726e3a78 40 04 4563686f 0a 01 40 04 74657874 99 02 6869 01", &n);
+    CHECK_BYTES(out.data, out.len, want, n);
+    CHECK_EQ_INT(calls, 3); /* Echo, urn:x, text */
+    free(want);
+    ntcp_buf_free(&out);
+    ntcp_xml_writer_free(w);
+    ntcp_xml_session_free(s);
+}
+
+TEST(xml_status_codes_are_described)
+{
+    static const int codes[] = { NTCP_E_XML_RECORD, NTCP_E_XML_DEPTH, NTCP_E_XML_STRING_TOO_LONG,
+                                 NTCP_E_XML_ARRAY_TOO_LONG, NTCP_E_XML_NAME_TOO_LONG,
+                                 NTCP_E_XML_TOO_MANY_ATTRIBUTES, NTCP_E_XML_TOO_LARGE,
+                                 NTCP_E_XML_SESSION_TOO_LARGE, NTCP_E_XML_UNKNOWN_KEY, NTCP_E_XML_SYNTAX };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        CHECK(strncmp(ntcp_status_name(codes[i]), "xml_", 4) == 0);
+        CHECK(strlen(ntcp_status_advice(codes[i])) > 0);
+        for (size_t j = 0; j < i; j++)
+            CHECK(strcmp(ntcp_status_name(codes[i]), ntcp_status_name(codes[j])) != 0);
+    }
+    CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_DEPTH), NTCP_CAT_QUOTA);
+    CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_SESSION_TOO_LARGE), NTCP_CAT_QUOTA);
+    CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_UNKNOWN_KEY), NTCP_CAT_PROTOCOL);
 }
