@@ -214,7 +214,7 @@ void ntcp_nns_error_format(const ntcp_nns_error *e, char *out, size_t cap)
         ADD(" (%s)", e->gss_text);
     if (e->krb5_error >= 0)
         ADD("; Kerberos error %ld", e->krb5_error);
-    if (e->remote)
+    if (e->remote && !e->detail[0])
         ADD("; the peer sent code 0x%08X", e->remote_code);
     const char *cause = ntcp_nns_cause(e);
     ADD("; cause: %s; advice: %s", cause, ntcp_nns_cause_advice(cause));

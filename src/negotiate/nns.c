@@ -167,9 +167,6 @@ static ntcp_status provider_failed(ntcp_nns *n, ntcp_buf *out, ntcp_status st, n
 {
     if (st == NTCP_OK || st == NTCP_AGAIN)
         st = NTCP_E_AUTH_FAILED;
-    if (n->err.major && n->err.krb5_error < 0 && n->err.minor) {
-        /* the provider fills krb5_error; keep -1 otherwise */
-    }
     n->err.leg = (step == NTCP_NNS_STEP_INIT || step == NTCP_NNS_STEP_ACCEPT) ? n->legs_out + 1 : 0;
     return fail_and_tell(n, out, st, step, NULL);
 }
@@ -457,10 +454,10 @@ static ntcp_status unit_size(ntcp_nns *n, const uint8_t *p, size_t len, size_t *
         return s;
     }
     if (len < NTCP_NNS_HANDSHAKE_HEADER) {
+        /* a partial header: AGAIN, or a bad id judged from the first byte */
         ntcp_nns_handshake m;
         size_t used;
-        ntcp_status s = ntcp_nns_decode_handshake(p, len, n->o.limits.max_token, &m, &used);
-        return s == NTCP_OK ? NTCP_E_MALFORMED : s; /* id check on the first byte */
+        return ntcp_nns_decode_handshake(p, len, n->o.limits.max_token, &m, &used);
     }
     ntcp_nns_handshake m;
     size_t used;
@@ -502,7 +499,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
 {
     if (consumed)
         *consumed = 0;
-    if (!n || (len && !raw) || !consumed)
+    if (!n || (len && !raw) || !consumed || !plain || !out)
         return NTCP_E_INVALID_ARG;
     if (n->st == ST_FAILED)
         return n->err.status;
@@ -511,7 +508,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
             return NTCP_E_STATE;
         n->st = ST_HANDSHAKE;
     }
-    size_t pos = 0, plain0 = plain ? plain->len : 0, out0 = out ? out->len : 0;
+    size_t pos = 0, plain0 = plain->len, out0 = out->len;
     ntcp_status s = NTCP_OK;
     while (pos < len || (n->in.len && n->st != ST_FAILED)) {
         if (n->st == ST_FAILED)
@@ -589,7 +586,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
         return n->err.status;
     if (s && s != NTCP_AGAIN)
         return s;
-    bool produced = (plain && plain->len != plain0) || (out && out->len != out0) || n->st == ST_DATA;
+    bool produced = plain->len != plain0 || out->len != out0 || n->st == ST_DATA;
     return produced ? NTCP_OK : NTCP_AGAIN;
 }
 

@@ -463,6 +463,23 @@ static void ntlm_encrypt(void) { case_ntlm(NTCP_PROTECTION_ENCRYPT_AND_SIGN); }
 static void ntlm_sign(void) { case_ntlm(NTCP_PROTECTION_SIGN); }
 static void ntlm_none(void) { case_ntlm(NTCP_PROTECTION_NONE); }
 
+static void ntlm_bad_password(void)
+{
+    /* the NTLM service rejects AUTHENTICATE and says so with SEC_E_LOGON_DENIED */
+    ntcp_nns_options c, s;
+    ntlm_options(&c, &s, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    c.password = "not-carols-password";
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_AUTH_FAILED, "bad_password", "service");
+    EXPECT_INT(os.err.step, NTCP_NNS_STEP_ACCEPT);
+    EXPECT_INT(os.err.leg, 2);
+    expect_failure(&oc, NTCP_E_CREDENTIALS_REJECTED, "bad_password", "client");
+    EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_LOGON_DENIED);
+    EXPECT(!strstr(oc.text, "not-carols-password") && !strstr(os.text, "not-carols-password"),
+           "password in error text");
+}
+
 static void spnego_ntlm(void)
 {
     /* Negotiate with a user the KDC does not know: SPNEGO settles on NTLM */
@@ -865,6 +882,7 @@ static const struct {
     { "ntlm_none_unframed", ntlm_none },
     { "ntlm_refused_with_server_auth", ntlm_refused_with_server_auth },
     { "spnego_ntlm", spnego_ntlm },
+    { "ntlm_bad_password", ntlm_bad_password },
     { "client_keytab", keytab_client },
     { "default_ccache", default_ccache_client },
     { "acceptor_name", acceptor_name },
