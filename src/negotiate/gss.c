@@ -490,6 +490,25 @@ static ntcp_status g_wrap(void *self, void *ctx, bool conf, const uint8_t *in, s
     return s;
 }
 
+/* Supplementary status of a per-message token that verified but arrived out
+ * of order (RFC 2743 1.2.1.2). NegotiateStream frames must arrive exactly in
+ * sequence: anything else is a replay, a reordering or a lost frame. */
+#define SEQUENCE_PROBLEMS (GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN | GSS_S_UNSEQ_TOKEN | GSS_S_GAP_TOKEN)
+
+static ntcp_status sequence_error(ntcp_nns_error *err, OM_uint32 major)
+{
+    if (err) {
+        err->major = major;
+        err->minor = 0;
+        snprintf(err->gss_text, sizeof err->gss_text, "%s",
+                 major & GSS_S_DUPLICATE_TOKEN ? "a data frame was replayed (duplicate token)"
+                 : major & GSS_S_OLD_TOKEN     ? "a data frame is too old (replay window)"
+                 : major & GSS_S_UNSEQ_TOKEN   ? "a data frame arrived out of order (an earlier one was skipped back to)"
+                                               : "a data frame is missing (a later one arrived first)");
+    }
+    return NTCP_E_MESSAGE_ALTERED;
+}
+
 static ntcp_status g_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
                             ntcp_nns_error *err)
 {
@@ -507,6 +526,10 @@ static ntcp_status g_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp
     if (GSS_ERROR(major)) {
         gss_err(err, major, minor, g->mech);
         return to_status(major);
+    }
+    if (major & SEQUENCE_PROBLEMS) { /* a valid token, but replayed, old, early or late */
+        gss_release_buffer(&m2, &ob);
+        return sequence_error(err, major);
     }
     *conf = conf_state != 0;
     ntcp_status s = put_buffer(out, &ob);
@@ -542,6 +565,8 @@ static ntcp_status g_verify_mic(void *self, void *ctx, const uint8_t *msg, size_
         gss_err(err, major, minor, g->mech);
         return to_status(major);
     }
+    if (major & SEQUENCE_PROBLEMS)
+        return sequence_error(err, major);
     return NTCP_OK;
 }
 

@@ -1,0 +1,190 @@
+/* NegotiateStream data frames under real security contexts (MIT KDC,
+ * gss-ntlmssp): a frame that was modified, replayed, delivered out of order,
+ * cut short or that lies about its length is refused with a named error;
+ * the untouched stream is accepted. Run by nns_integrity.sh. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nettcp/negotiate.h>
+
+static int passed, failed;
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+static const char *env(const char *k)
+{
+    const char *v = getenv(k);
+    if (!v) {
+        fprintf(stderr, "missing %s (run through nns_integrity.sh)\n", k);
+        exit(2);
+    }
+    return v;
+}
+
+struct pair {
+    ntcp_nns *c, *s;
+};
+
+/* In-memory handshake; true when both sides are established. */
+static bool pair_open(struct pair *p, ntcp_package pkg, ntcp_protection prot)
+{
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    co.package = pkg;
+    co.protection = prot;
+    co.identity = "spn:host/svc.nettcp.test";
+    if (pkg == NTCP_PACKAGE_NTLM) {
+        co.require_server_auth = false;
+        co.user = env("NTCP_REALM_NTLM_USER");
+        co.password = env("NTCP_REALM_NTLM_PASSWORD");
+    } else {
+        co.user = env("NTCP_REALM_USER");
+        co.password = env("NTCP_REALM_PASSWORD");
+    }
+    so.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
+    so.protection = prot;
+    if (ntcp_nns_new_initiator(&p->c, &co, ntcp_gss_provider()) ||
+        ntcp_nns_new_acceptor(&p->s, &so, ntcp_gss_provider()))
+        return false;
+    ntcp_buf a, b, plain;
+    ntcp_buf_init(&a, 1 << 20);
+    ntcp_buf_init(&b, 1 << 20);
+    ntcp_buf_init(&plain, 1 << 20);
+    bool ok = ntcp_nns_start(p->c, &a) == NTCP_OK;
+    for (int leg = 0; ok && leg < 8 && !(ntcp_nns_established(p->c) && ntcp_nns_established(p->s)); leg++) {
+        size_t used;
+        ntcp_status st = ntcp_nns_recv(p->s, a.data, a.len, &used, &plain, &b);
+        ntcp_buf_reset(&a);
+        if (st != NTCP_OK && st != NTCP_AGAIN)
+            ok = false;
+        st = ntcp_nns_recv(p->c, b.data, b.len, &used, &plain, &a);
+        ntcp_buf_reset(&b);
+        if (st != NTCP_OK && st != NTCP_AGAIN)
+            ok = false;
+    }
+    ok = ok && ntcp_nns_established(p->c) && ntcp_nns_established(p->s);
+    ntcp_buf_free(&a);
+    ntcp_buf_free(&b);
+    ntcp_buf_free(&plain);
+    return ok;
+}
+
+static void pair_close(struct pair *p)
+{
+    ntcp_nns_free(p->c);
+    ntcp_nns_free(p->s);
+}
+
+/* One frame from the client. */
+static void frame(struct pair *p, const char *text, ntcp_buf *out)
+{
+    ntcp_buf_reset(out);
+    if (ntcp_nns_send(p->c, (const uint8_t *)text, strlen(text), out))
+        fprintf(stderr, "send failed: %s\n", ntcp_nns_last_error(p->c));
+}
+
+/* Delivers bytes to the service; returns the status and the plaintext. */
+static ntcp_status deliver(struct pair *p, const uint8_t *d, size_t n, ntcp_buf *plain)
+{
+    ntcp_buf out;
+    ntcp_buf_init(&out, 1 << 16);
+    size_t off = 0;
+    ntcp_status st = NTCP_AGAIN;
+    while (off < n) {
+        size_t used = 0;
+        st = ntcp_nns_recv(p->s, d + off, n - off, &used, plain, &out);
+        off += used;
+        if (st != NTCP_OK && st != NTCP_AGAIN)
+            break;
+        if (used == 0)
+            break;
+    }
+    ntcp_buf_free(&out);
+    return st;
+}
+
+static bool plain_is(const ntcp_buf *b, const char *s)
+{
+    return b->len == strlen(s) && !memcmp(b->data, s, b->len);
+}
+
+static void run(const char *name, ntcp_package pkg, ntcp_protection prot)
+{
+    struct pair p;
+    ntcp_buf f1, f2, plain;
+    ntcp_buf_init(&f1, 1 << 16);
+    ntcp_buf_init(&f2, 1 << 16);
+    ntcp_buf_init(&plain, 1 << 16);
+
+    /* untouched, then replayed */
+    EXPECT(pair_open(&p, pkg, prot), "%s: handshake", name);
+    frame(&p, "first message", &f1);
+    EXPECT(deliver(&p, f1.data, f1.len, &plain) != NTCP_E_MESSAGE_ALTERED && plain_is(&plain, "first message"),
+           "%s: untouched frame refused: %s", name, ntcp_nns_last_error(p.s));
+    ntcp_buf_reset(&plain);
+    ntcp_status st = deliver(&p, f1.data, f1.len, &plain);
+    EXPECT(st == NTCP_E_MESSAGE_ALTERED && plain.len == 0, "%s: replayed frame: %s", name, ntcp_status_name(st));
+    pair_close(&p);
+
+    /* reordered: the second frame first */
+    ntcp_buf_reset(&plain);
+    EXPECT(pair_open(&p, pkg, prot), "%s: handshake", name);
+    frame(&p, "one", &f1);
+    frame(&p, "two", &f2);
+    st = deliver(&p, f2.data, f2.len, &plain);
+    EXPECT(st == NTCP_E_MESSAGE_ALTERED && plain.len == 0, "%s: reordered frame: %s", name, ntcp_status_name(st));
+    EXPECT(!strcmp(ntcp_nns_cause(ntcp_nns_error_info(p.s)), "message_altered"), "%s: cause %s", name,
+           ntcp_nns_cause(ntcp_nns_error_info(p.s)));
+    pair_close(&p);
+
+    /* tampered: one bit of the last byte (payload or signature) flipped, and a byte of the signature area */
+    for (int where = 0; where < 2; where++) {
+        ntcp_buf_reset(&plain);
+        EXPECT(pair_open(&p, pkg, prot), "%s: handshake", name);
+        frame(&p, "do not change me", &f1);
+        size_t at = where == 0 ? f1.len - 1 : 4 + 10;
+        f1.data[at] ^= 0x01;
+        st = deliver(&p, f1.data, f1.len, &plain);
+        EXPECT(st == NTCP_E_MESSAGE_ALTERED && plain.len == 0, "%s: tampered byte %zu: %s", name, at,
+               ntcp_status_name(st));
+        pair_close(&p);
+    }
+
+    /* truncated: all but the last byte gives nothing yet; the last byte completes it */
+    ntcp_buf_reset(&plain);
+    EXPECT(pair_open(&p, pkg, prot), "%s: handshake", name);
+    frame(&p, "in two pieces", &f1);
+    st = deliver(&p, f1.data, f1.len - 1, &plain);
+    EXPECT((st == NTCP_AGAIN || st == NTCP_OK) && plain.len == 0, "%s: partial frame: %s, %zu bytes", name, ntcp_status_name(st),
+           plain.len);
+    st = deliver(&p, f1.data + f1.len - 1, 1, &plain);
+    EXPECT(plain_is(&plain, "in two pieces"), "%s: completed frame: %s", name, ntcp_status_name(st));
+    /* a length that lies: larger than 65536 */
+    uint8_t lie[8] = { 0x01, 0x00, 0x01, 0x00, 0, 0, 0, 0 };
+    st = deliver(&p, lie, sizeof lie, &plain);
+    EXPECT(st == NTCP_E_NNS_FRAME_SIZE, "%s: length lie: %s", name, ntcp_status_name(st));
+    pair_close(&p);
+
+    ntcp_buf_free(&f1);
+    ntcp_buf_free(&f2);
+    ntcp_buf_free(&plain);
+}
+
+int main(void)
+{
+    run("kerberos/encrypt", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    run("kerberos/sign", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_SIGN);
+    run("negotiate/encrypt", NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    run("ntlm/encrypt", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    run("ntlm/sign", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_SIGN);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
