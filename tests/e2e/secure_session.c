@@ -136,6 +136,8 @@ static void service_stop(struct service *svc)
     ntcp_server_free(svc->srv);
 }
 
+static char summary[512];
+
 static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
 {
     struct service svc;
@@ -195,6 +197,8 @@ static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
     EXPECT(svc.messages == 4, "%s: the service saw %d messages", name, svc.messages);
     EXPECT(strstr(svc.last_client, client_want) != NULL, "%s: caller '%s', want '%s'", name, svc.last_client,
            client_want);
+    snprintf(summary, sizeof summary, "service saw %d messages from %s, package %s, protection %s", svc.messages,
+             svc.last_client, svc.last_package, ntcp_protection_name(prot));
     const char *want_pkg = pkg == NTCP_PACKAGE_NTLM ? "NTLM" : "Kerberos";
     EXPECT(!strcmp(svc.last_package, want_pkg), "%s: package '%s'", name, svc.last_package);
     ntcp_nns_free(cn);
@@ -221,7 +225,7 @@ int main(int argc, char **argv)
             continue;
         int before = failed;
         one_case(cases[i].name, cases[i].pkg, cases[i].prot);
-        fprintf(stderr, "%s %s\n", failed == before ? "ok  " : "FAIL", cases[i].name);
+        fprintf(stderr, "%s %-18s %s\n", failed == before ? "ok  " : "FAIL", cases[i].name, summary);
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
