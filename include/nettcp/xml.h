@@ -298,6 +298,23 @@ NTCP_MUST_CHECK ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *paylo
  * ntcp_xml_writer_finish into out. Errors: NTCP_E_XML_SYNTAX, writer errors. */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w, ntcp_buf *out);
 
+/* Writes text XML content -- zero or more elements and text, such as a SOAP
+ * body -- into w at its current position (libxml2, same rules as
+ * ntcp_xml_from_text). The content must declare the namespaces it uses; a
+ * leading XML declaration is ignored. */
+NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_text_xml(ntcp_xml_writer *w, const char *text, size_t len);
+
+/* ---- node stream -> text XML, for part of a document --------------------
+ * Renders the nodes of a reader below base_depth (e.g. the children of a SOAP
+ * Body at depth 2: base_depth 2 makes them top-level) as text into dest. The
+ * caller adds any xmlns declarations the part needs to its top elements. */
+typedef struct ntcp_xml_text_writer ntcp_xml_text_writer;
+NTCP_MUST_CHECK ntcp_status ntcp_xml_text_writer_new(ntcp_xml_text_writer **out, const ntcp_xml_text_options *opt,
+                                                     const ntcp_xml_session *session, uint32_t base_depth,
+                                                     ntcp_buf *dest);
+NTCP_MUST_CHECK ntcp_status ntcp_xml_text_writer_node(ntcp_xml_text_writer *w, const ntcp_xml_node *n);
+void ntcp_xml_text_writer_free(ntcp_xml_text_writer *w);
+
 #ifdef __cplusplus
 }
 #endif

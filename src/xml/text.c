@@ -417,26 +417,22 @@ static ntcp_status element(xmlTextReaderPtr rd, ntcp_xml_writer *w)
     return st;
 }
 
-ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w, ntcp_buf *out)
+/* Copies the nodes of a text XML reader into w. Elements at depth
+ * skip_depth (-1: none) are not copied: they wrap a fragment. */
+static ntcp_status copy_reader(xmlTextReaderPtr rd, ntcp_xml_writer *w, bool *had_error, int skip_depth)
 {
-    if (!text || !w || !out || len > INT32_MAX)
-        return NTCP_E_INVALID_ARG;
-    /* no XML_PARSE_NOENT / DTDLOAD / DTDATTR: entities are not expanded and
-     * no external subset is loaded; a DOCTYPE is refused below */
-    xmlTextReaderPtr rd = xmlReaderForMemory(text, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
-    if (!rd)
-        return NTCP_E_NOMEM;
-    bool had_error = false;
-    xmlTextReaderSetStructuredErrorHandler(rd, on_error, &had_error);
-    ntcp_xml_writer_reset(w);
     ntcp_status st = NTCP_OK;
     int rc;
     while (!st && (rc = xmlTextReaderRead(rd)) == 1) {
-        if (had_error) {
+        if (*had_error) {
             st = NTCP_E_XML_SYNTAX;
             break;
         }
-        switch (xmlTextReaderNodeType(rd)) {
+        int type = xmlTextReaderNodeType(rd);
+        if ((type == XML_READER_TYPE_ELEMENT || type == XML_READER_TYPE_END_ELEMENT) &&
+            xmlTextReaderDepth(rd) == skip_depth)
+            continue;
+        switch (type) {
         case XML_READER_TYPE_ELEMENT: st = element(rd, w); break;
         case XML_READER_TYPE_END_ELEMENT: st = ntcp_xml_writer_end_element(w); break;
         case XML_READER_TYPE_TEXT:
@@ -460,12 +456,122 @@ ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w,
             break;
         }
     }
-    if (!st && (rc != 0 || had_error))
+    if (!st && (rc != 0 || *had_error))
         st = NTCP_E_XML_SYNTAX;
+    return st;
+}
+
+ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w, ntcp_buf *out)
+{
+    if (!text || !w || !out || len > INT32_MAX)
+        return NTCP_E_INVALID_ARG;
+    /* no XML_PARSE_NOENT / DTDLOAD / DTDATTR: entities are not expanded and
+     * no external subset is loaded; a DOCTYPE is refused */
+    xmlTextReaderPtr rd = xmlReaderForMemory(text, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    if (!rd)
+        return NTCP_E_NOMEM;
+    bool had_error = false;
+    xmlTextReaderSetStructuredErrorHandler(rd, on_error, &had_error);
+    ntcp_xml_writer_reset(w);
+    ntcp_status st = copy_reader(rd, w, &had_error, -1);
     xmlFreeTextReader(rd);
     if (!st)
         st = ntcp_xml_writer_finish(w, out);
     if (st)
         ntcp_xml_writer_reset(w);
     return st;
+}
+
+ntcp_status ntcp_xml_writer_text_xml(ntcp_xml_writer *w, const char *text, size_t len)
+{
+    static const char open[] = "<ntcp-fragment>", close_[] = "</ntcp-fragment>";
+    if (!w || (!text && len) || len > INT32_MAX - 64)
+        return NTCP_E_INVALID_ARG;
+    /* an XML declaration may only stand at the very start: drop it */
+    while (len && (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')) {
+        text++;
+        len--;
+    }
+    if (len >= 5 && !memcmp(text, "<?xml", 5)) {
+        const char *e = memmem(text, len, "?>", 2);
+        if (!e)
+            return NTCP_E_XML_SYNTAX;
+        len -= (size_t)(e + 2 - text);
+        text = e + 2;
+    }
+    ntcp_buf wrapped;
+    ntcp_buf_init(&wrapped, SIZE_MAX);
+    ntcp_status st = ntcp_buf_append(&wrapped, open, sizeof open - 1);
+    if (!st && len)
+        st = ntcp_buf_append(&wrapped, text, len);
+    if (!st)
+        st = ntcp_buf_append(&wrapped, close_, sizeof close_ - 1);
+    if (st) {
+        ntcp_buf_free(&wrapped);
+        return st;
+    }
+    xmlTextReaderPtr rd = xmlReaderForMemory((const char *)wrapped.data, (int)wrapped.len, NULL, NULL,
+                                             XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    if (!rd) {
+        ntcp_buf_free(&wrapped);
+        return NTCP_E_NOMEM;
+    }
+    bool had_error = false;
+    xmlTextReaderSetStructuredErrorHandler(rd, on_error, &had_error);
+    st = copy_reader(rd, w, &had_error, 0);
+    xmlFreeTextReader(rd);
+    ntcp_buf_free(&wrapped);
+    return st;
+}
+
+/* ---- node stream -> text, for a part of a document ---------------------- */
+struct ntcp_xml_text_writer {
+    tw t;
+    uint32_t base;
+};
+
+ntcp_status ntcp_xml_text_writer_new(ntcp_xml_text_writer **out, const ntcp_xml_text_options *opt,
+                                     const ntcp_xml_session *session, uint32_t base_depth, ntcp_buf *dest)
+{
+    static const ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_writer *w = ntcp_calloc(1, sizeof *w);
+    if (!w)
+        return NTCP_E_NOMEM;
+    if (!opt)
+        opt = &def;
+    w->t.out = dest;
+    w->t.opt = opt;
+    w->t.sess = session;
+    w->base = base_depth;
+    ntcp_buf_init(&w->t.tmp, SIZE_MAX);
+    ntcp_buf_init(&w->t.cap, 64 * 1024);
+    w->t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
+    if (!w->t.flags) {
+        ntcp_free(w);
+        return NTCP_E_NOMEM;
+    }
+    *out = w;
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_xml_text_writer_node(ntcp_xml_text_writer *w, const ntcp_xml_node *n)
+{
+    if (n->type == NTCP_XML_NODE_EOF || n->type == NTCP_XML_NODE_NONE)
+        return NTCP_OK;
+    uint32_t top = n->type == NTCP_XML_NODE_TEXT || n->type == NTCP_XML_NODE_COMMENT ? w->base : w->base + 1;
+    if (n->depth < top || n->depth - w->base > w->t.opt->limits.max_depth)
+        return NTCP_E_INVALID_ARG;
+    ntcp_xml_node m = *n;
+    m.depth -= w->base;
+    return write_node(&w->t, &m);
+}
+
+void ntcp_xml_text_writer_free(ntcp_xml_text_writer *w)
+{
+    if (!w)
+        return;
+    ntcp_free(w->t.flags);
+    ntcp_buf_free(&w->t.tmp);
+    ntcp_buf_free(&w->t.cap);
+    ntcp_free(w);
 }
