@@ -222,6 +222,11 @@ static bool str_is(const ntcp_xml_str *s, const char *c)
     return s->len == n && (n == 0 || !memcmp(s->p, c, n));
 }
 
+static bool str_eq(const ntcp_xml_str *a, const ntcp_xml_str *b)
+{
+    return a->len == b->len && (a->len == 0 || !memcmp(a->p, b->p, a->len));
+}
+
 static void ns_pop(nsstack *s, uint32_t depth)
 {
     while (s->n && s->d[s->n - 1].depth >= depth)
@@ -238,7 +243,7 @@ static void ns_push(nsstack *s, const ntcp_xml_node *n)
 static const ntcp_xml_str *ns_lookup(const nsstack *s, const ntcp_xml_str *prefix)
 {
     for (unsigned i = s->n; i-- > 0;)
-        if (s->d[i].prefix.len == prefix->len && !memcmp(s->d[i].prefix.p, prefix->p, prefix->len))
+        if (str_eq(&s->d[i].prefix, prefix))
             return &s->d[i].ns;
     return NULL;
 }
@@ -307,7 +312,7 @@ static bool understood_by(const char *const *list, const ntcp_xml_str *ns, const
         if (!close)
             continue;
         size_t nl = (size_t)(close - e - 1);
-        if (ns && ns->len == nl && !memcmp(ns->p, e + 1, nl) && str_is(local, close + 1))
+        if (ns && ns->len == nl && (nl == 0 || !memcmp(ns->p, e + 1, nl)) && str_is(local, close + 1))
             return true;
     }
     return false;
@@ -412,12 +417,10 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
         if (top == 0 || top > MAX_TOP)
             continue;
         for (unsigned i = 0; i < outer->n && i < 64; i++) {
-            bool use = n.name.prefix.len == outer->d[i].prefix.len &&
-                       !memcmp(n.name.prefix.p, outer->d[i].prefix.p, n.name.prefix.len);
+            bool use = str_eq(&n.name.prefix, &outer->d[i].prefix);
             for (uint32_t a = 0; !use && a < n.nattrs; a++)
-                use = !n.attrs[a].is_xmlns && n.attrs[a].name.prefix.len == outer->d[i].prefix.len &&
-                      outer->d[i].prefix.len &&
-                      !memcmp(n.attrs[a].name.prefix.p, outer->d[i].prefix.p, outer->d[i].prefix.len);
+                use = !n.attrs[a].is_xmlns && outer->d[i].prefix.len &&
+                      str_eq(&n.attrs[a].name.prefix, &outer->d[i].prefix);
             if (use)
                 used[top - 1] |= 1ull << i;
         }
@@ -456,15 +459,15 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
                 st = NTCP_E_NOMEM;
                 break;
             }
-            memcpy(attrs, n.attrs, n.nattrs * sizeof *attrs);
+            if (n.nattrs)
+                memcpy(attrs, n.attrs, n.nattrs * sizeof *attrs);
             uint32_t na = n.nattrs;
             for (unsigned i = 0; i < outer->n && i < 64; i++) {
                 if (!(used[top - 1] & (1ull << i)))
                     continue;
                 bool own = false;
                 for (uint32_t a = 0; a < n.nattrs && !own; a++)
-                    own = n.attrs[a].is_xmlns && n.attrs[a].name.prefix.len == outer->d[i].prefix.len &&
-                          !memcmp(n.attrs[a].name.prefix.p, outer->d[i].prefix.p, outer->d[i].prefix.len);
+                    own = n.attrs[a].is_xmlns && str_eq(&n.attrs[a].name.prefix, &outer->d[i].prefix);
                 if (own)
                     continue;
                 memset(&attrs[na], 0, sizeof attrs[na]);
