@@ -12,6 +12,12 @@ struct ntcp_cli_command {
 int cmd_frames(int argc, char **argv);
 int cmd_xml(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+
+#include <nettcp/negotiate.h>
+int cli_parse_package(const char *s, ntcp_package *p);
+int cli_parse_protection(const char *s, ntcp_protection *p);
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer (NUL-terminated);
  * returns 0 on success, prints an error and returns -1 otherwise. */

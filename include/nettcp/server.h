@@ -54,6 +54,8 @@ NTCP_MUST_CHECK ntcp_status ntcp_server_run(ntcp_server *s);
 void ntcp_server_stop(ntcp_server *s);
 unsigned ntcp_server_session_count(const ntcp_server *s);
 
+/* Ends the session once the current callback returns (connection reset). */
+void ntcp_server_session_abort(ntcp_server_session *ss);
 NTCP_MUST_CHECK ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n);
 const char *ntcp_server_session_via(const ntcp_server_session *ss);
 const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */

@@ -82,8 +82,13 @@ ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
 
 static ntcp_status fail(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st, const char *detail)
 {
-    snprintf(ch->err, sizeof ch->err, "%s: %s (%s)%s%s", ntcp_channel_step_name(step), ntcp_status_str(st),
-             ntcp_status_name(st), detail && *detail ? ": " : "", detail ? detail : "");
+    char name[64];
+    snprintf(name, sizeof name, "(%s)", ntcp_status_name(st));
+    if (detail && strstr(detail, name)) /* the lower layer already named it */
+        snprintf(ch->err, sizeof ch->err, "%s: %s", ntcp_channel_step_name(step), detail);
+    else
+        snprintf(ch->err, sizeof ch->err, "%s: %s %s%s%s", ntcp_channel_step_name(step), ntcp_status_str(st), name,
+                 detail && *detail ? ": " : "", detail ? detail : "");
     return st;
 }
 
@@ -186,7 +191,8 @@ out:
         *step_out = step;
     if (detail && detail_cap)
         snprintf(detail, detail_cap, "%s", ch->err);
-    destroy(ch, true);
+    /* after a fault: stop sending, read to the service's FIN, close (as WCF's client does) */
+    destroy(ch, !ch->f || ntcp_framing_close_action(ch->f) != NTCP_CLOSE_AFTER_WRITE_DRAIN);
     return st ? st : NTCP_E_IO;
 }
 

@@ -34,6 +34,7 @@ struct ntcp_server_session {
     bool want_out;     /* EPOLLOUT registered */
     bool close_after_flush;
     bool in_session;   /* a framing session started and on_close was not called yet */
+    bool abort_requested;
     char peer[64];
     void *user;
     ntcp_server_session *prev, *next;
@@ -330,6 +331,10 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             ss->deadline = now_ms() + s->cfg.receive_timeout_ms;
             if (s->cfg.on_message)
                 s->cfg.on_message(s->cfg.ctx, ss, ev.data, ev.len);
+            if (ss->abort_requested) {
+                end_session(ss, NTCP_E_CLOSED, true);
+                return false;
+            }
             break;
         case NTCP_FEV_END:
             /* the replies to everything received are queued: close our side */
@@ -375,7 +380,7 @@ static void on_readable(ntcp_server_session *ss)
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (r <= 0) {
-            if (r == 0 && ss->state == SS_DRAINING) {
+            if (ss->state == SS_DRAINING) { /* the client went away after our fault: expected */
                 end_session(ss, NTCP_OK, false);
                 return;
             }
@@ -494,3 +499,5 @@ ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, 
     /* queued now, written when the handler returns (same thread as run()) */
     return ntcp_framing_send_envelope(ss->f, p, n);
 }
+
+void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = true; }

@@ -1,0 +1,48 @@
+/* nettcp — calling a net.tcp service: channel + NegotiateStream + SOAP. */
+#ifndef NETTCP_CLIENT_H
+#define NETTCP_CLIENT_H
+
+#include <nettcp/channel.h>
+#include <nettcp/negotiate.h>
+#include <nettcp/service.h>
+#include <nettcp/soap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ntcp_client_options {
+    ntcp_security_mode security;   /* Transport */
+    ntcp_nns_options nns;          /* package, protection, identity, credentials, require_server_auth, ... */
+    ntcp_channel_options channel;  /* timeouts, limits, mode, encoding */
+    ntcp_xml_limits xml;           /* reader quotas for replies */
+    ntcp_framing_record_cb record_cb; /* observer for traces (may be NULL) */
+    void *record_ctx;
+} ntcp_client_options;
+
+void ntcp_client_options_init(ntcp_client_options *o);
+
+typedef struct ntcp_client ntcp_client;
+
+/* Opens the channel (connect, preamble, security handshake, identity check,
+ * PreambleEnd/Ack). On failure *c is NULL and err (if given, cap bytes) gets
+ * the explanation: the step, the cause and what to change. */
+NTCP_MUST_CHECK ntcp_status ntcp_client_open(ntcp_client **c, const char *url, const ntcp_client_options *o, char *err,
+                                             size_t cap);
+/* One request/reply: body is text XML (may be NULL). The reply is parsed
+ * into *reply (ntcp_soap_msg_init'ed by the call; clear it after). A SOAP
+ * fault from the service returns NTCP_E_FAULT with *reply filled. */
+NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *body, size_t body_len,
+                                             ntcp_soap_msg *reply);
+/* The negotiated security (NULL with security None). */
+const ntcp_nns_result *ntcp_client_security(const ntcp_client *c);
+/* The step, cause and advice of the latest failure. */
+const char *ntcp_client_last_error(const ntcp_client *c);
+/* End handshake, close; frees c. */
+ntcp_status ntcp_client_close(ntcp_client *c);
+void ntcp_client_abort(ntcp_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,313 @@
+/* A net.tcp service: server engine + NegotiateStream + SOAP dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <nettcp/channel.h>
+#include <nettcp/service.h>
+
+typedef struct operation {
+    char *action, *reply_action;
+    ntcp_operation_fn fn;
+    void *ctx;
+} operation;
+
+struct ntcp_service {
+    ntcp_service_options o;
+    ntcp_server *srv;
+    operation *ops;
+    size_t nops;
+    char path[2048];
+};
+
+/* Per framing session: the security context and both session dictionaries. */
+typedef struct session_state {
+    ntcp_stream_upgrade up; /* first: the engine hands this pointer back */
+    ntcp_nns *nns;
+} session_state;
+
+typedef struct dialog {
+    ntcp_xml_session *in, *out;
+    ntcp_xml_writer *w;
+} dialog;
+
+void ntcp_service_options_init(ntcp_service_options *o)
+{
+    static const ntcp_server_config sc = NTCP_SERVER_CONFIG_INIT;
+    static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
+    static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
+    memset(o, 0, sizeof *o);
+    o->security = NTCP_SECURITY_TRANSPORT;
+    o->nns = nn;
+    o->server = sc;
+    o->xml = xl;
+}
+
+static void logf_(ntcp_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(ntcp_service *s, const char *fmt, ...)
+{
+    if (!s->o.log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->o.log(s->o.log_ctx, line);
+}
+
+static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+{
+    (void)ss;
+    ntcp_service *s = ctx;
+    session_state *st = ntcp_calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    if (ntcp_nns_new_acceptor(&st->nns, &s->o.nns, ntcp_gss_provider()) != NTCP_OK) {
+        ntcp_free(st);
+        return NULL;
+    }
+    ntcp_nns_as_upgrade(st->nns, &st->up);
+    return &st->up;
+}
+
+static void up_free(void *ctx, const ntcp_stream_upgrade *up)
+{
+    (void)ctx;
+    session_state *st = (session_state *)up;
+    ntcp_nns_free(st->nns);
+    ntcp_free(st);
+}
+
+static void dialog_free(dialog *d)
+{
+    if (!d)
+        return;
+    ntcp_xml_writer_free(d->w);
+    ntcp_xml_session_free(d->in);
+    ntcp_xml_session_free(d->out);
+    ntcp_free(d);
+}
+
+static bool on_open(void *ctx, ntcp_server_session *ss)
+{
+    (void)ctx;
+    dialog *d = ntcp_calloc(1, sizeof *d);
+    if (!d || ntcp_xml_session_new(&d->in, 0) || ntcp_xml_session_new(&d->out, 0) ||
+        ntcp_xml_writer_new(&d->w, NULL, d->out)) {
+        dialog_free(d);
+        return false;
+    }
+    ntcp_server_session_set_user(ss, d);
+    return true;
+}
+
+static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
+{
+    (void)ctx;
+    (void)why;
+    dialog_free(ntcp_server_session_get_user(ss));
+    ntcp_server_session_set_user(ss, NULL);
+}
+
+static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
+{
+    ntcp_service *s = ctx;
+    const session_state *sst = (const session_state *)ntcp_server_session_upgrade(ss);
+    const ntcp_nns_error *e = sst ? ntcp_nns_error_info(sst->nns) : NULL;
+    if (e && e->status) {
+        char buf[1024];
+        ntcp_nns_error_format(e, buf, sizeof buf);
+        logf_(s, "%s: security negotiation failed: %s", ntcp_server_session_peer(ss), buf);
+    } else {
+        logf_(s, "%s: %s: %s", ntcp_server_session_peer(ss), ntcp_status_name(st), text ? text : "");
+    }
+}
+
+static bool via_served(void *ctx, const char *via)
+{
+    ntcp_service *s = ctx;
+    ntcp_url u;
+    if (ntcp_url_parse(via, &u, NULL) != NTCP_OK)
+        return false;
+    /* the host part is not matched strictly (WCF's StrongWildcard); the path is */
+    return strcasecmp(u.path, s->path) == 0;
+}
+
+static void send_reply(ntcp_service *s, ntcp_server_session *ss, dialog *d, const ntcp_soap_out *m)
+{
+    ntcp_buf out;
+    ntcp_buf_init(&out, (size_t)s->o.server.limits.max_message * 4 + 65536);
+    ntcp_status st = ntcp_soap_write(d->w, m, &out);
+    if (st == NTCP_OK)
+        st = ntcp_server_session_send(ss, out.data, out.len);
+    if (st)
+        logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(ss), ntcp_status_name(st));
+    ntcp_buf_free(&out);
+}
+
+static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    ntcp_service *s = ctx;
+    dialog *d = ntcp_server_session_get_user(ss);
+    if (!d)
+        return;
+    ntcp_soap_msg req;
+    ntcp_soap_msg_init(&req);
+    ntcp_status st = ntcp_soap_read_session(p, n, d->in, &s->o.xml, NULL, 0, &req);
+    if (st) {
+        logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
+              ntcp_status_str(st), ntcp_status_name(st));
+        ntcp_server_session_abort(ss);
+        ntcp_soap_msg_clear(&req);
+        return;
+    }
+    /* the caller */
+    const session_state *sst = (const session_state *)ntcp_server_session_upgrade(ss);
+    const ntcp_nns_result *r = sst ? ntcp_nns_get_result(sst->nns) : NULL;
+    ntcp_caller caller = { "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
+                           ntcp_server_session_via(ss) };
+    if (r) {
+        caller.principal = r->client;
+        caller.package = ntcp_package_name(r->package);
+        caller.protection = ntcp_protection_name(r->protection);
+        caller.impersonation = ntcp_impersonation_name(r->impersonation);
+        caller.anonymous = r->anonymous;
+        caller.delegated_credential = ntcp_nns_delegated_credential(sst->nns);
+    }
+    ntcp_soap_out out = { 0 };
+    out.relates_to = req.message_id;
+    if (req.reply_to && !strcmp(req.reply_to, NTCP_WSA10_ANONYMOUS))
+        out.to = NTCP_WSA10_ANONYMOUS;
+    ntcp_reply rep;
+    memset(&rep, 0, sizeof rep);
+    ntcp_buf_init(&rep.body, s->o.server.limits.max_message);
+    ntcp_soap_fault fault;
+    char reason[600];
+    const operation *op = NULL;
+    for (size_t i = 0; req.action && i < s->nops; i++)
+        if (!strcmp(s->ops[i].action, req.action))
+            op = &s->ops[i];
+    if (req.not_understood) {
+        snprintf(reason, sizeof reason, "The header %s is marked mustUnderstand and this service does not process it.",
+                 req.not_understood);
+        fault = (ntcp_soap_fault){ "MustUnderstand", NULL, NULL, reason, "en-US" };
+        out.action = NTCP_WSA10_FAULT_ACTION;
+        out.fault = &fault;
+    } else if (!op) {
+        ntcp_soap_fault_action_not_supported(&fault, req.action, reason, sizeof reason);
+        out.action = NTCP_WSA10_FAULT_ACTION;
+        out.fault = &fault;
+        logf_(s, "%s: ActionNotSupported for '%s'", caller.peer, req.action ? req.action : "");
+    } else {
+        st = op->fn(op->ctx, &req, &caller, &rep);
+        if (st) {
+            ntcp_soap_fault_internal(&fault, NULL);
+            out.action = NTCP_WCF_DISPATCHER_FAULT_ACTION;
+            out.fault = &fault;
+            logf_(s, "%s: the operation %s failed: %s", caller.peer, op->action, ntcp_status_name(st));
+        } else if (rep.is_fault) {
+            out.action = NTCP_WSA10_FAULT_ACTION;
+            out.fault = &rep.fault;
+        } else {
+            out.action = op->reply_action;
+            out.body = (const char *)rep.body.data;
+            out.body_len = rep.body.len;
+        }
+    }
+    if (req.message_id) /* one-way messages get no reply */
+        send_reply(s, ss, d, &out);
+    ntcp_buf_free(&rep.body);
+    ntcp_soap_msg_clear(&req);
+}
+
+ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
+{
+    ntcp_service *s = ntcp_calloc(1, sizeof *s);
+    if (!s)
+        return NTCP_E_NOMEM;
+    if (o)
+        s->o = *o;
+    else
+        ntcp_service_options_init(&s->o);
+    ntcp_server_config cfg = s->o.server;
+    cfg.framing.via_served = via_served;
+    cfg.framing.via_ctx = s;
+    if (s->o.security == NTCP_SECURITY_TRANSPORT) {
+        cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
+        cfg.framing.require_upgrade = true;
+        cfg.upgrade_new = up_new;
+        cfg.upgrade_free = up_free;
+    } else {
+        cfg.framing.upgrade_name = NULL;
+        cfg.framing.require_upgrade = false;
+    }
+    cfg.on_open = on_open;
+    cfg.on_message = on_message;
+    cfg.on_close = on_close;
+    cfg.on_error = on_error;
+    cfg.ctx = s;
+    ntcp_status st = ntcp_server_new(&s->srv, &cfg);
+    if (st) {
+        ntcp_free(s);
+        return st;
+    }
+    *out = s;
+    return NTCP_OK;
+}
+
+void ntcp_service_free(ntcp_service *s)
+{
+    if (!s)
+        return;
+    ntcp_server_free(s->srv);
+    for (size_t i = 0; i < s->nops; i++) {
+        ntcp_free(s->ops[i].action);
+        ntcp_free(s->ops[i].reply_action);
+    }
+    ntcp_free(s->ops);
+    ntcp_free(s);
+}
+
+ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
+                                       ntcp_operation_fn fn, void *ctx)
+{
+    if (!action || !fn)
+        return NTCP_E_INVALID_ARG;
+    operation *ops = ntcp_realloc(s->ops, (s->nops + 1) * sizeof *ops);
+    if (!ops)
+        return NTCP_E_NOMEM;
+    s->ops = ops;
+    operation *op = &ops[s->nops];
+    op->action = ntcp_strndup(action, strlen(action));
+    if (reply_action) {
+        op->reply_action = ntcp_strndup(reply_action, strlen(reply_action));
+    } else {
+        size_t n = strlen(action);
+        op->reply_action = ntcp_malloc(n + sizeof "Response");
+        if (op->reply_action)
+            snprintf(op->reply_action, n + sizeof "Response", "%sResponse", action);
+    }
+    if (!op->action || !op->reply_action) {
+        ntcp_free(op->action);
+        ntcp_free(op->reply_action);
+        return NTCP_E_NOMEM;
+    }
+    op->fn = fn;
+    op->ctx = ctx;
+    s->nops++;
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port)
+{
+    ntcp_url u;
+    ntcp_status st = ntcp_url_parse(url, &u, NULL);
+    if (st)
+        return st;
+    snprintf(s->path, sizeof s->path, "%s", u.path);
+    /* listen on the address's host as given ("0.0.0.0" / "::" for all) */
+    return ntcp_server_listen(s->srv, u.host, u.port, bound_port);
+}
+
+ntcp_status ntcp_service_run(ntcp_service *s) { return ntcp_server_run(s->srv); }
+void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }
