@@ -61,8 +61,8 @@ ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
             p++;
         size_t pl = (size_t)(p - ps);
         long v = pl ? strtol(ps, NULL, 10) : 0;
-        if (pl == 0 || pl > 5 || v < 1 || v > 65535 || (*p && *p != '/')) {
-            *why = "the port must be a number from 1 to 65535";
+        if (pl == 0 || pl > 5 || v < 0 || v > 65535 || (*p && *p != '/')) { /* 0: any free port (listening) */
+            *why = "the port must be a number from 0 to 65535";
             return NTCP_E_INVALID_ARG;
         }
         memcpy(out->port, ps, pl);

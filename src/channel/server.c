@@ -224,7 +224,15 @@ static bool fail_session(ntcp_server_session *ss, ntcp_status st)
         ss->close_after_flush = true;
         return flush(ss);
     }
-    end_session(ss, st, true);
+    /* an abort still writes what is queued first: e.g. the security layer's
+     * HandshakeError, which tells the client why */
+    const uint8_t *pending;
+    size_t npending;
+    ntcp_framing_output(ss->f, &pending, &npending);
+    if (!flush(ss))
+        return false;
+    /* with something written, close normally: a reset could discard it in flight */
+    end_session(ss, st, npending == 0);
     return false;
 }
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# nettcp serve + nettcp call over a throwaway realm: the sample contracts with
+# Kerberos and NTLM at each protection level, the caller's identity, and the
+# failures a user meets, each with its message. Ends with "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")/../.." && pwd)
+build=${NTCP_BUILD:-build}
+case "$build" in /*) ;; *) build=$here/$build ;; esac
+if [ -z "${NTCP_REALM:-}" ]; then exec "$here/scripts/with-realm" bash "$0" "$@"; fi
+nettcp="$build/nettcp"
+passed=0 failed=0
+check() { # name, got, want
+    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
+        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
+}
+contains() { # name, haystack, needle
+    case "$2" in *"$3"*) passed=$((passed + 1)) ;; *) failed=$((failed + 1)); echo "FAIL: $1: no '$3' in: $2" >&2 ;; esac
+}
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+serve() { # name, args...: starts a service, sets $url
+    local name=$1; shift
+    "$nettcp" serve "net.tcp://127.0.0.1:0/calc" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    pids+=($!)
+    for _ in $(seq 1 200); do grep -q '^listening on' "$tmp/$name.out" && break; read -r -t 0.05 <> <(:) || true; done
+    url=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/$name.out")
+    [ -n "$url" ] || { echo "FAIL: $name did not start: $(cat "$tmp/$name.err")" >&2; failed=$((failed + 1)); }
+}
+
+ADD='<Add xmlns="http://Microsoft.ServiceModel.Samples"><n1>2</n1><n2>3</n2></Add>'
+DIV='<Divide xmlns="http://Microsoft.ServiceModel.Samples"><n1>1</n1><n2>3</n2></Divide>'
+ECHO='<Echo xmlns="http://tempuri.org/"><text>hello</text></Echo>'
+CALC=http://Microsoft.ServiceModel.Samples/ICalculator
+export NETTCP_PASSWORD=$NTCP_REALM_PASSWORD
+krb=(--identity spn:host/svc.nettcp.test --user "$NTCP_REALM_USER")
+
+serve default --keytab "$NTCP_REALM_SERVICE_KEYTAB"
+got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --json)
+check "kerberos add" "$got" "$(printf '{"ok":true,"action":"%s","relates_to":%s,"body":"<AddResponse xmlns=\\"http://Microsoft.ServiceModel.Samples\\">\\n  <AddResult>5</AddResult>\\n</AddResponse>","security":{"package":"Kerberos","protection":"EncryptAndSign","mutual":true}}' \
+    "$CALC/AddResponse" "$(printf '%s' "$got" | sed -n 's/.*"relates_to":\("[^"]*"\).*/\1/p')")"
+got=$("$nettcp" call "$url" --action $CALC/Divide --body "$DIV" "${krb[@]}")
+contains "divide: .NET's round-trip double" "$got" "<DivideResult>0.3333333333333333</DivideResult>"
+got=$("$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" "${krb[@]}")
+contains "echo names the caller" "$got" "hello [caller: $NTCP_REALM_USER, Kerberos, EncryptAndSign]"
+got=$("$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" "${krb[@]}" --package kerberos -v 2>&1)
+contains "-v shows the negotiated security" "$got" "security: Kerberos, EncryptAndSign, mutual authentication, service host/svc.nettcp.test@"
+# NTLM: refused while server authentication is required, accepted without
+NETTCP_PASSWORD=$NTCP_REALM_NTLM_PASSWORD "$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" \
+    --package ntlm --identity spn:host/svc.nettcp.test --user "$NTCP_REALM_NTLM_USER" >/dev/null 2>"$tmp/err"
+check "ntlm with server auth required: exit 1" "$?" 1
+contains "ntlm refused: cause" "$(cat "$tmp/err")" "ntlm_without_server_auth"
+got=$(NETTCP_PASSWORD=$NTCP_REALM_NTLM_PASSWORD "$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo \
+    --body "$ECHO" --package ntlm --no-require-server-auth --identity spn:host/svc.nettcp.test --user "$NTCP_REALM_NTLM_USER")
+contains "ntlm echo" "$got" "hello [caller: NETTCP\\carol, NTLM, EncryptAndSign]"
+# failures
+"$nettcp" call "$url" --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" --identity spn:host/nothere.nettcp.test \
+    --package kerberos >/dev/null 2>"$tmp/err"
+contains "unknown SPN: cause" "$(cat "$tmp/err")" "spn_unknown"
+NETTCP_PASSWORD=wrong "$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" >/dev/null 2>"$tmp/err"
+contains "bad password: cause" "$(cat "$tmp/err")" "bad_password"
+"$nettcp" call "$url" --action $CALC/Add --body "$ADD" --security none >/dev/null 2>"$tmp/err"
+contains "security none against transport" "$(cat "$tmp/err")" "EndpointAccessDenied"
+"$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --protection sign >/dev/null 2>"$tmp/err"
+contains "sign-only client against EncryptAndSign service" "$(cat "$tmp/err")" "protection_not_granted"
+"$nettcp" call "$url" --action http://tempuri.org/IEcho/Nope --body "$ECHO" "${krb[@]}" >/dev/null 2>"$tmp/err"
+contains "unknown action" "$(cat "$tmp/err")" "ActionNotSupported"
+got=$("$nettcp" call "$url" --action $CALC/Add --body '<Add' "${krb[@]}" 2>&1)
+contains "malformed body" "$got" "xml_syntax_error"
+
+# protection levels and security none
+serve sign --keytab "$NTCP_REALM_SERVICE_KEYTAB" --protection sign
+got=$("$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" "${krb[@]}" --protection sign)
+contains "sign" "$got" "Kerberos, Sign]"
+serve none --security none
+got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" --security none)
+contains "security none" "$got" "<AddResult>5</AddResult>"
+"$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" >/dev/null 2>"$tmp/err"
+contains "transport against security none" "$(cat "$tmp/err")" "UpgradeInvalid"
+"$nettcp" call "${url%/calc}/other" --action $CALC/Add --body "$ADD" --security none >/dev/null 2>"$tmp/err"
+contains "wrong path" "$(cat "$tmp/err")" "EndpointNotFound"
+
+# graceful stop
+for p in "${pids[@]}"; do kill -INT "$p"; done
+for p in "${pids[@]}"; do wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done
+pids=()
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
