@@ -69,6 +69,20 @@ contains "unknown action" "$(cat "$tmp/err")" "ActionNotSupported"
 got=$("$nettcp" call "$url" --action $CALC/Add --body '<Add' "${krb[@]}" 2>&1)
 contains "malformed body" "$got" "xml_syntax_error"
 
+# 32 concurrent clients, each with its own numbers; every reply checked
+for i in $(seq 1 32); do
+    "$nettcp" call "$url" --action $CALC/Multiply "${krb[@]}" \
+        --body "<Multiply xmlns=\"http://Microsoft.ServiceModel.Samples\"><n1>$i</n1><n2>1000</n2></Multiply>" \
+        >"$tmp/c$i.out" 2>"$tmp/c$i.err" &
+    cpids[$i]=$!
+done
+bad=0
+for i in $(seq 1 32); do
+    wait "${cpids[$i]}" || bad=$((bad + 1))
+    grep -q "<MultiplyResult>$((i * 1000))</MultiplyResult>" "$tmp/c$i.out" || bad=$((bad + 1))
+done
+check "32 concurrent secured calls, every reply right" "$bad" 0
+
 # protection levels and security none
 serve sign --keytab "$NTCP_REALM_SERVICE_KEYTAB" --protection sign
 got=$("$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" "${krb[@]}" --protection sign)
