@@ -724,6 +724,61 @@ static void delegation(void)
     EXPECT(os.established && !os.res.delegated, "unexpected delegation");
 }
 
+/* Anonymous logons: an anonymous Kerberos ticket from the realm's anonymous
+ * PKINIT (scripts/realm). The default ccache holds alice's ticket (nns.sh):
+ * the anonymous client must not log on as alice. */
+#define ANONYMOUS_PRINCIPAL "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
+
+static void anonymous_refused(void)
+{
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.anonymous = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    /* the service refuses after the context completed, at its policy check */
+    expect_failure(&os, NTCP_E_ANONYMOUS_REFUSED, "anonymous_refused", "service");
+    EXPECT_INT(os.err.step, NTCP_NNS_STEP_POLICY);
+    EXPECT_STR(os.err.detail, "the client logged on anonymously");
+    EXPECT_STR(os.err.mech, "Kerberos");
+    /* the client hears SEC_E_LOGON_DENIED in a HandshakeError */
+    expect_failure(&oc, NTCP_E_CREDENTIALS_REJECTED, "anonymous_refused", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_REMOTE);
+    EXPECT(oc.err.remote, "client: the failure is not the peer's");
+    EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_LOGON_DENIED);
+    EXPECT(oc.err.anonymous, "client: the error does not record the anonymous logon");
+    EXPECT(strstr(oc.text, "allow_anonymous_clients") != NULL, "advice missing: %s", oc.text);
+}
+
+static void case_anonymous_accepted(ntcp_package pkg)
+{
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.anonymous = true;
+    c.package = s.package = pkg;
+    s.allow_anonymous_clients = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, &with_data, NULL);
+    EXPECT(oc.established, "client: %s", oc.text);
+    EXPECT(os.established, "service: %s", os.text);
+    if (!oc.established || !os.established)
+        return;
+    EXPECT_INT(oc.res.package, NTCP_PACKAGE_KERBEROS);
+    EXPECT_INT(os.res.package, NTCP_PACKAGE_KERBEROS);
+    EXPECT(os.res.anonymous, "service: not anonymous");
+    EXPECT(oc.res.anonymous, "client: not anonymous");
+    EXPECT_STR(os.res.client, ANONYMOUS_PRINCIPAL);
+    EXPECT_STR(oc.res.client, ANONYMOUS_PRINCIPAL);
+    EXPECT_INT(os.res.impersonation, NTCP_IMPERSONATION_ANONYMOUS);
+    /* the client is anonymous, the service is not: it still proved its name */
+    EXPECT(oc.res.mutual, "client: not mutual");
+    EXPECT_STR(oc.res.service, "host/svc.nettcp.test@NETTCP.TEST");
+    EXPECT_INT(oc.res.protection, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    EXPECT_INT(os.res.protection, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+}
+static void anonymous_accepted(void) { case_anonymous_accepted(NTCP_PACKAGE_NEGOTIATE); }
+static void anonymous_accepted_kerberos(void) { case_anonymous_accepted(NTCP_PACKAGE_KERBEROS); }
+
 static void clock_skew(void)
 {
     /* the service runs 10 minutes ahead, under faketime, in a child */
@@ -901,6 +956,9 @@ static const struct {
     { "credentials_expired", credentials_expired },
     { "protection_not_granted", protection_not_granted },
     { "delegation", delegation },
+    { "anonymous_refused", anonymous_refused },
+    { "anonymous_accepted", anonymous_accepted },
+    { "anonymous_accepted_kerberos", anonymous_accepted_kerberos },
 };
 
 /* Writes the recorded session as a pcap (raw IPv4, synthetic TCP on port
