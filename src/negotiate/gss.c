@@ -150,6 +150,8 @@ static ntcp_status put_buffer(ntcp_buf *out, gss_buffer_t b)
     return b->length ? ntcp_buf_append(out, b->value, b->length) : NTCP_OK;
 }
 
+static void name_text(gss_name_t n, char *out, size_t cap, bool *anonymous);
+
 /* ---- acquire ------------------------------------------------------------- */
 /* An anonymous logon, through Kerberos only: gss-ntlmssp refuses them. */
 static bool anonymous_logon(const ntcp_nns_options *o, ntcp_package pkg)
@@ -390,6 +392,20 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         gss_buffer_desc empty = GSS_C_EMPTY_BUFFER;
         OM_uint32 m4;
         (void)gss_set_cred_option(&m4, &cred, (gss_OID)GSS_KRB5_CRED_NO_CI_FLAGS_X, &empty);
+    }
+    if (initiator && cred != GSS_C_NO_CREDENTIAL && pkg != NTCP_PACKAGE_NTLM) {
+        /* a ccache may hold an anonymous ticket without the anonymous
+         * option: a refusal is then explained as such */
+        OM_uint32 m7;
+        gss_name_t cn = GSS_C_NO_NAME;
+        char text[256];
+        bool anon_name = false;
+        if (!GSS_ERROR(gss_inquire_cred(&m7, cred, &cn, NULL, NULL, NULL))) {
+            name_text(cn, text, sizeof text, &anon_name);
+            gss_release_name(&m7, &cn);
+        }
+        if (anon_name)
+            err->anonymous = true;
     }
     gcred *gc = ntcp_calloc(1, sizeof *gc);
     if (!gc) {

@@ -779,6 +779,51 @@ static void case_anonymous_accepted(ntcp_package pkg)
 static void anonymous_accepted(void) { case_anonymous_accepted(NTCP_PACKAGE_NEGOTIATE); }
 static void anonymous_accepted_kerberos(void) { case_anonymous_accepted(NTCP_PACKAGE_KERBEROS); }
 
+static void anonymous_ticket_refused(void)
+{
+    /* no anonymous option, but the ccache holds an anonymous ticket (kinit -n
+     * in nns.sh): the service still sees an anonymous client and refuses it */
+    char cc[512];
+    snprintf(cc, sizeof cc, "FILE:%s/anonymous.ccache", env("NTCP_REALM_DIR"));
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.ccache = cc;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_ANONYMOUS_REFUSED, "anonymous_refused", "service");
+    EXPECT_INT(os.err.step, NTCP_NNS_STEP_POLICY);
+    expect_failure(&oc, NTCP_E_CREDENTIALS_REJECTED, "anonymous_refused", "client");
+    EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_LOGON_DENIED);
+    /* allowed: the name is the anonymous principal */
+    s.allow_anonymous_clients = true;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    EXPECT(os.established, "service: %s", os.text);
+    EXPECT(os.res.anonymous, "service: not anonymous");
+    EXPECT_STR(os.res.client, ANONYMOUS_PRINCIPAL);
+}
+
+static void anonymous_unavailable(void)
+{
+    /* a client without pkinit_anchors cannot verify the KDC: no anonymous
+     * ticket, and no fallback to the user in the default ccache */
+    char *saved = strdup(env("KRB5_CONFIG"));
+    setenv("KRB5_CONFIG", env("NTCP_REALM_NO_ANCHORS_CONFIG"), 1);
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.anonymous = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    setenv("KRB5_CONFIG", saved, 1);
+    free(saved);
+    expect_failure(&oc, NTCP_E_NO_CREDENTIALS, "anonymous_unavailable", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_ACQUIRE);
+    EXPECT_STR(oc.err.mech, "Kerberos");
+    EXPECT_INT(oc.err.krb5_error, 210); /* KRB5_PREAUTH_FAILED */
+    EXPECT(strstr(oc.text, "No pkinit_anchors supplied") != NULL, "krb5 text missing: %s", oc.text);
+    EXPECT(strstr(oc.text, "restrict_anonymous_to_tgt") != NULL, "advice missing: %s", oc.text);
+    EXPECT(!os.established, "service: established");
+}
+
 static void clock_skew(void)
 {
     /* the service runs 10 minutes ahead, under faketime, in a child */
@@ -959,6 +1004,8 @@ static const struct {
     { "anonymous_refused", anonymous_refused },
     { "anonymous_accepted", anonymous_accepted },
     { "anonymous_accepted_kerberos", anonymous_accepted_kerberos },
+    { "anonymous_ticket_refused", anonymous_ticket_refused },
+    { "anonymous_unavailable", anonymous_unavailable },
 };
 
 /* Writes the recorded session as a pcap (raw IPv4, synthetic TCP on port
