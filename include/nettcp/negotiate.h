@@ -145,7 +145,10 @@ typedef struct ntcp_nns_options {
     const char *password;
     const char *client_keytab;/* client credentials from a keytab (user names the principal, optional) */
     const char *ccache;       /* credential cache; NULL = the default (KRB5CCNAME) */
-    bool anonymous;           /* ask for an anonymous logon (GSS_C_ANON_FLAG) */
+    /* log on anonymously (GSS_C_ANON_FLAG; ignored when user is set): an
+     * anonymous Kerberos ticket from anonymous PKINIT, never the default
+     * ccache; fails with cause anonymous_unavailable when the realm offers none */
+    bool anonymous;
     /* service */
     bool allow_anonymous_clients;          /* default false */
     /* NULL = KRB5_KTNAME / the default keytab. Without acceptor_name the
