@@ -824,6 +824,25 @@ static void anonymous_unavailable(void)
     EXPECT(!os.established, "service: established");
 }
 
+static void anonymous_ntlm_unavailable(void)
+{
+    /* gss-ntlmssp refuses to initiate an anonymous logon */
+    ntcp_nns_options c, s;
+    ntlm_options(&c, &s, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    c.user = c.password = NULL;
+    c.anonymous = true;
+    s.allow_anonymous_clients = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&oc, NTCP_E_AUTH_FAILED, "anonymous_unavailable", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_INIT);
+    EXPECT_INT(oc.err.leg, 1);
+    EXPECT_STR(oc.err.mech, "NTLM");
+    EXPECT_INT(oc.err.major, GSS_S_UNAVAILABLE);
+    EXPECT(strstr(oc.text, "use Kerberos or Negotiate") != NULL, "advice missing: %s", oc.text);
+    EXPECT(!os.established, "service: established");
+}
+
 static void clock_skew(void)
 {
     /* the service runs 10 minutes ahead, under faketime, in a child */
@@ -1006,6 +1025,7 @@ static const struct {
     { "anonymous_accepted_kerberos", anonymous_accepted_kerberos },
     { "anonymous_ticket_refused", anonymous_ticket_refused },
     { "anonymous_unavailable", anonymous_unavailable },
+    { "anonymous_ntlm_unavailable", anonymous_ntlm_unavailable },
 };
 
 /* Writes the recorded session as a pcap (raw IPv4, synthetic TCP on port

@@ -935,6 +935,14 @@ TEST(nns_cause_mapping)
     e.krb5_error = 6;
     e.step = NTCP_NNS_STEP_INIT;
     CHECK_EQ_STR(ntcp_nns_cause(&e), "unknown_user");
+    /* gss-ntlmssp: GSS_S_UNAVAILABLE for an anonymous initiator */
+    e.krb5_error = -1;
+    e.status = NTCP_E_AUTH_FAILED;
+    e.major = 16u << 16;
+    snprintf(e.mech, sizeof e.mech, "NTLM");
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "anonymous_unavailable");
+    e.anonymous = false;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "unknown");
     CHECK_EQ_STR(ntcp_nns_cause(NULL), "unknown");
     CHECK_EQ_STR(ntcp_status_name(NTCP_E_NNS_FRAME_SIZE), "nns_bad_frame_size");
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_PROTECTION_NOT_GRANTED), NTCP_CAT_SECURITY);
