@@ -145,7 +145,10 @@ typedef struct ntcp_nns_options {
     const char *password;
     const char *client_keytab;/* client credentials from a keytab (user names the principal, optional) */
     const char *ccache;       /* credential cache; NULL = the default (KRB5CCNAME) */
-    bool anonymous;           /* ask for an anonymous logon (GSS_C_ANON_FLAG) */
+    /* log on anonymously (GSS_C_ANON_FLAG; ignored when user is set): an
+     * anonymous Kerberos ticket from anonymous PKINIT, never the default
+     * ccache; fails with cause anonymous_unavailable when the realm offers none */
+    bool anonymous;
     /* service */
     bool allow_anonymous_clients;          /* default false */
     /* NULL = KRB5_KTNAME / the default keytab. Without acceptor_name the
@@ -196,7 +199,7 @@ typedef struct ntcp_nns_error {
     bool remote;              /* the peer reported the failure (HandshakeError) */
     uint32_t remote_code;     /* the code it sent */
     bool default_target;      /* the target came from the address (identity none or dns:) */
-    bool anonymous;           /* the client asked for an anonymous logon */
+    bool anonymous;           /* the client logs on anonymously (asked for, or an anonymous ticket) */
     char target[256];         /* target name tried ("" on the service) */
     char mech[16];            /* "Kerberos", "NTLM", "SPNEGO" or "" */
     char gss_text[384];       /* gss_display_status of major and minor */
@@ -206,7 +209,7 @@ typedef struct ntcp_nns_error {
 /* The stable cause id of a failure: "default_spn_not_service", "spn_unknown",
  * "service_key_mismatch", "clock_skew", "ntlm_without_server_auth",
  * "bad_password", "unknown_user", "no_credentials", "credentials_expired",
- * "kdc_unreachable", "anonymous_refused", "protection_not_granted",
+ * "kdc_unreachable", "anonymous_refused", "anonymous_unavailable", "protection_not_granted",
  * "identity_mismatch", "message_altered", "protocol", or "unknown". */
 const char *ntcp_nns_cause(const ntcp_nns_error *e);
 /* Advice for a cause id. */

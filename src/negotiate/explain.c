@@ -73,6 +73,15 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
     if (e->remote)
         return remote_cause(e);
     long k = e->krb5_error;
+    /* An anonymous logon that got no anonymous ticket: unless no KDC
+     * answered, the realm does not offer anonymous PKINIT to this client. */
+    if (e->anonymous && e->step == NTCP_NNS_STEP_ACQUIRE && k != K(KRB5_KDC_UNREACH) &&
+        k != K(KRB5_REALM_CANT_RESOLVE) && k != K(KRB5_REALM_UNKNOWN))
+        return "anonymous_unavailable";
+    /* gss-ntlmssp refuses to initiate an anonymous logon (GSS_S_UNAVAILABLE) */
+    if (e->anonymous && e->step == NTCP_NNS_STEP_INIT && !strcmp(e->mech, "NTLM") &&
+        NTCP_GSS_ROUTINE(e->major) == NTCP_GSS_UNAVAILABLE)
+        return "anonymous_unavailable";
     if (k >= 0) {
         switch (k) {
         case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5: return "spn_unknown";
@@ -139,6 +148,10 @@ const char *ntcp_nns_cause_advice(const char *cause)
         { "credentials_expired", "the ticket or password has expired: renew it (kinit) or change the password" },
         { "kdc_unreachable",
           "no KDC answered for the realm: check krb5.conf (realm, kdc) and that the KDC's port 88 is reachable" },
+        { "anonymous_unavailable",
+          "no anonymous ticket: the realm needs anonymous PKINIT (a KDC certificate, the WELLKNOWN/ANONYMOUS "
+          "principal, restrict_anonymous_to_tgt = false) and the client pkinit_anchors for the KDC's CA; NTLM "
+          "(gss-ntlmssp) cannot log on anonymously, use Kerberos or Negotiate; or log on with credentials" },
         { "anonymous_refused",
           "the service does not allow anonymous logons: log on with credentials or set allow_anonymous_clients" },
         { "protection_not_granted",

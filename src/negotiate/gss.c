@@ -16,6 +16,26 @@ static gss_OID_desc oid_ntlm = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x
 /* GSS_KRB5_SESSION_KEY_ENCTYPE_OID (1.2.840.113554.1.2.2.4), followed by the enctype */
 static const uint8_t enctype_oid_prefix[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x04 };
 
+/* A credential and the private MEMORY ccache behind it (anonymous ticket,
+ * client keytab), destroyed with it so no tickets outlive the connection. */
+typedef struct gcred {
+    gss_cred_id_t h;
+    char memcc[64]; /* "" when the ccache is not ours */
+} gcred;
+
+static gss_cred_id_t cred_handle(void *cred) { return cred ? ((gcred *)cred)->h : GSS_C_NO_CREDENTIAL; }
+
+static void destroy_memcc(const char *name)
+{
+    krb5_context k;
+    krb5_ccache cc;
+    if (!name[0] || krb5_init_context(&k))
+        return;
+    if (!krb5_cc_resolve(k, name, &cc))
+        krb5_cc_destroy(k, cc);
+    krb5_free_context(k);
+}
+
 typedef struct gctx {
     bool initiator;
     gss_ctx_id_t ctx;
@@ -130,7 +150,81 @@ static ntcp_status put_buffer(ntcp_buf *out, gss_buffer_t b)
     return b->length ? ntcp_buf_append(out, b->value, b->length) : NTCP_OK;
 }
 
+static void name_text(gss_name_t n, char *out, size_t cap, bool *anonymous);
+
 /* ---- acquire ------------------------------------------------------------- */
+/* An anonymous logon, through Kerberos only: gss-ntlmssp refuses them. */
+static bool anonymous_logon(const ntcp_nns_options *o, ntcp_package pkg)
+{
+    return o->anonymous && !o->user && pkg != NTCP_PACKAGE_NTLM;
+}
+
+/* MIT's krb5 mechanism ignores GSS_C_ANON_FLAG (1.20: it neither makes the
+ * initiator anonymous nor reports the flag) and gss_acquire_cred for
+ * GSS_C_NT_ANONYMOUS only finds an anonymous ticket already in a ccache. So
+ * get one: anonymous PKINIT (RFC 8062) for the default realm, into a fresh
+ * MEMORY ccache whose name goes to ccname. Nothing secret is involved. */
+static ntcp_status anonymous_ticket(char *ccname, size_t cap, ntcp_nns_error *err)
+{
+    krb5_context k;
+    krb5_error_code code = krb5_init_context(&k);
+    if (code) {
+        err->krb5_error = -1;
+        snprintf(err->detail, sizeof err->detail, "no Kerberos context for an anonymous logon (error %ld)", (long)code);
+        return NTCP_E_NO_CREDENTIALS;
+    }
+    krb5_ccache cc = NULL;
+    krb5_principal anon = NULL;
+    krb5_get_init_creds_opt *opt = NULL;
+    krb5_creds creds;
+    char *realm = NULL, *full = NULL;
+    memset(&creds, 0, sizeof creds);
+    code = krb5_get_default_realm(k, &realm);
+    if (!code)
+        code = krb5_build_principal(k, &anon, (unsigned int)strlen(realm), realm, KRB5_WELLKNOWN_NAMESTR,
+                                    KRB5_ANONYMOUS_PRINCSTR, (char *)NULL);
+    if (!code)
+        code = krb5_cc_new_unique(k, "MEMORY", NULL, &cc);
+    if (!code)
+        code = krb5_get_init_creds_opt_alloc(k, &opt);
+    if (!code) {
+        krb5_get_init_creds_opt_set_anonymous(opt, 1);
+        code = krb5_get_init_creds_opt_set_out_ccache(k, opt, cc);
+    }
+    if (!code)
+        code = krb5_get_init_creds_password(k, &creds, anon, NULL, NULL, NULL, 0, NULL, opt);
+    if (!code)
+        code = krb5_cc_get_full_name(k, cc, &full);
+    ntcp_status st = NTCP_OK;
+    if (code || strlen(full) >= cap) {
+        long kc = (long)code - ERROR_TABLE_BASE_krb5;
+        err->krb5_error = code && kc >= 0 && kc < 256 ? kc : -1;
+        snprintf(err->mech, sizeof err->mech, "Kerberos");
+        const char *m = code ? krb5_get_error_message(k, code) : NULL;
+        snprintf(err->gss_text, sizeof err->gss_text, "%s", m ? m : "the ccache name is too long");
+        if (m)
+            krb5_free_error_message(k, m);
+        snprintf(err->detail, sizeof err->detail,
+                 "no anonymous ticket for realm %s (anonymous PKINIT: the KDC needs a certificate and "
+                 "WELLKNOWN/ANONYMOUS, the client pkinit_anchors)",
+                 realm ? realm : "(no default realm)");
+        st = NTCP_E_NO_CREDENTIALS;
+        if (cc)
+            krb5_cc_destroy(k, cc);
+    } else {
+        snprintf(ccname, cap, "%s", full);
+        krb5_cc_close(k, cc);
+    }
+    krb5_free_string(k, full);
+    krb5_free_cred_contents(k, &creds);
+    if (opt)
+        krb5_get_init_creds_opt_free(k, opt);
+    krb5_free_principal(k, anon);
+    krb5_free_default_realm(k, realm);
+    krb5_free_context(k);
+    return st;
+}
+
 static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **credp, ntcp_nns_error *err)
 {
     OM_uint32 major, minor = 0;
@@ -142,17 +236,29 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     gss_key_value_element_desc kv[2];
     gss_key_value_set_desc store = { 0, kv };
     static unsigned long memcc_seq;
-    char memcc[64];
+    char memcc[64] = "";
     *credp = NULL;
 
     if (initiator) {
+        bool anon = anonymous_logon(o, pkg);
         if (pkg != NTCP_PACKAGE_NTLM)
             mechs_el[mechs.count++] = oid_krb5;
-        if (pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth))
+        if (!anon && (pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth)))
             mechs_el[mechs.count++] = oid_ntlm;
-        if (o->anonymous && !o->user)
-            return NTCP_OK; /* no credential: the mechanism logs on anonymously (GSS_C_ANON_FLAG) */
-        if (o->user) {
+        if (o->anonymous && !o->user && !anon)
+            return NTCP_OK; /* NTLM: no credential, the mechanism is asked with GSS_C_ANON_FLAG */
+        if (anon) {
+            /* never the default ccache: MIT would log on as its owner */
+            ntcp_status st = anonymous_ticket(memcc, sizeof memcc, err);
+            if (st)
+                return st;
+            kv[store.count++] = (gss_key_value_element_desc){ "ccache", memcc };
+            gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
+            major = gss_import_name(&minor, &nb, GSS_C_NT_ANONYMOUS, &name);
+            if (!GSS_ERROR(major))
+                major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &store, &cred,
+                                              NULL, NULL);
+        } else if (o->user) {
             gss_buffer_desc nb = { strlen(o->user), (void *)o->user };
             major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &name);
             if (GSS_ERROR(major)) {
@@ -161,7 +267,9 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
                 return NTCP_E_INVALID_ARG;
             }
         }
-        if (o->user && o->password) {
+        if (anon) {
+            /* acquired above */
+        } else if (o->user && o->password) {
             /* in memory, no kinit (gss_acquire_cred_with_password) */
             gss_buffer_desc pw = { strlen(o->password), (void *)o->password };
             major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &cred,
@@ -229,12 +337,14 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         gss_release_name(&m3, &name);
     if (GSS_ERROR(major)) {
         gss_err(err, major, minor, mechs.count == 1 ? &mechs_el[0] : NULL);
+        destroy_memcc(memcc);
         if (initiator)
             snprintf(err->detail, sizeof err->detail, "no client credentials from %s",
-                     o->password         ? "the user name and password"
-                     : o->client_keytab ? "the client keytab"
-                     : o->ccache        ? "the credential cache"
-                                        : "the default credential cache (KRB5CCNAME)");
+                     memcc[0] && o->anonymous ? "the anonymous ticket"
+                     : o->password            ? "the user name and password"
+                     : o->client_keytab       ? "the client keytab"
+                     : o->ccache              ? "the credential cache"
+                                              : "the default credential cache (KRB5CCNAME)");
         else
             snprintf(err->detail, sizeof err->detail, "no service key in %s", o->keytab ? o->keytab : "the keytab");
         return to_status(major);
@@ -251,6 +361,7 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
             gss_buffer_desc nb = { strlen(o->user), (void *)o->user };
             major = gss_import_name(&minor, &nb, GSS_C_NT_USER_NAME, &name);
         }
+        /* anonymous: the MEMORY ccache in the store holds only the anonymous ticket */
         if (o->user && o->password) {
             gss_buffer_desc pw = { strlen(o->password), (void *)o->password };
             major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &sp, GSS_C_INITIATE, &cred,
@@ -270,6 +381,7 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
             snprintf(err->detail, sizeof err->detail, "no SPNEGO credential");
             if (cred != GSS_C_NO_CREDENTIAL)
                 gss_release_cred(&m5, &cred);
+            destroy_memcc(memcc);
             return to_status(major);
         }
     }
@@ -281,7 +393,30 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         OM_uint32 m4;
         (void)gss_set_cred_option(&m4, &cred, (gss_OID)GSS_KRB5_CRED_NO_CI_FLAGS_X, &empty);
     }
-    *credp = cred;
+    if (initiator && cred != GSS_C_NO_CREDENTIAL && pkg != NTCP_PACKAGE_NTLM) {
+        /* a ccache may hold an anonymous ticket without the anonymous
+         * option: a refusal is then explained as such */
+        OM_uint32 m7;
+        gss_name_t cn = GSS_C_NO_NAME;
+        char text[256];
+        bool anon_name = false;
+        if (!GSS_ERROR(gss_inquire_cred(&m7, cred, &cn, NULL, NULL, NULL))) {
+            name_text(cn, text, sizeof text, &anon_name);
+            gss_release_name(&m7, &cn);
+        }
+        if (anon_name)
+            err->anonymous = true;
+    }
+    gcred *gc = ntcp_calloc(1, sizeof *gc);
+    if (!gc) {
+        OM_uint32 m6;
+        gss_release_cred(&m6, &cred);
+        destroy_memcc(memcc);
+        return NTCP_E_NOMEM;
+    }
+    gc->h = cred;
+    snprintf(gc->memcc, sizeof gc->memcc, "%s", memcc);
+    *credp = gc;
     return NTCP_OK;
 }
 
@@ -326,7 +461,8 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
     gctx *g = *ctxp;
     ntcp_package pkg = o->protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->package;
     gss_OID mech = pkg == NTCP_PACKAGE_KERBEROS ? &oid_krb5 : pkg == NTCP_PACKAGE_NTLM ? &oid_ntlm : &oid_spnego;
-    bool ntlm_allowed = pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth);
+    bool ntlm_allowed = pkg == NTCP_PACKAGE_NTLM ||
+                        (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth && !anonymous_logon(o, pkg));
     ntcp_status s;
     if (!g) {
         g = ntcp_calloc(1, sizeof *g);
@@ -344,7 +480,7 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
         gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
         gss_OID actual = GSS_C_NO_OID;
         bool first = g->ctx == GSS_C_NO_CONTEXT;
-        major = gss_init_sec_context(&minor, (gss_cred_id_t)cred, &g->ctx, g->target, mech, req_flags, 0,
+        major = gss_init_sec_context(&minor, cred_handle(cred), &g->ctx, g->target, mech, req_flags, 0,
                                      GSS_C_NO_CHANNEL_BINDINGS, in_len ? &ib : GSS_C_NO_BUFFER, &actual, &ob,
                                      &ret_flags, NULL);
         if (actual && actual != GSS_C_NO_OID && !oid_eq(actual, &oid_spnego))
@@ -405,7 +541,7 @@ static ntcp_status g_accept(void *self, void *cred, void **ctxp, const uint8_t *
     gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
     gss_OID mech = GSS_C_NO_OID;
     gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
-    major = gss_accept_sec_context(&minor, &g->ctx, (gss_cred_id_t)cred, &ib, GSS_C_NO_CHANNEL_BINDINGS, NULL, &mech,
+    major = gss_accept_sec_context(&minor, &g->ctx, cred_handle(cred), &ib, GSS_C_NO_CHANNEL_BINDINGS, NULL, &mech,
                                    &ob, &ret_flags, NULL, &deleg);
     if (mech && !oid_eq(mech, &oid_spnego))
         g->mech = mech;
@@ -570,15 +706,24 @@ static ntcp_status g_verify_mic(void *self, void *ctx, const uint8_t *msg, size_
     return NTCP_OK;
 }
 
-static void name_text(gss_name_t n, char *out, size_t cap)
+/* The display form of a name; *anonymous tells whether it is the anonymous
+ * principal (WELLKNOWN/ANONYMOUS, RFC 8062), which MIT reports with the
+ * name type GSS_C_NT_ANONYMOUS. */
+static void name_text(gss_name_t n, char *out, size_t cap, bool *anonymous)
 {
     OM_uint32 minor, m2;
     gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
+    gss_OID type = GSS_C_NO_OID;
     out[0] = 0;
+    if (anonymous)
+        *anonymous = false;
     if (n == GSS_C_NO_NAME)
         return;
-    if (!GSS_ERROR(gss_display_name(&minor, n, &b, NULL))) {
+    if (!GSS_ERROR(gss_display_name(&minor, n, &b, &type))) {
         snprintf(out, cap, "%.*s", (int)b.length, (const char *)b.value);
+        if (anonymous)
+            *anonymous = oid_eq(type, GSS_C_NT_ANONYMOUS) ||
+                         (b.length > 20 && !memcmp(b.value, "WELLKNOWN/ANONYMOUS@", 20));
         gss_release_buffer(&m2, &b);
     }
 }
@@ -603,11 +748,14 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     info->package = g->ntlm ? NTCP_PACKAGE_NTLM : NTCP_PACKAGE_KERBEROS;
     info->flags = flags | g->flags;
     info->complete = open != 0;
-    name_text(src, info->client, sizeof info->client);
-    name_text(targ, info->service, sizeof info->service);
+    bool anon_name = false;
+    name_text(src, info->client, sizeof info->client, &anon_name);
+    name_text(targ, info->service, sizeof info->service, NULL);
     gss_release_name(&m2, &src);
     gss_release_name(&m2, &targ);
-    info->anonymous = (flags & GSS_C_ANON_FLAG) != 0;
+    /* MIT's krb5 mechanism never sets GSS_C_ANON_FLAG, even for a client
+     * that logged on with an anonymous ticket: the name says it. */
+    info->anonymous = (flags & GSS_C_ANON_FLAG) != 0 || anon_name;
     info->delegated = g->deleg != GSS_C_NO_CREDENTIAL;
     info->name_form = g->name_form;
     /* Session key: only its size and enctype are kept. */
@@ -655,9 +803,13 @@ static void g_free_ctx(void *self, void *ctx)
 static void g_free_cred(void *self, void *cred)
 {
     OM_uint32 m;
-    gss_cred_id_t c = cred;
-    if (c != GSS_C_NO_CREDENTIAL)
-        gss_release_cred(&m, &c);
+    gcred *gc = cred;
+    if (!gc)
+        return;
+    if (gc->h != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&m, &gc->h);
+    destroy_memcc(gc->memcc);
+    ntcp_free(gc);
 }
 
 static const ntcp_nns_provider gss_provider = {

@@ -84,7 +84,8 @@ static ntcp_status nns_new(ntcp_nns **out, const ntcp_nns_options *o, const ntcp
     ntcp_buf_init(&n->scratch, NTCP_NNS_MAX_READ_FRAME + 1);
     ntcp_buf_init(&n->tok, NTCP_NNS_MAX_HANDSHAKE_PAYLOAD + 1);
     n->err.krb5_error = -1;
-    n->err.anonymous = o->anonymous;
+    /* with a user name the anonymous option has no effect: a logon as that user */
+    n->err.anonymous = o->anonymous && !o->user;
     *out = n;
     return NTCP_OK;
 }

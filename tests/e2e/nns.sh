@@ -24,6 +24,8 @@ fi
 . "$dir/env"
 # the default-ccache case uses a ticket obtained the ordinary way
 printf '%s\n' "$NTCP_REALM_PASSWORD" | kinit "$NTCP_REALM_USER" >/dev/null 2>&1 || echo "nns.sh: kinit failed" >&2
+# an anonymous ticket (anonymous PKINIT) obtained the ordinary way, in its own ccache
+kinit -n -c "FILE:$dir/anonymous.ccache" >/dev/null 2>&1 || echo "nns.sh: kinit -n failed" >&2
 # ASan: the clock-skew case runs the acceptor under faketime (LD_PRELOAD)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 out=$("$bin" "$@" 2>"$dir/stderr.log")

@@ -724,6 +724,125 @@ static void delegation(void)
     EXPECT(os.established && !os.res.delegated, "unexpected delegation");
 }
 
+/* Anonymous logons: an anonymous Kerberos ticket from the realm's anonymous
+ * PKINIT (scripts/realm). The default ccache holds alice's ticket (nns.sh):
+ * the anonymous client must not log on as alice. */
+#define ANONYMOUS_PRINCIPAL "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
+
+static void anonymous_refused(void)
+{
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.anonymous = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    /* the service refuses after the context completed, at its policy check */
+    expect_failure(&os, NTCP_E_ANONYMOUS_REFUSED, "anonymous_refused", "service");
+    EXPECT_INT(os.err.step, NTCP_NNS_STEP_POLICY);
+    EXPECT_STR(os.err.detail, "the client logged on anonymously");
+    EXPECT_STR(os.err.mech, "Kerberos");
+    /* the client hears SEC_E_LOGON_DENIED in a HandshakeError */
+    expect_failure(&oc, NTCP_E_CREDENTIALS_REJECTED, "anonymous_refused", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_REMOTE);
+    EXPECT(oc.err.remote, "client: the failure is not the peer's");
+    EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_LOGON_DENIED);
+    EXPECT(oc.err.anonymous, "client: the error does not record the anonymous logon");
+    EXPECT(strstr(oc.text, "allow_anonymous_clients") != NULL, "advice missing: %s", oc.text);
+}
+
+static void case_anonymous_accepted(ntcp_package pkg)
+{
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.anonymous = true;
+    c.package = s.package = pkg;
+    s.allow_anonymous_clients = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, &with_data, NULL);
+    EXPECT(oc.established, "client: %s", oc.text);
+    EXPECT(os.established, "service: %s", os.text);
+    if (!oc.established || !os.established)
+        return;
+    EXPECT_INT(oc.res.package, NTCP_PACKAGE_KERBEROS);
+    EXPECT_INT(os.res.package, NTCP_PACKAGE_KERBEROS);
+    EXPECT(os.res.anonymous, "service: not anonymous");
+    EXPECT(oc.res.anonymous, "client: not anonymous");
+    EXPECT_STR(os.res.client, ANONYMOUS_PRINCIPAL);
+    EXPECT_STR(oc.res.client, ANONYMOUS_PRINCIPAL);
+    EXPECT_INT(os.res.impersonation, NTCP_IMPERSONATION_ANONYMOUS);
+    /* the client is anonymous, the service is not: it still proved its name */
+    EXPECT(oc.res.mutual, "client: not mutual");
+    EXPECT_STR(oc.res.service, "host/svc.nettcp.test@NETTCP.TEST");
+    EXPECT_INT(oc.res.protection, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    EXPECT_INT(os.res.protection, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+}
+static void anonymous_accepted(void) { case_anonymous_accepted(NTCP_PACKAGE_NEGOTIATE); }
+static void anonymous_accepted_kerberos(void) { case_anonymous_accepted(NTCP_PACKAGE_KERBEROS); }
+
+static void anonymous_ticket_refused(void)
+{
+    /* no anonymous option, but the ccache holds an anonymous ticket (kinit -n
+     * in nns.sh): the service still sees an anonymous client and refuses it */
+    char cc[512];
+    snprintf(cc, sizeof cc, "FILE:%s/anonymous.ccache", env("NTCP_REALM_DIR"));
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.ccache = cc;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_ANONYMOUS_REFUSED, "anonymous_refused", "service");
+    EXPECT_INT(os.err.step, NTCP_NNS_STEP_POLICY);
+    expect_failure(&oc, NTCP_E_CREDENTIALS_REJECTED, "anonymous_refused", "client");
+    EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_LOGON_DENIED);
+    /* allowed: the name is the anonymous principal */
+    s.allow_anonymous_clients = true;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    EXPECT(os.established, "service: %s", os.text);
+    EXPECT(os.res.anonymous, "service: not anonymous");
+    EXPECT_STR(os.res.client, ANONYMOUS_PRINCIPAL);
+}
+
+static void anonymous_unavailable(void)
+{
+    /* a client without pkinit_anchors cannot verify the KDC: no anonymous
+     * ticket, and no fallback to the user in the default ccache */
+    char *saved = strdup(env("KRB5_CONFIG"));
+    setenv("KRB5_CONFIG", env("NTCP_REALM_NO_ANCHORS_CONFIG"), 1);
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.anonymous = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    setenv("KRB5_CONFIG", saved, 1);
+    free(saved);
+    expect_failure(&oc, NTCP_E_NO_CREDENTIALS, "anonymous_unavailable", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_ACQUIRE);
+    EXPECT_STR(oc.err.mech, "Kerberos");
+    EXPECT_INT(oc.err.krb5_error, 210); /* KRB5_PREAUTH_FAILED */
+    EXPECT(strstr(oc.text, "No pkinit_anchors supplied") != NULL, "krb5 text missing: %s", oc.text);
+    EXPECT(strstr(oc.text, "restrict_anonymous_to_tgt") != NULL, "advice missing: %s", oc.text);
+    EXPECT(!os.established, "service: established");
+}
+
+static void anonymous_ntlm_unavailable(void)
+{
+    /* gss-ntlmssp refuses to initiate an anonymous logon */
+    ntcp_nns_options c, s;
+    ntlm_options(&c, &s, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    c.user = c.password = NULL;
+    c.anonymous = true;
+    s.allow_anonymous_clients = true;
+    outcome oc, os;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&oc, NTCP_E_AUTH_FAILED, "anonymous_unavailable", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_INIT);
+    EXPECT_INT(oc.err.leg, 1);
+    EXPECT_STR(oc.err.mech, "NTLM");
+    EXPECT_INT(oc.err.major, GSS_S_UNAVAILABLE);
+    EXPECT(strstr(oc.text, "use Kerberos or Negotiate") != NULL, "advice missing: %s", oc.text);
+    EXPECT(!os.established, "service: established");
+}
+
 static void clock_skew(void)
 {
     /* the service runs 10 minutes ahead, under faketime, in a child */
@@ -901,6 +1020,12 @@ static const struct {
     { "credentials_expired", credentials_expired },
     { "protection_not_granted", protection_not_granted },
     { "delegation", delegation },
+    { "anonymous_refused", anonymous_refused },
+    { "anonymous_accepted", anonymous_accepted },
+    { "anonymous_accepted_kerberos", anonymous_accepted_kerberos },
+    { "anonymous_ticket_refused", anonymous_ticket_refused },
+    { "anonymous_unavailable", anonymous_unavailable },
+    { "anonymous_ntlm_unavailable", anonymous_ntlm_unavailable },
 };
 
 /* Writes the recorded session as a pcap (raw IPv4, synthetic TCP on port

@@ -919,6 +919,30 @@ TEST(nns_cause_mapping)
     CHECK_EQ_STR(ntcp_nns_cause(&e), "anonymous_refused");
     e.status = NTCP_E_SERVER_AUTH_REQUIRED;
     CHECK_EQ_STR(ntcp_nns_cause(&e), "ntlm_without_server_auth");
+    /* an anonymous logon without an anonymous ticket: the realm does not offer
+     * them, unless no KDC answered; after acquire the usual causes apply */
+    memset(&e, 0, sizeof e);
+    e.status = NTCP_E_NO_CREDENTIALS;
+    e.anonymous = true;
+    e.step = NTCP_NNS_STEP_ACQUIRE;
+    e.krb5_error = 210; /* KRB5_PREAUTH_FAILED */
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "anonymous_unavailable");
+    e.krb5_error = 6; /* no WELLKNOWN/ANONYMOUS in the KDC: not an unknown user */
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "anonymous_unavailable");
+    CHECK(strstr(ntcp_nns_cause_advice("anonymous_unavailable"), "pkinit_anchors") != NULL);
+    e.krb5_error = -1765328228L + 1765328384L; /* KDC_UNREACH */
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "kdc_unreachable");
+    e.krb5_error = 6;
+    e.step = NTCP_NNS_STEP_INIT;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "unknown_user");
+    /* gss-ntlmssp: GSS_S_UNAVAILABLE for an anonymous initiator */
+    e.krb5_error = -1;
+    e.status = NTCP_E_AUTH_FAILED;
+    e.major = 16u << 16;
+    snprintf(e.mech, sizeof e.mech, "NTLM");
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "anonymous_unavailable");
+    e.anonymous = false;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "unknown");
     CHECK_EQ_STR(ntcp_nns_cause(NULL), "unknown");
     CHECK_EQ_STR(ntcp_status_name(NTCP_E_NNS_FRAME_SIZE), "nns_bad_frame_size");
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_PROTECTION_NOT_GRANTED), NTCP_CAT_SECURITY);
@@ -969,6 +993,27 @@ TEST(nns_anonymous_client_refused_unless_allowed)
     const ntcp_nns_result *r = ntcp_nns_get_result(p.s);
     CHECK(r && r->anonymous && r->impersonation == NTCP_IMPERSONATION_ANONYMOUS);
     pair_free(&p);
+}
+
+TEST(nns_anonymous_option_ignored_with_a_user)
+{
+    /* with a user name the logon is that user's: a refusal is not explained
+     * as an anonymous one */
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    co.anonymous = true;
+    co.identity = "bogus:x"; /* fails at the options step, before any credential */
+    for (int with_user = 0; with_user < 2; with_user++) {
+        co.user = with_user ? "alice" : NULL;
+        ntcp_nns *n = NULL;
+        ntcp_buf out;
+        ntcp_buf_init(&out, 1024);
+        CHECK_EQ_INT(ntcp_nns_new_initiator(&n, &co, ntcp_gss_provider()), NTCP_OK);
+        CHECK_EQ_INT(ntcp_nns_start(n, &out), NTCP_E_INVALID_ARG);
+        const ntcp_nns_error *e = ntcp_nns_error_info(n);
+        CHECK(e && e->anonymous == !with_user);
+        ntcp_buf_free(&out);
+        ntcp_nns_free(n);
+    }
 }
 
 TEST(nns_identity_mismatch_after_mutual_auth)
