@@ -1,0 +1,422 @@
+/* Secured transport speed, each figure beside a floor measured in the same
+ * run (no thresholds asserted: this prints ratios). Needs a realm: run
+ * scripts/bench, or `scripts/with-realm build/bench/bench_secure`, with a
+ * Kerberos ticket in the default ccache (scripts/bench does kinit).
+ *   P1  request/reply rate on one channel, 256-byte payload, Kerberos
+ *       EncryptAndSign (message level, and full SOAP calls) / raw TCP ping-pong
+ *   P2  16 MiB each way at EncryptAndSign / in-process NNS wrap+unwrap of the
+ *       same bytes (gss_wrap + gss_unwrap per 63 KiB frame)
+ *   P3  connections per second: open, one call, close (cached ticket) /
+ *       in-process GSSAPI init+accept handshakes
+ *   P5  idle secured sessions held by one service process: resident memory
+ *       per session (target 10,000 sessions at <= 32 KiB each)
+ * usage: bench_secure [seconds-per-measure] [sessions] */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <nettcp/channel.h>
+#include <nettcp/client.h>
+#include <nettcp/conn.h>
+#include <nettcp/negotiate.h>
+#include <nettcp/server.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *env(const char *k)
+{
+    const char *v = getenv(k);
+    if (!v) {
+        fprintf(stderr, "bench_secure: %s is not set (run through scripts/bench)\n", k);
+        exit(2);
+    }
+    return v;
+}
+
+/* ---- a secured echo service (message level) ---- */
+struct nns_up {
+    ntcp_stream_upgrade up;
+    ntcp_nns *n;
+};
+static ntcp_nns_options service_opts;
+static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+{
+    (void)ctx;
+    (void)ss;
+    struct nns_up *u = calloc(1, sizeof *u);
+    if (!u || ntcp_nns_new_acceptor(&u->n, &service_opts, ntcp_gss_provider())) {
+        free(u);
+        return NULL;
+    }
+    ntcp_nns_as_upgrade(u->n, &u->up);
+    return &u->up;
+}
+static void up_free(void *ctx, const ntcp_stream_upgrade *up)
+{
+    (void)ctx;
+    struct nns_up *u = (struct nns_up *)up;
+    ntcp_nns_free(u->n);
+    free(u);
+}
+static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    if (ntcp_server_session_send(ss, p, n))
+        fprintf(stderr, "echo: send failed\n");
+}
+
+static ntcp_server *start_server(int *port, unsigned max_sessions)
+{
+    service_opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    service_opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
+    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
+    cfg.framing.require_upgrade = true;
+    cfg.limits.max_message = 32u << 20;
+    cfg.max_sessions = max_sessions;
+    cfg.upgrade_new = up_new;
+    cfg.upgrade_free = up_free;
+    cfg.on_message = echo;
+    ntcp_server *s;
+    if (ntcp_server_new(&s, &cfg) || ntcp_server_listen(s, "127.0.0.1", "0", port)) {
+        fprintf(stderr, "bench_secure: cannot start the service\n");
+        exit(1);
+    }
+    return s;
+}
+
+static void *run_server(void *arg)
+{
+    if (ntcp_server_run(arg))
+        fprintf(stderr, "server run failed\n");
+    return NULL;
+}
+
+static ntcp_channel *open_secure(int port, ntcp_nns **nns_out)
+{
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    co.identity = "spn:host/svc.nettcp.test"; /* the default ccache holds the ticket */
+    ntcp_nns *n;
+    if (ntcp_nns_new_initiator(&n, &co, ntcp_gss_provider()))
+        return NULL;
+    static ntcp_stream_upgrade ups[1];
+    ntcp_stream_upgrade *up = malloc(sizeof *up);
+    (void)ups;
+    ntcp_nns_as_upgrade(n, up);
+    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    o.upgrade = up;
+    o.limits.max_message = 32u << 20;
+    char url[96];
+    snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/bench", port);
+    ntcp_channel *ch;
+    char detail[1024];
+    if (ntcp_channel_open(&ch, url, &o, NULL, detail, sizeof detail)) {
+        fprintf(stderr, "open: %s\n", detail);
+        ntcp_nns_free(n);
+        free(up);
+        return NULL;
+    }
+    *nns_out = n;
+    /* the upgrade struct must live as long as the channel: leaked on purpose per channel in P5 */
+    return ch;
+}
+
+/* ---- raw TCP ping-pong floor ---- */
+struct raw_srv {
+    int lfd;
+    size_t size;
+};
+static void *raw_server(void *arg)
+{
+    struct raw_srv *r = arg;
+    int fd = -1;
+    while (fd < 0)
+        fd = accept(r->lfd, NULL, NULL);
+    uint8_t *buf = malloc(r->size);
+    for (;;) {
+        size_t got = 0;
+        while (got < r->size) {
+            ssize_t k = recv(fd, buf + got, r->size - got, 0);
+            if (k <= 0)
+                goto done;
+            got += (size_t)k;
+        }
+        if (send(fd, buf, r->size, MSG_NOSIGNAL) != (ssize_t)r->size)
+            break;
+    }
+done:
+    free(buf);
+    close(fd);
+    return NULL;
+}
+
+static double raw_rate(size_t size, double budget)
+{
+    int lfd, port;
+    if (ntcp_tcp_listen("127.0.0.1", "0", 4, &lfd, &port))
+        return 0;
+    int flags = 0;
+    (void)flags;
+    struct raw_srv rs = { lfd, size };
+    /* the listener is non-blocking: the server thread spins on accept briefly */
+    pthread_t t;
+    pthread_create(&t, NULL, raw_server, &rs);
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    int fd;
+    if (ntcp_tcp_connect("127.0.0.1", ps, 5000, &fd))
+        return 0;
+    uint8_t *buf = calloc(1, size);
+    long n = 0;
+    double t0 = now(), t1;
+    do {
+        if (ntcp_tcp_write_all(fd, buf, size, 5000))
+            break;
+        size_t got = 0;
+        while (got < size) {
+            size_t k = 0;
+            if (ntcp_tcp_read(fd, buf + got, size - got, &k, 5000) || k == 0)
+                goto out;
+            got += k;
+        }
+        n++;
+    } while ((t1 = now()) - t0 < budget);
+out:
+    t1 = now();
+    close(fd);
+    pthread_join(t, NULL);
+    close(lfd);
+    free(buf);
+    return (double)n / (t1 - t0);
+}
+
+static double channel_rate(ntcp_channel *ch, size_t size, double budget)
+{
+    uint8_t *msg = calloc(1, size);
+    memset(msg, 'm', size);
+    long n = 0;
+    double t0 = now(), t1;
+    do {
+        const uint8_t *r;
+        size_t rl;
+        if (ntcp_channel_request(ch, msg, size, &r, &rl) || rl != size)
+            break;
+        n++;
+    } while ((t1 = now()) - t0 < budget);
+    t1 = now();
+    free(msg);
+    return (double)n / (t1 - t0);
+}
+
+/* in-memory NNS pair (client credentials from the default ccache) */
+static bool pair_open(ntcp_nns **c, ntcp_nns **s)
+{
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    co.identity = "spn:host/svc.nettcp.test";
+    if (ntcp_nns_new_initiator(c, &co, ntcp_gss_provider()) || ntcp_nns_new_acceptor(s, &service_opts, ntcp_gss_provider()))
+        return false;
+    ntcp_buf a, b, plain;
+    ntcp_buf_init(&a, 1 << 20);
+    ntcp_buf_init(&b, 1 << 20);
+    ntcp_buf_init(&plain, 1 << 20);
+    bool ok = ntcp_nns_start(*c, &a) == NTCP_OK;
+    for (int leg = 0; ok && leg < 8 && !(ntcp_nns_established(*c) && ntcp_nns_established(*s)); leg++) {
+        size_t used;
+        ntcp_status st = ntcp_nns_recv(*s, a.data, a.len, &used, &plain, &b);
+        ntcp_buf_reset(&a);
+        ok = st == NTCP_OK || st == NTCP_AGAIN;
+        st = ntcp_nns_recv(*c, b.data, b.len, &used, &plain, &a);
+        ntcp_buf_reset(&b);
+        ok = ok && (st == NTCP_OK || st == NTCP_AGAIN);
+    }
+    ok = ok && ntcp_nns_established(*c) && ntcp_nns_established(*s);
+    ntcp_buf_free(&a);
+    ntcp_buf_free(&b);
+    ntcp_buf_free(&plain);
+    return ok;
+}
+
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            v = atol(line + 6);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    double budget = argc > 1 ? atof(argv[1]) : 2.0;
+    int sessions = argc > 2 ? atoi(argv[2]) : 10000;
+    signal(SIGPIPE, SIG_IGN);
+    int port;
+    ntcp_server *srv = start_server(&port, 100000);
+    pthread_t st;
+    pthread_create(&st, NULL, run_server, srv);
+
+    /* P1 */
+    ntcp_nns *cn = NULL;
+    ntcp_channel *ch = open_secure(port, &cn);
+    if (!ch)
+        return 1;
+    const ntcp_nns_result *r = ntcp_nns_get_result(cn);
+    double raw = raw_rate(256, budget);
+    double sec = channel_rate(ch, 256, budget);
+    printf("P1 request/reply, 256 B, %s %s: %.0f/s; raw TCP ping-pong: %.0f/s; ratio %.2f (target >= 0.75)\n",
+           ntcp_package_name(r->package), ntcp_protection_name(r->protection), sec, raw, sec / raw);
+
+    /* P2 */
+    size_t big = 16u << 20;
+    uint8_t *msg = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        msg[i] = (uint8_t)(i * 31);
+    int rounds = 0;
+    double t0 = now(), t1;
+    do {
+        const uint8_t *rep;
+        size_t rl;
+        if (ntcp_channel_request(ch, msg, big, &rep, &rl) || rl != big) {
+            fprintf(stderr, "P2: request failed: %s\n", ntcp_channel_last_error(ch));
+            break;
+        }
+        rounds++;
+    } while ((t1 = now()) - t0 < budget);
+    t1 = now();
+    double p2 = 2.0 * rounds * (double)big / (t1 - t0) / 1e6;
+    ntcp_nns *pc, *ps;
+    double floor2 = 0;
+    if (pair_open(&pc, &ps)) {
+        ntcp_buf wire, plain;
+        ntcp_buf_init(&wire, 64u << 20);
+        ntcp_buf_init(&plain, 64u << 20);
+        int k = 0;
+        t0 = now();
+        do {
+            for (int dir = 0; dir < 2; dir++) {
+                ntcp_buf_reset(&wire);
+                ntcp_buf_reset(&plain);
+                ntcp_nns *a = dir ? ps : pc, *b = dir ? pc : ps;
+                size_t used;
+                if (ntcp_nns_send(a, msg, big, &wire) ||
+                    (ntcp_nns_recv(b, wire.data, wire.len, &used, &plain, &wire) != NTCP_OK &&
+                     plain.len != big))
+                    fprintf(stderr, "P2 floor failed\n");
+            }
+            k++;
+        } while ((t1 = now()) - t0 < budget);
+        floor2 = 2.0 * k * (double)big / (t1 - t0) / 1e6;
+        ntcp_buf_free(&wire);
+        ntcp_buf_free(&plain);
+        ntcp_nns_free(pc);
+        ntcp_nns_free(ps);
+    }
+    printf("P2 16 MiB each way, EncryptAndSign: %.0f MB/s; in-process wrap+unwrap: %.0f MB/s; ratio %.2f (target >= 0.8)\n",
+           p2, floor2, floor2 > 0 ? p2 / floor2 : 0);
+    free(msg);
+    if (ntcp_channel_close(ch))
+        fprintf(stderr, "close failed\n");
+    ntcp_nns_free(cn);
+
+    /* P3 */
+    int opened = 0;
+    t0 = now();
+    do {
+        ntcp_nns *n = NULL;
+        ntcp_channel *c = open_secure(port, &n);
+        if (!c)
+            break;
+        const uint8_t *rep;
+        size_t rl;
+        if (ntcp_channel_request(c, (const uint8_t *)"ping", 4, &rep, &rl))
+            break;
+        if (ntcp_channel_close(c))
+            break;
+        ntcp_nns_free(n);
+        opened++;
+    } while ((t1 = now()) - t0 < budget);
+    t1 = now();
+    double p3 = opened / (t1 - t0);
+    int hs = 0;
+    t0 = now();
+    do {
+        if (!pair_open(&pc, &ps))
+            break;
+        ntcp_nns_free(pc);
+        ntcp_nns_free(ps);
+        hs++;
+    } while ((t1 = now()) - t0 < budget);
+    t1 = now();
+    double floor3 = hs / (t1 - t0);
+    printf("P3 connections/s (open, one call, close; cached ticket): %.0f/s; in-process init+accept: %.0f/s; "
+           "ratio %.2f (target >= 0.7)\n", p3, floor3, floor3 > 0 ? p3 / floor3 : 0);
+    ntcp_server_stop(srv);
+    pthread_join(st, NULL);
+    ntcp_server_free(srv);
+
+    /* P5: a service in its own process; this process opens the sessions */
+    struct rlimit rl = { 4 * (rlim_t)sessions + 1024, 4 * (rlim_t)sessions + 1024 };
+    setrlimit(RLIMIT_NOFILE, &rl);
+    int pfd[2];
+    if (pipe(pfd))
+        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        int p;
+        ntcp_server *s = start_server(&p, (unsigned)sessions + 16);
+        if (write(pfd[1], &p, sizeof p) != sizeof p)
+            _exit(1);
+        _exit(ntcp_server_run(s) == NTCP_OK ? 0 : 1);
+    }
+    close(pfd[1]);
+    int p5port = 0;
+    if (read(pfd[0], &p5port, sizeof p5port) != sizeof p5port)
+        return 1;
+    long before = rss_kib(pid);
+    ntcp_channel **chs = calloc((size_t)sessions, sizeof *chs);
+    int open_n = 0;
+    t0 = now();
+    for (int i = 0; i < sessions; i++) {
+        ntcp_nns *n;
+        chs[i] = open_secure(p5port, &n);
+        if (!chs[i])
+            break;
+        open_n++;
+    }
+    t1 = now();
+    /* every session answers (the service is really holding them) */
+    int answered = 0;
+    for (int i = 0; i < open_n; i += open_n / 10 > 0 ? open_n / 10 : 1) {
+        const uint8_t *rep;
+        size_t rlen;
+        if (ntcp_channel_request(chs[i], (const uint8_t *)"x", 1, &rep, &rlen) == NTCP_OK)
+            answered++;
+    }
+    long after = rss_kib(pid);
+    printf("P5 %d secured idle sessions held by one service process (opened in %.1f s, %d sampled sessions answered): "
+           "RSS %ld KiB -> %ld KiB, %.1f KiB per session (target <= 32 KiB at 10,000)\n",
+           open_n, t1 - t0, answered, before, after, open_n ? (double)(after - before) / open_n : 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    for (int i = 0; i < open_n; i++)
+        ntcp_channel_abort(chs[i]);
+    free(chs);
+    return 0;
+}
