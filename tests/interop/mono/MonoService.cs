@@ -107,6 +107,9 @@ namespace NetTcpInterop
             } catch (Exception) {
                 host.Abort();
             }
+            // Not "return 0": a listener thread of Mono's ServiceModel now and
+            // then outlives host.Close and keeps the process from ending.
+            Environment.Exit(0);
             return 0;
         }
     }
