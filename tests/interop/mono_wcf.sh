@@ -216,6 +216,14 @@ while read -r f; do
     want_pre=$(sed -E 's/^(0001000102)02(..)[0-9a-f]*(03080c)$/\1/' <<<"$vec")02$len_hex$via_hex$(sed -E 's/.*(03080c)$/\1/' <<<"$vec")
     check "client preamble to $via matches the recorded Mono preamble" "$want_pre" "${first:0:${#want_pre}}"
 done <"$tmp/streams"
+# the saved reference session (tests/interop/mono/calc-session.hex) still reads the same
+ref="$src/calc-session.hex"
+if "$nettcp" frames --json "$ref" >"$tmp/ref.json" 2>"$tmp/ref.err"; then
+    got=$(summarise <"$tmp/ref.json")
+    check "records of the saved calculator session" "$(session "$(sed -n 's/^c>s Via //p' <<<"$got")" 4)" "$got"
+else
+    bad "nettcp frames could not decode $ref: $(cat "$tmp/ref.err")"
+fi
 check "one session per contract" "$(printf '%s\n' "$url" "$echo_url" | sort)" "$(tr ' ' '\n' <<<"$vias" | grep . | sort)"
 
 [ -z "${NTCP_KEEP_TMP:-}" ] || echo "kept $tmp" >&2
