@@ -35,6 +35,8 @@ static void usage(FILE *f)
             "  --protection L     encrypt (default, EncryptAndSign), sign, or none\n"
             "  --keytab FILE      the service's keys (default: KRB5_KTNAME or the system keytab)\n"
             "  --allow-anonymous  accept anonymous logons\n"
+            "  --max-received-message-size N   largest request accepted (default 65536)\n"
+            "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
             "  -v                 log refused connections, failed handshakes (with their cause) and faults\n");
 }
 
@@ -208,6 +210,8 @@ int cmd_serve(int argc, char **argv)
         { "security", required_argument, NULL, 's' },  { "package", required_argument, NULL, 'p' },
         { "protection", required_argument, NULL, 'P' }, { "keytab", required_argument, NULL, 'k' },
         { "allow-anonymous", no_argument, NULL, 'a' },  { "help", no_argument, NULL, 'h' },
+        { "max-string-content-length", required_argument, NULL, 'S' },
+        { "max-received-message-size", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 },
     };
     ntcp_service_options o;
@@ -241,6 +245,23 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'k': o.nns.keytab = optarg; break;
         case 'a': o.nns.allow_anonymous_clients = true; break;
+        case 'S':
+        case 'M': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v == 0 || v > 0x7FFFFFFFul) {
+                fprintf(stderr, "nettcp serve: --%s takes a number of bytes\n",
+                        c == 'S' ? "max-string-content-length" : "max-received-message-size");
+                return 2;
+            }
+            if (c == 'S') {
+                o.xml.max_string_len = (uint32_t)v;
+            } else {
+                o.server.limits.max_message = (uint32_t)v;
+                o.xml.max_size = (uint32_t)v;
+            }
+            break;
+        }
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

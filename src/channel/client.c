@@ -4,6 +4,8 @@
 #include <sys/random.h>
 #include <nettcp/client.h>
 
+void ntcp__writer_options_for(ntcp_xml_writer_options *wo, uint32_t max_message);
+
 struct ntcp_client {
     ntcp_client_options o;
     ntcp_nns *nns;
@@ -54,8 +56,10 @@ ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_clie
         snprintf(c->err, sizeof c->err, "the address: %s", why);
         goto fail;
     }
+    ntcp_xml_writer_options wo;
+    ntcp__writer_options_for(&wo, 64u << 20);
     if (ntcp_xml_session_new(&c->in, 0) || ntcp_xml_session_new(&c->out, 0) ||
-        ntcp_xml_writer_new(&c->w, NULL, c->out)) {
+        ntcp_xml_writer_new(&c->w, &wo, c->out)) {
         st = NTCP_E_NOMEM;
         goto fail;
     }

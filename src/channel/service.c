@@ -88,12 +88,30 @@ static void dialog_free(dialog *d)
     ntcp_free(d);
 }
 
+/* What we send is bounded by the message size, not by reader quotas (those
+ * are the receiver's to enforce). */
+void ntcp__writer_options_for(ntcp_xml_writer_options *wo, uint32_t max_message)
+{
+    static const ntcp_xml_limits def = NTCP_XML_LIMITS_DEFAULT;
+    memset(wo, 0, sizeof *wo);
+    wo->limits = def;
+    wo->limits.max_size = max_message;
+    wo->limits.max_string_len = max_message;
+    wo->limits.max_array_len = max_message;
+    wo->limits.max_name_chars = max_message;
+    wo->limits.max_depth = 256;
+    wo->session_policy = NTCP_XML_SESSION_DEFAULT;
+}
+
 static bool on_open(void *ctx, ntcp_server_session *ss)
 {
-    (void)ctx;
+    ntcp_service *s = ctx;
+    ntcp_xml_writer_options wo;
+    ntcp__writer_options_for(&wo, 64u << 20);
+    (void)s;
     dialog *d = ntcp_calloc(1, sizeof *d);
     if (!d || ntcp_xml_session_new(&d->in, 0) || ntcp_xml_session_new(&d->out, 0) ||
-        ntcp_xml_writer_new(&d->w, NULL, d->out)) {
+        ntcp_xml_writer_new(&d->w, &wo, d->out)) {
         dialog_free(d);
         return false;
     }
@@ -136,12 +154,23 @@ static bool via_served(void *ctx, const char *via)
 static void send_reply(ntcp_service *s, ntcp_server_session *ss, dialog *d, const ntcp_soap_out *m)
 {
     ntcp_buf out;
-    ntcp_buf_init(&out, (size_t)s->o.server.limits.max_message * 4 + 65536);
+    ntcp_buf_init(&out, (size_t)64 << 20);
     ntcp_status st = ntcp_soap_write(d->w, m, &out);
     if (st == NTCP_OK)
         st = ntcp_server_session_send(ss, out.data, out.len);
-    if (st)
+    if (st) {
         logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(ss), ntcp_status_name(st));
+        if (!m->fault) { /* the client still gets an answer */
+            ntcp_soap_fault f;
+            ntcp_soap_fault_internal(&f, NULL);
+            ntcp_soap_out fm = *m;
+            fm.action = NTCP_WCF_DISPATCHER_FAULT_ACTION;
+            fm.fault = &f;
+            fm.body = NULL;
+            fm.body_len = 0;
+            send_reply(s, ss, d, &fm);
+        }
+    }
     ntcp_buf_free(&out);
 }
 
@@ -154,6 +183,21 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     ntcp_soap_msg req;
     ntcp_soap_msg_init(&req);
     ntcp_status st = ntcp_soap_read_session(p, n, d->in, &s->o.xml, NULL, 0, &req);
+    if (st && req.message_id && ntcp_status_category(st) == NTCP_CAT_QUOTA) {
+        /* the headers were read: tell the client which quota its request exceeded */
+        char reason[512];
+        snprintf(reason, sizeof reason, "The request exceeds a reader quota of the service: %s (%s). %s",
+                 ntcp_status_str(st), ntcp_status_name(st), ntcp_status_advice(st));
+        ntcp_soap_fault fault = { "Sender", NULL, NULL, reason, "en-US" };
+        ntcp_soap_out out = { 0 };
+        out.action = NTCP_WSA10_FAULT_ACTION;
+        out.relates_to = req.message_id;
+        out.fault = &fault;
+        logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
+        send_reply(s, ss, d, &out);
+        ntcp_soap_msg_clear(&req);
+        return;
+    }
     if (st) {
         logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
               ntcp_status_str(st), ntcp_status_name(st));

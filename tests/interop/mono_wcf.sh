@@ -27,20 +27,8 @@ done
 preamble_vec="$SHARED/vectors/mono-nettcp-client-preamble.hex"
 [ -f "$preamble_vec" ] || { bad "$preamble_vec not found (set NTCP_SHARED)"; finish; }
 
-# --- build the C# programs (kept in $BUILD/mono, rebuilt when a source changes)
-mkdir -p "$BUILD/mono"
-bin=$(cd "$BUILD/mono" && pwd)
-refs=(-r:System.ServiceModel.dll -r:System.Runtime.Serialization.dll)
-build_exe() { # name, extra mcs args...
-    local name=$1; shift
-    local exe="$bin/$name.exe"
-    if [ -f "$exe" ] && [ ! "$src/Contracts.cs" -nt "$exe" ] && [ ! "$src/$name.cs" -nt "$exe" ]; then
-        return 0
-    fi
-    mcs -nologo -warnaserror -out:"$exe" "${refs[@]}" "$@" "$src/Contracts.cs" "$src/$name.cs" ||
-        { rm -f "$exe"; return 1; }
-}
-if build_exe MonoService -r:Mono.Posix.dll && build_exe MonoClient; then ok; else bad "mcs failed"; finish; fi
+# --- build the C# programs
+. "$src/build.sh"
 
 tmp=$(mktemp -d)
 tpid= spid= s2pid=
