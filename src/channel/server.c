@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -296,6 +297,8 @@ static void accept_all(ntcp_server *s, int lfd)
             close(fd);
             continue;
         }
+        int one = 1; /* as WCF's TCP transport: no Nagle delay on small records */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         session_new(s, fd, &sa);
     }
 }
