@@ -35,6 +35,8 @@ static void usage(FILE *f)
             "  --timeout S        open/send/receive timeout in seconds (default 60)\n"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
             "  --json             one JSON object: ok, action, relates_to, body, security / error, cause\n"
+            "  --trace FILE       write a trace: one JSON object per line per event (steps, framing records\n"
+            "                     with their sizes, negotiated security, errors); never message contents or secrets\n"
             "\n"
             "exit status: 0 reply received, 1 failure (a SOAP fault included), 2 usage error.\n");
 }
@@ -73,9 +75,21 @@ static char *read_password(void)
 }
 
 /* The stable cause id of a failure. */
+/* The stable cause id of a failure: the security layer's when it named one
+ * ("cause: spn_unknown" in its explanation), else the status name. */
 static const char *cause_of(ntcp_status st, const char *err)
 {
-    (void)err;
+    static char cause[64];
+    const char *p = err ? strstr(err, "cause: ") : NULL;
+    if (p) {
+        p += 7;
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+        if (n && n < sizeof cause) {
+            memcpy(cause, p, n);
+            cause[n] = 0;
+            return cause;
+        }
+    }
     return ntcp_status_name(st);
 }
 
@@ -102,12 +116,14 @@ int cmd_call(int argc, char **argv)
         { "client-keytab", required_argument, NULL, 'k' }, { "no-require-server-auth", no_argument, NULL, 'n' },
         { "impersonation", required_argument, NULL, 'I' }, { "timeout", required_argument, NULL, 't' },
         { "json", no_argument, NULL, 'j' },             { "help", no_argument, NULL, 'h' },
+        { "trace", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
     ntcp_client_options o;
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
     bool verbose = false, json = false;
+    const char *trace_path = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -165,6 +181,7 @@ int cmd_call(int argc, char **argv)
             break;
         }
         case 'j': json = true; break;
+        case 'T': trace_path = optarg; break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -199,6 +216,20 @@ int cmd_call(int argc, char **argv)
     o.channel.limits.max_message = 64u << 20;
     o.xml.max_size = 64u << 20;
     o.xml.max_string_len = 64u << 20;
+    ntcp_trace *trace = NULL;
+    if (trace_path && ntcp_trace_open(&trace, trace_path)) {
+        fprintf(stderr, "nettcp call: cannot write the trace %s\n", trace_path);
+        free(body);
+        free(password);
+        return 1;
+    }
+    if (trace) {
+        o.record_cb = ntcp_trace_record;
+        o.record_ctx = trace;
+    }
+    ntcp_trace_event(trace, "open", NULL, "url", url, "security", o.security == NTCP_SECURITY_NONE ? "none" : "transport",
+                     "package", ntcp_package_name(o.nns.package), "protection", ntcp_protection_name(o.nns.protection),
+                     "identity", o.nns.identity ? o.nns.identity : "", "user", o.nns.user ? o.nns.user : "", NULL);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ntcp_client *cl = NULL;
@@ -206,6 +237,8 @@ int cmd_call(int argc, char **argv)
     int rc = 1;
     ntcp_status st = ntcp_client_open(&cl, url, &o, err, sizeof err);
     if (st) {
+        ntcp_trace_event(trace, "error", NULL, "step", "open", "status", ntcp_status_name(st), "cause",
+                         cause_of(st, err), "error", err, NULL);
         if (json)
             json_error(st, "open", cause_of(st, err), err);
         else
@@ -224,8 +257,23 @@ int cmd_call(int argc, char **argv)
         else
             fprintf(stderr, "[%8.1f ms] security: none (messages travel in clear)\n", ms_since(&t0));
     }
+    {
+        const ntcp_nns_result *r = ntcp_client_security(cl);
+        char legs[16];
+        snprintf(legs, sizeof legs, "%u", r ? r->legs : 0);
+        ntcp_trace_event(trace, "opened", NULL, "package", r ? ntcp_package_name(r->package) : "none", "protection",
+                         r ? ntcp_protection_name(r->protection) : "None", "mutual", r && r->mutual ? "true" : "false",
+                         "service", r ? r->service : "", "client", r ? r->client : "", "target", r ? r->target : "",
+                         "legs", legs, NULL);
+    }
+    ntcp_trace_event(trace, "request", NULL, "action", action, NULL);
     ntcp_soap_msg reply;
     st = ntcp_client_call(cl, action, (const char *)body, body_len, &reply);
+    if (st)
+        ntcp_trace_event(trace, "error", NULL, "step", "call", "status", ntcp_status_name(st), "cause",
+                         cause_of(st, ntcp_client_last_error(cl)), "error", ntcp_client_last_error(cl), NULL);
+    else
+        ntcp_trace_event(trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
     if (verbose)
         fprintf(stderr, "[%8.1f ms] call: %s\n", ms_since(&t0), st ? ntcp_status_name(st) : "reply received");
     if (st == NTCP_OK) {
@@ -258,9 +306,11 @@ int cmd_call(int argc, char **argv)
     }
     ntcp_soap_msg_clear(&reply);
     st = ntcp_client_close(cl);
+    ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(st), NULL);
     if (verbose)
         fprintf(stderr, "[%8.1f ms] close: %s\n", ms_since(&t0), st ? ntcp_status_name(st) : "End exchanged");
 out:
+    ntcp_trace_close(trace);
     if (password) {
         memset(password, 0, strlen(password));
         free(password);

@@ -21,7 +21,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: nettcp serve URL [--security none|transport] [--package negotiate|kerberos|ntlm]\n"
-            "                        [--protection none|sign|encrypt] [--keytab FILE] [--allow-anonymous] [-v]\n"
+            "                        [--protection none|sign|encrypt] [--keytab FILE] [--allow-anonymous]\n"
+            "                        [--trace FILE] [-v]\n"
             "\n"
             "Hosts two sample contracts at URL (e.g. net.tcp://0.0.0.0:8080/calc), as NetTcpBinding would:\n"
             "  ICalculator  http://Microsoft.ServiceModel.Samples  Add, Subtract, Multiply, Divide (doubles)\n"
@@ -35,6 +36,8 @@ static void usage(FILE *f)
             "  --protection L     encrypt (default, EncryptAndSign), sign, or none\n"
             "  --keytab FILE      the service's keys (default: KRB5_KTNAME or the system keytab)\n"
             "  --allow-anonymous  accept anonymous logons\n"
+            "  --trace FILE       write a trace: one JSON object per line per event (records with their sizes,\n"
+            "                     requests, replies, errors with their cause); never message contents or secrets\n"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
             "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
             "  -v                 log refused connections, failed handshakes (with their cause) and faults\n");
@@ -211,12 +214,14 @@ int cmd_serve(int argc, char **argv)
         { "protection", required_argument, NULL, 'P' }, { "keytab", required_argument, NULL, 'k' },
         { "allow-anonymous", no_argument, NULL, 'a' },  { "help", no_argument, NULL, 'h' },
         { "max-string-content-length", required_argument, NULL, 'S' },
+        { "trace", required_argument, NULL, 'T' },
         { "max-received-message-size", required_argument, NULL, 'M' },
         { NULL, 0, NULL, 0 },
     };
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     bool verbose = false;
+    const char *trace_path = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -245,6 +250,7 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'k': o.nns.keytab = optarg; break;
         case 'a': o.nns.allow_anonymous_clients = true; break;
+        case 'T': trace_path = optarg; break;
         case 'S':
         case 'M': {
             char *end;
@@ -275,6 +281,12 @@ int cmd_serve(int argc, char **argv)
     if (verbose) {
         o.log = log_line;
     }
+    ntcp_trace *trace = NULL;
+    if (trace_path && ntcp_trace_open(&trace, trace_path)) {
+        fprintf(stderr, "nettcp serve: cannot write the trace %s\n", trace_path);
+        return 1;
+    }
+    o.trace = trace;
     ntcp_service *svc;
     ntcp_status st = ntcp_service_new(&svc, &o);
     if (st) {
@@ -309,8 +321,12 @@ int cmd_serve(int argc, char **argv)
                strchr(u.host, ':') ? "]" : "", port, u.path,
                o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection));
     fflush(stdout);
+    ntcp_trace_event(trace, "listening", NULL, "url", url, "security",
+                     o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection), NULL);
     st = ntcp_service_run(svc);
     g_service = NULL;
     ntcp_service_free(svc);
+    ntcp_trace_event(trace, "stopped", NULL, NULL);
+    ntcp_trace_close(trace);
     return st ? 1 : 0;
 }

@@ -35,12 +35,14 @@ typedef struct ntcp_server_config {
     void (*on_close)(void *ctx, ntcp_server_session *s, ntcp_status why);
     /* Diagnostics: a connection was refused or failed (text names the step). */
     void (*on_error)(void *ctx, ntcp_server_session *s, ntcp_status st, const char *text);
+    /* Every framing record received or sent (for traces); may be NULL. */
+    void (*on_record)(void *ctx, ntcp_server_session *s, bool sent, const ntcp_nmf_record *rec);
     void *ctx;
 } ntcp_server_config;
 
 #define NTCP_SERVER_CONFIG_INIT                                                                     \
     { NTCP_FRAMING_ACCEPTOR_CONFIG_INIT, NTCP_FRAMING_LIMITS_INIT, 30000, 600000, 10000, 10000,   \
-      NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_config *cfg);
 void ntcp_server_free(ntcp_server *s);

@@ -9,6 +9,7 @@
 #include <nettcp/negotiate.h>
 #include <nettcp/server.h>
 #include <nettcp/soap.h>
+#include <nettcp/trace.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,7 @@ typedef struct ntcp_service_options {
      * handshakes with their cause, faults sent). NULL: quiet. */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
+    ntcp_trace *trace;                /* call trace (JSON lines); NULL: none */
 } ntcp_service_options;
 
 /* Fills the defaults. */

@@ -237,6 +237,12 @@ static bool fail_session(ntcp_server_session *ss, ntcp_status st)
     return false;
 }
 
+static void record_trampoline(void *ctx, bool sent, const ntcp_nmf_record *rec)
+{
+    ntcp_server_session *ss = ctx;
+    ss->srv->cfg.on_record(ss->srv->cfg.ctx, ss, sent, rec);
+}
+
 static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *sa)
 {
     ntcp_server_session *ss = ntcp_calloc(1, sizeof *ss);
@@ -261,6 +267,8 @@ static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *s
         ntcp_free(ss);
         return;
     }
+    if (s->cfg.on_record)
+        ntcp_framing_set_record_cb(ss->f, record_trampoline, ss);
     ss->state = SS_PREAMBLE;
     ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
     ss->next = s->sessions;

@@ -136,9 +136,19 @@ static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const c
         char buf[1024];
         ntcp_nns_error_format(e, buf, sizeof buf);
         logf_(s, "%s: security negotiation failed: %s", ntcp_server_session_peer(ss), buf);
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "security", "status",
+                         ntcp_status_name(e->status), "cause", ntcp_nns_cause(e), "error", buf, NULL);
     } else {
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "framing", "status",
+                         ntcp_status_name(st), "cause", ntcp_status_name(st), "error", text ? text : "", NULL);
         logf_(s, "%s: %s: %s", ntcp_server_session_peer(ss), ntcp_status_name(st), text ? text : "");
     }
+}
+
+static void on_record(void *ctx, ntcp_server_session *ss, bool sent, const ntcp_nmf_record *rec)
+{
+    ntcp_service *s = ctx;
+    ntcp_trace_record_conn(s->o.trace, ntcp_server_session_peer(ss), sent, rec);
 }
 
 static bool via_served(void *ctx, const char *via)
@@ -218,6 +228,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         caller.anonymous = r->anonymous;
         caller.delegated_credential = ntcp_nns_delegated_credential(sst->nns);
     }
+    ntcp_trace_event(s->o.trace, "request", caller.peer, "action", req.action ? req.action : "", "caller",
+                     caller.principal, "package", caller.package, "protection", caller.protection, NULL);
     ntcp_soap_out out = { 0 };
     out.relates_to = req.message_id;
     if (req.reply_to && !strcmp(req.reply_to, NTCP_WSA10_ANONYMOUS))
@@ -258,8 +270,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
             out.body_len = rep.body.len;
         }
     }
-    if (req.message_id) /* one-way messages get no reply */
+    if (req.message_id) { /* one-way messages get no reply */
         send_reply(s, ss, d, &out);
+        ntcp_trace_event(s->o.trace, "reply", caller.peer, "action", out.action ? out.action : "", "fault",
+                         out.fault ? (out.fault->subcode ? out.fault->subcode : out.fault->code) : "", NULL);
+    }
     ntcp_buf_free(&rep.body);
     ntcp_soap_msg_clear(&req);
 }
@@ -289,6 +304,8 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     cfg.on_message = on_message;
     cfg.on_close = on_close;
     cfg.on_error = on_error;
+    if (s->o.trace)
+        cfg.on_record = on_record;
     cfg.ctx = s;
     ntcp_status st = ntcp_server_new(&s->srv, &cfg);
     if (st) {

@@ -252,28 +252,29 @@ ntcp_status ntcp_framing_start(ntcp_framing *f)
         int type;
         ntcp_status st;
         size_t payload;
+        const char *data;
     } recs[6];
     int n = 0;
     ntcp_buf_reset(&f->tmp);
-    recs[n++] = (struct pre_rec){ NTCP_NMF_VERSION, ntcp_nmf_put_version(&f->tmp), 0 };
-    recs[n++] = (struct pre_rec){ NTCP_NMF_MODE, ntcp_nmf_put_mode(&f->tmp, c->mode), 0 };
-    recs[n++] = (struct pre_rec){ NTCP_NMF_VIA, ntcp_nmf_put_via(&f->tmp, c->via, strlen(c->via)), strlen(c->via) };
+    recs[n++] = (struct pre_rec){ NTCP_NMF_VERSION, ntcp_nmf_put_version(&f->tmp), 0, NULL };
+    recs[n++] = (struct pre_rec){ NTCP_NMF_MODE, ntcp_nmf_put_mode(&f->tmp, c->mode), 0, NULL };
+    recs[n++] = (struct pre_rec){ NTCP_NMF_VIA, ntcp_nmf_put_via(&f->tmp, c->via, strlen(c->via)), strlen(c->via), c->via };
     if (c->encoding >= 0)
         recs[n++] = (struct pre_rec){ NTCP_NMF_KNOWN_ENCODING,
-                                       ntcp_nmf_put_known_encoding(&f->tmp, (ntcp_nmf_encoding)c->encoding), 0 };
+                                       ntcp_nmf_put_known_encoding(&f->tmp, (ntcp_nmf_encoding)c->encoding), 0, NULL };
     else
         recs[n++] = (struct pre_rec){ NTCP_NMF_EXTENSIBLE_ENCODING,
                                        ntcp_nmf_put_extensible_encoding(&f->tmp, c->content_type,
                                                                         strlen(c->content_type)),
-                                       strlen(c->content_type) };
+                                       strlen(c->content_type), c->content_type };
     bool preamble_modes = c->mode == NTCP_MODE_DUPLEX || c->mode == NTCP_MODE_SINGLETON_UNSIZED;
     if (preamble_modes && c->upgrade_name)
         recs[n++] = (struct pre_rec){ NTCP_NMF_UPGRADE_REQUEST,
                                        ntcp_nmf_put_upgrade_request(&f->tmp, c->upgrade_name,
                                                                     strlen(c->upgrade_name)),
-                                       strlen(c->upgrade_name) };
+                                       strlen(c->upgrade_name), c->upgrade_name };
     else if (preamble_modes)
-        recs[n++] = (struct pre_rec){ NTCP_NMF_PREAMBLE_END, ntcp_nmf_put_simple(&f->tmp, NTCP_NMF_PREAMBLE_END), 0 };
+        recs[n++] = (struct pre_rec){ NTCP_NMF_PREAMBLE_END, ntcp_nmf_put_simple(&f->tmp, NTCP_NMF_PREAMBLE_END), 0, NULL };
     for (int i = 0; i < n; i++)
         if (recs[i].st)
             return set_error(f, recs[i].st, "encoding the preamble");
@@ -286,6 +287,7 @@ ntcp_status ntcp_framing_start(ntcp_framing *f)
             memset(&rec, 0, sizeof rec);
             rec.type = (ntcp_nmf_record_type)recs[i].type;
             rec.size = recs[i].payload;
+            rec.data = (const uint8_t *)(recs[i].data ? recs[i].data : "");
             rec.mode = (uint8_t)c->mode;
             rec.encoding = (uint8_t)(c->encoding >= 0 ? c->encoding : 0);
             rec.major = 1;

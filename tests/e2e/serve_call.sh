@@ -36,7 +36,7 @@ CALC=http://Microsoft.ServiceModel.Samples/ICalculator
 export NETTCP_PASSWORD=$NTCP_REALM_PASSWORD
 krb=(--identity spn:host/svc.nettcp.test --user "$NTCP_REALM_USER")
 
-serve default --keytab "$NTCP_REALM_SERVICE_KEYTAB"
+serve default --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/serve.trace"
 got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --json)
 check "kerberos add" "$got" "$(printf '{"ok":true,"action":"%s","relates_to":%s,"body":"<AddResponse xmlns=\\"http://Microsoft.ServiceModel.Samples\\">\\n  <AddResult>5</AddResult>\\n</AddResponse>","security":{"package":"Kerberos","protection":"EncryptAndSign","mutual":true}}' \
     "$CALC/AddResponse" "$(printf '%s' "$got" | sed -n 's/.*"relates_to":\("[^"]*"\).*/\1/p')")"
@@ -68,6 +68,34 @@ contains "sign-only client against EncryptAndSign service" "$(cat "$tmp/err")" "
 contains "unknown action" "$(cat "$tmp/err")" "ActionNotSupported"
 got=$("$nettcp" call "$url" --action $CALC/Add --body '<Add' "${krb[@]}" 2>&1)
 contains "malformed body" "$got" "xml_syntax_error"
+
+# traces: one JSON object per line; records, security and errors; never secrets or contents
+SECRET_TEXT=do-not-trace-this-text
+"$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo "${krb[@]}" --trace "$tmp/call.trace" \
+    --body "<Echo xmlns=\"http://tempuri.org/\"><text>$SECRET_TEXT</text></Echo>" >/dev/null
+"$nettcp" call "$url" --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" --identity spn:host/nothere.nettcp.test \
+    --package kerberos --trace "$tmp/fail.trace" >/dev/null 2>&1
+got=$(python3 - "$tmp/call.trace" "$tmp/fail.trace" <<'PYEOF'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+recs = [(e["dir"], e["type"]) for e in ev if e["event"] == "record"]
+print(recs[:6])
+print([e["event"] for e in ev if e["event"] != "record"])
+o = [e for e in ev if e["event"] == "opened"][0]
+print(o["package"], o["protection"], o["mutual"], o["target"])
+print([e.get("cause") for e in map(json.loads, open(sys.argv[2])) if e["event"] == "error"])
+PYEOF
+)
+check "call trace" "$got" "[('sent', 'Version'), ('sent', 'Mode'), ('sent', 'Via'), ('sent', 'KnownEncoding'), ('sent', 'UpgradeRequest'), ('received', 'UpgradeResponse')]
+['open', 'opened', 'request', 'reply', 'closed']
+Kerberos EncryptAndSign true host/svc.nettcp.test
+['spn_unknown']"
+for f in "$tmp/call.trace" "$tmp/fail.trace" "$tmp/serve.trace"; do
+    if grep -qF -e "$NTCP_REALM_PASSWORD" -e "$SECRET_TEXT" "$f"; then found=yes; else found=no; fi
+    check "no secret or content in $(basename "$f")" "$found" no
+done
+grep -q '"event":"request".*"caller":"'"$NTCP_REALM_USER"'"' "$tmp/serve.trace"; check "the service's trace names the caller" "$?" 0
+grep -q '"type":"PreambleAck"' "$tmp/serve.trace"; check "the service's trace has its records" "$?" 0
 
 # 32 concurrent clients, each with its own numbers; every reply checked
 for i in $(seq 1 32); do
