@@ -34,6 +34,8 @@ NTCP_MUST_CHECK ntcp_status ntcp_client_open(ntcp_client **c, const char *url, c
  * fault from the service returns NTCP_E_FAULT with *reply filled. */
 NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *body, size_t body_len,
                                              ntcp_soap_msg *reply);
+/* A one-way message (no MessageID, no ReplyTo): nothing comes back. */
+NTCP_MUST_CHECK ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len);
 /* The negotiated security (NULL with security None). */
 const ntcp_nns_result *ntcp_client_security(const ntcp_client *c);
 /* The step, cause and advice of the latest failure. */

@@ -161,6 +161,24 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
     return NTCP_OK;
 }
 
+ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len)
+{
+    ntcp_soap_out m = { 0 };
+    m.action = action;
+    m.to = c->url;
+    m.body = body;
+    m.body_len = body ? body_len : 0;
+    ntcp_buf out;
+    ntcp_buf_init(&out, (size_t)64 << 20);
+    ntcp_status st = ntcp_soap_write(c->w, &m, &out);
+    if (!st)
+        st = ntcp_channel_send(c->ch, out.data, out.len);
+    if (st)
+        snprintf(c->err, sizeof c->err, "sending a one-way message: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
+    ntcp_buf_free(&out);
+    return st;
+}
+
 ntcp_status ntcp_client_close(ntcp_client *c)
 {
     if (!c)
