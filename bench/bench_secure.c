@@ -26,6 +26,7 @@
 #include <nettcp/conn.h>
 #include <nettcp/negotiate.h>
 #include <nettcp/server.h>
+#include "../tests/e2e/e2e.h"
 
 static double now(void)
 {
@@ -34,15 +35,6 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *env(const char *k)
-{
-    const char *v = getenv(k);
-    if (!v) {
-        fprintf(stderr, "bench_secure: %s is not set (run through scripts/bench)\n", k);
-        exit(2);
-    }
-    return v;
-}
 
 /* ---- a secured echo service (message level) ---- */
 struct nns_up {

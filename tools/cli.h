@@ -18,6 +18,14 @@ int cmd_call(int argc, char **argv);
 #include <nettcp/negotiate.h>
 int cli_parse_package(const char *s, ntcp_package *p);
 int cli_parse_protection(const char *s, ntcp_protection *p);
+/* A positive byte count (--max-size and the like): 0, or 2 after printing a usage error. */
+int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out);
+/* --security ('s'), --package ('p'), --protection ('P'): 0 parsed, 2 usage error (printed), -1 not one of them. */
+#include <nettcp/service.h>
+int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_mode *mode, ntcp_nns_options *nns);
+/* Reads and loads a capture file; 0, or 1 after printing the error. */
+#include <nettcp/capture.h>
+int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_capture *cap);
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer (NUL-terminated);
  * returns 0 on success, prints an error and returns -1 otherwise. */

@@ -131,26 +131,10 @@ int cmd_call(int argc, char **argv)
         case 'A': action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 's':
-            if (!strcmp(optarg, "none"))
-                o.security = NTCP_SECURITY_NONE;
-            else if (!strcmp(optarg, "transport"))
-                o.security = NTCP_SECURITY_TRANSPORT;
-            else {
-                fprintf(stderr, "nettcp call: --security is none or transport\n");
-                return 2;
-            }
-            break;
         case 'p':
-            if (cli_parse_package(optarg, &o.nns.package)) {
-                fprintf(stderr, "nettcp call: --package is negotiate, kerberos or ntlm\n");
-                return 2;
-            }
-            break;
         case 'P':
-            if (cli_parse_protection(optarg, &o.nns.protection)) {
-                fprintf(stderr, "nettcp call: --protection is none, sign or encrypt\n");
+            if (cli_parse_security("call", c, optarg, &o.security, &o.nns))
                 return 2;
-            }
             break;
         case 'i': o.nns.identity = optarg; break;
         case 'u': o.nns.user = optarg; break;

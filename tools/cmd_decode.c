@@ -207,16 +207,10 @@ int cmd_decode(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'm': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || v == 0 || v > 0x7FFFFFFFul) {
-                fprintf(stderr, "nettcp decode: --max-size takes a number of bytes from 1 to 2147483647\n");
+        case 'm':
+            if (cli_parse_bytes("decode", "max-size", optarg, &lim.max_message))
                 return 2;
-            }
-            lim.max_message = (uint32_t)v;
             break;
-        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -233,21 +227,10 @@ int cmd_decode(int argc, char **argv)
     ntcp_buf_init(&dirs[1], cap_max * 4);
     int rc = 0;
     for (int i = optind; i < argc && !rc; i++) {
-        uint8_t *data;
-        size_t len;
-        if (cli_read_file(argv[i], &data, &len)) {
+        ntcp_capture cap;
+        if (cli_load_capture("decode", argv[i], cap_max, &cap)) {
             rc = 1;
             break;
-        }
-        ntcp_capture cap;
-        ntcp_status st = ntcp_capture_load(&cap, data, len, cap_max);
-        free(data);
-        if (st) {
-            if (cap.error_line)
-                fprintf(stderr, "nettcp decode: %s: line %zu is not a hex trace line\n", argv[i], cap.error_line);
-            else
-                fprintf(stderr, "nettcp decode: %s: %s (%s)\n", argv[i], ntcp_status_str(st), ntcp_status_name(st));
-            rc = 1;
         }
         labelled |= cap.format == NTCP_CAPTURE_HEX_TRACE || cap.format == NTCP_CAPTURE_HEX_ARROWS;
         for (int d = 0; d < 2 && !rc; d++) {

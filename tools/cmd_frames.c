@@ -104,16 +104,10 @@ int cmd_frames(int argc, char **argv)
         switch (c) {
         case 'j': json = true; break;
         case 'a': after = true; break;
-        case 'm': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || v == 0 || v > 0x7FFFFFFFul) {
-                fprintf(stderr, "nettcp frames: --max-size takes a number of bytes from 1 to 2147483647\n");
+        case 'm':
+            if (cli_parse_bytes("frames", "max-size", optarg, &lim.max_message))
                 return 2;
-            }
-            lim.max_message = (uint32_t)v;
             break;
-        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -123,22 +117,9 @@ int cmd_frames(int argc, char **argv)
         return 2;
     }
     const char *path = argv[optind];
-    uint8_t *data;
-    size_t len;
-    if (cli_read_file(path, &data, &len))
-        return 1;
     ntcp_capture cap;
-    size_t cap_max = (size_t)lim.max_message * 2 + (1u << 20);
-    ntcp_status st = ntcp_capture_load(&cap, data, len, cap_max);
-    free(data);
-    if (st) {
-        if (cap.error_line)
-            fprintf(stderr, "nettcp frames: %s: line %zu is not a hex trace line\n", path, cap.error_line);
-        else
-            fprintf(stderr, "nettcp frames: %s: %s (%s)\n", path, ntcp_status_str(st), ntcp_status_name(st));
-        ntcp_capture_free(&cap);
+    if (cli_load_capture("frames", path, (size_t)lim.max_message * 2 + (1u << 20), &cap))
         return 1;
-    }
     bool both = cap.has[0] && cap.has[1];
     int rc = 0;
     for (int d = 0; d < 2; d++) {

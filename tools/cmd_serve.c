@@ -227,47 +227,23 @@ int cmd_serve(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (!strcmp(optarg, "none"))
-                o.security = NTCP_SECURITY_NONE;
-            else if (!strcmp(optarg, "transport"))
-                o.security = NTCP_SECURITY_TRANSPORT;
-            else {
-                fprintf(stderr, "nettcp serve: --security is none or transport\n");
-                return 2;
-            }
-            break;
         case 'p':
-            if (cli_parse_package(optarg, &o.nns.package)) {
-                fprintf(stderr, "nettcp serve: --package is negotiate, kerberos or ntlm\n");
-                return 2;
-            }
-            break;
         case 'P':
-            if (cli_parse_protection(optarg, &o.nns.protection)) {
-                fprintf(stderr, "nettcp serve: --protection is none, sign or encrypt\n");
+            if (cli_parse_security("serve", c, optarg, &o.security, &o.nns))
                 return 2;
-            }
             break;
         case 'k': o.nns.keytab = optarg; break;
         case 'a': o.nns.allow_anonymous_clients = true; break;
         case 'T': trace_path = optarg; break;
         case 'S':
-        case 'M': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || v == 0 || v > 0x7FFFFFFFul) {
-                fprintf(stderr, "nettcp serve: --%s takes a number of bytes\n",
-                        c == 'S' ? "max-string-content-length" : "max-received-message-size");
+            if (cli_parse_bytes("serve", "max-string-content-length", optarg, &o.xml.max_string_len))
                 return 2;
-            }
-            if (c == 'S') {
-                o.xml.max_string_len = (uint32_t)v;
-            } else {
-                o.server.limits.max_message = (uint32_t)v;
-                o.xml.max_size = (uint32_t)v;
-            }
             break;
-        }
+        case 'M':
+            if (cli_parse_bytes("serve", "max-received-message-size", optarg, &o.server.limits.max_message))
+                return 2;
+            o.xml.max_size = o.server.limits.max_message;
+            break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

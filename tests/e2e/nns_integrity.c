@@ -6,29 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nettcp/negotiate.h>
+#include "e2e.h"
 
-static int passed, failed;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-
-static const char *env(const char *k)
-{
-    const char *v = getenv(k);
-    if (!v) {
-        fprintf(stderr, "missing %s (run through nns_integrity.sh)\n", k);
-        exit(2);
-    }
-    return v;
-}
 
 struct pair {
     ntcp_nns *c, *s;
@@ -185,6 +164,5 @@ int main(void)
     run("negotiate/encrypt", NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
     run("ntlm/encrypt", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
     run("ntlm/sign", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_SIGN);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return e2e_finish();
 }

@@ -10,32 +10,11 @@
 #include <string.h>
 #include <nettcp/channel.h>
 #include <nettcp/negotiate.h>
+#include "e2e.h"
 #include <nettcp/server.h>
 
 #define MARKER "NETTCP-PLAINTEXT-MARKER-7f3a9c"
 
-static int passed, failed;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-
-static const char *env(const char *k)
-{
-    const char *v = getenv(k);
-    if (!v) {
-        fprintf(stderr, "missing %s (run through secure_session.sh)\n", k);
-        exit(2);
-    }
-    return v;
-}
 
 struct nns_upgrade {
     ntcp_stream_upgrade up; /* first: the server hands this pointer back */
@@ -227,6 +206,5 @@ int main(int argc, char **argv)
         one_case(cases[i].name, cases[i].pkg, cases[i].prot);
         fprintf(stderr, "%s %-18s %s\n", failed == before ? "ok  " : "FAIL", cases[i].name, summary);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return e2e_finish();
 }
