@@ -37,29 +37,18 @@ static double now(void)
 
 
 /* ---- a secured echo service (message level) ---- */
-struct nns_up {
-    ntcp_stream_upgrade up;
-    ntcp_nns *n;
-};
 static ntcp_nns_options service_opts;
 static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ctx;
     (void)ss;
-    struct nns_up *u = calloc(1, sizeof *u);
-    if (!u || ntcp_nns_new_acceptor(&u->n, &service_opts, ntcp_gss_provider())) {
-        free(u);
-        return NULL;
-    }
-    ntcp_nns_as_upgrade(u->n, &u->up);
-    return &u->up;
+    const ntcp_stream_upgrade *up = NULL;
+    return ntcp_nns_upgrade_new(&up, false, &service_opts) == NTCP_OK ? up : NULL;
 }
 static void up_free(void *ctx, const ntcp_stream_upgrade *up)
 {
     (void)ctx;
-    struct nns_up *u = (struct nns_up *)up;
-    ntcp_nns_free(u->n);
-    free(u);
+    ntcp_nns_upgrade_free(up);
 }
 static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 {

@@ -324,6 +324,15 @@ void *ntcp_nns_delegated_credential(const ntcp_nns *n);
 /* Fills up with hooks that drive n ("application/negotiate"). */
 void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up);
 
+/* A NegotiateStream upgrade that owns its state machine (GSSAPI provider):
+ * what a service's upgrade factory returns for each new session, or what a
+ * client hands its channel. Free with ntcp_nns_upgrade_free. */
+NTCP_MUST_CHECK ntcp_status ntcp_nns_upgrade_new(const ntcp_stream_upgrade **up, bool initiator,
+                                                 const ntcp_nns_options *o);
+void ntcp_nns_upgrade_free(const ntcp_stream_upgrade *up);
+/* The state machine behind such an upgrade (results, errors). */
+ntcp_nns *ntcp_nns_upgrade_nns(const ntcp_stream_upgrade *up);
+
 #ifdef __cplusplus
 }
 #endif

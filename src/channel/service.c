@@ -19,12 +19,7 @@ struct ntcp_service {
     char path[2048];
 };
 
-/* Per framing session: the security context and both session dictionaries. */
-typedef struct session_state {
-    ntcp_stream_upgrade up; /* first: the engine hands this pointer back */
-    ntcp_nns *nns;
-} session_state;
-
+/* Per framing session: both session dictionaries (the security context is the upgrade). */
 typedef struct dialog {
     ntcp_xml_session *in, *out;
     ntcp_xml_writer *w;
@@ -59,23 +54,14 @@ static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ss;
     ntcp_service *s = ctx;
-    session_state *st = ntcp_calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
-    if (ntcp_nns_new_acceptor(&st->nns, &s->o.nns, ntcp_gss_provider()) != NTCP_OK) {
-        ntcp_free(st);
-        return NULL;
-    }
-    ntcp_nns_as_upgrade(st->nns, &st->up);
-    return &st->up;
+    const ntcp_stream_upgrade *up = NULL;
+    return ntcp_nns_upgrade_new(&up, false, &s->o.nns) == NTCP_OK ? up : NULL;
 }
 
 static void up_free(void *ctx, const ntcp_stream_upgrade *up)
 {
     (void)ctx;
-    session_state *st = (session_state *)up;
-    ntcp_nns_free(st->nns);
-    ntcp_free(st);
+    ntcp_nns_upgrade_free(up);
 }
 
 static void dialog_free(dialog *d)
@@ -130,8 +116,8 @@ static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
 static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
 {
     ntcp_service *s = ctx;
-    const session_state *sst = (const session_state *)ntcp_server_session_upgrade(ss);
-    const ntcp_nns_error *e = sst ? ntcp_nns_error_info(sst->nns) : NULL;
+    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
+    const ntcp_nns_error *e = nns ? ntcp_nns_error_info(nns) : NULL;
     if (e && e->status) {
         char buf[1024];
         ntcp_nns_error_format(e, buf, sizeof buf);
@@ -216,8 +202,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         return;
     }
     /* the caller */
-    const session_state *sst = (const session_state *)ntcp_server_session_upgrade(ss);
-    const ntcp_nns_result *r = sst ? ntcp_nns_get_result(sst->nns) : NULL;
+    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
+    const ntcp_nns_result *r = nns ? ntcp_nns_get_result(nns) : NULL;
     ntcp_caller caller = { "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
                            ntcp_server_session_via(ss) };
     if (r) {
@@ -226,7 +212,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         caller.protection = ntcp_protection_name(r->protection);
         caller.impersonation = ntcp_impersonation_name(r->impersonation);
         caller.anonymous = r->anonymous;
-        caller.delegated_credential = ntcp_nns_delegated_credential(sst->nns);
+        caller.delegated_credential = ntcp_nns_delegated_credential(nns);
     }
     ntcp_trace_event(s->o.trace, "request", caller.peer, "action", req.action ? req.action : "", "caller",
                      caller.principal, "package", caller.package, "protection", caller.protection, NULL);

@@ -677,3 +677,41 @@ void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up)
     up->established = up_established;
     up->last_error = up_last_error;
 }
+
+/* ---- an upgrade that owns its state machine ---- */
+typedef struct owned_upgrade {
+    ntcp_stream_upgrade up; /* first: callers hold a pointer to it */
+    ntcp_nns *n;
+} owned_upgrade;
+
+ntcp_status ntcp_nns_upgrade_new(const ntcp_stream_upgrade **out, bool initiator, const ntcp_nns_options *o)
+{
+    *out = NULL;
+    owned_upgrade *u = ntcp_calloc(1, sizeof *u);
+    if (!u)
+        return NTCP_E_NOMEM;
+    ntcp_status st = initiator ? ntcp_nns_new_initiator(&u->n, o, ntcp_gss_provider())
+                               : ntcp_nns_new_acceptor(&u->n, o, ntcp_gss_provider());
+    if (st) {
+        ntcp_nns_free(u->n);
+        ntcp_free(u);
+        return st;
+    }
+    ntcp_nns_as_upgrade(u->n, &u->up);
+    *out = &u->up;
+    return NTCP_OK;
+}
+
+void ntcp_nns_upgrade_free(const ntcp_stream_upgrade *up)
+{
+    if (!up)
+        return;
+    owned_upgrade *u = (owned_upgrade *)up;
+    ntcp_nns_free(u->n);
+    ntcp_free(u);
+}
+
+ntcp_nns *ntcp_nns_upgrade_nns(const ntcp_stream_upgrade *up)
+{
+    return up ? ((const owned_upgrade *)up)->n : NULL;
+}

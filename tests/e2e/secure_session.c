@@ -16,11 +16,6 @@
 #define MARKER "NETTCP-PLAINTEXT-MARKER-7f3a9c"
 
 
-struct nns_upgrade {
-    ntcp_stream_upgrade up; /* first: the server hands this pointer back */
-    ntcp_nns *n;
-};
-
 struct service {
     ntcp_server *srv;
     pthread_t thr;
@@ -34,30 +29,22 @@ struct service {
 static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ss;
-    struct service *svc = ctx;
-    struct nns_upgrade *u = calloc(1, sizeof *u);
-    if (!u || ntcp_nns_new_acceptor(&u->n, &svc->opts, ntcp_gss_provider())) {
-        free(u);
-        return NULL;
-    }
-    ntcp_nns_as_upgrade(u->n, &u->up);
-    return &u->up;
+    const ntcp_stream_upgrade *up = NULL;
+    return ntcp_nns_upgrade_new(&up, false, &((struct service *)ctx)->opts) == NTCP_OK ? up : NULL;
 }
 
 static void up_free(void *ctx, const ntcp_stream_upgrade *up)
 {
     (void)ctx;
-    struct nns_upgrade *u = (struct nns_upgrade *)up;
-    ntcp_nns_free(u->n);
-    free(u);
+    ntcp_nns_upgrade_free(up);
 }
 
 static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
     struct service *svc = ctx;
     svc->messages++;
-    const struct nns_upgrade *u = (const struct nns_upgrade *)ntcp_server_session_upgrade(ss);
-    const ntcp_nns_result *r = u ? ntcp_nns_get_result(u->n) : NULL;
+    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
+    const ntcp_nns_result *r = nns ? ntcp_nns_get_result(nns) : NULL;
     if (r) {
         snprintf(svc->last_client, sizeof svc->last_client, "%s", r->client);
         snprintf(svc->last_package, sizeof svc->last_package, "%s", ntcp_package_name(r->package));
@@ -74,9 +61,9 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
 static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
 {
     (void)ctx;
-    const struct nns_upgrade *u = (const struct nns_upgrade *)ntcp_server_session_upgrade(ss);
-    fprintf(stderr, "service: %s: %s%s%s\n", ntcp_status_name(st), text, u ? " / " : "",
-            u ? ntcp_nns_last_error(u->n) : "");
+    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
+    fprintf(stderr, "service: %s: %s%s%s\n", ntcp_status_name(st), text, nns ? " / " : "",
+            nns ? ntcp_nns_last_error(nns) : "");
 }
 
 static void *run(void *arg)

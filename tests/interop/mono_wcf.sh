@@ -18,7 +18,7 @@ finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; 
 check() { # description, expected, actual
     if [ "$2" = "$3" ]; then ok; else bad "$1"; diff <(echo "$2") <(echo "$3") | head -20 >&2; fi
 }
-pause() { read -r -t 0.05 <> <(:) || true; }   # a short wait without sleep(1)
+pause() { read -r -t 0.05 <> <(:) || true; }   # one short wait inside a polling loop with a deadline
 
 for tool in mono mcs tshark python3; do
     command -v $tool >/dev/null || { bad "$tool is not installed (run scripts/bootstrap)"; finish; }
