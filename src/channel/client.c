@@ -109,6 +109,29 @@ const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
 
 const char *ntcp_client_last_error(const ntcp_client *c) { return c->err; }
 
+/* One request envelope: with a MessageID (and ReplyTo anonymous) when a
+ * reply is expected, without for one-way messages. On failure out is freed
+ * and c->err says why. */
+static ntcp_status write_message(ntcp_client *c, const char *action, const char *id, const char *body,
+                                 size_t body_len, ntcp_buf *out)
+{
+    ntcp_soap_out m = { 0 };
+    m.action = action;
+    m.message_id = id;
+    m.reply_to_anonymous = id != NULL;
+    m.to = c->url;
+    m.body = body;
+    m.body_len = body ? body_len : 0;
+    ntcp_buf_init(out, (size_t)64 << 20);
+    ntcp_status st = ntcp_soap_write(c->w, &m, out);
+    if (st) {
+        snprintf(c->err, sizeof c->err, "writing the request: %s (%s)%s", ntcp_status_str(st), ntcp_status_name(st),
+                 st == NTCP_E_XML_SYNTAX ? ": the body is not well-formed XML" : "");
+        ntcp_buf_free(out);
+    }
+    return st;
+}
+
 ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *body, size_t body_len,
                              ntcp_soap_msg *reply)
 {
@@ -118,22 +141,10 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
         return NTCP_E_IO;
     char id[46];
     ntcp_soap_message_id(rnd, id);
-    ntcp_soap_out m = { 0 };
-    m.action = action;
-    m.message_id = id;
-    m.reply_to_anonymous = true;
-    m.to = c->url;
-    m.body = body;
-    m.body_len = body ? body_len : 0;
     ntcp_buf out;
-    ntcp_buf_init(&out, (size_t)64 << 20);
-    ntcp_status st = ntcp_soap_write(c->w, &m, &out);
-    if (st) {
-        snprintf(c->err, sizeof c->err, "writing the request: %s (%s)%s", ntcp_status_str(st), ntcp_status_name(st),
-                 st == NTCP_E_XML_SYNTAX ? ": the body is not well-formed XML" : "");
-        ntcp_buf_free(&out);
+    ntcp_status st = write_message(c, action, id, body, body_len, &out);
+    if (st)
         return st;
-    }
     const uint8_t *r;
     size_t rl;
     st = ntcp_channel_request(c->ch, out.data, out.len, &r, &rl);
@@ -163,18 +174,13 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
 
 ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len)
 {
-    ntcp_soap_out m = { 0 };
-    m.action = action;
-    m.to = c->url;
-    m.body = body;
-    m.body_len = body ? body_len : 0;
     ntcp_buf out;
-    ntcp_buf_init(&out, (size_t)64 << 20);
-    ntcp_status st = ntcp_soap_write(c->w, &m, &out);
-    if (!st)
-        st = ntcp_channel_send(c->ch, out.data, out.len);
+    ntcp_status st = write_message(c, action, NULL, body, body_len, &out);
     if (st)
-        snprintf(c->err, sizeof c->err, "sending a one-way message: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
+        return st;
+    st = ntcp_channel_send(c->ch, out.data, out.len);
+    if (st)
+        snprintf(c->err, sizeof c->err, "%s", ntcp_channel_last_error(c->ch));
     ntcp_buf_free(&out);
     return st;
 }

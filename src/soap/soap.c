@@ -380,6 +380,25 @@ static ntcp_status read_fault(ntcp_xml_reader *r, const ntcp_xml_session *sess, 
     return st;
 }
 
+/* The next node inside the Body (its children and their content); false at
+ * the Body's end, at the end of the document or on an error (*st). */
+static bool next_in_body(ntcp_xml_reader *r, bool *in_body, ntcp_xml_node *n, ntcp_status *st)
+{
+    for (;;) {
+        *st = ntcp_xml_reader_next(r, n);
+        if (*st || n->type == NTCP_XML_NODE_EOF)
+            return false;
+        if (n->type == NTCP_XML_NODE_START && n->depth == 2 && str_is(&n->name.local, "Body")) {
+            *in_body = true;
+            continue;
+        }
+        if (*in_body && n->type == NTCP_XML_NODE_END && n->depth == 2)
+            return false;
+        if (*in_body)
+            return true;
+    }
+}
+
 /* Renders the body's children: each top element gets the declarations of
  * the outer namespaces it (or anything inside it) uses. */
 static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
@@ -399,18 +418,9 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
     st = ntcp_xml_reader_reset(r, doc, len);
     unsigned top = 0;
     bool in_body = false;
-    while (!st) {
-        ntcp_xml_node n;
-        st = ntcp_xml_reader_next(r, &n);
-        if (st || n.type == NTCP_XML_NODE_EOF)
-            break;
-        if (n.type == NTCP_XML_NODE_START && n.depth == 2 && str_is(&n.name.local, "Body")) {
-            in_body = true;
-            continue;
-        }
-        if (in_body && n.type == NTCP_XML_NODE_END && n.depth == 2)
-            break;
-        if (!in_body || (n.type != NTCP_XML_NODE_START && n.type != NTCP_XML_NODE_ARRAY))
+    ntcp_xml_node n;
+    while (!st && next_in_body(r, &in_body, &n, &st)) {
+        if (n.type != NTCP_XML_NODE_START && n.type != NTCP_XML_NODE_ARRAY)
             continue;
         if (n.depth == 3 && n.type == NTCP_XML_NODE_START)
             top++;
@@ -438,19 +448,7 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
     top = 0;
     in_body = false;
     ntcp_xml_attr *attrs = NULL;
-    while (!st) {
-        ntcp_xml_node n;
-        st = ntcp_xml_reader_next(r, &n);
-        if (st || n.type == NTCP_XML_NODE_EOF)
-            break;
-        if (n.type == NTCP_XML_NODE_START && n.depth == 2 && str_is(&n.name.local, "Body")) {
-            in_body = true;
-            continue;
-        }
-        if (in_body && n.type == NTCP_XML_NODE_END && n.depth == 2)
-            break;
-        if (!in_body)
-            continue;
+    while (!st && next_in_body(r, &in_body, &n, &st)) {
         if (n.depth == 3 && n.type == NTCP_XML_NODE_START && ++top <= MAX_TOP && used[top - 1]) {
             /* add the outer declarations this element needs and does not make itself */
             ntcp_free(attrs);

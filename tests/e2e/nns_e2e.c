@@ -843,13 +843,15 @@ static void anonymous_ntlm_unavailable(void)
     EXPECT(!os.established, "service: established");
 }
 
-static void clock_skew(void)
+/* Runs this program again under faketime (clock moved by `offset`) as the
+ * side named by `role` ("--acceptor-fd" or "--client-fd"), talking over a
+ * socketpair; returns the child's pid and our end in *fd, or -1. */
+static pid_t spawn_faketime(const char *offset, const char *role, const char *arg, const char *asan, int *fd_out)
 {
-    /* the service runs 10 minutes ahead, under faketime, in a child */
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
         expect_fail("socketpair failed");
-        return;
+        return -1;
     }
     pid_t pid = fork();
     if (pid == 0) {
@@ -860,18 +862,28 @@ static void clock_skew(void)
         if (k <= 0)
             _exit(3);
         self[k] = 0;
-        setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-        execlp("faketime", "faketime", "-f", "+10m", self, "--acceptor-fd", fd, env("NTCP_REALM_SERVICE_KEYTAB"),
-               (char *)NULL);
+        setenv("ASAN_OPTIONS", asan, 1);
+        execlp("faketime", "faketime", "-f", offset, self, role, fd, arg, (char *)NULL);
         _exit(4);
     }
     close(sv[1]);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    *fd_out = sv[0];
+    return pid;
+}
+
+static void clock_skew(void)
+{
+    /* the service runs 10 minutes ahead, under faketime, in a child */
+    int fd0;
+    pid_t pid = spawn_faketime("+10m", "--acceptor-fd", env("NTCP_REALM_SERVICE_KEYTAB"), "verify_asan_link_order=0", &fd0);
+    if (pid < 0)
+        return;
     ntcp_nns_options c = client_pw("spn:host/svc.nettcp.test");
     ntcp_nns *cn = NULL;
     EXPECT_INT(ntcp_nns_new_initiator(&cn, &c, ntcp_gss_provider()), NTCP_OK);
     side cs;
-    side_init(&cs, cn, sv[0]);
+    side_init(&cs, cn, fd0);
     ntcp_status st = ntcp_nns_start(cn, &cs.out);
     if (st) {
         cs.failed = true;
@@ -882,7 +894,7 @@ static void clock_skew(void)
     outcome oc;
     take_outcome(&cs, &oc);
     side_free(&cs);
-    close(sv[0]);
+    close(fd0);
     ntcp_nns_free(cn);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -927,36 +939,20 @@ static int client_main(int fd)
 static void credentials_expired(void)
 {
     /* the client runs 11 hours ahead with the 10-hour ticket nns.sh got by kinit */
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
-        expect_fail("socketpair failed");
+    int fd0;
+    pid_t pid = spawn_faketime("+11h", "--client-fd", NULL, "verify_asan_link_order=0:detect_leaks=0", &fd0);
+    if (pid < 0)
         return;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(sv[0]);
-        char fd[16], self[4096];
-        snprintf(fd, sizeof fd, "%d", sv[1]);
-        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (k <= 0)
-            _exit(3);
-        self[k] = 0;
-        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
-        execlp("faketime", "faketime", "-f", "+11h", self, "--client-fd", fd, (char *)NULL);
-        _exit(4);
-    }
-    close(sv[1]);
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
     ntcp_nns_options so = service();
     ntcp_nns *sn = NULL;
     EXPECT_INT(ntcp_nns_new_acceptor(&sn, &so, ntcp_gss_provider()), NTCP_OK);
     side ss;
-    side_init(&ss, sn, sv[0]);
+    side_init(&ss, sn, fd0);
     drive(&ss, NULL, 20);
     outcome os;
     take_outcome(&ss, &os);
     side_free(&ss);
-    close(sv[0]);
+    close(fd0);
     ntcp_nns_free(sn);
     int status = 0;
     waitpid(pid, &status, 0);
