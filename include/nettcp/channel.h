@@ -38,9 +38,13 @@ typedef struct ntcp_channel_options {
     const ntcp_stream_upgrade *upgrade;
     ntcp_framing_record_cb record_cb; /* observer for traces */
     void *record_ctx;
+    /* observer: called as open enters each step (resolve, connect, preamble,
+     * handshake, preamble_ack) — for diagnostics and traces; may be NULL */
+    void (*step_cb)(void *ctx, ntcp_channel_step step);
+    void *step_ctx;
 } ntcp_channel_options;
 #define NTCP_CHANNEL_OPTIONS_INIT \
-    { NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, 60000, 60000, 600000, 60000, NTCP_FRAMING_LIMITS_INIT, NULL, NULL, NULL }
+    { NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, 60000, 60000, 600000, 60000, NTCP_FRAMING_LIMITS_INIT, NULL, NULL, NULL, NULL, NULL }
 
 typedef struct ntcp_channel ntcp_channel;
 

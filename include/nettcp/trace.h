@@ -23,6 +23,10 @@ void ntcp_trace_close(ntcp_trace *t);
 void ntcp_trace_event(ntcp_trace *t, const char *event, const char *conn, ...);
 /* A framing record observer (ntcp_framing_set_record_cb): ctx is the trace. */
 void ntcp_trace_record(void *ctx, bool sent, const ntcp_nmf_record *rec);
+/* A handshake message observer (ntcp_nns_leg_cb): ctx is the trace. Writes
+ * the direction, the message kind and the token's size, never the token. */
+void ntcp_trace_leg(void *ctx, bool sent, uint8_t id, size_t len);
+void ntcp_trace_leg_conn(ntcp_trace *t, const char *conn, bool sent, uint8_t id, size_t len);
 /* The same with a connection label. */
 void ntcp_trace_record_conn(ntcp_trace *t, const char *conn, bool sent, const ntcp_nmf_record *rec);
 

@@ -92,6 +92,13 @@ static ntcp_status fail(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st
     return st;
 }
 
+static void enter(const ntcp_channel *ch, ntcp_channel_step *cur, ntcp_channel_step next)
+{
+    *cur = next;
+    if (ch->o.step_cb)
+        ch->o.step_cb(ch->o.step_ctx, next);
+}
+
 static void destroy(ntcp_channel *ch, bool abort_conn)
 {
     if (ch->fd >= 0) {
@@ -116,6 +123,8 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         return NTCP_E_NOMEM;
     ch->fd = -1;
     ch->o = o ? *o : defaults;
+    if (ch->o.step_cb)
+        ch->o.step_cb(ch->o.step_ctx, step);
     ntcp_url u;
     const char *why = NULL;
     ntcp_status st = ntcp_url_parse(url, &u, &why);
@@ -137,7 +146,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         ntcp_framing_set_upgrade(ch->f, ch->o.upgrade);
     if (ch->o.record_cb)
         ntcp_framing_set_record_cb(ch->f, ch->o.record_cb, ch->o.record_ctx);
-    step = NTCP_STEP_CONNECT;
+    enter(ch, &step, NTCP_STEP_CONNECT);
     st = ntcp_tcp_connect(u.host, u.port, ch->o.open_timeout_ms, &ch->fd);
     if (st) {
         char d[320];
@@ -149,7 +158,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
     st = ntcp_conn_init(&ch->conn, ch->fd, ch->f);
     if (st)
         goto out;
-    step = NTCP_STEP_PREAMBLE;
+    enter(ch, &step, NTCP_STEP_PREAMBLE);
     st = ntcp_framing_start(ch->f);
     if (st) {
         fail(ch, step, st, ntcp_framing_last_error(ch->f));
@@ -176,9 +185,9 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
             goto out;
         }
         if (ev.type == NTCP_FEV_UPGRADE_RESPONSE)
-            step = NTCP_STEP_HANDSHAKE;
+            enter(ch, &step, NTCP_STEP_HANDSHAKE);
         else if (ev.type == NTCP_FEV_UPGRADE_COMPLETE)
-            step = NTCP_STEP_PREAMBLE_ACK;
+            enter(ch, &step, NTCP_STEP_PREAMBLE_ACK);
         else if (ev.type == NTCP_FEV_PREAMBLE_COMPLETE)
             break;
     }

@@ -50,17 +50,39 @@ static void logf_(ntcp_service *s, const char *fmt, ...)
     s->o.log(s->o.log_ctx, line);
 }
 
+/* A traced session's handshake messages, labelled with its peer. */
+typedef struct leg_tag {
+    ntcp_trace *t;
+    char peer[64];
+} leg_tag;
+
+static void on_leg(void *ctx, bool sent, uint8_t id, size_t len)
+{
+    leg_tag *g = ctx;
+    ntcp_trace_leg_conn(g->t, g->peer, sent, id, len);
+}
+
 static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
-    (void)ss;
     ntcp_service *s = ctx;
     const ntcp_stream_upgrade *up = NULL;
-    return ntcp_nns_upgrade_new(&up, false, &s->o.nns) == NTCP_OK ? up : NULL;
+    if (ntcp_nns_upgrade_new(&up, false, &s->o.nns) != NTCP_OK)
+        return NULL;
+    if (s->o.trace) {
+        leg_tag *g = ntcp_calloc(1, sizeof *g);
+        if (g) {
+            g->t = s->o.trace;
+            snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
+            ntcp_nns_set_leg_cb(ntcp_nns_upgrade_nns(up), on_leg, g);
+        }
+    }
+    return up;
 }
 
 static void up_free(void *ctx, const ntcp_stream_upgrade *up)
 {
     (void)ctx;
+    ntcp_free(ntcp_nns_leg_ctx(ntcp_nns_upgrade_nns(up)));
     ntcp_nns_upgrade_free(up);
 }
 

@@ -125,3 +125,22 @@ void ntcp_trace_record(void *ctx, bool sent, const ntcp_nmf_record *rec)
 {
     ntcp_trace_record_conn(ctx, NULL, sent, rec);
 }
+
+void ntcp_trace_leg(void *ctx, bool sent, uint8_t id, size_t len)
+{
+    ntcp_trace_leg_conn(ctx, NULL, sent, id, len);
+}
+
+void ntcp_trace_leg_conn(ntcp_trace *t, const char *conn, bool sent, uint8_t id, size_t len)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    head(t, "handshake", conn);
+    /* the message kind and the token's size; never the token */
+    fprintf(t->f, ",\"dir\":\"%s\",\"message\":\"%s\",\"size\":%zu}\n", sent ? "sent" : "received",
+            id == 0x14 ? "HandshakeDone" : id == 0x15 ? "HandshakeError" : id == 0x16 ? "HandshakeInProgress" : "?",
+            len);
+    fflush(t->f);
+    pthread_mutex_unlock(&t->mu);
+}

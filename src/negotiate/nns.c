@@ -39,7 +39,23 @@ struct ntcp_nns {
     ntcp_nns_error err;
     ntcp_nns_result res;
     char errtext[2048];
+    ntcp_nns_leg_cb leg_cb;
+    void *leg_ctx;
 };
+
+void ntcp_nns_set_leg_cb(ntcp_nns *n, ntcp_nns_leg_cb cb, void *ctx)
+{
+    n->leg_cb = cb;
+    n->leg_ctx = ctx;
+}
+
+void *ntcp_nns_leg_ctx(const ntcp_nns *n) { return n ? n->leg_ctx : NULL; }
+
+static void observe(const ntcp_nns *n, bool sent, uint8_t id, size_t len)
+{
+    if (n->leg_cb)
+        n->leg_cb(n->leg_ctx, sent, id, len);
+}
 
 static char *dup_opt(ntcp_nns *n, int i, const char *s)
 {
@@ -160,6 +176,8 @@ static ntcp_status fail_and_tell(ntcp_nns *n, ntcp_buf *out, ntcp_status st, ntc
     if (out && ntcp_nns_put_error(out, ntcp_nns_wire_code(&n->err)) != NTCP_OK)
         snprintf(n->err.detail + strlen(n->err.detail), sizeof n->err.detail - strlen(n->err.detail),
                  "%s(the HandshakeError could not be queued)", n->err.detail[0] ? " " : "");
+    else if (out)
+        observe(n, true, NTCP_NNS_HANDSHAKE_ERROR, 8);
     return st;
 }
 
@@ -286,6 +304,7 @@ static ntcp_status send_token(ntcp_nns *n, ntcp_buf *out, bool complete)
     if (s)
         return fail(n, s, NTCP_NNS_STEP_HANDSHAKE, "cannot frame a %zu-byte token", n->tok.len);
     n->legs_out++;
+    observe(n, true, complete ? NTCP_NNS_HANDSHAKE_DONE : NTCP_NNS_HANDSHAKE_IN_PROGRESS, n->tok.len);
     return NTCP_OK;
 }
 
@@ -371,6 +390,7 @@ static ntcp_status accept_step(ntcp_nns *n, const uint8_t *in, size_t in_len, nt
 /* ---- handshake messages -------------------------------------------------------- */
 static ntcp_status on_handshake(ntcp_nns *n, const ntcp_nns_handshake *m, ntcp_buf *out)
 {
+    observe(n, false, m->id, m->len);
     if (++n->legs_in > n->o.limits.max_legs)
         return fail(n, NTCP_E_NNS_TOO_MANY_LEGS, NTCP_NNS_STEP_HANDSHAKE, "more than %u handshake messages",
                     n->o.limits.max_legs);

@@ -87,9 +87,12 @@ print([e.get("cause") for e in map(json.loads, open(sys.argv[2])) if e["event"] 
 PYEOF
 )
 check "call trace" "$got" "[('sent', 'Version'), ('sent', 'Mode'), ('sent', 'Via'), ('sent', 'KnownEncoding'), ('sent', 'UpgradeRequest'), ('received', 'UpgradeResponse')]
-['open', 'opened', 'request', 'reply', 'closed']
+['open', 'handshake', 'handshake', 'opened', 'request', 'reply', 'closed']
 Kerberos EncryptAndSign true host/svc.nettcp.test
 ['spn_unknown']"
+contains "call trace: handshake messages with their sizes only" "$(grep '"event":"handshake"' "$tmp/call.trace" | head -1)" \
+    '"dir":"sent","message":"HandshakeInProgress","size":'
+contains "serve trace: handshake messages per connection" "$(cat "$tmp/serve.trace")" '"event":"handshake","conn":"127.0.0.1:'
 for f in "$tmp/call.trace" "$tmp/fail.trace" "$tmp/serve.trace"; do
     if grep -qF -e "$NTCP_REALM_PASSWORD" -e "$SECRET_TEXT" "$f"; then found=yes; else found=no; fi
     check "no secret or content in $(basename "$f")" "$found" no
