@@ -18,6 +18,8 @@ typedef struct ntcp_client_options {
     ntcp_xml_limits xml;           /* reader quotas for replies */
     ntcp_framing_record_cb record_cb; /* observer for traces (may be NULL) */
     void *record_ctx;
+    ntcp_nns_leg_cb leg_cb;           /* observer of handshake messages (may be NULL) */
+    void *leg_ctx;
 } ntcp_client_options;
 
 void ntcp_client_options_init(ntcp_client_options *o);
@@ -40,6 +42,19 @@ NTCP_MUST_CHECK ntcp_status ntcp_client_send(ntcp_client *c, const char *action,
 const ntcp_nns_result *ntcp_client_security(const ntcp_client *c);
 /* The step, cause and advice of the latest failure. */
 const char *ntcp_client_last_error(const ntcp_client *c);
+/* The stable cause id of a failure outside the security layer, from its
+ * status and the step of the open it happened at: "host_unknown",
+ * "connection_refused", "connection_reset", "timeout", "endpoint_not_found",
+ * "encoding_refused", "mode_refused", "security_mode_mismatch" (the service
+ * refused the upgrade, or required one that was not asked for),
+ * "server_too_busy", "version_refused", "quota_exceeded"; otherwise the
+ * status name. Security failures carry the negotiate layer's cause
+ * (ntcp_nns_cause). Every error text of ntcp_client_open and
+ * ntcp_client_call ends with "cause: ID" when one applies. */
+const char *ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested);
+/* Advice for any cause id (security causes included). */
+const char *ntcp_cause_advice(const char *cause);
+
 /* End handshake, close; frees c. */
 ntcp_status ntcp_client_close(ntcp_client *c);
 void ntcp_client_abort(ntcp_client *c);

@@ -3,13 +3,15 @@
 #include <string.h>
 #include <sys/random.h>
 #include <nettcp/client.h>
+#include "channel/client_int.h"
 
 void ntcp__writer_options_for(ntcp_xml_writer_options *wo, uint32_t max_message);
 
 struct ntcp_client {
     ntcp_client_options o;
     ntcp_nns *nns;
-    ntcp_stream_upgrade up;
+    ntcp_stream_upgrade up, inner;
+    ntcp__client_hooks *hooks;
     ntcp_channel *ch;
     ntcp_xml_session *in, *out;
     ntcp_xml_writer *w;
@@ -38,7 +40,106 @@ static void client_free(ntcp_client *c)
     ntcp_free(c);
 }
 
+const char *ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested)
+{
+    switch ((int)st) {
+    case NTCP_E_RESOLVE: return "host_unknown";
+    case NTCP_E_CONNECTION_REFUSED: return "connection_refused";
+    case NTCP_E_CONNECTION_RESET:
+    case NTCP_E_CLOSED: return "connection_reset";
+    case NTCP_E_TIMEOUT: return "timeout";
+    case NTCP_E_ENDPOINT_NOT_FOUND:
+    case NTCP_E_ENDPOINT_UNAVAILABLE: return "endpoint_not_found";
+    case NTCP_E_CONTENT_TYPE_INVALID: return "encoding_refused";
+    case NTCP_E_UNSUPPORTED_MODE: return "mode_refused";
+    case NTCP_E_UPGRADE_INVALID:
+    case NTCP_E_UPGRADE_REQUIRED: return "security_mode_mismatch";
+    case NTCP_E_ACCESS_DENIED:
+        /* the service's answer to a preamble without the upgrade it requires */
+        return !upgrade_requested && step <= NTCP_STEP_PREAMBLE_ACK ? "security_mode_mismatch"
+                                                                    : ntcp_status_name(st);
+    case NTCP_E_SERVER_TOO_BUSY: return "server_too_busy";
+    case NTCP_E_UNSUPPORTED_VERSION: return "version_refused";
+    case NTCP_E_MESSAGE_TOO_LARGE: return "quota_exceeded";
+    default: return ntcp_status_name(st);
+    }
+}
+
+const char *ntcp_cause_advice(const char *cause)
+{
+    static const struct {
+        const char *id, *advice;
+    } t[] = {
+        { "host_unknown", "the host name in the address does not resolve: check its spelling, DNS and /etc/hosts" },
+        { "connection_refused",
+          "nothing listens at that host and port: check the port in the address, that the service runs, and that "
+          "its net.tcp listener (on Windows the Net.Tcp Listener Adapter / port sharing service) is started" },
+        { "connection_reset",
+          "the service closed the connection without a framing fault: look at its log; a WCF service aborts this "
+          "way when it requires a security upgrade that was not asked for, or on a security failure" },
+        { "timeout",
+          "no answer within the timeout: check firewalls between client and service, that the port is the "
+          "service's, and raise --timeout if the service is slow" },
+        { "endpoint_not_found",
+          "the service has no endpoint at this path: compare the path of the address with the service's "
+          "endpoint address (case and trailing slash included)" },
+        { "encoding_refused",
+          "the service does not accept this message encoding: NetTcpBinding uses binary session encoding; "
+          "match the service's encoder" },
+        { "mode_refused", "the service does not accept this framing mode: use duplex (buffered) as NetTcpBinding does" },
+        { "security_mode_mismatch",
+          "client and service disagree on the security mode: one asked for Transport security (a NegotiateStream "
+          "upgrade) and the other runs with SecurityMode None; use the same --security on both" },
+        { "server_too_busy", "the service refused the session: it is at its session limit; retry or raise the limit" },
+        { "version_refused", "the service does not speak this framing version (1.0)" },
+        { "quota_exceeded",
+          "a message exceeded a size limit (maxReceivedMessageSize): raise the limit on the receiving side" },
+    };
+    for (size_t i = 0; cause && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].id, cause))
+            return t[i].advice;
+    for (int s = 0; cause && s > -200; s--)
+        if (!strcmp(ntcp_status_name(s), cause) && *ntcp_status_advice(s))
+            return ntcp_status_advice(s);
+    return ntcp_nns_cause_advice(cause);
+}
+
+/* The upgrade, wrapped: the hook runs before start; the rest passes through. */
+static ntcp_status hooked_start(void *ctx, ntcp_buf *out)
+{
+    ntcp_client *c = ctx;
+    ntcp_status st = c->hooks->before_handshake(c->hooks->ctx);
+    return st ? st : c->inner.start(c->inner.ctx, out);
+}
+static ntcp_status hooked_recv(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
+                               ntcp_buf *out)
+{
+    ntcp_client *c = ctx;
+    return c->inner.recv(c->inner.ctx, raw, len, consumed, plain, out);
+}
+static ntcp_status hooked_send(void *ctx, const uint8_t *plain, size_t len, ntcp_buf *out)
+{
+    ntcp_client *c = ctx;
+    return c->inner.send(c->inner.ctx, plain, len, out);
+}
+static bool hooked_established(void *ctx)
+{
+    ntcp_client *c = ctx;
+    return c->inner.established(c->inner.ctx);
+}
+static const char *hooked_last_error(void *ctx)
+{
+    ntcp_client *c = ctx;
+    return c->inner.last_error(c->inner.ctx);
+}
+
 ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, char *err, size_t cap)
+{
+    return ntcp__client_open(out, url, o, NULL, err, cap);
+}
+
+ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp__client_hooks *h,
+                              char *err, size_t cap)
 {
     *out = NULL;
     ntcp_client *c = ntcp_calloc(1, sizeof *c);
@@ -48,8 +149,15 @@ ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_clie
         c->o = *o;
     else
         ntcp_client_options_init(&c->o);
+    c->hooks = h;
+    if (h) {
+        h->failed_step = NTCP_STEP_RESOLVE;
+        memset(&h->nns_error, 0, sizeof h->nns_error);
+        h->cause[0] = 0;
+    }
     snprintf(c->url, sizeof c->url, "%s", url);
     ntcp_status st = NTCP_OK;
+    ntcp_channel_step step = NTCP_STEP_RESOLVE;
     ntcp_url u;
     const char *why = NULL;
     if ((st = ntcp_url_parse(url, &u, &why))) {
@@ -74,10 +182,20 @@ ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_clie
             snprintf(c->err, sizeof c->err, "security options: %s", ntcp_nns_last_error(c->nns));
             goto fail;
         }
+        if (c->o.leg_cb)
+            ntcp_nns_set_leg_cb(c->nns, c->o.leg_cb, c->o.leg_ctx);
         ntcp_nns_as_upgrade(c->nns, &c->up);
+        if (h && h->before_handshake) {
+            c->inner = c->up;
+            c->up.ctx = c;
+            c->up.start = hooked_start;
+            c->up.recv = hooked_recv;
+            c->up.send = hooked_send;
+            c->up.established = hooked_established;
+            c->up.last_error = hooked_last_error;
+        }
         co.upgrade = &c->up;
     }
-    ntcp_channel_step step;
     char detail[1024] = "";
     st = ntcp_channel_open(&c->ch, url, &co, &step, detail, sizeof detail);
     if (st) {
@@ -87,15 +205,24 @@ ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_clie
             ntcp_nns_error_format(e, buf, sizeof buf);
             snprintf(c->err, sizeof c->err, "opening %s: security negotiation: %s", url, buf);
             st = e->status;
+            if (h) {
+                h->nns_error = *e;
+                snprintf(h->cause, sizeof h->cause, "%s", ntcp_nns_cause(e));
+            }
         } else {
-            snprintf(c->err, sizeof c->err, "opening %s: %s%s%s", url, detail,
-                     *ntcp_status_advice(st) ? "\nadvice: " : "", ntcp_status_advice(st));
+            const char *cause = ntcp_failure_cause(st, step, c->nns != NULL);
+            snprintf(c->err, sizeof c->err, "opening %s: %s; cause: %s\nadvice: %s", url, detail, cause,
+                     ntcp_cause_advice(cause));
+            if (h)
+                snprintf(h->cause, sizeof h->cause, "%s", cause);
         }
         goto fail;
     }
     *out = c;
     return NTCP_OK;
 fail:
+    if (h)
+        h->failed_step = step;
     if (err && cap)
         snprintf(err, cap, "%s", c->err);
     client_free(c);
@@ -150,8 +277,9 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
     st = ntcp_channel_request(c->ch, out.data, out.len, &r, &rl);
     ntcp_buf_free(&out);
     if (st) {
-        snprintf(c->err, sizeof c->err, "%s%s%s", ntcp_channel_last_error(c->ch),
-                 *ntcp_status_advice(st) ? "\nadvice: " : "", ntcp_status_advice(st));
+        const char *cause = ntcp_failure_cause(st, NTCP_STEP_RECEIVE, c->nns != NULL);
+        snprintf(c->err, sizeof c->err, "%s; cause: %s\nadvice: %s", ntcp_channel_last_error(c->ch), cause,
+                 ntcp_cause_advice(cause));
         return st;
     }
     st = ntcp_soap_read_session(r, rl, c->in, &c->o.xml, NULL, 2, reply);

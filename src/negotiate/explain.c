@@ -43,7 +43,7 @@ static const char *remote_cause(const ntcp_nns_error *e)
     case NTCP_SEC_E_LOGON_DENIED: return e->anonymous ? "anonymous_refused" : "bad_password";
     case NTCP_WIN_ERROR_TRUST_FAILURE: return "protection_not_granted";
     case NTCP_SEC_E_CERT_EXPIRED: return "credentials_expired";
-    case NTCP_SEC_E_TARGET_UNKNOWN: return "spn_unknown";
+    case NTCP_SEC_E_TARGET_UNKNOWN: return e->default_target ? "default_spn_not_service" : "spn_unknown";
     case NTCP_SEC_E_MESSAGE_ALTERED: return "message_altered";
     case NTCP_SEC_E_NO_CREDENTIALS:
     case NTCP_SEC_E_UNKNOWN_CREDENTIALS: return "no_credentials";
@@ -84,7 +84,9 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
         return "anonymous_unavailable";
     if (k >= 0) {
         switch (k) {
-        case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5: return "spn_unknown";
+        case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5:
+            /* WCF's missing identity block: the name came from the address */
+            return e->default_target ? "default_spn_not_service" : "spn_unknown";
         case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5: return "unknown_user";
         case KRB5KDC_ERR_PREAUTH_FAILED - ERROR_TABLE_BASE_krb5: return "bad_password";
         case KRB5KRB_AP_ERR_BAD_INTEGRITY - ERROR_TABLE_BASE_krb5:
@@ -127,9 +129,10 @@ const char *ntcp_nns_cause_advice(const char *cause)
         const char *id, *advice;
     } t[] = {
         { "default_spn_not_service",
-          "no endpoint identity was given, so the ticket was issued for host/<server>, but the service does not run "
-          "as that machine account: set the identity to the service's (upn:account@REALM or spn:...) as its "
-          "metadata advertises, or register the SPN to the service's account" },
+          "no endpoint identity was given (or dns:), so the target was host/<host of the address>: either the KDC "
+          "does not know that name, or it belongs to the machine account while the service runs as another "
+          "account; give the service's identity (--identity spn:SERVICE/host or upn:account@REALM, as its "
+          "metadata advertises) or register the SPN for the service's account" },
         { "spn_unknown",
           "the KDC does not know the target name: check the identity (spn:/dns:/upn:) or register the SPN for the "
           "service's account" },

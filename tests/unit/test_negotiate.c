@@ -884,6 +884,7 @@ TEST(nns_cause_mapping)
         const char *cause;
     } cases[] = {
         { 7, 13u << 16, NTCP_NNS_STEP_INIT, false, "spn_unknown" },
+        { 7, 13u << 16, NTCP_NNS_STEP_INIT, true, "default_spn_not_service" }, /* no identity: WCF's missing block */
         { 6, 13u << 16, NTCP_NNS_STEP_ACQUIRE, false, "unknown_user" },
         { 24, 13u << 16, NTCP_NNS_STEP_ACQUIRE, false, "bad_password" },
         { 31, 13u << 16, NTCP_NNS_STEP_INIT, false, "bad_password" },
