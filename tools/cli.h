@@ -14,6 +14,7 @@ int cmd_xml(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #include <nettcp/negotiate.h>
 int cli_parse_package(const char *s, ntcp_package *p);
@@ -38,4 +39,25 @@ const char *cli_dir_name(int dir);
 void cli_json_string(const uint8_t *p, size_t n);
 /* One framing record: a text line, or a JSON object with offset/type/size. */
 void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
+
+/* ---- the client options of call and doctor ---- */
+#include <nettcp/client.h>
+#define CLI_CLIENT_LONG_OPTIONS                                                                            \
+    { "security", required_argument, NULL, 's' }, { "package", required_argument, NULL, 'p' },            \
+        { "protection", required_argument, NULL, 'P' }, { "identity", required_argument, NULL, 'i' },     \
+        { "user", required_argument, NULL, 'u' }, { "ccache", required_argument, NULL, 'c' },             \
+        { "client-keytab", required_argument, NULL, 'k' }, { "no-require-server-auth", no_argument, NULL, 'n' }, \
+        { "anonymous", no_argument, NULL, 'a' }, { "impersonation", required_argument, NULL, 'I' },       \
+        { "timeout", required_argument, NULL, 't' }
+extern const char cli_client_options_help[];
+/* One client option (letters as in CLI_CLIENT_LONG_OPTIONS): 0 parsed, 2 usage error (printed), -1 not one. */
+int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o);
+/* With --user (no keytab, transport security): the password from NETTCP_PASSWORD or a terminal
+ * prompt into *password (free with cli_client_password_free); 2 after a usage error. */
+int cli_client_password(const char *cmd, ntcp_client_options *o, char **password);
+void cli_client_password_free(char *password);
+/* --body XML|@FILE into a malloc'd buffer: 0, or 1 after printing the error. */
+int cli_body(const char *arg, uint8_t **body, size_t *len);
+/* The stable cause id in an error text ("cause: X"), else the status name. */
+const char *cli_cause_of(ntcp_status st, const char *err);
 #endif

@@ -6,6 +6,7 @@
 static const struct ntcp_cli_command commands[] = {
     { "serve", "host the sample calculator and echo contracts on a net.tcp address", cmd_serve },
     { "call", "call a net.tcp service: one request, the reply body printed", cmd_call },
+    { "doctor", "diagnose a connection step by step: which step fails, why, and what to change", cmd_doctor },
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
     { "decode", "decode a recorded connection: framing records and every envelope as XML", cmd_decode },
     { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },

@@ -1,0 +1,575 @@
+/* Diagnosing a connection step by step (see include/nettcp/doctor.h). */
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <nettcp/doctor.h>
+#include "channel/client_int.h"
+
+enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_HANDSHAKE, S_IDENTITY,
+       S_PREAMBLE_ACK, S_REQUEST, S_CLOSE, S_COUNT };
+static const char *const step_names[S_COUNT] = { "resolve",   "connect",  "preamble",    "upgrade",
+                                                 "target",    "credentials", "kdc",      "handshake",
+                                                 "identity",  "preamble_ack", "request", "close" };
+
+typedef struct doc {
+    const ntcp_doctor_options *o;
+    ntcp_doctor_report *r;
+    struct timespec t0;
+    ntcp_url u;
+    bool security;
+    ntcp_doctor_step slot[S_COUNT];
+    bool filled[S_COUNT];
+    /* what was seen */
+    double t_connect, t_preamble, t_answer, t_probe, t_hs, t_hs_end, t_ack;
+    char via[300], mode[24], encoding[96], fault[300];
+    bool upgrade_response, preamble_ack;
+    unsigned legs_sent, legs_received;
+    size_t bytes_sent, bytes_received;
+    /* the Kerberos checks */
+    char target[256];
+    bool is_upn, default_target, probe_failed;
+    ntcp_nns_error probe_err;
+    char probe_cause[48];
+    ntcp_krb_creds_report creds;
+    bool creds_ok;
+    ntcp_krb_ticket_report ticket;
+    bool ticket_ok;
+} doc;
+
+const char *ntcp_doctor_outcome_name(ntcp_doctor_outcome o)
+{
+    switch (o) {
+    case NTCP_DOCTOR_OK: return "ok";
+    case NTCP_DOCTOR_WARNING: return "warning";
+    case NTCP_DOCTOR_FAILED: return "failed";
+    case NTCP_DOCTOR_SKIPPED: return "skipped";
+    }
+    return "?";
+}
+
+static double now_ms(const doc *d)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - d->t0.tv_sec) * 1e3 + (double)(t.tv_nsec - d->t0.tv_nsec) / 1e6;
+}
+
+static void set_step(doc *d, int i, ntcp_doctor_outcome oc, double started, const char *fmt, ...)
+{
+    ntcp_doctor_step *s = &d->slot[i];
+    double end = now_ms(d);
+    s->name = step_names[i];
+    s->outcome = oc;
+    s->at_ms = end;
+    s->ms = started >= 0 && started <= end ? end - started : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+    va_end(ap);
+    d->filled[i] = true;
+    char ms[32];
+    snprintf(ms, sizeof ms, "%.3f", s->ms);
+    ntcp_trace_event(d->o->trace, "step", NULL, "name", s->name, "outcome", ntcp_doctor_outcome_name(oc), "step_ms",
+                     ms, "detail", s->detail, NULL);
+}
+
+/* ---- observers of the open ------------------------------------------------ */
+static void on_step(void *ctx, ntcp_channel_step st)
+{
+    doc *d = ctx;
+    if (st == NTCP_STEP_CONNECT) {
+        d->t_connect = now_ms(d);
+    } else if (st == NTCP_STEP_PREAMBLE) {
+        set_step(d, S_CONNECT, NTCP_DOCTOR_OK, d->t_connect, "TCP connection to %s port %s", d->u.host, d->u.port);
+        d->t_preamble = now_ms(d);
+    } else if (st == NTCP_STEP_PREAMBLE_ACK) {
+        d->t_hs_end = now_ms(d);
+    }
+}
+
+static void preamble_text(const doc *d, char *out, size_t cap)
+{
+    snprintf(out, cap, "via %s, mode %s, encoding %s", d->via, d->mode[0] ? d->mode : "?",
+             d->encoding[0] ? d->encoding : "?");
+}
+
+static void on_record(void *ctx, bool sent, const ntcp_nmf_record *rec)
+{
+    doc *d = ctx;
+    ntcp_trace_record(d->o->trace, sent, rec);
+    if (sent) {
+        switch (rec->type) {
+        case NTCP_NMF_VIA:
+            snprintf(d->via, sizeof d->via, "%.*s", (int)(rec->size < 256 ? rec->size : 256), (const char *)rec->data);
+            break;
+        case NTCP_NMF_MODE:
+            snprintf(d->mode, sizeof d->mode, "%s", ntcp_nmf_mode_name(rec->mode) ? ntcp_nmf_mode_name(rec->mode) : "?");
+            break;
+        case NTCP_NMF_KNOWN_ENCODING: {
+            const char *ct = ntcp_nmf_encoding_content_type(rec->encoding);
+            snprintf(d->encoding, sizeof d->encoding, "0x%02X (%s)", rec->encoding, ct ? ct : "?");
+            break;
+        }
+        case NTCP_NMF_EXTENSIBLE_ENCODING:
+            snprintf(d->encoding, sizeof d->encoding, "%.*s", (int)(rec->size < 80 ? rec->size : 80),
+                     (const char *)rec->data);
+            break;
+        default: break;
+        }
+        return;
+    }
+    if (rec->type == NTCP_NMF_UPGRADE_RESPONSE) {
+        char p[512];
+        preamble_text(d, p, sizeof p);
+        d->t_answer = now_ms(d);
+        d->upgrade_response = true;
+        set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
+        set_step(d, S_UPGRADE, NTCP_DOCTOR_OK, d->t_answer,
+                 "the service accepted the upgrade to application/negotiate (NegotiateStream)");
+    } else if (rec->type == NTCP_NMF_FAULT) {
+        d->t_answer = now_ms(d);
+        snprintf(d->fault, sizeof d->fault, "%.*s", (int)(rec->size < 256 ? rec->size : 256), (const char *)rec->data);
+    } else if (rec->type == NTCP_NMF_PREAMBLE_ACK) {
+        d->preamble_ack = true;
+        d->t_ack = now_ms(d);
+    }
+}
+
+static void on_leg(void *ctx, bool sent, uint8_t id, size_t len)
+{
+    doc *d = ctx;
+    ntcp_trace_leg(d->o->trace, sent, id, len);
+    if (sent) {
+        d->legs_sent++;
+        d->bytes_sent += len;
+    } else {
+        d->legs_received++;
+        d->bytes_received += len;
+    }
+}
+
+static void fmt_time(int64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t <= 0 || !gmtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(out, cap, "unknown");
+}
+
+static void probe_fail(doc *d, const ntcp_nns_error *e)
+{
+    d->probe_failed = true;
+    d->probe_err = *e;
+    d->probe_err.default_target = d->default_target;
+    snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&d->probe_err));
+}
+
+/* The Kerberos checks, run when the service accepted the upgrade, before
+ * the first handshake message: target name, credentials, service ticket. */
+static ntcp_status before_handshake(void *ctx)
+{
+    doc *d = ctx;
+    const ntcp_nns_options *no = &d->o->client.nns;
+    double t = now_ms(d);
+    const char *id = no->identity;
+    ntcp_status st = ntcp_nns_target_name(id, d->u.host, d->target, sizeof d->target, &d->is_upn);
+    d->default_target = !id || !*id || !strcmp(id, "none") || !strncmp(id, "dns:", 4);
+    bool ip_host = strspn(d->u.host, "0123456789.") == strlen(d->u.host) || strchr(d->u.host, ':');
+    if (st) {
+        set_step(d, S_TARGET, NTCP_DOCTOR_FAILED, t, "the identity %s is not dns:NAME, spn:VALUE or upn:USER@DOMAIN",
+                 id ? id : "");
+    } else if (!id || !*id || !strcmp(id, "none")) {
+        set_step(d, S_TARGET, ip_host ? NTCP_DOCTOR_WARNING : NTCP_DOCTOR_OK, t,
+                 "%s, derived from the address because no identity was given (what WCF does when the client "
+                 "endpoint has no <identity> element)%s",
+                 d->target, ip_host ? "; an IP address rarely has an SPN: give --identity" : "");
+    } else if (!strncmp(id, "dns:", 4)) {
+        set_step(d, S_TARGET, NTCP_DOCTOR_OK, t, "%s, from the DNS identity %s", d->target, id + 4);
+    } else if (d->is_upn) {
+        set_step(d, S_TARGET, NTCP_DOCTOR_OK, t, "%s, the user principal the service runs as (UPN identity)",
+                 d->target);
+    } else {
+        set_step(d, S_TARGET, NTCP_DOCTOR_OK, t, "%s, the SPN given as the identity", d->target);
+    }
+    ntcp_package pkg = no->protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : no->package;
+    t = now_ms(d);
+    if (pkg == NTCP_PACKAGE_NTLM) {
+        const char *why = no->package == NTCP_PACKAGE_NTLM ? "the package NTLM was asked for"
+                                                          : "ProtectionLevel None makes NegotiateStream use NTLM";
+        if (no->user)
+            set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "NTLM (%s): user %s with a password", why, no->user);
+        else
+            set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "NTLM (%s): the default NTLM credentials (NTLM_USER_FILE)",
+                     why);
+        set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "NTLM does not use a KDC");
+    } else if (no->anonymous && !no->user) {
+        set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t,
+                 "anonymous logon: an anonymous ticket by anonymous PKINIT, checked in the handshake");
+        set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "the anonymous ticket is asked for in the handshake");
+    } else {
+        ntcp_krb_probe *p = NULL;
+        ntcp_nns_error e;
+        memset(&e, 0, sizeof e);
+        e.krb5_error = -1;
+        if (ntcp_krb_probe_credentials(&p, no, &d->creds, &e)) {
+            probe_fail(d, &e);
+            set_step(d, S_CREDENTIALS, NTCP_DOCTOR_FAILED, t, "%s%s%s%s: %s", e.detail,
+                     d->creds.source[0] ? " (from the " : "", d->creds.source, d->creds.source[0] ? ")" : "",
+                     e.gss_text[0] ? e.gss_text : ntcp_status_str(e.status));
+            set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no client credentials to ask with");
+        } else {
+            char from[48], until[48];
+            fmt_time(d->creds.starts, from, sizeof from);
+            fmt_time(d->creds.expires, until, sizeof until);
+            d->creds_ok = true;
+            set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "%s from the %s; ticket-granting ticket valid %s to %s",
+                     d->creds.principal, d->creds.source, from, until);
+            t = now_ms(d);
+            ntcp_krb_ticket_report tk;
+            memset(&e, 0, sizeof e);
+            e.krb5_error = -1;
+            if (st == NTCP_OK && ntcp_krb_probe_ticket(p, d->target, d->is_upn, &tk, &e) == NTCP_OK) {
+                char until2[48];
+                d->ticket = tk;
+                d->ticket_ok = true;
+                fmt_time(tk.expires, until2, sizeof until2);
+                set_step(d, S_KDC, NTCP_DOCTOR_OK, t,
+                         "the KDC issued a service ticket for %s (key version %d, %s%s%s), valid to %s", tk.server,
+                         tk.kvno, tk.enctype, tk.name_form ? ", asked as " : "", tk.name_form ? tk.name_form : "",
+                         until2);
+            } else if (st == NTCP_OK) {
+                probe_fail(d, &e);
+                set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text, d->probe_cause);
+            } else {
+                set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no target name");
+            }
+        }
+        ntcp_krb_probe_free(p);
+    }
+    d->t_hs = now_ms(d);
+    return NTCP_OK; /* the handshake gives the verdict, as a call would meet it */
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+static void fill_resolve(doc *d)
+{
+    double t = now_ms(d);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(d->u.host, d->u.port, &hints, &res);
+    if (rc) {
+        set_step(d, S_RESOLVE, NTCP_DOCTOR_FAILED, t, "%s does not resolve: %s", d->u.host, gai_strerror(rc));
+        return;
+    }
+    char list[600] = "";
+    size_t n = 0, count = 0;
+    for (struct addrinfo *a = res; a && count < 6; a = a->ai_next) {
+        char h[80];
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, h, sizeof h, NULL, 0, NI_NUMERICHOST))
+            continue;
+        if (strstr(list, h))
+            continue;
+        int w = snprintf(list + n, sizeof list - n, "%s%s", count ? ", " : "", h);
+        if (w < 0 || (size_t)w >= sizeof list - n)
+            break;
+        n += (size_t)w;
+        count++;
+    }
+    freeaddrinfo(res);
+    set_step(d, S_RESOLVE, NTCP_DOCTOR_OK, t, "%s -> %s", d->u.host, list);
+}
+
+static void add_advice(doc *d, const char *fmt, ...)
+{
+    size_t n = strlen(d->r->advice);
+    if (n + 2 >= sizeof d->r->advice)
+        return;
+    if (n)
+        d->r->advice[n++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->r->advice + n, sizeof d->r->advice - n, fmt, ap);
+    va_end(ap);
+}
+
+/* Which step an open failure belongs to, and what it says. */
+static void place_open_failure(doc *d, const ntcp__client_hooks *h, ntcp_status st)
+{
+    const char *err = d->r->error;
+    const char *short_err = strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
+    char p[512];
+    preamble_text(d, p, sizeof p);
+    ntcp_channel_step at = h->failed_step;
+    if (h->nns_error.status || (d->upgrade_response && at <= NTCP_STEP_HANDSHAKE))
+        at = NTCP_STEP_HANDSHAKE; /* the handshake runs inside the preamble's event loop */
+    switch (at) {
+    case NTCP_STEP_RESOLVE:
+        if (!d->filled[S_RESOLVE] || d->slot[S_RESOLVE].outcome != NTCP_DOCTOR_FAILED)
+            set_step(d, S_RESOLVE, NTCP_DOCTOR_FAILED, -1, "%s", short_err);
+        break;
+    case NTCP_STEP_CONNECT:
+        set_step(d, S_CONNECT, NTCP_DOCTOR_FAILED, d->t_connect, "%s port %s: %s", d->u.host, d->u.port,
+                 ntcp_status_str(st));
+        break;
+    case NTCP_STEP_PREAMBLE:
+        if (d->fault[0] && (st == NTCP_E_UPGRADE_INVALID || st == NTCP_E_ACCESS_DENIED || st == NTCP_E_UPGRADE_REQUIRED)) {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
+            if (d->security)
+                set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
+                         "the service refused the security upgrade (application/negotiate) with the framing fault "
+                         "%s: it runs without transport security (SecurityMode None) or with another kind",
+                         d->fault);
+            else
+                set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
+                         "no upgrade was asked for (security None) and the service answered PreambleEnd with the "
+                         "framing fault %s: it requires transport security",
+                         d->fault);
+        } else if (d->fault[0]) {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble, "%s: the service answered with the framing fault %s",
+                     p, d->fault);
+        } else {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble, "%s: %s", p, short_err);
+        }
+        break;
+    case NTCP_STEP_HANDSHAKE:
+    case NTCP_STEP_UPGRADE: {
+        const ntcp_nns_error *e = &h->nns_error;
+        char buf[2048];
+        if (e->status) {
+            ntcp_nns_error_format(e, buf, sizeof buf);
+            char *c = strstr(buf, "; cause:");
+            if (c)
+                *c = 0; /* cause and advice are printed apart */
+        } else {
+            snprintf(buf, sizeof buf, "%s", short_err);
+        }
+        if (e->status && e->step == NTCP_NNS_STEP_IDENTITY) {
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_OK, d->t_hs, "completed (handshake messages: %u sent, %u received)",
+                     d->legs_sent, d->legs_received);
+            set_step(d, S_IDENTITY, NTCP_DOCTOR_FAILED, -1, "%s", buf);
+        } else {
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_FAILED, d->t_hs, "%s (handshake messages: %u sent, %u received)",
+                     buf, d->legs_sent, d->legs_received);
+        }
+        break;
+    }
+    default:
+        set_step(d, S_PREAMBLE_ACK, NTCP_DOCTOR_FAILED, d->t_hs_end > 0 ? d->t_hs_end : -1, "%s", short_err);
+        break;
+    }
+}
+
+static void explain(doc *d, const ntcp__client_hooks *h)
+{
+    ntcp_doctor_report *r = d->r;
+    const ntcp_nns_options *no = &d->o->client.nns;
+    const char *cause = h && h->cause[0] ? h->cause : ntcp_status_name(r->status);
+    if (d->probe_failed && (!strcmp(cause, "unknown") || !strcmp(cause, "protocol") || !strcmp(cause, "no_credentials")))
+        cause = d->probe_cause; /* the direct question to the KDC was more precise */
+    snprintf(r->cause, sizeof r->cause, "%s", cause);
+    if (!strcmp(r->cause, "default_spn_not_service")) {
+        add_advice(d,
+                   "No identity was given, so the client asked for %s, derived from the address; %s. Give the "
+                   "service's identity: --identity spn:<the SPN in the service's keytab> or --identity upn:<the "
+                   "account it runs as> (in a WCF client config: <identity><servicePrincipalName value=\"...\"/>"
+                   "</identity> in the endpoint), or register %s for the account the service runs as.",
+                   d->target[0] ? d->target : "host/<host>",
+                   h && h->nns_error.remote ? "the KDC issued a ticket for it, but the service holds no key for that "
+                                              "name: it runs as another account"
+                                            : "the KDC does not know that name",
+                   d->target[0] ? d->target : "it");
+    } else {
+        add_advice(d, "%s.", ntcp_cause_advice(r->cause));
+    }
+    if (!strcmp(r->cause, "spn_unknown")) {
+        add_advice(d, "The KDC has no principal %s: check the spelling and register it for the service's account "
+                      "(AD: setspn -S %s <account>; MIT: kadmin addprinc -randkey %s and ktadd it to the service's "
+                      "keytab).",
+                   d->target, d->target, d->target);
+    } else if (!strcmp(r->cause, "service_key_mismatch") && d->ticket_ok) {
+        add_advice(d, "The KDC encrypted the ticket in key version %d (%s) of %s: the service's keytab must hold "
+                      "exactly that key (compare with klist -kte on the keytab; MIT: kadmin ktadd; AD: ktpass, or "
+                      "setspn -Q %s to find the account that owns the SPN).",
+                   d->ticket.kvno, d->ticket.enctype, d->ticket.server, d->target);
+    } else if (!strcmp(r->cause, "ntlm_without_server_auth")) {
+        add_advice(d, "With nettcp, --no-require-server-auth accepts NTLM (the service is then not authenticated).");
+        add_advice(d, "NTLM was used because %s.",
+                   no->package == NTCP_PACKAGE_NTLM ? "--package ntlm was given"
+                   : no->protection == NTCP_PROTECTION_NONE ? "ProtectionLevel None makes NegotiateStream use NTLM"
+                                                            : "the service offered only NTLM");
+    }
+    if (no->package == NTCP_PACKAGE_NEGOTIATE && no->require_server_auth &&
+        (!strcmp(r->cause, "kdc_unreachable") || !strcmp(r->cause, "no_credentials") ||
+         !strcmp(r->cause, "unknown_user") || !strcmp(r->cause, "spn_unknown") ||
+         !strcmp(r->cause, "default_spn_not_service") || !strcmp(r->cause, "credentials_expired")))
+        add_advice(d, "Kerberos is needed: nettcp does not fall back to NTLM while server authentication is "
+                      "required (a WCF client would, and then fail with \"The remote server did not satisfy the "
+                      "mutual authentication requirement\").");
+}
+
+ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_doctor_report *r)
+{
+    memset(r, 0, sizeof *r);
+    doc *d = ntcp_calloc(1, sizeof *d);
+    if (!d)
+        return NTCP_E_NOMEM;
+    d->o = o;
+    d->r = r;
+    d->t_connect = d->t_preamble = d->t_hs = d->t_hs_end = -1;
+    clock_gettime(CLOCK_MONOTONIC, &d->t0);
+    const char *why = NULL;
+    ntcp_status st = ntcp_url_parse(url, &d->u, &why);
+    if (st) {
+        r->status = st;
+        snprintf(r->error, sizeof r->error, "the address: %s", why);
+        snprintf(r->cause, sizeof r->cause, "bad_address");
+        snprintf(r->advice, sizeof r->advice, "give a net.tcp://host[:port]/path address");
+        ntcp_free(d);
+        return st;
+    }
+    d->security = o->client.security == NTCP_SECURITY_TRANSPORT;
+    ntcp_trace_event(o->trace, "doctor", NULL, "url", url, "security", d->security ? "transport" : "none", "package",
+                     ntcp_package_name(o->client.nns.package), "protection",
+                     ntcp_protection_name(o->client.nns.protection), "identity",
+                     o->client.nns.identity ? o->client.nns.identity : "", "user",
+                     o->client.nns.user ? o->client.nns.user : "", NULL);
+    fill_resolve(d);
+    ntcp_client *c = NULL;
+    ntcp__client_hooks h;
+    memset(&h, 0, sizeof h);
+    if (d->slot[S_RESOLVE].outcome == NTCP_DOCTOR_FAILED) {
+        st = r->status = NTCP_E_RESOLVE;
+        snprintf(r->error, sizeof r->error, "%s", d->slot[S_RESOLVE].detail);
+        snprintf(h.cause, sizeof h.cause, "host_unknown");
+        explain(d, &h);
+        goto finish;
+    }
+    {
+        ntcp_client_options co = o->client;
+        co.channel.step_cb = on_step;
+        co.channel.step_ctx = d;
+        co.record_cb = on_record;
+        co.record_ctx = d;
+        co.leg_cb = on_leg;
+        co.leg_ctx = d;
+        h.before_handshake = before_handshake;
+        h.ctx = d;
+        st = ntcp__client_open(&c, url, &co, &h, r->error, sizeof r->error);
+    }
+    if (st) {
+        r->status = st;
+        place_open_failure(d, &h, st);
+        explain(d, &h);
+        goto finish;
+    }
+    {
+        char p[512];
+        preamble_text(d, p, sizeof p);
+        const ntcp_nns_result *res = ntcp_client_security(c);
+        if (!d->security) {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
+            set_step(d, S_UPGRADE, NTCP_DOCTOR_WARNING, -1,
+                     "no upgrade asked for (security None): messages travel in clear and the service is not "
+                     "authenticated");
+            for (int i = S_TARGET; i <= S_IDENTITY; i++)
+                set_step(d, i, NTCP_DOCTOR_SKIPPED, -1, "security None");
+        } else if (res) {
+            set_step(d, S_HANDSHAKE, res->mutual ? NTCP_DOCTOR_OK : NTCP_DOCTOR_WARNING, d->t_hs,
+                     "%s, %s, %s; handshake messages: %u sent (%zu token bytes), %u received (%zu bytes)",
+                     ntcp_package_name(res->package), ntcp_protection_name(res->protection),
+                     res->mutual ? "mutual authentication" : "the service was NOT authenticated (NTLM)",
+                     d->legs_sent, d->bytes_sent, d->legs_received, d->bytes_received);
+            if (res->mutual)
+                set_step(d, S_IDENTITY, NTCP_DOCTOR_OK, -1, "the service authenticated as %s (expected %s)",
+                         res->service, res->target);
+            else
+                set_step(d, S_IDENTITY, NTCP_DOCTOR_WARNING, -1,
+                         "not checked: NTLM does not authenticate the service (expected %s)", res->target);
+            snprintf(r->tried_principal, sizeof r->tried_principal, "%s", res->client);
+            snprintf(r->tried_package, sizeof r->tried_package, "%s", ntcp_package_name(res->package));
+        }
+        set_step(d, S_PREAMBLE_ACK, NTCP_DOCTOR_OK, d->t_hs_end >= 0 ? d->t_hs_end : d->t_preamble,
+                 "PreambleEnd sent, PreambleAck received: the session is open");
+    }
+    if (o->action) {
+        double t = now_ms(d);
+        ntcp_soap_msg reply;
+        st = ntcp_client_call(c, o->action, o->body, o->body ? o->body_len : 0, &reply);
+        if (st == NTCP_OK) {
+            set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,
+                     reply.action ? reply.action : "a reply", reply.body.len);
+        } else {
+            r->status = st;
+            snprintf(r->error, sizeof r->error, "%s", ntcp_client_last_error(c));
+            set_step(d, S_REQUEST, NTCP_DOCTOR_FAILED, t, "%s", r->error);
+            if (st == NTCP_E_FAULT) {
+                h.failed_step = NTCP_STEP_RECEIVE;
+                snprintf(h.cause, sizeof h.cause, "%s",
+                         reply.fault_subcode && strstr(reply.fault_subcode, "ActionNotSupported") ? "action_not_supported"
+                                                                                                : "service_fault");
+            } else {
+                snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(st, NTCP_STEP_RECEIVE, d->security));
+            }
+        }
+        ntcp_soap_msg_clear(&reply);
+    } else {
+        set_step(d, S_REQUEST, NTCP_DOCTOR_SKIPPED, -1, "no --action given");
+    }
+    {
+        double t = now_ms(d);
+        ntcp_status cs = ntcp_client_close(c);
+        if (cs) {
+            set_step(d, S_CLOSE, NTCP_DOCTOR_FAILED, t, "%s (%s)", ntcp_status_str(cs), ntcp_status_name(cs));
+            if (!st) {
+                st = r->status = cs;
+                snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(cs, NTCP_STEP_CLOSE, d->security));
+            }
+        } else {
+            set_step(d, S_CLOSE, NTCP_DOCTOR_OK, t, "End sent, End received, connection closed");
+        }
+    }
+    if (st)
+        explain(d, &h);
+finish:
+    if (!r->tried_package[0]) {
+        const char *mech = h.nns_error.mech;
+        snprintf(r->tried_package, sizeof r->tried_package, "%s",
+                 !d->security ? "none"
+                 : mech[0] && strcmp(mech, "SPNEGO") ? mech
+                 : ntcp_package_name(o->client.nns.protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM
+                                                                                     : o->client.nns.package));
+    }
+    if (d->security) {
+        if (!d->target[0] &&
+            ntcp_nns_target_name(o->client.nns.identity, d->u.host, d->target, sizeof d->target, NULL))
+            d->target[0] = 0;
+        snprintf(r->tried_target, sizeof r->tried_target, "%s", d->target);
+        if (!r->tried_principal[0])
+            snprintf(r->tried_principal, sizeof r->tried_principal, "%s",
+                     d->creds.principal[0]                         ? d->creds.principal
+                     : o->client.nns.user                          ? o->client.nns.user
+                     : o->client.nns.anonymous                     ? "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
+                                                                   : "");
+    }
+    for (int i = 0; i < S_COUNT; i++) {
+        if (!d->filled[i]) {
+            d->slot[i].name = step_names[i];
+            d->slot[i].outcome = NTCP_DOCTOR_SKIPPED;
+            snprintf(d->slot[i].detail, sizeof d->slot[i].detail, "%s",
+                     st ? "not reached" : "does not apply");
+        }
+        r->steps[r->n_steps++] = d->slot[i];
+    }
+    r->ok = st == NTCP_OK;
+    if (r->ok)
+        r->status = NTCP_OK;
+    ntcp_trace_event(o->trace, "result", NULL, "ok", r->ok ? "true" : "false", "cause", r->cause, "advice",
+                     r->advice, NULL);
+    ntcp_free(d);
+    return st;
+}

@@ -1,0 +1,230 @@
+/* nettcp doctor: walk a connection step by step, time each, and on failure
+ * name the step, the cause and what to change. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nettcp/doctor.h>
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: nettcp doctor URL [--security none|transport] [--package negotiate|kerberos|ntlm]\n"
+            "                     [--protection none|sign|encrypt] [--identity dns:NAME|spn:NAME|upn:NAME]\n"
+            "                     [--user NAME] [--ccache NAME] [--client-keytab FILE] [--anonymous]\n"
+            "                     [--no-require-server-auth] [--impersonation identify|impersonate|delegate]\n"
+            "                     [--timeout SECONDS] [--action URI [--body XML|@FILE]]\n"
+            "                     [--mode duplex|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
+            "                     [--json] [--trace FILE]\n"
+            "\n"
+            "Opens a connection to URL the way 'nettcp call' does, with the same client options, and\n"
+            "reports each step with its time and outcome: resolve (host -> addresses), connect (TCP),\n"
+            "preamble (via, mode, encoding), upgrade (the service's answer to the security upgrade),\n"
+            "target (which identity, which SPN and why), credentials (which principal, from where, until\n"
+            "when), kdc (is a service ticket issued, with which key version), handshake (NegotiateStream:\n"
+            "package, protection, mutual authentication), identity (who the service proved to be),\n"
+            "preamble_ack, request (with --action) and close. On failure it names the cause (a stable id),\n"
+            "what was tried (target, principal, package) and what to change.\n"
+            "\n"
+            "%s"
+            "  --action URI       send a test request with this SOAP Action (body from --body, or empty)\n"
+            "  --body XML|@FILE   the test request's body\n"
+            "  --mode M           the framing mode to offer (default duplex, as NetTcpBinding)\n"
+            "  --encoding E       the message encoding to offer (default binary-session, as NetTcpBinding)\n"
+            "  --json             the report as one JSON object: ok, url, steps [name, outcome, ms, detail],\n"
+            "                     and on failure cause, advice and tried {target, principal, package}\n"
+            "  --trace FILE       write a trace: one JSON object per line per event (steps, framing records,\n"
+            "                     handshake messages, the result); never message contents or secrets\n"
+            "\n"
+            "Cause ids: default_spn_not_service, spn_unknown, service_key_mismatch, clock_skew,\n"
+            "ntlm_without_server_auth, bad_password, unknown_user, no_credentials, credentials_expired,\n"
+            "kdc_unreachable, anonymous_refused, anonymous_unavailable, security_mode_mismatch,\n"
+            "encoding_refused, mode_refused, endpoint_not_found, connection_refused, connection_reset,\n"
+            "host_unknown, timeout, server_too_busy, protection_not_granted, identity_mismatch,\n"
+            "message_altered, action_not_supported, service_fault, ... (docs/troubleshooting.md).\n"
+            "\n"
+            "exit status: 0 every step passed, 1 a step failed, 2 usage error.\n",
+            cli_client_options_help);
+}
+
+static int parse_mode(const char *s, ntcp_nmf_mode *m)
+{
+    if (!strcmp(s, "duplex"))
+        *m = NTCP_MODE_DUPLEX;
+    else if (!strcmp(s, "simplex"))
+        *m = NTCP_MODE_SIMPLEX;
+    else if (!strcmp(s, "singleton"))
+        *m = NTCP_MODE_SINGLETON_UNSIZED;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_encoding(const char *s, int *e)
+{
+    static const struct {
+        const char *name;
+        int enc;
+    } t[] = { { "binary-session", NTCP_ENC_BINARY_SESSION }, { "binary", NTCP_ENC_BINARY },
+              { "soap12", NTCP_ENC_SOAP12_UTF8 },           { "soap11", NTCP_ENC_SOAP11_UTF8 },
+              { "mtom", NTCP_ENC_MTOM } };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(s, t[i].name)) {
+            *e = t[i].enc;
+            return 0;
+        }
+    return -1;
+}
+
+static void json_str(const char *s) { cli_json_string((const uint8_t *)s, strlen(s)); }
+
+static void print_json(const char *url, const ntcp_doctor_report *r)
+{
+    printf("{\"ok\":%s,\"url\":", r->ok ? "true" : "false");
+    json_str(url);
+    printf(",\"steps\":[");
+    for (size_t i = 0; i < r->n_steps; i++) {
+        const ntcp_doctor_step *s = &r->steps[i];
+        printf("%s{\"name\":\"%s\",\"outcome\":\"%s\",\"ms\":%.3f,\"detail\":", i ? "," : "", s->name,
+               ntcp_doctor_outcome_name(s->outcome), s->ms);
+        json_str(s->detail);
+        printf("}");
+    }
+    printf("]");
+    if (!r->ok) {
+        printf(",\"status\":\"%s\",\"cause\":", ntcp_status_name(r->status));
+        json_str(r->cause);
+        printf(",\"advice\":");
+        json_str(r->advice);
+        printf(",\"error\":");
+        json_str(r->error);
+    }
+    printf(",\"tried\":{\"target\":");
+    json_str(r->tried_target);
+    printf(",\"principal\":");
+    json_str(r->tried_principal);
+    printf(",\"package\":");
+    json_str(r->tried_package);
+    printf("}}\n");
+}
+
+static void print_text(const char *url, const ntcp_doctor_report *r)
+{
+    printf("nettcp doctor %s\n", url);
+    const char *failed_at = NULL;
+    for (size_t i = 0; i < r->n_steps; i++) {
+        const ntcp_doctor_step *s = &r->steps[i];
+        if (s->outcome == NTCP_DOCTOR_FAILED && !failed_at)
+            failed_at = s->name;
+        printf("  [%9.1f ms] %-12s %-8s %s\n", s->ms, s->name, ntcp_doctor_outcome_name(s->outcome), s->detail);
+    }
+    if (r->ok) {
+        printf("result: ok, every step passed\n");
+        return;
+    }
+    printf("result: FAILED%s%s\n", failed_at ? " at " : "", failed_at ? failed_at : "");
+    printf("cause:  %s\n", r->cause);
+    if (r->tried_target[0] || r->tried_principal[0])
+        printf("tried:  target %s, principal %s, package %s\n", r->tried_target[0] ? r->tried_target : "-",
+               r->tried_principal[0] ? r->tried_principal : "-", r->tried_package);
+    printf("advice: %s\n", r->advice);
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        CLI_CLIENT_LONG_OPTIONS,
+        { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
+        { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+        { "trace", required_argument, NULL, 'T' },  { "mode", required_argument, NULL, 'M' },
+        { "encoding", required_argument, NULL, 'E' }, { NULL, 0, NULL, 0 },
+    };
+    ntcp_doctor_options o;
+    memset(&o, 0, sizeof o);
+    ntcp_client_options_init(&o.client);
+    const char *body_arg = NULL, *trace_path = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int r = cli_client_option("doctor", c, optarg, &o.client);
+        if (r == 2)
+            return 2;
+        if (r == 0)
+            continue;
+        switch (c) {
+        case 'A': o.action = optarg; break;
+        case 'B': body_arg = optarg; break;
+        case 'j': json = true; break;
+        case 'T': trace_path = optarg; break;
+        case 'M':
+            if (parse_mode(optarg, &o.client.channel.mode)) {
+                fprintf(stderr, "nettcp doctor: --mode is duplex, simplex or singleton\n");
+                return 2;
+            }
+            break;
+        case 'E':
+            if (parse_encoding(optarg, &o.client.channel.encoding)) {
+                fprintf(stderr, "nettcp doctor: --encoding is binary-session, binary, soap12, soap11 or mtom\n");
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "nettcp doctor: one URL is required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (body_arg && !o.action) {
+        fprintf(stderr, "nettcp doctor: --body goes with --action\n");
+        return 2;
+    }
+    if (o.action && (o.client.channel.mode != NTCP_MODE_DUPLEX || o.client.channel.encoding != NTCP_ENC_BINARY_SESSION)) {
+        fprintf(stderr, "nettcp doctor: the test request (--action) needs duplex mode and binary-session encoding\n");
+        return 2;
+    }
+    const char *url = argv[optind];
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    if (body_arg && cli_body(body_arg, &body, &body_len))
+        return 1;
+    o.body = (const char *)body;
+    o.body_len = body_len;
+    char *password = NULL;
+    if (cli_client_password("doctor", &o.client, &password)) {
+        free(body);
+        return 2;
+    }
+    o.client.channel.limits.max_message = 64u << 20;
+    o.client.xml.max_size = 64u << 20;
+    o.client.xml.max_string_len = 64u << 20;
+    int rc = 1;
+    if (trace_path && ntcp_trace_open(&o.trace, trace_path)) {
+        fprintf(stderr, "nettcp doctor: cannot write the trace %s\n", trace_path);
+        goto out;
+    }
+    ntcp_doctor_report *r = malloc(sizeof *r);
+    if (!r)
+        goto out;
+    ntcp_status st = ntcp_doctor_run(url, &o, r);
+    if (st == NTCP_E_INVALID_ARG && !strcmp(r->cause, "bad_address")) {
+        fprintf(stderr, "nettcp doctor: %s\n", r->error);
+        rc = 2;
+    } else {
+        if (json)
+            print_json(url, r);
+        else
+            print_text(url, r);
+        rc = r->ok ? 0 : 1;
+    }
+    free(r);
+out:
+    ntcp_trace_close(o.trace);
+    cli_client_password_free(password);
+    free(body);
+    return rc;
+}
