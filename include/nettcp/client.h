@@ -46,7 +46,8 @@ const char *ntcp_client_last_error(const ntcp_client *c);
  * status and the step of the open it happened at: "host_unknown",
  * "connection_refused", "connection_reset", "timeout", "endpoint_not_found",
  * "encoding_refused", "mode_refused", "security_mode_mismatch" (the service
- * refused the upgrade, or required one that was not asked for),
+ * refused the upgrade, or required one that was not asked for: a fault, or
+ * WCF's way, closing the connection after a preamble without upgrade),
  * "server_too_busy", "version_refused", "quota_exceeded"; otherwise the
  * status name. Security failures carry the negotiate layer's cause
  * (ntcp_nns_cause). Every error text of ntcp_client_open and

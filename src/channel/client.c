@@ -46,7 +46,12 @@ const char *ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgr
     case NTCP_E_RESOLVE: return "host_unknown";
     case NTCP_E_CONNECTION_REFUSED: return "connection_refused";
     case NTCP_E_CONNECTION_RESET:
-    case NTCP_E_CLOSED: return "connection_reset";
+    case NTCP_E_CLOSED:
+        /* A WCF service that requires transport security aborts, without a
+         * fault, a client whose preamble ends without an upgrade request. */
+        return !upgrade_requested && (step == NTCP_STEP_PREAMBLE || step == NTCP_STEP_PREAMBLE_ACK)
+                   ? "security_mode_mismatch"
+                   : "connection_reset";
     case NTCP_E_TIMEOUT: return "timeout";
     case NTCP_E_ENDPOINT_NOT_FOUND:
     case NTCP_E_ENDPOINT_UNAVAILABLE: return "endpoint_not_found";
@@ -89,7 +94,8 @@ const char *ntcp_cause_advice(const char *cause)
         { "mode_refused", "the service does not accept this framing mode: use duplex (buffered) as NetTcpBinding does" },
         { "security_mode_mismatch",
           "client and service disagree on the security mode: one asked for Transport security (a NegotiateStream "
-          "upgrade) and the other runs with SecurityMode None; use the same --security on both" },
+          "upgrade) and the other runs with SecurityMode None (a service that closes the connection right after "
+          "a preamble without upgrade, as WCF does, requires transport security); use the same --security on both" },
         { "server_too_busy", "the service refused the session: it is at its session limit; retry or raise the limit" },
         { "version_refused", "the service does not speak this framing version (1.0)" },
         { "quota_exceeded",

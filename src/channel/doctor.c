@@ -332,6 +332,11 @@ static void place_open_failure(doc *d, const ntcp__client_hooks *h, ntcp_status 
         } else if (d->fault[0]) {
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble, "%s: the service answered with the framing fault %s",
                      p, d->fault);
+        } else if (!d->security && (st == NTCP_E_CONNECTION_RESET || st == NTCP_E_CLOSED)) {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: sent, with PreambleEnd", p);
+            set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
+                     "no upgrade was asked for (security None) and the service closed the connection without a "
+                     "fault: a WCF service does this when it requires transport security");
         } else {
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble, "%s: %s", p, short_err);
         }

@@ -185,22 +185,40 @@ contains "mode: the fault" "$(field "$report" step:preamble)" "UnsupportedMode"
 diagnose endpoint_not_found endpoint_not_found preamble "${main%/calc}/nope" "${svc[@]}" "${me[@]}"
 contains "endpoint_not_found: the fault" "$(field "$report" step:preamble)" "EndpointNotFound"
 diagnose connection_refused connection_refused connect "net.tcp://127.0.0.1:1/calc" "${svc[@]}" "${me[@]}"
-python3 -c "$(cat <<'PY'
-
-import socket, struct, sys
+# peers that close: "reset" resets after the first bytes; "wcf" reads the
+# preamble to PreambleEnd (0x0C) and closes, as a WCF service that requires
+# transport security does with a client that asked for no upgrade
+peer() { # kind: starts it, sets $peer_port
+    python3 -c "$(cat <<'PY'
+import os, socket, struct, sys
+kind, portfile = sys.argv[1], sys.argv[2]
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+open(portfile + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(portfile + ".tmp", portfile)
 while True:
     c, _ = s.accept()
-    c.recv(1)  # the first bytes of the preamble, then a reset
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if kind == "reset":
+        c.recv(1)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    else:
+        got = b""
+        while not got.endswith(b"\x0c"):
+            b = c.recv(4096)
+            if not b:
+                break
+            got += b
     c.close()
 PY
-)" "$tmp/reset.port" &
-pids+=($!)
-for _ in $(seq 1 200); do [ -s "$tmp/reset.port" ] && break; read -r -t 0.05 <> <(:) || true; done
-diagnose connection_reset connection_reset preamble "net.tcp://127.0.0.1:$(cat "$tmp/reset.port")/calc" "${svc[@]}" "${me[@]}"
+)" "$1" "$tmp/$1.port" &
+    pids+=($!)
+    for _ in $(seq 1 200); do [ -s "$tmp/$1.port" ] && break; read -r -t 0.05 <> <(:) || true; done
+    peer_port=$(cat "$tmp/$1.port")
+}
+peer reset
+diagnose connection_reset connection_reset preamble "net.tcp://127.0.0.1:$peer_port/calc" "${svc[@]}" "${me[@]}"
+peer wcf
+diagnose wcf_abort security_mode_mismatch upgrade "net.tcp://127.0.0.1:$peer_port/calc" --security none
+contains "wcf_abort: explained" "$(field "$report" step:upgrade)" "closed the connection without a fault"
 diagnose host_unknown host_unknown resolve "net.tcp://no-such-host.invalid:808/calc" "${svc[@]}" "${me[@]}"
 # 12. protection level not granted
 diagnose protection protection_not_granted handshake "$main" "${svc[@]}" "${me[@]}" --protection sign

@@ -202,3 +202,43 @@ TEST(channel_open_failures_name_the_step)
     CHECK_EQ_INT(ntcp_channel_open(&ch, "http://h/x", NULL, &step, detail, sizeof detail), NTCP_E_INVALID_ARG);
     CHECK(strstr(detail, "net.tcp://") != NULL);
 }
+
+#include <string.h>
+#include <nettcp/client.h>
+
+TEST(failure_causes)
+{
+    static const struct {
+        ntcp_status st;
+        ntcp_channel_step step;
+        bool upgrade;
+        const char *cause;
+    } t[] = {
+        { NTCP_E_RESOLVE, NTCP_STEP_RESOLVE, true, "host_unknown" },
+        { NTCP_E_CONNECTION_REFUSED, NTCP_STEP_CONNECT, true, "connection_refused" },
+        { NTCP_E_CONNECTION_RESET, NTCP_STEP_PREAMBLE, true, "connection_reset" },
+        { NTCP_E_CONNECTION_RESET, NTCP_STEP_RECEIVE, false, "connection_reset" },
+        /* WCF closes on a client that asked for no upgrade when it requires one */
+        { NTCP_E_CONNECTION_RESET, NTCP_STEP_PREAMBLE, false, "security_mode_mismatch" },
+        { NTCP_E_TIMEOUT, NTCP_STEP_PREAMBLE, true, "timeout" },
+        { NTCP_E_ENDPOINT_NOT_FOUND, NTCP_STEP_PREAMBLE, true, "endpoint_not_found" },
+        { NTCP_E_CONTENT_TYPE_INVALID, NTCP_STEP_PREAMBLE, true, "encoding_refused" },
+        { NTCP_E_UNSUPPORTED_MODE, NTCP_STEP_PREAMBLE, true, "mode_refused" },
+        { NTCP_E_UPGRADE_INVALID, NTCP_STEP_PREAMBLE, true, "security_mode_mismatch" },
+        { NTCP_E_ACCESS_DENIED, NTCP_STEP_PREAMBLE, false, "security_mode_mismatch" },
+        { NTCP_E_ACCESS_DENIED, NTCP_STEP_RECEIVE, true, "endpoint_access_denied" },
+        { NTCP_E_SERVER_TOO_BUSY, NTCP_STEP_PREAMBLE, true, "server_too_busy" },
+        { NTCP_E_MESSAGE_TOO_LARGE, NTCP_STEP_RECEIVE, true, "quota_exceeded" },
+        { NTCP_E_MALFORMED, NTCP_STEP_RECEIVE, true, "malformed" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *c = ntcp_failure_cause(t[i].st, t[i].step, t[i].upgrade);
+        if (strcmp(c, t[i].cause))
+            ntcp_test_fail(__FILE__, __LINE__, "case %zu: cause %s, want %s", i, c, t[i].cause);
+        /* every cause has its own advice */
+        CHECK(strcmp(ntcp_cause_advice(c), "see the GSS and Kerberos errors above") != 0);
+    }
+    /* security causes fall through to the negotiate layer's advice */
+    CHECK(strstr(ntcp_cause_advice("clock_skew"), "NTP") != NULL);
+    CHECK(strstr(ntcp_cause_advice("security_mode_mismatch"), "--security") != NULL);
+}
