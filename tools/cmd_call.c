@@ -42,6 +42,12 @@ static double ms_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1000.0 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* each step of the open, into the trace */
+static void trace_step(void *ctx, ntcp_channel_step step)
+{
+    ntcp_trace_event(ctx, "step", NULL, "name", ntcp_channel_step_name(step), NULL);
+}
+
 static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
 {
     const char *advice = ntcp_cause_advice(cause);
@@ -118,6 +124,8 @@ int cmd_call(int argc, char **argv)
         o.record_ctx = trace;
         o.leg_cb = ntcp_trace_leg;
         o.leg_ctx = trace;
+        o.channel.step_cb = trace_step;
+        o.channel.step_ctx = trace;
     }
     ntcp_trace_event(trace, "open", NULL, "url", url, "security", o.security == NTCP_SECURITY_NONE ? "none" : "transport",
                      "package", ntcp_package_name(o.nns.package), "protection", ntcp_protection_name(o.nns.protection),

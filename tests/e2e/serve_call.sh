@@ -80,14 +80,14 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 recs = [(e["dir"], e["type"]) for e in ev if e["event"] == "record"]
 print(recs[:6])
-print([e["event"] for e in ev if e["event"] != "record"])
+print([e["event"] + ("/" + e["name"] if e["event"] == "step" else "") for e in ev if e["event"] != "record"])
 o = [e for e in ev if e["event"] == "opened"][0]
 print(o["package"], o["protection"], o["mutual"], o["target"])
 print([e.get("cause") for e in map(json.loads, open(sys.argv[2])) if e["event"] == "error"])
 PYEOF
 )
 check "call trace" "$got" "[('sent', 'Version'), ('sent', 'Mode'), ('sent', 'Via'), ('sent', 'KnownEncoding'), ('sent', 'UpgradeRequest'), ('received', 'UpgradeResponse')]
-['open', 'handshake', 'handshake', 'opened', 'request', 'reply', 'closed']
+['open', 'step/resolve', 'step/connect', 'step/preamble', 'handshake', 'step/handshake', 'handshake', 'step/preamble_ack', 'opened', 'request', 'reply', 'closed']
 Kerberos EncryptAndSign true host/svc.nettcp.test
 ['spn_unknown']"
 contains "call trace: handshake messages with their sizes only" "$(grep '"event":"handshake"' "$tmp/call.trace" | head -1)" \
