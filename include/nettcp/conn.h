@@ -36,6 +36,7 @@ typedef struct ntcp_conn {
     uint8_t *in;      /* read buffer */
     size_t in_cap, in_off, in_len;
     int eof;
+    int awaiting;     /* output went out since the last read: the next read waits for the reply first */
 } ntcp_conn;
 
 NTCP_MUST_CHECK ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f);

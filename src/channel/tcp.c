@@ -185,7 +185,9 @@ static void drain_and_close(int fd, size_t max_drain, int timeout_ms)
     uint8_t buf[4096];
     for (;;) {
         size_t n = 0;
-        if (ntcp_tcp_read(fd, buf, sizeof buf, &n, remaining(deadline)) != NTCP_OK || n == 0)
+        /* the peer's FIN answers ours: wait for it rather than read first */
+        if (wait_fd(fd, POLLIN, deadline) != NTCP_OK ||
+            ntcp_tcp_read(fd, buf, sizeof buf, &n, remaining(deadline)) != NTCP_OK || n == 0)
             break;
         total += n;
         if (total > max_drain) {
@@ -225,8 +227,10 @@ ntcp_status ntcp_conn_flush(ntcp_conn *c, int timeout_ms)
     if (!n)
         return NTCP_OK;
     ntcp_status st = ntcp_tcp_write_all(c->fd, p, n, timeout_ms);
-    if (st == NTCP_OK)
+    if (st == NTCP_OK) {
         ntcp_framing_output_consumed(c->framing, n);
+        c->awaiting = 1;
+    }
     return st;
 }
 
@@ -262,6 +266,14 @@ ntcp_status ntcp_conn_next_event(ntcp_conn *c, int timeout_ms, ntcp_framing_even
             return st;
         c->in_off = c->in_len = 0;
         size_t n = 0;
+        if (c->awaiting) {
+            /* we just wrote: the answer cannot be here yet, so poll before
+             * reading instead of a read that fails with EAGAIN first */
+            c->awaiting = 0;
+            st = wait_fd(c->fd, POLLIN, deadline);
+            if (st)
+                return st;
+        }
         st = ntcp_tcp_read(c->fd, c->in, c->in_cap, &n, remaining(deadline));
         if (st)
             return st;

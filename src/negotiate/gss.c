@@ -1,8 +1,12 @@
 /* The MIT GSSAPI provider: Kerberos, SPNEGO and gss-ntlmssp through the
  * mechglue. Secrets (password, session key) are only handed to GSSAPI or
  * measured; they are never copied into error text. */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
@@ -18,9 +22,11 @@ static const uint8_t enctype_oid_prefix[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12
 
 /* A credential and the private MEMORY ccache behind it (anonymous ticket,
  * client keytab), destroyed with it so no tickets outlive the connection. */
+typedef struct shared_cred shared_cred;
 typedef struct gcred {
     gss_cred_id_t h;
     char memcc[64]; /* "" when the ccache is not ours */
+    shared_cred *shared; /* h belongs to the reuse cache below */
 } gcred;
 
 static gss_cred_id_t cred_handle(void *cred) { return cred ? ((gcred *)cred)->h : GSS_C_NO_CREDENTIAL; }
@@ -152,6 +158,151 @@ static ntcp_status put_buffer(ntcp_buf *out, gss_buffer_t b)
 
 static void name_text(gss_name_t n, char *out, size_t cap, bool *anonymous);
 
+/* ---- reuse across connections ------------------------------------------------
+ * Acquiring a client credential from a ccache costs more than the Kerberos
+ * exchange itself (MIT reads krb5.conf and the ccache several times, and
+ * SPNEGO's acquire asks every mechanism, gss-ntlmssp included), and a service
+ * re-checked its keytab for every session. A process that opens many
+ * connections with the same options reuses what it acquired while the file
+ * behind it is unchanged (device, inode, size, modification time) and, for a
+ * client credential, while it has not expired. Any kinit, kdestroy, new
+ * ticket or keytab change makes the next connection acquire afresh, so a
+ * connection sees what a fresh acquire would give it, failures included.
+ * Only file ccaches and keytabs, and never anonymous, password or
+ * client-keytab logons (their private MEMORY ccaches die with the
+ * connection). */
+struct shared_cred {
+    gss_cred_id_t h;
+    unsigned refs;
+};
+
+typedef struct file_stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} file_stamp;
+
+static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char key[1024];
+    file_stamp stamp;
+    time_t expires; /* 0: no expiry */
+    bool anonymous_name;
+    shared_cred *sc;
+} client_reuse;
+static struct {
+    char key[1024];
+    file_stamp stamp;
+    bool valid;
+} keytab_reuse;
+
+/* The file behind a FILE: ccache or keytab name; false for other types. */
+static bool stamp_of(const char *name, file_stamp *fs)
+{
+    if (!strncmp(name, "FILE:", 5))
+        name += 5;
+    else if (name[0] != '/')
+        return false; /* MEMORY:, KCM:, KEYRING:, DIR:, a relative name: no cheap change stamp */
+    struct stat st;
+    if (stat(name, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    memset(fs, 0, sizeof *fs);
+    fs->dev = st.st_dev;
+    fs->ino = st.st_ino;
+    fs->size = st.st_size;
+    fs->mtime = st.st_mtim;
+    return true;
+}
+
+static bool stamp_eq(const file_stamp *a, const file_stamp *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void shared_unref(shared_cred *sc)
+{
+    if (!sc)
+        return;
+    pthread_mutex_lock(&reuse_mu);
+    bool last = --sc->refs == 0;
+    pthread_mutex_unlock(&reuse_mu);
+    if (last) {
+        OM_uint32 m;
+        gss_release_cred(&m, &sc->h);
+        free(sc);
+    }
+}
+
+/* The reuse key of a client credential and the stamp of its ccache, or
+ * false when this logon is not reused. */
+static bool client_reuse_key(const ntcp_nns_options *o, ntcp_package pkg, char *key, size_t cap, file_stamp *fs)
+{
+    if (o->anonymous || o->password || o->client_keytab || pkg == NTCP_PACKAGE_NTLM ||
+        (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth))
+        return false; /* NTLM credentials come from elsewhere (NTLM_USER_FILE) */
+    char defname[512] = "";
+    const char *cc = o->ccache ? o->ccache : getenv("KRB5CCNAME");
+    if (!cc) {
+        krb5_context k;
+        if (krb5_init_context(&k))
+            return false;
+        const char *d = krb5_cc_default_name(k);
+        snprintf(defname, sizeof defname, "%s", d ? d : "");
+        krb5_free_context(k);
+        cc = defname;
+    }
+    if (!stamp_of(cc, fs))
+        return false;
+    const char *conf = getenv("KRB5_CONFIG");
+    int n = snprintf(key, cap, "%d|%d|%d|%s|%s|%s", (int)pkg, o->protection == NTCP_PROTECTION_ENCRYPT_AND_SIGN,
+                     o->require_server_auth, o->user ? o->user : "", cc, conf ? conf : "");
+    return n > 0 && (size_t)n < cap;
+}
+
+static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out, bool *anonymous_name)
+{
+    bool hit = false;
+    pthread_mutex_lock(&reuse_mu);
+    if (client_reuse.sc && !strcmp(client_reuse.key, key) && stamp_eq(&client_reuse.stamp, fs) &&
+        (!client_reuse.expires || time(NULL) < client_reuse.expires)) {
+        gcred *gc = ntcp_calloc(1, sizeof *gc);
+        if (gc) {
+            client_reuse.sc->refs++;
+            gc->h = client_reuse.sc->h;
+            gc->shared = client_reuse.sc;
+            *anonymous_name = client_reuse.anonymous_name;
+            *out = gc;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&reuse_mu);
+    return hit;
+}
+
+/* Hands gc's handle to the cache (gc keeps a reference). */
+static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 lifetime, bool anonymous_name,
+                             gcred *gc)
+{
+    /* the C library's allocator: the cache outlives any ntcp_set_allocator */
+    shared_cred *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return;
+    sc->h = gc->h;
+    sc->refs = 2;
+    gc->shared = sc;
+    pthread_mutex_lock(&reuse_mu);
+    shared_cred *old = client_reuse.sc;
+    snprintf(client_reuse.key, sizeof client_reuse.key, "%s", key);
+    client_reuse.stamp = *fs;
+    client_reuse.expires = lifetime == GSS_C_INDEFINITE ? 0 : time(NULL) + (time_t)lifetime;
+    client_reuse.anonymous_name = anonymous_name;
+    client_reuse.sc = sc;
+    pthread_mutex_unlock(&reuse_mu);
+    shared_unref(old);
+}
+
 /* ---- acquire ------------------------------------------------------------- */
 /* An anonymous logon, through Kerberos only: gss-ntlmssp refuses them. */
 static bool anonymous_logon(const ntcp_nns_options *o, ntcp_package pkg)
@@ -239,6 +390,20 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     char memcc[64] = "";
     *credp = NULL;
 
+    char reuse_key[1024];
+    file_stamp reuse_stamp;
+    bool reusable = initiator && client_reuse_key(o, pkg, reuse_key, sizeof reuse_key, &reuse_stamp);
+    if (reusable) {
+        gcred *gc = NULL;
+        bool anon_name = false;
+        if (client_reuse_get(reuse_key, &reuse_stamp, &gc, &anon_name)) {
+            if (anon_name)
+                err->anonymous = true;
+            *credp = gc;
+            return NTCP_OK;
+        }
+    }
+
     if (initiator) {
         bool anon = anonymous_logon(o, pkg);
         if (pkg != NTCP_PACKAGE_NTLM)
@@ -310,7 +475,24 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
              * client arrives), then accept with the default credential of
              * every mechanism so SPNEGO, raw Kerberos and NTLM all work: a
              * SPNEGO credential acquired from a cred store hands gss-ntlmssp a
-             * broken element. The keytab is registered process-wide. */
+             * broken element. The keytab is registered process-wide. The
+             * check and the registration are done again only when the keytab
+             * file (or the keytab named) changed since they last succeeded. */
+            file_stamp kfs;
+            const char *conf = getenv("KRB5_CONFIG");
+            char kkey[1024];
+            int kn = snprintf(kkey, sizeof kkey, "%s|%s", o->keytab, conf ? conf : "");
+            bool kreuse = kn > 0 && (size_t)kn < sizeof kkey && stamp_of(o->keytab, &kfs);
+            if (kreuse) {
+                pthread_mutex_lock(&reuse_mu);
+                bool same = keytab_reuse.valid && !strcmp(keytab_reuse.key, kkey) && stamp_eq(&keytab_reuse.stamp, &kfs);
+                pthread_mutex_unlock(&reuse_mu);
+                if (same)
+                    return NTCP_OK;
+            }
+            pthread_mutex_lock(&reuse_mu);
+            keytab_reuse.valid = false; /* whatever follows registers another keytab or fails */
+            pthread_mutex_unlock(&reuse_mu);
             major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT, &store,
                                           &cred, NULL, NULL);
             if (!GSS_ERROR(major)) {
@@ -321,6 +503,13 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
                     snprintf(err->detail, sizeof err->detail, "the keytab %s cannot be registered", o->keytab);
                     err->major = major;
                     return NTCP_E_AUTH_FAILED;
+                }
+                if (kreuse) {
+                    pthread_mutex_lock(&reuse_mu);
+                    snprintf(keytab_reuse.key, sizeof keytab_reuse.key, "%s", kkey);
+                    keytab_reuse.stamp = kfs;
+                    keytab_reuse.valid = true;
+                    pthread_mutex_unlock(&reuse_mu);
                 }
                 return NTCP_OK;
             }
@@ -393,16 +582,19 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         OM_uint32 m4;
         (void)gss_set_cred_option(&m4, &cred, (gss_OID)GSS_KRB5_CRED_NO_CI_FLAGS_X, &empty);
     }
+    OM_uint32 lifetime = 0;
+    bool anon_name = false;
     if (initiator && cred != GSS_C_NO_CREDENTIAL && pkg != NTCP_PACKAGE_NTLM) {
         /* a ccache may hold an anonymous ticket without the anonymous
          * option: a refusal is then explained as such */
         OM_uint32 m7;
         gss_name_t cn = GSS_C_NO_NAME;
         char text[256];
-        bool anon_name = false;
-        if (!GSS_ERROR(gss_inquire_cred(&m7, cred, &cn, NULL, NULL, NULL))) {
+        if (!GSS_ERROR(gss_inquire_cred(&m7, cred, &cn, &lifetime, NULL, NULL))) {
             name_text(cn, text, sizeof text, &anon_name);
             gss_release_name(&m7, &cn);
+        } else {
+            reusable = false;
         }
         if (anon_name)
             err->anonymous = true;
@@ -416,6 +608,8 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     }
     gc->h = cred;
     snprintf(gc->memcc, sizeof gc->memcc, "%s", memcc);
+    if (reusable && cred != GSS_C_NO_CREDENTIAL && !memcc[0] && lifetime > 0)
+        client_reuse_put(reuse_key, &reuse_stamp, lifetime, anon_name, gc);
     *credp = gc;
     return NTCP_OK;
 }
@@ -806,7 +1000,9 @@ static void g_free_cred(void *self, void *cred)
     gcred *gc = cred;
     if (!gc)
         return;
-    if (gc->h != GSS_C_NO_CREDENTIAL)
+    if (gc->shared)
+        shared_unref(gc->shared);
+    else if (gc->h != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&m, &gc->h);
     destroy_memcc(gc->memcc);
     ntcp_free(gc);

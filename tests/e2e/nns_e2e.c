@@ -667,6 +667,57 @@ static void no_credentials(void)
     EXPECT_INT(oc.err.step, NTCP_NNS_STEP_ACQUIRE);
 }
 
+static bool copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[4096];
+    size_t n;
+    bool ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = false;
+    return ok;
+}
+
+static void reused_credential_follows_ccache(void)
+{
+    /* A process that connects again and again reuses its client credential
+     * while the ccache file is unchanged. Any change is seen by the next
+     * connection exactly as a fresh acquire sees it: kdestroy, then a ccache
+     * holding another (anonymous) identity, then the user's ticket again. */
+    char path[512], cc[600], anon[512];
+    const char *dflt = env("KRB5CCNAME");
+    if (!strncmp(dflt, "FILE:", 5))
+        dflt += 5;
+    snprintf(path, sizeof path, "%s/reuse.ccache", env("NTCP_REALM_DIR"));
+    snprintf(cc, sizeof cc, "FILE:%s", path);
+    snprintf(anon, sizeof anon, "%s/anonymous.ccache", env("NTCP_REALM_DIR"));
+    EXPECT(copy_file(dflt, path), "cannot copy %s", dflt);
+    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    c.identity = "spn:host/svc.nettcp.test";
+    c.ccache = cc;
+    outcome oc, os;
+    for (int i = 0; i < 3; i++) {
+        run_pair(&c, &s, &oc, &os, &with_data, NULL);
+        expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    }
+    unlink(path);
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&oc, NTCP_E_NO_CREDENTIALS, "no_credentials", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_ACQUIRE);
+    EXPECT(copy_file(anon, path), "cannot copy %s", anon);
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_ANONYMOUS_REFUSED, "anonymous_refused", "service");
+    expect_failure(&oc, NTCP_E_CREDENTIALS_REJECTED, "anonymous_refused", "client");
+    EXPECT(copy_file(dflt, path), "cannot copy %s", dflt);
+    run_pair(&c, &s, &oc, &os, &with_data, NULL);
+    expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    unlink(path);
+}
+
 static void kdc_unreachable(void)
 {
     char *saved = strdup(env("KRB5_CONFIG"));
@@ -1011,6 +1062,7 @@ static const struct {
     { "bad_password", bad_password },
     { "unknown_user", unknown_user },
     { "no_credentials", no_credentials },
+    { "reused_credential_follows_ccache", reused_credential_follows_ccache },
     { "kdc_unreachable", kdc_unreachable },
     { "clock_skew", clock_skew },
     { "credentials_expired", credentials_expired },
