@@ -17,6 +17,7 @@ static const char *const step_names[S_COUNT] = { "resolve",   "connect",  "pream
 typedef struct doc {
     const ntcp_doctor_options *o;
     ntcp_doctor_report *r;
+    const char *url;
     struct timespec t0;
     ntcp_url u;
     bool security;
@@ -297,8 +298,30 @@ static void add_advice(doc *d, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A second, short connection with the same address but no upgrade: does
+ * the service accept a session without security? (a service that runs
+ * with SecurityMode None and ignores an upgrade request, as Mono's does) */
+static bool without_upgrade(doc *d)
+{
+    ntcp_channel_options co = d->o->client.channel;
+    co.upgrade = NULL;
+    co.record_cb = NULL;
+    co.step_cb = NULL;
+    int t = co.open_timeout_ms < 5000 ? co.open_timeout_ms : 5000;
+    co.open_timeout_ms = co.close_timeout_ms = t;
+    ntcp_channel *ch = NULL;
+    ntcp_status st = ntcp_channel_open(&ch, d->url, &co, NULL, NULL, 0);
+    ntcp_trace_event(d->o->trace, "probe", NULL, "what", "a session without upgrade", "status", ntcp_status_name(st),
+                     NULL);
+    if (st)
+        return false;
+    if (ntcp_channel_close(ch)) {
+    } /* its End is not the question */
+    return true;
+}
+
 /* Which step an open failure belongs to, and what it says. */
-static void place_open_failure(doc *d, const ntcp__client_hooks *h, ntcp_status st)
+static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
 {
     const char *err = d->r->error;
     const char *short_err = strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
@@ -313,8 +336,9 @@ static void place_open_failure(doc *d, const ntcp__client_hooks *h, ntcp_status 
             set_step(d, S_RESOLVE, NTCP_DOCTOR_FAILED, -1, "%s", short_err);
         break;
     case NTCP_STEP_CONNECT:
-        set_step(d, S_CONNECT, NTCP_DOCTOR_FAILED, d->t_connect, "%s port %s: %s", d->u.host, d->u.port,
-                 ntcp_status_str(st));
+        set_step(d, S_CONNECT, NTCP_DOCTOR_FAILED, d->t_connect, "%s port %s: %s%s", d->u.host, d->u.port,
+                 ntcp_status_str(st),
+                 st == NTCP_E_TIMEOUT ? " (no answer at all: a firewall that drops packets, or a wrong address)" : "");
         break;
     case NTCP_STEP_PREAMBLE:
         if (d->fault[0] && (st == NTCP_E_UPGRADE_INVALID || st == NTCP_E_ACCESS_DENIED || st == NTCP_E_UPGRADE_REQUIRED)) {
@@ -337,6 +361,21 @@ static void place_open_failure(doc *d, const ntcp__client_hooks *h, ntcp_status 
             set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
                      "no upgrade was asked for (security None) and the service closed the connection without a "
                      "fault: a WCF service does this when it requires transport security");
+        } else if (d->security && (st == NTCP_E_TIMEOUT || st == NTCP_E_CONNECTION_RESET) && without_upgrade(d)) {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: sent, with the upgrade request", p);
+            set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
+                     "the service %s the upgrade request (application/negotiate) instead of answering it, yet a "
+                     "second connection without an upgrade was accepted (PreambleAck): the service runs without "
+                     "transport security (SecurityMode None)",
+                     st == NTCP_E_TIMEOUT ? "ignored" : "closed the connection on");
+            snprintf(h->cause, sizeof h->cause, "security_mode_mismatch");
+        } else if (st == NTCP_E_TIMEOUT) {
+            set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble,
+                     "%s: no answer within the open timeout (%d ms): something accepts TCP connections at this "
+                     "port but does not answer as a net.tcp service (another protocol, a TLS endpoint, a proxy), "
+                     "or the service is stalled (a Mono WCF service without transport security stops answering "
+                     "after an upgrade request)",
+                     p, d->o->client.channel.open_timeout_ms);
         } else {
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble, "%s: %s", p, short_err);
         }
@@ -425,6 +464,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         return NTCP_E_NOMEM;
     d->o = o;
     d->r = r;
+    d->url = url;
     d->t_connect = d->t_preamble = d->t_hs = d->t_hs_end = -1;
     clock_gettime(CLOCK_MONOTONIC, &d->t0);
     const char *why = NULL;
@@ -528,7 +568,12 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     {
         double t = now_ms(d);
         ntcp_status cs = ntcp_client_close(c);
-        if (cs) {
+        if (cs == NTCP_E_CONNECTION_RESET || cs == NTCP_E_CLOSED) {
+            /* the exchange is over either way: worth knowing, not a failure */
+            set_step(d, S_CLOSE, NTCP_DOCTOR_WARNING, t,
+                     "End sent; the service closed the connection without answering End (Mono's WCF does this; "
+                     "a WCF client's Close would report it)");
+        } else if (cs) {
             set_step(d, S_CLOSE, NTCP_DOCTOR_FAILED, t, "%s (%s)", ntcp_status_str(cs), ntcp_status_name(cs));
             if (!st) {
                 st = r->status = cs;

@@ -4,39 +4,7 @@
 # ids from `nettcp call --json`; traces without secrets. Ends with
 # "N passed, N failed".
 set -u
-here=$(cd "$(dirname "$0")/../.." && pwd)
-build=${NTCP_BUILD:-build}
-case "$build" in /*) ;; *) build=$here/$build ;; esac
-if [ -z "${NTCP_REALM:-}" ]; then exec "$here/scripts/with-realm" bash "$0" "$@"; fi
-nettcp="$build/nettcp"
-passed=0 failed=0
-check() { # name, got, want
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
-}
-contains() { # name, haystack, needle
-    case "$2" in *"$3"*) passed=$((passed + 1)) ;; *) failed=$((failed + 1)); echo "FAIL: $1: no '$3' in: $2" >&2 ;; esac
-}
-lacks() { # name, haystack, needle
-    case "$2" in *"$3"*) failed=$((failed + 1)); echo "FAIL: $1: '$3' found" >&2 ;; *) passed=$((passed + 1)) ;; esac
-}
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait; rm -rf "$tmp"' EXIT
-
-serve() { # name, args...: starts a service; sets $url and $port
-    local name=$1; shift
-    "$nettcp" serve "net.tcp://127.0.0.1:0/calc" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    pids+=($!)
-    wait_listening "$name"
-}
-wait_listening() {
-    local name=$1
-    for _ in $(seq 1 200); do grep -q '^listening on' "$tmp/$name.out" && break; read -r -t 0.05 <> <(:) || true; done
-    url=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/$name.out")
-    port=${url#net.tcp://127.0.0.1:}; port=${port%%/*}
-    [ -n "$url" ] || { echo "FAIL: $name did not start: $(cat "$tmp/$name.err")" >&2; failed=$((failed + 1)); }
-}
+source "$(dirname "$0")/common.bash"
 
 # field FILE PATH: one value of the JSON report (python3 reads it: an independent parser)
 field() {
@@ -110,6 +78,12 @@ contains "trace: records" "$trace" '"event":"record","dir":"received","type":"Up
 contains "trace: result" "$trace" '"event":"result","ok":"true"'
 lacks "trace: no password" "$trace" "$NTCP_REALM_PASSWORD"
 lacks "trace: no message content" "$trace" "doctor</text>"
+
+# security None: every step passes, the upgrade step warns that nothing is protected
+"$nettcp" doctor "$plain" --security none --json >"$tmp/none.json"
+check "none: exit status" "$?" 0
+contains "none: upgrade warns" "$(field "$tmp/none.json" step:upgrade)" "warning no upgrade asked for (security None)"
+check "none: security steps skipped" "$(field "$tmp/none.json" step:handshake)" "skipped security None"
 
 # 1. no identity: the SPN derived from the address is not the service's
 #    a) host/localhost exists (another account's key): the KDC issues a ticket, the service cannot use it
@@ -185,7 +159,7 @@ contains "mode: the fault" "$(field "$report" step:preamble)" "UnsupportedMode"
 diagnose endpoint_not_found endpoint_not_found preamble "${main%/calc}/nope" "${svc[@]}" "${me[@]}"
 contains "endpoint_not_found: the fault" "$(field "$report" step:preamble)" "EndpointNotFound"
 diagnose connection_refused connection_refused connect "net.tcp://127.0.0.1:1/calc" "${svc[@]}" "${me[@]}"
-# peers that close: "reset" resets after the first bytes; "wcf" reads the
+# peers that are not net.tcp services: "silent" accepts and never answers; "reset" resets after the first bytes; "wcf" reads the
 # preamble to PreambleEnd (0x0C) and closes, as a WCF service that requires
 # transport security does with a client that asked for no upgrade
 peer() { # kind: starts it, sets $peer_port
@@ -195,8 +169,29 @@ kind, portfile = sys.argv[1], sys.argv[2]
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
 open(portfile + ".tmp", "w").write(str(s.getsockname()[1]))
 os.rename(portfile + ".tmp", portfile)
+held = []
 while True:
     c, _ = s.accept()
+    if kind == "silent":
+        held.append(c)  # accepted, never answered
+        continue
+    if kind == "noupgrade":
+        # ignores an upgrade request; acknowledges a preamble without one, then End for End
+        got = b""
+        while True:
+            b = c.recv(4096)
+            if not b:
+                break
+            got += b
+            if b"application/negotiate" in got:
+                held.append(c)
+                break
+            if got.endswith(b"\x0c"):
+                c.sendall(b"\x0b")
+            if got.endswith(b"\x07"):
+                c.sendall(b"\x07")
+                break
+        continue
     if kind == "reset":
         c.recv(1)
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -216,6 +211,13 @@ PY
 }
 peer reset
 diagnose connection_reset connection_reset preamble "net.tcp://127.0.0.1:$peer_port/calc" "${svc[@]}" "${me[@]}"
+peer silent
+diagnose silent timeout preamble "net.tcp://127.0.0.1:$peer_port/calc" "${svc[@]}" "${me[@]}" --timeout 0.5
+contains "silent: explained" "$(field "$report" step:preamble)" "does not answer as a net.tcp service"
+peer noupgrade
+diagnose ignored_upgrade security_mode_mismatch upgrade "net.tcp://127.0.0.1:$peer_port/calc" "${svc[@]}" "${me[@]}" --timeout 1
+contains "ignored_upgrade: the second connection" "$(field "$report" step:upgrade)" \
+    "a second connection without an upgrade was accepted (PreambleAck)"
 peer wcf
 diagnose wcf_abort security_mode_mismatch upgrade "net.tcp://127.0.0.1:$peer_port/calc" --security none
 contains "wcf_abort: explained" "$(field "$report" step:upgrade)" "closed the connection without a fault"
@@ -258,5 +260,4 @@ check "usage: not net.tcp" "$?" 2
 "$nettcp" doctor --help | grep -q "cause" 
 check "--help" "$?" 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

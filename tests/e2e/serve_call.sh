@@ -3,31 +3,7 @@
 # Kerberos and NTLM at each protection level, the caller's identity, and the
 # failures a user meets, each with its message. Ends with "N passed, N failed".
 set -u
-here=$(cd "$(dirname "$0")/../.." && pwd)
-build=${NTCP_BUILD:-build}
-case "$build" in /*) ;; *) build=$here/$build ;; esac
-if [ -z "${NTCP_REALM:-}" ]; then exec "$here/scripts/with-realm" bash "$0" "$@"; fi
-nettcp="$build/nettcp"
-passed=0 failed=0
-check() { # name, got, want
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
-}
-contains() { # name, haystack, needle
-    case "$2" in *"$3"*) passed=$((passed + 1)) ;; *) failed=$((failed + 1)); echo "FAIL: $1: no '$3' in: $2" >&2 ;; esac
-}
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-
-serve() { # name, args...: starts a service, sets $url
-    local name=$1; shift
-    "$nettcp" serve "net.tcp://127.0.0.1:0/calc" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    pids+=($!)
-    for _ in $(seq 1 200); do grep -q '^listening on' "$tmp/$name.out" && break; read -r -t 0.05 <> <(:) || true; done
-    url=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/$name.out")
-    [ -n "$url" ] || { echo "FAIL: $name did not start: $(cat "$tmp/$name.err")" >&2; failed=$((failed + 1)); }
-}
+source "$(dirname "$0")/common.bash"
 
 ADD='<Add xmlns="http://Microsoft.ServiceModel.Samples"><n1>2</n1><n2>3</n2></Add>'
 DIV='<Divide xmlns="http://Microsoft.ServiceModel.Samples"><n1>1</n1><n2>3</n2></Divide>'
@@ -130,5 +106,4 @@ contains "wrong path" "$(cat "$tmp/err")" "EndpointNotFound"
 for p in "${pids[@]}"; do kill -INT "$p"; done
 for p in "${pids[@]}"; do wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done
 pids=()
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
