@@ -188,7 +188,12 @@ static ntcp_status before_handshake(void *ctx)
                  "endpoint has no <identity> element)%s",
                  d->target, ip_host ? "; an IP address rarely has an SPN: give --identity" : "");
     } else if (!strncmp(id, "dns:", 4)) {
-        set_step(d, S_TARGET, NTCP_DOCTOR_OK, t, "%s, from the DNS identity %s", d->target, id + 4);
+        bool vs_template = !strcmp(id + 4, "localhost") && strcmp(d->u.host, "localhost") != 0;
+        set_step(d, S_TARGET, vs_template ? NTCP_DOCTOR_WARNING : NTCP_DOCTOR_OK, t, "%s, from the DNS identity %s%s",
+                 d->target, id + 4,
+                 vs_template ? "; <dns value=\"localhost\"/> is the identity Visual Studio's templates write: it "
+                               "names the service only when client and service run on the same machine"
+                             : "");
     } else if (d->is_upn) {
         set_step(d, S_TARGET, NTCP_DOCTOR_OK, t, "%s, the user principal the service runs as (UPN identity)",
                  d->target);
@@ -417,11 +422,15 @@ static void explain(doc *d, const ntcp__client_hooks *h)
         cause = d->probe_cause; /* the direct question to the KDC was more precise */
     snprintf(r->cause, sizeof r->cause, "%s", cause);
     if (!strcmp(r->cause, "default_spn_not_service")) {
+        const char *id = no->identity;
+        bool dns = id && !strncmp(id, "dns:", 4);
         add_advice(d,
-                   "No identity was given, so the client asked for %s, derived from the address; %s. Give the "
+                   "%s: the client asked for %s; %s. Give the "
                    "service's identity: --identity spn:<the SPN in the service's keytab> or --identity upn:<the "
                    "account it runs as> (in a WCF client config: <identity><servicePrincipalName value=\"...\"/>"
                    "</identity> in the endpoint), or register %s for the account the service runs as.",
+                   dns ? "The identity was a DNS name (dns:), which stands for the SPN host/<name>"
+                       : "No identity was given, so the SPN came from the address",
                    d->target[0] ? d->target : "host/<host>",
                    h && h->nns_error.remote ? "the KDC issued a ticket for it, but the service holds no key for that "
                                               "name: it runs as another account"

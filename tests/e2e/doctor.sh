@@ -97,6 +97,10 @@ contains "default_spn_foreign: service has no key" "$(field "$report" advice)" "
 diagnose default_spn_unknown default_spn_not_service kdc "$main" "${me[@]}"
 contains "default_spn_unknown: ip warning" "$(field "$report" step:target)" "warning host/127.0.0.1"
 contains "default_spn_unknown: advice" "$(field "$report" advice)" "the KDC does not know that name"
+#    c) Visual Studio's template identity <dns value="localhost"/> against another host name
+diagnose dns_localhost default_spn_not_service handshake "$main" --identity dns:localhost "${me[@]}"
+contains "dns_localhost: the template" "$(field "$report" step:target)" "warning host/localhost, from the DNS identity localhost; <dns value=\"localhost\"/> is the identity Visual Studio's templates write"
+contains "dns_localhost: advice" "$(field "$report" advice)" "The identity was a DNS name (dns:)"
 # 2. SPN unknown to the KDC
 diagnose spn_unknown spn_unknown kdc "$main" --identity spn:host/nothere.nettcp.test "${me[@]}"
 contains "spn_unknown: kdc says" "$(field "$report" step:kdc)" "host/nothere.nettcp.test@NETTCP.TEST not found in Kerberos database"
