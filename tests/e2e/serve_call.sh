@@ -69,12 +69,13 @@ Kerberos EncryptAndSign true host/svc.nettcp.test
 contains "call trace: handshake messages with their sizes only" "$(grep '"event":"handshake"' "$tmp/call.trace" | head -1)" \
     '"dir":"sent","message":"HandshakeInProgress","size":'
 contains "serve trace: handshake messages per connection" "$(cat "$tmp/serve.trace")" '"event":"handshake","conn":"127.0.0.1:'
-for f in "$tmp/call.trace" "$tmp/fail.trace" "$tmp/serve.trace"; do
+for f in "$tmp/call.trace" "$tmp/fail.trace" "$tmp/serve.trace" "$tmp/default.err"; do
     if grep -qF -e "$NTCP_REALM_PASSWORD" -e "$SECRET_TEXT" "$f"; then found=yes; else found=no; fi
     check "no secret or content in $(basename "$f")" "$found" no
 done
 grep -q '"event":"request".*"caller":"'"$NTCP_REALM_USER"'"' "$tmp/serve.trace"; check "the service's trace names the caller" "$?" 0
 grep -q '"type":"PreambleAck"' "$tmp/serve.trace"; check "the service's trace has its records" "$?" 0
+contains "the service's log explains failures (and was checked for secrets above)" "$(cat "$tmp/default.err")" "cause: "
 
 # 32 concurrent clients, each with its own numbers; every reply checked
 for i in $(seq 1 32); do
