@@ -12,7 +12,7 @@ CALC=http://Microsoft.ServiceModel.Samples/ICalculator
 export NETTCP_PASSWORD=$NTCP_REALM_PASSWORD
 krb=(--identity spn:host/svc.nettcp.test --user "$NTCP_REALM_USER")
 
-serve default --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/serve.trace"
+serve default --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/serve.trace" -v
 got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --json)
 check "kerberos add" "$got" "$(printf '{"ok":true,"action":"%s","relates_to":%s,"body":"<AddResponse xmlns=\\"http://Microsoft.ServiceModel.Samples\\">\\n  <AddResult>5</AddResult>\\n</AddResponse>","security":{"package":"Kerberos","protection":"EncryptAndSign","mutual":true}}' \
     "$CALC/AddResponse" "$(printf '%s' "$got" | sed -n 's/.*"relates_to":\("[^"]*"\).*/\1/p')")"
