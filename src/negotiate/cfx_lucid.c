@@ -12,6 +12,12 @@
 #include <gssapi/gssapi_krb5.h>
 #include "negotiate/cfx.h"
 
+_Static_assert(NTCP_CFX_BAD_SIG == GSS_S_BAD_SIG && NTCP_CFX_DEFECTIVE_TOKEN == GSS_S_DEFECTIVE_TOKEN &&
+                   NTCP_CFX_FAILURE == GSS_S_FAILURE && NTCP_CFX_DUPLICATE_TOKEN == GSS_S_DUPLICATE_TOKEN &&
+                   NTCP_CFX_OLD_TOKEN == GSS_S_OLD_TOKEN && NTCP_CFX_UNSEQ_TOKEN == GSS_S_UNSEQ_TOKEN &&
+                   NTCP_CFX_GAP_TOKEN == GSS_S_GAP_TOKEN,
+               "cfx.h status words are GSS major codes");
+
 /* GSS_KRB5_EXPORT_LUCID_SEC_CONTEXT_OID (1.2.840.113554.1.2.2.5.6) + version 1 */
 static gss_OID_desc lucid_v1_oid = { 12, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02\x05\x06\x01" };
 
