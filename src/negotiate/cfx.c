@@ -512,7 +512,9 @@ static bool confounder(ntcp_cfx *c, uint8_t out[BLOCK])
 }
 
 /* ---- wrap ------------------------------------------------------------------------ */
-ntcp_status ntcp_cfx_wrap(ntcp_cfx *c, bool conf, const uint8_t *in, size_t len, uint16_t rrc, ntcp_buf *out)
+/* in = data | EC filler bytes (sealed: ec of them; unsealed: 0). */
+static ntcp_status wrap_core(ntcp_cfx *c, bool conf, const uint8_t *in, size_t len, uint16_t ec, uint16_t rrc,
+                             ntcp_buf *out)
 {
     keyset *k = &c->send_keys;
     uint8_t hdr[HDR], mac[SHA1_LEN];
@@ -520,7 +522,7 @@ ntcp_status ntcp_cfx_wrap(ntcp_cfx *c, bool conf, const uint8_t *in, size_t len,
     hdr[1] = 0x04;
     hdr[2] = send_flags(c, conf);
     hdr[3] = 0xFF;
-    put_be16(hdr + 4, 0);
+    put_be16(hdr + 4, conf ? ec : 0);
     put_be16(hdr + 6, 0);
     put_be64(hdr + 8, c->send_seq);
     if (len > (size_t)1 << 30)
@@ -601,6 +603,28 @@ ntcp_status ntcp_cfx_wrap(ntcp_cfx *c, bool conf, const uint8_t *in, size_t len,
     c->send_seq++;
     return NTCP_OK;
 }
+
+ntcp_status ntcp_cfx_wrap(ntcp_cfx *c, bool conf, const uint8_t *in, size_t len, uint16_t rrc, ntcp_buf *out)
+{
+    return wrap_core(c, conf, in, len, 0, rrc, out);
+}
+
+ntcp_status ntcp_cfx_wrap_ec(ntcp_cfx *c, const uint8_t *in, size_t len, uint16_t ec, uint16_t rrc, ntcp_buf *out)
+{
+    if (!ec)
+        return wrap_core(c, true, in, len, 0, rrc, out);
+    uint8_t *t = OPENSSL_malloc(len + ec);
+    if (!t)
+        return NTCP_E_NOMEM;
+    if (len)
+        memcpy(t, in, len);
+    memset(t + len, 'x', ec); /* MIT's filler */
+    ntcp_status s = wrap_core(c, true, t, len + ec, ec, rrc, out);
+    OPENSSL_clear_free(t, len + ec);
+    return s;
+}
+
+int32_t ntcp_cfx_enctype(const ntcp_cfx *c) { return c->send_keys.key_len == 16 ? 17 : 18; }
 
 /* ---- unwrap ---------------------------------------------------------------------- */
 uint32_t ntcp_cfx_unwrap(ntcp_cfx *c, uint8_t *tok, size_t len, ntcp_buf *out, bool *conf, ntcp_status *out_status)

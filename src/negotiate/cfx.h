@@ -64,6 +64,12 @@ void ntcp_cfx_free(ntcp_cfx *c);
  * library send 0; tests use 28, what Windows sends). */
 NTCP_MUST_CHECK ntcp_status ntcp_cfx_wrap(ntcp_cfx *c, bool conf, const uint8_t *in, size_t len, uint16_t rrc,
                                           ntcp_buf *out);
+/* A sealed Wrap token with EC filler bytes before the encrypted header
+ * (RFC 4121 allows any EC; MIT and Windows send 0): for tests. */
+NTCP_MUST_CHECK ntcp_status ntcp_cfx_wrap_ec(ntcp_cfx *c, const uint8_t *in, size_t len, uint16_t ec, uint16_t rrc,
+                                             ntcp_buf *out);
+/* The enctype of the key this context sends with (17 or 18). */
+int32_t ntcp_cfx_enctype(const ntcp_cfx *c);
 /* Unwraps a Wrap token of any EC and RRC; may modify tok (un-rotation).
  * Appends the data to out only when the token verifies. Returns a GSS
  * major status; *out_status is set when out could not take the data. */
