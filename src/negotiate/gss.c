@@ -13,6 +13,7 @@
 #include <krb5/krb5.h>
 #include <nettcp/negotiate.h>
 #include "negotiate/nns_int.h"
+#include "negotiate/cfx.h"
 
 static gss_OID_desc oid_krb5 = { 9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02" };
 static gss_OID_desc oid_spnego = { 6, (void *)"\x2b\x06\x01\x05\x05\x02" };
@@ -53,6 +54,12 @@ typedef struct gctx {
     const char *name_form;
     gss_cred_id_t deleg;
     OM_uint32 flags;
+    /* Kerberos aes-sha1 contexts: per-message tokens through libcrypto
+     * (cfx.h) from the first data frame on; then GSS is never asked for a
+     * per-message operation again, so the sequence numbers live in one
+     * place. 0 untried, 1 on, -1 GSS. */
+    int fast_state;
+    ntcp_cfx *fast;
 } gctx;
 
 static bool oid_eq(gss_const_OID a, gss_const_OID b)
@@ -800,10 +807,51 @@ static bool ntlm_sig_last(gctx *g)
     return g->ntlm_sig_last > 0;
 }
 
+/* NTCP_GSS_FAST_WRAP=0 keeps every context on GSS (comparisons, diagnosis). */
+static bool fast_wrap_enabled(void)
+{
+    static int enabled = -1; /* racy but idempotent */
+    if (enabled < 0) {
+        const char *e = getenv("NTCP_GSS_FAST_WRAP");
+        enabled = !(e && !strcmp(e, "0"));
+    }
+    return enabled != 0;
+}
+
+/* The libcrypto fast path of an established context, or NULL for GSS:
+ * decided once, at the first per-message operation. Anything but an RFC
+ * 4121 context with aes128/aes256-cts-hmac-sha1-96 keys (RFC 1964 tokens,
+ * other enctypes, NTLM, DCE style) stays on GSS. */
+static ntcp_cfx *fast_path(gctx *g)
+{
+    if (g->fast_state == 0) {
+        g->fast_state = -1;
+        if (!g->ntlm && !(g->flags & GSS_C_DCE_STYLE) && g->ctx != GSS_C_NO_CONTEXT && fast_wrap_enabled() &&
+            ntcp_cfx_from_gss(g->ctx, g->flags, &g->fast) == NTCP_OK)
+            g->fast_state = 1;
+    }
+    return g->fast;
+}
+
+static ntcp_status fast_failure(gctx *g, ntcp_nns_error *err, OM_uint32 major, ntcp_status buf_status)
+{
+    if (buf_status)
+        return buf_status;
+    gss_err(err, major, 0, g->mech);
+    return to_status(major);
+}
+
 static ntcp_status g_wrap(void *self, void *ctx, bool conf, const uint8_t *in, size_t len, ntcp_buf *out,
                           ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    ntcp_cfx *fast = fast_path(g);
+    if (fast) {
+        ntcp_status s = ntcp_cfx_wrap(fast, conf, in, len, 0, out);
+        if (s == NTCP_E_AUTH_FAILED)
+            return fast_failure(g, err, GSS_S_FAILURE, NTCP_OK);
+        return s;
+    }
     OM_uint32 major, minor, m2;
     int conf_state = 0;
     gss_buffer_desc ib = { len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
@@ -843,6 +891,22 @@ static ntcp_status g_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp
                             ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    ntcp_cfx *fast = fast_path(g);
+    if (fast) {
+        size_t at = out->len;
+        bool sealed = false;
+        ntcp_status bs = NTCP_OK;
+        OM_uint32 major = ntcp_cfx_unwrap(fast, in, len, out, &sealed, &bs);
+        if (GSS_ERROR(major))
+            return fast_failure(g, err, major, bs);
+        if (major & SEQUENCE_PROBLEMS) { /* verified, but replayed, old, early or late */
+            memset(out->data + at, 0, out->len - at);
+            out->len = at;
+            return sequence_error(err, major);
+        }
+        *conf = sealed;
+        return NTCP_OK;
+    }
     if (g->ntlm && ntlm_sig_last(g)) {
         ntcp_status s = ntcp_nns_ntlm_signature_to_back(in, len);
         if (s)
@@ -871,6 +935,11 @@ static ntcp_status g_get_mic(void *self, void *ctx, const uint8_t *msg, size_t l
                              ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    ntcp_cfx *fast = fast_path(g);
+    if (fast) {
+        ntcp_status s = ntcp_cfx_get_mic(fast, msg, len, out);
+        return s == NTCP_E_AUTH_FAILED ? fast_failure(g, err, GSS_S_FAILURE, NTCP_OK) : s;
+    }
     OM_uint32 major, minor, m2;
     gss_buffer_desc ib = { len, (void *)msg }, ob = GSS_C_EMPTY_BUFFER;
     major = gss_get_mic(&minor, g->ctx, GSS_C_QOP_DEFAULT, &ib, &ob);
@@ -887,6 +956,13 @@ static ntcp_status g_verify_mic(void *self, void *ctx, const uint8_t *msg, size_
                                 size_t mic_len, ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    ntcp_cfx *fast = fast_path(g);
+    if (fast) {
+        OM_uint32 major = ntcp_cfx_verify_mic(fast, msg, len, mic, mic_len);
+        if (GSS_ERROR(major))
+            return fast_failure(g, err, major, NTCP_OK);
+        return major & SEQUENCE_PROBLEMS ? sequence_error(err, major) : NTCP_OK;
+    }
     OM_uint32 major, minor;
     gss_qop_t qop;
     gss_buffer_desc mb = { len, (void *)msg }, tb = { mic_len, (void *)mic };
@@ -985,6 +1061,7 @@ static void g_free_ctx(void *self, void *ctx)
     OM_uint32 m;
     if (!g)
         return;
+    ntcp_cfx_free(g->fast); /* wipes its keys */
     if (g->ctx != GSS_C_NO_CONTEXT)
         gss_delete_sec_context(&m, &g->ctx, GSS_C_NO_BUFFER);
     if (g->target != GSS_C_NO_NAME)
