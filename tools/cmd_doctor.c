@@ -120,7 +120,13 @@ static void print_text(const char *url, const ntcp_doctor_report *r)
         printf("  [%9.1f ms] %-12s %-8s %s\n", s->ms, s->name, ntcp_doctor_outcome_name(s->outcome), s->detail);
     }
     if (r->ok) {
-        printf("result: ok, every step passed\n");
+        size_t warnings = 0;
+        for (size_t i = 0; i < r->n_steps; i++)
+            warnings += r->steps[i].outcome == NTCP_DOCTOR_WARNING;
+        if (warnings)
+            printf("result: ok, every step passed (%zu with a warning above)\n", warnings);
+        else
+            printf("result: ok, every step passed\n");
         return;
     }
     printf("result: FAILED%s%s\n", failed_at ? " at " : "", failed_at ? failed_at : "");

@@ -84,6 +84,8 @@ lacks "trace: no message content" "$trace" "doctor</text>"
 check "none: exit status" "$?" 0
 contains "none: upgrade warns" "$(field "$tmp/none.json" step:upgrade)" "warning no upgrade asked for (security None)"
 check "none: security steps skipped" "$(field "$tmp/none.json" step:handshake)" "skipped security None"
+contains "none (text): the warning counted" "$("$nettcp" doctor "$plain" --security none)" \
+    "result: ok, every step passed (1 with a warning above)"
 
 # 1. no identity: the SPN derived from the address is not the service's
 #    a) host/localhost exists (another account's key): the KDC issues a ticket, the service cannot use it
