@@ -4,8 +4,7 @@
 #include <sys/random.h>
 #include <nettcp/client.h>
 #include "channel/client_int.h"
-
-void ntcp__writer_options_for(ntcp_xml_writer_options *wo, uint32_t max_message);
+#include "channel/dialog.h"
 
 struct ntcp_client {
     ntcp_client_options o;
@@ -13,8 +12,7 @@ struct ntcp_client {
     ntcp_stream_upgrade up, inner;
     ntcp__client_hooks *hooks;
     ntcp_channel *ch;
-    ntcp_xml_session *in, *out;
-    ntcp_xml_writer *w;
+    ntcp__dialog x; /* session dictionaries and writer */
     char url[2048];
     char err[2048];
 };
@@ -33,9 +31,7 @@ void ntcp_client_options_init(ntcp_client_options *o)
 
 static void client_free(ntcp_client *c)
 {
-    ntcp_xml_writer_free(c->w);
-    ntcp_xml_session_free(c->in);
-    ntcp_xml_session_free(c->out);
+    ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
     ntcp_free(c);
 }
@@ -170,13 +166,8 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
         snprintf(c->err, sizeof c->err, "the address: %s", why);
         goto fail;
     }
-    ntcp_xml_writer_options wo;
-    ntcp__writer_options_for(&wo, 64u << 20);
-    if (ntcp_xml_session_new(&c->in, 0) || ntcp_xml_session_new(&c->out, 0) ||
-        ntcp_xml_writer_new(&c->w, &wo, c->out)) {
-        st = NTCP_E_NOMEM;
+    if ((st = ntcp__dialog_init(&c->x)))
         goto fail;
-    }
     ntcp_channel_options co = c->o.channel;
     co.record_cb = c->o.record_cb;
     co.record_ctx = c->o.record_ctx;
@@ -256,7 +247,7 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     m.body = body;
     m.body_len = body ? body_len : 0;
     ntcp_buf_init(out, (size_t)64 << 20);
-    ntcp_status st = ntcp_soap_write(c->w, &m, out);
+    ntcp_status st = ntcp_soap_write(c->x.w, &m, out);
     if (st) {
         snprintf(c->err, sizeof c->err, "writing the request: %s (%s)%s", ntcp_status_str(st), ntcp_status_name(st),
                  st == NTCP_E_XML_SYNTAX ? ": the body is not well-formed XML" : "");
@@ -288,7 +279,7 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
                  ntcp_cause_advice(cause));
         return st;
     }
-    st = ntcp_soap_read_session(r, rl, c->in, &c->o.xml, NULL, 2, reply);
+    st = ntcp_soap_read_session(r, rl, c->x.in, &c->o.xml, NULL, 2, reply);
     if (st) {
         snprintf(c->err, sizeof c->err, "reading the reply: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
         return st;

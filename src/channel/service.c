@@ -4,6 +4,7 @@
 #include <string.h>
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
+#include "channel/dialog.h"
 
 typedef struct operation {
     char *action, *reply_action;
@@ -19,11 +20,8 @@ struct ntcp_service {
     char path[2048];
 };
 
-/* Per framing session: both session dictionaries (the security context is the upgrade). */
-typedef struct dialog {
-    ntcp_xml_session *in, *out;
-    ntcp_xml_writer *w;
-} dialog;
+/* Per framing session: its XML state (the security context is the upgrade). */
+typedef ntcp__dialog dialog;
 
 void ntcp_service_options_init(ntcp_service_options *o)
 {
@@ -90,37 +88,16 @@ static void dialog_free(dialog *d)
 {
     if (!d)
         return;
-    ntcp_xml_writer_free(d->w);
-    ntcp_xml_session_free(d->in);
-    ntcp_xml_session_free(d->out);
+    ntcp__dialog_clear(d);
     ntcp_free(d);
-}
-
-/* What we send is bounded by the message size, not by reader quotas (those
- * are the receiver's to enforce). */
-void ntcp__writer_options_for(ntcp_xml_writer_options *wo, uint32_t max_message)
-{
-    static const ntcp_xml_limits def = NTCP_XML_LIMITS_DEFAULT;
-    memset(wo, 0, sizeof *wo);
-    wo->limits = def;
-    wo->limits.max_size = max_message;
-    wo->limits.max_string_len = max_message;
-    wo->limits.max_array_len = max_message;
-    wo->limits.max_name_chars = max_message;
-    wo->limits.max_depth = 256;
-    wo->session_policy = NTCP_XML_SESSION_DEFAULT;
 }
 
 static bool on_open(void *ctx, ntcp_server_session *ss)
 {
-    ntcp_service *s = ctx;
-    ntcp_xml_writer_options wo;
-    ntcp__writer_options_for(&wo, 64u << 20);
-    (void)s;
+    (void)ctx;
     dialog *d = ntcp_calloc(1, sizeof *d);
-    if (!d || ntcp_xml_session_new(&d->in, 0) || ntcp_xml_session_new(&d->out, 0) ||
-        ntcp_xml_writer_new(&d->w, &wo, d->out)) {
-        dialog_free(d);
+    if (!d || ntcp__dialog_init(d)) {
+        ntcp_free(d);
         return false;
     }
     ntcp_server_session_set_user(ss, d);

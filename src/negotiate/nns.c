@@ -142,19 +142,24 @@ void ntcp_nns_free(ntcp_nns *n)
 }
 
 /* ---- failure bookkeeping -------------------------------------------------- */
-static ntcp_status fail(ntcp_nns *n, ntcp_status st, ntcp_nns_step step, const char *fmt, ...)
+static ntcp_status vfail(ntcp_nns *n, ntcp_status st, ntcp_nns_step step, const char *fmt, va_list ap)
 {
     n->st = ST_FAILED;
     n->err.status = st;
     if (step != NTCP_NNS_STEP_NONE)
         n->err.step = step;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
+    if (fmt)
         vsnprintf(n->err.detail, sizeof n->err.detail, fmt, ap);
-        va_end(ap);
-    }
     snprintf(n->err.target, sizeof n->err.target, "%s", n->target_buf);
+    return st;
+}
+
+static ntcp_status fail(ntcp_nns *n, ntcp_status st, ntcp_nns_step step, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(n, st, step, fmt, ap);
+    va_end(ap);
     return st;
 }
 
@@ -163,16 +168,10 @@ static ntcp_status fail(ntcp_nns *n, ntcp_status st, ntcp_nns_step step, const c
 static ntcp_status fail_and_tell(ntcp_nns *n, ntcp_buf *out, ntcp_status st, ntcp_nns_step step, const char *fmt,
                                  ...)
 {
-    n->st = ST_FAILED;
-    n->err.status = st;
-    n->err.step = step;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(n->err.detail, sizeof n->err.detail, fmt, ap);
-        va_end(ap);
-    }
-    snprintf(n->err.target, sizeof n->err.target, "%s", n->target_buf);
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(n, st, step, fmt, ap);
+    va_end(ap);
     if (out && ntcp_nns_put_error(out, ntcp_nns_wire_code(&n->err)) != NTCP_OK)
         snprintf(n->err.detail + strlen(n->err.detail), sizeof n->err.detail - strlen(n->err.detail),
                  "%s(the HandshakeError could not be queued)", n->err.detail[0] ? " " : "");

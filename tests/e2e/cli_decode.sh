@@ -2,17 +2,9 @@
 # nettcp decode: every envelope of the real vectors as XML and JSON, two
 # files as two directions, a stream after an upgrade, bad input.
 set -u
-BUILD=${NTCP_BUILD:-build}
+source "$(dirname "$0")/checks.bash"
 SHARED=${NTCP_SHARED:-../shared}
-nettcp="$BUILD/nettcp"
 PY=/usr/bin/python3
-passed=0 failed=0
-check() { # name, got, want
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # JSON keys and addressing values of the real WCF session
 got=$("$nettcp" decode --json "$SHARED/vectors/wcf-unsecured-session.trace" | $PY -c '
@@ -78,5 +70,4 @@ err=$("$nettcp" decode "$tmp/bad.bin" 2>&1 >/dev/null); rc=$?
 check "bad framing" "$rc:$err" "1:nettcp decode: $tmp/bad.bin: c>s stream at byte offset 4: the framing mode is not accepted by this endpoint (mode_refused)"
 "$nettcp" decode --encoding nope x >/dev/null 2>&1; check "usage: exit 2" "$?" 2
 "$nettcp" decode --help | grep -q "usage: nettcp decode"; check "--help" "$?" 0
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

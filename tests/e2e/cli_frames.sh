@@ -1,16 +1,8 @@
 #!/usr/bin/env bash
 # nettcp frames: exact output for the real vectors, JSON keys, bad input.
 set -u
-BUILD=${NTCP_BUILD:-build}
+source "$(dirname "$0")/checks.bash"
 SHARED=${NTCP_SHARED:-../shared}
-nettcp="$BUILD/nettcp"
-passed=0 failed=0
-check() { # name, got, want
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 got=$("$nettcp" frames "$SHARED/vectors/wcf-unsecured-session.trace")
 check "text output, both directions" "$got" "# client -> service (c>s): 294 bytes
@@ -83,5 +75,4 @@ check "--max-size refuses" "$rc:$err" "1:nettcp frames: $tmp/big.bin: stream at 
 "$nettcp" frames --bogus x >/dev/null 2>&1; check "usage error: exit 2" "$?" 2
 "$nettcp" frames --help | grep -q "usage: nettcp frames"; check "--help" "$?" 0
 "$nettcp" --help | grep -q "frames"; check "nettcp --help lists frames" "$?" 0
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -2,16 +2,8 @@
 # nettcp xml decode/encode: the spec example both ways, session payloads,
 # stdin, errors.
 set -u
-BUILD=${NTCP_BUILD:-build}
+source "$(dirname "$0")/checks.bash"
 SHARED=${NTCP_SHARED:-../shared}
-nettcp="$BUILD/nettcp"
-passed=0 failed=0
-check() { # name, got, want
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 got=$("$nettcp" xml decode "$SHARED/vectors/nbfs-example.bin")
 check "decode nbfs-example" "$got" '<s:Envelope xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:s="http://www.w3.org/2003/05/soap-envelope">
@@ -49,5 +41,4 @@ grep -q "(truncated)" "$tmp/err"; check "truncated binary: named error" "$?" 0
 printf '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>' > "$tmp/dtd.xml"
 "$nettcp" xml encode "$tmp/dtd.xml" >/dev/null 2>&1; check "a DTD is refused" "$?" 1
 "$nettcp" xml --help | grep -q "usage: nettcp xml"; check "--help" "$?" 0
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

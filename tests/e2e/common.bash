@@ -1,26 +1,11 @@
 # Shared by the shell e2e tests that run nettcp serve over a throwaway realm
-# (not a test itself: scripts/test runs *.sh). Source it first; it re-executes the test under
-# scripts/with-realm when no realm is running, and defines the checks
-# (each counts into $passed / $failed) and a service starter.
-here=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
-build=${NTCP_BUILD:-build}
-case "$build" in /*) ;; *) build=$here/$build ;; esac
-if [ -z "${NTCP_REALM:-}" ]; then exec "$here/scripts/with-realm" bash "$0" "$@"; fi
-nettcp="$build/nettcp"
-passed=0 failed=0
-check() { # name, got, want
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); else
-        failed=$((failed + 1)); echo "FAIL: $1" >&2; diff <(echo "$3") <(echo "$2") | head -20 >&2; fi
-}
-contains() { # name, haystack, needle
-    case "$2" in *"$3"*) passed=$((passed + 1)) ;; *) failed=$((failed + 1)); echo "FAIL: $1: no '$3' in: $2" >&2 ;; esac
-}
-lacks() { # name, haystack, needle
-    case "$2" in *"$3"*) failed=$((failed + 1)); echo "FAIL: $1: '$3' found" >&2 ;; *) passed=$((passed + 1)) ;; esac
-}
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait; rm -rf "$tmp"' EXIT
+# (not a test itself: scripts/test runs *.sh). Source it first; it
+# re-executes the test under scripts/with-realm when no realm is running,
+# then brings in checks.bash and defines a service starter.
+if [ -z "${NTCP_REALM:-}" ]; then
+    exec "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/with-realm" bash "$0" "$@"
+fi
+source "$(dirname "${BASH_SOURCE[0]}")/checks.bash"
 
 # serve NAME ARGS...: starts `nettcp serve` on a free port; sets $url and $port
 serve() {
@@ -36,9 +21,4 @@ wait_listening() {
     url=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/$name.out")
     port=${url#net.tcp://127.0.0.1:}; port=${port%%/*}
     [ -n "$url" ] || { echo "FAIL: $name did not start: $(cat "$tmp/$name.err")" >&2; failed=$((failed + 1)); }
-}
-# finish: the summary line and the exit status
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
 }

@@ -246,6 +246,31 @@ static void take_outcome(side *s, outcome *o)
     }
 }
 
+/* The client's first handshake message, or its failure to make one. */
+static void side_start_client(side *c)
+{
+    c->client = true;
+    ntcp_status st = ntcp_nns_start(c->n, &c->out);
+    if (st != NTCP_OK) {
+        c->failed = true;
+        c->st = st;
+    }
+    side_flush(c);
+}
+
+/* One side of a handshake whose peer is another process at the end of fd:
+ * runs it to completion or failure; the outcome in *o. */
+static void run_alone(ntcp_nns *n, int fd, bool client, outcome *o)
+{
+    side x;
+    side_init(&x, n, fd);
+    if (client)
+        side_start_client(&x);
+    drive(&x, NULL, 20);
+    take_outcome(&x, o);
+    side_free(&x);
+}
+
 /* What the first data frame looks like on the wire (PROTOCOLS 2.4, 2.5). */
 static void check_wire(const ntcp_nns_result *r, const uint8_t *w, size_t len, const uint8_t *msg)
 {
@@ -327,13 +352,7 @@ static void run_pair(const ntcp_nns_options *co, const ntcp_nns_options *so, out
     side c, s;
     side_init(&c, cn, sv[0]);
     side_init(&s, sn, sv[1]);
-    c.client = true;
-    ntcp_status st = ntcp_nns_start(cn, &c.out);
-    if (st != NTCP_OK) {
-        c.failed = true;
-        c.st = st;
-    }
-    side_flush(&c);
+    side_start_client(&c);
     drive(&c, &s, 20);
     take_outcome(&c, oc);
     take_outcome(&s, os);
@@ -923,6 +942,28 @@ static pid_t spawn_faketime(const char *offset, const char *role, const char *ar
     return pid;
 }
 
+/* The side run in a child under faketime (see spawn_faketime): exit 0
+ * established, 17 failed with `cause`, 2 otherwise. */
+static int child_main(ntcp_nns *n, int fd, bool client, const char *cause)
+{
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    outcome o;
+    run_alone(n, fd, client, &o);
+    if (!o.established)
+        fprintf(stderr, "%s: %s\n", client ? "client" : "acceptor", o.text);
+    ntcp_nns_free(n);
+    return o.established ? 0 : !strcmp(o.cause, cause) ? 17 : 2;
+}
+
+/* The child's verdict, from its exit status. */
+static void expect_child(pid_t pid, const char *who, const char *cause)
+{
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 17, "%s exit status %d (17 = failed with %s)", who,
+           WIFEXITED(status) ? WEXITSTATUS(status) : -1, cause);
+}
+
 static void clock_skew(void)
 {
     /* the service runs 10 minutes ahead, under faketime, in a child */
@@ -933,30 +974,16 @@ static void clock_skew(void)
     ntcp_nns_options c = client_pw("spn:host/svc.nettcp.test");
     ntcp_nns *cn = NULL;
     EXPECT_INT(ntcp_nns_new_initiator(&cn, &c, ntcp_gss_provider()), NTCP_OK);
-    side cs;
-    side_init(&cs, cn, fd0);
-    ntcp_status st = ntcp_nns_start(cn, &cs.out);
-    if (st) {
-        cs.failed = true;
-        cs.st = st;
-    }
-    side_flush(&cs);
-    drive(&cs, NULL, 20);
     outcome oc;
-    take_outcome(&cs, &oc);
-    side_free(&cs);
+    run_alone(cn, fd0, true, &oc);
     close(fd0);
     ntcp_nns_free(cn);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 17, "acceptor exit status %d (17 = failed with clock_skew)",
-           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    expect_child(pid, "acceptor", "clock_skew");
     expect_failure(&oc, NTCP_E_AUTH_REMOTE, "clock_skew", "client");
     EXPECT_INT(oc.err.remote_code, NTCP_SEC_E_TIME_SKEW);
 }
 
-/* A client with the default ccache on fd, for runs under faketime:
- * exit 0 established, 17 failed with credentials_expired, 2 otherwise. */
+/* A client with the default ccache on fd. */
 static int client_main(int fd)
 {
     ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT;
@@ -964,27 +991,7 @@ static int client_main(int fd)
     ntcp_nns *cn = NULL;
     if (ntcp_nns_new_initiator(&cn, &c, ntcp_gss_provider()) != NTCP_OK)
         return 2;
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    side cs;
-    side_init(&cs, cn, fd);
-    cs.client = true;
-    ntcp_status st = ntcp_nns_start(cn, &cs.out);
-    if (st) {
-        cs.failed = true;
-        cs.st = st;
-    }
-    side_flush(&cs);
-    drive(&cs, NULL, 20);
-    int rc = 2;
-    if (ntcp_nns_established(cn))
-        rc = 0;
-    else if (ntcp_nns_failed(cn)) {
-        fprintf(stderr, "client: %s\n", ntcp_nns_last_error(cn));
-        rc = !strcmp(ntcp_nns_cause(ntcp_nns_error_info(cn)), "credentials_expired") ? 17 : 2;
-    }
-    side_free(&cs);
-    ntcp_nns_free(cn);
-    return rc;
+    return child_main(cn, fd, true, "credentials_expired");
 }
 
 static void credentials_expired(void)
@@ -997,21 +1004,15 @@ static void credentials_expired(void)
     ntcp_nns_options so = service();
     ntcp_nns *sn = NULL;
     EXPECT_INT(ntcp_nns_new_acceptor(&sn, &so, ntcp_gss_provider()), NTCP_OK);
-    side ss;
-    side_init(&ss, sn, fd0);
-    drive(&ss, NULL, 20);
     outcome os;
-    take_outcome(&ss, &os);
-    side_free(&ss);
+    run_alone(sn, fd0, false, &os);
     close(fd0);
     ntcp_nns_free(sn);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 17,
-           "client exit status %d (17 = failed with credentials_expired)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    expect_child(pid, "client", "credentials_expired");
     EXPECT(!os.established, "the service accepted an expired ticket");
 }
 
+/* An acceptor with the keytab given, on fd. */
 static int acceptor_main(int fd, const char *keytab)
 {
     ntcp_nns_options s = NTCP_NNS_OPTIONS_INIT;
@@ -1019,20 +1020,7 @@ static int acceptor_main(int fd, const char *keytab)
     ntcp_nns *sn = NULL;
     if (ntcp_nns_new_acceptor(&sn, &s, ntcp_gss_provider()) != NTCP_OK)
         return 2;
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    side ss;
-    side_init(&ss, sn, fd);
-    drive(&ss, NULL, 20);
-    int rc = 2;
-    if (ntcp_nns_established(sn))
-        rc = 0;
-    else if (ntcp_nns_failed(sn)) {
-        fprintf(stderr, "acceptor: %s\n", ntcp_nns_last_error(sn));
-        rc = !strcmp(ntcp_nns_cause(ntcp_nns_error_info(sn)), "clock_skew") ? 17 : 2;
-    }
-    side_free(&ss);
-    ntcp_nns_free(sn);
-    return rc;
+    return child_main(sn, fd, false, "clock_skew");
 }
 
 static const struct {

@@ -5,14 +5,7 @@
 set -u
 BUILD=${NTCP_BUILD:-build}
 nettcp="$BUILD/nettcp"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-check() { # description, expected, actual
-    if [ "$2" = "$3" ]; then ok; else bad "$1"; diff <(echo "$2") <(echo "$3") | head -20 >&2; fi
-}
-pause() { read -r -t 0.05 <> <(:) || true; }
+source "$(dirname "$0")/checks.bash"
 for tool in mono mcs; do command -v $tool >/dev/null || { bad "$tool is missing: run scripts/bootstrap"; finish; }; done
 [ -x "$nettcp" ] || { bad "$nettcp is not built"; finish; }
 . "$(dirname "$0")/mono/build.sh"

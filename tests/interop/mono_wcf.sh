@@ -11,14 +11,7 @@ BUILD=${NTCP_BUILD:-build}
 SHARED=${NTCP_SHARED:-../shared}
 src=$(cd "$(dirname "$0")/mono" && pwd)
 nettcp="$BUILD/nettcp"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-check() { # description, expected, actual
-    if [ "$2" = "$3" ]; then ok; else bad "$1"; diff <(echo "$2") <(echo "$3") | head -20 >&2; fi
-}
-pause() { read -r -t 0.05 <> <(:) || true; }   # one short wait inside a polling loop with a deadline
+source "$(dirname "$0")/checks.bash"
 
 for tool in mono mcs tshark python3; do
     command -v $tool >/dev/null || { bad "$tool is not installed (run scripts/bootstrap)"; finish; }

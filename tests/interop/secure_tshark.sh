@@ -11,16 +11,12 @@ build=${NTCP_BUILD:-build}
 case "$build" in /*) ;; *) build=$here/$build ;; esac
 bin=$build/tests/e2e/secure_session
 marker_hex=$(printf 'NETTCP-PLAINTEXT-MARKER-7f3a9c' | od -An -tx1 | tr -d ' \n')
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+source "$(dirname "$0")/checks.bash"
 command -v tshark >/dev/null || { bad "tshark is not installed (scripts/bootstrap installs it)"; finish; }
 [ -x "$bin" ] || { bad "$bin is not built"; finish; }
 tmp=$(mktemp -d)
 tpid=
 trap '[ -n "$tpid" ] && kill $tpid 2>/dev/null; rm -rf "$tmp"' EXIT
-pause() { read -r -t "$1" <> <(:) || true; }
 
 capture_case() { # case-name, expect-marker(yes/no)
     local name=$1 expect=$2 port

@@ -6,10 +6,7 @@
 set -u
 BUILD=${NTCP_BUILD:-build}
 prog="$BUILD/tests/interop/nmf_loopback"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+source "$(dirname "$0")/checks.bash"
 
 command -v tshark >/dev/null || { bad "tshark is not installed (scripts/bootstrap installs it)"; finish; }
 [ -x "$prog" ] || { bad "$prog is not built"; finish; }
