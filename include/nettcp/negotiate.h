@@ -327,6 +327,11 @@ void *ntcp_nns_delegated_credential(const ntcp_nns *n);
 typedef void (*ntcp_nns_leg_cb)(void *ctx, bool sent, uint8_t id, size_t len);
 void ntcp_nns_set_leg_cb(ntcp_nns *n, ntcp_nns_leg_cb cb, void *ctx);
 void *ntcp_nns_leg_ctx(const ntcp_nns *n); /* the ctx given (to free it) */
+/* Initiator: hook(ctx) runs at ntcp_nns_start, before anything else (for a
+ * client, right after the service accepted the upgrade); a non-OK status
+ * fails the handshake with it. Diagnostics use it to look at credentials
+ * and tickets at that point. */
+void ntcp_nns_set_start_hook(ntcp_nns *n, ntcp_status (*hook)(void *ctx), void *ctx);
 
 /* Fills up with hooks that drive n ("application/negotiate"). */
 void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up);
@@ -366,9 +371,10 @@ typedef struct ntcp_krb_ticket_report {
 
 /* Finds the client's Kerberos credentials the way the handshake would
  * (password: an AS exchange into a private memory cache; client keytab; a
- * named or the default credential cache) and checks the TGT's lifetime. On
- * failure *p is NULL and err says why. */
-NTCP_MUST_CHECK ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **p, const ntcp_nns_options *o,
+ * named or the default credential cache) and checks the TGT's lifetime
+ * against now (Unix seconds, the caller's clock). On failure *p is NULL and
+ * err says why. */
+NTCP_MUST_CHECK ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **p, const ntcp_nns_options *o, int64_t now,
                                                        ntcp_krb_creds_report *r, ntcp_nns_error *err);
 /* Asks the KDC for a service ticket for target (a UPN as an enterprise name,
  * then as a plain principal). */

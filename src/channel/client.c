@@ -9,8 +9,7 @@
 struct ntcp_client {
     ntcp_client_options o;
     ntcp_nns *nns;
-    ntcp_stream_upgrade up, inner;
-    ntcp__client_hooks *hooks;
+    ntcp_stream_upgrade up;
     ntcp_channel *ch;
     ntcp__dialog x; /* session dictionaries and writer */
     char url[2048];
@@ -106,35 +105,6 @@ const char *ntcp_cause_advice(const char *cause)
     return ntcp_nns_cause_advice(cause);
 }
 
-/* The upgrade, wrapped: the hook runs before start; the rest passes through. */
-static ntcp_status hooked_start(void *ctx, ntcp_buf *out)
-{
-    ntcp_client *c = ctx;
-    ntcp_status st = c->hooks->before_handshake(c->hooks->ctx);
-    return st ? st : c->inner.start(c->inner.ctx, out);
-}
-static ntcp_status hooked_recv(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
-                               ntcp_buf *out)
-{
-    ntcp_client *c = ctx;
-    return c->inner.recv(c->inner.ctx, raw, len, consumed, plain, out);
-}
-static ntcp_status hooked_send(void *ctx, const uint8_t *plain, size_t len, ntcp_buf *out)
-{
-    ntcp_client *c = ctx;
-    return c->inner.send(c->inner.ctx, plain, len, out);
-}
-static bool hooked_established(void *ctx)
-{
-    ntcp_client *c = ctx;
-    return c->inner.established(c->inner.ctx);
-}
-static const char *hooked_last_error(void *ctx)
-{
-    ntcp_client *c = ctx;
-    return c->inner.last_error(c->inner.ctx);
-}
-
 ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, char *err, size_t cap)
 {
     return ntcp__client_open(out, url, o, NULL, err, cap);
@@ -151,7 +121,6 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
         c->o = *o;
     else
         ntcp_client_options_init(&c->o);
-    c->hooks = h;
     if (h) {
         h->failed_step = NTCP_STEP_RESOLVE;
         memset(&h->nns_error, 0, sizeof h->nns_error);
@@ -182,15 +151,8 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
         if (c->o.leg_cb)
             ntcp_nns_set_leg_cb(c->nns, c->o.leg_cb, c->o.leg_ctx);
         ntcp_nns_as_upgrade(c->nns, &c->up);
-        if (h && h->before_handshake) {
-            c->inner = c->up;
-            c->up.ctx = c;
-            c->up.start = hooked_start;
-            c->up.recv = hooked_recv;
-            c->up.send = hooked_send;
-            c->up.established = hooked_established;
-            c->up.last_error = hooked_last_error;
-        }
+        if (h && h->before_handshake)
+            ntcp_nns_set_start_hook(c->nns, h->before_handshake, h->ctx);
         co.upgrade = &c->up;
     }
     char detail[1024] = "";

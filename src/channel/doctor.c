@@ -24,18 +24,16 @@ typedef struct doc {
     ntcp_doctor_step slot[S_COUNT];
     bool filled[S_COUNT];
     /* what was seen */
-    double t_connect, t_preamble, t_answer, t_probe, t_hs, t_hs_end, t_ack;
+    double t_connect, t_preamble, t_hs, t_hs_end;
     char via[300], mode[24], encoding[96], fault[300];
-    bool upgrade_response, preamble_ack;
+    bool upgrade_response;
     unsigned legs_sent, legs_received;
     size_t bytes_sent, bytes_received;
     /* the Kerberos checks */
     char target[256];
     bool is_upn, default_target, probe_failed;
-    ntcp_nns_error probe_err;
     char probe_cause[48];
     ntcp_krb_creds_report creds;
-    bool creds_ok;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
 } doc;
@@ -125,17 +123,12 @@ static void on_record(void *ctx, bool sent, const ntcp_nmf_record *rec)
     if (rec->type == NTCP_NMF_UPGRADE_RESPONSE) {
         char p[512];
         preamble_text(d, p, sizeof p);
-        d->t_answer = now_ms(d);
         d->upgrade_response = true;
         set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
-        set_step(d, S_UPGRADE, NTCP_DOCTOR_OK, d->t_answer,
+        set_step(d, S_UPGRADE, NTCP_DOCTOR_OK, -1,
                  "the service accepted the upgrade to application/negotiate (NegotiateStream)");
     } else if (rec->type == NTCP_NMF_FAULT) {
-        d->t_answer = now_ms(d);
         snprintf(d->fault, sizeof d->fault, "%.*s", (int)(rec->size < 256 ? rec->size : 256), (const char *)rec->data);
-    } else if (rec->type == NTCP_NMF_PREAMBLE_ACK) {
-        d->preamble_ack = true;
-        d->t_ack = now_ms(d);
     }
 }
 
@@ -162,10 +155,10 @@ static void fmt_time(int64_t t, char *out, size_t cap)
 
 static void probe_fail(doc *d, const ntcp_nns_error *e)
 {
+    ntcp_nns_error pe = *e;
+    pe.default_target = d->default_target;
     d->probe_failed = true;
-    d->probe_err = *e;
-    d->probe_err.default_target = d->default_target;
-    snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&d->probe_err));
+    snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&pe));
 }
 
 /* The Kerberos checks, run when the service accepted the upgrade, before
@@ -220,7 +213,7 @@ static ntcp_status before_handshake(void *ctx)
         ntcp_nns_error e;
         memset(&e, 0, sizeof e);
         e.krb5_error = -1;
-        if (ntcp_krb_probe_credentials(&p, no, &d->creds, &e)) {
+        if (ntcp_krb_probe_credentials(&p, no, (int64_t)time(NULL), &d->creds, &e)) {
             probe_fail(d, &e);
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_FAILED, t, "%s%s%s%s: %s", e.detail,
                      d->creds.source[0] ? " (from the " : "", d->creds.source, d->creds.source[0] ? ")" : "",
@@ -230,7 +223,6 @@ static ntcp_status before_handshake(void *ctx)
             char from[48], until[48];
             fmt_time(d->creds.starts, from, sizeof from);
             fmt_time(d->creds.expires, until, sizeof until);
-            d->creds_ok = true;
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "%s from the %s; ticket-granting ticket valid %s to %s",
                      d->creds.principal, d->creds.source, from, until);
             t = now_ms(d);

@@ -41,7 +41,15 @@ struct ntcp_nns {
     char errtext[2048];
     ntcp_nns_leg_cb leg_cb;
     void *leg_ctx;
+    ntcp_status (*start_hook)(void *ctx);
+    void *start_ctx;
 };
+
+void ntcp_nns_set_start_hook(ntcp_nns *n, ntcp_status (*hook)(void *ctx), void *ctx)
+{
+    n->start_hook = hook;
+    n->start_ctx = ctx;
+}
 
 void ntcp_nns_set_leg_cb(ntcp_nns *n, ntcp_nns_leg_cb cb, void *ctx)
 {
@@ -341,6 +349,11 @@ ntcp_status ntcp_nns_start(ntcp_nns *n, ntcp_buf *out)
     if (!n || !n->initiator || n->st != ST_NEW)
         return NTCP_E_STATE;
     n->st = ST_HANDSHAKE;
+    if (n->start_hook) {
+        ntcp_status h = n->start_hook(n->start_ctx);
+        if (h)
+            return fail(n, h, NTCP_NNS_STEP_OPTIONS, "stopped before the handshake by the caller");
+    }
     ntcp_status s = ntcp_nns_target_name(n->o.identity, n->o.address_host, n->target_buf, sizeof n->target_buf,
                                          &n->target.is_upn);
     if (s)

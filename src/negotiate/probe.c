@@ -2,7 +2,6 @@
  * the client's credentials and a service ticket, asked of krb5 directly. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <krb5/krb5.h>
 #include <nettcp/negotiate.h>
 
@@ -97,8 +96,8 @@ static krb5_error_code tgt_times(ntcp_krb_probe *p, ntcp_krb_creds_report *r)
     return code;
 }
 
-ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_options *o, ntcp_krb_creds_report *r,
-                                       ntcp_nns_error *err)
+ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_options *o, int64_t now,
+                                       ntcp_krb_creds_report *r, ntcp_nns_error *err)
 {
     *out = NULL;
     memset(r, 0, sizeof *r);
@@ -190,7 +189,7 @@ ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_opti
                           "the credential cache holds no ticket-granting ticket for %s (run kinit)", r->principal);
             goto out;
         }
-        if (r->expires && r->expires <= (int64_t)time(NULL)) {
+        if (r->expires && r->expires <= now) {
             st = krb_fail(p, KRB5KRB_AP_ERR_TKT_EXPIRED, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_ACQUIRE, err,
                           "the ticket-granting ticket of %s has expired (run kinit)", r->principal);
             goto out;

@@ -1033,3 +1033,50 @@ TEST(nns_identity_mismatch_after_mutual_auth)
     CHECK_EQ_INT(ntcp_nns_send(p.c, (const uint8_t *)"x", 1, &p.c_out), NTCP_E_IDENTITY_MISMATCH);
     pair_free(&p);
 }
+
+/* The start hook runs once, first; its refusal fails the handshake before a
+ * byte is produced. The leg observer sees each message with its size. */
+static int hook_calls;
+static ntcp_status hook_result;
+static ntcp_status start_hook(void *ctx)
+{
+    (void)ctx;
+    hook_calls++;
+    return hook_result;
+}
+static char legs_seen[128];
+static void leg_seen(void *ctx, bool sent, uint8_t id, size_t len)
+{
+    (void)ctx;
+    size_t n = strlen(legs_seen);
+    snprintf(legs_seen + n, sizeof legs_seen - n, "%s%02x:%zu ", sent ? ">" : "<", id, len);
+}
+
+TEST(nns_start_hook_and_leg_observer)
+{
+    pair p;
+    pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+    hook_calls = 0;
+    hook_result = NTCP_E_IO;
+    ntcp_nns_set_start_hook(p.c, start_hook, NULL);
+    CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_E_IO);
+    CHECK_EQ_INT(hook_calls, 1);
+    CHECK_EQ_INT(p.c_out.len, 0);
+    CHECK(ntcp_nns_failed(p.c));
+    pair_free(&p);
+
+    pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+    hook_calls = 0;
+    hook_result = NTCP_OK;
+    legs_seen[0] = 0;
+    ntcp_nns_set_start_hook(p.c, start_hook, NULL);
+    ntcp_nns_set_leg_cb(p.c, leg_seen, NULL);
+    CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_OK);
+    CHECK_EQ_INT(hook_calls, 1);
+    CHECK_EQ_INT(deliver(p.s, &p.c_out, &p.s_plain, &p.s_out), NTCP_OK);
+    CHECK_EQ_INT(deliver(p.c, &p.s_out, &p.c_plain, &p.c_out), NTCP_OK);
+    CHECK(ntcp_nns_established(p.c));
+    CHECK_EQ_INT(hook_calls, 1);
+    CHECK_EQ_STR(legs_seen, ">16:6 <14:6 "); /* AP-REQ out, AP-REP in (HandshakeDone) */
+    pair_free(&p);
+}
