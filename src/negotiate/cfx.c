@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "negotiate/cfx.h"
+#include "util/reader.h"
 
 #define HDR 16
 #define BLOCK 16
@@ -447,13 +448,28 @@ static void put_be64(uint8_t *p, uint64_t v)
     for (int i = 7; i >= 0; i--, v >>= 8)
         p[i] = (uint8_t)v;
 }
-static unsigned get_be16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
-static uint64_t get_be64(const uint8_t *p)
+/* The 16-byte header of an RFC 4121 token (section 4.2.6), through the
+ * bounded reader: false when fewer than 16 bytes. Wrap: 05 04, flags, FF,
+ * EC, RRC, sequence number; MIC: 04 04, flags, FF FF FF FF FF (read as
+ * filler 0xFF and ec = rrc = 0xFFFF), sequence number. */
+typedef struct token_header {
+    unsigned id;
+    uint8_t flags, filler;
+    unsigned ec, rrc;
+    uint64_t seq;
+} token_header;
+
+static bool read_header(const uint8_t *p, size_t len, token_header *h)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
+    ntcp_reader r;
+    ntcp_reader_init(&r, p, len);
+    h->id = ntcp_read_u16be(&r);
+    h->flags = ntcp_read_u8(&r);
+    h->filler = ntcp_read_u8(&r);
+    h->ec = ntcp_read_u16be(&r);
+    h->rrc = ntcp_read_u16be(&r);
+    h->seq = ntcp_read_u64be(&r);
+    return ntcp_reader_ok(&r);
 }
 
 static void reverse(uint8_t *p, size_t n)
@@ -630,14 +646,15 @@ int32_t ntcp_cfx_enctype(const ntcp_cfx *c) { return c->send_keys.key_len == 16 
 uint32_t ntcp_cfx_unwrap(ntcp_cfx *c, uint8_t *tok, size_t len, ntcp_buf *out, bool *conf, ntcp_status *out_status)
 {
     *out_status = NTCP_OK;
-    if (len < HDR || tok[0] != 0x05 || tok[1] != 0x04 || tok[3] != 0xFF)
+    token_header th;
+    if (!read_header(tok, len, &th) || th.id != 0x0504 || th.filler != 0xFF)
         return NTCP_CFX_DEFECTIVE_TOKEN;
-    uint8_t flags = tok[2];
+    uint8_t flags = th.flags;
     if (!!(flags & FLAG_SENT_BY_ACCEPTOR) != c->initiator)
         return NTCP_CFX_BAD_SIG; /* MIT: G_BAD_DIRECTION */
     keyset *k = &c->recv_keys[c->have_acceptor_subkey && (flags & FLAG_ACCEPTOR_SUBKEY) ? 1 : 0];
-    size_t ec = get_be16(tok + 4), rrc = get_be16(tok + 6);
-    uint64_t seqnum = get_be64(tok + 8);
+    size_t ec = th.ec, rrc = th.rrc;
+    uint64_t seqnum = th.seq;
     uint8_t *payload = tok + HDR;
     size_t plen = len - HDR;
     rotate_left(payload, plen, rrc);
@@ -671,9 +688,9 @@ uint32_t ntcp_cfx_unwrap(ntcp_cfx *c, uint8_t *tok, size_t len, ntcp_buf *out, b
             OPENSSL_cleanse(plain, padded - BLOCK);
             return NTCP_CFX_BAD_SIG;
         }
-        const uint8_t *h = plain + plain_len - HDR;
-        if (plain_len < HDR + ec || h[0] != 0x05 || h[1] != 0x04 || h[2] != flags || h[3] != 0xFF ||
-            get_be16(h + 4) != ec || get_be64(h + 8) != seqnum) {
+        token_header dh; /* the encrypted copy of the header; its RRC is not protected */
+        if (plain_len < HDR + ec || !read_header(plain + plain_len - HDR, HDR, &dh) || dh.id != 0x0504 ||
+            dh.flags != flags || dh.filler != 0xFF || dh.ec != ec || dh.seq != seqnum) {
             OPENSSL_cleanse(plain, padded - BLOCK);
             return NTCP_CFX_DEFECTIVE_TOKEN;
         }
@@ -729,10 +746,11 @@ ntcp_status ntcp_cfx_get_mic(ntcp_cfx *c, const uint8_t *msg, size_t len, ntcp_b
 
 uint32_t ntcp_cfx_verify_mic(ntcp_cfx *c, const uint8_t *msg, size_t len, const uint8_t *mic, size_t mic_len)
 {
-    if (mic_len < HDR || mic[0] != 0x04 || mic[1] != 0x04 || mic[3] != 0xFF || mic[4] != 0xFF || mic[5] != 0xFF ||
-        mic[6] != 0xFF || mic[7] != 0xFF)
+    token_header mh;
+    if (!read_header(mic, mic_len, &mh) || mh.id != 0x0404 || mh.filler != 0xFF || mh.ec != 0xFFFF ||
+        mh.rrc != 0xFFFF)
         return NTCP_CFX_DEFECTIVE_TOKEN;
-    uint8_t flags = mic[2];
+    uint8_t flags = mh.flags;
     if (!!(flags & FLAG_SENT_BY_ACCEPTOR) != c->initiator)
         return NTCP_CFX_BAD_SIG;
     if (mic_len != HDR + CKSUM)
@@ -745,5 +763,5 @@ uint32_t ntcp_cfx_verify_mic(ntcp_cfx *c, const uint8_t *msg, size_t len, const 
         return NTCP_CFX_FAILURE;
     if (CRYPTO_memcmp(mac, mic + HDR, CKSUM))
         return NTCP_CFX_BAD_SIG;
-    return seq_check(&c->recv, get_be64(mic + 8));
+    return seq_check(&c->recv, mh.seq);
 }

@@ -65,6 +65,16 @@ uint64_t ntcp_read_u64le(ntcp_reader *r)
     return v;
 }
 
+uint64_t ntcp_read_u64be(ntcp_reader *r)
+{
+    const uint8_t *p = ntcp_read_bytes(r, 8);
+    uint64_t v = 0;
+    if (p)
+        for (int i = 0; i < 8; i++)
+            v = v << 8 | p[i];
+    return v;
+}
+
 uint32_t ntcp_read_varint(ntcp_reader *r)
 {
     if (r->err)

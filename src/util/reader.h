@@ -31,6 +31,7 @@ uint16_t ntcp_read_u16le(ntcp_reader *r);
 uint16_t ntcp_read_u16be(ntcp_reader *r);
 uint32_t ntcp_read_u32le(ntcp_reader *r);
 uint64_t ntcp_read_u64le(ntcp_reader *r);
+uint64_t ntcp_read_u64be(ntcp_reader *r);
 /* Pointer to the next n bytes (advances), NULL on truncation. */
 const uint8_t *ntcp_read_bytes(ntcp_reader *r, size_t n);
 /* MultiByteInt31 (one implementation: ntcp_varint_decode). */

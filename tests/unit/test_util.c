@@ -88,6 +88,10 @@ TEST(reader_integers)
     CHECK(ntcp_read_u64le(&r) == 0);
     CHECK_EQ_INT(r.err, NTCP_E_TRUNCATED);
     CHECK_EQ_INT(r.err_offset, 8);
+    ntcp_reader_init(&r, d, sizeof d);
+    CHECK(ntcp_read_u64be(&r) == 0x0102030405060708ull);
+    CHECK(ntcp_read_u64be(&r) == 0);
+    CHECK_EQ_INT(r.err, NTCP_E_TRUNCATED);
 }
 
 TEST(buf_maximum_is_enforced)
