@@ -40,6 +40,18 @@ void cli_json_string(const uint8_t *p, size_t n);
 /* One framing record: a text line, or a JSON object with offset/type/size. */
 void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
 
+/* Decodes the framing records of one recorded direction (0 client, 1
+ * service), calling on_record for each, a singleton-sized message at the end
+ * included. Returns NTCP_OK when the stream ended between records (or
+ * on_record returned nonzero: *stopped, *offset = that record's offset);
+ * NTCP_E_STATE at an upgrade boundary (*offset = where the upgraded bytes
+ * start); otherwise the decoder's error with *offset = its byte offset. */
+#include <stdbool.h>
+#include <nettcp/framing.h>
+ntcp_status cli_walk_records(const ntcp_buf *b, int dir, bool after_upgrade, const ntcp_framing_limits *lim,
+                             int (*on_record)(void *ctx, const ntcp_nmf_record *r), void *ctx, size_t *offset,
+                             bool *stopped);
+
 /* ---- the client options of call and doctor ---- */
 #include <nettcp/client.h>
 #define CLI_CLIENT_LONG_OPTIONS                                                                            \

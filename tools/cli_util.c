@@ -206,3 +206,46 @@ int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_c
     ntcp_capture_free(cap);
     return 1;
 }
+
+ntcp_status cli_walk_records(const ntcp_buf *b, int dir, bool after_upgrade, const ntcp_framing_limits *lim,
+                             int (*on_record)(void *ctx, const ntcp_nmf_record *r), void *ctx, size_t *offset,
+                             bool *stopped)
+{
+    *stopped = false;
+    *offset = 0;
+    ntcp_nmf_start start = NTCP_START_PREAMBLE;
+    /* a client stream captured after a security upgrade starts at PreambleEnd */
+    if (after_upgrade || (dir == 0 && b->len && b->data[0] == NTCP_NMF_PREAMBLE_END))
+        start = NTCP_START_AFTER_UPGRADE;
+    ntcp_nmf_decoder *d;
+    if (ntcp_nmf_decoder_new(&d, dir == 0 ? NTCP_FROM_INITIATOR : NTCP_FROM_RECEIVER, start, lim))
+        return NTCP_E_NOMEM;
+    size_t off = 0;
+    ntcp_status st;
+    for (;;) {
+        size_t used = 0;
+        ntcp_nmf_record r;
+        st = ntcp_nmf_decoder_feed(d, b->data + off, b->len - off, &used, &r);
+        off += used;
+        bool have = st == NTCP_OK, at_end = false;
+        if (st == NTCP_AGAIN) { /* all fed: a singleton-sized message may end here */
+            st = ntcp_nmf_decoder_finish(d, &r, &have);
+            at_end = true;
+        }
+        if (have && on_record(ctx, &r)) {
+            *stopped = true;
+            *offset = r.offset;
+            st = NTCP_OK;
+            break;
+        }
+        if (have && !at_end)
+            continue;
+        if (st == NTCP_E_STATE && ntcp_nmf_decoder_at_upgrade(d))
+            *offset = off; /* the upgraded protocol's bytes start here */
+        else if (st != NTCP_OK)
+            *offset = ntcp_nmf_decoder_offset(d);
+        break;
+    }
+    ntcp_nmf_decoder_free(d);
+    return st;
+}

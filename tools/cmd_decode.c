@@ -111,66 +111,58 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
     return rc;
 }
 
+struct walk_ctx {
+    const char *path;
+    int dir;
+    enum enc *enc;
+    bool forced, json, show_dir;
+    const ntcp_framing_limits *lim;
+    struct dir_state ds;
+};
+
+/* One record: envelopes decoded to XML, the rest printed (text output). */
+static int on_record(void *ctx, const ntcp_nmf_record *r)
+{
+    struct walk_ctx *w = ctx;
+    /* a new framing session starts a new session dictionary */
+    if (r->type == NTCP_NMF_VERSION || (w->dir == 1 && r->type == NTCP_NMF_PREAMBLE_ACK))
+        ntcp_xml_session_reset(w->ds.dict);
+    if ((r->type == NTCP_NMF_KNOWN_ENCODING || r->type == NTCP_NMF_EXTENSIBLE_ENCODING) && !w->forced)
+        *w->enc = encoding_of(r);
+    if (r->type == NTCP_NMF_SIZED_ENVELOPE || r->type == NTCP_NMF_UNSIZED_ENVELOPE)
+        return envelope(w->path, w->dir, &w->ds, *w->enc == ENC_AUTO ? ENC_SESSION : *w->enc, r, w->json,
+                        w->show_dir, w->lim);
+    if (!w->json)
+        cli_print_record(r, w->dir, 0, w->show_dir);
+    return 0;
+}
+
 static int decode_dir(const char *path, const ntcp_buf *b, int dir, enum enc *enc, bool forced, bool json,
                       bool show_dir, bool after_upgrade, const ntcp_framing_limits *lim)
 {
-    ntcp_nmf_start start = NTCP_START_PREAMBLE;
-    if (after_upgrade || (dir == 0 && b->len && b->data[0] == NTCP_NMF_PREAMBLE_END))
-        start = NTCP_START_AFTER_UPGRADE;
-    ntcp_nmf_decoder *d;
-    struct dir_state ds = { NULL, 0 };
-    if (ntcp_nmf_decoder_new(&d, dir == 0 ? NTCP_FROM_INITIATOR : NTCP_FROM_RECEIVER, start, lim) ||
-        ntcp_xml_session_new(&ds.dict, 0)) {
+    struct walk_ctx w = { path, dir, enc, forced, json, show_dir, lim, { NULL, 0 } };
+    if (ntcp_xml_session_new(&w.ds.dict, 0)) {
         fprintf(stderr, "nettcp decode: out of memory\n");
-        ntcp_nmf_decoder_free(d);
         return 1;
     }
-    size_t off = 0;
-    int rc = 0;
-    for (;;) {
-        size_t used = 0;
-        ntcp_nmf_record r;
-        ntcp_status st = ntcp_nmf_decoder_feed(d, b->data + off, b->len - off, &used, &r);
-        off += used;
-        bool have = st == NTCP_OK;
-        bool at_end = false;
-        if (st == NTCP_AGAIN) {
-            st = ntcp_nmf_decoder_finish(d, &r, &have);
-            at_end = true;
-        }
-        if (have) {
-            /* a new framing session starts a new session dictionary */
-            if (r.type == NTCP_NMF_VERSION || (dir == 1 && r.type == NTCP_NMF_PREAMBLE_ACK))
-                ntcp_xml_session_reset(ds.dict);
-            if ((r.type == NTCP_NMF_KNOWN_ENCODING || r.type == NTCP_NMF_EXTENSIBLE_ENCODING) && !forced)
-                *enc = encoding_of(&r);
-            if (r.type == NTCP_NMF_SIZED_ENVELOPE || r.type == NTCP_NMF_UNSIZED_ENVELOPE) {
-                if (envelope(path, dir, &ds, *enc == ENC_AUTO ? ENC_SESSION : *enc, &r, json, show_dir, lim)) {
-                    rc = 1;
-                    break;
-                }
-            } else if (!json) {
-                cli_print_record(&r, dir, 0, show_dir);
-            }
-            if (!at_end)
-                continue;
-        }
-        if (st == NTCP_E_STATE && ntcp_nmf_decoder_at_upgrade(d)) {
-            if (!json)
-                printf("%s%8zu  %-18s %zu bytes of the upgraded protocol, not decoded\n",
-                       show_dir ? (dir == 0 ? "c>s " : "s>c ") : "", off, "(upgraded stream)", b->len - off);
-            break;
-        }
-        if (st != NTCP_OK && st != NTCP_AGAIN) {
-            fprintf(stderr, "nettcp decode: %s: %s stream at byte offset %zu: %s (%s)\n", path, cli_dir_name(dir),
-                    ntcp_nmf_decoder_offset(d), ntcp_status_str(st), ntcp_status_name(st));
-            rc = 1;
-        }
-        break;
+    size_t off;
+    bool stopped;
+    ntcp_status st = cli_walk_records(b, dir, after_upgrade, lim, on_record, &w, &off, &stopped);
+    ntcp_xml_session_free(w.ds.dict);
+    if (stopped)
+        return 1; /* envelope() said why */
+    if (st == NTCP_E_STATE) {
+        if (!json)
+            printf("%s%8zu  %-18s %zu bytes of the upgraded protocol, not decoded\n",
+                   show_dir ? (dir == 0 ? "c>s " : "s>c ") : "", off, "(upgraded stream)", b->len - off);
+        return 0;
     }
-    ntcp_xml_session_free(ds.dict);
-    ntcp_nmf_decoder_free(d);
-    return rc;
+    if (st != NTCP_OK) {
+        fprintf(stderr, "nettcp decode: %s: %s stream at byte offset %zu: %s (%s)\n", path, cli_dir_name(dir), off,
+                ntcp_status_str(st), ntcp_status_name(st));
+        return 1;
+    }
+    return 0;
 }
 
 int cmd_decode(int argc, char **argv)

@@ -35,56 +35,44 @@ static void usage(FILE *f)
             "offset), 2 on usage errors.\n");
 }
 
+struct print_ctx {
+    int dir;
+    bool json, show_dir;
+};
+
+static int print_record(void *ctx, const ntcp_nmf_record *r)
+{
+    const struct print_ctx *p = ctx;
+    cli_print_record(r, p->dir, p->json, p->show_dir);
+    return 0;
+}
+
 /* Decodes one direction; returns 0 or 1. */
 static int decode_dir(const char *path, const ntcp_buf *b, int dir, bool json, bool show_dir, bool after_upgrade,
                       const ntcp_framing_limits *lim)
 {
-    ntcp_nmf_start start = NTCP_START_PREAMBLE;
-    if (after_upgrade || (dir == 0 && b->len && b->data[0] == NTCP_NMF_PREAMBLE_END))
-        start = NTCP_START_AFTER_UPGRADE;
-    ntcp_nmf_decoder *d;
-    if (ntcp_nmf_decoder_new(&d, dir == 0 ? NTCP_FROM_INITIATOR : NTCP_FROM_RECEIVER, start, lim)) {
-        fprintf(stderr, "nettcp frames: out of memory\n");
+    struct print_ctx pc = { dir, json, show_dir };
+    size_t off;
+    bool stopped;
+    ntcp_status st = cli_walk_records(b, dir, after_upgrade, lim, print_record, &pc, &off, &stopped);
+    if (st == NTCP_E_STATE) {
+        size_t rest = b->len - off;
+        if (json)
+            printf("{%s%s%s\"offset\":%zu,\"type\":\"UpgradedBytes\",\"size\":%zu}\n", show_dir ? "\"direction\":\"" : "",
+                   show_dir ? cli_dir_name(dir) : "", show_dir ? "\"," : "", off, rest);
+        else
+            printf("%s%8zu  %-18s %zu bytes of the upgraded protocol (security handshake and protected "
+                   "data), not framing\n",
+                   show_dir ? (dir == 0 ? "c>s " : "s>c ") : "", off, "(upgraded stream)", rest);
+        return 0;
+    }
+    if (st != NTCP_OK) {
+        fprintf(stderr, "nettcp frames: %s: %s%s at byte offset %zu: %s (%s)\n", path,
+                show_dir ? cli_dir_name(dir) : "", show_dir ? " stream" : "stream", off, ntcp_status_str(st),
+                ntcp_status_name(st));
         return 1;
     }
-    size_t off = 0;
-    int rc = 0;
-    for (;;) {
-        size_t used = 0;
-        ntcp_nmf_record r;
-        ntcp_status st = ntcp_nmf_decoder_feed(d, b->data + off, b->len - off, &used, &r);
-        off += used;
-        if (st == NTCP_OK) {
-            cli_print_record(&r, dir, json, show_dir);
-            continue;
-        }
-        if (st == NTCP_E_STATE && ntcp_nmf_decoder_at_upgrade(d)) {
-            size_t rest = b->len - off;
-            if (json)
-                printf("{%s%s%s\"offset\":%zu,\"type\":\"UpgradedBytes\",\"size\":%zu}\n", show_dir ? "\"direction\":\"" : "",
-                       show_dir ? cli_dir_name(dir) : "", show_dir ? "\"," : "", off, rest);
-            else
-                printf("%s%8zu  %-18s %zu bytes of the upgraded protocol (security handshake and protected "
-                       "data), not framing\n",
-                       show_dir ? (dir == 0 ? "c>s " : "s>c ") : "", off, "(upgraded stream)", rest);
-            break;
-        }
-        if (st == NTCP_AGAIN) {
-            bool have = false;
-            st = ntcp_nmf_decoder_finish(d, &r, &have);
-            if (st == NTCP_OK && have)
-                cli_print_record(&r, dir, json, show_dir);
-        }
-        if (st != NTCP_OK && st != NTCP_AGAIN) {
-            fprintf(stderr, "nettcp frames: %s: %s%s at byte offset %zu: %s (%s)\n", path,
-                    show_dir ? cli_dir_name(dir) : "", show_dir ? " stream" : "stream", ntcp_nmf_decoder_offset(d),
-                    ntcp_status_str(st), ntcp_status_name(st));
-            rc = 1;
-        }
-        break;
-    }
-    ntcp_nmf_decoder_free(d);
-    return rc;
+    return 0;
 }
 
 int cmd_frames(int argc, char **argv)

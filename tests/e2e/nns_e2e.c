@@ -246,6 +246,14 @@ static void take_outcome(side *s, outcome *o)
     }
 }
 
+/* Both sides established, or a failure naming each side's error. */
+static bool expect_established(const outcome *oc, const outcome *os)
+{
+    EXPECT(oc->established, "client: %s", oc->text);
+    EXPECT(os->established, "service: %s", os->text);
+    return oc->established && os->established;
+}
+
 /* The client's first handshake message, or its failure to make one. */
 static void side_start_client(side *c)
 {
@@ -467,9 +475,7 @@ static void case_ntlm(ntcp_protection prot)
     ntlm_options(&c, &s, prot);
     outcome oc, os;
     run_pair(&c, &s, &oc, &os, &with_data, NULL);
-    EXPECT(oc.established, "client: %s", oc.text);
-    EXPECT(os.established, "service: %s", os.text);
-    if (!oc.established || !os.established)
+    if (!expect_established(&oc, &os))
         return;
     EXPECT_INT(oc.res.package, NTCP_PACKAGE_NTLM);
     EXPECT_INT(os.res.package, NTCP_PACKAGE_NTLM);
@@ -507,9 +513,7 @@ static void spnego_ntlm(void)
     c.package = NTCP_PACKAGE_NEGOTIATE;
     outcome oc, os;
     run_pair(&c, &s, &oc, &os, &with_data, NULL);
-    EXPECT(os.established, "service: %s", os.text);
-    EXPECT(oc.established, "client: %s", oc.text);
-    if (!oc.established || !os.established)
+    if (!expect_established(&oc, &os))
         return;
     EXPECT_INT(oc.res.package, NTCP_PACKAGE_NTLM);
     EXPECT_INT(os.res.package, NTCP_PACKAGE_NTLM);
@@ -829,9 +833,7 @@ static void case_anonymous_accepted(ntcp_package pkg)
     s.allow_anonymous_clients = true;
     outcome oc, os;
     run_pair(&c, &s, &oc, &os, &with_data, NULL);
-    EXPECT(oc.established, "client: %s", oc.text);
-    EXPECT(os.established, "service: %s", os.text);
-    if (!oc.established || !os.established)
+    if (!expect_established(&oc, &os))
         return;
     EXPECT_INT(oc.res.package, NTCP_PACKAGE_KERBEROS);
     EXPECT_INT(os.res.package, NTCP_PACKAGE_KERBEROS);
