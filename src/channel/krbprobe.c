@@ -1,9 +1,9 @@
-/* Kerberos diagnosis for `nettcp doctor` (see include/nettcp/negotiate.h):
+/* Kerberos diagnosis for `nettcp doctor` (see include/nettcp/doctor.h):
  * the client's credentials and a service ticket, asked of krb5 directly. */
 #include <stdio.h>
 #include <string.h>
 #include <krb5/krb5.h>
-#include <nettcp/negotiate.h>
+#include <nettcp/doctor.h>
 
 struct ntcp_krb_probe {
     krb5_context k;
