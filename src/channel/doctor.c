@@ -31,8 +31,8 @@ typedef struct doc {
     size_t bytes_sent, bytes_received;
     /* the Kerberos checks */
     char target[256];
-    bool is_upn, default_target, probe_failed;
-    char probe_cause[48];
+    bool is_upn, default_target;
+    char probe_cause[48]; /* the Kerberos checks' cause, "" when they passed */
     ntcp_krb_creds_report creds;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
@@ -157,7 +157,6 @@ static void probe_fail(doc *d, const ntcp_nns_error *e)
 {
     ntcp_nns_error pe = *e;
     pe.default_target = d->default_target;
-    d->probe_failed = true;
     snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&pe));
 }
 
@@ -410,7 +409,7 @@ static void explain(doc *d, const ntcp__client_hooks *h)
     ntcp_doctor_report *r = d->r;
     const ntcp_nns_options *no = &d->o->client.nns;
     const char *cause = h && h->cause[0] ? h->cause : ntcp_status_name(r->status);
-    if (d->probe_failed && (!strcmp(cause, "unknown") || !strcmp(cause, "protocol") || !strcmp(cause, "no_credentials")))
+    if (d->probe_cause[0] && (!strcmp(cause, "unknown") || !strcmp(cause, "protocol") || !strcmp(cause, "no_credentials")))
         cause = d->probe_cause; /* the direct question to the KDC was more precise */
     snprintf(r->cause, sizeof r->cause, "%s", cause);
     if (!strcmp(r->cause, "default_spn_not_service")) {
