@@ -107,7 +107,8 @@ ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_opti
     krb5_error_code code = krb5_init_context(&p->k);
     if (code) {
         p->k = NULL;
-        krb_fail(p, code, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_ACQUIRE, err, "the Kerberos library cannot start (krb5.conf?)%s", "");
+        krb_fail(p, code, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_ACQUIRE, err,
+            "the Kerberos library cannot start (krb5.conf?)%s", "");
         ntcp_free(p);
         return err->status;
     }
@@ -118,17 +119,20 @@ ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_opti
         krb5_creds creds;
         memset(&creds, 0, sizeof creds);
         if (o->user && (code = krb5_parse_name(p->k, o->user, &p->client))) {
-            st = krb_fail(p, code, NTCP_E_INVALID_ARG, NTCP_NNS_STEP_ACQUIRE, err, "the user name %s is not a Kerberos principal", o->user);
+            st = krb_fail(p, code, NTCP_E_INVALID_ARG, NTCP_NNS_STEP_ACQUIRE, err,
+                "the user name %s is not a Kerberos principal", o->user);
             goto out;
         }
         if (o->client_keytab && !o->password) {
             if ((code = krb5_kt_resolve(p->k, o->client_keytab, &kt))) {
-                st = krb_fail(p, code, NTCP_E_NO_CREDENTIALS, NTCP_NNS_STEP_ACQUIRE, err, "the client keytab %s cannot be opened", o->client_keytab);
+                st = krb_fail(p, code, NTCP_E_NO_CREDENTIALS, NTCP_NNS_STEP_ACQUIRE, err,
+                    "the client keytab %s cannot be opened", o->client_keytab);
                 goto out;
             }
             if (!p->client && (code = keytab_principal(p->k, kt, &p->client))) {
                 krb5_kt_close(p->k, kt);
-                st = krb_fail(p, code, NTCP_E_NO_CREDENTIALS, NTCP_NNS_STEP_ACQUIRE, err, "the client keytab %s holds no key", o->client_keytab);
+                st = krb_fail(p, code, NTCP_E_NO_CREDENTIALS, NTCP_NNS_STEP_ACQUIRE, err,
+                    "the client keytab %s holds no key", o->client_keytab);
                 goto out;
             }
         }
@@ -162,7 +166,8 @@ ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_opti
         if (kt)
             krb5_kt_close(p->k, kt);
         if (code) {
-            st = krb_fail(p, code, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_ACQUIRE, err, "no ticket-granting ticket for %s", r->principal);
+            st = krb_fail(p, code, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_ACQUIRE, err,
+                "no ticket-granting ticket for %s", r->principal);
             goto out;
         }
     } else {
@@ -179,7 +184,8 @@ ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **out, const ntcp_nns_opti
         }
         if (code) {
             st = krb_fail(p, code, NTCP_E_NO_CREDENTIALS, NTCP_NNS_STEP_ACQUIRE, err,
-                          "no credentials in the credential cache %s (run kinit, or give --user)", name[0] ? name : "(default)");
+                          "no credentials in the credential cache %s (run kinit, or give --user)",
+                          name[0] ? name : "(default)");
             goto out;
         }
         unparse(p->k, p->client, r->principal, sizeof r->principal);
@@ -218,7 +224,8 @@ ntcp_status ntcp_krb_probe_ticket(ntcp_krb_probe *p, const char *target, bool is
         krb5_principal server = NULL;
         code = krb5_parse_name_flags(p->k, target, enterprise ? KRB5_PRINCIPAL_PARSE_ENTERPRISE : 0, &server);
         if (code)
-            return krb_fail(p, code, NTCP_E_INVALID_ARG, NTCP_NNS_STEP_INIT, err, "the target %s is not a Kerberos name", target);
+            return krb_fail(p, code, NTCP_E_INVALID_ARG, NTCP_NNS_STEP_INIT, err,
+                "the target %s is not a Kerberos name", target);
         r->name_form = is_upn ? (enterprise ? "enterprise" : "principal") : NULL;
         krb5_creds in, *got = NULL;
         memset(&in, 0, sizeof in);
