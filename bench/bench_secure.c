@@ -13,7 +13,8 @@
  *       in-process GSSAPI init+accept handshakes
  *   P5  idle secured sessions held by one service process: resident memory
  *       per session (target 10,000 sessions at <= 32 KiB each)
- * usage: bench_secure [seconds-per-measure] [sessions] */
+ * usage: bench_secure [seconds-per-measure] [sessions] [parts]
+ *   parts: which of P1,P2,P3,P5 to run (e.g. "P3"); all by default */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -425,30 +426,12 @@ static double p2_gss_floor(double budget)
     return v;
 }
 
-int main(int argc, char **argv)
+static void p1(int port, double budget)
 {
-    if (argc > 2 && !strcmp(argv[1], "--p2-floor")) {
-        size_t big = 16u << 20;
-        uint8_t *m = malloc(big);
-        for (size_t i = 0; i < big; i++)
-            m[i] = (uint8_t)(i * 31);
-        printf("%.1f\n", p2_floor(m, big, atof(argv[2])));
-        free(m);
-        return 0;
-    }
-    double budget = argc > 1 ? atof(argv[1]) : 2.0;
-    int sessions = argc > 2 ? atoi(argv[2]) : 10000;
-    signal(SIGPIPE, SIG_IGN);
-    int port;
-    ntcp_server *srv = start_server(&port, 100000);
-    pthread_t st;
-    pthread_create(&st, NULL, run_server, srv);
-
-    /* P1 */
     const ntcp_stream_upgrade *cup = NULL;
     ntcp_channel *ch = open_secure(port, &cup);
     if (!ch)
-        return 1;
+        exit(1);
     const ntcp_nns_result *r = ntcp_nns_get_result(ntcp_nns_upgrade_nns(cup));
     double raw = raw_rate(256, budget);
     double sec = channel_rate(ch, 256, budget);
@@ -458,8 +441,17 @@ int main(int argc, char **argv)
     if (gss > 0 && raw > 0)
         printf("P1 floor: the 4 GSS operations of a round trip take %.1f us in process, a raw round trip %.1f us: "
                "best possible ratio %.2f\n", gss * 1e6, 1e6 / raw, (1 / raw) / (1 / raw + gss));
+    if (ntcp_channel_close(ch))
+        fprintf(stderr, "close failed\n");
+    ntcp_nns_upgrade_free(cup);
+}
 
-    /* P2 */
+static void p2(int port, double budget)
+{
+    const ntcp_stream_upgrade *cup = NULL;
+    ntcp_channel *ch = open_secure(port, &cup);
+    if (!ch)
+        exit(1);
     size_t big = 16u << 20;
     uint8_t *msg = malloc(big);
     for (size_t i = 0; i < big; i++)
@@ -476,23 +468,24 @@ int main(int argc, char **argv)
         rounds++;
     } while ((t1 = now()) - t0 < budget);
     t1 = now();
-    double p2 = 2.0 * rounds * (double)big / (t1 - t0) / 1e6;
-    ntcp_nns *pc, *ps;
+    double rate = 2.0 * rounds * (double)big / (t1 - t0) / 1e6;
     double floor2 = p2_floor(msg, big, budget);
     printf("P2 16 MiB each way, EncryptAndSign: %.0f MB/s; in-process wrap+unwrap: %.0f MB/s; ratio %.2f (target >= 0.8)\n",
-           p2, floor2, floor2 > 0 ? p2 / floor2 : 0);
+           rate, floor2, floor2 > 0 ? rate / floor2 : 0);
     double gfloor2 = p2_gss_floor(budget);
     if (gfloor2 > 0)
         printf("P2 against MIT's gss_wrap + gss_unwrap in process (the per-message path without libcrypto): %.0f MB/s; "
-               "ratio %.2f\n", gfloor2, p2 / gfloor2);
+               "ratio %.2f\n", gfloor2, rate / gfloor2);
     free(msg);
     if (ntcp_channel_close(ch))
         fprintf(stderr, "close failed\n");
     ntcp_nns_upgrade_free(cup);
+}
 
-    /* P3 */
+static void p3(int port, double budget)
+{
     int opened = 0;
-    t0 = now();
+    double t0 = now(), t1;
     do {
         const ntcp_stream_upgrade *up = NULL;
         ntcp_channel *c = open_secure(port, &up);
@@ -508,10 +501,11 @@ int main(int argc, char **argv)
         opened++;
     } while ((t1 = now()) - t0 < budget);
     t1 = now();
-    double p3 = opened / (t1 - t0);
+    double rate = opened / (t1 - t0);
     int hs = 0;
     t0 = now();
     do {
+        ntcp_nns *pc, *ps;
         if (!pair_open(&pc, &ps))
             break;
         ntcp_nns_free(pc);
@@ -521,22 +515,22 @@ int main(int argc, char **argv)
     t1 = now();
     double floor3 = hs / (t1 - t0);
     printf("P3 connections/s (open, one call, close; cached ticket): %.0f/s; in-process init+accept: %.0f/s; "
-           "ratio %.2f (target >= 0.7)\n", p3, floor3, floor3 > 0 ? p3 / floor3 : 0);
+           "ratio %.2f (target >= 0.7)\n", rate, floor3, floor3 > 0 ? rate / floor3 : 0);
     double rawc = raw_connection_rate(budget / 2);
     if (rawc > 0 && floor3 > 0)
         printf("P3 floor: a raw TCP connection with the same five round trips and close takes %.0f us, the "
                "in-process handshake %.0f us: best possible ratio %.2f\n", 1e6 / rawc, 1e6 / floor3,
                (1 / floor3) / (1 / floor3 + 1 / rawc));
-    ntcp_server_stop(srv);
-    pthread_join(st, NULL);
-    ntcp_server_free(srv);
+}
 
-    /* P5: a service in its own process; this process opens the sessions */
+/* a service in its own process; this process opens the sessions */
+static void p5(int sessions)
+{
     struct rlimit rl = { 4 * (rlim_t)sessions + 1024, 4 * (rlim_t)sessions + 1024 };
     setrlimit(RLIMIT_NOFILE, &rl);
     int pfd[2];
     if (pipe(pfd))
-        return 1;
+        exit(1);
     pid_t pid = fork();
     if (pid == 0) {
         close(pfd[0]);
@@ -549,12 +543,12 @@ int main(int argc, char **argv)
     close(pfd[1]);
     int p5port = 0;
     if (read(pfd[0], &p5port, sizeof p5port) != sizeof p5port)
-        return 1;
+        exit(1);
     long before = rss_kib(pid);
     ntcp_channel **chs = calloc((size_t)sessions, sizeof *chs);
     const ntcp_stream_upgrade **ups = calloc((size_t)sessions, sizeof *ups);
     int open_n = 0;
-    t0 = now();
+    double t0 = now();
     for (int i = 0; i < sessions; i++) {
         const ntcp_stream_upgrade *up;
         chs[i] = open_secure(p5port, &up);
@@ -563,7 +557,7 @@ int main(int argc, char **argv)
             break;
         open_n++;
     }
-    t1 = now();
+    double t1 = now();
     /* every session answers (the service is really holding them) */
     int answered = 0;
     for (int i = 0; i < open_n; i += open_n / 10 > 0 ? open_n / 10 : 1) {
@@ -584,5 +578,37 @@ int main(int argc, char **argv)
     }
     free(chs);
     free(ups);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "--p2-floor")) {
+        size_t big = 16u << 20;
+        uint8_t *m = malloc(big);
+        for (size_t i = 0; i < big; i++)
+            m[i] = (uint8_t)(i * 31);
+        printf("%.1f\n", p2_floor(m, big, atof(argv[2])));
+        free(m);
+        return 0;
+    }
+    double budget = argc > 1 ? atof(argv[1]) : 2.0;
+    int sessions = argc > 2 ? atoi(argv[2]) : 10000;
+    const char *parts = argc > 3 ? argv[3] : "P1,P2,P3,P5";
+    signal(SIGPIPE, SIG_IGN);
+    int port;
+    ntcp_server *srv = start_server(&port, 100000);
+    pthread_t st;
+    pthread_create(&st, NULL, run_server, srv);
+    if (strstr(parts, "P1"))
+        p1(port, budget);
+    if (strstr(parts, "P2"))
+        p2(port, budget);
+    if (strstr(parts, "P3"))
+        p3(port, budget);
+    ntcp_server_stop(srv);
+    pthread_join(st, NULL);
+    ntcp_server_free(srv);
+    if (strstr(parts, "P5"))
+        p5(sessions);
     return 0;
 }
