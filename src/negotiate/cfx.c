@@ -171,15 +171,15 @@ void ntcp_cfx_nfold(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_l
     }
 }
 
-bool ntcp_cfx_derive_key(const uint8_t *base, size_t key_len, const uint8_t *constant, size_t constant_len,
-                         uint8_t *out)
+/* DR with the constant already n-folded to one block: K1 = E(folded),
+ * K2 = E(K1), ...; CBC with IV zero over [folded | zero block] yields
+ * exactly K1 | K2. */
+static bool derive_folded(const uint8_t *base, size_t key_len, const uint8_t folded[BLOCK], uint8_t *out)
 {
-    /* DR: K1 = E(n-fold(constant)), K2 = E(K1), ...; CBC with IV zero over
-     * [n-fold | zero block] yields exactly K1 | K2. */
     uint8_t in[2 * BLOCK] = { 0 }, ks[2 * BLOCK];
-    if ((key_len != 16 && key_len != 32) || !constant_len)
+    if (key_len != 16 && key_len != 32)
         return false;
-    ntcp_cfx_nfold(constant, constant_len, in, BLOCK);
+    memcpy(in, folded, BLOCK);
     EVP_CIPHER_CTX *x = cbc_new(base, key_len, true);
     bool ok = x && cbc_update(x, ks, in, key_len);
     EVP_CIPHER_CTX_free(x);
@@ -187,6 +187,16 @@ bool ntcp_cfx_derive_key(const uint8_t *base, size_t key_len, const uint8_t *con
         memcpy(out, ks, key_len); /* random-to-key is the identity for AES */
     OPENSSL_cleanse(ks, sizeof ks);
     return ok;
+}
+
+bool ntcp_cfx_derive_key(const uint8_t *base, size_t key_len, const uint8_t *constant, size_t constant_len,
+                         uint8_t *out)
+{
+    uint8_t folded[BLOCK];
+    if (!constant_len)
+        return false;
+    ntcp_cfx_nfold(constant, constant_len, folded, BLOCK);
+    return derive_folded(base, key_len, folded, out);
 }
 
 /* ---- CTS (RFC 3962: CBC-CS3, last two blocks swapped, the last truncated) ---------- */
@@ -346,10 +356,29 @@ static void keyset_free(keyset *k)
     OPENSSL_cleanse(k, sizeof *k);
 }
 
+/* The n-folds of the constants RFC 4121 derives per-message keys with
+ * (usage 22..25, then 0x99 / 0xAA / 0x55), computed once per process: the
+ * bit-wise n-fold was a tenth of a short connection's crypto. */
+static const uint8_t usage_kinds[3] = { 0x99, 0xAA, 0x55 };
+static uint8_t usage_folds[4][3][BLOCK];
+static pthread_once_t folds_once = PTHREAD_ONCE_INIT;
+
+static void folds_compute(void)
+{
+    for (int u = 0; u < 4; u++)
+        for (int k = 0; k < 3; k++) {
+            const uint8_t c[5] = { 0, 0, 0, (uint8_t)(USAGE_ACCEPTOR_SEAL + u), usage_kinds[k] };
+            ntcp_cfx_nfold(c, sizeof c, usage_folds[u][k], BLOCK);
+        }
+}
+
 static bool derive_usage(const keyset *k, int usage, uint8_t kind, uint8_t out[32])
 {
-    uint8_t c[5] = { (uint8_t)(usage >> 24), (uint8_t)(usage >> 16), (uint8_t)(usage >> 8), (uint8_t)usage, kind };
-    return ntcp_cfx_derive_key(k->base, k->key_len, c, sizeof c, out);
+    int ki = kind == 0x99 ? 0 : kind == 0xAA ? 1 : kind == 0x55 ? 2 : -1;
+    if (usage < USAGE_ACCEPTOR_SEAL || usage > USAGE_INITIATOR_SIGN || ki < 0)
+        return false;
+    pthread_once(&folds_once, folds_compute);
+    return derive_folded(k->base, k->key_len, usage_folds[usage - USAGE_ACCEPTOR_SEAL][ki], out);
 }
 
 static EVP_CIPHER_CTX *keyset_cbc(keyset *k)
