@@ -185,6 +185,10 @@ typedef struct ntcp_stream_upgrade {
     ntcp_status (*send)(void *ctx, const uint8_t *plain, size_t len, ntcp_buf *out);
     bool (*established)(void *ctx);
     const char *(*last_error)(void *ctx);
+    /* optional: send of head | body without joining them first (large
+     * envelopes are then not copied before protection); NULL: send */
+    ntcp_status (*send_parts)(void *ctx, const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len,
+                              ntcp_buf *out);
 } ntcp_stream_upgrade;
 
 /* ---- the connection state machine ---------------------------------------- */

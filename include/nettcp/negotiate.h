@@ -312,6 +312,10 @@ NTCP_MUST_CHECK ntcp_status ntcp_nns_start(ntcp_nns *n, ntcp_buf *out);
 NTCP_MUST_CHECK ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *consumed,
                                           ntcp_buf *plain, ntcp_buf *out);
 NTCP_MUST_CHECK ntcp_status ntcp_nns_send(ntcp_nns *n, const uint8_t *plain, size_t len, ntcp_buf *out);
+/* The same as ntcp_nns_send of head | body (the same frames and bytes),
+ * without the caller joining them: only the first frame's bytes are copied. */
+NTCP_MUST_CHECK ntcp_status ntcp_nns_send_parts(ntcp_nns *n, const uint8_t *head, size_t head_len,
+                                                const uint8_t *body, size_t body_len, ntcp_buf *out);
 bool ntcp_nns_established(const ntcp_nns *n);
 bool ntcp_nns_failed(const ntcp_nns *n);
 const char *ntcp_nns_last_error(ntcp_nns *n);

@@ -201,6 +201,29 @@ static ntcp_status emit_tmp(ntcp_framing *f, int type, size_t payload_size)
     return st;
 }
 
+/* A SizedEnvelope through an upgrade that protects parts: the record header
+ * in f->tmp, the payload where the caller has it (not copied first). */
+static ntcp_status emit_sized_parts(ntcp_framing *f, const uint8_t *p, size_t len)
+{
+    ntcp_buf_reset(&f->tmp);
+    ntcp_status st = ntcp_buf_put_u8(&f->tmp, NTCP_NMF_SIZED_ENVELOPE);
+    if (!st)
+        st = ntcp_buf_put_varint(&f->tmp, (uint32_t)len);
+    if (!st)
+        st = f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, len, &f->out);
+    if (st == NTCP_OK && f->cb) {
+        ntcp_nmf_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.type = NTCP_NMF_SIZED_ENVELOPE;
+        rec.wire_size = f->tmp.len + len;
+        rec.size = len;
+        rec.data = p;
+        notify(f, true, &rec);
+    }
+    ntcp_buf_reset(&f->tmp);
+    return st;
+}
+
 static ntcp_status emit_simple(ntcp_framing *f, ntcp_nmf_record_type t)
 {
     ntcp_buf_reset(&f->tmp);
@@ -308,6 +331,9 @@ ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t
         return NTCP_E_STATE;
     if (len == 0 || len > NTCP_VARINT_MAX_VALUE)
         return NTCP_E_INVALID_ARG;
+    if (f->up_active && f->up->send_parts && f->mode != NTCP_MODE_SINGLETON_UNSIZED &&
+        f->mode != NTCP_MODE_SINGLETON_SIZED)
+        return emit_sized_parts(f, p, len);
     ntcp_buf_reset(&f->tmp);
     ntcp_status st;
     int type = NTCP_NMF_SIZED_ENVELOPE;

@@ -441,15 +441,23 @@ static ntcp_status on_handshake(ntcp_nns *n, const ntcp_nns_handshake *m, ntcp_b
 }
 
 /* ---- data phase ------------------------------------------------------------------ */
-static ntcp_status unprotect(ntcp_nns *n, const uint8_t *payload, size_t len, ntcp_buf *plain)
+/* mine: the payload lies in this stream's own reassembly buffer and may be
+ * unwrapped in place; a caller's bytes are copied first (unwrap may rotate
+ * them). */
+static ntcp_status unprotect(ntcp_nns *n, const uint8_t *payload, size_t len, uint8_t *mine, ntcp_buf *plain)
 {
-    ntcp_buf_reset(&n->scratch);
-    ntcp_status s = ntcp_buf_append(&n->scratch, payload, len);
-    if (s)
-        return fail(n, s, NTCP_NNS_STEP_UNWRAP, NULL);
+    uint8_t *tok = mine;
+    ntcp_status s = NTCP_OK;
+    if (!tok) {
+        ntcp_buf_reset(&n->scratch);
+        s = ntcp_buf_append(&n->scratch, payload, len);
+        if (s)
+            return fail(n, s, NTCP_NNS_STEP_UNWRAP, NULL);
+        tok = n->scratch.data;
+    }
     if (n->data_prot == NTCP_PROTECTION_ENCRYPT_AND_SIGN) {
         bool conf = false;
-        s = n->p->unwrap(n->p->self, n->ctx, n->scratch.data, n->scratch.len, plain, &conf, &n->err);
+        s = n->p->unwrap(n->p->self, n->ctx, tok, len, plain, &conf, &n->err);
         if (s)
             return fail(n, s == NTCP_E_NOMEM || s == NTCP_E_LIMIT ? s : NTCP_E_MESSAGE_ALTERED, NTCP_NNS_STEP_UNWRAP,
                         "a %zu-byte data frame did not unwrap", len);
@@ -459,13 +467,13 @@ static ntcp_status unprotect(ntcp_nns *n, const uint8_t *payload, size_t len, nt
         return NTCP_OK;
     }
     /* Sign: [MIC][plaintext] (PROTOCOLS 2.5) */
-    size_t ml = ntcp_nns_mic_length(n->pkg, n->enctype, n->scratch.data, n->scratch.len);
+    size_t ml = ntcp_nns_mic_length(n->pkg, n->enctype, tok, len);
     if (!ml)
         return fail(n, NTCP_E_MALFORMED, NTCP_NNS_STEP_UNWRAP, "a signed data frame does not start with a MIC token");
-    s = n->p->verify_mic(n->p->self, n->ctx, n->scratch.data + ml, n->scratch.len - ml, n->scratch.data, ml, &n->err);
+    s = n->p->verify_mic(n->p->self, n->ctx, tok + ml, len - ml, tok, ml, &n->err);
     if (s)
         return fail(n, NTCP_E_MESSAGE_ALTERED, NTCP_NNS_STEP_UNWRAP, "a signed data frame failed verification");
-    s = ntcp_buf_append(plain, n->scratch.data + ml, n->scratch.len - ml);
+    s = ntcp_buf_append(plain, tok + ml, len - ml);
     if (s)
         return fail(n, s, NTCP_NNS_STEP_UNWRAP, NULL);
     return NTCP_OK;
@@ -502,10 +510,13 @@ static ntcp_status unit_size(ntcp_nns *n, const uint8_t *p, size_t len, size_t *
     return s;
 }
 
-static ntcp_status process_unit(ntcp_nns *n, const uint8_t *p, size_t size, ntcp_buf *plain, ntcp_buf *out)
+/* mine: p is this stream's own buffer (n->in), which may be modified. */
+static ntcp_status process_unit(ntcp_nns *n, const uint8_t *p, size_t size, bool mine, ntcp_buf *plain,
+                                ntcp_buf *out)
 {
     if (n->st == ST_DATA)
-        return unprotect(n, p + NTCP_NNS_DATA_HEADER, size - NTCP_NNS_DATA_HEADER, plain);
+        return unprotect(n, p + NTCP_NNS_DATA_HEADER, size - NTCP_NNS_DATA_HEADER,
+                         mine ? n->in.data + NTCP_NNS_DATA_HEADER : NULL, plain);
     ntcp_nns_handshake m;
     size_t used;
     ntcp_status s = ntcp_nns_decode_handshake(p, size, n->o.limits.max_token, &m, &used);
@@ -563,7 +574,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
         if (n->in.len == 0) {
             s = unit_size(n, raw + pos, len - pos, &size);
             if (s == NTCP_OK && size <= len - pos) {
-                s = process_unit(n, raw + pos, size, plain, out);
+                s = process_unit(n, raw + pos, size, false, plain, out);
                 pos += size;
                 if (s)
                     break;
@@ -609,7 +620,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
         pos += take;
         if (n->in.len < size)
             break;
-        s = process_unit(n, n->in.data, size, plain, out);
+        s = process_unit(n, n->in.data, size, true, plain, out);
         ntcp_buf_reset(&n->in);
         if (s)
             break;
@@ -665,6 +676,45 @@ ntcp_status ntcp_nns_send(ntcp_nns *n, const uint8_t *plain, size_t len, ntcp_bu
     return NTCP_OK;
 }
 
+ntcp_status ntcp_nns_send_parts(ntcp_nns *n, const uint8_t *head, size_t head_len, const uint8_t *body,
+                                size_t body_len, ntcp_buf *out)
+{
+    if (!n || (head_len && !head) || (body_len && !body) || !out)
+        return NTCP_E_INVALID_ARG;
+    if (n->st == ST_FAILED)
+        return n->err.status;
+    if (n->st != ST_DATA)
+        return NTCP_E_STATE;
+    size_t start = out->len;
+    ntcp_status s;
+    if (n->data_prot == NTCP_PROTECTION_NONE || head_len >= NTCP_NNS_MAX_WRITE) {
+        s = ntcp_buf_append(out, head, head_len);
+        if (!s)
+            s = n->data_prot == NTCP_PROTECTION_NONE ? ntcp_buf_append(out, body, body_len)
+                                                     : ntcp_nns_send(n, body, body_len, out);
+        if (s)
+            out->len = start;
+        return s;
+    }
+    /* the first frame joins the head and the start of the body (at most one
+     * frame is copied); the rest of the body is protected where it lies, in
+     * the same frames a single send of head | body makes */
+    size_t first = body_len < NTCP_NNS_MAX_WRITE - head_len ? body_len : NTCP_NNS_MAX_WRITE - head_len;
+    ntcp_buf_reset(&n->scratch);
+    s = ntcp_buf_append(&n->scratch, head, head_len);
+    if (!s)
+        s = ntcp_buf_append(&n->scratch, body, first);
+    if (s)
+        return fail(n, s, NTCP_NNS_STEP_WRAP, NULL);
+    s = ntcp_nns_send(n, n->scratch.data, n->scratch.len, out);
+    ntcp_buf_reset(&n->scratch);
+    if (!s && body_len > first)
+        s = ntcp_nns_send(n, body + first, body_len - first, out);
+    if (s)
+        out->len = start;
+    return s;
+}
+
 bool ntcp_nns_established(const ntcp_nns *n) { return n && n->st == ST_DATA; }
 bool ntcp_nns_failed(const ntcp_nns *n) { return n && n->st == ST_FAILED; }
 const ntcp_nns_error *ntcp_nns_error_info(const ntcp_nns *n) { return n && n->st == ST_FAILED ? &n->err : NULL; }
@@ -696,6 +746,11 @@ static ntcp_status up_send(void *ctx, const uint8_t *plain, size_t len, ntcp_buf
 {
     return ntcp_nns_send(ctx, plain, len, out);
 }
+static ntcp_status up_send_parts(void *ctx, const uint8_t *head, size_t head_len, const uint8_t *body,
+                                 size_t body_len, ntcp_buf *out)
+{
+    return ntcp_nns_send_parts(ctx, head, head_len, body, body_len, out);
+}
 static bool up_established(void *ctx) { return ntcp_nns_established(ctx); }
 static const char *up_last_error(void *ctx) { return ntcp_nns_last_error(ctx); }
 
@@ -706,6 +761,7 @@ void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up)
     up->start = up_start;
     up->recv = up_recv;
     up->send = up_send;
+    up->send_parts = up_send_parts;
     up->established = up_established;
     up->last_error = up_last_error;
 }

@@ -73,7 +73,7 @@ static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
     struct fx *f = ctx;
     f->server_pt = (struct pt){ false, false };
     f->server_up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, &f->server_pt, NULL, pt_recv, pt_send,
-                                          pt_established, NULL };
+                                          pt_established, NULL, NULL };
     return &f->server_up;
 }
 static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
@@ -149,7 +149,7 @@ TEST(channel_through_upgrade)
     char url[128];
     snprintf(url, sizeof url, "%s/svc", f.base);
     struct pt cpt = { true, false };
-    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL };
+    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL };
     ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
     o.upgrade = &cup;
     round_trip(url, &o);
@@ -172,7 +172,7 @@ TEST(channel_refuses_to_send_when_upgrade_refused)
     char url[128];
     snprintf(url, sizeof url, "%s/svc", f.base);
     struct pt cpt = { true, false };
-    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL };
+    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL };
     ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
     o.upgrade = &cup;
     ntcp_channel *ch;

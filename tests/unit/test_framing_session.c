@@ -62,6 +62,28 @@ static ntcp_status toy_send(void *ctx, const uint8_t *p, size_t len, ntcp_buf *o
     return NTCP_OK;
 }
 
+/* send_parts, when a test turns it on: joins head and body (the toy's frames
+ * depend on the joined bytes) and checks the head is a SizedEnvelope header */
+static bool toy_parts;
+static int toy_parts_calls, toy_parts_bad_head;
+static ntcp_status toy_send_parts(void *ctx, const uint8_t *head, size_t hl, const uint8_t *body, size_t bl,
+                                  ntcp_buf *out)
+{
+    toy_parts_calls++;
+    ntcp_buf h;
+    ntcp_buf_init(&h, 16);
+    if (ntcp_buf_put_u8(&h, 0x06) || ntcp_buf_put_varint(&h, (uint32_t)bl) || h.len != hl ||
+        memcmp(h.data, head, hl))
+        toy_parts_bad_head++;
+    ntcp_buf_free(&h);
+    uint8_t *j = malloc(hl + bl);
+    memcpy(j, head, hl);
+    memcpy(j + hl, body, bl);
+    ntcp_status st = toy_send(ctx, j, hl + bl, out);
+    free(j);
+    return st;
+}
+
 static bool toy_established(void *ctx) { return ((struct toy *)ctx)->done; }
 
 static void toy_init(struct toy *t, ntcp_stream_upgrade *up, bool initiator)
@@ -69,7 +91,8 @@ static void toy_init(struct toy *t, ntcp_stream_upgrade *up, bool initiator)
     memset(t, 0, sizeof *t);
     t->initiator = initiator;
     ntcp_buf_init(&t->in, 1 << 20);
-    *up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, t, toy_start, toy_recv, toy_send, toy_established, NULL };
+    *up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, t, toy_start, toy_recv, toy_send, toy_established, NULL,
+                                 toy_parts ? toy_send_parts : NULL };
 }
 
 /* ---- pump: move `from`'s output into `to`, `step` bytes at a time; log events */
@@ -249,6 +272,19 @@ TEST(session_through_upgrade_whole_and_byte_by_byte)
     full_session(0, true);
     full_session(1, true);
     full_session(5, true);
+}
+
+/* An upgrade that takes envelopes in parts gets header and payload apart,
+ * and the session's bytes are the same. */
+TEST(session_through_upgrade_with_send_parts)
+{
+    toy_parts = true;
+    toy_parts_calls = toy_parts_bad_head = 0;
+    full_session(0, true);
+    full_session(7, true);
+    toy_parts = false;
+    CHECK(toy_parts_calls >= 8);
+    CHECK_EQ_INT(toy_parts_bad_head, 0);
 }
 
 /* ---- acceptor refusals: feed raw client bytes, check the fault on the wire */

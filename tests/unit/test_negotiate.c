@@ -616,6 +616,52 @@ TEST(nns_data_split_at_0xfc00_and_reassembly)
     pair_free(&p);
 }
 
+/* send_parts(head, body) makes the bytes send(head | body) makes, for sizes
+ * around the frame boundary, and the receiver gets head | body back. */
+TEST(nns_send_parts_equals_joined_send)
+{
+    const size_t bodies[] = { 0, 1, 0xFC00 - 4, 0xFC00 - 3, 0xFC00 - 2, 0xFC00, 2 * 0xFC00 + 5 };
+    const uint8_t head[3] = { 0x06, 0x85, 0x02 };
+    for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
+        size_t bl = bodies[k];
+        uint8_t *joined = malloc(3 + bl + 1);
+        memcpy(joined, head, 3);
+        for (size_t i = 0; i < bl; i++)
+            joined[3 + i] = (uint8_t)(i * 13 + k);
+        pair a, b;
+        pair_init(&a, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+        pair_init(&b, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+        run_handshake(&a);
+        run_handshake(&b);
+        CHECK_EQ_INT(ntcp_nns_send(a.c, joined, 3 + bl, &a.c_out), NTCP_OK);
+        CHECK_EQ_INT(ntcp_nns_send_parts(b.c, head, 3, joined + 3, bl, &b.c_out), NTCP_OK);
+        CHECK_BYTES(b.c_out.data, b.c_out.len, a.c_out.data, a.c_out.len);
+        CHECK_EQ_INT(deliver(b.s, &b.c_out, &b.s_plain, &b.s_out), NTCP_OK);
+        CHECK_BYTES(b.s_plain.data, b.s_plain.len, joined, 3 + bl);
+        pair_free(&a);
+        pair_free(&b);
+        free(joined);
+    }
+    /* ProtectionLevel None: both parts as they are */
+    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    co.identity = "spn:host/svc.test.local";
+    co.protection = so.protection = NTCP_PROTECTION_NONE;
+    co.require_server_auth = false;
+    pair p;
+    pair_init(&p, FAKE_NTLM, 0, 0, &co, &so);
+    run_handshake(&p);
+    CHECK_EQ_INT(ntcp_nns_send_parts(p.c, (const uint8_t *)"\x06\x02", 2, (const uint8_t *)"ab", 2, &p.c_out),
+                 NTCP_OK);
+    CHECK_HEX(&p.c_out, "06026162");
+    /* before the handshake: a state error, nothing written */
+    pair q;
+    pair_init(&q, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+    CHECK_EQ_INT(ntcp_nns_send_parts(q.c, head, 3, head, 3, &q.c_out), NTCP_E_STATE);
+    CHECK_EQ_INT(q.c_out.len, 0);
+    pair_free(&q);
+    pair_free(&p);
+}
+
 TEST(nns_handshake_truncated_at_every_offset)
 {
     pair p;
