@@ -15,7 +15,7 @@
 #include <nettcp/server.h>
 
 #define MAX_LISTENERS 8
-#define READ_CHUNK 65536
+#define READ_CHUNK 262144
 
 enum sess_state {
     SS_PREAMBLE,  /* before the preamble completed: channelInitializationTimeout applies */

@@ -202,6 +202,7 @@ void ntcp_tcp_close_after_fault(int fd, size_t max_drain, int timeout_ms) { drai
 void ntcp_tcp_close(int fd, int timeout_ms) { drain_and_close(fd, 0, timeout_ms); }
 
 /* ---- a framing session on a socket ---- */
+#define CONN_BULK_READ 262144
 
 ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f)
 {
@@ -282,6 +283,16 @@ ntcp_status ntcp_conn_next_event(ntcp_conn *c, int timeout_ms, ntcp_framing_even
             return ntcp_framing_feed_eof(c->framing, ev);
         }
         c->in_len = n;
+        if (n == c->in_cap && c->in_cap < CONN_BULK_READ) {
+            /* a full read: bulk data is flowing; larger reads mean fewer
+             * calls and fewer frames split across them (small exchanges
+             * keep the small buffer) */
+            uint8_t *bigger = ntcp_realloc(c->in, CONN_BULK_READ);
+            if (bigger) {
+                c->in = bigger;
+                c->in_cap = CONN_BULK_READ;
+            }
+        }
     }
 }
 
