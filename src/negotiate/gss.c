@@ -204,6 +204,16 @@ static struct {
     bool valid;
 } keytab_reuse;
 
+/* The acceptor's default credential (every mechanism's, as SPNEGO would
+ * acquire it for each accept given GSS_C_NO_CREDENTIAL: keytab read, replay
+ * cache opened, gss-ntlmssp asked), held while the keytab, NTLM_USER_FILE
+ * and KRB5_CONFIG are unchanged. */
+static struct {
+    char key[1536];
+    file_stamp kt, ntlm;
+    shared_cred *sc;
+} acceptor_reuse;
+
 /* The file behind a FILE: ccache or keytab name; false for other types. */
 static bool stamp_of(const char *name, file_stamp *fs)
 {
@@ -308,6 +318,60 @@ static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 li
     client_reuse.sc = sc;
     pthread_mutex_unlock(&reuse_mu);
     shared_unref(old);
+}
+
+
+/* A reference to the held default acceptor credential (acquired now if the
+ * files behind it changed), or NULL: then GSS_C_NO_CREDENTIAL, and each
+ * mechanism acquires its default at every accept, as before. */
+static gcred *acceptor_default(const char *keytab)
+{
+    const char *kt = keytab ? keytab : getenv("KRB5_KTNAME");
+    const char *nf = getenv("NTLM_USER_FILE"), *conf = getenv("KRB5_CONFIG");
+    file_stamp kfs, nfs;
+    memset(&nfs, 0, sizeof nfs);
+    if (!kt || !stamp_of(kt, &kfs) || (nf && !stamp_of(nf, &nfs)))
+        return NULL; /* no cheap change stamp: no reuse */
+    char key[1536];
+    int kn = snprintf(key, sizeof key, "%s|%s|%s", kt, nf ? nf : "", conf ? conf : "");
+    if (kn < 0 || (size_t)kn >= sizeof key)
+        return NULL;
+    gcred *gc = ntcp_calloc(1, sizeof *gc);
+    if (!gc)
+        return NULL;
+    pthread_mutex_lock(&reuse_mu);
+    if (acceptor_reuse.sc && !strcmp(acceptor_reuse.key, key) && stamp_eq(&acceptor_reuse.kt, &kfs) &&
+        stamp_eq(&acceptor_reuse.ntlm, &nfs)) {
+        acceptor_reuse.sc->refs++;
+        gc->h = acceptor_reuse.sc->h;
+        gc->shared = acceptor_reuse.sc;
+        pthread_mutex_unlock(&reuse_mu);
+        return gc;
+    }
+    pthread_mutex_unlock(&reuse_mu);
+    OM_uint32 minor;
+    gss_cred_id_t h = GSS_C_NO_CREDENTIAL;
+    /* the C library's allocator: the cache outlives any ntcp_set_allocator */
+    shared_cred *sc = calloc(1, sizeof *sc);
+    if (!sc || GSS_ERROR(gss_acquire_cred(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT,
+                                          &h, NULL, NULL))) {
+        free(sc);
+        ntcp_free(gc);
+        return NULL;
+    }
+    sc->h = h;
+    sc->refs = 2;
+    gc->h = h;
+    gc->shared = sc;
+    pthread_mutex_lock(&reuse_mu);
+    shared_cred *old = acceptor_reuse.sc;
+    snprintf(acceptor_reuse.key, sizeof acceptor_reuse.key, "%s", key);
+    acceptor_reuse.kt = kfs;
+    acceptor_reuse.ntlm = nfs;
+    acceptor_reuse.sc = sc;
+    pthread_mutex_unlock(&reuse_mu);
+    shared_unref(old);
+    return gc;
 }
 
 /* ---- acquire ------------------------------------------------------------- */
@@ -472,8 +536,11 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
                 return NTCP_E_INVALID_ARG;
             }
         }
-        if (!o->keytab && !o->acceptor_name)
-            return NTCP_OK; /* GSS_C_NO_CREDENTIAL: every mechanism's default (KRB5_KTNAME, NTLM_USER_FILE) */
+        if (!o->keytab && !o->acceptor_name) {
+            /* every mechanism's default (KRB5_KTNAME, NTLM_USER_FILE) */
+            *credp = acceptor_default(NULL);
+            return NTCP_OK;
+        }
         mechs_el[mechs.count++] = oid_krb5;
         if (o->keytab)
             kv[store.count++] = (gss_key_value_element_desc){ "keytab", o->keytab };
@@ -494,8 +561,10 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
                 pthread_mutex_lock(&reuse_mu);
                 bool same = keytab_reuse.valid && !strcmp(keytab_reuse.key, kkey) && stamp_eq(&keytab_reuse.stamp, &kfs);
                 pthread_mutex_unlock(&reuse_mu);
-                if (same)
+                if (same) {
+                    *credp = acceptor_default(o->keytab);
                     return NTCP_OK;
+                }
             }
             pthread_mutex_lock(&reuse_mu);
             keytab_reuse.valid = false; /* whatever follows registers another keytab or fails */
@@ -518,6 +587,7 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
                     keytab_reuse.valid = true;
                     pthread_mutex_unlock(&reuse_mu);
                 }
+                *credp = acceptor_default(o->keytab);
                 return NTCP_OK;
             }
         } else {

@@ -741,6 +741,34 @@ static void reused_credential_follows_ccache(void)
     unlink(path);
 }
 
+static void held_acceptor_credential_follows_keytab(void)
+{
+    /* A service holds its acceptor credential across connections while its
+     * keytab file is unchanged. A new key (or an old one) in the file is seen
+     * by the next connection: the current key works, the key version before
+     * it is a key mismatch, the current key again works. */
+    char path[512], cur[512], stale[512];
+    snprintf(path, sizeof path, "%s/swap.keytab", env("NTCP_REALM_DIR"));
+    snprintf(cur, sizeof cur, "%s/current.keytab", env("NTCP_REALM_DIR"));
+    snprintf(stale, sizeof stale, "%s/stale.keytab", env("NTCP_REALM_DIR"));
+    EXPECT(copy_file(cur, path), "cannot copy %s", cur);
+    ntcp_nns_options c = client_pw("spn:host/stale.nettcp.test"), s = service();
+    s.keytab = path;
+    outcome oc, os;
+    for (int i = 0; i < 3; i++) {
+        run_pair(&c, &s, &oc, &os, &with_data, NULL);
+        expect_kerberos_ok(&oc, &os, "alice", "host/stale.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    }
+    EXPECT(copy_file(stale, path), "cannot copy %s", stale);
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&os, NTCP_E_AUTH_FAILED, "service_key_mismatch", "service");
+    expect_failure(&oc, NTCP_E_AUTH_REMOTE, "service_key_mismatch", "client");
+    EXPECT(copy_file(cur, path), "cannot copy %s", cur);
+    run_pair(&c, &s, &oc, &os, &with_data, NULL);
+    expect_kerberos_ok(&oc, &os, "alice", "host/stale.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    unlink(path);
+}
+
 static void kdc_unreachable(void)
 {
     char *saved = strdup(env("KRB5_CONFIG"));
@@ -1053,6 +1081,7 @@ static const struct {
     { "unknown_user", unknown_user },
     { "no_credentials", no_credentials },
     { "reused_credential_follows_ccache", reused_credential_follows_ccache },
+    { "held_acceptor_credential_follows_keytab", held_acceptor_credential_follows_keytab },
     { "kdc_unreachable", kdc_unreachable },
     { "clock_skew", clock_skew },
     { "credentials_expired", credentials_expired },
