@@ -28,6 +28,8 @@ typedef struct gcred {
     gss_cred_id_t h;
     char memcc[64]; /* "" when the ccache is not ours */
     shared_cred *shared; /* h belongs to the reuse cache below */
+    char name[256];      /* a Kerberos client credential's principal (display form), or "" */
+    bool anonymous_name; /* that principal is WELLKNOWN/ANONYMOUS */
 } gcred;
 
 static gss_cred_id_t cred_handle(void *cred) { return cred ? ((gcred *)cred)->h : GSS_C_NO_CREDENTIAL; }
@@ -52,6 +54,10 @@ typedef struct gctx {
     int ntlm_sig_last; /* 0 unknown, 1 the library puts the signature last, -1 first */
     bool retried;
     const char *name_form;
+    /* initiator: its credential's principal, which a Kerberos context's
+     * initiator name is (asking the context costs six krb5 contexts) */
+    char own_name[256];
+    bool own_anonymous;
     gss_cred_id_t deleg;
     OM_uint32 flags;
     /* Kerberos aes-sha1 contexts: per-message tokens through libcrypto
@@ -196,6 +202,7 @@ static struct {
     file_stamp stamp;
     time_t expires; /* 0: no expiry */
     bool anonymous_name;
+    char name[256];
     shared_cred *sc;
 } client_reuse;
 static struct {
@@ -290,6 +297,8 @@ static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out,
             gc->h = client_reuse.sc->h;
             gc->shared = client_reuse.sc;
             *anonymous_name = client_reuse.anonymous_name;
+            gc->anonymous_name = client_reuse.anonymous_name;
+            snprintf(gc->name, sizeof gc->name, "%s", client_reuse.name);
             *out = gc;
             hit = true;
         }
@@ -315,6 +324,7 @@ static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 li
     client_reuse.stamp = *fs;
     client_reuse.expires = lifetime == GSS_C_INDEFINITE ? 0 : time(NULL) + (time_t)lifetime;
     client_reuse.anonymous_name = anonymous_name;
+    snprintf(client_reuse.name, sizeof client_reuse.name, "%s", gc->name);
     client_reuse.sc = sc;
     pthread_mutex_unlock(&reuse_mu);
     shared_unref(old);
@@ -661,12 +671,12 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     }
     OM_uint32 lifetime = 0;
     bool anon_name = false;
+    char text[256] = "";
     if (initiator && cred != GSS_C_NO_CREDENTIAL && pkg != NTCP_PACKAGE_NTLM) {
         /* a ccache may hold an anonymous ticket without the anonymous
          * option: a refusal is then explained as such */
         OM_uint32 m7;
         gss_name_t cn = GSS_C_NO_NAME;
-        char text[256];
         if (!GSS_ERROR(gss_inquire_cred(&m7, cred, &cn, &lifetime, NULL, NULL))) {
             name_text(cn, text, sizeof text, &anon_name);
             gss_release_name(&m7, &cn);
@@ -685,6 +695,13 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     }
     gc->h = cred;
     snprintf(gc->memcc, sizeof gc->memcc, "%s", memcc);
+    if (reusable || o->user) {
+        /* the principal every context of this credential starts from: a
+         * FILE ccache holds one, a named logon is that name (a ccache
+         * collection without a name may pick a principal per target) */
+        snprintf(gc->name, sizeof gc->name, "%s", text);
+        gc->anonymous_name = anon_name;
+    }
     if (reusable && cred != GSS_C_NO_CREDENTIAL && !memcc[0] && lifetime > 0)
         client_reuse_put(reuse_key, &reuse_stamp, lifetime, anon_name, gc);
     *credp = gc;
@@ -741,6 +758,10 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
             return NTCP_E_NOMEM;
         g->ctx = GSS_C_NO_CONTEXT;
         g->initiator = true;
+        if (cred) {
+            snprintf(g->own_name, sizeof g->own_name, "%s", ((gcred *)cred)->name);
+            g->own_anonymous = ((gcred *)cred)->anonymous_name;
+        }
         *ctxp = g;
         s = import_target(g, t, pkg, ntlm_allowed, true, err);
         if (s)
@@ -1077,7 +1098,10 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     int open = 0, local = 0;
     /* gss-ntlmssp's acceptor has no target name and crashes when asked for it */
     bool want_targ = g->initiator || !oid_eq(g->mech, &oid_ntlm);
-    major = gss_inquire_context(&minor, g->ctx, &src, want_targ ? &targ : NULL, NULL, &mech, &flags, &local, &open);
+    /* a Kerberos initiator's name is its credential's principal */
+    bool own = g->initiator && g->own_name[0] && oid_eq(g->mech, &oid_krb5);
+    major = gss_inquire_context(&minor, g->ctx, own ? NULL : &src, want_targ ? &targ : NULL, NULL, &mech, &flags,
+                                &local, &open);
     if (GSS_ERROR(major)) {
         gss_err(err, major, minor, g->mech);
         return to_status(major);
@@ -1089,7 +1113,12 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     info->flags = flags | g->flags;
     info->complete = open != 0;
     bool anon_name = false;
-    name_text(src, info->client, sizeof info->client, &anon_name);
+    if (own) {
+        snprintf(info->client, sizeof info->client, "%s", g->own_name);
+        anon_name = g->own_anonymous;
+    } else {
+        name_text(src, info->client, sizeof info->client, &anon_name);
+    }
     name_text(targ, info->service, sizeof info->service, NULL);
     gss_release_name(&m2, &src);
     gss_release_name(&m2, &targ);
