@@ -106,6 +106,23 @@ TEST(cfx_round_trips_and_refusals)
                     CHECK_BYTES(out.data, out.len, m, sizes[i]);
                 }
             }
+            /* a token with RRC 0 is not written to, whether it verifies or not */
+            for (int sealed = 0; sealed < 2; sealed++) {
+                ntcp_buf_reset(&t);
+                CHECK(ntcp_cfx_wrap(a, sealed, m, 300, 0, &t) == NTCP_OK);
+                uint8_t *copy = malloc(t.len);
+                memcpy(copy, t.data, t.len);
+                bool cf;
+                ntcp_status bs0;
+                ntcp_buf_reset(&out);
+                CHECK_EQ_INT(ntcp_cfx_unwrap(b, t.data, t.len, &out, &cf, &bs0), 0);
+                CHECK_BYTES(t.data, t.len, copy, t.len);
+                t.data[t.len - 1] ^= 1;
+                copy[t.len - 1] ^= 1;
+                CHECK_EQ_INT(ntcp_cfx_unwrap(b, t.data, t.len, &out, &cf, &bs0), NTCP_CFX_BAD_SIG);
+                CHECK_BYTES(t.data, t.len, copy, t.len);
+                free(copy);
+            }
             /* a token to ourselves (wrong direction), a truncated one, a wrong token id */
             ntcp_buf_reset(&t);
             CHECK(ntcp_cfx_wrap(a, true, m, 50, 0, &t) == NTCP_OK);
