@@ -148,6 +148,12 @@ void ntcp_nmf_decoder_resume_after_upgrade(ntcp_nmf_decoder *d);
 size_t ntcp_nmf_decoder_offset(const ntcp_nmf_decoder *d);
 /* Negotiated mode seen so far (0 if none). */
 int ntcp_nmf_decoder_mode(const ntcp_nmf_decoder *d);
+/* For a caller that keeps the bytes the decoder did not consume and feeds
+ * them again, contiguous, with what follows: a SizedEnvelope payload that is
+ * not whole yet is then left unconsumed (feed returns NTCP_AGAIN having used
+ * the record's header) instead of being copied piece by piece, and is
+ * returned in place once whole. Off by default. */
+void ntcp_nmf_decoder_set_retain(ntcp_nmf_decoder *d, bool retain);
 
 /* ---- record encoders ----------------------------------------------------- */
 NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_version(ntcp_buf *out);

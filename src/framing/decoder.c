@@ -49,6 +49,7 @@ struct ntcp_nmf_decoder {
     uint32_t chunks;
     ntcp_buf payload;
     size_t pos;          /* stream offset of the next byte */
+    bool retain;         /* ntcp_nmf_decoder_set_retain */
     ntcp_status err;
     size_t err_off;
 };
@@ -378,6 +379,11 @@ ntcp_status ntcp_nmf_decoder_feed(ntcp_nmf_decoder *d, const uint8_t *data, size
                 *consumed = i;
                 return NTCP_OK;
             }
+            if (d->sub == S_DATA && d->payload.len == 0 && d->retain) {
+                /* the caller presents these bytes again with more */
+                *consumed = i;
+                return NTCP_AGAIN;
+            }
             ntcp_status st = ntcp_buf_append(&d->payload, data + i, n);
             if (st) {
                 *consumed = i;
@@ -425,3 +431,5 @@ ntcp_status ntcp_nmf_decoder_finish(ntcp_nmf_decoder *d, ntcp_nmf_record *rec, b
         return fail(d, NTCP_E_TRUNCATED, d->pos);
     return NTCP_OK;
 }
+
+void ntcp_nmf_decoder_set_retain(ntcp_nmf_decoder *d, bool retain) { d->retain = retain; }

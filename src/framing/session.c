@@ -663,14 +663,22 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
     }
 
     /* upgraded: drop what was decoded last time, then pass raw bytes
-     * through the upgrade and decode its plaintext */
-    if (f->plain_off) {
+     * through the upgrade and decode its plaintext. The plaintext buffer
+     * keeps a large envelope's payload until it is whole (the decoder
+     * retains it, see ntcp_nmf_decoder_set_retain), so it is compacted only
+     * when that moves little, and the raw bytes taken per call are bounded
+     * by its room (plaintext is never longer than the bytes it came from). */
+    if (f->plain_off == f->plain.len) {
+        f->plain.len = f->plain_off = 0;
+    } else if (f->plain_off && (f->plain_off >= f->plain.len - f->plain_off || f->plain.len - f->plain_off <= 4096)) {
         ntcp_buf_consume(&f->plain, f->plain_off);
         f->plain_off = 0;
     }
     if (len) {
-        size_t c = 0;
-        ntcp_status st = f->up->recv(f->up->ctx, data, len, &c, &f->plain, &f->out);
+        size_t c = 0, room = f->plain.max - f->plain.len;
+        if (!room) /* cannot happen: a retained payload leaves at least the 128 KiB margin */
+            return fatal(f, set_error(f, NTCP_E_LIMIT, "no room for upgraded plaintext"));
+        ntcp_status st = f->up->recv(f->up->ctx, data, len < room ? len : room, &c, &f->plain, &f->out);
         *consumed = c;
         if (st && st != NTCP_AGAIN) {
             set_error(f, st, "%s: %s", f->up->name ? f->up->name : "upgrade",
@@ -700,7 +708,9 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
         return fatal(f, NTCP_E_RECORD_SEQUENCE);
     }
     size_t used;
+    ntcp_nmf_decoder_set_retain(f->dec, true);
     ntcp_status st = decode_from(f, f->plain.data + f->plain_off, avail, &used, ev);
+    ntcp_nmf_decoder_set_retain(f->dec, false);
     f->plain_off += used;
     if (st == NTCP_AGAIN && ev->type != NTCP_FEV_NONE)
         st = NTCP_OK;
