@@ -15,7 +15,8 @@
 #include <nettcp/server.h>
 
 #define MAX_LISTENERS 8
-#define READ_CHUNK 262144
+#define READ_CHUNK 1048576 /* one buffer for the whole service */
+#define TURN_BYTES 1048576 /* read from one session per readiness before serving the others */
 
 enum sess_state {
     SS_PREAMBLE,  /* before the preamble completed: channelInitializationTimeout applies */
@@ -392,7 +393,8 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
 static void on_readable(ntcp_server_session *ss)
 {
     ntcp_server *s = ss->srv;
-    for (int rounds = 0; rounds < 16; rounds++) {
+    size_t turn = 0;
+    for (int rounds = 0; rounds < 16 && turn < TURN_BYTES; rounds++) {
         ssize_t r = recv(ss->fd, s->rbuf, READ_CHUNK, 0);
         if (r < 0 && errno == EINTR)
             continue;
@@ -422,6 +424,7 @@ static void on_readable(ntcp_server_session *ss)
         }
         if (!feed(ss, s->rbuf, (size_t)r))
             return;
+        turn += (size_t)r;
         if ((size_t)r < READ_CHUNK)
             return;
     }

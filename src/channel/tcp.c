@@ -202,7 +202,7 @@ void ntcp_tcp_close_after_fault(int fd, size_t max_drain, int timeout_ms) { drai
 void ntcp_tcp_close(int fd, int timeout_ms) { drain_and_close(fd, 0, timeout_ms); }
 
 /* ---- a framing session on a socket ---- */
-#define CONN_BULK_READ 262144
+#define CONN_BULK_READ 1048576
 
 ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f)
 {
