@@ -43,6 +43,11 @@ NTCP_MUST_CHECK ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f
 void ntcp_conn_free(ntcp_conn *c); /* does not close fd or free the framing */
 /* Writes the framing session's pending output. */
 NTCP_MUST_CHECK ntcp_status ntcp_conn_flush(ntcp_conn *c, int timeout_ms);
+/* Sends one envelope and writes it out within timeout_ms: a large one a
+ * part (1 MiB) at a time, each written while the peer can already unprotect
+ * the previous one (ntcp_framing_begin_envelope). Framing errors come back
+ * as they are; I/O errors as I/O statuses. */
+NTCP_MUST_CHECK ntcp_status ntcp_conn_send_envelope(ntcp_conn *c, const uint8_t *p, size_t len, int timeout_ms);
 /* Flushes, then reads and feeds until the session reports an event.
  * Returns NTCP_OK with *ev, a framing error (the session's close action
  * says how to close; output such as a fault is flushed first), or an I/O

@@ -301,6 +301,17 @@ void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len);
 void ntcp_framing_output_consumed(ntcp_framing *f, size_t n);
 
 NTCP_MUST_CHECK ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t len);
+/* A SizedEnvelope queued a part at a time (duplex and simplex modes; the
+ * singleton modes and envelopes of at most `part` bytes are queued whole):
+ * begin queues the record header and the first `part` payload bytes;
+ * while ntcp_framing_envelope_pending is not 0, continue queues up to `part`
+ * more. Write the output between calls: the peer can unprotect one part
+ * while the next is protected, and the output never holds the whole message.
+ * p must stay valid until nothing is pending; no other record can be sent
+ * meanwhile (NTCP_E_STATE). */
+NTCP_MUST_CHECK ntcp_status ntcp_framing_begin_envelope(ntcp_framing *f, const uint8_t *p, size_t len, size_t part);
+size_t ntcp_framing_envelope_pending(const ntcp_framing *f);
+NTCP_MUST_CHECK ntcp_status ntcp_framing_continue_envelope(ntcp_framing *f);
 NTCP_MUST_CHECK ntcp_status ntcp_framing_send_end(ntcp_framing *f);
 /* Acceptor: queue a fault (name or full URI) and move to the faulted state. */
 NTCP_MUST_CHECK ntcp_status ntcp_framing_send_fault(ntcp_framing *f, const char *fault);

@@ -207,11 +207,8 @@ out:
 
 ntcp_status ntcp_channel_send(ntcp_channel *ch, const uint8_t *msg, size_t len)
 {
-    ntcp_status st = ntcp_framing_send_envelope(ch->f, msg, len);
-    if (st)
-        return fail(ch, NTCP_STEP_SEND, st, ntcp_framing_last_error(ch->f));
-    st = ntcp_conn_flush(&ch->conn, ch->o.send_timeout_ms);
-    return st ? fail(ch, NTCP_STEP_SEND, st, NULL) : NTCP_OK;
+    ntcp_status st = ntcp_conn_send_envelope(&ch->conn, msg, len, ch->o.send_timeout_ms);
+    return st ? fail(ch, NTCP_STEP_SEND, st, ntcp_framing_last_error(ch->f)) : NTCP_OK;
 }
 
 ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *len)

@@ -235,6 +235,26 @@ ntcp_status ntcp_conn_flush(ntcp_conn *c, int timeout_ms)
     return st;
 }
 
+#define CONN_SEND_PART 1048576
+
+ntcp_status ntcp_conn_send_envelope(ntcp_conn *c, const uint8_t *p, size_t len, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    ntcp_status st = ntcp_framing_begin_envelope(c->framing, p, len, CONN_SEND_PART);
+    if (st)
+        return st;
+    for (;;) {
+        ntcp_status ws = ntcp_conn_flush(c, remaining(deadline));
+        if (ws)
+            return ws;
+        if (!ntcp_framing_envelope_pending(c->framing))
+            return NTCP_OK;
+        st = ntcp_framing_continue_envelope(c->framing);
+        if (st)
+            return st;
+    }
+}
+
 ntcp_status ntcp_conn_next_event(ntcp_conn *c, int timeout_ms, ntcp_framing_event *ev)
 {
     long long deadline = now_ms() + timeout_ms;

@@ -40,6 +40,8 @@ struct ntcp_framing {
     unsigned upgrades;
     bool sent_end, got_end;
     ntcp_buf out;        /* bytes for the socket */
+    const uint8_t *pend; /* ntcp_framing_begin_envelope: payload bytes still to queue */
+    size_t pend_left, pend_part;
     ntcp_buf plain;      /* upgraded plaintext not yet decoded */
     size_t plain_off;
     ntcp_buf tmp;        /* record encoding scratch before wrapping */
@@ -327,7 +329,7 @@ ntcp_status ntcp_framing_start(ntcp_framing *f)
 
 ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t len)
 {
-    if (f->state != ST_OPEN || f->sent_end)
+    if (f->state != ST_OPEN || f->sent_end || f->pend_left)
         return NTCP_E_STATE;
     if (len == 0 || len > NTCP_VARINT_MAX_VALUE)
         return NTCP_E_INVALID_ARG;
@@ -364,9 +366,74 @@ static void closed(ntcp_framing *f)
         ntcp_nmf__decoder_reset(f->dec);
 }
 
+/* Queues payload bytes of the envelope begun by ntcp_framing_begin_envelope:
+ * through the upgrade when active, else as they are. */
+static ntcp_status queue_payload(ntcp_framing *f, const uint8_t *p, size_t n)
+{
+    return f->up_active ? f->up->send(f->up->ctx, p, n, &f->out) : ntcp_buf_append(&f->out, p, n);
+}
+
+ntcp_status ntcp_framing_begin_envelope(ntcp_framing *f, const uint8_t *p, size_t len, size_t part)
+{
+    if (f->state != ST_OPEN || f->sent_end || f->pend_left)
+        return NTCP_E_STATE;
+    if (len == 0 || len > NTCP_VARINT_MAX_VALUE || part == 0)
+        return NTCP_E_INVALID_ARG;
+    if (len <= part || f->mode == NTCP_MODE_SINGLETON_UNSIZED || f->mode == NTCP_MODE_SINGLETON_SIZED)
+        return ntcp_framing_send_envelope(f, p, len);
+    ntcp_buf_reset(&f->tmp);
+    ntcp_status st = ntcp_buf_put_u8(&f->tmp, NTCP_NMF_SIZED_ENVELOPE);
+    if (!st)
+        st = ntcp_buf_put_varint(&f->tmp, (uint32_t)len);
+    if (!st && f->up_active && f->up->send_parts) {
+        st = f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, part, &f->out);
+    } else if (!st) {
+        st = queue_payload(f, f->tmp.data, f->tmp.len);
+        if (!st)
+            st = queue_payload(f, p, part);
+    }
+    if (st) {
+        ntcp_buf_reset(&f->tmp);
+        return set_error(f, st, "sending a %zu-byte envelope", len);
+    }
+    if (f->cb) {
+        ntcp_nmf_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.type = NTCP_NMF_SIZED_ENVELOPE;
+        rec.wire_size = f->tmp.len + len;
+        rec.size = len;
+        rec.data = p;
+        notify(f, true, &rec);
+    }
+    ntcp_buf_reset(&f->tmp);
+    f->pend = p + part;
+    f->pend_left = len - part;
+    f->pend_part = part;
+    return NTCP_OK;
+}
+
+size_t ntcp_framing_envelope_pending(const ntcp_framing *f) { return f->pend_left; }
+
+ntcp_status ntcp_framing_continue_envelope(ntcp_framing *f)
+{
+    if (!f->pend_left)
+        return NTCP_OK;
+    if (f->state != ST_OPEN)
+        return NTCP_E_STATE;
+    size_t n = f->pend_left < f->pend_part ? f->pend_left : f->pend_part;
+    ntcp_status st = queue_payload(f, f->pend, n);
+    if (st) {
+        f->pend_left = 0; /* the record cannot be completed: the session fails */
+        return fatal(f, set_error(f, st, "sending the rest of an envelope"));
+    }
+    f->pend += n;
+    f->pend_left -= n;
+    return NTCP_OK;
+}
+
 ntcp_status ntcp_framing_send_end(ntcp_framing *f)
 {
-    if (f->sent_end || (f->state != ST_OPEN))
+    if (f->sent_end || f->state != ST_OPEN || f->pend_left)
         return NTCP_E_STATE;
     if (f->mode == NTCP_MODE_SINGLETON_SIZED)
         return NTCP_E_STATE; /* the message ends with the stream */

@@ -345,6 +345,96 @@ static void large_envelopes(size_t step)
     side_free(&s);
 }
 
+/* An envelope queued a part at a time reaches the peer whole and exact, with
+ * and without an upgrade; nothing else can be sent until it is all queued. */
+static void envelope_in_parts(bool secure)
+{
+    struct side c, s;
+    memset(&c, 0, sizeof c);
+    memset(&s, 0, sizeof s);
+    ntcp_buf_init(&c.log, 1 << 16);
+    ntcp_buf_init(&s.log, 1 << 16);
+    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ic.via = "net.tcp://localhost:808/svc";
+    ic.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
+    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ac.via_served = via_served;
+    ac.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
+    ac.require_upgrade = secure;
+    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    lim.max_message = 200000;
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&c.f, &ic, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_new_acceptor(&s.f, &ac, &lim), NTCP_OK);
+    toy_init(&c.toy, &c.up, true);
+    toy_init(&s.toy, &s.up, false);
+    s.use_upgrade = secure;
+    if (secure)
+        ntcp_framing_set_upgrade(c.f, &c.up);
+    CHECK_EQ_INT(ntcp_framing_start(c.f), NTCP_OK);
+    for (int i = 0; i < 4; i++) {
+        pump(&c, &s, 0);
+        pump(&s, &c, 0);
+    }
+    CHECK(ntcp_framing_is_open(s.f));
+    uint8_t *m = malloc(200000);
+    for (size_t i = 0; i < 200000; i++)
+        m[i] = (uint8_t)(i * 13 + i / 509);
+    CHECK_EQ_INT(ntcp_framing_begin_envelope(c.f, m, 200000, 65536), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_envelope_pending(c.f), 200000 - 65536);
+    CHECK_EQ_INT(ntcp_framing_send_envelope(c.f, m, 10), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_framing_begin_envelope(c.f, m, 10, 65536), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_framing_send_end(c.f), NTCP_E_STATE);
+    int parts = 1;
+    while (ntcp_framing_envelope_pending(c.f)) {
+        pump(&c, &s, 0); /* the peer takes each part as it comes: no envelope yet */
+        CHECK_EQ_INT(ntcp_framing_continue_envelope(c.f), NTCP_OK);
+        parts++;
+    }
+    CHECK_EQ_INT(parts, 4);
+    CHECK_EQ_INT(ntcp_framing_continue_envelope(c.f), NTCP_OK); /* nothing pending: nothing queued */
+    /* a small one is queued whole */
+    CHECK_EQ_INT(ntcp_framing_begin_envelope(c.f, (const uint8_t *)"tail", 4, 65536), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_envelope_pending(c.f), 0);
+    const uint8_t *p;
+    size_t n;
+    ntcp_framing_output(c.f, &p, &n);
+    uint8_t *wire = malloc(n + 1);
+    memcpy(wire, p, n);
+    ntcp_framing_output_consumed(c.f, n);
+    size_t off = 0, got = 0;
+    for (;;) {
+        size_t used = 0;
+        ntcp_framing_event ev;
+        ntcp_status st = ntcp_framing_feed(s.f, wire + off, n - off, &used, &ev);
+        off += used;
+        if (st == NTCP_OK && ev.type == NTCP_FEV_ENVELOPE) {
+            if (got == 0)
+                CHECK_BYTES(ev.data, ev.len, m, 200000);
+            else
+                CHECK_BYTES(ev.data, ev.len, "tail", 4);
+            got++;
+            continue;
+        }
+        CHECK(st == NTCP_OK || st == NTCP_AGAIN);
+        if (st != NTCP_OK && off >= n)
+            break;
+        if (st != NTCP_OK && st != NTCP_AGAIN)
+            break;
+    }
+    CHECK_EQ_INT(got, 2);
+    CHECK_EQ_INT(ntcp_framing_send_end(c.f), NTCP_OK);
+    free(wire);
+    free(m);
+    side_free(&c);
+    side_free(&s);
+}
+
+TEST(session_envelope_in_parts)
+{
+    envelope_in_parts(true);
+    envelope_in_parts(false);
+}
+
 TEST(session_large_envelopes_through_upgrade)
 {
     large_envelopes(0);
