@@ -330,7 +330,6 @@ static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 li
     shared_unref(old);
 }
 
-
 /* A reference to the held default acceptor credential (acquired now if the
  * files behind it changed), or NULL: then GSS_C_NO_CREDENTIAL, and each
  * mechanism acquires its default at every accept, as before. */
@@ -695,10 +694,12 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     }
     gc->h = cred;
     snprintf(gc->memcc, sizeof gc->memcc, "%s", memcc);
-    if (reusable || o->user) {
-        /* the principal every context of this credential starts from: a
-         * FILE ccache holds one, a named logon is that name (a ccache
-         * collection without a name may pick a principal per target) */
+    bool kerberos_only = !(pkg == NTCP_PACKAGE_NTLM || (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth));
+    if (initiator && kerberos_only && (reusable || o->user)) {
+        /* the principal every Kerberos context of this credential starts
+         * from: a FILE ccache holds one, a named logon is that name (a ccache
+         * collection without a name may pick a principal per target; a
+         * credential that may also do NTLM may name its NTLM element) */
         snprintf(gc->name, sizeof gc->name, "%s", text);
         gc->anonymous_name = anon_name;
     }
