@@ -693,11 +693,18 @@ ntcp_status ntcp_nns_send_parts(ntcp_nns *n, const uint8_t *head, size_t head_le
         return NTCP_E_STATE;
     size_t start = out->len;
     ntcp_status s;
-    if (n->data_prot == NTCP_PROTECTION_NONE || head_len >= NTCP_NNS_MAX_WRITE) {
+    if (n->data_prot == NTCP_PROTECTION_NONE) {
         s = ntcp_buf_append(out, head, head_len);
         if (!s)
-            s = n->data_prot == NTCP_PROTECTION_NONE ? ntcp_buf_append(out, body, body_len)
-                                                     : ntcp_nns_send(n, body, body_len, out);
+            s = ntcp_buf_append(out, body, body_len);
+        if (s)
+            out->len = start;
+        return s;
+    }
+    if (head_len >= NTCP_NNS_MAX_WRITE) { /* a head of whole frames: each part as it is */
+        s = ntcp_nns_send(n, head, head_len, out);
+        if (!s && body_len)
+            s = ntcp_nns_send(n, body, body_len, out);
         if (s)
             out->len = start;
         return s;

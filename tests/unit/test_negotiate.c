@@ -642,6 +642,27 @@ TEST(nns_send_parts_equals_joined_send)
         pair_free(&b);
         free(joined);
     }
+    /* a head of a whole frame or more: protected too, never in clear */
+    {
+        size_t hl = 0xFC00 + 5;
+        uint8_t *joined = malloc(hl + 10);
+        for (size_t i = 0; i < hl + 10; i++)
+            joined[i] = (uint8_t)(i * 29);
+        pair a, b;
+        pair_init(&a, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+        pair_init(&b, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+        run_handshake(&a);
+        run_handshake(&b);
+        CHECK_EQ_INT(ntcp_nns_send(a.c, joined, hl, &a.c_out), NTCP_OK);
+        CHECK_EQ_INT(ntcp_nns_send(a.c, joined + hl, 10, &a.c_out), NTCP_OK);
+        CHECK_EQ_INT(ntcp_nns_send_parts(b.c, joined, hl, joined + hl, 10, &b.c_out), NTCP_OK);
+        CHECK_BYTES(b.c_out.data, b.c_out.len, a.c_out.data, a.c_out.len);
+        CHECK_EQ_INT(deliver(b.s, &b.c_out, &b.s_plain, &b.s_out), NTCP_OK);
+        CHECK_BYTES(b.s_plain.data, b.s_plain.len, joined, hl + 10);
+        pair_free(&a);
+        pair_free(&b);
+        free(joined);
+    }
     /* ProtectionLevel None: both parts as they are */
     ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
     co.identity = "spn:host/svc.test.local";
