@@ -28,7 +28,7 @@ typedef struct gcred {
     gss_cred_id_t h;
     char memcc[64]; /* "" when the ccache is not ours */
     shared_cred *shared; /* h belongs to the reuse cache below */
-    char name[256];      /* a Kerberos client credential's principal (display form), or "" */
+    char *name;          /* a Kerberos client credential's principal (display form), or NULL */
     bool anonymous_name; /* that principal is WELLKNOWN/ANONYMOUS */
 } gcred;
 
@@ -56,7 +56,7 @@ typedef struct gctx {
     const char *name_form;
     /* initiator: its credential's principal, which a Kerberos context's
      * initiator name is (asking the context costs six krb5 contexts) */
-    char own_name[256];
+    char *own_name; /* or NULL */
     bool own_anonymous;
     gss_cred_id_t deleg;
     OM_uint32 flags;
@@ -298,7 +298,7 @@ static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out,
             gc->shared = client_reuse.sc;
             *anonymous_name = client_reuse.anonymous_name;
             gc->anonymous_name = client_reuse.anonymous_name;
-            snprintf(gc->name, sizeof gc->name, "%s", client_reuse.name);
+            gc->name = client_reuse.name[0] ? ntcp_strndup(client_reuse.name, strlen(client_reuse.name)) : NULL;
             *out = gc;
             hit = true;
         }
@@ -324,7 +324,7 @@ static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 li
     client_reuse.stamp = *fs;
     client_reuse.expires = lifetime == GSS_C_INDEFINITE ? 0 : time(NULL) + (time_t)lifetime;
     client_reuse.anonymous_name = anonymous_name;
-    snprintf(client_reuse.name, sizeof client_reuse.name, "%s", gc->name);
+    snprintf(client_reuse.name, sizeof client_reuse.name, "%s", gc->name ? gc->name : "");
     client_reuse.sc = sc;
     pthread_mutex_unlock(&reuse_mu);
     shared_unref(old);
@@ -700,7 +700,7 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
          * from: a FILE ccache holds one, a named logon is that name (a ccache
          * collection without a name may pick a principal per target; a
          * credential that may also do NTLM may name its NTLM element) */
-        snprintf(gc->name, sizeof gc->name, "%s", text);
+        gc->name = text[0] ? ntcp_strndup(text, strlen(text)) : NULL;
         gc->anonymous_name = anon_name;
     }
     if (reusable && cred != GSS_C_NO_CREDENTIAL && !memcc[0] && lifetime > 0)
@@ -759,8 +759,8 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
             return NTCP_E_NOMEM;
         g->ctx = GSS_C_NO_CONTEXT;
         g->initiator = true;
-        if (cred) {
-            snprintf(g->own_name, sizeof g->own_name, "%s", ((gcred *)cred)->name);
+        if (cred && ((gcred *)cred)->name) {
+            g->own_name = ntcp_strndup(((gcred *)cred)->name, strlen(((gcred *)cred)->name));
             g->own_anonymous = ((gcred *)cred)->anonymous_name;
         }
         *ctxp = g;
@@ -1100,7 +1100,7 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     /* gss-ntlmssp's acceptor has no target name and crashes when asked for it */
     bool want_targ = g->initiator || !oid_eq(g->mech, &oid_ntlm);
     /* a Kerberos initiator's name is its credential's principal */
-    bool own = g->initiator && g->own_name[0] && oid_eq(g->mech, &oid_krb5);
+    bool own = g->initiator && g->own_name && oid_eq(g->mech, &oid_krb5);
     major = gss_inquire_context(&minor, g->ctx, own ? NULL : &src, want_targ ? &targ : NULL, NULL, &mech, &flags,
                                 &local, &open);
     if (GSS_ERROR(major)) {
@@ -1168,6 +1168,7 @@ static void g_free_ctx(void *self, void *ctx)
         gss_release_name(&m, &g->target);
     if (g->deleg != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&m, &g->deleg);
+    ntcp_free(g->own_name);
     ntcp_free(g);
 }
 
@@ -1182,6 +1183,7 @@ static void g_free_cred(void *self, void *cred)
     else if (gc->h != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&m, &gc->h);
     destroy_memcc(gc->memcc);
+    ntcp_free(gc->name);
     ntcp_free(gc);
 }
 
