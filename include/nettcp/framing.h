@@ -165,6 +165,8 @@ NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_upgrade_request(ntcp_buf *out, const ch
 /* Type-only records: UpgradeResponse, PreambleAck, PreambleEnd, End. */
 NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_simple(ntcp_buf *out, ntcp_nmf_record_type type);
 NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_sized_envelope(ntcp_buf *out, const uint8_t *p, size_t len);
+/* The SizedEnvelope's type and size alone, for a payload written separately. */
+NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_sized_envelope_header(ntcp_buf *out, size_t len);
 /* UnsizedEnvelope: record type, then chunks of at most chunk_size, then 0x00. */
 NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_unsized_envelope(ntcp_buf *out, const uint8_t *p, size_t len,
                                                           size_t chunk_size);

@@ -180,6 +180,19 @@ ntcp_status ntcp_nmf_put_sized_envelope(ntcp_buf *out, const uint8_t *p, size_t 
     return put_typed_string(out, NTCP_NMF_SIZED_ENVELOPE, p, len);
 }
 
+ntcp_status ntcp_nmf_put_sized_envelope_header(ntcp_buf *out, size_t len)
+{
+    if (len == 0 || len > NTCP_VARINT_MAX_VALUE)
+        return NTCP_E_INVALID_ARG;
+    size_t save = out->len;
+    ntcp_status st = ntcp_buf_put_u8(out, NTCP_NMF_SIZED_ENVELOPE);
+    if (!st)
+        st = ntcp_buf_put_varint(out, (uint32_t)len);
+    if (st)
+        out->len = save;
+    return st;
+}
+
 ntcp_status ntcp_nmf_put_unsized_envelope(ntcp_buf *out, const uint8_t *p, size_t len, size_t chunk_size)
 {
     if (len == 0 || chunk_size == 0)

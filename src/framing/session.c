@@ -203,21 +203,36 @@ static ntcp_status emit_tmp(ntcp_framing *f, int type, size_t payload_size)
     return st;
 }
 
-/* A SizedEnvelope through an upgrade that protects parts: the record header
- * in f->tmp, the payload where the caller has it (not copied first). */
-static ntcp_status emit_sized_parts(ntcp_framing *f, const uint8_t *p, size_t len)
+/* A SizedEnvelope's header and its first `first` payload bytes (all of them
+ * when first == len), the payload taken where the caller has it: through an
+ * upgrade's send_parts, else joined with the header only when an upgrade
+ * must see them in one call. The trace sees the whole record. */
+static ntcp_status emit_sized(ntcp_framing *f, const uint8_t *p, size_t len, size_t first)
 {
     ntcp_buf_reset(&f->tmp);
-    ntcp_status st = ntcp_buf_put_u8(&f->tmp, NTCP_NMF_SIZED_ENVELOPE);
-    if (!st)
-        st = ntcp_buf_put_varint(&f->tmp, (uint32_t)len);
-    if (!st)
-        st = f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, len, &f->out);
+    ntcp_status st = ntcp_nmf_put_sized_envelope_header(&f->tmp, len);
+    size_t hlen = f->tmp.len;
+    if (st) {
+        /* nothing queued */
+    } else if (f->up_active && f->up->send_parts) {
+        st = f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, first, &f->out);
+    } else if (f->up_active) {
+        st = ntcp_buf_append(&f->tmp, p, first);
+        if (!st)
+            st = f->up->send(f->up->ctx, f->tmp.data, f->tmp.len, &f->out);
+    } else {
+        size_t save = f->out.len;
+        st = ntcp_buf_append(&f->out, f->tmp.data, f->tmp.len);
+        if (!st)
+            st = ntcp_buf_append(&f->out, p, first);
+        if (st)
+            f->out.len = save;
+    }
     if (st == NTCP_OK && f->cb) {
         ntcp_nmf_record rec;
         memset(&rec, 0, sizeof rec);
         rec.type = NTCP_NMF_SIZED_ENVELOPE;
-        rec.wire_size = f->tmp.len + len;
+        rec.wire_size = hlen + len;
         rec.size = len;
         rec.data = p;
         notify(f, true, &rec);
@@ -333,19 +348,16 @@ ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t
         return NTCP_E_STATE;
     if (len == 0 || len > NTCP_VARINT_MAX_VALUE)
         return NTCP_E_INVALID_ARG;
-    if (f->up_active && f->up->send_parts && f->mode != NTCP_MODE_SINGLETON_UNSIZED &&
-        f->mode != NTCP_MODE_SINGLETON_SIZED)
-        return emit_sized_parts(f, p, len);
+    if (f->mode != NTCP_MODE_SINGLETON_UNSIZED && f->mode != NTCP_MODE_SINGLETON_SIZED)
+        return emit_sized(f, p, len, len);
     ntcp_buf_reset(&f->tmp);
     ntcp_status st;
     int type = NTCP_NMF_SIZED_ENVELOPE;
     if (f->mode == NTCP_MODE_SINGLETON_UNSIZED) {
         type = NTCP_NMF_UNSIZED_ENVELOPE;
         st = ntcp_nmf_put_unsized_envelope(&f->tmp, p, len, 65536);
-    } else if (f->mode == NTCP_MODE_SINGLETON_SIZED) {
-        st = ntcp_buf_append(&f->tmp, p, len); /* the message is the rest of the stream */
     } else {
-        st = ntcp_nmf_put_sized_envelope(&f->tmp, p, len);
+        st = ntcp_buf_append(&f->tmp, p, len); /* the message is the rest of the stream */
     }
     if (st)
         return st;
@@ -381,31 +393,9 @@ ntcp_status ntcp_framing_begin_envelope(ntcp_framing *f, const uint8_t *p, size_
         return NTCP_E_INVALID_ARG;
     if (len <= part || f->mode == NTCP_MODE_SINGLETON_UNSIZED || f->mode == NTCP_MODE_SINGLETON_SIZED)
         return ntcp_framing_send_envelope(f, p, len);
-    ntcp_buf_reset(&f->tmp);
-    ntcp_status st = ntcp_buf_put_u8(&f->tmp, NTCP_NMF_SIZED_ENVELOPE);
-    if (!st)
-        st = ntcp_buf_put_varint(&f->tmp, (uint32_t)len);
-    if (!st && f->up_active && f->up->send_parts) {
-        st = f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, part, &f->out);
-    } else if (!st) {
-        st = queue_payload(f, f->tmp.data, f->tmp.len);
-        if (!st)
-            st = queue_payload(f, p, part);
-    }
-    if (st) {
-        ntcp_buf_reset(&f->tmp);
+    ntcp_status st = emit_sized(f, p, len, part);
+    if (st)
         return set_error(f, st, "sending a %zu-byte envelope", len);
-    }
-    if (f->cb) {
-        ntcp_nmf_record rec;
-        memset(&rec, 0, sizeof rec);
-        rec.type = NTCP_NMF_SIZED_ENVELOPE;
-        rec.wire_size = f->tmp.len + len;
-        rec.size = len;
-        rec.data = p;
-        notify(f, true, &rec);
-    }
-    ntcp_buf_reset(&f->tmp);
     f->pend = p + part;
     f->pend_left = len - part;
     f->pend_part = part;

@@ -216,6 +216,13 @@ TEST(nmf_encoders_spec_bytes)
     CHECK_EQ_INT(ntcp_nmf_put_sized_envelope(&b, big, sizeof big), NTCP_OK);
     CHECK_BYTES(b.data, 3, "\x06\xac\x02", 3);
     CHECK_EQ_INT(b.len, 303);
+    /* the header alone: the same first bytes; no size 0, nothing written on refusal */
+    ntcp_buf_reset(&b);
+    CHECK_EQ_INT(ntcp_nmf_put_sized_envelope_header(&b, sizeof big), NTCP_OK);
+    CHECK_BYTES(b.data, b.len, "\x06\xac\x02", 3);
+    CHECK_EQ_INT(ntcp_nmf_put_sized_envelope_header(&b, 0), NTCP_E_INVALID_ARG);
+    CHECK_EQ_INT(ntcp_nmf_put_sized_envelope_header(&b, (size_t)NTCP_VARINT_MAX_VALUE + 1), NTCP_E_INVALID_ARG);
+    CHECK_EQ_INT(b.len, 3);
     ntcp_buf_free(&b);
 }
 
