@@ -179,13 +179,15 @@ static bool via_served(void *ctx, const char *via)
     return strcmp(via, "net.tcp://localhost:808/svc") == 0;
 }
 
-static void full_session(size_t step, bool secure)
+/* A client and a service session for via net.tcp://localhost:808/svc,
+ * through the toy upgrade when secure; the service with limits lim (NULL:
+ * the defaults). */
+static void sides_new(struct side *c, struct side *s, bool secure, const ntcp_framing_limits *lim)
 {
-    struct side c, s;
-    memset(&c, 0, sizeof c);
-    memset(&s, 0, sizeof s);
-    ntcp_buf_init(&c.log, 1 << 16);
-    ntcp_buf_init(&s.log, 1 << 16);
+    memset(c, 0, sizeof *c);
+    memset(s, 0, sizeof *s);
+    ntcp_buf_init(&c->log, 1 << 16);
+    ntcp_buf_init(&s->log, 1 << 16);
     ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
     ic.via = "net.tcp://localhost:808/svc";
     ic.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
@@ -193,12 +195,29 @@ static void full_session(size_t step, bool secure)
     ac.via_served = via_served;
     ac.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
     ac.require_upgrade = secure;
-    CHECK_EQ_INT(ntcp_framing_new_initiator(&c.f, &ic, NULL), NTCP_OK);
-    CHECK_EQ_INT(ntcp_framing_new_acceptor(&s.f, &ac, NULL), NTCP_OK);
-    toy_init(&c.toy, &c.up, true);
-    toy_init(&s.toy, &s.up, false);
-    s.use_upgrade = secure;
-    ntcp_framing_set_upgrade(c.f, &c.up);
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&c->f, &ic, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_new_acceptor(&s->f, &ac, lim), NTCP_OK);
+    toy_init(&c->toy, &c->up, true);
+    toy_init(&s->toy, &s->up, false);
+    s->use_upgrade = secure;
+    ntcp_framing_set_upgrade(c->f, &c->up);
+}
+
+/* Preamble, upgrade, handshake and acknowledgement, whole. */
+static void sides_open(struct side *c, struct side *s)
+{
+    CHECK_EQ_INT(ntcp_framing_start(c->f), NTCP_OK);
+    for (int i = 0; i < 4; i++) {
+        pump(c, s, 0);
+        pump(s, c, 0);
+    }
+    CHECK(ntcp_framing_is_open(s->f));
+}
+
+static void full_session(size_t step, bool secure)
+{
+    struct side c, s;
+    sides_new(&c, &s, secure, NULL);
 
     for (int round = 0; round < 2; round++) { /* the second round reuses the connection */
         c.log.len = s.log.len = 0;
@@ -282,31 +301,10 @@ TEST(session_through_upgrade_whole_and_byte_by_byte)
 static void large_envelopes(size_t step)
 {
     struct side c, s;
-    memset(&c, 0, sizeof c);
-    memset(&s, 0, sizeof s);
-    ntcp_buf_init(&c.log, 1 << 16);
-    ntcp_buf_init(&s.log, 1 << 16);
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
-    ic.via = "net.tcp://localhost:808/svc";
-    ic.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
-    ac.via_served = via_served;
-    ac.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
-    ac.require_upgrade = true;
     ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
     lim.max_message = 200000;
-    CHECK_EQ_INT(ntcp_framing_new_initiator(&c.f, &ic, NULL), NTCP_OK);
-    CHECK_EQ_INT(ntcp_framing_new_acceptor(&s.f, &ac, &lim), NTCP_OK);
-    toy_init(&c.toy, &c.up, true);
-    toy_init(&s.toy, &s.up, false);
-    s.use_upgrade = true;
-    ntcp_framing_set_upgrade(c.f, &c.up);
-    CHECK_EQ_INT(ntcp_framing_start(c.f), NTCP_OK);
-    for (int i = 0; i < 4; i++) {
-        pump(&c, &s, 0);
-        pump(&s, &c, 0);
-    }
-    CHECK(ntcp_framing_is_open(s.f));
+    sides_new(&c, &s, true, &lim);
+    sides_open(&c, &s);
     static const size_t sizes[] = { 200000, 3, 150001 };
     uint8_t *m = malloc(200000);
     for (size_t i = 0; i < 200000; i++)
@@ -350,32 +348,10 @@ static void large_envelopes(size_t step)
 static void envelope_in_parts(bool secure)
 {
     struct side c, s;
-    memset(&c, 0, sizeof c);
-    memset(&s, 0, sizeof s);
-    ntcp_buf_init(&c.log, 1 << 16);
-    ntcp_buf_init(&s.log, 1 << 16);
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
-    ic.via = "net.tcp://localhost:808/svc";
-    ic.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
-    ac.via_served = via_served;
-    ac.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
-    ac.require_upgrade = secure;
     ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
     lim.max_message = 200000;
-    CHECK_EQ_INT(ntcp_framing_new_initiator(&c.f, &ic, NULL), NTCP_OK);
-    CHECK_EQ_INT(ntcp_framing_new_acceptor(&s.f, &ac, &lim), NTCP_OK);
-    toy_init(&c.toy, &c.up, true);
-    toy_init(&s.toy, &s.up, false);
-    s.use_upgrade = secure;
-    if (secure)
-        ntcp_framing_set_upgrade(c.f, &c.up);
-    CHECK_EQ_INT(ntcp_framing_start(c.f), NTCP_OK);
-    for (int i = 0; i < 4; i++) {
-        pump(&c, &s, 0);
-        pump(&s, &c, 0);
-    }
-    CHECK(ntcp_framing_is_open(s.f));
+    sides_new(&c, &s, secure, &lim);
+    sides_open(&c, &s);
     uint8_t *m = malloc(200000);
     for (size_t i = 0; i < 200000; i++)
         m[i] = (uint8_t)(i * 13 + i / 509);
