@@ -616,71 +616,49 @@ TEST(nns_data_split_at_0xfc00_and_reassembly)
     pair_free(&p);
 }
 
-/* send_parts(head, body) makes the bytes send(head | body) makes, for sizes
- * around the frame boundary, and the receiver gets head | body back. */
+/* send_parts(head, body) against a reference on a second, identical pair:
+ * one send of head | body (joined) or a send of each; the same bytes, and the
+ * receiver gets head | body back. */
+static void check_send_parts(size_t hl, size_t bl, bool joined)
+{
+    uint8_t *m = malloc(hl + bl + 1);
+    for (size_t i = 0; i < hl + bl; i++)
+        m[i] = (uint8_t)(i * 13 + bl);
+    pair a, b;
+    pair_init(&a, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+    pair_init(&b, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+    run_handshake(&a);
+    run_handshake(&b);
+    if (joined) {
+        CHECK_EQ_INT(ntcp_nns_send(a.c, m, hl + bl, &a.c_out), NTCP_OK);
+    } else {
+        CHECK_EQ_INT(ntcp_nns_send(a.c, m, hl, &a.c_out), NTCP_OK);
+        CHECK_EQ_INT(ntcp_nns_send(a.c, m + hl, bl, &a.c_out), NTCP_OK);
+    }
+    CHECK_EQ_INT(ntcp_nns_send_parts(b.c, m, hl, m + hl, bl, &b.c_out), NTCP_OK);
+    CHECK_BYTES(b.c_out.data, b.c_out.len, a.c_out.data, a.c_out.len);
+    CHECK_EQ_INT(deliver(b.s, &b.c_out, &b.s_plain, &b.s_out), NTCP_OK);
+    CHECK_BYTES(b.s_plain.data, b.s_plain.len, m, hl + bl);
+    pair_free(&a);
+    pair_free(&b);
+    free(m);
+}
+
+/* send_parts makes the frames one send of head | body makes, for bodies
+ * around the frame boundary; a head of a whole frame or more is protected as
+ * its own frames, never in clear; before the handshake nothing is written. */
 TEST(nns_send_parts_equals_joined_send)
 {
     const size_t bodies[] = { 0, 1, 0xFC00 - 4, 0xFC00 - 3, 0xFC00 - 2, 0xFC00, 2 * 0xFC00 + 5 };
-    const uint8_t head[3] = { 0x06, 0x85, 0x02 };
-    for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++) {
-        size_t bl = bodies[k];
-        uint8_t *joined = malloc(3 + bl + 1);
-        memcpy(joined, head, 3);
-        for (size_t i = 0; i < bl; i++)
-            joined[3 + i] = (uint8_t)(i * 13 + k);
-        pair a, b;
-        pair_init(&a, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
-        pair_init(&b, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
-        run_handshake(&a);
-        run_handshake(&b);
-        CHECK_EQ_INT(ntcp_nns_send(a.c, joined, 3 + bl, &a.c_out), NTCP_OK);
-        CHECK_EQ_INT(ntcp_nns_send_parts(b.c, head, 3, joined + 3, bl, &b.c_out), NTCP_OK);
-        CHECK_BYTES(b.c_out.data, b.c_out.len, a.c_out.data, a.c_out.len);
-        CHECK_EQ_INT(deliver(b.s, &b.c_out, &b.s_plain, &b.s_out), NTCP_OK);
-        CHECK_BYTES(b.s_plain.data, b.s_plain.len, joined, 3 + bl);
-        pair_free(&a);
-        pair_free(&b);
-        free(joined);
-    }
-    /* a head of a whole frame or more: protected too, never in clear */
-    {
-        size_t hl = 0xFC00 + 5;
-        uint8_t *joined = malloc(hl + 10);
-        for (size_t i = 0; i < hl + 10; i++)
-            joined[i] = (uint8_t)(i * 29);
-        pair a, b;
-        pair_init(&a, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
-        pair_init(&b, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
-        run_handshake(&a);
-        run_handshake(&b);
-        CHECK_EQ_INT(ntcp_nns_send(a.c, joined, hl, &a.c_out), NTCP_OK);
-        CHECK_EQ_INT(ntcp_nns_send(a.c, joined + hl, 10, &a.c_out), NTCP_OK);
-        CHECK_EQ_INT(ntcp_nns_send_parts(b.c, joined, hl, joined + hl, 10, &b.c_out), NTCP_OK);
-        CHECK_BYTES(b.c_out.data, b.c_out.len, a.c_out.data, a.c_out.len);
-        CHECK_EQ_INT(deliver(b.s, &b.c_out, &b.s_plain, &b.s_out), NTCP_OK);
-        CHECK_BYTES(b.s_plain.data, b.s_plain.len, joined, hl + 10);
-        pair_free(&a);
-        pair_free(&b);
-        free(joined);
-    }
-    /* ProtectionLevel None: both parts as they are */
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
-    co.identity = "spn:host/svc.test.local";
-    co.protection = so.protection = NTCP_PROTECTION_NONE;
-    co.require_server_auth = false;
-    pair p;
-    pair_init(&p, FAKE_NTLM, 0, 0, &co, &so);
-    run_handshake(&p);
-    CHECK_EQ_INT(ntcp_nns_send_parts(p.c, (const uint8_t *)"\x06\x02", 2, (const uint8_t *)"ab", 2, &p.c_out),
-                 NTCP_OK);
-    CHECK_HEX(&p.c_out, "06026162");
-    /* before the handshake: a state error, nothing written */
+    for (size_t k = 0; k < sizeof bodies / sizeof bodies[0]; k++)
+        check_send_parts(3, bodies[k], true);
+    check_send_parts(0xFC00 + 5, 10, false);
     pair q;
     pair_init(&q, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
-    CHECK_EQ_INT(ntcp_nns_send_parts(q.c, head, 3, head, 3, &q.c_out), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_nns_send_parts(q.c, (const uint8_t *)"abc", 3, (const uint8_t *)"abc", 3, &q.c_out),
+                 NTCP_E_STATE);
     CHECK_EQ_INT(q.c_out.len, 0);
     pair_free(&q);
-    pair_free(&p);
 }
 
 TEST(nns_handshake_truncated_at_every_offset)
@@ -916,6 +894,11 @@ TEST(nns_protection_none_is_unframed)
     CHECK_HEX(&p.c_out, "0c");
     CHECK_EQ_INT(deliver(p.s, &p.c_out, &p.s_plain, &p.s_out), NTCP_OK);
     CHECK_HEX(&p.s_plain, "0c");
+    /* parts go out as they are too */
+    ntcp_buf_reset(&p.c_out);
+    CHECK_EQ_INT(ntcp_nns_send_parts(p.c, (const uint8_t *)"\x06\x02", 2, (const uint8_t *)"ab", 2, &p.c_out),
+                 NTCP_OK);
+    CHECK_HEX(&p.c_out, "06026162");
     pair_free(&p);
 }
 
