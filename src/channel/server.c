@@ -15,8 +15,7 @@
 #include <nettcp/server.h>
 
 #define MAX_LISTENERS 8
-#define READ_CHUNK 1048576 /* one buffer for the whole service */
-#define TURN_BYTES 1048576 /* read from one session per readiness before serving the others */
+#define READ_CHUNK 1048576 /* one buffer for the whole service, one read per readiness */
 
 enum sess_state {
     SS_PREAMBLE,  /* before the preamble completed: channelInitializationTimeout applies */
@@ -390,44 +389,39 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
     return flush(ss);
 }
 
+/* One read per readiness (epoll is level-triggered: what is left is
+ * reported again), so a session sending bulk data is served a buffer at a
+ * time between the others. */
 static void on_readable(ntcp_server_session *ss)
 {
     ntcp_server *s = ss->srv;
-    size_t turn = 0;
-    for (int rounds = 0; rounds < 16 && turn < TURN_BYTES; rounds++) {
-        ssize_t r = recv(ss->fd, s->rbuf, READ_CHUNK, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (r <= 0) {
-            if (ss->state == SS_DRAINING) { /* the client went away after our fault: expected */
-                end_session(ss, NTCP_OK, false);
-                return;
-            }
-            ntcp_framing_event ev;
-            ntcp_status st = r == 0 ? ntcp_framing_feed_eof(ss->f, &ev) : NTCP_E_CONNECTION_RESET;
-            if (st == NTCP_OK && ev.type == NTCP_FEV_ENVELOPE && s->cfg.on_message)
-                s->cfg.on_message(s->cfg.ctx, ss, ev.data, ev.len);
-            if (st != NTCP_OK)
-                report(ss, st);
-            end_session(ss, st, st != NTCP_OK);
+    ssize_t r;
+    do
+        r = recv(ss->fd, s->rbuf, READ_CHUNK, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (r <= 0) {
+        if (ss->state == SS_DRAINING) { /* the client went away after our fault: expected */
+            end_session(ss, NTCP_OK, false);
             return;
         }
-        if (ss->state == SS_DRAINING) {
-            ss->drained += (size_t)r;
-            if (ss->drained > s->cfg.limits.max_drain) {
-                end_session(ss, NTCP_E_LIMIT, true);
-                return;
-            }
-            continue;
-        }
-        if (!feed(ss, s->rbuf, (size_t)r))
-            return;
-        turn += (size_t)r;
-        if ((size_t)r < READ_CHUNK)
-            return;
+        ntcp_framing_event ev;
+        ntcp_status st = r == 0 ? ntcp_framing_feed_eof(ss->f, &ev) : NTCP_E_CONNECTION_RESET;
+        if (st == NTCP_OK && ev.type == NTCP_FEV_ENVELOPE && s->cfg.on_message)
+            s->cfg.on_message(s->cfg.ctx, ss, ev.data, ev.len);
+        if (st != NTCP_OK)
+            report(ss, st);
+        end_session(ss, st, st != NTCP_OK);
+        return;
     }
+    if (ss->state == SS_DRAINING) {
+        ss->drained += (size_t)r;
+        if (ss->drained > s->cfg.limits.max_drain)
+            end_session(ss, NTCP_E_LIMIT, true);
+        return;
+    }
+    (void)feed(ss, s->rbuf, (size_t)r);
 }
 
 static void begin_shutdown(ntcp_server *s)

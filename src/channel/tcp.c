@@ -202,7 +202,8 @@ void ntcp_tcp_close_after_fault(int fd, size_t max_drain, int timeout_ms) { drai
 void ntcp_tcp_close(int fd, int timeout_ms) { drain_and_close(fd, 0, timeout_ms); }
 
 /* ---- a framing session on a socket ---- */
-#define CONN_BULK_READ 1048576
+#define CONN_BULK_READ 1048576 /* the read buffer once bulk data flows (64 KiB until then) */
+#define CONN_SEND_PART 1048576 /* a large envelope is written a part of this size at a time */
 
 ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f)
 {
@@ -234,8 +235,6 @@ ntcp_status ntcp_conn_flush(ntcp_conn *c, int timeout_ms)
     }
     return st;
 }
-
-#define CONN_SEND_PART 1048576
 
 ntcp_status ntcp_conn_send_envelope(ntcp_conn *c, const uint8_t *p, size_t len, int timeout_ms)
 {
