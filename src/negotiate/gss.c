@@ -58,6 +58,10 @@ typedef struct gctx {
      * initiator name is (asking the context costs six krb5 contexts) */
     char *own_name; /* or NULL */
     bool own_anonymous;
+    /* acceptor: the client's name as accept returned it (asking the context
+     * for it afterwards costs another copy of the name through SPNEGO) */
+    char *peer_name; /* or NULL */
+    bool peer_anonymous;
     gss_cred_id_t deleg;
     OM_uint32 flags;
     /* Kerberos aes-sha1 contexts: per-message tokens through libcrypto
@@ -456,8 +460,23 @@ static ntcp_status anonymous_ticket(char *ccname, size_t cap, ntcp_nns_error *er
     return st;
 }
 
+/* MIT parses krb5.conf afresh for each krb5 context it creates while no
+ * other context of the process is alive, and GSSAPI creates several per
+ * connection (a client between connections usually has none). One context
+ * held for the life of the process keeps the parsed file shared; MIT still
+ * checks the file's stat at each new context and re-reads it when it
+ * changed. */
+static krb5_context held_profile;
+static pthread_once_t held_profile_once = PTHREAD_ONCE_INIT;
+static void hold_profile(void)
+{
+    if (krb5_init_context(&held_profile))
+        held_profile = NULL;
+}
+
 static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **credp, ntcp_nns_error *err)
 {
+    pthread_once(&held_profile_once, hold_profile);
     OM_uint32 major, minor = 0;
     gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
     gss_name_t name = GSS_C_NO_NAME;
@@ -834,8 +853,18 @@ static ntcp_status g_accept(void *self, void *cred, void **ctxp, const uint8_t *
     gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
     gss_OID mech = GSS_C_NO_OID;
     gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
-    major = gss_accept_sec_context(&minor, &g->ctx, cred_handle(cred), &ib, GSS_C_NO_CHANNEL_BINDINGS, NULL, &mech,
+    gss_name_t src = GSS_C_NO_NAME;
+    major = gss_accept_sec_context(&minor, &g->ctx, cred_handle(cred), &ib, GSS_C_NO_CHANNEL_BINDINGS, &src, &mech,
                                    &ob, &ret_flags, NULL, &deleg);
+    if (src != GSS_C_NO_NAME) {
+        if (major == GSS_S_COMPLETE) {
+            char text[256];
+            name_text(src, text, sizeof text, &g->peer_anonymous);
+            ntcp_free(g->peer_name);
+            g->peer_name = text[0] ? ntcp_strndup(text, strlen(text)) : NULL;
+        }
+        gss_release_name(&m2, &src);
+    }
     if (mech && !oid_eq(mech, &oid_spnego))
         g->mech = mech;
     if (deleg != GSS_C_NO_CREDENTIAL) {
@@ -1099,8 +1128,9 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     int open = 0, local = 0;
     /* gss-ntlmssp's acceptor has no target name and crashes when asked for it */
     bool want_targ = g->initiator || !oid_eq(g->mech, &oid_ntlm);
-    /* a Kerberos initiator's name is its credential's principal */
-    bool own = g->initiator && g->own_name && oid_eq(g->mech, &oid_krb5);
+    /* a Kerberos initiator's name is its credential's principal; an
+     * acceptor has the client's name from accept */
+    bool own = (g->initiator && g->own_name && oid_eq(g->mech, &oid_krb5)) || (!g->initiator && g->peer_name);
     major = gss_inquire_context(&minor, g->ctx, own ? NULL : &src, want_targ ? &targ : NULL, NULL, &mech, &flags,
                                 &local, &open);
     if (GSS_ERROR(major)) {
@@ -1115,8 +1145,8 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     info->complete = open != 0;
     bool anon_name = false;
     if (own) {
-        snprintf(info->client, sizeof info->client, "%s", g->own_name);
-        anon_name = g->own_anonymous;
+        snprintf(info->client, sizeof info->client, "%s", g->initiator ? g->own_name : g->peer_name);
+        anon_name = g->initiator ? g->own_anonymous : g->peer_anonymous;
     } else {
         name_text(src, info->client, sizeof info->client, &anon_name);
     }
@@ -1169,6 +1199,7 @@ static void g_free_ctx(void *self, void *ctx)
     if (g->deleg != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&m, &g->deleg);
     ntcp_free(g->own_name);
+    ntcp_free(g->peer_name);
     ntcp_free(g);
 }
 
