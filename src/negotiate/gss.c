@@ -191,13 +191,14 @@ static void name_text(gss_name_t n, char *out, size_t cap, bool *anonymous);
 struct shared_cred {
     gss_cred_id_t h;
     unsigned refs;
+    char memcc[64]; /* the MEMORY ccache h was acquired from, destroyed with it; or "" */
 };
 
 typedef struct file_stamp {
     dev_t dev;
     ino_t ino;
     off_t size;
-    struct timespec mtime;
+    struct timespec mtime, ctime; /* ctime: a copy that keeps the mtime is a change too */
 } file_stamp;
 
 static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -208,6 +209,14 @@ static struct {
     bool anonymous_name;
     char name[256];
     shared_cred *sc;
+    /* Once the entry is used again with its file unchanged, the ccache is
+     * copied into a MEMORY ccache and the credential acquired from the copy:
+     * MIT then no longer opens, locks and parses the file (four times per
+     * connection); only its stamp is checked. A first connection still reads
+     * the file and stores the service tickets it gets there, as any Kerberos
+     * program does; tickets got through the copy stay in the process. */
+    bool in_memory;
+    bool copying; /* one thread makes the copy */
 } client_reuse;
 static struct {
     char key[1024];
@@ -240,13 +249,15 @@ static bool stamp_of(const char *name, file_stamp *fs)
     fs->ino = st.st_ino;
     fs->size = st.st_size;
     fs->mtime = st.st_mtim;
+    fs->ctime = st.st_ctim;
     return true;
 }
 
 static bool stamp_eq(const file_stamp *a, const file_stamp *b)
 {
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-           a->mtime.tv_nsec == b->mtime.tv_nsec;
+           a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+           a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 static void shared_unref(shared_cred *sc)
@@ -259,13 +270,15 @@ static void shared_unref(shared_cred *sc)
     if (last) {
         OM_uint32 m;
         gss_release_cred(&m, &sc->h);
+        destroy_memcc(sc->memcc);
         free(sc);
     }
 }
 
 /* The reuse key of a client credential and the stamp of its ccache, or
  * false when this logon is not reused. */
-static bool client_reuse_key(const ntcp_nns_options *o, ntcp_package pkg, char *key, size_t cap, file_stamp *fs)
+static bool client_reuse_key(const ntcp_nns_options *o, ntcp_package pkg, char *key, size_t cap, file_stamp *fs,
+                             char *ccname, size_t ccname_cap)
 {
     if (o->anonymous || o->password || o->client_keytab || pkg == NTCP_PACKAGE_NTLM ||
         (pkg == NTCP_PACKAGE_NEGOTIATE && !o->require_server_auth))
@@ -283,18 +296,26 @@ static bool client_reuse_key(const ntcp_nns_options *o, ntcp_package pkg, char *
     }
     if (!stamp_of(cc, fs))
         return false;
+    int m = snprintf(ccname, ccname_cap, "%s", cc);
+    if (m < 0 || (size_t)m >= ccname_cap)
+        return false;
     const char *conf = getenv("KRB5_CONFIG");
     int n = snprintf(key, cap, "%d|%d|%d|%s|%s|%s", (int)pkg, o->protection == NTCP_PROTECTION_ENCRYPT_AND_SIGN,
                      o->require_server_auth, o->user ? o->user : "", cc, conf ? conf : "");
     return n > 0 && (size_t)n < cap;
 }
 
-static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out, bool *anonymous_name)
+/* A reference to the held credential, or false. *copy is set when this
+ * caller is the one to move the entry into memory (client_reuse_copied). */
+static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out, bool *anonymous_name, bool *copy)
 {
     bool hit = false;
+    *copy = false;
     pthread_mutex_lock(&reuse_mu);
     if (client_reuse.sc && !strcmp(client_reuse.key, key) && stamp_eq(&client_reuse.stamp, fs) &&
         (!client_reuse.expires || time(NULL) < client_reuse.expires)) {
+        if (!client_reuse.in_memory && !client_reuse.copying)
+            *copy = client_reuse.copying = true;
         gcred *gc = ntcp_calloc(1, sizeof *gc);
         if (gc) {
             client_reuse.sc->refs++;
@@ -312,15 +333,21 @@ static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out,
 }
 
 /* Hands gc's handle to the cache (gc keeps a reference). */
+/* Hands gc's handle to the cache (gc keeps a reference); memcc, when not
+ * "", is the MEMORY ccache copy the handle was acquired from, which the
+ * cache then owns. */
 static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 lifetime, bool anonymous_name,
-                             gcred *gc)
+                             gcred *gc, const char *memcc)
 {
     /* the C library's allocator: the cache outlives any ntcp_set_allocator */
     shared_cred *sc = calloc(1, sizeof *sc);
-    if (!sc)
+    if (!sc) {
+        destroy_memcc(memcc);
         return;
+    }
     sc->h = gc->h;
     sc->refs = 2;
+    snprintf(sc->memcc, sizeof sc->memcc, "%s", memcc);
     gc->shared = sc;
     pthread_mutex_lock(&reuse_mu);
     shared_cred *old = client_reuse.sc;
@@ -330,8 +357,51 @@ static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 li
     client_reuse.anonymous_name = anonymous_name;
     snprintf(client_reuse.name, sizeof client_reuse.name, "%s", gc->name ? gc->name : "");
     client_reuse.sc = sc;
+    client_reuse.in_memory = memcc[0] != 0;
+    client_reuse.copying = false;
     pthread_mutex_unlock(&reuse_mu);
     shared_unref(old);
+}
+
+/* The copy could not be made or used: the entry stays as it was (and is not
+ * tried again while it lives). */
+static void client_reuse_copy_failed(void)
+{
+    pthread_mutex_lock(&reuse_mu);
+    client_reuse.in_memory = true;
+    client_reuse.copying = false;
+    pthread_mutex_unlock(&reuse_mu);
+}
+
+/* Copies the ccache ccname (tickets and configuration entries) into a new
+ * MEMORY ccache; its name in out. */
+static bool ccache_copy_to_memory(const char *ccname, char *out, size_t cap)
+{
+    krb5_context k;
+    krb5_ccache from = NULL, to = NULL;
+    krb5_principal princ = NULL;
+    if (krb5_init_context(&k))
+        return false;
+    bool ok = !krb5_cc_resolve(k, ccname, &from) && !krb5_cc_get_principal(k, from, &princ) &&
+              !krb5_cc_new_unique(k, "MEMORY", NULL, &to) && !krb5_cc_initialize(k, to, princ) &&
+              !krb5_cc_copy_creds(k, from, to);
+    if (ok) {
+        int n = snprintf(out, cap, "MEMORY:%s", krb5_cc_get_name(k, to));
+        ok = n > 0 && (size_t)n < cap;
+    }
+    if (to) {
+        if (ok)
+            krb5_cc_close(k, to); /* the MEMORY ccache lives on until destroyed */
+        else
+            krb5_cc_destroy(k, to);
+    }
+    if (from)
+        krb5_cc_close(k, from);
+    krb5_free_principal(k, princ);
+    krb5_free_context(k);
+    if (!ok)
+        out[0] = 0;
+    return ok;
 }
 
 /* A reference to the held default acceptor credential (acquired now if the
@@ -474,6 +544,18 @@ static void hold_profile(void)
         held_profile = NULL;
 }
 
+static void g_free_cred(void *self, void *cred);
+
+/* The copy of a held ccache could not replace it: the credential held from
+ * the file serves this connection and the next ones. */
+static ntcp_status keep_held(gcred *held, const char *memcopy, void **credp)
+{
+    destroy_memcc(memcopy);
+    client_reuse_copy_failed();
+    *credp = held;
+    return NTCP_OK;
+}
+
 static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **credp, ntcp_nns_error *err)
 {
     pthread_once(&held_profile_once, hold_profile);
@@ -489,19 +571,29 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     char memcc[64] = "";
     *credp = NULL;
 
-    char reuse_key[1024];
+    char reuse_key[1024], reuse_cc[512];
     file_stamp reuse_stamp;
-    bool reusable = initiator && client_reuse_key(o, pkg, reuse_key, sizeof reuse_key, &reuse_stamp);
+    bool reusable = initiator && client_reuse_key(o, pkg, reuse_key, sizeof reuse_key, &reuse_stamp, reuse_cc,
+                                                  sizeof reuse_cc);
+    char memcopy[64] = ""; /* the held ccache's copy in memory, while it replaces the file (client_reuse) */
+    gcred *held = NULL;    /* meanwhile: the credential held from the file, kept if the copy fails */
     if (reusable) {
         gcred *gc = NULL;
-        bool anon_name = false;
-        if (client_reuse_get(reuse_key, &reuse_stamp, &gc, &anon_name)) {
+        bool anon_name = false, copy = false;
+        if (client_reuse_get(reuse_key, &reuse_stamp, &gc, &anon_name, &copy)) {
             if (anon_name)
                 err->anonymous = true;
-            *credp = gc;
-            return NTCP_OK;
+            if (copy && ccache_copy_to_memory(reuse_cc, memcopy, sizeof memcopy)) {
+                held = gc; /* acquired again below, from the copy */
+            } else {
+                if (copy)
+                    client_reuse_copy_failed();
+                *credp = gc;
+                return NTCP_OK;
+            }
         }
     }
+    const char *ccache = memcopy[0] ? memcopy : o->ccache;
 
     if (initiator) {
         bool anon = anonymous_logon(o, pkg);
@@ -538,17 +630,17 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
             gss_buffer_desc pw = { strlen(o->password), (void *)o->password };
             major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &cred,
                                                    NULL, NULL);
-        } else if (o->client_keytab || o->ccache) {
+        } else if (o->client_keytab || ccache) {
             if (o->client_keytab) {
                 kv[store.count++] = (gss_key_value_element_desc){ "client_keytab", o->client_keytab };
-                if (!o->ccache) {
+                if (!ccache) {
                     /* a private in-memory cache for the tickets */
                     snprintf(memcc, sizeof memcc, "MEMORY:nettcp-%p-%lu", (void *)credp, ++memcc_seq);
                     kv[store.count++] = (gss_key_value_element_desc){ "ccache", memcc };
                 }
             }
-            if (o->ccache)
-                kv[store.count++] = (gss_key_value_element_desc){ "ccache", o->ccache };
+            if (ccache)
+                kv[store.count++] = (gss_key_value_element_desc){ "ccache", ccache };
             major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE, &store, &cred, NULL,
                                           NULL);
         } else {
@@ -629,6 +721,8 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
     OM_uint32 m3;
     if (name != GSS_C_NO_NAME)
         gss_release_name(&m3, &name);
+    if (GSS_ERROR(major) && held)
+        return keep_held(held, memcopy, credp);
     if (GSS_ERROR(major)) {
         gss_err(err, major, minor, mechs.count == 1 ? &mechs_el[0] : NULL);
         destroy_memcc(memcc);
@@ -670,6 +764,11 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
             gss_release_name(&m5, &name);
         if (!GSS_ERROR(major))
             major = gss_set_neg_mechs(&minor, cred, &mechs);
+        if (GSS_ERROR(major) && held) {
+            if (cred != GSS_C_NO_CREDENTIAL)
+                gss_release_cred(&m5, &cred);
+            return keep_held(held, memcopy, credp);
+        }
         if (GSS_ERROR(major)) {
             gss_err(err, major, minor, &oid_spnego);
             snprintf(err->detail, sizeof err->detail, "no SPNEGO credential");
@@ -709,7 +808,7 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         OM_uint32 m6;
         gss_release_cred(&m6, &cred);
         destroy_memcc(memcc);
-        return NTCP_E_NOMEM;
+        return held ? keep_held(held, memcopy, credp) : NTCP_E_NOMEM;
     }
     gc->h = cred;
     snprintf(gc->memcc, sizeof gc->memcc, "%s", memcc);
@@ -722,8 +821,15 @@ static ntcp_status g_acquire(void *self, const ntcp_nns_options *o, bool initiat
         gc->name = text[0] ? ntcp_strndup(text, strlen(text)) : NULL;
         gc->anonymous_name = anon_name;
     }
-    if (reusable && cred != GSS_C_NO_CREDENTIAL && !memcc[0] && lifetime > 0)
-        client_reuse_put(reuse_key, &reuse_stamp, lifetime, anon_name, gc);
+    bool put = reusable && cred != GSS_C_NO_CREDENTIAL && !memcc[0] && lifetime > 0;
+    if (held && !put) {
+        g_free_cred(NULL, gc);
+        return keep_held(held, memcopy, credp);
+    }
+    if (put)
+        client_reuse_put(reuse_key, &reuse_stamp, lifetime, anon_name, gc, memcopy);
+    if (held)
+        g_free_cred(NULL, held); /* the credential from the file: its entry was replaced */
     *credp = gc;
     return NTCP_OK;
 }

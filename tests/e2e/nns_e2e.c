@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -708,7 +710,8 @@ static bool copy_file(const char *from, const char *to)
 static void reused_credential_follows_ccache(void)
 {
     /* A process that connects again and again reuses its client credential
-     * while the ccache file is unchanged. Any change is seen by the next
+     * while the ccache file is unchanged, from the second reuse on through a
+     * copy of the ccache in memory. Any change is seen by the next
      * connection exactly as a fresh acquire sees it: kdestroy, then a ccache
      * holding another (anonymous) identity, then the user's ticket again. */
     char path[512], cc[600], anon[512];
@@ -727,6 +730,34 @@ static void reused_credential_follows_ccache(void)
         run_pair(&c, &s, &oc, &os, &with_data, NULL);
         expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
     }
+    /* by now the held credential comes from a copy in memory: the file is
+     * not opened again while it is unchanged */
+    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    EXPECT(in >= 0 && inotify_add_watch(in, path, IN_OPEN | IN_ACCESS) >= 0, "inotify: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        run_pair(&c, &s, &oc, &os, &with_data, NULL);
+        expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    }
+    char evbuf[4096];
+    ssize_t evn = read(in, evbuf, sizeof evbuf);
+    EXPECT(evn < 0 && errno == EAGAIN, "the ccache was read %zd bytes of inotify events", evn);
+    close(in);
+    /* a change that keeps the size and the modification time is still a
+     * change (its ctime moved): the next connection reads the file, here
+     * garbage */
+    struct stat st;
+    EXPECT(stat(path, &st) == 0, "stat %s", path);
+    FILE *f = fopen(path, "r+b");
+    EXPECT(f != NULL, "open %s", path);
+    for (off_t k = 0; f && k < st.st_size; k++)
+        fputc(0xEE, f);
+    if (f)
+        fclose(f);
+    struct timespec times[2] = { st.st_atim, st.st_mtim };
+    EXPECT(utimensat(AT_FDCWD, path, times, 0) == 0, "utimensat: %s", strerror(errno));
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    expect_failure(&oc, NTCP_E_NO_CREDENTIALS, "no_credentials", "client");
+    EXPECT_INT(oc.err.step, NTCP_NNS_STEP_ACQUIRE);
     unlink(path);
     run_pair(&c, &s, &oc, &os, NULL, NULL);
     expect_failure(&oc, NTCP_E_NO_CREDENTIALS, "no_credentials", "client");
