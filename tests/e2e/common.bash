@@ -17,7 +17,7 @@ serve() {
 # wait_listening NAME: waits for $tmp/NAME.out to say where it listens
 wait_listening() {
     local name=$1
-    for _ in $(seq 1 200); do grep -q '^listening on' "$tmp/$name.out" && break; read -r -t 0.05 <> <(:) || true; done
+    for _ in $(seq 1 200); do grep -qs '^listening on' "$tmp/$name.out" && break; read -r -t 0.05 <> <(:) || true; done
     url=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/$name.out")
     port=${url#net.tcp://127.0.0.1:}; port=${port%%/*}
     [ -n "$url" ] || { echo "FAIL: $name did not start: $(cat "$tmp/$name.err")" >&2; failed=$((failed + 1)); }
