@@ -192,6 +192,10 @@ struct shared_cred {
     gss_cred_id_t h;
     unsigned refs;
     char memcc[64]; /* the MEMORY ccache h was acquired from, destroyed with it; or "" */
+    /* the MEMORY keytab h reads, kept alive by this handle (MIT frees a
+     * MEMORY keytab when its last handle closes); or NULL */
+    krb5_context kctx;
+    krb5_keytab mkt;
 };
 
 typedef struct file_stamp {
@@ -271,6 +275,10 @@ static void shared_unref(shared_cred *sc)
         OM_uint32 m;
         gss_release_cred(&m, &sc->h);
         destroy_memcc(sc->memcc);
+        if (sc->mkt)
+            krb5_kt_close(sc->kctx, sc->mkt);
+        if (sc->kctx)
+            krb5_free_context(sc->kctx);
         free(sc);
     }
 }
@@ -404,9 +412,46 @@ static bool ccache_copy_to_memory(const char *ccname, char *out, size_t cap)
     return ok;
 }
 
+/* Copies the keytab file into a new MEMORY keytab and registers that as the
+ * acceptor identity; the handle that keeps it, or NULL (the file stays
+ * registered). */
+static krb5_keytab keytab_copy_to_memory(krb5_context k, const char *file)
+{
+    static unsigned long seq;
+    char name[64];
+    snprintf(name, sizeof name, "MEMORY:nettcp-kt-%lu", __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+    krb5_keytab from = NULL, to = NULL;
+    krb5_kt_cursor cur;
+    krb5_keytab_entry e;
+    krb5_error_code code = 0;
+    unsigned n = 0;
+    if (krb5_kt_resolve(k, file, &from))
+        return NULL;
+    bool ok = !krb5_kt_resolve(k, name, &to) && !krb5_kt_start_seq_get(k, from, &cur);
+    if (ok) {
+        while (ok && !(code = krb5_kt_next_entry(k, from, &e, &cur))) {
+            ok = !krb5_kt_add_entry(k, to, &e);
+            krb5_free_keytab_entry_contents(k, &e); /* wipes the key */
+            n++;
+        }
+        krb5_kt_end_seq_get(k, from, &cur);
+        ok = ok && code == KRB5_KT_END && n > 0;
+    }
+    krb5_kt_close(k, from);
+    if (ok && krb5_gss_register_acceptor_identity(name) == 0)
+        return to;
+    if (to)
+        krb5_kt_close(k, to); /* the last handle: the copy is freed */
+    return NULL;
+}
+
 /* A reference to the held default acceptor credential (acquired now if the
  * files behind it changed), or NULL: then GSS_C_NO_CREDENTIAL, and each
- * mechanism acquires its default at every accept, as before. */
+ * mechanism acquires its default at every accept, as before. With a keytab
+ * named by the service (registered process-wide already), the credential
+ * reads a copy of it in memory: MIT would otherwise open, lock and parse the
+ * file at every accept; a change of the file makes a new copy, as it makes a
+ * new credential. */
 static gcred *acceptor_default(const char *keytab)
 {
     const char *kt = keytab ? keytab : getenv("KRB5_KTNAME");
@@ -436,8 +481,20 @@ static gcred *acceptor_default(const char *keytab)
     gss_cred_id_t h = GSS_C_NO_CREDENTIAL;
     /* the C library's allocator: the cache outlives any ntcp_set_allocator */
     shared_cred *sc = calloc(1, sizeof *sc);
+    if (sc && keytab && !krb5_init_context(&sc->kctx)) {
+        sc->mkt = keytab_copy_to_memory(sc->kctx, keytab);
+        if (!sc->mkt) {
+            krb5_free_context(sc->kctx);
+            sc->kctx = NULL;
+        }
+    }
     if (!sc || GSS_ERROR(gss_acquire_cred(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT,
                                           &h, NULL, NULL))) {
+        if (sc && sc->mkt) {
+            (void)krb5_gss_register_acceptor_identity(keytab); /* not the copy about to be freed */
+            krb5_kt_close(sc->kctx, sc->mkt);
+            krb5_free_context(sc->kctx);
+        }
         free(sc);
         ntcp_free(gc);
         return NULL;

@@ -740,7 +740,7 @@ static void reused_credential_follows_ccache(void)
     }
     char evbuf[4096];
     ssize_t evn = read(in, evbuf, sizeof evbuf);
-    EXPECT(evn < 0 && errno == EAGAIN, "the ccache was read %zd bytes of inotify events", evn);
+    EXPECT(evn < 0 && errno == EAGAIN, "the ccache was read: %zd bytes of inotify events", evn);
     close(in);
     /* a change that keeps the size and the modification time is still a
      * change (its ctime moved): the next connection reads the file, here
@@ -775,7 +775,7 @@ static void reused_credential_follows_ccache(void)
 static void held_acceptor_credential_follows_keytab(void)
 {
     /* A service holds its acceptor credential across connections while its
-     * keytab file is unchanged. A new key (or an old one) in the file is seen
+     * keytab file is unchanged, reading a copy of the file in memory. A new key (or an old one) in the file is seen
      * by the next connection: the current key works, the key version before
      * it is a key mismatch, the current key again works. */
     char path[512], cur[512], stale[512];
@@ -790,6 +790,18 @@ static void held_acceptor_credential_follows_keytab(void)
         run_pair(&c, &s, &oc, &os, &with_data, NULL);
         expect_kerberos_ok(&oc, &os, "alice", "host/stale.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
     }
+    /* the held credential reads a copy of the keytab in memory: the file
+     * is not opened again while it is unchanged */
+    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    EXPECT(in >= 0 && inotify_add_watch(in, path, IN_OPEN | IN_ACCESS) >= 0, "inotify: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        run_pair(&c, &s, &oc, &os, &with_data, NULL);
+        expect_kerberos_ok(&oc, &os, "alice", "host/stale.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    }
+    char evbuf[4096];
+    ssize_t evn = read(in, evbuf, sizeof evbuf);
+    EXPECT(evn < 0 && errno == EAGAIN, "the keytab was read: %zd bytes of inotify events", evn);
+    close(in);
     EXPECT(copy_file(stale, path), "cannot copy %s", stale);
     run_pair(&c, &s, &oc, &os, NULL, NULL);
     expect_failure(&os, NTCP_E_AUTH_FAILED, "service_key_mismatch", "service");
