@@ -314,7 +314,8 @@ static bool client_reuse_key(const ntcp_nns_options *o, ntcp_package pkg, char *
 }
 
 /* A reference to the held credential, or false. *copy is set when this
- * caller is the one to move the entry into memory (client_reuse_copied). */
+ * caller is the one to move the entry into memory (then client_reuse_put
+ * with the copy, or client_reuse_copy_failed). */
 static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out, bool *anonymous_name, bool *copy)
 {
     bool hit = false;
@@ -340,7 +341,6 @@ static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out,
     return hit;
 }
 
-/* Hands gc's handle to the cache (gc keeps a reference). */
 /* Hands gc's handle to the cache (gc keeps a reference); memcc, when not
  * "", is the MEMORY ccache copy the handle was acquired from, which the
  * cache then owns. */
