@@ -628,6 +628,10 @@ static void p3(int port, double budget)
         printf("P3 floor: a raw TCP connection with the same five round trips and close takes %.0f us, the "
                "GSSAPI handshake %.0f us: best possible ratio %.2f\n", 1e6 / rawc, gss_hs * 1e6,
                gss_hs / (gss_hs + 1 / rawc));
+    if (rawc > 0 && nns_hs > 0 && rate > 0)
+        printf("P3 the channel beside its parts: a connection takes %.0f us, the NNS handshake in process plus a raw "
+               "TCP connection %.0f us: ratio %.2f\n", 1e6 / rate, (nns_hs + 1 / rawc) * 1e6,
+               (nns_hs + 1 / rawc) * rate);
 }
 
 /* a service in its own process; this process opens the sessions */
