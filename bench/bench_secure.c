@@ -17,7 +17,10 @@
  *       per session (target 10,000 sessions at <= 32 KiB each)
  * Each figure and its floors are measured in alternating slices (SLICES).
  * usage: bench_secure [seconds-per-measure] [sessions] [parts]
- *   parts: which of P1,P2,P3,P5 to run (e.g. "P3"); all by default */
+ *   parts: which of P1,P2,P3,P5 to run (e.g. "P3"); all by default
+ * NTCP_BENCH_CPUS=C,S pins the client side (and the in-process floors) to
+ * CPU C and every service thread, ours and the raw floors', to CPU S: the
+ * same placement for a figure and its floor (unset: the scheduler's). */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -40,6 +43,20 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include "../tests/e2e/e2e.h"
+
+/* NTCP_BENCH_CPUS: which = 0 for the client side, 1 for a service thread */
+static void pin_self(int which)
+{
+    const char *e = getenv("NTCP_BENCH_CPUS");
+    int cpu[2];
+    if (!e || sscanf(e, "%d,%d", &cpu[0], &cpu[1]) != 2)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu[which], &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set))
+        fprintf(stderr, "bench_secure: cannot pin to CPU %d\n", cpu[which]);
+}
 
 static double now(void)
 {
@@ -92,6 +109,7 @@ static ntcp_server *start_server(int *port, unsigned max_sessions)
 
 static void *run_server(void *arg)
 {
+    pin_self(1);
     if (ntcp_server_run(arg))
         fprintf(stderr, "server run failed\n");
     return NULL;
@@ -130,6 +148,7 @@ struct raw_srv {
 static void *raw_server(void *arg)
 {
     struct raw_srv *r = arg;
+    pin_self(1);
     int fd = -1;
     while (fd < 0)
         fd = accept(r->lfd, NULL, NULL);
@@ -371,6 +390,7 @@ struct raw_conn_srv {
 static void *raw_conn_server(void *arg)
 {
     struct raw_conn_srv *r = arg;
+    pin_self(1);
     uint8_t buf[1024];
     while (!r->stop) {
         struct pollfd p = { r->lfd, POLLIN, 0 };
@@ -706,6 +726,7 @@ int main(int argc, char **argv)
     int sessions = argc > 2 ? atoi(argv[2]) : 10000;
     const char *parts = argc > 3 ? argv[3] : "P1,P2,P3,P5";
     signal(SIGPIPE, SIG_IGN);
+    pin_self(0);
     int port;
     ntcp_server *srv = start_server(&port, 100000);
     pthread_t st;
