@@ -707,6 +707,30 @@ static bool copy_file(const char *from, const char *to)
     return ok;
 }
 
+/* n connections with data, each Kerberos EncryptAndSign as alice to spn;
+ * when unread is set, that file must not be opened or read meanwhile (a
+ * held credential reading its copy in memory) */
+static void good_rounds(const ntcp_nns_options *c, const ntcp_nns_options *s, int n, const char *spn,
+                        const char *unread)
+{
+    int in = -1;
+    if (unread) {
+        in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        EXPECT(in >= 0 && inotify_add_watch(in, unread, IN_OPEN | IN_ACCESS) >= 0, "inotify: %s", strerror(errno));
+    }
+    outcome oc, os;
+    for (int i = 0; i < n; i++) {
+        run_pair(c, s, &oc, &os, &with_data, NULL);
+        expect_kerberos_ok(&oc, &os, "alice", spn, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    }
+    if (in >= 0) {
+        char evbuf[4096];
+        ssize_t evn = read(in, evbuf, sizeof evbuf);
+        EXPECT(evn < 0 && errno == EAGAIN, "%s was read: %zd bytes of inotify events", unread, evn);
+        close(in);
+    }
+}
+
 static void reused_credential_follows_ccache(void)
 {
     /* A process that connects again and again reuses its client credential
@@ -725,23 +749,11 @@ static void reused_credential_follows_ccache(void)
     ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
     c.identity = "spn:host/svc.nettcp.test";
     c.ccache = cc;
-    outcome oc, os;
-    for (int i = 0; i < 3; i++) {
-        run_pair(&c, &s, &oc, &os, &with_data, NULL);
-        expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
-    }
+    good_rounds(&c, &s, 3, "host/svc.nettcp.test", NULL);
     /* by now the held credential comes from a copy in memory: the file is
      * not opened again while it is unchanged */
-    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    EXPECT(in >= 0 && inotify_add_watch(in, path, IN_OPEN | IN_ACCESS) >= 0, "inotify: %s", strerror(errno));
-    for (int i = 0; i < 2; i++) {
-        run_pair(&c, &s, &oc, &os, &with_data, NULL);
-        expect_kerberos_ok(&oc, &os, "alice", "host/svc.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
-    }
-    char evbuf[4096];
-    ssize_t evn = read(in, evbuf, sizeof evbuf);
-    EXPECT(evn < 0 && errno == EAGAIN, "the ccache was read: %zd bytes of inotify events", evn);
-    close(in);
+    good_rounds(&c, &s, 2, "host/svc.nettcp.test", path);
+    outcome oc, os;
     /* a change that keeps the size and the modification time is still a
      * change (its ctime moved): the next connection reads the file, here
      * garbage */
@@ -775,9 +787,10 @@ static void reused_credential_follows_ccache(void)
 static void held_acceptor_credential_follows_keytab(void)
 {
     /* A service holds its acceptor credential across connections while its
-     * keytab file is unchanged, reading a copy of the file in memory. A new key (or an old one) in the file is seen
-     * by the next connection: the current key works, the key version before
-     * it is a key mismatch, the current key again works. */
+     * keytab file is unchanged, reading a copy of the file in memory. A new
+     * key (or an old one) in the file is seen by the next connection: the
+     * current key works, the key version before it is a key mismatch, the
+     * current key again works. */
     char path[512], cur[512], stale[512];
     snprintf(path, sizeof path, "%s/swap.keytab", env("NTCP_REALM_DIR"));
     snprintf(cur, sizeof cur, "%s/current.keytab", env("NTCP_REALM_DIR"));
@@ -785,23 +798,11 @@ static void held_acceptor_credential_follows_keytab(void)
     EXPECT(copy_file(cur, path), "cannot copy %s", cur);
     ntcp_nns_options c = client_pw("spn:host/stale.nettcp.test"), s = service();
     s.keytab = path;
-    outcome oc, os;
-    for (int i = 0; i < 3; i++) {
-        run_pair(&c, &s, &oc, &os, &with_data, NULL);
-        expect_kerberos_ok(&oc, &os, "alice", "host/stale.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
-    }
+    good_rounds(&c, &s, 3, "host/stale.nettcp.test", NULL);
     /* the held credential reads a copy of the keytab in memory: the file
      * is not opened again while it is unchanged */
-    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    EXPECT(in >= 0 && inotify_add_watch(in, path, IN_OPEN | IN_ACCESS) >= 0, "inotify: %s", strerror(errno));
-    for (int i = 0; i < 2; i++) {
-        run_pair(&c, &s, &oc, &os, &with_data, NULL);
-        expect_kerberos_ok(&oc, &os, "alice", "host/stale.nettcp.test", NTCP_PROTECTION_ENCRYPT_AND_SIGN);
-    }
-    char evbuf[4096];
-    ssize_t evn = read(in, evbuf, sizeof evbuf);
-    EXPECT(evn < 0 && errno == EAGAIN, "the keytab was read: %zd bytes of inotify events", evn);
-    close(in);
+    good_rounds(&c, &s, 2, "host/stale.nettcp.test", path);
+    outcome oc, os;
     EXPECT(copy_file(stale, path), "cannot copy %s", stale);
     run_pair(&c, &s, &oc, &os, NULL, NULL);
     expect_failure(&os, NTCP_E_AUTH_FAILED, "service_key_mismatch", "service");
