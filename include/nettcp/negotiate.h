@@ -256,8 +256,9 @@ typedef struct ntcp_nns_provider {
      * learns the layout once per context). */
     ntcp_status (*wrap)(void *self, void *ctx, bool conf, const uint8_t *in, size_t len, ntcp_buf *out,
                         ntcp_nns_error *err);
-    /* unwrap may modify `in` (rotation); appends plaintext; *conf = sealed. */
-    ntcp_status (*unwrap)(void *self, void *ctx, uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
+    /* unwrap reads `in` only (a provider whose library rearranges a token
+     * works on its own copy); appends plaintext; *conf = sealed. */
+    ntcp_status (*unwrap)(void *self, void *ctx, const uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
                           ntcp_nns_error *err);
     ntcp_status (*get_mic)(void *self, void *ctx, const uint8_t *msg, size_t len, ntcp_buf *out, ntcp_nns_error *err);
     ntcp_status (*verify_mic)(void *self, void *ctx, const uint8_t *msg, size_t len, const uint8_t *mic,

@@ -71,8 +71,8 @@ NTCP_MUST_CHECK ntcp_status ntcp_cfx_wrap_ec(ntcp_cfx *c, const uint8_t *in, siz
 /* The enctype of the key this context sends with (17 or 18). */
 int32_t ntcp_cfx_enctype(const ntcp_cfx *c);
 /* Unwraps a Wrap token of any EC and RRC; modifies tok only to un-rotate
- * it, when its RRC is not 0 (NegotiateStream relies on that to read RRC-0
- * tokens in place).
+ * it, when its RRC is not 0 (the GSS provider relies on that to read RRC-0
+ * tokens where they lie).
  * Appends the data to out only when the token verifies. Returns a GSS
  * major status; *out_status is set when out could not take the data. */
 uint32_t ntcp_cfx_unwrap(ntcp_cfx *c, uint8_t *tok, size_t len, ntcp_buf *out, bool *conf, ntcp_status *out_status);

@@ -70,6 +70,7 @@ typedef struct gctx {
      * place. 0 untried, 1 on, -1 GSS. */
     int fast_state;
     ntcp_cfx *fast;
+    ntcp_buf copy; /* g_unwrap: a token its library rearranges */
 } gctx;
 
 static bool oid_eq(gss_const_OID a, gss_const_OID b)
@@ -1171,10 +1172,30 @@ static ntcp_status sequence_error(ntcp_nns_error *err, OM_uint32 major)
     return NTCP_E_MESSAGE_ALTERED;
 }
 
-static ntcp_status g_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
+/* The token unwrap may work on where it lies: an RFC 4121 Wrap token with
+ * RRC 0, which neither the libcrypto path (cfx.h) nor MIT's gss_unwrap
+ * writes to. MIT rotates any other RRC in place, and an NTLM token may be
+ * reordered (ntlm_sig_last): those are copied. */
+static uint8_t *unwrap_input(gctx *g, const uint8_t *in, size_t len, ntcp_status *st)
+{
+    *st = NTCP_OK;
+    if (!g->ntlm && len >= 16 && in[0] == 0x05 && in[1] == 0x04 && in[6] == 0 && in[7] == 0)
+        return (uint8_t *)(uintptr_t)in;
+    if (!g->copy.max)
+        ntcp_buf_init(&g->copy, NTCP_NNS_MAX_READ_FRAME + 1);
+    ntcp_buf_reset(&g->copy);
+    *st = ntcp_buf_append(&g->copy, in, len);
+    return *st ? NULL : g->copy.data;
+}
+
+static ntcp_status g_unwrap(void *self, void *ctx, const uint8_t *token, size_t len, ntcp_buf *out, bool *conf,
                             ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    ntcp_status cs;
+    uint8_t *in = unwrap_input(g, token, len, &cs);
+    if (!in)
+        return cs;
     ntcp_cfx *fast = fast_path(g);
     if (fast) {
         size_t at = out->len;
@@ -1363,6 +1384,7 @@ static void g_free_ctx(void *self, void *ctx)
         gss_release_cred(&m, &g->deleg);
     ntcp_free(g->own_name);
     ntcp_free(g->peer_name);
+    ntcp_buf_free(&g->copy);
     ntcp_free(g);
 }
 

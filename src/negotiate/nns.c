@@ -29,7 +29,7 @@ struct ntcp_nns {
     bool local_done, peer_done;
     unsigned legs_in, legs_out;
     ntcp_buf in;      /* one partial handshake message or data frame */
-    ntcp_buf scratch; /* a payload being unprotected */
+    ntcp_buf scratch; /* send_parts: the head joined with the start of the body */
     ntcp_buf tok;     /* token from init/accept */
     ntcp_nns_target target;
     char target_buf[256];
@@ -441,26 +441,10 @@ static ntcp_status on_handshake(ntcp_nns *n, const ntcp_nns_handshake *m, ntcp_b
 }
 
 /* ---- data phase ------------------------------------------------------------------ */
-/* mine: the payload lies in this stream's own reassembly buffer and may be
- * unwrapped in place; a caller's bytes are copied first (unwrap may rotate
- * them). */
-static ntcp_status unprotect(ntcp_nns *n, const uint8_t *payload, size_t len, uint8_t *mine, ntcp_buf *plain)
+/* The payload is read where it lies (the provider reads `in` only). */
+static ntcp_status unprotect(ntcp_nns *n, const uint8_t *tok, size_t len, ntcp_buf *plain)
 {
-    uint8_t *tok = mine;
-    ntcp_status s = NTCP_OK;
-    if (!tok && n->pkg == NTCP_PACKAGE_KERBEROS && n->data_prot == NTCP_PROTECTION_ENCRYPT_AND_SIGN && len >= 16 &&
-        payload[0] == 0x05 && payload[1] == 0x04 && payload[6] == 0 && payload[7] == 0) {
-        /* an RFC 4121 Wrap token with RRC 0 is read where it lies: neither
-         * MIT's gss_unwrap nor the libcrypto path (cfx.h) writes to it */
-        tok = (uint8_t *)(uintptr_t)payload;
-    }
-    if (!tok) {
-        ntcp_buf_reset(&n->scratch);
-        s = ntcp_buf_append(&n->scratch, payload, len);
-        if (s)
-            return fail(n, s, NTCP_NNS_STEP_UNWRAP, NULL);
-        tok = n->scratch.data;
-    }
+    ntcp_status s;
     if (n->data_prot == NTCP_PROTECTION_ENCRYPT_AND_SIGN) {
         bool conf = false;
         s = n->p->unwrap(n->p->self, n->ctx, tok, len, plain, &conf, &n->err);
@@ -516,13 +500,10 @@ static ntcp_status unit_size(ntcp_nns *n, const uint8_t *p, size_t len, size_t *
     return s;
 }
 
-/* mine: p is this stream's own buffer (n->in), which may be modified. */
-static ntcp_status process_unit(ntcp_nns *n, const uint8_t *p, size_t size, bool mine, ntcp_buf *plain,
-                                ntcp_buf *out)
+static ntcp_status process_unit(ntcp_nns *n, const uint8_t *p, size_t size, ntcp_buf *plain, ntcp_buf *out)
 {
     if (n->st == ST_DATA)
-        return unprotect(n, p + NTCP_NNS_DATA_HEADER, size - NTCP_NNS_DATA_HEADER,
-                         mine ? n->in.data + NTCP_NNS_DATA_HEADER : NULL, plain);
+        return unprotect(n, p + NTCP_NNS_DATA_HEADER, size - NTCP_NNS_DATA_HEADER, plain);
     ntcp_nns_handshake m;
     size_t used;
     ntcp_status s = ntcp_nns_decode_handshake(p, size, n->o.limits.max_token, &m, &used);
@@ -580,7 +561,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
         if (n->in.len == 0) {
             s = unit_size(n, raw + pos, len - pos, &size);
             if (s == NTCP_OK && size <= len - pos) {
-                s = process_unit(n, raw + pos, size, false, plain, out);
+                s = process_unit(n, raw + pos, size, plain, out);
                 pos += size;
                 if (s)
                     break;
@@ -626,7 +607,7 @@ ntcp_status ntcp_nns_recv(ntcp_nns *n, const uint8_t *raw, size_t len, size_t *c
         pos += take;
         if (n->in.len < size)
             break;
-        s = process_unit(n, n->in.data, size, true, plain, out);
+        s = process_unit(n, n->in.data, size, plain, out);
         ntcp_buf_reset(&n->in);
         if (s)
             break;

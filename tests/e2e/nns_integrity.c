@@ -90,6 +90,19 @@ static ntcp_status deliver(struct pair *p, const uint8_t *d, size_t n, ntcp_buf 
     return st;
 }
 
+/* Rotates an RFC 4121 Wrap token's payload right by r and says so in its
+ * RRC field (not protected), as a peer may send it. */
+static void rotate_token(uint8_t *tok, size_t len, unsigned r)
+{
+    uint8_t *body = tok + 16, tail[64];
+    size_t n = len - 16;
+    memcpy(tail, body + n - r, r);
+    memmove(body + r, body, n - r);
+    memcpy(body, tail, r);
+    tok[6] = (uint8_t)(r >> 8);
+    tok[7] = (uint8_t)r;
+}
+
 static bool plain_is(const ntcp_buf *b, const char *s)
 {
     return b->len == strlen(s) && !memcmp(b->data, s, b->len);
@@ -134,6 +147,26 @@ static void run(const char *name, ntcp_package pkg, ntcp_protection prot)
         st = deliver(&p, f1.data, f1.len, &plain);
         EXPECT(st == NTCP_E_MESSAGE_ALTERED && plain.len == 0, "%s: tampered byte %zu: %s", name, at,
                ntcp_status_name(st));
+        pair_close(&p);
+    }
+
+    /* the bytes delivered are only read: a frame as sent and, for a Kerberos
+     * sealed token, the same token rotated to RRC 28 */
+    int forms = pkg != NTCP_PACKAGE_NTLM && prot == NTCP_PROTECTION_ENCRYPT_AND_SIGN ? 2 : 1;
+    for (int rotated = 0; rotated < forms; rotated++) {
+        ntcp_buf_reset(&plain);
+        EXPECT(pair_open(&p, pkg, prot), "%s: handshake", name);
+        frame(&p, "read me, do not write me", &f1);
+        if (rotated)
+            rotate_token(f1.data + NTCP_NNS_DATA_HEADER, f1.len - NTCP_NNS_DATA_HEADER, 28);
+        uint8_t *before = malloc(f1.len);
+        memcpy(before, f1.data, f1.len);
+        st = deliver(&p, f1.data, f1.len, &plain);
+        EXPECT(plain_is(&plain, "read me, do not write me"), "%s: %s frame: %s", name, rotated ? "rotated" : "as sent",
+               ntcp_status_name(st));
+        EXPECT(!memcmp(before, f1.data, f1.len), "%s: the %s frame delivered was written to", name,
+               rotated ? "rotated" : "as sent");
+        free(before);
         pair_close(&p);
     }
 

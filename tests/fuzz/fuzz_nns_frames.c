@@ -35,7 +35,7 @@ static ntcp_status z_wrap(void *self, void *ctx, bool conf, const uint8_t *in, s
     ntcp_status s = ntcp_buf_append(out, "WRAPWRAP", 8);
     return s ? s : ntcp_buf_append(out, in, len);
 }
-static ntcp_status z_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
+static ntcp_status z_unwrap(void *self, void *ctx, const uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
                             ntcp_nns_error *e)
 {
     if (len < 8 || memcmp(in, "WRAPWRAP", 8))

@@ -328,7 +328,7 @@ static ntcp_status f_wrap(void *self, void *ctx, bool conf, const uint8_t *in, s
     return s;
 }
 
-static ntcp_status f_unwrap(void *self, void *ctx, uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
+static ntcp_status f_unwrap(void *self, void *ctx, const uint8_t *in, size_t len, ntcp_buf *out, bool *conf,
                             ntcp_nns_error *err)
 {
     if (len < 8 || memcmp(in, "FAKEWRAP", 8))
