@@ -269,6 +269,13 @@ typedef struct ntcp_nns_provider {
     void (*free_ctx)(void *self, void *ctx);
     void (*free_cred)(void *self, void *cred);
     void *self;
+    /* Optional: the acceptor's own name (display form) in a finished
+     * context, or "" when it cannot be told. When it is set, an acceptor's
+     * inquire leaves `service` empty and NegotiateStream asks this the first
+     * time ntcp_nns_get_result is read: a service rarely needs its own name,
+     * and through MIT's SPNEGO the lookup is a tenth of the acceptor's
+     * handshake. */
+    void (*service_name)(void *self, void *ctx, char *out, size_t cap);
 } ntcp_nns_provider;
 
 /* MIT GSSAPI (krb5, SPNEGO, gss-ntlmssp). */
@@ -292,7 +299,8 @@ typedef struct ntcp_nns_result {
     bool delegated;                /* service: a delegated credential is available */
     uint32_t flags;                /* GSS ret_flags */
     char client[256];
-    char service[256];
+    char service[256];             /* the name the service authenticated as (a service's own name is
+                                      looked up the first time ntcp_nns_get_result is called) */
     char target[256];              /* client: the target name used */
     const char *name_form;         /* client, UPN targets: "enterprise" or "principal" */
     size_t session_key_size;
@@ -321,7 +329,12 @@ bool ntcp_nns_established(const ntcp_nns *n);
 bool ntcp_nns_failed(const ntcp_nns *n);
 const char *ntcp_nns_last_error(ntcp_nns *n);
 const ntcp_nns_error *ntcp_nns_error_info(const ntcp_nns *n);
+/* The result once established, NULL before. On a service, the first call
+ * looks up the service's own name (`service`) through the provider. */
 const ntcp_nns_result *ntcp_nns_get_result(const ntcp_nns *n);
+/* The same without that lookup: `service` stays empty on a service until
+ * ntcp_nns_get_result has been called. For code that needs only the caller. */
+const ntcp_nns_result *ntcp_nns_peek_result(const ntcp_nns *n);
 /* Service: the delegated credential (a gss_cred_id_t with the GSS
  * provider), or NULL. It stays owned by n. */
 void *ntcp_nns_delegated_credential(const ntcp_nns *n);

@@ -202,7 +202,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     }
     /* the caller */
     ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
-    const ntcp_nns_result *r = nns ? ntcp_nns_get_result(nns) : NULL;
+    const ntcp_nns_result *r = nns ? ntcp_nns_peek_result(nns) : NULL; /* the caller; not our own name */
     ntcp_caller caller = { "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
                            ntcp_server_session_via(ss) };
     if (r) {

@@ -1303,23 +1303,39 @@ static void name_text(gss_name_t n, char *out, size_t cap, bool *anonymous)
     }
 }
 
+/* The acceptor's own name: the principal the client's ticket was for
+ * (gss-ntlmssp's acceptor has none, and crashes when asked for it). */
+static void g_service_name(void *self, void *ctx, char *out, size_t cap)
+{
+    gctx *g = ctx;
+    OM_uint32 minor;
+    gss_name_t targ = GSS_C_NO_NAME;
+    out[0] = 0;
+    if (!g || g->ctx == GSS_C_NO_CONTEXT || oid_eq(g->mech, &oid_ntlm))
+        return;
+    if (!GSS_ERROR(gss_inquire_context(&minor, g->ctx, NULL, &targ, NULL, NULL, NULL, NULL, NULL)))
+        name_text(targ, out, cap, NULL);
+    gss_release_name(&minor, &targ);
+}
+
 static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nns_error *err)
 {
     gctx *g = ctx;
     OM_uint32 major, minor, m2, flags = 0;
     gss_name_t src = GSS_C_NO_NAME, targ = GSS_C_NO_NAME;
     gss_OID mech = GSS_C_NO_OID;
-    int open = 0, local = 0;
-    /* gss-ntlmssp's acceptor has no target name and crashes when asked for it */
-    bool want_targ = g->initiator || !oid_eq(g->mech, &oid_ntlm);
-    /* a Kerberos initiator's name is its credential's principal; an
-     * acceptor has the client's name from accept */
+    int open = 1, local = 0;
+    /* A Kerberos initiator's name is its credential's principal. An acceptor
+     * has the client's name, the mechanism and the flags from its last
+     * accept, and leaves its own name to g_service_name. */
     bool own = (g->initiator && g->own_name && oid_eq(g->mech, &oid_krb5)) || (!g->initiator && g->peer_name);
-    major = gss_inquire_context(&minor, g->ctx, own ? NULL : &src, want_targ ? &targ : NULL, NULL, &mech, &flags,
-                                &local, &open);
-    if (GSS_ERROR(major)) {
-        gss_err(err, major, minor, g->mech);
-        return to_status(major);
+    if (g->initiator || !own || g->mech == GSS_C_NO_OID) {
+        major = gss_inquire_context(&minor, g->ctx, own ? NULL : &src, g->initiator ? &targ : NULL, NULL, &mech,
+                                    &flags, &local, &open);
+        if (GSS_ERROR(major)) {
+            gss_err(err, major, minor, g->mech);
+            return to_status(major);
+        }
     }
     if (mech && !oid_eq(mech, &oid_spnego))
         g->mech = mech;
@@ -1339,7 +1355,7 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     gss_release_name(&m2, &targ);
     /* MIT's krb5 mechanism never sets GSS_C_ANON_FLAG, even for a client
      * that logged on with an anonymous ticket: the name says it. */
-    info->anonymous = (flags & GSS_C_ANON_FLAG) != 0 || anon_name;
+    info->anonymous = (info->flags & GSS_C_ANON_FLAG) != 0 || anon_name;
     info->delegated = g->deleg != GSS_C_NO_CREDENTIAL;
     info->name_form = g->name_form;
     /* Session key: only its size and enctype are kept. */
@@ -1405,7 +1421,7 @@ static void g_free_cred(void *self, void *cred)
 
 static const ntcp_nns_provider gss_provider = {
     "gssapi", g_acquire, g_init, g_accept, g_wrap, g_unwrap, g_get_mic, g_verify_mic, g_inquire, g_delegated,
-    g_free_ctx, g_free_cred, NULL,
+    g_free_ctx, g_free_cred, NULL, g_service_name,
 };
 
 const ntcp_nns_provider *ntcp_gss_provider(void) { return &gss_provider; }

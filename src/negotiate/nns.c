@@ -38,6 +38,7 @@ struct ntcp_nns {
     int32_t enctype;
     ntcp_nns_error err;
     ntcp_nns_result res;
+    bool service_pending; /* an acceptor's res.service is asked of the provider when first read */
     char errtext[2048];
     ntcp_nns_leg_cb leg_cb;
     void *leg_ctx;
@@ -245,6 +246,7 @@ static ntcp_status on_complete(ntcp_nns *n, ntcp_buf *out)
     r->delegated = info.delegated;
     snprintf(r->client, sizeof r->client, "%s", info.client);
     snprintf(r->service, sizeof r->service, "%s", info.service);
+    n->service_pending = !n->initiator && n->p->service_name && !info.service[0];
     snprintf(r->target, sizeof r->target, "%s", n->target_buf);
     r->session_key_size = info.session_key_size;
     r->enctype = info.enctype;
@@ -712,7 +714,20 @@ ntcp_status ntcp_nns_send_parts(ntcp_nns *n, const uint8_t *head, size_t head_le
 bool ntcp_nns_established(const ntcp_nns *n) { return n && n->st == ST_DATA; }
 bool ntcp_nns_failed(const ntcp_nns *n) { return n && n->st == ST_FAILED; }
 const ntcp_nns_error *ntcp_nns_error_info(const ntcp_nns *n) { return n && n->st == ST_FAILED ? &n->err : NULL; }
-const ntcp_nns_result *ntcp_nns_get_result(const ntcp_nns *n) { return n && n->st == ST_DATA ? &n->res : NULL; }
+const ntcp_nns_result *ntcp_nns_peek_result(const ntcp_nns *n) { return n && n->st == ST_DATA ? &n->res : NULL; }
+
+const ntcp_nns_result *ntcp_nns_get_result(const ntcp_nns *n)
+{
+    if (!n || n->st != ST_DATA)
+        return NULL;
+    if (n->service_pending) {
+        /* every ntcp_nns is allocated by nns_new, never defined const */
+        ntcp_nns *m = (ntcp_nns *)n;
+        m->service_pending = false;
+        m->p->service_name(m->p->self, m->ctx, m->res.service, sizeof m->res.service);
+    }
+    return &n->res;
+}
 
 void *ntcp_nns_delegated_credential(const ntcp_nns *n)
 {

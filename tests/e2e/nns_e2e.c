@@ -416,6 +416,8 @@ static void expect_kerberos_ok(const outcome *oc, const outcome *os, const char 
     EXPECT_STR(oc->res.client, realm_name(client, b1, sizeof b1));
     EXPECT_STR(os->res.client, realm_name(client, b1, sizeof b1));
     EXPECT_STR(oc->res.service, realm_name(service_princ, b2, sizeof b2));
+    /* the service's own name, looked up when its result is read: the name the ticket was for */
+    EXPECT_STR(os->res.service, b2);
     EXPECT_INT(oc->res.protection, prot);
     EXPECT_INT(os->res.protection, prot);
     EXPECT(oc->res.session_key_size == 32 || oc->res.session_key_size == 16, "session key %zu bytes",
@@ -485,6 +487,7 @@ static void case_ntlm(ntcp_protection prot)
     EXPECT_INT(oc.res.protection, prot);
     EXPECT_INT(os.res.protection, prot);
     EXPECT(strstr(os.res.client, "carol") != NULL, "service sees client %s", os.res.client);
+    EXPECT_STR(os.res.service, ""); /* an NTLM service is not told its own name */
 }
 static void ntlm_encrypt(void) { case_ntlm(NTCP_PROTECTION_ENCRYPT_AND_SIGN); }
 static void ntlm_sign(void) { case_ntlm(NTCP_PROTECTION_SIGN); }

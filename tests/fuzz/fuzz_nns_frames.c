@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the acceptor fed in pieces whose sizes come from the mode byte */
         z_flags = mode >> 2;
         ntcp_nns_provider p = { "fuzz", z_acquire, z_init, z_accept, z_wrap, z_unwrap, z_get_mic, z_verify_mic,
-                                z_inquire, NULL, z_free, z_free, NULL };
+                                z_inquire, NULL, z_free, z_free, NULL, NULL };
         ntcp_nns_options o = NTCP_NNS_OPTIONS_INIT;
         o.protection = (mode & 0x40) ? NTCP_PROTECTION_SIGN : NTCP_PROTECTION_NONE;
         o.allow_anonymous_clients = true;

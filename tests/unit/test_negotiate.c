@@ -215,6 +215,8 @@ typedef struct fake {
     bool fail_acquire, fail_accept;
     uint32_t fail_minor;
     int calls;
+    bool service_later;      /* inquire leaves the service name to f_service_name */
+    int service_asked;       /* f_service_name calls */
 } fake;
 
 static ntcp_status f_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **cred, ntcp_nns_error *err)
@@ -382,7 +384,8 @@ static ntcp_status f_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
     info->flags = f->flags;
     info->complete = true;
     snprintf(info->client, sizeof info->client, "alice@TEST.LOCAL");
-    snprintf(info->service, sizeof info->service, "host/svc.test.local@TEST.LOCAL");
+    if (!f->service_later)
+        snprintf(info->service, sizeof info->service, "host/svc.test.local@TEST.LOCAL");
     info->session_key_size = 32;
     info->enctype = 18;
     return NTCP_OK;
@@ -390,10 +393,17 @@ static ntcp_status f_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
 
 static void f_free(void *self, void *p) {}
 
+static void f_service_name(void *self, void *ctx, char *out, size_t cap)
+{
+    fake *f = self;
+    f->service_asked++;
+    snprintf(out, cap, "host/alias.test.local@TEST.LOCAL");
+}
+
 static ntcp_nns_provider fake_provider(fake *f)
 {
     ntcp_nns_provider p = { "fake", f_acquire, f_init, f_accept, f_wrap, f_unwrap, f_get_mic, f_verify_mic,
-                            f_inquire, NULL, f_free, f_free, f };
+                            f_inquire, NULL, f_free, f_free, f, NULL };
     return p;
 }
 
@@ -483,6 +493,42 @@ TEST(nns_kerberos_mutual_exact_bytes)
     }
     CHECK_BYTES(p.s_plain.data, p.s_plain.len, "hello", 5);
     CHECK_EQ_INT(p.s_out.len, 0);
+    pair_free(&p);
+}
+
+/* A service's own name is asked of the provider only when the whole result
+ * is read, once; the caller's part is there without it. */
+TEST(nns_acceptor_service_name_on_first_read)
+{
+    pair p;
+    pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
+    ntcp_nns_free(p.s);
+    p.fs.service_later = true;
+    p.ps.service_name = f_service_name;
+    ntcp_nns_options so = NTCP_NNS_OPTIONS_INIT;
+    CHECK_EQ_INT(ntcp_nns_new_acceptor(&p.s, &so, &p.ps), NTCP_OK);
+    CHECK(ntcp_nns_peek_result(p.s) == NULL);
+    CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_OK);
+    CHECK_EQ_INT(deliver(p.s, &p.c_out, &p.s_plain, &p.s_out), NTCP_OK);
+    CHECK(ntcp_nns_established(p.s));
+    const ntcp_nns_result *r = ntcp_nns_peek_result(p.s);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_EQ_STR(r->client, "alice@TEST.LOCAL");
+        CHECK_EQ_STR(r->service, "");
+        CHECK_EQ_INT(r->protection, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    }
+    CHECK_EQ_INT(p.fs.service_asked, 0);
+    r = ntcp_nns_get_result(p.s);
+    CHECK(r != NULL);
+    if (r)
+        CHECK_EQ_STR(r->service, "host/alias.test.local@TEST.LOCAL");
+    CHECK(ntcp_nns_get_result(p.s) == r);
+    CHECK_EQ_INT(p.fs.service_asked, 1);
+    /* the client's side is filled at completion, as before */
+    CHECK_EQ_INT(deliver(p.c, &p.s_out, &p.c_plain, &p.c_out), NTCP_OK);
+    r = ntcp_nns_peek_result(p.c);
+    CHECK(r && !strcmp(r->service, "host/svc.test.local@TEST.LOCAL"));
     pair_free(&p);
 }
 
