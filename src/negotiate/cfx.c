@@ -47,17 +47,21 @@
 
 /* ---- algorithms, fetched once ------------------------------------------------ */
 static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
-static EVP_CIPHER *alg_cbc128, *alg_cbc256;
+static EVP_CIPHER *alg_cbc128, *alg_cbc256, *alg_ecb128, *alg_ecb256;
 
 static void algs_fetch(void)
 {
     alg_cbc128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
     alg_cbc256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    alg_ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+    alg_ecb256 = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
 }
 
 static const EVP_CIPHER *cbc_for(size_t key_len)
 {
     pthread_once(&algs_once, algs_fetch);
+    if (!alg_ecb128 || !alg_ecb256)
+        return NULL;
     return key_len == 16 ? alg_cbc128 : key_len == 32 ? alg_cbc256 : NULL;
 }
 
@@ -171,21 +175,38 @@ void ntcp_cfx_nfold(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_l
     }
 }
 
+/* An AES context (ECB, padding off) holding a base key, to derive keys from
+ * it with dr_derive; NULL on failure. */
+static EVP_CIPHER_CTX *dr_new(const uint8_t *base, size_t key_len)
+{
+    const EVP_CIPHER *alg = cbc_for(key_len) ? (key_len == 16 ? alg_ecb128 : alg_ecb256) : NULL;
+    EVP_CIPHER_CTX *x = alg ? EVP_CIPHER_CTX_new() : NULL;
+    if (x && (!EVP_EncryptInit_ex(x, alg, NULL, base, NULL) || !EVP_CIPHER_CTX_set_padding(x, 0))) {
+        EVP_CIPHER_CTX_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
 /* DR with the constant already n-folded to one block: K1 = E(folded),
- * K2 = E(K1), ...; CBC with IV zero over [folded | zero block] yields
- * exactly K1 | K2. */
+ * K2 = E(K1), ... (the same as CBC with IV zero over [folded | zero
+ * block]); random-to-key is the identity for AES. x holds the base key. */
+static bool dr_derive(EVP_CIPHER_CTX *x, size_t key_len, const uint8_t folded[BLOCK], uint8_t *out)
+{
+    uint8_t ks[2 * BLOCK];
+    bool ok = (key_len == 16 || key_len == 32) && cbc_update(x, ks, folded, BLOCK) &&
+              (key_len == 16 || cbc_update(x, ks + BLOCK, ks, BLOCK));
+    if (ok)
+        memcpy(out, ks, key_len);
+    OPENSSL_cleanse(ks, sizeof ks);
+    return ok;
+}
+
 static bool derive_folded(const uint8_t *base, size_t key_len, const uint8_t folded[BLOCK], uint8_t *out)
 {
-    uint8_t in[2 * BLOCK] = { 0 }, ks[2 * BLOCK];
-    if (key_len != 16 && key_len != 32)
-        return false;
-    memcpy(in, folded, BLOCK);
-    EVP_CIPHER_CTX *x = cbc_new(base, key_len, true);
-    bool ok = x && cbc_update(x, ks, in, key_len);
+    EVP_CIPHER_CTX *x = dr_new(base, key_len);
+    bool ok = x && dr_derive(x, key_len, folded, out);
     EVP_CIPHER_CTX_free(x);
-    if (ok)
-        memcpy(out, ks, key_len); /* random-to-key is the identity for AES */
-    OPENSSL_cleanse(ks, sizeof ks);
     return ok;
 }
 
@@ -328,6 +349,7 @@ typedef struct keyset {
     size_t key_len;
     uint8_t base[32];
     int seal_usage, sign_usage;
+    EVP_CIPHER_CTX *dr;  /* while the context is set up: the base key, borrowed (derivations share it) */
     EVP_CIPHER_CTX *cbc; /* Ke(seal): encrypt for send, decrypt for receive */
     uint8_t chain[BLOCK]; /* cbc's chaining value: the last ciphertext block */
     hmac_key ki;         /* Ki(seal) */
@@ -378,7 +400,8 @@ static bool derive_usage(const keyset *k, int usage, uint8_t kind, uint8_t out[3
     if (usage < USAGE_ACCEPTOR_SEAL || usage > USAGE_INITIATOR_SIGN || ki < 0)
         return false;
     pthread_once(&folds_once, folds_compute);
-    return derive_folded(k->base, k->key_len, usage_folds[usage - USAGE_ACCEPTOR_SEAL][ki], out);
+    const uint8_t *folded = usage_folds[usage - USAGE_ACCEPTOR_SEAL][ki];
+    return k->dr ? dr_derive(k->dr, k->key_len, folded, out) : derive_folded(k->base, k->key_len, folded, out);
 }
 
 static EVP_CIPHER_CTX *keyset_cbc(keyset *k)
@@ -454,11 +477,22 @@ ntcp_status ntcp_cfx_new(ntcp_cfx **out, const ntcp_cfx_params *p)
                                                   p->acceptor_subkey_len, true, p->initiator)
                                      : keyset_set(&c->send_keys, p->ctx_key_type, p->ctx_key, p->ctx_key_len, true,
                                                   p->initiator);
-    /* the keys used at once; the others on first use */
+    /* the keys used at once, from one AES context per base key (both
+     * directions use the acceptor subkey when there is one); the others on
+     * first use */
     keyset *rk = &c->recv_keys[p->have_acceptor_subkey ? 1 : 0];
-    if (!ok || !keyset_cbc(&c->send_keys) || !keyset_cbc(rk) ||
-        !keyset_hmac(&c->send_keys, &c->send_keys.ki, c->send_keys.seal_usage, 0x55) ||
-        !keyset_hmac(rk, &rk->ki, rk->seal_usage, 0x55)) {
+    bool same = ok && rk->key_len == c->send_keys.key_len && !CRYPTO_memcmp(rk->base, c->send_keys.base, rk->key_len);
+    EVP_CIPHER_CTX *d1 = ok ? dr_new(c->send_keys.base, c->send_keys.key_len) : NULL;
+    EVP_CIPHER_CTX *d2 = ok && !same ? dr_new(rk->base, rk->key_len) : NULL;
+    c->send_keys.dr = d1;
+    rk->dr = same ? d1 : d2;
+    ok = ok && d1 && rk->dr && keyset_cbc(&c->send_keys) && keyset_cbc(rk) &&
+         keyset_hmac(&c->send_keys, &c->send_keys.ki, c->send_keys.seal_usage, 0x55) &&
+         keyset_hmac(rk, &rk->ki, rk->seal_usage, 0x55);
+    c->send_keys.dr = rk->dr = NULL;
+    EVP_CIPHER_CTX_free(d1);
+    EVP_CIPHER_CTX_free(d2);
+    if (!ok) {
         ntcp_cfx_free(c);
         return NTCP_E_INVALID_ARG;
     }

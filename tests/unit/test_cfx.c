@@ -1,5 +1,6 @@
 /* The libcrypto RFC 4121 fast path (src/negotiate/cfx.c): known answers for
- * n-fold (RFC 3961 A.1) and AES-CTS (RFC 3962 Appendix B), and token
+ * n-fold (RFC 3961 A.1), AES-CTS (RFC 3962 Appendix B), key derivation
+ * (RFC 3961 DK; the AES values MIT's own derivation tests check), and token
  * handling between two contexts sharing a made-up key. Agreement with MIT
  * on real contexts is tests/e2e/cfx_cross.c. */
 #include <stdlib.h>
@@ -61,6 +62,39 @@ TEST(cfx_cts_rfc3962_vectors)
     }
     uint8_t x[8];
     CHECK(!ntcp_cfx_cts_encrypt(key, 16, (const uint8_t *)text, 8, x)); /* shorter than a block */
+}
+
+/* DK(base, usage 2 | 0x99 / 0xAA / 0x55): Kc, Ke and Ki for AES-128 and AES-256 */
+TEST(cfx_derive_key_vectors)
+{
+    static const struct {
+        const char *base, *kc, *ke, *ki;
+    } v[] = {
+        { "42263c6e89f4fc28b8df68ee09799f15", "34280a382bc92769b2da2f9ef066854b", "5b14fc4e250e14ddf9dccf1af6674f53",
+          "4ed31063621684f09ae8d89991af3e8f" },
+        { "fe697b52bc0d3ce14432ba036a92e65bbb52280990a2fa27883998d72af30161",
+          "bfab388bdcb238e9f9c98d6a878304f04d30c82556375ac507a7a852790f4674",
+          "c7cfd9cd75fe793a586a542d87e0d1396f1134a104bb1a9190b8c90ada3ddf37",
+          "97151b4c76945063e2eb0529dc067d97d7bba90776d8126d91f34f3101aea8ba" },
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t bl = 0;
+        unsigned char *base = ntcp_test_hex(v[i].base, &bl);
+        const char *want[3] = { v[i].kc, v[i].ke, v[i].ki };
+        const uint8_t kinds[3] = { 0x99, 0xAA, 0x55 };
+        for (int k = 0; k < 3; k++) {
+            const uint8_t constant[5] = { 0, 0, 0, 2, kinds[k] };
+            uint8_t out[32];
+            size_t wl = 0;
+            unsigned char *w = ntcp_test_hex(want[k], &wl);
+            CHECK(ntcp_cfx_derive_key(base, bl, constant, sizeof constant, out));
+            CHECK_BYTES(out, bl, w, wl);
+            free(w);
+        }
+        free(base);
+    }
+    uint8_t out[32];
+    CHECK(!ntcp_cfx_derive_key((const uint8_t *)"0123456789abcdef0123", 20, (const uint8_t *)"\0\0\0\2\x99", 5, out));
 }
 
 /* Two ends of a context that share made-up keys. */
