@@ -29,6 +29,11 @@
 #include "negotiate/cfx.h"
 #include "util/reader.h"
 
+/* Wipes secrets on the stack and in the context. glibc's explicit_bzero is
+ * its vector memset behind a compiler barrier; OPENSSL_cleanse stores a byte
+ * at a time. */
+#define wipe(p, n) explicit_bzero((p), (n))
+
 #define HDR 16
 #define BLOCK 16
 #define CKSUM 12 /* HMAC-SHA1-96 */
@@ -98,7 +103,7 @@ typedef struct hmac_key {
     SHA_CTX in, out;
 } hmac_key;
 
-static void hmac_key_free(hmac_key *h) { OPENSSL_cleanse(h, sizeof *h); }
+static void hmac_key_free(hmac_key *h) { wipe(h, sizeof *h); }
 
 static bool hmac_key_init(hmac_key *h, const uint8_t *key, size_t key_len)
 {
@@ -113,7 +118,7 @@ static bool hmac_key_init(hmac_key *h, const uint8_t *key, size_t key_len)
     for (size_t i = 0; i < key_len; i++)
         pad[i] ^= key[i];
     ok = ok && SHA1_Init(&h->out) && SHA1_Update(&h->out, pad, sizeof pad);
-    OPENSSL_cleanse(pad, sizeof pad);
+    wipe(pad, sizeof pad);
     h->ready = ok;
     if (!ok)
         hmac_key_free(h);
@@ -135,7 +140,7 @@ static bool hmac(const hmac_key *h, const span *parts, size_t count, uint8_t mac
     ok = ok && SHA1_Final(inner, &w);
     w = h->out;
     ok = ok && SHA1_Update(&w, inner, SHA1_LEN) && SHA1_Final(mac, &w);
-    OPENSSL_cleanse(&w, sizeof w);
+    wipe(&w, sizeof w);
     return ok;
 }
 
@@ -198,7 +203,7 @@ static bool dr_derive(EVP_CIPHER_CTX *x, size_t key_len, const uint8_t folded[BL
               (key_len == 16 || cbc_update(x, ks + BLOCK, ks, BLOCK));
     if (ok)
         memcpy(out, ks, key_len);
-    OPENSSL_cleanse(ks, sizeof ks);
+    wipe(ks, sizeof ks);
     return ok;
 }
 
@@ -288,7 +293,7 @@ static bool cts_decrypt_ctx(EVP_CIPHER_CTX *x, uint8_t chain[BLOCK], const uint8
     }
     xor_block(first, cn); /* the chaining value before the first block was Cn, not zero */
     memcpy(chain, cn, BLOCK); /* the last block fed */
-    OPENSSL_cleanse(d, sizeof d);
+    wipe(d, sizeof d);
     return ok;
 }
 
@@ -375,7 +380,7 @@ static void keyset_free(keyset *k)
     hmac_key_free(&k->ki);
     hmac_key_free(&k->kc_seal);
     hmac_key_free(&k->kc_sign);
-    OPENSSL_cleanse(k, sizeof *k);
+    wipe(k, sizeof *k);
 }
 
 /* The n-folds of the constants RFC 4121 derives per-message keys with
@@ -410,7 +415,7 @@ static EVP_CIPHER_CTX *keyset_cbc(keyset *k)
         uint8_t ke[32];
         if (derive_usage(k, k->seal_usage, 0xAA, ke))
             k->cbc = cbc_new(ke, k->key_len, k->send);
-        OPENSSL_cleanse(ke, sizeof ke);
+        wipe(ke, sizeof ke);
     }
     return k->cbc;
 }
@@ -421,7 +426,7 @@ static const hmac_key *keyset_hmac(keyset *k, hmac_key *h, int usage, uint8_t ki
         uint8_t kx[32];
         if (derive_usage(k, usage, kind, kx))
             (void)hmac_key_init(h, kx, k->key_len);
-        OPENSSL_cleanse(kx, sizeof kx);
+        wipe(kx, sizeof kx);
     }
     return h->ready ? h : NULL;
 }
@@ -585,7 +590,7 @@ static bool confounder(ntcp_cfx *c, uint8_t out[BLOCK])
         c->pool_used = 0;
     }
     memcpy(out, c->pool + c->pool_used, BLOCK);
-    OPENSSL_cleanse(c->pool + c->pool_used, BLOCK);
+    wipe(c->pool + c->pool_used, BLOCK);
     c->pool_used += BLOCK;
     return true;
 }
@@ -638,7 +643,7 @@ static ntcp_status wrap_core(ntcp_cfx *c, bool conf, const uint8_t *in, size_t l
             memcpy(last + rem, hdr, HDR);
             size_t lastlen = padded - whole; /* 16 or 32 */
             ok = cbc_update(x, ct + whole, last, lastlen);
-            OPENSSL_cleanse(last, sizeof last);
+            wipe(last, sizeof last);
         }
         if (ok) {
             memcpy(k->chain, ct + padded - BLOCK, BLOCK);
@@ -647,8 +652,8 @@ static ntcp_status wrap_core(ntcp_cfx *c, bool conf, const uint8_t *in, size_t l
             span parts[3] = { { conf16, BLOCK }, { in, len }, { hdr, HDR } };
             ok = hmac(ki, parts, 3, mac);
         }
-        OPENSSL_cleanse(conf16, sizeof conf16);
-        OPENSSL_cleanse(first, sizeof first);
+        wipe(conf16, sizeof conf16);
+        wipe(first, sizeof first);
         if (!ok) {
             c->broken = true;
             return NTCP_E_AUTH_FAILED;
@@ -744,21 +749,21 @@ uint32_t ntcp_cfx_unwrap(ntcp_cfx *c, uint8_t *tok, size_t len, ntcp_buf *out, b
             c->broken = true;
         span parts[2] = { { confounder, BLOCK }, { plain, plain_len } };
         ok = ok && hmac(ki, parts, 2, mac);
-        OPENSSL_cleanse(confounder, sizeof confounder);
+        wipe(confounder, sizeof confounder);
         if (!ok)
             return NTCP_CFX_FAILURE;
         if (CRYPTO_memcmp(mac, payload + n, CKSUM)) {
-            OPENSSL_cleanse(plain, padded - BLOCK);
+            wipe(plain, padded - BLOCK);
             return NTCP_CFX_BAD_SIG;
         }
         token_header dh; /* the encrypted copy of the header; its RRC is not protected */
         if (plain_len < HDR + ec || !read_header(plain + plain_len - HDR, HDR, &dh) || dh.id != 0x0504 ||
             dh.flags != flags || dh.filler != 0xFF || dh.ec != ec || dh.seq != seqnum) {
-            OPENSSL_cleanse(plain, padded - BLOCK);
+            wipe(plain, padded - BLOCK);
             return NTCP_CFX_DEFECTIVE_TOKEN;
         }
         size_t data_len = plain_len - HDR - ec;
-        OPENSSL_cleanse(plain + data_len, padded - BLOCK - data_len); /* filler, header, padding */
+        wipe(plain + data_len, padded - BLOCK - data_len); /* filler, header, padding */
         out->len += data_len;
     } else {
         if (plen < CKSUM || ec != CKSUM)
