@@ -273,8 +273,8 @@ typedef struct ntcp_nns_provider {
      * context, or "" when it cannot be told. When it is set, an acceptor's
      * inquire leaves `service` empty and NegotiateStream asks this the first
      * time ntcp_nns_get_result is read: a service rarely needs its own name,
-     * and through MIT's SPNEGO the lookup is a tenth of the acceptor's
-     * handshake. */
+     * and through MIT's SPNEGO the lookup costs about 9% of the instructions
+     * of a whole handshake (both sides). */
     void (*service_name)(void *self, void *ctx, char *out, size_t cap);
 } ntcp_nns_provider;
 
