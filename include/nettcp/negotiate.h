@@ -330,7 +330,9 @@ bool ntcp_nns_failed(const ntcp_nns *n);
 const char *ntcp_nns_last_error(ntcp_nns *n);
 const ntcp_nns_error *ntcp_nns_error_info(const ntcp_nns *n);
 /* The result once established, NULL before. On a service, the first call
- * looks up the service's own name (`service`) through the provider. */
+ * looks up the service's own name (`service`) through the provider and
+ * stores it in n: like the calls that change n, do not make it from two
+ * threads at once. */
 const ntcp_nns_result *ntcp_nns_get_result(const ntcp_nns *n);
 /* The same without that lookup: `service` stays empty on a service until
  * ntcp_nns_get_result has been called. For code that needs only the caller. */
