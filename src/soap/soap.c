@@ -401,21 +401,17 @@ static bool next_in_body(ntcp_xml_reader *r, bool *in_body, ntcp_xml_node *n, nt
 
 /* Renders the body's children: each top element gets the declarations of
  * the outer namespaces it (or anything inside it) uses. */
-static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
+static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
                                const ntcp_xml_limits *limits, unsigned indent, const nsstack *outer, ntcp_buf *out)
 {
-    /* pass 1: which outer prefixes does each top element use? */
-    enum { MAX_TOP = 4096 };
-    ntcp_xml_reader *r;
-    ntcp_status st = ntcp_xml_reader_new(&r, limits, sess);
-    if (st)
-        return st;
-    uint64_t *used = ntcp_calloc(MAX_TOP, sizeof *used);
-    if (!used) {
-        ntcp_xml_reader_free(r);
-        return NTCP_E_NOMEM;
-    }
-    st = ntcp_xml_reader_reset(r, doc, len);
+    /* pass 1: which outer prefixes does each top element use? A body
+     * usually has one top element: the bit sets start on the stack and grow
+     * (up to MAX_TOP elements; later ones get no outer declarations). */
+    enum { MAX_TOP = 4096, LOCAL_TOP = 16 };
+    uint64_t used_local[LOCAL_TOP] = { 0 };
+    uint64_t *used = used_local;
+    unsigned used_cap = LOCAL_TOP;
+    ntcp_status st = ntcp_xml_reader_reset(r, doc, len);
     unsigned top = 0;
     bool in_body = false;
     ntcp_xml_node n;
@@ -426,6 +422,19 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
             top++;
         if (top == 0 || top > MAX_TOP)
             continue;
+        if (top > used_cap) {
+            unsigned cap = used_cap * 4 < MAX_TOP ? used_cap * 4 : MAX_TOP;
+            uint64_t *grown = ntcp_calloc(cap, sizeof *grown);
+            if (!grown) {
+                st = NTCP_E_NOMEM;
+                break;
+            }
+            memcpy(grown, used, used_cap * sizeof *used);
+            if (used != used_local)
+                ntcp_free(used);
+            used = grown;
+            used_cap = cap;
+        }
         for (unsigned i = 0; i < outer->n && i < 64; i++) {
             bool use = str_eq(&n.name.prefix, &outer->d[i].prefix);
             for (uint32_t a = 0; !use && a < n.nattrs; a++)
@@ -449,7 +458,7 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
     in_body = false;
     ntcp_xml_attr *attrs = NULL;
     while (!st && next_in_body(r, &in_body, &n, &st)) {
-        if (n.depth == 3 && n.type == NTCP_XML_NODE_START && ++top <= MAX_TOP && used[top - 1]) {
+        if (n.depth == 3 && n.type == NTCP_XML_NODE_START && ++top <= used_cap && used[top - 1]) {
             /* add the outer declarations this element needs and does not make itself */
             ntcp_free(attrs);
             attrs = ntcp_calloc(n.nattrs + 64, sizeof *attrs);
@@ -481,9 +490,9 @@ static ntcp_status render_body(const uint8_t *doc, size_t len, const ntcp_xml_se
         st = ntcp_xml_text_writer_node(tw, &n);
     }
     ntcp_free(attrs);
-    ntcp_free(used);
+    if (used != used_local)
+        ntcp_free(used);
     ntcp_xml_text_writer_free(tw);
-    ntcp_xml_reader_free(r);
     return st;
 }
 
@@ -570,11 +579,11 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
         }
     }
     ntcp_buf_free(&t);
-    ntcp_xml_reader_free(r);
     if (!st && (!seen_envelope || !seen_body))
         st = NTCP_E_MALFORMED;
     if (!st && !m->is_fault)
-        st = render_body(doc, len, sess, limits, indent, &outer, &m->body);
+        st = render_body(r, doc, len, sess, limits, indent, &outer, &m->body);
+    ntcp_xml_reader_free(r);
     return st;
 }
 

@@ -243,8 +243,10 @@ ntcp_status ntcp_xml_reader_new(ntcp_xml_reader **out, const ntcp_xml_limits *li
         return NTCP_E_INVALID_ARG;
     }
     r->sess = session;
-    r->stack = ntcp_calloc(r->lim.max_depth + 1, sizeof *r->stack);
-    r->attrs = ntcp_calloc(r->lim.max_attributes + 1, sizeof *r->attrs);
+    /* written before they are read (a name when pushed, an attribute
+     * cleared as it is read): no need to zero up to 256 attributes here */
+    r->stack = ntcp_malloc((r->lim.max_depth + 1) * sizeof *r->stack);
+    r->attrs = ntcp_malloc((r->lim.max_attributes + 1) * sizeof *r->attrs);
     if (!r->stack || !r->attrs) {
         ntcp_xml_reader_free(r);
         return NTCP_E_NOMEM;

@@ -194,11 +194,52 @@ TEST(soap_body_gets_the_outer_namespaces_it_uses)
     ntcp_soap_msg m;
     round_trip(&o, NULL, &m);
     CHECK(ntcp_buf_put_u8(&m.body, 0) == NTCP_OK);
-    /* the writer drops the redundant xmlns:a (declared on the Envelope); reading puts it back */
+    /* the body's own declarations survive the round trip (the outer ones are
+     * soap_body_many_top_elements_get_outer_declarations) */
     CHECK_EQ_STR((const char *)m.body.data,
                  "<a:Thing xmlns:a=\"http://www.w3.org/2005/08/addressing\"><Inner>x &amp; y</Inner></a:Thing>"
                  "<Second xmlns=\"urn:s\"/>");
     ntcp_soap_msg_clear(&m);
+}
+
+/* A body whose elements use a prefix the Envelope declares (as WCF's faults
+ * do with s:) is rendered with that declaration on each top element that
+ * needs it, also past the first 16 (where the bookkeeping leaves the stack). */
+TEST(soap_body_many_top_elements_get_outer_declarations)
+{
+    ntcp_buf text, want;
+    ntcp_buf_init(&text, 1 << 20);
+    ntcp_buf_init(&want, 1 << 20);
+    static const char head[] = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+                               "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
+                               "<a:Action s:mustUnderstand=\"1\">urn:act</a:Action></s:Header><s:Body>";
+    CHECK(ntcp_buf_append(&text, head, sizeof head - 1) == NTCP_OK);
+    for (int i = 0; i < 70; i++) {
+        char e[160], w[160];
+        int n = i % 3 ? snprintf(e, sizeof e, "<a:T%d>%d</a:T%d>", i, i, i)
+                      : snprintf(e, sizeof e, "<P%d>%d</P%d>", i, i, i);
+        int m = i % 3 ? snprintf(w, sizeof w, "<a:T%d xmlns:a=\"http://www.w3.org/2005/08/addressing\">%d</a:T%d>", i,
+                                 i, i)
+                      : snprintf(w, sizeof w, "<P%d>%d</P%d>", i, i, i);
+        CHECK(ntcp_buf_append(&text, e, (size_t)n) == NTCP_OK);
+        CHECK(ntcp_buf_append(&want, w, (size_t)m) == NTCP_OK);
+    }
+    CHECK(ntcp_buf_append(&text, "</s:Body></s:Envelope>", 22) == NTCP_OK);
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+    ntcp_buf doc;
+    ntcp_buf_init(&doc, 1 << 20);
+    CHECK_EQ_INT(ntcp_xml_from_text((const char *)text.data, text.len, w, &doc), NTCP_OK);
+    ntcp_soap_msg m;
+    ntcp_soap_msg_init(&m);
+    CHECK_EQ_INT(ntcp_soap_read(doc.data, doc.len, NULL, NULL, NULL, 0, &m), NTCP_OK);
+    CHECK_EQ_STR(m.action, "urn:act");
+    CHECK_BYTES(m.body.data, m.body.len, want.data, want.len);
+    ntcp_soap_msg_clear(&m);
+    ntcp_xml_writer_free(w);
+    ntcp_buf_free(&doc);
+    ntcp_buf_free(&text);
+    ntcp_buf_free(&want);
 }
 
 TEST(soap_rejects_what_is_not_soap12)
