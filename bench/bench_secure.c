@@ -90,17 +90,21 @@ static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
         fprintf(stderr, "echo: send failed\n");
 }
 
-static ntcp_server *start_server(int *port, unsigned max_sessions)
+/* The echo service, secured (NegotiateStream required) or not (framing and
+ * channel alone). */
+static ntcp_server *start_server(int *port, unsigned max_sessions, bool secured)
 {
     service_opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
     service_opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
     ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
-    cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
-    cfg.framing.require_upgrade = true;
+    if (secured) {
+        cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
+        cfg.framing.require_upgrade = true;
+        cfg.upgrade_new = up_new;
+        cfg.upgrade_free = up_free;
+    }
     cfg.limits.max_message = 32u << 20;
     cfg.max_sessions = max_sessions;
-    cfg.upgrade_new = up_new;
-    cfg.upgrade_free = up_free;
     cfg.on_message = echo;
     ntcp_server *s;
     if (ntcp_server_new(&s, &cfg) || ntcp_server_listen(s, "127.0.0.1", "0", port)) {
@@ -141,20 +145,6 @@ static ntcp_channel *open_secure(int port, const ntcp_stream_upgrade **up_out)
     }
     *up_out = up;
     return ch;
-}
-
-/* ---- the same echo without security: framing and channel alone ---- */
-static ntcp_server *start_plain_server(int *port)
-{
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
-    cfg.limits.max_message = 32u << 20;
-    cfg.on_message = echo;
-    ntcp_server *s;
-    if (ntcp_server_new(&s, &cfg) || ntcp_server_listen(s, "127.0.0.1", "0", port)) {
-        fprintf(stderr, "bench_secure: cannot start the unsecured service\n");
-        exit(1);
-    }
-    return s;
 }
 
 /* ---- the whole stack: the service host answering SOAP calls ---- */
@@ -604,7 +594,7 @@ static void p1(int port, double budget)
     const ntcp_nns_result *r = ntcp_nns_get_result(ntcp_nns_upgrade_nns(cup));
     /* the unsecured channel and the SOAP client, each against its own service */
     int pport, sport;
-    ntcp_server *psrv = start_plain_server(&pport);
+    ntcp_server *psrv = start_server(&pport, 16, false);
     ntcp_service *ssvc = start_soap_service(&sport);
     pthread_t pt, stt;
     pthread_create(&pt, NULL, run_server, psrv);
@@ -781,7 +771,7 @@ static void p5(int sessions)
     if (pid == 0) {
         close(pfd[0]);
         int p;
-        ntcp_server *s = start_server(&p, (unsigned)sessions + 16);
+        ntcp_server *s = start_server(&p, (unsigned)sessions + 16, true);
         if (write(pfd[1], &p, sizeof p) != sizeof p)
             _exit(1);
         _exit(ntcp_server_run(s) == NTCP_OK ? 0 : 1);
@@ -843,7 +833,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     pin_self(0);
     int port;
-    ntcp_server *srv = start_server(&port, 100000);
+    ntcp_server *srv = start_server(&port, 100000, true);
     pthread_t st;
     pthread_create(&st, NULL, run_server, srv);
     if (strstr(parts, "P1"))

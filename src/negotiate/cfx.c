@@ -88,8 +88,8 @@ static EVP_CIPHER_CTX *cbc_new(const uint8_t *key, size_t key_len, bool encrypt)
     return x;
 }
 
-/* One CBC update of whole blocks; true when it produced exactly len bytes. */
-static bool cbc_update(EVP_CIPHER_CTX *x, uint8_t *out, const uint8_t *in, size_t len)
+/* One update of whole blocks (CBC or ECB); true when it produced exactly len bytes. */
+static bool blocks_update(EVP_CIPHER_CTX *x, uint8_t *out, const uint8_t *in, size_t len)
 {
     if (!len)
         return true;
@@ -199,8 +199,8 @@ static EVP_CIPHER_CTX *dr_new(const uint8_t *base, size_t key_len)
 static bool dr_derive(EVP_CIPHER_CTX *x, size_t key_len, const uint8_t folded[BLOCK], uint8_t *out)
 {
     uint8_t ks[2 * BLOCK];
-    bool ok = (key_len == 16 || key_len == 32) && cbc_update(x, ks, folded, BLOCK) &&
-              (key_len == 16 || cbc_update(x, ks + BLOCK, ks, BLOCK));
+    bool ok = (key_len == 16 || key_len == 32) && blocks_update(x, ks, folded, BLOCK) &&
+              (key_len == 16 || blocks_update(x, ks + BLOCK, ks, BLOCK));
     if (ok)
         memcpy(out, ks, key_len);
     wipe(ks, sizeof ks);
@@ -244,11 +244,11 @@ bool ntcp_cfx_cts_encrypt(const uint8_t *key, size_t key_len, const uint8_t *in,
     EVP_CIPHER_CTX *x = cbc_new(key, key_len, true);
     bool ok = x != NULL;
     if (ok && len == BLOCK) {
-        ok = cbc_update(x, out, in, BLOCK);
+        ok = blocks_update(x, out, in, BLOCK);
     } else if (ok) {
         size_t head = padded - 2 * BLOCK;
         memcpy(tmp, in + head, len - head);
-        ok = cbc_update(x, out, in, head) && cbc_update(x, tmp, tmp, 2 * BLOCK);
+        ok = blocks_update(x, out, in, head) && blocks_update(x, tmp, tmp, 2 * BLOCK);
         if (ok) {
             memcpy(out + head, tmp + BLOCK, BLOCK);
             memcpy(out + head + BLOCK, tmp, len - head - BLOCK);
@@ -278,7 +278,7 @@ static bool cts_decrypt_ctx(EVP_CIPHER_CTX *x, uint8_t chain[BLOCK], const uint8
     uint8_t last2[2 * BLOCK], d[BLOCK];
     /* c = C1..C(k-2) | Cn (full, block k-1 of the CBC chain) | head of C(n-1) (m bytes) */
     const uint8_t *cn = c + BLOCK * (k - 2);
-    if (!cbc_update(x, d, cn, BLOCK)) /* D = AES-dec(Cn) ^ chain */
+    if (!blocks_update(x, d, cn, BLOCK)) /* D = AES-dec(Cn) ^ chain */
         return false;
     xor_block(d, chain);
     memcpy(last2, c + BLOCK * (k - 1), m);
@@ -286,10 +286,10 @@ static bool cts_decrypt_ctx(EVP_CIPHER_CTX *x, uint8_t chain[BLOCK], const uint8
     memcpy(last2 + BLOCK, cn, BLOCK);
     bool ok;
     if (k == 2) {
-        ok = cbc_update(x, first, last2, BLOCK) && cbc_update(x, rest, last2 + BLOCK, BLOCK);
+        ok = blocks_update(x, first, last2, BLOCK) && blocks_update(x, rest, last2 + BLOCK, BLOCK);
     } else {
-        ok = cbc_update(x, first, c, BLOCK) && cbc_update(x, rest, c + BLOCK, BLOCK * (k - 3)) &&
-             cbc_update(x, rest + BLOCK * (k - 3), last2, 2 * BLOCK);
+        ok = blocks_update(x, first, c, BLOCK) && blocks_update(x, rest, c + BLOCK, BLOCK * (k - 3)) &&
+             blocks_update(x, rest + BLOCK * (k - 3), last2, 2 * BLOCK);
     }
     xor_block(first, cn); /* the chaining value before the first block was Cn, not zero */
     memcpy(chain, cn, BLOCK); /* the last block fed */
@@ -304,7 +304,7 @@ bool ntcp_cfx_cts_decrypt(const uint8_t *key, size_t key_len, const uint8_t *in,
     EVP_CIPHER_CTX *x = cbc_new(key, key_len, false);
     bool ok = x != NULL;
     if (ok && len == BLOCK) {
-        ok = cbc_update(x, out, in, BLOCK);
+        ok = blocks_update(x, out, in, BLOCK);
     } else if (ok) {
         size_t padded = (len + BLOCK - 1) / BLOCK * BLOCK;
         uint8_t stackbuf[256];
@@ -635,14 +635,14 @@ static ntcp_status wrap_core(ntcp_cfx *c, bool conf, const uint8_t *in, size_t l
          * into the first block so the chain starts from zero */
         memcpy(first, conf16, BLOCK);
         xor_block(first, k->chain);
-        bool ok = cbc_update(x, ct, first, BLOCK) &&
-                  cbc_update(x, ct + BLOCK, in, whole - BLOCK);
+        bool ok = blocks_update(x, ct, first, BLOCK) &&
+                  blocks_update(x, ct + BLOCK, in, whole - BLOCK);
         if (ok) {
             uint8_t last[3 * BLOCK] = { 0 };
             memcpy(last, in + (whole - BLOCK), rem);
             memcpy(last + rem, hdr, HDR);
             size_t lastlen = padded - whole; /* 16 or 32 */
-            ok = cbc_update(x, ct + whole, last, lastlen);
+            ok = blocks_update(x, ct + whole, last, lastlen);
             wipe(last, sizeof last);
         }
         if (ok) {

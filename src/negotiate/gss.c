@@ -1329,7 +1329,8 @@ static ntcp_status g_inquire(void *self, void *ctx, ntcp_nns_info *info, ntcp_nn
      * has the client's name, the mechanism and the flags from its last
      * accept, and leaves its own name to g_service_name. */
     bool own = (g->initiator && g->own_name && oid_eq(g->mech, &oid_krb5)) || (!g->initiator && g->peer_name);
-    if (g->initiator || !own || g->mech == GSS_C_NO_OID) {
+    bool from_accept = !g->initiator && own && g->mech != GSS_C_NO_OID;
+    if (!from_accept) {
         major = gss_inquire_context(&minor, g->ctx, own ? NULL : &src, g->initiator ? &targ : NULL, NULL, &mech,
                                     &flags, &local, &open);
         if (GSS_ERROR(major)) {
