@@ -174,6 +174,15 @@ typedef struct ntcp_nns_options {
 NTCP_MUST_CHECK ntcp_status ntcp_nns_target_name(const char *identity, const char *address_host, char *out,
                                                  size_t cap, bool *is_upn);
 
+/* Whether the name a service authenticated as (got, a Kerberos principal as
+ * GSSAPI displays it: components split by '/', realm after an unescaped
+ * '@', backslash escapes) is the expected target. Compared as principals: name
+ * components case-insensitively, the realm (in either case) only when the
+ * expected name has one. For a UPN (is_upn) the KDC may answer with the
+ * enterprise form (user\@suffix@REALM) or the canonical one (user@REALM),
+ * both accepted. */
+bool ntcp_krb_name_matches(const char *expected, bool is_upn, const char *got);
+
 /* ---- errors that explain -------------------------------------------------- */
 typedef enum ntcp_nns_step {
     NTCP_NNS_STEP_NONE = 0,

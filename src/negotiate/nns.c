@@ -284,21 +284,10 @@ static ntcp_status on_complete(ntcp_nns *n, ntcp_buf *out)
     return NTCP_OK;
 }
 
-static bool name_matches(const char *expected, const char *got, bool is_upn)
-{
-    size_t el = strlen(expected);
-    if (is_upn)
-        return !strcasecmp(expected, got);
-    /* an SPN: the reported name may carry @REALM */
-    const char *at = strrchr(got, '@');
-    size_t gl = at ? (size_t)(at - got) : strlen(got);
-    return gl == el && !strncasecmp(expected, got, el);
-}
-
 static ntcp_status become_established(ntcp_nns *n)
 {
     if (n->initiator && n->res.mutual && n->res.service[0] &&
-        !name_matches(n->target_buf, n->res.service, n->target.is_upn))
+        !ntcp_krb_name_matches(n->target_buf, n->target.is_upn, n->res.service))
         return fail(n, NTCP_E_IDENTITY_MISMATCH, NTCP_NNS_STEP_IDENTITY, "expected %s, the server authenticated as %s",
                     n->target_buf, n->res.service);
     n->res.legs = n->legs_in + n->legs_out;

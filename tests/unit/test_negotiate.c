@@ -206,6 +206,38 @@ TEST(nns_target_names)
                  NTCP_E_LIMIT);
 }
 
+/* Identities compared as Kerberos principals (what a KDC returns, not the spelling asked for). */
+TEST(krb_name_matches)
+{
+    /* SPN, with or without a realm on either side, components in any case */
+    CHECK(ntcp_krb_name_matches("host/svc.nettcp.test", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("HOST/Svc.Nettcp.Test", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("host/svc.nettcp.test@NETTCP.TEST", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("host/svc.nettcp.test@nettcp.test", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc.nettcp.test@OTHER.TEST", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc.nettcp.test", false, "host/box.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc.nettcp.test", false, "host/svc.nettcp.test/x@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host", false, "host/x@R"));
+    /* a name the reported one only starts with */
+    CHECK(!ntcp_krb_name_matches("host/sv", false, "host/svc@R"));
+    /* UPN: AD's enterprise form, the canonical form, MIT's plain form, the realm in either case */
+    CHECK(ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "svcwcf\\@AD.NETTCP.TEST@AD.NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcwcf@ad.nettcp.test", true, "svcwcf\\@AD.NETTCP.TEST@AD.NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcwcf@ad.nettcp.test", true, "svcwcf@AD.NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcacct@NETTCP.TEST", true, "svcacct@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcwcf@corp.example", true, "svcwcf\\@corp.example@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@corp.example", true, "svcwcf@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "other\\@AD.NETTCP.TEST@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "host/svcwcf@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "svcwc@AD.NETTCP.TEST"));
+    /* names that do not parse never match */
+    CHECK(!ntcp_krb_name_matches("host/x", false, "host/x@R@S"));
+    CHECK(!ntcp_krb_name_matches("host/x", false, "host/x\\"));
+    CHECK(!ntcp_krb_name_matches("host/x", false, ""));
+    CHECK(!ntcp_krb_name_matches(NULL, false, "host/x@R"));
+}
+
 /* ---- the test double ----------------------------------------------------------- */
 typedef enum { FAKE_KRB_MUTUAL, FAKE_KRB_NO_MUTUAL, FAKE_NTLM } fake_flow;
 
