@@ -990,6 +990,12 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
             return to_status(major);
         }
         g->flags = ret_flags;
+        /* SPNEGO chose NTLM (MIT drops krb5 from its list when it gets no
+         * ticket): remembered, so a later failure names the fallback */
+        if (pkg == NTCP_PACKAGE_NEGOTIATE && ((g->mech && oid_eq(g->mech, &oid_ntlm)) || looks_ntlm(in, in_len))) {
+            err->ntlm_fallback = true;
+            snprintf(err->mech, sizeof err->mech, "NTLM");
+        }
         s = put_buffer(out, &ob);
         OM_uint32 m2;
         gss_release_buffer(&m2, &ob);

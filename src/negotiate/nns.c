@@ -354,9 +354,11 @@ ntcp_status ntcp_nns_start(ntcp_nns *n, ntcp_buf *out)
     n->err.default_target = !n->o.identity || !*n->o.identity || !strcmp(n->o.identity, "none") ||
                             !strncmp(n->o.identity, "dns:", 4);
     /* ProtectionLevel None forces raw NTLM (PROTOCOLS 2.2) */
+    n->err.ntlm_forced = n->o.protection == NTCP_PROTECTION_NONE && n->o.package != NTCP_PACKAGE_NTLM;
     if ((n->o.package == NTCP_PACKAGE_NTLM || n->o.protection == NTCP_PROTECTION_NONE) && n->o.require_server_auth)
         return fail(n, NTCP_E_SERVER_AUTH_REQUIRED, NTCP_NNS_STEP_OPTIONS,
-                    "the package is NTLM, which cannot authenticate the server");
+                    n->err.ntlm_forced ? "ProtectionLevel None forces NTLM, which cannot authenticate the server"
+                                       : "the package is NTLM, which cannot authenticate the server");
     s = n->p->acquire(n->p->self, &n->o, true, &n->cred, &n->err);
     if (s)
         return provider_failed(n, out, s, NTCP_NNS_STEP_ACQUIRE);
