@@ -16,6 +16,7 @@
 #define F_INTEG 0x20u
 #define F_ANON 0x40u
 #define F_IDENTIFY 0x2000u
+#define F_DELEG_POLICY 0x8000u
 
 enum nns_state { ST_NEW, ST_HANDSHAKE, ST_DATA, ST_FAILED };
 
@@ -212,7 +213,7 @@ static uint32_t client_flags(const ntcp_nns_options *o)
     if (o->allowed_impersonation == NTCP_IMPERSONATION_IDENTIFICATION)
         f |= F_IDENTIFY;
     else if (o->allowed_impersonation == NTCP_IMPERSONATION_DELEGATION)
-        f |= F_DELEG;
+        f |= F_DELEG_POLICY; /* as Windows: only to a service trusted for delegation (ok-as-delegate) */
     if (o->anonymous)
         f |= F_ANON;
     return f;
