@@ -440,6 +440,9 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                       "exactly that key (compare with klist -kte on the keytab; MIT: kadmin ktadd; AD: ktpass, or "
                       "setspn -Q %s to find the account that owns the SPN).",
                    d->ticket.kvno, d->ticket.enctype, d->ticket.server, d->target);
+    } else if (!strcmp(r->cause, "ntlm_fallback") && d->probe_cause[0]) {
+        add_advice(d, "Kerberos was not used: %s (see the kdc step): %s.", d->probe_cause,
+                   ntcp_cause_advice(d->probe_cause));
     } else if (!strcmp(r->cause, "ntlm_without_server_auth")) {
         add_advice(d, "With nettcp, --no-require-server-auth accepts NTLM (the service is then not authenticated).");
         add_advice(d, "NTLM was used because %s.",
