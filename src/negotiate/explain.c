@@ -197,6 +197,17 @@ const char *ntcp_nns_cause_advice(const char *cause)
           "the account's password has expired (or must be changed at next logon): change it (kpasswd; AD: "
           "Set-ADAccountPassword or samba-tool user setpassword), or for a service account clear "
           "\"must change password\" and set a non-expiring password" },
+        { "spn_wrong_account",
+          "the target name belongs to another account than the one whose key the service holds (it runs as "
+          "another account): register the SPN on the service's account (setspn -S SPN account after setspn -D "
+          "SPN other; samba-tool spn delete/add) or give the identity of the service's account (upn:account@DOMAIN)" },
+        { "spn_duplicate",
+          "more than one account holds the SPN, so the KDC cannot choose a key: keep it on the service's account "
+          "only (setspn -X lists duplicates, setspn -D SPN account removes one; samba-tool spn delete)" },
+        { "enctype_mismatch",
+          "the KDC encrypted the ticket with an encryption type the service's keytab has no key for: set the "
+          "account's msDS-SupportedEncryptionTypes (AES: 24) and re-set its password, then export the keytab "
+          "again (ktpass /crypto AES256-SHA1 /ptype KRB5_NT_PRINCIPAL; samba-tool domain exportkeytab)" },
         { "account_disabled",
           "the KDC refused the account: it is disabled, locked out or expired; enable or unlock it (AD: "
           "Enable-ADAccount / Unlock-ADAccount; samba-tool user enable)" },

@@ -57,4 +57,73 @@ contains "ad: upn: the enterprise name the KDC returned" "$got" "service svcwcf\
 got=$(mx_call "$rc4" --identity spn:host/rc4.ad.nettcp.test 2>&1)
 contains "ad: an RC4-only keytab" "$got" "$mx_caller"
 mx_fails "RC4 keytab, AES ticket" service_key_mismatch "$enc" --identity spn:host/enc.ad.nettcp.test
+
+# ---- doctor reads the directory --------------------------------------------------
+field() { # FILE PATH: one value of doctor's JSON report (python3: an independent parser)
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+path = sys.argv[2]
+if path.startswith("step:"):
+    s = next(s for s in d["steps"] if s["name"] == path[5:])
+    print(s["outcome"] + " " + s["detail"])
+else:
+    v = d
+    for k in path.split("."):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    print(str(v).lower() if isinstance(v, bool) else v)
+' "$@"
+}
+doctor() { # NAME ARGS...: the JSON report in $tmp/NAME.json, exit status in $rc
+    local name=$1; shift
+    "$nettcp" doctor --json --user "$NTCP_REALM_USER" "$@" >"$tmp/$name.json" 2>"$tmp/$name.err"
+    rc=$?
+}
+doctor ok "$main" --identity "spn:$NTCP_REALM_SERVICE_SPN"
+check "doctor ok: exit status" "$rc" 0
+contains "doctor ok: directory step" "$(field "$tmp/ok.json" step:directory)" \
+    "ok ldap://127.0.0.1 (servicePrincipalName=host/svc.ad.nettcp.test): host/svc.ad.nettcp.test belongs to CN=svcwcf,CN=Users,DC=ad,DC=nettcp,DC=test (svcwcf, user account; encryption types AES128,AES256; flags NORMAL_ACCOUNT,TRUSTED_FOR_DELEGATION; key version 3)"
+check "doctor ok: directory read" "$(field "$tmp/ok.json" directory.checked)" true
+check "doctor ok: the account" "$(field "$tmp/ok.json" directory.accounts.0.sam_account_name) $(field "$tmp/ok.json" directory.accounts.0.user_principal_name) $(field "$tmp/ok.json" directory.accounts.0.supported_encryption_types) $(field "$tmp/ok.json" directory.accounts.0.user_account_control)" \
+    "svcwcf svcwcf@ad.nettcp.test 24 524800"
+# the UPN in the realm's spelling finds the account too
+doctor upn "$main" --identity "upn:svcwcf@$NTCP_REALM"
+check "doctor upn: exit status" "$rc" 0
+contains "doctor upn: directory step" "$(field "$tmp/upn.json" step:directory)" \
+    "(userPrincipalName=svcwcf@AD.NETTCP.TEST): svcwcf@AD.NETTCP.TEST belongs to CN=svcwcf"
+# the seeds' classic: the default host/<name> belongs to a computer account
+doctor default "${main/127.0.0.1/localhost}"
+check "doctor default SPN: cause" "$(field "$tmp/default.json" cause)" spn_wrong_account
+contains "doctor default SPN: advice" "$(field "$tmp/default.json" advice)" \
+    "host/localhost belongs to CN=WEB1,CN=Computers,DC=ad,DC=nettcp,DC=test (WEB1\$, computer account"
+# without the directory: the old diagnosis, and what was not checked
+doctor default_noldap "${main/127.0.0.1/localhost}" --no-ldap
+check "doctor default SPN, --no-ldap: cause" "$(field "$tmp/default_noldap.json" cause)" default_spn_not_service
+contains "doctor default SPN, --no-ldap: not checked" "$(field "$tmp/default_noldap.json" advice)" \
+    "Directory: not read (--no-ldap): which account holds the name, its encryption types and account flags were not checked."
+check "doctor default SPN, --no-ldap: step" "$(field "$tmp/default_noldap.json" step:directory | cut -d' ' -f1)" skipped
+# another account's SPN, with the service's keytab known
+doctor other "$main" --identity spn:host/box.ad.nettcp.test --service-keytab "$NTCP_REALM_SERVICE_KEYTAB"
+check "doctor another account's SPN: cause" "$(field "$tmp/other.json" cause)" spn_wrong_account
+contains "doctor another account's SPN: advice" "$(field "$tmp/other.json" advice)" \
+    "the service's keytab holds no key of svcother but of svcwcf@AD.NETTCP.TEST, host/svc.ad.nettcp.test@AD.NETTCP.TEST: the service runs as another account"
+doctor other_nokt "$main" --identity spn:host/box.ad.nettcp.test
+check "doctor another account's SPN, keytab unknown: cause" "$(field "$tmp/other_nokt.json" cause)" service_key_mismatch
+contains "doctor another account's SPN, keytab unknown: the owner" "$(field "$tmp/other_nokt.json" step:directory)" \
+    "host/box.ad.nettcp.test belongs to CN=svcother"
+# RC4 keys in the keytab, AES asked for by the account
+doctor enc "$enc" --identity spn:host/enc.ad.nettcp.test --service-keytab "$NTCP_REALM_ENC_KEYTAB"
+check "doctor RC4 keytab, AES ticket: cause" "$(field "$tmp/enc.json" cause)" enctype_mismatch
+contains "doctor RC4 keytab, AES ticket: advice" "$(field "$tmp/enc.json" advice)" \
+    "the KDC encrypted the ticket with aes256-cts-hmac-sha1-96, and the service's keytab holds no aes256-cts-hmac-sha1-96 key for it"
+# the client's own account: refused by the KDC, named
+doctor dave "$main" --identity "spn:$NTCP_REALM_SERVICE_SPN" --user "dave@$NTCP_REALM"
+check "doctor disabled account: cause" "$(field "$tmp/dave.json" cause)" account_disabled
+doctor erin "$main" --identity "spn:$NTCP_REALM_SERVICE_SPN" --user "erin@$NTCP_REALM"
+check "doctor expired password: cause" "$(field "$tmp/erin.json" cause)" password_expired
+# an unknown SPN: no account holds it
+doctor unknown "$main" --identity spn:host/nothere.ad.nettcp.test --package kerberos
+check "doctor unknown SPN: cause" "$(field "$tmp/unknown.json" cause)" spn_unknown
+contains "doctor unknown SPN: the directory agrees" "$(field "$tmp/unknown.json" step:directory)" \
+    "no account in the directory holds host/nothere.ad.nettcp.test"
 finish
