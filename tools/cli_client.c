@@ -20,7 +20,8 @@ const char cli_client_options_help[] =
     "  --anonymous        log on anonymously (an anonymous Kerberos ticket by anonymous PKINIT)\n"
     "  --no-require-server-auth  accept NTLM, which cannot authenticate the service\n"
     "  --impersonation L  what the service may do with the identity: identify (default), impersonate,\n"
-    "                     delegate (forwards credentials)\n"
+    "                     delegate (forwards credentials to a service trusted for delegation,\n"
+    "                     as Windows does)\n"
     "  --timeout S        open/send/receive timeout in seconds (default 60)\n";
 
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)
