@@ -124,6 +124,7 @@ typedef struct ntcp_dir_facts {
     int32_t ticket_etype;           /* of the ticket the KDC issued, 0 unknown */
     int ticket_kvno;                /* -1 unknown */
     const ntcp_keytab_summary *keytab; /* the service's keytab, NULL unknown */
+    bool delegate;                  /* the client allows delegation */
 } ntcp_dir_facts;
 /* Judges the directory's answer (sans I/O): a cause id ("spn_duplicate",
  * "spn_wrong_account", "enctype_mismatch", "account_disabled",

@@ -137,6 +137,12 @@ const char *ntcp_dir_assess(const ntcp_dir_answer *a, const ntcp_dir_facts *f, c
     if (x->kvno >= 0)
         ADD("; key version %d", x->kvno);
     ADD(")");
+    /* the ticket's enctype against the account's list (unset: the KDC's default) */
+    for (size_t i = 0; f->ticket_etype && x->enctypes >= 0 && i < sizeof enc_bits / sizeof enc_bits[0]; i++)
+        if (enc_bits[i].etype == f->ticket_etype && !(x->enctypes & enc_bits[i].bit))
+            ADD("; the ticket's %s is not among the account's encryption types", enc_bits[i].name);
+    if (f->delegate && !(x->uac & NTCP_UF_TRUSTED_FOR_DELEGATION))
+        ADD("; delegation was allowed, but the account is not trusted for delegation: no credential is forwarded");
     if (x->uac & (NTCP_UF_ACCOUNTDISABLE | NTCP_UF_LOCKOUT)) {
         ADD(": the account is %s", x->uac & NTCP_UF_ACCOUNTDISABLE ? "disabled" : "locked out");
         return "account_disabled";

@@ -173,6 +173,7 @@ static void dir_facts(const doc *d, ntcp_dir_facts *f, bool key_failure)
     f->ticket_etype = d->ticket_ok ? d->ticket.etype : 0;
     f->ticket_kvno = d->ticket_ok ? d->ticket.kvno : -1;
     f->keytab = d->keytab_ok ? &d->keytab : NULL;
+    f->delegate = d->o->client.nns.allowed_impersonation == NTCP_IMPERSONATION_DELEGATION;
 }
 
 /* The directory: which accounts hold the target, read over LDAP with the
@@ -304,9 +305,9 @@ static ntcp_status before_handshake(void *ctx)
                 d->ticket_ok = true;
                 fmt_time(tk.expires, until2, sizeof until2);
                 set_step(d, S_KDC, NTCP_DOCTOR_OK, t,
-                         "the KDC issued a service ticket for %s (key version %d, %s%s%s), valid to %s", tk.server,
+                         "the KDC issued a service ticket for %s (key version %d, %s%s%s%s), valid to %s", tk.server,
                          tk.kvno, tk.enctype, tk.name_form ? ", asked as " : "", tk.name_form ? tk.name_form : "",
-                         until2);
+                         tk.ok_as_delegate ? ", trusted for delegation" : "", until2);
             } else if (st == NTCP_OK) {
                 probe_fail(d, &e);
                 set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text, d->probe_cause);

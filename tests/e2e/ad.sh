@@ -86,6 +86,14 @@ contains "doctor ok: directory step" "$(field "$tmp/ok.json" step:directory)" \
 check "doctor ok: directory read" "$(field "$tmp/ok.json" directory.checked)" true
 check "doctor ok: the account" "$(field "$tmp/ok.json" directory.accounts.0.sam_account_name) $(field "$tmp/ok.json" directory.accounts.0.user_principal_name) $(field "$tmp/ok.json" directory.accounts.0.supported_encryption_types) $(field "$tmp/ok.json" directory.accounts.0.user_account_control)" \
     "svcwcf svcwcf@ad.nettcp.test 24 524800"
+contains "doctor ok: the ticket's service is trusted for delegation" "$(field "$tmp/ok.json" step:kdc)" \
+    "aes256-cts-hmac-sha1-96, trusted for delegation)"
+doctor nodeleg "$nodeleg" --identity spn:host/nodeleg.ad.nettcp.test --impersonation delegate
+check "doctor delegation to an untrusted account: exit status" "$rc" 0
+contains "doctor delegation to an untrusted account: said" "$(field "$tmp/nodeleg.json" step:directory)" \
+    "delegation was allowed, but the account is not trusted for delegation: no credential is forwarded"
+lacks "doctor delegation to an untrusted account: ticket not marked" "$(field "$tmp/nodeleg.json" step:kdc)" \
+    "trusted for delegation"
 # the UPN in the realm's spelling finds the account too
 doctor upn "$main" --identity "upn:svcwcf@$NTCP_REALM"
 check "doctor upn: exit status" "$rc" 0

@@ -91,6 +91,17 @@ TEST(dir_recorded_answers)
     CHECK_EQ_STR(d, "host/svc.ad.nettcp.test belongs to CN=svcwcf,CN=Users,DC=ad,DC=nettcp,DC=test (svcwcf, user "
                     "account; encryption types AES128,AES256; flags NORMAL_ACCOUNT,TRUSTED_FOR_DELEGATION; key "
                     "version 3)");
+    /* delegation allowed to an account trusted for it: nothing to say; an RC4
+     * ticket while the account lists only AES: said */
+    f.delegate = true;
+    f.ticket_etype = 23;
+    f.keytab = NULL;
+    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
+    CHECK(strstr(d, "; the ticket's RC4 is not among the account's encryption types") != NULL);
+    CHECK(strstr(d, "not trusted for delegation") == NULL);
+    f.ticket_etype = 18;
+    f.delegate = false;
+    f.keytab = &kt;
     /* the same keytab, a ticket in key version 2: stale, said, no directory cause */
     f.ticket_kvno = 2;
     CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
@@ -123,6 +134,11 @@ TEST(dir_recorded_answers)
     f = facts("host/box.ad.nettcp.test");
     CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "account_disabled");
     CHECK(strstr(d, "flags ACCOUNTDISABLE,NORMAL_ACCOUNT; key version 2): the account is disabled") != NULL);
+    f.delegate = true;
+    ntcp_dir_assess(&a, &f, d, sizeof d);
+    CHECK(strstr(d, "; delegation was allowed, but the account is not trusted for delegation: no credential is "
+                    "forwarded") != NULL);
+    f.delegate = false;
     /* locked out: msDS-User-Account-Control-Computed's UF_LOCKOUT */
     a.acct[0].uac = 0x200;
     ntcp_dir_account_set(&a.acct[0], "msDS-User-Account-Control-Computed", "16");
