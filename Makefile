@@ -37,7 +37,7 @@ TOOL_CFLAGS := $(shell pkg-config --exists libsystemd 2>/dev/null && echo -DNETT
 TOOL_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DNETTCP_VERSION='"$(VERSION)"' $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DNETTCP_VERSION='"$(VERSION)"' $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
@@ -69,7 +69,7 @@ $(BUILD)/obj/%.o: %.c
 
 # only ntcp_ names are exported (ntcp__ ones are internal)
 $(SHLIB): $(LIB_OBJ) src/libnettcp.map
-	$(CC) $(LDSAN) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libnettcp.map -Wl,--no-undefined \
+	$(CC) $(LDSAN) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libnettcp.map -Wl,--no-undefined \
 		-o $@ $(LIB_OBJ) $(LDLIBS_ALL)
 	ln -sf libnettcp.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libnettcp.so
@@ -81,11 +81,11 @@ $(BUILD)/libnettcp.a: $(LIB_OBJ)
 # the in-tree CLI finds libnettcp.so.0 beside itself; the installed one
 # (dist/) carries no run path and uses the system's
 $(BUILD)/nettcp: $(TOOL_OBJ) $(SHLIB)
-	$(CC) $(LDSAN) -o $@ $(TOOL_OBJ) -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
 $(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
 $(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libnettcp.a
 	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
@@ -108,6 +108,9 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm -lpthread
 
+# what `make install` installs, and nothing else (the Debian package builds this)
+dist: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/dist/nettcp $(BUILD)/nettcp.pc $(MAN_PAGES)
+
 # man pages from the docs (pandoc)
 man: $(MAN_PAGES)
 $(BUILD)/man/nettcp.1: docs/cli.md scripts/manpage
@@ -117,12 +120,13 @@ $(BUILD)/man/libnettcp.3: docs/libnettcp.md scripts/manpage
 	@mkdir -p $(dir $@)
 	scripts/manpage 3 $< $@
 
-$(BUILD)/nettcp.pc: nettcp.pc.in Makefile
+# written at every make: it holds PREFIX and LIBDIR, which may change between runs
+$(BUILD)/nettcp.pc: nettcp.pc.in FORCE
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKG_REQUIRES)|' $< > $@
 
-install: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/dist/nettcp $(BUILD)/nettcp.pc $(MAN_PAGES)
+install: dist
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/nettcp $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	$(INSTALL) -m 755 $(BUILD)/dist/nettcp $(DESTDIR)$(BINDIR)/nettcp
@@ -145,5 +149,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all fuzz man install uninstall clean
+.PHONY: all dist fuzz man install uninstall clean FORCE
+FORCE:
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
