@@ -266,6 +266,7 @@ static struct {
     int nkept;
 } rl;
 static const struct option *rl_opts;
+static atomic_bool rl_stop;
 
 void serve_ready(void)
 {
@@ -333,12 +334,11 @@ static void *reload_thread(void *arg)
     sigaddset(&set, SIGHUP);
     for (;;) {
         int sig;
-        if (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
-            int old;
-            pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old); /* a reload runs to its end */
-            reload();
-            pthread_setcancelstate(old, NULL);
-        }
+        if (sigwait(&set, &sig) != 0 || sig != SIGHUP)
+            continue;
+        if (atomic_load(&rl_stop))
+            break;
+        reload();
     }
     return NULL;
 }
@@ -371,7 +371,8 @@ void serve_reload_stop(void)
     sd_notify(0, "STOPPING=1");
 #endif
     if (rl.running) {
-        pthread_cancel(rl.thread); /* sigwait is a cancellation point */
+        atomic_store(&rl_stop, true);
+        pthread_kill(rl.thread, SIGHUP); /* wakes its sigwait */
         pthread_join(rl.thread, NULL);
         rl.running = false;
     }
