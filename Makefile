@@ -147,7 +147,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/nettcp
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb
 
 .PHONY: all dist fuzz man install uninstall clean FORCE
 FORCE:
