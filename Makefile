@@ -15,8 +15,8 @@ OPT = -O2 -g
 LDSAN =
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libcrypto 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libcrypto libpcap 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto libpcap 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
