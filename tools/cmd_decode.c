@@ -338,7 +338,12 @@ static int decode_conn(const char *path, unsigned n, const ntcp_tcp_conn *c, con
                 printf("; key: %s", ps.key);
             printf("\n");
         }
-        if (ps.cause) {
+        bool unprotected = ps.protection_known && ps.protection == NTCP_PROTECTION_NONE && ps.handshake_done;
+        if (ps.cause && unprotected) {
+            /* ProtectionLevel None: everything is readable, the keys only tell who it was */
+            fprintf(stderr, "nettcp decode: %s: connection %u: note: the keys given were not checked: %s (cause: %s)\n",
+                    path, n, ps.why, ps.cause);
+        } else if (ps.cause) {
             fprintf(stderr, "nettcp decode: %s: connection %u: the session is not read: %s (cause: %s)\n  fix: %s\n",
                     path, n, ps.why, ps.cause, ntcp_passive_advice(ps.cause));
             errors++;

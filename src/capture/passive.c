@@ -515,9 +515,8 @@ ntcp_status ntcp_passive_decode(const uint8_t *const in[2], const size_t len[2],
         if (!st)
             st = data_phase(p, &k, 1, in[1] + s_used, len[1] - s_used, base[1] + s_used);
     }
-    if (p->protection_known && p->protection == NTCP_PROTECTION_NONE && !p->cause) {
-        snprintf(p->key, sizeof p->key, "%s", *p->key ? p->key : "none needed (ProtectionLevel None)");
-    }
+    if (p->protection_known && p->protection == NTCP_PROTECTION_NONE && !*p->key)
+        snprintf(p->key, sizeof p->key, "none needed (ProtectionLevel None)");
     p->decrypted = !p->cause && !p->bad_frames[0] && !p->bad_frames[1] && (p->frames[0] || p->protection_known);
     if (p->protection_known && p->protection == NTCP_PROTECTION_NONE && p->handshake_done) {
         /* nothing was protected: the records can be read whatever the keys */

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         o.nns.identity = "spn:host/svc.nettcp.test";
         o.nns.user = getenv("CAPTURE_USER");
         o.nns.password = getenv("NETTCP_PASSWORD");
-        if (o.nns.package == NTCP_PACKAGE_NTLM || o.nns.protection == NTCP_PROTECTION_NONE)
+        if (o.nns.package == NTCP_PACKAGE_NTLM || o.nns.protection == NTCP_PROTECTION_NONE || getenv("CAPTURE_NO_SERVER_AUTH"))
             o.nns.require_server_auth = false;
     }
     ntcp_client *c;
