@@ -441,10 +441,12 @@ const char *ntcp_passive_advice(const char *cause)
     return "";
 }
 
-ntcp_status ntcp_passive_decode(const uint8_t *const in[2], const size_t len[2], const uint64_t base[2],
+ntcp_status ntcp_passive_decode(const uint8_t *const in_[2], const size_t len[2], const uint64_t base[2],
                                 int64_t auth_usec, const ntcp_passive_keys *keys, size_t max_bytes, ntcp_passive *p)
 {
     memset(p, 0, sizeof *p);
+    static const uint8_t empty[1];
+    const uint8_t *const in[2] = { in_[0] && len[0] ? in_[0] : empty, in_[1] && len[1] ? in_[1] : empty };
     ntcp_buf_init(&p->plain[0], max_bytes);
     ntcp_buf_init(&p->plain[1], max_bytes);
     leg cl[MAX_LEGS], sl[MAX_LEGS];

@@ -221,7 +221,11 @@ ntcp_status ntcp_pcap_read(const uint8_t *data, size_t len, size_t max_bytes, nt
     int rc;
     while ((rc = pcap_next_ex(pc, &h, &pkt)) == 1) {
         p->packets++;
-        int64_t usec = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+        /* pcapng timestamps can be anything: keep the product in range */
+        int64_t sec = (int64_t)h->ts.tv_sec;
+        if (sec > INT64_MAX / 1000000 - 1 || sec < 0)
+            sec = 0;
+        int64_t usec = sec * 1000000 + (h->ts.tv_usec >= 0 && h->ts.tv_usec < 1000000 ? h->ts.tv_usec : 0);
         st = packet(p, pkt, h->caplen, usec);
         if (st)
             break;
