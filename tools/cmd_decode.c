@@ -356,7 +356,7 @@ static int decode_conn(const char *path, unsigned n, const ntcp_tcp_conn *c, con
             }
             if (!ps.plain[d].len)
                 continue;
-            o[d].base = up[d];
+            o[d].base = 0; /* the map's frame offsets are stream offsets already */
             o[d].map = ps.map[d];
             o[d].nmap = ps.nmap[d];
             if (!json)

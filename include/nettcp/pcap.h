@@ -112,7 +112,7 @@ typedef struct ntcp_passive_keys {
     size_t nhashes;
 } ntcp_passive_keys;
 
-/* Plain offset -> offset in the TCP stream of the frame that carried it. */
+/* Plain offset -> stream offset of the frame that carried it. */
 typedef struct ntcp_passive_map {
     uint64_t plain, wire;
 } ntcp_passive_map;
@@ -138,8 +138,8 @@ typedef struct ntcp_passive {
 } ntcp_passive;
 
 /* Takes the NegotiateStream bytes of both directions (each from the byte
- * after UpgradeRequest / UpgradeResponse; wire offsets in the maps are
- * relative to base[d]) and unprotects the data phase with the keys given.
+ * after UpgradeRequest / UpgradeResponse, which is at stream offset
+ * base[d]: the maps' wire offsets are stream offsets) and unprotects the data phase with the keys given.
  * auth_usec: when the client's first token was sent (Kerberos checks the
  * ticket's times against it). Returns NTCP_OK whenever the input could be
  * taken apart (p->cause says why the data could not be read), NTCP_E_NOMEM. */

@@ -99,6 +99,30 @@ import json, sys
 s = [o["size"] for o in map(json.loads, sys.stdin) if o.get("direction") == "c>s"]
 print(s[1] < s[0] and s[2] == s[1])')
 check "session dictionary reuse shows in the sizes" "$got" True
+# each envelope's time is its packet's: every request before its reply, every reply before the next request
+got=$("$nettcp" decode --json "$tmp/krb_enc.pcap" --keytab "$KT" | $PY -c '
+import json, sys
+e = [o for o in map(json.loads, sys.stdin) if "xml" in o]
+t = {(o["direction"], o["index"]): o["time"] for o in e}
+seq = [t[(d, i)] for i in (1, 2, 3) for d in ("c>s", "s>c")]
+print(seq == sorted(seq) and len(set(seq)) == 6)')
+check "envelope times follow the exchange" "$got" True
+# ... and are the packets' times: the last four data packets each way carry the three envelopes and End
+sport=${enc_url##*:}; sport=${sport%%/*}
+got=$( { tcpdump -tt -n -r "$tmp/krb_enc.pcap" 2>/dev/null; echo ---; "$nettcp" decode --json "$tmp/krb_enc.pcap" --keytab "$KT"; } | $PY -c '
+import datetime, json, re, sys
+port, pk, env = sys.argv[1], {"c>s": [], "s>c": []}, {}
+lines = sys.stdin.read().split("\n---\n")
+for l in lines[0].splitlines():
+    m = re.match(r"(\d+\.\d+) IP \S+\.(\d+) > \S+\.(\d+):.* length (\d+)", l)
+    if m and int(m.group(4)) > 0:
+        pk["c>s" if m.group(3) == port else "s>c"].append(m.group(1))
+for o in map(json.loads, lines[1].splitlines()):
+    if "xml" in o:
+        t = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        env[(o["direction"], o["index"])] = "%d.%06d" % (int(t.timestamp()), t.microsecond)
+print(all(env[(d, i)] == pk[d][-5 + i] for d in pk for i in (1, 2, 3)))' "$sport")
+check "envelope times are their packets' times" "$got" True
 contains "text output: which key worked" "$(cat "$tmp/krb_enc.txt")" \
     "# security: Kerberos (SPNEGO), EncryptAndSign; key: keytab: host/svc.nettcp.test@$NTCP_REALM kvno"
 contains "text output: NTLM key" "$(cat "$tmp/ntlm_enc.txt")" "# security: NTLM, EncryptAndSign; key: password 2"
