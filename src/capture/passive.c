@@ -385,7 +385,7 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
         snprintf(p->service, sizeof p->service, "%s", kr.service);
     if (kr.cause) {
         set_cause(p, kr.cause, kr.why);
-        memset(&kr, 0, sizeof kr);
+        explicit_bzero(&kr, sizeof kr);
         return NTCP_OK;
     }
     const cap_key *ik = kr.have_initiator_subkey ? &kr.initiator_subkey : &kr.session;
@@ -397,7 +397,7 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
         snprintf(w, sizeof w, "the data is protected with %s (%d); only aes128/aes256-cts-hmac-sha1-96 are read",
                  cap_enctype_name(dk->enctype), dk->enctype);
         set_cause(p, "decrypt_enctype_unsupported", w);
-        memset(&kr, 0, sizeof kr);
+        explicit_bzero(&kr, sizeof kr);
         return NTCP_OK;
     }
     for (int d = 0; d < 2; d++) {
@@ -408,11 +408,11 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
         };
         ntcp_status s = ntcp_cfx_new(&k->cfx[d], &prm);
         if (s) {
-            memset(&kr, 0, sizeof kr);
+            explicit_bzero(&kr, sizeof kr);
             return s == NTCP_E_NOMEM ? s : NTCP_OK;
         }
     }
-    memset(&kr, 0, sizeof kr);
+    explicit_bzero(&kr, sizeof kr);
     return NTCP_OK;
 }
 

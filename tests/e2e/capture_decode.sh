@@ -155,6 +155,10 @@ for m in null vlan sll2; do
     $PY "$rewrite" $m "$tmp/krb_enc.pcap" "$tmp/krb_$m.pcap"
     check "link layer $m: the same envelopes" "$(found "$tmp/krb_$m.pcap" --keytab "$KT")" "$want_krb"
 done
+# Windows' wrap tokens: RRC 28 (PROTOCOLS 10)
+$PY "$rewrite" rrc28 "$tmp/krb_enc.pcap" "$tmp/krb_rrc28.pcap"
+check "RRC 28 wrap tokens: the same envelopes" "$(found "$tmp/krb_rrc28.pcap" --keytab "$KT")" "$want_krb"
+cmp -s "$tmp/krb_enc.pcap" "$tmp/krb_rrc28.pcap"; check "RRC 28: the tokens were rewritten" "$?" 1
 editcap -F pcapng "$tmp/krb_enc.pcap" "$tmp/krb.pcapng"
 check "pcapng: the same envelopes" "$(found "$tmp/krb.pcapng" --keytab "$KT")" "$want_krb"
 

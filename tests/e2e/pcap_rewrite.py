@@ -9,6 +9,8 @@ usage: pcap_rewrite.py MODE IN OUT [PORT]
   drop     one of the client's data segments left out (PORT: the service's)
   corrupt  one byte of the service's last-but-one data segment flipped
   cut      the file ends in the middle of its last packet
+  rrc28    every sealed RFC 4121 Wrap token in a data frame re-sent as Windows
+           sends it: right rotation count 28 (RFC 4121 4.2.5)
 Not a test itself."""
 import struct
 import sys
@@ -76,6 +78,32 @@ elif mode in ("reorder", "drop", "corrupt"):
         f = bytearray(pkts[s2c[-2]][2])
         f[-1] ^= 0x40
         pkts[s2c[-2]][2] = bytes(f)
+elif mode == "rrc28":
+    n = 0
+    for p in pkts:
+        f = bytearray(p[2])
+        et = struct.unpack(">H", f[12:14])[0]
+        t = 14 + ((f[14] & 15) * 4 if et == 0x0800 else 40)
+        start = t + (f[t + 12] >> 4) * 4
+        # a packet of whole data frames, each holding a sealed Wrap token (05 04, flags with Sealed 0x02)
+        off, frames = start, []
+        while off + 4 <= len(f):
+            ln = struct.unpack("<I", f[off:off + 4])[0]
+            if ln < 60 or off + 4 + ln > len(f) or f[off + 4:off + 6] != b"\x05\x04" or not f[off + 6] & 2:
+                break
+            frames.append((off + 4, ln))
+            off += 4 + ln
+        if off != len(f) or not frames:
+            continue
+        for o, ln in frames:
+            rrc = struct.unpack(">H", f[o + 6:o + 8])[0]
+            assert rrc == 0, "an RRC-0 token expected"
+            body = f[o + 16:o + ln]
+            f[o + 6:o + 8] = struct.pack(">H", 28)
+            f[o + 16:o + ln] = body[-28:] + body[:-28]
+            n += 1
+        p[2] = bytes(f)
+    assert n > 0, "no Wrap token found"
 elif mode != "cut":
     sys.exit("unknown mode " + mode)
 
