@@ -22,7 +22,7 @@ fins() { [ "$(tcpdump -r "$1" 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | wc -l
 capture() {
     local name=$1 u=$2 pkg=$3 prot=$4 user=$5 pw=$6 p
     p=${u##*:}; p=${p%%/*}
-    tcpdump -Z root --immediate-mode -U -i lo -w "$tmp/$name.pcap" "tcp port $p" 2>"$tmp/$name.tcpdump" &
+    tcpdump -Z root --immediate-mode -U -i "${IFACE:-lo}" -w "$tmp/$name.pcap" "tcp port $p" 2>"$tmp/$name.tcpdump" &
     local tp=$!
     poll grep -q "listening on" "$tmp/$name.tcpdump"
     CAPTURE_USER=$user NETTCP_PASSWORD=$pw CAPTURE_NO_SERVER_AUTH=${NOSA:-} \
@@ -193,12 +193,13 @@ check "truncated file: exit 1" "$rc" 1
 contains "truncated file: warning" "$err" "ends in the middle of a packet"
 contains "truncated file: cause" "$err" "(cause: capture_truncated)"
 
-# an unsecured session over IPv6, and --port
+# an unsecured session over IPv6 captured on all interfaces, and --port
 "$nettcp" serve "net.tcp://[::1]:0/calc" --security none >"$tmp/v6.out" 2>"$tmp/v6.err" &
 pids+=($!)
 poll grep -qs '^listening on' "$tmp/v6.out"
 v6=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/v6.out")
-capture v6 "$v6" none none "" ""
+IFACE=any capture v6 "$v6" none none "" ""   # Linux cooked v2, as tcpdump writes it
+check "tcpdump -i any: Linux cooked v2" "$(tcpdump -r "$tmp/v6.pcap" 2>&1 >/dev/null | grep -c LINUX_SLL2)" 1
 check "IPv6, security none: every envelope" "$(found "$tmp/v6.pcap")" "$(sent "$tmp/v6.sent")"
 check "IPv6: summary" "$(summary "$tmp/v6.pcap")" "none none None None None 3 3 0 None"
 v6port=${v6##*:}; v6port=${v6port%%/*}
