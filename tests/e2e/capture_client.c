@@ -4,7 +4,9 @@
  * `nettcp decode` finds in a capture.
  * usage: capture_client URL none|negotiate|kerberos|ntlm none|sign|encrypt COUNT
  * (with transport security the user comes from CAPTURE_USER, the password from
- * NETTCP_PASSWORD; NTLM and None run without server authentication). */
+ * NETTCP_PASSWORD; NTLM and None run without server authentication).
+ * CAPTURE_BIG=N: the second message's text grows by N 'x' characters, so it
+ * spans several NegotiateStream frames and TCP segments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,10 @@ int main(int argc, char **argv)
         if (o.nns.package == NTCP_PACKAGE_NTLM || o.nns.protection == NTCP_PROTECTION_NONE || getenv("CAPTURE_NO_SERVER_AUTH"))
             o.nns.require_server_auth = false;
     }
+    o.channel.limits.max_message = 64u << 20;
+    o.xml.max_size = 64u << 20;
+    o.xml.max_string_len = 64u << 20;
+    size_t big = getenv("CAPTURE_BIG") ? (size_t)atol(getenv("CAPTURE_BIG")) : 0;
     ntcp_client *c;
     char err[1024];
     if (ntcp_client_open(&c, argv[1], &o, err, sizeof err)) {
@@ -40,11 +46,18 @@ int main(int argc, char **argv)
     }
     int n = atoi(argv[4]), rc = 0;
     for (int i = 1; i <= n && !rc; i++) {
-        char body[256];
-        snprintf(body, sizeof body, "<Echo xmlns=\"http://tempuri.org/\"><text>captured message %d</text></Echo>", i);
+        size_t extra = i == 2 ? big : 0;
+        char *body = malloc(256 + extra), *x = malloc(extra + 1);
+        if (!body || !x)
+            return 1;
+        memset(x, 'x', extra);
+        x[extra] = 0;
+        snprintf(body, 256 + extra, "<Echo xmlns=\"http://tempuri.org/\"><text>captured message %d%s</text></Echo>", i, x);
+        free(x);
         ntcp_soap_msg reply;
         if (ntcp_client_call(c, "http://tempuri.org/IEcho/Echo", body, strlen(body), &reply)) {
             fprintf(stderr, "call %d: %s\n", i, ntcp_client_last_error(c));
+            free(body);
             rc = 1;
             break;
         }
@@ -53,6 +66,7 @@ int main(int argc, char **argv)
             if (reply.body.data[k] != '\n')
                 putchar(reply.body.data[k]);
         putchar('\n');
+        free(body);
         ntcp_soap_msg_clear(&reply);
     }
     if (ntcp_client_close(c) && !rc)

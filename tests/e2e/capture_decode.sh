@@ -25,7 +25,7 @@ capture() {
     tcpdump -Z root --immediate-mode -U -i "${IFACE:-lo}" -w "$tmp/$name.pcap" "tcp port $p" 2>"$tmp/$name.tcpdump" &
     local tp=$!
     poll grep -q "listening on" "$tmp/$name.tcpdump"
-    CAPTURE_USER=$user NETTCP_PASSWORD=$pw CAPTURE_NO_SERVER_AUTH=${NOSA:-} \
+    CAPTURE_USER=$user NETTCP_PASSWORD=$pw CAPTURE_NO_SERVER_AUTH=${NOSA:-} CAPTURE_BIG=${CAPTURE_BIG:-0} \
         "$client" "$u" "$pkg" "$prot" 3 >"$tmp/$name.sent" 2>"$tmp/$name.client.err"
     check "$name: the session ran ($(cat "$tmp/$name.client.err"))" "$?" 0
     poll fins "$tmp/$name.pcap"
@@ -92,6 +92,27 @@ run ntlm_sign "$sign_url" ntlm sign "$NTCP_REALM_NTLM_USER" "$NTCP_REALM_NTLM_PA
     "NTLM Sign $N None 3 3 0 None" --password "$NTCP_REALM_NTLM_PASSWORD"
 run ntlm_none "$none_url" ntlm none "$NTCP_REALM_NTLM_USER" "$NTCP_REALM_NTLM_PASSWORD" \
     "NTLM None $N None 3 3 0 None" --password "$NTCP_REALM_NTLM_PASSWORD"
+
+# a 200 KB message: several NegotiateStream frames and TCP segments each way
+serve big --keytab "$KT" --max-received-message-size 1000000 --max-string-content-length 1000000
+CAPTURE_BIG=200000 run krb_big "$url" negotiate encrypt "$NTCP_REALM_USER" "$NTCP_REALM_PASSWORD" \
+    "Kerberos EncryptAndSign $K $A256 3 3 0 None" --keytab "$KT"
+CAPTURE_BIG=200000 run ntlm_big "$url" ntlm encrypt "$NTCP_REALM_NTLM_USER" "$NTCP_REALM_NTLM_PASSWORD" \
+    "NTLM EncryptAndSign $N None 3 3 0 None" --password "$NTCP_REALM_NTLM_PASSWORD"
+got=$("$nettcp" decode --json "$tmp/krb_big.pcap" --keytab "$KT" | $PY -c '
+import json, sys
+print([o["size"] > 200000 for o in map(json.loads, sys.stdin) if "xml" in o])')
+check "200 KB message: the big envelopes are there" "$got" "[False, True, False, False, True, False]"
+
+# two connections in one capture, each with its own key
+mergecap -F pcap -w "$tmp/two.pcap" "$tmp/krb_enc.pcap" "$tmp/ntlm_enc.pcap"
+got=$("$nettcp" decode --json "$tmp/two.pcap" --keytab "$KT" --password "$NTCP_REALM_NTLM_PASSWORD" | $PY -c '
+import json, sys
+for o in map(json.loads, sys.stdin):
+    if "summary" in o:
+        print(o["connection"], o["summary"]["package"], o["summary"]["messages"]["c>s"], o["summary"]["errors"])')
+check "two connections, two keys" "$got" "1 Kerberos 3 0
+2 NTLM 3 0"
 
 # the session dictionary is reused: the second and third requests are smaller than the first
 got=$("$nettcp" decode --json "$tmp/krb_enc.pcap" --keytab "$KT" | $PY -c '
