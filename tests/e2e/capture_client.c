@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 {
     if (argc != 5)
         return 2;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line out even if the process dies at exit */
     ntcp_client_options o;
     ntcp_client_options_init(&o);
     if (!strcmp(argv[2], "none")) {
