@@ -70,6 +70,11 @@ typedef struct ntcp_keytab_summary {
 /* Reads the principals, key versions and enctypes of a keytab (no key is
  * kept). NTCP_E_NOT_FOUND-like failure: why says so. */
 NTCP_MUST_CHECK ntcp_status ntcp_keytab_read(const char *path, ntcp_keytab_summary *s, char *why, size_t cap);
+/* Judges a keytab against a ticket for server (sans I/O): "enctype_mismatch"
+ * when it holds keys for that name but none of the ticket's enctype, else
+ * NULL; detail says what it holds for the name either way. */
+const char *ntcp_keytab_assess(const ntcp_keytab_summary *kt, const char *server, int32_t etype, int kvno,
+                               char *detail, size_t cap);
 /* "aes256-cts-hmac-sha1-96" for 18, ... ("enctype N" when unknown). */
 void ntcp_enctype_name(int32_t etype, char *out, size_t cap);
 

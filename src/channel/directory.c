@@ -191,6 +191,37 @@ const char *ntcp_dir_assess(const ntcp_dir_answer *a, const ntcp_dir_facts *f, c
     }
     return NULL;
 }
+
+const char *ntcp_keytab_assess(const ntcp_keytab_summary *kt, const char *server, int32_t etype, int kvno,
+                               char *detail, size_t cap)
+{
+    size_t n = 0;
+    detail[0] = 0;
+    char te[64], ke[64];
+    ntcp_enctype_name(etype, te, sizeof te);
+    bool named = false, same_etype = false;
+    for (size_t i = 0; i < kt->n; i++) {
+        if (!ntcp_krb_name_matches(server, false, kt->keys[i].principal))
+            continue;
+        ntcp_enctype_name(kt->keys[i].etype, ke, sizeof ke);
+        if (!named)
+            ADD("the service's keytab holds for %s:", server);
+        ADD("%s key version %d %s", named ? "," : "", kt->keys[i].kvno, ke);
+        named = true;
+        same_etype |= kt->keys[i].etype == etype;
+    }
+    if (!named) {
+        ADD("the service's keytab holds no key for %s", server);
+        return NULL;
+    }
+    ADD("; the ticket is key version %d %s", kvno, te);
+    if (!same_etype) {
+        ADD(": no %s key", te);
+        return "enctype_mismatch";
+    }
+    return NULL;
+}
+
 #undef ADD
 
 /* ---- reading the directory ----------------------------------------------------- */

@@ -499,8 +499,20 @@ static void explain(doc *d, const ntcp__client_hooks *h)
         if (dir_cause)
             snprintf(r->cause, sizeof r->cause, "%s", dir_cause);
     }
+    /* without the directory's word, the service's keytab against the ticket */
+    const char *kt_cause = NULL;
+    char kt_detail[600] = "";
+    bool key_failure = !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service");
+    if (!dir_cause && key_failure && d->keytab_ok && d->ticket_ok) {
+        kt_cause = ntcp_keytab_assess(&d->keytab, d->ticket.server, d->ticket.etype, d->ticket.kvno, kt_detail,
+                                      sizeof kt_detail);
+        if (kt_cause)
+            snprintf(r->cause, sizeof r->cause, "%s", kt_cause);
+    }
     if (dir_cause) {
         add_advice(d, "The directory (%s) says: %s. %s.", r->dir.url, dir_detail, ntcp_cause_advice(dir_cause));
+    } else if (kt_cause) {
+        add_advice(d, "The service's keytab (--service-keytab): %s. %s.", kt_detail, ntcp_cause_advice(kt_cause));
     } else if (!strcmp(r->cause, "default_spn_not_service")) {
         const char *id = no->identity;
         bool dns = id && !strncmp(id, "dns:", 4);
@@ -539,6 +551,8 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                    : no->protection == NTCP_PROTECTION_NONE ? "ProtectionLevel None makes NegotiateStream use NTLM"
                                                             : "the service offered only NTLM");
     }
+    if (key_failure && !kt_cause && kt_detail[0])
+        add_advice(d, "The service's keytab (--service-keytab): %s.", kt_detail);
     if (key_family && !dir_cause && d->security && r->dir_note[0])
         add_advice(d, "Directory: %s.", r->dir_note);
     if (no->package == NTCP_PACKAGE_NEGOTIATE && no->require_server_auth &&

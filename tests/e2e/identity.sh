@@ -5,6 +5,10 @@
 set -u
 source "$(dirname "$0")/common.bash"
 
+serve rc4 --keytab "$NTCP_REALM_RC4_KEYTAB"
+M_RC4_URL=$url M_RC4_SPN=host/rc4.nettcp.test
+serve enc --keytab "$NTCP_REALM_ENC_KEYTAB"
+M_ENC_URL=$url M_ENC_SPN=host/enc.nettcp.test M_ENC_KEYTAB=$NTCP_REALM_ENC_KEYTAB
 serve main --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/main.trace"
 M=mit M_TRACE=$tmp/main.trace M_SPN=host/svc.nettcp.test M_DNS=svc.nettcp.test M_UPNS=("svcacct@$NTCP_REALM")
 M_OTHER_SPN=host/box.nettcp.test M_NODELEG_URL=$url M_NODELEG_SPN=host/nodeleg.nettcp.test M_NODELEG_TRACE=$tmp/main.trace

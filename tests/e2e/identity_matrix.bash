@@ -9,6 +9,10 @@
 #   M_OTHER_SPN      an SPN of another account (the service has not its key)
 #   M_NODELEG_URL    a service whose SPN M_NODELEG_SPN is not trusted for
 #                    delegation, tracing to M_NODELEG_TRACE
+#   M_RC4_URL        a service holding only an RC4 key for M_RC4_SPN, which
+#                    the KDC encrypts its tickets with
+#   M_ENC_URL        a service whose keytab M_ENC_KEYTAB holds only an RC4 key
+#                    for M_ENC_SPN, while the KDC's tickets for it are AES
 MX_ECHO='<Echo xmlns="http://tempuri.org/"><text>matrix</text></Echo>'
 mx_call() { # URL ARGS...: an Echo call as $NTCP_REALM_USER
     local u=$1; shift
@@ -61,3 +65,14 @@ contains "$M: delegation to an untrusted service" "$(grep '"event":"request"' "$
 mx_call "$url" --identity "spn:$M_SPN" --impersonation identify >/dev/null 2>&1
 contains "$M: identification only" "$(grep '"event":"request"' "$M_TRACE" | tail -1)" \
     '"impersonation":"Identification","delegated":"false"'
+
+# keytabs: RC4 only, where the KDC uses RC4, works; RC4 only where the KDC
+# uses AES does not, and doctor names it given the service's keytab
+got=$(mx_call "$M_RC4_URL" --identity "spn:$M_RC4_SPN" 2>&1)
+contains "$M: an RC4-only keytab" "$got" "$mx_caller"
+mx_fails "RC4 keytab, AES ticket" service_key_mismatch "$M_ENC_URL" --identity "spn:$M_ENC_SPN"
+"$nettcp" doctor "$M_ENC_URL" --identity "spn:$M_ENC_SPN" --user "$NTCP_REALM_USER" --service-keytab "$M_ENC_KEYTAB" \
+    >"$tmp/mx.doc" 2>&1
+contains "$M: doctor: RC4 keytab, AES ticket" "$(cat "$tmp/mx.doc")" "cause:  enctype_mismatch"
+contains "$M: doctor: RC4 keytab, AES ticket: what the keytab holds" "$(cat "$tmp/mx.doc")" \
+    "no aes256-cts-hmac-sha1-96 key"

@@ -195,3 +195,23 @@ TEST(dir_flag_texts)
     ntcp_dir_enctypes_text(-1, t, sizeof t);
     CHECK_EQ_STR(t, "not set (the KDC's default, RC4 for a user account)");
 }
+
+/* The service's keytab against the ticket, without the directory. */
+TEST(keytab_against_ticket)
+{
+    ntcp_keytab_summary kt;
+    memset(&kt, 0, sizeof kt);
+    add_key(&kt, "host/enc.nettcp.test@NETTCP.TEST", 1, 23);
+    add_key(&kt, "host/svc.nettcp.test@NETTCP.TEST", 2, 18);
+    char d[600];
+    CHECK_EQ_STR(ntcp_keytab_assess(&kt, "host/enc.nettcp.test@NETTCP.TEST", 18, 1, d, sizeof d), "enctype_mismatch");
+    CHECK_EQ_STR(d, "the service's keytab holds for host/enc.nettcp.test@NETTCP.TEST: key version 1 arcfour-hmac; "
+                    "the ticket is key version 1 aes256-cts-hmac-sha1-96: no aes256-cts-hmac-sha1-96 key");
+    /* the enctype is there (another key version: stale, not this cause) */
+    CHECK(ntcp_keytab_assess(&kt, "host/svc.nettcp.test@NETTCP.TEST", 18, 3, d, sizeof d) == NULL);
+    CHECK_EQ_STR(d, "the service's keytab holds for host/svc.nettcp.test@NETTCP.TEST: key version 2 "
+                    "aes256-cts-hmac-sha1-96; the ticket is key version 3 aes256-cts-hmac-sha1-96");
+    /* no key for the name at all */
+    CHECK(ntcp_keytab_assess(&kt, "host/box.nettcp.test@NETTCP.TEST", 18, 1, d, sizeof d) == NULL);
+    CHECK_EQ_STR(d, "the service's keytab holds no key for host/box.nettcp.test@NETTCP.TEST");
+}
