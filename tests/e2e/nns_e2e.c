@@ -916,9 +916,30 @@ static void delegation(void)
             gss_release_buffer(&minor, &b);
         }
         gss_release_name(&minor, &name);
+        /* usable: the service gets a ticket for another service as alice */
+        gss_name_t other = GSS_C_NO_NAME;
+        gss_buffer_desc on = { strlen("host@box.nettcp.test"), (void *)"host@box.nettcp.test" }, tok = GSS_C_EMPTY_BUFFER;
+        gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+        major = gss_import_name(&minor, &on, GSS_C_NT_HOSTBASED_SERVICE, &other);
+        if (!GSS_ERROR(major))
+            major = gss_init_sec_context(&minor, d, &ctx, other, GSS_C_NO_OID, 0, 0, GSS_C_NO_CHANNEL_BINDINGS,
+                                         GSS_C_NO_BUFFER, NULL, &tok, NULL, NULL);
+        EXPECT(!GSS_ERROR(major) && tok.length > 0, "the delegated credential got no ticket for host/box (0x%x)",
+               (unsigned)major);
+        gss_release_buffer(&minor, &tok);
+        gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
+        gss_release_name(&minor, &other);
     }
     ntcp_nns_free(sn);
+    /* a service the KDC does not mark trusted for delegation (ok-as-delegate):
+     * as Windows, nothing is forwarded, and the level is Impersonation */
+    c = client_pw("spn:host/nodeleg.nettcp.test");
+    c.allowed_impersonation = NTCP_IMPERSONATION_DELEGATION;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    EXPECT(os.established && !os.res.delegated, "delegated to a service not trusted for delegation");
+    EXPECT_INT(os.res.impersonation, NTCP_IMPERSONATION_IMPERSONATION);
     /* without delegation: none, and Identification */
+    c = client_pw("spn:host/svc.nettcp.test");
     c.allowed_impersonation = NTCP_IMPERSONATION_IDENTIFICATION;
     run_pair(&c, &s, &oc, &os, NULL, NULL);
     EXPECT(os.established && !os.res.delegated, "unexpected delegation");
