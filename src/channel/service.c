@@ -111,8 +111,9 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
 
 static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
 {
-    (void)ctx;
+    ntcp_service *s = ctx;
     (void)why;
+    ntcp_trace_conn_end(s->o.trace, ntcp_server_session_peer(ss)); /* the connection's activity ends */
     dialog_free(ntcp_server_session_get_user(ss));
     ntcp_server_session_set_user(ss, NULL);
 }
