@@ -182,15 +182,23 @@ static const char *base(const char *p)
     return s ? s + 1 : p;
 }
 
-/* the last channel/doctor step before an error in the same file and activity family */
+/* The step an error happened in: the last channel/doctor step entered
+ * before it on the same connection of the same file; once the upgrade was
+ * accepted or a handshake message went, the handshake. */
 static const char *step_before(const store *s, size_t upto, const rec *err)
 {
     const char *st = NULL;
     for (size_t i = 0; i < upto; i++) {
         const rec *r = &s->r[i];
-        if (r->file == err->file && r->event && !strcmp(r->event, "step") && r->kind != NTCP_TRACE_ERROR &&
-            ((r->conn == NULL) == (err->conn == NULL)) && (!r->conn || !strcmp(r->conn, err->conn)))
+        if (r->file != err->file || !r->event || (r->conn == NULL) != (err->conn == NULL) ||
+            (r->conn && strcmp(r->conn, err->conn) != 0))
+            continue;
+        const char *type = get(r, "type");
+        if (!strcmp(r->event, "step") && r->kind != NTCP_TRACE_ERROR)
             st = get(r, "name");
+        else if (!strcmp(r->event, "handshake") ||
+                 (!strcmp(r->event, "record") && type && !strcmp(type, "UpgradeResponse")))
+            st = "handshake";
     }
     return st;
 }
