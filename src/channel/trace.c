@@ -192,18 +192,27 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* {"ms":…,"event":…[,"conn":…],FIELDS,"time":…,"activity":…[,"level":…][,"name":…]
+ * [,"related":…],"pid":…,"tid":…}: the fields right after the event, as
+ * before activities existed. */
 void ntcp__trace_json_write(FILE *f, const ntcp_trace_ev *ev)
 {
-    fprintf(f, "{\"ms\":%.3f,\"time\":", ev->ms);
-    json_str(f, ev->time);
-    fprintf(f, ",\"activity\":");
-    json_str(f, ev->activity);
-    fprintf(f, ",\"event\":");
+    fprintf(f, "{\"ms\":%.3f,\"event\":", ev->ms);
     json_str(f, ev->event);
     if (ev->conn) {
         fprintf(f, ",\"conn\":");
         json_str(f, ev->conn);
     }
+    for (size_t i = 0; i < ev->nfields; i++) {
+        fputc(',', f);
+        json_str(f, ev->keys[i]);
+        fputc(':', f);
+        json_str(f, ev->vals[i]);
+    }
+    fprintf(f, ",\"time\":");
+    json_str(f, ev->time);
+    fprintf(f, ",\"activity\":");
+    json_str(f, ev->activity);
     if (ev->kind != NTCP_TRACE_INFO && ev->kind != NTCP_TRACE_MESSAGE) {
         fprintf(f, ",\"level\":");
         json_str(f, ntcp_trace_kind_name(ev->kind));
@@ -216,14 +225,7 @@ void ntcp__trace_json_write(FILE *f, const ntcp_trace_ev *ev)
         fprintf(f, ",\"related\":");
         json_str(f, ev->related);
     }
-    fprintf(f, ",\"pid\":%lu,\"tid\":%lu", ev->pid, ev->tid);
-    for (size_t i = 0; i < ev->nfields; i++) {
-        fputc(',', f);
-        json_str(f, ev->keys[i]);
-        fputc(':', f);
-        json_str(f, ev->vals[i]);
-    }
-    fputs("}\n", f);
+    fprintf(f, ",\"pid\":%lu,\"tid\":%lu}\n", ev->pid, ev->tid);
 }
 
 /* ---- activities ------------------------------------------------------------ */

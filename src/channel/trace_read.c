@@ -188,8 +188,8 @@ static bool json_line(char *line, ntcp_trace_ev *ev)
             ev->conn = v;
         else if (!strcmp(k, "level"))
             ev->kind = kind_of(v);
-        else if (!strcmp(k, "name"))
-            ev->name = v;
+        else if (!strcmp(k, "name") && (ev->kind == NTCP_TRACE_START || ev->kind == NTCP_TRACE_STOP))
+            ev->name = v; /* an activity's ("level" comes first); else the event's own field */
         else if (!strcmp(k, "pid"))
             ev->pid = strtoul(v, NULL, 10);
         else if (!strcmp(k, "tid"))
@@ -214,14 +214,6 @@ static bool json_line(char *line, ntcp_trace_ev *ev)
     }
     if (!strcmp(ev->event, "message"))
         ev->kind = NTCP_TRACE_MESSAGE;
-    /* the step events of the doctor carry the name of the step, not of an activity */
-    if (ev->kind != NTCP_TRACE_START && ev->kind != NTCP_TRACE_STOP && ev->name) {
-        if (ev->nfields < NTCP_TRACE_MAX_FIELDS) {
-            ev->keys[ev->nfields] = "name";
-            ev->vals[ev->nfields++] = ev->name;
-        }
-        ev->name = NULL;
-    }
     return true;
 }
 
