@@ -88,7 +88,7 @@ ntcp_status ntcp_trace_open_config(ntcp_trace **out, const char *path, const ntc
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = 0;
     const char *base = strrchr(exe, '/');
-    snprintf(t->process, sizeof t->process, "%s", base ? base + 1 : exe[0] ? exe : "nettcp");
+    snprintf(t->process, sizeof t->process, "%.63s", base ? base + 1 : exe[0] ? exe : "nettcp");
     if (gethostname(t->computer, sizeof t->computer - 1) != 0)
         snprintf(t->computer, sizeof t->computer, "localhost");
     t->pid = (unsigned long)getpid();
