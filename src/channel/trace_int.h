@@ -24,6 +24,10 @@ ntcp_status ntcp__trace_render(const uint8_t *payload, size_t len, ntcp_xml_sess
                                ntcp__rendered *out);
 void ntcp__rendered_clear(ntcp__rendered *r);
 
+/* ntcp_trace_read on a trace held in memory (trace_read.c). */
+ntcp_status ntcp__trace_read_mem(const char *mem, size_t len, void (*fn)(void *ctx, const ntcp_trace_ev *ev), void *ctx,
+                                 char *err, size_t cap);
+
 #define NTCP__DIAG_NS "http://schemas.microsoft.com/2004/09/ServiceModel/Diagnostics"
 
 #endif

@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <nettcp/trace.h>
+#include "channel/trace_int.h"
 
 #define MAX_FILE ((size_t)1 << 30)
 
@@ -323,7 +324,15 @@ static void svclog_event(xmlNode *e, ntcp_trace_ev *ev, pool *p)
             rec = c;
             break;
         }
-    if (rec && !strcmp((const char *)rec->name, "MessageLogTraceRecord")) {
+    if (!rec) { /* TraceEvent's plain message (XmlWriterTraceListener writes it as text) */
+        ev->event = "text";
+        xmlNode *ad = child(e, "ApplicationData");
+        const char *t = ad ? keep(p, xmlNodeGetContent(ad)) : NULL;
+        if (t && *t)
+            add(ev, "description", t);
+        return;
+    }
+    if (!strcmp((const char *)rec->name, "MessageLogTraceRecord")) {
         ev->kind = NTCP_TRACE_MESSAGE;
         ev->event = "message";
         add(ev, "source", keep(p, xmlGetProp(rec, (const xmlChar *)"Source")));
@@ -367,11 +376,14 @@ static void svclog_event(xmlNode *e, ntcp_trace_ev *ev, pool *p)
         else
             add(ev, (const char *)c->name, v);
     }
-    if (!ev_name && tid) { /* a trace of WCF itself: the identifier's last word */
-        const char *s = tid + strlen(tid);
+    if (!ev_name && tid) { /* a trace of WCF itself: the identifier's last word (before .aspx) */
+        size_t tl = strlen(tid);
+        if (tl > 5 && !strcmp(tid + tl - 5, ".aspx"))
+            tl -= 5;
+        const char *s = tid + tl;
         while (s > tid && s[-1] != '/' && s[-1] != '-' && s[-1] != ':' && s[-1] != '.')
             s--;
-        ev_name = s;
+        ev_name = keep(p, xmlStrndup((const xmlChar *)s, (int)(tid + tl - s)));
         if ((n = child(rec, "Description")))
             add(ev, "description", keep(p, xmlNodeGetContent(n)));
     }
@@ -428,6 +440,29 @@ static ntcp_status read_svclog(const char *data, size_t len, void (*fn)(void *, 
     return st;
 }
 
+/* Reads a trace held in memory (a copy is parsed: the JSON reader unescapes in place). */
+ntcp_status ntcp__trace_read_mem(const char *mem, size_t len, void (*fn)(void *ctx, const ntcp_trace_ev *ev), void *ctx,
+                                 char *err, size_t cap)
+{
+    if (cap)
+        err[0] = 0;
+    char *data = malloc(len + 1);
+    if (!data)
+        return NTCP_E_NOMEM;
+    memcpy(data, mem, len);
+    data[len] = 0;
+    const char *p = data;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    ntcp_status st;
+    if (*p == '{')
+        st = read_json(data, fn, ctx, err, cap);
+    else
+        st = read_svclog(data, len, fn, ctx, err, cap);
+    free(data);
+    return st;
+}
+
 ntcp_status ntcp_trace_read(const char *path, void (*fn)(void *ctx, const ntcp_trace_ev *ev), void *ctx, char *err,
                             size_t cap)
 {
@@ -440,13 +475,7 @@ ntcp_status ntcp_trace_read(const char *path, void (*fn)(void *ctx, const ntcp_t
         snprintf(err, cap, "cannot read %s", path);
         return st;
     }
-    const char *p = data;
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
-        p++;
-    if (*p == '{')
-        st = read_json(data, fn, ctx, err, cap);
-    else
-        st = read_svclog(data, len, fn, ctx, err, cap);
+    st = ntcp__trace_read_mem(data, len, fn, ctx, err, cap);
     free(data);
     return st;
 }

@@ -229,3 +229,46 @@ TEST(trace_read_json_lines)
     unlink(path);
     CHECK_EQ_INT(ntcp_trace_read(path, collect, &g, err, sizeof err), NTCP_E_IO);
 }
+
+/* what WCF and .NET write themselves: a TraceRecord of WCF's, a plain message */
+TEST(trace_read_wcf_svclog)
+{
+    char path[64];
+    tmpfile_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("\xef\xbb\xbf<E2ETraceEvent xmlns=\"http://schemas.microsoft.com/2004/06/E2ETraceEvent\"><System xmlns=\"http://"
+          "schemas.microsoft.com/2004/06/windows/eventlog/system\"><EventID>262163</EventID><Type>3</Type><SubType "
+          "Name=\"Information\">0</SubType><Level>8</Level><TimeCreated SystemTime=\"2010-10-19T20:35:49.1093750Z\" />"
+          "<Source Name=\"System.ServiceModel\" /><Correlation ActivityID=\"{6A4D5A4C-0000-4000-8000-000000000001}\" />"
+          "<Execution ProcessName=\"Svc\" ProcessID=\"4584\" ThreadID=\"1\" /><Channel/><Computer>WIN</Computer></System>"
+          "<ApplicationData><TraceData><DataItem><TraceRecord xmlns=\"http://schemas.microsoft.com/2004/10/E2ETraceEvent/"
+          "TraceRecord\" Severity=\"Information\"><TraceIdentifier>http://msdn.microsoft.com/en-US/library/"
+          "System.ServiceModel.Channels.MessageReceived.aspx</TraceIdentifier><Description>Received a message over a "
+          "channel.</Description><AppDomain>Svc.exe</AppDomain><ExtendedData xmlns=\"http://schemas.microsoft.com/2006/"
+          "08/ServiceModel/MessageTransmitTraceRecord\"><MessageProperties><Encoder>application/soap+msbin1</Encoder>"
+          "</MessageProperties></ExtendedData></TraceRecord></DataItem></TraceData></ApplicationData></E2ETraceEvent>\r\n",
+          f);
+    fputs("<E2ETraceEvent xmlns=\"http://schemas.microsoft.com/2004/06/E2ETraceEvent\"><System xmlns=\"http://"
+          "schemas.microsoft.com/2004/06/windows/eventlog/system\"><EventID>0</EventID><Type>3</Type><SubType "
+          "Name=\"Warning\">0</SubType><Level>4</Level><TimeCreated SystemTime=\"2010-10-19T20:35:50.0000000Z\" />"
+          "<Source Name=\"App\" /><Correlation ActivityID=\"{00000000-0000-0000-0000-000000000000}\" /><Execution "
+          "ProcessName=\"Svc\" ProcessID=\"4584\" ThreadID=\"1\" /><Channel/><Computer>WIN</Computer></System>"
+          "<ApplicationData>disk &amp; more</ApplicationData></E2ETraceEvent>",
+          f);
+    fclose(f);
+    got g;
+    memset(&g, 0, sizeof g);
+    char err[256];
+    CHECK_EQ_INT(ntcp_trace_read(path, collect, &g, err, sizeof err), NTCP_OK);
+    CHECK_EQ_INT(g.n, 2);
+    CHECK_EQ_STR(g.event[0], "MessageReceived"); /* the identifier's last word */
+    CHECK_EQ_STR(g.activity[0], "6a4d5a4c-0000-4000-8000-000000000001");
+    CHECK_EQ_STR(g.f0[0], "application/soap+msbin1");
+    CHECK_EQ_STR(g.event[1], "text");
+    CHECK_EQ_INT(g.kind[1], NTCP_TRACE_WARNING);
+    CHECK_EQ_STR(g.f0[1], "disk & more");
+    unlink(path);
+}
