@@ -204,7 +204,7 @@ void ntcp__svclog_write(FILE *f, const ntcp_trace_ev *ev)
     esc(f, ev->computer ? ev->computer : "localhost");
     fputs("</Computer></System><ApplicationData>", f);
     if (ev->kind == NTCP_TRACE_TRANSFER) {
-        fputs("</ApplicationData></E2ETraceEvent>\n", f);
+        fputs("</ApplicationData></E2ETraceEvent>", f);
         return;
     }
     fputs("<TraceData><DataItem>", f);
@@ -277,5 +277,6 @@ void ntcp__svclog_write(FILE *f, const ntcp_trace_ev *ev)
         }
         fputs("</ExtendedData></TraceRecord>", f);
     }
-    fputs("</DataItem></TraceData></ApplicationData></E2ETraceEvent>\n", f);
+    /* back to back, no line break: as XmlWriterTraceListener */
+    fputs("</DataItem></TraceData></ApplicationData></E2ETraceEvent>", f);
 }

@@ -255,6 +255,8 @@ static void transfer(ntcp_trace *t, const char *conn, const char *from, const ch
     emit(t, &ev);
 }
 
+static void conn_remove(ntcp_trace *t, tconn *c);
+
 /* The connection of label, its activity started (with the name its first
  * event suggests) when it is new. */
 static tconn *get_conn(ntcp_trace *t, const char *label, const char *url)
@@ -262,6 +264,17 @@ static tconn *get_conn(ntcp_trace *t, const char *label, const char *url)
     tconn *c = find_conn(t, label);
     if (c)
         return c;
+    /* bounded: connections that never reach on_close (dropped before their
+     * preamble) end when 1024 newer ones are open */
+    size_t n = 0;
+    tconn *oldest = NULL;
+    for (tconn *x = t->conns; x; x = x->next)
+        if (x->label[0]) {
+            n++;
+            oldest = x;
+        }
+    if (label && n >= 1024 && oldest)
+        conn_remove(t, oldest);
     c = ntcp_calloc(1, sizeof *c);
     if (!c)
         return NULL;

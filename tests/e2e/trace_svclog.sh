@@ -27,6 +27,10 @@ contains "the secured call answers" "$got" "<AddResult>5</AddResult>"
 check "the failing call exits 1" "$?" 1
 kill -INT "${pids[0]}"; wait "${pids[0]}"; check "serve exits 0" "$?" 0; pids=()
 
+# svclog fragments follow each other without line breaks, as XmlWriterTraceListener writes them
+check "no line break between fragments" "$(cat "$tmp/call.svclog" | wc -l)" 0
+# one fragment per line, for grep
+for f in call serve fail; do sed 's|</E2ETraceEvent>|&\n|g' "$tmp/$f.svclog" >"$tmp/$f.lines"; done
 got=$("$checker" "$xsd" "$tmp/call.svclog" "$tmp/serve.svclog" | sed 's/: [0-9]* fragments/: N fragments/')
 check "both traces: every fragment parses, schema-valid, one shared call activity, transfers resolved, messages as sent" \
     "$got" "call.svclog: N fragments, valid
@@ -42,25 +46,25 @@ check "the failing call's trace is valid too" "$got" "fail.svclog: N fragments, 
 transfers: 0, all resolved"
 
 # the request carried WCF's ActivityId header, whose GUID is the shared activity
-hdr=$(grep -o '<ActivityId [^>]*>[0-9a-f-]*</ActivityId>' "$tmp/call.svclog" | head -1)
+hdr=$(grep -o '<ActivityId [^>]*>[0-9a-f-]*</ActivityId>' "$tmp/call.lines" | head -1)
 contains "the request carries WCF's ActivityId header" "$hdr" 'xmlns="http://schemas.microsoft.com/2004/09/ServiceModel/Diagnostics"'
 contains "the header has a CorrelationId" "$hdr" 'CorrelationId="'
 aid=$(printf '%s' "$hdr" | sed 's/.*">\([0-9a-f-]*\)<.*/\1/')
-n=$(grep -c "<Correlation ActivityID=\"{$aid}\"" "$tmp/serve.svclog")
+n=$(grep -c "<Correlation ActivityID=\"{$aid}\"" "$tmp/serve.lines")
 [ "$n" -ge 4 ] && r=yes || r="no ($n)"
 check "the service traced the call in the activity it received" "$r" yes
 grep -q "<SubType Name=\"Start\">0</SubType>.*<Correlation ActivityID=\"{$aid}\".*<ActivityName>Process action &apos;$CALC/Add&apos;.</ActivityName><ActivityType>ProcessAction</ActivityType>" \
-    "$tmp/serve.svclog"; check "the service's Process action activity starts under the propagated id" "$?" 0
+    "$tmp/serve.lines"; check "the service's Process action activity starts under the propagated id" "$?" 0
 # the header as XmlWriterTraceListener lays it out: the fixed parts
-first=$(head -1 "$tmp/call.svclog")
+first=$(head -1 "$tmp/call.lines")
 contains "fragment layout" "$first" '<E2ETraceEvent xmlns="http://schemas.microsoft.com/2004/06/E2ETraceEvent"><System xmlns="http://schemas.microsoft.com/2004/06/windows/eventlog/system"><EventID>131085</EventID><Type>3</Type><SubType Name="Start">0</SubType><Level>255</Level><TimeCreated SystemTime="'
 contains "fragment layout: correlation, execution, channel" "$first" '" /><Source Name="System.ServiceModel" /><Correlation ActivityID="{'
 contains "fragment layout: channel" "$first" '<Channel/><Computer>'
-grep -q '<Source Name="System.ServiceModel.MessageLogging" />' "$tmp/call.svclog"; check "messages come from System.ServiceModel.MessageLogging" "$?" 0
+grep -q '<Source Name="System.ServiceModel.MessageLogging" />' "$tmp/call.lines"; check "messages come from System.ServiceModel.MessageLogging" "$?" 0
 grep -q '<EventID>262164</EventID>.*System-ServiceModel-Channels-MessageSent</TraceIdentifier><Description>Sent a message over a channel.</Description>' \
-    "$tmp/call.svclog"; check "WCF's MessageSent trace code and identifier" "$?" 0
+    "$tmp/call.lines"; check "WCF's MessageSent trace code and identifier" "$?" 0
 grep -q '<SubType Name="Error">0</SubType><Level>2</Level>.*System-ServiceModel-Security-SecurityNegotiationProcessingFailure</TraceIdentifier><Description>step open: .*cause: spn_unknown. advice: the KDC does not know the target name' \
-    "$tmp/fail.svclog"; check "the failure: an Error with WCF's trace code, the cause id and the advice" "$?" 0
+    "$tmp/fail.lines"; check "the failure: an Error with WCF's trace code, the cause id and the advice" "$?" 0
 
 # no secret: no password, no token or ticket bytes (no long base64 or hex run once the URIs are out)
 for f in call.svclog serve.svclog fail.svclog; do
@@ -117,7 +121,7 @@ check "service level: the request and reply in the call's (propagated) activity;
 ['Start', 'Stop', 'Transfer', 'Warning']"
 
 # --- the checker itself fails on a broken file
-sed '2s|<Level>[0-9]*</Level>||' "$tmp/call.svclog" >"$tmp/broken.svclog"
+sed '0,/<Level>[0-9]*<\/Level>/s///' "$tmp/call.svclog" >"$tmp/broken.svclog"
 "$checker" "$xsd" "$tmp/broken.svclog" >"$tmp/out"; check "checker: a fragment without Level is refused" "$?" 1
 contains "checker says why" "$(cat "$tmp/out")" "FAIL: broken.svclog: not valid against the schema"
 sed '0,/RelatedActivityID="{[0-9a-f-]*}"/s//RelatedActivityID="{00000000-0000-4000-8000-0000000000ee}"/' \
