@@ -195,6 +195,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         out.relates_to = req.message_id;
         out.fault = &fault;
         logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
+        ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "quota_exceeded", "error", reason, NULL);
         send_reply(s, ss, d, &out);
         ntcp_soap_msg_clear(&req);
         return;
@@ -202,6 +204,9 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     if (st) {
         logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
               ntcp_status_str(st), ntcp_status_name(st));
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", ntcp_status_name(st), "error", "a message could not be read",
+                         NULL);
         ntcp_server_session_abort(ss);
         ntcp_soap_msg_clear(&req);
         return;

@@ -407,6 +407,9 @@ void ntcp_trace_event(ntcp_trace *t, const char *event, const char *conn, ...)
         ev.kind = kind = NTCP_TRACE_ERROR;
     else if (oc && !strcmp(oc, "warning"))
         ev.kind = kind = NTCP_TRACE_WARNING;
+    const char *fault = ntcp_trace_ev_get(&ev, "fault");
+    if (!strcmp(event, "reply") && fault && *fault) /* a fault sent back: as WCF, a warning */
+        ev.kind = kind = NTCP_TRACE_WARNING;
     const char *url = ntcp_trace_ev_get(&ev, "url");
     tconn *c = get_conn(t, conn, url);
     if (!c)
@@ -433,7 +436,7 @@ void ntcp_trace_event(ntcp_trace *t, const char *event, const char *conn, ...)
     }
     stamp(t, &ev); /* after the boundaries it follows */
     snprintf(ev.activity, sizeof ev.activity, "%s", c->call[0] ? c->call : c->act);
-    if (kind == NTCP_TRACE_ERROR) {
+    if (kind == NTCP_TRACE_ERROR || kind == NTCP_TRACE_WARNING) {
         const char *cause = ntcp_trace_ev_get(&ev, "cause");
         const char *advice = cause ? ntcp_cause_advice(cause) : NULL;
         if (advice && *advice && !ntcp_trace_ev_get(&ev, "advice"))

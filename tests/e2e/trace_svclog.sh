@@ -104,21 +104,26 @@ serve json --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/serve.json" --pro
 "$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --trace "$tmp/call2.json" --propagate-activity \
     --log-messages service --log-entire-message --max-logged-size 200 >/dev/null
 check "call with service-level logging" "$?" 0
+"$nettcp" call "$url" --action $CALC/Nope --body "$ADD" "${krb[@]}" >/dev/null 2>&1
+check "an unknown action fails" "$?" 1
 kill -INT "${pids[0]}"; wait "${pids[0]}"; pids=()
 got=$(python3 - "$tmp/serve.json" "$tmp/call2.json" <<'PYEOF'
 import json, sys
 svc = [json.loads(l) for l in open(sys.argv[1])]
 cl = [json.loads(l) for l in open(sys.argv[2])]
 call = [e for e in cl if e["event"] == "activity" and e.get("level") == "Start" and e["name"].startswith("Process action")][0]["activity"]
-print([(e["source"], e["activity"] == call, "<n1>2</n1>" in e["envelope"]) for e in svc if e["event"] == "message"])
+print([(e["source"], e["activity"] == call, "<n1>2</n1>" in e["envelope"]) for e in svc
+       if e["event"] == "message" and e["action"].endswith(("/Add", "/AddResponse"))])
 print([(e["event"], e.get("level"), e.get("size"), e.get("max_logged_size")) for e in cl if e["event"] in ("message", "message_not_logged")])
 print(sorted(set(e["level"] for e in svc + cl if "level" in e)))
+print([(e.get("level"), e["fault"]) for e in svc if e["event"] == "reply"])
 PYEOF
 )
 check "service level: the request and reply in the call's (propagated) activity; the client's larger request not logged" "$got" \
     "[('ServiceLevelReceiveRequest', True, True), ('ServiceLevelSendReply', True, False)]
 [('message_not_logged', 'Warning', '303', '200'), ('message', None, None, None)]
-['Start', 'Stop', 'Transfer', 'Warning']"
+['Start', 'Stop', 'Transfer', 'Warning']
+[(None, ''), ('Warning', 'ActionNotSupported')]"
 
 # --- the checker itself fails on a broken file
 sed '0,/<Level>[0-9]*<\/Level>/s///' "$tmp/call.svclog" >"$tmp/broken.svclog"
