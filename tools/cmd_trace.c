@@ -32,7 +32,7 @@ static void usage(FILE *f)
 
 /* ---- events kept in memory ---------------------------------------------------- */
 typedef struct rec {
-    size_t file, seq;
+    size_t file, seq, aidx;
     ntcp_trace_kind kind;
     char *event, *conn, *name, *process, *computer;
     unsigned long pid, tid;
@@ -149,19 +149,34 @@ typedef struct act {
 
 static act *acts;
 static size_t nacts;
+static size_t *slots, nslots; /* open addressing over acts, by id */
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t *slot_of(const char *id)
+{
+    size_t i = hash(id) & (nslots - 1);
+    while (slots[i] != (size_t)-1 && strcmp(acts[slots[i]].id, id) != 0)
+        i = (i + 1) & (nslots - 1);
+    return &slots[i];
+}
 
 static act *find_act(const char *id)
 {
-    for (size_t i = 0; i < nacts; i++)
-        if (!strcmp(acts[i].id, id))
-            return &acts[i];
-    return NULL;
+    size_t *sl = slot_of(id);
+    return *sl == (size_t)-1 ? NULL : &acts[*sl];
 }
 
 static int by_activity_time(const void *a, const void *b)
 {
     const rec *x = a, *y = b;
-    act *ax = find_act(x->activity), *ay = find_act(y->activity);
+    act *ax = &acts[x->aidx], *ay = &acts[y->aidx];
     if (ax != ay) {
         int c = strcmp(ax->first_time, ay->first_time);
         if (c)
@@ -182,25 +197,52 @@ static const char *base(const char *p)
     return s ? s + 1 : p;
 }
 
-/* The step an error happened in: the last channel/doctor step entered
+/* The step each error happened in: the last channel/doctor step entered
  * before it on the same connection of the same file; once the upgrade was
- * accepted or a handshake message went, the handshake. */
-static const char *step_before(const store *s, size_t upto, const rec *err)
+ * accepted or a handshake message went, the handshake. One pass, with the
+ * current step of each (file, connection) in a table. */
+typedef struct stepslot {
+    size_t file;
+    const char *conn; /* "" for the process's own */
+    const char *step;
+    bool used;
+} stepslot;
+
+static int failing_steps(const store *s, const char **out)
 {
-    const char *st = NULL;
-    for (size_t i = 0; i < upto; i++) {
+    size_t n;
+    for (n = 16; n < 2 * s->n; n *= 2)
+        ;
+    stepslot *t = calloc(n, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < s->n; i++) {
         const rec *r = &s->r[i];
-        if (r->file != err->file || !r->event || (r->conn == NULL) != (err->conn == NULL) ||
-            (r->conn && strcmp(r->conn, err->conn) != 0))
-            continue;
+        const char *conn = r->conn ? r->conn : "";
+        size_t h = (hash(conn) ^ r->file * 0x9E3779B97F4A7C15ull) & (n - 1);
+        while (t[h].used && (t[h].file != r->file || strcmp(t[h].conn, conn) != 0))
+            h = (h + 1) & (n - 1);
+        stepslot *e = &t[h];
+        if (!e->used)
+            *e = (stepslot){ r->file, conn, NULL, true };
         const char *type = get(r, "type");
-        if (!strcmp(r->event, "step") && r->kind != NTCP_TRACE_ERROR)
-            st = get(r, "name");
-        else if (!strcmp(r->event, "handshake") ||
-                 (!strcmp(r->event, "record") && type && !strcmp(type, "UpgradeResponse")))
-            st = "handshake";
+        if (r->kind == NTCP_TRACE_ERROR) {
+            const char *own = get(r, "step");
+            if (!own && r->event && !strcmp(r->event, "step"))
+                own = get(r, "name");
+            /* "open" and "call" say less than the step the connection was in */
+            out[i] = own && e->step && strcmp(own, "open") != 0 && strcmp(own, "call") != 0 ? own
+                     : e->step                                                         ? e->step
+                                                                                       : own;
+        } else if (r->event && !strcmp(r->event, "step")) {
+            e->step = get(r, "name");
+        } else if (r->event && (!strcmp(r->event, "handshake") ||
+                                (!strcmp(r->event, "record") && type && !strcmp(type, "UpgradeResponse")))) {
+            e->step = "handshake";
+        }
     }
-    return st;
+    free(t);
+    return 0;
 }
 
 static int view(int argc, char **argv)
@@ -234,23 +276,24 @@ static int view(int argc, char **argv)
     }
     /* the failing steps, found in file order (before sorting) */
     const char **failed_step = calloc(s.n ? s.n : 1, sizeof *failed_step);
-    for (size_t i = 0; failed_step && i < s.n; i++)
-        if (s.r[i].kind == NTCP_TRACE_ERROR) {
-            const char *before = step_before(&s, i, &s.r[i]);
-            const char *own = get(&s.r[i], "step");
-            if (!own && s.r[i].event && !strcmp(s.r[i].event, "step"))
-                own = get(&s.r[i], "name");
-            failed_step[i] = own && before && strcmp(own, "open") != 0 && strcmp(own, "call") != 0 ? own
-                             : before                                                       ? before
-                                                                                            : own;
-        }
+    if (failed_step && failing_steps(&s, failed_step)) {
+        free((void *)failed_step);
+        failed_step = NULL;
+    }
     /* activities: named by their Start, ordered by their first event */
     acts = calloc(s.n ? s.n : 1, sizeof *acts);
     nacts = 0;
-    for (size_t i = 0; acts && i < s.n; i++) {
+    for (nslots = 16; nslots < 2 * s.n; nslots *= 2)
+        ;
+    slots = malloc(nslots * sizeof *slots);
+    if (slots)
+        memset(slots, 0xff, nslots * sizeof *slots);
+    for (size_t i = 0; acts && slots && i < s.n; i++) {
         rec *r = &s.r[i];
-        act *a = find_act(r->activity);
+        size_t *sl = slot_of(r->activity);
+        act *a = *sl == (size_t)-1 ? NULL : &acts[*sl];
         if (!a) {
+            *sl = nacts;
             a = &acts[nacts++];
             snprintf(a->id, sizeof a->id, "%s", r->activity);
             a->first_time = r->time;
@@ -262,10 +305,12 @@ static int view(int argc, char **argv)
             a->name = r->name;
         if (r->kind == NTCP_TRACE_ERROR)
             a->failed = true;
+        r->aidx = (size_t)(a - acts);
     }
-    if (!acts || !failed_step) {
+    if (!acts || !failed_step || !slots) {
         fprintf(stderr, "nettcp trace view: out of memory\n");
         free(acts);
+        free(slots);
         free((void *)failed_step);
         store_free(&s);
         return 1;
@@ -355,6 +400,8 @@ static int view(int argc, char **argv)
     }
     free(acts);
     acts = NULL;
+    free(slots);
+    slots = NULL;
     free((void *)failed_step);
     store_free(&s);
     return nerr ? 1 : 0;
