@@ -234,6 +234,8 @@ static int failing_steps(const store *s, const char **out)
             out[i] = own && e->step && strcmp(own, "open") != 0 && strcmp(own, "call") != 0 ? own
                      : e->step                                                         ? e->step
                                                                                        : own;
+            if (r->event && !strcmp(r->event, "step") && own)
+                e->step = own; /* a doctor's failed step: its result names it */
         } else if (r->event && !strcmp(r->event, "step")) {
             e->step = get(r, "name");
         } else if (r->event && (!strcmp(r->event, "handshake") ||
@@ -357,6 +359,8 @@ static int view(int argc, char **argv)
             const char *step = failed_step[r->seq], *cause = get(r, "cause"), *err = get(r, "error");
             if (!err)
                 err = get(r, "detail");
+            if (!err && r->event && !strcmp(r->event, "result"))
+                err = "the diagnosis failed";
             if (!err)
                 err = get(r, "description");
             printf("%s>> FAILED at step '%s': %s%s\n", red, step ? step : "?", err ? err : r->event, off);

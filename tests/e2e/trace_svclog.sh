@@ -25,6 +25,17 @@ contains "the secured call answers" "$got" "<AddResult>5</AddResult>"
 "$nettcp" call "$url" --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" --identity spn:host/nothere.nettcp.test \
     --package kerberos --trace "$tmp/fail.svclog" --trace-format svclog >/dev/null 2>&1
 check "the failing call exits 1" "$?" 1
+# --- doctor writes svclog too: its failed step at level Error, named by view
+"$nettcp" doctor "$url" --user "$NTCP_REALM_USER" --identity spn:host/nothere.nettcp.test --package kerberos \
+    --trace "$tmp/doctor.svclog" --trace-format svclog >/dev/null 2>&1
+check "doctor on an unknown SPN exits 1" "$?" 1
+got=$("$checker" "$xsd" "$tmp/doctor.svclog" | sed 's/: [0-9]* fragments/: N fragments/')
+check "doctor's svclog is valid" "$got" "doctor.svclog: N fragments, valid
+transfers: 0, all resolved"
+got=$("$nettcp" trace view --no-color "$tmp/doctor.svclog")
+contains "view of doctor's trace: the failed step" "$got" "doctor.svclog: step 'kdc' failed"
+contains "view of doctor's trace: the cause" "$got" "cause spn_unknown"
+
 kill -INT "${pids[0]}"; wait "${pids[0]}"; check "serve exits 0" "$?" 0; pids=()
 
 # svclog fragments follow each other without line breaks, as XmlWriterTraceListener writes them
@@ -40,7 +51,7 @@ serve.svclog: N fragments, valid
 message serve.svclog TransportReceive $CALC/Add body=... stream ...
 message serve.svclog TransportSend $CALC/AddResponse body=... stream ...
 shared Process action '$CALC/Add'.
-transfers: 6, all resolved"
+transfers: 7, all resolved"
 got=$("$checker" "$xsd" "$tmp/fail.svclog" | sed 's/: [0-9]* fragments/: N fragments/')
 check "the failing call's trace is valid too" "$got" "fail.svclog: N fragments, valid
 transfers: 0, all resolved"
