@@ -266,6 +266,12 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
             out.body_len = rep.body.len;
         }
     }
+    char ah[256]; /* with propagation the reply carries the call's ActivityId, as WCF's does */
+    const char *ahs[1] = { ah };
+    if (ntcp_trace_activity_header(s->o.trace, caller.peer, ah, sizeof ah)) {
+        out.headers = ahs;
+        out.nheaders = 1;
+    }
     if (req.message_id) { /* one-way messages get no reply */
         send_reply(s, ss, d, &out);
         ntcp_trace_event(s->o.trace, "reply", caller.peer, "action", out.action ? out.action : "", "fault",

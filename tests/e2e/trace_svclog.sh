@@ -66,6 +66,8 @@ n=$(grep -c "<Correlation ActivityID=\"{$aid}\"" "$tmp/serve.lines")
 check "the service traced the call in the activity it received" "$r" yes
 grep -q "<SubType Name=\"Start\">0</SubType>.*<Correlation ActivityID=\"{$aid}\".*<ActivityName>Process action &apos;$CALC/Add&apos;.</ActivityName><ActivityType>ProcessAction</ActivityType>" \
     "$tmp/serve.lines"; check "the service's Process action activity starts under the propagated id" "$?" 0
+grep 'Source="TransportSend"' "$tmp/serve.lines" | grep -q "<ActivityId [^>]*>$aid</ActivityId>"
+check "the service's reply carries the call's ActivityId too" "$?" 0
 # the header as XmlWriterTraceListener lays it out: the fixed parts
 first=$(head -1 "$tmp/call.lines")
 contains "fragment layout" "$first" '<E2ETraceEvent xmlns="http://schemas.microsoft.com/2004/06/E2ETraceEvent"><System xmlns="http://schemas.microsoft.com/2004/06/windows/eventlog/system"><EventID>131085</EventID><Type>3</Type><SubType Name="Start">0</SubType><Level>255</Level><TimeCreated SystemTime="'
@@ -113,7 +115,7 @@ check "round trip: schema-valid" "$got" "back.svclog: N fragments, valid"
 serve json --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/serve.json" --propagate-activity \
     --log-messages service --log-entire-message
 "$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --trace "$tmp/call2.json" --propagate-activity \
-    --log-messages service --log-entire-message --max-logged-size 200 >/dev/null
+    --log-messages service --log-entire-message --max-logged-size 300 >/dev/null
 check "call with service-level logging" "$?" 0
 "$nettcp" call "$url" --action $CALC/Nope --body "$ADD" "${krb[@]}" >/dev/null 2>&1
 check "an unknown action fails" "$?" 1
@@ -132,7 +134,7 @@ PYEOF
 )
 check "service level: the request and reply in the call's (propagated) activity; the client's larger request not logged" "$got" \
     "[('ServiceLevelReceiveRequest', True, True), ('ServiceLevelSendReply', True, False)]
-[('message_not_logged', 'Warning', '303', '200'), ('message', None, None, None)]
+[('message_not_logged', 'Warning', '303', '300'), ('message', None, None, None)]
 ['Start', 'Stop', 'Transfer', 'Warning']
 [(None, ''), ('Warning', 'ActionNotSupported')]"
 
