@@ -205,7 +205,9 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
               ntcp_status_str(st), ntcp_status_name(st));
         ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "message", "status",
-                         ntcp_status_name(st), "cause", ntcp_status_name(st), "error", "a message could not be read",
+                         ntcp_status_name(st), "cause", "message_unreadable", "error", ntcp_status_str(st), "advice",
+                         "the request is not a SOAP 1.2 envelope in binary session encoding that this session's "
+                         "dictionaries decode: use NetTcpBinding's message version and encoder on the client",
                          NULL);
         ntcp_server_session_abort(ss);
         ntcp_soap_msg_clear(&req);
