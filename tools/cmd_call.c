@@ -16,7 +16,7 @@ static void usage(FILE *f)
             "                   [--identity dns:NAME|spn:NAME|upn:NAME] [--user NAME] [--ccache NAME]\n"
             "                   [--client-keytab FILE] [--anonymous] [--no-require-server-auth]\n"
             "                   [--impersonation identify|impersonate|delegate] [--timeout SECONDS] [-v] [--json]\n"
-            "                   [--trace FILE]\n"
+            "                   [--trace FILE] [--header XML]... [--header-mu XML]... [--mode M]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
             "credentials, Negotiate, EncryptAndSign, server authentication required), sends one request\n"
@@ -25,8 +25,11 @@ static void usage(FILE *f)
             "to change; 'nettcp doctor' walks the same connection step by step.\n"
             "\n"
             "%s"
+            "  --header XML       add a SOAP header: one element, text XML declaring its namespaces (repeatable)\n"
+            "  --header-mu XML    the same, marked s:mustUnderstand=\"1\" (the service must process it or fault)\n"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
-            "  --json             one JSON object: ok, action, relates_to, body, security / error, cause, advice\n"
+            "  --json             one JSON object: ok, action, relates_to, headers, body, security / error,\n"
+            "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail}\n"
             "  --trace FILE       write a trace: one JSON object per line per event (steps, framing records\n"
             "                     with their sizes, handshake messages, negotiated security, errors with their\n"
             "                     cause); never message contents or secrets\n"
@@ -48,7 +51,61 @@ static void trace_step(void *ctx, ntcp_channel_step step)
     ntcp_trace_event(ctx, "step", NULL, "name", ntcp_channel_step_name(step), NULL);
 }
 
-static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
+static void json_str(const char *s) { cli_json_string((const uint8_t *)(s ? s : ""), s ? strlen(s) : 0); }
+
+/* "fault":{"code","subcodes":[{"ns","name"}],"reason","detail"} */
+static void json_fault(const ntcp_soap_msg *m)
+{
+    printf(",\"fault\":{\"code\":");
+    json_str(m->fault_code);
+    printf(",\"subcodes\":[");
+    for (size_t i = 0; i < m->fault_nsubcodes; i++) {
+        printf("%s{\"ns\":", i ? "," : "");
+        json_str(m->fault_subcodes[i].ns);
+        printf(",\"name\":");
+        json_str(m->fault_subcodes[i].local);
+        printf("}");
+    }
+    printf("],\"reason\":");
+    json_str(m->fault_reason);
+    printf(",\"detail\":");
+    if (m->has_detail)
+        cli_json_string(m->fault_detail.data ? m->fault_detail.data : (const uint8_t *)"", m->fault_detail.len);
+    else
+        printf("null");
+    printf("}");
+}
+
+/* "headers":[{"ns","name","text"}] for the reply's non-addressing headers */
+static void json_headers(ntcp_client *cl, const ntcp_soap_msg *m)
+{
+    printf(",\"headers\":[");
+    ntcp_buf t;
+    ntcp_buf_init(&t, 1 << 20);
+    bool first = true;
+    for (size_t i = 0; i < m->nheaders; i++) {
+        const ntcp_soap_header *h = &m->headers[i];
+        if (h->ns.len == strlen(NTCP_WSA10_NS) && !memcmp(h->ns.p, NTCP_WSA10_NS, h->ns.len))
+            continue;
+        ntcp_xml_reader *r = ntcp_client_reply_header(cl, m, i);
+        ntcp_xml_node n;
+        ntcp_buf_reset(&t);
+        if (!r || ntcp_xml_reader_next(r, &n) || ntcp_xml_reader_element_text(r, &t))
+            ntcp_buf_reset(&t);
+        printf("%s{\"ns\":", first ? "" : ",");
+        cli_json_string((const uint8_t *)(h->ns.p ? h->ns.p : ""), h->ns.len);
+        printf(",\"name\":");
+        cli_json_string((const uint8_t *)h->local.p, h->local.len);
+        printf(",\"text\":");
+        cli_json_string(t.data ? t.data : (const uint8_t *)"", t.len);
+        printf("}");
+        first = false;
+    }
+    ntcp_buf_free(&t);
+    printf("]");
+}
+
+static void json_error_start(ntcp_status st, const char *step, const char *cause, const char *text)
 {
     const char *advice = ntcp_cause_advice(cause);
     printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(st));
@@ -59,6 +116,11 @@ static void json_error(ntcp_status st, const char *step, const char *cause, cons
     cli_json_string((const uint8_t *)text, strlen(text));
     printf(",\"advice\":");
     cli_json_string((const uint8_t *)advice, strlen(advice));
+}
+
+static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
+{
+    json_error_start(st, step, cause, text);
     printf("}\n");
 }
 
@@ -68,8 +130,13 @@ int cmd_call(int argc, char **argv)
         CLI_CLIENT_LONG_OPTIONS,
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-        { "trace", required_argument, NULL, 'T' },  { NULL, 0, NULL, 0 },
+        { "trace", required_argument, NULL, 'T' },  { "header", required_argument, NULL, 'H' },
+        { "header-mu", required_argument, NULL, 'U' }, { "mode", required_argument, NULL, 'm' },
+        { NULL, 0, NULL, 0 },
     };
+    enum { MAX_HEADERS = 64 };
+    ntcp_header headers[MAX_HEADERS];
+    size_t nheaders = 0;
     ntcp_client_options o;
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
@@ -88,6 +155,19 @@ int cmd_call(int argc, char **argv)
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
         case 'T': trace_path = optarg; break;
+        case 'H':
+        case 'U':
+            if (nheaders == MAX_HEADERS) {
+                fprintf(stderr, "nettcp call: at most %d headers\n", MAX_HEADERS);
+                return 2;
+            }
+            headers[nheaders].xml = optarg;
+            headers[nheaders++].must_understand = c == 'U';
+            break;
+        case 'm':
+            if (cli_parse_mode("call", optarg, &o.channel.mode))
+                return 2;
+            break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -168,7 +248,7 @@ int cmd_call(int argc, char **argv)
     }
     ntcp_trace_event(trace, "request", NULL, "action", action, NULL);
     ntcp_soap_msg reply;
-    st = ntcp_client_call(cl, action, (const char *)body, body_len, &reply);
+    st = ntcp_client_call(cl, action, headers, nheaders, (const char *)body, body_len, &reply);
     if (st)
         ntcp_trace_event(trace, "error", NULL, "step", "call", "status", ntcp_status_name(st), "cause",
                          cli_cause_of(st, ntcp_client_last_error(cl)), "error", ntcp_client_last_error(cl), NULL);
@@ -184,6 +264,7 @@ int cmd_call(int argc, char **argv)
             printf(",\"relates_to\":");
             cli_json_string((const uint8_t *)(reply.relates_to ? reply.relates_to : ""),
                             reply.relates_to ? strlen(reply.relates_to) : 0);
+            json_headers(cl, &reply);
             printf(",\"body\":");
             cli_json_string(reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
             const ntcp_nns_result *r = ntcp_client_security(cl);
@@ -199,7 +280,11 @@ int cmd_call(int argc, char **argv)
         }
     } else {
         const char *e = ntcp_client_last_error(cl);
-        if (json)
+        if (json && reply.is_fault) {
+            json_error_start(st, "call", cli_cause_of(st, e), e);
+            json_fault(&reply);
+            printf("}\n");
+        } else if (json)
             json_error(st, "call", cli_cause_of(st, e), e);
         else
             fprintf(stderr, "nettcp call: %s\n", e);

@@ -544,7 +544,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     if (o->action) {
         double t = now_ms(d);
         ntcp_soap_msg reply;
-        st = ntcp_client_call(c, o->action, o->body, o->body ? o->body_len : 0, &reply);
+        st = ntcp_client_call(c, o->action, NULL, 0, o->body, o->body ? o->body_len : 0, &reply);
         if (st == NTCP_OK) {
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,
                      reply.action ? reply.action : "a reply", reply.body.len);

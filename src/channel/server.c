@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -49,6 +50,9 @@ struct ntcp_server {
     ntcp_server_session *sessions;
     unsigned count;
     volatile int stopping;
+    _Atomic int wake_pending;
+    void (*on_wake)(void *ctx);
+    void *wake_ctx;
     long long stop_deadline;
     uint8_t *rbuf;
 };
@@ -136,6 +140,20 @@ ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *por
     }
     s->lfd[s->nlisten++] = fd;
     return NTCP_OK;
+}
+
+void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->on_wake = fn;
+    s->wake_ctx = ctx;
+}
+
+void ntcp_server_wake(ntcp_server *s)
+{
+    atomic_store(&s->wake_pending, 1);
+    uint64_t one = 1;
+    ssize_t w = write(s->evfd, &one, sizeof one);
+    (void)w;
 }
 
 void ntcp_server_stop(ntcp_server *s)
@@ -331,7 +349,7 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         switch (ev.type) {
         case NTCP_FEV_PREAMBLE:
             ss->in_session = true;
-            if (s->cfg.framing.upgrade_name && s->cfg.upgrade_new) {
+            if (s->cfg.upgrade_new) { /* NULL when this endpoint has no security */
                 if (ss->up && s->cfg.upgrade_free)
                     s->cfg.upgrade_free(s->cfg.ctx, ss->up);
                 ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
@@ -482,6 +500,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
                 uint64_t v;
                 ssize_t r = read(s->evfd, &v, sizeof v);
                 (void)r;
+                if (atomic_exchange(&s->wake_pending, 0) && s->on_wake)
+                    s->on_wake(s->wake_ctx);
                 continue;
             }
             if (tag >= 2 && tag < 2 + MAX_LISTENERS) {
@@ -517,3 +537,12 @@ ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, 
 }
 
 void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = true; }
+
+void ntcp_server_session_flush(ntcp_server_session *ss)
+{
+    if (ss->abort_requested) {
+        end_session(ss, NTCP_E_CLOSED, true);
+        return;
+    }
+    (void)flush(ss);
+}

@@ -511,6 +511,8 @@ static ntcp_status acceptor_record(ntcp_framing *f, const ntcp_nmf_record *rec, 
             set_error(f, NTCP_E_ENDPOINT_NOT_FOUND, "no endpoint is listening at %s", f->via);
             return refuse(f, NTCP_E_ENDPOINT_NOT_FOUND, ev);
         }
+        if (f->acfg.via_security)
+            f->acfg.via_security(f->acfg.via_ctx, f->via, &f->acfg.upgrade_name, &f->acfg.require_upgrade);
         if (!content_type_accepted(f, rec)) {
             set_error(f, NTCP_E_CONTENT_TYPE_INVALID, "content type '%s' is not accepted at %s", f->content_type,
                       f->via);
