@@ -25,6 +25,9 @@ static void usage(FILE *f)
             "to change; 'nettcp doctor' walks the same connection step by step.\n"
             "\n"
             "%s"
+            "  --mode M           duplex (default, NetTcpBinding), streamed (singleton-unsized: TransferMode.Streamed),\n"
+            "                     simplex or singleton (singleton-sized): the last two carry one-way messages only:\n"
+            "                     the request is sent without a MessageID and nothing is printed\n"
             "  --header XML       add a SOAP header: one element, text XML declaring its namespaces (repeatable)\n"
             "  --header-mu XML    the same, marked s:mustUnderstand=\"1\" (the service must process it or fault)\n"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
@@ -248,6 +251,24 @@ int cmd_call(int argc, char **argv)
     }
     ntcp_trace_event(trace, "request", NULL, "action", action, NULL);
     ntcp_soap_msg reply;
+    if (o.channel.mode == NTCP_MODE_SIMPLEX || o.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
+        /* these modes carry messages one way: the request is sent, nothing comes back */
+        ntcp_soap_msg_init(&reply);
+        st = ntcp_client_send(cl, action, (const char *)body, body_len);
+        if (st == NTCP_OK) {
+            ntcp_trace_event(trace, "sent", NULL, "action", action, NULL);
+            if (json)
+                printf("{\"ok\":true,\"one_way\":true,\"mode\":\"%s\"}\n", ntcp_nmf_mode_name(o.channel.mode));
+            rc = 0;
+        } else {
+            const char *e = ntcp_client_last_error(cl);
+            if (json)
+                json_error(st, "send", cli_cause_of(st, e), e);
+            else
+                fprintf(stderr, "nettcp call: %s\n", e);
+        }
+        goto close;
+    }
     st = ntcp_client_call(cl, action, headers, nheaders, (const char *)body, body_len, &reply);
     if (st)
         ntcp_trace_event(trace, "error", NULL, "step", "call", "status", ntcp_status_name(st), "cause",
@@ -286,9 +307,14 @@ int cmd_call(int argc, char **argv)
             printf("}\n");
         } else if (json)
             json_error(st, "call", cli_cause_of(st, e), e);
-        else
+        else {
             fprintf(stderr, "nettcp call: %s\n", e);
+            if (reply.is_fault && reply.has_detail)
+                fprintf(stderr, "detail: %.*s\n", (int)reply.fault_detail.len,
+                        reply.fault_detail.data ? (const char *)reply.fault_detail.data : "");
+        }
     }
+close:
     ntcp_soap_msg_clear(&reply);
     st = ntcp_client_close(cl);
     ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(st), NULL);

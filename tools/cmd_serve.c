@@ -16,6 +16,7 @@
 #define ECHO_NS "http://tempuri.org/"
 #define ARRAYS_NS "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 #define SAMPLE_NS "urn:nettcp:sample"
+#define SERIALIZATION_NS "http://schemas.microsoft.com/2003/10/Serialization/"
 
 static ntcp_service *g_service;
 
@@ -24,12 +25,13 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: nettcp serve URL [--security none|transport] [--package negotiate|kerberos|ntlm]\n"
             "                        [--protection none|sign|encrypt] [--keytab FILE] [--allow-anonymous]\n"
-            "                        [--trace FILE] [-v]\n"
+            "                        [--trace FILE] [--mode LIST] [-v]\n"
             "\n"
             "Hosts two sample contracts at URL (e.g. net.tcp://0.0.0.0:8080/calc), as NetTcpBinding would:\n"
             "  ICalculator  http://Microsoft.ServiceModel.Samples  Add, Subtract, Multiply, Divide (doubles)\n"
             "  IEcho        http://tempuri.org/                    Echo(text): the text and the caller's identity;\n"
-            "                                                      Delay(ms): answers ms (0-60000) later;\n"
+            "                                                      Delay(ms): answers ms (0-60000) later (out of\n"
+            "                                                      range: a fault with a string detail);\n"
             "                                                      Headers(): the request's non-addressing headers\n"
             "                                                      as {ns}name=text; understands the mustUnderstand\n"
             "                                                      header {urn:nettcp:sample}Tenant\n"
@@ -45,6 +47,10 @@ static void usage(FILE *f)
             "  --trace FILE       write a trace: one JSON object per line per event (records with their sizes,\n"
             "                     requests, replies, errors with their cause); never message contents or secrets\n"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
+            "  --mode LIST        the framing modes accepted, comma-separated: duplex (default; NetTcpBinding,\n"
+            "                     buffered), streamed (singleton-unsized: TransferMode.Streamed), simplex and\n"
+            "                     singleton (singleton-sized; one-way messages: no reply goes back). Transport\n"
+            "                     security needs duplex or streamed\n"
             "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
             "  -v                 log refused connections, failed handshakes (with their cause) and faults\n");
 }
@@ -235,8 +241,12 @@ static ntcp_status delay(void *ctx, ntcp_call *call)
     long ms = st ? -1 : strtol((const char *)b.data, &end, 10);
     bool ok = !st && end && *end == 0 && b.len > 0 && ms >= 0 && ms <= 60000;
     ntcp_buf_free(&b);
-    if (!ok)
-        return ntcp_call_fault(call, "Sender", NULL, "Delay expects ms, a whole number from 0 to 60000", NULL);
+    if (!ok) { /* as FaultException<string> with [FaultContract(typeof(string))] */
+        st = ntcp_call_reply_action(call, ECHO_NS "IEcho/DelayStringFault");
+        return st ? st
+                  : ntcp_call_fault(call, "Sender", NULL, "Delay expects ms, a whole number from 0 to 60000",
+                                    "<string xmlns=\"" SERIALIZATION_NS "\">ms must be from 0 to 60000</string>");
+    }
     delayed *d = calloc(1, sizeof *d);
     if (!d)
         return NTCP_E_NOMEM;
@@ -370,6 +380,7 @@ int cmd_serve(int argc, char **argv)
         { "max-string-content-length", required_argument, NULL, 'S' },
         { "trace", required_argument, NULL, 'T' },
         { "max-received-message-size", required_argument, NULL, 'M' },
+        { "mode", required_argument, NULL, 'm' },
         { NULL, 0, NULL, 0 },
     };
     ntcp_service_options o;
@@ -398,6 +409,20 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             o.xml.max_size = o.server.limits.max_message;
             break;
+        case 'm': {
+            /* a comma-separated list */
+            unsigned modes = 0;
+            char list[128];
+            snprintf(list, sizeof list, "%s", optarg);
+            for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                ntcp_nmf_mode m;
+                if (cli_parse_mode("serve", t, &m))
+                    return 2;
+                modes |= 1u << m;
+            }
+            o.server.framing.modes = modes;
+            break;
+        }
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

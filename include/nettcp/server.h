@@ -70,6 +70,8 @@ void ntcp_server_session_abort(ntcp_server_session *ss);
 NTCP_MUST_CHECK ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n);
 const char *ntcp_server_session_via(const ntcp_server_session *ss);
 const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */
+/* The session's ntcp_nmf_mode (simplex and singleton-sized carry no replies). */
+int ntcp_server_session_mode(const ntcp_server_session *ss);
 const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss);
 void *ntcp_server_session_get_user(const ntcp_server_session *ss);
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user);

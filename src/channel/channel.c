@@ -132,6 +132,14 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         fail(ch, step, st, why);
         goto out;
     }
+    if (ch->o.upgrade && (ch->o.mode == NTCP_MODE_SIMPLEX || ch->o.mode == NTCP_MODE_SINGLETON_SIZED)) {
+        /* these modes have no preamble exchange to upgrade the stream in: never send in clear instead */
+        st = NTCP_E_UPGRADE_REQUIRED;
+        fail(ch, NTCP_STEP_PREAMBLE, st, "the simplex and singleton modes cannot carry transport security: "
+                                         "use duplex or streamed, or security None");
+        step = NTCP_STEP_PREAMBLE;
+        goto out;
+    }
     ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
     ic.via = url;
     ic.mode = ch->o.mode;
@@ -164,7 +172,9 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         fail(ch, step, st, ntcp_framing_last_error(ch->f));
         goto out;
     }
-    for (;;) {
+    /* simplex and singleton-sized have no PreambleEnd/Ack (MC-NMF 2.2.3.2):
+     * the preamble goes out with the first message */
+    for (; !ntcp_framing_is_open(ch->f);) {
         ntcp_framing_event ev;
         st = ntcp_conn_next_event(&ch->conn, ch->o.open_timeout_ms, &ev);
         if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
@@ -248,8 +258,20 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
 {
     if (!ch)
         return NTCP_OK;
+    if (ch->o.mode == NTCP_MODE_SINGLETON_SIZED) {
+        /* the message ends with the stream: FIN, then the service's close */
+        ntcp_status st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+        if (st == NTCP_OK) {
+            ntcp_tcp_close(ch->fd, ch->o.close_timeout_ms);
+            ch->fd = -1;
+        }
+        destroy(ch, st != NTCP_OK);
+        return st;
+    }
     ntcp_status st = ntcp_framing_send_end(ch->f);
-    if (st == NTCP_OK) {
+    if (st == NTCP_OK && ntcp_framing_is_closed(ch->f)) /* simplex: End closes our side; no answer comes */
+        st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+    else if (st == NTCP_OK) {
         for (;;) {
             ntcp_framing_event ev;
             st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);

@@ -167,6 +167,7 @@ void ntcp_server_stop(ntcp_server *s)
 unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
 const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
+int ntcp_server_session_mode(const ntcp_server_session *ss) { return ntcp_framing_mode(ss->f); }
 const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
@@ -355,7 +356,10 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
                 ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
                 ntcp_framing_set_upgrade(ss->f, ss->up);
             }
-            break;
+            if (!ntcp_framing_is_open(ss->f))
+                break;
+            /* simplex, singleton-sized: open without PreambleEnd/Ack */
+            /* fall through */
         case NTCP_FEV_PREAMBLE_COMPLETE:
             ss->state = SS_OPEN;
             ss->deadline = now_ms() + s->cfg.receive_timeout_ms;

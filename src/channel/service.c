@@ -455,6 +455,12 @@ static void trace_reply(ntcp_service *s, const char *peer, const ntcp_soap_out *
 
 static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
 {
+    int mode = ntcp_server_session_mode(se->ss);
+    if (mode == NTCP_MODE_SIMPLEX || mode == NTCP_MODE_SINGLETON_SIZED) {
+        logf_(s, "%s: no reply on a %s session (one-way only): %s not sent", ntcp_server_session_peer(se->ss),
+              ntcp_nmf_mode_name(mode), m->action);
+        return;
+    }
     ntcp_buf out;
     ntcp_buf_init(&out, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
     ntcp_status st = ntcp_soap_write(se->d.w, m, &out);

@@ -606,9 +606,14 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
     unsigned top = 0;
     bool in_body = false;
     ntcp_xml_node n;
+    nsstack inner = { .n = 0 }; /* declarations made inside the body */
     while (!st && next_in_body(r, &in_body, &n, &st)) {
+        if (n.type == NTCP_XML_NODE_END)
+            ns_pop(&inner, n.depth);
         if (n.type != NTCP_XML_NODE_START && n.type != NTCP_XML_NODE_ARRAY)
             continue;
+        if (n.type == NTCP_XML_NODE_START)
+            ns_push(&inner, &n);
         if (n.depth == 3 && n.type == NTCP_XML_NODE_START)
             top++;
         if (top == 0 || top > MAX_TOP)
@@ -627,6 +632,8 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
             used_cap = cap;
         }
         for (unsigned i = 0; i < outer->n && i < 64; i++) {
+            if (ns_lookup(&inner, &outer->d[i].prefix))
+                continue; /* redeclared inside the body: the outer one is not used */
             bool use = str_eq(&n.name.prefix, &outer->d[i].prefix);
             for (uint32_t a = 0; !use && a < n.nattrs; a++)
                 use = !n.attrs[a].is_xmlns && outer->d[i].prefix.len &&
