@@ -256,6 +256,25 @@ int cmd_call(int argc, char **argv)
         ntcp_soap_msg_init(&reply);
         st = ntcp_client_send(cl, action, (const char *)body, body_len);
         if (st == NTCP_OK) {
+            /* the service's verdict (a framing fault such as UnsupportedMode) comes at the close */
+            char e[2048];
+            st = ntcp_client_close(cl);
+            cl = NULL;
+            snprintf(e, sizeof e, "closing: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
+            if (st) {
+                const char *cause = ntcp_failure_cause(st, NTCP_STEP_CLOSE, false);
+                snprintf(e, sizeof e, "the service refused the one-way session: %s (%s); cause: %s\nadvice: %s",
+                         ntcp_status_str(st), ntcp_status_name(st), cause, ntcp_cause_advice(cause));
+                ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause", cause,
+                                 "error", e, NULL);
+                if (json)
+                    json_error(st, "close", cause, e);
+                else
+                    fprintf(stderr, "nettcp call: %s\n", e);
+                goto close;
+            }
+        }
+        if (st == NTCP_OK) {
             ntcp_trace_event(trace, "sent", NULL, "action", action, NULL);
             if (json)
                 printf("{\"ok\":true,\"one_way\":true,\"mode\":\"%s\"}\n", ntcp_nmf_mode_name(o.channel.mode));
@@ -316,6 +335,8 @@ int cmd_call(int argc, char **argv)
     }
 close:
     ntcp_soap_msg_clear(&reply);
+    if (!cl)
+        goto out;
     st = ntcp_client_close(cl);
     ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(st), NULL);
     if (verbose)

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <nettcp/channel.h>
 #include <nettcp/conn.h>
 
@@ -258,20 +259,38 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
 {
     if (!ch)
         return NTCP_OK;
-    if (ch->o.mode == NTCP_MODE_SINGLETON_SIZED) {
-        /* the message ends with the stream: FIN, then the service's close */
-        ntcp_status st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+    if (ch->o.mode == NTCP_MODE_SINGLETON_SIZED || ch->o.mode == NTCP_MODE_SIMPLEX) {
+        /* one way: End (simplex; singleton-sized ends with the stream), FIN, then
+         * read to the service's FIN: a framing fault (e.g. UnsupportedMode) is the
+         * only answer these modes can get */
+        ntcp_status st = ch->o.mode == NTCP_MODE_SIMPLEX ? ntcp_framing_send_end(ch->f) : NTCP_OK;
+        if (st == NTCP_OK)
+            st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+        if (st == NTCP_OK && shutdown(ch->fd, SHUT_WR) != 0)
+            st = NTCP_E_IO;
+        while (st == NTCP_OK) {
+            ntcp_framing_event ev;
+            st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);
+            if (st != NTCP_OK && ch->conn.eof && (st == NTCP_E_CONNECTION_RESET || st == NTCP_E_CLOSED)) {
+                st = NTCP_OK; /* the service's FIN, without End: how these modes end */
+                break;
+            }
+            if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT)
+                st = fail(ch, NTCP_STEP_CLOSE, ev.fault_status, ntcp_framing_last_error(ch->f));
+            else if (st == NTCP_OK && ev.type == NTCP_FEV_NONE && ch->conn.eof)
+                break;
+            else if (st)
+                fail(ch, NTCP_STEP_CLOSE, st, ntcp_framing_last_error(ch->f));
+        }
         if (st == NTCP_OK) {
-            ntcp_tcp_close(ch->fd, ch->o.close_timeout_ms);
+            close(ch->fd);
             ch->fd = -1;
         }
         destroy(ch, st != NTCP_OK);
         return st;
     }
     ntcp_status st = ntcp_framing_send_end(ch->f);
-    if (st == NTCP_OK && ntcp_framing_is_closed(ch->f)) /* simplex: End closes our side; no answer comes */
-        st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
-    else if (st == NTCP_OK) {
+    if (st == NTCP_OK) {
         for (;;) {
             ntcp_framing_event ev;
             st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);

@@ -378,6 +378,12 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             }
             break;
         case NTCP_FEV_END:
+            if (ntcp_framing_mode(ss->f) == NTCP_MODE_SIMPLEX) { /* one way: nothing to answer; close */
+                if (!flush(ss))
+                    return false;
+                end_session(ss, NTCP_OK, false);
+                return false;
+            }
             /* the replies to everything received are queued: close our side */
             if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f))
                 goto closed;

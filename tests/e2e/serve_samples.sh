@@ -87,6 +87,20 @@ check "Delay 4000: its reply" "$(cat "$tmp/delay.out")" '<DelayResponse xmlns="h
   <DelayResult>4000</DelayResult>
 </DelayResponse>'
 
+# a service that accepts duplex only refuses the one-way modes with UnsupportedMode, seen at the close
+"$nettcp" serve "net.tcp://127.0.0.1:0/calc" --security none >"$tmp/duplex.out" 2>"$tmp/duplex.err" &
+pids+=($!)
+for _ in $(seq 1 200); do grep -qs '^listening on' "$tmp/duplex.out" && break; read -r -t 0.05 <> <(:) || true; done
+durl=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$tmp/duplex.out")
+for m in simplex singleton; do
+    got=$("$nettcp" call "$durl" --security none --mode $m --action $CALC/Add --body "$(add 1)" --json)
+    check "mode $m refused: exit 1" "$?" 1
+    check "mode $m refused: cause" "$(python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["step"], o["cause"])' <<<"$got")" \
+        "close mode_refused"
+done
+got=$("$nettcp" call "$durl" --security none --mode streamed --action $CALC/Add --body "$(add 1)" 2>&1)
+contains "streamed refused by a duplex-only service: at the preamble" "$got" "mode_refused"
+
 for p in "${pids[@]}"; do kill -INT "$p"; wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done
 pids=()
 finish
