@@ -151,7 +151,7 @@ static ntcp_status copy_doc(ntcp_xml_writer *w, const uint8_t *doc, size_t len, 
             uint32_t na = 0;
             for (uint32_t i = 0; i < n.nattrs && na < 256; i++) {
                 attrs[na] = n.attrs[i];
-                if (attrs[na].name.key == NTCP_XML_INLINE && !attrs[na].is_xmlns)
+                if (attrs[na].name.key == NTCP_XML_INLINE)
                     attrs[na].name.key = NTCP_XML_KEY_AUTO;
                 na++;
             }
