@@ -28,6 +28,7 @@ struct ntcp_endpoint {
     bool bound;
     char path[2048];
     ntcp_endpoint_options o;
+    bool inherits;         /* the service's security options (ntcp_service_set_nns reaches it) */
     ntcp_endpoint *shares; /* serves the operations of this endpoint (ntcp_service_listen again) */
     operation *ops;
     size_t nops;
@@ -90,6 +91,7 @@ struct ntcp_service {
     listener lis[MAX_LISTENERS];
     int nlis;
     pthread_mutex_t lock; /* the completed list */
+    pthread_mutex_t nns_mu; /* o.nns and the endpoints' nns: replaced by ntcp_service_set_nns while serving */
     ntcp_call *done_head, *done_tail;
 };
 
@@ -165,6 +167,7 @@ static ntcp_endpoint *endpoint_new(ntcp_service *s, const ntcp_endpoint_options 
         ep->o = *o;
     else
         ntcp_endpoint_options_init(&ep->o, s);
+    ep->inherits = o == NULL;
     s->eps[s->neps++] = ep;
     return ep;
 }
@@ -195,7 +198,10 @@ static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
     if (!ep || ep->o.security != NTCP_SECURITY_TRANSPORT)
         return NULL;
     const ntcp_stream_upgrade *up = NULL;
-    if (ntcp_nns_upgrade_new(&up, false, &ep->o.nns) != NTCP_OK)
+    pthread_mutex_lock(&s->nns_mu);
+    ntcp_nns_options nns = ep->o.nns; /* the session keeps this copy */
+    pthread_mutex_unlock(&s->nns_mu);
+    if (ntcp_nns_upgrade_new(&up, false, &nns) != NTCP_OK)
         return NULL;
     if (s->o.trace) {
         leg_tag *g = ntcp_calloc(1, sizeof *g);
@@ -841,6 +847,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     if (!s->o.max_reply_size)
         s->o.max_reply_size = DEFAULT_MAX_REPLY;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->nns_mu, NULL);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
     cfg.framing.via_security = via_security;
@@ -860,6 +867,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     ntcp_status st = ntcp_server_new(&s->srv, &cfg);
     if (st) {
         pthread_mutex_destroy(&s->lock);
+        pthread_mutex_destroy(&s->nns_mu);
         ntcp_free(s);
         return st;
     }
@@ -894,7 +902,21 @@ void ntcp_service_free(ntcp_service *s)
     }
     ntcp_free(s->eps);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
+}
+
+ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
+{
+    if (!s || !nns)
+        return NTCP_E_INVALID_ARG;
+    pthread_mutex_lock(&s->nns_mu);
+    s->o.nns = *nns;
+    for (size_t i = 0; i < s->neps; i++)
+        if (s->eps[i]->inherits)
+            s->eps[i]->o.nns = *nns;
+    pthread_mutex_unlock(&s->nns_mu);
+    return NTCP_OK;
 }
 
 ntcp_status ntcp_endpoint_add_operation(ntcp_endpoint *ep, const char *action, const char *reply_action,
