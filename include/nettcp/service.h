@@ -53,7 +53,9 @@ const char *ntcp_call_message_id(const ntcp_call *call);
  * as received; ntcp_call_namespace resolves the ones declared outside the
  * body. NULL after the handler returned. */
 ntcp_xml_reader *ntcp_call_body(ntcp_call *call);
-/* The namespace a prefix declared on the envelope, header or body has ("" none). */
+/* The namespace a prefix ("" the default namespace) has where the body's
+ * content starts: declared on <s:Envelope> or <s:Body>. NULL when it is not
+ * declared there (or after the handler returned); valid until then. */
 const char *ntcp_call_namespace(ntcp_call *call, const char *prefix);
 /* The body as text XML (each top element declares the namespaces it uses);
  * valid until the handler returns. */

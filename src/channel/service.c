@@ -57,6 +57,7 @@ struct ntcp_call {
     ntcp_xml_reader *rd;
     char **hnames;        /* ns, name per header, made on demand */
     ntcp_buf body_text;
+    char *ns_found;       /* ntcp_call_namespace's answer */
     ntcp_soap_msg text_msg;
     bool have_text;
     /* the reply */
@@ -238,6 +239,8 @@ static void call_reset(ntcp_call *c)
     c->hnames = NULL;
     ntcp_soap_msg_clear(&c->req);
     ntcp_buf_free(&c->body_text);
+    ntcp_free(c->ns_found);
+    c->ns_found = NULL;
     if (c->have_text)
         ntcp_soap_msg_clear(&c->text_msg);
     c->have_text = false;
@@ -309,6 +312,36 @@ ntcp_xml_reader *ntcp_call_body(ntcp_call *c)
     if (r && ntcp_xml_reader_reset_fragment(r, c->req.body_doc, c->req.body_doc_len) != NTCP_OK)
         return NULL;
     return r;
+}
+
+const char *ntcp_call_namespace(ntcp_call *c, const char *prefix)
+{
+    ntcp_xml_reader *r = reader(c);
+    if (!r || !prefix || ntcp_xml_reader_reset(r, c->doc, c->doc_len) != NTCP_OK)
+        return NULL;
+    size_t pl = strlen(prefix);
+    const char *found = NULL;
+    uint32_t found_len = 0;
+    for (;;) { /* the Envelope's and the Body's declarations; the Body's win */
+        ntcp_xml_node n;
+        if (ntcp_xml_reader_next(r, &n) != NTCP_OK || n.type == NTCP_XML_NODE_EOF)
+            break;
+        if (n.type != NTCP_XML_NODE_START || n.depth > 2)
+            continue;
+        for (uint32_t i = 0; i < n.nattrs; i++)
+            if (n.attrs[i].is_xmlns && n.attrs[i].name.prefix.len == pl &&
+                (pl == 0 || !memcmp(n.attrs[i].name.prefix.p, prefix, pl))) {
+                found = n.attrs[i].name.local.p;
+                found_len = n.attrs[i].name.local.len;
+            }
+        if (n.depth == 2 && n.name.local.len == 4 && !memcmp(n.name.local.p, "Body", 4))
+            break;
+    }
+    if (!found)
+        return NULL;
+    ntcp_free(c->ns_found);
+    c->ns_found = ntcp_strndup(found, found_len);
+    return c->ns_found;
 }
 
 ntcp_status ntcp_call_body_text(ntcp_call *c, const char **xml, size_t *len)

@@ -135,6 +135,10 @@ static ntcp_status op_headers(void *ctx, ntcp_call *call)
     st = ntcp_xml_reader_next(r, &n);
     bool q = !st && n.type == NTCP_XML_NODE_START && n.depth == 1 && n.name.local.len == 1 && n.name.local.p[0] == 'Q';
     char *v = q ? text_of(r) : NULL;
+    /* declared on the envelope; nothing else is */
+    const char *s_ns = ntcp_call_namespace(call, "s");
+    if (!s_ns || strcmp(s_ns, "http://www.w3.org/2003/05/soap-envelope") || ntcp_call_namespace(call, "zz"))
+        return NTCP_E_MALFORMED;
     char reply_header[256];
     snprintf(reply_header, sizeof reply_header, "<h:Seen xmlns:h=\"" T_NS "\">%s/%zu</h:Seen>", tenant,
              ntcp_call_header_count(call));
