@@ -15,7 +15,7 @@ static void usage(FILE *f)
             "                     [--user NAME] [--ccache NAME] [--client-keytab FILE] [--anonymous]\n"
             "                     [--no-require-server-auth] [--impersonation identify|impersonate|delegate]\n"
             "                     [--timeout SECONDS] [--action URI [--body XML|@FILE]]\n"
-            "                     [--mode duplex|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
+            "                     [--mode duplex|streamed|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
             "                     [--json] [--trace FILE]\n"
             "\n"
             "Opens a connection to URL the way 'nettcp call' does, with the same client options, and\n"
@@ -30,7 +30,8 @@ static void usage(FILE *f)
             "%s"
             "  --action URI       send a test request with this SOAP Action (body from --body, or empty)\n"
             "  --body XML|@FILE   the test request's body\n"
-            "  --mode M           the framing mode to offer (default duplex, as NetTcpBinding)\n"
+            "  --mode M           the framing mode to offer: duplex (default, as NetTcpBinding), streamed\n"
+            "                     (singleton-unsized), simplex or singleton (singleton-sized; one way)\n"
             "  --encoding E       the message encoding to offer (default binary-session, as NetTcpBinding)\n"
             "  --json             the report as one JSON object: ok, url, steps [name, outcome, ms, detail],\n"
             "                     and on failure cause, advice and tried {target, principal, package}\n"
@@ -46,19 +47,6 @@ static void usage(FILE *f)
             "\n"
             "exit status: 0 every step passed, 1 a step failed, 2 usage error.\n",
             cli_client_options_help);
-}
-
-static int parse_mode(const char *s, ntcp_nmf_mode *m)
-{
-    if (!strcmp(s, "duplex"))
-        *m = NTCP_MODE_DUPLEX;
-    else if (!strcmp(s, "simplex"))
-        *m = NTCP_MODE_SIMPLEX;
-    else if (!strcmp(s, "singleton"))
-        *m = NTCP_MODE_SINGLETON_UNSIZED;
-    else
-        return -1;
-    return 0;
 }
 
 static int parse_encoding(const char *s, int *e)
@@ -165,10 +153,8 @@ int cmd_doctor(int argc, char **argv)
         case 'j': json = true; break;
         case 'T': trace_path = optarg; break;
         case 'M':
-            if (parse_mode(optarg, &o.client.channel.mode)) {
-                fprintf(stderr, "nettcp doctor: --mode is duplex, simplex or singleton\n");
+            if (cli_parse_mode("doctor", optarg, &o.client.channel.mode))
                 return 2;
-            }
             break;
         case 'E':
             if (parse_encoding(optarg, &o.client.channel.encoding)) {
