@@ -58,6 +58,7 @@ typedef struct ntcp_soap_out {
      * strings) whose root element's children are the body content */
     const uint8_t *body_nbfx;
     size_t body_nbfx_len;
+    ntcp_xml_reader *scratch;  /* optional: a reader (no session, limits at least the document's) to reuse for it */
     const char *body;          /* body content as text XML; NULL or "" = empty body */
     size_t body_len;
     const ntcp_soap_fault *fault; /* instead of body */

@@ -94,6 +94,7 @@ struct ntcp_service {
     pthread_mutex_t lock; /* the completed list */
     pthread_mutex_t nns_mu; /* o.nns and the endpoints' nns: replaced by ntcp_service_set_nns while serving */
     ntcp_call *done_head, *done_tail;
+    ntcp_xml_reader *scratch; /* reads reply bodies into their envelopes (on run()'s thread only) */
 };
 
 void ntcp_service_options_init(ntcp_service_options *o)
@@ -568,6 +569,10 @@ static void send_call(ntcp_service *s, sess *se, ntcp_call *c)
         out.action = c->reply_action ? c->reply_action : c->op->reply_action;
         out.body_nbfx = body.data;
         out.body_nbfx_len = body.len;
+        static const ntcp_xml_limits big = { 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 2048 };
+        if (body.len && !s->scratch && ntcp_xml_reader_new(&s->scratch, &big, NULL) != NTCP_OK)
+            s->scratch = NULL; /* soap_write makes its own */
+        out.scratch = s->scratch;
     }
     send_out(s, se, &out);
     ntcp_buf_free(&body);
@@ -934,6 +939,7 @@ void ntcp_service_free(ntcp_service *s)
         ntcp_free(ep);
     }
     ntcp_free(s->eps);
+    ntcp_xml_reader_free(s->scratch);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);

@@ -129,11 +129,12 @@ static ntcp_status write_fault(ntcp_xml_writer *w, const ntcp_soap_fault *f)
  * skip_root leaves its root element out (its children are the content);
  * mu adds s:mustUnderstand="1" to the root. Inline names are looked up
  * again, so they go to w's session dictionary as WCF's own would. */
-static ntcp_status copy_doc(ntcp_xml_writer *w, const uint8_t *doc, size_t len, bool skip_root, bool mu)
+static ntcp_status copy_doc(ntcp_xml_writer *w, const uint8_t *doc, size_t len, bool skip_root, bool mu,
+                            ntcp_xml_reader *scratch)
 {
     static const ntcp_xml_limits big = { 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 2048 };
-    ntcp_xml_reader *r;
-    ntcp_status st = ntcp_xml_reader_new(&r, &big, NULL);
+    ntcp_xml_reader *r = scratch;
+    ntcp_status st = r ? NTCP_OK : ntcp_xml_reader_new(&r, &big, NULL);
     if (st)
         return st;
     ntcp_xml_attr attrs[257];
@@ -167,7 +168,8 @@ static ntcp_status copy_doc(ntcp_xml_writer *w, const uint8_t *doc, size_t len, 
         }
         st = ntcp_xml_writer_node(w, &n);
     }
-    ntcp_xml_reader_free(r);
+    if (r != scratch)
+        ntcp_xml_reader_free(r);
     return st;
 }
 
@@ -184,7 +186,7 @@ static ntcp_status mu_header(ntcp_xml_writer *w, const char *xml)
     if (!st)
         st = ntcp_xml_writer_finish(tmp, &doc);
     if (!st)
-        st = copy_doc(w, doc.data, doc.len, false, true);
+        st = copy_doc(w, doc.data, doc.len, false, true, NULL);
     ntcp_buf_free(&doc);
     ntcp_xml_writer_free(tmp);
     return st;
@@ -248,7 +250,7 @@ ntcp_status ntcp_soap_write(ntcp_xml_writer *w, const ntcp_soap_out *m, ntcp_buf
     if (!st && m->fault)
         st = write_fault(w, m->fault);
     else if (!st && m->body_nbfx)
-        st = copy_doc(w, m->body_nbfx, m->body_nbfx_len, true, false);
+        st = copy_doc(w, m->body_nbfx, m->body_nbfx_len, true, false, m->scratch);
     else if (!st && m->body && m->body_len)
         st = ntcp_xml_writer_text_xml(w, m->body, m->body_len);
     if (!st)
