@@ -2,8 +2,8 @@
  * through the binary XML layer (sans-I/O). The envelope is laid out as WCF
  * lays it out, so a WCF peer sees the records it would write itself:
  *   <s:Envelope xmlns:s xmlns:a><s:Header>
- *     <a:Action s:mustUnderstand="1"> [<a:RelatesTo>] [<a:MessageID>]
- *     [<a:ReplyTo><a:Address>anonymous] [<a:To s:mustUnderstand="1">] custom headers
+ *     <a:Action s:mustUnderstand="1"> [<s:NotUnderstood> of a MustUnderstand fault] [<a:RelatesTo>]
+ *     [<a:MessageID>] [<a:ReplyTo><a:Address>anonymous] [<a:To s:mustUnderstand="1">] custom headers
  *   </s:Header><s:Body> body | s:Fault </s:Body></s:Envelope> */
 #ifndef NETTCP_SOAP_H
 #define NETTCP_SOAP_H

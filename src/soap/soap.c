@@ -206,21 +206,9 @@ ntcp_status ntcp_soap_write(ntcp_xml_writer *w, const ntcp_soap_out *m, ntcp_buf
         st = start(w, "s", "Header");
     if (!st)
         st = text_element(w, "a", "Action", true, m->action);
-    if (!st && m->relates_to)
-        st = text_element(w, "a", "RelatesTo", false, m->relates_to);
-    if (!st && m->message_id)
-        st = text_element(w, "a", "MessageID", false, m->message_id);
-    if (!st && m->reply_to_anonymous) {
-        st = start(w, "a", "ReplyTo");
-        if (!st)
-            st = text_element(w, "a", "Address", false, NTCP_WSA10_ANONYMOUS);
-        if (!st)
-            st = ntcp_xml_writer_end_element(w);
-    }
-    if (!st && m->to)
-        st = text_element(w, "a", "To", true, m->to);
     if (!st && m->not_understood_name) {
-        /* WCF: xmlns:d<length of the namespace>, qname="d<n>:name" */
+        /* right after the Action: WCF adds it to the fault message before the reply's
+         * RelatesTo and To; xmlns:d<length of the namespace>, qname="d<n>:name" */
         const char *ns = m->not_understood_ns ? m->not_understood_ns : "";
         char prefix[32], qname[600];
         snprintf(prefix, sizeof prefix, "d%zu", strlen(ns));
@@ -240,6 +228,19 @@ ntcp_status ntcp_soap_write(ntcp_xml_writer *w, const ntcp_soap_out *m, ntcp_buf
         if (!st)
             st = ntcp_xml_writer_end_element(w);
     }
+    if (!st && m->relates_to)
+        st = text_element(w, "a", "RelatesTo", false, m->relates_to);
+    if (!st && m->message_id)
+        st = text_element(w, "a", "MessageID", false, m->message_id);
+    if (!st && m->reply_to_anonymous) {
+        st = start(w, "a", "ReplyTo");
+        if (!st)
+            st = text_element(w, "a", "Address", false, NTCP_WSA10_ANONYMOUS);
+        if (!st)
+            st = ntcp_xml_writer_end_element(w);
+    }
+    if (!st && m->to)
+        st = text_element(w, "a", "To", true, m->to);
     for (size_t i = 0; !st && i < m->nheaders; i++)
         st = m->headers_mu && m->headers_mu[i] ? mu_header(w, m->headers[i])
                                                : ntcp_xml_writer_text_xml(w, m->headers[i], strlen(m->headers[i]));

@@ -338,8 +338,8 @@ TEST(soap_must_understand_fault_as_wcf_writes_it)
     CHECK_EQ_STR(t, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
                     "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
                     "<a:Action s:mustUnderstand=\"1\">http://www.w3.org/2005/08/addressing/soap/fault</a:Action>"
-                    "<a:RelatesTo>urn:uuid:00000000-0000-4000-8000-000000000001</a:RelatesTo>"
-                    "<s:NotUnderstood xmlns:d17=\"urn:nettcp:sample\" qname=\"d17:Tenant\"/></s:Header><s:Body>"
+                    "<s:NotUnderstood xmlns:d17=\"urn:nettcp:sample\" qname=\"d17:Tenant\"/>"
+                    "<a:RelatesTo>urn:uuid:00000000-0000-4000-8000-000000000001</a:RelatesTo></s:Header><s:Body>"
                     "<s:Fault><s:Code><s:Value>s:MustUnderstand</s:Value></s:Code><s:Reason>"
                     "<s:Text xml:lang=\"en-US\">R</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>");
     free(t);
