@@ -60,6 +60,9 @@ unsigned ntcp_server_session_count(const ntcp_server *s);
  * makes run() call fn(ctx) on its own thread soon after. */
 void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx);
 void ntcp_server_wake(ntcp_server *s);
+/* Optional: at shutdown a session for which busy() says true (replies still
+ * to come) gets its End only once busy() says false, or at the close timeout. */
+void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss));
 /* Writes what was queued with ntcp_server_session_send outside a callback
  * (on run()'s thread, e.g. from the wake function); the session may end
  * (its on_close runs) and must not be used after. */

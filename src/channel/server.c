@@ -53,6 +53,7 @@ struct ntcp_server {
     _Atomic int wake_pending;
     void (*on_wake)(void *ctx);
     void *wake_ctx;
+    bool (*busy)(void *ctx, ntcp_server_session *ss);
     long long stop_deadline;
     uint8_t *rbuf;
 };
@@ -146,6 +147,11 @@ void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx)
 {
     s->on_wake = fn;
     s->wake_ctx = ctx;
+}
+
+void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss))
+{
+    s->busy = busy;
 }
 
 void ntcp_server_wake(ntcp_server *s)
@@ -452,6 +458,22 @@ static void on_readable(ntcp_server_session *ss)
     (void)feed(ss, s->rbuf, (size_t)r);
 }
 
+/* Shutting down: End on every open session that has no reply pending (a
+ * busy one gets its End once its replies are out, or at the close timeout). */
+static void end_idle_sessions(ntcp_server *s)
+{
+    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+        next = ss->next;
+        if (ss->state != SS_OPEN || (s->busy && s->busy(s->cfg.ctx, ss)))
+            continue;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK) {
+            ss->state = SS_CLOSING;
+            ss->deadline = s->stop_deadline;
+            flush(ss);
+        }
+    }
+}
+
 static void begin_shutdown(ntcp_server *s)
 {
     for (int i = 0; i < s->nlisten; i++) {
@@ -463,14 +485,12 @@ static void begin_shutdown(ntcp_server *s)
     s->stop_deadline = now + s->cfg.close_timeout_ms;
     for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
         next = ss->next;
-        if (ss->state == SS_OPEN && ntcp_framing_send_end(ss->f) == NTCP_OK) {
-            ss->state = SS_CLOSING;
-            ss->deadline = s->stop_deadline;
-            flush(ss);
-        } else if (ss->state == SS_PREAMBLE) {
+        if (ss->state == SS_PREAMBLE)
             end_session(ss, NTCP_E_CLOSED, true);
-        }
+        else if (ss->state == SS_OPEN)
+            ss->deadline = s->stop_deadline;
     }
+    end_idle_sessions(s);
 }
 
 static void check_timers(ntcp_server *s, long long now)
@@ -499,6 +519,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         }
         if (shutting && (!s->sessions || now_ms() >= s->stop_deadline))
             break;
+        if (shutting && s->busy)
+            end_idle_sessions(s); /* the replies that were pending may be out now */
         long long now = now_ms();
         int timeout = next_timer > now ? (int)(next_timer - now) : 0;
         int n = epoll_wait(s->ep, evs, 64, timeout);

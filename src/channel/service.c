@@ -662,6 +662,14 @@ static void sess_free(sess *se)
     ntcp_free(se);
 }
 
+/* Replies still to come on this session (deferred calls): a graceful stop waits for them. */
+static bool sess_busy(void *ctx, ntcp_server_session *ss)
+{
+    (void)ctx;
+    sess *se = ntcp_server_session_get_user(ss);
+    return se && se->head;
+}
+
 static bool on_open(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
@@ -910,6 +918,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
         return st;
     }
     ntcp_server_set_wake(s->srv, on_wake, s);
+    ntcp_server_set_busy(s->srv, sess_busy);
     *out = s;
     return NTCP_OK;
 }

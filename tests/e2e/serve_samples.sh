@@ -101,6 +101,16 @@ done
 got=$("$nettcp" call "$durl" --security none --mode streamed --action $CALC/Add --body "$(add 1)" 2>&1)
 contains "streamed refused by a duplex-only service: at the preamble" "$got" "mode_refused"
 
-for p in "${pids[@]}"; do kill -INT "$p"; wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done
+# a graceful stop waits for a deferred reply before ending its session
+call --action $ECHO/Delay --body '<Delay xmlns="http://tempuri.org/"><ms>1500</ms></Delay>' >"$tmp/stop.out" 2>&1 &
+dpid=$!
+for _ in $(seq 1 100); do [ "$(grep -c '"event":"request".*IEcho/Delay' "$tmp/serve.trace")" -ge 4 ] && break; read -r -t 0.05 <> <(:) || true; done
+kill -INT "${pids[0]}"
+wait $dpid
+check "SIGINT while Delay waits: the reply still comes" "$(cat "$tmp/stop.out")" '<DelayResponse xmlns="http://tempuri.org/">
+  <DelayResult>1500</DelayResult>
+</DelayResponse>'
+
+for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done
 pids=()
 finish
