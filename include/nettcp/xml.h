@@ -198,6 +198,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_reset(ntcp_xml_reader *r, const uint
  * NTCP_E_VARINT, NTCP_E_XML_* . The node's strings stay valid until the
  * reader is reset. */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_next(ntcp_xml_reader *r, ntcp_xml_node *node);
+/* The session dictionary for the next document read (one reader reused
+ * across framing sessions); set it before ntcp_xml_reader_reset. */
+void ntcp_xml_reader_set_session(ntcp_xml_reader *r, const ntcp_xml_session *session);
 /* Starts reading content rather than a document: zero or more top-level
  * elements (e.g. the children of a SOAP Body, or one header block). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_reset_fragment(ntcp_xml_reader *r, const uint8_t *data, size_t len);

@@ -54,7 +54,6 @@ struct ntcp_call {
     ntcp_caller caller;
     bool in_handler, deferred, ready;
     ntcp_status result;
-    ntcp_xml_reader *rd;
     char **hnames;        /* ns, name per header, made on demand */
     ntcp_buf body_text;
     char *ns_found;       /* ntcp_call_namespace's answer */
@@ -95,6 +94,10 @@ struct ntcp_service {
     pthread_mutex_t nns_mu; /* o.nns and the endpoints' nns: replaced by ntcp_service_set_nns while serving */
     ntcp_call *done_head, *done_tail;
     ntcp_xml_reader *scratch; /* reads reply bodies into their envelopes (on run()'s thread only) */
+    ntcp_xml_reader *rd;      /* the handlers' reader on their request (run()'s thread only) */
+    ntcp_xml_writer *spare_bw; /* a reply writer for the next call (a deferred call keeps its own) */
+    pthread_t loop_thread;     /* run()'s */
+    bool running;
 };
 
 void ntcp_service_options_init(ntcp_service_options *o)
@@ -273,9 +276,21 @@ static void call_free(ntcp_call *c)
     if (!c)
         return;
     call_reset(c);
-    ntcp_xml_reader_free(c->rd);
     ntcp_xml_writer_free(c->bw);
     ntcp_free(c);
+}
+
+/* A finished call that stays as a session's spare gives its writer back
+ * to the service: an idle session holds no reply buffer. */
+static void call_give_back_writer(ntcp_call *c)
+{
+    if (!c->bw)
+        return;
+    if (!c->svc->spare_bw)
+        c->svc->spare_bw = c->bw;
+    else
+        ntcp_xml_writer_free(c->bw);
+    c->bw = NULL;
 }
 
 static ntcp_call *call_new(ntcp_service *s, sess *se)
@@ -300,11 +315,13 @@ const char *ntcp_call_message_id(const ntcp_call *c) { return c->req.message_id;
 
 static ntcp_xml_reader *reader(ntcp_call *c)
 {
+    ntcp_service *s = c->svc;
     if (!c->in_handler)
         return NULL;
-    if (!c->rd && ntcp_xml_reader_new(&c->rd, &c->svc->o.xml, c->in) != NTCP_OK)
+    if (!s->rd && ntcp_xml_reader_new(&s->rd, &s->o.xml, NULL) != NTCP_OK)
         return NULL;
-    return c->rd;
+    ntcp_xml_reader_set_session(s->rd, c->in);
+    return s->rd;
 }
 
 ntcp_xml_reader *ntcp_call_body(ntcp_call *c)
@@ -410,6 +427,11 @@ long ntcp_call_header_find(const ntcp_call *c, const char *ns, const char *name)
 
 ntcp_xml_writer *ntcp_call_reply_writer(ntcp_call *c)
 {
+    if (!c->bw && !c->deferred && c->svc->spare_bw && c->svc->running &&
+        pthread_equal(pthread_self(), c->svc->loop_thread)) { /* a handler on run()'s thread: the service's spare */
+        c->bw = c->svc->spare_bw;
+        c->svc->spare_bw = NULL;
+    }
     if (!c->bw) {
         ntcp_xml_writer_options wo;
         memset(&wo, 0, sizeof wo);
@@ -587,6 +609,7 @@ static void drain(ntcp_service *s, sess *se)
         if (!se->head)
             se->tail = NULL;
         send_call(s, se, c);
+        call_give_back_writer(c);
         if (c->deferred || se->spare) {
             call_free(c);
         } else {
@@ -949,6 +972,8 @@ void ntcp_service_free(ntcp_service *s)
     }
     ntcp_free(s->eps);
     ntcp_xml_reader_free(s->scratch);
+    ntcp_xml_reader_free(s->rd);
+    ntcp_xml_writer_free(s->spare_bw);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
@@ -1117,5 +1142,12 @@ ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_por
     return bind_endpoint(s, ep, url, bound_port);
 }
 
-ntcp_status ntcp_service_run(ntcp_service *s) { return ntcp_server_run(s->srv); }
+ntcp_status ntcp_service_run(ntcp_service *s)
+{
+    s->loop_thread = pthread_self();
+    s->running = true;
+    ntcp_status st = ntcp_server_run(s->srv);
+    s->running = false;
+    return st;
+}
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }

@@ -281,6 +281,8 @@ ntcp_status ntcp_xml_reader_reset(ntcp_xml_reader *r, const uint8_t *data, size_
     return NTCP_OK;
 }
 
+void ntcp_xml_reader_set_session(ntcp_xml_reader *r, const ntcp_xml_session *session) { r->sess = session; }
+
 ntcp_status ntcp_xml_reader_reset_fragment(ntcp_xml_reader *r, const uint8_t *data, size_t len)
 {
     ntcp_status st = ntcp_xml_reader_reset(r, data, len);
