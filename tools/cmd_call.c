@@ -26,6 +26,8 @@ static void usage(FILE *f)
             "\n"
             "%s"
             "  --mode M           duplex (default, NetTcpBinding), streamed (singleton-unsized: TransferMode.Streamed),\n"
+            "                     the modes other than duplex with WCF's binary encoding without session\n"
+            "                     dictionaries (application/soap+msbin1),\n"
             "                     simplex or singleton (singleton-sized): the last two carry one-way messages only:\n"
             "                     the request is sent without a MessageID and nothing is printed\n"
             "  --header XML       add a SOAP header: one element, text XML declaring its namespaces (repeatable)\n"
@@ -170,6 +172,8 @@ int cmd_call(int argc, char **argv)
         case 'm':
             if (cli_parse_mode("call", optarg, &o.channel.mode))
                 return 2;
+            /* as WCF: session dictionaries on duplex sessions only; the other modes are msbin1 */
+            o.channel.encoding = o.channel.mode == NTCP_MODE_DUPLEX ? NTCP_ENC_BINARY_SESSION : NTCP_ENC_BINARY;
             break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;

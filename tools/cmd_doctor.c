@@ -141,6 +141,7 @@ int cmd_doctor(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
+    bool enc_given = false;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = cli_client_option("doctor", c, optarg, &o.client);
         if (r == 2)
@@ -157,6 +158,7 @@ int cmd_doctor(int argc, char **argv)
                 return 2;
             break;
         case 'E':
+            enc_given = true;
             if (parse_encoding(optarg, &o.client.channel.encoding)) {
                 fprintf(stderr, "nettcp doctor: --encoding is binary-session, binary, soap12, soap11 or mtom\n");
                 return 2;
@@ -166,6 +168,8 @@ int cmd_doctor(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (!enc_given && o.client.channel.mode != NTCP_MODE_DUPLEX)
+        o.client.channel.encoding = NTCP_ENC_BINARY; /* as WCF: msbin1 outside duplex sessions */
     if (optind != argc - 1) {
         fprintf(stderr, "nettcp doctor: one URL is required\n");
         usage(stderr);

@@ -429,6 +429,9 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
                 modes |= 1u << m;
             }
             o.server.framing.modes = modes;
+            /* the modes other than duplex carry msbin1 (no session dictionaries), as WCF sends them */
+            if (modes & ~(1u << NTCP_MODE_DUPLEX))
+                o.server.framing.encodings |= 1u << NTCP_ENC_BINARY;
             break;
         }
         case 'v': verbose = true; break;

@@ -331,6 +331,8 @@ bool ntcp_framing_is_closed(const ntcp_framing *f);
 const char *ntcp_framing_last_error(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
 const char *ntcp_framing_via(const ntcp_framing *f);
+/* The session's content type (acceptor: from the preamble; NULL before it). */
+const char *ntcp_framing_content_type(const ntcp_framing *f);
 int ntcp_framing_mode(const ntcp_framing *f);
 
 #ifdef __cplusplus

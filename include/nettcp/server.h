@@ -75,6 +75,8 @@ const char *ntcp_server_session_via(const ntcp_server_session *ss);
 const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */
 /* The session's ntcp_nmf_mode (simplex and singleton-sized carry no replies). */
 int ntcp_server_session_mode(const ntcp_server_session *ss);
+/* Its content type: "application/soap+msbinsession1" (session dictionaries) or e.g. "application/soap+msbin1". */
+const char *ntcp_server_session_content_type(const ntcp_server_session *ss);
 const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss);
 void *ntcp_server_session_get_user(const ntcp_server_session *ss);
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user);

@@ -15,6 +15,7 @@ struct ntcp_client {
     char url[2048];
     char err[2048];
     ntcp_xml_reader *rd;       /* on the last reply */
+    ntcp_xml_writer *w1;       /* msbin1 encoding (no session dictionary): its writer */
     const uint8_t *last_doc;   /* the last reply's document (in the channel's buffer) */
     const uint8_t *last_body;
     size_t last_body_len;
@@ -35,6 +36,7 @@ void ntcp_client_options_init(ntcp_client_options *o)
 static void client_free(ntcp_client *c)
 {
     ntcp_xml_reader_free(c->rd);
+    ntcp_xml_writer_free(c->w1);
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
     ntcp_free(c);
@@ -142,6 +144,13 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     }
     if ((st = ntcp__dialog_init(&c->x)))
         goto fail;
+    if (c->o.channel.encoding == NTCP_ENC_BINARY) { /* msbin1: documents without string tables */
+        ntcp_xml_writer_options wo;
+        memset(&wo, 0, sizeof wo);
+        wo.limits = (ntcp_xml_limits){ 256, 64u << 20, 64u << 20, 64u << 20, 256, 64u << 20, 0 };
+        if ((st = ntcp_xml_writer_new(&c->w1, &wo, NULL)))
+            goto fail;
+    }
     ntcp_channel_options co = c->o.channel;
     co.record_cb = c->o.record_cb;
     co.record_ctx = c->o.record_ctx;
@@ -228,7 +237,7 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     m.body = body;
     m.body_len = body ? body_len : 0;
     ntcp_buf_init(out, (size_t)64 << 20);
-    ntcp_status st = ntcp_soap_write(c->x.w, &m, out);
+    ntcp_status st = ntcp_soap_write(c->w1 ? c->w1 : c->x.w, &m, out);
     if (st) {
         snprintf(c->err, sizeof c->err, "writing the request: %s (%s)%s", ntcp_status_str(st), ntcp_status_name(st),
                  st == NTCP_E_XML_SYNTAX ? ": the body or a header is not well-formed XML" : "");
@@ -263,7 +272,7 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_head
         return st;
     }
     size_t off = 0;
-    st = ntcp_xml_session_read_table(c->x.in, r, rl, &off);
+    st = c->w1 ? NTCP_OK : ntcp_xml_session_read_table(c->x.in, r, rl, &off); /* msbin1: no table */
     if (!st)
         st = ntcp_soap_read(r + off, rl - off, c->x.in, &c->o.xml, NULL, 2, reply);
     if (!st) {

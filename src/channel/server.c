@@ -37,6 +37,7 @@ struct ntcp_server_session {
     bool close_after_flush;
     bool in_session;   /* a framing session started and on_close was not called yet */
     bool abort_requested;
+    bool end_pending;  /* the peer's End came while replies were still to come: ours waits for them */
     char peer[64];
     void *user;
     ntcp_server_session *prev, *next;
@@ -174,6 +175,7 @@ unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
 const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
 int ntcp_server_session_mode(const ntcp_server_session *ss) { return ntcp_framing_mode(ss->f); }
+const char *ntcp_server_session_content_type(const ntcp_server_session *ss) { return ntcp_framing_content_type(ss->f); }
 const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
@@ -336,6 +338,29 @@ static void accept_all(ntcp_server *s, int lfd)
     }
 }
 
+/* A framing session ended with End both ways: the connection may start
+ * over (pooling), or ends when shutting down. False if it is gone. */
+static bool session_closed(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    if (s->stopping) { /* shutting down: this was the last exchange */
+        if (flush(ss))
+            end_session(ss, NTCP_OK, false);
+        return false;
+    }
+    if (s->cfg.on_close)
+        s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
+    ss->in_session = false;
+    ss->end_pending = false;
+    if (ss->up && s->cfg.upgrade_free)
+        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ss->up = NULL;
+    ss->user = NULL;
+    ss->state = SS_PREAMBLE; /* a pooled connection may start over */
+    ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+    return true;
+}
+
 /* Feeds bytes to the session and acts on its events; false if it died. */
 static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
@@ -390,27 +415,17 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
                 end_session(ss, NTCP_OK, false);
                 return false;
             }
+            if (s->busy && s->busy(s->cfg.ctx, ss)) { /* replies still to come (deferred): End after them */
+                ss->end_pending = true;
+                break;
+            }
             /* the replies to everything received are queued: close our side */
-            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f))
-                goto closed;
+            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+                return false;
             break;
         case NTCP_FEV_CLOSED:
-        closed:
-            if (s->stopping) { /* shutting down: this was the last exchange */
-                if (!flush(ss))
-                    return false;
-                end_session(ss, NTCP_OK, false);
+            if (!session_closed(ss))
                 return false;
-            }
-            if (s->cfg.on_close)
-                s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
-            ss->in_session = false;
-            if (ss->up && s->cfg.upgrade_free)
-                s->cfg.upgrade_free(s->cfg.ctx, ss->up);
-            ss->up = NULL;
-            ss->user = NULL;
-            ss->state = SS_PREAMBLE; /* a pooled connection may start over */
-            ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
             break;
         default:
             break;
@@ -467,6 +482,11 @@ static void end_idle_sessions(ntcp_server *s)
         if (ss->state != SS_OPEN || (s->busy && s->busy(s->cfg.ctx, ss)))
             continue;
         if (ntcp_framing_send_end(ss->f) == NTCP_OK) {
+            if (ntcp_framing_is_closed(ss->f)) { /* the peer's End came first (end_pending) */
+                if (flush(ss))
+                    end_session(ss, NTCP_OK, false);
+                continue;
+            }
             ss->state = SS_CLOSING;
             ss->deadline = s->stop_deadline;
             flush(ss);
@@ -572,9 +592,15 @@ void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = 
 
 void ntcp_server_session_flush(ntcp_server_session *ss)
 {
+    ntcp_server *s = ss->srv;
     if (ss->abort_requested) {
         end_session(ss, NTCP_E_CLOSED, true);
         return;
+    }
+    if (ss->end_pending && !(s->busy && s->busy(s->cfg.ctx, ss))) { /* the last reply is out: now our End */
+        ss->end_pending = false;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+            return;
     }
     (void)flush(ss);
 }

@@ -74,6 +74,8 @@ struct ntcp_call {
 
 struct sess {
     ntcp__dialog d;
+    bool sessionful;      /* binary session encoding (msbinsession1); else msbin1: no string tables */
+    ntcp_xml_writer *w1;  /* msbin1 replies: a writer without a session dictionary */
     ntcp_service *svc;
     ntcp_server_session *ss;
     ntcp_endpoint *ep;
@@ -525,7 +527,7 @@ static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
     }
     ntcp_buf out;
     ntcp_buf_init(&out, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
-    ntcp_status st = ntcp_soap_write(se->d.w, m, &out);
+    ntcp_status st = ntcp_soap_write(se->sessionful ? se->d.w : se->w1, m, &out);
     if (st == NTCP_OK)
         st = ntcp_server_session_send(se->ss, out.data, out.len);
     ntcp_buf_free(&out);
@@ -681,6 +683,7 @@ static void sess_free(sess *se)
             call_free(c);
     }
     call_free(se->spare);
+    ntcp_xml_writer_free(se->w1);
     ntcp__dialog_clear(&se->d);
     ntcp_free(se);
 }
@@ -704,6 +707,18 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
     se->svc = s;
     se->ss = ss;
     se->ep = endpoint_at(s, ntcp_server_session_via(ss));
+    const char *ct = ntcp_server_session_content_type(ss);
+    se->sessionful = !ct || !strcmp(ct, "application/soap+msbinsession1");
+    if (!se->sessionful) { /* msbin1 (streamed, one-way modes): documents without string tables */
+        ntcp_xml_writer_options wo;
+        memset(&wo, 0, sizeof wo);
+        wo.limits = (ntcp_xml_limits){ 256, 64u << 20, 64u << 20, 64u << 20, 256, 64u << 20, 0 };
+        if (ntcp_xml_writer_new(&se->w1, &wo, NULL)) {
+            ntcp__dialog_clear(&se->d);
+            ntcp_free(se);
+            return false;
+        }
+    }
     ntcp_server_session_set_user(ss, se);
     return true;
 }
@@ -806,7 +821,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         return;
     }
     size_t off = 0;
-    ntcp_status st = ntcp_xml_session_read_table(se->d.in, p, n, &off);
+    ntcp_status st = se->sessionful ? ntcp_xml_session_read_table(se->d.in, p, n, &off) : NTCP_OK;
     if (!st)
         st = ntcp_soap_read_envelope(p + off, n - off, se->d.in, &s->o.xml, &c->req);
     if (st && c->req.message_id && ntcp_status_category(st) == NTCP_CAT_QUOTA) {

@@ -148,6 +148,7 @@ bool ntcp_framing_is_open(const ntcp_framing *f) { return f->state == ST_OPEN; }
 bool ntcp_framing_is_closed(const ntcp_framing *f) { return f->state == ST_CLOSED; }
 const char *ntcp_framing_last_error(const ntcp_framing *f) { return f->errbuf; }
 const char *ntcp_framing_via(const ntcp_framing *f) { return f->via; }
+const char *ntcp_framing_content_type(const ntcp_framing *f) { return f->content_type; }
 int ntcp_framing_mode(const ntcp_framing *f) { return f->mode; }
 
 static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, ...)

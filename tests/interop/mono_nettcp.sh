@@ -16,7 +16,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # 1. the Mono client calls nettcp serve
 # the Mono client raises its string quota to 65536 for the 10 KB echo; so does this service
-"$nettcp" serve net.tcp://127.0.0.1:0/calc --security none --max-string-content-length 65536 \
+"$nettcp" serve net.tcp://127.0.0.1:0/calc --security none --max-string-content-length 65536 --mode duplex,streamed \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pids+=($!)
 for _ in $(seq 1 200); do grep -q '^listening on' "$tmp/serve.out" && break; pause; done
@@ -43,6 +43,11 @@ check "Mono client: headers, MustUnderstand fault, fault detail, Delay" "Headers
 Unknown = FaultException: MustUnderstand: The header 'Unknown' from the namespace 'urn:x' was not understood by the recipient of this message, causing the message to not be processed.  This error typically indicates that the sender of this message has enabled a communication protocol that the receiver cannot process.  Please ensure that the configuration of the client's binding is consistent with the service's binding.
 Delay(-1) = FaultException<String>: ms must be from 0 to 60000
 Delay(250) = 250" "$(cat "$tmp/headers.out")"
+# TransferMode.Streamed: singleton-unsized framing with msbin1
+(cd "$tmp" && LC_ALL=C.UTF-8 exec timeout 60 mono "$bin/MonoHeaders.exe" "$url" streamed) >"$tmp/streamed.out" 2>"$tmp/streamed.err"
+check "Mono streamed client exit status ($(head -3 "$tmp/streamed.err"))" 0 "$?"
+check "Mono client, TransferMode.Streamed" "Streamed Echo = streamed [caller: unauthenticated]
+Streamed Delay(100) = 100" "$(cat "$tmp/streamed.out")"
 # with WCF's default string quota (8192) the same long echo gets a quota fault, not a hang
 "$nettcp" serve net.tcp://127.0.0.1:0/calc --security none >"$tmp/serve2.out" 2>"$tmp/serve2.err" &
 pids+=($!)

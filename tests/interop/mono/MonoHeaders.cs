@@ -1,5 +1,6 @@
-// MonoHeaders URL-echo — a NetTcpBinding (SecurityMode.None) client for the
-// IEcho sample of `nettcp serve`: SOAP headers and typed faults. Prints:
+// MonoHeaders URL-echo [streamed] — a NetTcpBinding (SecurityMode.None) client
+// for the IEcho sample of `nettcp serve`: SOAP headers and typed faults; with
+// "streamed", Echo and Delay over TransferMode.Streamed instead. Prints:
 //   Headers = {urn:nettcp:sample}Tenant=acme|{urn:x}Trace=t1
 //   Unknown = <exception type>: <fault code>: <message>
 //   Delay(-1) = FaultException<String>: <detail>
@@ -28,12 +29,28 @@ namespace NetTcpInterop.Plus
     {
         public static int Main(string[] args)
         {
-            if (args.Length != 1) {
-                Console.Error.WriteLine("usage: MonoHeaders.exe URL-echo");
+            if (args.Length < 1 || args.Length > 2 || (args.Length == 2 && args[1] != "streamed")) {
+                Console.Error.WriteLine("usage: MonoHeaders.exe URL-echo [streamed]");
                 return 2;
             }
             var b = new NetTcpBinding(SecurityMode.None);
             b.OpenTimeout = b.SendTimeout = b.CloseTimeout = TimeSpan.FromSeconds(20);
+            if (args.Length == 2) { // TransferMode.Streamed: singleton-unsized framing, msbin1
+                b.TransferMode = TransferMode.Streamed;
+                var sf = new ChannelFactory<IEchoPlus>(b, new EndpointAddress(args[0]));
+                IEchoPlus s = sf.CreateChannel();
+                try {
+                    Console.Out.WriteLine("Streamed Echo = " + s.Echo("streamed"));
+                    Console.Out.WriteLine("Streamed Delay(100) = " + s.Delay(100));
+                    ((IClientChannel)s).Close();
+                    sf.Close();
+                } catch (Exception e) {
+                    Console.Out.Flush();
+                    Console.Error.WriteLine("MonoHeaders: " + e);
+                    return 1;
+                }
+                return 0;
+            }
             var f = new ChannelFactory<IEchoPlus>(b, new EndpointAddress(args[0]));
             IEchoPlus echo = f.CreateChannel();
             int rc = 0;
