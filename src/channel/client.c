@@ -19,6 +19,8 @@ struct ntcp_client {
     const uint8_t *last_doc;   /* the last reply's document (in the channel's buffer) */
     const uint8_t *last_body;
     size_t last_body_len;
+    const char *const *headers; /* ntcp_client_set_headers: on every message, before the call's own */
+    size_t nheaders;
 };
 
 void ntcp_client_options_init(ntcp_client_options *o)
@@ -209,6 +211,12 @@ const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
 
 const char *ntcp_client_last_error(const ntcp_client *c) { return c->err; }
 
+void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n)
+{
+    c->headers = n ? headers : NULL;
+    c->nheaders = headers ? n : 0;
+}
+
 /* One request envelope: with a MessageID (and ReplyTo anonymous) when a
  * reply is expected, without for one-way messages. On failure out is freed
  * and c->err says why. */
@@ -216,20 +224,25 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
                                  size_t nheaders, const char *body, size_t body_len, ntcp_buf *out)
 {
     enum { MAX_HEADERS = 64 };
-    if (nheaders > MAX_HEADERS) {
+    if (nheaders + c->nheaders > MAX_HEADERS) {
         snprintf(c->err, sizeof c->err, "writing the request: more than %d headers", MAX_HEADERS);
         return NTCP_E_LIMIT;
     }
     const char *hx[MAX_HEADERS];
     bool hmu[MAX_HEADERS];
-    for (size_t i = 0; i < nheaders; i++) {
-        hx[i] = headers[i].xml ? headers[i].xml : "";
-        hmu[i] = headers[i].must_understand;
+    size_t nh = 0;
+    for (size_t i = 0; i < c->nheaders; i++, nh++) { /* the client's own (e.g. ActivityId) */
+        hx[nh] = c->headers[i];
+        hmu[nh] = false;
+    }
+    for (size_t i = 0; i < nheaders; i++, nh++) {
+        hx[nh] = headers[i].xml ? headers[i].xml : "";
+        hmu[nh] = headers[i].must_understand;
     }
     ntcp_soap_out m = { 0 };
     m.headers = hx;
     m.headers_mu = hmu;
-    m.nheaders = nheaders;
+    m.nheaders = nh;
     m.action = action;
     m.message_id = id;
     m.reply_to_anonymous = id != NULL;

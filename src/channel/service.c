@@ -725,8 +725,9 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
 
 static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
 {
-    (void)ctx;
+    ntcp_service *s = ctx;
     (void)why;
+    ntcp_trace_conn_end(s->o.trace, ntcp_server_session_peer(ss)); /* the connection's activity ends */
     sess_free(ntcp_server_session_get_user(ss));
     ntcp_server_session_set_user(ss, NULL);
 }
@@ -767,7 +768,8 @@ static bool understands(const ntcp_endpoint *ep, const char *action, const ntcp_
 
 /* WCF's MustUnderstand fault (SOAP 1.2): code s:MustUnderstand, the
  * reason naming the header, and a NotUnderstood header. */
-static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const ntcp_soap_header *h)
+static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const ntcp_soap_header *h,
+                                  const char *extra_header)
 {
     char name[512], ns[1024], reason[2048];
     snprintf(name, sizeof name, "%.*s", (int)h->local.len, h->local.p);
@@ -791,16 +793,20 @@ static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg
     out.not_understood_ns = ns;
     out.not_understood_name = name;
     out.fault = &f;
+    out.headers = extra_header ? &extra_header : NULL;
+    out.nheaders = extra_header ? 1 : 0;
     logf_(s, "%s: MustUnderstand: the header {%s}%s is not understood", ntcp_server_session_peer(se->ss), ns, name);
     if (req->message_id)
         send_out(s, se, &out);
 }
 
 static void reply_fault_now(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *action,
-                            const ntcp_soap_fault *f)
+                            const ntcp_soap_fault *f, const char *extra_header)
 {
     ntcp_soap_out out = { 0 };
     out.action = action;
+    out.headers = extra_header ? &extra_header : NULL;
+    out.nheaders = extra_header ? 1 : 0;
     out.relates_to = req->message_id;
     if (req->reply_to && !strcmp(req->reply_to, NTCP_WSA10_ANONYMOUS))
         out.to = NTCP_WSA10_ANONYMOUS;
@@ -835,8 +841,10 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         fault.reason = reason;
         fault.lang = "en-US";
         logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
+        ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "quota_exceeded", "error", reason, NULL);
         if (!se->head) /* in order: only when nothing is pending */
-            reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault);
+            reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
         else
             ntcp_server_session_abort(ss);
         call_free(c);
@@ -845,6 +853,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     if (st) {
         logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
               ntcp_status_str(st), ntcp_status_name(st));
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "message_unreadable", "error", ntcp_status_str(st), "advice",
+                         "the request is not a SOAP 1.2 envelope in binary session encoding that this session's "
+                         "dictionaries decode: use NetTcpBinding's message version and encoder on the client",
+                         NULL);
         ntcp_server_session_abort(ss);
         call_free(c);
         return;
@@ -867,6 +880,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     }
     ntcp_trace_event(s->o.trace, "request", c->caller.peer, "action", c->req.action ? c->req.action : "", "caller",
                      c->caller.principal, "package", c->caller.package, "protection", c->caller.protection, NULL);
+    char ah[256]; /* with propagation the reply carries the call's ActivityId, as WCF's does */
+    bool have_ah = ntcp_trace_activity_header(s->o.trace, c->caller.peer, ah, sizeof ah);
     ntcp_endpoint *ep = se->ep ? se->ep : first_endpoint(s);
     const ntcp_endpoint *opsrc = ep->shares ? ep->shares : ep;
     for (size_t i = 0; c->req.action && i < opsrc->nops; i++)
@@ -882,7 +897,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
         logf_(s, "%s: ActionNotSupported for '%s'", c->caller.peer, c->req.action ? c->req.action : "");
         if (!se->head)
-            reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f);
+            reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, have_ah ? ah : NULL);
         else
             ntcp_server_session_abort(ss);
         call_free(c);
@@ -892,7 +907,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         const ntcp_soap_header *h = &c->req.headers[i];
         if (h->must_understand && !str_is(&h->ns, NTCP_WSA10_NS) && !understands(opsrc, c->req.action, h)) {
             if (!se->head)
-                must_understand_fault(s, se, &c->req, h);
+                must_understand_fault(s, se, &c->req, h, have_ah ? ah : NULL);
             else
                 ntcp_server_session_abort(ss);
             call_free(c);
@@ -900,6 +915,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         }
     }
     /* queue it (replies leave in arrival order), run the handler */
+    if (have_ah && ntcp_call_reply_header(c, ah)) {
+        ntcp_server_session_abort(ss);
+        call_free(c);
+        return;
+    }
     if (se->tail)
         se->tail->next = c;
     else
