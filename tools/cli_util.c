@@ -249,3 +249,20 @@ ntcp_status cli_walk_records(const ntcp_buf *b, int dir, bool after_upgrade, con
     ntcp_nmf_decoder_free(d);
     return st;
 }
+
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode)
+{
+    if (!strcmp(arg, "duplex"))
+        *mode = NTCP_MODE_DUPLEX;
+    else if (!strcmp(arg, "simplex"))
+        *mode = NTCP_MODE_SIMPLEX;
+    else if (!strcmp(arg, "singleton"))
+        *mode = NTCP_MODE_SINGLETON_SIZED;
+    else if (!strcmp(arg, "streamed"))
+        *mode = NTCP_MODE_SINGLETON_UNSIZED;
+    else {
+        fprintf(stderr, "nettcp %s: --mode takes duplex, simplex, singleton or streamed, not '%s'\n", cmd, arg);
+        return -1;
+    }
+    return 0;
+}
