@@ -257,6 +257,24 @@ static ntcp_status follow_schema(ntcp_wsdl *w, const struct doc *d, const xmlNod
     return NTCP_OK;
 }
 
+struct first_error {
+    int set, line;
+    char msg[200];
+};
+
+static void on_xml_error(void *ctx, xmlError *e)
+{
+    struct first_error *fe = ctx ? ((xmlParserCtxtPtr)ctx)->_private : NULL;
+    if (!fe || fe->set || !e || e->level < XML_ERR_ERROR)
+        return;
+    fe->set = 1;
+    fe->line = e->line;
+    snprintf(fe->msg, sizeof fe->msg, "%s", e->message ? e->message : "not well-formed");
+    size_t n = strlen(fe->msg);
+    while (n && (fe->msg[n - 1] == '\n' || fe->msg[n - 1] == ' '))
+        fe->msg[--n] = 0;
+}
+
 static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, const char *what, size_t depth,
                             const uint8_t *mem, size_t memlen)
 {
@@ -303,20 +321,27 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
         ntcp_free(data);
         return fail(w, NTCP_E_LIMIT, "wsdl_limit", "%s: too large", url);
     }
-    xmlResetLastError();
-    xmlDocPtr x = xmlReadMemory((const char *)mem, (int)memlen, url, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    /* the first error is the one that explains the rest: caught per parser context */
+    struct first_error fe = { 0 };
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlDocPtr x = NULL;
+    if (ctxt) {
+        ctxt->sax->serror = on_xml_error;
+        ctxt->_private = &fe;
+        x = xmlCtxtReadMemory(ctxt, (const char *)mem, (int)memlen, url, NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (x && !ctxt->wellFormed) {
+            xmlFreeDoc(x);
+            x = NULL;
+        }
+        xmlFreeParserCtxt(ctxt);
+    }
     ntcp_free(data);
     if (!x) {
-        const xmlError *e = xmlGetLastError();
-        char msg[200] = "not well-formed";
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            size_t n = strlen(msg);
-            while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-                msg[--n] = 0;
-        }
-        return fail(w, NTCP_E_MALFORMED, "wsdl_bad_xml", "%s: line %d: %s", url, e ? e->line : 0, msg);
+        if (!ctxt)
+            return NTCP_E_NOMEM;
+        return fail(w, NTCP_E_MALFORMED, "wsdl_bad_xml", "%s: line %d: %s", url, fe.line,
+                    fe.msg[0] ? fe.msg : "not well-formed");
     }
     if (x->intSubset || x->extSubset) {
         xmlFreeDoc(x);
