@@ -8,6 +8,10 @@
 #include <nettcp/util.h>
 #include <nettcp/wsdl.h>
 
+#ifndef NETTCP_VERSION /* the fuzz build does not set it */
+#define NETTCP_VERSION "0"
+#endif
+
 struct sink {
     ntcp_buf b;
     int over;
