@@ -248,6 +248,9 @@ static ntcp_status follow_schema(ntcp_wsdl *w, const struct doc *d, const xmlNod
 {
     FOR_CHILDREN(c, schema)
     {
+        /* XML Schema's own namespace is built in (Mono's metadata imports it from an empty ?xsd=) */
+        if (is(c, NS_XSD, "import") && attr(c, "namespace") && !strcmp(attr(c, "namespace"), NS_XSD))
+            continue;
         if (is(c, NS_XSD, "import") || is(c, NS_XSD, "include") || is(c, NS_XSD, "redefine")) {
             ntcp_status st = follow(w, d, c, "schemaLocation", depth);
             if (st)
@@ -337,15 +340,18 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
         xmlFreeParserCtxt(ctxt);
     }
     ntcp_free(data);
+    char via[400] = ""; /* the import that led here */
+    if (what)
+        snprintf(via, sizeof via, "%s in %s: ", what, from);
     if (!x) {
         if (!ctxt)
             return NTCP_E_NOMEM;
-        return fail(w, NTCP_E_MALFORMED, "wsdl_bad_xml", "%s: line %d: %s", url, fe.line,
+        return fail(w, NTCP_E_MALFORMED, "wsdl_bad_xml", "%s%s: line %d: %s", via, url, fe.line,
                     fe.msg[0] ? fe.msg : "not well-formed");
     }
     if (x->intSubset || x->extSubset) {
         xmlFreeDoc(x);
-        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_bad_xml", "%s: a DTD (<!DOCTYPE>) is not accepted", url);
+        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_bad_xml", "%s%s: a DTD (<!DOCTYPE>) is not accepted", via, url);
     }
     xmlNode *root = xmlDocGetRootElement(x);
     int wsdl = is(root, NS_WSDL, "definitions"), xsd = is(root, NS_XSD, "schema");
@@ -355,7 +361,8 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
                  root ? (const char *)root->name : "");
         xmlFreeDoc(x);
         return fail(w, NTCP_E_UNSUPPORTED, "wsdl_not_wsdl",
-                    "%s: the root element %s is neither a WSDL 1.1 wsdl:definitions nor an xsd:schema", url, name);
+                    "%s%s: the root element %s is neither a WSDL 1.1 wsdl:definitions nor an xsd:schema", via, url,
+                    name);
     }
     struct doc *nd = ntcp_realloc(w->docs, (w->ndocs + 1) * sizeof *nd);
     if (!nd) {
