@@ -273,9 +273,16 @@ static void on_xml_error(void *ctx, xmlError *e)
     fe->set = 1;
     fe->line = e->line;
     snprintf(fe->msg, sizeof fe->msg, "%s", e->message ? e->message : "not well-formed");
-    size_t n = strlen(fe->msg);
-    while (n && (fe->msg[n - 1] == '\n' || fe->msg[n - 1] == ' '))
+    size_t n = strcspn(fe->msg, "\n"); /* one line: libxml2 may add the bytes on a second one */
+    fe->msg[n] = 0;
+    while (n && (fe->msg[n - 1] == ',' || fe->msg[n - 1] == ' ' || fe->msg[n - 1] == '!'))
         fe->msg[--n] = 0;
+}
+
+static void quiet(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    (void)fmt;
 }
 
 static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, const char *what, size_t depth,
@@ -328,6 +335,11 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
     struct first_error fe = { 0 };
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     xmlDocPtr x = NULL;
+    /* errors raised without a parser context (encoding conversion) would go to stderr: silenced
+     * for this thread while parsing (libxml2 keeps the handler per thread) */
+    xmlGenericErrorFunc saved_fn = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, quiet);
     if (ctxt) {
         ctxt->sax->serror = on_xml_error;
         ctxt->_private = &fe;
@@ -339,6 +351,7 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
         }
         xmlFreeParserCtxt(ctxt);
     }
+    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
     ntcp_free(data);
     char via[400] = ""; /* the import that led here */
     if (what)
