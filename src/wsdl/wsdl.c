@@ -31,6 +31,11 @@
 #define NS_ID "http://schemas.xmlsoap.org/ws/2006/02/addressingidentity"
 #define NS_DSIG "http://www.w3.org/2000/09/xmldsig#"
 
+/* beyond the options' document limits: what one set of documents may describe */
+#define MAX_POLICY_STEPS 20000
+#define MAX_ENDPOINTS 1024
+#define MAX_OPERATIONS 4096
+
 #define TCP_TRANSPORT "http://schemas.microsoft.com/soap/tcp"
 #define HTTP_TRANSPORT "http://schemas.xmlsoap.org/soap/http"
 
@@ -475,6 +480,7 @@ static xmlNode *find_policy(ntcp_wsdl *w, const xmlNode *from, const char *uri)
 /* ---- policy ---- */
 
 struct policy {
+    size_t steps; /* elements visited: references may repeat a policy many times over */
     int binary, mtom, streamed, transport_binding, windows, ssl, client_cert, message, supporting;
     char protection[32];
 };
@@ -486,6 +492,9 @@ static ntcp_status walk_policy(ntcp_wsdl *w, const xmlNode *n, struct policy *p,
                     n->doc && n->doc->URL ? (const char *)n->doc->URL : "");
     FOR_CHILDREN(c, n)
     {
+        if (++p->steps > MAX_POLICY_STEPS)
+            return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsp:Policy: more than %d assertions reached through "
+                        "references", MAX_POLICY_STEPS);
         if (is_wsp(c, "ExactlyOne")) {
             /* the first alternative is the one WCF emits for NetTcpBinding */
             xmlNode *alt = first_child(c);
@@ -753,6 +762,9 @@ static ntcp_status read_operations(ntcp_wsdl *w, const xmlNode *pt)
     {
         if (!is(op, NS_WSDL, "operation"))
             continue;
+        if (w->nops >= MAX_OPERATIONS)
+            return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsdl:portType name=\"%s\": more than %d operations in all",
+                        contract ? contract : "", MAX_OPERATIONS);
         ntcp_wsdl_operation *no = ntcp_realloc(w->ops, (w->nops + 1) * sizeof *no);
         if (!no)
             return NTCP_E_NOMEM;
@@ -802,6 +814,9 @@ static ntcp_status extract(ntcp_wsdl *w)
                 {
                     if (!is(port, NS_WSDL, "port"))
                         continue;
+                    if (w->neps >= MAX_ENDPOINTS)
+                        return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsdl:service: more than %d endpoints in all",
+                                    MAX_ENDPOINTS);
                     ntcp_wsdl_endpoint *ne = ntcp_realloc(w->eps, (w->neps + 1) * sizeof *ne);
                     if (!ne)
                         return NTCP_E_NOMEM;

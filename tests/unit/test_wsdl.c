@@ -334,3 +334,19 @@ TEST(wsdl_fixtures)
         ntcp_wsdl_free(w);
     }
 }
+
+TEST(wsdl_policy_references_multiplying)
+{
+    /* each policy refers twice to the next: 2^30 paths, cut off by the step limit */
+    char doc[16384];
+    int n = snprintf(doc, sizeof doc, DEFS "xmlns:tns='urn:t' targetNamespace='urn:t'>");
+    for (int i = 0; i < 30; i++)
+        n += snprintf(doc + n, sizeof doc - (size_t)n, "<wsp:Policy wsu:Id='p%d'><wsp:PolicyReference URI='#p%d'/>"
+                      "<wsp:PolicyReference URI='#p%d'/></wsp:Policy>", i, i + 1, i + 1);
+    n += snprintf(doc + n, sizeof doc - (size_t)n, "<wsp:Policy wsu:Id='p30'/><wsdl:binding name='B' type='tns:C'>"
+                  "<wsp:PolicyReference URI='#p0'/></wsdl:binding>" SERVICE("") "</wsdl:definitions>");
+    ntcp_wsdl *w;
+    char err[512];
+    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, (size_t)n, NULL, NULL, &w, err, sizeof err), NTCP_E_LIMIT);
+    CHECK_EQ_STR(err, "wsp:Policy: more than 20000 assertions reached through references; cause: wsdl_limit");
+}
