@@ -10,6 +10,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/uri.h>
+#include <libxml/xmlversion.h>
 #include <nettcp/util.h>
 #include <nettcp/wsdl.h>
 
@@ -270,7 +271,11 @@ struct first_error {
     char msg[200];
 };
 
+#if LIBXML_VERSION >= 21200 /* the handler's error became const in libxml2 2.12 */
+static void on_xml_error(void *ctx, const xmlError *e)
+#else
 static void on_xml_error(void *ctx, xmlError *e)
+#endif
 {
     struct first_error *fe = ctx ? ((xmlParserCtxtPtr)ctx)->_private : NULL;
     if (!fe || fe->set || !e || e->level < XML_ERR_ERROR)
