@@ -10,6 +10,8 @@ PORTFILE and serves connections until killed.
                                    (UpgradeResponse), reads the client's first
                                    handshake message and sends the bytes HEX
   silent PORTFILE                  accepts, reads and never answers
+  acksilent PORTFILE               (security none) acknowledges the preamble,
+                                   then reads and never answers
   late PORTFILE DELAY CLOSE        answers the upgrade request after DELAY
                                    seconds, then says nothing more and closes
                                    the connection CLOSE seconds after it began
@@ -102,6 +104,24 @@ def handshake(portfile, hexbytes):
         c.close()
 
 
+def acksilent(portfile):
+    s = listen(portfile)
+    conns = []
+    while True:
+        c, _ = s.accept()
+        buf = b""
+        try:
+            while True:  # version(3) mode(2) via(1+len) encoding(2) PreambleEnd(1)
+                buf += c.recv(4096) or b""
+                vl, k = varint(buf, 6)
+                if k is not None and len(buf) >= k + vl + 3 and buf[k + vl + 2] == 0x0C:
+                    break
+            c.sendall(b"\x0b")
+        except OSError:
+            pass
+        conns.append(c)  # kept open, never answered
+
+
 def silent(portfile):
     s = listen(portfile)
     conns = []
@@ -185,6 +205,8 @@ if __name__ == "__main__":
         replay(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "handshake":
         handshake(sys.argv[2], sys.argv[3])
+    elif mode == "acksilent":
+        acksilent(sys.argv[2])
     elif mode == "silent":
         silent(sys.argv[2])
     elif mode == "late":

@@ -60,4 +60,23 @@ timeout 30 "$nettcp" call "net.tcp://127.0.0.1:$fport/calc" --action $EA --body 
 check "silent service: call exits 1 (not killed by the harness)" "$?" 1
 contains "silent service: cause timeout" "$(cat "$tmp/err")" "cause: timeout"
 
+# 4, 6. a service that acknowledges the preamble and then says nothing: the
+# request times out and the session is aborted, with no second wait for End
+# (the harness allows less than two timeouts)
+fakepeer acksilent acksilent
+timeout 7 "$nettcp" call "net.tcp://127.0.0.1:$fport/calc" --action $EA --body "$ECHO" --security none \
+    --timeout 4 >/dev/null 2>"$tmp/err"
+check "silent after the preamble: call exits 1 within one timeout" "$?" 1
+contains "silent after the preamble: cause timeout" "$(cat "$tmp/err")" "cause: timeout"
+
+# 6. one open deadline: the service answers the upgrade request after 3 s of
+# the 4 s open timeout and closes the connection at 5.5 s. With one deadline
+# the open times out at 4 s; a wait restarted at the answer would still be
+# waiting at 5.5 s and see the connection closed.
+fakepeer late late 3 5.5
+timeout 30 "$nettcp" call "net.tcp://127.0.0.1:$fport/calc" --action $EA --body "$ECHO" "${krb[@]}" \
+    --timeout 4 >/dev/null 2>"$tmp/err"
+check "late service: call exits 1" "$?" 1
+contains "late service: the open deadline is kept (cause timeout)" "$(cat "$tmp/err")" "cause: timeout"
+
 finish
