@@ -61,6 +61,7 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
     case NTCP_E_ANONYMOUS_REFUSED: return "anonymous_refused";
     case NTCP_E_IDENTITY_MISMATCH: return "identity_mismatch";
     case NTCP_E_MESSAGE_ALTERED: return "message_altered";
+    case NTCP_E_TIMEOUT: return "timeout";
     case NTCP_E_NNS_MESSAGE_ID:
     case NTCP_E_NNS_FRAME_SIZE:
     case NTCP_E_NNS_TOKEN_TOO_LARGE:
@@ -164,6 +165,9 @@ const char *ntcp_nns_cause_advice(const char *cause)
         { "identity_mismatch", "the server authenticated as another name than the expected identity: check it" },
         { "message_altered", "a protected frame failed its check: data altered in transit or protection mismatch" },
         { "protocol", "the peer does not follow MS-NNS: capture the traffic and check its security settings" },
+        { "timeout",
+          "no answer within the timeout: check that the KDC in krb5.conf answers (and the service), or raise "
+          "--timeout" },
     };
     for (size_t i = 0; cause && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].id, cause))
