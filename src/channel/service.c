@@ -1,4 +1,5 @@
 /* A net.tcp service: server engine + NegotiateStream + SOAP dispatch. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct ntcp_service {
     operation *ops;
     size_t nops;
     char path[2048];
+    pthread_mutex_t nns_mu; /* o.nns: replaced by ntcp_service_set_nns while serving */
 };
 
 /* Per framing session: its XML state (the security context is the upgrade). */
@@ -64,7 +66,10 @@ static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
     const ntcp_stream_upgrade *up = NULL;
-    if (ntcp_nns_upgrade_new(&up, false, &s->o.nns) != NTCP_OK)
+    pthread_mutex_lock(&s->nns_mu);
+    ntcp_nns_options nns = s->o.nns; /* the session keeps this copy */
+    pthread_mutex_unlock(&s->nns_mu);
+    if (ntcp_nns_upgrade_new(&up, false, &nns) != NTCP_OK)
         return NULL;
     if (s->o.trace) {
         leg_tag *g = ntcp_calloc(1, sizeof *g);
@@ -106,8 +111,9 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
 
 static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
 {
-    (void)ctx;
+    ntcp_service *s = ctx;
     (void)why;
+    ntcp_trace_conn_end(s->o.trace, ntcp_server_session_peer(ss)); /* the connection's activity ends */
     dialog_free(ntcp_server_session_get_user(ss));
     ntcp_server_session_set_user(ss, NULL);
 }
@@ -189,6 +195,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         out.relates_to = req.message_id;
         out.fault = &fault;
         logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
+        ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "quota_exceeded", "error", reason, NULL);
         send_reply(s, ss, d, &out);
         ntcp_soap_msg_clear(&req);
         return;
@@ -196,6 +204,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     if (st) {
         logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
               ntcp_status_str(st), ntcp_status_name(st));
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "message_unreadable", "error", ntcp_status_str(st), "advice",
+                         "the request is not a SOAP 1.2 envelope in binary session encoding that this session's "
+                         "dictionaries decode: use NetTcpBinding's message version and encoder on the client",
+                         NULL);
         ntcp_server_session_abort(ss);
         ntcp_soap_msg_clear(&req);
         return;
@@ -255,6 +268,12 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
             out.body_len = rep.body.len;
         }
     }
+    char ah[256]; /* with propagation the reply carries the call's ActivityId, as WCF's does */
+    const char *ahs[1] = { ah };
+    if (ntcp_trace_activity_header(s->o.trace, caller.peer, ah, sizeof ah)) {
+        out.headers = ahs;
+        out.nheaders = 1;
+    }
     if (req.message_id) { /* one-way messages get no reply */
         send_reply(s, ss, d, &out);
         ntcp_trace_event(s->o.trace, "reply", caller.peer, "action", out.action ? out.action : "", "fault",
@@ -269,6 +288,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     ntcp_service *s = ntcp_calloc(1, sizeof *s);
     if (!s)
         return NTCP_E_NOMEM;
+    pthread_mutex_init(&s->nns_mu, NULL);
     if (o)
         s->o = *o;
     else
@@ -311,7 +331,18 @@ void ntcp_service_free(ntcp_service *s)
         ntcp_free(s->ops[i].reply_action);
     }
     ntcp_free(s->ops);
+    pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
+}
+
+ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
+{
+    if (!s || !nns)
+        return NTCP_E_INVALID_ARG;
+    pthread_mutex_lock(&s->nns_mu);
+    s->o.nns = *nns;
+    pthread_mutex_unlock(&s->nns_mu);
+    return NTCP_OK;
 }
 
 ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
