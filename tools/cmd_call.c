@@ -151,11 +151,15 @@ int cmd_call(int argc, char **argv)
     if (verbose) {
         fprintf(stderr, "[%8.1f ms] open: connected, preamble acknowledged\n", ms_since(&t0));
         const ntcp_nns_result *r = ntcp_client_security(cl);
-        if (r)
+        if (r && r->mutual)
+            fprintf(stderr, "[%8.1f ms] security: %s, %s, mutual authentication, service %s, client %s, target %s\n",
+                    ms_since(&t0), ntcp_package_name(r->package), ntcp_protection_name(r->protection), r->service,
+                    r->client, r->target);
+        else if (r) /* no service name: NTLM proves nothing about the service */
             fprintf(stderr,
-                    "[%8.1f ms] security: %s, %s, %s, service %s, client %s, target %s\n", ms_since(&t0),
-                    ntcp_package_name(r->package), ntcp_protection_name(r->protection),
-                    r->mutual ? "mutual authentication" : "the service was not authenticated", r->service, r->client,
+                    "[%8.1f ms] security: %s, %s, the service was not authenticated (its name is unknown), client "
+                    "%s, target %s (not verified)\n",
+                    ms_since(&t0), ntcp_package_name(r->package), ntcp_protection_name(r->protection), r->client,
                     r->target);
         else
             fprintf(stderr, "[%8.1f ms] security: none (messages travel in clear)\n", ms_since(&t0));

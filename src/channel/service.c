@@ -227,7 +227,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         caller.delegated_credential = ntcp_nns_delegated_credential(nns);
     }
     ntcp_trace_event(s->o.trace, "request", caller.peer, "action", req.action ? req.action : "", "caller",
-                     caller.principal, "package", caller.package, "protection", caller.protection, NULL);
+                     caller.principal, "package", caller.package, "protection", caller.protection, "impersonation",
+                     caller.impersonation, "delegated", caller.delegated_credential ? "true" : "false", NULL);
     ntcp_soap_out out = { 0 };
     out.relates_to = req.message_id;
     if (req.reply_to && !strcmp(req.reply_to, NTCP_WSA10_ANONYMOUS))
