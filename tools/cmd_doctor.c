@@ -15,7 +15,7 @@ static void usage(FILE *f)
             "                     [--user NAME] [--ccache NAME] [--client-keytab FILE] [--anonymous]\n"
             "                     [--no-require-server-auth] [--impersonation identify|impersonate|delegate]\n"
             "                     [--timeout SECONDS] [--action URI [--body XML|@FILE]]\n"
-            "                     [--mode duplex|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
+            "                     [--mode duplex|streamed|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
             "                     [--ldap URL | --no-ldap] [--service-keytab FILE]\n"
             "                     [--json] [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                      [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
@@ -34,7 +34,8 @@ static void usage(FILE *f)
             "%s"
             "  --action URI       send a test request with this SOAP Action (body from --body, or empty)\n"
             "  --body XML|@FILE   the test request's body\n"
-            "  --mode M           the framing mode to offer (default duplex, as NetTcpBinding)\n"
+            "  --mode M           the framing mode to offer: duplex (default, as NetTcpBinding), streamed\n"
+            "                     (singleton-unsized), simplex or singleton (singleton-sized; one way)\n"
             "  --encoding E       the message encoding to offer (default binary-session, as NetTcpBinding)\n"
             "  --ldap URL         the directory to read (LDAP, SASL GSSAPI bind with the client's Kerberos\n"
             "                     tickets); default ldap://<the realm's first KDC in krb5.conf>\n"
@@ -57,19 +58,6 @@ static void usage(FILE *f)
             "\n"
             "exit status: 0 every step passed, 1 a step failed, 2 usage error.\n",
             cli_client_options_help, cli_trace_options_help);
-}
-
-static int parse_mode(const char *s, ntcp_nmf_mode *m)
-{
-    if (!strcmp(s, "duplex"))
-        *m = NTCP_MODE_DUPLEX;
-    else if (!strcmp(s, "simplex"))
-        *m = NTCP_MODE_SIMPLEX;
-    else if (!strcmp(s, "singleton"))
-        *m = NTCP_MODE_SINGLETON_UNSIZED;
-    else
-        return -1;
-    return 0;
 }
 
 static int parse_encoding(const char *s, int *e)
@@ -186,6 +174,7 @@ int cmd_doctor(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
+    bool enc_given = false;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = cli_client_option("doctor", c, optarg, &o.client);
         if (r == 2)
@@ -205,12 +194,11 @@ int cmd_doctor(int argc, char **argv)
         case 'N': o.no_ldap = true; break;
         case 'K': o.service_keytab = optarg; break;
         case 'M':
-            if (parse_mode(optarg, &o.client.channel.mode)) {
-                fprintf(stderr, "nettcp doctor: --mode is duplex, simplex or singleton\n");
+            if (cli_parse_mode("doctor", optarg, &o.client.channel.mode))
                 return 2;
-            }
             break;
         case 'E':
+            enc_given = true;
             if (parse_encoding(optarg, &o.client.channel.encoding)) {
                 fprintf(stderr, "nettcp doctor: --encoding is binary-session, binary, soap12, soap11 or mtom\n");
                 return 2;
@@ -220,6 +208,8 @@ int cmd_doctor(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (!enc_given && o.client.channel.mode != NTCP_MODE_DUPLEX)
+        o.client.channel.encoding = NTCP_ENC_BINARY; /* as WCF: msbin1 outside duplex sessions */
     if (optind != argc - 1) {
         fprintf(stderr, "nettcp doctor: one URL is required\n");
         usage(stderr);

@@ -698,6 +698,38 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         explain(d, &h);
         goto finish;
     }
+    if (o->client.channel.mode == NTCP_MODE_SIMPLEX || o->client.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
+        /* no PreambleAck in these modes: the service's verdict (a framing fault,
+         * or its FIN) comes when our side is done */
+        ntcp_status ss = o->action ? ntcp_client_send(c, o->action, o->body, o->body ? o->body_len : 0) : NTCP_OK;
+        double t = now_ms(d);
+        char err[sizeof r->error];
+        snprintf(err, sizeof err, "%s", ss ? ntcp_client_last_error(c) : "");
+        ntcp_status cs = ntcp_client_close(c);
+        c = NULL;
+        if (cs || ss) {
+            st = r->status = cs ? cs : ss;
+            snprintf(r->error, sizeof r->error, "%s", ss ? err : ntcp_status_str(cs));
+            h.failed_step = NTCP_STEP_PREAMBLE;
+            snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(st, NTCP_STEP_PREAMBLE, d->security));
+            place_open_failure(d, &h, st);
+            explain(d, &h);
+            goto finish;
+        }
+        char p[512];
+        preamble_text(d, p, sizeof p);
+        set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted (the service closed without a fault)", p);
+        set_step(d, S_UPGRADE, NTCP_DOCTOR_WARNING, -1, "this mode carries no security: messages travel in clear");
+        for (int i = S_TARGET; i <= S_IDENTITY; i++)
+            set_step(d, i, NTCP_DOCTOR_SKIPPED, -1, "security None");
+        set_step(d, S_PREAMBLE_ACK, NTCP_DOCTOR_SKIPPED, -1, "this mode has no PreambleEnd/PreambleAck");
+        if (o->action)
+            set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s sent one way (this mode carries no reply)", o->action);
+        else
+            set_step(d, S_REQUEST, NTCP_DOCTOR_SKIPPED, -1, "no --action given");
+        set_step(d, S_CLOSE, NTCP_DOCTOR_OK, t, "our side closed, the service closed the connection");
+        goto finish;
+    }
     {
         char p[512];
         preamble_text(d, p, sizeof p);
@@ -736,7 +768,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         const char *ahs[1] = { ah };
         if (ntcp_trace_activity_header(o->trace, NULL, ah, sizeof ah))
             ntcp_client_set_headers(c, ahs, 1);
-        st = ntcp_client_call(c, o->action, o->body, o->body ? o->body_len : 0, &reply);
+        st = ntcp_client_call(c, o->action, NULL, 0, o->body, o->body ? o->body_len : 0, &reply);
         if (st == NTCP_OK) {
             ntcp_trace_event(o->trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,
