@@ -875,6 +875,7 @@ ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_
 {
     if (!source || !out)
         return NTCP_E_INVALID_ARG;
+    *out = NULL;
     char *url = NULL;
     if (!strstr(source, "://")) {
         /* a path: made absolute, so relative imports resolve against it */
