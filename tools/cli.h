@@ -70,6 +70,6 @@ int cli_client_password(const char *cmd, ntcp_client_options *o, char **password
 void cli_client_password_free(char *password);
 /* --body XML|@FILE into a malloc'd buffer: 0, or 1 after printing the error. */
 int cli_body(const char *arg, uint8_t **body, size_t *len);
-/* The stable cause id in an error text ("cause: X"), else the status name. */
-const char *cli_cause_of(ntcp_status st, const char *err);
+/* "nettcp CMD: TEXT; cause: ID\nadvice: ADVICE" to stderr. */
+void cli_print_error(const char *cmd, const ntcp_error *e);
 #endif

@@ -119,18 +119,9 @@ int cli_body(const char *arg, uint8_t **body, size_t *len)
     return *body ? 0 : 1;
 }
 
-const char *cli_cause_of(ntcp_status st, const char *err)
+void cli_print_error(const char *cmd, const ntcp_error *e)
 {
-    static char cause[64];
-    const char *p = err ? strstr(err, "cause: ") : NULL;
-    if (p) {
-        p += 7;
-        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
-        if (n && n < sizeof cause) {
-            memcpy(cause, p, n);
-            cause[n] = 0;
-            return cause;
-        }
-    }
-    return ntcp_status_name(st);
+    char buf[4096];
+    ntcp_error_format(e, buf, sizeof buf);
+    fprintf(stderr, "nettcp %s: %s\n", cmd, buf);
 }

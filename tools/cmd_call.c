@@ -48,10 +48,10 @@ static void trace_step(void *ctx, ntcp_channel_step step)
     ntcp_trace_event(ctx, "step", NULL, "name", ntcp_channel_step_name(step), NULL);
 }
 
-static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
+static void json_error(const ntcp_error *e, const char *step)
 {
-    const char *advice = ntcp_cause_advice(cause);
-    printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(st));
+    const char *cause = ntcp_error_id(e), *text = ntcp_error_text(e), *advice = ntcp_error_advice(e);
+    printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(e->status));
     cli_json_string((const uint8_t *)step, strlen(step));
     printf(",\"cause\":");
     cli_json_string((const uint8_t *)cause, strlen(cause));
@@ -133,16 +133,16 @@ int cmd_call(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ntcp_client *cl = NULL;
-    char err[2048] = "";
+    ntcp_error err;
     int rc = 1;
-    ntcp_status st = ntcp_client_open(&cl, url, &o, err, sizeof err);
+    ntcp_status st = ntcp_client_open(&cl, url, &o, &err);
     if (st) {
         ntcp_trace_event(trace, "error", NULL, "step", "open", "status", ntcp_status_name(st), "cause",
-                         cli_cause_of(st, err), "error", err, NULL);
+                         ntcp_error_id(&err), "error", ntcp_error_text(&err), NULL);
         if (json)
-            json_error(st, "open", cli_cause_of(st, err), err);
+            json_error(&err, "open");
         else
-            fprintf(stderr, "nettcp call: %s\n", err);
+            cli_print_error("call", &err);
         goto out;
     }
     if (verbose) {
@@ -171,7 +171,7 @@ int cmd_call(int argc, char **argv)
     st = ntcp_client_call(cl, action, (const char *)body, body_len, &reply);
     if (st)
         ntcp_trace_event(trace, "error", NULL, "step", "call", "status", ntcp_status_name(st), "cause",
-                         cli_cause_of(st, ntcp_client_last_error(cl)), "error", ntcp_client_last_error(cl), NULL);
+                         ntcp_error_id(ntcp_client_error(cl)), "error", ntcp_error_text(ntcp_client_error(cl)), NULL);
     else
         ntcp_trace_event(trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
     if (verbose)
@@ -198,11 +198,10 @@ int cmd_call(int argc, char **argv)
                 putchar('\n');
         }
     } else {
-        const char *e = ntcp_client_last_error(cl);
         if (json)
-            json_error(st, "call", cli_cause_of(st, e), e);
+            json_error(ntcp_client_error(cl), "call");
         else
-            fprintf(stderr, "nettcp call: %s\n", e);
+            cli_print_error("call", ntcp_client_error(cl));
     }
     ntcp_soap_msg_clear(&reply);
     st = ntcp_client_close(cl);

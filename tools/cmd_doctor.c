@@ -93,12 +93,12 @@ static void print_json(const char *url, const ntcp_doctor_report *r)
     }
     printf("]");
     if (!r->ok) {
-        printf(",\"status\":\"%s\",\"cause\":", ntcp_status_name(r->status));
-        json_str(r->cause);
+        printf(",\"status\":\"%s\",\"cause\":", ntcp_status_name(r->error.status));
+        json_str(ntcp_error_id(&r->error));
         printf(",\"advice\":");
         json_str(r->advice);
         printf(",\"error\":");
-        json_str(r->error);
+        json_str(ntcp_error_text(&r->error));
     }
     printf(",\"tried\":{\"target\":");
     json_str(r->tried_target);
@@ -130,7 +130,7 @@ static void print_text(const char *url, const ntcp_doctor_report *r)
         return;
     }
     printf("result: FAILED%s%s\n", failed_at ? " at " : "", failed_at ? failed_at : "");
-    printf("cause:  %s\n", r->cause);
+    printf("cause:  %s\n", ntcp_error_id(&r->error));
     if (r->tried_target[0] || r->tried_principal[0])
         printf("tried:  target %s, principal %s, package %s\n", r->tried_target[0] ? r->tried_target : "-",
                r->tried_principal[0] ? r->tried_principal : "-", r->tried_package);
@@ -217,8 +217,8 @@ int cmd_doctor(int argc, char **argv)
     if (!r)
         goto out;
     ntcp_status st = ntcp_doctor_run(url, &o, r);
-    if (st == NTCP_E_INVALID_ARG && !strcmp(r->cause, "bad_address")) {
-        fprintf(stderr, "nettcp doctor: %s\n", r->error);
+    if (st == NTCP_E_INVALID_ARG && r->error.cause == NTCP_CAUSE_BAD_ADDRESS) {
+        fprintf(stderr, "nettcp doctor: %s\n", ntcp_error_text(&r->error));
         rc = 2;
     } else {
         if (json)

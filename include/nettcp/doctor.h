@@ -71,15 +71,15 @@ typedef struct ntcp_doctor_step {
 
 typedef struct ntcp_doctor_report {
     bool ok;
-    ntcp_status status;      /* of the first failure */
     size_t n_steps;
     ntcp_doctor_step steps[NTCP_DOCTOR_MAX_STEPS];
-    char cause[48];          /* stable id, "" when ok */
-    char advice[1536];
+    /* the first failure (status NTCP_OK when ok): status, cause, step, the
+     * NegotiateStream detail and the failing layer's full explanation */
+    ntcp_error error;
+    char advice[1536];       /* the cause's advice, with what this run found */
     char tried_target[256];  /* the target name (SPN / UPN) used */
     char tried_principal[256];
     char tried_package[16];
-    char error[2048];        /* the failing layer's full explanation */
 } ntcp_doctor_report;
 
 typedef struct ntcp_doctor_options {

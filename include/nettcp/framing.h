@@ -8,7 +8,7 @@
  *    Feed it the bytes that arrive, take the bytes it wants sent, act on its
  *    events. It never touches a socket or a clock.
  *
- * Security upgrades plug in through ntcp_stream_upgrade: once the
+ * Security upgrades plug in through the stream interface (ntcp_stream): once the
  * UpgradeResponse (0x0A) has been sent or received, every byte in either
  * direction goes through the upgrade (e.g. NegotiateStream), and the framing
  * session sees only the upgrade's plaintext.
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nettcp/status.h>
+#include <nettcp/error.h>
 #include <nettcp/util.h>
 
 #ifdef __cplusplus
@@ -173,8 +174,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_unsized_envelope(ntcp_buf *out, const u
 /* Fault record; a name without "http" gets NTCP_FAULT_BASE prepended. */
 NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_fault(ntcp_buf *out, const char *fault);
 
-/* ---- stream upgrade hook ------------------------------------------------- */
-/* A security upgrade that takes over the byte stream after UpgradeResponse.
+/* ---- the stream interface ------------------------------------------------ */
+/* A secured stream that takes over the byte stream after UpgradeResponse
+ * (NegotiateStream today, TLS next: each is one implementation of this).
  * All functions are sans-I/O: they read and append to buffers.
  *  - start: initiator only; append the first handshake bytes to `out`.
  *  - recv: raw bytes from the peer; append handshake bytes to send to `out`,
@@ -182,22 +184,49 @@ NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_fault(ntcp_buf *out, const char *fault)
  *    NTCP_AGAIN (nothing more to do until more bytes arrive).
  *  - send: wrap application bytes into `out`. Only after established.
  *  - established: the handshake is complete (both sides done).
- *  - last_error: optional text describing the latest failure.
- * The upgrade object is owned by the caller. */
-typedef struct ntcp_stream_upgrade {
-    const char *name; /* e.g. "application/negotiate" */
+ *  - query: what the stream knows (see ntcp_stream_query_what);
+ *    NTCP_E_UNSUPPORTED when it cannot answer that question.
+ *  - destroy: frees what the stream owns (itself included when it was
+ *    allocated); NULL when the caller owns everything. */
+typedef enum ntcp_stream_query_what {
+    NTCP_STREAM_QUERY_ERROR = 1,            /* ntcp_error *: the latest failure (status NTCP_OK when none) */
+    NTCP_STREAM_QUERY_SECURITY,             /* ntcp_stream_security *: filled once established */
+    NTCP_STREAM_QUERY_DELEGATED_CREDENTIAL  /* void **: the delegated credential (a gss_cred_id_t), or NULL */
+} ntcp_stream_query_what;
+
+/* What an established secured stream tells about the peer and the
+ * protection; the strings stay valid as long as the stream. */
+typedef struct ntcp_stream_security {
+    const char *kind;          /* "negotiate" (NegotiateStream) */
+    const char *package;       /* "Kerberos", "NTLM" */
+    const char *protection;    /* "None", "Sign", "EncryptAndSign" */
+    const char *impersonation; /* "Identification", "Impersonation", "Delegation" */
+    const char *peer_name;     /* the authenticated peer (a service: the client principal) */
+    bool mutual;               /* both sides authenticated */
+    bool anonymous;            /* the peer logged on anonymously */
+    bool delegated;            /* a delegated credential is available */
+} ntcp_stream_security;
+
+typedef struct ntcp_stream {
+    const char *name; /* the upgrade's content type, e.g. "application/negotiate" */
     void *ctx;
     ntcp_status (*start)(void *ctx, ntcp_buf *out);
     ntcp_status (*recv)(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
                         ntcp_buf *out);
     ntcp_status (*send)(void *ctx, const uint8_t *plain, size_t len, ntcp_buf *out);
     bool (*established)(void *ctx);
-    const char *(*last_error)(void *ctx);
+    ntcp_status (*query)(void *ctx, ntcp_stream_query_what what, void *out);
     /* optional: send of head | body without joining them first (large
      * envelopes are then not copied before protection); NULL: send */
     ntcp_status (*send_parts)(void *ctx, const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len,
                               ntcp_buf *out);
-} ntcp_stream_upgrade;
+    void (*destroy)(struct ntcp_stream *s);
+} ntcp_stream;
+
+/* s->query, or NTCP_E_UNSUPPORTED when s or its query is NULL. */
+NTCP_MUST_CHECK ntcp_status ntcp_stream_query(const ntcp_stream *s, ntcp_stream_query_what what, void *out);
+/* s->destroy when there is one; NULL is fine. */
+void ntcp_stream_free(ntcp_stream *s);
 
 /* ---- the connection state machine ---------------------------------------- */
 typedef enum ntcp_framing_role { NTCP_INITIATOR = 0, NTCP_ACCEPTOR = 1 } ntcp_framing_role;
@@ -275,7 +304,7 @@ NTCP_MUST_CHECK ntcp_status ntcp_framing_new_acceptor(ntcp_framing **f, const nt
 void ntcp_framing_free(ntcp_framing *f);
 void ntcp_framing_set_record_cb(ntcp_framing *f, ntcp_framing_record_cb cb, void *ctx);
 /* The upgrade to run when one is requested (acceptor) or answered (initiator). */
-void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream_upgrade *up);
+void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream *up);
 
 /* Initiator: queue the preamble (Version, Mode, Via, Encoding, and either
  * UpgradeRequest or PreambleEnd). Also used to start again on a reused
@@ -325,6 +354,8 @@ bool ntcp_framing_is_open(const ntcp_framing *f);
 bool ntcp_framing_is_closed(const ntcp_framing *f);
 /* A description of the latest error: the step and the byte offset. */
 const char *ntcp_framing_last_error(const ntcp_framing *f);
+/* The status ntcp_framing_last_error explains (NTCP_OK before any failure). */
+ntcp_status ntcp_framing_last_error_status(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
 const char *ntcp_framing_via(const ntcp_framing *f);
 int ntcp_framing_mode(const ntcp_framing *f);

@@ -8,8 +8,8 @@
  *    verify_mic, inquire): the real one is MIT GSSAPI (ntcp_gss_provider),
  *    a test double may stand in;
  *  - ntcp_nns: the initiator / acceptor state machine. It plugs into the
- *    framing layer's ntcp_stream_upgrade hook for "application/negotiate"
- *    (ntcp_nns_as_upgrade); after the handshake every framing byte travels
+ *    framing layer's stream interface for "application/negotiate"
+ *    (ntcp_nns_as_stream, ntcp_nns_stream_new); after the handshake every framing byte travels
  *    inside NNS data frames.
  *
  * Failures are explained by ntcp_nns_error: status, step, GSS major/minor
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nettcp/status.h>
+#include <nettcp/error.h>
 #include <nettcp/util.h>
 #include <nettcp/framing.h>
 
@@ -133,6 +134,10 @@ typedef struct ntcp_nns_limits {
 } ntcp_nns_limits;
 #define NTCP_NNS_LIMITS_INIT { 0xFFFF, 16, 65536 }
 
+/* An observer of handshake messages, for traces and diagnostics: sent or
+ * received, the message id (0x14, 0x15, 0x16) and the payload length.
+ * Never the token itself. */
+typedef void (*ntcp_nns_leg_cb)(void *ctx, bool sent, uint8_t id, size_t len);
 typedef struct ntcp_nns_options {
     ntcp_package package;
     ntcp_protection protection;
@@ -161,10 +166,13 @@ typedef struct ntcp_nns_options {
      * in the keytab. */
     const char *acceptor_name;
     ntcp_nns_limits limits;
+    /* observer of handshake messages (may be NULL) */
+    ntcp_nns_leg_cb leg_cb;
+    void *leg_ctx;
 } ntcp_nns_options;
 #define NTCP_NNS_OPTIONS_INIT                                                                      \
     { NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN, true, NTCP_IMPERSONATION_IDENTIFICATION, \
-      NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL, NTCP_NNS_LIMITS_INIT }
+      NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL, NTCP_NNS_LIMITS_INIT, NULL, NULL }
 
 /* The target name the client passes to GSSAPI for an identity (PROTOCOLS 7):
  * dns:NAME -> host/NAME, spn:VALUE -> VALUE, upn:U -> U (a user principal),
@@ -175,47 +183,18 @@ NTCP_MUST_CHECK ntcp_status ntcp_nns_target_name(const char *identity, const cha
                                                  size_t cap, bool *is_upn);
 
 /* ---- errors that explain -------------------------------------------------- */
-typedef enum ntcp_nns_step {
-    NTCP_NNS_STEP_NONE = 0,
-    NTCP_NNS_STEP_OPTIONS,
-    NTCP_NNS_STEP_ACQUIRE,
-    NTCP_NNS_STEP_INIT,       /* with leg */
-    NTCP_NNS_STEP_ACCEPT,     /* with leg */
-    NTCP_NNS_STEP_REMOTE,     /* the peer sent HandshakeError */
-    NTCP_NNS_STEP_HANDSHAKE,  /* handshake framing */
-    NTCP_NNS_STEP_POLICY,     /* protection / server auth / anonymity checks */
-    NTCP_NNS_STEP_IDENTITY,   /* identity check */
-    NTCP_NNS_STEP_WRAP,
-    NTCP_NNS_STEP_UNWRAP
-} ntcp_nns_step;
-const char *ntcp_nns_step_name(ntcp_nns_step s);
+/* ntcp_nns_error and ntcp_nns_step are in error.h: the NegotiateStream part
+ * of ntcp_error. */
 
-typedef struct ntcp_nns_error {
-    ntcp_status status;
-    ntcp_nns_step step;
-    unsigned leg;             /* 1-based handshake leg for init/accept */
-    uint32_t major, minor;    /* GSS status, 0 when none */
-    long krb5_error;          /* minor - ERROR_TABLE_BASE_krb5 when minor is a krb5 error, else -1 */
-    bool remote;              /* the peer reported the failure (HandshakeError) */
-    uint32_t remote_code;     /* the code it sent */
-    bool default_target;      /* the target came from the address (identity none or dns:) */
-    bool anonymous;           /* the client logs on anonymously (asked for, or an anonymous ticket) */
-    char target[256];         /* target name tried ("" on the service) */
-    char mech[16];            /* "Kerberos", "NTLM", "SPNEGO" or "" */
-    char gss_text[384];       /* gss_display_status of major and minor */
-    char detail[256];         /* what this layer saw */
-} ntcp_nns_error;
-
-/* The stable cause id of a failure: "default_spn_not_service", "spn_unknown",
- * "service_key_mismatch", "clock_skew", "ntlm_without_server_auth",
- * "bad_password", "unknown_user", "no_credentials", "credentials_expired",
- * "kdc_unreachable", "anonymous_refused", "anonymous_unavailable", "protection_not_granted",
- * "identity_mismatch", "message_altered", "protocol", or "unknown". */
-const char *ntcp_nns_cause(const ntcp_nns_error *e);
-/* Advice for a cause id. */
-const char *ntcp_nns_cause_advice(const char *cause);
-/* One paragraph: step, target, status text, GSS text, Kerberos error, peer
- * code, cause and advice. Written into out (always NUL-terminated). */
+/* The cause of a failure: default_spn_not_service, spn_unknown,
+ * service_key_mismatch, clock_skew, ntlm_without_server_auth, bad_password,
+ * unknown_user, no_credentials, credentials_expired, kdc_unreachable,
+ * anonymous_refused, anonymous_unavailable, protection_not_granted,
+ * package_mismatch, identity_mismatch, message_altered, protocol, or unknown. */
+ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e);
+/* One paragraph: step, target, status text, GSS text, Kerberos error and the
+ * peer's code; not the cause (ntcp_nns_cause) nor its advice. Written into
+ * out (always NUL-terminated). */
 void ntcp_nns_error_format(const ntcp_nns_error *e, char *out, size_t cap);
 
 /* ---- provider table -------------------------------------------------------- */
@@ -314,7 +293,7 @@ NTCP_MUST_CHECK ntcp_status ntcp_nns_new_acceptor(ntcp_nns **n, const ntcp_nns_o
                                                   const ntcp_nns_provider *p);
 void ntcp_nns_free(ntcp_nns *n);
 
-/* The ntcp_stream_upgrade contract (framing.h). On failure the call returns
+/* The ntcp_stream contract (framing.h). On failure the call returns
  * the error status and `out` may hold a HandshakeError to write before the
  * connection is closed. */
 NTCP_MUST_CHECK ntcp_status ntcp_nns_start(ntcp_nns *n, ntcp_buf *out);
@@ -341,29 +320,24 @@ const ntcp_nns_result *ntcp_nns_peek_result(const ntcp_nns *n);
  * provider), or NULL. It stays owned by n. */
 void *ntcp_nns_delegated_credential(const ntcp_nns *n);
 
-/* An observer of handshake messages, for traces and diagnostics: sent or
- * received, the message id (0x14, 0x15, 0x16) and the payload length.
- * Never the token itself. */
-typedef void (*ntcp_nns_leg_cb)(void *ctx, bool sent, uint8_t id, size_t len);
 void ntcp_nns_set_leg_cb(ntcp_nns *n, ntcp_nns_leg_cb cb, void *ctx);
-void *ntcp_nns_leg_ctx(const ntcp_nns *n); /* the ctx given (to free it) */
 /* Initiator: hook(ctx) runs at ntcp_nns_start, before anything else (for a
  * client, right after the service accepted the upgrade); a non-OK status
  * fails the handshake with it. Diagnostics use it to look at credentials
  * and tickets at that point. */
 void ntcp_nns_set_start_hook(ntcp_nns *n, ntcp_status (*hook)(void *ctx), void *ctx);
 
-/* Fills up with hooks that drive n ("application/negotiate"). */
-void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up);
-
-/* A NegotiateStream upgrade that owns its state machine (GSSAPI provider):
- * what a service's upgrade factory returns for each new session, or what a
- * client hands its channel. Free with ntcp_nns_upgrade_free. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_upgrade_new(const ntcp_stream_upgrade **up, bool initiator,
-                                                 const ntcp_nns_options *o);
-void ntcp_nns_upgrade_free(const ntcp_stream_upgrade *up);
-/* The state machine behind such an upgrade (results, errors). */
-ntcp_nns *ntcp_nns_upgrade_nns(const ntcp_stream_upgrade *up);
+/* Fills s with the stream interface (framing.h) driving n, as
+ * "application/negotiate"; n stays the caller's (s->destroy is NULL). */
+void ntcp_nns_as_stream(ntcp_nns *n, ntcp_stream *s);
+/* A NegotiateStream that owns its state machine (GSSAPI provider): what a
+ * service's stream factory returns for each new session, or what a client
+ * hands its channel. Free with ntcp_stream_free. Its result, delegated
+ * credential and error come through ntcp_stream_query. */
+NTCP_MUST_CHECK ntcp_status ntcp_nns_stream_new(ntcp_stream **s, bool initiator, const ntcp_nns_options *o);
+/* The error of a failed negotiation as an ntcp_error (status NTCP_OK when
+ * ne is NULL or did not fail). */
+void ntcp_nns_error_explain(const ntcp_nns_error *ne, ntcp_error *e);
 
 #ifdef __cplusplus
 }

@@ -24,17 +24,18 @@ typedef struct ntcp_server_config {
     int receive_timeout_ms;      /* idle time between messages: 10 min (ReceiveTimeout) */
     int close_timeout_ms;        /* waiting for the client's End at shutdown: 10 s */
     unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
-    /* A fresh stream upgrade for a session that asks for one (NULL: refuse it). */
-    const ntcp_stream_upgrade *(*upgrade_new)(void *ctx, ntcp_server_session *s);
-    void (*upgrade_free)(void *ctx, const ntcp_stream_upgrade *up);
+    /* A fresh secured stream for a session that asks for the upgrade (NULL:
+     * refuse it); the server frees it with ntcp_stream_free. */
+    ntcp_stream *(*stream_new)(void *ctx, ntcp_server_session *s);
     /* Called once the preamble (and upgrade) completed: return false to abort. */
     bool (*on_open)(void *ctx, ntcp_server_session *s);
     /* One whole message; reply with ntcp_server_session_send. */
     void (*on_message)(void *ctx, ntcp_server_session *s, const uint8_t *p, size_t n);
     /* A framing session on the connection ended (End exchanged, fault or abort). */
     void (*on_close)(void *ctx, ntcp_server_session *s, ntcp_status why);
-    /* Diagnostics: a connection was refused or failed (text names the step). */
-    void (*on_error)(void *ctx, ntcp_server_session *s, ntcp_status st, const char *text);
+    /* Diagnostics: a connection was refused or failed; e says why (its
+     * cause, and the NegotiateStream detail when the handshake failed). */
+    void (*on_error)(void *ctx, ntcp_server_session *s, const ntcp_error *e);
     /* Every framing record received or sent (for traces); may be NULL. */
     void (*on_record)(void *ctx, ntcp_server_session *s, bool sent, const ntcp_nmf_record *rec);
     void *ctx;
@@ -42,7 +43,7 @@ typedef struct ntcp_server_config {
 
 #define NTCP_SERVER_CONFIG_INIT                                                                     \
     { NTCP_FRAMING_ACCEPTOR_CONFIG_INIT, NTCP_FRAMING_LIMITS_INIT, 30000, 600000, 10000, 10000,   \
-      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_config *cfg);
 void ntcp_server_free(ntcp_server *s);
@@ -61,7 +62,8 @@ void ntcp_server_session_abort(ntcp_server_session *ss);
 NTCP_MUST_CHECK ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n);
 const char *ntcp_server_session_via(const ntcp_server_session *ss);
 const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */
-const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss);
+/* The session's secured stream (NULL without one): ask it with ntcp_stream_query. */
+const ntcp_stream *ntcp_server_session_stream(const ntcp_server_session *ss);
 void *ntcp_server_session_get_user(const ntcp_server_session *ss);
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user);
 

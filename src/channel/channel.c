@@ -12,14 +12,25 @@ struct ntcp_channel {
     ntcp_framing *f;
     ntcp_conn conn;
     int fd;
-    char err[512];
+    ntcp_error err;
 };
 
-const char *ntcp_channel_step_name(ntcp_channel_step s)
+ntcp_cause ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested)
 {
-    static const char *const n[] = { "resolve", "connect", "preamble", "upgrade", "handshake",
-                                     "preamble_ack", "send", "receive", "close" };
-    return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "unknown";
+    switch ((int)st) {
+    case NTCP_E_CONNECTION_RESET:
+    case NTCP_E_CLOSED:
+        /* A WCF service that requires transport security aborts, without a
+         * fault, a client whose preamble ends without an upgrade request. */
+        return !upgrade_requested && (step == NTCP_STEP_PREAMBLE || step == NTCP_STEP_PREAMBLE_ACK)
+                   ? NTCP_CAUSE_SECURITY_MODE_MISMATCH
+                   : NTCP_CAUSE_CONNECTION_RESET;
+    case NTCP_E_ACCESS_DENIED:
+        /* the service's answer to a preamble without the upgrade it requires */
+        return !upgrade_requested && step <= NTCP_STEP_PREAMBLE_ACK ? NTCP_CAUSE_SECURITY_MODE_MISMATCH
+                                                                    : NTCP_CAUSE_ENDPOINT_ACCESS_DENIED;
+    default: return ntcp_cause_of_status(st);
+    }
 }
 
 ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
@@ -82,14 +93,21 @@ ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
 
 static ntcp_status fail(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st, const char *detail)
 {
-    char name[64];
-    snprintf(name, sizeof name, "(%s)", ntcp_status_name(st));
-    if (detail && strstr(detail, name)) /* the lower layer already named it */
-        snprintf(ch->err, sizeof ch->err, "%s: %s", ntcp_channel_step_name(step), detail);
-    else
-        snprintf(ch->err, sizeof ch->err, "%s: %s %s%s%s", ntcp_channel_step_name(step), ntcp_status_str(st), name,
-                 detail && *detail ? ": " : "", detail ? detail : "");
-    return st;
+    ntcp_error_clear(&ch->err);
+    return ntcp_error_set(&ch->err, st, ntcp_failure_cause(st, step, ch->o.upgrade != NULL), step, "%s: %s (%s)%s%s",
+                          ntcp_channel_step_name(step), ntcp_status_str(st), ntcp_status_name(st),
+                          detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+/* A failure the framing session explained (in its text when it was about
+ * this status). */
+static ntcp_status fail_framing(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st)
+{
+    if (!ch->f || ntcp_framing_last_error_status(ch->f) != st)
+        return fail(ch, step, st, NULL);
+    ntcp_error_clear(&ch->err);
+    return ntcp_error_set(&ch->err, st, ntcp_failure_cause(st, step, ch->o.upgrade != NULL), step, "%s: %s",
+                          ntcp_channel_step_name(step), ntcp_framing_last_error(ch->f));
 }
 
 static void enter(const ntcp_channel *ch, ntcp_channel_step *cur, ntcp_channel_step next)
@@ -113,14 +131,17 @@ static void destroy(ntcp_channel *ch, bool abort_conn)
 }
 
 ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_channel_options *o,
-                              ntcp_channel_step *step_out, char *detail, size_t detail_cap)
+                              ntcp_error *err)
 {
     static const ntcp_channel_options defaults = NTCP_CHANNEL_OPTIONS_INIT;
     ntcp_channel_step step = NTCP_STEP_RESOLVE;
     *out = NULL;
     ntcp_channel *ch = ntcp_calloc(1, sizeof *ch);
-    if (!ch)
-        return NTCP_E_NOMEM;
+    if (!ch) {
+        ntcp_error_clear(err);
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, step, "out of memory");
+    }
+    ntcp_error_clear(&ch->err);
     ch->fd = -1;
     ch->o = o ? *o : defaults;
     if (ch->o.step_cb)
@@ -130,6 +151,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
     ntcp_status st = ntcp_url_parse(url, &u, &why);
     if (st) {
         fail(ch, step, st, why);
+        ch->err.cause = NTCP_CAUSE_BAD_ADDRESS;
         goto out;
     }
     ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
@@ -161,7 +183,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
     enter(ch, &step, NTCP_STEP_PREAMBLE);
     st = ntcp_framing_start(ch->f);
     if (st) {
-        fail(ch, step, st, ntcp_framing_last_error(ch->f));
+        fail_framing(ch, step, st);
         goto out;
     }
     for (;;) {
@@ -169,14 +191,14 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         st = ntcp_conn_next_event(&ch->conn, ch->o.open_timeout_ms, &ev);
         if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
             st = ev.fault_status;
-            fail(ch, step, st, ntcp_framing_last_error(ch->f));
+            fail_framing(ch, step, st);
             goto out;
         }
         if (st) {
             if (st == NTCP_E_CONNECTION_RESET && step == NTCP_STEP_HANDSHAKE)
                 fail(ch, step, st, "the service closed the connection during the security handshake");
             else
-                fail(ch, step, st, ntcp_framing_last_error(ch->f));
+                fail_framing(ch, step, st);
             goto out;
         }
         if (ev.type == NTCP_FEV_NONE && ch->conn.eof) {
@@ -192,14 +214,13 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
             break;
     }
     *out = ch;
-    if (step_out)
-        *step_out = step;
+    ntcp_error_clear(err);
     return NTCP_OK;
 out:
-    if (step_out)
-        *step_out = step;
-    if (detail && detail_cap)
-        snprintf(detail, detail_cap, "%s", ch->err);
+    if (!ch->err.status) /* a failure without its own explanation */
+        fail(ch, step, st ? st : NTCP_E_IO, NULL);
+    if (err)
+        *err = ch->err;
     /* after a fault: stop sending, read to the service's FIN, close (as WCF's client does) */
     destroy(ch, !ch->f || ntcp_framing_close_action(ch->f) != NTCP_CLOSE_AFTER_WRITE_DRAIN);
     return st ? st : NTCP_E_IO;
@@ -208,7 +229,7 @@ out:
 ntcp_status ntcp_channel_send(ntcp_channel *ch, const uint8_t *msg, size_t len)
 {
     ntcp_status st = ntcp_conn_send_envelope(&ch->conn, msg, len, ch->o.send_timeout_ms);
-    return st ? fail(ch, NTCP_STEP_SEND, st, ntcp_framing_last_error(ch->f)) : NTCP_OK;
+    return st ? fail_framing(ch, NTCP_STEP_SEND, st) : NTCP_OK;
 }
 
 ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *len)
@@ -217,14 +238,14 @@ ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *
         ntcp_framing_event ev;
         ntcp_status st = ntcp_conn_next_event(&ch->conn, ch->o.receive_timeout_ms, &ev);
         if (st)
-            return fail(ch, NTCP_STEP_RECEIVE, st, ntcp_framing_last_error(ch->f));
+            return fail_framing(ch, NTCP_STEP_RECEIVE, st);
         switch (ev.type) {
         case NTCP_FEV_ENVELOPE:
             *msg = ev.data;
             *len = ev.len;
             return NTCP_OK;
         case NTCP_FEV_FAULT:
-            return fail(ch, NTCP_STEP_RECEIVE, ev.fault_status, ntcp_framing_last_error(ch->f));
+            return fail_framing(ch, NTCP_STEP_RECEIVE, ev.fault_status);
         case NTCP_FEV_END:
             return fail(ch, NTCP_STEP_RECEIVE, NTCP_E_CLOSED, "the service ended the session");
         case NTCP_FEV_NONE:
@@ -277,5 +298,5 @@ void ntcp_channel_abort(ntcp_channel *ch)
         destroy(ch, true);
 }
 
-const char *ntcp_channel_last_error(const ntcp_channel *ch) { return ch->err; }
+const ntcp_error *ntcp_channel_error(const ntcp_channel *ch) { return &ch->err; }
 ntcp_framing *ntcp_channel_framing(ntcp_channel *ch) { return ch->f; }

@@ -32,7 +32,7 @@ typedef struct doc {
     /* the Kerberos checks */
     char target[256];
     bool is_upn, default_target;
-    char probe_cause[48]; /* the Kerberos checks' cause, "" when they passed */
+    ntcp_cause probe_cause; /* the Kerberos checks' cause, none when they passed */
     ntcp_krb_creds_report creds;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
@@ -157,7 +157,7 @@ static void probe_fail(doc *d, const ntcp_nns_error *e)
 {
     ntcp_nns_error pe = *e;
     pe.default_target = d->default_target;
-    snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&pe));
+    d->probe_cause = ntcp_nns_cause(&pe);
 }
 
 /* The Kerberos checks, run when the service accepted the upgrade, before
@@ -239,7 +239,8 @@ static ntcp_status before_handshake(void *ctx)
                          until2);
             } else if (st == NTCP_OK) {
                 probe_fail(d, &e);
-                set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text, d->probe_cause);
+                set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text,
+                         ntcp_cause_id(d->probe_cause));
             } else {
                 set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no target name");
             }
@@ -306,7 +307,7 @@ static bool without_upgrade(doc *d)
     int t = co.open_timeout_ms < 5000 ? co.open_timeout_ms : 5000;
     co.open_timeout_ms = co.close_timeout_ms = t;
     ntcp_channel *ch = NULL;
-    ntcp_status st = ntcp_channel_open(&ch, d->url, &co, NULL, NULL, 0);
+    ntcp_status st = ntcp_channel_open(&ch, d->url, &co, NULL);
     ntcp_trace_event(d->o->trace, "probe", NULL, "what", "a session without upgrade", "status", ntcp_status_name(st),
                      NULL);
     if (st)
@@ -317,14 +318,18 @@ static bool without_upgrade(doc *d)
 }
 
 /* Which step an open failure belongs to, and what it says. */
-static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
+static void place_open_failure(doc *d, ntcp_status st)
 {
-    const char *err = d->r->error;
-    const char *short_err = strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
+    ntcp_error *err = &d->r->error;
+    /* the failing layer's own words, without the client's "opening URL: " */
+    const char *short_err = err->text;
+    size_t ul = strlen(d->url);
+    if (!strncmp(short_err, "opening ", 8) && !strncmp(short_err + 8, d->url, ul) && !strncmp(short_err + 8 + ul, ": ", 2))
+        short_err += 10 + ul;
     char p[512];
     preamble_text(d, p, sizeof p);
-    ntcp_channel_step at = h->failed_step;
-    if (h->nns_error.status || (d->upgrade_response && at <= NTCP_STEP_HANDSHAKE))
+    ntcp_channel_step at = err->step;
+    if (err->nns.status || (d->upgrade_response && at <= NTCP_STEP_HANDSHAKE))
         at = NTCP_STEP_HANDSHAKE; /* the handshake runs inside the preamble's event loop */
     switch (at) {
     case NTCP_STEP_RESOLVE:
@@ -364,7 +369,7 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
                      "second connection without an upgrade was accepted (PreambleAck): the service runs without "
                      "transport security (SecurityMode None)",
                      st == NTCP_E_TIMEOUT ? "ignored" : "closed the connection on");
-            snprintf(h->cause, sizeof h->cause, "security_mode_mismatch");
+            err->cause = NTCP_CAUSE_SECURITY_MODE_MISMATCH;
         } else if (st == NTCP_E_TIMEOUT) {
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble,
                      "%s: no answer within the open timeout (%d ms): something accepts TCP connections at this "
@@ -378,13 +383,10 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
         break;
     case NTCP_STEP_HANDSHAKE:
     case NTCP_STEP_UPGRADE: {
-        const ntcp_nns_error *e = &h->nns_error;
+        const ntcp_nns_error *e = &err->nns;
         char buf[2048];
         if (e->status) {
-            ntcp_nns_error_format(e, buf, sizeof buf);
-            char *c = strstr(buf, "; cause:");
-            if (c)
-                *c = 0; /* cause and advice are printed apart */
+            ntcp_nns_error_format(e, buf, sizeof buf); /* cause and advice are printed apart */
         } else {
             snprintf(buf, sizeof buf, "%s", short_err);
         }
@@ -404,15 +406,16 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
     }
 }
 
-static void explain(doc *d, const ntcp__client_hooks *h)
+static void explain(doc *d)
 {
     ntcp_doctor_report *r = d->r;
     const ntcp_nns_options *no = &d->o->client.nns;
-    const char *cause = h && h->cause[0] ? h->cause : ntcp_status_name(r->status);
-    if (d->probe_cause[0] && (!strcmp(cause, "unknown") || !strcmp(cause, "protocol") || !strcmp(cause, "no_credentials")))
+    ntcp_cause cause = r->error.cause != NTCP_CAUSE_NONE ? r->error.cause : ntcp_cause_of_status(r->error.status);
+    if (d->probe_cause != NTCP_CAUSE_NONE &&
+        (cause == NTCP_CAUSE_UNKNOWN || cause == NTCP_CAUSE_PROTOCOL || cause == NTCP_CAUSE_NO_CREDENTIALS))
         cause = d->probe_cause; /* the direct question to the KDC was more precise */
-    snprintf(r->cause, sizeof r->cause, "%s", cause);
-    if (!strcmp(r->cause, "default_spn_not_service")) {
+    r->error.cause = cause;
+    if (cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE) {
         const char *id = no->identity;
         bool dns = id && !strncmp(id, "dns:", 4);
         add_advice(d,
@@ -423,24 +426,24 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                    dns ? "The identity was a DNS name (dns:), which stands for the SPN host/<name>"
                        : "No identity was given, so the SPN came from the address",
                    d->target[0] ? d->target : "host/<host>",
-                   h && h->nns_error.remote ? "the KDC issued a ticket for it, but the service holds no key for that "
+                   r->error.nns.remote ? "the KDC issued a ticket for it, but the service holds no key for that "
                                               "name: it runs as another account"
                                             : "the KDC does not know that name",
                    d->target[0] ? d->target : "it");
     } else {
-        add_advice(d, "%s.", ntcp_cause_advice(r->cause));
+        add_advice(d, "%s.", ntcp_cause_advice(cause));
     }
-    if (!strcmp(r->cause, "spn_unknown")) {
+    if (cause == NTCP_CAUSE_SPN_UNKNOWN) {
         add_advice(d, "The KDC has no principal %s: check the spelling and register it for the service's account "
                       "(AD: setspn -S %s <account>; MIT: kadmin addprinc -randkey %s and ktadd it to the service's "
                       "keytab).",
                    d->target, d->target, d->target);
-    } else if (!strcmp(r->cause, "service_key_mismatch") && d->ticket_ok) {
+    } else if (cause == NTCP_CAUSE_SERVICE_KEY_MISMATCH && d->ticket_ok) {
         add_advice(d, "The KDC encrypted the ticket in key version %d (%s) of %s: the service's keytab must hold "
                       "exactly that key (compare with klist -kte on the keytab; MIT: kadmin ktadd; AD: ktpass, or "
                       "setspn -Q %s to find the account that owns the SPN).",
                    d->ticket.kvno, d->ticket.enctype, d->ticket.server, d->target);
-    } else if (!strcmp(r->cause, "ntlm_without_server_auth")) {
+    } else if (cause == NTCP_CAUSE_NTLM_WITHOUT_SERVER_AUTH) {
         add_advice(d, "With nettcp, --no-require-server-auth accepts NTLM (the service is then not authenticated).");
         add_advice(d, "NTLM was used because %s.",
                    no->package == NTCP_PACKAGE_NTLM ? "--package ntlm was given"
@@ -448,9 +451,9 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                                                             : "the service offered only NTLM");
     }
     if (no->package == NTCP_PACKAGE_NEGOTIATE && no->require_server_auth &&
-        (!strcmp(r->cause, "kdc_unreachable") || !strcmp(r->cause, "no_credentials") ||
-         !strcmp(r->cause, "unknown_user") || !strcmp(r->cause, "spn_unknown") ||
-         !strcmp(r->cause, "default_spn_not_service") || !strcmp(r->cause, "credentials_expired")))
+        (cause == NTCP_CAUSE_KDC_UNREACHABLE || cause == NTCP_CAUSE_NO_CREDENTIALS || cause == NTCP_CAUSE_UNKNOWN_USER ||
+         cause == NTCP_CAUSE_SPN_UNKNOWN || cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE ||
+         cause == NTCP_CAUSE_CREDENTIALS_EXPIRED))
         add_advice(d, "Kerberos is needed: nettcp does not fall back to NTLM while server authentication is "
                       "required (a WCF client would, and then fail with \"The remote server did not satisfy the "
                       "mutual authentication requirement\").");
@@ -459,6 +462,7 @@ static void explain(doc *d, const ntcp__client_hooks *h)
 ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_doctor_report *r)
 {
     memset(r, 0, sizeof *r);
+    ntcp_error_clear(&r->error);
     doc *d = ntcp_calloc(1, sizeof *d);
     if (!d)
         return NTCP_E_NOMEM;
@@ -470,9 +474,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     const char *why = NULL;
     ntcp_status st = ntcp_url_parse(url, &d->u, &why);
     if (st) {
-        r->status = st;
-        snprintf(r->error, sizeof r->error, "the address: %s", why);
-        snprintf(r->cause, sizeof r->cause, "bad_address");
+        ntcp_error_set(&r->error, st, NTCP_CAUSE_BAD_ADDRESS, NTCP_STEP_RESOLVE, "the address: %s", why);
         snprintf(r->advice, sizeof r->advice, "give a net.tcp://host[:port]/path address");
         ntcp_free(d);
         return st;
@@ -488,10 +490,9 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     ntcp__client_hooks h;
     memset(&h, 0, sizeof h);
     if (d->slot[S_RESOLVE].outcome == NTCP_DOCTOR_FAILED) {
-        st = r->status = NTCP_E_RESOLVE;
-        snprintf(r->error, sizeof r->error, "%s", d->slot[S_RESOLVE].detail);
-        snprintf(h.cause, sizeof h.cause, "host_unknown");
-        explain(d, &h);
+        st = ntcp_error_set(&r->error, NTCP_E_RESOLVE, NTCP_CAUSE_HOST_UNKNOWN, NTCP_STEP_RESOLVE, "%s",
+                            d->slot[S_RESOLVE].detail);
+        explain(d);
         goto finish;
     }
     {
@@ -504,12 +505,11 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         co.leg_ctx = d;
         h.before_handshake = before_handshake;
         h.ctx = d;
-        st = ntcp__client_open(&c, url, &co, &h, r->error, sizeof r->error);
+        st = ntcp__client_open(&c, url, &co, &h, &r->error);
     }
     if (st) {
-        r->status = st;
-        place_open_failure(d, &h, st);
-        explain(d, &h);
+        place_open_failure(d, st);
+        explain(d);
         goto finish;
     }
     {
@@ -549,17 +549,8 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,
                      reply.action ? reply.action : "a reply", reply.body.len);
         } else {
-            r->status = st;
-            snprintf(r->error, sizeof r->error, "%s", ntcp_client_last_error(c));
-            set_step(d, S_REQUEST, NTCP_DOCTOR_FAILED, t, "%s", r->error);
-            if (st == NTCP_E_FAULT) {
-                h.failed_step = NTCP_STEP_RECEIVE;
-                snprintf(h.cause, sizeof h.cause, "%s",
-                         reply.fault_subcode && strstr(reply.fault_subcode, "ActionNotSupported") ? "action_not_supported"
-                                                                                                : "service_fault");
-            } else {
-                snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(st, NTCP_STEP_RECEIVE, d->security));
-            }
+            r->error = *ntcp_client_error(c); /* a fault: action_not_supported or service_fault */
+            set_step(d, S_REQUEST, NTCP_DOCTOR_FAILED, t, "%s", r->error.text);
         }
         ntcp_soap_msg_clear(&reply);
     } else {
@@ -575,19 +566,18 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
                      "a WCF client's Close would report it)");
         } else if (cs) {
             set_step(d, S_CLOSE, NTCP_DOCTOR_FAILED, t, "%s (%s)", ntcp_status_str(cs), ntcp_status_name(cs));
-            if (!st) {
-                st = r->status = cs;
-                snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(cs, NTCP_STEP_CLOSE, d->security));
-            }
+            if (!st)
+                st = ntcp_error_set(&r->error, cs, ntcp_failure_cause(cs, NTCP_STEP_CLOSE, d->security), NTCP_STEP_CLOSE,
+                                    "closing: %s (%s)", ntcp_status_str(cs), ntcp_status_name(cs));
         } else {
             set_step(d, S_CLOSE, NTCP_DOCTOR_OK, t, "End sent, End received, connection closed");
         }
     }
     if (st)
-        explain(d, &h);
+        explain(d);
 finish:
     if (!r->tried_package[0]) {
-        const char *mech = h.nns_error.mech;
+        const char *mech = r->error.nns.mech;
         snprintf(r->tried_package, sizeof r->tried_package, "%s",
                  !d->security ? "none"
                  : mech[0] && strcmp(mech, "SPNEGO") ? mech
@@ -617,8 +607,8 @@ finish:
     }
     r->ok = st == NTCP_OK;
     if (r->ok)
-        r->status = NTCP_OK;
-    ntcp_trace_event(o->trace, "result", NULL, "ok", r->ok ? "true" : "false", "cause", r->cause, "advice",
+        ntcp_error_clear(&r->error);
+    ntcp_trace_event(o->trace, "result", NULL, "ok", r->ok ? "true" : "false", "cause", r->ok ? "" : ntcp_error_id(&r->error), "advice",
                      r->advice, NULL);
     ntcp_free(d);
     return st;

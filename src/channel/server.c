@@ -28,7 +28,7 @@ struct ntcp_server_session {
     ntcp_server *srv;
     int fd;
     ntcp_framing *f;
-    const ntcp_stream_upgrade *up;
+    ntcp_stream *up;
     enum sess_state state;
     long long deadline;
     size_t drained;
@@ -94,8 +94,7 @@ static void session_destroy(ntcp_server_session *ss)
     if (ss->next)
         ss->next->prev = ss->prev;
     s->count--;
-    if (ss->up && s->cfg.upgrade_free)
-        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ntcp_stream_free(ss->up);
     ntcp_framing_free(ss->f);
     ntcp_free(ss);
 }
@@ -149,7 +148,7 @@ void ntcp_server_stop(ntcp_server *s)
 unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
 const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
-const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
+const ntcp_stream *ntcp_server_session_stream(const ntcp_server_session *ss) { return ss->up; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
 
@@ -210,11 +209,26 @@ static bool flush(ntcp_server_session *ss)
     return true;
 }
 
-static void report(ntcp_server_session *ss, ntcp_status st)
+/* A refused or failed session, as one ntcp_error: the secured stream's own
+ * when it failed (its cause and NegotiateStream detail), else the framing
+ * session's. */
+static void report_text(ntcp_server_session *ss, ntcp_status st, const char *text)
 {
     ntcp_server *s = ss->srv;
-    if (s->cfg.on_error)
-        s->cfg.on_error(s->cfg.ctx, ss, st, ntcp_framing_last_error(ss->f));
+    if (!s->cfg.on_error)
+        return;
+    ntcp_error e;
+    if (ntcp_stream_query(ss->up, NTCP_STREAM_QUERY_ERROR, &e) != NTCP_OK || !e.status) {
+        ntcp_error_clear(&e);
+        ntcp_error_set(&e, st, ntcp_cause_of_status(st), NTCP_STEP_ACCEPT, "%s", text ? text : ntcp_status_str(st));
+    }
+    e.step = ss->state == SS_PREAMBLE ? NTCP_STEP_ACCEPT : NTCP_STEP_DISPATCH;
+    s->cfg.on_error(s->cfg.ctx, ss, &e);
+}
+
+static void report(ntcp_server_session *ss, ntcp_status st)
+{
+    report_text(ss, st, ntcp_framing_last_error_status(ss->f) == st ? ntcp_framing_last_error(ss->f) : NULL);
 }
 
 /* After a framing error: fault-and-drain or abort, as the session says. */
@@ -331,10 +345,9 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         switch (ev.type) {
         case NTCP_FEV_PREAMBLE:
             ss->in_session = true;
-            if (s->cfg.framing.upgrade_name && s->cfg.upgrade_new) {
-                if (ss->up && s->cfg.upgrade_free)
-                    s->cfg.upgrade_free(s->cfg.ctx, ss->up);
-                ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
+            if (s->cfg.framing.upgrade_name && s->cfg.stream_new) {
+                ntcp_stream_free(ss->up);
+                ss->up = s->cfg.stream_new(s->cfg.ctx, ss);
                 ntcp_framing_set_upgrade(ss->f, ss->up);
             }
             break;
@@ -371,8 +384,7 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             if (s->cfg.on_close)
                 s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
             ss->in_session = false;
-            if (ss->up && s->cfg.upgrade_free)
-                s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+            ntcp_stream_free(ss->up);
             ss->up = NULL;
             ss->user = NULL;
             ss->state = SS_PREAMBLE; /* a pooled connection may start over */
@@ -451,9 +463,8 @@ static void check_timers(ntcp_server *s, long long now)
         next = ss->next;
         if (now < ss->deadline)
             continue;
-        if (ss->state == SS_PREAMBLE && s->cfg.on_error)
-            s->cfg.on_error(s->cfg.ctx, ss, NTCP_E_TIMEOUT,
-                            "the channel initialization timeout expired before the preamble completed");
+        if (ss->state == SS_PREAMBLE)
+            report_text(ss, NTCP_E_TIMEOUT, "the channel initialization timeout expired before the preamble completed");
         /* WCF aborts on channelInitializationTimeout and on the receive timeout */
         end_session(ss, NTCP_E_TIMEOUT, ss->state != SS_DRAINING);
     }

@@ -48,40 +48,48 @@ static void logf_(ntcp_service *s, const char *fmt, ...)
     s->o.log(s->o.log_ctx, line);
 }
 
-/* A traced session's handshake messages, labelled with its peer. */
-typedef struct leg_tag {
+/* A session's NegotiateStream, its handshake messages traced with the peer's address. */
+typedef struct traced_stream {
+    ntcp_stream s; /* first: the server holds a pointer to it */
+    ntcp_stream *inner;
     ntcp_trace *t;
     char peer[64];
-} leg_tag;
+} traced_stream;
 
 static void on_leg(void *ctx, bool sent, uint8_t id, size_t len)
 {
-    leg_tag *g = ctx;
+    traced_stream *g = ctx;
     ntcp_trace_leg_conn(g->t, g->peer, sent, id, len);
 }
 
-static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+static void traced_destroy(ntcp_stream *st)
 {
-    ntcp_service *s = ctx;
-    const ntcp_stream_upgrade *up = NULL;
-    if (ntcp_nns_upgrade_new(&up, false, &s->o.nns) != NTCP_OK)
-        return NULL;
-    if (s->o.trace) {
-        leg_tag *g = ntcp_calloc(1, sizeof *g);
-        if (g) {
-            g->t = s->o.trace;
-            snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
-            ntcp_nns_set_leg_cb(ntcp_nns_upgrade_nns(up), on_leg, g);
-        }
-    }
-    return up;
+    traced_stream *g = (traced_stream *)st; /* allocated by stream_new below */
+    ntcp_stream_free(g->inner);
+    ntcp_free(g);
 }
 
-static void up_free(void *ctx, const ntcp_stream_upgrade *up)
+static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
 {
-    (void)ctx;
-    ntcp_free(ntcp_nns_leg_ctx(ntcp_nns_upgrade_nns(up)));
-    ntcp_nns_upgrade_free(up);
+    ntcp_service *s = ctx;
+    ntcp_stream *st = NULL;
+    if (!s->o.trace)
+        return ntcp_nns_stream_new(&st, false, &s->o.nns) == NTCP_OK ? st : NULL;
+    traced_stream *g = ntcp_calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->t = s->o.trace;
+    snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
+    ntcp_nns_options no = s->o.nns;
+    no.leg_cb = on_leg;
+    no.leg_ctx = g;
+    if (ntcp_nns_stream_new(&g->inner, false, &no) != NTCP_OK) {
+        ntcp_free(g);
+        return NULL;
+    }
+    g->s = *g->inner;
+    g->s.destroy = traced_destroy;
+    return &g->s;
 }
 
 static void dialog_free(dialog *d)
@@ -112,22 +120,15 @@ static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
     ntcp_server_session_set_user(ss, NULL);
 }
 
-static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
+static void on_error(void *ctx, ntcp_server_session *ss, const ntcp_error *e)
 {
     ntcp_service *s = ctx;
-    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
-    const ntcp_nns_error *e = nns ? ntcp_nns_error_info(nns) : NULL;
-    if (e && e->status) {
-        char buf[1024];
-        ntcp_nns_error_format(e, buf, sizeof buf);
-        logf_(s, "%s: security negotiation failed: %s", ntcp_server_session_peer(ss), buf);
-        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "security", "status",
-                         ntcp_status_name(e->status), "cause", ntcp_nns_cause(e), "error", buf, NULL);
-    } else {
-        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "framing", "status",
-                         ntcp_status_name(st), "cause", ntcp_status_name(st), "error", text ? text : "", NULL);
-        logf_(s, "%s: %s: %s", ntcp_server_session_peer(ss), ntcp_status_name(st), text ? text : "");
-    }
+    const char *peer = ntcp_server_session_peer(ss);
+    bool security = e->nns.status != NTCP_OK;
+    logf_(s, "%s: %s%s; cause: %s", peer, security ? "security negotiation failed: " : "", e->text,
+          ntcp_error_id(e));
+    ntcp_trace_event(s->o.trace, "error", peer, "step", security ? "security" : ntcp_channel_step_name(e->step),
+                     "status", ntcp_status_name(e->status), "cause", ntcp_error_id(e), "error", e->text, NULL);
 }
 
 static void on_record(void *ctx, ntcp_server_session *ss, bool sent, const ntcp_nmf_record *rec)
@@ -201,17 +202,18 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         return;
     }
     /* the caller */
-    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
-    const ntcp_nns_result *r = nns ? ntcp_nns_peek_result(nns) : NULL; /* the caller; not our own name */
+    const ntcp_stream *sec_stream = ntcp_server_session_stream(ss);
+    ntcp_stream_security sec;
     ntcp_caller caller = { "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
                            ntcp_server_session_via(ss) };
-    if (r) {
-        caller.principal = r->client;
-        caller.package = ntcp_package_name(r->package);
-        caller.protection = ntcp_protection_name(r->protection);
-        caller.impersonation = ntcp_impersonation_name(r->impersonation);
-        caller.anonymous = r->anonymous;
-        caller.delegated_credential = ntcp_nns_delegated_credential(nns);
+    if (ntcp_stream_query(sec_stream, NTCP_STREAM_QUERY_SECURITY, &sec) == NTCP_OK) {
+        caller.principal = sec.peer_name;
+        caller.package = sec.package;
+        caller.protection = sec.protection;
+        caller.impersonation = sec.impersonation;
+        caller.anonymous = sec.anonymous;
+        if (ntcp_stream_query(sec_stream, NTCP_STREAM_QUERY_DELEGATED_CREDENTIAL, &caller.delegated_credential))
+            caller.delegated_credential = NULL;
     }
     ntcp_trace_event(s->o.trace, "request", caller.peer, "action", req.action ? req.action : "", "caller",
                      caller.principal, "package", caller.package, "protection", caller.protection, NULL);
@@ -279,8 +281,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     if (s->o.security == NTCP_SECURITY_TRANSPORT) {
         cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
         cfg.framing.require_upgrade = true;
-        cfg.upgrade_new = up_new;
-        cfg.upgrade_free = up_free;
+        cfg.stream_new = stream_new;
     } else {
         cfg.framing.upgrade_name = NULL;
         cfg.framing.require_upgrade = false;

@@ -35,39 +35,39 @@ static bool key_mismatch(long k)
            k == K(KRB5_KT_NOTFOUND) || k == K(KRB5KRB_AP_WRONG_PRINC);
 }
 
-static const char *remote_cause(const ntcp_nns_error *e)
+static ntcp_cause remote_cause(const ntcp_nns_error *e)
 {
     switch (e->remote_code) {
-    case NTCP_SEC_E_TIME_SKEW: return "clock_skew";
-    case NTCP_SEC_E_WRONG_PRINCIPAL: return e->default_target ? "default_spn_not_service" : "service_key_mismatch";
-    case NTCP_SEC_E_LOGON_DENIED: return e->anonymous ? "anonymous_refused" : "bad_password";
-    case NTCP_WIN_ERROR_TRUST_FAILURE: return "protection_not_granted";
-    case NTCP_SEC_E_CERT_EXPIRED: return "credentials_expired";
-    case NTCP_SEC_E_TARGET_UNKNOWN: return e->default_target ? "default_spn_not_service" : "spn_unknown";
-    case NTCP_SEC_E_MESSAGE_ALTERED: return "message_altered";
+    case NTCP_SEC_E_TIME_SKEW: return NTCP_CAUSE_CLOCK_SKEW;
+    case NTCP_SEC_E_WRONG_PRINCIPAL: return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SERVICE_KEY_MISMATCH;
+    case NTCP_SEC_E_LOGON_DENIED: return e->anonymous ? NTCP_CAUSE_ANONYMOUS_REFUSED : NTCP_CAUSE_BAD_PASSWORD;
+    case NTCP_WIN_ERROR_TRUST_FAILURE: return NTCP_CAUSE_PROTECTION_NOT_GRANTED;
+    case NTCP_SEC_E_CERT_EXPIRED: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
+    case NTCP_SEC_E_TARGET_UNKNOWN: return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SPN_UNKNOWN;
+    case NTCP_SEC_E_MESSAGE_ALTERED: return NTCP_CAUSE_MESSAGE_ALTERED;
     case NTCP_SEC_E_NO_CREDENTIALS:
-    case NTCP_SEC_E_UNKNOWN_CREDENTIALS: return "no_credentials";
+    case NTCP_SEC_E_UNKNOWN_CREDENTIALS: return NTCP_CAUSE_NO_CREDENTIALS;
     }
-    return "unknown";
+    return NTCP_CAUSE_UNKNOWN;
 }
 
-const char *ntcp_nns_cause(const ntcp_nns_error *e)
+ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e)
 {
     if (!e)
-        return "unknown";
+        return NTCP_CAUSE_UNKNOWN;
     switch ((int)e->status) {
-    case NTCP_E_PROTECTION_NOT_GRANTED: return "protection_not_granted";
-    case NTCP_E_SERVER_AUTH_REQUIRED: return "ntlm_without_server_auth";
-    case NTCP_E_ANONYMOUS_REFUSED: return "anonymous_refused";
-    case NTCP_E_IDENTITY_MISMATCH: return "identity_mismatch";
-    case NTCP_E_MESSAGE_ALTERED: return "message_altered";
+    case NTCP_E_PROTECTION_NOT_GRANTED: return NTCP_CAUSE_PROTECTION_NOT_GRANTED;
+    case NTCP_E_SERVER_AUTH_REQUIRED: return NTCP_CAUSE_NTLM_WITHOUT_SERVER_AUTH;
+    case NTCP_E_ANONYMOUS_REFUSED: return NTCP_CAUSE_ANONYMOUS_REFUSED;
+    case NTCP_E_IDENTITY_MISMATCH: return NTCP_CAUSE_IDENTITY_MISMATCH;
+    case NTCP_E_MESSAGE_ALTERED: return NTCP_CAUSE_MESSAGE_ALTERED;
     case NTCP_E_NNS_MESSAGE_ID:
     case NTCP_E_NNS_FRAME_SIZE:
     case NTCP_E_NNS_TOKEN_TOO_LARGE:
     case NTCP_E_NNS_TOO_MANY_LEGS:
     case NTCP_E_NNS_UNEXPECTED:
     case NTCP_E_TRUNCATED:
-    case NTCP_E_MALFORMED: return "protocol";
+    case NTCP_E_MALFORMED: return NTCP_CAUSE_PROTOCOL;
     default: break;
     }
     if (e->remote)
@@ -77,97 +77,50 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
      * answered, the realm does not offer anonymous PKINIT to this client. */
     if (e->anonymous && e->step == NTCP_NNS_STEP_ACQUIRE && k != K(KRB5_KDC_UNREACH) &&
         k != K(KRB5_REALM_CANT_RESOLVE) && k != K(KRB5_REALM_UNKNOWN))
-        return "anonymous_unavailable";
+        return NTCP_CAUSE_ANONYMOUS_UNAVAILABLE;
     /* gss-ntlmssp refuses to initiate an anonymous logon (GSS_S_UNAVAILABLE) */
     if (e->anonymous && e->step == NTCP_NNS_STEP_INIT && !strcmp(e->mech, "NTLM") &&
         NTCP_GSS_ROUTINE(e->major) == NTCP_GSS_UNAVAILABLE)
-        return "anonymous_unavailable";
+        return NTCP_CAUSE_ANONYMOUS_UNAVAILABLE;
     if (k >= 0) {
         switch (k) {
         case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5:
             /* WCF's missing identity block: the name came from the address */
-            return e->default_target ? "default_spn_not_service" : "spn_unknown";
-        case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5: return "unknown_user";
-        case KRB5KDC_ERR_PREAUTH_FAILED - ERROR_TABLE_BASE_krb5: return "bad_password";
+            return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SPN_UNKNOWN;
+        case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_UNKNOWN_USER;
+        case KRB5KDC_ERR_PREAUTH_FAILED - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_BAD_PASSWORD;
         case KRB5KRB_AP_ERR_BAD_INTEGRITY - ERROR_TABLE_BASE_krb5:
             /* at AS time a wrong password; at accept time the wrong key */
-            return e->step == NTCP_NNS_STEP_ACCEPT || e->remote ? "service_key_mismatch" : "bad_password";
-        case KRB5KRB_AP_ERR_SKEW - ERROR_TABLE_BASE_krb5: return "clock_skew";
+            return e->step == NTCP_NNS_STEP_ACCEPT || e->remote ? NTCP_CAUSE_SERVICE_KEY_MISMATCH : NTCP_CAUSE_BAD_PASSWORD;
+        case KRB5KRB_AP_ERR_SKEW - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_CLOCK_SKEW;
         case KRB5KRB_AP_ERR_TKT_EXPIRED - ERROR_TABLE_BASE_krb5:
-        case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return "credentials_expired";
+        case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
         default: break;
         }
         /* at acquire time a missing key means the keytab lacks it: no credentials */
         if (e->step == NTCP_NNS_STEP_ACQUIRE && (k == K(KRB5_KT_NOTFOUND) || k == K(KRB5_KT_END)))
-            return "no_credentials";
+            return NTCP_CAUSE_NO_CREDENTIALS;
         if (key_mismatch(k))
-            return e->default_target ? "default_spn_not_service" : "service_key_mismatch";
+            return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SERVICE_KEY_MISMATCH;
         if (k == K(KRB5_KDC_UNREACH) || k == K(KRB5_REALM_CANT_RESOLVE) || k == K(KRB5_REALM_UNKNOWN))
-            return "kdc_unreachable";
+            return NTCP_CAUSE_KDC_UNREACHABLE;
         if (k == K(KRB5_FCC_NOFILE) || k == K(KRB5_CC_NOTFOUND) || k == K(KRB5_CC_NOSUPP) || k == K(KRB5_KT_END))
-            return "no_credentials";
+            return NTCP_CAUSE_NO_CREDENTIALS;
     }
     switch (NTCP_GSS_ROUTINE(e->major)) {
-    case NTCP_GSS_NO_CRED: return "no_credentials";
-    case NTCP_GSS_CREDENTIALS_EXPIRED: return "credentials_expired";
+    case NTCP_GSS_NO_CRED: return NTCP_CAUSE_NO_CREDENTIALS;
+    case NTCP_GSS_CREDENTIALS_EXPIRED: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
     default: break;
     }
     if (e->status == NTCP_E_NO_CREDENTIALS)
-        return "no_credentials";
+        return NTCP_CAUSE_NO_CREDENTIALS;
     if (e->status == NTCP_E_CREDENTIALS_REJECTED)
-        return "bad_password";
+        return NTCP_CAUSE_BAD_PASSWORD;
     /* An NTLM acceptor that fails the AUTHENTICATE message: the password (or
      * user) did not check out. */
     if (e->step == NTCP_NNS_STEP_ACCEPT && !strcmp(e->mech, "NTLM") && e->major)
-        return "bad_password";
-    return "unknown";
-}
-
-const char *ntcp_nns_cause_advice(const char *cause)
-{
-    static const struct {
-        const char *id, *advice;
-    } t[] = {
-        { "default_spn_not_service",
-          "no endpoint identity was given (or dns:), so the target was host/<host of the address>: either the KDC "
-          "does not know that name, or it belongs to the machine account while the service runs as another "
-          "account; give the service's identity (--identity spn:SERVICE/host or upn:account@REALM, as its "
-          "metadata advertises) or register the SPN for the service's account" },
-        { "spn_unknown",
-          "the KDC does not know the target name: check the identity (spn:/dns:/upn:) or register the SPN for the "
-          "service's account" },
-        { "service_key_mismatch",
-          "the service could not decrypt the ticket: its keytab is stale (old key version) or holds the key of "
-          "another account; re-export the keytab (ktadd) or fix which account owns the SPN" },
-        { "clock_skew", "the clocks of client, service and KDC differ by more than 5 minutes: synchronise them (NTP)" },
-        { "ntlm_without_server_auth",
-          "NTLM cannot authenticate the server; make Kerberos work (SPN, KDC reachable) or set "
-          "require_server_auth = false to accept NTLM" },
-        { "bad_password", "the password is wrong (or the account is locked): check user, domain and password" },
-        { "unknown_user", "the KDC does not know the client principal: check the user name and realm" },
-        { "no_credentials",
-          "no credentials were found: run kinit, give user and password, or a client keytab; a service needs a "
-          "keytab (KRB5_KTNAME)" },
-        { "credentials_expired", "the ticket or password has expired: renew it (kinit) or change the password" },
-        { "kdc_unreachable",
-          "no KDC answered for the realm: check krb5.conf (realm, kdc) and that the KDC's port 88 is reachable" },
-        { "anonymous_unavailable",
-          "no anonymous ticket: the realm needs anonymous PKINIT (a KDC certificate, the WELLKNOWN/ANONYMOUS "
-          "principal, restrict_anonymous_to_tgt = false) and the client pkinit_anchors for the KDC's CA; NTLM "
-          "(gss-ntlmssp) cannot log on anonymously, use Kerberos or Negotiate; or log on with credentials" },
-        { "anonymous_refused",
-          "the service does not allow anonymous logons: log on with credentials or set allow_anonymous_clients" },
-        { "protection_not_granted",
-          "client and service ask for different protection levels: use the same ProtectionLevel on both "
-          "(default EncryptAndSign)" },
-        { "identity_mismatch", "the server authenticated as another name than the expected identity: check it" },
-        { "message_altered", "a protected frame failed its check: data altered in transit or protection mismatch" },
-        { "protocol", "the peer does not follow MS-NNS: capture the traffic and check its security settings" },
-    };
-    for (size_t i = 0; cause && i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(t[i].id, cause))
-            return t[i].advice;
-    return "see the GSS and Kerberos errors above";
+        return NTCP_CAUSE_BAD_PASSWORD;
+    return NTCP_CAUSE_UNKNOWN;
 }
 
 uint32_t ntcp_nns_wire_code(const ntcp_nns_error *e)
@@ -232,8 +185,6 @@ void ntcp_nns_error_format(const ntcp_nns_error *e, char *out, size_t cap)
         ADD("; Kerberos error %ld", e->krb5_error);
     if (e->remote && !e->detail[0])
         ADD("; the peer sent code 0x%08X", e->remote_code);
-    const char *cause = ntcp_nns_cause(e);
-    ADD("; cause: %s; advice: %s", cause, ntcp_nns_cause_advice(cause));
 #undef ADD
     if (n >= cap)
         out[cap - 1] = 0;

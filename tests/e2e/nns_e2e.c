@@ -240,7 +240,7 @@ static void take_outcome(side *s, outcome *o)
     } else if (ntcp_nns_failed(s->n)) {
         o->err = *ntcp_nns_error_info(s->n);
         o->st = o->err.status;
-        o->cause = ntcp_nns_cause(&o->err);
+        o->cause = ntcp_cause_id(ntcp_nns_cause(&o->err));
         snprintf(o->text, sizeof o->text, "%s", ntcp_nns_last_error(s->n));
     } else {
         o->st = NTCP_E_CONNECTION_RESET; /* the peer went away */

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ntcp_framing_new_acceptor(&f, &ac, &lim))
         return 0;
     bool done = false;
-    ntcp_stream_upgrade up = { NTCP_UPGRADE_NEGOTIATE, &done, NULL, up_recv, up_send, up_established, NULL, NULL };
+    ntcp_stream up = { NTCP_UPGRADE_NEGOTIATE, &done, NULL, up_recv, up_send, up_established, NULL, NULL, NULL };
     data++;
     size--;
     size_t off = 0;

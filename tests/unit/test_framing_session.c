@@ -86,13 +86,13 @@ static ntcp_status toy_send_parts(void *ctx, const uint8_t *head, size_t hl, con
 
 static bool toy_established(void *ctx) { return ((struct toy *)ctx)->done; }
 
-static void toy_init(struct toy *t, ntcp_stream_upgrade *up, bool initiator)
+static void toy_init(struct toy *t, ntcp_stream *up, bool initiator)
 {
     memset(t, 0, sizeof *t);
     t->initiator = initiator;
     ntcp_buf_init(&t->in, 1 << 20);
-    *up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, t, toy_start, toy_recv, toy_send, toy_established, NULL,
-                                 toy_parts ? toy_send_parts : NULL };
+    *up = (ntcp_stream){ NTCP_UPGRADE_NEGOTIATE, t, toy_start, toy_recv, toy_send, toy_established, NULL,
+                         toy_parts ? toy_send_parts : NULL, NULL };
 }
 
 /* ---- pump: move `from`'s output into `to`, `step` bytes at a time; log events */
@@ -107,7 +107,7 @@ struct side {
     ntcp_framing *f;
     ntcp_buf log;
     ntcp_status last;
-    ntcp_stream_upgrade up;
+    ntcp_stream up;
     struct toy toy;
     bool use_upgrade;
     /* when set, the envelopes this side receives are checked, whole and
