@@ -280,7 +280,12 @@ int cmd_serve(int argc, char **argv)
     int port = 0;
     st = ntcp_service_listen(svc, url, &port);
     if (st) {
-        fprintf(stderr, "nettcp serve: cannot listen on %s: %s (%s)\n", url, ntcp_status_str(st), ntcp_status_name(st));
+        const ntcp_error *e = ntcp_service_error(svc);
+        if (e->status)
+            cli_print_error("serve", e);
+        else
+            fprintf(stderr, "nettcp serve: cannot listen on %s: %s (%s)\n", url, ntcp_status_str(st),
+                    ntcp_status_name(st));
         ntcp_service_free(svc);
         return 1;
     }

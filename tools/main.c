@@ -1,6 +1,7 @@
 /* nettcp command-line tool: dispatches to one function per subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <nettcp/nettcp.h>
 #include "cli.h"
 
 static const struct ntcp_cli_command commands[] = {
@@ -17,7 +18,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: nettcp COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'nettcp COMMAND --help' describes each command.\n");
+    fprintf(f, "\n'nettcp COMMAND --help' describes each command; 'nettcp --version' prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -28,6 +29,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("nettcp %s\n", ntcp_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

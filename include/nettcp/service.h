@@ -67,8 +67,14 @@ void ntcp_service_free(ntcp_service *s);
 /* reply_action NULL = action + "Response". */
 NTCP_MUST_CHECK ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
                                                        ntcp_operation_fn fn, void *ctx);
-/* Listens on a net.tcp URL; its path is the endpoint (others get EndpointNotFound). */
+/* Listens on a net.tcp URL; its path is the endpoint (others get
+ * EndpointNotFound). With transport security and a package that can be
+ * Kerberos, the keytab must be readable and hold a key: otherwise it refuses
+ * with NTCP_E_NO_CREDENTIALS (cause keytab_missing or keytab_empty, in
+ * ntcp_service_error and the log). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port);
+/* Why the latest ntcp_service_listen failed (status NTCP_OK when it did not). */
+const ntcp_error *ntcp_service_error(const ntcp_service *s);
 NTCP_MUST_CHECK ntcp_status ntcp_service_run(ntcp_service *s);
 void ntcp_service_stop(ntcp_service *s);
 

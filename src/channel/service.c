@@ -5,6 +5,7 @@
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
 #include "channel/dialog.h"
+#include "channel/keytab.h"
 
 typedef struct operation {
     char *action, *reply_action;
@@ -18,6 +19,7 @@ struct ntcp_service {
     operation *ops;
     size_t nops;
     char path[2048];
+    ntcp_error err; /* why it refused to start */
 };
 
 /* Per framing session: its XML state (the security context is the upgrade). */
@@ -275,6 +277,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
         s->o = *o;
     else
         ntcp_service_options_init(&s->o);
+    ntcp_error_clear(&s->err);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
     cfg.framing.via_ctx = s;
@@ -348,13 +351,24 @@ ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, cons
 ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port)
 {
     ntcp_url u;
-    ntcp_status st = ntcp_url_parse(url, &u, NULL);
+    const char *why = NULL;
+    ntcp_error_clear(&s->err);
+    ntcp_status st = ntcp_url_parse(url, &u, &why);
     if (st)
+        return ntcp_error_set(&s->err, st, NTCP_CAUSE_BAD_ADDRESS, NTCP_STEP_LISTEN, "the address: %s", why);
+    /* Kerberos (raw or through Negotiate) needs the service's key: without
+     * one every client would be told to check its own credentials */
+    if (s->o.security == NTCP_SECURITY_TRANSPORT && s->o.nns.package != NTCP_PACKAGE_NTLM &&
+        (st = ntcp__keytab_check(s->o.nns.keytab, s->o.nns.acceptor_name, &s->err))) {
+        logf_(s, "refusing to start: %s; cause: %s", s->err.text, ntcp_error_id(&s->err));
         return st;
+    }
     snprintf(s->path, sizeof s->path, "%s", u.path);
     /* listen on the address's host as given ("0.0.0.0" / "::" for all) */
     return ntcp_server_listen(s->srv, u.host, u.port, bound_port);
 }
+
+const ntcp_error *ntcp_service_error(const ntcp_service *s) { return &s->err; }
 
 ntcp_status ntcp_service_run(ntcp_service *s) { return ntcp_server_run(s->srv); }
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }

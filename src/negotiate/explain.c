@@ -45,6 +45,7 @@ static ntcp_cause remote_cause(const ntcp_nns_error *e)
     case NTCP_SEC_E_CERT_EXPIRED: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
     case NTCP_SEC_E_TARGET_UNKNOWN: return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SPN_UNKNOWN;
     case NTCP_SEC_E_MESSAGE_ALTERED: return NTCP_CAUSE_MESSAGE_ALTERED;
+    case NTCP_SEC_E_UNSUPPORTED_FUNCTION: return NTCP_CAUSE_PACKAGE_MISMATCH;
     case NTCP_SEC_E_NO_CREDENTIALS:
     case NTCP_SEC_E_UNKNOWN_CREDENTIALS: return NTCP_CAUSE_NO_CREDENTIALS;
     }
@@ -61,6 +62,7 @@ ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e)
     case NTCP_E_ANONYMOUS_REFUSED: return NTCP_CAUSE_ANONYMOUS_REFUSED;
     case NTCP_E_IDENTITY_MISMATCH: return NTCP_CAUSE_IDENTITY_MISMATCH;
     case NTCP_E_MESSAGE_ALTERED: return NTCP_CAUSE_MESSAGE_ALTERED;
+    case NTCP_E_PACKAGE_NOT_ALLOWED: return NTCP_CAUSE_PACKAGE_MISMATCH;
     case NTCP_E_NNS_MESSAGE_ID:
     case NTCP_E_NNS_FRAME_SIZE:
     case NTCP_E_NNS_TOKEN_TOO_LARGE:
@@ -129,6 +131,8 @@ uint32_t ntcp_nns_wire_code(const ntcp_nns_error *e)
         return NTCP_WIN_ERROR_TRUST_FAILURE;
     if (e->status == NTCP_E_ANONYMOUS_REFUSED)
         return NTCP_SEC_E_LOGON_DENIED;
+    if (e->status == NTCP_E_PACKAGE_NOT_ALLOWED)
+        return NTCP_SEC_E_UNSUPPORTED_FUNCTION;
     long k = e->krb5_error;
     if (k == KRB5KRB_AP_ERR_SKEW - ERROR_TABLE_BASE_krb5)
         return NTCP_SEC_E_TIME_SKEW;

@@ -277,6 +277,11 @@ static ntcp_status on_complete(ntcp_nns *n, ntcp_buf *out)
         if (r->anonymous && !n->o.allow_anonymous_clients)
             return fail_and_tell(n, out, NTCP_E_ANONYMOUS_REFUSED, NTCP_NNS_STEP_POLICY,
                                  "the client logged on anonymously");
+        /* a service bound to one package refuses the other (Negotiate accepts both) */
+        if (n->o.package != NTCP_PACKAGE_NEGOTIATE && info.package != n->o.package)
+            return fail_and_tell(n, out, NTCP_E_PACKAGE_NOT_ALLOWED, NTCP_NNS_STEP_POLICY,
+                                 "the client authenticated with %s; this service accepts %s only",
+                                 ntcp_package_name(info.package), ntcp_package_name(n->o.package));
     }
     if (r->protection < n->o.protection)
         return fail_and_tell(n, out, NTCP_E_PROTECTION_NOT_GRANTED, NTCP_NNS_STEP_POLICY,

@@ -65,6 +65,7 @@ ntcp_cause ntcp_cause_of_status(ntcp_status st)
     case NTCP_E_MESSAGE_ALTERED: return NTCP_CAUSE_MESSAGE_ALTERED;
     case NTCP_E_NO_CREDENTIALS: return NTCP_CAUSE_NO_CREDENTIALS;
     case NTCP_E_CREDENTIALS_REJECTED: return NTCP_CAUSE_BAD_PASSWORD;
+    case NTCP_E_PACKAGE_NOT_ALLOWED: return NTCP_CAUSE_PACKAGE_MISMATCH;
     default: break;
     }
     switch (ntcp_status_category(st)) {

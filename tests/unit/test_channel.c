@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "test.h"
 #include <nettcp/channel.h>
+#include <nettcp/nettcp.h>
 #include <nettcp/conn.h>
 #include <nettcp/server.h>
 
@@ -285,4 +286,11 @@ TEST(error_type)
     char buf[1024];
     ntcp_error_format(&e, buf, sizeof buf);
     CHECK(!strncmp(buf, "no answer in 5 ms; cause: timeout\nadvice: no answer within the timeout", 70));
+}
+
+TEST(version)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", NETTCP_VERSION_MAJOR, NETTCP_VERSION_MINOR, NETTCP_VERSION_PATCH);
+    CHECK_EQ_STR(ntcp_version(), want);
 }
