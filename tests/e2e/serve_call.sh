@@ -126,17 +126,18 @@ contains "--package kerberos service log: NTLM refused, cause named" "$(cat "$tm
 contains "--package ntlm service log: Kerberos refused, cause named" "$(cat "$tmp/ntlmonly.err")" \
     "this service accepts NTLM only; cause: package_mismatch"
 
-# a service without a usable keytab refuses to start, saying so
-"$nettcp" serve "net.tcp://127.0.0.1:0/calc" --keytab "$tmp/no-such.keytab" >"$tmp/nokt.out" 2>"$tmp/nokt.err"
+# a service without a usable keytab refuses to start, saying so (timeout: a
+# service that starts anyway would serve forever)
+timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --keytab "$tmp/no-such.keytab" >"$tmp/nokt.out" 2>"$tmp/nokt.err"
 check "missing keytab: serve exits 1" "$?" 1
 contains "missing keytab: named" "$(cat "$tmp/nokt.err")" "no-such.keytab"
 contains "missing keytab: cause" "$(cat "$tmp/nokt.err")" "cause: keytab_missing"
 check "missing keytab: never listened" "$(cat "$tmp/nokt.out")" ""
 printf '\x05\x02' >"$tmp/empty.keytab" # a keytab file with no entry
-"$nettcp" serve "net.tcp://127.0.0.1:0/calc" --keytab "$tmp/empty.keytab" >/dev/null 2>"$tmp/emptykt.err"
+timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --keytab "$tmp/empty.keytab" >/dev/null 2>"$tmp/emptykt.err"
 check "empty keytab: serve exits 1" "$?" 1
 contains "empty keytab: cause" "$(cat "$tmp/emptykt.err")" "cause: keytab_empty"
-got=$(KRB5_KTNAME="$tmp/no-such.keytab" "$nettcp" serve "net.tcp://127.0.0.1:0/calc" 2>&1 >/dev/null)
+got=$(KRB5_KTNAME="$tmp/no-such.keytab" timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" 2>&1 >/dev/null)
 contains "missing KRB5_KTNAME keytab: cause" "$got" "cause: keytab_missing"
 
 # graceful stop
