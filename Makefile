@@ -20,6 +20,8 @@ PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto 2>/d
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+# the CLI sees the public headers only (include/), never src/
+CFLAGS_PUBLIC = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
@@ -35,6 +37,10 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HELPER_BIN := $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/libnettcp.a $(BUILD)/nettcp $(BUILD)/test_unit $(HELPER_BIN) $(BENCH_BIN)
+
+$(BUILD)/obj/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_PUBLIC) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -147,46 +147,7 @@ void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int sh
 }
 
 
-int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out)
-{
-    char *end;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (*end || v == 0 || v > 0x7FFFFFFFul) {
-        fprintf(stderr, "nettcp %s: --%s takes a number of bytes from 1 to 2147483647\n", cmd, opt);
-        return 2;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
 
-int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_mode *mode, ntcp_nns_options *nns)
-{
-    switch (opt) {
-    case 's':
-        if (!strcmp(arg, "none"))
-            *mode = NTCP_SECURITY_NONE;
-        else if (!strcmp(arg, "transport"))
-            *mode = NTCP_SECURITY_TRANSPORT;
-        else
-            break;
-        return 0;
-    case 'p':
-        if (cli_parse_package(arg, &nns->package))
-            break;
-        return 0;
-    case 'P':
-        if (cli_parse_protection(arg, &nns->protection))
-            break;
-        return 0;
-    default:
-        return -1;
-    }
-    fprintf(stderr, "nettcp %s: %s\n", cmd,
-            opt == 's' ? "--security is none or transport"
-            : opt == 'p' ? "--package is negotiate, kerberos or ntlm"
-                         : "--protection is none, sign or encrypt");
-    return 2;
-}
 
 int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_capture *cap)
 {

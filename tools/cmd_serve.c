@@ -181,31 +181,6 @@ static void log_line(void *ctx, const char *line)
     fprintf(stderr, "nettcp serve: %s\n", line);
 }
 
-int cli_parse_package(const char *s, ntcp_package *p)
-{
-    if (!strcmp(s, "negotiate"))
-        *p = NTCP_PACKAGE_NEGOTIATE;
-    else if (!strcmp(s, "kerberos"))
-        *p = NTCP_PACKAGE_KERBEROS;
-    else if (!strcmp(s, "ntlm"))
-        *p = NTCP_PACKAGE_NTLM;
-    else
-        return -1;
-    return 0;
-}
-
-int cli_parse_protection(const char *s, ntcp_protection *p)
-{
-    if (!strcmp(s, "encrypt") || !strcmp(s, "encryptandsign"))
-        *p = NTCP_PROTECTION_ENCRYPT_AND_SIGN;
-    else if (!strcmp(s, "sign"))
-        *p = NTCP_PROTECTION_SIGN;
-    else if (!strcmp(s, "none"))
-        *p = NTCP_PROTECTION_NONE;
-    else
-        return -1;
-    return 0;
-}
 
 int cmd_serve(int argc, char **argv)
 {

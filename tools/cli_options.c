@@ -1,0 +1,129 @@
+/* Every option parser of the CLI: security, package, protection, byte
+ * counts, and the client options `call` and `doctor` share (identity,
+ * credentials, impersonation, timeout). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+int cli_parse_package(const char *s, ntcp_package *p)
+{
+    if (!strcmp(s, "negotiate"))
+        *p = NTCP_PACKAGE_NEGOTIATE;
+    else if (!strcmp(s, "kerberos"))
+        *p = NTCP_PACKAGE_KERBEROS;
+    else if (!strcmp(s, "ntlm"))
+        *p = NTCP_PACKAGE_NTLM;
+    else
+        return -1;
+    return 0;
+}
+
+int cli_parse_protection(const char *s, ntcp_protection *p)
+{
+    if (!strcmp(s, "encrypt") || !strcmp(s, "encryptandsign"))
+        *p = NTCP_PROTECTION_ENCRYPT_AND_SIGN;
+    else if (!strcmp(s, "sign"))
+        *p = NTCP_PROTECTION_SIGN;
+    else if (!strcmp(s, "none"))
+        *p = NTCP_PROTECTION_NONE;
+    else
+        return -1;
+    return 0;
+}
+
+int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (*end || v == 0 || v > 0x7FFFFFFFul) {
+        fprintf(stderr, "nettcp %s: --%s takes a number of bytes from 1 to 2147483647\n", cmd, opt);
+        return 2;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_mode *mode, ntcp_nns_options *nns)
+{
+    switch (opt) {
+    case 's':
+        if (!strcmp(arg, "none"))
+            *mode = NTCP_SECURITY_NONE;
+        else if (!strcmp(arg, "transport"))
+            *mode = NTCP_SECURITY_TRANSPORT;
+        else
+            break;
+        return 0;
+    case 'p':
+        if (cli_parse_package(arg, &nns->package))
+            break;
+        return 0;
+    case 'P':
+        if (cli_parse_protection(arg, &nns->protection))
+            break;
+        return 0;
+    default:
+        return -1;
+    }
+    fprintf(stderr, "nettcp %s: %s\n", cmd,
+            opt == 's' ? "--security is none or transport"
+            : opt == 'p' ? "--package is negotiate, kerberos or ntlm"
+                         : "--protection is none, sign or encrypt");
+    return 2;
+}
+
+const char cli_client_options_help[] =
+    "  --security M       none or transport (default transport: NegotiateStream, as NetTcpBinding)\n"
+    "  --package P        negotiate (default), kerberos or ntlm\n"
+    "  --protection L     none, sign or encrypt (default: EncryptAndSign)\n"
+    "  --identity ID      the service's identity: dns:NAME (SPN host/NAME), spn:SPN, upn:USER@DOMAIN;\n"
+    "                     default: host/<host of URL>\n"
+    "  --user NAME        log on as NAME; the password comes from NETTCP_PASSWORD or a prompt on a\n"
+    "                     terminal (never from the command line). Default: the credential cache\n"
+    "  --ccache NAME      the credential cache to use (default KRB5CCNAME)\n"
+    "  --client-keytab F  client credentials from a keytab (with --user naming the principal)\n"
+    "  --anonymous        log on anonymously (an anonymous Kerberos ticket by anonymous PKINIT)\n"
+    "  --no-require-server-auth  accept NTLM, which cannot authenticate the service\n"
+    "  --impersonation L  what the service may do with the identity: identify (default), impersonate,\n"
+    "                     delegate (forwards credentials)\n"
+    "  --timeout S        open/send/receive timeout in seconds (default 60)\n";
+
+int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)
+{
+    switch (c) {
+    case 's':
+    case 'p':
+    case 'P': return cli_parse_security(cmd, c, arg, &o->security, &o->nns);
+    case 'i': o->nns.identity = arg; return 0;
+    case 'u': o->nns.user = arg; return 0;
+    case 'c': o->nns.ccache = arg; return 0;
+    case 'k': o->nns.client_keytab = arg; return 0;
+    case 'n': o->nns.require_server_auth = false; return 0;
+    case 'a': o->nns.anonymous = true; return 0;
+    case 'I':
+        if (!strcmp(arg, "identify"))
+            o->nns.allowed_impersonation = NTCP_IMPERSONATION_IDENTIFICATION;
+        else if (!strcmp(arg, "impersonate"))
+            o->nns.allowed_impersonation = NTCP_IMPERSONATION_IMPERSONATION;
+        else if (!strcmp(arg, "delegate"))
+            o->nns.allowed_impersonation = NTCP_IMPERSONATION_DELEGATION;
+        else {
+            fprintf(stderr, "nettcp %s: --impersonation is identify, impersonate or delegate\n", cmd);
+            return 2;
+        }
+        return 0;
+    case 't': {
+        char *end;
+        double s = strtod(arg, &end);
+        if (*end || s <= 0 || s > 86400) {
+            fprintf(stderr, "nettcp %s: --timeout takes seconds (0 < S <= 86400)\n", cmd);
+            return 2;
+        }
+        o->channel.open_timeout_ms = o->channel.send_timeout_ms = o->channel.receive_timeout_ms =
+            o->channel.close_timeout_ms = (int)(s * 1000);
+        return 0;
+    }
+    default: return -1;
+    }
+}
