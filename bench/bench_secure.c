@@ -38,7 +38,7 @@
 #include <unistd.h>
 #include <nettcp/channel.h>
 #include <nettcp/client.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/negotiate.h>
 #include <nettcp/server.h>
 #include <nettcp/service.h>

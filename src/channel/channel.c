@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <nettcp/channel.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 
 struct ntcp_channel {
     ntcp_channel_options o;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <nettcp/doctor.h>
+#include "channel/krbprobe.h"
 #include "channel/client_int.h"
 
 enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_HANDSHAKE, S_IDENTITY,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <krb5/krb5.h>
 #include <nettcp/doctor.h>
+#include "channel/krbprobe.h"
 #include "channel/keytab.h"
 
 struct ntcp_krb_probe {

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/server.h>
 
 #define MAX_LISTENERS 8

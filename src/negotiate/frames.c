@@ -1,7 +1,7 @@
 /* MS-NNS frame codecs: handshake messages, HandshakeError codes, data
  * frame headers, and the NTLM signature rotation (PROTOCOLS 2.1-2.5). */
 #include <string.h>
-#include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 #include "util/reader.h"
 
 /* MS-NNS 2.2.1: MessageId, MajorVersion 1, MinorVersion 0, PayloadSize (BE). */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <gssapi/gssapi.h>
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 
 static int case_failed;
 static char case_msg[4096];

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 #include "e2e.h"
 
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 
 static ntcp_status z_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **cred, ntcp_nns_error *err)
 {

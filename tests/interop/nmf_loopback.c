@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 
 static FILE *records;
 static int passed, failed;

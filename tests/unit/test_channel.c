@@ -6,7 +6,7 @@
 #include "test.h"
 #include <nettcp/channel.h>
 #include <nettcp/nettcp.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/server.h>
 
 TEST(url_parse)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "test.h"
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 
 /* ---- frame codecs ---------------------------------------------------------- */
 static void check_hex(const char *file, int line, const ntcp_buf *b, const char *hex)

@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include "test.h"
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/server.h>
 
 struct fixture {
