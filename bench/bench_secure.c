@@ -89,9 +89,10 @@ static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
  * channel alone). */
 static ntcp_server *start_server(int *port, unsigned max_sessions, bool secured)
 {
-    service_opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options_init(&service_opts);
     service_opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     if (secured) {
         cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
         cfg.framing.require_upgrade = true;
@@ -120,12 +121,14 @@ static void *run_server(void *arg)
  * with ntcp_stream_free once the channel is gone). */
 static ntcp_channel *open_secure(int port, ntcp_stream **up_out)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/svc.nettcp.test"; /* the default ccache holds the ticket */
     ntcp_stream *up;
     if (ntcp_nns_stream_new(&up, true, &co))
         return NULL;
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = up;
     o.limits.max_message = 32u << 20;
     char url[96];
@@ -287,7 +290,8 @@ static double channel_rate(ntcp_channel *ch, size_t size, double budget)
 /* in-memory NNS pair (client credentials from the default ccache) */
 static bool pair_open(ntcp_nns **c, ntcp_nns **s)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/svc.nettcp.test";
     if (ntcp_nns_new_initiator(c, &co, ntcp_gss_provider()) || ntcp_nns_new_acceptor(s, &service_opts, ntcp_gss_provider()))
         return false;
@@ -599,7 +603,8 @@ static void p1(int port, double budget)
     char url[96];
     ntcp_error err;
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/bench", pport);
-    ntcp_channel_options po = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options po;
+    ntcp_channel_options_init(&po);
     po.limits.max_message = 32u << 20;
     ntcp_channel *pch;
     if (ntcp_channel_open(&pch, url, &po, &err)) {

@@ -67,7 +67,8 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
     ntcp_buf xml;
     ntcp_buf_init(&xml, (size_t)lim->max_message * 8 + 65536);
     ntcp_xml_soap_info info = { NULL, NULL, NULL };
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.limits.max_size = lim->max_message;
     opt.limits.max_string_len = lim->max_message;
     opt.limits.max_array_len = lim->max_message;

@@ -40,8 +40,9 @@ typedef struct ntcp_channel_options {
     void (*step_cb)(void *ctx, ntcp_channel_step step);
     void *step_ctx;
 } ntcp_channel_options;
-#define NTCP_CHANNEL_OPTIONS_INIT \
-    { NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, 60000, 60000, 600000, 60000, NTCP_FRAMING_LIMITS_INIT, NULL, NULL, NULL, NULL, NULL }
+/* Duplex, binary session encoding, the timeouts above, the default framing
+ * limits, no upgrade, no observers. */
+void ntcp_channel_options_init(ntcp_channel_options *o);
 
 typedef struct ntcp_channel ntcp_channel;
 

@@ -51,6 +51,8 @@ typedef struct ntcp_doctor_options {
     size_t body_len;
     ntcp_trace *trace;       /* steps, records and handshake messages (may be NULL) */
 } ntcp_doctor_options;
+/* The client defaults (ntcp_client_options_init), no request, no trace. */
+void ntcp_doctor_options_init(ntcp_doctor_options *o);
 
 /* Runs the diagnosis; fills *r (which need not be initialised). Returns
  * NTCP_OK when every step passed, else the status of the failure

@@ -92,7 +92,8 @@ typedef struct ntcp_framing_limits {
     uint32_t max_drain;        /* 65536: MaxDrainSize after sending a fault */
     uint32_t max_upgrades;     /* 4: stacked UpgradeRequests accepted */
 } ntcp_framing_limits;
-#define NTCP_FRAMING_LIMITS_INIT { 2048, 256, 256, 65536, 65536, 4 }
+/* The defaults noted above. */
+void ntcp_framing_limits_init(ntcp_framing_limits *l);
 /* Offline decoding (captures, files): 64 MiB envelopes, long strings. */
 #define NTCP_FRAMING_LIMITS_OFFLINE { 2048, 4096, 4096, 64u << 20, 65536, 16 }
 
@@ -280,8 +281,9 @@ typedef struct ntcp_framing_acceptor_config {
      * fault (explains itself to the client); false = abort like WCF. */
     bool fault_on_missing_upgrade;
 } ntcp_framing_acceptor_config;
-#define NTCP_FRAMING_ACCEPTOR_CONFIG_INIT \
-    { 1u << NTCP_MODE_DUPLEX, 1u << NTCP_ENC_BINARY_SESSION, NULL, NULL, NULL, NULL, false, true }
+/* Duplex, binary session encoding, every via served, no upgrade, the
+ * EndpointAccessDenied fault for a missing upgrade. */
+void ntcp_framing_acceptor_config_init(ntcp_framing_acceptor_config *c);
 
 typedef struct ntcp_framing_initiator_config {
     const char *via;           /* the net.tcp URI */
@@ -290,7 +292,8 @@ typedef struct ntcp_framing_initiator_config {
     const char *content_type;  /* with encoding == -1 */
     const char *upgrade_name;  /* NULL = no upgrade; "application/negotiate" */
 } ntcp_framing_initiator_config;
-#define NTCP_FRAMING_INITIATOR_CONFIG_INIT { NULL, NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, NULL, NULL }
+/* No via, duplex, binary session encoding, no upgrade. */
+void ntcp_framing_initiator_config_init(ntcp_framing_initiator_config *c);
 
 typedef struct ntcp_framing ntcp_framing;
 

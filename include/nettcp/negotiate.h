@@ -62,7 +62,8 @@ typedef struct ntcp_nns_limits {
     unsigned max_legs;     /* handshake messages received before giving up: 16 */
     size_t max_frame;      /* largest data frame payload accepted: 65536 */
 } ntcp_nns_limits;
-#define NTCP_NNS_LIMITS_INIT { 0xFFFF, 16, 65536 }
+/* max_token 0xFFFF, max_legs 16, max_frame 65536. */
+void ntcp_nns_limits_init(ntcp_nns_limits *l);
 
 /* An observer of handshake messages, for traces and diagnostics: sent or
  * received, the message id (0x14, 0x15, 0x16) and the payload length.
@@ -100,9 +101,9 @@ typedef struct ntcp_nns_options {
     ntcp_nns_leg_cb leg_cb;
     void *leg_ctx;
 } ntcp_nns_options;
-#define NTCP_NNS_OPTIONS_INIT                                                                      \
-    { NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN, true, NTCP_IMPERSONATION_IDENTIFICATION, \
-      NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL, NTCP_NNS_LIMITS_INIT, NULL, NULL }
+/* Negotiate, EncryptAndSign, server authentication required,
+ * Identification, everything else unset, the default limits. */
+void ntcp_nns_options_init(ntcp_nns_options *o);
 
 /* The target name the client passes to GSSAPI for an identity (PROTOCOLS 7):
  * dns:NAME -> host/NAME, spn:VALUE -> VALUE, upn:U -> U (a user principal),

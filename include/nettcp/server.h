@@ -41,9 +41,9 @@ typedef struct ntcp_server_config {
     void *ctx;
 } ntcp_server_config;
 
-#define NTCP_SERVER_CONFIG_INIT                                                                     \
-    { NTCP_FRAMING_ACCEPTOR_CONFIG_INIT, NTCP_FRAMING_LIMITS_INIT, 30000, 600000, 10000, 10000,   \
-      NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+/* The default acceptor config and limits, 30 s / 10 min / 10 s, 10000
+ * sessions, no callbacks. */
+void ntcp_server_config_init(ntcp_server_config *c);
 
 NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_config *cfg);
 void ntcp_server_free(ntcp_server *s);

@@ -37,7 +37,9 @@ typedef struct ntcp_xml_limits {
                                     the value to pass to ntcp_xml_session_new, which enforces it */
 } ntcp_xml_limits;
 
-#define NTCP_XML_LIMITS_DEFAULT { 32, 8192, 16384, 16384, 256, 65536, 2048 }
+/* WCF's defaults: MaxDepth 32, MaxStringContentLength 8192, MaxArrayLength 16384,
+ * MaxNameTableCharCount 16384, 256 attributes, 65536 bytes, MaxSessionSize 2048. */
+void ntcp_xml_limits_init(ntcp_xml_limits *l);
 
 /* ---- strings, names, values -------------------------------------------- */
 typedef struct ntcp_xml_str {
@@ -136,6 +138,8 @@ typedef struct ntcp_xml_format_options {
      * "+00:00"). */
     int local_offset_minutes;
 } ntcp_xml_format_options;
+/* Everything off. */
+void ntcp_xml_format_options_init(ntcp_xml_format_options *o);
 
 /* Appends the text of v (UTF-8, not escaped) to out. Doubles and floats in
  * .NET Core's shortest round-trip "R" form (INF, -INF, NaN, -0), decimals
@@ -224,6 +228,8 @@ typedef struct ntcp_xml_writer_options {
     bool (*is_candidate)(void *ctx, int kind, const char *s, size_t len);
     void *candidate_ctx;
 } ntcp_xml_writer_options;
+/* The default limits, NTCP_XML_SESSION_DEFAULT, no candidate callback. */
+void ntcp_xml_writer_options_init(ntcp_xml_writer_options *o);
 
 /* opt NULL = defaults; session may be NULL (static dictionary only: msbin1). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_new(ntcp_xml_writer **out, const ntcp_xml_writer_options *opt,
@@ -267,7 +273,8 @@ typedef struct ntcp_xml_text_options {
     ntcp_xml_limits limits;
 } ntcp_xml_text_options;
 
-#define NTCP_XML_TEXT_OPTIONS_INIT { 2, { 0 }, NTCP_XML_LIMITS_DEFAULT }
+/* indent 2, no format options, the default limits. */
+void ntcp_xml_text_options_init(ntcp_xml_text_options *o);
 
 /* One NBFX document -> text XML (UTF-8, escaped). session may be NULL.
  * opt NULL = defaults (indent 2). */

@@ -15,6 +15,18 @@ struct ntcp_channel {
     ntcp_error err;
 };
 
+void ntcp_channel_options_init(ntcp_channel_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = NTCP_MODE_DUPLEX;
+    o->encoding = NTCP_ENC_BINARY_SESSION;
+    o->open_timeout_ms = 60000;
+    o->send_timeout_ms = 60000;
+    o->receive_timeout_ms = 600000;
+    o->close_timeout_ms = 60000;
+    ntcp_framing_limits_init(&o->limits);
+}
+
 ntcp_cause ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested)
 {
     switch ((int)st) {
@@ -133,7 +145,8 @@ static void destroy(ntcp_channel *ch, bool abort_conn)
 ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_channel_options *o,
                               ntcp_error *err)
 {
-    static const ntcp_channel_options defaults = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options defaults;
+    ntcp_channel_options_init(&defaults);
     ntcp_channel_step step = NTCP_STEP_RESOLVE;
     *out = NULL;
     ntcp_channel *ch = ntcp_calloc(1, sizeof *ch);
@@ -154,7 +167,8 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         ch->err.cause = NTCP_CAUSE_BAD_ADDRESS;
         goto out;
     }
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = url;
     ic.mode = ch->o.mode;
     ic.encoding = ch->o.encoding;

@@ -18,9 +18,12 @@ struct ntcp_client {
 
 void ntcp_client_options_init(ntcp_client_options *o)
 {
-    static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
-    static const ntcp_channel_options co = NTCP_CHANNEL_OPTIONS_INIT;
-    static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_nns_options nn;
+    ntcp_nns_options_init(&nn);
+    ntcp_channel_options co;
+    ntcp_channel_options_init(&co);
+    ntcp_xml_limits xl;
+    ntcp_xml_limits_init(&xl);
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;

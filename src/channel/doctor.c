@@ -39,6 +39,12 @@ typedef struct doc {
     bool ticket_ok;
 } doc;
 
+void ntcp_doctor_options_init(ntcp_doctor_options *o)
+{
+    memset(o, 0, sizeof *o);
+    ntcp_client_options_init(&o->client);
+}
+
 const char *ntcp_doctor_outcome_name(ntcp_doctor_outcome o)
 {
     switch (o) {

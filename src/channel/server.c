@@ -60,9 +60,21 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void ntcp_server_config_init(ntcp_server_config *c)
+{
+    memset(c, 0, sizeof *c);
+    ntcp_framing_acceptor_config_init(&c->framing);
+    ntcp_framing_limits_init(&c->limits);
+    c->channel_init_timeout_ms = 30000;
+    c->receive_timeout_ms = 600000;
+    c->close_timeout_ms = 10000;
+    c->max_sessions = 10000;
+}
+
 ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
 {
-    static const ntcp_server_config defaults = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config defaults;
+    ntcp_server_config_init(&defaults);
     ntcp_server *s = ntcp_calloc(1, sizeof *s);
     if (!s)
         return NTCP_E_NOMEM;

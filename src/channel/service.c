@@ -27,9 +27,12 @@ typedef ntcp__dialog dialog;
 
 void ntcp_service_options_init(ntcp_service_options *o)
 {
-    static const ntcp_server_config sc = NTCP_SERVER_CONFIG_INIT;
-    static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
-    static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_server_config sc;
+    ntcp_server_config_init(&sc);
+    ntcp_nns_options nn;
+    ntcp_nns_options_init(&nn);
+    ntcp_xml_limits xl;
+    ntcp_xml_limits_init(&xl);
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;

@@ -53,15 +53,16 @@ struct ntcp_framing {
     ntcp_status errst; /* the status errbuf explains */
 };
 
-static const ntcp_framing_limits default_limits = NTCP_FRAMING_LIMITS_INIT;
-
 static ntcp_status common_new(ntcp_framing **out, ntcp_framing_role role, const ntcp_framing_limits *limits)
 {
     ntcp_framing *f = ntcp_calloc(1, sizeof *f);
     if (!f)
         return NTCP_E_NOMEM;
     f->role = role;
-    f->lim = limits ? *limits : default_limits;
+    if (limits)
+        f->lim = *limits;
+    else
+        ntcp_framing_limits_init(&f->lim);
     ntcp_buf_init(&f->out, OUT_MAX);
     ntcp_buf_init(&f->plain, (size_t)f->lim.max_message + 2 * 65536u);
     ntcp_buf_init(&f->tmp, OUT_MAX);
@@ -104,7 +105,8 @@ ntcp_status ntcp_framing_new_initiator(ntcp_framing **out, const ntcp_framing_in
 ntcp_status ntcp_framing_new_acceptor(ntcp_framing **out, const ntcp_framing_acceptor_config *cfg,
                                       const ntcp_framing_limits *limits)
 {
-    static const ntcp_framing_acceptor_config defaults = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config defaults;
+    ntcp_framing_acceptor_config_init(&defaults);
     if (!out)
         return NTCP_E_INVALID_ARG;
     ntcp_framing *f;

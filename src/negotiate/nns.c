@@ -73,6 +73,24 @@ static char *dup_opt(ntcp_nns *n, int i, const char *s)
     return n->strs[i];
 }
 
+void ntcp_nns_limits_init(ntcp_nns_limits *l)
+{
+    memset(l, 0, sizeof *l);
+    l->max_token = 0xFFFF;
+    l->max_legs = 16;
+    l->max_frame = 65536;
+}
+
+void ntcp_nns_options_init(ntcp_nns_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->package = NTCP_PACKAGE_NEGOTIATE;
+    o->protection = NTCP_PROTECTION_ENCRYPT_AND_SIGN;
+    o->require_server_auth = true;
+    o->allowed_impersonation = NTCP_IMPERSONATION_IDENTIFICATION;
+    ntcp_nns_limits_init(&o->limits);
+}
+
 static ntcp_status nns_new(ntcp_nns **out, const ntcp_nns_options *o, const ntcp_nns_provider *p, bool initiator)
 {
     if (!out || !o || !p)

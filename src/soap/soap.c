@@ -445,7 +445,8 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
         }
     }
     /* pass 2: render */
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = indent;
     if (limits)
         opt.limits = *limits;

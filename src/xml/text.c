@@ -287,7 +287,8 @@ static ntcp_status write_node(tw *t, const ntcp_xml_node *n)
 static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
                            const ntcp_xml_text_options *opt, ntcp_buf *out, ntcp_xml_soap_info *info)
 {
-    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     if (!opt)
         opt = &def;
     ntcp_xml_reader *r;
@@ -348,7 +349,8 @@ ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, 
         return NTCP_E_INVALID_ARG;
     if (!payload)
         payload = empty;
-    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     if (!opt)
         opt = &def;
     if (len > opt->limits.max_size)
@@ -533,7 +535,8 @@ struct ntcp_xml_text_writer {
 ntcp_status ntcp_xml_text_writer_new(ntcp_xml_text_writer **out, const ntcp_xml_text_options *opt,
                                      const ntcp_xml_session *session, uint32_t base_depth, ntcp_buf *dest)
 {
-    static const ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     ntcp_xml_text_writer *w = ntcp_calloc(1, sizeof *w);
     if (!w)
         return NTCP_E_NOMEM;

@@ -17,7 +17,9 @@ struct pair {
 /* In-memory handshake; true when both sides are established. */
 static bool pair_open(struct pair *p, ntcp_package pkg, ntcp_protection prot)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co, so;
+    ntcp_nns_options_init(&co);
+    ntcp_nns_options_init(&so);
     co.package = pkg;
     co.protection = prot;
     co.identity = "spn:host/svc.nettcp.test";

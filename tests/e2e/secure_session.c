@@ -69,10 +69,11 @@ static void *run(void *arg)
 static void service_start(struct service *svc, ntcp_protection prot)
 {
     memset(svc, 0, sizeof *svc);
-    svc->opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options_init(&svc->opts);
     svc->opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
     svc->opts.protection = prot;
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
     cfg.framing.require_upgrade = true;
     cfg.limits.max_message = 4 << 20;
@@ -99,7 +100,8 @@ static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
 {
     struct service svc;
     service_start(&svc, prot);
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.package = pkg;
     co.protection = prot;
     co.identity = "spn:host/svc.nettcp.test";
@@ -118,7 +120,8 @@ static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
     EXPECT(ntcp_nns_new_initiator(&cn, &co, ntcp_gss_provider()) == NTCP_OK, "%s: initiator", name);
     ntcp_stream cup;
     ntcp_nns_as_stream(cn, &cup);
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &cup;
     o.limits.max_message = 4 << 20;
     char url[128];

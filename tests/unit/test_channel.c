@@ -92,7 +92,8 @@ static void *run(void *arg)
 static void start(struct fx *f, bool secured)
 {
     memset(f, 0, sizeof *f);
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     cfg.on_message = on_message;
     cfg.ctx = f;
     if (secured) {
@@ -150,7 +151,8 @@ TEST(channel_through_upgrade)
     snprintf(url, sizeof url, "%s/svc", f.base);
     struct pt cpt = { true, false };
     ntcp_stream cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL, NULL };
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &cup;
     round_trip(url, &o);
     /* a client without security to the secured endpoint: refused at PreambleEnd */
@@ -172,7 +174,8 @@ TEST(channel_refuses_to_send_when_upgrade_refused)
     snprintf(url, sizeof url, "%s/svc", f.base);
     struct pt cpt = { true, false };
     ntcp_stream cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL, NULL };
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &cup;
     ntcp_channel *ch;
     ntcp_error cerr;

@@ -308,7 +308,8 @@ TEST(nmf_decoder_errors)
     CHECK_EQ_INT(decode_hex(PRE "0c 06 818004 00", NTCP_FROM_INITIATOR, NULL, &eo, &sum), NTCP_E_MESSAGE_TOO_LARGE);
     CHECK_EQ_INT(eo, 14);
     /* exactly the quota is fine, one more is not */
-    ntcp_framing_limits small = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits small;
+    ntcp_framing_limits_init(&small);
     small.max_message = 3;
     CHECK_EQ_INT(decode_hex(PRE "0c 06 03 616263 07", NTCP_FROM_INITIATOR, &small, &eo, &sum), NTCP_OK);
     CHECK_EQ_INT(decode_hex(PRE "0c 06 04 61626364 07", NTCP_FROM_INITIATOR, &small, &eo, &sum),

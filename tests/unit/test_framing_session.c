@@ -199,10 +199,12 @@ static void sides_new(struct side *c, struct side *s, bool secure, const ntcp_fr
     memset(s, 0, sizeof *s);
     ntcp_buf_init(&c->log, 1 << 16);
     ntcp_buf_init(&s->log, 1 << 16);
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://localhost:808/svc";
     ic.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     ac.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
     ac.require_upgrade = secure;
@@ -309,7 +311,8 @@ TEST(session_through_upgrade_whole_and_byte_by_byte)
 /* Sides opened with room for BIG-byte messages. */
 static void big_sides(struct side *c, struct side *s, bool secure)
 {
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = BIG;
     sides_new(c, s, secure, &lim);
     sides_open(c, s);
@@ -460,7 +463,8 @@ static void refusal(const char *client_hex, const ntcp_framing_acceptor_config *
 
 TEST(acceptor_refusals_send_wcf_faults)
 {
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     const ntcp_framing_close D = NTCP_CLOSE_AFTER_WRITE_DRAIN;
     refusal("000200", &ac, NULL, NTCP_E_UNSUPPORTED_VERSION, "UnsupportedVersion", D);
@@ -479,7 +483,8 @@ TEST(acceptor_refusals_send_wcf_faults)
     refusal("000100 0102 " VIA "0308 0c 1f", &ac, NULL, NTCP_E_UNKNOWN_RECORD, "InvalidRecordSequence", D);
     refusal("000100 0102 " VIA "0308 0c 06 ffffffffff", &ac, NULL, NTCP_E_VARINT, "InvalidRecordSequence", D);
     /* message larger than the quota: the fault follows the PreambleAck */
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = 4;
     struct side s;
     memset(&s, 0, sizeof s);
@@ -511,7 +516,8 @@ TEST(acceptor_refusals_send_wcf_faults)
 
 TEST(acceptor_requires_upgrade_when_secured)
 {
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
     ac.require_upgrade = true;
     refusal("000100 0102 " VIA "0308 0C", &ac, NULL, NTCP_E_UPGRADE_REQUIRED, "EndpointAccessDenied",
@@ -527,7 +533,8 @@ TEST(acceptor_requires_upgrade_when_secured)
 TEST(initiator_reports_service_fault)
 {
     ntcp_framing *c;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://localhost:808/wrong";
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_start(c), NTCP_OK);
@@ -552,7 +559,8 @@ TEST(initiator_reports_service_fault)
 TEST(initiator_eof_during_preamble_is_reset)
 {
     ntcp_framing *c;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_start(c), NTCP_OK);
@@ -565,11 +573,13 @@ TEST(singleton_modes)
 {
     /* singleton-unsized: one UnsizedEnvelope then End each way */
     ntcp_framing *c, *s;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     ic.mode = NTCP_MODE_SINGLETON_UNSIZED;
     ic.encoding = NTCP_ENC_BINARY;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.modes = 1u << NTCP_MODE_SINGLETON_UNSIZED;
     ac.encodings = 1u << NTCP_ENC_BINARY;
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
@@ -637,10 +647,12 @@ TEST(singleton_modes)
 TEST(simplex_mode)
 {
     ntcp_framing *c, *s;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     ic.mode = NTCP_MODE_SIMPLEX;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.modes = 1u << NTCP_MODE_SIMPLEX;
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_new_acceptor(&s, &ac, NULL), NTCP_OK);
@@ -678,7 +690,8 @@ TEST(simplex_mode)
 TEST(acceptor_empty_via_is_not_served)
 {
     /* found by fuzzing: an empty Via must be handled like any unknown one */
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     refusal("000100 0102 0200 0308", &ac, NULL, NTCP_E_ENDPOINT_NOT_FOUND, "EndpointNotFound",
             NTCP_CLOSE_AFTER_WRITE_DRAIN);

@@ -426,7 +426,9 @@ static void pair_init(pair *p, fake_flow flow, uint32_t cflags, uint32_t sflags,
     p->fs.flags = sflags;
     p->pc = fake_provider(&p->fc);
     p->ps = fake_provider(&p->fs);
-    ntcp_nns_options dc = NTCP_NNS_OPTIONS_INIT, ds = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options dc, ds;
+    ntcp_nns_options_init(&dc);
+    ntcp_nns_options_init(&ds);
     dc.identity = "spn:host/svc.test.local";
     CHECK_EQ_INT(ntcp_nns_new_initiator(&p->c, co ? co : &dc, &p->pc), NTCP_OK);
     CHECK_EQ_INT(ntcp_nns_new_acceptor(&p->s, so ? so : &ds, &p->ps), NTCP_OK);
@@ -506,7 +508,8 @@ TEST(nns_acceptor_service_name_on_first_read)
     ntcp_nns_free(p.s);
     p.fs.service_later = true;
     p.ps.service_name = f_service_name;
-    ntcp_nns_options so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options so;
+    ntcp_nns_options_init(&so);
     CHECK_EQ_INT(ntcp_nns_new_acceptor(&p.s, &so, &p.ps), NTCP_OK);
     CHECK(ntcp_nns_peek_result(p.s) == NULL);
     CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_OK);
@@ -538,7 +541,8 @@ TEST(nns_client_done_waits_for_server_done)
     pair p;
     pair_init(&p, FAKE_KRB_NO_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, NULL);
     /* server auth off: a non-mutual Kerberos context is accepted */
-    ntcp_nns_options o = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options o;
+    ntcp_nns_options_init(&o);
     o.identity = "dns:svc.test.local";
     o.require_server_auth = false;
     ntcp_nns_free(p.c);
@@ -563,7 +567,8 @@ TEST(nns_ntlm_flow_and_server_auth)
 {
     /* require_server_auth (default): NTLM is refused before AUTHENTICATE leaves */
     pair p;
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/svc.test.local";
     co.password = "Sup3r-Secret!";
     co.user = "alice";
@@ -786,7 +791,9 @@ TEST(nns_handshake_lies_and_bad_ids)
     CHECK_EQ_INT(ntcp_nns_recv(p.s, bad, sizeof bad, &consumed, &p.s_plain, &p.s_out), NTCP_E_NNS_MESSAGE_ID);
     pair_free(&p);
 
-    ntcp_nns_options so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options so;
+
+    ntcp_nns_options_init(&so);
     so.limits.max_token = 100;
     pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, NULL, &so);
     const uint8_t big[] = { 0x16, 0x01, 0x00, 0x00, 0x65 };
@@ -805,7 +812,7 @@ TEST(nns_handshake_lies_and_bad_ids)
     pair_free(&p);
 
     /* too many legs */
-    so = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options_init(&so);
     so.limits.max_legs = 1;
     pair_init(&p, FAKE_NTLM, 0, 0, NULL, &so);
     const uint8_t neg[] = { 0x16, 1, 0, 0, 9, 'N', 'E', 'G', 'O', 'T', 'I', 'A', 'T', 'E' };
@@ -850,7 +857,8 @@ TEST(nns_remote_errors_both_byte_orders)
     }
     /* the default target turns a wrong-principal answer into the classic default-SPN mistake */
     pair p;
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.address_host = "box.corp";
     pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, &co, NULL);
     CHECK_EQ_INT(ntcp_nns_start(p.c, &p.c_out), NTCP_OK);
@@ -879,7 +887,8 @@ TEST(nns_acceptor_failure_sends_handshake_error)
     pair_free(&p);
 
     /* NTLM acceptor failure: SEC_E_LOGON_DENIED, credentials rejected on the client */
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/svc";
     co.require_server_auth = false;
     pair_init(&p, FAKE_NTLM, 0x30, 0x30, &co, NULL);
@@ -909,7 +918,9 @@ TEST(nns_protection_not_granted)
 
 TEST(nns_sign_only_is_mic_then_plaintext)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co, so;
+    ntcp_nns_options_init(&co);
+    ntcp_nns_options_init(&so);
     co.identity = "spn:host/svc.test.local";
     co.protection = so.protection = NTCP_PROTECTION_SIGN;
     pair p;
@@ -931,7 +942,9 @@ TEST(nns_sign_only_is_mic_then_plaintext)
 
 TEST(nns_protection_none_is_unframed)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co, so;
+    ntcp_nns_options_init(&co);
+    ntcp_nns_options_init(&so);
     co.identity = "spn:host/svc.test.local";
     co.protection = so.protection = NTCP_PROTECTION_NONE;
     co.require_server_auth = false;
@@ -952,7 +965,8 @@ TEST(nns_protection_none_is_unframed)
 
 TEST(nns_acquire_failure_is_explained_without_secrets)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "upn:svc@TEST.LOCAL";
     co.user = "alice@TEST.LOCAL";
     co.password = "Pa55-w0rd-that-must-not-leak";
@@ -1076,7 +1090,9 @@ TEST(nns_through_the_upgrade_hook)
 TEST(nns_anonymous_client_refused_unless_allowed)
 {
     /* the context reports GSS_C_ANON_FLAG: WCF refuses anonymous logons by default */
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co, so;
+    ntcp_nns_options_init(&co);
+    ntcp_nns_options_init(&so);
     co.identity = "spn:host/svc.test.local";
     co.anonymous = true;
     pair p;
@@ -1100,7 +1116,8 @@ TEST(nns_anonymous_option_ignored_with_a_user)
 {
     /* with a user name the logon is that user's: a refusal is not explained
      * as an anonymous one */
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.anonymous = true;
     co.identity = "bogus:x"; /* fails at the options step, before any credential */
     for (int with_user = 0; with_user < 2; with_user++) {
@@ -1120,7 +1137,8 @@ TEST(nns_anonymous_option_ignored_with_a_user)
 TEST(nns_identity_mismatch_after_mutual_auth)
 {
     /* the server authenticated as host/svc.test.local, the client expected another name */
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/other.test.local";
     pair p;
     pair_init(&p, FAKE_KRB_MUTUAL, FLAGS_ES, FLAGS_ES, &co, NULL);

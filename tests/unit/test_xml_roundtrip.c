@@ -223,7 +223,8 @@ TEST(xml_roundtrip_typed_values)
     ntcp_buf_init(&bin, SIZE_MAX);
     ntcp_buf_init(&out, SIZE_MAX);
     CHECK_EQ_INT(ntcp_xml_writer_finish(w, &bin), NTCP_OK);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     CHECK_EQ_INT(ntcp_xml_to_text(bin.data, bin.len, NULL, &opt, &out), NTCP_OK);
     const char *want = "<T><v>0</v><v>-5000000000</v><v>18446744073709551615</v><v>true</v><v>false</v>"
@@ -328,7 +329,8 @@ TEST(xml_text_input_refuses_dtd_and_entities)
     CHECK_EQ_INT(ntcp_xml_from_text(ok, strlen(ok), w, &out), NTCP_OK);
     ntcp_buf t;
     ntcp_buf_init(&t, SIZE_MAX);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     CHECK_EQ_INT(ntcp_xml_to_text(out.data, out.len, NULL, &opt, &t), NTCP_OK);
     CHECK_BYTES(t.data, t.len, "<x a=\"A&lt;\">&amp;\xe2\x98\xba</x>", 25);

@@ -19,7 +19,8 @@ TEST(xml_nbfs_example_decodes_to_its_text)
         return;
     ntcp_buf out;
     ntcp_buf_init(&out, SIZE_MAX);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 1;
     CHECK_EQ_INT(ntcp_xml_to_text(bin, blen, NULL, &opt, &out), NTCP_OK);
     /* same indentation style as the file: exact text (the file has no final newline) */
@@ -80,7 +81,8 @@ static void decode_reencode(const char *rel, size_t want_count, const char **wan
         /* text */
         ntcp_buf text;
         ntcp_buf_init(&text, SIZE_MAX);
-        ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+        ntcp_xml_text_options opt;
+        ntcp_xml_text_options_init(&opt);
         opt.indent = 0;
         ntcp_xml_soap_info info;
         CHECK_EQ_INT(ntcp_xml_session_decode_to_text(env[i].payload, env[i].len, ts[d], &opt, &text, &info),
