@@ -6,6 +6,7 @@
 #include <string.h>
 #include <nettcp/capture.h>
 #include <nettcp/framing.h>
+#include <nettcp/soap.h>
 #include <nettcp/xml.h>
 #include "cli.h"
 
@@ -66,7 +67,8 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
     ds->index++;
     ntcp_buf xml;
     ntcp_buf_init(&xml, (size_t)lim->max_message * 8 + 65536);
-    ntcp_xml_soap_info info = { NULL, NULL, NULL };
+    ntcp_soap_msg soap; /* Action, MessageID, RelatesTo: the SOAP reader's */
+    ntcp_soap_msg_init(&soap);
     ntcp_xml_text_options opt;
     ntcp_xml_text_options_init(&opt);
     opt.limits.max_size = lim->max_message;
@@ -79,7 +81,15 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
     } else if (enc == ENC_BINARY) {
         st = ntcp_xml_to_text(r->data, r->size, NULL, &opt, &xml);
     } else {
-        st = ntcp_xml_session_decode_to_text(r->data, r->size, ds->dict, &opt, &xml, &info);
+        size_t off = 0;
+        st = ntcp_xml_session_read_table(ds->dict, r->data, r->size, &off); /* MC-NBFSE 2.1 */
+        if (!st)
+            st = ntcp_xml_to_text(r->data + off, r->size - off, ds->dict, &opt, &xml);
+        /* not a SOAP 1.2 / WS-Addressing envelope: no addressing fields */
+        if (!st && json && ntcp_soap_read(r->data + off, r->size - off, ds->dict, &opt.limits, NULL, 0, &soap)) {
+            ntcp_soap_msg_clear(&soap);
+            ntcp_soap_msg_init(&soap);
+        }
     }
     int rc = 0;
     if (st) {
@@ -89,7 +99,7 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
         rc = 1;
     } else if (json) {
         printf("{\"direction\":\"%s\",\"index\":%u,\"action\":", cli_dir_name(dir), ds->index);
-        const char *fields[3] = { info.action, info.message_id, info.relates_to };
+        const char *fields[3] = { soap.action, soap.message_id, soap.relates_to };
         for (int i = 0; i < 3; i++) {
             if (i == 1)
                 printf(",\"message_id\":");
@@ -107,7 +117,7 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
         cli_print_record(r, dir, 0, show_dir);
         printf("%.*s\n", (int)xml.len, xml.data ? (const char *)xml.data : "");
     }
-    ntcp_xml_soap_info_clear(&info);
+    ntcp_soap_msg_clear(&soap);
     ntcp_buf_free(&xml);
     return rc;
 }

@@ -52,7 +52,7 @@ static int xml_decode(bool session, unsigned indent, const char *path)
         ntcp_xml_session *s;
         st = ntcp_xml_session_new(&s, 0);
         if (!st)
-            st = ntcp_xml_session_decode_to_text(data, len, s, &opt, &out, NULL);
+            st = ntcp_xml_session_decode_to_text(data, len, s, &opt, &out);
         ntcp_xml_session_free(s);
     } else
         st = ntcp_xml_to_text(data, len, NULL, &opt, &out);

@@ -281,23 +281,12 @@ void ntcp_xml_text_options_init(ntcp_xml_text_options *o);
 NTCP_MUST_CHECK ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
                                              const ntcp_xml_text_options *opt, ntcp_buf *out);
 
-/* SOAP addressing headers found while decoding (NUL-terminated copies of
- * the first s:Header child of each name, NULL when absent or longer than
- * 64 KiB); release with ntcp_xml_soap_info_clear. */
-typedef struct ntcp_xml_soap_info {
-    char *action;
-    char *message_id;
-    char *relates_to;
-} ntcp_xml_soap_info;
-void ntcp_xml_soap_info_clear(ntcp_xml_soap_info *info);
-
 /* One NBFSE payload (string table + document) with the receiving direction's
- * session dictionary: adds the table's strings, writes indented text XML to
- * out and fills info (may be NULL) with Action, MessageID and RelatesTo. */
+ * session dictionary: adds the table's strings and writes text XML to out.
+ * What the XML means as SOAP is the SOAP reader's (soap.h). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len,
                                                             ntcp_xml_session *session,
-                                                            const ntcp_xml_text_options *opt, ntcp_buf *out,
-                                                            ntcp_xml_soap_info *info);
+                                                            const ntcp_xml_text_options *opt, ntcp_buf *out);
 
 /* ---- text -> binary ---------------------------------------------------------
  * Parses text XML with libxml2 (no network, no DTD, no entity expansion) and
