@@ -53,8 +53,9 @@ $(BUILD)/libnettcp.a: $(LIB_OBJ)
 $(BUILD)/nettcp: $(TOOL_OBJ) $(BUILD)/libnettcp.a
 	$(CC) $(LDSAN) -o $@ $(TOOL_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
 
-$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+# the tests also check the CLI's capture loader (tools/capture.c)
+$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
+	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)

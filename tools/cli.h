@@ -25,7 +25,7 @@ int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t 
 #include <nettcp/service.h>
 int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_mode *mode, ntcp_nns_options *nns);
 /* Reads and loads a capture file; 0, or 1 after printing the error. */
-#include <nettcp/capture.h>
+#include "capture.h"
 int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_capture *cap);
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer (NUL-terminated);

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <errno.h>
 #include <nettcp/framing.h>
-#include <nettcp/capture.h>
+#include "capture.h"
 #include "cli.h"
 
 int cli_read_file(const char *path, uint8_t **data, size_t *len)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <nettcp/capture.h>
+#include "capture.h"
 #include <nettcp/framing.h>
 #include <nettcp/soap.h>
 #include <nettcp/xml.h>

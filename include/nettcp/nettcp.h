@@ -14,7 +14,6 @@
 #include <nettcp/error.h>
 #include <nettcp/util.h>
 #include <nettcp/framing.h>
-#include <nettcp/capture.h>
 #include <nettcp/xml.h>
 #include <nettcp/soap.h>
 #include <nettcp/negotiate.h>

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "test.h"
 #include <nettcp/framing.h>
-#include <nettcp/capture.h>
+#include "../../tools/capture.h"
 
 /* Decodes a whole stream in pieces of `step` bytes (0 = all at once);
  * appends "Name[ detail]" per record to summary (separated by '|'), and the

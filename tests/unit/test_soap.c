@@ -2,7 +2,7 @@
  * replies read, faults both ways, mustUnderstand, namespaces in the body. */
 #include <stdlib.h>
 #include "test.h"
-#include <nettcp/capture.h>
+#include "../../tools/capture.h"
 #include <nettcp/framing.h>
 #include <nettcp/soap.h>
 
