@@ -359,6 +359,9 @@ bool ntcp_framing_is_closed(const ntcp_framing *f);
 const char *ntcp_framing_last_error(const ntcp_framing *f);
 /* The status ntcp_framing_last_error explains (NTCP_OK before any failure). */
 ntcp_status ntcp_framing_last_error_status(const ntcp_framing *f);
+/* The stream offset (of its direction's decoded bytes) where that error was
+ * found, -1 when it was not a decoding error. */
+int64_t ntcp_framing_last_error_offset(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
 const char *ntcp_framing_via(const ntcp_framing *f);
 int ntcp_framing_mode(const ntcp_framing *f);

@@ -118,6 +118,7 @@ static ntcp_status fail_framing(ntcp_channel *ch, ntcp_channel_step step, ntcp_s
     if (!ch->f || ntcp_framing_last_error_status(ch->f) != st)
         return fail(ch, step, st, NULL);
     ntcp_error_clear(&ch->err);
+    ch->err.offset = ntcp_framing_last_error_offset(ch->f);
     return ntcp_error_set(&ch->err, st, ntcp_failure_cause(st, step, ch->o.upgrade != NULL), step, "%s: %s",
                           ntcp_channel_step_name(step), ntcp_framing_last_error(ch->f));
 }

@@ -224,7 +224,7 @@ static bool flush(ntcp_server_session *ss)
 /* A refused or failed session, as one ntcp_error: the secured stream's own
  * when it failed (its cause and NegotiateStream detail), else the framing
  * session's. */
-static void report_text(ntcp_server_session *ss, ntcp_status st, const char *text)
+static void report_text(ntcp_server_session *ss, ntcp_status st, const char *text, int64_t offset)
 {
     ntcp_server *s = ss->srv;
     if (!s->cfg.on_error)
@@ -233,6 +233,7 @@ static void report_text(ntcp_server_session *ss, ntcp_status st, const char *tex
     if (ntcp_stream_query(ss->up, NTCP_STREAM_QUERY_ERROR, &e) != NTCP_OK || !e.status) {
         ntcp_error_clear(&e);
         ntcp_error_set(&e, st, ntcp_cause_of_status(st), NTCP_STEP_ACCEPT, "%s", text ? text : ntcp_status_str(st));
+        e.offset = offset;
     }
     e.step = ss->state == SS_PREAMBLE ? NTCP_STEP_ACCEPT : NTCP_STEP_DISPATCH;
     s->cfg.on_error(s->cfg.ctx, ss, &e);
@@ -240,7 +241,8 @@ static void report_text(ntcp_server_session *ss, ntcp_status st, const char *tex
 
 static void report(ntcp_server_session *ss, ntcp_status st)
 {
-    report_text(ss, st, ntcp_framing_last_error_status(ss->f) == st ? ntcp_framing_last_error(ss->f) : NULL);
+    bool told = ntcp_framing_last_error_status(ss->f) == st;
+    report_text(ss, st, told ? ntcp_framing_last_error(ss->f) : NULL, told ? ntcp_framing_last_error_offset(ss->f) : -1);
 }
 
 /* After a framing error: fault-and-drain or abort, as the session says. */
@@ -476,7 +478,8 @@ static void check_timers(ntcp_server *s, long long now)
         if (now < ss->deadline)
             continue;
         if (ss->state == SS_PREAMBLE)
-            report_text(ss, NTCP_E_TIMEOUT, "the channel initialization timeout expired before the preamble completed");
+            report_text(ss, NTCP_E_TIMEOUT, "the channel initialization timeout expired before the preamble completed",
+                        -1);
         /* WCF aborts on channelInitializationTimeout and on the receive timeout */
         end_session(ss, NTCP_E_TIMEOUT, ss->state != SS_DRAINING);
     }

@@ -51,6 +51,7 @@ struct ntcp_framing {
     void *cb_ctx;
     char errbuf[512];
     ntcp_status errst; /* the status errbuf explains */
+    int64_t erroff;    /* the stream offset it was found at, -1 when none */
 };
 
 static ntcp_status common_new(ntcp_framing **out, ntcp_framing_role role, const ntcp_framing_limits *limits)
@@ -162,6 +163,7 @@ bool ntcp_framing_is_open(const ntcp_framing *f) { return f->state == ST_OPEN; }
 bool ntcp_framing_is_closed(const ntcp_framing *f) { return f->state == ST_CLOSED; }
 const char *ntcp_framing_last_error(const ntcp_framing *f) { return f->errbuf; }
 ntcp_status ntcp_framing_last_error_status(const ntcp_framing *f) { return f->errst; }
+int64_t ntcp_framing_last_error_offset(const ntcp_framing *f) { return f->errst ? f->erroff : -1; }
 const char *ntcp_framing_via(const ntcp_framing *f) { return f->via; }
 int ntcp_framing_mode(const ntcp_framing *f) { return f->mode; }
 
@@ -173,6 +175,7 @@ static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, .
 {
     va_list ap;
     f->errst = st;
+    f->erroff = -1;
     int n = snprintf(f->errbuf, sizeof f->errbuf, "%s (%s): ", ntcp_status_str(st), ntcp_status_name(st));
     if (n < 0 || (size_t)n >= sizeof f->errbuf)
         return st;
@@ -688,6 +691,7 @@ static ntcp_status decode_error(ntcp_framing *f, ntcp_status st, ntcp_framing_ev
 {
     size_t off = ntcp_nmf_decoder_offset(f->dec);
     set_error(f, st, "%s stream offset %zu", f->up_active ? "upgraded (plaintext)" : "framing", off);
+    f->erroff = (int64_t)off;
     if (f->role == NTCP_ACCEPTOR)
         return refuse(f, st, ev);
     return fatal(f, st);

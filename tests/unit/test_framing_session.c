@@ -696,3 +696,37 @@ TEST(acceptor_empty_via_is_not_served)
     refusal("000100 0102 0200 0308", &ac, NULL, NTCP_E_ENDPOINT_NOT_FOUND, "EndpointNotFound",
             NTCP_CLOSE_AFTER_WRITE_DRAIN);
 }
+
+/* A decoding error carries the stream offset it was found at; a refusal
+ * decided on a well-formed record does not. */
+TEST(session_error_offset)
+{
+    static const struct {
+        const char *hex;
+        ntcp_status st;
+        int64_t offset;
+    } t[] = {
+        { "000100 0102 7f", NTCP_E_UNKNOWN_RECORD, 5 },
+        { "000100 0101", NTCP_E_UNSUPPORTED_MODE, -1 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        ntcp_framing *f;
+        ntcp_framing_acceptor_config ac;
+        ntcp_framing_acceptor_config_init(&ac);
+        CHECK_EQ_INT(ntcp_framing_new_acceptor(&f, &ac, NULL), NTCP_OK);
+        CHECK_EQ_INT(ntcp_framing_last_error_offset(f), -1);
+        size_t n, off = 0, used;
+        unsigned char *p = ntcp_test_hex(t[i].hex, &n);
+        ntcp_status st = NTCP_OK;
+        while (off < n && st == NTCP_OK) {
+            ntcp_framing_event ev;
+            st = ntcp_framing_feed(f, p + off, n - off, &used, &ev);
+            off += used;
+        }
+        CHECK_EQ_INT(st, t[i].st);
+        CHECK_EQ_INT(ntcp_framing_last_error_status(f), t[i].st);
+        CHECK_EQ_INT(ntcp_framing_last_error_offset(f), t[i].offset);
+        free(p);
+        ntcp_framing_free(f);
+    }
+}
