@@ -73,9 +73,20 @@ NTCP_MUST_CHECK ntcp_status ntcp_service_add_operation(ntcp_service *s, const ch
  * with NTCP_E_NO_CREDENTIALS (cause keytab_missing or keytab_empty, in
  * ntcp_service_error and the log). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port);
-/* Why the latest ntcp_service_listen failed (status NTCP_OK when it did not). */
+/* Why the latest ntcp_service_listen or ntcp_service_set_nns failed (status
+ * NTCP_OK when it did not). */
 const ntcp_error *ntcp_service_error(const ntcp_service *s);
 NTCP_MUST_CHECK ntcp_status ntcp_service_run(ntcp_service *s);
+/* Replaces the NegotiateStream options (keytab, package, protection,
+ * anonymous callers, ...) for the connections accepted from now on; open
+ * sessions keep the options they started with. Safe from another thread
+ * while ntcp_service_run serves. The strings nns points to must stay valid
+ * while any session that started with them is open (simplest: until
+ * ntcp_service_free). A keytab file that changes is read afresh by the next
+ * connection anyway; this is for a different keytab or other options. The
+ * keytab is checked as ntcp_service_listen checks it: a missing or empty one
+ * is refused (the old options stay). */
+NTCP_MUST_CHECK ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns);
 void ntcp_service_stop(ntcp_service *s);
 
 #ifdef __cplusplus

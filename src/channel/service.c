@@ -1,4 +1,5 @@
 /* A net.tcp service: server engine + NegotiateStream + SOAP dispatch. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct ntcp_service {
     size_t nops;
     char path[2048];
     ntcp_error err; /* why it refused to start */
+    pthread_mutex_t nns_mu; /* o.nns: replaced by ntcp_service_set_nns while serving */
 };
 
 /* Per framing session: its XML state (the security context is the upgrade). */
@@ -78,14 +80,16 @@ static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
     ntcp_stream *st = NULL;
+    pthread_mutex_lock(&s->nns_mu);
+    ntcp_nns_options no = s->o.nns; /* the session keeps this copy */
+    pthread_mutex_unlock(&s->nns_mu);
     if (!s->o.trace)
-        return ntcp_nns_stream_new(&st, false, &s->o.nns) == NTCP_OK ? st : NULL;
+        return ntcp_nns_stream_new(&st, false, &no) == NTCP_OK ? st : NULL;
     traced_stream *g = ntcp_calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->t = s->o.trace;
     snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
-    ntcp_nns_options no = s->o.nns;
     no.leg_cb = on_leg;
     no.leg_ctx = g;
     if (ntcp_nns_stream_new(&g->inner, false, &no) != NTCP_OK) {
@@ -276,6 +280,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     ntcp_service *s = ntcp_calloc(1, sizeof *s);
     if (!s)
         return NTCP_E_NOMEM;
+    pthread_mutex_init(&s->nns_mu, NULL);
     if (o)
         s->o = *o;
     else
@@ -318,7 +323,25 @@ void ntcp_service_free(ntcp_service *s)
         ntcp_free(s->ops[i].reply_action);
     }
     ntcp_free(s->ops);
+    pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
+}
+
+ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
+{
+    if (!s || !nns)
+        return NTCP_E_INVALID_ARG;
+    ntcp_error_clear(&s->err);
+    ntcp_status st;
+    if (s->o.security == NTCP_SECURITY_TRANSPORT && nns->package != NTCP_PACKAGE_NTLM &&
+        (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err))) {
+        logf_(s, "the new security options are refused: %s; cause: %s", s->err.text, ntcp_error_id(&s->err));
+        return st;
+    }
+    pthread_mutex_lock(&s->nns_mu);
+    s->o.nns = *nns;
+    pthread_mutex_unlock(&s->nns_mu);
+    return NTCP_OK;
 }
 
 ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
