@@ -242,7 +242,9 @@ static void take_outcome(side *s, outcome *o)
         o->err = *ntcp_nns_error_info(s->n);
         o->st = o->err.status;
         o->cause = ntcp_cause_id(ntcp_nns_cause(&o->err));
-        snprintf(o->text, sizeof o->text, "%s", ntcp_nns_last_error(s->n));
+        /* what a user reads: the explanation, then the cause's advice */
+        snprintf(o->text, sizeof o->text, "%s; cause: %s; advice: %s", ntcp_nns_last_error(s->n), o->cause,
+                 ntcp_cause_advice(ntcp_nns_cause(&o->err)));
     } else {
         o->st = NTCP_E_CONNECTION_RESET; /* the peer went away */
         o->cause = "";
