@@ -134,8 +134,10 @@ static void on_error(void *ctx, ntcp_server_session *ss, const ntcp_error *e)
     ntcp_service *s = ctx;
     const char *peer = ntcp_server_session_peer(ss);
     bool security = e->nns.status != NTCP_OK;
-    logf_(s, "%s: %s%s; cause: %s", peer, security ? "security negotiation failed: " : "", e->text,
-          ntcp_error_id(e));
+    if (security)
+        logf_(s, "%s: security negotiation failed: %s; cause: %s", peer, e->text, ntcp_error_id(e));
+    else
+        logf_(s, "%s: %s: %s; cause: %s", peer, ntcp_status_name(e->status), e->text, ntcp_error_id(e));
     ntcp_trace_event(s->o.trace, "error", peer, "step", security ? "security" : ntcp_channel_step_name(e->step),
                      "status", ntcp_status_name(e->status), "cause", ntcp_error_id(e), "error", e->text, NULL);
 }
