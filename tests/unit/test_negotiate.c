@@ -1057,6 +1057,29 @@ TEST(nns_cause_mapping)
     e.anonymous = false;
     CHECK_EQ_STR(ntcp_cause_id(ntcp_nns_cause(&e)), "unknown");
     CHECK_EQ_STR(ntcp_cause_id(ntcp_nns_cause(NULL)), "unknown");
+    /* a service bound to the other package: the same cause on both sides */
+    memset(&e, 0, sizeof e);
+    e.krb5_error = -1;
+    e.status = NTCP_E_PACKAGE_NOT_ALLOWED;
+    e.step = NTCP_NNS_STEP_POLICY;
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_nns_cause(&e)), "package_mismatch");
+    CHECK_EQ_INT(ntcp_cause_of_status(NTCP_E_PACKAGE_NOT_ALLOWED), NTCP_CAUSE_PACKAGE_MISMATCH);
+    memset(&e, 0, sizeof e);
+    e.krb5_error = -1;
+    e.status = NTCP_E_AUTH_REMOTE;
+    e.step = NTCP_NNS_STEP_REMOTE;
+    e.remote = true;
+    e.remote_code = NTCP_SEC_E_UNSUPPORTED_FUNCTION;
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_nns_cause(&e)), "package_mismatch");
+    /* the error as every other layer reports it */
+    ntcp_error ee;
+    ntcp_nns_error_explain(&e, &ee);
+    CHECK_EQ_INT(ee.status, NTCP_E_AUTH_REMOTE);
+    CHECK_EQ_STR(ntcp_error_id(&ee), "package_mismatch");
+    CHECK(ee.nns.remote && ee.nns.remote_code == NTCP_SEC_E_UNSUPPORTED_FUNCTION);
+    CHECK(strstr(ntcp_error_text(&ee), "0x80090302") != NULL);
+    ntcp_nns_error_explain(NULL, &ee);
+    CHECK_EQ_INT(ee.status, NTCP_OK);
     CHECK_EQ_STR(ntcp_status_name(NTCP_E_NNS_FRAME_SIZE), "nns_bad_frame_size");
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_PROTECTION_NOT_GRANTED), NTCP_CAT_SECURITY);
 }
