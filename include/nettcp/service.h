@@ -71,7 +71,7 @@ NTCP_MUST_CHECK ntcp_status ntcp_service_add_operation(ntcp_service *s, const ch
  * EndpointNotFound). With transport security and a package that can be
  * Kerberos, the keytab must be readable and hold a key: otherwise it refuses
  * with NTCP_E_NO_CREDENTIALS (cause keytab_missing or keytab_empty, in
- * ntcp_service_error and the log). */
+ * ntcp_service_error). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port);
 /* Why the latest ntcp_service_listen or ntcp_service_set_nns failed (status
  * NTCP_OK when it did not). */

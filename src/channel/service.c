@@ -336,10 +336,8 @@ ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
     ntcp_error_clear(&s->err);
     ntcp_status st;
     if (s->o.security == NTCP_SECURITY_TRANSPORT && nns->package != NTCP_PACKAGE_NTLM &&
-        (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err))) {
-        logf_(s, "the new security options are refused: %s; cause: %s", s->err.text, ntcp_error_id(&s->err));
-        return st;
-    }
+        (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err)))
+        return st; /* the old options stay; ntcp_service_error says why */
     pthread_mutex_lock(&s->nns_mu);
     s->o.nns = *nns;
     pthread_mutex_unlock(&s->nns_mu);
@@ -387,10 +385,8 @@ ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_por
     /* Kerberos (raw or through Negotiate) needs the service's key: without
      * one every client would be told to check its own credentials */
     if (s->o.security == NTCP_SECURITY_TRANSPORT && s->o.nns.package != NTCP_PACKAGE_NTLM &&
-        (st = ntcp__keytab_check(s->o.nns.keytab, s->o.nns.acceptor_name, &s->err))) {
-        logf_(s, "refusing to start: %s; cause: %s", s->err.text, ntcp_error_id(&s->err));
-        return st;
-    }
+        (st = ntcp__keytab_check(s->o.nns.keytab, s->o.nns.acceptor_name, &s->err)))
+        return st; /* the caller reports it: ntcp_service_error */
     snprintf(s->path, sizeof s->path, "%s", u.path);
     /* listen on the address's host as given ("0.0.0.0" / "::" for all) */
     return ntcp_server_listen(s->srv, u.host, u.port, bound_port);
