@@ -9,7 +9,7 @@ static const struct ntcp_cli_command commands[] = {
     { "call", "call a net.tcp service: one request, the reply body printed", cmd_call },
     { "doctor", "diagnose a connection step by step: which step fails, why, and what to change", cmd_doctor },
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
-    { "decode", "decode a recorded connection: framing records and every envelope as XML", cmd_decode },
+    { "decode", "decode recorded connections (pcap/pcapng with keys, or traces): records and envelopes as XML", cmd_decode },
     { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },
 };
 

@@ -23,6 +23,7 @@
 #include <nettcp/service.h>
 #include <nettcp/client.h>
 #include <nettcp/doctor.h>
+#include <nettcp/pcap.h>
 
 #ifdef __cplusplus
 extern "C" {

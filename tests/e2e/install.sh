@@ -20,6 +20,7 @@ check "installed files" "$got" "./usr/bin/nettcp
 ./usr/include/nettcp/framing.h
 ./usr/include/nettcp/negotiate.h
 ./usr/include/nettcp/nettcp.h
+./usr/include/nettcp/pcap.h
 ./usr/include/nettcp/server.h
 ./usr/include/nettcp/service.h
 ./usr/include/nettcp/soap.h
