@@ -129,7 +129,62 @@ extern "C" {
       "the fault's code and reason are in the error text: they say what the service refused") \
     X(NTCP_CAUSE_OPERATION_FAILED, "operation_failed", \
       "a service operation failed; the client got an InternalServiceFault", \
-      "look at the service's log for the operation's status")
+      "look at the service's log for the operation's status") \
+    /* reading captures (nettcp decode, pcap.h) */ \
+    X(NTCP_CAUSE_CAPTURE_FORMAT_UNKNOWN, "capture_format_unknown", \
+      "the file is neither pcap, pcapng, a hex trace nor raw MC-NMF bytes", \
+      "give the capture file itself (tcpdump -w, Wireshark \"Save As\" pcap or pcapng), not a text export") \
+    X(NTCP_CAUSE_CAPTURE_UNREADABLE, "capture_unreadable", \
+      "libpcap cannot read the capture, or its link type is not supported", \
+      "capture again; with another link type, capture on the host's interface or any") \
+    X(NTCP_CAUSE_CAPTURE_TRUNCATED, "capture_truncated", \
+      "the capture ends in the middle of a packet or of a NegotiateStream frame", \
+      "stop the capture cleanly (tcpdump: Ctrl-C; -U writes each packet at once) and copy it after it stopped") \
+    X(NTCP_CAUSE_CAPTURE_NO_CONNECTION, "capture_no_connection", \
+      "no TCP connection in the capture starts with an MC-NMF preamble", \
+      "capture from before the client connects; name the service's port with --port") \
+    X(NTCP_CAUSE_CAPTURE_TOO_LARGE, "capture_too_large", "a direction holds more than four times --max-size", \
+      "raise --max-size, or filter the capture to one connection") \
+    X(NTCP_CAUSE_TCP_GAP, "tcp_gap", "bytes of a direction were never captured", \
+      "capture with tcpdump -s 0 -B 8192 on a less busy interface, or closer to one end") \
+    X(NTCP_CAUSE_DECRYPT_NO_KEYTAB, "decrypt_no_keytab", "a Kerberos session, and no keytab to read it with", \
+      "give the service's keytab: --keytab FILE") \
+    X(NTCP_CAUSE_DECRYPT_KEYTAB_NO_KEY, "decrypt_keytab_no_key", \
+      "the keytab has no key for the ticket's principal, kvno or enctype", \
+      "use a keytab holding the ticket's service principal with its kvno and enctype (klist -ke FILE)") \
+    X(NTCP_CAUSE_DECRYPT_KEYTAB_WRONG_KEY, "decrypt_keytab_wrong_key", "the keytab's key does not decrypt the ticket", \
+      "the keytab's key is not the one the KDC used: export the current key (ktadd / ktpass) again") \
+    X(NTCP_CAUSE_DECRYPT_KEYTAB_UNREADABLE, "decrypt_keytab_unreadable", "the keytab file is missing or not a keytab", \
+      "check the --keytab path and that it is a keytab file") \
+    X(NTCP_CAUSE_DECRYPT_TICKET_TIME, "decrypt_ticket_time", "the ticket was not valid at the capture's time", \
+      "the ticket was not valid at the capture's time: check the clocks of the hosts that made it") \
+    X(NTCP_CAUSE_DECRYPT_KERBEROS_FAILED, "decrypt_kerberos_failed", "another Kerberos library failure", \
+      "check KRB5_CONFIG and the keytab") \
+    X(NTCP_CAUSE_DECRYPT_ENCTYPE_UNSUPPORTED, "decrypt_enctype_unsupported", "the session key is not AES-SHA1", \
+      "only AES-SHA1 Kerberos sessions can be read; the records before the upgrade are still shown") \
+    X(NTCP_CAUSE_DECRYPT_NO_PASSWORD, "decrypt_no_password", "an NTLM session, and no password or NT hash", \
+      "give the client's password: --password PW or --nt-hash HEX (repeatable)") \
+    X(NTCP_CAUSE_DECRYPT_PASSWORD_MISMATCH, "decrypt_password_mismatch", \
+      "no password given reproduces the client's NTLMv2 response", \
+      "give the password the client used at the time of the capture") \
+    X(NTCP_CAUSE_DECRYPT_NTLM_V1, "decrypt_ntlm_v1", "the client used NTLMv1 or no extended session security", \
+      "NTLMv1 / no extended session security is not read; use NTLMv2 (LmCompatibilityLevel 3 or more)") \
+    X(NTCP_CAUSE_DECRYPT_NO_LEGACY_CRYPTO, "decrypt_no_legacy_crypto", \
+      "OpenSSL's legacy provider (MD4, RC4) could not be loaded", \
+      "install OpenSSL 3's legacy provider (Debian: libssl3 ships it)") \
+    X(NTCP_CAUSE_DECRYPT_HANDSHAKE_INCOMPLETE, "decrypt_handshake_incomplete", \
+      "the capture lacks part of the NegotiateStream handshake", \
+      "capture the whole connection, from before the client connects") \
+    X(NTCP_CAUSE_DECRYPT_HANDSHAKE_UNREADABLE, "decrypt_handshake_unreadable", \
+      "a handshake token is not the SPNEGO/Kerberos/NTLM message expected", \
+      "the security tokens are not SPNEGO, Kerberos or NTLM as expected") \
+    X(NTCP_CAUSE_DECRYPT_HANDSHAKE_FAILED, "decrypt_handshake_failed", "the handshake failed on the wire", \
+      "the handshake failed on the wire; nettcp doctor against the service says why") \
+    X(NTCP_CAUSE_DECRYPT_PACKAGE_UNKNOWN, "decrypt_package_unknown", \
+      "the client's first token is neither SPNEGO, Kerberos nor NTLMSSP", \
+      "the security package is neither Kerberos nor NTLM") \
+    X(NTCP_CAUSE_DECRYPT_FRAME_FAILED, "decrypt_frame_failed", "a data frame does not verify with the key found", \
+      "capture again; check that the capture has no tcp_gap warnings")
 
 typedef enum ntcp_cause {
 #define NTCP_X_CAUSE_ENUM(e, id, title, advice) e,
