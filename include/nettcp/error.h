@@ -20,7 +20,9 @@
 extern "C" {
 #endif
 
-/* X-macro: enum, id, title, advice. Ids are interfaces: add, never rename. */
+/* X-macro: enum, id, title, advice. Ids are interfaces: add, never rename.
+ * The security layer's causes stay together, from DEFAULT_SPN_NOT_SERVICE to
+ * KEYTAB_EMPTY (traces classify by that range). */
 #define NTCP_CAUSE_LIST(X) \
     X(NTCP_CAUSE_NONE, "none", "no failure", "") \
     X(NTCP_CAUSE_UNKNOWN, "unknown", "a failure none of the other causes describes", \
@@ -127,6 +129,10 @@ extern "C" {
       "operation name must match exactly") \
     X(NTCP_CAUSE_SERVICE_FAULT, "service_fault", "the service answered with a SOAP fault", \
       "the fault's code and reason are in the error text: they say what the service refused") \
+    X(NTCP_CAUSE_MESSAGE_UNREADABLE, "message_unreadable", \
+      "a request is not a SOAP 1.2 envelope in binary session encoding the session's dictionaries decode", \
+      "the request is not a SOAP 1.2 envelope in binary session encoding that this session's dictionaries " \
+      "decode: use NetTcpBinding's message version and encoder on the client") \
     X(NTCP_CAUSE_OPERATION_FAILED, "operation_failed", \
       "a service operation failed; the client got an InternalServiceFault", \
       "look at the service's log for the operation's status") \

@@ -14,6 +14,8 @@ struct ntcp_client {
     ntcp__dialog x; /* session dictionaries and writer */
     char url[2048];
     ntcp_error err;
+    const char *const *headers; /* ntcp_client_set_headers */
+    size_t nheaders;
 };
 
 void ntcp_client_options_init(ntcp_client_options *o)
@@ -138,6 +140,12 @@ static ntcp_status channel_failed(ntcp_client *c, ntcp_status st)
     return st;
 }
 
+void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n)
+{
+    c->headers = n ? headers : NULL;
+    c->nheaders = headers ? n : 0;
+}
+
 /* One request envelope: with a MessageID (and ReplyTo anonymous) when a
  * reply is expected, without for one-way messages. On failure out is freed
  * and c->err says why. */
@@ -149,6 +157,8 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     m.message_id = id;
     m.reply_to_anonymous = id != NULL;
     m.to = c->url;
+    m.headers = c->headers;
+    m.nheaders = c->nheaders;
     m.body = body;
     m.body_len = body ? body_len : 0;
     ntcp_buf_init(out, (size_t)64 << 20);

@@ -12,22 +12,9 @@ inst=(-s -C "$here" "${san[@]}" BUILD="$build" PREFIX=/usr LIBDIR=$lib DESTDIR="
 
 make "${inst[@]}" install >"$tmp/make.log" 2>&1; check "make install" "$?" 0
 got=$(cd "$root" && find . \( -type f -o -type l \) | sort)
+headers=$(cd "$here/include" && find nettcp -name '*.h' | sort | sed 's|^|./usr/include/|')
 check "installed files" "$got" "./usr/bin/nettcp
-./usr/include/nettcp/channel.h
-./usr/include/nettcp/client.h
-./usr/include/nettcp/doctor.h
-./usr/include/nettcp/error.h
-./usr/include/nettcp/framing.h
-./usr/include/nettcp/negotiate.h
-./usr/include/nettcp/nettcp.h
-./usr/include/nettcp/pcap.h
-./usr/include/nettcp/server.h
-./usr/include/nettcp/service.h
-./usr/include/nettcp/soap.h
-./usr/include/nettcp/status.h
-./usr/include/nettcp/trace.h
-./usr/include/nettcp/util.h
-./usr/include/nettcp/xml.h
+$headers
 .$lib/libnettcp.a
 .$lib/libnettcp.so
 .$lib/libnettcp.so.0
