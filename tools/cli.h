@@ -73,7 +73,7 @@ void cli_client_password_free(char *password);
 int cli_body(const char *arg, uint8_t **body, size_t *len);
 /* "nettcp CMD: TEXT; cause: ID\nadvice: ADVICE" to stderr. */
 void cli_print_error(const char *cmd, const ntcp_error *e);
-/* ---- the trace options of serve, call and doctor (cli_trace.c) ---- */
+/* ---- the trace options of serve, call and doctor (cli_options.c) ---- */
 #include <nettcp/trace.h>
 #define CLI_TRACE_LONG_OPTIONS                                                                           \
     { "trace", required_argument, NULL, 'T' }, { "trace-format", required_argument, NULL, 0x101 },       \
