@@ -73,6 +73,24 @@ void cli_client_password_free(char *password);
 int cli_body(const char *arg, uint8_t **body, size_t *len);
 /* "nettcp CMD: TEXT; cause: ID\nadvice: ADVICE" to stderr. */
 void cli_print_error(const char *cmd, const ntcp_error *e);
+/* --mode: duplex, simplex, singleton (singleton-sized) or streamed
+ * (singleton-unsized): 0, or 2 after printing a usage error. */
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode);
+/* serve's --mode LIST (comma-separated) into the modes accepted, msbin1
+ * among the encodings when a mode other than duplex is: 0, or 2 (printed). */
+int cli_parse_mode_list(const char *cmd, const char *arg, ntcp_framing_acceptor_config *f);
+/* --encoding: binary-session, binary, soap12, soap11 or mtom: 0, or 2 (printed). */
+int cli_parse_encoding(const char *cmd, const char *arg, int *enc);
+/* call's --header ('H') and --header-mu ('U'): 0 parsed, 2 usage error (printed), -1 not one of them. */
+#define CLI_MAX_HEADERS 64
+struct cli_headers {
+    ntcp_header h[CLI_MAX_HEADERS];
+    size_t n;
+};
+int cli_header_option(const char *cmd, int c, const char *arg, struct cli_headers *h);
+/* doctor's --ldap ('L'), --no-ldap ('N'), --service-keytab ('K'): 0 parsed, -1 not one of them. */
+#include <nettcp/doctor.h>
+int cli_directory_option(int c, const char *arg, ntcp_doctor_options *o);
 /* ---- the trace options of serve, call and doctor (cli_options.c) ---- */
 #include <nettcp/trace.h>
 #define CLI_TRACE_LONG_OPTIONS                                                                           \

@@ -1,6 +1,7 @@
 /* Every option parser of the CLI: security, package, protection, byte
- * counts, the client options `call` and `doctor` share (identity,
- * credentials, impersonation, timeout), and the trace options of serve,
+ * counts, framing modes and encodings, the client options `call` and
+ * `doctor` share (identity, credentials, impersonation, timeout), call's
+ * headers, doctor's directory options, and the trace options of serve,
  * call and doctor. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,86 @@ int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_
     return 2;
 }
 
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode)
+{
+    if (!strcmp(arg, "duplex"))
+        *mode = NTCP_MODE_DUPLEX;
+    else if (!strcmp(arg, "simplex"))
+        *mode = NTCP_MODE_SIMPLEX;
+    else if (!strcmp(arg, "singleton"))
+        *mode = NTCP_MODE_SINGLETON_SIZED;
+    else if (!strcmp(arg, "streamed"))
+        *mode = NTCP_MODE_SINGLETON_UNSIZED;
+    else {
+        fprintf(stderr, "nettcp %s: --mode takes duplex, simplex, singleton or streamed, not '%s'\n", cmd, arg);
+        return 2;
+    }
+    return 0;
+}
+
+int cli_parse_mode_list(const char *cmd, const char *arg, ntcp_framing_acceptor_config *f)
+{
+    unsigned modes = 0;
+    char list[128];
+    snprintf(list, sizeof list, "%s", arg);
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        ntcp_nmf_mode m;
+        if (cli_parse_mode(cmd, t, &m))
+            return 2;
+        modes |= 1u << m;
+    }
+    if (!modes) {
+        fprintf(stderr, "nettcp %s: --mode takes a comma-separated list of duplex, simplex, singleton, streamed\n",
+                cmd);
+        return 2;
+    }
+    f->modes = modes;
+    /* the modes other than duplex carry msbin1 (no session dictionaries), as WCF sends them */
+    if (modes & ~(1u << NTCP_MODE_DUPLEX))
+        f->encodings |= 1u << NTCP_ENC_BINARY;
+    return 0;
+}
+
+int cli_parse_encoding(const char *cmd, const char *arg, int *enc)
+{
+    static const struct {
+        const char *name;
+        int enc;
+    } t[] = { { "binary-session", NTCP_ENC_BINARY_SESSION }, { "binary", NTCP_ENC_BINARY },
+              { "soap12", NTCP_ENC_SOAP12_UTF8 },           { "soap11", NTCP_ENC_SOAP11_UTF8 },
+              { "mtom", NTCP_ENC_MTOM } };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(arg, t[i].name)) {
+            *enc = t[i].enc;
+            return 0;
+        }
+    fprintf(stderr, "nettcp %s: --encoding is binary-session, binary, soap12, soap11 or mtom\n", cmd);
+    return 2;
+}
+
+int cli_header_option(const char *cmd, int c, const char *arg, struct cli_headers *h)
+{
+    if (c != 'H' && c != 'U')
+        return -1;
+    if (h->n == CLI_MAX_HEADERS) {
+        fprintf(stderr, "nettcp %s: at most %d headers\n", cmd, CLI_MAX_HEADERS);
+        return 2;
+    }
+    h->h[h->n].xml = arg;
+    h->h[h->n++].must_understand = c == 'U';
+    return 0;
+}
+
+int cli_directory_option(int c, const char *arg, ntcp_doctor_options *o)
+{
+    switch (c) {
+    case 'L': o->ldap_url = arg; return 0;
+    case 'N': o->no_ldap = true; return 0;
+    case 'K': o->service_keytab = arg; return 0;
+    default: return -1;
+    }
+}
+
 const char cli_client_options_help[] =
     "  --security M       none or transport (default transport: NegotiateStream, as NetTcpBinding)\n"
     "  --package P        negotiate (default), kerberos or ntlm\n"
@@ -87,7 +168,8 @@ const char cli_client_options_help[] =
     "  --anonymous        log on anonymously (an anonymous Kerberos ticket by anonymous PKINIT)\n"
     "  --no-require-server-auth  accept NTLM, which cannot authenticate the service\n"
     "  --impersonation L  what the service may do with the identity: identify (default), impersonate,\n"
-    "                     delegate (forwards credentials)\n"
+    "                     delegate (forwards credentials to a service trusted for delegation,\n"
+    "                     as Windows does)\n"
     "  --timeout S        open/send/receive timeout in seconds (default 60)\n";
 
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)

@@ -11,6 +11,39 @@
 extern "C" {
 #endif
 
+/* ---- the directory (Active Directory over LDAP) ------------------------------ */
+/* The accounts that hold a target name, as `setspn -Q` shows them, with what
+ * decides whether the KDC's tickets for them can work (the directory step of
+ * the report below). */
+#define NTCP_DIR_MAX_ACCOUNTS 4
+#define NTCP_UF_ACCOUNTDISABLE 0x2u
+#define NTCP_UF_LOCKOUT 0x10u
+#define NTCP_UF_NORMAL_ACCOUNT 0x200u
+#define NTCP_UF_WORKSTATION_TRUST_ACCOUNT 0x1000u
+#define NTCP_UF_SERVER_TRUST_ACCOUNT 0x2000u
+#define NTCP_UF_DONT_EXPIRE_PASSWD 0x10000u
+#define NTCP_UF_TRUSTED_FOR_DELEGATION 0x80000u
+#define NTCP_UF_NOT_DELEGATED 0x100000u
+#define NTCP_UF_USE_DES_KEY_ONLY 0x200000u
+#define NTCP_UF_PASSWORD_EXPIRED 0x800000u
+typedef struct ntcp_dir_account {
+    char dn[256];
+    char sam[128];         /* sAMAccountName */
+    char upn[256];         /* userPrincipalName, "" when none */
+    bool computer;         /* objectClass computer */
+    uint32_t uac;          /* userAccountControl, with msDS-User-Account-Control-Computed's bits */
+    int64_t enctypes;      /* msDS-SupportedEncryptionTypes, -1 when not set (RC4 only, for a user account) */
+    int kvno;              /* msDS-KeyVersionNumber, -1 unknown */
+    bool must_change;      /* pwdLastSet 0: the password must be changed at next logon */
+} ntcp_dir_account;
+typedef struct ntcp_dir_answer {
+    char url[256];
+    char base[256];        /* the defaultNamingContext searched */
+    char filter[600];
+    size_t n;              /* accounts holding the target (more than fit are counted) */
+    ntcp_dir_account acct[NTCP_DIR_MAX_ACCOUNTS];
+} ntcp_dir_answer;
+
 typedef enum ntcp_doctor_outcome {
     NTCP_DOCTOR_OK = 0,
     NTCP_DOCTOR_WARNING, /* passed, with something worth knowing */
@@ -20,7 +53,8 @@ typedef enum ntcp_doctor_outcome {
 const char *ntcp_doctor_outcome_name(ntcp_doctor_outcome o); /* "ok", "warning", "failed", "skipped" */
 
 /* Step names, in order: resolve, connect, preamble, upgrade, target,
- * credentials, kdc, handshake, identity, preamble_ack, request, close. */
+ * credentials, kdc, directory, handshake, identity, preamble_ack, request,
+ * close. */
 #define NTCP_DOCTOR_MAX_STEPS 16
 
 typedef struct ntcp_doctor_step {
@@ -42,6 +76,10 @@ typedef struct ntcp_doctor_report {
     char tried_target[256];  /* the target name (SPN / UPN) used */
     char tried_principal[256];
     char tried_package[16];
+    /* the directory */
+    bool dir_checked;        /* the directory was read */
+    char dir_note[1024];     /* what it showed, or why it was not read */
+    ntcp_dir_answer dir;
 } ntcp_doctor_report;
 
 typedef struct ntcp_doctor_options {
@@ -50,6 +88,9 @@ typedef struct ntcp_doctor_options {
     const char *body;        /* its body (text XML), may be NULL */
     size_t body_len;
     ntcp_trace *trace;       /* steps, records and handshake messages (may be NULL) */
+    const char *ldap_url;    /* the directory to read; NULL: the realm's KDC host when it answers LDAP */
+    bool no_ldap;            /* do not read the directory */
+    const char *service_keytab; /* the service's keytab when readable here (NULL unknown) */
 } ntcp_doctor_options;
 /* The client defaults (ntcp_client_options_init), no request, no trace. */
 void ntcp_doctor_options_init(ntcp_doctor_options *o);

@@ -119,6 +119,46 @@ extern "C" {
     X(NTCP_CAUSE_PACKAGE_MISMATCH, "package_mismatch", \
       "the client authenticated with a package (Kerberos / NTLM) the service does not accept", \
       "use the package the service requires (--package on both sides), or let the service accept Negotiate") \
+    X(NTCP_CAUSE_NTLM_FALLBACK, "ntlm_fallback", \
+      "Negotiate fell back to NTLM (Kerberos was not usable for the target) and the NTLM logon was refused", \
+      "Negotiate fell back to NTLM because Kerberos could not be used for the target (the KDC issued no " \
+      "ticket: unknown SPN, no KDC, or no Kerberos credentials), and the service then refused the NTLM logon: " \
+      "NTLM needs the user as DOMAIN\\user (the NetBIOS domain) and an account the service's NTLM database " \
+      "knows; fix the identity so Kerberos works (nettcp doctor says why it did not)") \
+    X(NTCP_CAUSE_NTLM_FORCED, "ntlm_forced", \
+      "ProtectionLevel None forced NTLM, and the NTLM logon was refused", \
+      "ProtectionLevel None makes NegotiateStream use NTLM whatever package was asked for (WCF does the same), " \
+      "so Kerberos was not tried and the NTLM logon failed: use ProtectionLevel Sign or EncryptAndSign for " \
+      "Kerberos, or log on as a user the service's NTLM database knows (DOMAIN\\user)") \
+    X(NTCP_CAUSE_MALFORMED_TOKEN, "malformed_token", \
+      "the peer's first security token was refused before any password was checked", \
+      "the peer's first security token was refused before any password was checked: it is not an NTLM, " \
+      "Kerberos or SPNEGO message this side can read; capture the handshake and check the client's " \
+      "NTLM/SPNEGO implementation") \
+    X(NTCP_CAUSE_IDENTITY_INVALID, "identity_invalid", "the endpoint identity is not a valid dns:, spn: or upn: name", \
+      "the endpoint identity is not dns:NAME, spn:SERVICE/host[@REALM] or upn:user@DOMAIN (a UPN needs " \
+      "its @DOMAIN): correct the identity") \
+    X(NTCP_CAUSE_PASSWORD_EXPIRED, "password_expired", \
+      "the account's password has expired or must be changed", \
+      "the account's password has expired (or must be changed at next logon): change it (kpasswd; AD: " \
+      "Set-ADAccountPassword or samba-tool user setpassword), or for a service account clear " \
+      "\"must change password\" and set a non-expiring password") \
+    X(NTCP_CAUSE_ACCOUNT_DISABLED, "account_disabled", "the KDC refused the account: disabled, locked out or expired", \
+      "the KDC refused the account: it is disabled, locked out or expired; enable or unlock it (AD: " \
+      "Enable-ADAccount / Unlock-ADAccount; samba-tool user enable)") \
+    X(NTCP_CAUSE_SPN_WRONG_ACCOUNT, "spn_wrong_account", \
+      "the target name belongs to another account than the service's", \
+      "the target name belongs to another account than the one whose key the service holds (it runs as " \
+      "another account): register the SPN on the service's account (setspn -S SPN account after setspn -D " \
+      "SPN other; samba-tool spn delete/add) or give the identity of the service's account (upn:account@DOMAIN)") \
+    X(NTCP_CAUSE_SPN_DUPLICATE, "spn_duplicate", "more than one account holds the target name (SPN)", \
+      "more than one account holds the SPN, so the KDC cannot choose a key: keep it on the service's account " \
+      "only (setspn -X lists duplicates, setspn -D SPN account removes one; samba-tool spn delete)") \
+    X(NTCP_CAUSE_ENCTYPE_MISMATCH, "enctype_mismatch", \
+      "the ticket's encryption type is one the service's keytab has no key for", \
+      "the KDC encrypted the ticket with an encryption type the service's keytab has no key for: set the " \
+      "account's msDS-SupportedEncryptionTypes (AES: 24) and re-set its password, then export the keytab " \
+      "again (ktpass /crypto AES256-SHA1 /ptype KRB5_NT_PRINCIPAL; samba-tool domain exportkeytab)") \
     X(NTCP_CAUSE_KEYTAB_MISSING, "keytab_missing", "the service's keytab does not exist or cannot be read", \
       "give the service a keytab it can read (--keytab FILE or KRB5_KTNAME) holding the key of its SPN") \
     X(NTCP_CAUSE_KEYTAB_EMPTY, "keytab_empty", "the service's keytab holds no key (for the acceptor name)", \
@@ -250,6 +290,8 @@ typedef struct ntcp_nns_error {
     uint32_t remote_code;     /* the code it sent */
     bool default_target;      /* the target came from the address (identity none or dns:) */
     bool anonymous;           /* the client logs on anonymously (asked for, or an anonymous ticket) */
+    bool ntlm_forced;         /* a client asked for Kerberos or Negotiate, ProtectionLevel None forced NTLM */
+    bool ntlm_fallback;       /* a Negotiate (SPNEGO) client settled on NTLM: Kerberos was not usable */
     char target[256];         /* target name tried ("" on the service) */
     char mech[16];            /* "Kerberos", "NTLM", "SPNEGO" or "" */
     char gss_text[384];       /* gss_display_status of major and minor */

@@ -280,6 +280,10 @@ typedef struct ntcp_framing_acceptor_config {
     /* When require_upgrade is violated: true = send the EndpointAccessDenied
      * fault (explains itself to the client); false = abort like WCF. */
     bool fault_on_missing_upgrade;
+    /* Optional, once via_served accepted the via: the security of the
+     * endpoint there (overrides upgrade_name and require_upgrade for this
+     * session; several endpoints on one port may differ). */
+    void (*via_security)(void *ctx, const char *via, const char **upgrade_name, bool *require_upgrade);
 } ntcp_framing_acceptor_config;
 /* Duplex, binary session encoding, every via served, no upgrade, the
  * EndpointAccessDenied fault for a missing upgrade. */
@@ -364,6 +368,8 @@ ntcp_status ntcp_framing_last_error_status(const ntcp_framing *f);
 int64_t ntcp_framing_last_error_offset(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
 const char *ntcp_framing_via(const ntcp_framing *f);
+/* The session's content type (acceptor: from the preamble; NULL before it). */
+const char *ntcp_framing_content_type(const ntcp_framing *f);
 int ntcp_framing_mode(const ntcp_framing *f);
 
 #ifdef __cplusplus

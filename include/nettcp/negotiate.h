@@ -121,7 +121,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_nns_target_name(const char *identity, const cha
  * service_key_mismatch, clock_skew, ntlm_without_server_auth, bad_password,
  * unknown_user, no_credentials, credentials_expired, kdc_unreachable,
  * anonymous_refused, anonymous_unavailable, protection_not_granted,
- * package_mismatch, identity_mismatch, message_altered, protocol, or unknown. */
+ * package_mismatch, identity_mismatch, message_altered, ntlm_fallback,
+ * ntlm_forced, malformed_token, identity_invalid, password_expired,
+ * account_disabled, protocol, or unknown. */
 ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e);
 /* One paragraph: step, target, status text, GSS text, Kerberos error and the
  * peer's code; not the cause (ntcp_nns_cause) nor its advice. Written into

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <nettcp/channel.h>
 #include "channel/conn.h"
 
@@ -168,6 +169,14 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         ch->err.cause = NTCP_CAUSE_BAD_ADDRESS;
         goto out;
     }
+    if (ch->o.upgrade && (ch->o.mode == NTCP_MODE_SIMPLEX || ch->o.mode == NTCP_MODE_SINGLETON_SIZED)) {
+        /* these modes have no preamble exchange to upgrade the stream in: never send in clear instead */
+        st = NTCP_E_UPGRADE_REQUIRED;
+        fail(ch, NTCP_STEP_PREAMBLE, st, "the simplex and singleton modes cannot carry transport security: "
+                                         "use duplex or streamed, or security None");
+        step = NTCP_STEP_PREAMBLE;
+        goto out;
+    }
     ntcp_framing_initiator_config ic;
     ntcp_framing_initiator_config_init(&ic);
     ic.via = url;
@@ -201,7 +210,9 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         fail_framing(ch, step, st);
         goto out;
     }
-    for (;;) {
+    /* simplex and singleton-sized have no PreambleEnd/Ack (MC-NMF 2.2.3.2):
+     * the preamble goes out with the first message */
+    for (; !ntcp_framing_is_open(ch->f);) {
         ntcp_framing_event ev;
         st = ntcp_conn_next_event(&ch->conn, ch->o.open_timeout_ms, &ev);
         if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
@@ -284,6 +295,36 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
 {
     if (!ch)
         return NTCP_OK;
+    if (ch->o.mode == NTCP_MODE_SINGLETON_SIZED || ch->o.mode == NTCP_MODE_SIMPLEX) {
+        /* one way: End (simplex; singleton-sized ends with the stream), FIN, then
+         * read to the service's FIN: a framing fault (e.g. UnsupportedMode) is the
+         * only answer these modes can get */
+        ntcp_status st = ch->o.mode == NTCP_MODE_SIMPLEX ? ntcp_framing_send_end(ch->f) : NTCP_OK;
+        if (st == NTCP_OK)
+            st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+        if (st == NTCP_OK && shutdown(ch->fd, SHUT_WR) != 0)
+            st = NTCP_E_IO;
+        while (st == NTCP_OK) {
+            ntcp_framing_event ev;
+            st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);
+            if (st != NTCP_OK && ch->conn.eof && (st == NTCP_E_CONNECTION_RESET || st == NTCP_E_CLOSED)) {
+                st = NTCP_OK; /* the service's FIN, without End: how these modes end */
+                break;
+            }
+            if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT)
+                st = fail_framing(ch, NTCP_STEP_CLOSE, ev.fault_status);
+            else if (st == NTCP_OK && ev.type == NTCP_FEV_NONE && ch->conn.eof)
+                break;
+            else if (st)
+                fail_framing(ch, NTCP_STEP_CLOSE, st);
+        }
+        if (st == NTCP_OK) {
+            close(ch->fd);
+            ch->fd = -1;
+        }
+        destroy(ch, st != NTCP_OK);
+        return st;
+    }
     ntcp_status st = ntcp_framing_send_end(ch->f);
     if (st == NTCP_OK) {
         for (;;) {

@@ -7,13 +7,14 @@
 #include <time.h>
 #include <nettcp/doctor.h>
 #include "channel/krbprobe.h"
+#include "channel/directory.h"
 #include "channel/client_int.h"
 
-enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_HANDSHAKE, S_IDENTITY,
-       S_PREAMBLE_ACK, S_REQUEST, S_CLOSE, S_COUNT };
-static const char *const step_names[S_COUNT] = { "resolve",   "connect",  "preamble",    "upgrade",
-                                                 "target",    "credentials", "kdc",      "handshake",
-                                                 "identity",  "preamble_ack", "request", "close" };
+enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_DIRECTORY, S_HANDSHAKE,
+       S_IDENTITY, S_PREAMBLE_ACK, S_REQUEST, S_CLOSE, S_COUNT };
+static const char *const step_names[S_COUNT] = { "resolve",   "connect",   "preamble",     "upgrade", "target",
+                                                 "credentials", "kdc",     "directory",    "handshake",
+                                                 "identity",  "preamble_ack", "request",   "close" };
 
 typedef struct doc {
     const ntcp_doctor_options *o;
@@ -37,6 +38,9 @@ typedef struct doc {
     ntcp_krb_creds_report creds;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
+    /* the service's keytab, when given */
+    ntcp_keytab_summary keytab;
+    bool keytab_ok;
 } doc;
 
 void ntcp_doctor_options_init(ntcp_doctor_options *o)
@@ -167,6 +171,67 @@ static void probe_fail(doc *d, const ntcp_nns_error *e)
     d->probe_cause = ntcp_nns_cause(&pe);
 }
 
+static void dir_facts(const doc *d, ntcp_dir_facts *f, bool key_failure)
+{
+    memset(f, 0, sizeof *f);
+    f->target = d->target;
+    f->is_upn = d->is_upn;
+    f->default_target = d->default_target;
+    f->key_failure = key_failure;
+    f->ticket_etype = d->ticket_ok ? d->ticket.etype : 0;
+    f->ticket_kvno = d->ticket_ok ? d->ticket.kvno : -1;
+    f->keytab = d->keytab_ok ? &d->keytab : NULL;
+    f->delegate = d->o->client.nns.allowed_impersonation == NTCP_IMPERSONATION_DELEGATION;
+}
+
+/* The directory: which accounts hold the target, read over LDAP with the
+ * client's tickets (p), where the realm is an Active Directory. */
+static void check_directory(doc *d, ntcp_krb_probe *p)
+{
+    ntcp_doctor_report *r = d->r;
+    double t = now_ms(d);
+    char url[300];
+    const char *what = "which account holds the name, its encryption types and account flags were not checked";
+    if (d->o->no_ldap) {
+        snprintf(r->dir_note, sizeof r->dir_note, "not read (--no-ldap): %s", what);
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", r->dir_note);
+        return;
+    }
+    if (d->o->ldap_url) {
+        snprintf(url, sizeof url, "%s", d->o->ldap_url);
+    } else {
+        char host[256];
+        ntcp_krb_realm_kdc_host(d->creds.realm, host, sizeof host);
+        if (!host[0]) {
+            snprintf(r->dir_note, sizeof r->dir_note, "not read: krb5.conf names no KDC for %s and no --ldap URL was "
+                     "given: %s", d->creds.realm, what);
+            set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", r->dir_note);
+            return;
+        }
+        snprintf(url, sizeof url, "ldap://%s%s%s", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "");
+    }
+    char cc[512], why[768];
+    ntcp_krb_probe_ccache(p, cc, sizeof cc);
+    ntcp_status st = ntcp_dir_lookup(url, cc, d->target, d->is_upn, &r->dir, why, sizeof why);
+    ntcp_trace_event(d->o->trace, "probe", NULL, "what", "directory", "url", url, "status", ntcp_status_name(st), NULL);
+    if (st) {
+        snprintf(r->dir_note, sizeof r->dir_note, "not read: %s; %s", why, what);
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, t, "%s", r->dir_note);
+        return;
+    }
+    r->dir_checked = true;
+    ntcp_dir_facts f;
+    dir_facts(d, &f, false);
+    char detail[700];
+    ntcp_cause cause = ntcp_dir_assess(&r->dir, &f, detail, sizeof detail);
+    snprintf(r->dir_note, sizeof r->dir_note, "%s", detail);
+    set_step(d, S_DIRECTORY, cause ? NTCP_DOCTOR_WARNING : NTCP_DOCTOR_OK, t, "%s %s: %s%s%s", url, r->dir.filter,
+             detail, cause ? " (cause " : "", cause ? ntcp_cause_id(cause) : "");
+    if (cause)
+        snprintf(d->slot[S_DIRECTORY].detail + strlen(d->slot[S_DIRECTORY].detail),
+                 sizeof d->slot[S_DIRECTORY].detail - strlen(d->slot[S_DIRECTORY].detail), ")");
+}
+
 /* The Kerberos checks, run when the service accepted the upgrade, before
  * the first handshake message: target name, credentials, service ticket. */
 static ntcp_status before_handshake(void *ctx)
@@ -210,10 +275,14 @@ static ntcp_status before_handshake(void *ctx)
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "NTLM (%s): the default NTLM credentials (NTLM_USER_FILE)",
                      why);
         set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "NTLM does not use a KDC");
+        snprintf(d->r->dir_note, sizeof d->r->dir_note, "not read: NTLM gives no Kerberos tickets to read it with");
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
     } else if (no->anonymous && !no->user) {
         set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t,
                  "anonymous logon: an anonymous ticket by anonymous PKINIT, checked in the handshake");
         set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "the anonymous ticket is asked for in the handshake");
+        snprintf(d->r->dir_note, sizeof d->r->dir_note, "not read: an anonymous logon cannot read it");
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
     } else {
         ntcp_krb_probe *p = NULL;
         ntcp_nns_error e;
@@ -225,6 +294,9 @@ static ntcp_status before_handshake(void *ctx)
                      d->creds.source[0] ? " (from the " : "", d->creds.source, d->creds.source[0] ? ")" : "",
                      e.gss_text[0] ? e.gss_text : ntcp_status_str(e.status));
             set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no client credentials to ask with");
+            snprintf(d->r->dir_note, sizeof d->r->dir_note,
+                     "not read: no client Kerberos credentials to read it with");
+            set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
         } else {
             char from[48], until[48];
             fmt_time(d->creds.starts, from, sizeof from);
@@ -241,9 +313,9 @@ static ntcp_status before_handshake(void *ctx)
                 d->ticket_ok = true;
                 fmt_time(tk.expires, until2, sizeof until2);
                 set_step(d, S_KDC, NTCP_DOCTOR_OK, t,
-                         "the KDC issued a service ticket for %s (key version %d, %s%s%s), valid to %s", tk.server,
+                         "the KDC issued a service ticket for %s (key version %d, %s%s%s%s), valid to %s", tk.server,
                          tk.kvno, tk.enctype, tk.name_form ? ", asked as " : "", tk.name_form ? tk.name_form : "",
-                         until2);
+                         tk.ok_as_delegate ? ", trusted for delegation" : "", until2);
             } else if (st == NTCP_OK) {
                 probe_fail(d, &e);
                 set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text,
@@ -251,6 +323,10 @@ static ntcp_status before_handshake(void *ctx)
             } else {
                 set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no target name");
             }
+            if (st == NTCP_OK)
+                check_directory(d, p);
+            else
+                set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "no target name");
         }
         ntcp_krb_probe_free(p);
     }
@@ -421,8 +497,33 @@ static void explain(doc *d)
     if (d->probe_cause != NTCP_CAUSE_NONE &&
         (cause == NTCP_CAUSE_UNKNOWN || cause == NTCP_CAUSE_PROTOCOL || cause == NTCP_CAUSE_NO_CREDENTIALS))
         cause = d->probe_cause; /* the direct question to the KDC was more precise */
+    /* the directory may know better why a ticket could not be used */
+    bool key_failure = cause == NTCP_CAUSE_SERVICE_KEY_MISMATCH || cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE;
+    bool key_family = key_failure || cause == NTCP_CAUSE_SPN_UNKNOWN || cause == NTCP_CAUSE_UNKNOWN ||
+                      cause == NTCP_CAUSE_PROTOCOL;
+    ntcp_cause dir_cause = NTCP_CAUSE_NONE;
+    char dir_detail[700] = "";
+    if (r->dir_checked && key_family) {
+        ntcp_dir_facts f;
+        dir_facts(d, &f, key_failure);
+        dir_cause = ntcp_dir_assess(&r->dir, &f, dir_detail, sizeof dir_detail);
+    }
+    /* without the directory's word, the service's keytab against the ticket */
+    ntcp_cause kt_cause = NTCP_CAUSE_NONE;
+    char kt_detail[600] = "";
+    if (!dir_cause && key_failure && d->keytab_ok && d->ticket_ok)
+        kt_cause = ntcp_keytab_assess(&d->keytab, d->ticket.server, d->ticket.etype, d->ticket.kvno, kt_detail,
+                                      sizeof kt_detail);
+    if (dir_cause)
+        cause = dir_cause;
+    else if (kt_cause)
+        cause = kt_cause;
     r->error.cause = cause;
-    if (cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE) {
+    if (dir_cause) {
+        add_advice(d, "The directory (%s) says: %s. %s.", r->dir.url, dir_detail, ntcp_cause_advice(dir_cause));
+    } else if (kt_cause) {
+        add_advice(d, "The service's keytab (--service-keytab): %s. %s.", kt_detail, ntcp_cause_advice(kt_cause));
+    } else if (cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE) {
         const char *id = no->identity;
         bool dns = id && !strncmp(id, "dns:", 4);
         add_advice(d,
@@ -450,6 +551,9 @@ static void explain(doc *d)
                       "exactly that key (compare with klist -kte on the keytab; MIT: kadmin ktadd; AD: ktpass, or "
                       "setspn -Q %s to find the account that owns the SPN).",
                    d->ticket.kvno, d->ticket.enctype, d->ticket.server, d->target);
+    } else if (cause == NTCP_CAUSE_NTLM_FALLBACK && d->probe_cause != NTCP_CAUSE_NONE) {
+        add_advice(d, "Kerberos was not used: %s (see the kdc step): %s.", ntcp_cause_id(d->probe_cause),
+                   ntcp_cause_advice(d->probe_cause));
     } else if (cause == NTCP_CAUSE_NTLM_WITHOUT_SERVER_AUTH) {
         add_advice(d, "With nettcp, --no-require-server-auth accepts NTLM (the service is then not authenticated).");
         add_advice(d, "NTLM was used because %s.",
@@ -457,6 +561,10 @@ static void explain(doc *d)
                    : no->protection == NTCP_PROTECTION_NONE ? "ProtectionLevel None makes NegotiateStream use NTLM"
                                                             : "the service offered only NTLM");
     }
+    if (key_failure && !kt_cause && kt_detail[0])
+        add_advice(d, "The service's keytab (--service-keytab): %s.", kt_detail);
+    if (key_family && !dir_cause && d->security && r->dir_note[0])
+        add_advice(d, "Directory: %s.", r->dir_note);
     if (no->package == NTCP_PACKAGE_NEGOTIATE && no->require_server_auth &&
         (cause == NTCP_CAUSE_KDC_UNREACHABLE || cause == NTCP_CAUSE_NO_CREDENTIALS || cause == NTCP_CAUSE_UNKNOWN_USER ||
          cause == NTCP_CAUSE_SPN_UNKNOWN || cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE ||
@@ -487,6 +595,12 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         return st;
     }
     d->security = o->client.security == NTCP_SECURITY_TRANSPORT;
+    if (o->service_keytab) {
+        char kwhy[400];
+        d->keytab_ok = ntcp_keytab_read(o->service_keytab, &d->keytab, kwhy, sizeof kwhy) == NTCP_OK;
+        if (!d->keytab_ok)
+            ntcp_trace_event(o->trace, "probe", NULL, "what", "service keytab", "error", kwhy, NULL);
+    }
     ntcp_trace_event(o->trace, "doctor", NULL, "url", url, "security", d->security ? "transport" : "none", "package",
                      ntcp_package_name(o->client.nns.package), "protection",
                      ntcp_protection_name(o->client.nns.protection), "identity",
@@ -517,6 +631,44 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     if (st) {
         place_open_failure(d, st);
         explain(d);
+        goto finish;
+    }
+    if (o->client.channel.mode == NTCP_MODE_SIMPLEX || o->client.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
+        /* no PreambleAck in these modes: the service's verdict (a framing fault,
+         * or its FIN) comes when our side is done */
+        ntcp_status ss = o->action ? ntcp_client_send(c, o->action, o->body, o->body ? o->body_len : 0) : NTCP_OK;
+        double t = now_ms(d);
+        ntcp_error se;
+        ntcp_error_clear(&se);
+        if (ss)
+            se = *ntcp_client_error(c);
+        ntcp_status cs = ntcp_client_close(c);
+        c = NULL;
+        if (cs || ss) {
+            st = cs ? cs : ss;
+            if (ss)
+                r->error = se;
+            else
+                ntcp_error_set(&r->error, cs, NTCP_CAUSE_NONE, NTCP_STEP_PREAMBLE, "%s", ntcp_status_str(cs));
+            r->error.status = st;
+            r->error.step = NTCP_STEP_PREAMBLE;
+            r->error.cause = ntcp_failure_cause(st, NTCP_STEP_PREAMBLE, d->security);
+            place_open_failure(d, st);
+            explain(d);
+            goto finish;
+        }
+        char p[512];
+        preamble_text(d, p, sizeof p);
+        set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted (the service closed without a fault)", p);
+        set_step(d, S_UPGRADE, NTCP_DOCTOR_WARNING, -1, "this mode carries no security: messages travel in clear");
+        for (int i = S_TARGET; i <= S_IDENTITY; i++)
+            set_step(d, i, NTCP_DOCTOR_SKIPPED, -1, "security None");
+        set_step(d, S_PREAMBLE_ACK, NTCP_DOCTOR_SKIPPED, -1, "this mode has no PreambleEnd/PreambleAck");
+        if (o->action)
+            set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s sent one way (this mode carries no reply)", o->action);
+        else
+            set_step(d, S_REQUEST, NTCP_DOCTOR_SKIPPED, -1, "no --action given");
+        set_step(d, S_CLOSE, NTCP_DOCTOR_OK, t, "our side closed, the service closed the connection");
         goto finish;
     }
     {
@@ -557,7 +709,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         const char *ahs[1] = { ah };
         if (ntcp_trace_activity_header(o->trace, NULL, ah, sizeof ah))
             ntcp_client_set_headers(c, ahs, 1);
-        st = ntcp_client_call(c, o->action, o->body, o->body ? o->body_len : 0, &reply);
+        st = ntcp_client_call(c, o->action, NULL, 0, o->body, o->body ? o->body_len : 0, &reply);
         if (st == NTCP_OK) {
             ntcp_trace_event(o->trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,

@@ -27,6 +27,8 @@ typedef struct ntcp_krb_ticket_report {
     char enctype[64];      /* that key's encryption type */
     int64_t expires;
     const char *name_form; /* UPN targets: "enterprise" or "principal" */
+    int32_t etype;         /* the enctype number (RFC 3961), 0 unknown */
+    bool ok_as_delegate;   /* the KDC marked the service trusted for delegation */
 } ntcp_krb_ticket_report;
 
 /* Finds the client's Kerberos credentials the way the handshake would
@@ -41,5 +43,10 @@ NTCP_MUST_CHECK ntcp_status ntcp_krb_probe_credentials(ntcp_krb_probe **p, const
 NTCP_MUST_CHECK ntcp_status ntcp_krb_probe_ticket(ntcp_krb_probe *p, const char *target, bool is_upn,
                                                   ntcp_krb_ticket_report *r, ntcp_nns_error *err);
 void ntcp_krb_probe_free(ntcp_krb_probe *p);
+/* The full name of the credential cache the probe holds the client's
+ * tickets in ("MEMORY:..." after a password logon), "" without one. */
+void ntcp_krb_probe_ccache(ntcp_krb_probe *p, char *out, size_t cap);
+/* The host of the first KDC krb5.conf names for realm ("" when none). */
+void ntcp_krb_realm_kdc_host(const char *realm, char *out, size_t cap);
 
 #endif

@@ -40,7 +40,11 @@ static ntcp_cause remote_cause(const ntcp_nns_error *e)
     switch (e->remote_code) {
     case NTCP_SEC_E_TIME_SKEW: return NTCP_CAUSE_CLOCK_SKEW;
     case NTCP_SEC_E_WRONG_PRINCIPAL: return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SERVICE_KEY_MISMATCH;
-    case NTCP_SEC_E_LOGON_DENIED: return e->anonymous ? NTCP_CAUSE_ANONYMOUS_REFUSED : NTCP_CAUSE_BAD_PASSWORD;
+    case NTCP_SEC_E_LOGON_DENIED:
+        return e->anonymous       ? NTCP_CAUSE_ANONYMOUS_REFUSED
+               : e->ntlm_forced   ? NTCP_CAUSE_NTLM_FORCED
+               : e->ntlm_fallback ? NTCP_CAUSE_NTLM_FALLBACK
+                                  : NTCP_CAUSE_BAD_PASSWORD;
     case NTCP_WIN_ERROR_TRUST_FAILURE: return NTCP_CAUSE_PROTECTION_NOT_GRANTED;
     case NTCP_SEC_E_CERT_EXPIRED: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
     case NTCP_SEC_E_TARGET_UNKNOWN: return e->default_target ? NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE : NTCP_CAUSE_SPN_UNKNOWN;
@@ -72,6 +76,9 @@ ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e)
     case NTCP_E_MALFORMED: return NTCP_CAUSE_PROTOCOL;
     default: break;
     }
+    /* the only argument the options step checks is the endpoint identity */
+    if (e->step == NTCP_NNS_STEP_OPTIONS && e->status == NTCP_E_INVALID_ARG)
+        return NTCP_CAUSE_IDENTITY_INVALID;
     if (e->remote)
         return remote_cause(e);
     long k = e->krb5_error;
@@ -95,8 +102,10 @@ ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e)
             /* at AS time a wrong password; at accept time the wrong key */
             return e->step == NTCP_NNS_STEP_ACCEPT || e->remote ? NTCP_CAUSE_SERVICE_KEY_MISMATCH : NTCP_CAUSE_BAD_PASSWORD;
         case KRB5KRB_AP_ERR_SKEW - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_CLOCK_SKEW;
-        case KRB5KRB_AP_ERR_TKT_EXPIRED - ERROR_TABLE_BASE_krb5:
-        case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
+        case KRB5KRB_AP_ERR_TKT_EXPIRED - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_CREDENTIALS_EXPIRED;
+        case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_PASSWORD_EXPIRED;
+        /* AD: the account is disabled, locked out or expired */
+        case KRB5KDC_ERR_CLIENT_REVOKED - ERROR_TABLE_BASE_krb5: return NTCP_CAUSE_ACCOUNT_DISABLED;
         default: break;
         }
         /* at acquire time a missing key means the keytab lacks it: no credentials */
@@ -118,6 +127,11 @@ ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e)
         return NTCP_CAUSE_NO_CREDENTIALS;
     if (e->status == NTCP_E_CREDENTIALS_REJECTED)
         return NTCP_CAUSE_BAD_PASSWORD;
+    /* An NTLM acceptor failing the first message (NEGOTIATE): nothing about
+     * a password is known yet, the token itself was refused. */
+    if (e->step == NTCP_NNS_STEP_ACCEPT && !strcmp(e->mech, "NTLM") && e->major &&
+        (e->leg == 1 || NTCP_GSS_ROUTINE(e->major) == NTCP_GSS_DEFECTIVE_TOKEN))
+        return NTCP_CAUSE_MALFORMED_TOKEN;
     /* An NTLM acceptor that fails the AUTHENTICATE message: the password (or
      * user) did not check out. */
     if (e->step == NTCP_NNS_STEP_ACCEPT && !strcmp(e->mech, "NTLM") && e->major)

@@ -81,4 +81,14 @@ NTCP_MUST_CHECK ntcp_status ntcp_nns_ntlm_signature_to_back(uint8_t *p, size_t l
  * (0x60 DER) from its length. 0 when it cannot be told. */
 size_t ntcp_nns_mic_length(ntcp_package package, int32_t enctype, const uint8_t *p, size_t len);
 
+/* ---- Kerberos names ------------------------------------------------------ */
+/* Whether the name a service authenticated as (got, a Kerberos principal as
+ * GSSAPI displays it: components split by '/', realm after an unescaped
+ * '@', backslash escapes) is the expected target. Compared as principals: name
+ * components case-insensitively, the realm (in either case) only when the
+ * expected name has one. For a UPN (is_upn) the KDC may answer with the
+ * enterprise form (user\@suffix@REALM) or the canonical one (user@REALM),
+ * both accepted. */
+bool ntcp_krb_name_matches(const char *expected, bool is_upn, const char *got);
+
 #endif
