@@ -122,6 +122,7 @@ void ntcp_service_options_init(ntcp_service_options *o)
 
 void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s)
 {
+    memset(o, 0, sizeof *o);
     o->security = s->o.security;
     o->nns = s->o.nns;
 }
