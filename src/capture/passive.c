@@ -75,6 +75,39 @@ static int mech_of(const uint8_t *p, size_t n)
     return oid_is(o, ol, OID_KRB5, sizeof OID_KRB5) || oid_is(o, ol, OID_MSKRB5, sizeof OID_MSKRB5) ? 1 : 0;
 }
 
+/* The fields of a NegTokenInit (init) or NegTokenResp SEQUENCE: the mechanism
+ * (mechTypes' first [0] or supportedMech [1]), the inner token [2], a MIC [3]. */
+static bool neg_fields(const uint8_t *seq, size_t sl, bool init, tokinfo *t)
+{
+    t->spnego = true;
+    for (const uint8_t *f = seq; f < seq + sl;) {
+        const uint8_t *fv, *g, *gv;
+        size_t fl, gl;
+        uint8_t tag, gt;
+        if (!der(&f, seq + sl, &tag, &fv, &fl))
+            return false;
+        g = fv;
+        if (init && tag == 0xa0 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x30) { /* mechTypes: the first one */
+            const uint8_t *h = gv, *hv;
+            size_t hl;
+            uint8_t ht;
+            if (der(&h, gv + gl, &ht, &hv, &hl) && ht == 0x06)
+                t->mech = oid_is(hv, hl, OID_NTLM, sizeof OID_NTLM) ? 2
+                          : oid_is(hv, hl, OID_KRB5, sizeof OID_KRB5) || oid_is(hv, hl, OID_MSKRB5, sizeof OID_MSKRB5)
+                              ? 1
+                              : 0;
+        } else if (!init && tag == 0xa1 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x06) {
+            t->mech = oid_is(gv, gl, OID_NTLM, sizeof OID_NTLM) ? 2 : 1;
+        } else if (tag == 0xa2 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x04) {
+            t->inner = gv;
+            t->inner_len = gl;
+        } else if (tag == 0xa3) {
+            t->mic = true;
+        }
+    }
+    return true;
+}
+
 static bool parse_token(const uint8_t *p, size_t n, tokinfo *t)
 {
     memset(t, 0, sizeof *t);
@@ -97,59 +130,15 @@ static bool parse_token(const uint8_t *p, size_t n, tokinfo *t)
         if (!der(&r, v + vl, &tag, &c, &cl) || tag != 0xa0)
             return false;
         const uint8_t *s = c;
-        if (!der(&s, c + cl, &tag, &seq, &sl) || tag != 0x30)
+        if (!der(&s, c + cl, &tag, &seq, &sl) || tag != 0x30 || !neg_fields(seq, sl, true, t))
             return false;
-        t->spnego = true;
-        for (const uint8_t *f = seq; f < seq + sl;) {
-            const uint8_t *fv;
-            size_t fl;
-            if (!der(&f, seq + sl, &tag, &fv, &fl))
-                return false;
-            const uint8_t *g = fv, *gv;
-            size_t gl;
-            uint8_t gt;
-            if (tag == 0xa0 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x30) { /* mechTypes: the first one */
-                const uint8_t *h = gv, *hv;
-                size_t hl;
-                uint8_t ht;
-                if (der(&h, gv + gl, &ht, &hv, &hl) && ht == 0x06)
-                    t->mech = oid_is(hv, hl, OID_NTLM, sizeof OID_NTLM) ? 2
-                              : oid_is(hv, hl, OID_KRB5, sizeof OID_KRB5) || oid_is(hv, hl, OID_MSKRB5, sizeof OID_MSKRB5)
-                                  ? 1
-                                  : 0;
-            } else if (tag == 0xa2 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x04) {
-                t->inner = gv;
-                t->inner_len = gl;
-            } else if (tag == 0xa3) {
-                t->mic = true;
-            }
-        }
         if (t->inner && mech_of(t->inner, t->inner_len))
             t->mech = mech_of(t->inner, t->inner_len);
         return true;
     }
     if (tag == 0xa1) { /* NegTokenResp */
         const uint8_t *s = v;
-        if (!der(&s, v + vl, &tag, &seq, &sl) || tag != 0x30)
-            return false;
-        t->spnego = true;
-        for (const uint8_t *f = seq; f < seq + sl;) {
-            const uint8_t *fv;
-            size_t fl;
-            if (!der(&f, seq + sl, &tag, &fv, &fl))
-                return false;
-            const uint8_t *g = fv, *gv;
-            size_t gl;
-            uint8_t gt;
-            if (tag == 0xa1 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x06)
-                t->mech = oid_is(gv, gl, OID_NTLM, sizeof OID_NTLM) ? 2 : 1;
-            else if (tag == 0xa2 && der(&g, fv + fl, &gt, &gv, &gl) && gt == 0x04) {
-                t->inner = gv;
-                t->inner_len = gl;
-            } else if (tag == 0xa3)
-                t->mic = true;
-        }
-        return true;
+        return der(&s, v + vl, &tag, &seq, &sl) && tag == 0x30 && neg_fields(seq, sl, false, t);
     }
 raw:
     t->inner = p;

@@ -58,6 +58,17 @@ ntcp_status ntcp_tcp_reasm_new(ntcp_tcp_reasm **r, size_t max_bytes)
     return NTCP_OK;
 }
 
+/* An array of *cap elements doubled (or `first` long when empty); *cap is
+ * updated only when the allocation succeeds. */
+static void *grow(void *p, size_t *cap, size_t elem, size_t first)
+{
+    size_t nc = *cap ? *cap * 2 : first;
+    void *n = ntcp_realloc(p, nc * elem);
+    if (n)
+        *cap = nc;
+    return n;
+}
+
 static void free_stream(ntcp_tcp_stream *s)
 {
     ntcp_buf_free(&s->data);
@@ -113,12 +124,10 @@ static ntcp_status find_conn(ntcp_tcp_reasm *r, const ntcp_tcp_segment *s, conn 
     if (r->nconns == MAX_CONNS)
         return NTCP_E_LIMIT;
     if (r->nconns == r->capconns) {
-        size_t nc = r->capconns ? r->capconns * 2 : 16;
-        conn *n = ntcp_realloc(r->conns, nc * sizeof *n);
+        conn *n = grow(r->conns, &r->capconns, sizeof *n, 16);
         if (!n)
             return NTCP_E_NOMEM;
         r->conns = n;
-        r->capconns = nc;
     }
     conn *c = &r->conns[r->nconns++];
     memset(c, 0, sizeof *c);
@@ -169,12 +178,10 @@ ntcp_status ntcp_tcp_reasm_add(ntcp_tcp_reasm *r, const ntcp_tcp_segment *s)
     if (h->stored + s->len > 2 * r->max_bytes + 65536)
         return NTCP_OK; /* counted as over the limit when finished */
     if (h->nsegs == h->capsegs) {
-        size_t nc = h->capsegs ? h->capsegs * 2 : 32;
-        seg *n = ntcp_realloc(h->segs, nc * sizeof *n);
+        seg *n = grow(h->segs, &h->capsegs, sizeof *n, 32);
         if (!n)
             return NTCP_E_NOMEM;
         h->segs = n;
-        h->capsegs = nc;
     }
     seg *g = &h->segs[h->nsegs];
     g->data = ntcp_malloc(s->len);
