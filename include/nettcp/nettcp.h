@@ -24,6 +24,7 @@
 #include <nettcp/client.h>
 #include <nettcp/doctor.h>
 #include <nettcp/pcap.h>
+#include <nettcp/wsdl.h>
 
 #ifdef __cplusplus
 extern "C" {
