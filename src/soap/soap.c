@@ -815,8 +815,10 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
     return st;
 }
 
-ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_session *sess, const ntcp_xml_limits *limits,
-                           const char *const *understood, unsigned indent, ntcp_soap_msg *m)
+/* The envelope's headers and fault; with `whole`, the body rendered too and
+ * the rest of the document read. */
+static ntcp_status read_doc(const uint8_t *doc, size_t len, const ntcp_xml_session *sess, const ntcp_xml_limits *limits,
+                            const char *const *understood, unsigned indent, bool whole, ntcp_soap_msg *m)
 {
     ntcp_xml_reader *r;
     ntcp_status st = ntcp_xml_reader_new(&r, limits, sess);
@@ -824,6 +826,10 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
         return st;
     nsstack outer = { .n = 0 };
     st = read_core(r, doc, len, sess, understood, m, &outer);
+    if (!whole) {
+        ntcp_xml_reader_free(r);
+        return st;
+    }
     if (!st && !m->is_fault)
         st = render_body(r, doc, len, sess, limits, indent, &outer, &m->body);
     /* the rest of the document too: WCF's reader refuses an element, text or
@@ -838,17 +844,16 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
     return st;
 }
 
+ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_session *sess, const ntcp_xml_limits *limits,
+                           const char *const *understood, unsigned indent, ntcp_soap_msg *m)
+{
+    return read_doc(doc, len, sess, limits, understood, indent, true, m);
+}
+
 ntcp_status ntcp_soap_read_envelope(const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
                                     const ntcp_xml_limits *limits, ntcp_soap_msg *m)
 {
-    ntcp_xml_reader *r;
-    ntcp_status st = ntcp_xml_reader_new(&r, limits, sess);
-    if (st)
-        return st;
-    nsstack outer = { .n = 0 };
-    st = read_core(r, doc, len, sess, NULL, m, &outer);
-    ntcp_xml_reader_free(r);
-    return st;
+    return read_doc(doc, len, sess, limits, NULL, 0, false, m);
 }
 
 ntcp_status ntcp_soap_read_session(const uint8_t *payload, size_t len, ntcp_xml_session *session,
