@@ -8,7 +8,7 @@ source "$(dirname "$0")/checks.bash"
 
 san=()
 case "$build" in *asan*) san=(-fsanitize=address,undefined -fno-omit-frame-pointer) ;; esac
-libs=$(pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto)
+libs=$(pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto libpcap ldap libcurl)
 for prog in greeter_service greeter_client; do
     cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -I"$here/include" -o "$tmp/$prog" \
         "$here/examples/$prog.c" "$build/libnettcp.a" $libs -lm -lpthread 2>"$tmp/$prog.cc"
