@@ -395,29 +395,11 @@ static ntcp_status set_str(char **dst, const ntcp_buf *b)
     return *dst ? NTCP_OK : NTCP_E_NOMEM;
 }
 
-/* Collects the text of the element just started (until its END). */
-static ntcp_status element_text(ntcp_xml_reader *r, const ntcp_xml_session *sess, ntcp_buf *out)
+/* The text of the element just started (until its END), in place of out's. */
+static ntcp_status element_text(ntcp_xml_reader *r, ntcp_buf *out)
 {
-    (void)sess;
     ntcp_buf_reset(out);
-    int level = 0;
-    for (;;) {
-        ntcp_xml_node n;
-        ntcp_status st = ntcp_xml_reader_next(r, &n);
-        if (st)
-            return st;
-        if (n.type == NTCP_XML_NODE_EOF)
-            return NTCP_E_MALFORMED;
-        if (n.type == NTCP_XML_NODE_START)
-            level++;
-        else if (n.type == NTCP_XML_NODE_END && level-- == 0)
-            return NTCP_OK;
-        else if (n.type == NTCP_XML_NODE_TEXT && level == 0) {
-            st = ntcp_xml_value_format(&n.value, NULL, out);
-            if (st)
-                return st;
-        }
-    }
+    return ntcp_xml_reader_element_text(r, out);
 }
 
 static bool mu_set(const ntcp_xml_node *n, const nsstack *ns)
@@ -563,7 +545,7 @@ static ntcp_status read_fault(ntcp_xml_reader *r, const ntcp_xml_session *sess, 
                 st = local_part(&m->fault_code, &t);
             ns_pop(ns, n.depth);
         } else if (str_is(&n.name.local, "Text") && in_reason && !m->fault_reason) {
-            st = element_text(r, sess, &t);
+            st = element_text(r, &t);
             if (!st)
                 st = set_str(&m->fault_reason, &t);
             ns_pop(ns, n.depth);
@@ -786,7 +768,7 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
             else if (wsa && str_is(&n.name.local, "ReplyTo"))
                 continue; /* its Address follows at depth 4 */
             if (dst && !*dst) {
-                st = element_text(r, sess, &t);
+                st = element_text(r, &t);
                 ns_pop(&ns, n.depth);
                 m->headers[m->nheaders - 1].len = ntcp_xml_reader_offset(r) - before;
                 if (!st)
@@ -803,7 +785,7 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
             }
         } else if (n.depth == 4 && !seen_body && str_is(&n.name.local, "Address") &&
                    in_ns(&ns, &n.name, NTCP_WSA10_NS) && !m->reply_to) {
-            st = element_text(r, sess, &t);
+            st = element_text(r, &t);
             ns_pop(&ns, n.depth);
             if (!st)
                 st = set_str(&m->reply_to, &t);
