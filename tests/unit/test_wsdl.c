@@ -350,3 +350,44 @@ TEST(wsdl_policy_references_multiplying)
     CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, (size_t)n, NULL, NULL, &w, err, sizeof err), NTCP_E_LIMIT);
     CHECK_EQ_STR(err, "wsp:Policy: more than 20000 assertions reached through references; cause: wsdl_limit");
 }
+
+/* The loader's cause ids are not in NTCP_CAUSE_LIST: each "wsdl_..." id its
+ * source names is listed in docs/troubleshooting.md's cause table. */
+static char *slurp(const char *rel)
+{
+    const char *dir = getenv("NTCP_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char text[2][512 * 1024];
+    static int which;
+    char *t = text[which++ & 1];
+    size_t n = fread(t, 1, sizeof text[0] - 1, f);
+    fclose(f);
+    t[n] = 0;
+    return t;
+}
+
+TEST(wsdl_causes_documented)
+{
+    const char *src = slurp("src/wsdl/wsdl.c"), *doc = slurp("docs/troubleshooting.md");
+    CHECK(src != NULL && doc != NULL);
+    if (!src || !doc)
+        return;
+    int ids = 0;
+    for (const char *p = src; (p = strstr(p, "wsdl_")) != NULL; p++) {
+        if (p > src && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z')))
+            continue;
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+        if (p[n] != '"' || !(p[-1] == '"' || (p - src >= 7 && !memcmp(p - 7, "cause: ", 7))))
+            continue; /* an id: "wsdl_x" as an argument or "cause: wsdl_x" in a text */
+        char row[96];
+        snprintf(row, sizeof row, "| `%.*s` |", (int)n, p);
+        ids++;
+        if (!strstr(doc, row))
+            ntcp_test_fail(__FILE__, __LINE__, "cause %.*s is not in the table of docs/troubleshooting.md", (int)n, p);
+    }
+    CHECK(ids >= 8);
+}
