@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <nettcp/trace.h>
+#include <nettcp/util.h>
 #include "channel/trace_int.h"
 
 #define MAX_FILE ((size_t)1 << 30)
@@ -18,32 +19,35 @@ static ntcp_status slurp(const char *path, char **out, size_t *len)
     if (!f)
         return NTCP_E_IO;
     size_t cap = 65536, n = 0;
-    char *b = malloc(cap + 1);
+    ntcp_status st = NTCP_OK;
+    char *b = ntcp_malloc(cap + 1);
     while (b) {
         size_t r = fread(b + n, 1, cap - n, f);
         n += r;
         if (n < cap)
             break;
         if (cap >= MAX_FILE) {
-            free(b);
-            b = NULL;
+            st = NTCP_E_MESSAGE_TOO_LARGE;
             break;
         }
-        char *nb = realloc(b, cap * 2 + 1);
+        char *nb = ntcp_realloc(b, cap * 2 + 1);
         if (!nb) {
-            free(b);
+            ntcp_free(b);
             b = NULL;
             break;
         }
         b = nb;
         cap *= 2;
     }
-    bool err = ferror(f);
+    if (!st && !b)
+        st = NTCP_E_NOMEM;
+    if (!st && ferror(f))
+        st = NTCP_E_IO;
     if (f != stdin)
         fclose(f);
-    if (!b || err) {
-        free(b);
-        return b ? NTCP_E_IO : NTCP_E_NOMEM;
+    if (st) {
+        ntcp_free(b);
+        return st;
     }
     b[n] = 0;
     *out = b;
@@ -401,7 +405,7 @@ static ntcp_status read_svclog(const char *data, size_t len, void (*fn)(void *, 
         data += 3, len -= 3;
     if (len > INT32_MAX - 64)
         return NTCP_E_MESSAGE_TOO_LARGE;
-    char *w = malloc(len + sizeof open_tag + sizeof close_tag);
+    char *w = ntcp_malloc(len + sizeof open_tag + sizeof close_tag);
     if (!w)
         return NTCP_E_NOMEM;
     memcpy(w, open_tag, sizeof open_tag - 1);
@@ -409,7 +413,7 @@ static ntcp_status read_svclog(const char *data, size_t len, void (*fn)(void *, 
     memcpy(w + sizeof open_tag - 1 + len, close_tag, sizeof close_tag);
     xmlDoc *doc = xmlReadMemory(w, (int)(len + sizeof open_tag + sizeof close_tag - 2), NULL, "UTF-8",
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
-    free(w);
+    ntcp_free(w);
     if (!doc) {
         const xmlError *e = xmlGetLastError();
         snprintf(err, cap, "not E2ETraceEvent fragments: line %d: %s", e ? e->line : 0,
@@ -446,7 +450,7 @@ ntcp_status ntcp__trace_read_mem(const char *mem, size_t len, void (*fn)(void *c
 {
     if (cap)
         err[0] = 0;
-    char *data = malloc(len + 1);
+    char *data = ntcp_malloc(len + 1);
     if (!data)
         return NTCP_E_NOMEM;
     memcpy(data, mem, len);
@@ -459,7 +463,7 @@ ntcp_status ntcp__trace_read_mem(const char *mem, size_t len, void (*fn)(void *c
         st = read_json(data, fn, ctx, err, cap);
     else
         st = read_svclog(data, len, fn, ctx, err, cap);
-    free(data);
+    ntcp_free(data);
     return st;
 }
 
@@ -476,6 +480,6 @@ ntcp_status ntcp_trace_read(const char *path, void (*fn)(void *ctx, const ntcp_t
         return st;
     }
     st = ntcp__trace_read_mem(data, len, fn, ctx, err, cap);
-    free(data);
+    ntcp_free(data);
     return st;
 }

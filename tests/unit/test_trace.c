@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <nettcp/trace.h>
+#include <nettcp/util.h>
 #include "test.h"
 
 typedef struct got {
@@ -270,5 +271,34 @@ TEST(trace_read_wcf_svclog)
     CHECK_EQ_STR(g.event[1], "text");
     CHECK_EQ_INT(g.kind[1], NTCP_TRACE_WARNING);
     CHECK_EQ_STR(g.f0[1], "disk & more");
+    unlink(path);
+}
+
+/* Reading a trace file allocates through the library's allocator hook. */
+static void *no_malloc(size_t n, void *ctx) { (void)n; (void)ctx; return NULL; }
+static void *no_realloc(void *p, size_t n, void *ctx) { (void)p; (void)n; (void)ctx; return NULL; }
+static void std_free_(void *p, void *ctx) { (void)ctx; free(p); }
+
+TEST(trace_read_uses_the_allocator_hook)
+{
+    char path[64];
+    tmpfile_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("{\"event\":\"a\"}\n", f);
+    fclose(f);
+    got g;
+    memset(&g, 0, sizeof g);
+    char err[256];
+    ntcp_allocator a = { no_malloc, no_realloc, std_free_, NULL };
+    ntcp_set_allocator(&a);
+    ntcp_status st = ntcp_trace_read(path, collect, &g, err, sizeof err);
+    ntcp_set_allocator(NULL);
+    CHECK_EQ_INT(st, NTCP_E_NOMEM);
+    CHECK_EQ_INT(g.n, 0);
+    CHECK_EQ_INT(ntcp_trace_read(path, collect, &g, err, sizeof err), NTCP_OK);
+    CHECK_EQ_INT(g.n, 1);
     unlink(path);
 }
