@@ -321,6 +321,9 @@ static ntcp_status send_token(ntcp_nns *n, ntcp_buf *out, bool complete)
 static ntcp_status init_step(ntcp_nns *n, const uint8_t *in, size_t in_len, ntcp_buf *out)
 {
     bool complete = false;
+    if (n->ctx && in_len == 0) /* GSSAPI cannot continue a context without a token */
+        return fail(n, NTCP_E_NNS_UNEXPECTED, NTCP_NNS_STEP_HANDSHAKE,
+                    "the server answered with an empty token but the client's context needs one");
     ntcp_buf_reset(&n->tok);
     ntcp_status s = n->p->init(n->p->self, n->cred, &n->ctx, &n->o, &n->target, client_flags(&n->o), in, in_len,
                                &n->tok, &complete, &n->err);
