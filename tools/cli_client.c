@@ -21,7 +21,8 @@ const char cli_client_options_help[] =
     "  --no-require-server-auth  accept NTLM, which cannot authenticate the service\n"
     "  --impersonation L  what the service may do with the identity: identify (default), impersonate,\n"
     "                     delegate (forwards credentials)\n"
-    "  --timeout S        open/send/receive timeout in seconds (default 60)\n";
+    "  --timeout S        deadline in seconds for each phase: open (connect, preamble, handshake),\n"
+    "                     request (send and reply), close (End) (default 60); see docs/cli.md\n";
 
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)
 {

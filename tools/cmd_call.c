@@ -176,6 +176,27 @@ int cmd_call(int argc, char **argv)
         ntcp_trace_event(trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
     if (verbose)
         fprintf(stderr, "[%8.1f ms] call: %s\n", ms_since(&t0), st ? ntcp_status_name(st) : "reply received");
+    /* The session is closed before the reply is shown: a frame that fails
+     * its integrity check at close (a replayed reply) fails the call. */
+    const ntcp_nns_result *sec = ntcp_client_security(cl);
+    ntcp_nns_result sec_copy;
+    if (sec)
+        sec_copy = *sec;
+    char call_err[2048];
+    snprintf(call_err, sizeof call_err, "%s", st ? ntcp_client_last_error(cl) : "");
+    ntcp_status cst = ntcp_client_close(cl);
+    cl = NULL;
+    ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(cst), NULL);
+    if (verbose)
+        fprintf(stderr, "[%8.1f ms] close: %s\n", ms_since(&t0), cst ? ntcp_status_name(cst) : "End exchanged");
+    if (st == NTCP_OK && cst == NTCP_E_MESSAGE_ALTERED) {
+        st = cst;
+        snprintf(call_err, sizeof call_err, "close: %s (%s): a frame after the reply failed its check; cause: %s\nadvice: %s",
+                 ntcp_status_str(cst), ntcp_status_name(cst), ntcp_status_name(cst),
+                 ntcp_cause_advice(ntcp_status_name(cst)));
+        ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause",
+                         ntcp_status_name(st), "error", call_err, NULL);
+    }
     if (st == NTCP_OK) {
         rc = 0;
         if (json) {
@@ -186,7 +207,7 @@ int cmd_call(int argc, char **argv)
                             reply.relates_to ? strlen(reply.relates_to) : 0);
             printf(",\"body\":");
             cli_json_string(reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
-            const ntcp_nns_result *r = ntcp_client_security(cl);
+            const ntcp_nns_result *r = sec ? &sec_copy : NULL;
             if (r)
                 printf(",\"security\":{\"package\":\"%s\",\"protection\":\"%s\",\"mutual\":%s}",
                        ntcp_package_name(r->package), ntcp_protection_name(r->protection),
@@ -198,17 +219,13 @@ int cmd_call(int argc, char **argv)
                 putchar('\n');
         }
     } else {
-        const char *e = ntcp_client_last_error(cl);
+        const char *e = call_err;
         if (json)
             json_error(st, "call", cli_cause_of(st, e), e);
         else
             fprintf(stderr, "nettcp call: %s\n", e);
     }
     ntcp_soap_msg_clear(&reply);
-    st = ntcp_client_close(cl);
-    ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(st), NULL);
-    if (verbose)
-        fprintf(stderr, "[%8.1f ms] close: %s\n", ms_since(&t0), st ? ntcp_status_name(st) : "End exchanged");
 out:
     ntcp_trace_close(trace);
     cli_client_password_free(password);

@@ -110,6 +110,7 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
     switch (NTCP_GSS_ROUTINE(e->major)) {
     case NTCP_GSS_NO_CRED: return "no_credentials";
     case NTCP_GSS_CREDENTIALS_EXPIRED: return "credentials_expired";
+    case NTCP_GSS_DEFECTIVE_TOKEN: return "protocol"; /* the peer's token is not one */
     default: break;
     }
     if (e->status == NTCP_E_NO_CREDENTIALS)
@@ -172,6 +173,8 @@ const char *ntcp_nns_cause_advice(const char *cause)
 
 uint32_t ntcp_nns_wire_code(const ntcp_nns_error *e)
 {
+    if (e->status == NTCP_E_MALFORMED)
+        return NTCP_SEC_E_INVALID_TOKEN;
     if (e->status == NTCP_E_PROTECTION_NOT_GRANTED)
         return NTCP_WIN_ERROR_TRUST_FAILURE;
     if (e->status == NTCP_E_ANONYMOUS_REFUSED)
