@@ -147,10 +147,12 @@ static bool mutate(script *sc, ntcp_buf *b)
         break;
     case 4: {
         size_t at = an && b->len ? a[0] % (b->len + 1) : 0;
-        (void)!ntcp_buf_append(&t, b->data, at);
+        if (b->len)
+            (void)!ntcp_buf_append(&t, b->data, at);
         if (an)
             (void)!ntcp_buf_append(&t, a + 1, an - 1);
-        (void)!ntcp_buf_append(&t, b->data + at, b->len - at);
+        if (b->len)
+            (void)!ntcp_buf_append(&t, b->data + at, b->len - at);
         ntcp_buf_reset(b);
         (void)!ntcp_buf_append(b, t.data, t.len);
         break;
