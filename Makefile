@@ -1,7 +1,9 @@
 # nettcp build. `make` = release build in build/; `make SAN=1` = ASan+UBSan
 # build in build-asan/; `make fuzz` = libFuzzer targets in build-fuzz/.
-# Every src/*/*.c goes into libnettcp.a; every tests/unit/*.c into one test
-# runner; every tools/*.c into the nettcp CLI.
+# Every src/*/*.c goes into libnettcp.a and libnettcp.so (which exports the
+# ntcp_ API only); every tests/unit/*.c into one test runner; every tools/*.c
+# into the nettcp CLI, linked against libnettcp.so. `make install` honours
+# PREFIX, DESTDIR, LIBDIR (multiarch) and the other *DIR variables below.
 
 CC ?= cc
 SAN ?= 0
@@ -15,11 +17,27 @@ OPT = -O2 -g
 LDSAN =
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libcrypto 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto 2>/dev/null)
+VERSION = 0.1.0
+SOVERSION = 0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL ?= install
+
+# what libnettcp links (nettcp.pc's Requires.private says the same)
+PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libcrypto libpcap
+PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libcrypto libpcap 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto libpcap 2>/dev/null)
+
+# sd_notify for `serve` under systemd (Type=notify)
+TOOL_CFLAGS := $(shell pkg-config --exists libsystemd 2>/dev/null && echo -DNETTCP_SYSTEMD)
+TOOL_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DNETTCP_VERSION='"$(VERSION)"' $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
@@ -34,18 +52,40 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 HELPER_BIN := $(HELPER_SRC:tests/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/libnettcp.a $(BUILD)/nettcp $(BUILD)/test_unit $(HELPER_BIN) $(BENCH_BIN)
+SONAME = libnettcp.so.$(SOVERSION)
+SHLIB = $(BUILD)/libnettcp.so.$(VERSION)
+MAN_PAGES = $(BUILD)/man/nettcp.1 $(BUILD)/man/libnettcp.3
+
+all: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/nettcp $(BUILD)/dist/nettcp $(BUILD)/test_unit $(HELPER_BIN) $(BENCH_BIN)
+
+# (the Makefile too: objects built before -fPIC was added must be rebuilt)
+$(BUILD)/obj/src/%.o: src/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# only ntcp_ names are exported (ntcp__ ones are internal)
+$(SHLIB): $(LIB_OBJ) src/libnettcp.map
+	$(CC) $(LDSAN) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libnettcp.map -Wl,--no-undefined \
+		-o $@ $(LIB_OBJ) $(LDLIBS_ALL)
+	ln -sf libnettcp.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libnettcp.so
+
 $(BUILD)/libnettcp.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/nettcp: $(TOOL_OBJ) $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TOOL_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+# the in-tree CLI finds libnettcp.so.0 beside itself; the installed one
+# (dist/) carries no run path and uses the system's
+$(BUILD)/nettcp: $(TOOL_OBJ) $(SHLIB)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
+
+$(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
 $(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libnettcp.a
 	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
@@ -82,8 +122,47 @@ $(BUILD)/fuzz_seeds: tests/fuzz/seeds.c $(BUILD)/libnettcp.a
 fuzz-seeds: $(BUILD)/fuzz_seeds
 	rm -rf build/seeds && $(BUILD)/fuzz_seeds build/seeds
 
-clean:
-	rm -rf build build-asan build-fuzz
+# what `make install` installs, and nothing else (the Debian package builds this)
+dist: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/dist/nettcp $(BUILD)/nettcp.pc $(MAN_PAGES)
 
-.PHONY: all fuzz fuzz-seeds clean
+# man pages from the docs (pandoc)
+man: $(MAN_PAGES)
+$(BUILD)/man/nettcp.1: docs/cli.md scripts/manpage
+	@mkdir -p $(dir $@)
+	scripts/manpage 1 $< $@
+$(BUILD)/man/libnettcp.3: docs/libnettcp.md scripts/manpage
+	@mkdir -p $(dir $@)
+	scripts/manpage 3 $< $@
+
+# written at every make: it holds PREFIX and LIBDIR, which may change between runs
+$(BUILD)/nettcp.pc: nettcp.pc.in FORCE
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKG_REQUIRES)|' $< > $@
+
+install: dist
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/nettcp $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 755 $(BUILD)/dist/nettcp $(DESTDIR)$(BINDIR)/nettcp
+	$(INSTALL) -m 644 $(BUILD)/libnettcp.a $(DESTDIR)$(LIBDIR)/libnettcp.a
+	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libnettcp.so.$(VERSION)
+	ln -sf libnettcp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnettcp.so
+	$(INSTALL) -m 644 include/nettcp/*.h $(DESTDIR)$(INCLUDEDIR)/nettcp/
+	$(INSTALL) -m 644 $(BUILD)/nettcp.pc $(DESTDIR)$(PKGCONFIGDIR)/nettcp.pc
+	$(INSTALL) -m 644 $(BUILD)/man/nettcp.1 $(DESTDIR)$(MANDIR)/man1/nettcp.1
+	$(INSTALL) -m 644 $(BUILD)/man/libnettcp.3 $(DESTDIR)$(MANDIR)/man3/libnettcp.3
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nettcp $(DESTDIR)$(LIBDIR)/libnettcp.a $(DESTDIR)$(LIBDIR)/libnettcp.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libnettcp.so.$(VERSION) \
+		$(DESTDIR)$(PKGCONFIGDIR)/nettcp.pc $(DESTDIR)$(MANDIR)/man1/nettcp.1 $(DESTDIR)$(MANDIR)/man3/libnettcp.3
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(patsubst include/%,%,$(wildcard include/nettcp/*.h)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/nettcp
+
+clean:
+	rm -rf build build-asan build-fuzz build-deb
+
+.PHONY: all dist fuzz fuzz-seeds man install uninstall clean FORCE
+FORCE:
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

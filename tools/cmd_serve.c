@@ -3,6 +3,7 @@
  * an echo contract (IEcho, http://tempuri.org/) that reports the caller. */
 #include <getopt.h>
 #include <signal.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
 #include "cli.h"
+#include "serve.h"
 
 #define CALC_NS "http://Microsoft.ServiceModel.Samples"
 #define ECHO_NS "http://tempuri.org/"
@@ -22,13 +24,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: nettcp serve URL [--security none|transport] [--package negotiate|kerberos|ntlm]\n"
             "                        [--protection none|sign|encrypt] [--keytab FILE] [--allow-anonymous]\n"
-            "                        [--trace FILE] [-v]\n"
+            "                        [--trace FILE] [--config FILE] [--syslog] [-v]\n"
             "\n"
             "Hosts two sample contracts at URL (e.g. net.tcp://0.0.0.0:8080/calc), as NetTcpBinding would:\n"
             "  ICalculator  http://Microsoft.ServiceModel.Samples  Add, Subtract, Multiply, Divide (doubles)\n"
             "  IEcho        http://tempuri.org/                    Echo(text): the text and the caller's identity\n"
             "Prints 'listening on URL' (with the port it got, when the URL says port 0) once ready, and\n"
-            "serves until SIGINT/SIGTERM, then closes the open sessions gracefully.\n"
+            "serves until SIGINT/SIGTERM, then closes the open sessions gracefully. SIGHUP reads the\n"
+            "configuration again (the --config file and the keytab) for new connections; open sessions continue.\n"
             "\n"
             "options (defaults = NetTcpBinding's):\n"
             "  --security M       transport (default: Windows credentials through NegotiateStream) or none\n"
@@ -40,7 +43,12 @@ static void usage(FILE *f)
             "                     requests, replies, errors with their cause); never message contents or secrets\n"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
             "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
-            "  -v                 log refused connections, failed handshakes (with their cause) and faults\n");
+            "  --config FILE      read options from FILE first, one 'option = value' per line (any option above,\n"
+            "                     without its dashes; 'url = URL'; flags take true or false; '#' comments);\n"
+            "                     the command line wins\n"
+            "  --syslog           log to syslog (facility daemon) instead of stderr\n"
+            "  -v, --verbose      log refused connections, failed handshakes (with their cause) and faults\n"
+            "The log: one line per event, 'TIME nettcp[PID]: LEVEL: text' (UTC; levels error, warning, notice, info).\n");
 }
 
 /* The text of the first element named `local` in the body, or NULL. */
@@ -175,12 +183,6 @@ static void on_signal(int sig)
         ntcp_service_stop(g_service);
 }
 
-static void log_line(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "nettcp serve: %s\n", line);
-}
-
 int cli_parse_package(const char *s, ntcp_package *p)
 {
     if (!strcmp(s, "negotiate"))
@@ -207,17 +209,23 @@ int cli_parse_protection(const char *s, ntcp_protection *p)
     return 0;
 }
 
-int cmd_serve(int argc, char **argv)
-{
-    static const struct option opts[] = {
+static const struct option opts[] = {
         { "security", required_argument, NULL, 's' },  { "package", required_argument, NULL, 'p' },
         { "protection", required_argument, NULL, 'P' }, { "keytab", required_argument, NULL, 'k' },
         { "allow-anonymous", no_argument, NULL, 'a' },  { "help", no_argument, NULL, 'h' },
         { "max-string-content-length", required_argument, NULL, 'S' },
         { "trace", required_argument, NULL, 'T' },
         { "max-received-message-size", required_argument, NULL, 'M' },
+        { "config", required_argument, NULL, 'C' },
+        { "syslog", no_argument, NULL, 'L' },
+        { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
     };
+
+/* One parse of the options (the --config file's already in argv). */
+static int serve_parse(int argc, char **argv, struct serve_args *a)
+{
+    bool syslog = false;
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     bool verbose = false;
@@ -245,6 +253,7 @@ int cmd_serve(int argc, char **argv)
             o.xml.max_size = o.server.limits.max_message;
             break;
         case 'v': verbose = true; break;
+        case 'L': syslog = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -253,13 +262,32 @@ int cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *url = argv[optind];
-    if (verbose) {
-        o.log = log_line;
+    *a = (struct serve_args){ o, verbose, syslog, trace_path, argv[optind] };
+    return -1;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    int xargc;
+    char **xargv;
+    int rc = serve_config_expand(argc, argv, opts, &xargc, &xargv);
+    if (rc)
+        return rc;
+    struct serve_args a;
+    rc = serve_parse(xargc, xargv, &a);
+    if (rc != -1) {
+        serve_config_free(xargc, xargv);
+        return rc;
     }
+    ntcp_service_options o = a.o;
+    const char *trace_path = a.trace_path, *url = a.url;
+    if (a.syslog)
+        serve_log_syslog();
+    o.log = serve_log_line; /* quiet unless -v (a reload may change that) */
     ntcp_trace *trace = NULL;
     if (trace_path && ntcp_trace_open(&trace, trace_path)) {
         fprintf(stderr, "nettcp serve: cannot write the trace %s\n", trace_path);
+        serve_config_free(xargc, xargv);
         return 1;
     }
     o.trace = trace;
@@ -267,8 +295,11 @@ int cmd_serve(int argc, char **argv)
     ntcp_status st = ntcp_service_new(&svc, &o);
     if (st) {
         fprintf(stderr, "nettcp serve: %s (%s)\n", ntcp_status_str(st), ntcp_status_name(st));
+        serve_config_free(xargc, xargv);
         return 1;
     }
+    if (serve_reload_start(svc, serve_parse, opts, argc, argv, &a))
+        return 1;
     for (int i = 0; i < 4; i++) {
         char action[128];
         snprintf(action, sizeof action, CALC_NS "/ICalculator/%s", calc_names[i]);
@@ -281,7 +312,9 @@ int cmd_serve(int argc, char **argv)
     st = ntcp_service_listen(svc, url, &port);
     if (st) {
         fprintf(stderr, "nettcp serve: cannot listen on %s: %s (%s)\n", url, ntcp_status_str(st), ntcp_status_name(st));
+        serve_reload_stop();
         ntcp_service_free(svc);
+        serve_config_free(xargc, xargv);
         return 1;
     }
     g_service = svc;
@@ -297,11 +330,17 @@ int cmd_serve(int argc, char **argv)
                strchr(u.host, ':') ? "]" : "", port, u.path,
                o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection));
     fflush(stdout);
+    serve_log(LOG_INFO, "listening on %s, port %d (security %s)", url, port,
+              o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection));
+    serve_ready();
     ntcp_trace_event(trace, "listening", NULL, "url", url, "security",
                      o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection), NULL);
     st = ntcp_service_run(svc);
     g_service = NULL;
+    serve_log(LOG_INFO, "stopped");
+    serve_reload_stop();
     ntcp_service_free(svc);
+    serve_config_free(xargc, xargv);
     ntcp_trace_event(trace, "stopped", NULL, NULL);
     ntcp_trace_close(trace);
     return st ? 1 : 0;

@@ -8,7 +8,7 @@ static const struct ntcp_cli_command commands[] = {
     { "call", "call a net.tcp service: one request, the reply body printed", cmd_call },
     { "doctor", "diagnose a connection step by step: which step fails, why, and what to change", cmd_doctor },
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
-    { "decode", "decode a recorded connection: framing records and every envelope as XML", cmd_decode },
+    { "decode", "decode recorded connections (pcap/pcapng with keys, or traces): records and envelopes as XML", cmd_decode },
     { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },
 };
 
@@ -17,7 +17,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: nettcp COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'nettcp COMMAND --help' describes each command.\n");
+    fprintf(f, "\n'nettcp COMMAND --help' describes each command; 'nettcp --version' prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -25,6 +25,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return 2;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("nettcp %s\n", NETTCP_VERSION);
+        return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);

@@ -70,6 +70,14 @@ NTCP_MUST_CHECK ntcp_status ntcp_service_add_operation(ntcp_service *s, const ch
 /* Listens on a net.tcp URL; its path is the endpoint (others get EndpointNotFound). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port);
 NTCP_MUST_CHECK ntcp_status ntcp_service_run(ntcp_service *s);
+/* Replaces the NegotiateStream options (keytab, package, protection,
+ * anonymous callers, ...) for the connections accepted from now on; open
+ * sessions keep the options they started with. Safe from another thread
+ * while ntcp_service_run serves. The strings nns points to must stay valid
+ * while any session that started with them is open (simplest: until
+ * ntcp_service_free). A keytab file that changes is read afresh by the next
+ * connection anyway; this is for a different keytab or other options. */
+NTCP_MUST_CHECK ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns);
 void ntcp_service_stop(ntcp_service *s);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
 /* A net.tcp service: server engine + NegotiateStream + SOAP dispatch. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct ntcp_service {
     operation *ops;
     size_t nops;
     char path[2048];
+    pthread_mutex_t nns_mu; /* o.nns: replaced by ntcp_service_set_nns while serving */
 };
 
 /* Per framing session: its XML state (the security context is the upgrade). */
@@ -64,7 +66,10 @@ static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
     const ntcp_stream_upgrade *up = NULL;
-    if (ntcp_nns_upgrade_new(&up, false, &s->o.nns) != NTCP_OK)
+    pthread_mutex_lock(&s->nns_mu);
+    ntcp_nns_options nns = s->o.nns; /* the session keeps this copy */
+    pthread_mutex_unlock(&s->nns_mu);
+    if (ntcp_nns_upgrade_new(&up, false, &nns) != NTCP_OK)
         return NULL;
     if (s->o.trace) {
         leg_tag *g = ntcp_calloc(1, sizeof *g);
@@ -269,6 +274,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     ntcp_service *s = ntcp_calloc(1, sizeof *s);
     if (!s)
         return NTCP_E_NOMEM;
+    pthread_mutex_init(&s->nns_mu, NULL);
     if (o)
         s->o = *o;
     else
@@ -311,7 +317,18 @@ void ntcp_service_free(ntcp_service *s)
         ntcp_free(s->ops[i].reply_action);
     }
     ntcp_free(s->ops);
+    pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
+}
+
+ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
+{
+    if (!s || !nns)
+        return NTCP_E_INVALID_ARG;
+    pthread_mutex_lock(&s->nns_mu);
+    s->o.nns = *nns;
+    pthread_mutex_unlock(&s->nns_mu);
+    return NTCP_OK;
 }
 
 ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,

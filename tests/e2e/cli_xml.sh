@@ -3,9 +3,9 @@
 # stdin, errors.
 set -u
 source "$(dirname "$0")/checks.bash"
-SHARED=${NTCP_SHARED:-../shared}
+VEC=$(cd "$(dirname "$0")/../vectors" && pwd)
 
-got=$("$nettcp" xml decode "$SHARED/vectors/nbfs-example.bin")
+got=$("$nettcp" xml decode "$VEC/nbfs-example.bin")
 check "decode nbfs-example" "$got" '<s:Envelope xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:s="http://www.w3.org/2003/05/soap-envelope">
   <s:Header>
     <a:Action s:mustUnderstand="1">action</a:Action>
@@ -14,9 +14,9 @@ check "decode nbfs-example" "$got" '<s:Envelope xmlns:a="http://www.w3.org/2005/
     <Inventory>0</Inventory>
   </s:Body>
 </s:Envelope>'
-"$nettcp" xml encode "$SHARED/vectors/nbfs-example.xml" > "$tmp/enc.bin"
-cmp -s "$tmp/enc.bin" "$SHARED/vectors/nbfs-example.bin"; check "encode nbfs-example gives the spec bytes" "$?" 0
-got=$("$nettcp" xml decode --indent 0 - < "$SHARED/vectors/nbfs-example.bin")
+"$nettcp" xml encode "$VEC/nbfs-example.xml" > "$tmp/enc.bin"
+cmp -s "$tmp/enc.bin" "$VEC/nbfs-example.bin"; check "encode nbfs-example gives the spec bytes" "$?" 0
+got=$("$nettcp" xml decode --indent 0 - < "$VEC/nbfs-example.bin")
 check "stdin, one line" "$got" '<s:Envelope xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header><a:Action s:mustUnderstand="1">action</a:Action></s:Header><s:Body><Inventory>0</Inventory></s:Body></s:Envelope>'
 
 # a session payload: text -> NBFSE -> text
@@ -34,7 +34,7 @@ printf '<a><b></a>' > "$tmp/bad.xml"
 "$nettcp" xml encode "$tmp/bad.xml" >/dev/null 2>"$tmp/err"; rc=$?
 check "malformed text: exit 1" "$rc" 1
 grep -q "xml_syntax_error" "$tmp/err"; check "malformed text: named error" "$?" 0
-head -c 20 "$SHARED/vectors/nbfs-example.bin" > "$tmp/trunc.bin"
+head -c 20 "$VEC/nbfs-example.bin" > "$tmp/trunc.bin"
 "$nettcp" xml decode "$tmp/trunc.bin" >/dev/null 2>"$tmp/err"; rc=$?
 check "truncated binary: exit 1" "$rc" 1
 grep -q "(truncated)" "$tmp/err"; check "truncated binary: named error" "$?" 0

@@ -1,10 +1,10 @@
 /* Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<name>/):
  * real envelopes written by our SOAP layer, the envelopes and records of
- * the captured WCF and Mono sessions in the shared vectors, real handshake
+ * the captured Mono session in tests/vectors, real handshake
  * tokens of a gss-ntlmssp exchange, and real CFX tokens made with the keys
  * the CFX targets use. `make fuzz-seeds` runs it into build/seeds/; the
  * committed corpora are its output (plus minimized finds of long runs).
- * Usage: fuzz_seeds OUTDIR [VECTORS_DIR]  (default $NTCP_SHARED/vectors) */
+ * Usage: fuzz_seeds OUTDIR [VECTORS_DIR]  (default tests/vectors) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,9 +210,9 @@ static void soap_and_service(const char *vectors)
     ntcp_xml_writer_free(w);
     ntcp_xml_session_free(s);
 
-    /* the captured sessions: WCF (.NET Framework) and Mono */
-    static const char *const caps[] = { "wcf-unsecured-session.trace", "mono-nettcp-exchange.hex" };
-    for (int i = 0; i < 2; i++) {
+    /* the captured Mono session (tests/vectors/README.md) */
+    static const char *const caps[] = { "mono-nettcp-exchange.hex" };
+    for (int i = 0; i < 1; i++) {
         char path[1024], name[64];
         snprintf(path, sizeof path, "%s/%s", vectors, caps[i]);
         capture_envs ce;
@@ -220,7 +220,7 @@ static void soap_and_service(const char *vectors)
             fprintf(stderr, "fuzz_seeds: no %s (envelopes of a real session left out)\n", path);
             continue;
         }
-        const char *who = i ? "mono" : "wcf";
+        const char *who = "mono";
         snprintf(name, sizeof name, "%s_requests", who);
         PUTC("soap_read", name, 0x01, ce.all[0].data, ce.all[0].len);
         PUT("service", name, ce.all[0].data, ce.all[0].len);
@@ -454,11 +454,7 @@ int main(int argc, char **argv)
     outdir = argv[1];
     if (mkdir(outdir, 0755) && errno != EEXIST)
         return 1;
-    char vectors[1024];
-    const char *shared = getenv("NTCP_SHARED");
-    snprintf(vectors, sizeof vectors, "%s", argc > 2 ? argv[2] : shared ? shared : "../shared");
-    if (argc <= 2)
-        strncat(vectors, "/vectors", sizeof vectors - strlen(vectors) - 1);
+    const char *vectors = argc > 2 ? argv[2] : "tests/vectors";
     soap_and_service(vectors);
     framing();
     captures();

@@ -8,7 +8,7 @@
 # and on SIGTERM. Nothing is skipped: a missing tool is a failure.
 set -u
 BUILD=${NTCP_BUILD:-build}
-SHARED=${NTCP_SHARED:-../shared}
+VEC=$(cd "$(dirname "$0")/../vectors" && pwd)
 src=$(cd "$(dirname "$0")/mono" && pwd)
 nettcp="$BUILD/nettcp"
 source "$(dirname "$0")/checks.bash"
@@ -17,8 +17,8 @@ for tool in mono mcs tshark python3; do
     command -v $tool >/dev/null || { bad "$tool is not installed (run scripts/bootstrap)"; finish; }
 done
 [ -x "$nettcp" ] || { bad "$nettcp is not built (run make)"; finish; }
-preamble_vec="$SHARED/vectors/mono-nettcp-client-preamble.hex"
-[ -f "$preamble_vec" ] || { bad "$preamble_vec not found (set NTCP_SHARED)"; finish; }
+preamble_vec="$VEC/mono-nettcp-client-preamble.hex"
+[ -f "$preamble_vec" ] || { bad "$preamble_vec not found"; finish; }
 
 # --- build the C# programs
 . "$src/build.sh"

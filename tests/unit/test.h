@@ -8,15 +8,25 @@
 #include <string.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 
 typedef void (*ntcp_test_fn)(void);
 void ntcp_test_register(const char *name, const char *file, ntcp_test_fn fn);
 void ntcp_test_fail(const char *file, int line, const char *fmt, ...);
 void ntcp_test_check_bytes(const char *file, int line, const char *what, const uint8_t *got, size_t got_len,
                            const uint8_t *want, size_t want_len);
-/* Reads a file under ../shared (tries $NTCP_SHARED, ../shared, ../../shared).
- * Returns malloc'd bytes (NUL-terminated) or NULL. */
-unsigned char *ntcp_test_read_shared(const char *rel, size_t *len);
+/* Reads tests/REL (REL = "vectors/NAME", from the repository or a directory
+ * below it), else $NTCP_SHARED/REL. Returns malloc'd bytes (NUL-terminated)
+ * or NULL. */
+unsigned char *ntcp_test_read_vector(const char *rel, size_t *len);
+/* The real WCF session the repository cannot carry (its source grants no
+ * licence; tests/vectors/README.md): its tests run when $NTCP_SHARED holds it. */
+#define NTCP_WCF_TRACE "vectors/wcf-unsecured-session.trace"
+/* True (and the test counted as skipped) when REL is neither in the
+ * repository nor under $NTCP_SHARED. */
+bool ntcp_test_external_missing(const char *rel);
+/* Counts a test that could not run (printed with NTCP_TEST_VERBOSE). */
+void ntcp_test_skip(const char *why);
 /* Decodes a hex string (whitespace ignored) into a malloc'd buffer. */
 unsigned char *ntcp_test_hex(const char *hex, size_t *len);
 

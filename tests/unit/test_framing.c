@@ -120,7 +120,7 @@ static void check_vector_dir(const uint8_t *p, size_t n, ntcp_nmf_direction dir,
 static void check_vector(const char *file, ntcp_capture_format fmt, const char *want_c2s, const char *want_s2c)
 {
     size_t n;
-    unsigned char *t = ntcp_test_read_shared(file, &n);
+    unsigned char *t = ntcp_test_read_vector(file, &n);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -139,7 +139,9 @@ static void check_vector(const char *file, ntcp_capture_format fmt, const char *
 
 TEST(nmf_vector_wcf_unsecured_session)
 {
-    check_vector("vectors/wcf-unsecured-session.trace", NTCP_CAPTURE_HEX_TRACE,
+    if (ntcp_test_external_missing(NTCP_WCF_TRACE))
+        return;
+    check_vector(NTCP_WCF_TRACE, NTCP_CAPTURE_HEX_TRACE,
                  "Version 1.0|Mode 2|Via net.tcp://192.168.56.1:8523/Service1|KnownEncoding 8|PreambleEnd|"
                  "SizedEnvelope 176|SizedEnvelope 66|End",
                  "PreambleAck|SizedEnvelope 317|SizedEnvelope 219|End");
@@ -246,10 +248,10 @@ TEST(nmf_names_and_catalogue)
 
 /* Every proper prefix of a valid stream ends inside a record or between
  * records: finish() reports truncated exactly when a record was cut. */
-TEST(nmf_truncation_at_every_offset)
+static void truncation_at_every_offset(const char *file, const size_t *bounds, size_t nbounds)
 {
     size_t n;
-    unsigned char *t = ntcp_test_read_shared("vectors/wcf-unsecured-session.trace", &n);
+    unsigned char *t = ntcp_test_read_vector(file, &n);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -257,9 +259,7 @@ TEST(nmf_truncation_at_every_offset)
     CHECK_EQ_INT(ntcp_capture_load(&cap, t, n, 1 << 20), NTCP_OK);
     const uint8_t *p = cap.dir[0].data;
     size_t len = cap.dir[0].len;
-    /* record boundaries of the client stream */
-    size_t bounds[] = { 0, 3, 5, 43, 45, 46, 46 + 179, 46 + 179 + 68, 46 + 179 + 68 + 1 };
-    CHECK_EQ_INT(bounds[8], len);
+    CHECK_EQ_INT(bounds[nbounds - 1], len);
     for (size_t cut = 0; cut <= len; cut++) {
         ntcp_buf sum, re;
         ntcp_buf_init(&sum, 1 << 20);
@@ -267,7 +267,7 @@ TEST(nmf_truncation_at_every_offset)
         size_t eo = 0;
         ntcp_status st = decode_stream(p, cut, NTCP_FROM_INITIATOR, NTCP_START_PREAMBLE, 0, NULL, &sum, &re, &eo);
         bool boundary = false;
-        for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
+        for (size_t i = 0; i < nbounds; i++)
             boundary |= bounds[i] == cut;
         CHECK_EQ_INT(st, boundary ? NTCP_OK : NTCP_E_TRUNCATED);
         if (!boundary)
@@ -278,6 +278,22 @@ TEST(nmf_truncation_at_every_offset)
     }
     ntcp_capture_free(&cap);
     free(t);
+}
+
+TEST(nmf_truncation_at_every_offset)
+{
+    if (ntcp_test_external_missing(NTCP_WCF_TRACE))
+        return;
+    /* record boundaries of the client stream */
+    size_t bounds[] = { 0, 3, 5, 43, 45, 46, 46 + 179, 46 + 179 + 68, 46 + 179 + 68 + 1 };
+    truncation_at_every_offset(NTCP_WCF_TRACE, bounds, sizeof bounds / sizeof bounds[0]);
+}
+
+TEST(nmf_truncation_at_every_offset_mono)
+{
+    /* Version, Mode, Via, KnownEncoding, PreambleEnd, two SizedEnvelopes (220 and 208 bytes), End */
+    size_t bounds[] = { 0, 3, 5, 37, 39, 40, 40 + 223, 40 + 223 + 211, 40 + 223 + 211 + 1 };
+    truncation_at_every_offset("vectors/mono-nettcp-exchange.hex", bounds, sizeof bounds / sizeof bounds[0]);
 }
 
 static ntcp_status decode_hex(const char *hex, ntcp_nmf_direction dir, const ntcp_framing_limits *lim, size_t *eo,

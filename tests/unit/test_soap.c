@@ -10,7 +10,7 @@
 static uint8_t *vector_envelope(const char *file, int dir, int index, size_t *len)
 {
     size_t n;
-    unsigned char *t = ntcp_test_read_shared(file, &n);
+    unsigned char *t = ntcp_test_read_vector(file, &n);
     if (!t)
         return NULL;
     ntcp_capture cap;
@@ -41,8 +41,10 @@ static uint8_t *vector_envelope(const char *file, int dir, int index, size_t *le
 
 TEST(soap_write_reproduces_wcf_request_bytes)
 {
+    if (ntcp_test_external_missing(NTCP_WCF_TRACE))
+        return;
     size_t wl = 0;
-    uint8_t *want = vector_envelope("vectors/wcf-unsecured-session.trace", 0, 0, &wl);
+    uint8_t *want = vector_envelope(NTCP_WCF_TRACE, 0, 0, &wl);
     CHECK(want != NULL);
     if (!want)
         return;
@@ -65,7 +67,7 @@ TEST(soap_write_reproduces_wcf_request_bytes)
     free(want);
 
     /* the second request of the session reuses the session strings: table size 0 */
-    want = vector_envelope("vectors/wcf-unsecured-session.trace", 0, 1, &wl);
+    want = vector_envelope(NTCP_WCF_TRACE, 0, 1, &wl);
     const char body2[] = "<GetData xmlns=\"http://tempuri.org/\"><value>0</value></GetData>";
     m.message_id = "urn:uuid:c62313b1-adb1-4ad9-ad77-18ed0d06f54a";
     m.body = body2;
@@ -79,13 +81,51 @@ TEST(soap_write_reproduces_wcf_request_bytes)
     ntcp_xml_session_free(sess);
 }
 
-TEST(soap_read_wcf_replies)
+/* Mono's replies: no To, the RelatesTo of each request, session strings. */
+TEST(soap_read_mono_replies)
 {
+    static const char *const relates[2] = { "urn:uuid:5c5e9fe6-5976-4f89-9362-1d9c076a0874",
+                                            "urn:uuid:61dfd633-8f3b-40e1-9ea9-3879d62449a7" };
+    static const char *const actions[2] = { "http://tempuri.org/IEcho/EchoResponse",
+                                            "http://tempuri.org/IEcho/AddResponse" };
+    static const char *const bodies[2] = {
+        "<EchoResponse xmlns=\"http://tempuri.org/\"><EchoResult>echo:captured-call (caller=anon)</EchoResult>"
+        "</EchoResponse>",
+        "<AddResponse xmlns=\"http://tempuri.org/\"><AddResult>5</AddResult></AddResponse>"
+    };
     ntcp_xml_session *sess;
     CHECK_EQ_INT(ntcp_xml_session_new(&sess, 0), NTCP_OK);
     for (int i = 0; i < 2; i++) {
         size_t len = 0;
-        uint8_t *p = vector_envelope("vectors/wcf-unsecured-session.trace", 1, i, &len);
+        uint8_t *p = vector_envelope("vectors/mono-nettcp-exchange.hex", 1, i, &len);
+        CHECK(p != NULL);
+        if (!p)
+            break;
+        ntcp_soap_msg m;
+        ntcp_soap_msg_init(&m);
+        CHECK_EQ_INT(ntcp_soap_read_session(p, len, sess, NULL, NULL, 0, &m), NTCP_OK);
+        CHECK_EQ_STR(m.action, actions[i]);
+        CHECK_EQ_STR(m.relates_to, relates[i]);
+        CHECK(m.to == NULL);
+        CHECK(m.message_id == NULL);
+        CHECK(!m.is_fault);
+        CHECK(ntcp_buf_put_u8(&m.body, 0) == NTCP_OK);
+        CHECK_EQ_STR((const char *)m.body.data, bodies[i]);
+        ntcp_soap_msg_clear(&m);
+        free(p);
+    }
+    ntcp_xml_session_free(sess);
+}
+
+TEST(soap_read_wcf_replies)
+{
+    if (ntcp_test_external_missing(NTCP_WCF_TRACE))
+        return;
+    ntcp_xml_session *sess;
+    CHECK_EQ_INT(ntcp_xml_session_new(&sess, 0), NTCP_OK);
+    for (int i = 0; i < 2; i++) {
+        size_t len = 0;
+        uint8_t *p = vector_envelope(NTCP_WCF_TRACE, 1, i, &len);
         CHECK(p != NULL);
         if (!p)
             break;

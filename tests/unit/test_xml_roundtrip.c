@@ -261,8 +261,10 @@ TEST(xml_roundtrip_typed_values)
 /* Every prefix of every captured envelope fails with a named error. */
 TEST(xml_vectors_truncated_at_every_offset)
 {
-    const char *files[] = { "vectors/wcf-unsecured-session.trace", "vectors/mono-nettcp-exchange.hex" };
+    const char *files[] = { "vectors/mono-nettcp-exchange.hex", NTCP_WCF_TRACE };
     for (int f = 0; f < 2; f++) {
+        if (f == 1 && ntcp_test_external_missing(NTCP_WCF_TRACE))
+            break;
         xt_envelope env[16];
         size_t n = xt_load_envelopes(files[f], env, 16);
         CHECK_EQ_INT(n, 4);

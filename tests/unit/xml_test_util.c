@@ -35,7 +35,7 @@ static bool envelope_of(const char *hex, size_t hexlen, xt_envelope *e)
 size_t xt_load_envelopes(const char *rel, xt_envelope *out, size_t max)
 {
     size_t flen, count = 0;
-    char *f = (char *)ntcp_test_read_shared(rel, &flen);
+    char *f = (char *)ntcp_test_read_vector(rel, &flen);
     if (!f)
         return 0;
     for (char *line = strtok(f, "\n"); line && count < max; line = strtok(NULL, "\n")) {

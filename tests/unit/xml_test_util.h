@@ -12,7 +12,7 @@ typedef struct xt_envelope {
     size_t len;
 } xt_envelope;
 
-/* Reads a vector file ("vectors/wcf-unsecured-session.trace" or
+/* Reads a vector file (NTCP_WCF_TRACE or
  * "vectors/mono-nettcp-exchange.hex") and returns its envelopes in order.
  * Returns the count (0 on failure); free with xt_free_envelopes. */
 size_t xt_load_envelopes(const char *rel, xt_envelope *out, size_t max);
