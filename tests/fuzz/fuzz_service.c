@@ -100,7 +100,18 @@ static void service_exchange(int port, const ntcp_buf *envs, size_t n, reply_fn 
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) {
+    int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&a, sizeof a);
+    if (rc && errno == EINTR) { /* libFuzzer's timers: the connection goes on; wait for its outcome */
+        struct pollfd p = { fd, POLLOUT, 0 };
+        int err = 0;
+        socklen_t el = sizeof err;
+        while ((rc = poll(&p, 1, deadline_ms)) < 0 && errno == EINTR)
+            ;
+        rc = rc == 1 && !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) && !err ? 0 : -1;
+        if (err)
+            errno = err;
+    }
+    if (rc) {
         fprintf(stderr, "fuzz_service: connect: %s\n", strerror(errno));
         abort(); /* the service stopped serving */
     }
