@@ -1,6 +1,7 @@
 #ifndef NTCP_CLI_H
 #define NTCP_CLI_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct ntcp_cli_command {
@@ -21,6 +22,8 @@ int cmd_trace(int argc, char **argv);
 int cli_parse_package(const char *s, ntcp_package *p);
 int cli_parse_protection(const char *s, ntcp_protection *p);
 /* A positive byte count (--max-size and the like): 0, or 2 after printing a usage error. */
+/* duplex, simplex, singleton (singleton-sized) or streamed (singleton-unsized) */
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode);
 int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out);
 /* --security ('s'), --package ('p'), --protection ('P'): 0 parsed, 2 usage error (printed), -1 not one of them. */
 #include <nettcp/service.h>
@@ -38,6 +41,7 @@ struct ntcp_nmf_record;
 const char *cli_dir_name(int dir);
 /* A JSON string literal of n bytes to stdout. */
 void cli_json_string(const uint8_t *p, size_t n);
+void cli_json_string_to(FILE *f, const uint8_t *p, size_t n);
 /* One framing record: a text line, or a JSON object with offset/type/size. */
 void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
 

@@ -20,7 +20,8 @@ const char cli_client_options_help[] =
     "  --anonymous        log on anonymously (an anonymous Kerberos ticket by anonymous PKINIT)\n"
     "  --no-require-server-auth  accept NTLM, which cannot authenticate the service\n"
     "  --impersonation L  what the service may do with the identity: identify (default), impersonate,\n"
-    "                     delegate (forwards credentials)\n"
+    "                     delegate (forwards credentials to a service trusted for delegation,\n"
+    "                     as Windows does)\n"
     "  --timeout S        deadline in seconds for each phase: open (connect, preamble, handshake),\n"
     "                     request (send and reply), close (End) (default 60); see docs/cli.md\n";
 

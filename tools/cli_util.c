@@ -42,26 +42,28 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
-void cli_json_string(const uint8_t *p, size_t n)
+void cli_json_string_to(FILE *f, const uint8_t *p, size_t n)
 {
-    putchar('"');
+    fputc('"', f);
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
         if (c == '"' || c == '\\')
-            printf("\\%c", c);
+            fprintf(f, "\\%c", c);
         else if (c == '\n')
-            fputs("\\n", stdout);
+            fputs("\\n", f);
         else if (c == '\r')
-            fputs("\\r", stdout);
+            fputs("\\r", f);
         else if (c == '\t')
-            fputs("\\t", stdout);
+            fputs("\\t", f);
         else if (c < 0x20 || c == 0x7f)
-            printf("\\u%04x", c);
+            fprintf(f, "\\u%04x", c);
         else
-            putchar(c);
+            fputc(c, f);
     }
-    putchar('"');
+    fputc('"', f);
 }
+
+void cli_json_string(const uint8_t *p, size_t n) { cli_json_string_to(stdout, p, n); }
 
 static void print_text(const uint8_t *p, size_t n)
 {
@@ -248,4 +250,21 @@ ntcp_status cli_walk_records(const ntcp_buf *b, int dir, bool after_upgrade, con
     }
     ntcp_nmf_decoder_free(d);
     return st;
+}
+
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode)
+{
+    if (!strcmp(arg, "duplex"))
+        *mode = NTCP_MODE_DUPLEX;
+    else if (!strcmp(arg, "simplex"))
+        *mode = NTCP_MODE_SIMPLEX;
+    else if (!strcmp(arg, "singleton"))
+        *mode = NTCP_MODE_SINGLETON_SIZED;
+    else if (!strcmp(arg, "streamed"))
+        *mode = NTCP_MODE_SINGLETON_UNSIZED;
+    else {
+        fprintf(stderr, "nettcp %s: --mode takes duplex, simplex, singleton or streamed, not '%s'\n", cmd, arg);
+        return -1;
+    }
+    return 0;
 }

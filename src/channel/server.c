@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include <nettcp/conn.h>
 #include <nettcp/server.h>
+#include "channel/server_int.h"
 
 #define MAX_LISTENERS 8
 #define READ_CHUNK 1048576 /* one buffer for the whole service, one read per readiness */
@@ -36,6 +38,7 @@ struct ntcp_server_session {
     bool close_after_flush;
     bool in_session;   /* a framing session started and on_close was not called yet */
     bool abort_requested;
+    bool end_pending;  /* the peer's End came while replies were still to come: ours waits for them */
     char peer[64];
     void *user;
     ntcp_server_session *prev, *next;
@@ -49,8 +52,20 @@ struct ntcp_server {
     ntcp_server_session *sessions;
     unsigned count;
     volatile int stopping;
+    _Atomic int wake_pending;
+    void (*on_wake)(void *ctx);
+    void *wake_ctx;
+    bool (*busy)(void *ctx, ntcp_server_session *ss);
     long long stop_deadline;
     uint8_t *rbuf;
+    /* Out of descriptors (EMFILE/ENFILE): the listeners are disarmed until
+     * one is freed (a session ends, or at the next timer tick), so a
+     * level-triggered listener does not wake the loop again at once. The
+     * reserve descriptor is given up to accept one waiting client and tell
+     * it ServerTooBusy, as WCF does. */
+    int reserve;
+    bool paused, pause_logged;
+    unsigned long accept_calls, ticks; /* for tests (channel/server_int.h) */
 };
 
 static long long now_ms(void)
@@ -67,6 +82,7 @@ ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
     if (!s)
         return NTCP_E_NOMEM;
     s->cfg = cfg ? *cfg : defaults;
+    s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     s->rbuf = ntcp_malloc(READ_CHUNK);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -116,6 +132,8 @@ void ntcp_server_free(ntcp_server *s)
         close(s->ep);
     if (s->evfd >= 0)
         close(s->evfd);
+    if (s->reserve >= 0)
+        close(s->reserve);
     ntcp_free(s->rbuf);
     ntcp_free(s);
 }
@@ -138,6 +156,25 @@ ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *por
     return NTCP_OK;
 }
 
+void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->on_wake = fn;
+    s->wake_ctx = ctx;
+}
+
+void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss))
+{
+    s->busy = busy;
+}
+
+void ntcp_server_wake(ntcp_server *s)
+{
+    atomic_store(&s->wake_pending, 1);
+    uint64_t one = 1;
+    ssize_t w = write(s->evfd, &one, sizeof one);
+    (void)w;
+}
+
 void ntcp_server_stop(ntcp_server *s)
 {
     s->stopping = 1;
@@ -148,8 +185,10 @@ void ntcp_server_stop(ntcp_server *s)
 
 unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
-const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
-const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
+const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss ? ss->peer : "service"; }
+int ntcp_server_session_mode(const ntcp_server_session *ss) { return ntcp_framing_mode(ss->f); }
+const char *ntcp_server_session_content_type(const ntcp_server_session *ss) { return ntcp_framing_content_type(ss->f); }
+const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss ? ss->up : NULL; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
 
@@ -161,6 +200,8 @@ static void set_out_interest(ntcp_server_session *ss, bool want)
     if (epoll_ctl(ss->srv->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
         ss->want_out = want;
 }
+
+static void resume_accepting(ntcp_server *s);
 
 static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_conn)
 {
@@ -175,6 +216,8 @@ static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_con
         close(ss->fd);
     ss->fd = -1;
     session_destroy(ss);
+    if (s->paused) /* a descriptor was freed */
+        resume_accepting(s);
 }
 
 /* Writes what the framing session has queued; false if the session died. */
@@ -293,14 +336,73 @@ static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *s
     }
 }
 
+static void listeners_armed(ntcp_server *s, bool armed)
+{
+    for (int i = 0; i < s->nlisten; i++) {
+        struct epoll_event ev = { .events = armed ? EPOLLIN : 0 };
+        ev.data.u64 = 2 + (uint64_t)i;
+        epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd[i], &ev);
+    }
+}
+
+static void resume_accepting(ntcp_server *s)
+{
+    if (s->reserve < 0)
+        s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    s->paused = false;
+    if (!s->stopping)
+        listeners_armed(s, true);
+}
+
+/* No descriptor for a waiting client: with the reserve one, accept it,
+ * send ServerTooBusy and close; then stop accepting until one is freed. */
+static void out_of_descriptors(ntcp_server *s, int lfd, int err)
+{
+    if (s->reserve >= 0) {
+        close(s->reserve);
+        s->reserve = -1;
+        s->accept_calls++;
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            ntcp_buf b;
+            ntcp_buf_init(&b, 256);
+            if (ntcp_nmf_put_fault(&b, "ServerTooBusy") == NTCP_OK) {
+                ssize_t w = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)w; /* best effort: the client may read it before our FIN */
+            }
+            ntcp_buf_free(&b);
+            shutdown(fd, SHUT_WR);
+            close(fd);
+        }
+        s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    s->paused = true;
+    listeners_armed(s, false);
+    if (!s->pause_logged && s->cfg.on_error) {
+        s->pause_logged = true;
+        char text[200];
+        snprintf(text, sizeof text,
+                 "out of file descriptors (%s): new connections wait (each refused with ServerTooBusy) until one "
+                 "is freed; the %u open sessions are served",
+                 err == ENFILE ? "ENFILE, the system's limit" : "EMFILE, the process's limit", s->count);
+        s->cfg.on_error(s->cfg.ctx, NULL, NTCP_E_SERVER_TOO_BUSY, text);
+    }
+}
+
 static void accept_all(ntcp_server *s, int lfd)
 {
     for (;;) {
         struct sockaddr_storage sa;
         socklen_t sl = sizeof sa;
+        s->accept_calls++;
         int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            out_of_descriptors(s, lfd, errno);
+            return;
+        }
         if (fd < 0)
-            return; /* EAGAIN, or a transient error such as EMFILE */
+            return; /* EAGAIN, or a transient error (ECONNABORTED, ...) */
+        s->pause_logged = false;
         if (s->stopping) {
             close(fd);
             continue;
@@ -309,6 +411,29 @@ static void accept_all(ntcp_server *s, int lfd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         session_new(s, fd, &sa);
     }
+}
+
+/* A framing session ended with End both ways: the connection may start
+ * over (pooling), or ends when shutting down. False if it is gone. */
+static bool session_closed(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    if (s->stopping) { /* shutting down: this was the last exchange */
+        if (flush(ss))
+            end_session(ss, NTCP_OK, false);
+        return false;
+    }
+    if (s->cfg.on_close)
+        s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
+    ss->in_session = false;
+    ss->end_pending = false;
+    if (ss->up && s->cfg.upgrade_free)
+        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ss->up = NULL;
+    ss->user = NULL;
+    ss->state = SS_PREAMBLE; /* a pooled connection may start over */
+    ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+    return true;
 }
 
 /* Feeds bytes to the session and acts on its events; false if it died. */
@@ -331,13 +456,16 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         switch (ev.type) {
         case NTCP_FEV_PREAMBLE:
             ss->in_session = true;
-            if (s->cfg.framing.upgrade_name && s->cfg.upgrade_new) {
+            if (s->cfg.upgrade_new) { /* NULL when this endpoint has no security */
                 if (ss->up && s->cfg.upgrade_free)
                     s->cfg.upgrade_free(s->cfg.ctx, ss->up);
                 ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
                 ntcp_framing_set_upgrade(ss->f, ss->up);
             }
-            break;
+            if (!ntcp_framing_is_open(ss->f))
+                break;
+            /* simplex, singleton-sized: open without PreambleEnd/Ack */
+            /* fall through */
         case NTCP_FEV_PREAMBLE_COMPLETE:
             ss->state = SS_OPEN;
             ss->deadline = now_ms() + s->cfg.receive_timeout_ms;
@@ -356,27 +484,23 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             }
             break;
         case NTCP_FEV_END:
-            /* the replies to everything received are queued: close our side */
-            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f))
-                goto closed;
-            break;
-        case NTCP_FEV_CLOSED:
-        closed:
-            if (s->stopping) { /* shutting down: this was the last exchange */
+            if (ntcp_framing_mode(ss->f) == NTCP_MODE_SIMPLEX) { /* one way: nothing to answer; close */
                 if (!flush(ss))
                     return false;
                 end_session(ss, NTCP_OK, false);
                 return false;
             }
-            if (s->cfg.on_close)
-                s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
-            ss->in_session = false;
-            if (ss->up && s->cfg.upgrade_free)
-                s->cfg.upgrade_free(s->cfg.ctx, ss->up);
-            ss->up = NULL;
-            ss->user = NULL;
-            ss->state = SS_PREAMBLE; /* a pooled connection may start over */
-            ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+            if (s->busy && s->busy(s->cfg.ctx, ss)) { /* replies still to come (deferred): End after them */
+                ss->end_pending = true;
+                break;
+            }
+            /* the replies to everything received are queued: close our side */
+            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+                return false;
+            break;
+        case NTCP_FEV_CLOSED:
+            if (!session_closed(ss))
+                return false;
             break;
         default:
             break;
@@ -424,6 +548,27 @@ static void on_readable(ntcp_server_session *ss)
     (void)feed(ss, s->rbuf, (size_t)r);
 }
 
+/* Shutting down: End on every open session that has no reply pending (a
+ * busy one gets its End once its replies are out, or at the close timeout). */
+static void end_idle_sessions(ntcp_server *s)
+{
+    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+        next = ss->next;
+        if (ss->state != SS_OPEN || (s->busy && s->busy(s->cfg.ctx, ss)))
+            continue;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK) {
+            if (ntcp_framing_is_closed(ss->f)) { /* the peer's End came first (end_pending) */
+                if (flush(ss))
+                    end_session(ss, NTCP_OK, false);
+                continue;
+            }
+            ss->state = SS_CLOSING;
+            ss->deadline = s->stop_deadline;
+            flush(ss);
+        }
+    }
+}
+
 static void begin_shutdown(ntcp_server *s)
 {
     for (int i = 0; i < s->nlisten; i++) {
@@ -435,14 +580,12 @@ static void begin_shutdown(ntcp_server *s)
     s->stop_deadline = now + s->cfg.close_timeout_ms;
     for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
         next = ss->next;
-        if (ss->state == SS_OPEN && ntcp_framing_send_end(ss->f) == NTCP_OK) {
-            ss->state = SS_CLOSING;
-            ss->deadline = s->stop_deadline;
-            flush(ss);
-        } else if (ss->state == SS_PREAMBLE) {
+        if (ss->state == SS_PREAMBLE)
             end_session(ss, NTCP_E_CLOSED, true);
-        }
+        else if (ss->state == SS_OPEN)
+            ss->deadline = s->stop_deadline;
     }
+    end_idle_sessions(s);
 }
 
 static void check_timers(ntcp_server *s, long long now)
@@ -471,6 +614,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         }
         if (shutting && (!s->sessions || now_ms() >= s->stop_deadline))
             break;
+        if (shutting && s->busy)
+            end_idle_sessions(s); /* the replies that were pending may be out now */
         long long now = now_ms();
         int timeout = next_timer > now ? (int)(next_timer - now) : 0;
         int n = epoll_wait(s->ep, evs, 64, timeout);
@@ -482,6 +627,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
                 uint64_t v;
                 ssize_t r = read(s->evfd, &v, sizeof v);
                 (void)r;
+                if (atomic_exchange(&s->wake_pending, 0) && s->on_wake)
+                    s->on_wake(s->wake_ctx);
                 continue;
             }
             if (tag >= 2 && tag < 2 + MAX_LISTENERS) {
@@ -501,6 +648,9 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         if (now >= next_timer) {
             check_timers(s, now);
             next_timer = now + 250;
+            s->ticks++;
+            if (s->paused) /* descriptors may have been freed elsewhere in the process */
+                resume_accepting(s);
         }
     }
     while (s->sessions) {
@@ -517,3 +667,22 @@ ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, 
 }
 
 void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = true; }
+
+void ntcp_server_session_flush(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    if (ss->abort_requested) {
+        end_session(ss, NTCP_E_CLOSED, true);
+        return;
+    }
+    if (ss->end_pending && !(s->busy && s->busy(s->cfg.ctx, ss))) { /* the last reply is out: now our End */
+        ss->end_pending = false;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+            return;
+    }
+    (void)flush(ss);
+}
+
+unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
+unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->ticks; }
+bool ntcp__server_accepting(const ntcp_server *s) { return !s->paused; }

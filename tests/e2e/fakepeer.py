@@ -16,6 +16,7 @@ PORTFILE and serves connections until killed.
                                    seconds, then says nothing more and closes
                                    the connection CLOSE seconds after it began
 """
+import os
 import socket
 import sys
 import threading
@@ -29,7 +30,6 @@ def listen(portfile):
     s.listen(16)
     with open(portfile + ".tmp", "w") as f:
         f.write(str(s.getsockname()[1]))
-    import os
     os.rename(portfile + ".tmp", portfile)
     return s
 

@@ -79,4 +79,19 @@ timeout 30 "$nettcp" call "net.tcp://127.0.0.1:$fport/calc" --action $EA --body 
 check "late service: call exits 1" "$?" 1
 contains "late service: the open deadline is kept (cause timeout)" "$(cat "$tmp/err")" "cause: timeout"
 
+# 4. a KDC that accepts requests and never answers (SIGSTOP): call and doctor
+# end with cause timeout, within the harness's generous bound (MIT's own
+# retries would hold them for tens of seconds per exchange)
+kdc=$(cat "$NTCP_REALM_DIR/kdc.pid.own")
+kill -STOP "$kdc"
+timeout 25 "$nettcp" call "$url" --action $EA --body "$ECHO" "${krb[@]}" --timeout 3 >/dev/null 2>"$tmp/err"
+check "stopped KDC: call (password) exits 1" "$?" 1
+contains "stopped KDC: call cause timeout" "$(cat "$tmp/err")" "cause: timeout"
+timeout 25 "$nettcp" doctor "$url" "${krb[@]}" --timeout 3 >"$tmp/out" 2>&1
+check "stopped KDC: doctor exits 1" "$?" 1
+contains "stopped KDC: doctor cause timeout" "$(sed -n 's/^cause: *//p' "$tmp/out")" "timeout"
+kill -CONT "$kdc"
+got=$("$nettcp" call "$url" --action $EA --body "$ECHO" "${krb[@]}" --timeout 20)
+contains "KDC back: the call works" "$got" "hello [caller: $NTCP_REALM_USER"
+
 finish

@@ -1,5 +1,5 @@
 /* libFuzzer target: whole requests through a service's dispatch: a real
- * ntcp_service (security None, three operations) on a loopback port, one
+ * ntcp_service (security None, four operations) on a loopback port, one
  * connection per input with a proper preamble, then the input's envelopes
  * as sent (each [u16 little-endian length][NBFSE payload], the session
  * dictionary carried), then End. Every reply the service sends must read as
@@ -23,20 +23,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- the service ---------------------------------------------------------- */
-static ntcp_status op_echo(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+/* Echo: the body read back through the call's reader and its text, each
+ * header looked at, the text sent as the reply. */
+static ntcp_status op_echo(void *ctx, ntcp_call *call)
 {
-    return ntcp_buf_append(&rep->body, req->body.data, req->body.len);
+    ntcp_xml_reader *r = ntcp_call_body(call);
+    ntcp_xml_node n;
+    for (int i = 0; r && i < 100000 && ntcp_xml_reader_next(r, &n) == NTCP_OK && n.type != NTCP_XML_NODE_EOF; i++)
+        ;
+    for (size_t i = 0; i < ntcp_call_header_count(call); i++) {
+        const char *ns, *name;
+        ntcp_xml_reader *hr;
+        (void)!ntcp_call_header(call, i, &ns, &name, &hr);
+    }
+    const char *xml;
+    size_t len;
+    ntcp_status st = ntcp_call_body_text(call, &xml, &len);
+    return st ? st : ntcp_call_reply_text(call, xml, len);
 }
-static ntcp_status op_fault(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+static ntcp_status op_fault(void *ctx, ntcp_call *call)
 {
-    rep->is_fault = true;
-    snprintf(rep->fault_text, sizeof rep->fault_text, "refused: %zu bytes", req->body.len);
-    rep->fault = (ntcp_soap_fault){ "Sender", "urn:fuzz", "Refused", rep->fault_text, "en-US" };
+    static const char *const sub[] = { "{urn:fuzz}Refused", NULL };
+    return ntcp_call_fault(call, "Sender", sub, "refused", "<d xmlns=\"urn:fuzz\">1</d>");
+}
+static ntcp_status op_fail(void *ctx, ntcp_call *call) { return NTCP_E_INVALID_ARG; }
+/* Deferred, then completed at once (as a handler handing work to a thread would). */
+static ntcp_status op_defer(void *ctx, ntcp_call *call)
+{
+    ntcp_status st = ntcp_call_reply_text(call, "<ok xmlns=\"urn:fuzz\"/>", 22);
+    ntcp_call_defer(call);
+    ntcp_call_complete(call, st);
     return NTCP_OK;
-}
-static ntcp_status op_fail(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
-{
-    return NTCP_E_INVALID_ARG;
 }
 
 static ntcp_service *svc;
@@ -58,6 +75,7 @@ static void service_start(void)
     if (ntcp_service_new(&svc, &o) || ntcp_service_add_operation(svc, "urn:fuzz/Echo", NULL, op_echo, NULL) ||
         ntcp_service_add_operation(svc, "urn:fuzz/Fault", NULL, op_fault, NULL) ||
         ntcp_service_add_operation(svc, "urn:fuzz/Fail", "urn:fuzz/FailReply", op_fail, NULL) ||
+        ntcp_service_add_operation(svc, "urn:fuzz/Defer", NULL, op_defer, NULL) ||
         ntcp_service_listen(svc, "net.tcp://127.0.0.1:0/fuzz", &svc_port) || pthread_create(&t, NULL, svc_run, NULL))
         abort();
     pthread_detach(t);

@@ -157,17 +157,17 @@ static void soap_and_service(const char *vectors)
     must(ntcp_xml_writer_new(&w, NULL, NULL), "writer");
     /* NBFX documents (no session) */
     envelope(w, "urn:fuzz/Echo", ID1, NULL, false, NULL, BODY, &b);
-    PUTC("soap_read", "request", 0x00, b.data, b.len);
-    PUTC("soap_read", "request_indented", 0x02, b.data, b.len);
+    PUTC("soap_roundtrip", "request", 0x00, b.data, b.len);
+    PUTC("soap_roundtrip", "request_indented", 0x02, b.data, b.len);
     ntcp_buf_reset(&b);
     envelope(w, "urn:fuzz/EchoResponse", NULL, ID1, false, NULL, BODY, &b);
-    PUTC("soap_read", "reply", 0x00, b.data, b.len);
+    PUTC("soap_roundtrip", "reply", 0x00, b.data, b.len);
     ntcp_buf_reset(&b);
     envelope(w, NTCP_WSA10_FAULT_ACTION, NULL, ID1, true, NULL, NULL, &b);
-    PUTC("soap_read", "fault", 0x00, b.data, b.len);
+    PUTC("soap_roundtrip", "fault", 0x00, b.data, b.len);
     ntcp_buf_reset(&b);
     envelope(w, "urn:fuzz/Echo", ID1, NULL, false, MU_HEADER, BODY, &b);
-    PUTC("soap_read", "must_understand", 0x04, b.data, b.len);
+    PUTC("soap_roundtrip", "must_understand", 0x04, b.data, b.len);
     ntcp_buf_reset(&b);
     ntcp_xml_writer_free(w);
 
@@ -206,7 +206,22 @@ static void soap_and_service(const char *vectors)
         ntcp_xml_session_free(s1);
     }
     PUT("service", "session_of_six", seq.data, seq.len);
-    PUTC("soap_read", "session_of_six", 0x01, seq.data, seq.len);
+    { /* a deferred call, alone */
+        ntcp_xml_session *s1;
+        ntcp_xml_writer *w1;
+        ntcp_buf one;
+        ntcp_buf_init(&one, 1 << 20);
+        must(ntcp_xml_session_new(&s1, 2048), "session");
+        must(ntcp_xml_writer_new(&w1, NULL, s1), "writer");
+        ntcp_buf_reset(&b);
+        envelope(w1, "urn:fuzz/Defer", "urn:uuid:6e9c2f4a-1b3d-4c5e-8f70-11223344556b", NULL, false, NULL, BODY, &b);
+        put_chunk(&one, b.data, b.len);
+        PUT("service", "defer", one.data, one.len);
+        ntcp_buf_free(&one);
+        ntcp_xml_writer_free(w1);
+        ntcp_xml_session_free(s1);
+    }
+    PUTC("soap_roundtrip", "session_of_six", 0x01, seq.data, seq.len);
     ntcp_xml_writer_free(w);
     ntcp_xml_session_free(s);
 
@@ -222,10 +237,10 @@ static void soap_and_service(const char *vectors)
         }
         const char *who = "mono";
         snprintf(name, sizeof name, "%s_requests", who);
-        PUTC("soap_read", name, 0x01, ce.all[0].data, ce.all[0].len);
+        PUTC("soap_roundtrip", name, 0x01, ce.all[0].data, ce.all[0].len);
         PUT("service", name, ce.all[0].data, ce.all[0].len);
         snprintf(name, sizeof name, "%s_replies", who);
-        PUTC("soap_read", name, 0x03, ce.all[1].data, ce.all[1].len);
+        PUTC("soap_roundtrip", name, 0x03, ce.all[1].data, ce.all[1].len);
         snprintf(name, sizeof name, "%s_client", who);
         PUTC("nmf_acceptor", name, 0x1F, ce.raw[0].data, ce.raw[0].len);
         PUTC("nmf_decoder", name, 0x00, ce.raw[0].data, ce.raw[0].len);
