@@ -333,3 +333,54 @@ TEST(failmalloc_secured_exchange)
             points, nomem, other, others[0] ? others : "none", absorbed);
     env_leave();
 }
+
+/* An allocation failing while a header's s:mustUnderstand is read must be
+ * an error, never "not mustUnderstand": the header would then pass
+ * unprocessed. Every allocation point of reading such an envelope. */
+TEST(failmalloc_must_understand_never_fails_open)
+{
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+    const char *hdr = "<h:Ticket xmlns:h=\"urn:t\" xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+                      "s:mustUnderstand=\"true\">7</h:Ticket>";
+    ntcp_soap_out o = { 0 };
+    o.action = "urn:t/Echo";
+    o.message_id = "urn:uuid:6e9c2f4a-1b3d-4c5e-8f70-112233445566";
+    o.headers = &hdr;
+    o.nheaders = 1;
+    o.body = BODY;
+    o.body_len = strlen(BODY);
+    ntcp_buf doc;
+    ntcp_buf_init(&doc, 1 << 20);
+    CHECK_EQ_INT(ntcp_soap_write(w, &o, &doc), NTCP_OK);
+    ntcp_xml_writer_free(w);
+    ntcp_allocator a = { fm_malloc, fm_realloc, fm_free, NULL };
+    long points = 0, failed = 0;
+    for (long i = 0; i < 10000; i++) {
+        fm_fail_at = i; /* 0: no failure */
+        fm_count = fm_live = 0;
+        fm_injected = false;
+        ntcp_soap_msg m;
+        ntcp_soap_msg_init(&m);
+        ntcp_set_allocator(&a);
+        ntcp_status st = ntcp_soap_read(doc.data, doc.len, NULL, NULL, NULL, 0, &m);
+        bool flagged = m.not_understood && strstr(m.not_understood, "Ticket");
+        ntcp_soap_msg_clear(&m);
+        ntcp_set_allocator(NULL);
+        CHECK_EQ_INT(fm_live, 0);
+        if (i == 0) {
+            CHECK_EQ_INT(st, NTCP_OK);
+            CHECK(flagged);
+            points = fm_count;
+            continue;
+        }
+        if (!fm_injected)
+            break;
+        if (st == NTCP_OK && !flagged)
+            ntcp_test_fail(__FILE__, __LINE__, "allocation %ld failing: the mustUnderstand header passed", i);
+        failed += st != NTCP_OK;
+    }
+    CHECK(points > 3);
+    CHECK(failed > 0);
+    ntcp_buf_free(&doc);
+}
