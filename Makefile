@@ -17,7 +17,8 @@ OPT = -O2 -g
 LDSAN =
 endif
 
-VERSION = 0.1.0
+# the version is the one <nettcp/nettcp.h> defines (NETTCP_VERSION_MAJOR/MINOR/PATCH)
+VERSION := $(shell sed -n 's/^\#define NETTCP_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/nettcp/nettcp.h | paste -sd.)
 SOVERSION = 0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -27,18 +28,24 @@ MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-# what libnettcp links (nettcp.pc's Requires.private says the same); libsasl2
+# what libnettcp links (nettcp.pc's Requires.private says the same; libcurl reads
+# WSDL over HTTP); libsasl2
 # only for its header (doctor's SASL GSSAPI bind through libldap)
-PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libcrypto libpcap ldap
+PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libcrypto libpcap ldap libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_REQUIRES) libsasl2 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKG_REQUIRES) 2>/dev/null)
 
 # sd_notify for `serve` under systemd (Type=notify)
 TOOL_CFLAGS := $(shell pkg-config --exists libsystemd 2>/dev/null && echo -DNETTCP_SYSTEMD)
 TOOL_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+# JSON documents of the CLI (nettcp wsdl --json)
+TOOL_CFLAGS += $(shell pkg-config --cflags jansson 2>/dev/null)
+TOOL_LIBS += $(shell pkg-config --libs jansson 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DNETTCP_VERSION='"$(VERSION)"' $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+# the CLI sees the public headers only (include/), never src/
+CFLAGS_PUBLIC = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
@@ -64,6 +71,10 @@ $(BUILD)/obj/src/%.o: src/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
 
+$(BUILD)/obj/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_PUBLIC) -c $< -o $@
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -88,8 +99,9 @@ $(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
-$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+# the tests also check the CLI's capture loader (tools/capture.c)
+$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
+	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)
@@ -115,11 +127,15 @@ build-fuzz/libnettcp.a: $(FUZZ_LIB_OBJ)
 build-fuzz/%: tests/fuzz/%.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
+# the CLI's capture loader (tools/capture.c) is not in the library
+build-fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tools/capture.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -Itools -fsanitize=fuzzer -o $@ $< tools/capture.c build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
 
 # Seed corpora for the fuzz targets (tests/fuzz/corpus/), written by a
 # program built against the release library: `make fuzz-seeds`.
-$(BUILD)/fuzz_seeds: tests/fuzz/seeds.c $(BUILD)/libnettcp.a
-	$(CC) $(CFLAGS_ALL) $(LDSAN) -o $@ $< $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+$(BUILD)/fuzz_seeds: tests/fuzz/seeds.c $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
+	$(CC) $(CFLAGS_ALL) -Itools $(LDSAN) -o $@ $< $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
 fuzz-seeds: $(BUILD)/fuzz_seeds
 	rm -rf build/seeds && $(BUILD)/fuzz_seeds build/seeds
 

@@ -1,6 +1,7 @@
 /* nettcp command-line tool: dispatches to one function per subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <nettcp/nettcp.h>
 #include "cli.h"
 
 static const struct ntcp_cli_command commands[] = {
@@ -10,6 +11,7 @@ static const struct ntcp_cli_command commands[] = {
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
     { "decode", "decode recorded connections (pcap/pcapng with keys, or traces): records and envelopes as XML", cmd_decode },
     { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },
+    { "wsdl", "read a service's WSDL (file or http(s) URL): endpoints, security, identity, operations", cmd_wsdl },
     { "trace", "view traces (JSON or svclog, several merged by activity) or convert between them", cmd_trace },
 };
 
@@ -27,12 +29,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("nettcp %s\n", NETTCP_VERSION);
-        return 0;
-    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("nettcp %s\n", ntcp_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -1,11 +1,11 @@
-/* libFuzzer target: the capture loader (src/framing/capture.c) behind
+/* libFuzzer target: the capture loader (tools/capture.c) behind
  * `nettcp decode` -- raw bytes or the hex trace formats, detected -- then
  * each direction decoded as MC-NMF records, as the CLI does. Checked: each
  * direction stays within max_bytes, a hex error names a line inside the
  * input, the format name is known, and loading is deterministic. */
 #include <stdlib.h>
 #include <string.h>
-#include <nettcp/capture.h>
+#include "capture.h" /* tools/: the CLI's capture loader */
 #include <nettcp/framing.h>
 #include "count_alloc.h"
 

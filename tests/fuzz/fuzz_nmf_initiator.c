@@ -26,17 +26,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const ntcp_nmf_mode modes[4] = { NTCP_MODE_DUPLEX, NTCP_MODE_SIMPLEX, NTCP_MODE_SINGLETON_UNSIZED,
                                             NTCP_MODE_DUPLEX };
     size_t step = (data[0] & 0x1F) + 1;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://fuzz.example/service";
     ic.mode = modes[data[0] >> 6];
     ic.upgrade_name = (data[0] & 0x20) ? NTCP_UPGRADE_NEGOTIATE : NULL;
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = 4096;
     ntcp_framing *f;
     if (ntcp_framing_new_initiator(&f, &ic, &lim))
         abort();
     bool done = false;
-    ntcp_stream_upgrade up = { NTCP_UPGRADE_NEGOTIATE, &done, NULL, pt_recv, pt_send, pt_established, NULL, NULL };
+    ntcp_stream up = { NTCP_UPGRADE_NEGOTIATE, &done, NULL, pt_recv, pt_send, pt_established, NULL, NULL, NULL };
     if (ic.upgrade_name)
         ntcp_framing_set_upgrade(f, &up);
     if (ntcp_framing_start(f))

@@ -41,7 +41,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void options(uint8_t cfg, ntcp_nns_options *co, ntcp_nns_options *so)
 {
-    static const ntcp_nns_options init = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options init;
+    ntcp_nns_options_init(&init);
     static const ntcp_protection prot[4] = { NTCP_PROTECTION_NONE, NTCP_PROTECTION_SIGN,
                                              NTCP_PROTECTION_ENCRYPT_AND_SIGN, NTCP_PROTECTION_ENCRYPT_AND_SIGN };
     *co = init;

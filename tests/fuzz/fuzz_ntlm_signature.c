@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h" /* the signature rotations are internal */
 #include "count_alloc.h"
 #include "gss_env.h"
 
@@ -21,7 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool open_pair(ntcp_protection prot, ntcp_nns **c, ntcp_nns **s)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co, so;
+    ntcp_nns_options_init(&co);
+    ntcp_nns_options_init(&so);
     co.package = NTCP_PACKAGE_NTLM;
     co.protection = so.protection = prot;
     co.require_server_auth = false;

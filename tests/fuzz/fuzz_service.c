@@ -135,9 +135,11 @@ static void service_exchange(int port, const ntcp_buf *envs, size_t n, reply_fn 
     }
     char via[64];
     snprintf(via, sizeof via, "net.tcp://127.0.0.1:%d/fuzz", port);
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = via;
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     ntcp_framing *f;
     if (ntcp_framing_new_initiator(&f, &ic, &lim) || ntcp_framing_start(f))
         abort();
@@ -205,7 +207,8 @@ static void on_reply(void *ctx, const uint8_t *p, size_t n)
     replies *r = ctx;
     ntcp_soap_msg m;
     ntcp_soap_msg_init(&m);
-    ntcp_xml_limits lim = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits lim;
+    ntcp_xml_limits_init(&lim);
     lim.max_size = 1 << 20;
     ntcp_status st = ntcp_soap_read_session(p, n, r->in, &lim, NULL, 0, &m);
     if (st != NTCP_OK || !m.action || !m.relates_to) {

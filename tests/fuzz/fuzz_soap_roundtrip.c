@@ -67,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
     static const char *const understood[] = { "{urn:fuzz}Known", "{http://tempuri.org/}Session", NULL };
-    const ntcp_xml_limits lim = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits lim;
+    ntcp_xml_limits_init(&lim);
     unsigned indent = (cfg & 2) ? 2 : 0;
     const char *const *u = (cfg & 4) ? understood : NULL;
     ntcp_soap_msg m;

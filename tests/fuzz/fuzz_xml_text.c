@@ -21,9 +21,10 @@ static void check_decodes(const ntcp_buf *bin, ntcp_xml_session *in)
 {
     ntcp_buf text;
     ntcp_buf_init(&text, 1 << 24);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.limits.max_size = 1 << 24;
-    ntcp_status s = in ? ntcp_xml_session_decode_to_text(bin->data, bin->len, in, &opt, &text, NULL)
+    ntcp_status s = in ? ntcp_xml_session_decode_to_text(bin->data, bin->len, in, &opt, &text)
                        : ntcp_xml_to_text(bin->data, bin->len, NULL, &opt, &text);
     if (s != NTCP_OK && ntcp_status_category(s) != NTCP_CAT_QUOTA)
         __builtin_trap(); /* our writer's output is not readable by our reader */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <nettcp/capture.h>
+#include "capture.h" /* tools/: the CLI's capture loader */
 #include <nettcp/framing.h>
 #include <nettcp/negotiate.h>
 #include <nettcp/soap.h>
@@ -378,7 +378,9 @@ static void nns(void)
     fuzz_gss_env();
     static const uint8_t cfgs[] = { 0x08, 0x18, 0x04 }; /* ES Negotiate, ES NTLM, Sign Negotiate */
     for (size_t i = 0; i < sizeof cfgs; i++) {
-        ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
+        ntcp_nns_options co, so;
+        ntcp_nns_options_init(&co);
+        ntcp_nns_options_init(&so);
         co.protection = so.protection = (cfgs[i] & 0x08) ? NTCP_PROTECTION_ENCRYPT_AND_SIGN : NTCP_PROTECTION_SIGN;
         co.package = (cfgs[i] & 0x10) ? NTCP_PACKAGE_NTLM : NTCP_PACKAGE_NEGOTIATE;
         co.require_server_auth = false;

@@ -108,7 +108,7 @@ static void env_leave(void)
 typedef struct side {
     ntcp_framing *f;
     ntcp_nns *nns;
-    ntcp_stream_upgrade up;
+    ntcp_stream up;
     ntcp_xml_session *in, *out;
     ntcp_xml_writer *w;
     bool closed, replied;
@@ -117,7 +117,8 @@ typedef struct side {
 static ntcp_status side_new(side *s, bool client)
 {
     memset(s, 0, sizeof *s);
-    ntcp_nns_options o = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options o;
+    ntcp_nns_options_init(&o);
     ntcp_status st;
     if (client) {
         o.package = NTCP_PACKAGE_NTLM;
@@ -131,12 +132,13 @@ static ntcp_status side_new(side *s, bool client)
     }
     if (st)
         return st;
-    ntcp_nns_as_upgrade(s->nns, &s->up);
+    ntcp_nns_as_stream(s->nns, &s->up);
     if ((st = ntcp_xml_session_new(&s->in, 2048)) || (st = ntcp_xml_session_new(&s->out, 2048)) ||
         (st = ntcp_xml_writer_new(&s->w, NULL, s->out)))
         return st;
     if (client) {
-        ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+        ntcp_framing_initiator_config ic;
+        ntcp_framing_initiator_config_init(&ic);
         ic.via = "net.tcp://svc.nettcp.test/echo";
         ic.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
         if ((st = ntcp_framing_new_initiator(&s->f, &ic, NULL)))
@@ -144,7 +146,8 @@ static ntcp_status side_new(side *s, bool client)
         ntcp_framing_set_upgrade(s->f, &s->up);
         return ntcp_framing_start(s->f);
     }
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
     ac.require_upgrade = true;
     return ntcp_framing_new_acceptor(&s->f, &ac, NULL);
