@@ -310,10 +310,10 @@ static tconn *get_conn(ntcp_trace *t, const char *label, const char *url)
 
 static void free_pending(tconn *c)
 {
-    free(c->pending);
+    ntcp_free(c->pending);
     c->pending = NULL;
     for (int i = 0; i < 8; i++) {
-        free(c->pending_fields[i]);
+        ntcp_free(c->pending_fields[i]);
         c->pending_fields[i] = NULL;
     }
 }
@@ -549,7 +549,7 @@ static void on_envelope(ntcp_trace *t, tconn *c, const char *conn, bool sent, co
         for (int i = 0; i < 5; i++) {
             c->pending_fields[i] = fields[i];
         }
-        c->pending_fields[5] = r.message_id ? strdup("1") : NULL; /* a request (not a datagram) */
+        c->pending_fields[5] = r.message_id ? ntcp_strndup("1", 1) : NULL; /* a request (not a datagram) */
         r.action = r.to = r.message_id = r.relates_to = r.reply_to = NULL;
     } else {
         const char *src = service ? (r.relates_to ? "ServiceLevelSendReply" : "ServiceLevelSendDatagram")

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <nettcp/util.h>
 #include "channel/trace_int.h"
 
 #define WSA10 "http://www.w3.org/2005/08/addressing"
@@ -12,12 +13,12 @@
 
 void ntcp__rendered_clear(ntcp__rendered *r)
 {
-    free(r->envelope);
-    free(r->action);
-    free(r->to);
-    free(r->message_id);
-    free(r->relates_to);
-    free(r->reply_to);
+    ntcp_free(r->envelope);
+    ntcp_free(r->action);
+    ntcp_free(r->to);
+    ntcp_free(r->message_id);
+    ntcp_free(r->relates_to);
+    ntcp_free(r->reply_to);
     memset(r, 0, sizeof *r);
 }
 
@@ -30,7 +31,8 @@ static bool is(const xmlNode *n, const char *ns, const char *local)
 static char *text_of(xmlNode *n)
 {
     xmlChar *c = xmlNodeGetContent(n);
-    char *s = strdup(c ? (const char *)c : "");
+    const char *t = c ? (const char *)c : "";
+    char *s = ntcp_strndup(t, strlen(t));
     xmlFree(c);
     return s;
 }
@@ -96,7 +98,7 @@ ntcp_status ntcp__trace_render(const uint8_t *payload, size_t len, ntcp_xml_sess
                     char *g = text_of(h);
                     if (g && !guid_of(g, out->activity_id))
                         out->activity_id[0] = 0;
-                    free(g);
+                    ntcp_free(g);
                 } else if (is(h, WSSE, "Security")) {
                     /* never tokens or passwords in a log */
                     xmlNodeSetContent(h, (const xmlChar *)"Removed");
@@ -109,7 +111,7 @@ ntcp_status ntcp__trace_render(const uint8_t *payload, size_t len, ntcp_xml_sess
     }
     xmlBuffer *b = xmlBufferCreate();
     if (b && xmlNodeDump(b, doc, env, 0, 0) >= 0)
-        out->envelope = strdup((const char *)xmlBufferContent(b));
+        out->envelope = ntcp_strndup((const char *)xmlBufferContent(b), strlen((const char *)xmlBufferContent(b)));
     xmlBufferFree(b);
     xmlFreeDoc(doc);
     if (!out->envelope) {

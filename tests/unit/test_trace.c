@@ -4,6 +4,9 @@
 #include <unistd.h>
 #include <nettcp/trace.h>
 #include <nettcp/util.h>
+#include <nettcp/soap.h>
+#include <nettcp/xml.h>
+#include "channel/trace_int.h"
 #include "test.h"
 
 typedef struct got {
@@ -301,4 +304,52 @@ TEST(trace_read_uses_the_allocator_hook)
     CHECK_EQ_INT(ntcp_trace_read(path, collect, &g, err, sizeof err), NTCP_OK);
     CHECK_EQ_INT(g.n, 1);
     unlink(path);
+}
+
+/* Message logging's rendered envelope and headers are allocated through the
+ * hook, so ntcp__rendered_clear frees through it what it allocated. */
+static long hook_live;
+static void *cnt_malloc(size_t n, void *ctx) { (void)ctx; void *p = malloc(n); hook_live += p != NULL; return p; }
+static void *cnt_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    void *q = realloc(p, n);
+    hook_live += q && !p;
+    return q;
+}
+static void cnt_free(void *p, void *ctx) { (void)ctx; hook_live -= p != NULL; free(p); }
+
+TEST(trace_render_uses_the_allocator_hook)
+{
+    ntcp_xml_session *ws = NULL, *rs = NULL;
+    ntcp_xml_writer *w = NULL;
+    CHECK_EQ_INT(ntcp_xml_session_new(&ws, NTCP_XML_SESSION_DEFAULT), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_session_new(&rs, NTCP_XML_SESSION_DEFAULT), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, ws), NTCP_OK);
+    ntcp_soap_out m = { 0 };
+    m.action = "urn:t/Op";
+    m.message_id = "urn:uuid:1";
+    m.to = "net.tcp://h/s";
+    ntcp_buf out;
+    ntcp_buf_init(&out, 1 << 16);
+    CHECK_EQ_INT(ntcp_soap_write(w, &m, &out), NTCP_OK);
+    ntcp_allocator a = { cnt_malloc, cnt_realloc, cnt_free, NULL };
+    ntcp_set_allocator(&a);
+    hook_live = 0;
+    ntcp__rendered r;
+    memset(&r, 0, sizeof r);
+    ntcp_status st = ntcp__trace_render(out.data, out.len, rs, true, &r);
+    long during = hook_live;
+    bool got_all = r.envelope && r.action && r.message_id && r.to;
+    ntcp__rendered_clear(&r);
+    long after = hook_live;
+    ntcp_set_allocator(NULL);
+    CHECK_EQ_INT(st, NTCP_OK);
+    CHECK(got_all);
+    CHECK(during >= 4); /* the envelope and three headers at least */
+    CHECK_EQ_INT(after, during - 4);
+    ntcp_buf_free(&out);
+    ntcp_xml_writer_free(w);
+    ntcp_xml_session_free(ws);
+    ntcp_xml_session_free(rs);
 }
