@@ -28,9 +28,9 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
 # what libnettcp links (nettcp.pc's Requires.private says the same)
-PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libcrypto libpcap
-PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libcrypto libpcap 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto libpcap 2>/dev/null)
+PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap
+PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap 2>/dev/null)
 
 # sd_notify for `serve` under systemd (Type=notify)
 TOOL_CFLAGS := $(shell pkg-config --exists libsystemd 2>/dev/null && echo -DNETTCP_SYSTEMD)
