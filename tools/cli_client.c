@@ -12,7 +12,9 @@ const char cli_client_options_help[] =
     "  --package P        negotiate (default), kerberos or ntlm\n"
     "  --protection L     none, sign or encrypt (default: EncryptAndSign)\n"
     "  --identity ID      the service's identity: dns:NAME (SPN host/NAME), spn:SPN, upn:USER@DOMAIN;\n"
-    "                     default: host/<host of URL>\n"
+    "                     default: host/<host of URL>. With TLS: dns:NAME (a SAN DNS name, or the CN when\n"
+    "                     there is none), cert:BASE64 (exactly that DER certificate), thumbprint:HEX (SHA-1),\n"
+    "                     rsa:BASE64 (exactly that public key); default dns:<host of URL>\n"
     "  --user NAME        log on as NAME; the password comes from NETTCP_PASSWORD or a prompt on a\n"
     "                     terminal (never from the command line). Default: the credential cache\n"
     "  --ccache NAME      the credential cache to use (default KRB5CCNAME)\n"
@@ -21,7 +23,16 @@ const char cli_client_options_help[] =
     "  --no-require-server-auth  accept NTLM, which cannot authenticate the service\n"
     "  --impersonation L  what the service may do with the identity: identify (default), impersonate,\n"
     "                     delegate (forwards credentials)\n"
-    "  --timeout S        open/send/receive timeout in seconds (default 60)\n";
+    "  --timeout S        open/send/receive timeout in seconds (default 60)\n"
+    "  --credential C     transport security's client credential: windows (default: NegotiateStream),\n"
+    "                     certificate (TLS with a client certificate) or none (TLS, server certificate only)\n"
+    "  --ca FILE          PEM CA certificates trusted for the service's certificate (default: the system's);\n"
+    "                     CRLs in it serve --revocation offline\n"
+    "  --client-cert FILE --client-key FILE   the client certificate (PEM), or --client-cert FILE.p12 alone\n"
+    "  --validation V     chain (default, ChainTrust), peer (the certificate itself is in --ca) or none\n"
+    "  --revocation R     nocheck (default), online (CRLs from the certificate's distribution points over\n"
+    "                     HTTP) or offline (CRLs in --ca)\n"
+    "  --tls-min V, --tls-max V   TLS versions allowed: 1.2 (default lowest) or 1.3 (default highest)\n";
 
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)
 {
@@ -29,7 +40,7 @@ int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_optio
     case 's':
     case 'p':
     case 'P': return cli_parse_security(cmd, c, arg, &o->security, &o->nns);
-    case 'i': o->nns.identity = arg; return 0;
+    case 'i': o->nns.identity = arg; o->tls.identity = arg; return 0;
     case 'u': o->nns.user = arg; return 0;
     case 'c': o->nns.ccache = arg; return 0;
     case 'k': o->nns.client_keytab = arg; return 0;
@@ -58,7 +69,7 @@ int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_optio
             o->channel.close_timeout_ms = (int)(s * 1000);
         return 0;
     }
-    default: return -1;
+    default: return cli_parse_tls(cmd, c, arg, &o->credential, &o->tls);
     }
 }
 

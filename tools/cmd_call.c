@@ -16,6 +16,9 @@ static void usage(FILE *f)
             "                   [--identity dns:NAME|spn:NAME|upn:NAME] [--user NAME] [--ccache NAME]\n"
             "                   [--client-keytab FILE] [--anonymous] [--no-require-server-auth]\n"
             "                   [--impersonation identify|impersonate|delegate] [--timeout SECONDS] [-v] [--json]\n"
+            "                   [--credential windows|certificate|none] [--ca FILE] [--client-cert FILE --client-key FILE]\n"
+            "                   [--identity dns:NAME|cert:BASE64|thumbprint:HEX|rsa:BASE64] [--validation chain|peer|none]\n"
+            "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                   [--trace FILE]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
@@ -128,6 +131,7 @@ int cmd_call(int argc, char **argv)
         o.channel.step_ctx = trace;
     }
     ntcp_trace_event(trace, "open", NULL, "url", url, "security", o.security == NTCP_SECURITY_NONE ? "none" : "transport",
+                     "credential", ntcp_credential_name(o.credential),
                      "package", ntcp_package_name(o.nns.package), "protection", ntcp_protection_name(o.nns.protection),
                      "identity", o.nns.identity ? o.nns.identity : "", "user", o.nns.user ? o.nns.user : "", NULL);
     struct timespec t0;
@@ -154,14 +158,20 @@ int cmd_call(int argc, char **argv)
                     ntcp_package_name(r->package), ntcp_protection_name(r->protection),
                     r->mutual ? "mutual authentication" : "the service was not authenticated", r->service, r->client,
                     r->target);
-        else
+        else if (ntcp_client_tls(cl)) {
+            const ntcp_tls_result *t = ntcp_client_tls(cl);
+            fprintf(stderr, "[%8.1f ms] security: TLS %s, %s, service certificate %s (thumbprint %s)\n", ms_since(&t0),
+                    t->version, t->cipher, t->chain_len ? t->chain[0].subject : "-",
+                    t->chain_len ? t->chain[0].thumbprint : "-");
+        } else
             fprintf(stderr, "[%8.1f ms] security: none (messages travel in clear)\n", ms_since(&t0));
     }
     {
         const ntcp_nns_result *r = ntcp_client_security(cl);
         char legs[16];
         snprintf(legs, sizeof legs, "%u", r ? r->legs : 0);
-        ntcp_trace_event(trace, "opened", NULL, "package", r ? ntcp_package_name(r->package) : "none", "protection",
+        const ntcp_tls_result *tr = ntcp_client_tls(cl);
+        ntcp_trace_event(trace, "opened", NULL, "package", r ? ntcp_package_name(r->package) : tr ? "TLS" : "none", "protection",
                          r ? ntcp_protection_name(r->protection) : "None", "mutual", r && r->mutual ? "true" : "false",
                          "service", r ? r->service : "", "client", r ? r->client : "", "target", r ? r->target : "",
                          "legs", legs, NULL);
@@ -191,6 +201,14 @@ int cmd_call(int argc, char **argv)
                 printf(",\"security\":{\"package\":\"%s\",\"protection\":\"%s\",\"mutual\":%s}",
                        ntcp_package_name(r->package), ntcp_protection_name(r->protection),
                        r->mutual ? "true" : "false");
+            const ntcp_tls_result *t = ntcp_client_tls(cl);
+            if (t) {
+                printf(",\"security\":{\"kind\":\"tls\",\"version\":\"%s\",\"cipher\":\"%s\",\"service_subject\":", t->version,
+                       t->cipher);
+                const char *subj = t->chain_len ? t->chain[0].subject : "";
+                cli_json_string((const uint8_t *)subj, strlen(subj));
+                printf(",\"service_thumbprint\":\"%s\"}", t->chain_len ? t->chain[0].thumbprint : "");
+            }
             printf("}\n");
         } else {
             printf("%.*s", (int)reply.body.len, reply.body.data ? (const char *)reply.body.data : "");

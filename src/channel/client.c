@@ -5,10 +5,12 @@
 #include <nettcp/client.h>
 #include "channel/client_int.h"
 #include "channel/dialog.h"
+#include "channel/http.h"
 
 struct ntcp_client {
     ntcp_client_options o;
     ntcp_nns *nns;
+    ntcp_tls *tls; /* instead of nns with credential certificate / none */
     ntcp_stream_upgrade up;
     ntcp_channel *ch;
     ntcp__dialog x; /* session dictionaries and writer */
@@ -20,10 +22,13 @@ void ntcp_client_options_init(ntcp_client_options *o)
 {
     static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
     static const ntcp_channel_options co = NTCP_CHANNEL_OPTIONS_INIT;
+    static const ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
     static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;
+    o->credential = NTCP_CREDENTIAL_WINDOWS;
+    o->tls = to;
     o->channel = co;
     o->xml = xl;
 }
@@ -32,6 +37,7 @@ static void client_free(ntcp_client *c)
 {
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
+    ntcp_tls_free(c->tls);
     ntcp_free(c);
 }
 
@@ -90,7 +96,9 @@ const char *ntcp_cause_advice(const char *cause)
         { "security_mode_mismatch",
           "client and service disagree on the security mode: one asked for Transport security (a NegotiateStream "
           "upgrade) and the other runs with SecurityMode None (a service that closes the connection right after "
-          "a preamble without upgrade, as WCF does, requires transport security); use the same --security on both" },
+          "a preamble without upgrade, as WCF does, requires transport security), or one uses Windows credentials "
+          "(NegotiateStream, application/negotiate) and the other certificates (TLS, application/ssl-tls); use the "
+          "same --security and --credential on both" },
         { "server_too_busy", "the service refused the session: it is at its session limit; retry or raise the limit" },
         { "version_refused", "the service does not speak this framing version (1.0)" },
         { "quota_exceeded",
@@ -102,7 +110,8 @@ const char *ntcp_cause_advice(const char *cause)
     for (int s = 0; cause && s > -200; s--)
         if (!strcmp(ntcp_status_name(s), cause) && *ntcp_status_advice(s))
             return ntcp_status_advice(s);
-    return ntcp_nns_cause_advice(cause);
+    const char *a = ntcp_tls_cause_advice(cause);
+    return a ? a : ntcp_nns_cause_advice(cause);
 }
 
 ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, char *err, size_t cap)
@@ -124,6 +133,9 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     if (h) {
         h->failed_step = NTCP_STEP_RESOLVE;
         memset(&h->nns_error, 0, sizeof h->nns_error);
+        memset(&h->tls_error, 0, sizeof h->tls_error);
+        memset(&h->tls_result, 0, sizeof h->tls_result);
+        h->tls = false;
         h->cause[0] = 0;
     }
     snprintf(c->url, sizeof c->url, "%s", url);
@@ -140,7 +152,29 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     ntcp_channel_options co = c->o.channel;
     co.record_cb = c->o.record_cb;
     co.record_ctx = c->o.record_ctx;
-    if (c->o.security == NTCP_SECURITY_TRANSPORT) {
+    if (c->o.security == NTCP_SECURITY_TRANSPORT && c->o.credential != NTCP_CREDENTIAL_WINDOWS) {
+        ntcp_tls_options to = c->o.tls;
+        to.credential = c->o.credential;
+        if (!to.host)
+            to.host = u.host;
+        if (!to.fetch)
+            to.fetch = ntcp__http_get;
+        if (h)
+            h->tls = true;
+        if ((st = ntcp_tls_new(&c->tls, false, &to))) {
+            const ntcp_tls_error *e = ntcp_tls_error_info(c->tls);
+            const char *cause = ntcp_tls_cause_id(e->cause);
+            snprintf(c->err, sizeof c->err, "security options: %s; cause: %s\nadvice: %s", ntcp_tls_last_error(c->tls),
+                     cause, ntcp_cause_advice(cause));
+            if (h) {
+                h->tls_error = *e;
+                snprintf(h->cause, sizeof h->cause, "%s", cause);
+            }
+            goto fail;
+        }
+        ntcp_tls_as_upgrade(c->tls, &c->up);
+        co.upgrade = &c->up;
+    } else if (c->o.security == NTCP_SECURITY_TRANSPORT) {
         ntcp_nns_options no = c->o.nns;
         if (!no.address_host)
             no.address_host = u.host;
@@ -157,9 +191,21 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     }
     char detail[1024] = "";
     st = ntcp_channel_open(&c->ch, url, &co, &step, detail, sizeof detail);
+    if (c->tls && h)
+        h->tls_result = *ntcp_tls_get_result(c->tls);
     if (st) {
         const ntcp_nns_error *e = c->nns ? ntcp_nns_error_info(c->nns) : NULL;
-        if (e && e->status) {
+        const ntcp_tls_error *te = c->tls ? ntcp_tls_error_info(c->tls) : NULL;
+        if (te && te->status) {
+            const char *cause = ntcp_tls_cause_id(te->cause);
+            snprintf(c->err, sizeof c->err, "opening %s: %s: TLS: %s; cause: %s\nadvice: %s", url,
+                     ntcp_channel_step_name(step), ntcp_tls_last_error(c->tls), cause, ntcp_cause_advice(cause));
+            st = te->status;
+            if (h) {
+                h->tls_error = *te;
+                snprintf(h->cause, sizeof h->cause, "%s", cause);
+            }
+        } else if (e && e->status) {
             char buf[1500];
             ntcp_nns_error_format(e, buf, sizeof buf);
             snprintf(c->err, sizeof c->err, "opening %s: security negotiation: %s", url, buf);
@@ -169,7 +215,7 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
                 snprintf(h->cause, sizeof h->cause, "%s", ntcp_nns_cause(e));
             }
         } else {
-            const char *cause = ntcp_failure_cause(st, step, c->nns != NULL);
+            const char *cause = ntcp_failure_cause(st, step, c->nns != NULL || c->tls != NULL);
             snprintf(c->err, sizeof c->err, "opening %s: %s; cause: %s\nadvice: %s", url, detail, cause,
                      ntcp_cause_advice(cause));
             if (h)
@@ -192,6 +238,8 @@ const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
 {
     return c->nns ? ntcp_nns_get_result(c->nns) : NULL;
 }
+
+const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c) { return c->tls ? ntcp_tls_get_result(c->tls) : NULL; }
 
 const char *ntcp_client_last_error(const ntcp_client *c) { return c->err; }
 
@@ -236,7 +284,7 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
     st = ntcp_channel_request(c->ch, out.data, out.len, &r, &rl);
     ntcp_buf_free(&out);
     if (st) {
-        const char *cause = ntcp_failure_cause(st, NTCP_STEP_RECEIVE, c->nns != NULL);
+        const char *cause = ntcp_failure_cause(st, NTCP_STEP_RECEIVE, c->nns != NULL || c->tls != NULL);
         snprintf(c->err, sizeof c->err, "%s; cause: %s\nadvice: %s", ntcp_channel_last_error(c->ch), cause,
                  ntcp_cause_advice(cause));
         return st;

@@ -15,6 +15,9 @@ typedef struct ntcp__client_hooks {
      * (status 0 when the failure was elsewhere), and the cause id */
     ntcp_channel_step failed_step;
     ntcp_nns_error nns_error;
+    ntcp_tls_error tls_error;     /* TLS: the failure (status 0 when none) */
+    ntcp_tls_result tls_result;   /* TLS: what the handshake saw (the chain), success or not */
+    bool tls;                     /* the channel ran TLS */
     char cause[48];
 } ntcp__client_hooks;
 

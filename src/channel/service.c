@@ -30,9 +30,12 @@ void ntcp_service_options_init(ntcp_service_options *o)
     static const ntcp_server_config sc = NTCP_SERVER_CONFIG_INIT;
     static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
     static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
+    static const ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;
+    o->credential = NTCP_CREDENTIAL_WINDOWS;
+    o->tls = to;
     o->server = sc;
     o->xml = xl;
 }
@@ -62,10 +65,39 @@ static void on_leg(void *ctx, bool sent, uint8_t id, size_t len)
     ntcp_trace_leg_conn(g->t, g->peer, sent, id, len);
 }
 
+static bool uses_tls(const ntcp_service *s)
+{
+    return s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential != NTCP_CREDENTIAL_WINDOWS;
+}
+
+/* The session's NegotiateStream, NULL when it runs TLS or nothing. */
+static ntcp_nns *session_nns(ntcp_server_session *ss)
+{
+    const ntcp_stream_upgrade *up = ntcp_server_session_upgrade(ss);
+    return up && up->name && !strcmp(up->name, NTCP_UPGRADE_NEGOTIATE) ? ntcp_nns_upgrade_nns(up) : NULL;
+}
+
+static ntcp_tls *session_tls(ntcp_server_session *ss)
+{
+    const ntcp_stream_upgrade *up = ntcp_server_session_upgrade(ss);
+    return up && up->name && !strcmp(up->name, NTCP_UPGRADE_TLS) ? ntcp_tls_upgrade_tls(up) : NULL;
+}
+
+static ntcp_tls_options tls_options(const ntcp_service *s)
+{
+    ntcp_tls_options t = s->o.tls;
+    t.credential = s->o.credential;
+    return t;
+}
+
 static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
     const ntcp_stream_upgrade *up = NULL;
+    if (uses_tls(s)) {
+        ntcp_tls_options to = tls_options(s);
+        return ntcp_tls_upgrade_new(&up, true, &to) == NTCP_OK ? up : NULL;
+    }
     pthread_mutex_lock(&s->nns_mu);
     ntcp_nns_options nns = s->o.nns; /* the session keeps this copy */
     pthread_mutex_unlock(&s->nns_mu);
@@ -85,6 +117,10 @@ static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 static void up_free(void *ctx, const ntcp_stream_upgrade *up)
 {
     (void)ctx;
+    if (up && up->name && !strcmp(up->name, NTCP_UPGRADE_TLS)) {
+        ntcp_tls_upgrade_free(up);
+        return;
+    }
     ntcp_free(ntcp_nns_leg_ctx(ntcp_nns_upgrade_nns(up)));
     ntcp_nns_upgrade_free(up);
 }
@@ -120,9 +156,17 @@ static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
 static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
 {
     ntcp_service *s = ctx;
-    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
+    ntcp_nns *nns = session_nns(ss);
     const ntcp_nns_error *e = nns ? ntcp_nns_error_info(nns) : NULL;
-    if (e && e->status) {
+    ntcp_tls *tls = session_tls(ss);
+    const ntcp_tls_error *te = tls ? ntcp_tls_error_info(tls) : NULL;
+    if (te && te->status) {
+        const char *cause = ntcp_tls_cause_id(te->cause);
+        const char *txt = ntcp_tls_last_error(tls);
+        logf_(s, "%s: TLS failed: %s; cause: %s", ntcp_server_session_peer(ss), txt, cause);
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "security", "status",
+                         ntcp_status_name(te->status), "cause", cause, "error", txt, NULL);
+    } else if (e && e->status) {
         char buf[1024];
         ntcp_nns_error_format(e, buf, sizeof buf);
         logf_(s, "%s: security negotiation failed: %s", ntcp_server_session_peer(ss), buf);
@@ -206,10 +250,21 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         return;
     }
     /* the caller */
-    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
+    ntcp_nns *nns = session_nns(ss);
     const ntcp_nns_result *r = nns ? ntcp_nns_peek_result(nns) : NULL; /* the caller; not our own name */
     ntcp_caller caller = { "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
-                           ntcp_server_session_via(ss) };
+                           ntcp_server_session_via(ss), "", "", "" };
+    ntcp_tls *tls = session_tls(ss);
+    if (tls) {
+        caller.protection = "EncryptAndSign"; /* TLS always encrypts */
+        caller.cert_subject = ntcp_tls_peer_subject(tls);
+        caller.cert_issuer = ntcp_tls_peer_issuer(tls);
+        caller.cert_thumbprint = ntcp_tls_peer_thumbprint(tls);
+        if (*caller.cert_subject) {
+            caller.principal = caller.cert_subject;
+            caller.package = "Certificate";
+        }
+    }
     if (r) {
         caller.principal = r->client;
         caller.package = ntcp_package_name(r->package);
@@ -282,7 +337,25 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
     cfg.framing.via_ctx = s;
-    if (s->o.security == NTCP_SECURITY_TRANSPORT) {
+    if (uses_tls(s)) {
+        /* the credentials load now, so a bad certificate stops the start, not each session */
+        ntcp_tls *probe = NULL;
+        ntcp_tls_options to = tls_options(s);
+        ntcp_status ps = ntcp_tls_new(&probe, true, &to);
+        if (ps) {
+            logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe),
+                  ntcp_tls_cause_id(ntcp_tls_error_info(probe)->cause));
+            ntcp_tls_free(probe);
+            pthread_mutex_destroy(&s->nns_mu);
+            ntcp_free(s);
+            return ps;
+        }
+        ntcp_tls_free(probe);
+        cfg.framing.upgrade_name = NTCP_UPGRADE_TLS;
+        cfg.framing.require_upgrade = true;
+        cfg.upgrade_new = up_new;
+        cfg.upgrade_free = up_free;
+    } else if (s->o.security == NTCP_SECURITY_TRANSPORT) {
         cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
         cfg.framing.require_upgrade = true;
         cfg.upgrade_new = up_new;
