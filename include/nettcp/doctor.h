@@ -80,6 +80,12 @@ typedef struct ntcp_doctor_report {
     char tried_principal[256];
     char tried_package[16];
     char error[2048];        /* the failing layer's full explanation */
+    /* TLS (credential certificate / none): the chain the service sent, as
+     * received, and the check that failed ("chain", "revocation",
+     * "identity", "client certificate", "protocol", "handshake"; "" ok) */
+    bool tls;
+    ntcp_tls_result tls_result;
+    char tls_check[32];
 } ntcp_doctor_report;
 
 typedef struct ntcp_doctor_options {

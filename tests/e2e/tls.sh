@@ -119,6 +119,32 @@ contains "revoked, nocheck: accepted" "$out" '"ok":true'
 port=$port_untrusted; out=$(echo_call localhost --credential none --ca "$pki/ca.pem")
 check "untrusted issuer: cause" "$(cause_of "$out")" cert_untrusted
 contains "untrusted issuer: named" "$out" 'CN=nettcp Other CA'
+# doctor: the chain as received and the check that failed
+port=$port_expired
+out=$("$nettcp" doctor "net.tcp://localhost:$port/calc" --credential none --ca "$pki/ca.pem" --timeout 10 2>&1)
+contains "doctor expired: the cause" "$out" 'cause:  cert_expired'
+contains "doctor expired: the failed check" "$out" 'the check that failed: chain'
+contains "doctor expired: the subject" "$out" 'subject    CN=expired'
+contains "doctor expired: the issuer" "$out" 'issuer     CN=nettcp Test CA'
+contains "doctor expired: the validity" "$out" 'valid      2020-01-01 00:00:00 UTC to 2020-02-01 00:00:00 UTC'
+contains "doctor expired: the SANs" "$out" 'SANs       DNS:localhost'
+efp=$(openssl x509 -in "$pki/expired.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+contains "doctor expired: the thumbprint" "$out" "thumbprint $efp"
+contains "doctor expired: the key" "$out" 'key        RSA 2048'
+contains "doctor expired: the fix" "$out" 'renew it'
+port=$port_untrusted
+out=$("$nettcp" doctor "net.tcp://localhost:$port/calc" --credential none --ca "$pki/ca.pem" --json --timeout 10 2>&1)
+contains "doctor --json untrusted: cause" "$out" '"cause":"cert_untrusted"'
+contains "doctor --json untrusted: chain" "$out" '"issuer":"CN=nettcp Other CA"'
+contains "doctor --json untrusted: check" "$out" '"check_failed":"chain"'
+port=$port_revoked
+out=$("$nettcp" doctor "net.tcp://localhost:$port/calc" --credential none --ca "$pki/ca.pem" --identity dns:nowhere.test --timeout 10 2>&1)
+contains "doctor name mismatch: identity step" "$out" 'identity     failed'
+contains "doctor name mismatch: check" "$out" 'the check that failed: identity'
+out=$("$nettcp" doctor "net.tcp://localhost:$port/calc" --credential none --ca "$pki/ca.pem" --timeout 10 2>&1)
+contains "doctor ok over TLS" "$out" 'result: ok, every step passed'
+contains "doctor ok: the upgrade" "$out" 'application/ssl-tls (TLS)'
+
 # the CRL distribution point unreachable
 kill "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null
 port=$port_revoked; out=$(echo_call localhost --credential none --ca "$pki/ca.pem" --revocation online)
