@@ -147,6 +147,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_tls_start(ntcp_tls *t, ntcp_buf *out);
 NTCP_MUST_CHECK ntcp_status ntcp_tls_recv(ntcp_tls *t, const uint8_t *raw, size_t len, size_t *consumed,
                                           ntcp_buf *plain, ntcp_buf *out);
 NTCP_MUST_CHECK ntcp_status ntcp_tls_send(ntcp_tls *t, const uint8_t *plain, size_t len, ntcp_buf *out);
+/* head then body, as one stream, without joining them first (large envelopes) */
+NTCP_MUST_CHECK ntcp_status ntcp_tls_send_parts(ntcp_tls *t, const uint8_t *head, size_t head_len,
+                                                const uint8_t *body, size_t body_len, ntcp_buf *out);
 bool ntcp_tls_established(const ntcp_tls *t);
 /* The failure (status NTCP_OK when none) and its text. */
 const ntcp_tls_error *ntcp_tls_error_info(const ntcp_tls *t);

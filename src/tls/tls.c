@@ -10,6 +10,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <nettcp/tls.h>
 
 struct ntcp_tls {
@@ -19,7 +20,10 @@ struct ntcp_tls {
     char *host;
     SSL_CTX *ctx;
     SSL *ssl;
-    BIO *rbio, *wbio; /* ciphertext from / to the peer */
+    BIO *rbio, *wbio; /* ciphertext from / to the peer (see "the byte pump") */
+    const uint8_t *in;  /* during a call: the caller's ciphertext not yet read by OpenSSL */
+    size_t in_len;
+    ntcp_buf *out;      /* during a call: where OpenSSL's records go */
     bool established, failed, have_cert;
     ntcp_tls_result res;
     ntcp_tls_error err;
@@ -537,6 +541,62 @@ static ntcp_status load_credentials(ntcp_tls *t)
     return NTCP_OK;
 }
 
+/* ---- the byte pump --------------------------------------------------------
+ * OpenSSL reads the caller's ciphertext where it lies and writes its records
+ * straight into the caller's output buffer: a BIO whose read takes from
+ * t->in and whose write appends to t->out, both set for the length of one
+ * call (no copy through a memory BIO). */
+static int pump_read(BIO *b, char *buf, int len)
+{
+    ntcp_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (!t->in_len) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    size_t n = (size_t)len < t->in_len ? (size_t)len : t->in_len;
+    memcpy(buf, t->in, n);
+    t->in += n;
+    t->in_len -= n;
+    return (int)n;
+}
+
+static int pump_write(BIO *b, const char *buf, int len)
+{
+    ntcp_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (!t->out) {
+        BIO_set_retry_write(b);
+        return -1;
+    }
+    return ntcp_buf_append(t->out, buf, (size_t)len) ? -1 : len;
+}
+
+static long pump_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int pump_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *pump_method;
+static void pump_method_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "nettcp-tls");
+    if (m && BIO_meth_set_read(m, pump_read) && BIO_meth_set_write(m, pump_write) &&
+        BIO_meth_set_ctrl(m, pump_ctrl) && BIO_meth_set_create(m, pump_create))
+        pump_method = m;
+    else
+        BIO_meth_free(m);
+}
+
 ntcp_status ntcp_tls_new(ntcp_tls **out, bool server, const ntcp_tls_options *o)
 {
     static const ntcp_tls_options defaults = NTCP_TLS_OPTIONS_INIT;
@@ -588,16 +648,18 @@ ntcp_status ntcp_tls_new(ntcp_tls **out, bool server, const ntcp_tls_options *o)
     SSL_CTX_set_cert_verify_callback(t->ctx, verify_cb, t);
     SSL_CTX_set_info_callback(t->ctx, info_cb);
     t->ssl = SSL_new(t->ctx);
-    t->rbio = BIO_new(BIO_s_mem());
-    t->wbio = BIO_new(BIO_s_mem());
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, pump_method_init);
+    t->rbio = pump_method ? BIO_new(pump_method) : NULL;
+    t->wbio = pump_method ? BIO_new(pump_method) : NULL;
     if (!t->ssl || !t->rbio || !t->wbio) {
         BIO_free(t->rbio);
         BIO_free(t->wbio);
         t->rbio = t->wbio = NULL;
         return fail(t, NTCP_E_NOMEM, NTCP_TLS_CAUSE_TLS_HANDSHAKE, "setup", "out of memory");
     }
-    BIO_set_mem_eof_return(t->rbio, -1);
-    BIO_set_mem_eof_return(t->wbio, -1);
+    BIO_set_data(t->rbio, t);
+    BIO_set_data(t->wbio, t);
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
     SSL_set_app_data(t->ssl, t);
     if (server)
@@ -618,19 +680,12 @@ void ntcp_tls_free(ntcp_tls *t)
     ntcp_free(t);
 }
 
-/* ---- the byte pump ------------------------------------------------------- */
-static ntcp_status drain(ntcp_tls *t, ntcp_buf *out)
+/* One call's buffers for the pump (see above); unset at its end. */
+static void pump_set(ntcp_tls *t, const uint8_t *in, size_t in_len, ntcp_buf *out)
 {
-    size_t n = BIO_ctrl_pending(t->wbio);
-    if (!n)
-        return NTCP_OK;
-    ntcp_status st = ntcp_buf_reserve(out, n);
-    if (st)
-        return st;
-    int r = BIO_read(t->wbio, out->data + out->len, (int)n);
-    if (r > 0)
-        out->len += (size_t)r;
-    return NTCP_OK;
+    t->in = in;
+    t->in_len = in_len;
+    t->out = out;
 }
 
 /* After an OpenSSL failure: name it (unless validation already did). */
@@ -689,15 +744,15 @@ static void note_established(ntcp_tls *t)
 
 static ntcp_status handshake(ntcp_tls *t, ntcp_buf *out)
 {
+    (void)out; /* records (alerts too: the peer learns why) went there through the pump */
     int r = SSL_do_handshake(t->ssl);
-    ntcp_status ds = drain(t, out); /* alerts too: the peer learns why */
     if (r == 1) {
         note_established(t);
-        return ds;
+        return NTCP_OK;
     }
     int e = SSL_get_error(t->ssl, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-        return ds ? ds : NTCP_AGAIN;
+        return NTCP_AGAIN;
     return ssl_failure(t, r);
 }
 
@@ -705,22 +760,33 @@ ntcp_status ntcp_tls_start(ntcp_tls *t, ntcp_buf *out)
 {
     if (t->failed)
         return t->err.status;
+    pump_set(t, NULL, 0, out);
     ntcp_status st = handshake(t, out);
+    pump_set(t, NULL, 0, NULL);
     return st == NTCP_AGAIN ? NTCP_OK : st;
 }
 
+static ntcp_status recv_(ntcp_tls *t, ntcp_buf *plain, ntcp_buf *out);
+
+/* Whatever OpenSSL read from raw counts as consumed (a partial record stays
+ * in its buffer); what it did not read is left to the next call. */
 ntcp_status ntcp_tls_recv(ntcp_tls *t, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
                           ntcp_buf *out)
 {
     *consumed = 0;
     if (t->failed)
         return t->err.status;
-    if (len > (size_t)1 << 30)
-        len = (size_t)1 << 30;
-    if (len && BIO_write(t->rbio, raw, (int)len) != (int)len)
-        return fail(t, NTCP_E_NOMEM, NTCP_TLS_CAUSE_TLS_HANDSHAKE, "handshake", "buffering TLS input failed");
-    *consumed = len;
+    pump_set(t, raw, len, out);
+    ntcp_status st = recv_(t, plain, out);
+    *consumed = len - t->in_len;
+    pump_set(t, NULL, 0, NULL);
+    return st;
+}
+
+static ntcp_status recv_(ntcp_tls *t, ntcp_buf *plain, ntcp_buf *out)
+{
     bool produced = false;
+    size_t out_before = out->len;
     if (!t->established) {
         size_t before = out->len;
         ntcp_status st = handshake(t, out);
@@ -749,15 +815,9 @@ ntcp_status ntcp_tls_recv(ntcp_tls *t, const uint8_t *raw, size_t len, size_t *c
         int e = SSL_get_error(t->ssl, 0);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
             break;
-        ntcp_status ds = drain(t, out);
-        (void)ds;
         return ssl_failure(t, 0);
     }
-    size_t before = out->len;
-    ntcp_status st = drain(t, out);
-    if (st)
-        return st;
-    return produced || out->len != before ? NTCP_OK : NTCP_AGAIN;
+    return produced || out->len != out_before ? NTCP_OK : NTCP_AGAIN;
 }
 
 ntcp_status ntcp_tls_send(ntcp_tls *t, const uint8_t *plain, size_t len, ntcp_buf *out)
@@ -766,17 +826,44 @@ ntcp_status ntcp_tls_send(ntcp_tls *t, const uint8_t *plain, size_t len, ntcp_bu
         return t->err.status;
     if (!t->established)
         return NTCP_E_STATE;
-    while (len) {
+    /* the records go straight into out: room for all of them first (16 KiB
+     * records, at most 256 bytes of overhead each) */
+    ntcp_status st = ntcp_buf_reserve(out, len + (len / 16384 + 1) * 256);
+    if (st)
+        return st;
+    pump_set(t, NULL, 0, out);
+    while (len && !st) {
         size_t n = len < ((size_t)1 << 20) ? len : (size_t)1 << 20, w = 0;
         if (SSL_write_ex(t->ssl, plain, n, &w) != 1 || w != n)
-            return ssl_failure(t, 0);
-        ntcp_status st = drain(t, out);
-        if (st)
-            return st;
+            st = ssl_failure(t, 0);
         plain += n;
         len -= n;
     }
-    return NTCP_OK;
+    pump_set(t, NULL, 0, NULL);
+    return st;
+}
+
+/* head | body without joining them: the head rides in the first record with
+ * the start of the body (a TLS record holds up to 16 KiB) */
+ntcp_status ntcp_tls_send_parts(ntcp_tls *t, const uint8_t *head, size_t head_len, const uint8_t *body,
+                                size_t body_len, ntcp_buf *out)
+{
+    uint8_t first[16384];
+    if (head_len > sizeof first) {
+        ntcp_status st = ntcp_tls_send(t, head, head_len, out);
+        return st ? st : ntcp_tls_send(t, body, body_len, out);
+    }
+    size_t take = sizeof first - head_len < body_len ? sizeof first - head_len : body_len;
+    memcpy(first, head, head_len);
+    if (take)
+        memcpy(first + head_len, body, take);
+    size_t start = out->len;
+    ntcp_status st = ntcp_tls_send(t, first, head_len + take, out);
+    if (!st && body_len > take)
+        st = ntcp_tls_send(t, body + take, body_len - take, out);
+    if (st)
+        out->len = start;
+    return st;
 }
 
 bool ntcp_tls_established(const ntcp_tls *t) { return t && t->established; }
@@ -813,6 +900,11 @@ static ntcp_status up_send(void *ctx, const uint8_t *plain, size_t len, ntcp_buf
 {
     return ntcp_tls_send(ctx, plain, len, out);
 }
+static ntcp_status up_send_parts(void *ctx, const uint8_t *head, size_t head_len, const uint8_t *body,
+                                 size_t body_len, ntcp_buf *out)
+{
+    return ntcp_tls_send_parts(ctx, head, head_len, body, body_len, out);
+}
 static bool up_established(void *ctx) { return ntcp_tls_established(ctx); }
 static const char *up_last_error(void *ctx) { return ntcp_tls_last_error(ctx); }
 
@@ -824,6 +916,7 @@ void ntcp_tls_as_upgrade(ntcp_tls *t, ntcp_stream_upgrade *up)
     up->start = up_start;
     up->recv = up_recv;
     up->send = up_send;
+    up->send_parts = up_send_parts;
     up->established = up_established;
     up->last_error = up_last_error;
 }
