@@ -15,6 +15,7 @@ int cmd_decode(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #include <nettcp/negotiate.h>
 int cli_parse_package(const char *s, ntcp_package *p);
@@ -87,4 +88,20 @@ void cli_client_password_free(char *password);
 int cli_body(const char *arg, uint8_t **body, size_t *len);
 /* The stable cause id in an error text ("cause: X"), else the status name. */
 const char *cli_cause_of(ntcp_status st, const char *err);
+/* ---- the trace options of serve, call and doctor (cli_trace.c) ---- */
+#include <nettcp/trace.h>
+#define CLI_TRACE_LONG_OPTIONS                                                                           \
+    { "trace", required_argument, NULL, 'T' }, { "trace-format", required_argument, NULL, 0x101 },       \
+        { "log-messages", required_argument, NULL, 0x102 }, { "log-entire-message", no_argument, NULL, 0x103 }, \
+        { "max-logged-size", required_argument, NULL, 0x104 }, { "propagate-activity", no_argument, NULL, 0x105 }
+struct cli_trace_args {
+    const char *path;
+    ntcp_trace_config cfg;
+};
+extern const char cli_trace_options_help[];
+void cli_trace_args_init(struct cli_trace_args *a);
+/* One trace option: 0 parsed, 2 usage error (printed), -1 not one of them. */
+int cli_trace_option(const char *cmd, int c, const char *arg, struct cli_trace_args *a);
+/* Opens the trace when --trace was given (*t NULL otherwise): 0, or 1 after printing why. */
+int cli_trace_open(const char *cmd, const struct cli_trace_args *a, const char *role, ntcp_trace **t);
 #endif

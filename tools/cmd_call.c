@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "                   [--credential windows|certificate|none] [--ca FILE] [--client-cert FILE --client-key FILE]\n"
             "                   [--identity dns:NAME|cert:BASE64|thumbprint:HEX|rsa:BASE64] [--validation chain|peer|none]\n"
             "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
-            "                   [--trace FILE]\n"
+            "                   [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
+            "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
             "credentials, Negotiate, EncryptAndSign, server authentication required), sends one request\n"
@@ -30,12 +31,10 @@ static void usage(FILE *f)
             "%s"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
             "  --json             one JSON object: ok, action, relates_to, body, security / error, cause, advice\n"
-            "  --trace FILE       write a trace: one JSON object per line per event (steps, framing records\n"
-            "                     with their sizes, handshake messages, negotiated security, errors with their\n"
-            "                     cause); never message contents or secrets\n"
+            "%s"
             "\n"
             "exit status: 0 reply received, 1 failure (a SOAP fault included), 2 usage error.\n",
-            cli_client_options_help);
+            cli_client_options_help, cli_trace_options_help);
 }
 
 static double ms_since(const struct timespec *t0)
@@ -71,13 +70,14 @@ int cmd_call(int argc, char **argv)
         CLI_CLIENT_LONG_OPTIONS,
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-        { "trace", required_argument, NULL, 'T' },  { NULL, 0, NULL, 0 },
+        CLI_TRACE_LONG_OPTIONS,                     { NULL, 0, NULL, 0 },
     };
     ntcp_client_options o;
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
     bool verbose = false, json = false;
-    const char *trace_path = NULL;
+    struct cli_trace_args ta;
+    cli_trace_args_init(&ta);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -86,11 +86,15 @@ int cmd_call(int argc, char **argv)
             return 2;
         if (r == 0)
             continue;
+        r = cli_trace_option("call", c, optarg, &ta);
+        if (r == 2)
+            return 2;
+        if (r == 0)
+            continue;
         switch (c) {
         case 'A': action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
-        case 'T': trace_path = optarg; break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -116,8 +120,7 @@ int cmd_call(int argc, char **argv)
     o.xml.max_size = 64u << 20;
     o.xml.max_string_len = 64u << 20;
     ntcp_trace *trace = NULL;
-    if (trace_path && ntcp_trace_open(&trace, trace_path)) {
-        fprintf(stderr, "nettcp call: cannot write the trace %s\n", trace_path);
+    if (cli_trace_open("call", &ta, "client", &trace)) {
         free(body);
         cli_client_password_free(password);
         return 1;
@@ -177,6 +180,11 @@ int cmd_call(int argc, char **argv)
                          "legs", legs, NULL);
     }
     ntcp_trace_event(trace, "request", NULL, "action", action, NULL);
+    /* --propagate-activity: the call's activity travels in WCF's ActivityId header */
+    char activity_header[256];
+    const char *headers[1] = { activity_header };
+    if (ntcp_trace_activity_header(trace, NULL, activity_header, sizeof activity_header))
+        ntcp_client_set_headers(cl, headers, 1);
     ntcp_soap_msg reply;
     st = ntcp_client_call(cl, action, (const char *)body, body_len, &reply);
     if (st)

@@ -16,9 +16,11 @@ static void usage(FILE *f)
             "                     [--no-require-server-auth] [--impersonation identify|impersonate|delegate]\n"
             "                     [--timeout SECONDS] [--action URI [--body XML|@FILE]]\n"
             "                     [--mode duplex|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
-            "                     [--json] [--trace FILE] [--credential windows|certificate|none] [--ca FILE]\n"
+            "                     [--credential windows|certificate|none] [--ca FILE]\n"
             "                     [--client-cert FILE --client-key FILE] [--validation chain|peer|none]\n"
             "                     [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
+            "                     [--json] [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
+            "                      [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "\n"
             "Opens a connection to URL the way 'nettcp call' does, with the same client options, and\n"
             "reports each step with its time and outcome: resolve (host -> addresses), connect (TCP),\n"
@@ -36,8 +38,7 @@ static void usage(FILE *f)
             "  --encoding E       the message encoding to offer (default binary-session, as NetTcpBinding)\n"
             "  --json             the report as one JSON object: ok, url, steps [name, outcome, ms, detail],\n"
             "                     and on failure cause, advice and tried {target, principal, package}\n"
-            "  --trace FILE       write a trace: one JSON object per line per event (steps, framing records,\n"
-            "                     handshake messages, the result); never message contents or secrets\n"
+            "%s"
             "\n"
             "Cause ids: default_spn_not_service, spn_unknown, service_key_mismatch, clock_skew,\n"
             "ntlm_without_server_auth, bad_password, unknown_user, no_credentials, credentials_expired,\n"
@@ -52,7 +53,7 @@ static void usage(FILE *f)
             "the service sent: subject, issuer, validity, SANs, SHA-1 thumbprint, key.\n"
             "\n"
             "exit status: 0 every step passed, 1 a step failed, 2 usage error.\n",
-            cli_client_options_help);
+            cli_client_options_help, cli_trace_options_help);
 }
 
 static int parse_mode(const char *s, ntcp_nmf_mode *m)
@@ -183,13 +184,15 @@ int cmd_doctor(int argc, char **argv)
         CLI_CLIENT_LONG_OPTIONS,
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-        { "trace", required_argument, NULL, 'T' },  { "mode", required_argument, NULL, 'M' },
+        CLI_TRACE_LONG_OPTIONS,                     { "mode", required_argument, NULL, 'M' },
         { "encoding", required_argument, NULL, 'E' }, { NULL, 0, NULL, 0 },
     };
     ntcp_doctor_options o;
     memset(&o, 0, sizeof o);
     ntcp_client_options_init(&o.client);
-    const char *body_arg = NULL, *trace_path = NULL;
+    const char *body_arg = NULL;
+    struct cli_trace_args ta;
+    cli_trace_args_init(&ta);
     bool json = false;
     int c;
     optind = 1;
@@ -199,11 +202,15 @@ int cmd_doctor(int argc, char **argv)
             return 2;
         if (r == 0)
             continue;
+        r = cli_trace_option("doctor", c, optarg, &ta);
+        if (r == 2)
+            return 2;
+        if (r == 0)
+            continue;
         switch (c) {
         case 'A': o.action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
-        case 'T': trace_path = optarg; break;
         case 'M':
             if (parse_mode(optarg, &o.client.channel.mode)) {
                 fprintf(stderr, "nettcp doctor: --mode is duplex, simplex or singleton\n");
@@ -249,10 +256,8 @@ int cmd_doctor(int argc, char **argv)
     o.client.xml.max_size = 64u << 20;
     o.client.xml.max_string_len = 64u << 20;
     int rc = 1;
-    if (trace_path && ntcp_trace_open(&o.trace, trace_path)) {
-        fprintf(stderr, "nettcp doctor: cannot write the trace %s\n", trace_path);
+    if (cli_trace_open("doctor", &ta, "client", &o.trace))
         goto out;
-    }
     ntcp_doctor_report *r = malloc(sizeof *r);
     if (!r)
         goto out;

@@ -24,7 +24,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: nettcp serve URL [--security none|transport] [--package negotiate|kerberos|ntlm]\n"
             "                        [--protection none|sign|encrypt] [--keytab FILE] [--allow-anonymous]\n"
-            "                        [--trace FILE] [--config FILE] [--syslog] [-v]\n"
+            "                        [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
+            "                         [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
+            "                        [--config FILE] [--syslog] [-v]\n"
             "                        [--credential windows|certificate|none] [--cert FILE [--key FILE]] [--client-ca FILE]\n"
             "                        [--validation chain|peer|none] [--revocation nocheck|online|offline]\n"
             "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
@@ -51,8 +53,7 @@ static void usage(FILE *f)
             "  --validation V     client certificates: chain (default), peer or none\n"
             "  --revocation R     client certificates: nocheck (default), online or offline (CRLs in --client-ca)\n"
             "  --tls-min V, --tls-max V   TLS versions accepted: 1.2 (default lowest) or 1.3 (default highest)\n"
-            "  --trace FILE       write a trace: one JSON object per line per event (records with their sizes,\n"
-            "                     requests, replies, errors with their cause); never message contents or secrets\n"
+            "%s"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
             "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
             "  --config FILE      read options from FILE first, one 'option = value' per line (any option above,\n"
@@ -60,7 +61,8 @@ static void usage(FILE *f)
             "                     the command line wins\n"
             "  --syslog           log to syslog (facility daemon) instead of stderr\n"
             "  -v, --verbose      log refused connections, failed handshakes (with their cause) and faults\n"
-            "The log: one line per event, 'TIME nettcp[PID]: LEVEL: text' (UTC; levels error, warning, notice, info).\n");
+            "The log: one line per event, 'TIME nettcp[PID]: LEVEL: text' (UTC; levels error, warning, notice, info).\n",
+            cli_trace_options_help);
 }
 
 /* The text of the first element named `local` in the body, or NULL. */
@@ -241,7 +243,7 @@ static const struct option opts[] = {
         { "protection", required_argument, NULL, 'P' }, { "keytab", required_argument, NULL, 'k' },
         { "allow-anonymous", no_argument, NULL, 'a' },  { "help", no_argument, NULL, 'h' },
         { "max-string-content-length", required_argument, NULL, 'S' },
-        { "trace", required_argument, NULL, 'T' },
+        CLI_TRACE_LONG_OPTIONS,
         { "max-received-message-size", required_argument, NULL, 'M' },
         { "config", required_argument, NULL, 'C' },
         { "syslog", no_argument, NULL, 'L' },
@@ -264,10 +266,16 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     bool verbose = false;
-    const char *trace_path = NULL;
+    struct cli_trace_args ta;
+    cli_trace_args_init(&ta);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+        int r = cli_trace_option("serve", c, optarg, &ta);
+        if (r == 2)
+            return 2;
+        if (r == 0)
+            continue;
         switch (c) {
         case 's':
         case 'p':
@@ -277,7 +285,6 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
             break;
         case 'k': o.nns.keytab = optarg; break;
         case 'a': o.nns.allow_anonymous_clients = true; break;
-        case 'T': trace_path = optarg; break;
         case 'S':
             if (cli_parse_bytes("serve", "max-string-content-length", optarg, &o.xml.max_string_len))
                 return 2;
@@ -291,10 +298,10 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
         case 'L': syslog = true; break;
         case 'h': usage(stdout); return 0;
         default: {
-            int r = cli_parse_tls("serve", c, optarg, &o.credential, &o.tls);
-            if (r == 0)
+            int tr = cli_parse_tls("serve", c, optarg, &o.credential, &o.tls);
+            if (tr == 0)
                 break;
-            if (r == -1)
+            if (tr == -1)
                 usage(stderr);
             return 2;
         }
@@ -304,7 +311,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
         usage(stderr);
         return 2;
     }
-    *a = (struct serve_args){ o, verbose, syslog, trace_path, argv[optind] };
+    *a = (struct serve_args){ o, verbose, syslog, ta.path, argv[optind], ta };
     return -1;
 }
 
@@ -322,13 +329,12 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     ntcp_service_options o = a.o;
-    const char *trace_path = a.trace_path, *url = a.url;
+    const char *url = a.url;
     if (a.syslog)
         serve_log_syslog();
     o.log = serve_log_line; /* quiet unless -v (a reload may change that) */
     ntcp_trace *trace = NULL;
-    if (trace_path && ntcp_trace_open(&trace, trace_path)) {
-        fprintf(stderr, "nettcp serve: cannot write the trace %s\n", trace_path);
+    if (cli_trace_open("serve", &a.trace, "service", &trace)) {
         serve_config_free(xargc, xargv);
         return 1;
     }

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <nettcp/service.h>
+#include "cli.h"
 
 /* What one parse of serve's options gives. */
 struct serve_args {
@@ -12,6 +13,7 @@ struct serve_args {
     bool syslog;
     const char *trace_path;
     const char *url;
+    struct cli_trace_args trace; /* --trace and its options */
 };
 /* Parses serve's options (after serve_config_expand): -1 to go on, else the exit status. */
 typedef int (*serve_parse_fn)(int argc, char **argv, struct serve_args *a);

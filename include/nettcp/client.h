@@ -46,6 +46,10 @@ NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action,
 const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c);
 /* A one-way message (no MessageID, no ReplyTo): nothing comes back. */
 NTCP_MUST_CHECK ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len);
+/* Extra SOAP headers for the messages sent from now on: text XML elements,
+ * each declaring the namespaces it uses (e.g. WCF's ActivityId header). The
+ * strings must stay valid until replaced; NULL/0 = none. */
+void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n);
 /* The negotiated security (NULL with security None). */
 const ntcp_nns_result *ntcp_client_security(const ntcp_client *c);
 /* The step, cause and advice of the latest failure. */

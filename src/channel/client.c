@@ -16,6 +16,8 @@ struct ntcp_client {
     ntcp__dialog x; /* session dictionaries and writer */
     char url[2048];
     char err[2048];
+    const char *const *headers; /* ntcp_client_set_headers */
+    size_t nheaders;
 };
 
 void ntcp_client_options_init(ntcp_client_options *o)
@@ -243,6 +245,12 @@ const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c) { return c->tls ? n
 
 const char *ntcp_client_last_error(const ntcp_client *c) { return c->err; }
 
+void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n)
+{
+    c->headers = n ? headers : NULL;
+    c->nheaders = headers ? n : 0;
+}
+
 /* One request envelope: with a MessageID (and ReplyTo anonymous) when a
  * reply is expected, without for one-way messages. On failure out is freed
  * and c->err says why. */
@@ -254,6 +262,8 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     m.message_id = id;
     m.reply_to_anonymous = id != NULL;
     m.to = c->url;
+    m.headers = c->headers;
+    m.nheaders = c->nheaders;
     m.body = body;
     m.body_len = body ? body_len : 0;
     ntcp_buf_init(out, (size_t)64 << 20);

@@ -588,8 +588,15 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     if (o->action) {
         double t = now_ms(d);
         ntcp_soap_msg reply;
+        /* the test call has its activity in the trace, propagated when asked */
+        ntcp_trace_event(o->trace, "request", NULL, "action", o->action, NULL);
+        char ah[256];
+        const char *ahs[1] = { ah };
+        if (ntcp_trace_activity_header(o->trace, NULL, ah, sizeof ah))
+            ntcp_client_set_headers(c, ahs, 1);
         st = ntcp_client_call(c, o->action, o->body, o->body ? o->body_len : 0, &reply);
         if (st == NTCP_OK) {
+            ntcp_trace_event(o->trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,
                      reply.action ? reply.action : "a reply", reply.body.len);
         } else {

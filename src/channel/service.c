@@ -147,8 +147,9 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
 
 static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
 {
-    (void)ctx;
+    ntcp_service *s = ctx;
     (void)why;
+    ntcp_trace_conn_end(s->o.trace, ntcp_server_session_peer(ss)); /* the connection's activity ends */
     dialog_free(ntcp_server_session_get_user(ss));
     ntcp_server_session_set_user(ss, NULL);
 }
@@ -238,6 +239,8 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         out.relates_to = req.message_id;
         out.fault = &fault;
         logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
+        ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "quota_exceeded", "error", reason, NULL);
         send_reply(s, ss, d, &out);
         ntcp_soap_msg_clear(&req);
         return;
@@ -245,6 +248,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     if (st) {
         logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
               ntcp_status_str(st), ntcp_status_name(st));
+        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "message", "status",
+                         ntcp_status_name(st), "cause", "message_unreadable", "error", ntcp_status_str(st), "advice",
+                         "the request is not a SOAP 1.2 envelope in binary session encoding that this session's "
+                         "dictionaries decode: use NetTcpBinding's message version and encoder on the client",
+                         NULL);
         ntcp_server_session_abort(ss);
         ntcp_soap_msg_clear(&req);
         return;
@@ -314,6 +322,12 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
             out.body = (const char *)rep.body.data;
             out.body_len = rep.body.len;
         }
+    }
+    char ah[256]; /* with propagation the reply carries the call's ActivityId, as WCF's does */
+    const char *ahs[1] = { ah };
+    if (ntcp_trace_activity_header(s->o.trace, caller.peer, ah, sizeof ah)) {
+        out.headers = ahs;
+        out.nheaders = 1;
     }
     if (req.message_id) { /* one-way messages get no reply */
         send_reply(s, ss, d, &out);

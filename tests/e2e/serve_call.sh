@@ -63,7 +63,7 @@ print([e.get("cause") for e in map(json.loads, open(sys.argv[2])) if e["event"] 
 PYEOF
 )
 check "call trace" "$got" "[('sent', 'Version'), ('sent', 'Mode'), ('sent', 'Via'), ('sent', 'KnownEncoding'), ('sent', 'UpgradeRequest'), ('received', 'UpgradeResponse')]
-['open', 'step/resolve', 'step/connect', 'step/preamble', 'handshake', 'step/handshake', 'handshake', 'step/preamble_ack', 'opened', 'request', 'reply', 'closed']
+['activity', 'open', 'step/resolve', 'step/connect', 'step/preamble', 'handshake', 'step/handshake', 'handshake', 'step/preamble_ack', 'opened', 'transfer', 'activity', 'request', 'reply', 'activity', 'transfer', 'closed', 'activity']
 Kerberos EncryptAndSign true host/svc.nettcp.test
 ['spn_unknown']"
 contains "call trace: handshake messages with their sizes only" "$(grep '"event":"handshake"' "$tmp/call.trace" | head -1)" \
