@@ -31,7 +31,7 @@ const char cli_client_options_help[] =
     "  --client-cert FILE --client-key FILE   the client certificate (PEM), or --client-cert FILE.p12 alone\n"
     "  --validation V     chain (default, ChainTrust), peer (the certificate itself is in --ca) or none\n"
     "  --revocation R     nocheck (default), online (CRLs from the certificate's distribution points over\n"
-    "                     HTTP) or offline (CRLs in --ca)\n"
+    "                     HTTP; OCSP when it names a responder and no CRL could be had) or offline (CRLs in --ca)\n"
     "  --tls-min V, --tls-max V   TLS versions allowed: 1.2 (default lowest) or 1.3 (default highest)\n";
 
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)

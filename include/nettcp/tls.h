@@ -47,7 +47,9 @@ typedef enum ntcp_tls_validation {
 /* X509RevocationMode. WCF's default is Online; ours is NoCheck, since a
  * CRL distribution point is rarely reachable from where tests run (see
  * docs/cli.md). Online: the leaf's CRL distribution points are fetched
- * through the fetch callback; Offline: only the CRLs in the trust file. */
+ * through the fetch callback, and when they give no CRL its OCSP responder
+ * is asked (a GET request, through the same callback); Offline: only the
+ * CRLs in the trust file. */
 typedef enum ntcp_tls_revocation {
     NTCP_TLS_REVOCATION_NOCHECK = 0,
     NTCP_TLS_REVOCATION_ONLINE = 1,

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
@@ -353,6 +354,88 @@ static STACK_OF(X509_CRL) *fetch_crls(ntcp_tls *t, X509 *leaf, char *why, size_t
     return crls;
 }
 
+/* Online revocation by OCSP (RFC 6960, a GET request as in its appendix
+ * A.1): 1 good, 0 revoked (t->err set), -1 no answer (why says why). */
+static int check_ocsp(ntcp_tls *t, X509_STORE_CTX *xs, X509 *leaf, char *why, size_t cap)
+{
+    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(leaf);
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
+    X509 *issuer = chain && sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
+    int verdict = -1;
+    for (int i = 0; urls && issuer && verdict < 0 && i < sk_OPENSSL_STRING_num(urls); i++) {
+        const char *url = sk_OPENSSL_STRING_value(urls, i);
+        OCSP_REQUEST *req = OCSP_REQUEST_new();
+        OCSP_CERTID *id = OCSP_cert_to_id(NULL, leaf, issuer);
+        OCSP_CERTID *id_copy = id ? OCSP_CERTID_dup(id) : NULL;
+        unsigned char *der = NULL;
+        int dl = req && id_copy && OCSP_request_add0_id(req, id_copy) ? i2d_OCSP_REQUEST(req, &der) : -1;
+        if (dl <= 0) {
+            OCSP_CERTID_free(id_copy);
+            id_copy = NULL;
+        }
+        /* the URL: responder / urlencode(base64(DER request)) */
+        char *get = NULL;
+        if (dl > 0) {
+            size_t ul = strlen(url), bl = 4 * (((size_t)dl + 2) / 3) + 1;
+            char *b64 = OPENSSL_malloc(bl);
+            get = OPENSSL_malloc(ul + 1 + 3 * bl + 1);
+            if (b64 && get) {
+                EVP_EncodeBlock((unsigned char *)b64, der, dl);
+                size_t o = (size_t)snprintf(get, ul + 2, "%s%s", url, url[ul ? ul - 1 : 0] == '/' ? "" : "/");
+                for (const char *c = b64; *c; c++)
+                    o += (size_t)(*c == '+' || *c == '/' || *c == '='
+                                      ? snprintf(get + o, 4, "%%%02X", (unsigned char)*c)
+                                      : snprintf(get + o, 2, "%c", *c));
+            } else {
+                OPENSSL_free(get);
+                get = NULL;
+            }
+            OPENSSL_free(b64);
+        }
+        OPENSSL_free(der);
+        ntcp_buf b;
+        ntcp_buf_init(&b, 1u << 20);
+        ntcp_status st = get && t->o.fetch ? t->o.fetch(t->o.fetch_ctx, get, &b) : NTCP_E_UNSUPPORTED;
+        OPENSSL_free(get);
+        const unsigned char *p = b.data;
+        OCSP_RESPONSE *resp = st ? NULL : d2i_OCSP_RESPONSE(NULL, &p, (long)b.len);
+        OCSP_BASICRESP *bs = resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_SUCCESSFUL
+                                 ? OCSP_response_get1_basic(resp) : NULL;
+        int status = -1, reason = 0;
+        ASN1_GENERALIZEDTIME *this_upd = NULL, *next_upd = NULL;
+        if (!bs)
+            snprintf(why, cap, "OCSP %s: %s", url, st ? ntcp_status_str(st) : "no usable response");
+        else if (OCSP_basic_verify(bs, chain, X509_STORE_CTX_get0_store(xs), 0) <= 0)
+            snprintf(why, cap, "OCSP %s: the response's signature does not verify", url);
+        else if (!id || !OCSP_resp_find_status(bs, id, &status, &reason, NULL, &this_upd, &next_upd) ||
+                 !OCSP_check_validity(this_upd, next_upd, 300, -1))
+            snprintf(why, cap, "OCSP %s: no current status for the certificate", url);
+        else if (status == V_OCSP_CERTSTATUS_GOOD)
+            verdict = 1;
+        else if (status == V_OCSP_CERTSTATUS_REVOKED)
+            verdict = 0;
+        else
+            snprintf(why, cap, "OCSP %s: the responder does not know the certificate", url);
+        OCSP_BASICRESP_free(bs);
+        OCSP_RESPONSE_free(resp);
+        ntcp_buf_free(&b);
+        OCSP_CERTID_free(id);
+        OCSP_REQUEST_free(req);
+    }
+    if (!urls)
+        snprintf(why, cap, "the certificate names no OCSP responder");
+    X509_email_free(urls);
+    ERR_clear_error();
+    if (verdict == 0) {
+        ntcp_tls_cert_info ci;
+        describe(leaf, &ci);
+        fail(t, NTCP_E_AUTH_FAILED, NTCP_TLS_CAUSE_CERT_REVOKED, "revocation",
+             "the %s's certificate %s (thumbprint %s) has been revoked by %s (OCSP)", t->server ? "client" : "service",
+             ci.subject, ci.thumbprint, ci.issuer);
+    }
+    return verdict;
+}
+
 static int map_verify_error(ntcp_tls *t, X509_STORE_CTX *xs, const char *crl_why)
 {
     int e = X509_STORE_CTX_get_error(xs);
@@ -454,14 +537,21 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
     } else if (t->o.validation == NTCP_TLS_VALIDATION_CHAIN) {
         STACK_OF(X509_CRL) *crls = NULL;
         char why[600] = "";
-        if (t->o.revocation != NTCP_TLS_REVOCATION_NOCHECK) {
+        /* online: the CRLs of the distribution points; when there are none
+         * and the certificate names an OCSP responder, OCSP after the chain */
+        bool ocsp = false;
+        if (t->o.revocation == NTCP_TLS_REVOCATION_ONLINE) {
+            crls = fetch_crls(t, leaf, why, sizeof why);
+            STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(leaf);
+            ocsp = sk_X509_CRL_num(crls) == 0 && urls;
+            X509_email_free(urls);
+        }
+        if (t->o.revocation != NTCP_TLS_REVOCATION_NOCHECK && !ocsp) {
             X509_STORE_CTX_set_flags(xs, X509_V_FLAG_CRL_CHECK);
-            if (t->o.revocation == NTCP_TLS_REVOCATION_ONLINE) {
-                crls = fetch_crls(t, leaf, why, sizeof why);
+            if (t->o.revocation == NTCP_TLS_REVOCATION_ONLINE)
                 X509_STORE_CTX_set0_crls(xs, crls);
-            } else {
+            else
                 snprintf(why, sizeof why, "offline: no CRL of the issuer in the trust file");
-            }
         }
         int ok = X509_verify_cert(xs);
         if (ok <= 0)
@@ -470,6 +560,21 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
         sk_X509_CRL_pop_free(crls, X509_CRL_free);
         if (ok <= 0)
             return 0;
+        if (ocsp) {
+            char owhy[600] = "";
+            int v = check_ocsp(t, xs, leaf, owhy, sizeof owhy);
+            if (v == 0) {
+                X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REVOKED);
+                return 0;
+            }
+            if (v < 0) {
+                fail(t, NTCP_E_AUTH_FAILED, NTCP_TLS_CAUSE_REVOCATION_UNKNOWN, "revocation",
+                     "the revocation status of the %s's certificate %s is unknown: %s; %s", peer_word(t),
+                     t->res.chain[0].subject, owhy, why);
+                X509_STORE_CTX_set_error(xs, X509_V_ERR_UNABLE_TO_GET_CRL);
+                return 0;
+            }
+        }
     }
     if (!t->server && !check_identity(t, leaf)) {
         X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);

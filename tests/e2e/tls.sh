@@ -18,8 +18,15 @@ pids+=($!)
 for _ in $(seq 1 200); do grep -qs 'port' "$tmp/http.out" && break; pause 0.05; done
 hport=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$tmp/http.out" | head -1)
 [ -n "$hport" ] || { echo "FAIL: http.server did not start: $(cat "$tmp/http.out")" >&2; failed=$((failed + 1)); finish; exit; }
-make_pki "http://127.0.0.1:$hport/ca.crl"
+oport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+make_pki "http://127.0.0.1:$hport/ca.crl" "http://127.0.0.1:$oport"
 pki=$tmp/pki
+# the OCSP responder (openssl's), answering from the CA's database
+openssl ocsp -index "$pki/ca.db/index.txt" -port "$oport" -rsigner "$pki/ca.pem" -rkey "$pki/ca.key" \
+    -CA "$pki/ca.pem" -ignore_err >"$tmp/ocsp.out" 2>&1 &
+pids+=($!)
+# (it serves one connection at a time: wait for its own word, not a probe connection)
+for _ in $(seq 1 200); do grep -qs 'waiting for OCSP client connections' "$tmp/ocsp.out" && break; pause 0.05; done
 cp "$pki/ca.crl" "$tmp/www/ca.crl"
 
 # start NAME ARGS...: nettcp serve on a free port; sets $port
@@ -108,6 +115,8 @@ done
 port=$port_expired; out=$(echo_call localhost --credential none --ca "$pki/ca.pem")
 check "expired: cause" "$(cause_of "$out")" cert_expired
 contains "expired: when" "$out" '2020-02-01'
+out=$(echo_call localhost --credential none --ca "$pki/ca.pem" --trace "$tmp/call.trace")
+contains "the call's trace: the cause" "$(cat "$tmp/call.trace")" '"cause":"cert_expired"'
 port=$port_notyet; out=$(echo_call localhost --credential none --ca "$pki/ca.pem")
 check "not yet valid: cause" "$(cause_of "$out")" cert_not_yet_valid
 port=$port_revoked; out=$(echo_call localhost --credential none --ca "$pki/ca.pem" --revocation online)
@@ -145,6 +154,15 @@ out=$("$nettcp" doctor "net.tcp://localhost:$port/calc" --credential none --ca "
 contains "doctor ok over TLS" "$out" 'result: ok, every step passed'
 contains "doctor ok: the upgrade" "$out" 'application/ssl-tls (TLS)'
 
+# OCSP: certificates that name a responder and no CRL distribution point
+start ocsp_good --credential none --cert "$pki/ocsp_good.pem" --key "$pki/ocsp_good.key"
+out=$(echo_call localhost --credential none --ca "$pki/ca.pem" --revocation online)
+contains "OCSP: good" "$out" '"ok":true'
+start ocsp_revoked --credential none --cert "$pki/ocsp_revoked.pem" --key "$pki/ocsp_revoked.key"
+out=$(echo_call localhost --credential none --ca "$pki/ca.pem" --revocation online)
+check "OCSP: revoked" "$(cause_of "$out")" cert_revoked
+contains "OCSP: said so" "$out" '(OCSP)'
+
 # the CRL distribution point unreachable
 kill "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null
 port=$port_revoked; out=$(echo_call localhost --credential none --ca "$pki/ca.pem" --revocation online)
@@ -152,7 +170,7 @@ check "CRL unreachable: cause" "$(cause_of "$out")" revocation_unknown
 contains "CRL unreachable: the URL" "$out" "http://127.0.0.1:$hport/ca.crl"
 
 # ---- credential certificate ----
-start cert --credential certificate --cert "$pki/server.p12" --client-ca "$pki/ca.pem"
+start cert --credential certificate --cert "$pki/server.p12" --client-ca "$pki/ca.pem" --trace "$tmp/cert.trace"
 out=$(echo_call localhost --credential certificate --ca "$pki/ca.pem" --client-cert "$pki/client.pem" --client-key "$pki/client.key")
 cfp=$(openssl x509 -in "$pki/client.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
 contains "certificate: the caller's subject, issuer and thumbprint" "$out" \
@@ -169,6 +187,7 @@ out=$(echo_call localhost --credential certificate --ca "$pki/ca.pem" --client-c
 check "client certificate rejected (1.2)" "$(cause_of "$out")" client_cert_rejected
 contains "the service's log names why" "$(cat "$tmp/cert.err")" 'cert_untrusted'
 contains "the service's log: client_cert_required" "$(cat "$tmp/cert.err")" 'client_cert_required'
+contains "the service's trace: the cause" "$(cat "$tmp/cert.trace")" '"cause":"cert_untrusted"'
 
 # ---- protocol and security mode mismatches ----
 start old --credential none --cert "$pki/server.pem" --key "$pki/server.key" --tls-max 1.2

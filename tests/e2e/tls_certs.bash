@@ -4,9 +4,11 @@
 # svc.example.test), expired, notyet, revoked, untrusted (by the other CA),
 # client, client_other (by the other CA); PKCS#12 server.p12; crl.pem (the
 # CA's CRL, revoked listed) and ca_crl.pem (CA certificate + CRL). The
-# server certificates name CRL_URL as their CRL distribution point.
+# server certificates name CRL_URL as their CRL distribution point; with
+# OCSP_URL, ocsp_good and ocsp_revoked name it as their OCSP responder (and
+# no CRL distribution point).
 make_pki() {
-    local crl_url=$1 d=$tmp/pki
+    local crl_url=$1 ocsp_url=${2:-http://127.0.0.1:9} d=$tmp/pki
     mkdir -p "$d"
     for ca in ca other; do
         mkdir -p "$d/$ca.db"; : >"$d/$ca.db/index.txt"; echo 1000 >"$d/$ca.db/serial"
@@ -31,6 +33,10 @@ commonName = supplied
 basicConstraints = CA:FALSE
 subjectAltName = \$ENV::SAN
 crlDistributionPoints = URI:$crl_url
+[srv_ocsp]
+basicConstraints = CA:FALSE
+subjectAltName = \$ENV::SAN
+authorityInfoAccess = OCSP;URI:$ocsp_url
 [cli]
 basicConstraints = CA:FALSE
 extendedKeyUsage = clientAuth
@@ -54,7 +60,10 @@ CNF
     issue untrusted other srv "DNS:localhost" -days 10
     issue client ca cli "DNS:unused" -days 10
     issue client_other other cli "DNS:unused" -days 10
+    issue ocsp_good ca srv_ocsp "DNS:localhost" -days 10
+    issue ocsp_revoked ca srv_ocsp "DNS:localhost" -days 10
     SAN=x openssl ca -batch -config "$d/ca.cnf" -revoke "$d/revoked.pem" 2>/dev/null
+    SAN=x openssl ca -batch -config "$d/ca.cnf" -revoke "$d/ocsp_revoked.pem" 2>/dev/null
     SAN=x openssl ca -batch -config "$d/ca.cnf" -gencrl -out "$d/crl.pem" 2>/dev/null
     openssl crl -in "$d/crl.pem" -outform DER -out "$d/ca.crl" 2>/dev/null
     cat "$d/ca.pem" "$d/crl.pem" >"$d/ca_crl.pem"
