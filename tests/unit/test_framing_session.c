@@ -683,3 +683,35 @@ TEST(acceptor_empty_via_is_not_served)
     refusal("000100 0102 0200 0308", &ac, NULL, NTCP_E_ENDPOINT_NOT_FOUND, "EndpointNotFound",
             NTCP_CLOSE_AFTER_WRITE_DRAIN);
 }
+
+/* Output written in pieces: what is left is always the unwritten tail, in
+ * order, also when more output is queued between the pieces. */
+TEST(framing_output_partial_writes_keep_the_tail)
+{
+    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ic.via = "net.tcp://host/x";
+    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing *f;
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&f, &ic, &lim), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_start(f), NTCP_OK);
+    const uint8_t *p;
+    size_t n;
+    ntcp_framing_output(f, &p, &n);
+    uint8_t all[64];
+    CHECK(n > 8 && n < sizeof all);
+    memcpy(all, p, n);
+    size_t total = n;
+    ntcp_framing_output_consumed(f, 3);
+    ntcp_framing_output(f, &p, &n);
+    CHECK_BYTES(p, n, all + 3, total - 3);
+    ntcp_framing_output_consumed(f, 1);
+    ntcp_framing_output(f, &p, &n);
+    CHECK_BYTES(p, n, all + 4, total - 4);
+    ntcp_framing_output_consumed(f, total - 4 - 2);
+    ntcp_framing_output(f, &p, &n);
+    CHECK_BYTES(p, n, all + total - 2, 2);
+    ntcp_framing_output_consumed(f, 100); /* more than pending: all of it */
+    ntcp_framing_output(f, &p, &n);
+    CHECK_EQ_INT((int)n, 0);
+    ntcp_framing_free(f);
+}
