@@ -27,10 +27,11 @@ MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-# what libnettcp links (nettcp.pc's Requires.private says the same)
-PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap
-PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap 2>/dev/null)
+# what libnettcp links (nettcp.pc's Requires.private says the same); libsasl2
+# only for its header (doctor's SASL GSSAPI bind through libldap)
+PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap ldap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_REQUIRES) libsasl2 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKG_REQUIRES) 2>/dev/null)
 
 # sd_notify for `serve` under systemd (Type=notify)
 TOOL_CFLAGS := $(shell pkg-config --exists libsystemd 2>/dev/null && echo -DNETTCP_SYSTEMD)

@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     }
     const char body[] = "<Add xmlns=\"http://Microsoft.ServiceModel.Samples\"><n1>2</n1><n2>3</n2></Add>";
     ntcp_soap_msg reply;
-    ntcp_status st = ntcp_client_call(c, "http://Microsoft.ServiceModel.Samples/ICalculator/Add", body,
+    ntcp_status st = ntcp_client_call(c, "http://Microsoft.ServiceModel.Samples/ICalculator/Add", NULL, 0, body,
                                       sizeof body - 1, &reply);
     if (st == NTCP_OK)
         printf("%.*s\n", (int)reply.body.len, (const char *)reply.body.data);

@@ -21,6 +21,8 @@ int cmd_trace(int argc, char **argv);
 int cli_parse_package(const char *s, ntcp_package *p);
 int cli_parse_protection(const char *s, ntcp_protection *p);
 /* A positive byte count (--max-size and the like): 0, or 2 after printing a usage error. */
+/* duplex, simplex, singleton (singleton-sized) or streamed (singleton-unsized) */
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode);
 int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out);
 /* --security ('s'), --package ('p'), --protection ('P'): 0 parsed, 2 usage error (printed), -1 not one of them. */
 #include <nettcp/service.h>

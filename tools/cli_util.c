@@ -317,3 +317,20 @@ int cli_parse_tls(const char *cmd, int opt, const char *arg, ntcp_credential_typ
     default: return -1;
     }
 }
+
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode)
+{
+    if (!strcmp(arg, "duplex"))
+        *mode = NTCP_MODE_DUPLEX;
+    else if (!strcmp(arg, "simplex"))
+        *mode = NTCP_MODE_SIMPLEX;
+    else if (!strcmp(arg, "singleton"))
+        *mode = NTCP_MODE_SINGLETON_SIZED;
+    else if (!strcmp(arg, "streamed"))
+        *mode = NTCP_MODE_SINGLETON_UNSIZED;
+    else {
+        fprintf(stderr, "nettcp %s: --mode takes duplex, simplex, singleton or streamed, not '%s'\n", cmd, arg);
+        return -1;
+    }
+    return 0;
+}

@@ -16,6 +16,7 @@ static void usage(FILE *f)
             "                   [--identity dns:NAME|spn:NAME|upn:NAME] [--user NAME] [--ccache NAME]\n"
             "                   [--client-keytab FILE] [--anonymous] [--no-require-server-auth]\n"
             "                   [--impersonation identify|impersonate|delegate] [--timeout SECONDS] [-v] [--json]\n"
+            "                   [--header XML]... [--header-mu XML]... [--mode M]\n"
             "                   [--credential windows|certificate|none] [--ca FILE] [--client-cert FILE --client-key FILE]\n"
             "                   [--identity dns:NAME|cert:BASE64|thumbprint:HEX|rsa:BASE64] [--validation chain|peer|none]\n"
             "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
@@ -29,8 +30,16 @@ static void usage(FILE *f)
             "to change; 'nettcp doctor' walks the same connection step by step.\n"
             "\n"
             "%s"
+            "  --mode M           duplex (default, NetTcpBinding), streamed (singleton-unsized: TransferMode.Streamed),\n"
+            "                     the modes other than duplex with WCF's binary encoding without session\n"
+            "                     dictionaries (application/soap+msbin1),\n"
+            "                     simplex or singleton (singleton-sized): the last two carry one-way messages only:\n"
+            "                     the request is sent without a MessageID and nothing is printed\n"
+            "  --header XML       add a SOAP header: one element, text XML declaring its namespaces (repeatable)\n"
+            "  --header-mu XML    the same, marked s:mustUnderstand=\"1\" (the service must process it or fault)\n"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
-            "  --json             one JSON object: ok, action, relates_to, body, security / error, cause, advice\n"
+            "  --json             one JSON object: ok, action, relates_to, headers, body, security / error,\n"
+            "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail}\n"
             "%s"
             "\n"
             "exit status: 0 reply received, 1 failure (a SOAP fault included), 2 usage error.\n",
@@ -50,7 +59,61 @@ static void trace_step(void *ctx, ntcp_channel_step step)
     ntcp_trace_event(ctx, "step", NULL, "name", ntcp_channel_step_name(step), NULL);
 }
 
-static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
+static void json_str(const char *s) { cli_json_string((const uint8_t *)(s ? s : ""), s ? strlen(s) : 0); }
+
+/* "fault":{"code","subcodes":[{"ns","name"}],"reason","detail"} */
+static void json_fault(const ntcp_soap_msg *m)
+{
+    printf(",\"fault\":{\"code\":");
+    json_str(m->fault_code);
+    printf(",\"subcodes\":[");
+    for (size_t i = 0; i < m->fault_nsubcodes; i++) {
+        printf("%s{\"ns\":", i ? "," : "");
+        json_str(m->fault_subcodes[i].ns);
+        printf(",\"name\":");
+        json_str(m->fault_subcodes[i].local);
+        printf("}");
+    }
+    printf("],\"reason\":");
+    json_str(m->fault_reason);
+    printf(",\"detail\":");
+    if (m->has_detail)
+        cli_json_string(m->fault_detail.data ? m->fault_detail.data : (const uint8_t *)"", m->fault_detail.len);
+    else
+        printf("null");
+    printf("}");
+}
+
+/* "headers":[{"ns","name","text"}] for the reply's non-addressing headers */
+static void json_headers(ntcp_client *cl, const ntcp_soap_msg *m)
+{
+    printf(",\"headers\":[");
+    ntcp_buf t;
+    ntcp_buf_init(&t, 1 << 20);
+    bool first = true;
+    for (size_t i = 0; i < m->nheaders; i++) {
+        const ntcp_soap_header *h = &m->headers[i];
+        if (h->ns.len == strlen(NTCP_WSA10_NS) && !memcmp(h->ns.p, NTCP_WSA10_NS, h->ns.len))
+            continue;
+        ntcp_xml_reader *r = ntcp_client_reply_header(cl, m, i);
+        ntcp_xml_node n;
+        ntcp_buf_reset(&t);
+        if (!r || ntcp_xml_reader_next(r, &n) || ntcp_xml_reader_element_text(r, &t))
+            ntcp_buf_reset(&t);
+        printf("%s{\"ns\":", first ? "" : ",");
+        cli_json_string((const uint8_t *)(h->ns.p ? h->ns.p : ""), h->ns.len);
+        printf(",\"name\":");
+        cli_json_string((const uint8_t *)h->local.p, h->local.len);
+        printf(",\"text\":");
+        cli_json_string(t.data ? t.data : (const uint8_t *)"", t.len);
+        printf("}");
+        first = false;
+    }
+    ntcp_buf_free(&t);
+    printf("]");
+}
+
+static void json_error_start(ntcp_status st, const char *step, const char *cause, const char *text)
 {
     const char *advice = ntcp_cause_advice(cause);
     printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(st));
@@ -61,6 +124,11 @@ static void json_error(ntcp_status st, const char *step, const char *cause, cons
     cli_json_string((const uint8_t *)text, strlen(text));
     printf(",\"advice\":");
     cli_json_string((const uint8_t *)advice, strlen(advice));
+}
+
+static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
+{
+    json_error_start(st, step, cause, text);
     printf("}\n");
 }
 
@@ -70,8 +138,13 @@ int cmd_call(int argc, char **argv)
         CLI_CLIENT_LONG_OPTIONS,
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-        CLI_TRACE_LONG_OPTIONS,                     { NULL, 0, NULL, 0 },
+        { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
+        { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
     };
+    enum { MAX_HEADERS = 64 };
+    ntcp_header headers[MAX_HEADERS];
+    size_t nheaders = 0;
     ntcp_client_options o;
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
@@ -95,6 +168,21 @@ int cmd_call(int argc, char **argv)
         case 'A': action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
+        case 'H':
+        case 'U':
+            if (nheaders == MAX_HEADERS) {
+                fprintf(stderr, "nettcp call: at most %d headers\n", MAX_HEADERS);
+                return 2;
+            }
+            headers[nheaders].xml = optarg;
+            headers[nheaders++].must_understand = c == 'U';
+            break;
+        case 'm':
+            if (cli_parse_mode("call", optarg, &o.channel.mode))
+                return 2;
+            /* as WCF: session dictionaries on duplex sessions only; the other modes are msbin1 */
+            o.channel.encoding = o.channel.mode == NTCP_MODE_DUPLEX ? NTCP_ENC_BINARY_SESSION : NTCP_ENC_BINARY;
+            break;
         case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -155,11 +243,15 @@ int cmd_call(int argc, char **argv)
     if (verbose) {
         fprintf(stderr, "[%8.1f ms] open: connected, preamble acknowledged\n", ms_since(&t0));
         const ntcp_nns_result *r = ntcp_client_security(cl);
-        if (r)
+        if (r && r->mutual)
+            fprintf(stderr, "[%8.1f ms] security: %s, %s, mutual authentication, service %s, client %s, target %s\n",
+                    ms_since(&t0), ntcp_package_name(r->package), ntcp_protection_name(r->protection), r->service,
+                    r->client, r->target);
+        else if (r) /* no service name: NTLM proves nothing about the service */
             fprintf(stderr,
-                    "[%8.1f ms] security: %s, %s, %s, service %s, client %s, target %s\n", ms_since(&t0),
-                    ntcp_package_name(r->package), ntcp_protection_name(r->protection),
-                    r->mutual ? "mutual authentication" : "the service was not authenticated", r->service, r->client,
+                    "[%8.1f ms] security: %s, %s, the service was not authenticated (its name is unknown), client "
+                    "%s, target %s (not verified)\n",
+                    ms_since(&t0), ntcp_package_name(r->package), ntcp_protection_name(r->protection), r->client,
                     r->target);
         else if (ntcp_client_tls(cl)) {
             const ntcp_tls_result *t = ntcp_client_tls(cl);
@@ -182,11 +274,48 @@ int cmd_call(int argc, char **argv)
     ntcp_trace_event(trace, "request", NULL, "action", action, NULL);
     /* --propagate-activity: the call's activity travels in WCF's ActivityId header */
     char activity_header[256];
-    const char *headers[1] = { activity_header };
+    const char *activity_headers[1] = { activity_header };
     if (ntcp_trace_activity_header(trace, NULL, activity_header, sizeof activity_header))
-        ntcp_client_set_headers(cl, headers, 1);
+        ntcp_client_set_headers(cl, activity_headers, 1);
     ntcp_soap_msg reply;
-    st = ntcp_client_call(cl, action, (const char *)body, body_len, &reply);
+    if (o.channel.mode == NTCP_MODE_SIMPLEX || o.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
+        /* these modes carry messages one way: the request is sent, nothing comes back */
+        ntcp_soap_msg_init(&reply);
+        st = ntcp_client_send(cl, action, (const char *)body, body_len);
+        if (st == NTCP_OK) {
+            /* the service's verdict (a framing fault such as UnsupportedMode) comes at the close */
+            char e[2048];
+            st = ntcp_client_close(cl);
+            cl = NULL;
+            snprintf(e, sizeof e, "closing: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
+            if (st) {
+                const char *cause = ntcp_failure_cause(st, NTCP_STEP_CLOSE, false);
+                snprintf(e, sizeof e, "the service refused the one-way session: %s (%s); cause: %s\nadvice: %s",
+                         ntcp_status_str(st), ntcp_status_name(st), cause, ntcp_cause_advice(cause));
+                ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause", cause,
+                                 "error", e, NULL);
+                if (json)
+                    json_error(st, "close", cause, e);
+                else
+                    fprintf(stderr, "nettcp call: %s\n", e);
+                goto close;
+            }
+        }
+        if (st == NTCP_OK) {
+            ntcp_trace_event(trace, "sent", NULL, "action", action, NULL);
+            if (json)
+                printf("{\"ok\":true,\"one_way\":true,\"mode\":\"%s\"}\n", ntcp_nmf_mode_name(o.channel.mode));
+            rc = 0;
+        } else {
+            const char *e = ntcp_client_last_error(cl);
+            if (json)
+                json_error(st, "send", cli_cause_of(st, e), e);
+            else
+                fprintf(stderr, "nettcp call: %s\n", e);
+        }
+        goto close;
+    }
+    st = ntcp_client_call(cl, action, headers, nheaders, (const char *)body, body_len, &reply);
     if (st)
         ntcp_trace_event(trace, "error", NULL, "step", "call", "status", ntcp_status_name(st), "cause",
                          cli_cause_of(st, ntcp_client_last_error(cl)), "error", ntcp_client_last_error(cl), NULL);
@@ -202,6 +331,7 @@ int cmd_call(int argc, char **argv)
             printf(",\"relates_to\":");
             cli_json_string((const uint8_t *)(reply.relates_to ? reply.relates_to : ""),
                             reply.relates_to ? strlen(reply.relates_to) : 0);
+            json_headers(cl, &reply);
             printf(",\"body\":");
             cli_json_string(reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
             const ntcp_nns_result *r = ntcp_client_security(cl);
@@ -225,12 +355,23 @@ int cmd_call(int argc, char **argv)
         }
     } else {
         const char *e = ntcp_client_last_error(cl);
-        if (json)
+        if (json && reply.is_fault) {
+            json_error_start(st, "call", cli_cause_of(st, e), e);
+            json_fault(&reply);
+            printf("}\n");
+        } else if (json)
             json_error(st, "call", cli_cause_of(st, e), e);
-        else
+        else {
             fprintf(stderr, "nettcp call: %s\n", e);
+            if (reply.is_fault && reply.has_detail)
+                fprintf(stderr, "detail: %.*s\n", (int)reply.fault_detail.len,
+                        reply.fault_detail.data ? (const char *)reply.fault_detail.data : "");
+        }
     }
+close:
     ntcp_soap_msg_clear(&reply);
+    if (!cl)
+        goto out;
     st = ntcp_client_close(cl);
     ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(st), NULL);
     if (verbose)

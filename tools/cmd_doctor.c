@@ -15,7 +15,8 @@ static void usage(FILE *f)
             "                     [--user NAME] [--ccache NAME] [--client-keytab FILE] [--anonymous]\n"
             "                     [--no-require-server-auth] [--impersonation identify|impersonate|delegate]\n"
             "                     [--timeout SECONDS] [--action URI [--body XML|@FILE]]\n"
-            "                     [--mode duplex|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
+            "                     [--mode duplex|streamed|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
+            "                     [--ldap URL | --no-ldap] [--service-keytab FILE]\n"
             "                     [--credential windows|certificate|none] [--ca FILE]\n"
             "                     [--client-cert FILE --client-key FILE] [--validation chain|peer|none]\n"
             "                     [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
@@ -26,7 +27,9 @@ static void usage(FILE *f)
             "reports each step with its time and outcome: resolve (host -> addresses), connect (TCP),\n"
             "preamble (via, mode, encoding), upgrade (the service's answer to the security upgrade),\n"
             "target (which identity, which SPN and why), credentials (which principal, from where, until\n"
-            "when), kdc (is a service ticket issued, with which key version), handshake (NegotiateStream:\n"
+            "when), kdc (is a service ticket issued, with which key version), directory (which account\n"
+            "holds the target name, its encryption types and account flags, read from Active Directory),\n"
+            "handshake (NegotiateStream:\n"
             "package, protection, mutual authentication), identity (who the service proved to be),\n"
             "preamble_ack, request (with --action) and close. On failure it names the cause (a stable id),\n"
             "what was tried (target, principal, package) and what to change.\n"
@@ -34,10 +37,17 @@ static void usage(FILE *f)
             "%s"
             "  --action URI       send a test request with this SOAP Action (body from --body, or empty)\n"
             "  --body XML|@FILE   the test request's body\n"
-            "  --mode M           the framing mode to offer (default duplex, as NetTcpBinding)\n"
+            "  --mode M           the framing mode to offer: duplex (default, as NetTcpBinding), streamed\n"
+            "                     (singleton-unsized), simplex or singleton (singleton-sized; one way)\n"
             "  --encoding E       the message encoding to offer (default binary-session, as NetTcpBinding)\n"
+            "  --ldap URL         the directory to read (LDAP, SASL GSSAPI bind with the client's Kerberos\n"
+            "                     tickets); default ldap://<the realm's first KDC in krb5.conf>\n"
+            "  --no-ldap          do not read the directory\n"
+            "  --service-keytab F the service's keytab, when readable here: its keys are compared with the\n"
+            "                     ticket and the directory (spn_wrong_account, enctype_mismatch)\n"
             "  --json             the report as one JSON object: ok, url, steps [name, outcome, ms, detail],\n"
-            "                     and on failure cause, advice and tried {target, principal, package}\n"
+            "                     directory {checked, url, note, accounts}, and on failure cause, advice and\n"
+            "                     tried {target, principal, package}\n"
             "%s"
             "\n"
             "Cause ids: default_spn_not_service, spn_unknown, service_key_mismatch, clock_skew,\n"
@@ -45,28 +55,17 @@ static void usage(FILE *f)
             "kdc_unreachable, anonymous_refused, anonymous_unavailable, security_mode_mismatch,\n"
             "encoding_refused, mode_refused, endpoint_not_found, connection_refused, connection_reset,\n"
             "host_unknown, timeout, server_too_busy, protection_not_granted, identity_mismatch,\n"
-            "message_altered, action_not_supported, service_fault, cert_expired, cert_not_yet_valid,\n"
-            "cert_untrusted, cert_name_mismatch, cert_revoked, revocation_unknown, client_cert_required,\n"
-            "client_cert_rejected, tls_protocol_mismatch, ... (docs/troubleshooting.md).\n"
+            "message_altered, action_not_supported, service_fault, spn_wrong_account, spn_duplicate,\n"
+            "enctype_mismatch, account_disabled, password_expired, ntlm_fallback, ntlm_forced,\n"
+            "identity_invalid, cert_expired, cert_not_yet_valid, cert_untrusted, cert_name_mismatch,\n"
+            "cert_revoked, revocation_unknown, client_cert_required, client_cert_rejected,\n"
+            "tls_protocol_mismatch, ... (docs/troubleshooting.md).\n"
             "With TLS (--credential certificate or none) the handshake step names the check that failed\n"
             "(chain, revocation, identity, client certificate, protocol) and the report prints the chain\n"
             "the service sent: subject, issuer, validity, SANs, SHA-1 thumbprint, key.\n"
             "\n"
             "exit status: 0 every step passed, 1 a step failed, 2 usage error.\n",
             cli_client_options_help, cli_trace_options_help);
-}
-
-static int parse_mode(const char *s, ntcp_nmf_mode *m)
-{
-    if (!strcmp(s, "duplex"))
-        *m = NTCP_MODE_DUPLEX;
-    else if (!strcmp(s, "simplex"))
-        *m = NTCP_MODE_SIMPLEX;
-    else if (!strcmp(s, "singleton"))
-        *m = NTCP_MODE_SINGLETON_UNSIZED;
-    else
-        return -1;
-    return 0;
 }
 
 static int parse_encoding(const char *s, int *e)
@@ -123,6 +122,24 @@ static void print_json(const char *url, const ntcp_doctor_report *r)
         }
         printf("]}");
     }
+    printf(",\"directory\":{\"checked\":%s,\"url\":", r->dir_checked ? "true" : "false");
+    json_str(r->dir.url);
+    printf(",\"note\":");
+    json_str(r->dir_note);
+    printf(",\"accounts\":[");
+    for (size_t i = 0; r->dir_checked && i < r->dir.n && i < NTCP_DIR_MAX_ACCOUNTS; i++) {
+        const ntcp_dir_account *a = &r->dir.acct[i];
+        printf("%s{\"dn\":", i ? "," : "");
+        json_str(a->dn);
+        printf(",\"sam_account_name\":");
+        json_str(a->sam);
+        printf(",\"user_principal_name\":");
+        json_str(a->upn);
+        printf(",\"computer\":%s,\"user_account_control\":%u,\"supported_encryption_types\":%lld,"
+               "\"key_version\":%d}",
+               a->computer ? "true" : "false", a->uac, (long long)a->enctypes, a->kvno);
+    }
+    printf("]}");
     printf(",\"tried\":{\"target\":");
     json_str(r->tried_target);
     printf(",\"principal\":");
@@ -185,7 +202,9 @@ int cmd_doctor(int argc, char **argv)
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         CLI_TRACE_LONG_OPTIONS,                     { "mode", required_argument, NULL, 'M' },
-        { "encoding", required_argument, NULL, 'E' }, { NULL, 0, NULL, 0 },
+        { "encoding", required_argument, NULL, 'E' }, { "ldap", required_argument, NULL, 'L' },
+        { "no-ldap", no_argument, NULL, 'N' },        { "service-keytab", required_argument, NULL, 'K' },
+        { NULL, 0, NULL, 0 },
     };
     ntcp_doctor_options o;
     memset(&o, 0, sizeof o);
@@ -196,6 +215,7 @@ int cmd_doctor(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
+    bool enc_given = false;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = cli_client_option("doctor", c, optarg, &o.client);
         if (r == 2)
@@ -211,13 +231,15 @@ int cmd_doctor(int argc, char **argv)
         case 'A': o.action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
+        case 'L': o.ldap_url = optarg; break;
+        case 'N': o.no_ldap = true; break;
+        case 'K': o.service_keytab = optarg; break;
         case 'M':
-            if (parse_mode(optarg, &o.client.channel.mode)) {
-                fprintf(stderr, "nettcp doctor: --mode is duplex, simplex or singleton\n");
+            if (cli_parse_mode("doctor", optarg, &o.client.channel.mode))
                 return 2;
-            }
             break;
         case 'E':
+            enc_given = true;
             if (parse_encoding(optarg, &o.client.channel.encoding)) {
                 fprintf(stderr, "nettcp doctor: --encoding is binary-session, binary, soap12, soap11 or mtom\n");
                 return 2;
@@ -227,6 +249,8 @@ int cmd_doctor(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (!enc_given && o.client.channel.mode != NTCP_MODE_DUPLEX)
+        o.client.channel.encoding = NTCP_ENC_BINARY; /* as WCF: msbin1 outside duplex sessions */
     if (optind != argc - 1) {
         fprintf(stderr, "nettcp doctor: one URL is required\n");
         usage(stderr);

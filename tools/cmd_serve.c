@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <pthread.h>
+#include <time.h>
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
 #include "cli.h"
@@ -16,6 +16,9 @@
 
 #define CALC_NS "http://Microsoft.ServiceModel.Samples"
 #define ECHO_NS "http://tempuri.org/"
+#define ARRAYS_NS "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
+#define SAMPLE_NS "urn:nettcp:sample"
+#define SERIALIZATION_NS "http://schemas.microsoft.com/2003/10/Serialization/"
 
 static ntcp_service *g_service;
 
@@ -26,14 +29,19 @@ static void usage(FILE *f)
             "                        [--protection none|sign|encrypt] [--keytab FILE] [--allow-anonymous]\n"
             "                        [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                         [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
-            "                        [--config FILE] [--syslog] [-v]\n"
+            "                        [--mode LIST] [--config FILE] [--syslog] [-v]\n"
             "                        [--credential windows|certificate|none] [--cert FILE [--key FILE]] [--client-ca FILE]\n"
             "                        [--validation chain|peer|none] [--revocation nocheck|online|offline]\n"
             "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "\n"
             "Hosts two sample contracts at URL (e.g. net.tcp://0.0.0.0:8080/calc), as NetTcpBinding would:\n"
             "  ICalculator  http://Microsoft.ServiceModel.Samples  Add, Subtract, Multiply, Divide (doubles)\n"
-            "  IEcho        http://tempuri.org/                    Echo(text): the text and the caller's identity\n"
+            "  IEcho        http://tempuri.org/                    Echo(text): the text and the caller's identity;\n"
+            "                                                      Delay(ms): answers ms (0-60000) later (out of\n"
+            "                                                      range: a fault with a string detail);\n"
+            "                                                      Headers(): the request's non-addressing headers\n"
+            "                                                      as {ns}name=text; understands the mustUnderstand\n"
+            "                                                      header {urn:nettcp:sample}Tenant\n"
             "Prints 'listening on URL' (with the port it got, when the URL says port 0) once ready, and\n"
             "serves until SIGINT/SIGTERM, then closes the open sessions gracefully. SIGHUP reads the\n"
             "configuration again (the --config file and the keytab) for new connections; open sessions continue.\n"
@@ -56,6 +64,10 @@ static void usage(FILE *f)
             "  --tls-min V, --tls-max V   TLS versions accepted: 1.2 (default lowest) or 1.3 (default highest)\n"
             "%s"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
+            "  --mode LIST        the framing modes accepted, comma-separated: duplex (default; NetTcpBinding,\n"
+            "                     buffered), streamed (singleton-unsized: TransferMode.Streamed), simplex and\n"
+            "                     singleton (singleton-sized; one-way messages: no reply goes back). Transport\n"
+            "                     security needs duplex or streamed\n"
             "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
             "  --config FILE      read options from FILE first, one 'option = value' per line (any option above,\n"
             "                     without its dashes; 'url = URL'; flags take true or false; '#' comments);\n"
@@ -66,112 +78,98 @@ static void usage(FILE *f)
             cli_trace_options_help);
 }
 
-/* The text of the first element named `local` in the body, or NULL. */
-static char *body_field(const ntcp_soap_msg *m, const char *local)
+/* The text of the first element named `local` inside the body's element. */
+static ntcp_status field(ntcp_call *call, const char *local, ntcp_buf *out)
 {
-    xmlDocPtr doc = NULL;
-    char *out = NULL;
-    /* the body may hold several elements: wrap them */
-    size_t n = m->body.len + 32;
-    char *w = malloc(n);
-    if (!w)
-        return NULL;
-    int k = snprintf(w, n, "<b>%.*s</b>", (int)m->body.len, m->body.data ? (const char *)m->body.data : "");
-    doc = xmlReadMemory(w, k, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
-    free(w);
-    if (!doc)
-        return NULL;
-    xmlNodePtr stack[64];
-    int sp = 0;
-    stack[sp++] = xmlDocGetRootElement(doc);
-    while (sp && !out) {
-        xmlNodePtr x = stack[--sp];
-        for (; x && !out; x = x->next) {
-            if (x->type != XML_ELEMENT_NODE)
-                continue;
-            if (!strcmp((const char *)x->name, local)) {
-                xmlChar *t = xmlNodeGetContent(x);
-                out = t ? strdup((const char *)t) : NULL;
-                xmlFree(t);
-            } else if (x->children && sp < 64) {
-                stack[sp++] = x->children;
-            }
+    ntcp_xml_reader *r = ntcp_call_body(call);
+    if (!r)
+        return NTCP_E_NOMEM;
+    size_t n = strlen(local);
+    for (;;) {
+        ntcp_xml_node x;
+        ntcp_status st = ntcp_xml_reader_next(r, &x);
+        if (st)
+            return st;
+        if (x.type == NTCP_XML_NODE_EOF)
+            return NTCP_E_MALFORMED;
+        if (x.type == NTCP_XML_NODE_START && x.depth == 2 && x.name.local.len == n && !memcmp(x.name.local.p, local, n)) {
+            ntcp_buf_reset(out);
+            st = ntcp_xml_reader_element_text(r, out);
+            return st ? st : ntcp_buf_put_u8(out, 0) ? NTCP_E_NOMEM : (out->len--, NTCP_OK);
         }
     }
-    xmlFreeDoc(doc);
-    return out;
 }
 
-static ntcp_status number(const ntcp_soap_msg *m, const char *local, double *v)
+static ntcp_status number(ntcp_call *call, const char *local, double *v)
 {
-    char *t = body_field(m, local);
-    if (!t)
-        return NTCP_E_MALFORMED;
-    char *end;
-    *v = strtod(t, &end);
-    bool ok = end != t && *end == 0;
-    if (!ok && !strcmp(t, "INF"))
-        *v = 1.0 / 0.0, ok = true;
-    else if (!ok && !strcmp(t, "-INF"))
-        *v = -1.0 / 0.0, ok = true;
-    free(t);
-    return ok ? NTCP_OK : NTCP_E_MALFORMED;
-}
-
-static ntcp_status append_escaped(ntcp_buf *b, const char *s)
-{
-    ntcp_status st = NTCP_OK;
-    for (; *s && !st; s++) {
-        switch (*s) {
-        case '<': st = ntcp_buf_append(b, "&lt;", 4); break;
-        case '>': st = ntcp_buf_append(b, "&gt;", 4); break;
-        case '&': st = ntcp_buf_append(b, "&amp;", 5); break;
-        default: st = ntcp_buf_put_u8(b, (uint8_t)*s);
-        }
+    ntcp_buf b;
+    ntcp_buf_init(&b, 1 << 20);
+    ntcp_status st = field(call, local, &b);
+    if (!st) {
+        const char *t = (const char *)b.data;
+        char *end;
+        *v = strtod(t, &end);
+        bool ok = end != t && *end == 0;
+        if (!ok && !strcmp(t, "INF"))
+            *v = 1.0 / 0.0, ok = true;
+        else if (!ok && !strcmp(t, "-INF"))
+            *v = -1.0 / 0.0, ok = true;
+        st = ok ? NTCP_OK : NTCP_E_MALFORMED;
     }
+    ntcp_buf_free(&b);
     return st;
+}
+
+/* <NameResponse xmlns="ns"><NameResult>text</NameResult></NameResponse> */
+static ntcp_status result(ntcp_call *call, const char *ns, const char *op, const char *text)
+{
+    ntcp_xml_writer *w = ntcp_call_reply_writer(call);
+    if (!w)
+        return NTCP_E_NOMEM;
+    char name[64], res[64];
+    snprintf(name, sizeof name, "%sResponse", op);
+    snprintf(res, sizeof res, "%sResult", op);
+    ntcp_status st = ntcp_xml_writer_start(w, NULL, name, ns);
+    if (!st)
+        st = ntcp_xml_writer_text_element(w, NULL, res, text);
+    return st ? st : ntcp_xml_writer_end_element(w);
 }
 
 enum calc_op { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 static const char *const calc_names[] = { "Add", "Subtract", "Multiply", "Divide" };
 static const enum calc_op calc_ops[] = { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 
-static ntcp_status calc(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+static ntcp_status calc(void *ctx, ntcp_call *call)
 {
-    (void)caller;
     enum calc_op op = *(const enum calc_op *)ctx;
     double a, b;
-    if (number(req, "n1", &a) || number(req, "n2", &b)) {
-        rep->is_fault = true;
-        snprintf(rep->fault_text, sizeof rep->fault_text, "%s expects the numbers n1 and n2", calc_names[op]);
-        rep->fault = (ntcp_soap_fault){ "Sender", NULL, NULL, rep->fault_text, "en-US" };
-        return NTCP_OK;
+    if (number(call, "n1", &a) || number(call, "n2", &b)) {
+        char reason[96];
+        snprintf(reason, sizeof reason, "%s expects the numbers n1 and n2", calc_names[op]);
+        return ntcp_call_fault(call, "Sender", NULL, reason, NULL);
     }
-    double r = op == OP_ADD ? a + b : op == OP_SUB ? a - b : op == OP_MUL ? a * b : a / b;
     ntcp_xml_value v = { 0 };
     v.type = NTCP_XV_DOUBLE;
-    v.u.d = r;
+    v.u.d = op == OP_ADD ? a + b : op == OP_SUB ? a - b : op == OP_MUL ? a * b : a / b;
     ntcp_buf num;
     ntcp_buf_init(&num, 64);
     ntcp_status st = ntcp_xml_value_format(&v, NULL, &num); /* .NET's round-trip form, INF, NaN */
-    char head[160];
-    snprintf(head, sizeof head, "<%sResponse xmlns=\"" CALC_NS "\"><%sResult>", calc_names[op], calc_names[op]);
-    char tail[80];
-    snprintf(tail, sizeof tail, "</%sResult></%sResponse>", calc_names[op], calc_names[op]);
     if (!st)
-        st = ntcp_buf_append(&rep->body, head, strlen(head));
+        st = ntcp_buf_put_u8(&num, 0);
     if (!st)
-        st = ntcp_buf_append(&rep->body, num.data, num.len);
-    if (!st)
-        st = ntcp_buf_append(&rep->body, tail, strlen(tail));
+        st = result(call, CALC_NS, calc_names[op], (const char *)num.data);
     ntcp_buf_free(&num);
     return st;
 }
 
-static ntcp_status echo(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+static ntcp_status echo(void *ctx, ntcp_call *call)
 {
     (void)ctx;
-    char *text = body_field(req, "text");
+    const ntcp_caller *caller = ntcp_call_caller(call);
+    ntcp_buf text;
+    ntcp_buf_init(&text, 1 << 20);
+    if (field(call, "text", &text))
+        ntcp_buf_reset(&text);
     char who[512];
     if (caller->cert_subject && *caller->cert_subject)
         snprintf(who, sizeof who, " [caller: %s, Certificate, issuer %s, thumbprint %s]", caller->cert_subject,
@@ -181,16 +179,182 @@ static ntcp_status echo(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *
                  caller->package, caller->protection);
     else
         snprintf(who, sizeof who, " [caller: unauthenticated]");
-    static const char head[] = "<EchoResponse xmlns=\"" ECHO_NS "\"><EchoResult>";
-    static const char tail[] = "</EchoResult></EchoResponse>";
-    ntcp_status st = ntcp_buf_append(&rep->body, head, sizeof head - 1);
+    ntcp_status st = ntcp_buf_append(&text, who, strlen(who) + 1);
     if (!st)
-        st = append_escaped(&rep->body, text ? text : "");
+        st = result(call, ECHO_NS, "Echo", (const char *)text.data);
+    ntcp_buf_free(&text);
+    return st;
+}
+
+/* Delay: replies after N ms from a timer thread; the session (and the
+ * service) serve other requests meanwhile. */
+typedef struct delayed {
+    ntcp_call *call;
+    long long due;
+    long ms;
+    struct delayed *next;
+} delayed;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool running, stopping;
+    delayed *list; /* by due time */
+} g_timer = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, false, NULL };
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void finish_delay(delayed *d, bool send)
+{
+    char n[24];
+    snprintf(n, sizeof n, "%ld", d->ms);
+    ntcp_status st = send ? result(d->call, ECHO_NS, "Delay", n) : NTCP_E_CLOSED;
+    ntcp_call_complete(d->call, st);
+    free(d);
+}
+
+static void *timer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_timer.lock);
+    while (!g_timer.stopping) {
+        delayed *d = g_timer.list;
+        if (!d) {
+            pthread_cond_wait(&g_timer.cond, &g_timer.lock);
+            continue;
+        }
+        long long now = mono_ms();
+        if (d->due > now) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            long long wait = d->due - now;
+            ts.tv_sec += wait / 1000;
+            ts.tv_nsec += (wait % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&g_timer.cond, &g_timer.lock, &ts);
+            continue;
+        }
+        g_timer.list = d->next;
+        pthread_mutex_unlock(&g_timer.lock);
+        finish_delay(d, true);
+        pthread_mutex_lock(&g_timer.lock);
+    }
+    while (g_timer.list) { /* shutting down: the sessions are gone */
+        delayed *d = g_timer.list;
+        g_timer.list = d->next;
+        finish_delay(d, false);
+    }
+    pthread_mutex_unlock(&g_timer.lock);
+    return NULL;
+}
+
+static ntcp_status delay(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    ntcp_buf b;
+    ntcp_buf_init(&b, 64);
+    ntcp_status st = field(call, "ms", &b);
+    char *end = NULL;
+    long ms = st ? -1 : strtol((const char *)b.data, &end, 10);
+    bool ok = !st && end && *end == 0 && b.len > 0 && ms >= 0 && ms <= 60000;
+    ntcp_buf_free(&b);
+    if (!ok) { /* as FaultException<string> with [FaultContract(typeof(string))] */
+        st = ntcp_call_reply_action(call, ECHO_NS "IEcho/DelayStringFault");
+        return st ? st
+                  : ntcp_call_fault(call, "Sender", NULL, "Delay expects ms, a whole number from 0 to 60000",
+                                    "<string xmlns=\"" SERIALIZATION_NS "\">ms must be from 0 to 60000</string>");
+    }
+    delayed *d = calloc(1, sizeof *d);
+    if (!d)
+        return NTCP_E_NOMEM;
+    d->call = call;
+    d->ms = ms;
+    d->due = mono_ms() + ms;
+    pthread_mutex_lock(&g_timer.lock);
+    if (!g_timer.running && pthread_create(&g_timer.thread, NULL, timer_main, NULL) == 0)
+        g_timer.running = true;
+    if (!g_timer.running) {
+        pthread_mutex_unlock(&g_timer.lock);
+        free(d);
+        return NTCP_E_NOMEM;
+    }
+    ntcp_call_defer(call);
+    delayed **p = &g_timer.list;
+    while (*p && (*p)->due <= d->due)
+        p = &(*p)->next;
+    d->next = *p;
+    *p = d;
+    pthread_cond_signal(&g_timer.cond);
+    pthread_mutex_unlock(&g_timer.lock);
+    return NTCP_OK;
+}
+
+static void timer_stop(void)
+{
+    pthread_mutex_lock(&g_timer.lock);
+    bool running = g_timer.running;
+    g_timer.stopping = true;
+    pthread_cond_signal(&g_timer.cond);
+    pthread_mutex_unlock(&g_timer.lock);
+    if (running)
+        pthread_join(g_timer.thread, NULL);
+}
+
+/* Headers: every header that is not WS-Addressing, as "{ns}name=text". */
+static ntcp_status headers(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    ntcp_xml_writer *w = ntcp_call_reply_writer(call);
+    if (!w)
+        return NTCP_E_NOMEM;
+    ntcp_status st = ntcp_xml_writer_start(w, NULL, "HeadersResponse", ECHO_NS);
     if (!st)
-        st = append_escaped(&rep->body, who);
-    if (!st)
-        st = ntcp_buf_append(&rep->body, tail, sizeof tail - 1);
-    free(text);
+        st = ntcp_xml_writer_start(w, NULL, "HeadersResult", NULL);
+    if (!st) {
+        ntcp_xml_attr a;
+        memset(&a, 0, sizeof a);
+        a.is_xmlns = true;
+        a.name.prefix.p = "a";
+        a.name.prefix.len = 1;
+        a.name.local.p = ARRAYS_NS;
+        a.name.local.len = (uint32_t)strlen(ARRAYS_NS);
+        a.name.key = NTCP_XML_KEY_AUTO;
+        st = ntcp_xml_writer_attribute(w, &a);
+    }
+    ntcp_buf t;
+    ntcp_buf_init(&t, 1 << 20);
+    for (size_t i = 0; !st && i < ntcp_call_header_count(call); i++) {
+        const char *ns, *name;
+        ntcp_xml_reader *r;
+        st = ntcp_call_header(call, i, &ns, &name, &r);
+        if (st || !strcmp(ns, NTCP_WSA10_NS))
+            continue;
+        ntcp_xml_node x;
+        ntcp_buf_reset(&t);
+        char head[1400];
+        int k = snprintf(head, sizeof head, "{%s}%s=", ns, name);
+        st = ntcp_buf_append(&t, head, (size_t)k);
+        if (!st)
+            st = ntcp_xml_reader_next(r, &x); /* the header element */
+        if (!st)
+            st = ntcp_xml_reader_element_text(r, &t);
+        if (!st)
+            st = ntcp_buf_put_u8(&t, 0);
+        if (!st)
+            st = ntcp_xml_writer_text_element(w, "a", "string", (const char *)t.data);
+    }
+    ntcp_buf_free(&t);
+    for (int i = 0; i < 2 && !st; i++)
+        st = ntcp_xml_writer_end_element(w);
     return st;
 }
 
@@ -246,6 +410,7 @@ static const struct option opts[] = {
         { "max-string-content-length", required_argument, NULL, 'S' },
         CLI_TRACE_LONG_OPTIONS,
         { "max-received-message-size", required_argument, NULL, 'M' },
+        { "mode", required_argument, NULL, 'm' },
         { "config", required_argument, NULL, 'C' },
         { "syslog", no_argument, NULL, 'L' },
         { "verbose", no_argument, NULL, 'v' },
@@ -295,6 +460,23 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
                 return 2;
             o.xml.max_size = o.server.limits.max_message;
             break;
+        case 'm': {
+            /* a comma-separated list */
+            unsigned modes = 0;
+            char list[128];
+            snprintf(list, sizeof list, "%s", optarg);
+            for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                ntcp_nmf_mode m;
+                if (cli_parse_mode("serve", t, &m))
+                    return 2;
+                modes |= 1u << m;
+            }
+            o.server.framing.modes = modes;
+            /* the modes other than duplex carry msbin1 (no session dictionaries), as WCF sends them */
+            if (modes & ~(1u << NTCP_MODE_DUPLEX))
+                o.server.framing.encodings |= 1u << NTCP_ENC_BINARY;
+            break;
+        }
         case 'v': verbose = true; break;
         case 'L': syslog = true; break;
         case 'h': usage(stdout); return 0;
@@ -370,8 +552,15 @@ int cmd_serve(int argc, char **argv)
         if (ntcp_service_add_operation(svc, action, NULL, calc, (void *)&calc_ops[i]))
             return 1;
     }
-    if (ntcp_service_add_operation(svc, ECHO_NS "IEcho/Echo", NULL, echo, NULL))
-        return 1;
+    static const struct {
+        const char *action;
+        ntcp_operation_fn fn;
+    } echo_ops[] = { { ECHO_NS "IEcho/Echo", echo }, { ECHO_NS "IEcho/Delay", delay },
+                     { ECHO_NS "IEcho/Headers", headers } };
+    for (size_t i = 0; i < sizeof echo_ops / sizeof echo_ops[0]; i++)
+        if (ntcp_service_add_operation(svc, echo_ops[i].action, NULL, echo_ops[i].fn, NULL) ||
+            ntcp_service_understand_header(svc, echo_ops[i].action, SAMPLE_NS, "Tenant"))
+            return 1;
     int port = 0;
     st = ntcp_service_listen(svc, url, &port);
     if (st) {
@@ -401,6 +590,7 @@ int cmd_serve(int argc, char **argv)
     g_service = NULL;
     serve_log(LOG_INFO, "stopped");
     serve_reload_stop();
+    timer_stop();
     ntcp_service_free(svc);
     serve_config_free(xargc, xargv);
     ntcp_trace_event(trace, "stopped", NULL, NULL);

@@ -36,14 +36,31 @@ typedef struct ntcp_client ntcp_client;
  * the explanation: the step, the cause and what to change. */
 NTCP_MUST_CHECK ntcp_status ntcp_client_open(ntcp_client **c, const char *url, const ntcp_client_options *o, char *err,
                                              size_t cap);
-/* One request/reply: body is text XML (may be NULL). The reply is parsed
- * into *reply (ntcp_soap_msg_init'ed by the call; clear it after). A SOAP
- * fault from the service returns NTCP_E_FAULT with *reply filled. */
-NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *body, size_t body_len,
+/* A SOAP header to send: one element as text XML (declaring its
+ * namespaces); must_understand adds s:mustUnderstand="1" to it. */
+typedef struct ntcp_header {
+    const char *xml;
+    bool must_understand;
+} ntcp_header;
+
+/* One request/reply: headers (may be NULL), body as text XML (may be NULL).
+ * The reply is parsed into *reply (ntcp_soap_msg_init'ed by the call; clear
+ * it after): addressing, headers, the body as text, a fault's code,
+ * subcodes, reason and detail. A SOAP fault from the service returns
+ * NTCP_E_FAULT with *reply filled. */
+NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_header *headers,
+                                             size_t nheaders, const char *body, size_t body_len,
                                              ntcp_soap_msg *reply);
 /* The TLS session's result (version, cipher, the service's chain), or
  * NULL when the channel does not run TLS. */
 const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c);
+/* The last reply's body, read in place: a reader positioned before the
+ * first child of <s:Body> (at depth 1), valid until the next call. NULL
+ * when there is none. */
+ntcp_xml_reader *ntcp_client_reply_body(ntcp_client *c);
+/* A reader on the last reply's header i (reply->headers[i]), positioned
+ * before the element; valid until the next call. */
+ntcp_xml_reader *ntcp_client_reply_header(ntcp_client *c, const ntcp_soap_msg *reply, size_t i);
 /* A one-way message (no MessageID, no ReplyTo): nothing comes back. */
 NTCP_MUST_CHECK ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len);
 /* Extra SOAP headers for the messages sent from now on: text XML elements,

@@ -250,9 +250,13 @@ typedef struct ntcp_framing_acceptor_config {
     /* When require_upgrade is violated: true = send the EndpointAccessDenied
      * fault (explains itself to the client); false = abort like WCF. */
     bool fault_on_missing_upgrade;
+    /* Optional, once via_served accepted the via: the security of the
+     * endpoint there (overrides upgrade_name and require_upgrade for this
+     * session; several endpoints on one port may differ). */
+    void (*via_security)(void *ctx, const char *via, const char **upgrade_name, bool *require_upgrade);
 } ntcp_framing_acceptor_config;
 #define NTCP_FRAMING_ACCEPTOR_CONFIG_INIT \
-    { 1u << NTCP_MODE_DUPLEX, 1u << NTCP_ENC_BINARY_SESSION, NULL, NULL, NULL, NULL, false, true }
+    { 1u << NTCP_MODE_DUPLEX, 1u << NTCP_ENC_BINARY_SESSION, NULL, NULL, NULL, NULL, false, true, NULL }
 
 typedef struct ntcp_framing_initiator_config {
     const char *via;           /* the net.tcp URI */
@@ -327,6 +331,8 @@ bool ntcp_framing_is_closed(const ntcp_framing *f);
 const char *ntcp_framing_last_error(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
 const char *ntcp_framing_via(const ntcp_framing *f);
+/* The session's content type (acceptor: from the preamble; NULL before it). */
+const char *ntcp_framing_content_type(const ntcp_framing *f);
 int ntcp_framing_mode(const ntcp_framing *f);
 
 #ifdef __cplusplus

@@ -174,6 +174,15 @@ typedef struct ntcp_nns_options {
 NTCP_MUST_CHECK ntcp_status ntcp_nns_target_name(const char *identity, const char *address_host, char *out,
                                                  size_t cap, bool *is_upn);
 
+/* Whether the name a service authenticated as (got, a Kerberos principal as
+ * GSSAPI displays it: components split by '/', realm after an unescaped
+ * '@', backslash escapes) is the expected target. Compared as principals: name
+ * components case-insensitively, the realm (in either case) only when the
+ * expected name has one. For a UPN (is_upn) the KDC may answer with the
+ * enterprise form (user\@suffix@REALM) or the canonical one (user@REALM),
+ * both accepted. */
+bool ntcp_krb_name_matches(const char *expected, bool is_upn, const char *got);
+
 /* ---- errors that explain -------------------------------------------------- */
 typedef enum ntcp_nns_step {
     NTCP_NNS_STEP_NONE = 0,
@@ -200,6 +209,8 @@ typedef struct ntcp_nns_error {
     uint32_t remote_code;     /* the code it sent */
     bool default_target;      /* the target came from the address (identity none or dns:) */
     bool anonymous;           /* the client logs on anonymously (asked for, or an anonymous ticket) */
+    bool ntlm_forced;         /* a client asked for Kerberos or Negotiate, ProtectionLevel None forced NTLM */
+    bool ntlm_fallback;       /* a Negotiate (SPNEGO) client settled on NTLM: Kerberos was not usable */
     char target[256];         /* target name tried ("" on the service) */
     char mech[16];            /* "Kerberos", "NTLM", "SPNEGO" or "" */
     char gss_text[384];       /* gss_display_status of major and minor */
@@ -210,7 +221,8 @@ typedef struct ntcp_nns_error {
  * "service_key_mismatch", "clock_skew", "ntlm_without_server_auth",
  * "bad_password", "unknown_user", "no_credentials", "credentials_expired",
  * "kdc_unreachable", "anonymous_refused", "anonymous_unavailable", "protection_not_granted",
- * "identity_mismatch", "message_altered", "protocol", or "unknown". */
+ * "identity_mismatch", "message_altered", "protocol", "ntlm_fallback", "ntlm_forced",
+ * "malformed_token", "identity_invalid", "password_expired", "account_disabled", or "unknown". */
 const char *ntcp_nns_cause(const ntcp_nns_error *e);
 /* Advice for a cause id. */
 const char *ntcp_nns_cause_advice(const char *cause);

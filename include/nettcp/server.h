@@ -24,7 +24,8 @@ typedef struct ntcp_server_config {
     int receive_timeout_ms;      /* idle time between messages: 10 min (ReceiveTimeout) */
     int close_timeout_ms;        /* waiting for the client's End at shutdown: 10 s */
     unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
-    /* A fresh stream upgrade for a session that asks for one (NULL: refuse it). */
+    /* A fresh stream upgrade for a session, called once its via is known
+     * (NULL: no upgrade for it). */
     const ntcp_stream_upgrade *(*upgrade_new)(void *ctx, ntcp_server_session *s);
     void (*upgrade_free)(void *ctx, const ntcp_stream_upgrade *up);
     /* Called once the preamble (and upgrade) completed: return false to abort. */
@@ -55,12 +56,27 @@ NTCP_MUST_CHECK ntcp_status ntcp_server_run(ntcp_server *s);
  * call from a signal handler or another thread. */
 void ntcp_server_stop(ntcp_server *s);
 unsigned ntcp_server_session_count(const ntcp_server *s);
+/* Work finished on another thread: ntcp_server_wake (safe from any thread)
+ * makes run() call fn(ctx) on its own thread soon after. */
+void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx);
+void ntcp_server_wake(ntcp_server *s);
+/* Optional: at shutdown a session for which busy() says true (replies still
+ * to come) gets its End only once busy() says false, or at the close timeout. */
+void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss));
+/* Writes what was queued with ntcp_server_session_send outside a callback
+ * (on run()'s thread, e.g. from the wake function); the session may end
+ * (its on_close runs) and must not be used after. */
+void ntcp_server_session_flush(ntcp_server_session *ss);
 
 /* Ends the session once the current callback returns (connection reset). */
 void ntcp_server_session_abort(ntcp_server_session *ss);
 NTCP_MUST_CHECK ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n);
 const char *ntcp_server_session_via(const ntcp_server_session *ss);
 const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */
+/* The session's ntcp_nmf_mode (simplex and singleton-sized carry no replies). */
+int ntcp_server_session_mode(const ntcp_server_session *ss);
+/* Its content type: "application/soap+msbinsession1" (session dictionaries) or e.g. "application/soap+msbin1". */
+const char *ntcp_server_session_content_type(const ntcp_server_session *ss);
 const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss);
 void *ntcp_server_session_get_user(const ntcp_server_session *ss);
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user);

@@ -38,18 +38,68 @@ typedef struct ntcp_caller {
     const char *cert_thumbprint;  /* SHA-1, upper-case hex */
 } ntcp_caller;
 
-/* What a handler answers: reply body as text XML, or a fault. */
-typedef struct ntcp_reply {
-    ntcp_buf body;
-    bool is_fault;
-    ntcp_soap_fault fault;
-    char fault_text[512];
-} ntcp_reply;
+/* One received request and the reply being built (see docs/api.md). The
+ * request (caller, body, headers and their readers) is readable until the
+ * handler returns; the reply may be finished later (ntcp_call_defer). */
+typedef struct ntcp_call ntcp_call;
 
-/* Returns NTCP_OK with the reply filled. Any other status becomes WCF's
- * InternalServiceFault (with no detail: the reason does not leak). */
-typedef ntcp_status (*ntcp_operation_fn)(void *ctx, const ntcp_soap_msg *request, const ntcp_caller *caller,
-                                         ntcp_reply *reply);
+/* A handler. Returns NTCP_OK with the reply written (an empty body when
+ * nothing was written), a fault set, or the call deferred. Any other status
+ * becomes WCF's InternalServiceFault (with no detail: the reason does not
+ * leak). */
+typedef ntcp_status (*ntcp_operation_fn)(void *ctx, ntcp_call *call);
+
+const ntcp_caller *ntcp_call_caller(const ntcp_call *call);
+const char *ntcp_call_action(const ntcp_call *call);
+/* NULL for a one-way message (nothing is sent back). */
+const char *ntcp_call_message_id(const ntcp_call *call);
+/* A reader on the received binary message, in place, positioned before the
+ * first child of <s:Body>: ntcp_xml_reader_next returns the body's elements
+ * (the first at depth 1), then EOF. Each call starts it over. Prefixes are
+ * as received; ntcp_call_namespace resolves the ones declared outside the
+ * body. NULL after the handler returned. */
+ntcp_xml_reader *ntcp_call_body(ntcp_call *call);
+/* The namespace a prefix ("" the default namespace) has where the body's
+ * content starts: declared on <s:Envelope> or <s:Body>. NULL when it is not
+ * declared there (or after the handler returned); valid until then. */
+const char *ntcp_call_namespace(ntcp_call *call, const char *prefix);
+/* The body as text XML (each top element declares the namespaces it uses);
+ * valid until the handler returns. */
+NTCP_MUST_CHECK ntcp_status ntcp_call_body_text(ntcp_call *call, const char **xml, size_t *len);
+
+/* The header blocks of the request, in order (WS-Addressing ones too). */
+size_t ntcp_call_header_count(const ntcp_call *call);
+/* Header i: its namespace and local name (valid until the handler returns),
+ * and (reader may be NULL) a reader positioned before the header element
+ * (the element is at depth 1). */
+NTCP_MUST_CHECK ntcp_status ntcp_call_header(ntcp_call *call, size_t i, const char **ns, const char **name,
+                                             ntcp_xml_reader **reader);
+/* Index of the first header {ns}name, or -1. */
+long ntcp_call_header_find(const ntcp_call *call, const char *ns, const char *name);
+
+/* The reply body as binary XML: a writer positioned inside <s:Body>. */
+ntcp_xml_writer *ntcp_call_reply_writer(ntcp_call *call);
+/* Appends text XML content to the reply body (it declares its namespaces). */
+NTCP_MUST_CHECK ntcp_status ntcp_call_reply_text(ntcp_call *call, const char *xml, size_t len);
+/* Adds a header element (text XML, declaring its namespaces) to the reply. */
+NTCP_MUST_CHECK ntcp_status ntcp_call_reply_header(ntcp_call *call, const char *xml);
+/* The reply's Action (default: the operation's reply action; for a fault
+ * http://www.w3.org/2005/08/addressing/soap/fault). */
+NTCP_MUST_CHECK ntcp_status ntcp_call_reply_action(ntcp_call *call, const char *action);
+/* Answers with a SOAP fault instead of the body: code "Sender" or
+ * "Receiver" (SOAP 1.2), subcodes (NULL-terminated "{ns}local" list,
+ * outermost first, or NULL), the reason (xml:lang en-US) and the Detail's
+ * content as text XML (NULL: no Detail) — as WCF's FaultException<T> does. */
+NTCP_MUST_CHECK ntcp_status ntcp_call_fault(ntcp_call *call, const char *code, const char *const *subcodes,
+                                            const char *reason, const char *detail_xml);
+/* Finish this call later: the handler returns NTCP_OK right after, and
+ * ntcp_call_complete (from any thread) sends the reply built so far.
+ * Replies of a session go out in the order the requests came. */
+void ntcp_call_defer(ntcp_call *call);
+/* st NTCP_OK: send the reply; otherwise InternalServiceFault. The call is
+ * freed: do not use it after. Safe from any thread; if the session ended
+ * meanwhile the reply is dropped. */
+void ntcp_call_complete(ntcp_call *call, ntcp_status st);
 
 typedef struct ntcp_service_options {
     ntcp_security_mode security;      /* Transport */
@@ -65,6 +115,7 @@ typedef struct ntcp_service_options {
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
     ntcp_trace *trace;                /* call trace (JSON lines); NULL: none */
+    size_t max_reply_size;            /* bytes of one reply envelope (64 MiB); larger: InternalServiceFault */
 } ntcp_service_options;
 
 /* Fills the defaults. */
@@ -74,11 +125,42 @@ typedef struct ntcp_service ntcp_service;
 
 NTCP_MUST_CHECK ntcp_status ntcp_service_new(ntcp_service **s, const ntcp_service_options *o);
 void ntcp_service_free(ntcp_service *s);
-/* reply_action NULL = action + "Response". */
+/* Adds an operation to the service's first endpoint (created by the first
+ * ntcp_service_listen; before it, to the endpoint that call will make).
+ * reply_action NULL = action + "Response". The same action twice:
+ * NTCP_E_INVALID_ARG. */
 NTCP_MUST_CHECK ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
                                                        ntcp_operation_fn fn, void *ctx);
-/* Listens on a net.tcp URL; its path is the endpoint (others get EndpointNotFound). */
+/* Declares a header the service (action NULL) or one operation
+ * understands: a request carrying {ns}name with s:mustUnderstand="1" is
+ * dispatched; any other such header gets WCF's MustUnderstand fault naming
+ * it, and the operation does not run. */
+NTCP_MUST_CHECK ntcp_status ntcp_service_understand_header(ntcp_service *s, const char *action, const char *ns,
+                                                           const char *name);
+/* Listens on a net.tcp URL; its path is the endpoint (others get
+ * EndpointNotFound). May be called again for further endpoints: see
+ * ntcp_service_add_endpoint. */
 NTCP_MUST_CHECK ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port);
+
+/* Several endpoints, one host: each URL path has its own operations,
+ * understood headers and security (o NULL: the service's). Endpoints on
+ * the same host:port share one listener. The first endpoint is the one
+ * ntcp_service_add_operation and ntcp_service_understand_header address. */
+typedef struct ntcp_endpoint ntcp_endpoint;
+typedef struct ntcp_endpoint_options {
+    ntcp_security_mode security;
+    ntcp_nns_options nns;
+    ntcp_credential_type credential; /* Transport: windows (NegotiateStream) or certificate / none (TLS) */
+    ntcp_tls_options tls;
+} ntcp_endpoint_options;
+/* Fills from the service's options. */
+void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s);
+NTCP_MUST_CHECK ntcp_status ntcp_service_add_endpoint(ntcp_service *s, const char *url, const ntcp_endpoint_options *o,
+                                                      ntcp_endpoint **ep, int *bound_port);
+NTCP_MUST_CHECK ntcp_status ntcp_endpoint_add_operation(ntcp_endpoint *ep, const char *action,
+                                                        const char *reply_action, ntcp_operation_fn fn, void *ctx);
+NTCP_MUST_CHECK ntcp_status ntcp_endpoint_understand_header(ntcp_endpoint *ep, const char *action, const char *ns,
+                                                            const char *name);
 NTCP_MUST_CHECK ntcp_status ntcp_service_run(ntcp_service *s);
 /* Replaces the NegotiateStream options (keytab, package, protection,
  * anonymous callers, ...) for the connections accepted from now on; open

@@ -198,6 +198,16 @@ NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_reset(ntcp_xml_reader *r, const uint
  * NTCP_E_VARINT, NTCP_E_XML_* . The node's strings stay valid until the
  * reader is reset. */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_next(ntcp_xml_reader *r, ntcp_xml_node *node);
+/* The session dictionary for the next document read (one reader reused
+ * across framing sessions); set it before ntcp_xml_reader_reset. */
+void ntcp_xml_reader_set_session(ntcp_xml_reader *r, const ntcp_xml_session *session);
+/* Starts reading content rather than a document: zero or more top-level
+ * elements (e.g. the children of a SOAP Body, or one header block). */
+NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_reset_fragment(ntcp_xml_reader *r, const uint8_t *data, size_t len);
+/* After a START node: reads up to the element's END and appends the text
+ * inside it (descendants' text included, rendered as .NET renders typed
+ * values) to out. */
+NTCP_MUST_CHECK ntcp_status ntcp_xml_reader_element_text(ntcp_xml_reader *r, ntcp_buf *out);
 /* Byte offset of the reader in its input (of the error after a failure). */
 size_t ntcp_xml_reader_offset(const ntcp_xml_reader *r);
 
@@ -240,6 +250,12 @@ NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_attribute(ntcp_xml_writer *w, const 
 /* A typed value, written with the record of its type (integers with the
  * smallest of Zero/One/Int8/16/32/64; chars with Chars8/16/32 by length). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_value(ntcp_xml_writer *w, const ntcp_xml_value *v);
+/* Conveniences: <prefix:local [xmlns[:prefix]="ns"]> (prefix NULL or ""
+ * = none; ns NULL = no declaration), and a whole element holding text. */
+NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_start(ntcp_xml_writer *w, const char *prefix, const char *local,
+                                                  const char *ns);
+NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_text_element(ntcp_xml_writer *w, const char *prefix, const char *local,
+                                                         const char *text);
 /* Plain text; the writer picks the compact record: Zero/One/Int8..Int64 for
  * a canonical integer, True/False for "true"/"false", UniqueId for
  * "urn:uuid:" + a lowercase GUID, DictionaryText for a dictionary string,
@@ -253,6 +269,10 @@ NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_end_element(ntcp_xml_writer *w);
  * records the nodes came from are kept (name.record, value.record,
  * with_end), so re-encoding a decoded stream gives the input bytes back. */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_node(ntcp_xml_writer *w, const ntcp_xml_node *n);
+/* One node read from another document (another session dictionary) into
+ * w: dictionary keys are dropped for the strings they stand for, which w
+ * looks up again. */
+NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_copy_node(ntcp_xml_writer *w, const ntcp_xml_node *n);
 /* The document so far; valid until the next write or reset. */
 const uint8_t *ntcp_xml_writer_data(const ntcp_xml_writer *w, size_t *len);
 /* Appends the finished output to out: with a session dictionary the NBFSE

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <nettcp/channel.h>
 #include <nettcp/conn.h>
 
@@ -132,6 +133,14 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         fail(ch, step, st, why);
         goto out;
     }
+    if (ch->o.upgrade && (ch->o.mode == NTCP_MODE_SIMPLEX || ch->o.mode == NTCP_MODE_SINGLETON_SIZED)) {
+        /* these modes have no preamble exchange to upgrade the stream in: never send in clear instead */
+        st = NTCP_E_UPGRADE_REQUIRED;
+        fail(ch, NTCP_STEP_PREAMBLE, st, "the simplex and singleton modes cannot carry transport security: "
+                                         "use duplex or streamed, or security None");
+        step = NTCP_STEP_PREAMBLE;
+        goto out;
+    }
     ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
     ic.via = url;
     ic.mode = ch->o.mode;
@@ -164,7 +173,9 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         fail(ch, step, st, ntcp_framing_last_error(ch->f));
         goto out;
     }
-    for (;;) {
+    /* simplex and singleton-sized have no PreambleEnd/Ack (MC-NMF 2.2.3.2):
+     * the preamble goes out with the first message */
+    for (; !ntcp_framing_is_open(ch->f);) {
         ntcp_framing_event ev;
         st = ntcp_conn_next_event(&ch->conn, ch->o.open_timeout_ms, &ev);
         if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
@@ -248,6 +259,36 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
 {
     if (!ch)
         return NTCP_OK;
+    if (ch->o.mode == NTCP_MODE_SINGLETON_SIZED || ch->o.mode == NTCP_MODE_SIMPLEX) {
+        /* one way: End (simplex; singleton-sized ends with the stream), FIN, then
+         * read to the service's FIN: a framing fault (e.g. UnsupportedMode) is the
+         * only answer these modes can get */
+        ntcp_status st = ch->o.mode == NTCP_MODE_SIMPLEX ? ntcp_framing_send_end(ch->f) : NTCP_OK;
+        if (st == NTCP_OK)
+            st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+        if (st == NTCP_OK && shutdown(ch->fd, SHUT_WR) != 0)
+            st = NTCP_E_IO;
+        while (st == NTCP_OK) {
+            ntcp_framing_event ev;
+            st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);
+            if (st != NTCP_OK && ch->conn.eof && (st == NTCP_E_CONNECTION_RESET || st == NTCP_E_CLOSED)) {
+                st = NTCP_OK; /* the service's FIN, without End: how these modes end */
+                break;
+            }
+            if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT)
+                st = fail(ch, NTCP_STEP_CLOSE, ev.fault_status, ntcp_framing_last_error(ch->f));
+            else if (st == NTCP_OK && ev.type == NTCP_FEV_NONE && ch->conn.eof)
+                break;
+            else if (st)
+                fail(ch, NTCP_STEP_CLOSE, st, ntcp_framing_last_error(ch->f));
+        }
+        if (st == NTCP_OK) {
+            close(ch->fd);
+            ch->fd = -1;
+        }
+        destroy(ch, st != NTCP_OK);
+        return st;
+    }
     ntcp_status st = ntcp_framing_send_end(ch->f);
     if (st == NTCP_OK) {
         for (;;) {

@@ -16,7 +16,12 @@ struct ntcp_client {
     ntcp__dialog x; /* session dictionaries and writer */
     char url[2048];
     char err[2048];
-    const char *const *headers; /* ntcp_client_set_headers */
+    ntcp_xml_reader *rd;       /* on the last reply */
+    ntcp_xml_writer *w1;       /* msbin1 encoding (no session dictionary): its writer */
+    const uint8_t *last_doc;   /* the last reply's document (in the channel's buffer) */
+    const uint8_t *last_body;
+    size_t last_body_len;
+    const char *const *headers; /* ntcp_client_set_headers: on every message, before the call's own */
     size_t nheaders;
 };
 
@@ -37,6 +42,8 @@ void ntcp_client_options_init(ntcp_client_options *o)
 
 static void client_free(ntcp_client *c)
 {
+    ntcp_xml_reader_free(c->rd);
+    ntcp_xml_writer_free(c->w1);
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
     ntcp_tls_free(c->tls);
@@ -151,6 +158,13 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     }
     if ((st = ntcp__dialog_init(&c->x)))
         goto fail;
+    if (c->o.channel.encoding == NTCP_ENC_BINARY) { /* msbin1: documents without string tables */
+        ntcp_xml_writer_options wo;
+        memset(&wo, 0, sizeof wo);
+        wo.limits = (ntcp_xml_limits){ 256, 64u << 20, 64u << 20, 64u << 20, 256, 64u << 20, 0 };
+        if ((st = ntcp_xml_writer_new(&c->w1, &wo, NULL)))
+            goto fail;
+    }
     ntcp_channel_options co = c->o.channel;
     co.record_cb = c->o.record_cb;
     co.record_ctx = c->o.record_ctx;
@@ -254,39 +268,58 @@ void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t 
 /* One request envelope: with a MessageID (and ReplyTo anonymous) when a
  * reply is expected, without for one-way messages. On failure out is freed
  * and c->err says why. */
-static ntcp_status write_message(ntcp_client *c, const char *action, const char *id, const char *body,
-                                 size_t body_len, ntcp_buf *out)
+static ntcp_status write_message(ntcp_client *c, const char *action, const char *id, const ntcp_header *headers,
+                                 size_t nheaders, const char *body, size_t body_len, ntcp_buf *out)
 {
+    enum { MAX_HEADERS = 64 };
+    if (nheaders + c->nheaders > MAX_HEADERS) {
+        snprintf(c->err, sizeof c->err, "writing the request: more than %d headers", MAX_HEADERS);
+        return NTCP_E_LIMIT;
+    }
+    const char *hx[MAX_HEADERS];
+    bool hmu[MAX_HEADERS];
+    size_t nh = 0;
+    for (size_t i = 0; i < c->nheaders; i++, nh++) { /* the client's own (e.g. ActivityId) */
+        hx[nh] = c->headers[i];
+        hmu[nh] = false;
+    }
+    for (size_t i = 0; i < nheaders; i++, nh++) {
+        hx[nh] = headers[i].xml ? headers[i].xml : "";
+        hmu[nh] = headers[i].must_understand;
+    }
     ntcp_soap_out m = { 0 };
+    m.headers = hx;
+    m.headers_mu = hmu;
+    m.nheaders = nh;
     m.action = action;
     m.message_id = id;
     m.reply_to_anonymous = id != NULL;
     m.to = c->url;
-    m.headers = c->headers;
-    m.nheaders = c->nheaders;
     m.body = body;
     m.body_len = body ? body_len : 0;
     ntcp_buf_init(out, (size_t)64 << 20);
-    ntcp_status st = ntcp_soap_write(c->x.w, &m, out);
+    ntcp_status st = ntcp_soap_write(c->w1 ? c->w1 : c->x.w, &m, out);
     if (st) {
         snprintf(c->err, sizeof c->err, "writing the request: %s (%s)%s", ntcp_status_str(st), ntcp_status_name(st),
-                 st == NTCP_E_XML_SYNTAX ? ": the body is not well-formed XML" : "");
+                 st == NTCP_E_XML_SYNTAX ? ": the body or a header is not well-formed XML" : "");
         ntcp_buf_free(out);
     }
     return st;
 }
 
-ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *body, size_t body_len,
-                             ntcp_soap_msg *reply)
+ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_header *headers, size_t nheaders,
+                             const char *body, size_t body_len, ntcp_soap_msg *reply)
 {
     ntcp_soap_msg_init(reply);
+    c->last_doc = c->last_body = NULL;
+    c->last_body_len = 0;
     uint8_t rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
         return NTCP_E_IO;
     char id[46];
     ntcp_soap_message_id(rnd, id);
     ntcp_buf out;
-    ntcp_status st = write_message(c, action, id, body, body_len, &out);
+    ntcp_status st = write_message(c, action, id, headers, nheaders, body, body_len, &out);
     if (st)
         return st;
     const uint8_t *r;
@@ -299,7 +332,15 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
                  ntcp_cause_advice(cause));
         return st;
     }
-    st = ntcp_soap_read_session(r, rl, c->x.in, &c->o.xml, NULL, 2, reply);
+    size_t off = 0;
+    st = c->w1 ? NTCP_OK : ntcp_xml_session_read_table(c->x.in, r, rl, &off); /* msbin1: no table */
+    if (!st)
+        st = ntcp_soap_read(r + off, rl - off, c->x.in, &c->o.xml, NULL, 2, reply);
+    if (!st) {
+        c->last_doc = r + off;
+        c->last_body = reply->body_doc;
+        c->last_body_len = reply->body_doc_len;
+    }
     if (st) {
         snprintf(c->err, sizeof c->err, "reading the reply: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
         return st;
@@ -317,10 +358,26 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const char *bod
     return NTCP_OK;
 }
 
+ntcp_xml_reader *ntcp_client_reply_body(ntcp_client *c)
+{
+    if (!c->last_doc || (!c->rd && ntcp_xml_reader_new(&c->rd, &c->o.xml, c->x.in) != NTCP_OK))
+        return NULL;
+    return ntcp_xml_reader_reset_fragment(c->rd, c->last_body, c->last_body_len) == NTCP_OK ? c->rd : NULL;
+}
+
+ntcp_xml_reader *ntcp_client_reply_header(ntcp_client *c, const ntcp_soap_msg *reply, size_t i)
+{
+    if (!c->last_doc || i >= reply->nheaders ||
+        (!c->rd && ntcp_xml_reader_new(&c->rd, &c->o.xml, c->x.in) != NTCP_OK))
+        return NULL;
+    const ntcp_soap_header *h = &reply->headers[i];
+    return ntcp_xml_reader_reset_fragment(c->rd, c->last_doc + h->offset, h->len) == NTCP_OK ? c->rd : NULL;
+}
+
 ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len)
 {
     ntcp_buf out;
-    ntcp_status st = write_message(c, action, NULL, body, body_len, &out);
+    ntcp_status st = write_message(c, action, NULL, NULL, 0, body, body_len, &out);
     if (st)
         return st;
     st = ntcp_channel_send(c->ch, out.data, out.len);

@@ -8,11 +8,11 @@
 #include <nettcp/doctor.h>
 #include "channel/client_int.h"
 
-enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_HANDSHAKE, S_IDENTITY,
-       S_PREAMBLE_ACK, S_REQUEST, S_CLOSE, S_COUNT };
-static const char *const step_names[S_COUNT] = { "resolve",   "connect",  "preamble",    "upgrade",
-                                                 "target",    "credentials", "kdc",      "handshake",
-                                                 "identity",  "preamble_ack", "request", "close" };
+enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_DIRECTORY, S_HANDSHAKE,
+       S_IDENTITY, S_PREAMBLE_ACK, S_REQUEST, S_CLOSE, S_COUNT };
+static const char *const step_names[S_COUNT] = { "resolve",   "connect",   "preamble",     "upgrade", "target",
+                                                 "credentials", "kdc",     "directory",    "handshake",
+                                                 "identity",  "preamble_ack", "request",   "close" };
 
 typedef struct doc {
     const ntcp_doctor_options *o;
@@ -37,6 +37,9 @@ typedef struct doc {
     ntcp_krb_creds_report creds;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
+    /* the service's keytab, when given */
+    ntcp_keytab_summary keytab;
+    bool keytab_ok;
 } doc;
 
 const char *ntcp_doctor_outcome_name(ntcp_doctor_outcome o)
@@ -174,6 +177,67 @@ static void probe_fail(doc *d, const ntcp_nns_error *e)
     snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&pe));
 }
 
+static void dir_facts(const doc *d, ntcp_dir_facts *f, bool key_failure)
+{
+    memset(f, 0, sizeof *f);
+    f->target = d->target;
+    f->is_upn = d->is_upn;
+    f->default_target = d->default_target;
+    f->key_failure = key_failure;
+    f->ticket_etype = d->ticket_ok ? d->ticket.etype : 0;
+    f->ticket_kvno = d->ticket_ok ? d->ticket.kvno : -1;
+    f->keytab = d->keytab_ok ? &d->keytab : NULL;
+    f->delegate = d->o->client.nns.allowed_impersonation == NTCP_IMPERSONATION_DELEGATION;
+}
+
+/* The directory: which accounts hold the target, read over LDAP with the
+ * client's tickets (p), where the realm is an Active Directory. */
+static void check_directory(doc *d, ntcp_krb_probe *p)
+{
+    ntcp_doctor_report *r = d->r;
+    double t = now_ms(d);
+    char url[300];
+    const char *what = "which account holds the name, its encryption types and account flags were not checked";
+    if (d->o->no_ldap) {
+        snprintf(r->dir_note, sizeof r->dir_note, "not read (--no-ldap): %s", what);
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", r->dir_note);
+        return;
+    }
+    if (d->o->ldap_url) {
+        snprintf(url, sizeof url, "%s", d->o->ldap_url);
+    } else {
+        char host[256];
+        ntcp_krb_realm_kdc_host(d->creds.realm, host, sizeof host);
+        if (!host[0]) {
+            snprintf(r->dir_note, sizeof r->dir_note, "not read: krb5.conf names no KDC for %s and no --ldap URL was "
+                     "given: %s", d->creds.realm, what);
+            set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", r->dir_note);
+            return;
+        }
+        snprintf(url, sizeof url, "ldap://%s%s%s", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "");
+    }
+    char cc[512], why[768];
+    ntcp_krb_probe_ccache(p, cc, sizeof cc);
+    ntcp_status st = ntcp_dir_lookup(url, cc, d->target, d->is_upn, &r->dir, why, sizeof why);
+    ntcp_trace_event(d->o->trace, "probe", NULL, "what", "directory", "url", url, "status", ntcp_status_name(st), NULL);
+    if (st) {
+        snprintf(r->dir_note, sizeof r->dir_note, "not read: %s; %s", why, what);
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, t, "%s", r->dir_note);
+        return;
+    }
+    r->dir_checked = true;
+    ntcp_dir_facts f;
+    dir_facts(d, &f, false);
+    char detail[700];
+    const char *cause = ntcp_dir_assess(&r->dir, &f, detail, sizeof detail);
+    snprintf(r->dir_note, sizeof r->dir_note, "%s", detail);
+    set_step(d, S_DIRECTORY, cause ? NTCP_DOCTOR_WARNING : NTCP_DOCTOR_OK, t, "%s %s: %s%s%s", url, r->dir.filter,
+             detail, cause ? " (cause " : "", cause ? cause : "");
+    if (cause)
+        snprintf(d->slot[S_DIRECTORY].detail + strlen(d->slot[S_DIRECTORY].detail),
+                 sizeof d->slot[S_DIRECTORY].detail - strlen(d->slot[S_DIRECTORY].detail), ")");
+}
+
 /* The Kerberos checks, run when the service accepted the upgrade, before
  * the first handshake message: target name, credentials, service ticket. */
 static ntcp_status before_handshake(void *ctx)
@@ -217,10 +281,14 @@ static ntcp_status before_handshake(void *ctx)
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "NTLM (%s): the default NTLM credentials (NTLM_USER_FILE)",
                      why);
         set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "NTLM does not use a KDC");
+        snprintf(d->r->dir_note, sizeof d->r->dir_note, "not read: NTLM gives no Kerberos tickets to read it with");
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
     } else if (no->anonymous && !no->user) {
         set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t,
                  "anonymous logon: an anonymous ticket by anonymous PKINIT, checked in the handshake");
         set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "the anonymous ticket is asked for in the handshake");
+        snprintf(d->r->dir_note, sizeof d->r->dir_note, "not read: an anonymous logon cannot read it");
+        set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
     } else {
         ntcp_krb_probe *p = NULL;
         ntcp_nns_error e;
@@ -232,6 +300,9 @@ static ntcp_status before_handshake(void *ctx)
                      d->creds.source[0] ? " (from the " : "", d->creds.source, d->creds.source[0] ? ")" : "",
                      e.gss_text[0] ? e.gss_text : ntcp_status_str(e.status));
             set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no client credentials to ask with");
+            snprintf(d->r->dir_note, sizeof d->r->dir_note,
+                     "not read: no client Kerberos credentials to read it with");
+            set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
         } else {
             char from[48], until[48];
             fmt_time(d->creds.starts, from, sizeof from);
@@ -248,15 +319,19 @@ static ntcp_status before_handshake(void *ctx)
                 d->ticket_ok = true;
                 fmt_time(tk.expires, until2, sizeof until2);
                 set_step(d, S_KDC, NTCP_DOCTOR_OK, t,
-                         "the KDC issued a service ticket for %s (key version %d, %s%s%s), valid to %s", tk.server,
+                         "the KDC issued a service ticket for %s (key version %d, %s%s%s%s), valid to %s", tk.server,
                          tk.kvno, tk.enctype, tk.name_form ? ", asked as " : "", tk.name_form ? tk.name_form : "",
-                         until2);
+                         tk.ok_as_delegate ? ", trusted for delegation" : "", until2);
             } else if (st == NTCP_OK) {
                 probe_fail(d, &e);
                 set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text, d->probe_cause);
             } else {
                 set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no target name");
             }
+            if (st == NTCP_OK)
+                check_directory(d, p);
+            else
+                set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "no target name");
         }
         ntcp_krb_probe_free(p);
     }
@@ -440,7 +515,33 @@ static void explain(doc *d, const ntcp__client_hooks *h)
     if (d->probe_cause[0] && (!strcmp(cause, "unknown") || !strcmp(cause, "protocol") || !strcmp(cause, "no_credentials")))
         cause = d->probe_cause; /* the direct question to the KDC was more precise */
     snprintf(r->cause, sizeof r->cause, "%s", cause);
-    if (!strcmp(r->cause, "default_spn_not_service")) {
+    /* the directory may know better why a ticket could not be used */
+    bool key_family = !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service") ||
+                      !strcmp(cause, "spn_unknown") || !strcmp(cause, "unknown") || !strcmp(cause, "protocol");
+    const char *dir_cause = NULL;
+    char dir_detail[700] = "";
+    if (r->dir_checked && key_family) {
+        ntcp_dir_facts f;
+        dir_facts(d, &f, !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service"));
+        dir_cause = ntcp_dir_assess(&r->dir, &f, dir_detail, sizeof dir_detail);
+        if (dir_cause)
+            snprintf(r->cause, sizeof r->cause, "%s", dir_cause);
+    }
+    /* without the directory's word, the service's keytab against the ticket */
+    const char *kt_cause = NULL;
+    char kt_detail[600] = "";
+    bool key_failure = !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service");
+    if (!dir_cause && key_failure && d->keytab_ok && d->ticket_ok) {
+        kt_cause = ntcp_keytab_assess(&d->keytab, d->ticket.server, d->ticket.etype, d->ticket.kvno, kt_detail,
+                                      sizeof kt_detail);
+        if (kt_cause)
+            snprintf(r->cause, sizeof r->cause, "%s", kt_cause);
+    }
+    if (dir_cause) {
+        add_advice(d, "The directory (%s) says: %s. %s.", r->dir.url, dir_detail, ntcp_cause_advice(dir_cause));
+    } else if (kt_cause) {
+        add_advice(d, "The service's keytab (--service-keytab): %s. %s.", kt_detail, ntcp_cause_advice(kt_cause));
+    } else if (!strcmp(r->cause, "default_spn_not_service")) {
         const char *id = no->identity;
         bool dns = id && !strncmp(id, "dns:", 4);
         add_advice(d,
@@ -468,6 +569,9 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                       "exactly that key (compare with klist -kte on the keytab; MIT: kadmin ktadd; AD: ktpass, or "
                       "setspn -Q %s to find the account that owns the SPN).",
                    d->ticket.kvno, d->ticket.enctype, d->ticket.server, d->target);
+    } else if (!strcmp(r->cause, "ntlm_fallback") && d->probe_cause[0]) {
+        add_advice(d, "Kerberos was not used: %s (see the kdc step): %s.", d->probe_cause,
+                   ntcp_cause_advice(d->probe_cause));
     } else if (!strcmp(r->cause, "ntlm_without_server_auth")) {
         add_advice(d, "With nettcp, --no-require-server-auth accepts NTLM (the service is then not authenticated).");
         add_advice(d, "NTLM was used because %s.",
@@ -475,6 +579,10 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                    : no->protection == NTCP_PROTECTION_NONE ? "ProtectionLevel None makes NegotiateStream use NTLM"
                                                             : "the service offered only NTLM");
     }
+    if (key_failure && !kt_cause && kt_detail[0])
+        add_advice(d, "The service's keytab (--service-keytab): %s.", kt_detail);
+    if (key_family && !dir_cause && d->security && r->dir_note[0])
+        add_advice(d, "Directory: %s.", r->dir_note);
     if (no->package == NTCP_PACKAGE_NEGOTIATE && no->require_server_auth &&
         (!strcmp(r->cause, "kdc_unreachable") || !strcmp(r->cause, "no_credentials") ||
          !strcmp(r->cause, "unknown_user") || !strcmp(r->cause, "spn_unknown") ||
@@ -508,6 +616,12 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     d->security = o->client.security == NTCP_SECURITY_TRANSPORT;
     d->tls = d->security && o->client.credential != NTCP_CREDENTIAL_WINDOWS;
     r->tls = d->tls;
+    if (o->service_keytab) {
+        char kwhy[400];
+        d->keytab_ok = ntcp_keytab_read(o->service_keytab, &d->keytab, kwhy, sizeof kwhy) == NTCP_OK;
+        if (!d->keytab_ok)
+            ntcp_trace_event(o->trace, "probe", NULL, "what", "service keytab", "error", kwhy, NULL);
+    }
     ntcp_trace_event(o->trace, "doctor", NULL, "url", url, "security", d->security ? "transport" : "none", "package",
                      ntcp_package_name(o->client.nns.package), "protection",
                      ntcp_protection_name(o->client.nns.protection), "identity",
@@ -544,6 +658,38 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         r->status = st;
         place_open_failure(d, &h, st);
         explain(d, &h);
+        goto finish;
+    }
+    if (o->client.channel.mode == NTCP_MODE_SIMPLEX || o->client.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
+        /* no PreambleAck in these modes: the service's verdict (a framing fault,
+         * or its FIN) comes when our side is done */
+        ntcp_status ss = o->action ? ntcp_client_send(c, o->action, o->body, o->body ? o->body_len : 0) : NTCP_OK;
+        double t = now_ms(d);
+        char err[sizeof r->error];
+        snprintf(err, sizeof err, "%s", ss ? ntcp_client_last_error(c) : "");
+        ntcp_status cs = ntcp_client_close(c);
+        c = NULL;
+        if (cs || ss) {
+            st = r->status = cs ? cs : ss;
+            snprintf(r->error, sizeof r->error, "%s", ss ? err : ntcp_status_str(cs));
+            h.failed_step = NTCP_STEP_PREAMBLE;
+            snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(st, NTCP_STEP_PREAMBLE, d->security));
+            place_open_failure(d, &h, st);
+            explain(d, &h);
+            goto finish;
+        }
+        char p[512];
+        preamble_text(d, p, sizeof p);
+        set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted (the service closed without a fault)", p);
+        set_step(d, S_UPGRADE, NTCP_DOCTOR_WARNING, -1, "this mode carries no security: messages travel in clear");
+        for (int i = S_TARGET; i <= S_IDENTITY; i++)
+            set_step(d, i, NTCP_DOCTOR_SKIPPED, -1, "security None");
+        set_step(d, S_PREAMBLE_ACK, NTCP_DOCTOR_SKIPPED, -1, "this mode has no PreambleEnd/PreambleAck");
+        if (o->action)
+            set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s sent one way (this mode carries no reply)", o->action);
+        else
+            set_step(d, S_REQUEST, NTCP_DOCTOR_SKIPPED, -1, "no --action given");
+        set_step(d, S_CLOSE, NTCP_DOCTOR_OK, t, "our side closed, the service closed the connection");
         goto finish;
     }
     {
@@ -594,7 +740,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         const char *ahs[1] = { ah };
         if (ntcp_trace_activity_header(o->trace, NULL, ah, sizeof ah))
             ntcp_client_set_headers(c, ahs, 1);
-        st = ntcp_client_call(c, o->action, o->body, o->body ? o->body_len : 0, &reply);
+        st = ntcp_client_call(c, o->action, NULL, 0, o->body, o->body ? o->body_len : 0, &reply);
         if (st == NTCP_OK) {
             ntcp_trace_event(o->trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <krb5/krb5.h>
+#include <profile.h>
 #include <nettcp/doctor.h>
 
 struct ntcp_krb_probe {
@@ -236,9 +237,11 @@ ntcp_status ntcp_krb_probe_ticket(ntcp_krb_probe *p, const char *target, bool is
         if (!code) {
             unparse(p->k, got->server, r->server, sizeof r->server);
             r->expires = got->times.endtime;
+            r->ok_as_delegate = (got->ticket_flags & TKT_FLG_OK_AS_DELEGATE) != 0;
             krb5_ticket *t = NULL;
             if (!krb5_decode_ticket(&got->ticket, &t)) {
                 r->kvno = (int)t->enc_part.kvno;
+                r->etype = t->enc_part.enctype;
                 if (krb5_enctype_to_name(t->enc_part.enctype, FALSE, r->enctype, sizeof r->enctype))
                     snprintf(r->enctype, sizeof r->enctype, "enctype %d", (int)t->enc_part.enctype);
                 krb5_free_ticket(p->k, t);
@@ -250,4 +253,83 @@ ntcp_status ntcp_krb_probe_ticket(ntcp_krb_probe *p, const char *target, bool is
             break;
     }
     return krb_fail(p, code, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_INIT, err, "no service ticket for %s", target);
+}
+
+void ntcp_krb_probe_ccache(ntcp_krb_probe *p, char *out, size_t cap)
+{
+    char *full = NULL;
+    out[0] = 0;
+    if (p && p->cc && !krb5_cc_get_full_name(p->k, p->cc, &full)) {
+        snprintf(out, cap, "%s", full);
+        krb5_free_string(p->k, full);
+    }
+}
+
+void ntcp_krb_realm_kdc_host(const char *realm, char *out, size_t cap)
+{
+    out[0] = 0;
+    krb5_context k = NULL;
+    profile_t prof = NULL;
+    char **vals = NULL;
+    if (!realm || !*realm || krb5_init_context(&k))
+        return;
+    const char *names[] = { "realms", realm, "kdc", NULL };
+    if (!krb5_get_profile(k, &prof) && !profile_get_values(prof, names, &vals) && vals && vals[0]) {
+        /* host, host:port or [v6]:port */
+        const char *v = vals[0];
+        size_t n = v[0] == '[' ? strcspn(v + 1, "]") : strcspn(v, ":");
+        snprintf(out, cap, "%.*s", (int)n, v[0] == '[' ? v + 1 : v);
+    }
+    if (vals)
+        profile_free_list(vals);
+    if (prof)
+        profile_release(prof);
+    krb5_free_context(k);
+}
+
+void ntcp_enctype_name(int32_t etype, char *out, size_t cap)
+{
+    if (krb5_enctype_to_name(etype, FALSE, out, cap))
+        snprintf(out, cap, "enctype %d", (int)etype);
+}
+
+ntcp_status ntcp_keytab_read(const char *path, ntcp_keytab_summary *s, char *why, size_t cap)
+{
+    memset(s, 0, sizeof *s);
+    krb5_context k = NULL;
+    krb5_keytab kt = NULL;
+    krb5_kt_cursor cur;
+    krb5_keytab_entry e;
+    ntcp_status st = NTCP_E_IO;
+    char name[1100];
+    snprintf(name, sizeof name, "%s%s", strchr(path, ':') ? "" : "FILE:", path);
+    if (krb5_init_context(&k)) {
+        snprintf(why, cap, "no krb5 context");
+        return st;
+    }
+    krb5_error_code code = krb5_kt_resolve(k, name, &kt);
+    if (!code)
+        code = krb5_kt_start_seq_get(k, kt, &cur);
+    if (code) {
+        const char *m = krb5_get_error_message(k, code);
+        snprintf(why, cap, "the keytab %s cannot be read: %s", path, m);
+        krb5_free_error_message(k, m);
+        goto out;
+    }
+    while (!krb5_kt_next_entry(k, kt, &e, &cur)) {
+        if (s->n < NTCP_KEYTAB_MAX_KEYS) {
+            ntcp_keytab_key *key = &s->keys[s->n++];
+            unparse(k, e.principal, key->principal, sizeof key->principal);
+            key->kvno = (int)e.vno;
+            key->etype = e.key.enctype;
+        }
+        krb5_free_keytab_entry_contents(k, &e);
+    }
+    krb5_kt_end_seq_get(k, kt, &cur);
+    st = NTCP_OK;
+out:
+    if (kt)
+        krb5_kt_close(k, kt);
+    krb5_free_context(k);
+    return st;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -36,6 +37,7 @@ struct ntcp_server_session {
     bool close_after_flush;
     bool in_session;   /* a framing session started and on_close was not called yet */
     bool abort_requested;
+    bool end_pending;  /* the peer's End came while replies were still to come: ours waits for them */
     char peer[64];
     void *user;
     ntcp_server_session *prev, *next;
@@ -49,6 +51,10 @@ struct ntcp_server {
     ntcp_server_session *sessions;
     unsigned count;
     volatile int stopping;
+    _Atomic int wake_pending;
+    void (*on_wake)(void *ctx);
+    void *wake_ctx;
+    bool (*busy)(void *ctx, ntcp_server_session *ss);
     long long stop_deadline;
     uint8_t *rbuf;
 };
@@ -138,6 +144,25 @@ ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *por
     return NTCP_OK;
 }
 
+void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->on_wake = fn;
+    s->wake_ctx = ctx;
+}
+
+void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss))
+{
+    s->busy = busy;
+}
+
+void ntcp_server_wake(ntcp_server *s)
+{
+    atomic_store(&s->wake_pending, 1);
+    uint64_t one = 1;
+    ssize_t w = write(s->evfd, &one, sizeof one);
+    (void)w;
+}
+
 void ntcp_server_stop(ntcp_server *s)
 {
     s->stopping = 1;
@@ -149,6 +174,8 @@ void ntcp_server_stop(ntcp_server *s)
 unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
 const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
+int ntcp_server_session_mode(const ntcp_server_session *ss) { return ntcp_framing_mode(ss->f); }
+const char *ntcp_server_session_content_type(const ntcp_server_session *ss) { return ntcp_framing_content_type(ss->f); }
 const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
@@ -311,6 +338,29 @@ static void accept_all(ntcp_server *s, int lfd)
     }
 }
 
+/* A framing session ended with End both ways: the connection may start
+ * over (pooling), or ends when shutting down. False if it is gone. */
+static bool session_closed(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    if (s->stopping) { /* shutting down: this was the last exchange */
+        if (flush(ss))
+            end_session(ss, NTCP_OK, false);
+        return false;
+    }
+    if (s->cfg.on_close)
+        s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
+    ss->in_session = false;
+    ss->end_pending = false;
+    if (ss->up && s->cfg.upgrade_free)
+        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ss->up = NULL;
+    ss->user = NULL;
+    ss->state = SS_PREAMBLE; /* a pooled connection may start over */
+    ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+    return true;
+}
+
 /* Feeds bytes to the session and acts on its events; false if it died. */
 static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
@@ -331,13 +381,16 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         switch (ev.type) {
         case NTCP_FEV_PREAMBLE:
             ss->in_session = true;
-            if (s->cfg.framing.upgrade_name && s->cfg.upgrade_new) {
+            if (s->cfg.upgrade_new) { /* NULL when this endpoint has no security */
                 if (ss->up && s->cfg.upgrade_free)
                     s->cfg.upgrade_free(s->cfg.ctx, ss->up);
                 ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
                 ntcp_framing_set_upgrade(ss->f, ss->up);
             }
-            break;
+            if (!ntcp_framing_is_open(ss->f))
+                break;
+            /* simplex, singleton-sized: open without PreambleEnd/Ack */
+            /* fall through */
         case NTCP_FEV_PREAMBLE_COMPLETE:
             ss->state = SS_OPEN;
             ss->deadline = now_ms() + s->cfg.receive_timeout_ms;
@@ -356,27 +409,23 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             }
             break;
         case NTCP_FEV_END:
-            /* the replies to everything received are queued: close our side */
-            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f))
-                goto closed;
-            break;
-        case NTCP_FEV_CLOSED:
-        closed:
-            if (s->stopping) { /* shutting down: this was the last exchange */
+            if (ntcp_framing_mode(ss->f) == NTCP_MODE_SIMPLEX) { /* one way: nothing to answer; close */
                 if (!flush(ss))
                     return false;
                 end_session(ss, NTCP_OK, false);
                 return false;
             }
-            if (s->cfg.on_close)
-                s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
-            ss->in_session = false;
-            if (ss->up && s->cfg.upgrade_free)
-                s->cfg.upgrade_free(s->cfg.ctx, ss->up);
-            ss->up = NULL;
-            ss->user = NULL;
-            ss->state = SS_PREAMBLE; /* a pooled connection may start over */
-            ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
+            if (s->busy && s->busy(s->cfg.ctx, ss)) { /* replies still to come (deferred): End after them */
+                ss->end_pending = true;
+                break;
+            }
+            /* the replies to everything received are queued: close our side */
+            if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+                return false;
+            break;
+        case NTCP_FEV_CLOSED:
+            if (!session_closed(ss))
+                return false;
             break;
         default:
             break;
@@ -424,6 +473,27 @@ static void on_readable(ntcp_server_session *ss)
     (void)feed(ss, s->rbuf, (size_t)r);
 }
 
+/* Shutting down: End on every open session that has no reply pending (a
+ * busy one gets its End once its replies are out, or at the close timeout). */
+static void end_idle_sessions(ntcp_server *s)
+{
+    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+        next = ss->next;
+        if (ss->state != SS_OPEN || (s->busy && s->busy(s->cfg.ctx, ss)))
+            continue;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK) {
+            if (ntcp_framing_is_closed(ss->f)) { /* the peer's End came first (end_pending) */
+                if (flush(ss))
+                    end_session(ss, NTCP_OK, false);
+                continue;
+            }
+            ss->state = SS_CLOSING;
+            ss->deadline = s->stop_deadline;
+            flush(ss);
+        }
+    }
+}
+
 static void begin_shutdown(ntcp_server *s)
 {
     for (int i = 0; i < s->nlisten; i++) {
@@ -435,14 +505,12 @@ static void begin_shutdown(ntcp_server *s)
     s->stop_deadline = now + s->cfg.close_timeout_ms;
     for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
         next = ss->next;
-        if (ss->state == SS_OPEN && ntcp_framing_send_end(ss->f) == NTCP_OK) {
-            ss->state = SS_CLOSING;
-            ss->deadline = s->stop_deadline;
-            flush(ss);
-        } else if (ss->state == SS_PREAMBLE) {
+        if (ss->state == SS_PREAMBLE)
             end_session(ss, NTCP_E_CLOSED, true);
-        }
+        else if (ss->state == SS_OPEN)
+            ss->deadline = s->stop_deadline;
     }
+    end_idle_sessions(s);
 }
 
 static void check_timers(ntcp_server *s, long long now)
@@ -471,6 +539,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         }
         if (shutting && (!s->sessions || now_ms() >= s->stop_deadline))
             break;
+        if (shutting && s->busy)
+            end_idle_sessions(s); /* the replies that were pending may be out now */
         long long now = now_ms();
         int timeout = next_timer > now ? (int)(next_timer - now) : 0;
         int n = epoll_wait(s->ep, evs, 64, timeout);
@@ -482,6 +552,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
                 uint64_t v;
                 ssize_t r = read(s->evfd, &v, sizeof v);
                 (void)r;
+                if (atomic_exchange(&s->wake_pending, 0) && s->on_wake)
+                    s->on_wake(s->wake_ctx);
                 continue;
             }
             if (tag >= 2 && tag < 2 + MAX_LISTENERS) {
@@ -517,3 +589,18 @@ ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, 
 }
 
 void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = true; }
+
+void ntcp_server_session_flush(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    if (ss->abort_requested) {
+        end_session(ss, NTCP_E_CLOSED, true);
+        return;
+    }
+    if (ss->end_pending && !(s->busy && s->busy(s->cfg.ctx, ss))) { /* the last reply is out: now our End */
+        ss->end_pending = false;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+            return;
+    }
+    (void)flush(ss);
+}

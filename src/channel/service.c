@@ -1,11 +1,16 @@
-/* A net.tcp service: server engine + NegotiateStream + SOAP dispatch. */
+/* A net.tcp service: server engine + NegotiateStream + SOAP dispatch to
+ * operations through call objects, on one or several endpoints. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
 #include "channel/dialog.h"
+
+#define MAX_LISTENERS 8
+#define DEFAULT_MAX_REPLY ((size_t)64 << 20)
 
 typedef struct operation {
     char *action, *reply_action;
@@ -13,17 +18,89 @@ typedef struct operation {
     void *ctx;
 } operation;
 
+typedef struct understood {
+    char *action; /* NULL: every operation */
+    char *ns, *name;
+} understood;
+
+struct ntcp_endpoint {
+    ntcp_service *svc;
+    bool bound;
+    char path[2048];
+    ntcp_endpoint_options o;
+    bool inherits;         /* the service's security options (ntcp_service_set_nns reaches it) */
+    ntcp_endpoint *shares; /* serves the operations of this endpoint (ntcp_service_listen again) */
+    operation *ops;
+    size_t nops;
+    understood *und;
+    size_t nund;
+};
+
+typedef struct listener {
+    char host[256], port[8];
+    int bound;
+} listener;
+
+typedef struct sess sess;
+
+struct ntcp_call {
+    ntcp_service *svc;
+    sess *se;             /* NULL once the session ended */
+    const operation *op;
+    ntcp_soap_msg req;
+    const uint8_t *doc;   /* the request while the handler runs */
+    size_t doc_len;
+    const ntcp_xml_session *in;
+    ntcp_caller caller;
+    bool in_handler, deferred, ready;
+    ntcp_status result;
+    char **hnames;        /* ns, name per header, made on demand */
+    ntcp_buf body_text;
+    char *ns_found;       /* ntcp_call_namespace's answer */
+    ntcp_soap_msg text_msg;
+    bool have_text;
+    /* the reply */
+    ntcp_xml_writer *bw;  /* body inside a wrapper element; no session strings */
+    bool bw_open;
+    char **rheaders;
+    size_t nrheaders;
+    char *reply_action;
+    bool is_fault;
+    char *f_code, *f_reason, *f_detail, *f_sub_ns, *f_sub;
+    char **f_more;        /* NULL-terminated */
+    ntcp_call *next;      /* the session's calls in arrival order */
+    ntcp_call *done_next; /* completed on another thread, waiting for the loop */
+};
+
+struct sess {
+    ntcp__dialog d;
+    bool sessionful;      /* binary session encoding (msbinsession1); else msbin1: no string tables */
+    ntcp_xml_writer *w1;  /* msbin1 replies: a writer without a session dictionary */
+    ntcp_service *svc;
+    ntcp_server_session *ss;
+    ntcp_endpoint *ep;
+    ntcp_call *head, *tail;
+    ntcp_call *spare;
+    bool woken;
+    sess *wake_next;
+};
+
 struct ntcp_service {
     ntcp_service_options o;
     ntcp_server *srv;
-    operation *ops;
-    size_t nops;
-    char path[2048];
-    pthread_mutex_t nns_mu; /* o.nns: replaced by ntcp_service_set_nns while serving */
+    ntcp_endpoint **eps;
+    size_t neps;
+    listener lis[MAX_LISTENERS];
+    int nlis;
+    pthread_mutex_t lock; /* the completed list */
+    pthread_mutex_t nns_mu; /* o.nns and the endpoints' nns: replaced by ntcp_service_set_nns while serving */
+    ntcp_call *done_head, *done_tail;
+    ntcp_xml_reader *scratch; /* reads reply bodies into their envelopes (on run()'s thread only) */
+    ntcp_xml_reader *rd;      /* the handlers' reader on their request (run()'s thread only) */
+    ntcp_xml_writer *spare_bw; /* a reply writer for the next call (a deferred call keeps its own) */
+    pthread_t loop_thread;     /* run()'s */
+    bool running;
 };
-
-/* Per framing session: its XML state (the security context is the upgrade). */
-typedef ntcp__dialog dialog;
 
 void ntcp_service_options_init(ntcp_service_options *o)
 {
@@ -38,6 +115,15 @@ void ntcp_service_options_init(ntcp_service_options *o)
     o->tls = to;
     o->server = sc;
     o->xml = xl;
+    o->max_reply_size = DEFAULT_MAX_REPLY;
+}
+
+void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s)
+{
+    o->security = s->o.security;
+    o->nns = s->o.nns;
+    o->credential = s->o.credential;
+    o->tls = s->o.tls;
 }
 
 static void logf_(ntcp_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,6 +138,60 @@ static void logf_(ntcp_service *s, const char *fmt, ...)
     va_end(ap);
     s->o.log(s->o.log_ctx, line);
 }
+
+static char *dup_s(const char *s) { return s ? ntcp_strndup(s, strlen(s)) : NULL; }
+
+/* ---- endpoints ------------------------------------------------------------ */
+
+static ntcp_endpoint *endpoint_at(ntcp_service *s, const char *via)
+{
+    ntcp_url u;
+    if (!via || ntcp_url_parse(via, &u, NULL) != NTCP_OK)
+        return NULL;
+    /* the host part is not matched strictly (WCF's StrongWildcard); the path is */
+    for (size_t i = 0; i < s->neps; i++)
+        if (s->eps[i]->bound && strcasecmp(u.path, s->eps[i]->path) == 0)
+            return s->eps[i];
+    return NULL;
+}
+
+static bool via_served(void *ctx, const char *via) { return endpoint_at(ctx, via) != NULL; }
+
+static void via_security(void *ctx, const char *via, const char **upgrade_name, bool *require)
+{
+    ntcp_endpoint *ep = endpoint_at(ctx, via);
+    bool secured = ep && ep->o.security == NTCP_SECURITY_TRANSPORT;
+    *upgrade_name = !secured                                     ? NULL
+                    : ep->o.credential != NTCP_CREDENTIAL_WINDOWS ? NTCP_UPGRADE_TLS
+                                                                  : NTCP_UPGRADE_NEGOTIATE;
+    *require = secured;
+}
+
+static ntcp_endpoint *endpoint_new(ntcp_service *s, const ntcp_endpoint_options *o)
+{
+    ntcp_endpoint **eps = ntcp_realloc(s->eps, (s->neps + 1) * sizeof *eps);
+    if (!eps)
+        return NULL;
+    s->eps = eps;
+    ntcp_endpoint *ep = ntcp_calloc(1, sizeof *ep);
+    if (!ep)
+        return NULL;
+    ep->svc = s;
+    if (o)
+        ep->o = *o;
+    else
+        ntcp_endpoint_options_init(&ep->o, s);
+    ep->inherits = o == NULL;
+    s->eps[s->neps++] = ep;
+    return ep;
+}
+
+static ntcp_endpoint *first_endpoint(ntcp_service *s)
+{
+    return s->neps ? s->eps[0] : endpoint_new(s, NULL);
+}
+
+/* ---- security upgrade per session -------------------------------------------- */
 
 /* A traced session's handshake messages, labelled with its peer. */
 typedef struct leg_tag {
@@ -83,23 +223,26 @@ static ntcp_tls *session_tls(ntcp_server_session *ss)
     return up && up->name && !strcmp(up->name, NTCP_UPGRADE_TLS) ? ntcp_tls_upgrade_tls(up) : NULL;
 }
 
-static ntcp_tls_options tls_options(const ntcp_service *s)
+static ntcp_tls_options tls_options(const ntcp_tls_options *o, ntcp_credential_type credential)
 {
-    ntcp_tls_options t = s->o.tls;
-    t.credential = s->o.credential;
+    ntcp_tls_options t = *o;
+    t.credential = credential;
     return t;
 }
 
 static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
+    ntcp_endpoint *ep = endpoint_at(s, ntcp_server_session_via(ss));
+    if (!ep || ep->o.security != NTCP_SECURITY_TRANSPORT)
+        return NULL;
     const ntcp_stream_upgrade *up = NULL;
-    if (uses_tls(s)) {
-        ntcp_tls_options to = tls_options(s);
+    if (ep->o.credential != NTCP_CREDENTIAL_WINDOWS) {
+        ntcp_tls_options to = tls_options(&ep->o.tls, ep->o.credential);
         return ntcp_tls_upgrade_new(&up, true, &to) == NTCP_OK ? up : NULL;
     }
     pthread_mutex_lock(&s->nns_mu);
-    ntcp_nns_options nns = s->o.nns; /* the session keeps this copy */
+    ntcp_nns_options nns = ep->o.nns; /* the session keeps this copy */
     pthread_mutex_unlock(&s->nns_mu);
     if (ntcp_nns_upgrade_new(&up, false, &nns) != NTCP_OK)
         return NULL;
@@ -125,23 +268,498 @@ static void up_free(void *ctx, const ntcp_stream_upgrade *up)
     ntcp_nns_upgrade_free(up);
 }
 
-static void dialog_free(dialog *d)
+/* ---- calls ------------------------------------------------------------------ */
+
+static void free_strs(char **v, size_t n)
 {
-    if (!d)
+    for (size_t i = 0; v && i < n; i++)
+        ntcp_free(v[i]);
+    ntcp_free(v);
+}
+
+/* Back to a fresh call, keeping what can be reused (reader, writer). */
+static void call_reset(ntcp_call *c)
+{
+    if (c->hnames)
+        free_strs(c->hnames, 2 * c->req.nheaders);
+    c->hnames = NULL;
+    ntcp_soap_msg_clear(&c->req);
+    ntcp_buf_free(&c->body_text);
+    ntcp_free(c->ns_found);
+    c->ns_found = NULL;
+    if (c->have_text)
+        ntcp_soap_msg_clear(&c->text_msg);
+    c->have_text = false;
+    free_strs(c->rheaders, c->nrheaders);
+    c->rheaders = NULL;
+    c->nrheaders = 0;
+    char **p[] = { &c->reply_action, &c->f_code, &c->f_reason, &c->f_detail, &c->f_sub_ns, &c->f_sub };
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+        ntcp_free(*p[i]);
+        *p[i] = NULL;
+    }
+    if (c->f_more) {
+        for (char **m = c->f_more; *m; m++)
+            ntcp_free(*m);
+        ntcp_free(c->f_more);
+        c->f_more = NULL;
+    }
+    c->is_fault = c->deferred = c->ready = c->in_handler = c->bw_open = false;
+    c->result = NTCP_OK;
+    c->op = NULL;
+    c->doc = NULL;
+    c->next = c->done_next = NULL;
+    if (c->bw)
+        ntcp_xml_writer_reset(c->bw);
+}
+
+static void call_free(ntcp_call *c)
+{
+    if (!c)
         return;
-    ntcp__dialog_clear(d);
-    ntcp_free(d);
+    call_reset(c);
+    ntcp_xml_writer_free(c->bw);
+    ntcp_free(c);
+}
+
+/* A finished call that stays as a session's spare gives its writer back
+ * to the service: an idle session holds no reply buffer. */
+static void call_give_back_writer(ntcp_call *c)
+{
+    if (!c->bw)
+        return;
+    if (!c->svc->spare_bw)
+        c->svc->spare_bw = c->bw;
+    else
+        ntcp_xml_writer_free(c->bw);
+    c->bw = NULL;
+}
+
+static ntcp_call *call_new(ntcp_service *s, sess *se)
+{
+    ntcp_call *c = se->spare;
+    se->spare = NULL;
+    if (!c) {
+        c = ntcp_calloc(1, sizeof *c);
+        if (!c)
+            return NULL;
+    }
+    c->svc = s;
+    c->se = se;
+    ntcp_soap_msg_init(&c->req);
+    ntcp_buf_init(&c->body_text, SIZE_MAX / 2);
+    return c;
+}
+
+const ntcp_caller *ntcp_call_caller(const ntcp_call *c) { return &c->caller; }
+const char *ntcp_call_action(const ntcp_call *c) { return c->req.action; }
+const char *ntcp_call_message_id(const ntcp_call *c) { return c->req.message_id; }
+
+static ntcp_xml_reader *reader(ntcp_call *c)
+{
+    ntcp_service *s = c->svc;
+    if (!c->in_handler)
+        return NULL;
+    if (!s->rd && ntcp_xml_reader_new(&s->rd, &s->o.xml, NULL) != NTCP_OK)
+        return NULL;
+    ntcp_xml_reader_set_session(s->rd, c->in);
+    return s->rd;
+}
+
+ntcp_xml_reader *ntcp_call_body(ntcp_call *c)
+{
+    ntcp_xml_reader *r = reader(c);
+    if (r && ntcp_xml_reader_reset_fragment(r, c->req.body_doc, c->req.body_doc_len) != NTCP_OK)
+        return NULL;
+    return r;
+}
+
+const char *ntcp_call_namespace(ntcp_call *c, const char *prefix)
+{
+    ntcp_xml_reader *r = reader(c);
+    if (!r || !prefix || ntcp_xml_reader_reset(r, c->doc, c->doc_len) != NTCP_OK)
+        return NULL;
+    size_t pl = strlen(prefix);
+    const char *found = NULL;
+    uint32_t found_len = 0;
+    for (;;) { /* the Envelope's and the Body's declarations; the Body's win */
+        ntcp_xml_node n;
+        if (ntcp_xml_reader_next(r, &n) != NTCP_OK || n.type == NTCP_XML_NODE_EOF)
+            break;
+        if (n.type != NTCP_XML_NODE_START || n.depth > 2)
+            continue;
+        for (uint32_t i = 0; i < n.nattrs; i++)
+            if (n.attrs[i].is_xmlns && n.attrs[i].name.prefix.len == pl &&
+                (pl == 0 || !memcmp(n.attrs[i].name.prefix.p, prefix, pl))) {
+                found = n.attrs[i].name.local.p;
+                found_len = n.attrs[i].name.local.len;
+            }
+        if (n.depth == 2 && n.name.local.len == 4 && !memcmp(n.name.local.p, "Body", 4))
+            break;
+    }
+    if (!found)
+        return NULL;
+    ntcp_free(c->ns_found);
+    c->ns_found = ntcp_strndup(found, found_len);
+    return c->ns_found;
+}
+
+ntcp_status ntcp_call_body_text(ntcp_call *c, const char **xml, size_t *len)
+{
+    if (!c->in_handler)
+        return NTCP_E_STATE;
+    if (!c->have_text) {
+        ntcp_soap_msg_init(&c->text_msg);
+        c->have_text = true;
+        ntcp_status st = ntcp_soap_read(c->doc, c->doc_len, c->in, &c->svc->o.xml, NULL, 0, &c->text_msg);
+        if (st)
+            return st;
+    }
+    *xml = c->text_msg.body.data ? (const char *)c->text_msg.body.data : "";
+    *len = c->text_msg.body.len;
+    return NTCP_OK;
+}
+
+size_t ntcp_call_header_count(const ntcp_call *c) { return c->in_handler ? c->req.nheaders : 0; }
+
+ntcp_status ntcp_call_header(ntcp_call *c, size_t i, const char **ns, const char **name, ntcp_xml_reader **rd)
+{
+    if (!c->in_handler)
+        return NTCP_E_STATE;
+    if (i >= c->req.nheaders)
+        return NTCP_E_INVALID_ARG;
+    if (!c->hnames) {
+        c->hnames = ntcp_calloc(2 * c->req.nheaders, sizeof *c->hnames);
+        if (!c->hnames)
+            return NTCP_E_NOMEM;
+    }
+    const ntcp_soap_header *h = &c->req.headers[i];
+    if (!c->hnames[2 * i]) {
+        c->hnames[2 * i] = ntcp_strndup(h->ns.p ? h->ns.p : "", h->ns.len);
+        c->hnames[2 * i + 1] = ntcp_strndup(h->local.p, h->local.len);
+        if (!c->hnames[2 * i] || !c->hnames[2 * i + 1])
+            return NTCP_E_NOMEM;
+    }
+    if (ns)
+        *ns = c->hnames[2 * i];
+    if (name)
+        *name = c->hnames[2 * i + 1];
+    if (rd) {
+        *rd = reader(c);
+        if (!*rd)
+            return NTCP_E_NOMEM;
+        return ntcp_xml_reader_reset_fragment(*rd, c->doc + h->offset, h->len);
+    }
+    return NTCP_OK;
+}
+
+static bool str_is(const ntcp_xml_str *s, const char *c)
+{
+    size_t n = strlen(c);
+    return s->len == n && (n == 0 || !memcmp(s->p, c, n));
+}
+
+long ntcp_call_header_find(const ntcp_call *c, const char *ns, const char *name)
+{
+    for (size_t i = 0; c->in_handler && i < c->req.nheaders; i++)
+        if (str_is(&c->req.headers[i].ns, ns ? ns : "") && str_is(&c->req.headers[i].local, name))
+            return (long)i;
+    return -1;
+}
+
+ntcp_xml_writer *ntcp_call_reply_writer(ntcp_call *c)
+{
+    if (!c->bw && !c->deferred && c->svc->spare_bw && c->svc->running &&
+        pthread_equal(pthread_self(), c->svc->loop_thread)) { /* a handler on run()'s thread: the service's spare */
+        c->bw = c->svc->spare_bw;
+        c->svc->spare_bw = NULL;
+    }
+    if (!c->bw) {
+        ntcp_xml_writer_options wo;
+        memset(&wo, 0, sizeof wo);
+        wo.limits = (ntcp_xml_limits){ 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 0 };
+        wo.limits.max_size = (uint32_t)(c->svc->o.max_reply_size > UINT32_MAX ? UINT32_MAX : c->svc->o.max_reply_size);
+        if (ntcp_xml_writer_new(&c->bw, &wo, NULL) != NTCP_OK)
+            return NULL;
+    }
+    if (!c->bw_open) {
+        ntcp_xml_writer_reset(c->bw);
+        if (ntcp_xml_writer_start(c->bw, NULL, "b", NULL) != NTCP_OK)
+            return NULL;
+        c->bw_open = true;
+    }
+    return c->bw;
+}
+
+ntcp_status ntcp_call_reply_text(ntcp_call *c, const char *xml, size_t len)
+{
+    ntcp_xml_writer *w = ntcp_call_reply_writer(c);
+    return w ? ntcp_xml_writer_text_xml(w, xml, len) : NTCP_E_NOMEM;
+}
+
+ntcp_status ntcp_call_reply_header(ntcp_call *c, const char *xml)
+{
+    if (!xml)
+        return NTCP_E_INVALID_ARG;
+    char **h = ntcp_realloc(c->rheaders, (c->nrheaders + 1) * sizeof *h);
+    if (!h)
+        return NTCP_E_NOMEM;
+    c->rheaders = h;
+    if (!(h[c->nrheaders] = dup_s(xml)))
+        return NTCP_E_NOMEM;
+    c->nrheaders++;
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_call_reply_action(ntcp_call *c, const char *action)
+{
+    if (!action)
+        return NTCP_E_INVALID_ARG;
+    ntcp_free(c->reply_action);
+    c->reply_action = dup_s(action);
+    return c->reply_action ? NTCP_OK : NTCP_E_NOMEM;
+}
+
+ntcp_status ntcp_call_fault(ntcp_call *c, const char *code, const char *const *subcodes, const char *reason,
+                            const char *detail_xml)
+{
+    if (!code || !reason)
+        return NTCP_E_INVALID_ARG;
+    c->is_fault = true;
+    c->f_code = dup_s(code);
+    c->f_reason = dup_s(reason);
+    c->f_detail = dup_s(detail_xml);
+    if (!c->f_code || !c->f_reason || (detail_xml && !c->f_detail))
+        return NTCP_E_NOMEM;
+    size_t n = 0;
+    while (subcodes && subcodes[n])
+        n++;
+    if (n) {
+        const char *e = subcodes[0];
+        const char *close = e[0] == '{' ? strchr(e, '}') : NULL;
+        c->f_sub_ns = close ? ntcp_strndup(e + 1, (size_t)(close - e - 1)) : dup_s("");
+        c->f_sub = dup_s(close ? close + 1 : e);
+        c->f_more = ntcp_calloc(n, sizeof *c->f_more);
+        if (!c->f_sub_ns || !c->f_sub || !c->f_more)
+            return NTCP_E_NOMEM;
+        for (size_t i = 1; i < n; i++)
+            if (!(c->f_more[i - 1] = dup_s(subcodes[i])))
+                return NTCP_E_NOMEM;
+    }
+    return NTCP_OK;
+}
+
+/* ---- sending, in order ------------------------------------------------------ */
+
+static void trace_reply(ntcp_service *s, const char *peer, const ntcp_soap_out *m)
+{
+    ntcp_trace_event(s->o.trace, "reply", peer, "action", m->action ? m->action : "", "fault",
+                     m->fault ? (m->fault->subcode ? m->fault->subcode : m->fault->code) : "", NULL);
+}
+
+static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
+{
+    int mode = ntcp_server_session_mode(se->ss);
+    if (mode == NTCP_MODE_SIMPLEX || mode == NTCP_MODE_SINGLETON_SIZED) {
+        logf_(s, "%s: no reply on a %s session (one-way only): %s not sent", ntcp_server_session_peer(se->ss),
+              ntcp_nmf_mode_name(mode), m->action);
+        return;
+    }
+    ntcp_buf out;
+    ntcp_buf_init(&out, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
+    ntcp_status st = ntcp_soap_write(se->sessionful ? se->d.w : se->w1, m, &out);
+    if (st == NTCP_OK)
+        st = ntcp_server_session_send(se->ss, out.data, out.len);
+    ntcp_buf_free(&out);
+    if (st) {
+        logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(se->ss), ntcp_status_name(st));
+        if (!m->fault) { /* the client still gets an answer */
+            ntcp_soap_fault f;
+            ntcp_soap_fault_internal(&f, NULL);
+            ntcp_soap_out fm = { 0 };
+            fm.action = NTCP_WCF_DISPATCHER_FAULT_ACTION;
+            fm.relates_to = m->relates_to;
+            fm.to = m->to;
+            fm.fault = &f;
+            send_out(s, se, &fm);
+            return;
+        }
+    }
+    trace_reply(s, ntcp_server_session_peer(se->ss), m);
+}
+
+/* Encodes and queues the reply of a finished call. */
+static void send_call(ntcp_service *s, sess *se, ntcp_call *c)
+{
+    if (!c->req.message_id) /* one-way: nothing goes back */
+        return;
+    ntcp_soap_out out = { 0 };
+    out.relates_to = c->req.message_id;
+    if (c->req.reply_to && !strcmp(c->req.reply_to, NTCP_WSA10_ANONYMOUS))
+        out.to = NTCP_WSA10_ANONYMOUS;
+    out.headers = (const char *const *)c->rheaders;
+    out.nheaders = c->nrheaders;
+    ntcp_soap_fault f;
+    ntcp_buf body;
+    ntcp_buf_init(&body, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
+    ntcp_status st = c->result;
+    if (!st && c->bw_open) {
+        st = ntcp_xml_writer_end_element(c->bw);
+        if (!st)
+            st = ntcp_xml_writer_finish(c->bw, &body);
+        c->bw_open = false;
+    }
+    if (st) {
+        ntcp_soap_fault_internal(&f, NULL);
+        out.action = NTCP_WCF_DISPATCHER_FAULT_ACTION;
+        out.fault = &f;
+        out.headers = NULL;
+        out.nheaders = 0;
+        logf_(s, "%s: the operation %s failed: %s", ntcp_server_session_peer(se->ss), c->req.action,
+              ntcp_status_name(st));
+    } else if (c->is_fault) {
+        memset(&f, 0, sizeof f);
+        f.code = c->f_code;
+        f.subcode_ns = c->f_sub_ns;
+        f.subcode = c->f_sub;
+        f.reason = c->f_reason;
+        f.lang = "en-US";
+        f.more_subcodes = (const char *const *)c->f_more;
+        f.detail = c->f_detail;
+        f.detail_len = c->f_detail ? strlen(c->f_detail) : 0;
+        out.action = c->reply_action ? c->reply_action : NTCP_WSA10_SOAP_FAULT_ACTION;
+        out.fault = &f;
+    } else {
+        out.action = c->reply_action ? c->reply_action : c->op->reply_action;
+        out.body_nbfx = body.data;
+        out.body_nbfx_len = body.len;
+        static const ntcp_xml_limits big = { 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 2048 };
+        if (body.len && !s->scratch && ntcp_xml_reader_new(&s->scratch, &big, NULL) != NTCP_OK)
+            s->scratch = NULL; /* soap_write makes its own */
+        out.scratch = s->scratch;
+    }
+    send_out(s, se, &out);
+    ntcp_buf_free(&body);
+}
+
+/* Sends the finished calls at the head of the session's queue, in order. */
+static void drain(ntcp_service *s, sess *se)
+{
+    while (se->head && se->head->ready) {
+        ntcp_call *c = se->head;
+        se->head = c->next;
+        if (!se->head)
+            se->tail = NULL;
+        send_call(s, se, c);
+        call_give_back_writer(c);
+        if (c->deferred || se->spare) {
+            call_free(c);
+        } else {
+            call_reset(c);
+            se->spare = c;
+        }
+    }
+}
+
+void ntcp_call_defer(ntcp_call *c) { c->deferred = true; }
+
+void ntcp_call_complete(ntcp_call *c, ntcp_status st)
+{
+    ntcp_service *s = c->svc;
+    pthread_mutex_lock(&s->lock);
+    c->result = st;
+    c->done_next = NULL;
+    if (s->done_tail)
+        s->done_tail->done_next = c;
+    else
+        s->done_head = c;
+    s->done_tail = c;
+    pthread_mutex_unlock(&s->lock);
+    ntcp_server_wake(s->srv);
+}
+
+/* On the loop's thread: the calls completed elsewhere. */
+static void on_wake(void *ctx)
+{
+    ntcp_service *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    ntcp_call *c = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    pthread_mutex_unlock(&s->lock);
+    /* mark them, then send what is in order, session by session */
+    sess *list = NULL;
+    for (ntcp_call *next; c; c = next) {
+        next = c->done_next;
+        if (!c->se) {
+            call_free(c); /* its session ended */
+            continue;
+        }
+        c->ready = true;
+        if (!c->se->woken) {
+            c->se->woken = true;
+            c->se->wake_next = list;
+            list = c->se;
+        }
+    }
+    for (sess *se = list, *next; se; se = next) {
+        next = se->wake_next;
+        se->woken = false;
+        drain(s, se);
+        ntcp_server_session_flush(se->ss); /* may end this session (only): se is not used after */
+    }
+}
+
+/* ---- the session callbacks ---------------------------------------------------- */
+
+static void sess_free(sess *se)
+{
+    if (!se)
+        return;
+    for (ntcp_call *c = se->head, *next; c; c = next) {
+        next = c->next;
+        if (c->deferred)
+            c->se = NULL; /* freed when it completes */
+        else
+            call_free(c);
+    }
+    call_free(se->spare);
+    ntcp_xml_writer_free(se->w1);
+    ntcp__dialog_clear(&se->d);
+    ntcp_free(se);
+}
+
+/* Replies still to come on this session (deferred calls): a graceful stop waits for them. */
+static bool sess_busy(void *ctx, ntcp_server_session *ss)
+{
+    (void)ctx;
+    sess *se = ntcp_server_session_get_user(ss);
+    return se && se->head;
 }
 
 static bool on_open(void *ctx, ntcp_server_session *ss)
 {
-    (void)ctx;
-    dialog *d = ntcp_calloc(1, sizeof *d);
-    if (!d || ntcp__dialog_init(d)) {
-        ntcp_free(d);
+    ntcp_service *s = ctx;
+    sess *se = ntcp_calloc(1, sizeof *se);
+    if (!se || ntcp__dialog_init(&se->d)) {
+        ntcp_free(se);
         return false;
     }
-    ntcp_server_session_set_user(ss, d);
+    se->svc = s;
+    se->ss = ss;
+    se->ep = endpoint_at(s, ntcp_server_session_via(ss));
+    const char *ct = ntcp_server_session_content_type(ss);
+    se->sessionful = !ct || !strcmp(ct, "application/soap+msbinsession1");
+    if (!se->sessionful) { /* msbin1 (streamed, one-way modes): documents without string tables */
+        ntcp_xml_writer_options wo;
+        memset(&wo, 0, sizeof wo);
+        wo.limits = (ntcp_xml_limits){ 256, 64u << 20, 64u << 20, 64u << 20, 256, 64u << 20, 0 };
+        if (ntcp_xml_writer_new(&se->w1, &wo, NULL)) {
+            ntcp__dialog_clear(&se->d);
+            ntcp_free(se);
+            return false;
+        }
+    }
+    ntcp_server_session_set_user(ss, se);
     return true;
 }
 
@@ -150,7 +768,7 @@ static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
     ntcp_service *s = ctx;
     (void)why;
     ntcp_trace_conn_end(s->o.trace, ntcp_server_session_peer(ss)); /* the connection's activity ends */
-    dialog_free(ntcp_server_session_get_user(ss));
+    sess_free(ntcp_server_session_get_user(ss));
     ntcp_server_session_set_user(ss, NULL);
 }
 
@@ -186,63 +804,98 @@ static void on_record(void *ctx, ntcp_server_session *ss, bool sent, const ntcp_
     ntcp_trace_record_conn(s->o.trace, ntcp_server_session_peer(ss), sent, rec);
 }
 
-static bool via_served(void *ctx, const char *via)
+static bool understands(const ntcp_endpoint *ep, const char *action, const ntcp_soap_header *h)
 {
-    ntcp_service *s = ctx;
-    ntcp_url u;
-    if (ntcp_url_parse(via, &u, NULL) != NTCP_OK)
-        return false;
-    /* the host part is not matched strictly (WCF's StrongWildcard); the path is */
-    return strcasecmp(u.path, s->path) == 0;
+    for (size_t i = 0; i < ep->nund; i++) {
+        const understood *u = &ep->und[i];
+        if ((!u->action || (action && !strcmp(u->action, action))) && str_is(&h->ns, u->ns) && str_is(&h->local, u->name))
+            return true;
+    }
+    return false;
 }
 
-static void send_reply(ntcp_service *s, ntcp_server_session *ss, dialog *d, const ntcp_soap_out *m)
+/* WCF's MustUnderstand fault (SOAP 1.2): code s:MustUnderstand, the
+ * reason naming the header, and a NotUnderstood header. */
+static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const ntcp_soap_header *h,
+                                  const char *extra_header)
 {
-    ntcp_buf out;
-    ntcp_buf_init(&out, (size_t)64 << 20);
-    ntcp_status st = ntcp_soap_write(d->w, m, &out);
-    if (st == NTCP_OK)
-        st = ntcp_server_session_send(ss, out.data, out.len);
-    if (st) {
-        logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(ss), ntcp_status_name(st));
-        if (!m->fault) { /* the client still gets an answer */
-            ntcp_soap_fault f;
-            ntcp_soap_fault_internal(&f, NULL);
-            ntcp_soap_out fm = *m;
-            fm.action = NTCP_WCF_DISPATCHER_FAULT_ACTION;
-            fm.fault = &f;
-            fm.body = NULL;
-            fm.body_len = 0;
-            send_reply(s, ss, d, &fm);
-        }
-    }
-    ntcp_buf_free(&out);
+    char name[512], ns[1024], reason[2048];
+    snprintf(name, sizeof name, "%.*s", (int)h->local.len, h->local.p);
+    snprintf(ns, sizeof ns, "%.*s", (int)h->ns.len, h->ns.p ? h->ns.p : "");
+    snprintf(reason, sizeof reason,
+             "The header '%s' from the namespace '%s' was not understood by the recipient of this message, causing "
+             "the message to not be processed.  This error typically indicates that the sender of this message has "
+             "enabled a communication protocol that the receiver cannot process.  Please ensure that the "
+             "configuration of the client's binding is consistent with the service's binding.",
+             name, ns);
+    ntcp_soap_fault f;
+    memset(&f, 0, sizeof f);
+    f.code = "MustUnderstand";
+    f.reason = reason;
+    f.lang = "en-US";
+    ntcp_soap_out out = { 0 };
+    out.action = NTCP_WSA10_SOAP_FAULT_ACTION;
+    out.relates_to = req->message_id;
+    if (req->reply_to && !strcmp(req->reply_to, NTCP_WSA10_ANONYMOUS))
+        out.to = NTCP_WSA10_ANONYMOUS;
+    out.not_understood_ns = ns;
+    out.not_understood_name = name;
+    out.fault = &f;
+    out.headers = extra_header ? &extra_header : NULL;
+    out.nheaders = extra_header ? 1 : 0;
+    logf_(s, "%s: MustUnderstand: the header {%s}%s is not understood", ntcp_server_session_peer(se->ss), ns, name);
+    if (req->message_id)
+        send_out(s, se, &out);
+}
+
+static void reply_fault_now(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *action,
+                            const ntcp_soap_fault *f, const char *extra_header)
+{
+    ntcp_soap_out out = { 0 };
+    out.action = action;
+    out.headers = extra_header ? &extra_header : NULL;
+    out.nheaders = extra_header ? 1 : 0;
+    out.relates_to = req->message_id;
+    if (req->reply_to && !strcmp(req->reply_to, NTCP_WSA10_ANONYMOUS))
+        out.to = NTCP_WSA10_ANONYMOUS;
+    out.fault = f;
+    if (req->message_id)
+        send_out(s, se, &out);
 }
 
 static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
     ntcp_service *s = ctx;
-    dialog *d = ntcp_server_session_get_user(ss);
-    if (!d)
+    sess *se = ntcp_server_session_get_user(ss);
+    if (!se)
         return;
-    ntcp_soap_msg req;
-    ntcp_soap_msg_init(&req);
-    ntcp_status st = ntcp_soap_read_session(p, n, d->in, &s->o.xml, NULL, 0, &req);
-    if (st && req.message_id && ntcp_status_category(st) == NTCP_CAT_QUOTA) {
+    ntcp_call *c = call_new(s, se);
+    if (!c) {
+        ntcp_server_session_abort(ss);
+        return;
+    }
+    size_t off = 0;
+    ntcp_status st = se->sessionful ? ntcp_xml_session_read_table(se->d.in, p, n, &off) : NTCP_OK;
+    if (!st)
+        st = ntcp_soap_read_envelope(p + off, n - off, se->d.in, &s->o.xml, &c->req);
+    if (st && c->req.message_id && ntcp_status_category(st) == NTCP_CAT_QUOTA) {
         /* the headers were read: tell the client which quota its request exceeded */
         char reason[512];
         snprintf(reason, sizeof reason, "The request exceeds a reader quota of the service: %s (%s). %s",
                  ntcp_status_str(st), ntcp_status_name(st), ntcp_status_advice(st));
-        ntcp_soap_fault fault = { "Sender", NULL, NULL, reason, "en-US" };
-        ntcp_soap_out out = { 0 };
-        out.action = NTCP_WSA10_FAULT_ACTION;
-        out.relates_to = req.message_id;
-        out.fault = &fault;
+        ntcp_soap_fault fault;
+        memset(&fault, 0, sizeof fault);
+        fault.code = "Sender";
+        fault.reason = reason;
+        fault.lang = "en-US";
         logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
         ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
                          ntcp_status_name(st), "cause", "quota_exceeded", "error", reason, NULL);
-        send_reply(s, ss, d, &out);
-        ntcp_soap_msg_clear(&req);
+        if (!se->head) /* in order: only when nothing is pending */
+            reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
+        else
+            ntcp_server_session_abort(ss);
+        call_free(c);
         return;
     }
     if (st) {
@@ -254,107 +907,119 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
                          "dictionaries decode: use NetTcpBinding's message version and encoder on the client",
                          NULL);
         ntcp_server_session_abort(ss);
-        ntcp_soap_msg_clear(&req);
+        call_free(c);
         return;
     }
+    c->doc = p + off;
+    c->doc_len = n - off;
+    c->in = se->d.in;
     /* the caller */
     ntcp_nns *nns = session_nns(ss);
     const ntcp_nns_result *r = nns ? ntcp_nns_peek_result(nns) : NULL; /* the caller; not our own name */
-    ntcp_caller caller = { "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
-                           ntcp_server_session_via(ss), "", "", "" };
+    c->caller = (ntcp_caller){ "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
+                               ntcp_server_session_via(ss), "", "", "" };
     ntcp_tls *tls = session_tls(ss);
     if (tls) {
-        caller.protection = "EncryptAndSign"; /* TLS always encrypts */
-        caller.cert_subject = ntcp_tls_peer_subject(tls);
-        caller.cert_issuer = ntcp_tls_peer_issuer(tls);
-        caller.cert_thumbprint = ntcp_tls_peer_thumbprint(tls);
-        if (*caller.cert_subject) {
-            caller.principal = caller.cert_subject;
-            caller.package = "Certificate";
+        c->caller.protection = "EncryptAndSign"; /* TLS always encrypts */
+        c->caller.cert_subject = ntcp_tls_peer_subject(tls);
+        c->caller.cert_issuer = ntcp_tls_peer_issuer(tls);
+        c->caller.cert_thumbprint = ntcp_tls_peer_thumbprint(tls);
+        if (*c->caller.cert_subject) {
+            c->caller.principal = c->caller.cert_subject;
+            c->caller.package = "Certificate";
         }
     }
     if (r) {
-        caller.principal = r->client;
-        caller.package = ntcp_package_name(r->package);
-        caller.protection = ntcp_protection_name(r->protection);
-        caller.impersonation = ntcp_impersonation_name(r->impersonation);
-        caller.anonymous = r->anonymous;
-        caller.delegated_credential = ntcp_nns_delegated_credential(nns);
+        c->caller.principal = r->client;
+        c->caller.package = ntcp_package_name(r->package);
+        c->caller.protection = ntcp_protection_name(r->protection);
+        c->caller.impersonation = ntcp_impersonation_name(r->impersonation);
+        c->caller.anonymous = r->anonymous;
+        c->caller.delegated_credential = ntcp_nns_delegated_credential(nns);
     }
-    ntcp_trace_event(s->o.trace, "request", caller.peer, "action", req.action ? req.action : "", "caller",
-                     caller.principal, "package", caller.package, "protection", caller.protection, NULL);
-    ntcp_soap_out out = { 0 };
-    out.relates_to = req.message_id;
-    if (req.reply_to && !strcmp(req.reply_to, NTCP_WSA10_ANONYMOUS))
-        out.to = NTCP_WSA10_ANONYMOUS;
-    ntcp_reply rep;
-    memset(&rep, 0, sizeof rep);
-    ntcp_buf_init(&rep.body, s->o.server.limits.max_message);
-    ntcp_soap_fault fault;
-    char reason[600];
-    const operation *op = NULL;
-    for (size_t i = 0; req.action && i < s->nops; i++)
-        if (!strcmp(s->ops[i].action, req.action))
-            op = &s->ops[i];
-    if (req.not_understood) {
-        snprintf(reason, sizeof reason, "The header %s is marked mustUnderstand and this service does not process it.",
-                 req.not_understood);
-        fault = (ntcp_soap_fault){ "MustUnderstand", NULL, NULL, reason, "en-US" };
-        out.action = NTCP_WSA10_FAULT_ACTION;
-        out.fault = &fault;
-    } else if (!op) {
-        ntcp_soap_fault_action_not_supported(&fault, req.action, reason, sizeof reason);
-        out.action = NTCP_WSA10_FAULT_ACTION;
-        out.fault = &fault;
-        logf_(s, "%s: ActionNotSupported for '%s'", caller.peer, req.action ? req.action : "");
-    } else {
-        st = op->fn(op->ctx, &req, &caller, &rep);
-        if (st) {
-            ntcp_soap_fault_internal(&fault, NULL);
-            out.action = NTCP_WCF_DISPATCHER_FAULT_ACTION;
-            out.fault = &fault;
-            logf_(s, "%s: the operation %s failed: %s", caller.peer, op->action, ntcp_status_name(st));
-        } else if (rep.is_fault) {
-            out.action = NTCP_WSA10_FAULT_ACTION;
-            out.fault = &rep.fault;
-        } else {
-            out.action = op->reply_action;
-            out.body = (const char *)rep.body.data;
-            out.body_len = rep.body.len;
+    ntcp_trace_event(s->o.trace, "request", c->caller.peer, "action", c->req.action ? c->req.action : "", "caller",
+                     c->caller.principal, "package", c->caller.package, "protection", c->caller.protection, "impersonation",
+                     c->caller.impersonation, "delegated", c->caller.delegated_credential ? "true" : "false", NULL);
+    char ah[256]; /* with propagation the reply carries the call's ActivityId, as WCF's does */
+    bool have_ah = ntcp_trace_activity_header(s->o.trace, c->caller.peer, ah, sizeof ah);
+    ntcp_endpoint *ep = se->ep ? se->ep : first_endpoint(s);
+    const ntcp_endpoint *opsrc = ep->shares ? ep->shares : ep;
+    for (size_t i = 0; c->req.action && i < opsrc->nops; i++)
+        if (!strcmp(opsrc->ops[i].action, c->req.action)) {
+            c->op = &opsrc->ops[i];
+            break;
+        }
+    /* faults of the dispatcher go out at once when nothing is pending;
+     * behind pending calls the order would break: close the session */
+    if (!c->op) {
+        ntcp_soap_fault f;
+        char reason[600];
+        ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
+        logf_(s, "%s: ActionNotSupported for '%s'", c->caller.peer, c->req.action ? c->req.action : "");
+        if (!se->head)
+            reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, have_ah ? ah : NULL);
+        else
+            ntcp_server_session_abort(ss);
+        call_free(c);
+        return;
+    }
+    for (size_t i = 0; i < c->req.nheaders; i++) {
+        const ntcp_soap_header *h = &c->req.headers[i];
+        if (h->must_understand && !str_is(&h->ns, NTCP_WSA10_NS) && !understands(opsrc, c->req.action, h)) {
+            if (!se->head)
+                must_understand_fault(s, se, &c->req, h, have_ah ? ah : NULL);
+            else
+                ntcp_server_session_abort(ss);
+            call_free(c);
+            return;
         }
     }
-    char ah[256]; /* with propagation the reply carries the call's ActivityId, as WCF's does */
-    const char *ahs[1] = { ah };
-    if (ntcp_trace_activity_header(s->o.trace, caller.peer, ah, sizeof ah)) {
-        out.headers = ahs;
-        out.nheaders = 1;
+    /* queue it (replies leave in arrival order), run the handler */
+    if (have_ah && ntcp_call_reply_header(c, ah)) {
+        ntcp_server_session_abort(ss);
+        call_free(c);
+        return;
     }
-    if (req.message_id) { /* one-way messages get no reply */
-        send_reply(s, ss, d, &out);
-        ntcp_trace_event(s->o.trace, "reply", caller.peer, "action", out.action ? out.action : "", "fault",
-                         out.fault ? (out.fault->subcode ? out.fault->subcode : out.fault->code) : "", NULL);
-    }
-    ntcp_buf_free(&rep.body);
-    ntcp_soap_msg_clear(&req);
+    if (se->tail)
+        se->tail->next = c;
+    else
+        se->head = c;
+    se->tail = c;
+    c->in_handler = true;
+    st = c->op->fn(c->op->ctx, c);
+    c->in_handler = false;
+    c->doc = NULL;
+    if (c->deferred && !st)
+        return; /* ntcp_call_complete queues it */
+    c->deferred = false;
+    c->result = st;
+    c->ready = true;
+    drain(s, se);
 }
+
+/* ---- the service ------------------------------------------------------------- */
 
 ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
 {
     ntcp_service *s = ntcp_calloc(1, sizeof *s);
     if (!s)
         return NTCP_E_NOMEM;
-    pthread_mutex_init(&s->nns_mu, NULL);
     if (o)
         s->o = *o;
     else
         ntcp_service_options_init(&s->o);
+    if (!s->o.max_reply_size)
+        s->o.max_reply_size = DEFAULT_MAX_REPLY;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->nns_mu, NULL);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
+    cfg.framing.via_security = via_security;
     cfg.framing.via_ctx = s;
     if (uses_tls(s)) {
         /* the credentials load now, so a bad certificate stops the start, not each session */
         ntcp_tls *probe = NULL;
-        ntcp_tls_options to = tls_options(s);
+        ntcp_tls_options to = tls_options(&s->o.tls, s->o.credential);
         ntcp_status ps = ntcp_tls_new(&probe, true, &to);
         if (ps) {
             logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe),
@@ -365,19 +1030,14 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
             return ps;
         }
         ntcp_tls_free(probe);
-        cfg.framing.upgrade_name = NTCP_UPGRADE_TLS;
-        cfg.framing.require_upgrade = true;
-        cfg.upgrade_new = up_new;
-        cfg.upgrade_free = up_free;
-    } else if (s->o.security == NTCP_SECURITY_TRANSPORT) {
-        cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
-        cfg.framing.require_upgrade = true;
-        cfg.upgrade_new = up_new;
-        cfg.upgrade_free = up_free;
-    } else {
-        cfg.framing.upgrade_name = NULL;
-        cfg.framing.require_upgrade = false;
     }
+    /* per endpoint: via_security decides for each session */
+    cfg.framing.upgrade_name = s->o.security != NTCP_SECURITY_TRANSPORT ? NULL
+                               : uses_tls(s)                          ? NTCP_UPGRADE_TLS
+                                                                      : NTCP_UPGRADE_NEGOTIATE;
+    cfg.framing.require_upgrade = s->o.security == NTCP_SECURITY_TRANSPORT;
+    cfg.upgrade_new = up_new;
+    cfg.upgrade_free = up_free;
     cfg.on_open = on_open;
     cfg.on_message = on_message;
     cfg.on_close = on_close;
@@ -387,9 +1047,13 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     cfg.ctx = s;
     ntcp_status st = ntcp_server_new(&s->srv, &cfg);
     if (st) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_mutex_destroy(&s->nns_mu);
         ntcp_free(s);
         return st;
     }
+    ntcp_server_set_wake(s->srv, on_wake, s);
+    ntcp_server_set_busy(s->srv, sess_busy);
     *out = s;
     return NTCP_OK;
 }
@@ -398,12 +1062,31 @@ void ntcp_service_free(ntcp_service *s)
 {
     if (!s)
         return;
-    ntcp_server_free(s->srv);
-    for (size_t i = 0; i < s->nops; i++) {
-        ntcp_free(s->ops[i].action);
-        ntcp_free(s->ops[i].reply_action);
+    ntcp_server_free(s->srv); /* ends the sessions: their deferred calls are orphaned */
+    for (ntcp_call *c = s->done_head, *next; c; c = next) {
+        next = c->done_next;
+        call_free(c);
     }
-    ntcp_free(s->ops);
+    for (size_t e = 0; e < s->neps; e++) {
+        ntcp_endpoint *ep = s->eps[e];
+        for (size_t i = 0; i < ep->nops; i++) {
+            ntcp_free(ep->ops[i].action);
+            ntcp_free(ep->ops[i].reply_action);
+        }
+        ntcp_free(ep->ops);
+        for (size_t i = 0; i < ep->nund; i++) {
+            ntcp_free(ep->und[i].action);
+            ntcp_free(ep->und[i].ns);
+            ntcp_free(ep->und[i].name);
+        }
+        ntcp_free(ep->und);
+        ntcp_free(ep);
+    }
+    ntcp_free(s->eps);
+    ntcp_xml_reader_free(s->scratch);
+    ntcp_xml_reader_free(s->rd);
+    ntcp_xml_writer_free(s->spare_bw);
+    pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
 }
@@ -414,23 +1097,29 @@ ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
         return NTCP_E_INVALID_ARG;
     pthread_mutex_lock(&s->nns_mu);
     s->o.nns = *nns;
+    for (size_t i = 0; i < s->neps; i++)
+        if (s->eps[i]->inherits)
+            s->eps[i]->o.nns = *nns;
     pthread_mutex_unlock(&s->nns_mu);
     return NTCP_OK;
 }
 
-ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
-                                       ntcp_operation_fn fn, void *ctx)
+ntcp_status ntcp_endpoint_add_operation(ntcp_endpoint *ep, const char *action, const char *reply_action,
+                                        ntcp_operation_fn fn, void *ctx)
 {
-    if (!action || !fn)
+    if (!ep || !action || !fn)
         return NTCP_E_INVALID_ARG;
-    operation *ops = ntcp_realloc(s->ops, (s->nops + 1) * sizeof *ops);
+    for (size_t i = 0; i < ep->nops; i++)
+        if (!strcmp(ep->ops[i].action, action))
+            return NTCP_E_INVALID_ARG; /* one operation per action */
+    operation *ops = ntcp_realloc(ep->ops, (ep->nops + 1) * sizeof *ops);
     if (!ops)
         return NTCP_E_NOMEM;
-    s->ops = ops;
-    operation *op = &ops[s->nops];
-    op->action = ntcp_strndup(action, strlen(action));
+    ep->ops = ops;
+    operation *op = &ops[ep->nops];
+    op->action = dup_s(action);
     if (reply_action) {
-        op->reply_action = ntcp_strndup(reply_action, strlen(reply_action));
+        op->reply_action = dup_s(reply_action);
     } else {
         size_t n = strlen(action);
         op->reply_action = ntcp_malloc(n + sizeof "Response");
@@ -444,20 +1133,133 @@ ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, cons
     }
     op->fn = fn;
     op->ctx = ctx;
-    s->nops++;
+    ep->nops++;
     return NTCP_OK;
 }
 
-ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port)
+ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
+                                       ntcp_operation_fn fn, void *ctx)
+{
+    ntcp_endpoint *ep = first_endpoint(s);
+    return ep ? ntcp_endpoint_add_operation(ep, action, reply_action, fn, ctx) : NTCP_E_NOMEM;
+}
+
+ntcp_status ntcp_endpoint_understand_header(ntcp_endpoint *ep, const char *action, const char *ns, const char *name)
+{
+    if (!ep || !name)
+        return NTCP_E_INVALID_ARG;
+    understood *u = ntcp_realloc(ep->und, (ep->nund + 1) * sizeof *u);
+    if (!u)
+        return NTCP_E_NOMEM;
+    ep->und = u;
+    u = &u[ep->nund];
+    u->action = dup_s(action);
+    u->ns = dup_s(ns ? ns : "");
+    u->name = dup_s(name);
+    if ((action && !u->action) || !u->ns || !u->name) {
+        ntcp_free(u->action);
+        ntcp_free(u->ns);
+        ntcp_free(u->name);
+        return NTCP_E_NOMEM;
+    }
+    ep->nund++;
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_service_understand_header(ntcp_service *s, const char *action, const char *ns, const char *name)
+{
+    ntcp_endpoint *ep = first_endpoint(s);
+    return ep ? ntcp_endpoint_understand_header(ep, action, ns, name) : NTCP_E_NOMEM;
+}
+
+/* One listener per host:port; port "0" always opens a new one. */
+static ntcp_status listen_on(ntcp_service *s, const ntcp_url *u, int *bound_port)
+{
+    for (int i = 0; i < s->nlis; i++) {
+        char bp[8];
+        snprintf(bp, sizeof bp, "%d", s->lis[i].bound);
+        if (strcmp(u->port, "0") != 0 && !strcasecmp(s->lis[i].host, u->host) &&
+            (!strcmp(s->lis[i].port, u->port) || !strcmp(bp, u->port))) {
+            if (bound_port)
+                *bound_port = s->lis[i].bound;
+            return NTCP_OK;
+        }
+    }
+    if (s->nlis >= MAX_LISTENERS)
+        return NTCP_E_LIMIT;
+    int port = 0;
+    /* listen on the address's host as given ("0.0.0.0" / "::" for all) */
+    ntcp_status st = ntcp_server_listen(s->srv, u->host, u->port, &port);
+    if (st)
+        return st;
+    listener *l = &s->lis[s->nlis++];
+    snprintf(l->host, sizeof l->host, "%s", u->host);
+    snprintf(l->port, sizeof l->port, "%s", u->port);
+    l->bound = port;
+    if (bound_port)
+        *bound_port = port;
+    return NTCP_OK;
+}
+
+static ntcp_status bind_endpoint(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port)
 {
     ntcp_url u;
     ntcp_status st = ntcp_url_parse(url, &u, NULL);
     if (st)
         return st;
-    snprintf(s->path, sizeof s->path, "%s", u.path);
-    /* listen on the address's host as given ("0.0.0.0" / "::" for all) */
-    return ntcp_server_listen(s->srv, u.host, u.port, bound_port);
+    for (size_t i = 0; i < s->neps; i++)
+        if (s->eps[i]->bound && !strcasecmp(s->eps[i]->path, u.path))
+            return NTCP_E_INVALID_ARG; /* one endpoint per path */
+    st = listen_on(s, &u, bound_port);
+    if (st)
+        return st;
+    snprintf(ep->path, sizeof ep->path, "%s", u.path);
+    ep->bound = true;
+    return NTCP_OK;
 }
 
-ntcp_status ntcp_service_run(ntcp_service *s) { return ntcp_server_run(s->srv); }
+ntcp_status ntcp_service_add_endpoint(ntcp_service *s, const char *url, const ntcp_endpoint_options *o,
+                                      ntcp_endpoint **out, int *bound_port)
+{
+    ntcp_endpoint *ep = NULL;
+    if (s->neps && !s->eps[0]->bound) { /* operations were added before the first address */
+        ep = s->eps[0];
+        if (o)
+            ep->o = *o;
+    } else {
+        ep = endpoint_new(s, o);
+    }
+    if (!ep)
+        return NTCP_E_NOMEM;
+    ntcp_status st = bind_endpoint(s, ep, url, bound_port);
+    if (st)
+        return st; /* the endpoint stays unbound: it serves nothing */
+    if (out)
+        *out = ep;
+    return NTCP_OK;
+}
+
+ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port)
+{
+    ntcp_endpoint *first = first_endpoint(s);
+    if (!first)
+        return NTCP_E_NOMEM;
+    if (!first->bound)
+        return bind_endpoint(s, first, url, bound_port);
+    /* the same operations at another address */
+    ntcp_endpoint *ep = endpoint_new(s, NULL);
+    if (!ep)
+        return NTCP_E_NOMEM;
+    ep->shares = first;
+    return bind_endpoint(s, ep, url, bound_port);
+}
+
+ntcp_status ntcp_service_run(ntcp_service *s)
+{
+    s->loop_thread = pthread_self();
+    s->running = true;
+    ntcp_status st = ntcp_server_run(s->srv);
+    s->running = false;
+    return st;
+}
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }

@@ -162,6 +162,7 @@ bool ntcp_framing_is_open(const ntcp_framing *f) { return f->state == ST_OPEN; }
 bool ntcp_framing_is_closed(const ntcp_framing *f) { return f->state == ST_CLOSED; }
 const char *ntcp_framing_last_error(const ntcp_framing *f) { return f->errbuf; }
 const char *ntcp_framing_via(const ntcp_framing *f) { return f->via; }
+const char *ntcp_framing_content_type(const ntcp_framing *f) { return f->content_type; }
 int ntcp_framing_mode(const ntcp_framing *f) { return f->mode; }
 
 static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, ...)
@@ -525,6 +526,8 @@ static ntcp_status acceptor_record(ntcp_framing *f, const ntcp_nmf_record *rec, 
             set_error(f, NTCP_E_ENDPOINT_NOT_FOUND, "no endpoint is listening at %s", f->via);
             return refuse(f, NTCP_E_ENDPOINT_NOT_FOUND, ev);
         }
+        if (f->acfg.via_security)
+            f->acfg.via_security(f->acfg.via_ctx, f->via, &f->acfg.upgrade_name, &f->acfg.require_upgrade);
         if (!content_type_accepted(f, rec)) {
             set_error(f, NTCP_E_CONTENT_TYPE_INVALID, "content type '%s' is not accepted at %s", f->content_type,
                       f->via);

@@ -40,7 +40,11 @@ static const char *remote_cause(const ntcp_nns_error *e)
     switch (e->remote_code) {
     case NTCP_SEC_E_TIME_SKEW: return "clock_skew";
     case NTCP_SEC_E_WRONG_PRINCIPAL: return e->default_target ? "default_spn_not_service" : "service_key_mismatch";
-    case NTCP_SEC_E_LOGON_DENIED: return e->anonymous ? "anonymous_refused" : "bad_password";
+    case NTCP_SEC_E_LOGON_DENIED:
+        return e->anonymous       ? "anonymous_refused"
+               : e->ntlm_forced   ? "ntlm_forced"
+               : e->ntlm_fallback ? "ntlm_fallback"
+                                  : "bad_password";
     case NTCP_WIN_ERROR_TRUST_FAILURE: return "protection_not_granted";
     case NTCP_SEC_E_CERT_EXPIRED: return "credentials_expired";
     case NTCP_SEC_E_TARGET_UNKNOWN: return e->default_target ? "default_spn_not_service" : "spn_unknown";
@@ -70,6 +74,9 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
     case NTCP_E_MALFORMED: return "protocol";
     default: break;
     }
+    /* the only argument the options step checks is the endpoint identity */
+    if (e->step == NTCP_NNS_STEP_OPTIONS && e->status == NTCP_E_INVALID_ARG)
+        return "identity_invalid";
     if (e->remote)
         return remote_cause(e);
     long k = e->krb5_error;
@@ -93,8 +100,10 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
             /* at AS time a wrong password; at accept time the wrong key */
             return e->step == NTCP_NNS_STEP_ACCEPT || e->remote ? "service_key_mismatch" : "bad_password";
         case KRB5KRB_AP_ERR_SKEW - ERROR_TABLE_BASE_krb5: return "clock_skew";
-        case KRB5KRB_AP_ERR_TKT_EXPIRED - ERROR_TABLE_BASE_krb5:
-        case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return "credentials_expired";
+        case KRB5KRB_AP_ERR_TKT_EXPIRED - ERROR_TABLE_BASE_krb5: return "credentials_expired";
+        case KRB5KDC_ERR_KEY_EXP - ERROR_TABLE_BASE_krb5: return "password_expired";
+        /* AD: the account is disabled, locked out or expired */
+        case KRB5KDC_ERR_CLIENT_REVOKED - ERROR_TABLE_BASE_krb5: return "account_disabled";
         default: break;
         }
         /* at acquire time a missing key means the keytab lacks it: no credentials */
@@ -116,6 +125,11 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
         return "no_credentials";
     if (e->status == NTCP_E_CREDENTIALS_REJECTED)
         return "bad_password";
+    /* An NTLM acceptor failing the first message (NEGOTIATE): nothing about
+     * a password is known yet, the token itself was refused. */
+    if (e->step == NTCP_NNS_STEP_ACCEPT && !strcmp(e->mech, "NTLM") && e->major &&
+        (e->leg == 1 || NTCP_GSS_ROUTINE(e->major) == NTCP_GSS_DEFECTIVE_TOKEN))
+        return "malformed_token";
     /* An NTLM acceptor that fails the AUTHENTICATE message: the password (or
      * user) did not check out. */
     if (e->step == NTCP_NNS_STEP_ACCEPT && !strcmp(e->mech, "NTLM") && e->major)
@@ -163,6 +177,40 @@ const char *ntcp_nns_cause_advice(const char *cause)
         { "identity_mismatch", "the server authenticated as another name than the expected identity: check it" },
         { "message_altered", "a protected frame failed its check: data altered in transit or protection mismatch" },
         { "protocol", "the peer does not follow MS-NNS: capture the traffic and check its security settings" },
+        { "ntlm_fallback",
+          "Negotiate fell back to NTLM because Kerberos could not be used for the target (the KDC issued no "
+          "ticket: unknown SPN, no KDC, or no Kerberos credentials), and the service then refused the NTLM logon: "
+          "NTLM needs the user as DOMAIN\\user (the NetBIOS domain) and an account the service's NTLM database "
+          "knows; fix the identity so Kerberos works (nettcp doctor says why it did not)" },
+        { "ntlm_forced",
+          "ProtectionLevel None makes NegotiateStream use NTLM whatever package was asked for (WCF does the same), "
+          "so Kerberos was not tried and the NTLM logon failed: use ProtectionLevel Sign or EncryptAndSign for "
+          "Kerberos, or log on as a user the service's NTLM database knows (DOMAIN\\user)" },
+        { "malformed_token",
+          "the peer's first security token was refused before any password was checked: it is not an NTLM, "
+          "Kerberos or SPNEGO message this side can read; capture the handshake and check the client's "
+          "NTLM/SPNEGO implementation" },
+        { "identity_invalid",
+          "the endpoint identity is not dns:NAME, spn:SERVICE/host[@REALM] or upn:user@DOMAIN (a UPN needs "
+          "its @DOMAIN): correct the identity" },
+        { "password_expired",
+          "the account's password has expired (or must be changed at next logon): change it (kpasswd; AD: "
+          "Set-ADAccountPassword or samba-tool user setpassword), or for a service account clear "
+          "\"must change password\" and set a non-expiring password" },
+        { "spn_wrong_account",
+          "the target name belongs to another account than the one whose key the service holds (it runs as "
+          "another account): register the SPN on the service's account (setspn -S SPN account after setspn -D "
+          "SPN other; samba-tool spn delete/add) or give the identity of the service's account (upn:account@DOMAIN)" },
+        { "spn_duplicate",
+          "more than one account holds the SPN, so the KDC cannot choose a key: keep it on the service's account "
+          "only (setspn -X lists duplicates, setspn -D SPN account removes one; samba-tool spn delete)" },
+        { "enctype_mismatch",
+          "the KDC encrypted the ticket with an encryption type the service's keytab has no key for: set the "
+          "account's msDS-SupportedEncryptionTypes (AES: 24) and re-set its password, then export the keytab "
+          "again (ktpass /crypto AES256-SHA1 /ptype KRB5_NT_PRINCIPAL; samba-tool domain exportkeytab)" },
+        { "account_disabled",
+          "the KDC refused the account: it is disabled, locked out or expired; enable or unlock it (AD: "
+          "Enable-ADAccount / Unlock-ADAccount; samba-tool user enable)" },
     };
     for (size_t i = 0; cause && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].id, cause))

@@ -1,6 +1,7 @@
 /* MS-NNS frame codecs: handshake messages, HandshakeError codes, data
  * frame headers, and the NTLM signature rotation (PROTOCOLS 2.1-2.5). */
 #include <string.h>
+#include <strings.h>
 #include <nettcp/negotiate.h>
 #include "util/reader.h"
 
@@ -232,4 +233,75 @@ ntcp_status ntcp_nns_target_name(const char *identity, const char *address_host,
     if (is_upn)
         *is_upn = upn;
     return NTCP_OK;
+}
+
+/* ---- Kerberos names --------------------------------------------------------- */
+#define KNAME_MAX_COMPS 4
+typedef struct kname {
+    char comp[KNAME_MAX_COMPS][256];
+    unsigned n;
+    char realm[256];
+    bool has_realm;
+} kname;
+
+/* Splits a displayed principal (RFC 1964 2.1.1: '/' between components, '@'
+ * before the realm, '\' quoting the next character). false when it does not
+ * parse or a part does not fit. */
+static bool kname_parse(const char *s, kname *k)
+{
+    memset(k, 0, sizeof *k);
+    k->n = 1;
+    char *cur = k->comp[0];
+    size_t len = 0, cap = sizeof k->comp[0];
+    for (; *s; s++) {
+        char c = *s;
+        if (c == '\\') {
+            if (!s[1])
+                return false;
+            c = *++s;
+        } else if (c == '/' && !k->has_realm) {
+            if (k->n == KNAME_MAX_COMPS)
+                return false;
+            cur = k->comp[k->n++];
+            len = 0;
+            continue;
+        } else if (c == '@') {
+            if (k->has_realm)
+                return false;
+            k->has_realm = true;
+            cur = k->realm;
+            len = 0;
+            continue;
+        }
+        if (len + 1 >= cap)
+            return false;
+        cur[len++] = c;
+        cur[len] = 0;
+    }
+    return k->comp[0][0] != 0 && (!k->has_realm || k->realm[0]);
+}
+
+bool ntcp_krb_name_matches(const char *expected, bool is_upn, const char *got)
+{
+    kname e, g;
+    if (!expected || !got || !kname_parse(got, &g))
+        return false;
+    if (is_upn) {
+        /* user@suffix: the enterprise form is one component "user@suffix" in
+         * some realm; the canonical form is user@REALM with REALM the suffix */
+        const char *at = strrchr(expected, '@');
+        if (!at || g.n != 1)
+            return false;
+        if (!strcasecmp(g.comp[0], expected))
+            return true;
+        size_t ul = (size_t)(at - expected);
+        return strlen(g.comp[0]) == ul && !strncasecmp(g.comp[0], expected, ul) && g.has_realm &&
+               !strcasecmp(g.realm, at + 1);
+    }
+    if (!kname_parse(expected, &e) || e.n != g.n)
+        return false;
+    for (unsigned i = 0; i < e.n; i++)
+        if (strcasecmp(e.comp[i], g.comp[i]))
+            return false;
+    return !e.has_realm || !g.has_realm || !strcasecmp(e.realm, g.realm);
 }

@@ -990,6 +990,12 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
             return to_status(major);
         }
         g->flags = ret_flags;
+        /* SPNEGO chose NTLM (MIT drops krb5 from its list when it gets no
+         * ticket): remembered, so a later failure names the fallback */
+        if (pkg == NTCP_PACKAGE_NEGOTIATE && ((g->mech && oid_eq(g->mech, &oid_ntlm)) || looks_ntlm(in, in_len))) {
+            err->ntlm_fallback = true;
+            snprintf(err->mech, sizeof err->mech, "NTLM");
+        }
         s = put_buffer(out, &ob);
         OM_uint32 m2;
         gss_release_buffer(&m2, &ob);
@@ -1015,6 +1021,18 @@ static ntcp_status g_accept(void *self, void *cred, void **ctxp, const uint8_t *
     }
     OM_uint32 major, minor = 0, ret_flags = 0, m2;
     gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
+    /* MS-NLMP 2.2.1.1: a NEGOTIATE without NTLMSSP_NEGOTIATE_VERSION may end
+     * after its 32 fixed bytes (impacket, older Windows); gss-ntlmssp reads
+     * the 8-byte Version field regardless, so it gets a zero one (ignored
+     * without that flag). Only a message with no payload: nothing moves. */
+    uint8_t neg40[40];
+    if (g->ctx == GSS_C_NO_CONTEXT && in_len == 32 && !memcmp(in, "NTLMSSP\0\1\0\0\0", 12) &&
+        !(in[12 + 3] & 0x02) && !in[16] && !in[17] && !in[24] && !in[25]) {
+        memcpy(neg40, in, 32);
+        memset(neg40 + 32, 0, 8);
+        ib.value = neg40;
+        ib.length = sizeof neg40;
+    }
     gss_OID mech = GSS_C_NO_OID;
     gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
     gss_name_t src = GSS_C_NO_NAME;

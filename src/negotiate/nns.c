@@ -16,6 +16,7 @@
 #define F_INTEG 0x20u
 #define F_ANON 0x40u
 #define F_IDENTIFY 0x2000u
+#define F_DELEG_POLICY 0x8000u
 
 enum nns_state { ST_NEW, ST_HANDSHAKE, ST_DATA, ST_FAILED };
 
@@ -212,7 +213,7 @@ static uint32_t client_flags(const ntcp_nns_options *o)
     if (o->allowed_impersonation == NTCP_IMPERSONATION_IDENTIFICATION)
         f |= F_IDENTIFY;
     else if (o->allowed_impersonation == NTCP_IMPERSONATION_DELEGATION)
-        f |= F_DELEG;
+        f |= F_DELEG_POLICY; /* as Windows: only to a service trusted for delegation (ok-as-delegate) */
     if (o->anonymous)
         f |= F_ANON;
     return f;
@@ -284,21 +285,10 @@ static ntcp_status on_complete(ntcp_nns *n, ntcp_buf *out)
     return NTCP_OK;
 }
 
-static bool name_matches(const char *expected, const char *got, bool is_upn)
-{
-    size_t el = strlen(expected);
-    if (is_upn)
-        return !strcasecmp(expected, got);
-    /* an SPN: the reported name may carry @REALM */
-    const char *at = strrchr(got, '@');
-    size_t gl = at ? (size_t)(at - got) : strlen(got);
-    return gl == el && !strncasecmp(expected, got, el);
-}
-
 static ntcp_status become_established(ntcp_nns *n)
 {
     if (n->initiator && n->res.mutual && n->res.service[0] &&
-        !name_matches(n->target_buf, n->res.service, n->target.is_upn))
+        !ntcp_krb_name_matches(n->target_buf, n->target.is_upn, n->res.service))
         return fail(n, NTCP_E_IDENTITY_MISMATCH, NTCP_NNS_STEP_IDENTITY, "expected %s, the server authenticated as %s",
                     n->target_buf, n->res.service);
     n->res.legs = n->legs_in + n->legs_out;
@@ -365,9 +355,11 @@ ntcp_status ntcp_nns_start(ntcp_nns *n, ntcp_buf *out)
     n->err.default_target = !n->o.identity || !*n->o.identity || !strcmp(n->o.identity, "none") ||
                             !strncmp(n->o.identity, "dns:", 4);
     /* ProtectionLevel None forces raw NTLM (PROTOCOLS 2.2) */
+    n->err.ntlm_forced = n->o.protection == NTCP_PROTECTION_NONE && n->o.package != NTCP_PACKAGE_NTLM;
     if ((n->o.package == NTCP_PACKAGE_NTLM || n->o.protection == NTCP_PROTECTION_NONE) && n->o.require_server_auth)
         return fail(n, NTCP_E_SERVER_AUTH_REQUIRED, NTCP_NNS_STEP_OPTIONS,
-                    "the package is NTLM, which cannot authenticate the server");
+                    n->err.ntlm_forced ? "ProtectionLevel None forces NTLM, which cannot authenticate the server"
+                                       : "the package is NTLM, which cannot authenticate the server");
     s = n->p->acquire(n->p->self, &n->o, true, &n->cred, &n->err);
     if (s)
         return provider_failed(n, out, s, NTCP_NNS_STEP_ACQUIRE);

@@ -62,22 +62,38 @@ static ntcp_status write_fault(ntcp_xml_writer *w, const ntcp_soap_fault *f)
         st = start(w, "s", "Code");
     if (!st)
         st = text_element(w, "s", "Value", false, code);
-    if (!st && f->subcode) {
+    /* nested subcodes: the first from subcode_ns/subcode, then more_subcodes */
+    unsigned nsub = 0;
+    for (unsigned i = 0; !st && (i == 0 ? f->subcode != NULL : (f->more_subcodes && f->more_subcodes[i - 1])); i++) {
+        const char *ns = f->subcode_ns, *local = f->subcode;
+        size_t nslen = ns ? strlen(ns) : 0;
+        if (i > 0) {
+            const char *e = f->more_subcodes[i - 1];
+            const char *close = e[0] == '{' ? strchr(e, '}') : NULL;
+            ns = close ? e + 1 : NULL;
+            nslen = close ? (size_t)(close - e - 1) : 0;
+            local = close ? close + 1 : e;
+        }
         st = start(w, "s", "Subcode");
         if (!st)
             st = start(w, "s", "Value");
-        bool own_ns = f->subcode_ns && strcmp(f->subcode_ns, NTCP_WSA10_NS) != 0;
-        if (!st && own_ns)
-            st = xmlns(w, "b", f->subcode_ns);
-        char sub[256];
-        snprintf(sub, sizeof sub, "%s:%s", own_ns ? "b" : "a", f->subcode);
+        bool wsa = ns && nslen == strlen(NTCP_WSA10_NS) && !memcmp(ns, NTCP_WSA10_NS, nslen);
+        bool own_ns = ns && nslen && !wsa;
+        if (!st && own_ns) {
+            char nsb[1024];
+            snprintf(nsb, sizeof nsb, "%.*s", (int)nslen, ns);
+            st = xmlns(w, "b", nsb);
+        }
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s%s", own_ns ? "b:" : wsa ? "a:" : "", local);
         if (!st)
             st = ntcp_xml_writer_text(w, sub, strlen(sub));
         if (!st)
             st = ntcp_xml_writer_end_element(w); /* Value */
-        if (!st)
-            st = ntcp_xml_writer_end_element(w); /* Subcode */
+        nsub++;
     }
+    for (; !st && nsub > 0; nsub--)
+        st = ntcp_xml_writer_end_element(w); /* Subcode */
     if (!st)
         st = ntcp_xml_writer_end_element(w); /* Code */
     if (!st)
@@ -97,8 +113,82 @@ static ntcp_status write_fault(ntcp_xml_writer *w, const ntcp_soap_fault *f)
     const char *reason = f->reason ? f->reason : "";
     if (!st)
         st = ntcp_xml_writer_text(w, reason, strlen(reason));
-    for (int i = 0; i < 3 && !st; i++) /* Text, Reason, Fault */
+    for (int i = 0; i < 2 && !st; i++) /* Text, Reason */
         st = ntcp_xml_writer_end_element(w);
+    if (!st && f->detail) {
+        st = start(w, "s", "Detail");
+        if (!st && f->detail_len)
+            st = ntcp_xml_writer_text_xml(w, f->detail, f->detail_len);
+        if (!st)
+            st = ntcp_xml_writer_end_element(w);
+    }
+    return st ? st : ntcp_xml_writer_end_element(w); /* Fault */
+}
+
+/* Copies the nodes of an NBFX document (no session strings) into w:
+ * skip_root leaves its root element out (its children are the content);
+ * mu adds s:mustUnderstand="1" to the root. Inline names are looked up
+ * again, so they go to w's session dictionary as WCF's own would. */
+static ntcp_status copy_doc(ntcp_xml_writer *w, const uint8_t *doc, size_t len, bool skip_root, bool mu,
+                            ntcp_xml_reader *scratch)
+{
+    static const ntcp_xml_limits big = { 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 2048 };
+    ntcp_xml_reader *r = scratch;
+    ntcp_status st = r ? NTCP_OK : ntcp_xml_reader_new(&r, &big, NULL);
+    if (st)
+        return st;
+    ntcp_xml_attr attrs[257];
+    st = ntcp_xml_reader_reset(r, doc, len);
+    while (!st) {
+        ntcp_xml_node n;
+        st = ntcp_xml_reader_next(r, &n);
+        if (st || n.type == NTCP_XML_NODE_EOF)
+            break;
+        if (skip_root && n.depth == 1 && (n.type == NTCP_XML_NODE_START || n.type == NTCP_XML_NODE_END))
+            continue;
+        if (n.type == NTCP_XML_NODE_START || n.type == NTCP_XML_NODE_ARRAY) {
+            if (n.name.key == NTCP_XML_INLINE)
+                n.name.key = NTCP_XML_KEY_AUTO;
+            uint32_t na = 0;
+            for (uint32_t i = 0; i < n.nattrs && na < 256; i++) {
+                attrs[na] = n.attrs[i];
+                if (attrs[na].name.key == NTCP_XML_INLINE)
+                    attrs[na].name.key = NTCP_XML_KEY_AUTO;
+                na++;
+            }
+            if (mu && n.depth == 1 && na < 257) {
+                memset(&attrs[na], 0, sizeof attrs[na]);
+                attrs[na].name = qn("s", "mustUnderstand");
+                attrs[na].value.type = NTCP_XV_INT;
+                attrs[na].value.u.i = 1;
+                na++;
+            }
+            n.attrs = attrs;
+            n.nattrs = na;
+        }
+        st = ntcp_xml_writer_node(w, &n);
+    }
+    if (r != scratch)
+        ntcp_xml_reader_free(r);
+    return st;
+}
+
+/* A text XML header with s:mustUnderstand="1" added to its element. */
+static ntcp_status mu_header(ntcp_xml_writer *w, const char *xml)
+{
+    ntcp_xml_writer *tmp;
+    ntcp_status st = ntcp_xml_writer_new(&tmp, NULL, NULL);
+    if (st)
+        return st;
+    ntcp_buf doc;
+    ntcp_buf_init(&doc, (size_t)64 << 20);
+    st = ntcp_xml_writer_text_xml(tmp, xml, strlen(xml));
+    if (!st)
+        st = ntcp_xml_writer_finish(tmp, &doc);
+    if (!st)
+        st = copy_doc(w, doc.data, doc.len, false, true, NULL);
+    ntcp_buf_free(&doc);
+    ntcp_xml_writer_free(tmp);
     return st;
 }
 
@@ -116,6 +206,28 @@ ntcp_status ntcp_soap_write(ntcp_xml_writer *w, const ntcp_soap_out *m, ntcp_buf
         st = start(w, "s", "Header");
     if (!st)
         st = text_element(w, "a", "Action", true, m->action);
+    if (!st && m->not_understood_name) {
+        /* right after the Action: WCF adds it to the fault message before the reply's
+         * RelatesTo and To; xmlns:d<length of the namespace>, qname="d<n>:name" */
+        const char *ns = m->not_understood_ns ? m->not_understood_ns : "";
+        char prefix[32], qname[600];
+        snprintf(prefix, sizeof prefix, "d%zu", strlen(ns));
+        snprintf(qname, sizeof qname, "%s%s%s", *ns ? prefix : "", *ns ? ":" : "", m->not_understood_name);
+        st = start(w, "s", "NotUnderstood");
+        if (!st && *ns)
+            st = xmlns(w, prefix, ns);
+        if (!st) {
+            ntcp_xml_attr a;
+            memset(&a, 0, sizeof a);
+            a.name = qn("", "qname");
+            a.value.type = NTCP_XV_CHARS;
+            a.value.s.p = qname;
+            a.value.s.len = (uint32_t)strlen(qname);
+            st = ntcp_xml_writer_attribute(w, &a);
+        }
+        if (!st)
+            st = ntcp_xml_writer_end_element(w);
+    }
     if (!st && m->relates_to)
         st = text_element(w, "a", "RelatesTo", false, m->relates_to);
     if (!st && m->message_id)
@@ -130,13 +242,16 @@ ntcp_status ntcp_soap_write(ntcp_xml_writer *w, const ntcp_soap_out *m, ntcp_buf
     if (!st && m->to)
         st = text_element(w, "a", "To", true, m->to);
     for (size_t i = 0; !st && i < m->nheaders; i++)
-        st = ntcp_xml_writer_text_xml(w, m->headers[i], strlen(m->headers[i]));
+        st = m->headers_mu && m->headers_mu[i] ? mu_header(w, m->headers[i])
+                                               : ntcp_xml_writer_text_xml(w, m->headers[i], strlen(m->headers[i]));
     if (!st)
         st = ntcp_xml_writer_end_element(w); /* Header */
     if (!st)
         st = start(w, "s", "Body");
     if (!st && m->fault)
         st = write_fault(w, m->fault);
+    else if (!st && m->body_nbfx)
+        st = copy_doc(w, m->body_nbfx, m->body_nbfx_len, true, false, m->scratch);
     else if (!st && m->body && m->body_len)
         st = ntcp_xml_writer_text_xml(w, m->body, m->body_len);
     if (!st)
@@ -156,20 +271,24 @@ void ntcp_soap_fault_action_not_supported(ntcp_soap_fault *f, const char *action
              "The service has no operation for the action '%s': the client and the service use different "
              "contracts (or a different binding).",
              action ? action : "");
-    *f = (ntcp_soap_fault){ "Sender", NTCP_WSA10_NS, "ActionNotSupported", buf, "en-US" };
+    *f = (ntcp_soap_fault){ .code = "Sender", .subcode_ns = NTCP_WSA10_NS, .subcode = "ActionNotSupported",
+                            .reason = buf, .lang = "en-US" };
 }
 
 void ntcp_soap_fault_destination_unreachable(ntcp_soap_fault *f, const char *to, char *buf, size_t cap)
 {
     snprintf(buf, cap, "No endpoint at this service accepts messages addressed to '%s'.", to ? to : "");
-    *f = (ntcp_soap_fault){ "Sender", NTCP_WSA10_NS, "DestinationUnreachable", buf, "en-US" };
+    *f = (ntcp_soap_fault){ .code = "Sender", .subcode_ns = NTCP_WSA10_NS, .subcode = "DestinationUnreachable",
+                            .reason = buf, .lang = "en-US" };
 }
 
 void ntcp_soap_fault_internal(ntcp_soap_fault *f, const char *reason)
 {
-    *f = (ntcp_soap_fault){ "Receiver", NTCP_WCF_DISPATCHER_NS, "InternalServiceFault",
-                            reason ? reason : "The server was unable to process the request due to an internal error.",
-                            "en-US" };
+    *f = (ntcp_soap_fault){ .code = "Receiver", .subcode_ns = NTCP_WCF_DISPATCHER_NS,
+                            .subcode = "InternalServiceFault",
+                            .reason = reason ? reason
+                                             : "The server was unable to process the request due to an internal error.",
+                            .lang = "en-US" };
 }
 
 void ntcp_soap_message_id(const uint8_t r[16], char out[46])
@@ -188,6 +307,7 @@ void ntcp_soap_msg_init(ntcp_soap_msg *m)
 {
     memset(m, 0, sizeof *m);
     ntcp_buf_init(&m->body, SIZE_MAX / 2);
+    ntcp_buf_init(&m->fault_detail, SIZE_MAX / 2);
 }
 
 void ntcp_soap_msg_clear(ntcp_soap_msg *m)
@@ -198,6 +318,20 @@ void ntcp_soap_msg_clear(ntcp_soap_msg *m)
         ntcp_free(*s[i]);
         *s[i] = NULL;
     }
+    for (size_t i = 0; i < m->fault_nsubcodes; i++) {
+        ntcp_free(m->fault_subcodes[i].ns);
+        ntcp_free(m->fault_subcodes[i].local);
+    }
+    ntcp_free(m->fault_subcodes);
+    m->fault_subcodes = NULL;
+    m->fault_nsubcodes = 0;
+    m->has_detail = false;
+    ntcp_buf_free(&m->fault_detail);
+    ntcp_free(m->headers);
+    m->headers = NULL;
+    m->nheaders = 0;
+    m->body_doc = NULL;
+    m->body_doc_len = 0;
     m->is_fault = false;
     ntcp_buf_free(&m->body);
 }
@@ -331,13 +465,61 @@ static ntcp_status local_part(char **dst, const ntcp_buf *b)
     return set_str(dst, &t);
 }
 
-/* s:Fault: Code/Value, Code/Subcode/Value, Reason/Text */
-static ntcp_status read_fault(ntcp_xml_reader *r, const ntcp_xml_session *sess, ntcp_soap_msg *m, uint32_t depth)
+/* A subcode's QName text resolved against the declarations in scope. */
+static ntcp_status add_subcode(ntcp_soap_msg *m, const nsstack *ns, const ntcp_buf *t)
+{
+    const char *p = t->data ? (const char *)t->data : "";
+    const char *c = memchr(p, ':', t->len);
+    ntcp_xml_str prefix = { p, c ? (uint32_t)(c - p) : 0 };
+    const ntcp_xml_str *u = ns_lookup(ns, &prefix);
+    ntcp_soap_qname *q = ntcp_realloc(m->fault_subcodes, (m->fault_nsubcodes + 1) * sizeof *q);
+    if (!q)
+        return NTCP_E_NOMEM;
+    m->fault_subcodes = q;
+    q = &q[m->fault_nsubcodes];
+    const char *local = c ? c + 1 : p;
+    q->local = ntcp_strndup(local, t->len - (size_t)(local - p));
+    q->ns = ntcp_strndup(u ? u->p : "", u ? u->len : 0);
+    if (!q->local || !q->ns) {
+        ntcp_free(q->local);
+        ntcp_free(q->ns);
+        return NTCP_E_NOMEM;
+    }
+    m->fault_nsubcodes++;
+    return NTCP_OK;
+}
+
+/* The content of the element just started, as text XML (no indentation). */
+static ntcp_status element_xml(ntcp_xml_reader *r, const ntcp_xml_session *sess, uint32_t depth, ntcp_buf *out)
+{
+    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    opt.indent = 0;
+    opt.limits.max_size = UINT32_MAX;
+    opt.limits.max_string_len = UINT32_MAX;
+    ntcp_xml_text_writer *tw;
+    ntcp_status st = ntcp_xml_text_writer_new(&tw, &opt, sess, depth, out);
+    for (;;) {
+        ntcp_xml_node n;
+        if (!st)
+            st = ntcp_xml_reader_next(r, &n);
+        if (st || n.type == NTCP_XML_NODE_EOF || (n.type == NTCP_XML_NODE_END && n.depth == depth))
+            break;
+        st = ntcp_xml_text_writer_node(tw, &n);
+    }
+    if (tw)
+        ntcp_xml_text_writer_free(tw);
+    return st;
+}
+
+/* s:Fault: Code/Value, Code/Subcode/Value (nested), Reason/Text, Detail */
+static ntcp_status read_fault(ntcp_xml_reader *r, const ntcp_xml_session *sess, ntcp_soap_msg *m, uint32_t depth,
+                              nsstack *ns)
 {
     ntcp_buf t;
     ntcp_buf_init(&t, 1 << 20);
     ntcp_status st = NTCP_OK;
-    bool in_code = false, in_subcode = false, in_reason = false;
+    bool in_code = false, in_reason = false;
+    unsigned in_subcode = 0;
     for (;;) {
         ntcp_xml_node n;
         st = ntcp_xml_reader_next(r, &n);
@@ -346,32 +528,44 @@ static ntcp_status read_fault(ntcp_xml_reader *r, const ntcp_xml_session *sess, 
         if (n.type == NTCP_XML_NODE_END && n.depth == depth)
             break;
         if (n.type == NTCP_XML_NODE_END) {
+            ns_pop(ns, n.depth);
             if (str_is(&n.name.local, "Code"))
                 in_code = false;
-            else if (str_is(&n.name.local, "Subcode"))
-                in_subcode = false;
+            else if (str_is(&n.name.local, "Subcode") && in_subcode)
+                in_subcode--;
             else if (str_is(&n.name.local, "Reason"))
                 in_reason = false;
             continue;
         }
         if (n.type != NTCP_XML_NODE_START)
             continue;
-        if (str_is(&n.name.local, "Code"))
+        ns_push(ns, &n);
+        if (n.depth == depth + 1 && str_is(&n.name.local, "Detail") && !m->has_detail) {
+            m->has_detail = true;
+            st = element_xml(r, sess, n.depth, &m->fault_detail);
+            ns_pop(ns, n.depth);
+        } else if (str_is(&n.name.local, "Code"))
             in_code = true;
         else if (str_is(&n.name.local, "Subcode"))
-            in_subcode = true;
+            in_subcode++;
         else if (str_is(&n.name.local, "Reason"))
             in_reason = true;
         else if (str_is(&n.name.local, "Value") && in_code) {
-            st = element_text(r, sess, &t);
-            if (!st && in_subcode && !m->fault_subcode)
-                st = local_part(&m->fault_subcode, &t);
-            else if (!st && !in_subcode && !m->fault_code)
+            ntcp_buf_reset(&t);
+            st = ntcp_xml_reader_element_text(r, &t);
+            if (!st && in_subcode) {
+                if (!m->fault_subcode)
+                    st = local_part(&m->fault_subcode, &t);
+                if (!st)
+                    st = add_subcode(m, ns, &t);
+            } else if (!st && !m->fault_code)
                 st = local_part(&m->fault_code, &t);
+            ns_pop(ns, n.depth);
         } else if (str_is(&n.name.local, "Text") && in_reason && !m->fault_reason) {
             st = element_text(r, sess, &t);
             if (!st)
                 st = set_str(&m->fault_reason, &t);
+            ns_pop(ns, n.depth);
         }
         if (st)
             break;
@@ -415,9 +609,14 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
     unsigned top = 0;
     bool in_body = false;
     ntcp_xml_node n;
+    nsstack inner = { .n = 0 }; /* declarations made inside the body */
     while (!st && next_in_body(r, &in_body, &n, &st)) {
+        if (n.type == NTCP_XML_NODE_END)
+            ns_pop(&inner, n.depth);
         if (n.type != NTCP_XML_NODE_START && n.type != NTCP_XML_NODE_ARRAY)
             continue;
+        if (n.type == NTCP_XML_NODE_START)
+            ns_push(&inner, &n);
         if (n.depth == 3 && n.type == NTCP_XML_NODE_START)
             top++;
         if (top == 0 || top > MAX_TOP)
@@ -436,6 +635,8 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
             used_cap = cap;
         }
         for (unsigned i = 0; i < outer->n && i < 64; i++) {
+            if (ns_lookup(&inner, &outer->d[i].prefix))
+                continue; /* redeclared inside the body: the outer one is not used */
             bool use = str_eq(&n.name.prefix, &outer->d[i].prefix);
             for (uint32_t a = 0; !use && a < n.nattrs; a++)
                 use = !n.attrs[a].is_xmlns && outer->d[i].prefix.len &&
@@ -496,25 +697,51 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
     return st;
 }
 
-ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_session *sess, const ntcp_xml_limits *limits,
-                           const char *const *understood, unsigned indent, ntcp_soap_msg *m)
+static ntcp_status add_header(ntcp_soap_msg *m, const nsstack *ns, const ntcp_xml_node *n, size_t offset)
 {
-    ntcp_xml_reader *r;
-    ntcp_status st = ntcp_xml_reader_new(&r, limits, sess);
-    if (st)
-        return st;
-    st = ntcp_xml_reader_reset(r, doc, len);
+    if ((m->nheaders & (m->nheaders - 1)) == 0) { /* grow at powers of two */
+        size_t cap = m->nheaders ? m->nheaders * 2 : 8;
+        ntcp_soap_header *h = ntcp_realloc(m->headers, cap * sizeof *h);
+        if (!h)
+            return NTCP_E_NOMEM;
+        m->headers = h;
+    }
+    ntcp_soap_header *h = &m->headers[m->nheaders++];
+    const ntcp_xml_str *u = ns_lookup(ns, &n->name.prefix);
+    h->ns = u ? *u : (ntcp_xml_str){ "", 0 };
+    h->local = n->name.local;
+    h->offset = offset;
+    h->len = 0;
+    h->must_understand = mu_set(n, ns);
+    return NTCP_OK;
+}
+
+/* Reads the envelope: addressing headers, every header block's place, the
+ * fault, the Body's content slice. *outer gets the declarations in scope
+ * at the Body. */
+static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
+                             const char *const *understood, ntcp_soap_msg *m, nsstack *outer)
+{
+    ntcp_status st = ntcp_xml_reader_reset(r, doc, len);
     nsstack ns = { .n = 0 };
-    nsstack outer = { .n = 0 };
     ntcp_buf t;
     ntcp_buf_init(&t, 1 << 20);
-    bool seen_envelope = false, seen_body = false;
+    bool seen_envelope = false, seen_body = false, body_done = false, first_child = true;
+    size_t body_start = 0;
     while (!st) {
+        size_t before = ntcp_xml_reader_offset(r);
         ntcp_xml_node n;
         st = ntcp_xml_reader_next(r, &n);
         if (st || n.type == NTCP_XML_NODE_EOF)
             break;
         if (n.type == NTCP_XML_NODE_END) {
+            if (n.depth == 3 && !seen_body && m->nheaders && m->headers[m->nheaders - 1].len == 0)
+                m->headers[m->nheaders - 1].len = ntcp_xml_reader_offset(r) - m->headers[m->nheaders - 1].offset;
+            if (n.depth == 2 && seen_body && !body_done) {
+                body_done = true;
+                m->body_doc = doc + body_start;
+                m->body_doc_len = before - body_start;
+            }
             ns_pop(&ns, n.depth);
             continue;
         }
@@ -527,22 +754,23 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
                 break;
             }
             seen_envelope = true;
-        } else if (n.depth == 2 && str_is(&n.name.local, "Body") && in_ns(&ns, &n.name, NTCP_SOAP12_NS)) {
+        } else if (n.depth == 2 && !seen_body && str_is(&n.name.local, "Body") && in_ns(&ns, &n.name, NTCP_SOAP12_NS)) {
             seen_body = true;
-            outer = ns; /* what the body's content may rely on */
+            *outer = ns; /* what the body's content may rely on */
+            body_start = ntcp_xml_reader_offset(r);
+        } else if (n.depth == 3 && seen_body) {
             /* a fault is the body's first element */
-            ntcp_xml_node c;
-            st = ntcp_xml_reader_next(r, &c);
-            if (!st && c.type == NTCP_XML_NODE_START) {
-                ns_push(&ns, &c);
-                if (str_is(&c.name.local, "Fault") && in_ns(&ns, &c.name, NTCP_SOAP12_NS)) {
-                    m->is_fault = true;
-                    st = read_fault(r, sess, m, c.depth);
-                }
+            if (first_child && str_is(&n.name.local, "Fault") && in_ns(&ns, &n.name, NTCP_SOAP12_NS)) {
+                m->is_fault = true;
+                st = read_fault(r, sess, m, n.depth, &ns);
+                ns_pop(&ns, n.depth);
             }
-            break;
-        } else if (n.depth == 3) {
+            first_child = false;
+        } else if (n.depth == 3 && !seen_body) {
             /* a header block */
+            st = add_header(m, &ns, &n, before);
+            if (st)
+                break;
             bool wsa = in_ns(&ns, &n.name, NTCP_WSA10_NS);
             char **dst = NULL;
             if (wsa && str_is(&n.name.local, "Action"))
@@ -558,11 +786,12 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
             if (dst && !*dst) {
                 st = element_text(r, sess, &t);
                 ns_pop(&ns, n.depth);
+                m->headers[m->nheaders - 1].len = ntcp_xml_reader_offset(r) - before;
                 if (!st)
                     st = set_str(dst, &t);
                 continue;
             }
-            if (!wsa && mu_set(&n, &ns) && !m->not_understood &&
+            if (!wsa && m->headers[m->nheaders - 1].must_understand && !m->not_understood &&
                 !understood_by(understood, ns_lookup(&ns, &n.name.prefix), &n.name.local)) {
                 const ntcp_xml_str *u = ns_lookup(&ns, &n.name.prefix);
                 char buf[1024];
@@ -570,8 +799,8 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
                          n.name.local.p);
                 m->not_understood = ntcp_strndup(buf, strlen(buf));
             }
-        } else if (n.depth == 4 && str_is(&n.name.local, "Address") && in_ns(&ns, &n.name, NTCP_WSA10_NS) &&
-                   !m->reply_to) {
+        } else if (n.depth == 4 && !seen_body && str_is(&n.name.local, "Address") &&
+                   in_ns(&ns, &n.name, NTCP_WSA10_NS) && !m->reply_to) {
             st = element_text(r, sess, &t);
             ns_pop(&ns, n.depth);
             if (!st)
@@ -579,10 +808,35 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
         }
     }
     ntcp_buf_free(&t);
-    if (!st && (!seen_envelope || !seen_body))
+    if (!st && (!seen_envelope || !body_done))
         st = NTCP_E_MALFORMED;
+    return st;
+}
+
+ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_session *sess, const ntcp_xml_limits *limits,
+                           const char *const *understood, unsigned indent, ntcp_soap_msg *m)
+{
+    ntcp_xml_reader *r;
+    ntcp_status st = ntcp_xml_reader_new(&r, limits, sess);
+    if (st)
+        return st;
+    nsstack outer = { .n = 0 };
+    st = read_core(r, doc, len, sess, understood, m, &outer);
     if (!st && !m->is_fault)
         st = render_body(r, doc, len, sess, limits, indent, &outer, &m->body);
+    ntcp_xml_reader_free(r);
+    return st;
+}
+
+ntcp_status ntcp_soap_read_envelope(const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
+                                    const ntcp_xml_limits *limits, ntcp_soap_msg *m)
+{
+    ntcp_xml_reader *r;
+    ntcp_status st = ntcp_xml_reader_new(&r, limits, sess);
+    if (st)
+        return st;
+    nsstack outer = { .n = 0 };
+    st = read_core(r, doc, len, sess, NULL, m, &outer);
     ntcp_xml_reader_free(r);
     return st;
 }

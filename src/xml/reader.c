@@ -15,6 +15,7 @@ struct ntcp_xml_reader {
     uint32_t depth;
     bool pending_end; /* a ...WithEndElement text was returned */
     bool seen_root;
+    bool fragment;    /* content: any number of top-level elements */
     ntcp_xml_name *stack; /* lim.max_depth entries */
     ntcp_xml_attr *attrs; /* lim.max_attributes entries */
 };
@@ -272,11 +273,43 @@ ntcp_status ntcp_xml_reader_reset(ntcp_xml_reader *r, const uint8_t *data, size_
     r->depth = 0;
     r->pending_end = false;
     r->seen_root = false;
+    r->fragment = false;
     if (len > r->lim.max_size) {
         r->r.err = NTCP_E_XML_TOO_LARGE;
         return NTCP_E_XML_TOO_LARGE;
     }
     return NTCP_OK;
+}
+
+void ntcp_xml_reader_set_session(ntcp_xml_reader *r, const ntcp_xml_session *session) { r->sess = session; }
+
+ntcp_status ntcp_xml_reader_reset_fragment(ntcp_xml_reader *r, const uint8_t *data, size_t len)
+{
+    ntcp_status st = ntcp_xml_reader_reset(r, data, len);
+    r->fragment = true;
+    return st;
+}
+
+ntcp_status ntcp_xml_reader_element_text(ntcp_xml_reader *r, ntcp_buf *out)
+{
+    uint32_t level = 0;
+    for (;;) {
+        ntcp_xml_node n;
+        ntcp_status st = ntcp_xml_reader_next(r, &n);
+        if (st)
+            return st;
+        if (n.type == NTCP_XML_NODE_EOF)
+            return NTCP_E_MALFORMED;
+        if (n.type == NTCP_XML_NODE_START)
+            level++;
+        else if (n.type == NTCP_XML_NODE_END && level-- == 0)
+            return NTCP_OK;
+        else if (n.type == NTCP_XML_NODE_TEXT) {
+            st = ntcp_xml__format(&n.value, NULL, r->sess, out);
+            if (st)
+                return st;
+        }
+    }
 }
 
 size_t ntcp_xml_reader_offset(const ntcp_xml_reader *r)
@@ -415,7 +448,7 @@ ntcp_status ntcp_xml_reader_next(ntcp_xml_reader *x, ntcp_xml_node *n)
     }
     for (;;) {
         if (ntcp_reader_remaining(r) == 0) {
-            if (x->depth > 0 || !x->seen_root) {
+            if (x->depth > 0 || (!x->seen_root && !x->fragment)) {
                 ntcp_reader_fail(r, NTCP_E_TRUNCATED);
                 return r->err;
             }
@@ -430,7 +463,7 @@ ntcp_status ntcp_xml_reader_next(ntcp_xml_reader *x, ntcp_xml_node *n)
             read_string(r, x->lim.max_string_len, NTCP_E_XML_STRING_TOO_LONG, &n->value.s);
             return r->err;
         }
-        if (x->seen_root && x->depth == 0) {
+        if (x->seen_root && x->depth == 0 && !x->fragment) {
             /* after the root element only comments may follow */
             r->p--;
             ntcp_reader_fail(r, NTCP_E_XML_RECORD);

@@ -4,6 +4,7 @@
  * length, and the ...WithEndElement variant for a text record directly
  * before its element's end. With a session dictionary the output is one
  * MC-NBFSE payload (string table + document). */
+#include <stdio.h>
 #include <string.h>
 #include "xml/internal.h"
 
@@ -557,4 +558,87 @@ ntcp_status ntcp_xml_writer_finish(ntcp_xml_writer *w, ntcp_buf *out)
     if (!st)
         ntcp_xml_writer_reset(w);
     return st;
+}
+
+static ntcp_xml_name plain_name(const char *prefix, const char *local)
+{
+    ntcp_xml_name n;
+    memset(&n, 0, sizeof n);
+    n.prefix.p = prefix ? prefix : "";
+    n.prefix.len = (uint32_t)strlen(n.prefix.p);
+    n.local.p = local;
+    n.local.len = (uint32_t)strlen(local);
+    n.key = NTCP_XML_KEY_AUTO;
+    return n;
+}
+
+ntcp_status ntcp_xml_writer_start(ntcp_xml_writer *w, const char *prefix, const char *local, const char *ns)
+{
+    if (!w || !local)
+        return NTCP_E_INVALID_ARG;
+    ntcp_xml_name n = plain_name(prefix, local);
+    ntcp_status st = ntcp_xml_writer_start_element(w, &n);
+    if (!st && ns) {
+        ntcp_xml_attr a;
+        memset(&a, 0, sizeof a);
+        a.is_xmlns = true;
+        a.name = plain_name(prefix, ns);
+        st = ntcp_xml_writer_attribute(w, &a);
+    }
+    return st;
+}
+
+ntcp_status ntcp_xml_writer_text_element(ntcp_xml_writer *w, const char *prefix, const char *local, const char *text)
+{
+    ntcp_status st = ntcp_xml_writer_start(w, prefix, local, NULL);
+    if (!st && text && *text)
+        st = ntcp_xml_writer_text(w, text, strlen(text));
+    return st ? st : ntcp_xml_writer_end_element(w);
+}
+
+/* A value read elsewhere, without its dictionary key. */
+static void detach_value(ntcp_xml_value *v, char qbuf[512])
+{
+    if (v->type == NTCP_XV_DICT) {
+        v->type = NTCP_XV_CHARS;
+        v->record = 0;
+        v->key = 0;
+    } else if (v->type == NTCP_XV_QNAME) {
+        int k = snprintf(qbuf, 512, "%c:%.*s", (char)('a' + v->u.i), (int)v->s.len, v->s.p);
+        v->type = NTCP_XV_CHARS;
+        v->record = 0;
+        v->key = 0;
+        v->s.p = qbuf;
+        v->s.len = (uint32_t)(k < 512 ? k : 511);
+    }
+}
+
+ntcp_status ntcp_xml_writer_copy_node(ntcp_xml_writer *w, const ntcp_xml_node *in)
+{
+    ntcp_xml_node n = *in;
+    char qbuf[512];
+    if (n.type == NTCP_XML_NODE_START || n.type == NTCP_XML_NODE_ARRAY) {
+        if (n.name.key >= 0 || n.name.key == NTCP_XML_INLINE) {
+            n.name.key = NTCP_XML_KEY_AUTO;
+            n.name.record = 0;
+        }
+        ntcp_status st = NTCP_OK;
+        if (n.type == NTCP_XML_NODE_ARRAY)
+            return ntcp_xml_writer_node(w, &n); /* arrays carry no keys in their items */
+        st = ntcp_xml_writer_start_element(w, &n.name);
+        for (uint32_t i = 0; !st && i < n.nattrs; i++) {
+            ntcp_xml_attr a = n.attrs[i];
+            if (a.name.key >= 0 || a.name.key == NTCP_XML_INLINE) {
+                a.name.key = NTCP_XML_KEY_AUTO;
+                a.name.record = 0;
+            }
+            char aq[512];
+            detach_value(&a.value, aq);
+            st = ntcp_xml_writer_attribute(w, &a);
+        }
+        return st;
+    }
+    if (n.type == NTCP_XML_NODE_TEXT)
+        detach_value(&n.value, qbuf);
+    return ntcp_xml_writer_node(w, &n);
 }

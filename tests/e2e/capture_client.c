@@ -56,7 +56,7 @@ int main(int argc, char **argv)
         snprintf(body, 256 + extra, "<Echo xmlns=\"http://tempuri.org/\"><text>captured message %d%s</text></Echo>", i, x);
         free(x);
         ntcp_soap_msg reply;
-        if (ntcp_client_call(c, "http://tempuri.org/IEcho/Echo", body, strlen(body), &reply)) {
+        if (ntcp_client_call(c, "http://tempuri.org/IEcho/Echo", NULL, 0, body, strlen(body), &reply)) {
             fprintf(stderr, "call %d: %s\n", i, ntcp_client_last_error(c));
             free(body);
             rc = 1;

@@ -54,13 +54,18 @@ plain=$url
 check "ok: exit status" "$?" 0
 check "ok: ok" "$(field "$tmp/ok.json" ok)" true
 check "ok: the steps in order" "$(field "$tmp/ok.json" names)" \
-    "resolve connect preamble upgrade target credentials kdc handshake identity preamble_ack request close"
+    "resolve connect preamble upgrade target credentials kdc directory handshake identity preamble_ack request close"
 contains "ok: resolve" "$(field "$tmp/ok.json" step:resolve)" "ok 127.0.0.1 -> 127.0.0.1"
 contains "ok: preamble" "$(field "$tmp/ok.json" step:preamble)" "mode duplex, encoding 0x08 (application/soap+msbinsession1)"
 contains "ok: target" "$(field "$tmp/ok.json" step:target)" "ok host/svc.nettcp.test, the SPN given as the identity"
 contains "ok: credentials" "$(field "$tmp/ok.json" step:credentials)" "ok alice@NETTCP.TEST from the user name and password"
 contains "ok: kdc: ticket with its key version" "$(field "$tmp/ok.json" step:kdc)" \
     "ok the KDC issued a service ticket for host/svc.nettcp.test@NETTCP.TEST (key version"
+# the MIT realm has no directory: said so, with what was not checked
+contains "ok: directory not read" "$(field "$tmp/ok.json" step:directory)" "skipped not read: no Kerberos (SASL GSSAPI) bind to ldap://127.0.0.1"
+contains "ok: directory: what was not checked" "$(field "$tmp/ok.json" directory.note)" \
+    "which account holds the name, its encryption types and account flags were not checked"
+check "ok: directory: not checked" "$(field "$tmp/ok.json" directory.checked)" false
 contains "ok: handshake" "$(field "$tmp/ok.json" step:handshake)" "ok Kerberos, EncryptAndSign, mutual authentication"
 contains "ok: identity" "$(field "$tmp/ok.json" step:identity)" "ok the service authenticated as host/svc.nettcp.test@NETTCP.TEST"
 contains "ok: request" "$(field "$tmp/ok.json" step:request)" "answered with http://tempuri.org/IEcho/EchoResponse"

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
         char body[128];
         snprintf(body, sizeof body, "<Echo xmlns=\"http://tempuri.org/\"><text>held %d</text></Echo>", ++n);
         ntcp_soap_msg reply;
-        ntcp_status st = ntcp_client_call(c, "http://tempuri.org/IEcho/Echo", body, strlen(body), &reply);
+        ntcp_status st = ntcp_client_call(c, "http://tempuri.org/IEcho/Echo", NULL, 0, body, strlen(body), &reply);
         if (st == NTCP_OK) {
             printf("ok "); /* the reply on one line */
             for (size_t i = 0; i < reply.body.len; i++)

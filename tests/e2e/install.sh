@@ -12,21 +12,9 @@ inst=(-s -C "$here" "${san[@]}" BUILD="$build" PREFIX=/usr LIBDIR=$lib DESTDIR="
 
 make "${inst[@]}" install >"$tmp/make.log" 2>&1; check "make install" "$?" 0
 got=$(cd "$root" && find . \( -type f -o -type l \) | sort)
+headers=$(cd "$here/include" && find nettcp -name '*.h' | sort | sed 's|^|./usr/include/|')
 check "installed files" "$got" "./usr/bin/nettcp
-./usr/include/nettcp/capture.h
-./usr/include/nettcp/channel.h
-./usr/include/nettcp/client.h
-./usr/include/nettcp/conn.h
-./usr/include/nettcp/doctor.h
-./usr/include/nettcp/framing.h
-./usr/include/nettcp/negotiate.h
-./usr/include/nettcp/server.h
-./usr/include/nettcp/service.h
-./usr/include/nettcp/soap.h
-./usr/include/nettcp/status.h
-./usr/include/nettcp/trace.h
-./usr/include/nettcp/util.h
-./usr/include/nettcp/xml.h
+$headers
 .$lib/libnettcp.a
 .$lib/libnettcp.so
 .$lib/libnettcp.so.0
@@ -62,7 +50,7 @@ check "pkg-config --modversion" "$("${pc[@]}" --modversion nettcp)" "0.1.0"
 check "pkg-config: the installed paths" "$("${pc[@]}" --cflags-only-I --libs nettcp | tr " " "\n" | grep -Ex -e "-I$root/usr/include" -e "-L$root$lib" -e "-lnettcp" | tr "\n" " ")" \
     "-I$root/usr/include -L$root$lib -lnettcp "
 "${pc[@]}" --print-requires-private nettcp | sort | tr '\n' ' ' >"$tmp/req"
-check "Requires.private" "$(cat "$tmp/req")" "krb5 krb5-gssapi libcrypto libxml-2.0 "
+check "Requires.private" "$(cat "$tmp/req")" "krb5 krb5-gssapi ldap libcrypto libpcap libxml-2.0 "
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/example" "$here/contrib/example_client.c" \
     $("${pc[@]}" --cflags --libs nettcp) 2>"$tmp/cc.log"

@@ -525,6 +525,57 @@ static void spnego_ntlm(void)
     EXPECT(!oc.res.mutual, "NTLM reported as mutual");
 }
 
+/* The first NTLM token as some clients send it, straight to a real acceptor
+ * (gss-ntlmssp): returns the status, the reply frames in *out. */
+static ntcp_status accept_first_token(const uint8_t *tok, size_t len, ntcp_buf *out, ntcp_nns_error *err)
+{
+    ntcp_nns_options so = service();
+    ntcp_nns *sn = NULL;
+    ntcp_buf in, plain;
+    ntcp_buf_init(&in, 4096);
+    ntcp_buf_init(&plain, 4096);
+    ntcp_status st = ntcp_nns_new_acceptor(&sn, &so, ntcp_gss_provider());
+    if (!st)
+        st = ntcp_nns_put_handshake(&in, NTCP_NNS_HANDSHAKE_IN_PROGRESS, tok, len);
+    size_t consumed = 0;
+    if (!st)
+        st = ntcp_nns_recv(sn, in.data, in.len, &consumed, &plain, out);
+    const ntcp_nns_error *e = sn ? ntcp_nns_error_info(sn) : NULL;
+    if (e)
+        *err = *e;
+    ntcp_nns_free(sn);
+    ntcp_buf_free(&in);
+    ntcp_buf_free(&plain);
+    return st;
+}
+
+static void ntlm_negotiate_without_version(void)
+{
+    /* MS-NLMP 2.2.1.1: NEGOTIATE is 32 bytes when NTLMSSP_NEGOTIATE_VERSION
+     * is not set (impacket, older Windows); gss-ntlmssp wants the 8-byte
+     * Version field. Flags: UNICODE | OEM | REQUEST_TARGET | SIGN | SEAL |
+     * NTLM | ALWAYS_SIGN | EXTENDED_SESSIONSECURITY | 128 | KEY_EXCH | 56. */
+    static const uint8_t neg32[32] = { 'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 1, 0, 0, 0, 0x37, 0x82, 0x08, 0xe0 };
+    ntcp_buf out;
+    ntcp_buf_init(&out, 8192);
+    ntcp_nns_error err;
+    memset(&err, 0, sizeof err);
+    ntcp_status st = accept_first_token(neg32, sizeof neg32, &out, &err);
+    EXPECT_INT(st, NTCP_OK);
+    /* the answer: HandshakeInProgress carrying an NTLM CHALLENGE (type 2) */
+    EXPECT(out.len > 5 + 12 && out.data[0] == NTCP_NNS_HANDSHAKE_IN_PROGRESS && !memcmp(out.data + 5, "NTLMSSP", 8) &&
+               out.data[13] == 2,
+           "no CHALLENGE: %zu bytes, first %02x", out.len, out.len ? out.data[0] : 0);
+    /* a first token that is not an NTLM message it can read: malformed_token, not bad_password */
+    static const uint8_t junk[24] = { 'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 1, 0, 0, 0, 0xff, 0xff };
+    ntcp_buf_reset(&out);
+    memset(&err, 0, sizeof err);
+    st = accept_first_token(junk, sizeof junk, &out, &err);
+    EXPECT(st != NTCP_OK, "a 24-byte NEGOTIATE was accepted");
+    EXPECT_STR(ntcp_nns_cause(&err), "malformed_token");
+    ntcp_buf_free(&out);
+}
+
 static void ntlm_refused_with_server_auth(void)
 {
     ntcp_nns_options c, s;
@@ -865,9 +916,30 @@ static void delegation(void)
             gss_release_buffer(&minor, &b);
         }
         gss_release_name(&minor, &name);
+        /* usable: the service gets a ticket for another service as alice */
+        gss_name_t other = GSS_C_NO_NAME;
+        gss_buffer_desc on = { strlen("host@box.nettcp.test"), (void *)"host@box.nettcp.test" }, tok = GSS_C_EMPTY_BUFFER;
+        gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+        major = gss_import_name(&minor, &on, GSS_C_NT_HOSTBASED_SERVICE, &other);
+        if (!GSS_ERROR(major))
+            major = gss_init_sec_context(&minor, d, &ctx, other, GSS_C_NO_OID, 0, 0, GSS_C_NO_CHANNEL_BINDINGS,
+                                         GSS_C_NO_BUFFER, NULL, &tok, NULL, NULL);
+        EXPECT(!GSS_ERROR(major) && tok.length > 0, "the delegated credential got no ticket for host/box (0x%x)",
+               (unsigned)major);
+        gss_release_buffer(&minor, &tok);
+        gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
+        gss_release_name(&minor, &other);
     }
     ntcp_nns_free(sn);
+    /* a service the KDC does not mark trusted for delegation (ok-as-delegate):
+     * as Windows, nothing is forwarded, and the level is Impersonation */
+    c = client_pw("spn:host/nodeleg.nettcp.test");
+    c.allowed_impersonation = NTCP_IMPERSONATION_DELEGATION;
+    run_pair(&c, &s, &oc, &os, NULL, NULL);
+    EXPECT(os.established && !os.res.delegated, "delegated to a service not trusted for delegation");
+    EXPECT_INT(os.res.impersonation, NTCP_IMPERSONATION_IMPERSONATION);
     /* without delegation: none, and Identification */
+    c = client_pw("spn:host/svc.nettcp.test");
     c.allowed_impersonation = NTCP_IMPERSONATION_IDENTIFICATION;
     run_pair(&c, &s, &oc, &os, NULL, NULL);
     EXPECT(os.established && !os.res.delegated, "unexpected delegation");
@@ -1112,6 +1184,7 @@ static const struct {
     { "ntlm_sign", ntlm_sign },
     { "ntlm_none_unframed", ntlm_none },
     { "ntlm_refused_with_server_auth", ntlm_refused_with_server_auth },
+    { "ntlm_negotiate_without_version", ntlm_negotiate_without_version },
     { "spnego_ntlm", spnego_ntlm },
     { "ntlm_bad_password", ntlm_bad_password },
     { "client_keytab", keytab_client },

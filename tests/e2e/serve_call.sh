@@ -14,7 +14,7 @@ krb=(--identity spn:host/svc.nettcp.test --user "$NTCP_REALM_USER")
 
 serve default --keytab "$NTCP_REALM_SERVICE_KEYTAB" --trace "$tmp/serve.trace" -v
 got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}" --json)
-check "kerberos add" "$got" "$(printf '{"ok":true,"action":"%s","relates_to":%s,"body":"<AddResponse xmlns=\\"http://Microsoft.ServiceModel.Samples\\">\\n  <AddResult>5</AddResult>\\n</AddResponse>","security":{"package":"Kerberos","protection":"EncryptAndSign","mutual":true}}' \
+check "kerberos add" "$got" "$(printf '{"ok":true,"action":"%s","relates_to":%s,"headers":[],"body":"<AddResponse xmlns=\\"http://Microsoft.ServiceModel.Samples\\">\\n  <AddResult>5</AddResult>\\n</AddResponse>","security":{"package":"Kerberos","protection":"EncryptAndSign","mutual":true}}' \
     "$CALC/AddResponse" "$(printf '%s' "$got" | sed -n 's/.*"relates_to":\("[^"]*"\).*/\1/p')")"
 got=$("$nettcp" call "$url" --action $CALC/Divide --body "$DIV" "${krb[@]}")
 contains "divide: .NET's round-trip double" "$got" "<DivideResult>0.3333333333333333</DivideResult>"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mono's WCF against our code (SecurityMode.None): a Mono NetTcpBinding client
-# calls `nettcp serve` (both contracts, several calls per session), and
-# `nettcp call` calls a Mono NetTcpBinding service. Every result is checked.
+# calls `nettcp serve` (both contracts, several calls per session; SOAP
+# headers with mustUnderstand, a typed fault, Delay), and `nettcp call` calls a
+# Mono NetTcpBinding service (a typed fault's detail too). Every result is checked.
 set -u
 BUILD=${NTCP_BUILD:-build}
 nettcp="$BUILD/nettcp"
@@ -15,7 +16,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 # 1. the Mono client calls nettcp serve
 # the Mono client raises its string quota to 65536 for the 10 KB echo; so does this service
-"$nettcp" serve net.tcp://127.0.0.1:0/calc --security none --max-string-content-length 65536 \
+"$nettcp" serve net.tcp://127.0.0.1:0/calc --security none --max-string-content-length 65536 --mode duplex,streamed \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pids+=($!)
 for _ in $(seq 1 200); do grep -q '^listening on' "$tmp/serve.out" && break; pause; done
@@ -34,6 +35,19 @@ Echo(hello) = hello [caller: unauthenticated]
 Echo(héllo wörld ✓) = héllo wörld ✓ [caller: unauthenticated]
 Echo(long 10240) = length ${#long_reply} sha256 $long_sha"
 check "Mono client results from nettcp serve" "$expected" "$(cat "$tmp/client.out")"
+# SOAP headers and typed faults from a Mono client: a mustUnderstand header the
+# echo endpoint understands ({urn:nettcp:sample}Tenant) and one it does not
+(cd "$tmp" && LC_ALL=C.UTF-8 exec timeout 60 mono "$bin/MonoHeaders.exe" "$url") >"$tmp/headers.out" 2>"$tmp/headers.err"
+check "Mono headers client exit status ($(head -3 "$tmp/headers.err"))" 0 "$?"
+check "Mono client: headers, MustUnderstand fault, fault detail, Delay" "Headers = {urn:nettcp:sample}Tenant=acme|{urn:x}Trace=t1
+Unknown = FaultException: MustUnderstand: The header 'Unknown' from the namespace 'urn:x' was not understood by the recipient of this message, causing the message to not be processed.  This error typically indicates that the sender of this message has enabled a communication protocol that the receiver cannot process.  Please ensure that the configuration of the client's binding is consistent with the service's binding.
+Delay(-1) = FaultException<String>: ms must be from 0 to 60000
+Delay(250) = 250" "$(cat "$tmp/headers.out")"
+# TransferMode.Streamed: singleton-unsized framing with msbin1
+(cd "$tmp" && LC_ALL=C.UTF-8 exec timeout 60 mono "$bin/MonoHeaders.exe" "$url" streamed) >"$tmp/streamed.out" 2>"$tmp/streamed.err"
+check "Mono streamed client exit status ($(head -3 "$tmp/streamed.err"))" 0 "$?"
+check "Mono client, TransferMode.Streamed" "Streamed Echo = streamed [caller: unauthenticated]
+Streamed Delay(100) = 100" "$(cat "$tmp/streamed.out")"
 # with WCF's default string quota (8192) the same long echo gets a quota fault, not a hang
 "$nettcp" serve net.tcp://127.0.0.1:0/calc --security none >"$tmp/serve2.out" 2>"$tmp/serve2.err" &
 pids+=($!)
@@ -66,6 +80,11 @@ got=$("$nettcp" call "$murl/echo" --security none --action http://tempuri.org/IE
 check "nettcp call -> Mono: Echo" '<EchoResponse xmlns="http://tempuri.org/">
   <EchoResult>echo:from nettcp (caller=anonymous)</EchoResult>
 </EchoResponse>' "$got"
+# a FaultException<string> from the Mono service: code, subcode, reason and detail
+got=$("$nettcp" call "$murl/echo" --security none --action http://tempuri.org/IEcho/Echo \
+    --body '<Echo xmlns="http://tempuri.org/"><text>fault</text></Echo>' --json |
+    python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], json.dumps(o["fault"], sort_keys=True))')
+check "nettcp call -> Mono: a fault with its detail" 'False {"code": "Sender", "detail": "<string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\">the detail of the fault</string>", "reason": "echo refused", "subcodes": [{"name": "Refused", "ns": "urn:nettcp:sample"}]}' "$got"
 # nettcp doctor against the Mono service: every step passes with security None (Mono's
 # service may close without answering End: a warning, not a failure)
 doc() { "$nettcp" doctor --json "$@" | python3 -c '

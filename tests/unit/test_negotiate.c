@@ -206,6 +206,38 @@ TEST(nns_target_names)
                  NTCP_E_LIMIT);
 }
 
+/* Identities compared as Kerberos principals (what a KDC returns, not the spelling asked for). */
+TEST(krb_name_matches)
+{
+    /* SPN, with or without a realm on either side, components in any case */
+    CHECK(ntcp_krb_name_matches("host/svc.nettcp.test", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("HOST/Svc.Nettcp.Test", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("host/svc.nettcp.test@NETTCP.TEST", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("host/svc.nettcp.test@nettcp.test", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc.nettcp.test@OTHER.TEST", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc.nettcp.test", false, "host/box.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc.nettcp.test", false, "host/svc.nettcp.test/x@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host/svc", false, "host/svc.nettcp.test@NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("host", false, "host/x@R"));
+    /* a name the reported one only starts with */
+    CHECK(!ntcp_krb_name_matches("host/sv", false, "host/svc@R"));
+    /* UPN: AD's enterprise form, the canonical form, MIT's plain form, the realm in either case */
+    CHECK(ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "svcwcf\\@AD.NETTCP.TEST@AD.NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcwcf@ad.nettcp.test", true, "svcwcf\\@AD.NETTCP.TEST@AD.NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcwcf@ad.nettcp.test", true, "svcwcf@AD.NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcacct@NETTCP.TEST", true, "svcacct@NETTCP.TEST"));
+    CHECK(ntcp_krb_name_matches("svcwcf@corp.example", true, "svcwcf\\@corp.example@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@corp.example", true, "svcwcf@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "other\\@AD.NETTCP.TEST@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "host/svcwcf@AD.NETTCP.TEST"));
+    CHECK(!ntcp_krb_name_matches("svcwcf@AD.NETTCP.TEST", true, "svcwc@AD.NETTCP.TEST"));
+    /* names that do not parse never match */
+    CHECK(!ntcp_krb_name_matches("host/x", false, "host/x@R@S"));
+    CHECK(!ntcp_krb_name_matches("host/x", false, "host/x\\"));
+    CHECK(!ntcp_krb_name_matches("host/x", false, ""));
+    CHECK(!ntcp_krb_name_matches(NULL, false, "host/x@R"));
+}
+
 /* ---- the test double ----------------------------------------------------------- */
 typedef enum { FAKE_KRB_MUTUAL, FAKE_KRB_NO_MUTUAL, FAKE_NTLM } fake_flow;
 
@@ -995,6 +1027,8 @@ TEST(nns_cause_mapping)
         { -1765328189L + 1765328384L, 7u << 16, NTCP_NNS_STEP_ACQUIRE, false, "no_credentials" }, /* FCC_NOFILE */
         { -1765328203L + 1765328384L, 13u << 16, NTCP_NNS_STEP_INIT, true, "default_spn_not_service" },
         { -1765328154L + 1765328384L, 13u << 16, NTCP_NNS_STEP_ACCEPT, false, "service_key_mismatch" },
+        { 23, 13u << 16, NTCP_NNS_STEP_ACQUIRE, false, "password_expired" }, /* KDC_ERR_KEY_EXPIRED */
+        { 18, 13u << 16, NTCP_NNS_STEP_ACQUIRE, false, "account_disabled" }, /* KDC_ERR_CLIENT_REVOKED */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ntcp_nns_error e;
@@ -1041,6 +1075,43 @@ TEST(nns_cause_mapping)
     e.anonymous = false;
     CHECK_EQ_STR(ntcp_nns_cause(&e), "unknown");
     CHECK_EQ_STR(ntcp_nns_cause(NULL), "unknown");
+    /* an NTLM acceptor refusing the first (NEGOTIATE) message: no password
+     * was checked yet; the third (AUTHENTICATE) is about the password */
+    memset(&e, 0, sizeof e);
+    e.krb5_error = -1;
+    e.status = NTCP_E_AUTH_FAILED;
+    e.step = NTCP_NNS_STEP_ACCEPT;
+    e.major = 13u << 16;
+    e.leg = 1;
+    snprintf(e.mech, sizeof e.mech, "NTLM");
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "malformed_token");
+    e.leg = 2;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "bad_password");
+    e.major = 9u << 16; /* GSS_S_DEFECTIVE_TOKEN */
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "malformed_token");
+    /* the service refused the logon: after a Negotiate fallback to NTLM, or
+     * NTLM forced by ProtectionLevel None, the password is not the suspect */
+    memset(&e, 0, sizeof e);
+    e.krb5_error = -1;
+    e.status = NTCP_E_CREDENTIALS_REJECTED;
+    e.step = NTCP_NNS_STEP_REMOTE;
+    e.remote = true;
+    e.remote_code = NTCP_SEC_E_LOGON_DENIED;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "bad_password");
+    e.ntlm_fallback = true;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "ntlm_fallback");
+    e.ntlm_forced = true;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "ntlm_forced");
+    /* an identity the options step refused */
+    memset(&e, 0, sizeof e);
+    e.krb5_error = -1;
+    e.status = NTCP_E_INVALID_ARG;
+    e.step = NTCP_NNS_STEP_OPTIONS;
+    CHECK_EQ_STR(ntcp_nns_cause(&e), "identity_invalid");
+    static const char *const news[] = { "ntlm_fallback", "ntlm_forced", "malformed_token", "identity_invalid",
+                                        "password_expired", "account_disabled" };
+    for (size_t i = 0; i < sizeof news / sizeof news[0]; i++)
+        CHECK(strcmp(ntcp_nns_cause_advice(news[i]), "see the GSS and Kerberos errors above") != 0);
     CHECK_EQ_STR(ntcp_status_name(NTCP_E_NNS_FRAME_SIZE), "nns_bad_frame_size");
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_PROTECTION_NOT_GRANTED), NTCP_CAT_SECURITY);
 }

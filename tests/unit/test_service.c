@@ -8,38 +8,45 @@
 
 static int oneway_seen;
 
-static ntcp_status op_upper(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+static ntcp_status op_upper(void *ctx, ntcp_call *call)
 {
     (void)ctx;
-    (void)caller;
+    const char *body;
+    size_t len;
+    ntcp_status st = ntcp_call_body_text(call, &body, &len);
+    if (st)
+        return st;
     static const char head[] = "<R xmlns=\"urn:t\">", tail[] = "</R>";
-    ntcp_status st = ntcp_buf_append(&rep->body, head, sizeof head - 1);
+    ntcp_buf out;
+    ntcp_buf_init(&out, 1 << 20);
+    st = ntcp_buf_append(&out, head, sizeof head - 1);
     bool in_text = false; /* upper-case the text, not the markup */
-    for (size_t i = 0; !st && i < req->body.len; i++) {
-        uint8_t c = req->body.data[i];
+    for (size_t i = 0; !st && i < len; i++) {
+        char c = body[i];
         if (c == '<' || c == '>')
             in_text = c == '>';
-        st = ntcp_buf_put_u8(&rep->body, in_text && c >= 'a' && c <= 'z' ? (uint8_t)(c - 32) : c);
+        st = ntcp_buf_put_u8(&out, in_text && c >= 'a' && c <= 'z' ? (uint8_t)(c - 32) : (uint8_t)c);
     }
-    return st ? st : ntcp_buf_append(&rep->body, tail, sizeof tail - 1);
+    if (!st)
+        st = ntcp_buf_append(&out, tail, sizeof tail - 1);
+    if (!st)
+        st = ntcp_call_reply_text(call, (const char *)out.data, out.len);
+    ntcp_buf_free(&out);
+    return st;
 }
 
-static ntcp_status op_note(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+static ntcp_status op_note(void *ctx, ntcp_call *call)
 {
     (void)ctx;
-    (void)req;
-    (void)caller;
-    (void)rep;
+    (void)call;
     oneway_seen++;
     return NTCP_OK;
 }
 
-static ntcp_status op_fail(void *ctx, const ntcp_soap_msg *req, const ntcp_caller *caller, ntcp_reply *rep)
+static ntcp_status op_fail(void *ctx, ntcp_call *call)
 {
     (void)ctx;
-    (void)req;
-    (void)caller;
-    (void)rep;
+    (void)call;
     return NTCP_E_IO; /* becomes InternalServiceFault, without detail */
 }
 
@@ -84,7 +91,7 @@ static void exercise(const char *host)
         char body[64];
         int n = snprintf(body, sizeof body, "<Q xmlns=\"urn:t\">call %d</Q>", i);
         ntcp_soap_msg r;
-        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Upper", body, (size_t)n, &r), NTCP_OK);
+        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Upper", NULL, 0, body, (size_t)n, &r), NTCP_OK);
         CHECK_EQ_STR(r.action, "urn:t/UpperResponse");
         char want[96];
         snprintf(want, sizeof want, "<R xmlns=\"urn:t\">\n  <Q xmlns=\"urn:t\">CALL %d</Q>\n</R>", i);
@@ -93,11 +100,11 @@ static void exercise(const char *host)
     }
     if (c) {
         ntcp_soap_msg r;
-        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Fail", NULL, 0, &r), NTCP_E_FAULT);
+        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Fail", NULL, 0, NULL, 0, &r), NTCP_E_FAULT);
         CHECK_EQ_STR(r.fault_subcode, "InternalServiceFault");
         CHECK(strstr(ntcp_client_last_error(c), "InternalServiceFault") != NULL);
         ntcp_soap_msg_clear(&r);
-        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Missing", NULL, 0, &r), NTCP_E_FAULT);
+        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Missing", NULL, 0, NULL, 0, &r), NTCP_E_FAULT);
         CHECK_EQ_STR(r.fault_subcode, "ActionNotSupported");
         ntcp_soap_msg_clear(&r);
         CHECK_EQ_INT(ntcp_client_close(c), NTCP_OK);

@@ -303,3 +303,214 @@ TEST(soap_rejects_what_is_not_soap12)
     ntcp_soap_message_id(r, id);
     CHECK_EQ_STR(id, "urn:uuid:f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeff");
 }
+
+/* ---- the call object's envelopes: exact text, exact bytes ------------------- */
+
+static char *envelope_text(const ntcp_soap_out *m)
+{
+    ntcp_xml_writer *w = NULL;
+    ntcp_buf b, t;
+    ntcp_buf_init(&b, 1 << 20);
+    ntcp_buf_init(&t, 1 << 20);
+    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    opt.indent = 0;
+    char *out = NULL;
+    if (ntcp_xml_writer_new(&w, NULL, NULL) == NTCP_OK && ntcp_soap_write(w, m, &b) == NTCP_OK &&
+        ntcp_xml_to_text(b.data, b.len, NULL, &opt, &t) == NTCP_OK && ntcp_buf_put_u8(&t, 0) == NTCP_OK)
+        out = (char *)t.data;
+    else
+        ntcp_buf_free(&t);
+    ntcp_xml_writer_free(w);
+    ntcp_buf_free(&b);
+    return out;
+}
+
+TEST(soap_must_understand_fault_as_wcf_writes_it)
+{
+    ntcp_soap_fault f = { .code = "MustUnderstand", .reason = "R", .lang = "en-US" };
+    ntcp_soap_out m = { 0 };
+    m.action = NTCP_WSA10_SOAP_FAULT_ACTION;
+    m.relates_to = "urn:uuid:00000000-0000-4000-8000-000000000001";
+    m.not_understood_ns = "urn:nettcp:sample";
+    m.not_understood_name = "Tenant";
+    m.fault = &f;
+    char *t = envelope_text(&m);
+    CHECK_EQ_STR(t, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+                    "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
+                    "<a:Action s:mustUnderstand=\"1\">http://www.w3.org/2005/08/addressing/soap/fault</a:Action>"
+                    "<s:NotUnderstood xmlns:d17=\"urn:nettcp:sample\" qname=\"d17:Tenant\"/>"
+                    "<a:RelatesTo>urn:uuid:00000000-0000-4000-8000-000000000001</a:RelatesTo></s:Header><s:Body>"
+                    "<s:Fault><s:Code><s:Value>s:MustUnderstand</s:Value></s:Code><s:Reason>"
+                    "<s:Text xml:lang=\"en-US\">R</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>");
+    free(t);
+}
+
+TEST(soap_fault_subcodes_and_detail_written_and_read)
+{
+    static const char *const more[] = { "{urn:t2}Inner", NULL };
+    ntcp_soap_fault f = { .code = "Sender", .subcode_ns = "urn:t", .subcode = "Outer", .reason = "bad",
+                          .lang = "en-US", .more_subcodes = more, .detail = "<d xmlns=\"urn:d\">x &amp; y</d>" };
+    f.detail_len = strlen(f.detail);
+    ntcp_soap_out m = { 0 };
+    m.action = "urn:t/F";
+    m.fault = &f;
+    char *t = envelope_text(&m);
+    CHECK_EQ_STR(t, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+                    "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
+                    "<a:Action s:mustUnderstand=\"1\">urn:t/F</a:Action></s:Header><s:Body><s:Fault><s:Code>"
+                    "<s:Value>s:Sender</s:Value><s:Subcode><s:Value xmlns:b=\"urn:t\">b:Outer</s:Value><s:Subcode>"
+                    "<s:Value xmlns:b=\"urn:t2\">b:Inner</s:Value></s:Subcode></s:Subcode></s:Code><s:Reason>"
+                    "<s:Text xml:lang=\"en-US\">bad</s:Text></s:Reason><s:Detail><d xmlns=\"urn:d\">x &amp; y</d>"
+                    "</s:Detail></s:Fault></s:Body></s:Envelope>");
+    free(t);
+    /* and read back */
+    ntcp_xml_writer *w = NULL;
+    ntcp_buf b;
+    ntcp_buf_init(&b, 1 << 20);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_soap_write(w, &m, &b), NTCP_OK);
+    ntcp_soap_msg r;
+    ntcp_soap_msg_init(&r);
+    CHECK_EQ_INT(ntcp_soap_read(b.data, b.len, NULL, NULL, NULL, 0, &r), NTCP_OK);
+    CHECK(r.is_fault);
+    CHECK_EQ_STR(r.fault_code, "Sender");
+    CHECK_EQ_INT(r.fault_nsubcodes, 2);
+    if (r.fault_nsubcodes == 2) {
+        CHECK_EQ_STR(r.fault_subcodes[0].ns, "urn:t");
+        CHECK_EQ_STR(r.fault_subcodes[1].local, "Inner");
+        CHECK_EQ_STR(r.fault_subcodes[1].ns, "urn:t2");
+    }
+    CHECK(r.has_detail);
+    CHECK_BYTES(r.fault_detail.data, r.fault_detail.len, f.detail, f.detail_len);
+    ntcp_soap_msg_clear(&r);
+    ntcp_xml_writer_free(w);
+    ntcp_buf_free(&b);
+}
+
+/* A body written through a separate writer (as a handler writes it) and
+ * copied into the envelope is byte for byte the body written in place,
+ * session strings included; a mustUnderstand header gets the attribute
+ * after its own. */
+TEST(soap_body_from_binary_same_bytes_as_in_place)
+{
+    static const char body[] = "<AddResponse xmlns=\"http://Microsoft.ServiceModel.Samples\">"
+                               "<AddResult>5</AddResult><x:More xmlns:x=\"urn:x\" x:a=\"1\">t</x:More></AddResponse>";
+    ntcp_xml_session *s1, *s2;
+    ntcp_xml_writer *w1, *w2, *bw;
+    CHECK_EQ_INT(ntcp_xml_session_new(&s1, 0), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_session_new(&s2, 0), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w1, NULL, s1), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w2, NULL, s2), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&bw, NULL, NULL), NTCP_OK);
+    ntcp_buf a, b, frag;
+    ntcp_buf_init(&a, 1 << 20);
+    ntcp_buf_init(&b, 1 << 20);
+    ntcp_buf_init(&frag, 1 << 20);
+    ntcp_soap_out m = { 0 };
+    m.action = "urn:t/AddResponse";
+    m.relates_to = "urn:uuid:00000000-0000-4000-8000-000000000001";
+    m.body = body;
+    m.body_len = sizeof body - 1;
+    CHECK_EQ_INT(ntcp_soap_write(w1, &m, &a), NTCP_OK);
+    /* the handler's way: a wrapper element around the body, no session */
+    CHECK_EQ_INT(ntcp_xml_writer_start(bw, NULL, "b", NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_text_xml(bw, body, sizeof body - 1), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_end_element(bw), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_finish(bw, &frag), NTCP_OK);
+    m.body = NULL;
+    m.body_len = 0;
+    m.body_nbfx = frag.data;
+    m.body_nbfx_len = frag.len;
+    CHECK_EQ_INT(ntcp_soap_write(w2, &m, &b), NTCP_OK);
+    CHECK_BYTES(b.data, b.len, a.data, a.len);
+    ntcp_buf_free(&a);
+    ntcp_buf_free(&b);
+    ntcp_buf_free(&frag);
+    ntcp_xml_writer_free(w1);
+    ntcp_xml_writer_free(w2);
+    ntcp_xml_writer_free(bw);
+    ntcp_xml_session_free(s1);
+    ntcp_xml_session_free(s2);
+}
+
+TEST(soap_must_understand_header_out)
+{
+    const char *h[] = { "<t:Tenant xmlns:t=\"urn:nettcp:sample\" t:k=\"v\">acme</t:Tenant>" };
+    bool mu[] = { true };
+    ntcp_soap_out m = { 0 };
+    m.action = "urn:t/A";
+    m.headers = h;
+    m.headers_mu = mu;
+    m.nheaders = 1;
+    char *t = envelope_text(&m);
+    CHECK_EQ_STR(t, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+                    "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
+                    "<a:Action s:mustUnderstand=\"1\">urn:t/A</a:Action>"
+                    "<t:Tenant xmlns:t=\"urn:nettcp:sample\" t:k=\"v\" s:mustUnderstand=\"1\">acme</t:Tenant>"
+                    "</s:Header><s:Body/></s:Envelope>");
+    free(t);
+}
+
+/* The header blocks and the body's slice of a received envelope. */
+TEST(soap_read_header_and_body_slices)
+{
+    const char *h[] = { "<t:Tenant xmlns:t=\"urn:nettcp:sample\">acme</t:Tenant>" };
+    bool mu[] = { true };
+    ntcp_soap_out m = { 0 };
+    m.action = "urn:t/A";
+    m.message_id = "urn:uuid:00000000-0000-4000-8000-000000000001";
+    m.headers = h;
+    m.headers_mu = mu;
+    m.nheaders = 1;
+    m.body = "<A xmlns=\"urn:t\">1</A><B xmlns=\"urn:t\"/>";
+    m.body_len = strlen(m.body);
+    ntcp_xml_writer *w = NULL;
+    ntcp_buf b;
+    ntcp_buf_init(&b, 1 << 20);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_soap_write(w, &m, &b), NTCP_OK);
+    ntcp_soap_msg r;
+    ntcp_soap_msg_init(&r);
+    CHECK_EQ_INT(ntcp_soap_read_envelope(b.data, b.len, NULL, NULL, &r), NTCP_OK);
+    CHECK_EQ_INT(r.body.len, 0); /* not rendered */
+    CHECK_EQ_INT(r.nheaders, 3);
+    if (r.nheaders == 3) {
+        CHECK_BYTES(r.headers[2].local.p, r.headers[2].local.len, "Tenant", 6);
+        CHECK_BYTES(r.headers[2].ns.p, r.headers[2].ns.len, "urn:nettcp:sample", 17);
+        CHECK(r.headers[2].must_understand);
+        CHECK(!r.headers[1].must_understand); /* MessageID */
+        ntcp_buf t;
+        ntcp_buf_init(&t, 1 << 16);
+        ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+        opt.indent = 0;
+        CHECK_EQ_INT(ntcp_xml_to_text(b.data + r.headers[2].offset, r.headers[2].len, NULL, &opt, &t), NTCP_OK);
+        static const char want[] =
+            "<t:Tenant xmlns:t=\"urn:nettcp:sample\" s:mustUnderstand=\"1\">acme</t:Tenant>";
+        CHECK_BYTES(t.data, t.len, want, sizeof want - 1);
+        ntcp_buf_free(&t);
+    }
+    /* two top-level elements: a fragment */
+    ntcp_xml_reader *rd = NULL;
+    CHECK_EQ_INT(ntcp_xml_reader_new(&rd, NULL, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_reader_reset_fragment(rd, r.body_doc, r.body_doc_len), NTCP_OK);
+    int tops = 0;
+    for (;;) {
+        ntcp_xml_node n;
+        if (ntcp_xml_reader_next(rd, &n) != NTCP_OK || n.type == NTCP_XML_NODE_EOF)
+            break;
+        tops += n.type == NTCP_XML_NODE_START && n.depth == 1;
+    }
+    CHECK_EQ_INT(tops, 2);
+    /* the same slice is not one document */
+    CHECK_EQ_INT(ntcp_xml_reader_reset(rd, r.body_doc, r.body_doc_len), NTCP_OK);
+    ntcp_status st = NTCP_OK;
+    for (int i = 0; i < 10 && !st; i++) {
+        ntcp_xml_node n;
+        st = ntcp_xml_reader_next(rd, &n);
+    }
+    CHECK_EQ_INT(st, NTCP_E_XML_RECORD);
+    ntcp_xml_reader_free(rd);
+    ntcp_soap_msg_clear(&r);
+    ntcp_xml_writer_free(w);
+    ntcp_buf_free(&b);
+}

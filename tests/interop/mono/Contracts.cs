@@ -28,7 +28,9 @@ namespace NetTcpInterop
     public interface IEcho
     {
         // Returns "echo:" + text + " (caller=" + identity + ")"; see MonoService.cs.
+        // The text "fault" gets a FaultException<string> instead.
         [OperationContract]
+        [FaultContract(typeof(string))]
         string Echo(string text);
     }
 }

@@ -5,6 +5,9 @@
 // stdin reaches EOF or the process gets SIGTERM/SIGINT; it closes the host and
 // exits 0. Exit status 1 if the host cannot be opened.
 //
+// IEcho.Echo("fault") throws FaultException<string> (detail "the detail of the
+// fault", reason "echo refused", code Sender with the subcode
+// {urn:nettcp:sample}Refused).
 // IEcho.Echo(text) returns "echo:<text> (caller=<identity>)". <identity> is the
 // caller's name from ServiceSecurityContext. With SecurityMode.None Mono gives
 // no security context at all (ServiceSecurityContext.Current is null), and the
@@ -28,6 +31,9 @@ namespace NetTcpInterop
 
         public string Echo(string text)
         {
+            if (text == "fault")
+                throw new FaultException<string>("the detail of the fault", new FaultReason("echo refused"),
+                                                 new FaultCode("Sender", new FaultCode("Refused", "urn:nettcp:sample")));
             return "echo:" + text + " (caller=" + CallerName() + ")";
         }
 

@@ -14,4 +14,5 @@ build_exe() { # name, extra mcs args...
     mcs -nologo -warnaserror -out:"$exe" "${refs[@]}" "$@" "$src/Contracts.cs" "$src/$name.cs" ||
         { rm -f "$exe"; return 1; }
 }
-if build_exe MonoService -r:Mono.Posix.dll && build_exe MonoClient; then ok; else bad "mcs failed"; finish; fi
+if build_exe MonoService -r:Mono.Posix.dll && build_exe MonoClient && build_exe MonoHeaders; then ok; else
+    bad "mcs failed"; finish; fi
