@@ -1,6 +1,7 @@
 #ifndef NTCP_CLI_H
 #define NTCP_CLI_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct ntcp_cli_command {
@@ -50,6 +51,7 @@ struct ntcp_nmf_record;
 const char *cli_dir_name(int dir);
 /* A JSON string literal of n bytes to stdout. */
 void cli_json_string(const uint8_t *p, size_t n);
+void cli_json_string_to(FILE *f, const uint8_t *p, size_t n);
 /* One framing record: a text line, or a JSON object with offset/type/size. */
 void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
 

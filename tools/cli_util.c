@@ -42,26 +42,28 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
-void cli_json_string(const uint8_t *p, size_t n)
+void cli_json_string_to(FILE *f, const uint8_t *p, size_t n)
 {
-    putchar('"');
+    fputc('"', f);
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
         if (c == '"' || c == '\\')
-            printf("\\%c", c);
+            fprintf(f, "\\%c", c);
         else if (c == '\n')
-            fputs("\\n", stdout);
+            fputs("\\n", f);
         else if (c == '\r')
-            fputs("\\r", stdout);
+            fputs("\\r", f);
         else if (c == '\t')
-            fputs("\\t", stdout);
+            fputs("\\t", f);
         else if (c < 0x20 || c == 0x7f)
-            printf("\\u%04x", c);
+            fprintf(f, "\\u%04x", c);
         else
-            putchar(c);
+            fputc(c, f);
     }
-    putchar('"');
+    fputc('"', f);
 }
+
+void cli_json_string(const uint8_t *p, size_t n) { cli_json_string_to(stdout, p, n); }
 
 static void print_text(const uint8_t *p, size_t n)
 {

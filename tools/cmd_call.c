@@ -85,9 +85,9 @@ static void json_fault(const ntcp_soap_msg *m)
 }
 
 /* "headers":[{"ns","name","text"}] for the reply's non-addressing headers */
-static void json_headers(ntcp_client *cl, const ntcp_soap_msg *m)
+static void json_headers(FILE *f, ntcp_client *cl, const ntcp_soap_msg *m)
 {
-    printf(",\"headers\":[");
+    fprintf(f, ",\"headers\":[");
     ntcp_buf t;
     ntcp_buf_init(&t, 1 << 20);
     bool first = true;
@@ -100,17 +100,17 @@ static void json_headers(ntcp_client *cl, const ntcp_soap_msg *m)
         ntcp_buf_reset(&t);
         if (!r || ntcp_xml_reader_next(r, &n) || ntcp_xml_reader_element_text(r, &t))
             ntcp_buf_reset(&t);
-        printf("%s{\"ns\":", first ? "" : ",");
-        cli_json_string((const uint8_t *)(h->ns.p ? h->ns.p : ""), h->ns.len);
-        printf(",\"name\":");
-        cli_json_string((const uint8_t *)h->local.p, h->local.len);
-        printf(",\"text\":");
-        cli_json_string(t.data ? t.data : (const uint8_t *)"", t.len);
-        printf("}");
+        fprintf(f, "%s{\"ns\":", first ? "" : ",");
+        cli_json_string_to(f, (const uint8_t *)(h->ns.p ? h->ns.p : ""), h->ns.len);
+        fprintf(f, ",\"name\":");
+        cli_json_string_to(f, (const uint8_t *)h->local.p, h->local.len);
+        fprintf(f, ",\"text\":");
+        cli_json_string_to(f, t.data ? t.data : (const uint8_t *)"", t.len);
+        fprintf(f, "}");
         first = false;
     }
     ntcp_buf_free(&t);
-    printf("]");
+    fprintf(f, "]");
 }
 
 static void json_error_start(ntcp_status st, const char *step, const char *cause, const char *text)
@@ -323,6 +323,41 @@ int cmd_call(int argc, char **argv)
         ntcp_trace_event(trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
     if (verbose)
         fprintf(stderr, "[%8.1f ms] call: %s\n", ms_since(&t0), st ? ntcp_status_name(st) : "reply received");
+    /* The session is closed before the reply is shown: a frame that fails
+     * its integrity check at close (a replayed reply) fails the call. */
+    const ntcp_nns_result *sec = ntcp_client_security(cl);
+    ntcp_nns_result sec_copy;
+    memset(&sec_copy, 0, sizeof sec_copy);
+    if (sec)
+        sec_copy = *sec;
+    const ntcp_tls_result *tls_res = ntcp_client_tls(cl);
+    ntcp_tls_result *tls_copy = tls_res ? malloc(sizeof *tls_copy) : NULL; /* the chain is large */
+    if (tls_copy)
+        *tls_copy = *tls_res;
+    char call_err[2048];
+    snprintf(call_err, sizeof call_err, "%s", st ? ntcp_client_last_error(cl) : "");
+    char *headers_json = NULL; /* read from the reply while the session holds it */
+    size_t headers_json_len = 0;
+    if (st == NTCP_OK && json) {
+        FILE *hf = open_memstream(&headers_json, &headers_json_len);
+        if (hf) {
+            json_headers(hf, cl, &reply);
+            fclose(hf);
+        }
+    }
+    ntcp_status cst = ntcp_client_close(cl);
+    cl = NULL;
+    ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(cst), NULL);
+    if (verbose)
+        fprintf(stderr, "[%8.1f ms] close: %s\n", ms_since(&t0), cst ? ntcp_status_name(cst) : "End exchanged");
+    if (st == NTCP_OK && cst == NTCP_E_MESSAGE_ALTERED) {
+        st = cst;
+        snprintf(call_err, sizeof call_err, "close: %s (%s): a frame after the reply failed its check; cause: %s\nadvice: %s",
+                 ntcp_status_str(cst), ntcp_status_name(cst), ntcp_status_name(cst),
+                 ntcp_cause_advice(ntcp_status_name(cst)));
+        ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause",
+                         ntcp_status_name(st), "error", call_err, NULL);
+    }
     if (st == NTCP_OK) {
         rc = 0;
         if (json) {
@@ -331,15 +366,15 @@ int cmd_call(int argc, char **argv)
             printf(",\"relates_to\":");
             cli_json_string((const uint8_t *)(reply.relates_to ? reply.relates_to : ""),
                             reply.relates_to ? strlen(reply.relates_to) : 0);
-            json_headers(cl, &reply);
+            fputs(headers_json ? headers_json : ",\"headers\":[]", stdout);
             printf(",\"body\":");
             cli_json_string(reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
-            const ntcp_nns_result *r = ntcp_client_security(cl);
+            const ntcp_nns_result *r = sec ? &sec_copy : NULL;
             if (r)
                 printf(",\"security\":{\"package\":\"%s\",\"protection\":\"%s\",\"mutual\":%s}",
                        ntcp_package_name(r->package), ntcp_protection_name(r->protection),
                        r->mutual ? "true" : "false");
-            const ntcp_tls_result *t = ntcp_client_tls(cl);
+            const ntcp_tls_result *t = tls_copy;
             if (t) {
                 printf(",\"security\":{\"kind\":\"tls\",\"version\":\"%s\",\"cipher\":\"%s\",\"service_subject\":", t->version,
                        t->cipher);
@@ -354,7 +389,7 @@ int cmd_call(int argc, char **argv)
                 putchar('\n');
         }
     } else {
-        const char *e = ntcp_client_last_error(cl);
+        const char *e = call_err;
         if (json && reply.is_fault) {
             json_error_start(st, "call", cli_cause_of(st, e), e);
             json_fault(&reply);
@@ -368,6 +403,8 @@ int cmd_call(int argc, char **argv)
                         reply.fault_detail.data ? (const char *)reply.fault_detail.data : "");
         }
     }
+    free(headers_json);
+    free(tls_copy);
 close:
     ntcp_soap_msg_clear(&reply);
     if (!cl)

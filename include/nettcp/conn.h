@@ -37,6 +37,7 @@ typedef struct ntcp_conn {
     size_t in_cap, in_off, in_len;
     int eof;
     int awaiting;     /* output went out since the last read: the next read waits for the reply first */
+    size_t max_drain; /* bytes read and dropped after a fault before the close (65536 from ntcp_conn_init) */
 } ntcp_conn;
 
 NTCP_MUST_CHECK ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f);

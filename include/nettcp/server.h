@@ -34,7 +34,8 @@ typedef struct ntcp_server_config {
     void (*on_message)(void *ctx, ntcp_server_session *s, const uint8_t *p, size_t n);
     /* A framing session on the connection ended (End exchanged, fault or abort). */
     void (*on_close)(void *ctx, ntcp_server_session *s, ntcp_status why);
-    /* Diagnostics: a connection was refused or failed (text names the step). */
+    /* Diagnostics: a connection was refused or failed (text names the step);
+     * s is NULL for the listener (out of descriptors, said once per episode). */
     void (*on_error)(void *ctx, ntcp_server_session *s, ntcp_status st, const char *text);
     /* Every framing record received or sent (for traces); may be NULL. */
     void (*on_record)(void *ctx, ntcp_server_session *s, bool sent, const ntcp_nmf_record *rec);

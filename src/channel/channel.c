@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <nettcp/channel.h>
@@ -13,8 +14,27 @@ struct ntcp_channel {
     ntcp_framing *f;
     ntcp_conn conn;
     int fd;
+    bool timed_out; /* a wait timed out: the session is aborted, not closed (as WCF faults it) */
     char err[512];
 };
+
+/* One deadline per operation, computed once: each wait inside it gets what
+ * is left (channel.h: the open timeout covers connect + preamble +
+ * handshake). */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long deadline_in(int timeout_ms) { return now_ms() + timeout_ms; }
+
+static int left(long long deadline)
+{
+    long long r = deadline - now_ms();
+    return r < 0 ? 0 : r > 0x7fffffff ? 0x7fffffff : (int)r;
+}
 
 const char *ntcp_channel_step_name(ntcp_channel_step s)
 {
@@ -155,8 +175,9 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         ntcp_framing_set_upgrade(ch->f, ch->o.upgrade);
     if (ch->o.record_cb)
         ntcp_framing_set_record_cb(ch->f, ch->o.record_cb, ch->o.record_ctx);
+    long long deadline = deadline_in(ch->o.open_timeout_ms);
     enter(ch, &step, NTCP_STEP_CONNECT);
-    st = ntcp_tcp_connect(u.host, u.port, ch->o.open_timeout_ms, &ch->fd);
+    st = ntcp_tcp_connect(u.host, u.port, left(deadline), &ch->fd);
     if (st) {
         char d[320];
         snprintf(d, sizeof d, "%s port %s", u.host, u.port);
@@ -167,6 +188,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
     st = ntcp_conn_init(&ch->conn, ch->fd, ch->f);
     if (st)
         goto out;
+    ch->conn.max_drain = ch->o.limits.max_drain;
     enter(ch, &step, NTCP_STEP_PREAMBLE);
     st = ntcp_framing_start(ch->f);
     if (st) {
@@ -177,7 +199,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
      * the preamble goes out with the first message */
     for (; !ntcp_framing_is_open(ch->f);) {
         ntcp_framing_event ev;
-        st = ntcp_conn_next_event(&ch->conn, ch->o.open_timeout_ms, &ev);
+        st = ntcp_conn_next_event(&ch->conn, left(deadline), &ev);
         if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
             st = ev.fault_status;
             fail(ch, step, st, ntcp_framing_last_error(ch->f));
@@ -212,21 +234,26 @@ out:
     if (detail && detail_cap)
         snprintf(detail, detail_cap, "%s", ch->err);
     /* after a fault: stop sending, read to the service's FIN, close (as WCF's client does) */
-    destroy(ch, !ch->f || ntcp_framing_close_action(ch->f) != NTCP_CLOSE_AFTER_WRITE_DRAIN);
+    destroy(ch, !ch->f || st == NTCP_E_TIMEOUT || ntcp_framing_close_action(ch->f) != NTCP_CLOSE_AFTER_WRITE_DRAIN);
     return st ? st : NTCP_E_IO;
 }
 
 ntcp_status ntcp_channel_send(ntcp_channel *ch, const uint8_t *msg, size_t len)
 {
     ntcp_status st = ntcp_conn_send_envelope(&ch->conn, msg, len, ch->o.send_timeout_ms);
+    if (st == NTCP_E_TIMEOUT)
+        ch->timed_out = true;
     return st ? fail(ch, NTCP_STEP_SEND, st, ntcp_framing_last_error(ch->f)) : NTCP_OK;
 }
 
 ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *len)
 {
+    long long deadline = deadline_in(ch->o.receive_timeout_ms);
     for (;;) {
         ntcp_framing_event ev;
-        ntcp_status st = ntcp_conn_next_event(&ch->conn, ch->o.receive_timeout_ms, &ev);
+        ntcp_status st = ntcp_conn_next_event(&ch->conn, left(deadline), &ev);
+        if (st == NTCP_E_TIMEOUT)
+            ch->timed_out = true;
         if (st)
             return fail(ch, NTCP_STEP_RECEIVE, st, ntcp_framing_last_error(ch->f));
         switch (ev.type) {
@@ -259,18 +286,23 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
 {
     if (!ch)
         return NTCP_OK;
+    if (ch->timed_out) { /* no End wait after a timeout: the session is faulted */
+        destroy(ch, true);
+        return NTCP_OK;
+    }
+    long long deadline = deadline_in(ch->o.close_timeout_ms);
     if (ch->o.mode == NTCP_MODE_SINGLETON_SIZED || ch->o.mode == NTCP_MODE_SIMPLEX) {
         /* one way: End (simplex; singleton-sized ends with the stream), FIN, then
          * read to the service's FIN: a framing fault (e.g. UnsupportedMode) is the
          * only answer these modes can get */
         ntcp_status st = ch->o.mode == NTCP_MODE_SIMPLEX ? ntcp_framing_send_end(ch->f) : NTCP_OK;
         if (st == NTCP_OK)
-            st = ntcp_conn_flush(&ch->conn, ch->o.close_timeout_ms);
+            st = ntcp_conn_flush(&ch->conn, left(deadline));
         if (st == NTCP_OK && shutdown(ch->fd, SHUT_WR) != 0)
             st = NTCP_E_IO;
         while (st == NTCP_OK) {
             ntcp_framing_event ev;
-            st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);
+            st = ntcp_conn_next_event(&ch->conn, left(deadline), &ev);
             if (st != NTCP_OK && ch->conn.eof && (st == NTCP_E_CONNECTION_RESET || st == NTCP_E_CLOSED)) {
                 st = NTCP_OK; /* the service's FIN, without End: how these modes end */
                 break;
@@ -293,7 +325,7 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
     if (st == NTCP_OK) {
         for (;;) {
             ntcp_framing_event ev;
-            st = ntcp_conn_next_event(&ch->conn, ch->o.close_timeout_ms, &ev);
+            st = ntcp_conn_next_event(&ch->conn, left(deadline), &ev);
             if (st)
                 break;
             if (ev.type == NTCP_FEV_CLOSED)

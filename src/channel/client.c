@@ -1,4 +1,5 @@
 /* Calling a net.tcp service (see include/nettcp/client.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -6,6 +7,7 @@
 #include "channel/client_int.h"
 #include "channel/dialog.h"
 #include "channel/http.h"
+#include "util/until.h"
 
 struct ntcp_client {
     ntcp_client_options o;
@@ -14,6 +16,7 @@ struct ntcp_client {
     ntcp_stream_upgrade up;
     ntcp_channel *ch;
     ntcp__dialog x; /* session dictionaries and writer */
+    char *owned[8];  /* option strings copied for an open on a thread (see below) */
     char url[2048];
     char err[2048];
     ntcp_xml_reader *rd;       /* on the last reply */
@@ -47,6 +50,11 @@ static void client_free(ntcp_client *c)
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
     ntcp_tls_free(c->tls);
+    for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++)
+        if (c->owned[i]) {
+            explicit_bzero(c->owned[i], strlen(c->owned[i])); /* the password is one of them */
+            ntcp_free(c->owned[i]);
+        }
     ntcp_free(c);
 }
 
@@ -94,7 +102,7 @@ const char *ntcp_cause_advice(const char *cause)
           "way when it requires a security upgrade that was not asked for, or on a security failure" },
         { "timeout",
           "no answer within the timeout: check firewalls between client and service, that the port is the "
-          "service's, and raise --timeout if the service is slow" },
+          "service's, that the KDC (krb5.conf) answers, and raise --timeout if the service is slow" },
         { "endpoint_not_found",
           "the service has no endpoint at this path: compare the path of the address with the service's "
           "endpoint address (case and trailing slash included)" },
@@ -128,8 +136,8 @@ ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_clie
     return ntcp__client_open(out, url, o, NULL, err, cap);
 }
 
-ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp__client_hooks *h,
-                              char *err, size_t cap)
+static ntcp_status open_now(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp__client_hooks *h,
+                            char *err, size_t cap)
 {
     *out = NULL;
     ntcp_client *c = ntcp_calloc(1, sizeof *c);
@@ -248,6 +256,228 @@ fail:
         snprintf(err, cap, "%s", c->err);
     client_free(c);
     return st ? st : NTCP_E_IO;
+}
+
+/* ---- the open under its deadline -------------------------------------------------
+ * The Kerberos exchanges inside GSSAPI (the TGT for a password, the service
+ * ticket) wait for the KDC as long as MIT's own retries last, whatever our
+ * timeout. An open that may ask a KDC runs on a thread with its own copies of
+ * the options; at the open deadline (and a little grace, so that the
+ * channel's own timeouts report their step first) the caller returns
+ * `timeout` and the thread finishes alone, discarding what it opened. The
+ * caller's callbacks are not called once it has returned. */
+#define OPEN_GRACE_MS 250
+
+typedef struct open_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs, in_cb;
+    bool abandoned;
+    ntcp_channel_step step; /* the latest step entered */
+    char *url, *strs[8];
+    ntcp_client_options o, real;
+    ntcp__client_hooks h, *real_h;
+    ntcp_client *c;
+    ntcp_status st;
+    char err[2048];
+} open_job;
+
+static bool cb_enter(open_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool ok = !j->abandoned;
+    if (ok)
+        j->in_cb++;
+    pthread_mutex_unlock(&j->mu);
+    return ok;
+}
+
+static void cb_leave(open_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    j->in_cb--;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+}
+
+static void job_record(void *ctx, bool sent, const ntcp_nmf_record *rec)
+{
+    open_job *j = ctx;
+    if (cb_enter(j)) {
+        j->real.record_cb(j->real.record_ctx, sent, rec);
+        cb_leave(j);
+    }
+}
+
+static void job_leg(void *ctx, bool sent, uint8_t id, size_t len)
+{
+    open_job *j = ctx;
+    if (cb_enter(j)) {
+        j->real.leg_cb(j->real.leg_ctx, sent, id, len);
+        cb_leave(j);
+    }
+}
+
+static void job_step(void *ctx, ntcp_channel_step step)
+{
+    open_job *j = ctx;
+    j->step = step;
+    if (j->real.channel.step_cb && cb_enter(j)) {
+        j->real.channel.step_cb(j->real.channel.step_ctx, step);
+        cb_leave(j);
+    }
+}
+
+static ntcp_status job_before_handshake(void *ctx)
+{
+    open_job *j = ctx;
+    ntcp_status st = NTCP_E_TIMEOUT; /* the caller gave up: stop here */
+    if (cb_enter(j)) {
+        st = j->real_h->before_handshake(j->real_h->ctx);
+        cb_leave(j);
+    }
+    return st;
+}
+
+static void job_free(open_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (!last)
+        return;
+    for (size_t i = 0; i < sizeof j->strs / sizeof j->strs[0]; i++)
+        if (j->strs[i]) {
+            explicit_bzero(j->strs[i], strlen(j->strs[i])); /* the password is one of them */
+            ntcp_free(j->strs[i]);
+        }
+    ntcp_free(j->url);
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
+    ntcp_free(j);
+}
+
+static void job_work(void *arg)
+{
+    open_job *j = arg;
+    j->st = open_now(&j->c, j->url, &j->o, &j->h, j->err, sizeof j->err);
+}
+
+static void job_abandoned(void *arg)
+{
+    open_job *j = arg;
+    if (j->c)
+        ntcp_client_abort(j->c);
+    j->c = NULL;
+    job_free(j);
+}
+
+static bool own_copy(open_job *j, size_t i, const char **field)
+{
+    if (!*field)
+        return true;
+    j->strs[i] = ntcp_strndup(*field, strlen(*field));
+    *field = j->strs[i];
+    return j->strs[i] != NULL;
+}
+
+ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp__client_hooks *h,
+                              char *err, size_t cap)
+{
+    ntcp_client_options defaults;
+    if (!o) {
+        ntcp_client_options_init(&defaults);
+        o = &defaults;
+    }
+    ntcp_package pkg = o->nns.protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->nns.package;
+    if (o->security != NTCP_SECURITY_TRANSPORT || o->credential != NTCP_CREDENTIAL_WINDOWS ||
+        pkg == NTCP_PACKAGE_NTLM || o->channel.open_timeout_ms <= 0)
+        return open_now(out, url, o, h, err, cap); /* no KDC to wait for (TLS: none at all) */
+    *out = NULL;
+    long long deadline = ntcp__now_ms() + o->channel.open_timeout_ms + OPEN_GRACE_MS;
+    open_job *j = ntcp_calloc(1, sizeof *j);
+    if (!j)
+        return NTCP_E_NOMEM;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    j->refs = 2;
+    j->real = *o;
+    j->o = *o;
+    j->real_h = h;
+    j->url = ntcp_strndup(url, strlen(url));
+    ntcp_nns_options *no = &j->o.nns;
+    bool ok = j->url && own_copy(j, 0, &no->identity) && own_copy(j, 1, &no->address_host) &&
+              own_copy(j, 2, &no->user) && own_copy(j, 3, &no->password) && own_copy(j, 4, &no->client_keytab) &&
+              own_copy(j, 5, &no->ccache) && own_copy(j, 6, &no->keytab) && own_copy(j, 7, &no->acceptor_name);
+    if (!ok) {
+        j->refs = 1;
+        job_free(j);
+        return NTCP_E_NOMEM;
+    }
+    j->o.record_cb = o->record_cb ? job_record : NULL;
+    j->o.record_ctx = j;
+    j->o.leg_cb = o->leg_cb ? job_leg : NULL;
+    j->o.leg_ctx = j;
+    j->o.channel.step_cb = job_step;
+    j->o.channel.step_ctx = j;
+    memset(&j->h, 0, sizeof j->h);
+    if (h && h->before_handshake) {
+        j->h.before_handshake = job_before_handshake;
+        j->h.ctx = j;
+    }
+    if (ntcp__run_until(job_work, job_abandoned, j, deadline)) {
+        ntcp_client *c = *out = j->c;
+        if (c) {
+            /* the client keeps the copied strings (its options and the
+             * security context point at them) and calls the caller's
+             * callbacks directly from now on */
+            memcpy(c->owned, j->strs, sizeof c->owned);
+            memset(j->strs, 0, sizeof j->strs);
+            c->o.record_cb = o->record_cb;
+            c->o.record_ctx = o->record_ctx;
+            c->o.leg_cb = o->leg_cb;
+            c->o.leg_ctx = o->leg_ctx;
+            c->o.channel.step_cb = o->channel.step_cb;
+            c->o.channel.step_ctx = o->channel.step_ctx;
+            ntcp_framing_set_record_cb(ntcp_channel_framing(c->ch), o->record_cb, o->record_ctx);
+            if (c->nns)
+                ntcp_nns_set_leg_cb(c->nns, o->leg_cb, o->leg_ctx);
+        }
+        if (h) {
+            h->failed_step = j->h.failed_step;
+            h->nns_error = j->h.nns_error;
+            h->tls_error = j->h.tls_error;
+            h->tls_result = j->h.tls_result;
+            h->tls = j->h.tls;
+            snprintf(h->cause, sizeof h->cause, "%s", j->h.cause);
+        }
+        if (err && cap)
+            snprintf(err, cap, "%s", j->err);
+        ntcp_status st = j->st;
+        j->refs = 1;
+        job_free(j);
+        return st;
+    }
+    /* the deadline passed: no callback of the caller's runs from now on */
+    pthread_mutex_lock(&j->mu);
+    j->abandoned = true;
+    while (j->in_cb)
+        pthread_cond_wait(&j->cv, &j->mu);
+    ntcp_channel_step step = j->step;
+    pthread_mutex_unlock(&j->mu);
+    job_free(j);
+    if (h) {
+        h->failed_step = step;
+        memset(&h->nns_error, 0, sizeof h->nns_error);
+        snprintf(h->cause, sizeof h->cause, "timeout");
+    }
+    if (err && cap)
+        snprintf(err, cap,
+                 "opening %s: %s: no answer within the open timeout (%d ms)%s; cause: timeout\nadvice: %s", url,
+                 ntcp_channel_step_name(step), o->channel.open_timeout_ms,
+                 step == NTCP_STEP_HANDSHAKE ? ": the security handshake waits for the KDC or the service" : "",
+                 ntcp_cause_advice("timeout"));
+    return NTCP_E_TIMEOUT;
 }
 
 const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)

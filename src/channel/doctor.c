@@ -7,6 +7,7 @@
 #include <time.h>
 #include <nettcp/doctor.h>
 #include "channel/client_int.h"
+#include "util/until.h"
 
 enum { S_RESOLVE, S_CONNECT, S_PREAMBLE, S_UPGRADE, S_TARGET, S_CREDENTIALS, S_KDC, S_DIRECTORY, S_HANDSHAKE,
        S_IDENTITY, S_PREAMBLE_ACK, S_REQUEST, S_CLOSE, S_COUNT };
@@ -37,6 +38,8 @@ typedef struct doc {
     ntcp_krb_creds_report creds;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
+    long long open_deadline; /* the Kerberos checks run within the open's deadline */
+    int open_timeout_ms;
     /* the service's keytab, when given */
     ntcp_keytab_summary keytab;
     bool keytab_ok;
@@ -177,6 +180,51 @@ static void probe_fail(doc *d, const ntcp_nns_error *e)
     snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&pe));
 }
 
+/* The Kerberos checks on a thread, with their own copies of what they read
+ * (util/until.h): a KDC that does not answer holds them as long as MIT's
+ * retries last, the doctor only until the open's deadline. */
+typedef struct probe_job {
+    ntcp_nns_options o;
+    char *strs[4];
+    char target[256];
+    bool is_upn, want_ticket;
+    ntcp_krb_probe *p;
+    ntcp_krb_creds_report creds;
+    ntcp_krb_ticket_report tk;
+    ntcp_nns_error ce, te;
+    ntcp_status cst, tst;
+} probe_job;
+
+static void probe_job_free(probe_job *j)
+{
+    for (int i = 0; i < 4; i++)
+        if (j->strs[i]) {
+            explicit_bzero(j->strs[i], strlen(j->strs[i]));
+            ntcp_free(j->strs[i]);
+        }
+    ntcp_krb_probe_free(j->p);
+    ntcp_free(j);
+}
+
+static void probe_work(void *arg)
+{
+    probe_job *j = arg;
+    j->cst = ntcp_krb_probe_credentials(&j->p, &j->o, (int64_t)time(NULL), &j->creds, &j->ce);
+    if (!j->cst && j->want_ticket)
+        j->tst = ntcp_krb_probe_ticket(j->p, j->target, j->is_upn, &j->tk, &j->te);
+}
+
+static void probe_abandoned(void *arg) { probe_job_free(arg); }
+
+static bool probe_copy(probe_job *j, int i, const char **field)
+{
+    if (!*field)
+        return true;
+    j->strs[i] = ntcp_strndup(*field, strlen(*field));
+    *field = j->strs[i];
+    return j->strs[i] != NULL;
+}
+
 static void dir_facts(const doc *d, ntcp_dir_facts *f, bool key_failure)
 {
     memset(f, 0, sizeof *f);
@@ -290,11 +338,33 @@ static ntcp_status before_handshake(void *ctx)
         snprintf(d->r->dir_note, sizeof d->r->dir_note, "not read: an anonymous logon cannot read it");
         set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
     } else {
-        ntcp_krb_probe *p = NULL;
-        ntcp_nns_error e;
-        memset(&e, 0, sizeof e);
-        e.krb5_error = -1;
-        if (ntcp_krb_probe_credentials(&p, no, (int64_t)time(NULL), &d->creds, &e)) {
+        probe_job *j = ntcp_calloc(1, sizeof *j);
+        if (!j || (j->o = *no, !probe_copy(j, 0, &j->o.user) || !probe_copy(j, 1, &j->o.password) ||
+                   !probe_copy(j, 2, &j->o.client_keytab) || !probe_copy(j, 3, &j->o.ccache))) {
+            if (j)
+                probe_job_free(j);
+            return NTCP_E_NOMEM;
+        }
+        j->ce.krb5_error = j->te.krb5_error = -1;
+        snprintf(j->target, sizeof j->target, "%s", d->target);
+        j->is_upn = d->is_upn;
+        j->want_ticket = st == NTCP_OK;
+        if (!ntcp__run_until(probe_work, probe_abandoned, j, d->open_deadline)) {
+            snprintf(d->probe_cause, sizeof d->probe_cause, "timeout");
+            set_step(d, S_CREDENTIALS, NTCP_DOCTOR_FAILED, t,
+                     "no answer from the KDC within the open timeout (%d ms): it does not answer, or answers too "
+                     "slowly", d->open_timeout_ms);
+            set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "the KDC did not answer the first request");
+            snprintf(d->r->dir_note, sizeof d->r->dir_note, "not read: the KDC did not answer");
+            set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "%s", d->r->dir_note);
+            d->t_hs = now_ms(d);
+            return NTCP_E_TIMEOUT; /* the handshake would wait for the same KDC */
+        }
+        ntcp_krb_probe *p = j->p;
+        j->p = NULL;
+        d->creds = j->creds;
+        ntcp_nns_error e = j->ce;
+        if (j->cst) {
             probe_fail(d, &e);
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_FAILED, t, "%s%s%s%s: %s", e.detail,
                      d->creds.source[0] ? " (from the " : "", d->creds.source, d->creds.source[0] ? ")" : "",
@@ -310,10 +380,9 @@ static ntcp_status before_handshake(void *ctx)
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, t, "%s from the %s; ticket-granting ticket valid %s to %s",
                      d->creds.principal, d->creds.source, from, until);
             t = now_ms(d);
-            ntcp_krb_ticket_report tk;
-            memset(&e, 0, sizeof e);
-            e.krb5_error = -1;
-            if (st == NTCP_OK && ntcp_krb_probe_ticket(p, d->target, d->is_upn, &tk, &e) == NTCP_OK) {
+            ntcp_krb_ticket_report tk = j->tk;
+            e = j->te;
+            if (st == NTCP_OK && j->tst == NTCP_OK) {
                 char until2[48];
                 d->ticket = tk;
                 d->ticket_ok = true;
@@ -334,6 +403,7 @@ static ntcp_status before_handshake(void *ctx)
                 set_step(d, S_DIRECTORY, NTCP_DOCTOR_SKIPPED, -1, "no target name");
         }
         ntcp_krb_probe_free(p);
+        probe_job_free(j);
     }
     d->t_hs = now_ms(d);
     return NTCP_OK; /* the handshake gives the verdict, as a call would meet it */
@@ -648,6 +718,8 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         co.leg_ctx = d;
         h.before_handshake = before_handshake;
         h.ctx = d;
+        d->open_timeout_ms = co.channel.open_timeout_ms;
+        d->open_deadline = ntcp__now_ms() + co.channel.open_timeout_ms;
         st = ntcp__client_open(&c, url, &co, &h, r->error, sizeof r->error);
     }
     if (d->tls) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <nettcp/conn.h>
 #include <nettcp/server.h>
+#include "channel/server_int.h"
 
 #define MAX_LISTENERS 8
 #define READ_CHUNK 1048576 /* one buffer for the whole service, one read per readiness */
@@ -57,6 +58,14 @@ struct ntcp_server {
     bool (*busy)(void *ctx, ntcp_server_session *ss);
     long long stop_deadline;
     uint8_t *rbuf;
+    /* Out of descriptors (EMFILE/ENFILE): the listeners are disarmed until
+     * one is freed (a session ends, or at the next timer tick), so a
+     * level-triggered listener does not wake the loop again at once. The
+     * reserve descriptor is given up to accept one waiting client and tell
+     * it ServerTooBusy, as WCF does. */
+    int reserve;
+    bool paused, pause_logged;
+    unsigned long accept_calls, ticks; /* for tests (channel/server_int.h) */
 };
 
 static long long now_ms(void)
@@ -73,6 +82,7 @@ ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
     if (!s)
         return NTCP_E_NOMEM;
     s->cfg = cfg ? *cfg : defaults;
+    s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     s->rbuf = ntcp_malloc(READ_CHUNK);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -122,6 +132,8 @@ void ntcp_server_free(ntcp_server *s)
         close(s->ep);
     if (s->evfd >= 0)
         close(s->evfd);
+    if (s->reserve >= 0)
+        close(s->reserve);
     ntcp_free(s->rbuf);
     ntcp_free(s);
 }
@@ -173,10 +185,10 @@ void ntcp_server_stop(ntcp_server *s)
 
 unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
-const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss->peer; }
+const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss ? ss->peer : "service"; }
 int ntcp_server_session_mode(const ntcp_server_session *ss) { return ntcp_framing_mode(ss->f); }
 const char *ntcp_server_session_content_type(const ntcp_server_session *ss) { return ntcp_framing_content_type(ss->f); }
-const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss->up; }
+const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss ? ss->up : NULL; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
 
@@ -188,6 +200,8 @@ static void set_out_interest(ntcp_server_session *ss, bool want)
     if (epoll_ctl(ss->srv->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
         ss->want_out = want;
 }
+
+static void resume_accepting(ntcp_server *s);
 
 static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_conn)
 {
@@ -202,6 +216,8 @@ static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_con
         close(ss->fd);
     ss->fd = -1;
     session_destroy(ss);
+    if (s->paused) /* a descriptor was freed */
+        resume_accepting(s);
 }
 
 /* Writes what the framing session has queued; false if the session died. */
@@ -320,14 +336,73 @@ static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *s
     }
 }
 
+static void listeners_armed(ntcp_server *s, bool armed)
+{
+    for (int i = 0; i < s->nlisten; i++) {
+        struct epoll_event ev = { .events = armed ? EPOLLIN : 0 };
+        ev.data.u64 = 2 + (uint64_t)i;
+        epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd[i], &ev);
+    }
+}
+
+static void resume_accepting(ntcp_server *s)
+{
+    if (s->reserve < 0)
+        s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    s->paused = false;
+    if (!s->stopping)
+        listeners_armed(s, true);
+}
+
+/* No descriptor for a waiting client: with the reserve one, accept it,
+ * send ServerTooBusy and close; then stop accepting until one is freed. */
+static void out_of_descriptors(ntcp_server *s, int lfd, int err)
+{
+    if (s->reserve >= 0) {
+        close(s->reserve);
+        s->reserve = -1;
+        s->accept_calls++;
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            ntcp_buf b;
+            ntcp_buf_init(&b, 256);
+            if (ntcp_nmf_put_fault(&b, "ServerTooBusy") == NTCP_OK) {
+                ssize_t w = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)w; /* best effort: the client may read it before our FIN */
+            }
+            ntcp_buf_free(&b);
+            shutdown(fd, SHUT_WR);
+            close(fd);
+        }
+        s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    s->paused = true;
+    listeners_armed(s, false);
+    if (!s->pause_logged && s->cfg.on_error) {
+        s->pause_logged = true;
+        char text[200];
+        snprintf(text, sizeof text,
+                 "out of file descriptors (%s): new connections wait (each refused with ServerTooBusy) until one "
+                 "is freed; the %u open sessions are served",
+                 err == ENFILE ? "ENFILE, the system's limit" : "EMFILE, the process's limit", s->count);
+        s->cfg.on_error(s->cfg.ctx, NULL, NTCP_E_SERVER_TOO_BUSY, text);
+    }
+}
+
 static void accept_all(ntcp_server *s, int lfd)
 {
     for (;;) {
         struct sockaddr_storage sa;
         socklen_t sl = sizeof sa;
+        s->accept_calls++;
         int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            out_of_descriptors(s, lfd, errno);
+            return;
+        }
         if (fd < 0)
-            return; /* EAGAIN, or a transient error such as EMFILE */
+            return; /* EAGAIN, or a transient error (ECONNABORTED, ...) */
+        s->pause_logged = false;
         if (s->stopping) {
             close(fd);
             continue;
@@ -573,6 +648,9 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         if (now >= next_timer) {
             check_timers(s, now);
             next_timer = now + 250;
+            s->ticks++;
+            if (s->paused) /* descriptors may have been freed elsewhere in the process */
+                resume_accepting(s);
         }
     }
     while (s->sessions) {
@@ -604,3 +682,7 @@ void ntcp_server_session_flush(ntcp_server_session *ss)
     }
     (void)flush(ss);
 }
+
+unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
+unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->ticks; }
+bool ntcp__server_accepting(const ntcp_server *s) { return !s->paused; }

@@ -211,6 +211,7 @@ ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f)
     c->fd = fd;
     c->framing = f;
     c->in_cap = 65536;
+    c->max_drain = 65536; /* WCF MaxDrainSize */
     c->in = ntcp_malloc(c->in_cap);
     return c->in ? NTCP_OK : NTCP_E_NOMEM;
 }
@@ -322,7 +323,7 @@ void ntcp_conn_close(ntcp_conn *c, int timeout_ms)
     if (ntcp_conn_flush(c, timeout_ms) != NTCP_OK) { /* closing anyway */ }
     switch (ntcp_framing_close_action(c->framing)) {
     case NTCP_CLOSE_AFTER_WRITE_DRAIN:
-        ntcp_tcp_close_after_fault(c->fd, 65536, timeout_ms);
+        ntcp_tcp_close_after_fault(c->fd, c->max_drain, timeout_ms);
         break;
     case NTCP_CLOSE_GRACEFUL:
         ntcp_tcp_close(c->fd, timeout_ms);

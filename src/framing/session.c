@@ -501,15 +501,39 @@ static ntcp_status acceptor_record(ntcp_framing *f, const ntcp_nmf_record *rec, 
             return refuse(f, NTCP_E_UNSUPPORTED_MODE, ev);
         }
         return NTCP_OK;
-    case NTCP_NMF_VIA:
-        f->via = ntcp_strndup((const char *)rec->data, rec->size);
+    case NTCP_NMF_VIA: {
+        /* WCF parses the Via with System.Uri: a NUL in the path is escaped
+         * (%00) and the Via is then looked up like any other (EndpointNotFound);
+         * one in the scheme or host is no URI, and WCF aborts without a fault
+         * (docs/protocols-notes.md). */
+        const uint8_t *nul = memchr(rec->data, 0, rec->size);
+        if (nul) {
+            const uint8_t *sep = rec->size > 3 ? memmem(rec->data, rec->size, "://", 3) : NULL;
+            const uint8_t *path = sep ? memchr(sep + 3, '/', rec->size - (size_t)(sep + 3 - rec->data)) : NULL;
+            if (!path || nul < path) {
+                set_error(f, NTCP_E_MALFORMED, "the via at offset %zu has a NUL byte before its path: not a URI",
+                          rec->offset);
+                return refuse(f, NTCP_E_MALFORMED, ev);
+            }
+        }
+        size_t nuls = 0;
+        for (const uint8_t *q = nul; q; q = memchr(q + 1, 0, rec->size - (size_t)(q + 1 - rec->data)))
+            nuls++;
+        f->via = ntcp_malloc(rec->size + 2 * nuls + 1);
         if (!f->via)
             return refuse(f, NTCP_E_NOMEM, ev);
-        if (memchr(rec->data, 0, rec->size)) {
-            set_error(f, NTCP_E_MALFORMED, "the via at offset %zu contains a NUL byte", rec->offset);
-            return refuse(f, NTCP_E_MALFORMED, ev);
+        char *w = f->via;
+        for (size_t i = 0; i < rec->size; i++) {
+            if (rec->data[i]) {
+                *w++ = (char)rec->data[i];
+            } else {
+                memcpy(w, "%00", 3);
+                w += 3;
+            }
         }
+        *w = 0;
         return NTCP_OK;
+    }
     case NTCP_NMF_KNOWN_ENCODING:
     case NTCP_NMF_EXTENSIBLE_ENCODING: {
         ntcp_free(f->content_type);

@@ -65,6 +65,7 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
     case NTCP_E_ANONYMOUS_REFUSED: return "anonymous_refused";
     case NTCP_E_IDENTITY_MISMATCH: return "identity_mismatch";
     case NTCP_E_MESSAGE_ALTERED: return "message_altered";
+    case NTCP_E_TIMEOUT: return "timeout";
     case NTCP_E_NNS_MESSAGE_ID:
     case NTCP_E_NNS_FRAME_SIZE:
     case NTCP_E_NNS_TOKEN_TOO_LARGE:
@@ -134,6 +135,8 @@ const char *ntcp_nns_cause(const ntcp_nns_error *e)
      * user) did not check out. */
     if (e->step == NTCP_NNS_STEP_ACCEPT && !strcmp(e->mech, "NTLM") && e->major)
         return "bad_password";
+    if (NTCP_GSS_ROUTINE(e->major) == NTCP_GSS_DEFECTIVE_TOKEN)
+        return "protocol"; /* the peer's token is not one */
     return "unknown";
 }
 
@@ -177,6 +180,9 @@ const char *ntcp_nns_cause_advice(const char *cause)
         { "identity_mismatch", "the server authenticated as another name than the expected identity: check it" },
         { "message_altered", "a protected frame failed its check: data altered in transit or protection mismatch" },
         { "protocol", "the peer does not follow MS-NNS: capture the traffic and check its security settings" },
+        { "timeout",
+          "no answer within the timeout: check that the KDC in krb5.conf answers (and the service), or raise "
+          "--timeout" },
         { "ntlm_fallback",
           "Negotiate fell back to NTLM because Kerberos could not be used for the target (the KDC issued no "
           "ticket: unknown SPN, no KDC, or no Kerberos credentials), and the service then refused the NTLM logon: "
@@ -220,6 +226,8 @@ const char *ntcp_nns_cause_advice(const char *cause)
 
 uint32_t ntcp_nns_wire_code(const ntcp_nns_error *e)
 {
+    if (e->status == NTCP_E_MALFORMED)
+        return NTCP_SEC_E_INVALID_TOKEN;
     if (e->status == NTCP_E_PROTECTION_NOT_GRANTED)
         return NTCP_WIN_ERROR_TRUST_FAILURE;
     if (e->status == NTCP_E_ANONYMOUS_REFUSED)

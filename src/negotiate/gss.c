@@ -926,6 +926,18 @@ static ntcp_status import_target(gctx *g, const ntcp_nns_target *t, ntcp_package
     return NTCP_OK;
 }
 
+/* A token too short for the mechanism is refused before the mechanism sees
+ * it: MIT's SPNEGO dereferences a missing continuation token, gss-ntlmssp
+ * computes len - 16 on a shorter one. */
+#define MIN_MESSAGE_TOKEN 16 /* NTLM signature; RFC 4121 token header */
+
+static ntcp_status short_token(gctx *g, ntcp_nns_error *err, const char *what)
+{
+    gss_err(err, GSS_S_DEFECTIVE_TOKEN, 0, g->mech);
+    snprintf(err->gss_text, sizeof err->gss_text, "%s", what);
+    return to_status(GSS_S_DEFECTIVE_TOKEN);
+}
+
 static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_options *o, const ntcp_nns_target *t,
                           uint32_t req_flags, const uint8_t *in, size_t in_len, ntcp_buf *out, bool *complete,
                           ntcp_nns_error *err)
@@ -951,6 +963,8 @@ static ntcp_status g_init(void *self, void *cred, void **ctxp, const ntcp_nns_op
         if (s)
             return s;
     }
+    if (g->ctx != GSS_C_NO_CONTEXT && !in_len)
+        return short_token(g, err, "an empty handshake token");
     for (;;) {
         OM_uint32 major, minor = 0, ret_flags = 0;
         gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
@@ -1019,6 +1033,8 @@ static ntcp_status g_accept(void *self, void *cred, void **ctxp, const uint8_t *
         g->deleg = GSS_C_NO_CREDENTIAL;
         *ctxp = g;
     }
+    if (!in_len)
+        return short_token(g, err, "an empty handshake token");
     OM_uint32 major, minor = 0, ret_flags = 0, m2;
     gss_buffer_desc ib = { in_len, (void *)in }, ob = GSS_C_EMPTY_BUFFER;
     /* MS-NLMP 2.2.1.1: a NEGOTIATE without NTLMSSP_NEGOTIATE_VERSION may end
@@ -1210,6 +1226,9 @@ static ntcp_status g_unwrap(void *self, void *ctx, const uint8_t *token, size_t 
                             ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    if (len < MIN_MESSAGE_TOKEN)
+        return short_token(g, err, g->ntlm ? "a data frame shorter than the 16-byte NTLM signature"
+                                           : "a data frame shorter than a Kerberos token header");
     ntcp_status cs;
     uint8_t *in = unwrap_input(g, token, len, &cs);
     if (!in)
@@ -1279,6 +1298,9 @@ static ntcp_status g_verify_mic(void *self, void *ctx, const uint8_t *msg, size_
                                 size_t mic_len, ntcp_nns_error *err)
 {
     gctx *g = ctx;
+    if (g->ntlm ? mic_len != MIN_MESSAGE_TOKEN : mic_len < MIN_MESSAGE_TOKEN)
+        return short_token(g, err, g->ntlm ? "an NTLM signature that is not 16 bytes"
+                                           : "a MIC shorter than a Kerberos token header");
     ntcp_cfx *fast = fast_path(g);
     if (fast) {
         OM_uint32 major = ntcp_cfx_verify_mic(fast, msg, len, mic, mic_len);

@@ -416,6 +416,13 @@ static ntcp_status on_handshake(ntcp_nns *n, const ntcp_nns_handshake *m, ntcp_b
         return fail(n, st, NTCP_NNS_STEP_REMOTE, "the peer sent HandshakeError 0x%08X (%s byte order)", code,
                     be ? "big-endian" : "little-endian");
     }
+    /* An empty token where the context needs one (every acceptor leg; an
+     * initiator whose context is not complete): no mechanism is asked to
+     * read nothing (MIT's SPNEGO would dereference the missing token). */
+    if (m->len == 0 && (!n->initiator || !n->local_done))
+        return fail_and_tell(n, out, NTCP_E_MALFORMED, NTCP_NNS_STEP_HANDSHAKE,
+                             "the %s sent an empty security token (0x%02X) where the handshake needs one",
+                             n->initiator ? "server" : "client", m->id);
     if (n->initiator) {
         if (m->id == NTCP_NNS_HANDSHAKE_DONE) {
             n->peer_done = true;

@@ -824,6 +824,14 @@ ntcp_status ntcp_soap_read(const uint8_t *doc, size_t len, const ntcp_xml_sessio
     st = read_core(r, doc, len, sess, understood, m, &outer);
     if (!st && !m->is_fault)
         st = render_body(r, doc, len, sess, limits, indent, &outer, &m->body);
+    /* the rest of the document too: WCF's reader refuses an element, text or
+     * an unknown record after the envelope (docs/protocols-notes.md) */
+    while (!st) {
+        ntcp_xml_node n;
+        st = ntcp_xml_reader_next(r, &n);
+        if (!st && n.type == NTCP_XML_NODE_EOF)
+            break;
+    }
     ntcp_xml_reader_free(r);
     return st;
 }

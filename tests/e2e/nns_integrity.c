@@ -13,8 +13,38 @@ struct pair {
     ntcp_nns *c, *s;
 };
 
+/* How a handshake message is spoiled: its token emptied, replaced by
+ * garbage, or cut to its first half (the header's length follows). */
+enum spoil { SPOIL_NONE, SPOIL_EMPTY, SPOIL_GARBAGE, SPOIL_HALF };
+
+static void spoil_message(ntcp_buf *m, enum spoil how)
+{
+    if (how == SPOIL_NONE || m->len < NTCP_NNS_HANDSHAKE_HEADER || m->data[0] == 0x15)
+        return;
+    size_t tl = (size_t)m->data[3] << 8 | m->data[4];
+    size_t nl = how == SPOIL_EMPTY ? 0 : how == SPOIL_GARBAGE ? 5 : tl / 2;
+    if (how == SPOIL_GARBAGE)
+        memcpy(m->data + NTCP_NNS_HANDSHAKE_HEADER, "abcde", 5);
+    m->data[3] = (uint8_t)(nl >> 8);
+    m->data[4] = (uint8_t)nl;
+    m->len = NTCP_NNS_HANDSHAKE_HEADER + nl;
+}
+
+/* In-memory handshake whose message number `at` (0: the client's first,
+ * 1: the service's answer, ...) is spoiled; true when both sides are
+ * established. *stopped_by is 'c' or 's' when that side refused a message. */
+static bool pair_open_spoiled(struct pair *p, ntcp_package pkg, ntcp_protection prot, int at, enum spoil how,
+                              char *stopped_by);
+
 /* In-memory handshake; true when both sides are established. */
 static bool pair_open(struct pair *p, ntcp_package pkg, ntcp_protection prot)
+{
+    char who;
+    return pair_open_spoiled(p, pkg, prot, -1, SPOIL_NONE, &who);
+}
+
+static bool pair_open_spoiled(struct pair *p, ntcp_package pkg, ntcp_protection prot, int at, enum spoil how,
+                              char *stopped_by)
 {
     ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT, so = NTCP_NNS_OPTIONS_INIT;
     co.package = pkg;
@@ -37,17 +67,28 @@ static bool pair_open(struct pair *p, ntcp_package pkg, ntcp_protection prot)
     ntcp_buf_init(&a, 1 << 20);
     ntcp_buf_init(&b, 1 << 20);
     ntcp_buf_init(&plain, 1 << 20);
+    *stopped_by = 0;
     bool ok = ntcp_nns_start(p->c, &a) == NTCP_OK;
+    int msg = 0;
     for (int leg = 0; ok && leg < 8 && !(ntcp_nns_established(p->c) && ntcp_nns_established(p->s)); leg++) {
         size_t used;
+        if (a.len && msg++ == at)
+            spoil_message(&a, how);
         ntcp_status st = ntcp_nns_recv(p->s, a.data, a.len, &used, &plain, &b);
         ntcp_buf_reset(&a);
-        if (st != NTCP_OK && st != NTCP_AGAIN)
+        if (st != NTCP_OK && st != NTCP_AGAIN) {
             ok = false;
+            *stopped_by = 's';
+            break;
+        }
+        if (b.len && msg++ == at)
+            spoil_message(&b, how);
         st = ntcp_nns_recv(p->c, b.data, b.len, &used, &plain, &a);
         ntcp_buf_reset(&b);
-        if (st != NTCP_OK && st != NTCP_AGAIN)
+        if (st != NTCP_OK && st != NTCP_AGAIN) {
             ok = false;
+            *stopped_by = 'c';
+        }
     }
     ok = ok && ntcp_nns_established(p->c) && ntcp_nns_established(p->s);
     ntcp_buf_free(&a);
@@ -70,8 +111,15 @@ static void frame(struct pair *p, const char *text, ntcp_buf *out)
         fprintf(stderr, "send failed: %s\n", ntcp_nns_last_error(p->c));
 }
 
+static ntcp_status deliver_to(ntcp_nns *to, const uint8_t *d, size_t n, ntcp_buf *plain);
+
 /* Delivers bytes to the service; returns the status and the plaintext. */
 static ntcp_status deliver(struct pair *p, const uint8_t *d, size_t n, ntcp_buf *plain)
+{
+    return deliver_to(p->s, d, n, plain);
+}
+
+static ntcp_status deliver_to(ntcp_nns *to, const uint8_t *d, size_t n, ntcp_buf *plain)
 {
     ntcp_buf out;
     ntcp_buf_init(&out, 1 << 16);
@@ -79,7 +127,7 @@ static ntcp_status deliver(struct pair *p, const uint8_t *d, size_t n, ntcp_buf 
     ntcp_status st = NTCP_AGAIN;
     while (off < n) {
         size_t used = 0;
-        st = ntcp_nns_recv(p->s, d + off, n - off, &used, plain, &out);
+        st = ntcp_nns_recv(to, d + off, n - off, &used, plain, &out);
         off += used;
         if (st != NTCP_OK && st != NTCP_AGAIN)
             break;
@@ -190,8 +238,72 @@ static void run(const char *name, ntcp_package pkg, ntcp_protection prot)
     ntcp_buf_free(&plain);
 }
 
+/* Every handshake message in turn, emptied, replaced by garbage or cut in
+ * half: the side that receives it refuses it with a named failure (and
+ * neither side crashes); the other side is not established either. */
+static void spoiled_handshakes(const char *name, ntcp_package pkg)
+{
+    static const char *const how_name[] = { "", "empty", "garbage", "half" };
+    for (int how = SPOIL_EMPTY; how <= SPOIL_HALF; how++) {
+        for (int at = 0; at < 6; at++) {
+            struct pair p;
+            char who = 0;
+            bool ok = pair_open_spoiled(&p, pkg, NTCP_PROTECTION_ENCRYPT_AND_SIGN, at, how, &who);
+            if (ok) { /* fewer messages than `at`: nothing was spoiled */
+                pair_close(&p);
+                break;
+            }
+            ntcp_nns *refuser = who == 's' ? p.s : p.c;
+            const ntcp_nns_error *e = who ? ntcp_nns_error_info(refuser) : NULL;
+            const char *cause = e ? ntcp_nns_cause(e) : "(none)";
+            /* a token cut short may fail inside the mechanism, which then
+             * names no more than "unknown" with the GSS error */
+            EXPECT(who && e && e->status < 0 && (how == SPOIL_HALF || strcmp(cause, "unknown") != 0),
+                   "%s: %s message %d: refused by '%c' with status %s, cause %s: %s", name, how_name[how], at,
+                   who ? who : '-', e ? ntcp_status_name(e->status) : "-", cause,
+                   who ? ntcp_nns_last_error(refuser) : "");
+            if (how == SPOIL_EMPTY)
+                EXPECT(e && e->status == NTCP_E_MALFORMED && !strcmp(cause, "protocol"),
+                       "%s: empty message %d: %s, cause %s", name, at, e ? ntcp_status_name(e->status) : "-", cause);
+            pair_close(&p);
+        }
+    }
+}
+
+/* Data frames shorter than any per-message token (NTLM signature, Kerberos
+ * token header), to the service and to the client: refused by name. */
+static void short_frames(const char *name, ntcp_package pkg, ntcp_protection prot)
+{
+    for (int side = 0; side < 2; side++)
+        for (size_t n = 5; n < 16; n++) {
+            struct pair p;
+            ntcp_buf plain;
+            ntcp_buf_init(&plain, 1 << 16);
+            EXPECT(pair_open(&p, pkg, prot), "%s: handshake", name);
+            uint8_t f[4 + 16] = { (uint8_t)n, 0, 0, 0 };
+            memset(f + 4, 'a', n);
+            ntcp_nns *to = side ? p.c : p.s;
+            ntcp_status st = deliver_to(to, f, 4 + n, &plain);
+            const char *cause = ntcp_nns_cause(ntcp_nns_error_info(to));
+            EXPECT((st == NTCP_E_MESSAGE_ALTERED && !strcmp(cause, "message_altered")) ||
+                       (st == NTCP_E_MALFORMED && !strcmp(cause, "protocol")),
+                   "%s: a %zu-byte frame to the %s: %s, cause %s", name, n, side ? "client" : "service",
+                   ntcp_status_name(st), cause);
+            EXPECT(plain.len == 0, "%s: a %zu-byte frame gave plaintext", name, n);
+            ntcp_buf_free(&plain);
+            pair_close(&p);
+        }
+}
+
 int main(void)
 {
+    spoiled_handshakes("kerberos", NTCP_PACKAGE_KERBEROS);
+    spoiled_handshakes("negotiate", NTCP_PACKAGE_NEGOTIATE);
+    spoiled_handshakes("ntlm", NTCP_PACKAGE_NTLM);
+    short_frames("kerberos/encrypt", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    short_frames("kerberos/sign", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_SIGN);
+    short_frames("ntlm/encrypt", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
+    short_frames("ntlm/sign", NTCP_PACKAGE_NTLM, NTCP_PROTECTION_SIGN);
     run("kerberos/encrypt", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_ENCRYPT_AND_SIGN);
     run("kerberos/sign", NTCP_PACKAGE_KERBEROS, NTCP_PROTECTION_SIGN);
     run("negotiate/encrypt", NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN);

@@ -99,10 +99,10 @@ check "nettcp doctor -> Mono: security None, a test request" "True  -" \
     >/dev/null 2>"$tmp/err"
 check "nettcp call -> Mono: unknown action, exit 1" 1 "$?"
 case "$(cat "$tmp/err")" in *ActionNotSupported* | *"(timeout)"*) ok ;; *) bad "not explained: $(cat "$tmp/err")" ;; esac
-# last, as it leaves the Mono service unable to answer anyone: Transport security against
-# SecurityMode None. WCF answers the upgrade request with UpgradeInvalid; Mono's service
-# ignores it and then stops answering (doctor's second, unsecured connection gets no
-# answer either), so doctor can only report the timeout at the preamble
+# last: Transport security against SecurityMode None. WCF answers the upgrade request with
+# UpgradeInvalid; Mono's service ignores it and stops answering that connection. The open
+# times out and the connection is reset at once (as WCF aborts a channel that timed out),
+# so Mono answers doctor's second, unsecured connection: the security modes differ
 check "nettcp doctor -> Mono: Transport security against SecurityMode None" \
-    "False timeout preamble" "$(doc "$murl" --identity spn:host/mono --timeout 2)"
+    "False security_mode_mismatch upgrade" "$(doc "$murl" --identity spn:host/mono --timeout 2)"
 finish

@@ -242,3 +242,92 @@ TEST(failure_causes)
     CHECK(strstr(ntcp_cause_advice("clock_skew"), "NTP") != NULL);
     CHECK(strstr(ntcp_cause_advice("security_mode_mismatch"), "--security") != NULL);
 }
+
+/* After a fault from the service the client reads and drops what follows,
+ * up to limits.max_drain bytes, then aborts (WCF's MaxDrainSize); within the
+ * limit it waits for the service's FIN and closes. A peer that sends the
+ * fault and, once the client has half-closed, 20000 more bytes sees a reset
+ * with max_drain 1000, none with the default 65536. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+struct drain_peer {
+    int lfd;
+    bool reset;
+};
+
+static bool drain_send(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void *drain_peer_run(void *arg)
+{
+    struct drain_peer *p = arg;
+    struct pollfd pl = { p->lfd, POLLIN, 0 }; /* the listener does not block */
+    int fd = poll(&pl, 1, 5000) == 1 ? accept(p->lfd, NULL, NULL) : -1;
+    if (fd < 0)
+        return NULL;
+    uint8_t in[4096];
+    (void)!read(fd, in, sizeof in); /* the preamble */
+    ntcp_buf b;
+    ntcp_buf_init(&b, 256);
+    bool ok = ntcp_nmf_put_fault(&b, "ServerTooBusy") == NTCP_OK && drain_send(fd, b.data, b.len);
+    ntcp_buf_free(&b);
+    /* the client half-closes when it starts draining: then the bytes to drain */
+    ssize_t r;
+    while (ok && ((r = read(fd, in, sizeof in)) > 0 || (r < 0 && errno == EINTR)))
+        ;
+    static uint8_t junk[20000];
+    memset(junk, 0x06, sizeof junk);
+    if (ok && !drain_send(fd, junk, sizeof junk))
+        p->reset = true;
+    /* a client that stops draining resets the connection: wait (3 s at
+     * most) for that before our FIN, which a draining client waits for */
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    for (int i = 0; ok && i < 300; i++) {
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == TCP_CLOSE) {
+            p->reset = true;
+            break;
+        }
+        (void)poll(NULL, 0, 10);
+    }
+    shutdown(fd, SHUT_WR);
+    close(fd);
+    return NULL;
+}
+
+static bool drained_with(uint32_t max_drain)
+{
+    struct drain_peer p = { -1, false };
+    int port = 0;
+    CHECK_EQ_INT(ntcp_tcp_listen("127.0.0.1", "0", 4, &p.lfd, &port), NTCP_OK);
+    pthread_t t;
+    pthread_create(&t, NULL, drain_peer_run, &p);
+    char url[64];
+    snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/svc", port);
+    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    o.open_timeout_ms = o.close_timeout_ms = 5000;
+    o.limits.max_drain = max_drain;
+    ntcp_channel *ch = NULL;
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, &o, NULL, NULL, 0), NTCP_E_SERVER_TOO_BUSY);
+    pthread_join(t, NULL);
+    close(p.lfd);
+    return p.reset;
+}
+
+TEST(channel_drain_after_fault_uses_max_drain)
+{
+    CHECK(drained_with(1000));   /* over the limit: reset */
+    CHECK(!drained_with(65536)); /* within it: drained, closed after the FIN */
+}

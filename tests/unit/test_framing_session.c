@@ -675,6 +675,38 @@ TEST(simplex_mode)
     ntcp_framing_free(s);
 }
 
+/* What WCF does (docs/protocols-notes.md): a NUL in the Via's path is
+ * escaped as System.Uri does and the Via is not served (EndpointNotFound,
+ * and never the Via cut at the NUL); a NUL before the path is no URI: abort
+ * without a fault. Framing version 1.x is accepted whatever the minor. */
+TEST(acceptor_via_nul_and_minor_version_as_wcf)
+{
+    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ac.via_served = via_served;
+    /* net.tcp://localhost:808/svc NUL x */
+    refusal("000100 0102 021d6e65742e7463703a2f2f6c6f63616c686f73743a3830382f7376630078 0308", &ac, NULL,
+            NTCP_E_ENDPOINT_NOT_FOUND, "EndpointNotFound", NTCP_CLOSE_AFTER_WRITE_DRAIN);
+    /* net.tcp://local NUL host:808/svc */
+    refusal("000100 0102 021c6e65742e7463703a2f2f6c6f63616c00686f73743a3830382f737663 0308", &ac, NULL,
+            NTCP_E_MALFORMED, NULL, NTCP_CLOSE_ABORT);
+    /* version 1.1, then 1.255: the preamble is accepted */
+    for (int minor = 0; minor < 2; minor++) {
+        ntcp_framing *f;
+        CHECK_EQ_INT(ntcp_framing_new_acceptor(&f, &ac, NULL), NTCP_OK);
+        size_t n, off = 0, used;
+        unsigned char *p = ntcp_test_hex(minor ? "0001ff 0102 " VIA "0308" : "000101 0102 " VIA "0308", &n);
+        ntcp_framing_event ev;
+        ntcp_status st;
+        memset(&ev, 0, sizeof ev);
+        while (off < n && (st = ntcp_framing_feed(f, p + off, n - off, &used, &ev)) == NTCP_OK &&
+               ev.type != NTCP_FEV_PREAMBLE)
+            off += used;
+        CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE);
+        free(p);
+        ntcp_framing_free(f);
+    }
+}
+
 TEST(acceptor_empty_via_is_not_served)
 {
     /* found by fuzzing: an empty Via must be handled like any unknown one */

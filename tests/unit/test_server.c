@@ -204,3 +204,100 @@ TEST(server_graceful_shutdown_sends_end)
     client_close(&cl);
     CHECK_EQ_INT(fx.closed_ok, 1);
 }
+
+/* Out of descriptors (RLIMIT_NOFILE lowered, the table filled): the service
+ * refuses the waiting client with ServerTooBusy (through its reserve
+ * descriptor), stops accepting instead of spinning on EMFILE, keeps serving
+ * its open session, and accepts again once descriptors are free. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include "channel/server_int.h"
+
+static int raw_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv = { 5, 0 }; /* a read gives up after 5 s */
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static int raw_connect(int fd, const char *port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    return connect(fd, (struct sockaddr *)&a, sizeof a);
+}
+
+TEST(server_out_of_descriptors_pauses_accepting)
+{
+    struct fixture fx;
+    start(&fx, 100, 30000);
+    struct client a;
+    ntcp_framing_event ev;
+    CHECK_EQ_INT(client_open(&a, fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&a.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+    /* sockets for the clients to come, then no descriptor left in the process */
+    int b = raw_socket(), c = raw_socket();
+    CHECK(b >= 0 && c >= 0);
+    struct rlimit old;
+    CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low = old;
+    low.rlim_cur = 256 < old.rlim_cur ? 256 : old.rlim_cur;
+    CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+    static int fill[4096];
+    int nfill = 0;
+    while (nfill < 4096 && (fill[nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        nfill++;
+    CHECK(nfill < 4096 && errno == EMFILE);
+    /* the first waiting client is told ServerTooBusy, then the service stops accepting */
+    CHECK_EQ_INT(raw_connect(b, fx.port), 0);
+    uint8_t buf[256];
+    size_t got = 0;
+    for (;;) {
+        size_t n = 0;
+        if (ntcp_tcp_read(b, buf + got, sizeof buf - got, &n, 5000) != NTCP_OK || n == 0)
+            break;
+        got += n;
+    }
+    ntcp_buf want;
+    ntcp_buf_init(&want, 256);
+    CHECK_EQ_INT(ntcp_nmf_put_fault(&want, "ServerTooBusy"), NTCP_OK);
+    CHECK_BYTES(buf, got, want.data, want.len);
+    ntcp_buf_free(&want);
+    for (int i = 0; i < 500 && ntcp__server_accepting(fx.srv); i++)
+        (void)poll(NULL, 0, 10);
+    CHECK(!ntcp__server_accepting(fx.srv));
+    /* a second client waits: over three timer ticks the service tries accept4
+     * about once a tick, not in a loop (before: thousands of calls) */
+    CHECK_EQ_INT(raw_connect(c, fx.port), 0);
+    unsigned long calls0 = ntcp__server_accept_calls(fx.srv), tick0 = ntcp__server_ticks(fx.srv);
+    for (int i = 0; i < 1000 && ntcp__server_ticks(fx.srv) < tick0 + 3; i++)
+        (void)poll(NULL, 0, 10);
+    unsigned long ticks = ntcp__server_ticks(fx.srv) - tick0, calls = ntcp__server_accept_calls(fx.srv) - calls0;
+    CHECK(ticks >= 3);
+    if (calls > 4 * (ticks + 1))
+        fprintf(stderr, "    %lu accept4 calls in %lu ticks\n", calls, ticks);
+    CHECK(calls <= 4 * (ticks + 1));
+    /* the open session is still served */
+    request(&a, "still served");
+    /* descriptors free again: the service accepts and serves a new client */
+    for (int i = 0; i < nfill; i++)
+        close(fill[i]);
+    CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
+    struct client d;
+    CHECK_EQ_INT(client_open(&d, fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&d.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+    CHECK(ntcp__server_accepting(fx.srv));
+    request(&d, "after");
+    client_close(&d);
+    client_close(&a);
+    close(b);
+    close(c);
+    stop(&fx);
+}

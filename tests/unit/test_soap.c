@@ -304,6 +304,54 @@ TEST(soap_rejects_what_is_not_soap12)
     CHECK_EQ_STR(id, "urn:uuid:f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeff");
 }
 
+/* After the envelope, as WCF's binary reader: a comment may follow; an
+ * element, text, a stray EndElement or an unknown record make the message
+ * unreadable (docs/protocols-notes.md). Plain and fault bodies. */
+TEST(soap_read_refuses_bytes_after_the_envelope)
+{
+    static const struct {
+        const char *hex;
+        size_t len;
+        ntcp_status want;
+    } tail[] = {
+        { "", 0, NTCP_OK },
+        { "\x02\x01x", 3, NTCP_OK },
+        { "\x40\x01" "b\x01", 4, NTCP_E_XML_RECORD },
+        { "\x98\x01x", 3, NTCP_E_XML_RECORD },
+        { "\x01", 1, NTCP_E_XML_RECORD },
+        { "\xff", 1, NTCP_E_XML_RECORD },
+    };
+    for (int fault = 0; fault < 2; fault++)
+        for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) {
+            ntcp_xml_writer *w;
+            CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+            ntcp_buf out;
+            ntcp_buf_init(&out, 1 << 16);
+            ntcp_soap_fault f;
+            ntcp_soap_fault_internal(&f, "boom");
+            ntcp_soap_out o = { 0 };
+            o.action = "http://tempuri.org/IEcho/Echo";
+            o.body = "<Echo xmlns=\"http://tempuri.org/\"><text>hi</text></Echo>";
+            o.body_len = strlen(o.body);
+            if (fault) {
+                o.body = NULL;
+                o.body_len = 0;
+                o.fault = &f;
+            }
+            CHECK_EQ_INT(ntcp_soap_write(w, &o, &out), NTCP_OK);
+            CHECK_EQ_INT(ntcp_buf_append(&out, (const uint8_t *)tail[i].hex, tail[i].len), NTCP_OK);
+            ntcp_soap_msg m;
+            ntcp_soap_msg_init(&m);
+            ntcp_status st = ntcp_soap_read(out.data, out.len, NULL, NULL, NULL, 0, &m);
+            if (st != tail[i].want)
+                fprintf(stderr, "  tail %zu (%s): %s\n", i, fault ? "fault" : "body", ntcp_status_name(st));
+            CHECK_EQ_INT(st, tail[i].want);
+            ntcp_soap_msg_clear(&m);
+            ntcp_buf_free(&out);
+            ntcp_xml_writer_free(w);
+        }
+}
+
 /* ---- the call object's envelopes: exact text, exact bytes ------------------- */
 
 static char *envelope_text(const ntcp_soap_out *m)

@@ -1,0 +1,10 @@
+/* What the tests observe of the service host engine (not public API). */
+#ifndef NTCP_SERVER_INT_H
+#define NTCP_SERVER_INT_H
+#include <stdbool.h>
+#include <nettcp/server.h>
+
+unsigned long ntcp__server_accept_calls(const ntcp_server *s); /* accept4 calls so far */
+unsigned long ntcp__server_ticks(const ntcp_server *s);        /* timer ticks (every 250 ms) so far */
+bool ntcp__server_accepting(const ntcp_server *s);            /* false while out of descriptors */
+#endif

@@ -1,0 +1,96 @@
+/* See until.h. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <nettcp/util.h>
+#include "util/until.h"
+
+long long ntcp__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    void (*work)(void *);
+    void (*abandon)(void *);
+    void *arg;
+    int refs;
+    bool done, abandoned;
+} job;
+
+static void job_unref(job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (last) {
+        pthread_cond_destroy(&j->cv);
+        pthread_mutex_destroy(&j->mu);
+        ntcp_free(j);
+    }
+}
+
+static void *run(void *p)
+{
+    job *j = p;
+    j->work(j->arg);
+    pthread_mutex_lock(&j->mu);
+    j->done = true;
+    bool abandoned = j->abandoned;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    if (abandoned && j->abandon)
+        j->abandon(j->arg);
+    job_unref(j);
+    return NULL;
+}
+
+bool ntcp__run_until(void (*work)(void *), void (*abandon)(void *), void *arg, long long deadline_ms)
+{
+    job *j = ntcp_calloc(1, sizeof *j);
+    pthread_condattr_t ca;
+    bool cv_ok = false;
+    if (j && !pthread_condattr_init(&ca)) {
+        cv_ok = !pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) && !pthread_cond_init(&j->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (!cv_ok) {
+        ntcp_free(j);
+        work(arg);
+        return true;
+    }
+    pthread_mutex_init(&j->mu, NULL);
+    j->work = work;
+    j->abandon = abandon;
+    j->arg = arg;
+    j->refs = 2;
+    pthread_attr_t ta;
+    pthread_t t;
+    bool started = false;
+    if (!pthread_attr_init(&ta)) {
+        pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+        started = !pthread_create(&t, &ta, run, j);
+        pthread_attr_destroy(&ta);
+    }
+    if (!started) {
+        j->refs = 1;
+        job_unref(j);
+        work(arg);
+        return true;
+    }
+    struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L };
+    pthread_mutex_lock(&j->mu);
+    while (!j->done)
+        if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) && !j->done)
+            break; /* the deadline (or an error) first */
+    bool done = j->done;
+    if (!done)
+        j->abandoned = true;
+    pthread_mutex_unlock(&j->mu);
+    job_unref(j);
+    return done;
+}
