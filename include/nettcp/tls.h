@@ -1,15 +1,16 @@
 /* nettcp — TLS transport security: the MC-NMF "application/ssl-tls"
  * upgrade (WCF's SslStreamSecurityUpgradeProvider), both roles, OpenSSL 3.
  *
- * Sans-I/O: ciphertext in, plaintext and bytes to send out, through memory
- * BIOs; it plugs into the framing session as a stream upgrade
+ * Sans-I/O: ciphertext in, plaintext and bytes to send out (OpenSSL reads
+ * and writes the caller's buffers through a BIO of this library's); it
+ * plugs into the framing session as a stream upgrade
  * (ntcp_stream_upgrade) exactly as NegotiateStream does. After
  * UpgradeResponse the TLS records run directly on the connection, and
  * PreambleEnd, PreambleAck and everything after travel inside TLS.
  *
  * Certificate validation runs inside the handshake (so a refused peer gets
  * a TLS alert, as from SslStream): the chain against the trust anchors,
- * optional revocation (CRLs), then (client) the endpoint identity. Each
+ * optional revocation (CRLs, OCSP), then (client) the endpoint identity. Each
  * failure is named by a cause id (ntcp_tls_cause_id) that
  * docs/troubleshooting.md lists with its fix. */
 #ifndef NETTCP_TLS_H

@@ -1,4 +1,4 @@
-/* TLS transport security over memory BIOs (see include/nettcp/tls.h). */
+/* TLS transport security, sans-I/O over OpenSSL (see include/nettcp/tls.h). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
