@@ -27,15 +27,19 @@ MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-# what libnettcp links (nettcp.pc's Requires.private says the same); libsasl2
+# what libnettcp links (nettcp.pc's Requires.private says the same; libcurl reads
+# WSDL over HTTP); libsasl2
 # only for its header (doctor's SASL GSSAPI bind through libldap)
-PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap ldap
+PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap ldap libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_REQUIRES) libsasl2 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKG_REQUIRES) 2>/dev/null)
 
 # sd_notify for `serve` under systemd (Type=notify)
 TOOL_CFLAGS := $(shell pkg-config --exists libsystemd 2>/dev/null && echo -DNETTCP_SYSTEMD)
 TOOL_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+# JSON documents of the CLI (nettcp wsdl --json)
+TOOL_CFLAGS += $(shell pkg-config --cflags jansson 2>/dev/null)
+TOOL_LIBS += $(shell pkg-config --libs jansson 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DNETTCP_VERSION='"$(VERSION)"' $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)

@@ -17,6 +17,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_wsdl(int argc, char **argv);
 
 #include <nettcp/negotiate.h>
 int cli_parse_package(const char *s, ntcp_package *p);

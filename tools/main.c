@@ -10,6 +10,7 @@ static const struct ntcp_cli_command commands[] = {
     { "frames", "decode the .NET Message Framing records of a connection", cmd_frames },
     { "decode", "decode recorded connections (pcap/pcapng with keys, or traces): records and envelopes as XML", cmd_decode },
     { "xml", "convert .NET Binary XML to text XML and back", cmd_xml },
+    { "wsdl", "read a service's WSDL (file or http(s) URL): endpoints, security, identity, operations", cmd_wsdl },
     { "trace", "view traces (JSON or svclog, several merged by activity) or convert between them", cmd_trace },
 };
 

@@ -1,4 +1,4 @@
-/* HTTP GET for CRL distribution points (the TLS layer's fetch callback). */
+/* HTTP GET (libcurl) for CRL distribution points and OCSP responders: the TLS layer's fetch callback. */
 #ifndef NETTCP_HTTP_H
 #define NETTCP_HTTP_H
 #include <nettcp/util.h>

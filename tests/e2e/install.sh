@@ -50,7 +50,7 @@ check "pkg-config --modversion" "$("${pc[@]}" --modversion nettcp)" "0.1.0"
 check "pkg-config: the installed paths" "$("${pc[@]}" --cflags-only-I --libs nettcp | tr " " "\n" | grep -Ex -e "-I$root/usr/include" -e "-L$root$lib" -e "-lnettcp" | tr "\n" " ")" \
     "-I$root/usr/include -L$root$lib -lnettcp "
 "${pc[@]}" --print-requires-private nettcp | sort | tr '\n' ' ' >"$tmp/req"
-check "Requires.private" "$(cat "$tmp/req")" "krb5 krb5-gssapi ldap libcrypto libpcap libxml-2.0 "
+check "Requires.private" "$(cat "$tmp/req")" "krb5 krb5-gssapi ldap libcrypto libcurl libpcap libssl libxml-2.0 "
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/example" "$here/contrib/example_client.c" \
     $("${pc[@]}" --cflags --libs nettcp) 2>"$tmp/cc.log"

@@ -104,5 +104,5 @@ case "$(cat "$tmp/err")" in *ActionNotSupported* | *"(timeout)"*) ok ;; *) bad "
 # times out and the connection is reset at once (as WCF aborts a channel that timed out),
 # so Mono answers doctor's second, unsecured connection: the security modes differ
 check "nettcp doctor -> Mono: Transport security against SecurityMode None" \
-    "False security_mode_mismatch upgrade" "$(doc "$murl" --identity spn:host/mono --timeout 2)"
+    "False security_mode_mismatch upgrade" "$(doc "$murl" --identity spn:host/mono --timeout 5)"
 finish

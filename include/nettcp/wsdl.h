@@ -1,0 +1,103 @@
+/* nettcp — WSDL import: a service's endpoints (address, binding, security
+ * read from WS-Policy, identity from the EndpointReference) and operations
+ * (actions, input and output elements with their schema types), read from a
+ * WSDL and everything it imports (wsdl:import, xsd:import, xsd:include).
+ *
+ * Errors carry "cause: ID" (docs/troubleshooting.md) and name the element
+ * or document that failed. */
+#ifndef NETTCP_WSDL_H
+#define NETTCP_WSDL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <nettcp/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads one document: fills *data (ntcp_malloc'd, freed by the loader) and
+ * *len; at most max bytes (else NTCP_E_LIMIT). On failure writes a short
+ * reason to err ("HTTP 404", "No such file or directory"). */
+typedef ntcp_status (*ntcp_wsdl_fetch_fn)(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len,
+                                          char *err, size_t errlen);
+
+typedef struct ntcp_wsdl_options {
+    size_t max_documents;  /* documents loaded in all (32) */
+    size_t max_depth;      /* import nesting (8) */
+    size_t max_bytes;      /* one document (4 MiB) */
+    size_t max_total;      /* all documents together (16 MiB) */
+    long timeout_ms;       /* each HTTP request (30000) */
+    int negotiate;         /* HTTP Negotiate (Kerberos/SPNEGO) with the default credentials (1) */
+    ntcp_wsdl_fetch_fn fetch; /* NULL: files and http(s) URLs (ntcp_wsdl_fetch_default) */
+    void *fetch_ctx;
+} ntcp_wsdl_options;
+
+void ntcp_wsdl_options_init(ntcp_wsdl_options *o);
+
+/* The default fetcher: a file path or file:// URL, or http(s):// through
+ * libcurl (ctx: the options, for the timeout and Negotiate). */
+ntcp_status ntcp_wsdl_fetch_default(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len, char *err,
+                                    size_t errlen);
+
+typedef struct ntcp_wsdl ntcp_wsdl;
+
+typedef struct ntcp_wsdl_endpoint {
+    const char *name;       /* wsdl:port name */
+    const char *address;    /* soap12:address location */
+    const char *binding;    /* binding name */
+    const char *contract;   /* portType name */
+    const char *transport;  /* "tcp", "http", or the soap binding's transport URI */
+    const char *encoding;   /* "binary" (msb:BinaryEncoding), "mtom" or "text" */
+    const char *mode;       /* framing: "duplex" (buffered) or "streamed" (msf:Streamed) */
+    const char *security;   /* "None", "Transport", "TransportWithMessageCredential", "Message" */
+    const char *credential; /* "None", "Windows", "Certificate" */
+    const char *protection; /* "None", "Sign", "EncryptAndSign" */
+    const char *identity_kind;  /* "spn", "upn", "dns", "x509", "rsa", or NULL */
+    const char *identity_value; /* the name, or the base64 certificate / key */
+} ntcp_wsdl_endpoint;
+
+typedef struct ntcp_wsdl_field {
+    const char *name;
+    const char *type; /* "xs:int" for XML Schema's types, "{ns}Name" for others, "anonymous" */
+    int min_occurs;
+    int max_occurs;   /* -1 = unbounded */
+    int nillable;
+} ntcp_wsdl_field;
+
+typedef struct ntcp_wsdl_message {
+    const char *element;   /* local name, NULL when the operation has no such message */
+    const char *ns;        /* its namespace */
+    const char *type;      /* the element's type, as in ntcp_wsdl_field */
+    size_t nfields;        /* the type's sequence, one level */
+    const ntcp_wsdl_field *fields;
+} ntcp_wsdl_message;
+
+typedef struct ntcp_wsdl_operation {
+    const char *name;
+    const char *contract;     /* portType name */
+    const char *action;       /* wsaw:Action, else {targetNamespace}/{portType}/{op} as WCF forms it */
+    const char *reply_action; /* NULL for a one-way operation */
+    ntcp_wsdl_message input, output;
+} ntcp_wsdl_operation;
+
+/* SOURCE: a file path, file://, http:// or https:// URL. */
+NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_wsdl **out,
+                                           char *err, size_t errlen);
+/* A document in memory; base_url (may be NULL) resolves its relative imports. */
+NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load_memory(const void *data, size_t len, const char *base_url,
+                                                  const ntcp_wsdl_options *o, ntcp_wsdl **out, char *err,
+                                                  size_t errlen);
+size_t ntcp_wsdl_endpoint_count(const ntcp_wsdl *w);
+const ntcp_wsdl_endpoint *ntcp_wsdl_endpoint_at(const ntcp_wsdl *w, size_t i);
+size_t ntcp_wsdl_operation_count(const ntcp_wsdl *w);
+const ntcp_wsdl_operation *ntcp_wsdl_operation_at(const ntcp_wsdl *w, size_t i);
+/* The documents loaded, the first being SOURCE. */
+size_t ntcp_wsdl_document_count(const ntcp_wsdl *w);
+const char *ntcp_wsdl_document_at(const ntcp_wsdl *w, size_t i);
+void ntcp_wsdl_free(ntcp_wsdl *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
