@@ -63,9 +63,9 @@ got=$(LD_LIBRARY_PATH=$root$lib "$tmp/example" "$url" none 2>&1)
 contains "the example calls the service" "$got" "<AddResult>5</AddResult>"
 LD_LIBRARY_PATH=$root$lib ldd "$tmp/example" | grep -q "libnettcp.so.0 => $root$lib/libnettcp.so.0"
 check "the example uses the installed library" "$?" 0
-# static linking through pkg-config --static
+# static linking through pkg-config --static (libcurl dynamic: its static dependencies are not installed)
 cc -std=c11 "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/example-static" "$here/contrib/example_client.c" \
-    -I"$root/usr/include" "$root$lib/libnettcp.a" $(pkg-config --libs --static libxml-2.0 krb5-gssapi krb5 libcrypto) -lm -lpthread \
+    -I"$root/usr/include" "$root$lib/libnettcp.a" $(pkg-config --libs --static libxml-2.0 krb5-gssapi krb5 libssl libcrypto) $(pkg-config --libs libcurl) -lm -lpthread \
     2>"$tmp/cc.log"
 check "example links with libnettcp.a" "$?:$(cat "$tmp/cc.log")" "0:"
 contains "the static example calls the service" "$("$tmp/example-static" "$url" none 2>&1)" "<AddResult>5</AddResult>"
