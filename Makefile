@@ -17,7 +17,8 @@ OPT = -O2 -g
 LDSAN =
 endif
 
-VERSION = 0.1.0
+# the version is the one <nettcp/nettcp.h> defines (NETTCP_VERSION_MAJOR/MINOR/PATCH)
+VERSION := $(shell sed -n 's/^\#define NETTCP_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' include/nettcp/nettcp.h | paste -sd.)
 SOVERSION = 0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -42,7 +43,9 @@ TOOL_CFLAGS += $(shell pkg-config --cflags jansson 2>/dev/null)
 TOOL_LIBS += $(shell pkg-config --libs jansson 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DNETTCP_VERSION='"$(VERSION)"' $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+# the CLI sees the public headers only (include/), never src/
+CFLAGS_PUBLIC = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP $(TOOL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
@@ -68,6 +71,10 @@ $(BUILD)/obj/src/%.o: src/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
 
+$(BUILD)/obj/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_PUBLIC) -c $< -o $@
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -92,8 +99,9 @@ $(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
-$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+# the tests also check the CLI's capture loader (tools/capture.c)
+$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
+	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)

@@ -38,7 +38,7 @@
 #include <unistd.h>
 #include <nettcp/channel.h>
 #include <nettcp/client.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/negotiate.h>
 #include <nettcp/server.h>
 #include <nettcp/service.h>
@@ -71,17 +71,12 @@ static double now(void)
 
 /* ---- a secured echo service (message level) ---- */
 static ntcp_nns_options service_opts;
-static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+static ntcp_stream *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ctx;
     (void)ss;
-    const ntcp_stream_upgrade *up = NULL;
-    return ntcp_nns_upgrade_new(&up, false, &service_opts) == NTCP_OK ? up : NULL;
-}
-static void up_free(void *ctx, const ntcp_stream_upgrade *up)
-{
-    (void)ctx;
-    ntcp_nns_upgrade_free(up);
+    ntcp_stream *up = NULL;
+    return ntcp_nns_stream_new(&up, false, &service_opts) == NTCP_OK ? up : NULL;
 }
 static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
@@ -94,14 +89,14 @@ static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
  * channel alone). */
 static ntcp_server *start_server(int *port, unsigned max_sessions, bool secured)
 {
-    service_opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options_init(&service_opts);
     service_opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     if (secured) {
         cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
         cfg.framing.require_upgrade = true;
-        cfg.upgrade_new = up_new;
-        cfg.upgrade_free = up_free;
+        cfg.stream_new = up_new;
     }
     cfg.limits.max_message = 32u << 20;
     cfg.max_sessions = max_sessions;
@@ -123,24 +118,26 @@ static void *run_server(void *arg)
 }
 
 /* A secured channel; *up_out owns the client's security context (free it
- * with ntcp_nns_upgrade_free once the channel is gone). */
-static ntcp_channel *open_secure(int port, const ntcp_stream_upgrade **up_out)
+ * with ntcp_stream_free once the channel is gone). */
+static ntcp_channel *open_secure(int port, ntcp_stream **up_out)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/svc.nettcp.test"; /* the default ccache holds the ticket */
-    const ntcp_stream_upgrade *up;
-    if (ntcp_nns_upgrade_new(&up, true, &co))
+    ntcp_stream *up;
+    if (ntcp_nns_stream_new(&up, true, &co))
         return NULL;
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = up;
     o.limits.max_message = 32u << 20;
     char url[96];
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/bench", port);
     ntcp_channel *ch;
-    char detail[1024];
-    if (ntcp_channel_open(&ch, url, &o, NULL, detail, sizeof detail)) {
-        fprintf(stderr, "open: %s\n", detail);
-        ntcp_nns_upgrade_free(up);
+    ntcp_error err;
+    if (ntcp_channel_open(&ch, url, &o, &err)) {
+        fprintf(stderr, "open: %s\n", err.text);
+        ntcp_stream_free(up);
         return NULL;
     }
     *up_out = up;
@@ -203,7 +200,7 @@ static double soap_rate(ntcp_client *c, double budget)
         bool ok = st == NTCP_OK && reply.body.len >= 256 && memmem(reply.body.data, reply.body.len, body + 40, 256);
         if (!ok) {
             fprintf(stderr, "P1: a SOAP call failed (%s, %zu bytes back): %s\n", ntcp_status_name(st), reply.body.len,
-                    st ? ntcp_client_last_error(c) : "");
+                    st ? ntcp_error_text(ntcp_client_error(c)) : "");
             fprintf(stderr, "%.*s\n", (int)reply.body.len, (const char *)reply.body.data);
             ntcp_soap_msg_clear(&reply);
             break;
@@ -304,7 +301,8 @@ static double channel_rate(ntcp_channel *ch, size_t size, double budget)
 /* in-memory NNS pair (client credentials from the default ccache) */
 static bool pair_open(ntcp_nns **c, ntcp_nns **s)
 {
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.identity = "spn:host/svc.nettcp.test";
     if (ntcp_nns_new_initiator(c, &co, ntcp_gss_provider()) || ntcp_nns_new_acceptor(s, &service_opts, ntcp_gss_provider()))
         return false;
@@ -598,11 +596,14 @@ static double p2_gss_floor(double budget)
 
 static void p1(int port, double budget)
 {
-    const ntcp_stream_upgrade *cup = NULL;
+    ntcp_stream *cup = NULL;
     ntcp_channel *ch = open_secure(port, &cup);
     if (!ch)
         exit(1);
-    const ntcp_nns_result *r = ntcp_nns_get_result(ntcp_nns_upgrade_nns(cup));
+    ntcp_stream_security r_;
+    if (ntcp_stream_query(cup, NTCP_STREAM_QUERY_SECURITY, &r_))
+        exit(1);
+    const ntcp_stream_security *r = &r_;
     /* the unsecured channel and the SOAP client, each against its own service */
     int pport, sport;
     ntcp_server *psrv = start_server(&pport, 16, false);
@@ -610,13 +611,15 @@ static void p1(int port, double budget)
     pthread_t pt, stt;
     pthread_create(&pt, NULL, run_server, psrv);
     pthread_create(&stt, NULL, run_soap_service, ssvc);
-    char url[96], detail[1024];
+    char url[96];
+    ntcp_error err;
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/bench", pport);
-    ntcp_channel_options po = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options po;
+    ntcp_channel_options_init(&po);
     po.limits.max_message = 32u << 20;
     ntcp_channel *pch;
-    if (ntcp_channel_open(&pch, url, &po, NULL, detail, sizeof detail)) {
-        fprintf(stderr, "open (unsecured): %s\n", detail);
+    if (ntcp_channel_open(&pch, url, &po, &err)) {
+        fprintf(stderr, "open (unsecured): %s\n", err.text);
         exit(1);
     }
     ntcp_client_options so;
@@ -624,8 +627,8 @@ static void p1(int port, double budget)
     so.nns.identity = "spn:host/svc.nettcp.test";
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/bench", sport);
     ntcp_client *cl;
-    if (ntcp_client_open(&cl, url, &so, detail, sizeof detail)) {
-        fprintf(stderr, "open (SOAP): %s\n", detail);
+    if (ntcp_client_open(&cl, url, &so, &err)) {
+        fprintf(stderr, "open (SOAP): %s\n", err.text);
         exit(1);
     }
     double raw = 0, sec = 0, gss = 0, plain = 0, soap = 0;
@@ -637,7 +640,7 @@ static void p1(int port, double budget)
         soap += soap_rate(cl, budget / SLICES / 2) / SLICES;
     }
     printf("P1 request/reply, 256 B, %s %s: %.0f/s; raw TCP ping-pong: %.0f/s; ratio %.2f (target >= 0.75)\n",
-           ntcp_package_name(r->package), ntcp_protection_name(r->protection), sec, raw, sec / raw);
+           r->package, r->protection, sec, raw, sec / raw);
     if (gss > 0 && raw > 0)
         printf("P1 floor: the 4 GSS operations of a round trip take %.1f us in process, a raw round trip %.1f us: "
                "best possible ratio %.2f\n", gss * 1e6, 1e6 / raw, (1 / raw) / (1 / raw + gss));
@@ -651,7 +654,7 @@ static void p1(int port, double budget)
                1e6 / soap);
     if (ntcp_channel_close(ch) || ntcp_channel_close(pch) || ntcp_client_close(cl))
         fprintf(stderr, "close failed\n");
-    ntcp_nns_upgrade_free(cup);
+    ntcp_stream_free(cup);
     ntcp_server_stop(psrv);
     ntcp_service_stop(ssvc);
     pthread_join(pt, NULL);
@@ -669,7 +672,7 @@ static double p2_rate(ntcp_channel *ch, const uint8_t *msg, size_t big, double b
         const uint8_t *rep;
         size_t rl;
         if (ntcp_channel_request(ch, msg, big, &rep, &rl) || rl != big) {
-            fprintf(stderr, "P2: request failed: %s\n", ntcp_channel_last_error(ch));
+            fprintf(stderr, "P2: request failed: %s\n", ntcp_error_text(ntcp_channel_error(ch)));
             exit(1);
         }
         rounds++;
@@ -680,7 +683,7 @@ static double p2_rate(ntcp_channel *ch, const uint8_t *msg, size_t big, double b
 
 static void p2(int port, double budget)
 {
-    const ntcp_stream_upgrade *cup = NULL;
+    ntcp_stream *cup = NULL;
     ntcp_channel *ch = open_secure(port, &cup);
     if (!ch)
         exit(1);
@@ -702,7 +705,7 @@ static void p2(int port, double budget)
     free(msg);
     if (ntcp_channel_close(ch))
         fprintf(stderr, "close failed\n");
-    ntcp_nns_upgrade_free(cup);
+    ntcp_stream_free(cup);
 }
 
 /* connections per second: open, one call, close */
@@ -711,7 +714,7 @@ static double p3_rate(int port, double budget)
     int opened = 0;
     double t0 = now(), t1;
     do {
-        const ntcp_stream_upgrade *up = NULL;
+        ntcp_stream *up = NULL;
         ntcp_channel *c = open_secure(port, &up);
         if (!c)
             exit(1);
@@ -721,7 +724,7 @@ static double p3_rate(int port, double budget)
             fprintf(stderr, "P3: a connection failed\n");
             exit(1);
         }
-        ntcp_nns_upgrade_free(up);
+        ntcp_stream_free(up);
         opened++;
     } while ((t1 = now()) - t0 < budget);
     t1 = now();
@@ -793,11 +796,11 @@ static void p5(int sessions)
         exit(1);
     long before = rss_kib(pid);
     ntcp_channel **chs = calloc((size_t)sessions, sizeof *chs);
-    const ntcp_stream_upgrade **ups = calloc((size_t)sessions, sizeof *ups);
+    ntcp_stream **ups = calloc((size_t)sessions, sizeof *ups);
     int open_n = 0;
     double t0 = now();
     for (int i = 0; i < sessions; i++) {
-        const ntcp_stream_upgrade *up;
+        ntcp_stream *up;
         chs[i] = open_secure(p5port, &up);
         ups[i] = chs[i] ? up : NULL;
         if (!chs[i])
@@ -821,7 +824,7 @@ static void p5(int sessions)
     waitpid(pid, NULL, 0);
     for (int i = 0; i < open_n; i++) {
         ntcp_channel_abort(chs[i]);
-        ntcp_nns_upgrade_free(ups[i]);
+        ntcp_stream_free(ups[i]);
     }
     free(chs);
     free(ups);

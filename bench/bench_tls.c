@@ -68,17 +68,12 @@ static void cleanup(void)
     rmdir(tmpdir);
 }
 
-static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+static ntcp_stream *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ctx;
     (void)ss;
-    const ntcp_stream_upgrade *up = NULL;
-    return ntcp_tls_upgrade_new(&up, true, &server_opts) == NTCP_OK ? up : NULL;
-}
-static void up_free(void *ctx, const ntcp_stream_upgrade *up)
-{
-    (void)ctx;
-    ntcp_tls_upgrade_free(up);
+    ntcp_stream *up = NULL;
+    return ntcp_tls_stream_new(&up, true, &server_opts) == NTCP_OK ? up : NULL;
 }
 static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
@@ -102,7 +97,7 @@ static double channel_rate(ntcp_channel *ch, const uint8_t *msg, size_t big, dou
         const uint8_t *rep;
         size_t rl;
         if (ntcp_channel_request(ch, msg, big, &rep, &rl) || rl != big) {
-            fprintf(stderr, "P2-TLS: request failed: %s\n", ntcp_channel_last_error(ch));
+            fprintf(stderr, "P2-TLS: request failed: %s\n", ntcp_channel_error(ch)->text);
             exit(1);
         }
         rounds++;
@@ -188,11 +183,11 @@ int main(int argc, char **argv)
     server_opts = (ntcp_tls_options)NTCP_TLS_OPTIONS_INIT;
     server_opts.cert_file = cert_path;
     server_opts.key_file = key_path;
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     cfg.framing.upgrade_name = NTCP_UPGRADE_TLS;
     cfg.framing.require_upgrade = true;
-    cfg.upgrade_new = up_new;
-    cfg.upgrade_free = up_free;
+    cfg.stream_new = up_new;
     cfg.limits.max_message = 32u << 20;
     cfg.on_message = echo;
     ntcp_server *srv;
@@ -213,16 +208,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_tls: %s\n", ntcp_tls_last_error(tls));
         return 1;
     }
-    ntcp_stream_upgrade up;
-    ntcp_tls_as_upgrade(tls, &up);
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_stream up;
+    ntcp_tls_as_stream(tls, &up);
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &up;
     o.limits.max_message = 32u << 20;
-    char url[96], detail[1024];
+    char url[96];
+    ntcp_error err;
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/bench", port);
     ntcp_channel *ch;
-    if (ntcp_channel_open(&ch, url, &o, NULL, detail, sizeof detail)) {
-        fprintf(stderr, "open: %s\n", detail);
+    if (ntcp_channel_open(&ch, url, &o, &err)) {
+        fprintf(stderr, "open: %s\n", err.text);
         return 1;
     }
     SSL_CTX *cctx, *sctx;

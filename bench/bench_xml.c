@@ -78,7 +78,8 @@ static char *large_response(int items, size_t *len)
 
 static ntcp_xml_limits big_limits(void)
 {
-    ntcp_xml_limits l = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits l;
+    ntcp_xml_limits_init(&l);
     l.max_size = 1u << 30;
     return l;
 }

@@ -6,7 +6,7 @@
  * Kerberos tickets of kinit and the service's SPN host/<host>). */
 #include <stdio.h>
 #include <string.h>
-#include <nettcp/client.h>
+#include <nettcp/nettcp.h>
 
 int main(int argc, char **argv)
 {
@@ -18,10 +18,12 @@ int main(int argc, char **argv)
     ntcp_client_options_init(&o);
     if (argc > 2 && !strcmp(argv[2], "none"))
         o.security = NTCP_SECURITY_NONE;
-    char err[512];
+    ntcp_error err;
     ntcp_client *c;
-    if (ntcp_client_open(&c, argv[1], &o, err, sizeof err) != NTCP_OK) {
-        fprintf(stderr, "%s\n", err);
+    if (ntcp_client_open(&c, argv[1], &o, &err) != NTCP_OK) {
+        char text[4096];
+        ntcp_error_format(&err, text, sizeof text); /* the explanation, the cause id and its advice */
+        fprintf(stderr, "%s\n", text);
         return 1;
     }
     const char body[] = "<Add xmlns=\"http://Microsoft.ServiceModel.Samples\"><n1>2</n1><n2>3</n2></Add>";

@@ -38,9 +38,11 @@ int main(int argc, char **argv)
     ntcp_client_options_init(&o);
     o.security = NTCP_SECURITY_NONE;
     ntcp_client *c;
-    char err[2048];
-    if (ntcp_client_open(&c, argv[1], &o, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+    ntcp_error err;
+    if (ntcp_client_open(&c, argv[1], &o, &err)) {
+        char text[4096];
+        ntcp_error_format(&err, text, sizeof text); /* the explanation, the cause id and its advice */
+        fprintf(stderr, "%s\n", text);
         return 1;
     }
     int rc = 0;
@@ -56,7 +58,8 @@ int main(int argc, char **argv)
             if (reply.headers[i].ns.len == strlen(NS) && !memcmp(reply.headers[i].ns.p, NS, strlen(NS)))
                 printf("reply header: {%s}%.*s\n", NS, (int)reply.headers[i].local.len, reply.headers[i].local.p);
     } else {
-        fprintf(stderr, "Greet: %s\n", ntcp_client_last_error(c));
+        fprintf(stderr, "Greet: %s; cause: %s\n", ntcp_error_text(ntcp_client_error(c)),
+                ntcp_error_id(ntcp_client_error(c)));
         rc = 1;
     }
     ntcp_soap_msg_clear(&reply);

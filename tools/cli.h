@@ -23,8 +23,6 @@ int cmd_wsdl(int argc, char **argv);
 int cli_parse_package(const char *s, ntcp_package *p);
 int cli_parse_protection(const char *s, ntcp_protection *p);
 /* A positive byte count (--max-size and the like): 0, or 2 after printing a usage error. */
-/* duplex, simplex, singleton (singleton-sized) or streamed (singleton-unsized) */
-int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode);
 int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out);
 /* --security ('s'), --package ('p'), --protection ('P'): 0 parsed, 2 usage error (printed), -1 not one of them. */
 #include <nettcp/service.h>
@@ -40,7 +38,7 @@ enum {
 };
 int cli_parse_tls(const char *cmd, int opt, const char *arg, ntcp_credential_type *cred, ntcp_tls_options *t);
 /* Reads and loads a capture file; 0, or 1 after printing the error. */
-#include <nettcp/capture.h>
+#include "capture.h"
 int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_capture *cap);
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer (NUL-terminated);
@@ -91,9 +89,27 @@ int cli_client_password(const char *cmd, ntcp_client_options *o, char **password
 void cli_client_password_free(char *password);
 /* --body XML|@FILE into a malloc'd buffer: 0, or 1 after printing the error. */
 int cli_body(const char *arg, uint8_t **body, size_t *len);
-/* The stable cause id in an error text ("cause: X"), else the status name. */
-const char *cli_cause_of(ntcp_status st, const char *err);
-/* ---- the trace options of serve, call and doctor (cli_trace.c) ---- */
+/* "nettcp CMD: TEXT; cause: ID\nadvice: ADVICE" to stderr. */
+void cli_print_error(const char *cmd, const ntcp_error *e);
+/* --mode: duplex, simplex, singleton (singleton-sized) or streamed
+ * (singleton-unsized): 0, or 2 after printing a usage error. */
+int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode);
+/* serve's --mode LIST (comma-separated) into the modes accepted, msbin1
+ * among the encodings when a mode other than duplex is: 0, or 2 (printed). */
+int cli_parse_mode_list(const char *cmd, const char *arg, ntcp_framing_acceptor_config *f);
+/* --encoding: binary-session, binary, soap12, soap11 or mtom: 0, or 2 (printed). */
+int cli_parse_encoding(const char *cmd, const char *arg, int *enc);
+/* call's --header ('H') and --header-mu ('U'): 0 parsed, 2 usage error (printed), -1 not one of them. */
+#define CLI_MAX_HEADERS 64
+struct cli_headers {
+    ntcp_header h[CLI_MAX_HEADERS];
+    size_t n;
+};
+int cli_header_option(const char *cmd, int c, const char *arg, struct cli_headers *h);
+/* doctor's --ldap ('L'), --no-ldap ('N'), --service-keytab ('K'): 0 parsed, -1 not one of them. */
+#include <nettcp/doctor.h>
+int cli_directory_option(int c, const char *arg, ntcp_doctor_options *o);
+/* ---- the trace options of serve, call and doctor (cli_options.c) ---- */
 #include <nettcp/trace.h>
 #define CLI_TRACE_LONG_OPTIONS                                                                           \
     { "trace", required_argument, NULL, 'T' }, { "trace-format", required_argument, NULL, 0x101 },       \

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <errno.h>
 #include <nettcp/framing.h>
-#include <nettcp/capture.h>
+#include "capture.h"
 #include "cli.h"
 
 int cli_read_file(const char *path, uint8_t **data, size_t *len)
@@ -149,46 +149,7 @@ void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int sh
 }
 
 
-int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t *out)
-{
-    char *end;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (*end || v == 0 || v > 0x7FFFFFFFul) {
-        fprintf(stderr, "nettcp %s: --%s takes a number of bytes from 1 to 2147483647\n", cmd, opt);
-        return 2;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
 
-int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_mode *mode, ntcp_nns_options *nns)
-{
-    switch (opt) {
-    case 's':
-        if (!strcmp(arg, "none"))
-            *mode = NTCP_SECURITY_NONE;
-        else if (!strcmp(arg, "transport"))
-            *mode = NTCP_SECURITY_TRANSPORT;
-        else
-            break;
-        return 0;
-    case 'p':
-        if (cli_parse_package(arg, &nns->package))
-            break;
-        return 0;
-    case 'P':
-        if (cli_parse_protection(arg, &nns->protection))
-            break;
-        return 0;
-    default:
-        return -1;
-    }
-    fprintf(stderr, "nettcp %s: %s\n", cmd,
-            opt == 's' ? "--security is none or transport"
-            : opt == 'p' ? "--package is negotiate, kerberos or ntlm"
-                         : "--protection is none, sign or encrypt");
-    return 2;
-}
 
 int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_capture *cap)
 {
@@ -318,21 +279,4 @@ int cli_parse_tls(const char *cmd, int opt, const char *arg, ntcp_credential_typ
     }
     default: return -1;
     }
-}
-
-int cli_parse_mode(const char *cmd, const char *arg, ntcp_nmf_mode *mode)
-{
-    if (!strcmp(arg, "duplex"))
-        *mode = NTCP_MODE_DUPLEX;
-    else if (!strcmp(arg, "simplex"))
-        *mode = NTCP_MODE_SIMPLEX;
-    else if (!strcmp(arg, "singleton"))
-        *mode = NTCP_MODE_SINGLETON_SIZED;
-    else if (!strcmp(arg, "streamed"))
-        *mode = NTCP_MODE_SINGLETON_UNSIZED;
-    else {
-        fprintf(stderr, "nettcp %s: --mode takes duplex, simplex, singleton or streamed, not '%s'\n", cmd, arg);
-        return -1;
-    }
-    return 0;
 }

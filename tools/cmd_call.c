@@ -113,10 +113,10 @@ static void json_headers(FILE *f, ntcp_client *cl, const ntcp_soap_msg *m)
     fprintf(f, "]");
 }
 
-static void json_error_start(ntcp_status st, const char *step, const char *cause, const char *text)
+static void json_error_start(const ntcp_error *e, const char *step)
 {
-    const char *advice = ntcp_cause_advice(cause);
-    printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(st));
+    const char *cause = ntcp_error_id(e), *text = ntcp_error_text(e), *advice = ntcp_error_advice(e);
+    printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(e->status));
     cli_json_string((const uint8_t *)step, strlen(step));
     printf(",\"cause\":");
     cli_json_string((const uint8_t *)cause, strlen(cause));
@@ -126,9 +126,9 @@ static void json_error_start(ntcp_status st, const char *step, const char *cause
     cli_json_string((const uint8_t *)advice, strlen(advice));
 }
 
-static void json_error(ntcp_status st, const char *step, const char *cause, const char *text)
+static void json_error(const ntcp_error *e, const char *step)
 {
-    json_error_start(st, step, cause, text);
+    json_error_start(e, step);
     printf("}\n");
 }
 
@@ -142,9 +142,8 @@ int cmd_call(int argc, char **argv)
         { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
-    enum { MAX_HEADERS = 64 };
-    ntcp_header headers[MAX_HEADERS];
-    size_t nheaders = 0;
+    struct cli_headers hdr;
+    hdr.n = 0;
     ntcp_client_options o;
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
@@ -164,19 +163,15 @@ int cmd_call(int argc, char **argv)
             return 2;
         if (r == 0)
             continue;
+        r = cli_header_option("call", c, optarg, &hdr);
+        if (r == 2)
+            return 2;
+        if (r == 0)
+            continue;
         switch (c) {
         case 'A': action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
-        case 'H':
-        case 'U':
-            if (nheaders == MAX_HEADERS) {
-                fprintf(stderr, "nettcp call: at most %d headers\n", MAX_HEADERS);
-                return 2;
-            }
-            headers[nheaders].xml = optarg;
-            headers[nheaders++].must_understand = c == 'U';
-            break;
         case 'm':
             if (cli_parse_mode("call", optarg, &o.channel.mode))
                 return 2;
@@ -222,22 +217,21 @@ int cmd_call(int argc, char **argv)
         o.channel.step_ctx = trace;
     }
     ntcp_trace_event(trace, "open", NULL, "url", url, "security", o.security == NTCP_SECURITY_NONE ? "none" : "transport",
-                     "credential", ntcp_credential_name(o.credential),
                      "package", ntcp_package_name(o.nns.package), "protection", ntcp_protection_name(o.nns.protection),
                      "identity", o.nns.identity ? o.nns.identity : "", "user", o.nns.user ? o.nns.user : "", NULL);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ntcp_client *cl = NULL;
-    char err[2048] = "";
+    ntcp_error err;
     int rc = 1;
-    ntcp_status st = ntcp_client_open(&cl, url, &o, err, sizeof err);
+    ntcp_status st = ntcp_client_open(&cl, url, &o, &err);
     if (st) {
         ntcp_trace_event(trace, "error", NULL, "step", "open", "status", ntcp_status_name(st), "cause",
-                         cli_cause_of(st, err), "error", err, NULL);
+                         ntcp_error_id(&err), "error", ntcp_error_text(&err), NULL);
         if (json)
-            json_error(st, "open", cli_cause_of(st, err), err);
+            json_error(&err, "open");
         else
-            fprintf(stderr, "nettcp call: %s\n", err);
+            cli_print_error("call", &err);
         goto out;
     }
     if (verbose) {
@@ -265,8 +259,7 @@ int cmd_call(int argc, char **argv)
         const ntcp_nns_result *r = ntcp_client_security(cl);
         char legs[16];
         snprintf(legs, sizeof legs, "%u", r ? r->legs : 0);
-        const ntcp_tls_result *tr = ntcp_client_tls(cl);
-        ntcp_trace_event(trace, "opened", NULL, "package", r ? ntcp_package_name(r->package) : tr ? "TLS" : "none", "protection",
+        ntcp_trace_event(trace, "opened", NULL, "package", r ? ntcp_package_name(r->package) : "none", "protection",
                          r ? ntcp_protection_name(r->protection) : "None", "mutual", r && r->mutual ? "true" : "false",
                          "service", r ? r->service : "", "client", r ? r->client : "", "target", r ? r->target : "",
                          "legs", legs, NULL);
@@ -284,20 +277,19 @@ int cmd_call(int argc, char **argv)
         st = ntcp_client_send(cl, action, (const char *)body, body_len);
         if (st == NTCP_OK) {
             /* the service's verdict (a framing fault such as UnsupportedMode) comes at the close */
-            char e[2048];
             st = ntcp_client_close(cl);
             cl = NULL;
-            snprintf(e, sizeof e, "closing: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
             if (st) {
-                const char *cause = ntcp_failure_cause(st, NTCP_STEP_CLOSE, false);
-                snprintf(e, sizeof e, "the service refused the one-way session: %s (%s); cause: %s\nadvice: %s",
-                         ntcp_status_str(st), ntcp_status_name(st), cause, ntcp_cause_advice(cause));
-                ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause", cause,
-                                 "error", e, NULL);
+                ntcp_error e;
+                ntcp_error_set(&e, st, ntcp_failure_cause(st, NTCP_STEP_CLOSE, false), NTCP_STEP_CLOSE,
+                               "the service refused the one-way session: %s (%s)", ntcp_status_str(st),
+                               ntcp_status_name(st));
+                ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause",
+                                 ntcp_error_id(&e), "error", e.text, NULL);
                 if (json)
-                    json_error(st, "close", cause, e);
+                    json_error(&e, "close");
                 else
-                    fprintf(stderr, "nettcp call: %s\n", e);
+                    cli_print_error("call", &e);
                 goto close;
             }
         }
@@ -307,18 +299,18 @@ int cmd_call(int argc, char **argv)
                 printf("{\"ok\":true,\"one_way\":true,\"mode\":\"%s\"}\n", ntcp_nmf_mode_name(o.channel.mode));
             rc = 0;
         } else {
-            const char *e = ntcp_client_last_error(cl);
+            const ntcp_error *e = ntcp_client_error(cl);
             if (json)
-                json_error(st, "send", cli_cause_of(st, e), e);
+                json_error(e, "send");
             else
-                fprintf(stderr, "nettcp call: %s\n", e);
+                cli_print_error("call", e);
         }
         goto close;
     }
-    st = ntcp_client_call(cl, action, headers, nheaders, (const char *)body, body_len, &reply);
+    st = ntcp_client_call(cl, action, hdr.h, hdr.n, (const char *)body, body_len, &reply);
     if (st)
         ntcp_trace_event(trace, "error", NULL, "step", "call", "status", ntcp_status_name(st), "cause",
-                         cli_cause_of(st, ntcp_client_last_error(cl)), "error", ntcp_client_last_error(cl), NULL);
+                         ntcp_error_id(ntcp_client_error(cl)), "error", ntcp_error_text(ntcp_client_error(cl)), NULL);
     else
         ntcp_trace_event(trace, "reply", NULL, "action", reply.action ? reply.action : "", NULL);
     if (verbose)
@@ -334,8 +326,11 @@ int cmd_call(int argc, char **argv)
     ntcp_tls_result *tls_copy = tls_res ? malloc(sizeof *tls_copy) : NULL; /* the chain is large */
     if (tls_copy)
         *tls_copy = *tls_res;
-    char call_err[2048];
-    snprintf(call_err, sizeof call_err, "%s", st ? ntcp_client_last_error(cl) : "");
+    ntcp_error call_err; /* the client's error outlives the close that frees it */
+    if (st)
+        call_err = *ntcp_client_error(cl);
+    else
+        ntcp_error_clear(&call_err);
     char *headers_json = NULL; /* read from the reply while the session holds it */
     size_t headers_json_len = 0;
     if (st == NTCP_OK && json) {
@@ -352,11 +347,11 @@ int cmd_call(int argc, char **argv)
         fprintf(stderr, "[%8.1f ms] close: %s\n", ms_since(&t0), cst ? ntcp_status_name(cst) : "End exchanged");
     if (st == NTCP_OK && cst == NTCP_E_MESSAGE_ALTERED) {
         st = cst;
-        snprintf(call_err, sizeof call_err, "close: %s (%s): a frame after the reply failed its check; cause: %s\nadvice: %s",
-                 ntcp_status_str(cst), ntcp_status_name(cst), ntcp_status_name(cst),
-                 ntcp_cause_advice(ntcp_status_name(cst)));
+        ntcp_error_set(&call_err, cst, NTCP_CAUSE_MESSAGE_ALTERED, NTCP_STEP_CLOSE,
+                       "close: %s (%s): a frame after the reply failed its check", ntcp_status_str(cst),
+                       ntcp_status_name(cst));
         ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause",
-                         ntcp_status_name(st), "error", call_err, NULL);
+                         ntcp_error_id(&call_err), "error", ntcp_error_text(&call_err), NULL);
     }
     if (st == NTCP_OK) {
         rc = 0;
@@ -389,15 +384,15 @@ int cmd_call(int argc, char **argv)
                 putchar('\n');
         }
     } else {
-        const char *e = call_err;
+        const ntcp_error *e = &call_err;
         if (json && reply.is_fault) {
-            json_error_start(st, "call", cli_cause_of(st, e), e);
+            json_error_start(e, "call");
             json_fault(&reply);
             printf("}\n");
-        } else if (json)
-            json_error(st, "call", cli_cause_of(st, e), e);
-        else {
-            fprintf(stderr, "nettcp call: %s\n", e);
+        } else if (json) {
+            json_error(e, "call");
+        } else {
+            cli_print_error("call", e);
             if (reply.is_fault && reply.has_detail)
                 fprintf(stderr, "detail: %.*s\n", (int)reply.fault_detail.len,
                         reply.fault_detail.data ? (const char *)reply.fault_detail.data : "");

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <nettcp/capture.h>
 #include <nettcp/pcap.h>
 #include <nettcp/framing.h>
+#include <nettcp/soap.h>
 #include <nettcp/xml.h>
 #include "cli.h"
 
@@ -115,8 +115,10 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
     ds->index++;
     ntcp_buf xml;
     ntcp_buf_init(&xml, (size_t)lim->max_message * 8 + 65536);
-    ntcp_xml_soap_info info = { NULL, NULL, NULL };
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_soap_msg soap; /* Action, MessageID, RelatesTo: the SOAP reader's */
+    ntcp_soap_msg_init(&soap);
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.limits.max_size = lim->max_message;
     opt.limits.max_string_len = lim->max_message;
     opt.limits.max_array_len = lim->max_message;
@@ -127,7 +129,15 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
     } else if (enc == ENC_BINARY) {
         st = ntcp_xml_to_text(r->data, r->size, NULL, &opt, &xml);
     } else {
-        st = ntcp_xml_session_decode_to_text(r->data, r->size, ds->dict, &opt, &xml, &info);
+        size_t off = 0;
+        st = ntcp_xml_session_read_table(ds->dict, r->data, r->size, &off); /* MC-NBFSE 2.1 */
+        if (!st)
+            st = ntcp_xml_to_text(r->data + off, r->size - off, ds->dict, &opt, &xml);
+        /* not a SOAP 1.2 / WS-Addressing envelope: no addressing fields */
+        if (!st && json && ntcp_soap_read(r->data + off, r->size - off, ds->dict, &opt.limits, NULL, 0, &soap)) {
+            ntcp_soap_msg_clear(&soap);
+            ntcp_soap_msg_init(&soap);
+        }
     }
     int rc = 0;
     if (st) {
@@ -148,7 +158,7 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
             printf("\",");
         }
         printf("\"direction\":\"%s\",\"index\":%u,\"action\":", cli_dir_name(dir), ds->index);
-        const char *fields[3] = { info.action, info.message_id, info.relates_to };
+        const char *fields[3] = { soap.action, soap.message_id, soap.relates_to };
         for (int i = 0; i < 3; i++) {
             if (i == 1)
                 printf(",\"message_id\":");
@@ -166,7 +176,7 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
         cli_print_record(r, dir, 0, show_dir);
         printf("%.*s\n", (int)xml.len, xml.data ? (const char *)xml.data : "");
     }
-    ntcp_xml_soap_info_clear(&info);
+    ntcp_soap_msg_clear(&soap);
     ntcp_buf_free(&xml);
     return rc;
 }
@@ -272,14 +282,16 @@ static unsigned stream_warnings(const char *path, unsigned n, int d, const ntcp_
     for (size_t g = 0; g < s->ngaps; g++) {
         fprintf(stderr,
                 "nettcp decode: %s: warning: connection %u %s: %llu bytes missing at stream offset %llu "
-                "(cause: tcp_gap)%s\n",
+                "(cause: %s)%s\n",
                 path, n, cli_dir_name(d), (unsigned long long)s->gaps[g].len, (unsigned long long)s->gaps[g].offset,
-                g == 0 ? "; what follows is not decoded" : "");
+                ntcp_cause_id(NTCP_CAUSE_TCP_GAP), g == 0 ? "; what follows is not decoded" : "");
         errors++;
     }
     if (s->over_limit) {
-        fprintf(stderr, "nettcp decode: %s: warning: connection %u %s: more bytes than --max-size allows; the rest is "
-                        "not decoded (cause: capture_too_large)\n", path, n, cli_dir_name(d));
+        fprintf(stderr,
+                "nettcp decode: %s: warning: connection %u %s: more bytes than --max-size allows; the rest is "
+                "not decoded (cause: %s)\n",
+                path, n, cli_dir_name(d), ntcp_cause_id(NTCP_CAUSE_CAPTURE_TOO_LARGE));
         errors++;
     }
     return errors;
@@ -312,8 +324,10 @@ static int decode_conn(const char *path, unsigned n, const ntcp_tcp_conn *c, con
     bool secured = up[0] != SIZE_MAX && up[1] != SIZE_MAX;
     memset(&ps, 0, sizeof ps);
     if (up[0] != SIZE_MAX && up[1] == SIZE_MAX) {
-        fprintf(stderr, "nettcp decode: %s: connection %u: the client upgraded the stream but the capture holds no "
-                        "UpgradeResponse (cause: decrypt_handshake_incomplete)\n", path, n);
+        fprintf(stderr,
+                "nettcp decode: %s: connection %u: the client upgraded the stream but the capture holds no "
+                "UpgradeResponse (cause: %s)\n",
+                path, n, ntcp_cause_id(NTCP_CAUSE_DECRYPT_HANDSHAKE_INCOMPLETE));
         errors++;
     }
     if (secured) {
@@ -342,16 +356,18 @@ static int decode_conn(const char *path, unsigned n, const ntcp_tcp_conn *c, con
         if (ps.cause && unprotected) {
             /* ProtectionLevel None: everything is readable, the keys only tell who it was */
             fprintf(stderr, "nettcp decode: %s: connection %u: note: the keys given were not checked: %s (cause: %s)\n",
-                    path, n, ps.why, ps.cause);
+                    path, n, ps.why, ntcp_cause_id(ps.cause));
         } else if (ps.cause) {
             fprintf(stderr, "nettcp decode: %s: connection %u: the session is not read: %s (cause: %s)\n  fix: %s\n",
-                    path, n, ps.why, ps.cause, ntcp_passive_advice(ps.cause));
+                    path, n, ps.why, ntcp_cause_id(ps.cause), ntcp_cause_advice(ps.cause));
             errors++;
         }
         for (int d = 0; d < 2; d++) {
             if (*ps.frame_error[d] && (ps.bad_frames[d] || !ps.cause)) {
                 fprintf(stderr, "nettcp decode: %s: connection %u %s: %s (cause: %s)\n", path, n, cli_dir_name(d),
-                        ps.frame_error[d], ps.bad_frames[d] ? "decrypt_frame_failed" : "capture_truncated");
+                        ps.frame_error[d],
+                        ntcp_cause_id(ps.bad_frames[d] ? NTCP_CAUSE_DECRYPT_FRAME_FAILED
+                                                       : NTCP_CAUSE_CAPTURE_TRUNCATED));
                 errors++;
             }
             if (!ps.plain[d].len)
@@ -389,7 +405,7 @@ static int decode_conn(const char *path, unsigned n, const ntcp_tcp_conn *c, con
         printf(",\"protection\":\"%s\",\"key\":", prot);
         json_str_or_null(secured ? ps.key : NULL);
         printf(",\"cause\":");
-        json_str_or_null(secured ? ps.cause : NULL);
+        json_str_or_null(secured && ps.cause ? ntcp_cause_id(ps.cause) : NULL);
         printf(",\"messages\":{\"c>s\":%u,\"s>c\":%u},\"errors\":%u,\"retransmitted\":%u,\"out_of_order\":%u}}\n",
                messages[0], messages[1], errors, c->dir[0].retransmitted + c->dir[1].retransmitted,
                c->dir[0].out_of_order + c->dir[1].out_of_order);
@@ -412,8 +428,9 @@ static int decode_capture(const char *path, const uint8_t *data, size_t len, con
     ntcp_status st = ntcp_pcap_read(data, len, (size_t)lim->max_message * 4 + (1u << 20), &p);
     if (st) {
         if (st == NTCP_E_MALFORMED)
-            fprintf(stderr, "nettcp decode: %s: not a capture that can be read: %s (cause: capture_unreadable)\n",
-                    path, p.error);
+            fprintf(stderr,
+                "nettcp decode: %s: not a capture that can be read: %s (cause: %s)\n",
+                path, p.error, ntcp_cause_id(NTCP_CAUSE_CAPTURE_UNREADABLE));
         else
             fprintf(stderr, "nettcp decode: %s: %s (%s)\n", path, ntcp_status_str(st), ntcp_status_name(st));
         ntcp_pcap_free(&p);
@@ -421,9 +438,10 @@ static int decode_capture(const char *path, const uint8_t *data, size_t len, con
     }
     int rc = 0;
     if (p.truncated) {
-        fprintf(stderr, "nettcp decode: %s: warning: the %s file ends in the middle of a packet after %zu packets "
-                        "(%s); decoding what came before (cause: capture_truncated)\n",
-                path, p.format, p.packets, p.error);
+        fprintf(stderr,
+                "nettcp decode: %s: warning: the %s file ends in the middle of a packet after %zu packets "
+                "(%s); decoding what came before (cause: %s)\n",
+                path, p.format, p.packets, p.error, ntcp_cause_id(NTCP_CAUSE_CAPTURE_TRUNCATED));
         rc = 1;
     }
     if (p.fragments)
@@ -441,13 +459,16 @@ static int decode_capture(const char *path, const uint8_t *data, size_t len, con
     }
     if (!n) {
         if (port)
-            fprintf(stderr, "nettcp decode: %s: no TCP connection on port %d in the %s file (%zu packets, %zu TCP) "
-                            "(cause: capture_no_connection)\n", path, port, p.format, p.packets, p.tcp_packets);
+            fprintf(stderr,
+                "nettcp decode: %s: no TCP connection on port %d in the %s file (%zu packets, %zu TCP) "
+                "(cause: %s)\n",
+                path, port, p.format, p.packets, p.tcp_packets, ntcp_cause_id(NTCP_CAUSE_CAPTURE_NO_CONNECTION));
         else
-            fprintf(stderr, "nettcp decode: %s: no connection in the %s file starts with an MC-NMF preamble (%zu "
-                            "packets, %zu TCP, %zu connections); name the service's port with --port "
-                            "(cause: capture_no_connection)\n",
-                    path, p.format, p.packets, p.tcp_packets, p.nconns);
+            fprintf(stderr,
+                "nettcp decode: %s: no connection in the %s file starts with an MC-NMF preamble (%zu "
+                "packets, %zu TCP, %zu connections); name the service's port with --port "
+                "(cause: %s)\n",
+                path, p.format, p.packets, p.tcp_packets, p.nconns, ntcp_cause_id(NTCP_CAUSE_CAPTURE_NO_CONNECTION));
         rc = 1;
     }
     ntcp_pcap_free(&p);
@@ -608,13 +629,16 @@ int cmd_decode(int argc, char **argv)
     for (int i = optind; i < argc && !rc; i++) {
         ntcp_capture cap;
         if (cli_load_capture("decode", argv[i], cap_max, &cap)) {
-            fprintf(stderr, "nettcp decode: %s: %s (cause: capture_format_unknown)\n", argv[i], formats_expected);
+            fprintf(stderr,
+                "nettcp decode: %s: %s (cause: %s)\n",
+                argv[i], formats_expected, ntcp_cause_id(NTCP_CAUSE_CAPTURE_FORMAT_UNKNOWN));
             rc = 1;
             break;
         }
         if (!known_raw(&cap)) {
-            fprintf(stderr, "nettcp decode: %s: not a format decode reads: %s (cause: capture_format_unknown)\n",
-                    argv[i], formats_expected);
+            fprintf(stderr,
+                "nettcp decode: %s: not a format decode reads: %s (cause: %s)\n",
+                argv[i], formats_expected, ntcp_cause_id(NTCP_CAUSE_CAPTURE_FORMAT_UNKNOWN));
             ntcp_capture_free(&cap);
             rc = 1;
             break;

@@ -68,22 +68,6 @@ static void usage(FILE *f)
             cli_client_options_help, cli_trace_options_help);
 }
 
-static int parse_encoding(const char *s, int *e)
-{
-    static const struct {
-        const char *name;
-        int enc;
-    } t[] = { { "binary-session", NTCP_ENC_BINARY_SESSION }, { "binary", NTCP_ENC_BINARY },
-              { "soap12", NTCP_ENC_SOAP12_UTF8 },           { "soap11", NTCP_ENC_SOAP11_UTF8 },
-              { "mtom", NTCP_ENC_MTOM } };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(s, t[i].name)) {
-            *e = t[i].enc;
-            return 0;
-        }
-    return -1;
-}
-
 static void json_str(const char *s) { cli_json_string((const uint8_t *)s, strlen(s)); }
 
 static void print_json(const char *url, const ntcp_doctor_report *r)
@@ -100,12 +84,12 @@ static void print_json(const char *url, const ntcp_doctor_report *r)
     }
     printf("]");
     if (!r->ok) {
-        printf(",\"status\":\"%s\",\"cause\":", ntcp_status_name(r->status));
-        json_str(r->cause);
+        printf(",\"status\":\"%s\",\"cause\":", ntcp_status_name(r->error.status));
+        json_str(ntcp_error_id(&r->error));
         printf(",\"advice\":");
         json_str(r->advice);
         printf(",\"error\":");
-        json_str(r->error);
+        json_str(ntcp_error_text(&r->error));
     }
     if (r->tls) {
         printf(",\"tls\":{\"version\":\"%s\",\"check_failed\":\"%s\",\"chain\":[", r->tls_result.version,
@@ -188,7 +172,7 @@ static void print_text(const char *url, const ntcp_doctor_report *r)
         return;
     }
     printf("result: FAILED%s%s\n", failed_at ? " at " : "", failed_at ? failed_at : "");
-    printf("cause:  %s\n", r->cause);
+    printf("cause:  %s\n", ntcp_error_id(&r->error));
     if (r->tried_target[0] || r->tried_principal[0])
         printf("tried:  target %s, principal %s, package %s\n", r->tried_target[0] ? r->tried_target : "-",
                r->tried_principal[0] ? r->tried_principal : "-", r->tried_package);
@@ -207,8 +191,7 @@ int cmd_doctor(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     ntcp_doctor_options o;
-    memset(&o, 0, sizeof o);
-    ntcp_client_options_init(&o.client);
+    ntcp_doctor_options_init(&o);
     const char *body_arg = NULL;
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
@@ -227,23 +210,20 @@ int cmd_doctor(int argc, char **argv)
             return 2;
         if (r == 0)
             continue;
+        if (cli_directory_option(c, optarg, &o) == 0)
+            continue;
         switch (c) {
         case 'A': o.action = optarg; break;
         case 'B': body_arg = optarg; break;
         case 'j': json = true; break;
-        case 'L': o.ldap_url = optarg; break;
-        case 'N': o.no_ldap = true; break;
-        case 'K': o.service_keytab = optarg; break;
         case 'M':
             if (cli_parse_mode("doctor", optarg, &o.client.channel.mode))
                 return 2;
             break;
         case 'E':
             enc_given = true;
-            if (parse_encoding(optarg, &o.client.channel.encoding)) {
-                fprintf(stderr, "nettcp doctor: --encoding is binary-session, binary, soap12, soap11 or mtom\n");
+            if (cli_parse_encoding("doctor", optarg, &o.client.channel.encoding))
                 return 2;
-            }
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -286,8 +266,8 @@ int cmd_doctor(int argc, char **argv)
     if (!r)
         goto out;
     ntcp_status st = ntcp_doctor_run(url, &o, r);
-    if (st == NTCP_E_INVALID_ARG && !strcmp(r->cause, "bad_address")) {
-        fprintf(stderr, "nettcp doctor: %s\n", r->error);
+    if (st == NTCP_E_INVALID_ARG && r->error.cause == NTCP_CAUSE_BAD_ADDRESS) {
+        fprintf(stderr, "nettcp doctor: %s\n", ntcp_error_text(&r->error));
         rc = 2;
     } else {
         if (json)

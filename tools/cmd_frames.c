@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <nettcp/capture.h>
+#include "capture.h"
 #include <nettcp/framing.h>
 #include "cli.h"
 

@@ -48,9 +48,11 @@ static void usage(FILE *f)
             "\n"
             "options (defaults = NetTcpBinding's):\n"
             "  --security M       transport (default: Windows credentials through NegotiateStream) or none\n"
-            "  --package P        negotiate (default), kerberos or ntlm: what the service accepts\n"
+            "  --package P        negotiate (default), kerberos or ntlm: what the service accepts (a client of\n"
+            "                     the other package is refused: cause package_mismatch)\n"
             "  --protection L     encrypt (default, EncryptAndSign), sign, or none\n"
-            "  --keytab FILE      the service's keys (default: KRB5_KTNAME or the system keytab)\n"
+            "  --keytab FILE      the service's keys (default: KRB5_KTNAME or the system keytab); without a\n"
+            "                     readable keytab holding a key the service does not start (Kerberos needs it)\n"
             "  --allow-anonymous  accept anonymous logons\n"
             "  --credential C     transport's client credential type: windows (default, NegotiateStream),\n"
             "                     certificate (TLS, clients must present a certificate) or none (TLS, no client\n"
@@ -377,32 +379,6 @@ static void on_signal(int sig)
         ntcp_service_stop(g_service);
 }
 
-int cli_parse_package(const char *s, ntcp_package *p)
-{
-    if (!strcmp(s, "negotiate"))
-        *p = NTCP_PACKAGE_NEGOTIATE;
-    else if (!strcmp(s, "kerberos"))
-        *p = NTCP_PACKAGE_KERBEROS;
-    else if (!strcmp(s, "ntlm"))
-        *p = NTCP_PACKAGE_NTLM;
-    else
-        return -1;
-    return 0;
-}
-
-int cli_parse_protection(const char *s, ntcp_protection *p)
-{
-    if (!strcmp(s, "encrypt") || !strcmp(s, "encryptandsign"))
-        *p = NTCP_PROTECTION_ENCRYPT_AND_SIGN;
-    else if (!strcmp(s, "sign"))
-        *p = NTCP_PROTECTION_SIGN;
-    else if (!strcmp(s, "none"))
-        *p = NTCP_PROTECTION_NONE;
-    else
-        return -1;
-    return 0;
-}
-
 static const struct option opts[] = {
         { "security", required_argument, NULL, 's' },  { "package", required_argument, NULL, 'p' },
         { "protection", required_argument, NULL, 'P' }, { "keytab", required_argument, NULL, 'k' },
@@ -460,23 +436,10 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
                 return 2;
             o.xml.max_size = o.server.limits.max_message;
             break;
-        case 'm': {
-            /* a comma-separated list */
-            unsigned modes = 0;
-            char list[128];
-            snprintf(list, sizeof list, "%s", optarg);
-            for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                ntcp_nmf_mode m;
-                if (cli_parse_mode("serve", t, &m))
-                    return 2;
-                modes |= 1u << m;
-            }
-            o.server.framing.modes = modes;
-            /* the modes other than duplex carry msbin1 (no session dictionaries), as WCF sends them */
-            if (modes & ~(1u << NTCP_MODE_DUPLEX))
-                o.server.framing.encodings |= 1u << NTCP_ENC_BINARY;
+        case 'm':
+            if (cli_parse_mode_list("serve", optarg, &o.server.framing))
+                return 2;
             break;
-        }
         case 'v': verbose = true; break;
         case 'L': syslog = true; break;
         case 'h': usage(stdout); return 0;
@@ -564,7 +527,12 @@ int cmd_serve(int argc, char **argv)
     int port = 0;
     st = ntcp_service_listen(svc, url, &port);
     if (st) {
-        fprintf(stderr, "nettcp serve: cannot listen on %s: %s (%s)\n", url, ntcp_status_str(st), ntcp_status_name(st));
+        const ntcp_error *e = ntcp_service_error(svc);
+        if (e->status)
+            cli_print_error("serve", e);
+        else
+            fprintf(stderr, "nettcp serve: cannot listen on %s: %s (%s)\n", url, ntcp_status_str(st),
+                    ntcp_status_name(st));
         serve_reload_stop();
         ntcp_service_free(svc);
         serve_config_free(xargc, xargv);

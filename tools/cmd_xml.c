@@ -40,7 +40,8 @@ static int xml_decode(bool session, unsigned indent, const char *path)
     size_t len;
     if (cli_read_file(path, &data, &len))
         return 1;
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = indent;
     opt.limits.max_size = UINT32_MAX; /* a file, not a peer: no message or string quota */
     opt.limits.max_string_len = UINT32_MAX;
@@ -51,7 +52,7 @@ static int xml_decode(bool session, unsigned indent, const char *path)
         ntcp_xml_session *s;
         st = ntcp_xml_session_new(&s, 0);
         if (!st)
-            st = ntcp_xml_session_decode_to_text(data, len, s, &opt, &out, NULL);
+            st = ntcp_xml_session_decode_to_text(data, len, s, &opt, &out);
         ntcp_xml_session_free(s);
     } else
         st = ntcp_xml_to_text(data, len, NULL, &opt, &out);
@@ -73,7 +74,11 @@ static int xml_encode(bool session, const char *path)
         return 1;
     ntcp_xml_session *s = NULL;
     ntcp_xml_writer *w = NULL;
-    ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, NTCP_XML_SESSION_DEFAULT, NULL, NULL };
+    ntcp_xml_writer_options wo;
+    ntcp_xml_writer_options_init(&wo);
+    wo.session_policy = NTCP_XML_SESSION_DEFAULT;
+    wo.is_candidate = NULL;
+    wo.candidate_ctx = NULL;
     wo.limits.max_size = UINT32_MAX;
     wo.limits.max_string_len = UINT32_MAX;
     ntcp_buf out;

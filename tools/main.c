@@ -1,6 +1,7 @@
 /* nettcp command-line tool: dispatches to one function per subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <nettcp/nettcp.h>
 #include "cli.h"
 
 static const struct ntcp_cli_command commands[] = {
@@ -28,12 +29,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("nettcp %s\n", NETTCP_VERSION);
-        return 0;
-    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("nettcp %s\n", ntcp_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -315,7 +315,9 @@ static void reload(void)
         serve_log(LOG_WARNING, "reload: the URL, --security, --credential, the certificate options, --trace, --syslog "
                                "and the size limits take effect at the next start; the rest applies now");
     if (ntcp_service_set_nns(rl.svc, &a.o.nns) != NTCP_OK) {
-        serve_log(LOG_ERR, "reload: the new security options were refused; keeping the previous ones");
+        const ntcp_error *e = ntcp_service_error(rl.svc);
+        serve_log(LOG_ERR, "reload: the new security options were refused (%s; cause: %s); keeping the previous ones",
+                  ntcp_error_text(e), ntcp_error_id(e));
         goto done;
     }
     atomic_store(&log_verbose, a.verbose);

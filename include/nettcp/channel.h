@@ -5,6 +5,7 @@
 #ifndef NETTCP_CHANNEL_H
 #define NETTCP_CHANNEL_H
 
+#include <nettcp/error.h>
 #include <nettcp/framing.h>
 
 #ifdef __cplusplus
@@ -20,11 +21,7 @@ typedef struct ntcp_url {
 /* NTCP_E_INVALID_ARG with a reason in why (may be NULL) when the URL is not net.tcp. */
 NTCP_MUST_CHECK ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why);
 
-typedef enum ntcp_channel_step {
-    NTCP_STEP_RESOLVE, NTCP_STEP_CONNECT, NTCP_STEP_PREAMBLE, NTCP_STEP_UPGRADE, NTCP_STEP_HANDSHAKE,
-    NTCP_STEP_PREAMBLE_ACK, NTCP_STEP_SEND, NTCP_STEP_RECEIVE, NTCP_STEP_CLOSE
-} ntcp_channel_step;
-const char *ntcp_channel_step_name(ntcp_channel_step s);
+/* The steps (ntcp_channel_step) are in error.h. */
 
 typedef struct ntcp_channel_options {
     ntcp_nmf_mode mode;          /* duplex */
@@ -35,7 +32,7 @@ typedef struct ntcp_channel_options {
     int close_timeout_ms;        /* 60 s */
     ntcp_framing_limits limits;  /* max_message = MaxReceivedMessageSize (65536) */
     /* the stream upgrade to run (NULL: none, SecurityMode.None) */
-    const ntcp_stream_upgrade *upgrade;
+    const ntcp_stream *upgrade;
     ntcp_framing_record_cb record_cb; /* observer for traces */
     void *record_ctx;
     /* observer: called as open enters each step (resolve, connect, preamble,
@@ -43,17 +40,18 @@ typedef struct ntcp_channel_options {
     void (*step_cb)(void *ctx, ntcp_channel_step step);
     void *step_ctx;
 } ntcp_channel_options;
-#define NTCP_CHANNEL_OPTIONS_INIT \
-    { NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, 60000, 60000, 600000, 60000, NTCP_FRAMING_LIMITS_INIT, NULL, NULL, NULL, NULL, NULL }
+/* Duplex, binary session encoding, the timeouts above, the default framing
+ * limits, no upgrade, no observers. */
+void ntcp_channel_options_init(ntcp_channel_options *o);
 
 typedef struct ntcp_channel ntcp_channel;
 
-/* Opens the channel. On failure *ch is NULL and, if step/detail are given,
- * they say which step failed and why. Never sends application bytes before
+/* Opens the channel. On failure *ch is NULL and err (may be NULL) says
+ * which step failed and why (cause: ntcp_failure_cause). Never sends application bytes before
  * the upgrade (when asked for) completed: a service that refuses the upgrade
  * fails the open. */
 NTCP_MUST_CHECK ntcp_status ntcp_channel_open(ntcp_channel **ch, const char *url, const ntcp_channel_options *o,
-                                              ntcp_channel_step *step, char *detail, size_t detail_cap);
+                                              ntcp_error *err);
 /* Sends one message; *reply (valid until the next call) gets the next
  * message from the service. */
 NTCP_MUST_CHECK ntcp_status ntcp_channel_request(ntcp_channel *ch, const uint8_t *msg, size_t len,
@@ -64,8 +62,13 @@ NTCP_MUST_CHECK ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t
 ntcp_status ntcp_channel_close(ntcp_channel *ch);
 /* Reset the connection; frees the channel. */
 void ntcp_channel_abort(ntcp_channel *ch);
-/* The step and text of the latest failure. */
-const char *ntcp_channel_last_error(const ntcp_channel *ch);
+/* The latest failure (status NTCP_OK when none). */
+const ntcp_error *ntcp_channel_error(const ntcp_channel *ch);
+/* The cause of a channel failure, from its status and the step of the
+ * open it happened at: a service that aborts right after a preamble
+ * without upgrade requires transport security (security_mode_mismatch),
+ * as does its AccessDenied fault; otherwise ntcp_cause_of_status. */
+ntcp_cause ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested);
 ntcp_framing *ntcp_channel_framing(ntcp_channel *ch);
 
 #ifdef __cplusplus

@@ -32,10 +32,11 @@ void ntcp_client_options_init(ntcp_client_options *o);
 typedef struct ntcp_client ntcp_client;
 
 /* Opens the channel (connect, preamble, security handshake, identity check,
- * PreambleEnd/Ack). On failure *c is NULL and err (if given, cap bytes) gets
- * the explanation: the step, the cause and what to change. */
-NTCP_MUST_CHECK ntcp_status ntcp_client_open(ntcp_client **c, const char *url, const ntcp_client_options *o, char *err,
-                                             size_t cap);
+ * PreambleEnd/Ack). On failure *c is NULL and err (may be NULL) says why:
+ * status, cause, step, the NegotiateStream detail when security failed,
+ * and the explanation (ntcp_error_format adds the cause and its advice). */
+NTCP_MUST_CHECK ntcp_status ntcp_client_open(ntcp_client **c, const char *url, const ntcp_client_options *o,
+                                             ntcp_error *err);
 /* A SOAP header to send: one element as text XML (declaring its
  * namespaces); must_understand adds s:mustUnderstand="1" to it. */
 typedef struct ntcp_header {
@@ -47,7 +48,8 @@ typedef struct ntcp_header {
  * The reply is parsed into *reply (ntcp_soap_msg_init'ed by the call; clear
  * it after): addressing, headers, the body as text, a fault's code,
  * subcodes, reason and detail. A SOAP fault from the service returns
- * NTCP_E_FAULT with *reply filled. */
+ * NTCP_E_FAULT with *reply filled; its cause is action_not_supported or
+ * service_fault. Failures: ntcp_client_error. */
 NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_header *headers,
                                              size_t nheaders, const char *body, size_t body_len,
                                              ntcp_soap_msg *reply);
@@ -69,21 +71,8 @@ NTCP_MUST_CHECK ntcp_status ntcp_client_send(ntcp_client *c, const char *action,
 void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n);
 /* The negotiated security (NULL with security None). */
 const ntcp_nns_result *ntcp_client_security(const ntcp_client *c);
-/* The step, cause and advice of the latest failure. */
-const char *ntcp_client_last_error(const ntcp_client *c);
-/* The stable cause id of a failure outside the security layer, from its
- * status and the step of the open it happened at: "host_unknown",
- * "connection_refused", "connection_reset", "timeout", "endpoint_not_found",
- * "encoding_refused", "mode_refused", "security_mode_mismatch" (the service
- * refused the upgrade, or required one that was not asked for: a fault, or
- * WCF's way, closing the connection after a preamble without upgrade),
- * "server_too_busy", "version_refused", "quota_exceeded"; otherwise the
- * status name. Security failures carry the negotiate layer's cause
- * (ntcp_nns_cause). Every error text of ntcp_client_open and
- * ntcp_client_call ends with "cause: ID" when one applies. */
-const char *ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested);
-/* Advice for any cause id (security causes included). */
-const char *ntcp_cause_advice(const char *cause);
+/* The latest failure of open, call or send (status NTCP_OK when none). */
+const ntcp_error *ntcp_client_error(const ntcp_client *c);
 
 /* End handshake, close; frees c. */
 ntcp_status ntcp_client_close(ntcp_client *c);

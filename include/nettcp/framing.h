@@ -8,7 +8,7 @@
  *    Feed it the bytes that arrive, take the bytes it wants sent, act on its
  *    events. It never touches a socket or a clock.
  *
- * Security upgrades plug in through ntcp_stream_upgrade: once the
+ * Security upgrades plug in through the stream interface (ntcp_stream): once the
  * UpgradeResponse (0x0A) has been sent or received, every byte in either
  * direction goes through the upgrade (e.g. NegotiateStream), and the framing
  * session sees only the upgrade's plaintext.
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nettcp/status.h>
+#include <nettcp/error.h>
 #include <nettcp/util.h>
 
 #ifdef __cplusplus
@@ -91,7 +92,8 @@ typedef struct ntcp_framing_limits {
     uint32_t max_drain;        /* 65536: MaxDrainSize after sending a fault */
     uint32_t max_upgrades;     /* 4: stacked UpgradeRequests accepted */
 } ntcp_framing_limits;
-#define NTCP_FRAMING_LIMITS_INIT { 2048, 256, 256, 65536, 65536, 4 }
+/* The defaults noted above. */
+void ntcp_framing_limits_init(ntcp_framing_limits *l);
 /* Offline decoding (captures, files): 64 MiB envelopes, long strings. */
 #define NTCP_FRAMING_LIMITS_OFFLINE { 2048, 4096, 4096, 64u << 20, 65536, 16 }
 
@@ -173,8 +175,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_unsized_envelope(ntcp_buf *out, const u
 /* Fault record; a name without "http" gets NTCP_FAULT_BASE prepended. */
 NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_fault(ntcp_buf *out, const char *fault);
 
-/* ---- stream upgrade hook ------------------------------------------------- */
-/* A security upgrade that takes over the byte stream after UpgradeResponse.
+/* ---- the stream interface ------------------------------------------------ */
+/* A secured stream that takes over the byte stream after UpgradeResponse
+ * (NegotiateStream today, TLS next: each is one implementation of this).
  * All functions are sans-I/O: they read and append to buffers.
  *  - start: initiator only; append the first handshake bytes to `out`.
  *  - recv: raw bytes from the peer; append handshake bytes to send to `out`,
@@ -182,22 +185,49 @@ NTCP_MUST_CHECK ntcp_status ntcp_nmf_put_fault(ntcp_buf *out, const char *fault)
  *    NTCP_AGAIN (nothing more to do until more bytes arrive).
  *  - send: wrap application bytes into `out`. Only after established.
  *  - established: the handshake is complete (both sides done).
- *  - last_error: optional text describing the latest failure.
- * The upgrade object is owned by the caller. */
-typedef struct ntcp_stream_upgrade {
-    const char *name; /* e.g. "application/negotiate" */
+ *  - query: what the stream knows (see ntcp_stream_query_what);
+ *    NTCP_E_UNSUPPORTED when it cannot answer that question.
+ *  - destroy: frees what the stream owns (itself included when it was
+ *    allocated); NULL when the caller owns everything. */
+typedef enum ntcp_stream_query_what {
+    NTCP_STREAM_QUERY_ERROR = 1,            /* ntcp_error *: the latest failure (status NTCP_OK when none) */
+    NTCP_STREAM_QUERY_SECURITY,             /* ntcp_stream_security *: filled once established */
+    NTCP_STREAM_QUERY_DELEGATED_CREDENTIAL  /* void **: the delegated credential (a gss_cred_id_t), or NULL */
+} ntcp_stream_query_what;
+
+/* What an established secured stream tells about the peer and the
+ * protection; the strings stay valid as long as the stream. */
+typedef struct ntcp_stream_security {
+    const char *kind;          /* "negotiate" (NegotiateStream) */
+    const char *package;       /* "Kerberos", "NTLM" */
+    const char *protection;    /* "None", "Sign", "EncryptAndSign" */
+    const char *impersonation; /* "Identification", "Impersonation", "Delegation" */
+    const char *peer_name;     /* the authenticated peer (a service: the client principal) */
+    bool mutual;               /* both sides authenticated */
+    bool anonymous;            /* the peer logged on anonymously */
+    bool delegated;            /* a delegated credential is available */
+} ntcp_stream_security;
+
+typedef struct ntcp_stream {
+    const char *name; /* the upgrade's content type, e.g. "application/negotiate" */
     void *ctx;
     ntcp_status (*start)(void *ctx, ntcp_buf *out);
     ntcp_status (*recv)(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
                         ntcp_buf *out);
     ntcp_status (*send)(void *ctx, const uint8_t *plain, size_t len, ntcp_buf *out);
     bool (*established)(void *ctx);
-    const char *(*last_error)(void *ctx);
+    ntcp_status (*query)(void *ctx, ntcp_stream_query_what what, void *out);
     /* optional: send of head | body without joining them first (large
      * envelopes are then not copied before protection); NULL: send */
     ntcp_status (*send_parts)(void *ctx, const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len,
                               ntcp_buf *out);
-} ntcp_stream_upgrade;
+    void (*destroy)(struct ntcp_stream *s);
+} ntcp_stream;
+
+/* s->query, or NTCP_E_UNSUPPORTED when s or its query is NULL. */
+NTCP_MUST_CHECK ntcp_status ntcp_stream_query(const ntcp_stream *s, ntcp_stream_query_what what, void *out);
+/* s->destroy when there is one; NULL is fine. */
+void ntcp_stream_free(ntcp_stream *s);
 
 /* ---- the connection state machine ---------------------------------------- */
 typedef enum ntcp_framing_role { NTCP_INITIATOR = 0, NTCP_ACCEPTOR = 1 } ntcp_framing_role;
@@ -255,8 +285,9 @@ typedef struct ntcp_framing_acceptor_config {
      * session; several endpoints on one port may differ). */
     void (*via_security)(void *ctx, const char *via, const char **upgrade_name, bool *require_upgrade);
 } ntcp_framing_acceptor_config;
-#define NTCP_FRAMING_ACCEPTOR_CONFIG_INIT \
-    { 1u << NTCP_MODE_DUPLEX, 1u << NTCP_ENC_BINARY_SESSION, NULL, NULL, NULL, NULL, false, true, NULL }
+/* Duplex, binary session encoding, every via served, no upgrade, the
+ * EndpointAccessDenied fault for a missing upgrade. */
+void ntcp_framing_acceptor_config_init(ntcp_framing_acceptor_config *c);
 
 typedef struct ntcp_framing_initiator_config {
     const char *via;           /* the net.tcp URI */
@@ -265,7 +296,8 @@ typedef struct ntcp_framing_initiator_config {
     const char *content_type;  /* with encoding == -1 */
     const char *upgrade_name;  /* NULL = no upgrade; "application/negotiate" */
 } ntcp_framing_initiator_config;
-#define NTCP_FRAMING_INITIATOR_CONFIG_INIT { NULL, NTCP_MODE_DUPLEX, NTCP_ENC_BINARY_SESSION, NULL, NULL }
+/* No via, duplex, binary session encoding, no upgrade. */
+void ntcp_framing_initiator_config_init(ntcp_framing_initiator_config *c);
 
 typedef struct ntcp_framing ntcp_framing;
 
@@ -279,7 +311,7 @@ NTCP_MUST_CHECK ntcp_status ntcp_framing_new_acceptor(ntcp_framing **f, const nt
 void ntcp_framing_free(ntcp_framing *f);
 void ntcp_framing_set_record_cb(ntcp_framing *f, ntcp_framing_record_cb cb, void *ctx);
 /* The upgrade to run when one is requested (acceptor) or answered (initiator). */
-void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream_upgrade *up);
+void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream *up);
 
 /* Initiator: queue the preamble (Version, Mode, Via, Encoding, and either
  * UpgradeRequest or PreambleEnd). Also used to start again on a reused
@@ -329,6 +361,11 @@ bool ntcp_framing_is_open(const ntcp_framing *f);
 bool ntcp_framing_is_closed(const ntcp_framing *f);
 /* A description of the latest error: the step and the byte offset. */
 const char *ntcp_framing_last_error(const ntcp_framing *f);
+/* The status ntcp_framing_last_error explains (NTCP_OK before any failure). */
+ntcp_status ntcp_framing_last_error_status(const ntcp_framing *f);
+/* The stream offset (of its direction's decoded bytes) where that error was
+ * found, -1 when it was not a decoding error. */
+int64_t ntcp_framing_last_error_offset(const ntcp_framing *f);
 /* The via / content type / mode the acceptor accepted (valid while open). */
 const char *ntcp_framing_via(const ntcp_framing *f);
 /* The session's content type (acceptor: from the preamble; NULL before it). */

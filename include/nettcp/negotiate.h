@@ -1,15 +1,14 @@
 /* nettcp — .NET NegotiateStream (MS-NNS) over GSSAPI, sans-I/O.
  *
  * Three levels:
- *  - frame codecs: handshake messages (5-byte header, big-endian length),
- *    the HandshakeError code (8 bytes, either byte order) and data frames
- *    (4-byte little-endian length);
+ *  - frame codecs (private: src/negotiate/frames.h): handshake messages,
+ *    HandshakeError codes, data frames, the NTLM signature rotation;
  *  - a provider table (acquire, init, accept, wrap, unwrap, get_mic,
  *    verify_mic, inquire): the real one is MIT GSSAPI (ntcp_gss_provider),
  *    a test double may stand in;
  *  - ntcp_nns: the initiator / acceptor state machine. It plugs into the
- *    framing layer's ntcp_stream_upgrade hook for "application/negotiate"
- *    (ntcp_nns_as_upgrade); after the handshake every framing byte travels
+ *    framing layer's stream interface for "application/negotiate"
+ *    (ntcp_nns_as_stream, ntcp_nns_stream_new); after the handshake every framing byte travels
  *    inside NNS data frames.
  *
  * Failures are explained by ntcp_nns_error: status, step, GSS major/minor
@@ -24,81 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nettcp/status.h>
+#include <nettcp/error.h>
 #include <nettcp/util.h>
 #include <nettcp/framing.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- MS-NNS 2.2.1 handshake messages ------------------------------------ */
-#define NTCP_NNS_HANDSHAKE_DONE 0x14
-#define NTCP_NNS_HANDSHAKE_ERROR 0x15
-#define NTCP_NNS_HANDSHAKE_IN_PROGRESS 0x16
-#define NTCP_NNS_HANDSHAKE_HEADER 5
-#define NTCP_NNS_MAX_HANDSHAKE_PAYLOAD 0xFFFFu
-
-/* ---- MS-NNS 2.2.2 data frames ------------------------------------------- */
-#define NTCP_NNS_DATA_HEADER 4
-#define NTCP_NNS_MAX_WRITE 0xFC00u       /* plaintext bytes per frame we send */
-#define NTCP_NNS_MAX_READ_FRAME 65536u   /* largest payload we accept */
-#define NTCP_NNS_MIN_FRAME_EXCLUSIVE 4u  /* a payload must be > 4 bytes */
-#define NTCP_NNS_NTLM_SIGNATURE 16
-
-/* ---- codes carried by HandshakeError (PROTOCOLS 2.3, 8) ------------------ */
-#define NTCP_WIN_ERROR_TRUST_FAILURE 0x000006FEu /* 1790 */
-#define NTCP_SEC_E_UNSUPPORTED_FUNCTION 0x80090302u
-#define NTCP_SEC_E_TARGET_UNKNOWN 0x80090303u
-#define NTCP_SEC_E_INTERNAL_ERROR 0x80090304u
-#define NTCP_SEC_E_INVALID_TOKEN 0x80090308u
-#define NTCP_SEC_E_LOGON_DENIED 0x8009030Cu
-#define NTCP_SEC_E_UNKNOWN_CREDENTIALS 0x8009030Du
-#define NTCP_SEC_E_NO_CREDENTIALS 0x8009030Eu
-#define NTCP_SEC_E_MESSAGE_ALTERED 0x8009030Fu
-#define NTCP_SEC_E_WRONG_PRINCIPAL 0x80090322u
-#define NTCP_SEC_E_TIME_SKEW 0x80090324u
-#define NTCP_SEC_E_CERT_EXPIRED 0x80090328u /* what .NET sends for expired credentials */
-
-/* One decoded handshake message; payload points into the input. */
-typedef struct ntcp_nns_handshake {
-    uint8_t id;            /* 0x14, 0x15 or 0x16 */
-    uint8_t major, minor;  /* ignored on receipt (MS-NNS 3.1.5.2) */
-    const uint8_t *payload;
-    size_t len;
-} ntcp_nns_handshake;
-
-/* Appends a handshake message; NTCP_E_NNS_TOKEN_TOO_LARGE above 0xFFFF,
- * NTCP_E_INVALID_ARG for an id other than 0x14/0x15/0x16. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_put_handshake(ntcp_buf *out, uint8_t id, const uint8_t *payload, size_t len);
-/* Appends a HandshakeError carrying `code` as 8 bytes, most significant first
- * (.NET Framework's order: 1790 -> 00 00 00 00 00 00 06 FE). */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_put_error(ntcp_buf *out, uint32_t code);
-/* Decodes one handshake message at the start of data. NTCP_OK: *msg set and
- * *used = 5 + payload length. NTCP_AGAIN: incomplete. NTCP_E_NNS_MESSAGE_ID:
- * the first byte is not 0x14/0x15/0x16. NTCP_E_NNS_TOKEN_TOO_LARGE: the
- * payload length exceeds max_payload. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_decode_handshake(const uint8_t *data, size_t len, size_t max_payload,
-                                                      ntcp_nns_handshake *msg, size_t *used);
-/* Reads the code from a HandshakeError payload in either byte order
- * (bytes 0-3 zero: big-endian; bytes 4-7 zero: little-endian; otherwise
- * big-endian, as .NET Framework reads it). False when shorter than 8 bytes.
- * *big_endian (may be NULL) tells which order was found. */
-bool ntcp_nns_error_code(const uint8_t *payload, size_t len, uint32_t *code, bool *big_endian);
-
-/* Appends a data frame header for a payload of `payload_len` bytes;
- * NTCP_E_NNS_FRAME_SIZE unless 4 < payload_len <= 65536. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_put_data_header(ntcp_buf *out, size_t payload_len);
-/* Decodes a data frame header. NTCP_OK: *payload_len set. NTCP_AGAIN: fewer
- * than 4 bytes. NTCP_E_NNS_FRAME_SIZE: length <= 4 or > max_frame. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_decode_data_header(const uint8_t *data, size_t len, size_t max_frame,
-                                                        size_t *payload_len);
-
-/* gss-ntlmssp emits [sealed data][16-byte signature]; Windows NegotiateStream
- * puts the signature first (PROTOCOLS 2.5). Rotate in place: to_front moves
- * the last 16 bytes to the front, to_back the first 16 to the end.
- * NTCP_E_NNS_FRAME_SIZE when len < 16. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_ntlm_signature_to_front(uint8_t *p, size_t len);
-NTCP_MUST_CHECK ntcp_status ntcp_nns_ntlm_signature_to_back(uint8_t *p, size_t len);
 
 /* ---- options ------------------------------------------------------------- */
 /* WS_SECURITY_BINDING_PROPERTY_WINDOWS_INTEGRATED_AUTH_PACKAGE */
@@ -131,8 +62,13 @@ typedef struct ntcp_nns_limits {
     unsigned max_legs;     /* handshake messages received before giving up: 16 */
     size_t max_frame;      /* largest data frame payload accepted: 65536 */
 } ntcp_nns_limits;
-#define NTCP_NNS_LIMITS_INIT { 0xFFFF, 16, 65536 }
+/* max_token 0xFFFF, max_legs 16, max_frame 65536. */
+void ntcp_nns_limits_init(ntcp_nns_limits *l);
 
+/* An observer of handshake messages, for traces and diagnostics: sent or
+ * received, the message id (0x14, 0x15, 0x16) and the payload length.
+ * Never the token itself. */
+typedef void (*ntcp_nns_leg_cb)(void *ctx, bool sent, uint8_t id, size_t len);
 typedef struct ntcp_nns_options {
     ntcp_package package;
     ntcp_protection protection;
@@ -161,10 +97,13 @@ typedef struct ntcp_nns_options {
      * in the keytab. */
     const char *acceptor_name;
     ntcp_nns_limits limits;
+    /* observer of handshake messages (may be NULL) */
+    ntcp_nns_leg_cb leg_cb;
+    void *leg_ctx;
 } ntcp_nns_options;
-#define NTCP_NNS_OPTIONS_INIT                                                                      \
-    { NTCP_PACKAGE_NEGOTIATE, NTCP_PROTECTION_ENCRYPT_AND_SIGN, true, NTCP_IMPERSONATION_IDENTIFICATION, \
-      NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL, NTCP_NNS_LIMITS_INIT }
+/* Negotiate, EncryptAndSign, server authentication required,
+ * Identification, everything else unset, the default limits. */
+void ntcp_nns_options_init(ntcp_nns_options *o);
 
 /* The target name the client passes to GSSAPI for an identity (PROTOCOLS 7):
  * dns:NAME -> host/NAME, spn:VALUE -> VALUE, upn:U -> U (a user principal),
@@ -174,60 +113,21 @@ typedef struct ntcp_nns_options {
 NTCP_MUST_CHECK ntcp_status ntcp_nns_target_name(const char *identity, const char *address_host, char *out,
                                                  size_t cap, bool *is_upn);
 
-/* Whether the name a service authenticated as (got, a Kerberos principal as
- * GSSAPI displays it: components split by '/', realm after an unescaped
- * '@', backslash escapes) is the expected target. Compared as principals: name
- * components case-insensitively, the realm (in either case) only when the
- * expected name has one. For a UPN (is_upn) the KDC may answer with the
- * enterprise form (user\@suffix@REALM) or the canonical one (user@REALM),
- * both accepted. */
-bool ntcp_krb_name_matches(const char *expected, bool is_upn, const char *got);
-
 /* ---- errors that explain -------------------------------------------------- */
-typedef enum ntcp_nns_step {
-    NTCP_NNS_STEP_NONE = 0,
-    NTCP_NNS_STEP_OPTIONS,
-    NTCP_NNS_STEP_ACQUIRE,
-    NTCP_NNS_STEP_INIT,       /* with leg */
-    NTCP_NNS_STEP_ACCEPT,     /* with leg */
-    NTCP_NNS_STEP_REMOTE,     /* the peer sent HandshakeError */
-    NTCP_NNS_STEP_HANDSHAKE,  /* handshake framing */
-    NTCP_NNS_STEP_POLICY,     /* protection / server auth / anonymity checks */
-    NTCP_NNS_STEP_IDENTITY,   /* identity check */
-    NTCP_NNS_STEP_WRAP,
-    NTCP_NNS_STEP_UNWRAP
-} ntcp_nns_step;
-const char *ntcp_nns_step_name(ntcp_nns_step s);
+/* ntcp_nns_error and ntcp_nns_step are in error.h: the NegotiateStream part
+ * of ntcp_error. */
 
-typedef struct ntcp_nns_error {
-    ntcp_status status;
-    ntcp_nns_step step;
-    unsigned leg;             /* 1-based handshake leg for init/accept */
-    uint32_t major, minor;    /* GSS status, 0 when none */
-    long krb5_error;          /* minor - ERROR_TABLE_BASE_krb5 when minor is a krb5 error, else -1 */
-    bool remote;              /* the peer reported the failure (HandshakeError) */
-    uint32_t remote_code;     /* the code it sent */
-    bool default_target;      /* the target came from the address (identity none or dns:) */
-    bool anonymous;           /* the client logs on anonymously (asked for, or an anonymous ticket) */
-    bool ntlm_forced;         /* a client asked for Kerberos or Negotiate, ProtectionLevel None forced NTLM */
-    bool ntlm_fallback;       /* a Negotiate (SPNEGO) client settled on NTLM: Kerberos was not usable */
-    char target[256];         /* target name tried ("" on the service) */
-    char mech[16];            /* "Kerberos", "NTLM", "SPNEGO" or "" */
-    char gss_text[384];       /* gss_display_status of major and minor */
-    char detail[256];         /* what this layer saw */
-} ntcp_nns_error;
-
-/* The stable cause id of a failure: "default_spn_not_service", "spn_unknown",
- * "service_key_mismatch", "clock_skew", "ntlm_without_server_auth",
- * "bad_password", "unknown_user", "no_credentials", "credentials_expired",
- * "kdc_unreachable", "anonymous_refused", "anonymous_unavailable", "protection_not_granted",
- * "identity_mismatch", "message_altered", "protocol", "ntlm_fallback", "ntlm_forced",
- * "malformed_token", "identity_invalid", "password_expired", "account_disabled", or "unknown". */
-const char *ntcp_nns_cause(const ntcp_nns_error *e);
-/* Advice for a cause id. */
-const char *ntcp_nns_cause_advice(const char *cause);
-/* One paragraph: step, target, status text, GSS text, Kerberos error, peer
- * code, cause and advice. Written into out (always NUL-terminated). */
+/* The cause of a failure: default_spn_not_service, spn_unknown,
+ * service_key_mismatch, clock_skew, ntlm_without_server_auth, bad_password,
+ * unknown_user, no_credentials, credentials_expired, kdc_unreachable,
+ * anonymous_refused, anonymous_unavailable, protection_not_granted,
+ * package_mismatch, identity_mismatch, message_altered, ntlm_fallback,
+ * ntlm_forced, malformed_token, identity_invalid, password_expired,
+ * account_disabled, protocol, or unknown. */
+ntcp_cause ntcp_nns_cause(const ntcp_nns_error *e);
+/* One paragraph: step, target, status text, GSS text, Kerberos error and the
+ * peer's code; not the cause (ntcp_nns_cause) nor its advice. Written into
+ * out (always NUL-terminated). */
 void ntcp_nns_error_format(const ntcp_nns_error *e, char *out, size_t cap);
 
 /* ---- provider table -------------------------------------------------------- */
@@ -293,11 +193,6 @@ typedef struct ntcp_nns_provider {
 /* MIT GSSAPI (krb5, SPNEGO, gss-ntlmssp). */
 const ntcp_nns_provider *ntcp_gss_provider(void);
 
-/* Length of the MIC token at the start of a Sign-only payload: NTLM 16;
- * Kerberos RFC 4121 (04 04) 16 + checksum size for the enctype; RFC 1964
- * (0x60 DER) from its length. 0 when it cannot be told. */
-size_t ntcp_nns_mic_length(ntcp_package package, int32_t enctype, const uint8_t *p, size_t len);
-
 /* ---- the state machine ----------------------------------------------------- */
 typedef struct ntcp_nns ntcp_nns;
 
@@ -326,7 +221,7 @@ NTCP_MUST_CHECK ntcp_status ntcp_nns_new_acceptor(ntcp_nns **n, const ntcp_nns_o
                                                   const ntcp_nns_provider *p);
 void ntcp_nns_free(ntcp_nns *n);
 
-/* The ntcp_stream_upgrade contract (framing.h). On failure the call returns
+/* The ntcp_stream contract (framing.h). On failure the call returns
  * the error status and `out` may hold a HandshakeError to write before the
  * connection is closed. */
 NTCP_MUST_CHECK ntcp_status ntcp_nns_start(ntcp_nns *n, ntcp_buf *out);
@@ -353,29 +248,24 @@ const ntcp_nns_result *ntcp_nns_peek_result(const ntcp_nns *n);
  * provider), or NULL. It stays owned by n. */
 void *ntcp_nns_delegated_credential(const ntcp_nns *n);
 
-/* An observer of handshake messages, for traces and diagnostics: sent or
- * received, the message id (0x14, 0x15, 0x16) and the payload length.
- * Never the token itself. */
-typedef void (*ntcp_nns_leg_cb)(void *ctx, bool sent, uint8_t id, size_t len);
 void ntcp_nns_set_leg_cb(ntcp_nns *n, ntcp_nns_leg_cb cb, void *ctx);
-void *ntcp_nns_leg_ctx(const ntcp_nns *n); /* the ctx given (to free it) */
 /* Initiator: hook(ctx) runs at ntcp_nns_start, before anything else (for a
  * client, right after the service accepted the upgrade); a non-OK status
  * fails the handshake with it. Diagnostics use it to look at credentials
  * and tickets at that point. */
 void ntcp_nns_set_start_hook(ntcp_nns *n, ntcp_status (*hook)(void *ctx), void *ctx);
 
-/* Fills up with hooks that drive n ("application/negotiate"). */
-void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up);
-
-/* A NegotiateStream upgrade that owns its state machine (GSSAPI provider):
- * what a service's upgrade factory returns for each new session, or what a
- * client hands its channel. Free with ntcp_nns_upgrade_free. */
-NTCP_MUST_CHECK ntcp_status ntcp_nns_upgrade_new(const ntcp_stream_upgrade **up, bool initiator,
-                                                 const ntcp_nns_options *o);
-void ntcp_nns_upgrade_free(const ntcp_stream_upgrade *up);
-/* The state machine behind such an upgrade (results, errors). */
-ntcp_nns *ntcp_nns_upgrade_nns(const ntcp_stream_upgrade *up);
+/* Fills s with the stream interface (framing.h) driving n, as
+ * "application/negotiate"; n stays the caller's (s->destroy is NULL). */
+void ntcp_nns_as_stream(ntcp_nns *n, ntcp_stream *s);
+/* A NegotiateStream that owns its state machine (GSSAPI provider): what a
+ * service's stream factory returns for each new session, or what a client
+ * hands its channel. Free with ntcp_stream_free. Its result, delegated
+ * credential and error come through ntcp_stream_query. */
+NTCP_MUST_CHECK ntcp_status ntcp_nns_stream_new(ntcp_stream **s, bool initiator, const ntcp_nns_options *o);
+/* The error of a failed negotiation as an ntcp_error (status NTCP_OK when
+ * ne is NULL or did not fail). */
+void ntcp_nns_error_explain(const ntcp_nns_error *ne, ntcp_error *e);
 
 #ifdef __cplusplus
 }

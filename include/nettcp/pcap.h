@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <nettcp/util.h>
+#include <nettcp/error.h>
 #include <nettcp/negotiate.h>
 
 #ifdef __cplusplus
@@ -128,7 +129,7 @@ typedef struct ntcp_passive {
     uint32_t handshake_error;       /* code of a HandshakeError, 0 if none */
     bool decrypted;                 /* the data frames could be read (or needed no key) */
     char key[160];                  /* which key worked: "keytab: host/svc@R kvno 2 aes256-cts-hmac-sha1-96", "password 1" */
-    const char *cause;              /* why not: a cause id (docs/troubleshooting.md), or NULL */
+    ntcp_cause cause;               /* why not (error.h; NTCP_CAUSE_NONE when it could be read) */
     char why[320];                  /* the cause in words */
     ntcp_buf plain[2];              /* the MC-NMF bytes after the upgrade, per direction */
     ntcp_passive_map *map[2];
@@ -147,8 +148,6 @@ NTCP_MUST_CHECK ntcp_status ntcp_passive_decode(const uint8_t *const in[2], cons
                                                 const uint64_t base[2], int64_t auth_usec,
                                                 const ntcp_passive_keys *keys, size_t max_bytes, ntcp_passive *p);
 void ntcp_passive_free(ntcp_passive *p);
-/* Advice for a cause id set in ntcp_passive.cause. */
-const char *ntcp_passive_advice(const char *cause);
 
 #ifdef __cplusplus
 }

@@ -24,27 +24,27 @@ typedef struct ntcp_server_config {
     int receive_timeout_ms;      /* idle time between messages: 10 min (ReceiveTimeout) */
     int close_timeout_ms;        /* waiting for the client's End at shutdown: 10 s */
     unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
-    /* A fresh stream upgrade for a session, called once its via is known
-     * (NULL: no upgrade for it). */
-    const ntcp_stream_upgrade *(*upgrade_new)(void *ctx, ntcp_server_session *s);
-    void (*upgrade_free)(void *ctx, const ntcp_stream_upgrade *up);
+    /* A fresh secured stream for a session, called once its via is known
+     * (NULL: no upgrade for it); the server frees it with ntcp_stream_free. */
+    ntcp_stream *(*stream_new)(void *ctx, ntcp_server_session *s);
     /* Called once the preamble (and upgrade) completed: return false to abort. */
     bool (*on_open)(void *ctx, ntcp_server_session *s);
     /* One whole message; reply with ntcp_server_session_send. */
     void (*on_message)(void *ctx, ntcp_server_session *s, const uint8_t *p, size_t n);
     /* A framing session on the connection ended (End exchanged, fault or abort). */
     void (*on_close)(void *ctx, ntcp_server_session *s, ntcp_status why);
-    /* Diagnostics: a connection was refused or failed (text names the step);
+    /* Diagnostics: a connection was refused or failed; e says why (its
+     * cause, and the NegotiateStream detail when the handshake failed).
      * s is NULL for the listener (out of descriptors, said once per episode). */
-    void (*on_error)(void *ctx, ntcp_server_session *s, ntcp_status st, const char *text);
+    void (*on_error)(void *ctx, ntcp_server_session *s, const ntcp_error *e);
     /* Every framing record received or sent (for traces); may be NULL. */
     void (*on_record)(void *ctx, ntcp_server_session *s, bool sent, const ntcp_nmf_record *rec);
     void *ctx;
 } ntcp_server_config;
 
-#define NTCP_SERVER_CONFIG_INIT                                                                     \
-    { NTCP_FRAMING_ACCEPTOR_CONFIG_INIT, NTCP_FRAMING_LIMITS_INIT, 30000, 600000, 10000, 10000,   \
-      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+/* The default acceptor config and limits, 30 s / 10 min / 10 s, 10000
+ * sessions, no callbacks. */
+void ntcp_server_config_init(ntcp_server_config *c);
 
 NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_config *cfg);
 void ntcp_server_free(ntcp_server *s);
@@ -78,7 +78,8 @@ const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:po
 int ntcp_server_session_mode(const ntcp_server_session *ss);
 /* Its content type: "application/soap+msbinsession1" (session dictionaries) or e.g. "application/soap+msbin1". */
 const char *ntcp_server_session_content_type(const ntcp_server_session *ss);
-const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss);
+/* The session's secured stream (NULL without one): ask it with ntcp_stream_query. */
+const ntcp_stream *ntcp_server_session_stream(const ntcp_server_session *ss);
 void *ntcp_server_session_get_user(const ntcp_server_session *ss);
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user);
 

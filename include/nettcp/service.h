@@ -139,13 +139,20 @@ NTCP_MUST_CHECK ntcp_status ntcp_service_understand_header(ntcp_service *s, cons
                                                            const char *name);
 /* Listens on a net.tcp URL; its path is the endpoint (others get
  * EndpointNotFound). May be called again for further endpoints: see
- * ntcp_service_add_endpoint. */
+ * ntcp_service_add_endpoint. With transport security and a package that can
+ * be Kerberos, the keytab must be readable and hold a key: otherwise it
+ * refuses with NTCP_E_NO_CREDENTIALS (cause keytab_missing or keytab_empty,
+ * in ntcp_service_error). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port);
+/* Why the latest ntcp_service_listen, ntcp_service_add_endpoint or
+ * ntcp_service_set_nns failed (status NTCP_OK when it did not). */
+const ntcp_error *ntcp_service_error(const ntcp_service *s);
 
 /* Several endpoints, one host: each URL path has its own operations,
  * understood headers and security (o NULL: the service's). Endpoints on
  * the same host:port share one listener. The first endpoint is the one
- * ntcp_service_add_operation and ntcp_service_understand_header address. */
+ * ntcp_service_add_operation and ntcp_service_understand_header address.
+ * The keytab is checked as ntcp_service_listen checks it. */
 typedef struct ntcp_endpoint ntcp_endpoint;
 typedef struct ntcp_endpoint_options {
     ntcp_security_mode security;
@@ -168,7 +175,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_service_run(ntcp_service *s);
  * while ntcp_service_run serves. The strings nns points to must stay valid
  * while any session that started with them is open (simplest: until
  * ntcp_service_free). A keytab file that changes is read afresh by the next
- * connection anyway; this is for a different keytab or other options. */
+ * connection anyway; this is for a different keytab or other options. The
+ * keytab is checked as ntcp_service_listen checks it: a missing or empty one
+ * is refused (the old options stay). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns);
 void ntcp_service_stop(ntcp_service *s);
 

@@ -164,7 +164,10 @@ extern "C" {
       "check the identity (dns:/spn:/upn:) against the service's advertised identity") \
     X(NTCP_E_MESSAGE_ALTERED, -73, "message_altered", NTCP_CAT_SECURITY, \
       "a protected data frame failed its integrity check or is out of sequence", \
-      "the data was modified in transit, or the two sides disagree on the protection level")
+      "the data was modified in transit, or the two sides disagree on the protection level") \
+    X(NTCP_E_PACKAGE_NOT_ALLOWED, -74, "package_not_allowed", NTCP_CAT_SECURITY, \
+      "the client authenticated with a security package the service does not accept", \
+      "use the package the service requires (Kerberos or NTLM), or let it accept Negotiate")
 
 typedef enum ntcp_status {
 #define NTCP_X_ENUM(id, val, name, cat, desc, adv) id = val,

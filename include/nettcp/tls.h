@@ -4,7 +4,7 @@
  * Sans-I/O: ciphertext in, plaintext and bytes to send out (OpenSSL reads
  * and writes the caller's buffers through a BIO of this library's); it
  * plugs into the framing session as a stream upgrade
- * (ntcp_stream_upgrade) exactly as NegotiateStream does. After
+ * (ntcp_stream) exactly as NegotiateStream does. After
  * UpgradeResponse the TLS records run directly on the connection, and
  * PreambleEnd, PreambleAck and everything after travel inside TLS.
  *
@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <nettcp/error.h>
 #include <nettcp/framing.h>
 #include <nettcp/status.h>
 #include <nettcp/util.h>
@@ -145,7 +146,7 @@ typedef struct ntcp_tls ntcp_tls;
 NTCP_MUST_CHECK ntcp_status ntcp_tls_new(ntcp_tls **out, bool server, const ntcp_tls_options *o);
 void ntcp_tls_free(ntcp_tls *t);
 
-/* The stream-upgrade functions (sans-I/O; see ntcp_stream_upgrade). */
+/* The stream-upgrade functions (sans-I/O; see ntcp_stream). */
 NTCP_MUST_CHECK ntcp_status ntcp_tls_start(ntcp_tls *t, ntcp_buf *out);
 NTCP_MUST_CHECK ntcp_status ntcp_tls_recv(ntcp_tls *t, const uint8_t *raw, size_t len, size_t *consumed,
                                           ntcp_buf *plain, ntcp_buf *out);
@@ -165,13 +166,16 @@ const char *ntcp_tls_peer_subject(const ntcp_tls *t);
 const char *ntcp_tls_peer_issuer(const ntcp_tls *t);
 const char *ntcp_tls_peer_thumbprint(const ntcp_tls *t);
 
-/* Fills up with this endpoint's stream-upgrade functions (name "application/ssl-tls"). */
-void ntcp_tls_as_upgrade(ntcp_tls *t, ntcp_stream_upgrade *up);
-/* An upgrade owning its ntcp_tls (for servers: one per session). */
-NTCP_MUST_CHECK ntcp_status ntcp_tls_upgrade_new(const ntcp_stream_upgrade **out, bool server,
-                                                 const ntcp_tls_options *o);
-void ntcp_tls_upgrade_free(const ntcp_stream_upgrade *up);
-ntcp_tls *ntcp_tls_upgrade_tls(const ntcp_stream_upgrade *up); /* NULL for another kind of upgrade */
+/* Fills s with this endpoint's stream interface (name "application/ssl-tls";
+ * query: the error as an ntcp_error with its cause, the security as kind
+ * "tls"); the TLS layer is the second implementation beside NegotiateStream. */
+void ntcp_tls_as_stream(ntcp_tls *t, ntcp_stream *s);
+/* A stream owning its ntcp_tls (for servers: one per session); free with
+ * ntcp_stream_free. */
+NTCP_MUST_CHECK ntcp_status ntcp_tls_stream_new(ntcp_stream **out, bool server, const ntcp_tls_options *o);
+ntcp_tls *ntcp_tls_stream_tls(const ntcp_stream *s); /* NULL for another kind of stream */
+/* The error table's cause for a TLS cause. */
+ntcp_cause ntcp_tls_cause_of(ntcp_tls_cause c);
 
 /* "TEXT; cause: ID" style one-line explanation of e. */
 void ntcp_tls_error_format(const ntcp_tls_error *e, char *out, size_t cap);

@@ -37,7 +37,9 @@ typedef struct ntcp_xml_limits {
                                     the value to pass to ntcp_xml_session_new, which enforces it */
 } ntcp_xml_limits;
 
-#define NTCP_XML_LIMITS_DEFAULT { 32, 8192, 16384, 16384, 256, 65536, 2048 }
+/* WCF's defaults: MaxDepth 32, MaxStringContentLength 8192, MaxArrayLength 16384,
+ * MaxNameTableCharCount 16384, 256 attributes, 65536 bytes, MaxSessionSize 2048. */
+void ntcp_xml_limits_init(ntcp_xml_limits *l);
 
 /* ---- strings, names, values -------------------------------------------- */
 typedef struct ntcp_xml_str {
@@ -136,6 +138,8 @@ typedef struct ntcp_xml_format_options {
      * "+00:00"). */
     int local_offset_minutes;
 } ntcp_xml_format_options;
+/* Everything off. */
+void ntcp_xml_format_options_init(ntcp_xml_format_options *o);
 
 /* Appends the text of v (UTF-8, not escaped) to out. Doubles and floats in
  * .NET Core's shortest round-trip "R" form (INF, -INF, NaN, -0), decimals
@@ -234,6 +238,8 @@ typedef struct ntcp_xml_writer_options {
     bool (*is_candidate)(void *ctx, int kind, const char *s, size_t len);
     void *candidate_ctx;
 } ntcp_xml_writer_options;
+/* The default limits, NTCP_XML_SESSION_DEFAULT, no candidate callback. */
+void ntcp_xml_writer_options_init(ntcp_xml_writer_options *o);
 
 /* opt NULL = defaults; session may be NULL (static dictionary only: msbin1). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_writer_new(ntcp_xml_writer **out, const ntcp_xml_writer_options *opt,
@@ -287,30 +293,20 @@ typedef struct ntcp_xml_text_options {
     ntcp_xml_limits limits;
 } ntcp_xml_text_options;
 
-#define NTCP_XML_TEXT_OPTIONS_INIT { 2, { 0 }, NTCP_XML_LIMITS_DEFAULT }
+/* indent 2, no format options, the default limits. */
+void ntcp_xml_text_options_init(ntcp_xml_text_options *o);
 
 /* One NBFX document -> text XML (UTF-8, escaped). session may be NULL.
  * opt NULL = defaults (indent 2). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
                                              const ntcp_xml_text_options *opt, ntcp_buf *out);
 
-/* SOAP addressing headers found while decoding (NUL-terminated copies of
- * the first s:Header child of each name, NULL when absent or longer than
- * 64 KiB); release with ntcp_xml_soap_info_clear. */
-typedef struct ntcp_xml_soap_info {
-    char *action;
-    char *message_id;
-    char *relates_to;
-} ntcp_xml_soap_info;
-void ntcp_xml_soap_info_clear(ntcp_xml_soap_info *info);
-
 /* One NBFSE payload (string table + document) with the receiving direction's
- * session dictionary: adds the table's strings, writes indented text XML to
- * out and fills info (may be NULL) with Action, MessageID and RelatesTo. */
+ * session dictionary: adds the table's strings and writes text XML to out.
+ * What the XML means as SOAP is the SOAP reader's (soap.h). */
 NTCP_MUST_CHECK ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len,
                                                             ntcp_xml_session *session,
-                                                            const ntcp_xml_text_options *opt, ntcp_buf *out,
-                                                            ntcp_xml_soap_info *info);
+                                                            const ntcp_xml_text_options *opt, ntcp_buf *out);
 
 /* ---- text -> binary ---------------------------------------------------------
  * Parses text XML with libxml2 (no network, no DTD, no entity expansion) and

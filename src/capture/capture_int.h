@@ -3,6 +3,7 @@
 #ifndef NTCP_CAPTURE_INT_H
 #define NTCP_CAPTURE_INT_H
 #include <nettcp/pcap.h>
+#include "negotiate/frames.h"
 
 /* ---- Kerberos (krb.c) ---- */
 typedef struct cap_key {
@@ -16,7 +17,7 @@ typedef struct cap_krb {
     cap_key session, initiator_subkey, acceptor_subkey;
     bool have_initiator_subkey, have_acceptor_subkey;
     uint32_t kvno;
-    const char *cause; /* NULL on success */
+    ntcp_cause cause; /* NTCP_CAUSE_NONE on success */
     char why[320];
 } cap_krb;
 
@@ -33,7 +34,7 @@ typedef struct cap_ntlm cap_ntlm;
  * *cause and why set when none does or the messages cannot be read. */
 cap_ntlm *cap_ntlm_new(const uint8_t *challenge, size_t clen, const uint8_t *auth, size_t alen,
                        const ntcp_passive_keys *keys, char *client, size_t client_cap, char *service,
-                       size_t service_cap, char *key_desc, size_t key_cap, const char **cause, char *why,
+                       size_t service_cap, char *key_desc, size_t key_cap, ntcp_cause *cause, char *why,
                        size_t why_cap);
 void cap_ntlm_free(cap_ntlm *n);
 /* A mechListMIC was exchanged in SPNEGO: the given direction's RC4 state is

@@ -52,24 +52,24 @@ static void failed(krb5_context ctx, cap_krb *k, krb5_error_code e, const char *
     case KRB5KRB_AP_ERR_BADKEYVER:
     case KRB5KRB_AP_WRONG_PRINC:
     case KRB5KRB_AP_ERR_NOT_US:
-        k->cause = "decrypt_keytab_no_key";
+        k->cause = NTCP_CAUSE_DECRYPT_KEYTAB_NO_KEY;
         break;
     case KRB5KRB_AP_ERR_BAD_INTEGRITY:
-        k->cause = "decrypt_keytab_wrong_key";
+        k->cause = NTCP_CAUSE_DECRYPT_KEYTAB_WRONG_KEY;
         break;
     case KRB5KRB_AP_ERR_TKT_EXPIRED:
     case KRB5KRB_AP_ERR_TKT_NYV:
     case KRB5KRB_AP_ERR_SKEW:
-        k->cause = "decrypt_ticket_time";
+        k->cause = NTCP_CAUSE_DECRYPT_TICKET_TIME;
         break;
     case ENOENT:
     case KRB5_KT_END:
     case KRB5_KT_BADNAME:
     case KRB5_KT_UNKNOWN_TYPE:
-        k->cause = "decrypt_keytab_unreadable";
+        k->cause = NTCP_CAUSE_DECRYPT_KEYTAB_UNREADABLE;
         break;
     default:
-        k->cause = "decrypt_kerberos_failed";
+        k->cause = NTCP_CAUSE_DECRYPT_KERBEROS_FAILED;
         break;
     }
     snprintf(k->why, sizeof k->why, "%s: %s", what, msg);
@@ -82,7 +82,7 @@ void cap_krb_accept(const char *keytab, const uint8_t *ap_req, size_t req_len, c
     memset(k, 0, sizeof *k);
     krb5_context ctx;
     if (krb5_init_context(&ctx)) {
-        k->cause = "decrypt_kerberos_failed";
+        k->cause = NTCP_CAUSE_DECRYPT_KERBEROS_FAILED;
         snprintf(k->why, sizeof k->why, "MIT krb5 could not start (check KRB5_CONFIG)");
         return;
     }

@@ -207,11 +207,11 @@ static void av_text(const uint8_t *av, size_t len, uint16_t id, char *out, size_
 
 cap_ntlm *cap_ntlm_new(const uint8_t *ch, size_t clen, const uint8_t *au, size_t alen, const ntcp_passive_keys *keys,
                        char *client, size_t client_cap, char *service, size_t service_cap, char *key_desc,
-                       size_t key_cap, const char **cause, char *why, size_t why_cap)
+                       size_t key_cap, ntcp_cause *cause, char *why, size_t why_cap)
 {
-    *cause = NULL;
+    *cause = NTCP_CAUSE_NONE;
     if (clen < 32 || memcmp(ch, "NTLMSSP\0\x02\0\0\0", 12) || alen < 64 || memcmp(au, "NTLMSSP\0\x03\0\0\0", 12)) {
-        *cause = "decrypt_handshake_unreadable";
+        *cause = NTCP_CAUSE_DECRYPT_HANDSHAKE_UNREADABLE;
         snprintf(why, why_cap, "the NTLM CHALLENGE or AUTHENTICATE message is not well formed");
         return NULL;
     }
@@ -221,7 +221,7 @@ cap_ntlm *cap_ntlm_new(const uint8_t *ch, size_t clen, const uint8_t *au, size_t
     size_t ntlen, domlen, userlen, ekeylen = 0, tinfolen = 0;
     if (!field(au, alen, 20, &nt, &ntlen) || !field(au, alen, 28, &dom, &domlen) ||
         !field(au, alen, 36, &user, &userlen) || !field(au, alen, 52, &ekey, &ekeylen)) {
-        *cause = "decrypt_handshake_unreadable";
+        *cause = NTCP_CAUSE_DECRYPT_HANDSHAKE_UNREADABLE;
         snprintf(why, why_cap, "the NTLM AUTHENTICATE message's fields lie outside it");
         return NULL;
     }
@@ -241,17 +241,17 @@ cap_ntlm *cap_ntlm_new(const uint8_t *ch, size_t clen, const uint8_t *au, size_t
     else
         snprintf(service, service_cap, "%s%s%s", nbdom, *nbdom && *nbhost ? "\\" : "", nbhost);
     if (ntlen <= 24) {
-        *cause = "decrypt_ntlm_v1";
+        *cause = NTCP_CAUSE_DECRYPT_NTLM_V1;
         snprintf(why, why_cap, "the client answered with NTLMv1, which is not read here");
         return NULL;
     }
     if (!(flags & F_ESS) && (flags & (F_SIGN | F_SEAL))) {
-        *cause = "decrypt_ntlm_v1";
+        *cause = NTCP_CAUSE_DECRYPT_NTLM_V1;
         snprintf(why, why_cap, "the exchange did not negotiate extended session security");
         return NULL;
     }
     if (!keys || (!keys->npasswords && !keys->nhashes)) {
-        *cause = "decrypt_no_password";
+        *cause = NTCP_CAUSE_DECRYPT_NO_PASSWORD;
         snprintf(why, why_cap, "NTLM: give the client's password with --password or --nt-hash");
         return NULL;
     }
@@ -269,7 +269,7 @@ cap_ntlm *cap_ntlm_new(const uint8_t *ch, size_t clen, const uint8_t *au, size_t
     if (!md4 || !n->rc4) {
         EVP_MD_free(md4);
         cap_ntlm_free(n);
-        *cause = "decrypt_no_legacy_crypto";
+        *cause = NTCP_CAUSE_DECRYPT_NO_LEGACY_CRYPTO;
         snprintf(why, why_cap, "OpenSSL's legacy provider (MD4, RC4) could not be loaded");
         return NULL;
     }
@@ -339,7 +339,7 @@ cap_ntlm *cap_ntlm_new(const uint8_t *ch, size_t clen, const uint8_t *au, size_t
     EVP_MD_free(md4);
     if (!found) {
         cap_ntlm_free(n);
-        *cause = "decrypt_password_mismatch";
+        *cause = NTCP_CAUSE_DECRYPT_PASSWORD_MISMATCH;
         snprintf(why, why_cap, "none of the %zu password(s)/hash(es) given is %s's (the NTLMv2 response does not match)",
                  total, client);
         return NULL;

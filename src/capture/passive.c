@@ -187,7 +187,7 @@ void ntcp_passive_free(ntcp_passive *p)
     }
 }
 
-static void set_cause(ntcp_passive *p, const char *cause, const char *why)
+static void set_cause(ntcp_passive *p, ntcp_cause cause, const char *why)
 {
     if (p->cause)
         return;
@@ -358,7 +358,7 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
     const uint8_t *req, *rep = NULL;
     size_t req_len, rep_len = 0;
     if (!ct->inner || !krb_inner(ct->inner, ct->inner_len, 0x0100, &req, &req_len)) {
-        set_cause(p, "decrypt_handshake_unreadable", "the client's first token holds no Kerberos AP-REQ");
+        set_cause(p, NTCP_CAUSE_DECRYPT_HANDSHAKE_UNREADABLE, "the client's first token holds no Kerberos AP-REQ");
         return NTCP_OK;
     }
     if (st0 && st0->inner && st0->inner_len) {
@@ -368,13 +368,13 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
             rep = m;
             rep_len = ml;
         } else if (krb_inner(st0->inner, st0->inner_len, 0x0300, &m, &ml)) {
-            set_cause(p, "decrypt_handshake_failed", "the service answered the AP-REQ with a KRB-ERROR");
+            set_cause(p, NTCP_CAUSE_DECRYPT_HANDSHAKE_FAILED, "the service answered the AP-REQ with a KRB-ERROR");
             return NTCP_OK;
         }
     }
     (void)c0;
     if (!keys || !keys->keytab) {
-        set_cause(p, "decrypt_no_keytab", "Kerberos: give the service's keytab with --keytab");
+        set_cause(p, NTCP_CAUSE_DECRYPT_NO_KEYTAB, "Kerberos: give the service's keytab with --keytab");
         return NTCP_OK;
     }
     cap_krb kr;
@@ -396,7 +396,7 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
         char w[128];
         snprintf(w, sizeof w, "the data is protected with %s (%d); only aes128/aes256-cts-hmac-sha1-96 are read",
                  cap_enctype_name(dk->enctype), dk->enctype);
-        set_cause(p, "decrypt_enctype_unsupported", w);
+        set_cause(p, NTCP_CAUSE_DECRYPT_ENCTYPE_UNSUPPORTED, w);
         explicit_bzero(&kr, sizeof kr);
         return NTCP_OK;
     }
@@ -414,31 +414,6 @@ static ntcp_status kerberos_keys(ntcp_passive *p, keys_state *k, const ntcp_pass
     }
     explicit_bzero(&kr, sizeof kr);
     return NTCP_OK;
-}
-
-const char *ntcp_passive_advice(const char *cause)
-{
-    static const struct { const char *id, *advice; } t[] = {
-        { "decrypt_no_keytab", "give the service's keytab: --keytab FILE" },
-        { "decrypt_keytab_no_key", "use a keytab holding the ticket's service principal with its kvno and enctype (klist -ke FILE)" },
-        { "decrypt_keytab_wrong_key", "the keytab's key is not the one the KDC used: export the current key (ktadd / ktpass) again" },
-        { "decrypt_keytab_unreadable", "check the --keytab path and that it is a keytab file" },
-        { "decrypt_ticket_time", "the ticket was not valid at the capture's time: check the clocks of the hosts that made it" },
-        { "decrypt_kerberos_failed", "check KRB5_CONFIG and the keytab" },
-        { "decrypt_enctype_unsupported", "only AES-SHA1 Kerberos sessions can be read; the records before the upgrade are still shown" },
-        { "decrypt_no_password", "give the client's password: --password PW or --nt-hash HEX (repeatable)" },
-        { "decrypt_password_mismatch", "give the password the client used at the time of the capture" },
-        { "decrypt_ntlm_v1", "NTLMv1 / no extended session security is not read; use NTLMv2 (LmCompatibilityLevel 3 or more)" },
-        { "decrypt_no_legacy_crypto", "install OpenSSL 3's legacy provider (Debian: libssl3 ships it)" },
-        { "decrypt_handshake_incomplete", "capture the whole connection, from before the client connects" },
-        { "decrypt_handshake_unreadable", "the security tokens are not SPNEGO, Kerberos or NTLM as expected" },
-        { "decrypt_handshake_failed", "the handshake failed on the wire; nettcp doctor against the service says why" },
-        { "decrypt_package_unknown", "the security package is neither Kerberos nor NTLM" },
-    };
-    for (size_t i = 0; cause && i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(t[i].id, cause))
-            return t[i].advice;
-    return "";
 }
 
 ntcp_status ntcp_passive_decode(const uint8_t *const in_[2], const size_t len[2], const uint64_t base[2],
@@ -462,7 +437,7 @@ ntcp_status ntcp_passive_decode(const uint8_t *const in_[2], const size_t len[2]
         if (cl[i].id == NTCP_NNS_HANDSHAKE_ERROR)
             (void)ntcp_nns_error_code(cl[i].tok, cl[i].len, &p->handshake_error, NULL);
     if (!ncl) {
-        set_cause(p, "decrypt_handshake_incomplete", "the capture holds no NegotiateStream handshake from the client");
+        set_cause(p, NTCP_CAUSE_DECRYPT_HANDSHAKE_INCOMPLETE, "the capture holds no NegotiateStream handshake from the client");
         return NTCP_OK;
     }
     tokinfo ct[MAX_LEGS], stk[MAX_LEGS];
@@ -483,22 +458,22 @@ ntcp_status ntcp_passive_decode(const uint8_t *const in_[2], const size_t len[2]
     if (s_err || c_err) {
         char w[96];
         snprintf(w, sizeof w, "the handshake ended with HandshakeError 0x%08x", p->handshake_error);
-        set_cause(p, "decrypt_handshake_failed", w);
+        set_cause(p, NTCP_CAUSE_DECRYPT_HANDSHAKE_FAILED, w);
     } else if (!s_done) {
-        set_cause(p, "decrypt_handshake_incomplete", "the capture does not hold the service's HandshakeDone");
+        set_cause(p, NTCP_CAUSE_DECRYPT_HANDSHAKE_INCOMPLETE, "the capture does not hold the service's HandshakeDone");
     }
     p->handshake_done = s_done && !c_err;
     keys_state k = { { NULL, NULL }, NULL };
     ntcp_status st = NTCP_OK;
     if (!p->package_known) {
-        set_cause(p, "decrypt_package_unknown", "the client's first token is not SPNEGO, Kerberos or NTLMSSP");
+        set_cause(p, NTCP_CAUSE_DECRYPT_PACKAGE_UNKNOWN, "the client's first token is not SPNEGO, Kerberos or NTLMSSP");
     } else if (p->package == NTCP_PACKAGE_KERBEROS) {
         st = kerberos_keys(p, &k, keys, &cl[0], &ct[0], nsl ? &stk[0] : NULL, auth_usec);
     } else if (!p->cause) {
         if (nsl < 1 || ncl < 2 || !stk[0].inner || !ct[1].inner) {
-            set_cause(p, "decrypt_handshake_incomplete", "the NTLM CHALLENGE or AUTHENTICATE message is missing");
+            set_cause(p, NTCP_CAUSE_DECRYPT_HANDSHAKE_INCOMPLETE, "the NTLM CHALLENGE or AUTHENTICATE message is missing");
         } else {
-            const char *cause = NULL;
+            ntcp_cause cause = NTCP_CAUSE_NONE;
             k.ntlm = cap_ntlm_new(stk[0].inner, stk[0].inner_len, ct[1].inner, ct[1].inner_len, keys, p->client,
                                   sizeof p->client, p->service, sizeof p->service, p->key, sizeof p->key, &cause,
                                   p->why, sizeof p->why);

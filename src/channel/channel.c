@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <nettcp/channel.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 
 struct ntcp_channel {
     ntcp_channel_options o;
@@ -15,7 +15,7 @@ struct ntcp_channel {
     ntcp_conn conn;
     int fd;
     bool timed_out; /* a wait timed out: the session is aborted, not closed (as WCF faults it) */
-    char err[512];
+    ntcp_error err;
 };
 
 /* One deadline per operation, computed once: each wait inside it gets what
@@ -36,11 +36,34 @@ static int left(long long deadline)
     return r < 0 ? 0 : r > 0x7fffffff ? 0x7fffffff : (int)r;
 }
 
-const char *ntcp_channel_step_name(ntcp_channel_step s)
+void ntcp_channel_options_init(ntcp_channel_options *o)
 {
-    static const char *const n[] = { "resolve", "connect", "preamble", "upgrade", "handshake",
-                                     "preamble_ack", "send", "receive", "close" };
-    return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "unknown";
+    memset(o, 0, sizeof *o);
+    o->mode = NTCP_MODE_DUPLEX;
+    o->encoding = NTCP_ENC_BINARY_SESSION;
+    o->open_timeout_ms = 60000;
+    o->send_timeout_ms = 60000;
+    o->receive_timeout_ms = 600000;
+    o->close_timeout_ms = 60000;
+    ntcp_framing_limits_init(&o->limits);
+}
+
+ntcp_cause ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested)
+{
+    switch ((int)st) {
+    case NTCP_E_CONNECTION_RESET:
+    case NTCP_E_CLOSED:
+        /* A WCF service that requires transport security aborts, without a
+         * fault, a client whose preamble ends without an upgrade request. */
+        return !upgrade_requested && (step == NTCP_STEP_PREAMBLE || step == NTCP_STEP_PREAMBLE_ACK)
+                   ? NTCP_CAUSE_SECURITY_MODE_MISMATCH
+                   : NTCP_CAUSE_CONNECTION_RESET;
+    case NTCP_E_ACCESS_DENIED:
+        /* the service's answer to a preamble without the upgrade it requires */
+        return !upgrade_requested && step <= NTCP_STEP_PREAMBLE_ACK ? NTCP_CAUSE_SECURITY_MODE_MISMATCH
+                                                                    : NTCP_CAUSE_ENDPOINT_ACCESS_DENIED;
+    default: return ntcp_cause_of_status(st);
+    }
 }
 
 ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
@@ -103,14 +126,22 @@ ntcp_status ntcp_url_parse(const char *url, ntcp_url *out, const char **why)
 
 static ntcp_status fail(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st, const char *detail)
 {
-    char name[64];
-    snprintf(name, sizeof name, "(%s)", ntcp_status_name(st));
-    if (detail && strstr(detail, name)) /* the lower layer already named it */
-        snprintf(ch->err, sizeof ch->err, "%s: %s", ntcp_channel_step_name(step), detail);
-    else
-        snprintf(ch->err, sizeof ch->err, "%s: %s %s%s%s", ntcp_channel_step_name(step), ntcp_status_str(st), name,
-                 detail && *detail ? ": " : "", detail ? detail : "");
-    return st;
+    ntcp_error_clear(&ch->err);
+    return ntcp_error_set(&ch->err, st, ntcp_failure_cause(st, step, ch->o.upgrade != NULL), step, "%s: %s (%s)%s%s",
+                          ntcp_channel_step_name(step), ntcp_status_str(st), ntcp_status_name(st),
+                          detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+/* A failure the framing session explained (in its text when it was about
+ * this status). */
+static ntcp_status fail_framing(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st)
+{
+    if (!ch->f || ntcp_framing_last_error_status(ch->f) != st)
+        return fail(ch, step, st, NULL);
+    ntcp_error_clear(&ch->err);
+    ch->err.offset = ntcp_framing_last_error_offset(ch->f);
+    return ntcp_error_set(&ch->err, st, ntcp_failure_cause(st, step, ch->o.upgrade != NULL), step, "%s: %s",
+                          ntcp_channel_step_name(step), ntcp_framing_last_error(ch->f));
 }
 
 static void enter(const ntcp_channel *ch, ntcp_channel_step *cur, ntcp_channel_step next)
@@ -134,14 +165,18 @@ static void destroy(ntcp_channel *ch, bool abort_conn)
 }
 
 ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_channel_options *o,
-                              ntcp_channel_step *step_out, char *detail, size_t detail_cap)
+                              ntcp_error *err)
 {
-    static const ntcp_channel_options defaults = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options defaults;
+    ntcp_channel_options_init(&defaults);
     ntcp_channel_step step = NTCP_STEP_RESOLVE;
     *out = NULL;
     ntcp_channel *ch = ntcp_calloc(1, sizeof *ch);
-    if (!ch)
-        return NTCP_E_NOMEM;
+    if (!ch) {
+        ntcp_error_clear(err);
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, step, "out of memory");
+    }
+    ntcp_error_clear(&ch->err);
     ch->fd = -1;
     ch->o = o ? *o : defaults;
     if (ch->o.step_cb)
@@ -151,6 +186,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
     ntcp_status st = ntcp_url_parse(url, &u, &why);
     if (st) {
         fail(ch, step, st, why);
+        ch->err.cause = NTCP_CAUSE_BAD_ADDRESS;
         goto out;
     }
     if (ch->o.upgrade && (ch->o.mode == NTCP_MODE_SIMPLEX || ch->o.mode == NTCP_MODE_SINGLETON_SIZED)) {
@@ -161,7 +197,8 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         step = NTCP_STEP_PREAMBLE;
         goto out;
     }
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = url;
     ic.mode = ch->o.mode;
     ic.encoding = ch->o.encoding;
@@ -192,7 +229,7 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
     enter(ch, &step, NTCP_STEP_PREAMBLE);
     st = ntcp_framing_start(ch->f);
     if (st) {
-        fail(ch, step, st, ntcp_framing_last_error(ch->f));
+        fail_framing(ch, step, st);
         goto out;
     }
     /* simplex and singleton-sized have no PreambleEnd/Ack (MC-NMF 2.2.3.2):
@@ -202,14 +239,14 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
         st = ntcp_conn_next_event(&ch->conn, left(deadline), &ev);
         if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT) {
             st = ev.fault_status;
-            fail(ch, step, st, ntcp_framing_last_error(ch->f));
+            fail_framing(ch, step, st);
             goto out;
         }
         if (st) {
             if (st == NTCP_E_CONNECTION_RESET && step == NTCP_STEP_HANDSHAKE)
                 fail(ch, step, st, "the service closed the connection during the security handshake");
             else
-                fail(ch, step, st, ntcp_framing_last_error(ch->f));
+                fail_framing(ch, step, st);
             goto out;
         }
         if (ev.type == NTCP_FEV_NONE && ch->conn.eof) {
@@ -225,14 +262,13 @@ ntcp_status ntcp_channel_open(ntcp_channel **out, const char *url, const ntcp_ch
             break;
     }
     *out = ch;
-    if (step_out)
-        *step_out = step;
+    ntcp_error_clear(err);
     return NTCP_OK;
 out:
-    if (step_out)
-        *step_out = step;
-    if (detail && detail_cap)
-        snprintf(detail, detail_cap, "%s", ch->err);
+    if (!ch->err.status) /* a failure without its own explanation */
+        fail(ch, step, st ? st : NTCP_E_IO, NULL);
+    if (err)
+        *err = ch->err;
     /* after a fault: stop sending, read to the service's FIN, close (as WCF's client does) */
     destroy(ch, !ch->f || st == NTCP_E_TIMEOUT || ntcp_framing_close_action(ch->f) != NTCP_CLOSE_AFTER_WRITE_DRAIN);
     return st ? st : NTCP_E_IO;
@@ -243,7 +279,7 @@ ntcp_status ntcp_channel_send(ntcp_channel *ch, const uint8_t *msg, size_t len)
     ntcp_status st = ntcp_conn_send_envelope(&ch->conn, msg, len, ch->o.send_timeout_ms);
     if (st == NTCP_E_TIMEOUT)
         ch->timed_out = true;
-    return st ? fail(ch, NTCP_STEP_SEND, st, ntcp_framing_last_error(ch->f)) : NTCP_OK;
+    return st ? fail_framing(ch, NTCP_STEP_SEND, st) : NTCP_OK;
 }
 
 ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *len)
@@ -255,14 +291,14 @@ ntcp_status ntcp_channel_receive(ntcp_channel *ch, const uint8_t **msg, size_t *
         if (st == NTCP_E_TIMEOUT)
             ch->timed_out = true;
         if (st)
-            return fail(ch, NTCP_STEP_RECEIVE, st, ntcp_framing_last_error(ch->f));
+            return fail_framing(ch, NTCP_STEP_RECEIVE, st);
         switch (ev.type) {
         case NTCP_FEV_ENVELOPE:
             *msg = ev.data;
             *len = ev.len;
             return NTCP_OK;
         case NTCP_FEV_FAULT:
-            return fail(ch, NTCP_STEP_RECEIVE, ev.fault_status, ntcp_framing_last_error(ch->f));
+            return fail_framing(ch, NTCP_STEP_RECEIVE, ev.fault_status);
         case NTCP_FEV_END:
             return fail(ch, NTCP_STEP_RECEIVE, NTCP_E_CLOSED, "the service ended the session");
         case NTCP_FEV_NONE:
@@ -308,11 +344,11 @@ ntcp_status ntcp_channel_close(ntcp_channel *ch)
                 break;
             }
             if (st == NTCP_OK && ev.type == NTCP_FEV_FAULT)
-                st = fail(ch, NTCP_STEP_CLOSE, ev.fault_status, ntcp_framing_last_error(ch->f));
+                st = fail_framing(ch, NTCP_STEP_CLOSE, ev.fault_status);
             else if (st == NTCP_OK && ev.type == NTCP_FEV_NONE && ch->conn.eof)
                 break;
             else if (st)
-                fail(ch, NTCP_STEP_CLOSE, st, ntcp_framing_last_error(ch->f));
+                fail_framing(ch, NTCP_STEP_CLOSE, st);
         }
         if (st == NTCP_OK) {
             close(ch->fd);
@@ -350,5 +386,5 @@ void ntcp_channel_abort(ntcp_channel *ch)
         destroy(ch, true);
 }
 
-const char *ntcp_channel_last_error(const ntcp_channel *ch) { return ch->err; }
+const ntcp_error *ntcp_channel_error(const ntcp_channel *ch) { return &ch->err; }
 ntcp_framing *ntcp_channel_framing(ntcp_channel *ch) { return ch->f; }

@@ -13,12 +13,12 @@ struct ntcp_client {
     ntcp_client_options o;
     ntcp_nns *nns;
     ntcp_tls *tls; /* instead of nns with credential certificate / none */
-    ntcp_stream_upgrade up;
+    ntcp_stream up;
     ntcp_channel *ch;
     ntcp__dialog x; /* session dictionaries and writer */
     char *owned[8];  /* option strings copied for an open on a thread (see below) */
     char url[2048];
-    char err[2048];
+    ntcp_error err;
     ntcp_xml_reader *rd;       /* on the last reply */
     ntcp_xml_writer *w1;       /* msbin1 encoding (no session dictionary): its writer */
     const uint8_t *last_doc;   /* the last reply's document (in the channel's buffer) */
@@ -30,10 +30,13 @@ struct ntcp_client {
 
 void ntcp_client_options_init(ntcp_client_options *o)
 {
-    static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
-    static const ntcp_channel_options co = NTCP_CHANNEL_OPTIONS_INIT;
-    static const ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
-    static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_nns_options nn;
+    ntcp_nns_options_init(&nn);
+    ntcp_channel_options co;
+    ntcp_channel_options_init(&co);
+    ntcp_xml_limits xl;
+    ntcp_xml_limits_init(&xl);
+    ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;
@@ -58,120 +61,44 @@ static void client_free(ntcp_client *c)
     ntcp_free(c);
 }
 
-const char *ntcp_failure_cause(ntcp_status st, ntcp_channel_step step, bool upgrade_requested)
+ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp_error *err)
 {
-    switch ((int)st) {
-    case NTCP_E_RESOLVE: return "host_unknown";
-    case NTCP_E_CONNECTION_REFUSED: return "connection_refused";
-    case NTCP_E_CONNECTION_RESET:
-    case NTCP_E_CLOSED:
-        /* A WCF service that requires transport security aborts, without a
-         * fault, a client whose preamble ends without an upgrade request. */
-        return !upgrade_requested && (step == NTCP_STEP_PREAMBLE || step == NTCP_STEP_PREAMBLE_ACK)
-                   ? "security_mode_mismatch"
-                   : "connection_reset";
-    case NTCP_E_TIMEOUT: return "timeout";
-    case NTCP_E_ENDPOINT_NOT_FOUND:
-    case NTCP_E_ENDPOINT_UNAVAILABLE: return "endpoint_not_found";
-    case NTCP_E_CONTENT_TYPE_INVALID: return "encoding_refused";
-    case NTCP_E_UNSUPPORTED_MODE: return "mode_refused";
-    case NTCP_E_UPGRADE_INVALID:
-    case NTCP_E_UPGRADE_REQUIRED: return "security_mode_mismatch";
-    case NTCP_E_ACCESS_DENIED:
-        /* the service's answer to a preamble without the upgrade it requires */
-        return !upgrade_requested && step <= NTCP_STEP_PREAMBLE_ACK ? "security_mode_mismatch"
-                                                                    : ntcp_status_name(st);
-    case NTCP_E_SERVER_TOO_BUSY: return "server_too_busy";
-    case NTCP_E_UNSUPPORTED_VERSION: return "version_refused";
-    case NTCP_E_MESSAGE_TOO_LARGE: return "quota_exceeded";
-    default: return ntcp_status_name(st);
-    }
-}
-
-const char *ntcp_cause_advice(const char *cause)
-{
-    static const struct {
-        const char *id, *advice;
-    } t[] = {
-        { "host_unknown", "the host name in the address does not resolve: check its spelling, DNS and /etc/hosts" },
-        { "connection_refused",
-          "nothing listens at that host and port: check the port in the address, that the service runs, and that "
-          "its net.tcp listener (on Windows the Net.Tcp Listener Adapter / port sharing service) is started" },
-        { "connection_reset",
-          "the service closed the connection without a framing fault: look at its log; a WCF service aborts this "
-          "way when it requires a security upgrade that was not asked for, or on a security failure" },
-        { "timeout",
-          "no answer within the timeout: check firewalls between client and service, that the port is the "
-          "service's, that the KDC (krb5.conf) answers, and raise --timeout if the service is slow" },
-        { "endpoint_not_found",
-          "the service has no endpoint at this path: compare the path of the address with the service's "
-          "endpoint address (case and trailing slash included)" },
-        { "encoding_refused",
-          "the service does not accept this message encoding: NetTcpBinding uses binary session encoding; "
-          "match the service's encoder" },
-        { "mode_refused", "the service does not accept this framing mode: use duplex (buffered) as NetTcpBinding does" },
-        { "security_mode_mismatch",
-          "client and service disagree on the security mode: one asked for Transport security (a NegotiateStream "
-          "upgrade) and the other runs with SecurityMode None (a service that closes the connection right after "
-          "a preamble without upgrade, as WCF does, requires transport security), or one uses Windows credentials "
-          "(NegotiateStream, application/negotiate) and the other certificates (TLS, application/ssl-tls); use the "
-          "same --security and --credential on both" },
-        { "server_too_busy", "the service refused the session: it is at its session limit; retry or raise the limit" },
-        { "version_refused", "the service does not speak this framing version (1.0)" },
-        { "quota_exceeded",
-          "a message exceeded a size limit (maxReceivedMessageSize): raise the limit on the receiving side" },
-    };
-    for (size_t i = 0; cause && i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(t[i].id, cause))
-            return t[i].advice;
-    for (int s = 0; cause && s > -200; s--)
-        if (!strcmp(ntcp_status_name(s), cause) && *ntcp_status_advice(s))
-            return ntcp_status_advice(s);
-    const char *a = ntcp_tls_cause_advice(cause);
-    return a ? a : ntcp_nns_cause_advice(cause);
-}
-
-ntcp_status ntcp_client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, char *err, size_t cap)
-{
-    return ntcp__client_open(out, url, o, NULL, err, cap);
+    return ntcp__client_open(out, url, o, NULL, err);
 }
 
 static ntcp_status open_now(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp__client_hooks *h,
-                            char *err, size_t cap)
+                            ntcp_error *err)
 {
     *out = NULL;
+    ntcp_error_clear(err);
     ntcp_client *c = ntcp_calloc(1, sizeof *c);
     if (!c)
-        return NTCP_E_NOMEM;
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_RESOLVE, "out of memory");
+    ntcp_error_clear(&c->err);
     if (o)
         c->o = *o;
     else
         ntcp_client_options_init(&c->o);
-    if (h) {
-        h->failed_step = NTCP_STEP_RESOLVE;
-        memset(&h->nns_error, 0, sizeof h->nns_error);
-        memset(&h->tls_error, 0, sizeof h->tls_error);
-        memset(&h->tls_result, 0, sizeof h->tls_result);
-        h->tls = false;
-        h->cause[0] = 0;
-    }
     snprintf(c->url, sizeof c->url, "%s", url);
     ntcp_status st = NTCP_OK;
-    ntcp_channel_step step = NTCP_STEP_RESOLVE;
     ntcp_url u;
     const char *why = NULL;
     if ((st = ntcp_url_parse(url, &u, &why))) {
-        snprintf(c->err, sizeof c->err, "the address: %s", why);
+        ntcp_error_set(&c->err, st, NTCP_CAUSE_BAD_ADDRESS, NTCP_STEP_RESOLVE, "the address: %s", why);
         goto fail;
     }
-    if ((st = ntcp__dialog_init(&c->x)))
+    if ((st = ntcp__dialog_init(&c->x))) {
+        ntcp_error_set(&c->err, st, ntcp_cause_of_status(st), NTCP_STEP_RESOLVE, "%s", ntcp_status_str(st));
         goto fail;
+    }
     if (c->o.channel.encoding == NTCP_ENC_BINARY) { /* msbin1: documents without string tables */
         ntcp_xml_writer_options wo;
-        memset(&wo, 0, sizeof wo);
+        ntcp_xml_writer_options_init(&wo);
         wo.limits = (ntcp_xml_limits){ 256, 64u << 20, 64u << 20, 64u << 20, 256, 64u << 20, 0 };
-        if ((st = ntcp_xml_writer_new(&c->w1, &wo, NULL)))
+        if ((st = ntcp_xml_writer_new(&c->w1, &wo, NULL))) {
+            ntcp_error_set(&c->err, st, ntcp_cause_of_status(st), NTCP_STEP_RESOLVE, "%s", ntcp_status_str(st));
             goto fail;
+        }
     }
     ntcp_channel_options co = c->o.channel;
     co.record_cb = c->o.record_cb;
@@ -183,77 +110,66 @@ static ntcp_status open_now(ntcp_client **out, const char *url, const ntcp_clien
             to.host = u.host;
         if (!to.fetch)
             to.fetch = ntcp__http_get;
-        if (h)
-            h->tls = true;
         if ((st = ntcp_tls_new(&c->tls, false, &to))) {
             const ntcp_tls_error *e = ntcp_tls_error_info(c->tls);
-            const char *cause = ntcp_tls_cause_id(e->cause);
-            snprintf(c->err, sizeof c->err, "security options: %s; cause: %s\nadvice: %s", ntcp_tls_last_error(c->tls),
-                     cause, ntcp_cause_advice(cause));
-            if (h) {
-                h->tls_error = *e;
-                snprintf(h->cause, sizeof h->cause, "%s", cause);
-            }
+            ntcp_error_set(&c->err, st, ntcp_tls_cause_of(e->cause), NTCP_STEP_OPTIONS, "security options: %s",
+                           ntcp_tls_last_error(c->tls));
             goto fail;
         }
-        ntcp_tls_as_upgrade(c->tls, &c->up);
+        ntcp_tls_as_stream(c->tls, &c->up);
         co.upgrade = &c->up;
     } else if (c->o.security == NTCP_SECURITY_TRANSPORT) {
         ntcp_nns_options no = c->o.nns;
         if (!no.address_host)
             no.address_host = u.host;
         if ((st = ntcp_nns_new_initiator(&c->nns, &no, ntcp_gss_provider()))) {
-            snprintf(c->err, sizeof c->err, "security options: %s", ntcp_nns_last_error(c->nns));
+            const ntcp_nns_error *e = ntcp_nns_error_info(c->nns);
+            ntcp_error_set(&c->err, st, e ? ntcp_nns_cause(e) : ntcp_cause_of_status(st), NTCP_STEP_OPTIONS,
+                           "security options: %s", ntcp_nns_last_error(c->nns));
+            if (e)
+                c->err.nns = *e;
             goto fail;
         }
         if (c->o.leg_cb)
             ntcp_nns_set_leg_cb(c->nns, c->o.leg_cb, c->o.leg_ctx);
-        ntcp_nns_as_upgrade(c->nns, &c->up);
+        ntcp_nns_as_stream(c->nns, &c->up);
         if (h && h->before_handshake)
             ntcp_nns_set_start_hook(c->nns, h->before_handshake, h->ctx);
         co.upgrade = &c->up;
     }
-    char detail[1024] = "";
-    st = ntcp_channel_open(&c->ch, url, &co, &step, detail, sizeof detail);
+    ntcp_error ce;
+    st = ntcp_channel_open(&c->ch, url, &co, &ce);
     if (c->tls && h)
         h->tls_result = *ntcp_tls_get_result(c->tls);
     if (st) {
         const ntcp_nns_error *e = c->nns ? ntcp_nns_error_info(c->nns) : NULL;
         const ntcp_tls_error *te = c->tls ? ntcp_tls_error_info(c->tls) : NULL;
+        c->err = ce;
         if (te && te->status) {
-            const char *cause = ntcp_tls_cause_id(te->cause);
-            snprintf(c->err, sizeof c->err, "opening %s: %s: TLS: %s; cause: %s\nadvice: %s", url,
-                     ntcp_channel_step_name(step), ntcp_tls_last_error(c->tls), cause, ntcp_cause_advice(cause));
+            ntcp_error_set(&c->err, te->status, ntcp_tls_cause_of(te->cause), ce.step, "opening %s: TLS: %s", url,
+                           ntcp_tls_last_error(c->tls));
             st = te->status;
-            if (h) {
+            if (h)
                 h->tls_error = *te;
-                snprintf(h->cause, sizeof h->cause, "%s", cause);
-            }
         } else if (e && e->status) {
             char buf[1500];
             ntcp_nns_error_format(e, buf, sizeof buf);
-            snprintf(c->err, sizeof c->err, "opening %s: security negotiation: %s", url, buf);
+            ntcp_error_set(&c->err, e->status, ntcp_nns_cause(e), ce.step, "opening %s: security negotiation: %s",
+                           url, buf);
+            c->err.nns = *e;
             st = e->status;
-            if (h) {
-                h->nns_error = *e;
-                snprintf(h->cause, sizeof h->cause, "%s", ntcp_nns_cause(e));
-            }
         } else {
-            const char *cause = ntcp_failure_cause(st, step, c->nns != NULL || c->tls != NULL);
-            snprintf(c->err, sizeof c->err, "opening %s: %s; cause: %s\nadvice: %s", url, detail, cause,
-                     ntcp_cause_advice(cause));
-            if (h)
-                snprintf(h->cause, sizeof h->cause, "%s", cause);
+            char text[sizeof ce.text];
+            snprintf(text, sizeof text, "%s", ce.text);
+            ntcp_error_set(&c->err, st, ce.cause, ce.step, "opening %s: %s", url, text);
         }
         goto fail;
     }
     *out = c;
     return NTCP_OK;
 fail:
-    if (h)
-        h->failed_step = step;
-    if (err && cap)
-        snprintf(err, cap, "%s", c->err);
+    if (err)
+        *err = c->err;
     client_free(c);
     return st ? st : NTCP_E_IO;
 }
@@ -279,7 +195,7 @@ typedef struct open_job {
     ntcp__client_hooks h, *real_h;
     ntcp_client *c;
     ntcp_status st;
-    char err[2048];
+    ntcp_error err;
 } open_job;
 
 static bool cb_enter(open_job *j)
@@ -360,7 +276,7 @@ static void job_free(open_job *j)
 static void job_work(void *arg)
 {
     open_job *j = arg;
-    j->st = open_now(&j->c, j->url, &j->o, &j->h, j->err, sizeof j->err);
+    j->st = open_now(&j->c, j->url, &j->o, &j->h, &j->err);
 }
 
 static void job_abandoned(void *arg)
@@ -382,7 +298,7 @@ static bool own_copy(open_job *j, size_t i, const char **field)
 }
 
 ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_client_options *o, ntcp__client_hooks *h,
-                              char *err, size_t cap)
+                              ntcp_error *err)
 {
     ntcp_client_options defaults;
     if (!o) {
@@ -391,13 +307,13 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     }
     ntcp_package pkg = o->nns.protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->nns.package;
     if (o->security != NTCP_SECURITY_TRANSPORT || o->credential != NTCP_CREDENTIAL_WINDOWS ||
-        pkg == NTCP_PACKAGE_NTLM || o->channel.open_timeout_ms <= 0)
-        return open_now(out, url, o, h, err, cap); /* no KDC to wait for (TLS: none at all) */
+        pkg == NTCP_PACKAGE_NTLM || o->channel.open_timeout_ms <= 0) /* TLS: no KDC to wait for */
+        return open_now(out, url, o, h, err); /* no KDC to wait for */
     *out = NULL;
     long long deadline = ntcp__now_ms() + o->channel.open_timeout_ms + OPEN_GRACE_MS;
     open_job *j = ntcp_calloc(1, sizeof *j);
     if (!j)
-        return NTCP_E_NOMEM;
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_RESOLVE, "out of memory");
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     j->refs = 2;
@@ -412,7 +328,7 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     if (!ok) {
         j->refs = 1;
         job_free(j);
-        return NTCP_E_NOMEM;
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_RESOLVE, "out of memory");
     }
     j->o.record_cb = o->record_cb ? job_record : NULL;
     j->o.record_ctx = j;
@@ -443,16 +359,8 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
             if (c->nns)
                 ntcp_nns_set_leg_cb(c->nns, o->leg_cb, o->leg_ctx);
         }
-        if (h) {
-            h->failed_step = j->h.failed_step;
-            h->nns_error = j->h.nns_error;
-            h->tls_error = j->h.tls_error;
-            h->tls_result = j->h.tls_result;
-            h->tls = j->h.tls;
-            snprintf(h->cause, sizeof h->cause, "%s", j->h.cause);
-        }
-        if (err && cap)
-            snprintf(err, cap, "%s", j->err);
+        if (err)
+            *err = j->err;
         ntcp_status st = j->st;
         j->refs = 1;
         job_free(j);
@@ -466,18 +374,11 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
     ntcp_channel_step step = j->step;
     pthread_mutex_unlock(&j->mu);
     job_free(j);
-    if (h) {
-        h->failed_step = step;
-        memset(&h->nns_error, 0, sizeof h->nns_error);
-        snprintf(h->cause, sizeof h->cause, "timeout");
-    }
-    if (err && cap)
-        snprintf(err, cap,
-                 "opening %s: %s: no answer within the open timeout (%d ms)%s; cause: timeout\nadvice: %s", url,
-                 ntcp_channel_step_name(step), o->channel.open_timeout_ms,
-                 step == NTCP_STEP_HANDSHAKE ? ": the security handshake waits for the KDC or the service" : "",
-                 ntcp_cause_advice("timeout"));
-    return NTCP_E_TIMEOUT;
+    return ntcp_error_set(err, NTCP_E_TIMEOUT, NTCP_CAUSE_TIMEOUT, step,
+                          "opening %s: %s: no answer within the open timeout (%d ms)%s", url,
+                          ntcp_channel_step_name(step), o->channel.open_timeout_ms,
+                          step == NTCP_STEP_HANDSHAKE ? ": the security handshake waits for the KDC or the service"
+                                                      : "");
 }
 
 const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
@@ -487,7 +388,23 @@ const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
 
 const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c) { return c->tls ? ntcp_tls_get_result(c->tls) : NULL; }
 
-const char *ntcp_client_last_error(const ntcp_client *c) { return c->err; }
+const ntcp_error *ntcp_client_error(const ntcp_client *c) { return &c->err; }
+
+/* A failure of the channel after the open: the security layer's cause when
+ * it failed (an altered frame, say). */
+static ntcp_status channel_failed(ntcp_client *c, ntcp_status st)
+{
+    c->err = *ntcp_channel_error(c->ch);
+    const ntcp_nns_error *e = c->nns ? ntcp_nns_error_info(c->nns) : NULL;
+    if (e && e->status) {
+        c->err.nns = *e;
+        c->err.cause = ntcp_nns_cause(e);
+    }
+    const ntcp_tls_error *te = c->tls ? ntcp_tls_error_info(c->tls) : NULL;
+    if (te && te->status)
+        ntcp_error_set(&c->err, st, ntcp_tls_cause_of(te->cause), c->err.step, "TLS: %s", ntcp_tls_last_error(c->tls));
+    return st;
+}
 
 void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n)
 {
@@ -503,8 +420,8 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
 {
     enum { MAX_HEADERS = 64 };
     if (nheaders + c->nheaders > MAX_HEADERS) {
-        snprintf(c->err, sizeof c->err, "writing the request: more than %d headers", MAX_HEADERS);
-        return NTCP_E_LIMIT;
+        return ntcp_error_set(&c->err, NTCP_E_LIMIT, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_SEND,
+                              "writing the request: more than %d headers", MAX_HEADERS);
     }
     const char *hx[MAX_HEADERS];
     bool hmu[MAX_HEADERS];
@@ -530,8 +447,9 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     ntcp_buf_init(out, (size_t)64 << 20);
     ntcp_status st = ntcp_soap_write(c->w1 ? c->w1 : c->x.w, &m, out);
     if (st) {
-        snprintf(c->err, sizeof c->err, "writing the request: %s (%s)%s", ntcp_status_str(st), ntcp_status_name(st),
-                 st == NTCP_E_XML_SYNTAX ? ": the body or a header is not well-formed XML" : "");
+        ntcp_error_set(&c->err, st, ntcp_cause_of_status(st), NTCP_STEP_SEND, "writing the request: %s (%s)%s",
+                       ntcp_status_str(st), ntcp_status_name(st),
+                       st == NTCP_E_XML_SYNTAX ? ": the body or a header is not well-formed XML" : "");
         ntcp_buf_free(out);
     }
     return st;
@@ -541,11 +459,12 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_head
                              const char *body, size_t body_len, ntcp_soap_msg *reply)
 {
     ntcp_soap_msg_init(reply);
+    ntcp_error_clear(&c->err);
     c->last_doc = c->last_body = NULL;
     c->last_body_len = 0;
     uint8_t rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        return NTCP_E_IO;
+        return ntcp_error_set(&c->err, NTCP_E_IO, NTCP_CAUSE_IO_ERROR, NTCP_STEP_SEND, "no random message id");
     char id[46];
     ntcp_soap_message_id(rnd, id);
     ntcp_buf out;
@@ -556,34 +475,28 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_head
     size_t rl;
     st = ntcp_channel_request(c->ch, out.data, out.len, &r, &rl);
     ntcp_buf_free(&out);
-    if (st) {
-        const char *cause = ntcp_failure_cause(st, NTCP_STEP_RECEIVE, c->nns != NULL || c->tls != NULL);
-        snprintf(c->err, sizeof c->err, "%s; cause: %s\nadvice: %s", ntcp_channel_last_error(c->ch), cause,
-                 ntcp_cause_advice(cause));
-        return st;
-    }
+    if (st)
+        return channel_failed(c, st);
     size_t off = 0;
     st = c->w1 ? NTCP_OK : ntcp_xml_session_read_table(c->x.in, r, rl, &off); /* msbin1: no table */
     if (!st)
         st = ntcp_soap_read(r + off, rl - off, c->x.in, &c->o.xml, NULL, 2, reply);
-    if (!st) {
-        c->last_doc = r + off;
-        c->last_body = reply->body_doc;
-        c->last_body_len = reply->body_doc_len;
-    }
-    if (st) {
-        snprintf(c->err, sizeof c->err, "reading the reply: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
-        return st;
-    }
-    if (reply->relates_to && strcmp(reply->relates_to, id) != 0) {
-        snprintf(c->err, sizeof c->err, "the reply relates to %s, not to the request %s", reply->relates_to, id);
-        return NTCP_E_RECORD_SEQUENCE;
-    }
+    if (st)
+        return ntcp_error_set(&c->err, st, ntcp_cause_of_status(st), NTCP_STEP_RECEIVE, "reading the reply: %s (%s)",
+                              ntcp_status_str(st), ntcp_status_name(st));
+    c->last_doc = r + off;
+    c->last_body = reply->body_doc;
+    c->last_body_len = reply->body_doc_len;
+    if (reply->relates_to && strcmp(reply->relates_to, id) != 0)
+        return ntcp_error_set(&c->err, NTCP_E_RECORD_SEQUENCE, NTCP_CAUSE_PROTOCOL, NTCP_STEP_RECEIVE,
+                              "the reply relates to %s, not to the request %s", reply->relates_to, id);
     if (reply->is_fault) {
-        snprintf(c->err, sizeof c->err, "the service answered with a fault: %s%s%s: %s",
-                 reply->fault_code ? reply->fault_code : "", reply->fault_subcode ? "/" : "",
-                 reply->fault_subcode ? reply->fault_subcode : "", reply->fault_reason ? reply->fault_reason : "");
-        return NTCP_E_FAULT;
+        bool ans = reply->fault_subcode && !strcmp(reply->fault_subcode, "ActionNotSupported");
+        return ntcp_error_set(&c->err, NTCP_E_FAULT, ans ? NTCP_CAUSE_ACTION_NOT_SUPPORTED : NTCP_CAUSE_SERVICE_FAULT,
+                              NTCP_STEP_RECEIVE, "the service answered with a fault: %s%s%s: %s",
+                              reply->fault_code ? reply->fault_code : "", reply->fault_subcode ? "/" : "",
+                              reply->fault_subcode ? reply->fault_subcode : "",
+                              reply->fault_reason ? reply->fault_reason : "");
     }
     return NTCP_OK;
 }
@@ -606,13 +519,14 @@ ntcp_xml_reader *ntcp_client_reply_header(ntcp_client *c, const ntcp_soap_msg *r
 
 ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len)
 {
+    ntcp_error_clear(&c->err);
     ntcp_buf out;
     ntcp_status st = write_message(c, action, NULL, NULL, 0, body, body_len, &out);
     if (st)
         return st;
     st = ntcp_channel_send(c->ch, out.data, out.len);
     if (st)
-        snprintf(c->err, sizeof c->err, "%s", ntcp_channel_last_error(c->ch));
+        channel_failed(c, st);
     ntcp_buf_free(&out);
     return st;
 }

@@ -6,7 +6,8 @@
  * quotas: those are the receiver's to enforce. */
 ntcp_status ntcp__dialog_init(ntcp__dialog *d)
 {
-    static const ntcp_xml_limits def = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits def;
+    ntcp_xml_limits_init(&def);
     const uint32_t max_message = 64u << 20;
     ntcp_xml_writer_options wo;
     memset(&wo, 0, sizeof wo);

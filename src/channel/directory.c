@@ -10,6 +10,8 @@
 #include <sasl/sasl.h>
 #include <gssapi/gssapi_krb5.h>
 #include <nettcp/doctor.h>
+#include "channel/directory.h"
+#include "negotiate/frames.h"
 
 void ntcp_dir_account_init(ntcp_dir_account *a)
 {
@@ -113,20 +115,20 @@ static bool key_is_account(const ntcp_keytab_key *k, const ntcp_dir_account *x, 
     return f->is_upn && ntcp_krb_name_matches(f->target, true, k->principal);
 }
 
-const char *ntcp_dir_assess(const ntcp_dir_answer *a, const ntcp_dir_facts *f, char *detail, size_t cap)
+ntcp_cause ntcp_dir_assess(const ntcp_dir_answer *a, const ntcp_dir_facts *f, char *detail, size_t cap)
 {
     size_t n = 0;
     detail[0] = 0;
     if (!a->n) {
         ADD("no account in the directory holds %s", f->target);
-        return NULL;
+        return NTCP_CAUSE_NONE;
     }
     if (a->n > 1) {
         ADD("%s is held by %zu accounts:", f->target, a->n);
         for (size_t i = 0; i < a->n && i < NTCP_DIR_MAX_ACCOUNTS; i++)
             ADD(" %s%s", i ? "and " : "", a->acct[i].dn);
         ADD("; the KDC cannot tell whose key to use");
-        return "spn_duplicate";
+        return NTCP_CAUSE_SPN_DUPLICATE;
     }
     const ntcp_dir_account *x = &a->acct[0];
     char uac[200], enc[120];
@@ -145,11 +147,11 @@ const char *ntcp_dir_assess(const ntcp_dir_answer *a, const ntcp_dir_facts *f, c
         ADD("; delegation was allowed, but the account is not trusted for delegation: no credential is forwarded");
     if (x->uac & (NTCP_UF_ACCOUNTDISABLE | NTCP_UF_LOCKOUT)) {
         ADD(": the account is %s", x->uac & NTCP_UF_ACCOUNTDISABLE ? "disabled" : "locked out");
-        return "account_disabled";
+        return NTCP_CAUSE_ACCOUNT_DISABLED;
     }
     if ((x->uac & NTCP_UF_PASSWORD_EXPIRED) || x->must_change) {
         ADD(": its password has expired%s", x->must_change ? " (it must be changed at next logon)" : "");
-        return "password_expired";
+        return NTCP_CAUSE_PASSWORD_EXPIRED;
     }
     if (f->keytab) {
         const ntcp_keytab_summary *kt = f->keytab;
@@ -173,27 +175,27 @@ const char *ntcp_dir_assess(const ntcp_dir_answer *a, const ntcp_dir_facts *f, c
                     ADD("%s %s", shown++ ? "," : "", kt->keys[i].principal);
             }
             ADD(": the service runs as another account");
-            return "spn_wrong_account";
+            return NTCP_CAUSE_SPN_WRONG_ACCOUNT;
         }
         if (!etype) {
             char te[64];
             ntcp_enctype_name(f->ticket_etype, te, sizeof te);
             ADD("; the KDC encrypted the ticket with %s, and the service's keytab holds no %s key for it", te, te);
-            return "enctype_mismatch";
+            return NTCP_CAUSE_ENCTYPE_MISMATCH;
         }
         if (!kvno)
             ADD("; the service's keytab holds another key version than the ticket's (%d): stale", f->ticket_kvno);
-        return NULL;
+        return NTCP_CAUSE_NONE;
     }
     if (f->key_failure && x->computer && f->default_target) {
         ADD(": a computer account; a service running under a domain account does not hold its key");
-        return "spn_wrong_account";
+        return NTCP_CAUSE_SPN_WRONG_ACCOUNT;
     }
-    return NULL;
+    return NTCP_CAUSE_NONE;
 }
 
-const char *ntcp_keytab_assess(const ntcp_keytab_summary *kt, const char *server, int32_t etype, int kvno,
-                               char *detail, size_t cap)
+ntcp_cause ntcp_keytab_assess(const ntcp_keytab_summary *kt, const char *server, int32_t etype, int kvno,
+                              char *detail, size_t cap)
 {
     size_t n = 0;
     detail[0] = 0;
@@ -212,14 +214,14 @@ const char *ntcp_keytab_assess(const ntcp_keytab_summary *kt, const char *server
     }
     if (!named) {
         ADD("the service's keytab holds no key for %s", server);
-        return NULL;
+        return NTCP_CAUSE_NONE;
     }
     ADD("; the ticket is key version %d %s", kvno, te);
     if (!same_etype) {
         ADD(": no %s key", te);
-        return "enctype_mismatch";
+        return NTCP_CAUSE_ENCTYPE_MISMATCH;
     }
-    return NULL;
+    return NTCP_CAUSE_NONE;
 }
 
 #undef ADD

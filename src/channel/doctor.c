@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <nettcp/doctor.h>
+#include "channel/krbprobe.h"
+#include "channel/directory.h"
 #include "channel/client_int.h"
 #include "util/until.h"
 
@@ -34,7 +36,7 @@ typedef struct doc {
     /* the Kerberos checks */
     char target[256];
     bool is_upn, default_target;
-    char probe_cause[48]; /* the Kerberos checks' cause, "" when they passed */
+    ntcp_cause probe_cause; /* the Kerberos checks' cause, none when they passed */
     ntcp_krb_creds_report creds;
     ntcp_krb_ticket_report ticket;
     bool ticket_ok;
@@ -44,6 +46,12 @@ typedef struct doc {
     ntcp_keytab_summary keytab;
     bool keytab_ok;
 } doc;
+
+void ntcp_doctor_options_init(ntcp_doctor_options *o)
+{
+    memset(o, 0, sizeof *o);
+    ntcp_client_options_init(&o->client);
+}
 
 const char *ntcp_doctor_outcome_name(ntcp_doctor_outcome o)
 {
@@ -177,7 +185,7 @@ static void probe_fail(doc *d, const ntcp_nns_error *e)
 {
     ntcp_nns_error pe = *e;
     pe.default_target = d->default_target;
-    snprintf(d->probe_cause, sizeof d->probe_cause, "%s", ntcp_nns_cause(&pe));
+    d->probe_cause = ntcp_nns_cause(&pe);
 }
 
 /* The Kerberos checks on a thread, with their own copies of what they read
@@ -277,10 +285,10 @@ static void check_directory(doc *d, ntcp_krb_probe *p)
     ntcp_dir_facts f;
     dir_facts(d, &f, false);
     char detail[700];
-    const char *cause = ntcp_dir_assess(&r->dir, &f, detail, sizeof detail);
+    ntcp_cause cause = ntcp_dir_assess(&r->dir, &f, detail, sizeof detail);
     snprintf(r->dir_note, sizeof r->dir_note, "%s", detail);
     set_step(d, S_DIRECTORY, cause ? NTCP_DOCTOR_WARNING : NTCP_DOCTOR_OK, t, "%s %s: %s%s%s", url, r->dir.filter,
-             detail, cause ? " (cause " : "", cause ? cause : "");
+             detail, cause ? " (cause " : "", cause ? ntcp_cause_id(cause) : "");
     if (cause)
         snprintf(d->slot[S_DIRECTORY].detail + strlen(d->slot[S_DIRECTORY].detail),
                  sizeof d->slot[S_DIRECTORY].detail - strlen(d->slot[S_DIRECTORY].detail), ")");
@@ -350,7 +358,7 @@ static ntcp_status before_handshake(void *ctx)
         j->is_upn = d->is_upn;
         j->want_ticket = st == NTCP_OK;
         if (!ntcp__run_until(probe_work, probe_abandoned, j, d->open_deadline)) {
-            snprintf(d->probe_cause, sizeof d->probe_cause, "timeout");
+            d->probe_cause = NTCP_CAUSE_TIMEOUT;
             set_step(d, S_CREDENTIALS, NTCP_DOCTOR_FAILED, t,
                      "no answer from the KDC within the open timeout (%d ms): it does not answer, or answers too "
                      "slowly", d->open_timeout_ms);
@@ -393,7 +401,8 @@ static ntcp_status before_handshake(void *ctx)
                          tk.ok_as_delegate ? ", trusted for delegation" : "", until2);
             } else if (st == NTCP_OK) {
                 probe_fail(d, &e);
-                set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text, d->probe_cause);
+                set_step(d, S_KDC, NTCP_DOCTOR_FAILED, t, "%s: %s (cause %s)", e.detail, e.gss_text,
+                         ntcp_cause_id(d->probe_cause));
             } else {
                 set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "no target name");
             }
@@ -465,7 +474,7 @@ static bool without_upgrade(doc *d)
     int t = co.open_timeout_ms < 5000 ? co.open_timeout_ms : 5000;
     co.open_timeout_ms = co.close_timeout_ms = t;
     ntcp_channel *ch = NULL;
-    ntcp_status st = ntcp_channel_open(&ch, d->url, &co, NULL, NULL, 0);
+    ntcp_status st = ntcp_channel_open(&ch, d->url, &co, NULL);
     ntcp_trace_event(d->o->trace, "probe", NULL, "what", "a session without upgrade", "status", ntcp_status_name(st),
                      NULL);
     if (st)
@@ -476,26 +485,18 @@ static bool without_upgrade(doc *d)
 }
 
 /* Which step an open failure belongs to, and what it says. */
-static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
+static void place_open_failure(doc *d, ntcp_status st)
 {
-    const char *err = d->r->error;
-    const char *short_err = strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
+    ntcp_error *err = &d->r->error;
+    /* the failing layer's own words, without the client's "opening URL: " */
+    const char *short_err = err->text;
+    size_t ul = strlen(d->url);
+    if (!strncmp(short_err, "opening ", 8) && !strncmp(short_err + 8, d->url, ul) && !strncmp(short_err + 8 + ul, ": ", 2))
+        short_err += 10 + ul;
     char p[512];
     preamble_text(d, p, sizeof p);
-    ntcp_channel_step at = h->failed_step;
-    if (h->tls_error.status) {
-        const ntcp_tls_error *e = &h->tls_error;
-        const ntcp_tls_result *tr = &h->tls_result;
-        if (!strcmp(e->check, "identity")) {
-            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_OK, d->t_hs, "the service's certificate chain was received (%zu "
-                     "certificate%s) and validated", tr->chain_len, tr->chain_len == 1 ? "" : "s");
-            set_step(d, S_IDENTITY, NTCP_DOCTOR_FAILED, -1, "%s", e->detail);
-        } else {
-            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_FAILED, d->t_hs, "the %s check failed: %s", e->check, e->detail);
-        }
-        return;
-    }
-    if (h->nns_error.status || (d->upgrade_response && at <= NTCP_STEP_HANDSHAKE))
+    ntcp_channel_step at = err->step;
+    if (err->nns.status || (d->upgrade_response && at <= NTCP_STEP_HANDSHAKE))
         at = NTCP_STEP_HANDSHAKE; /* the handshake runs inside the preamble's event loop */
     switch (at) {
     case NTCP_STEP_RESOLVE:
@@ -512,11 +513,9 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
             if (d->security)
                 set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
-                         "the service refused the security upgrade (%s) with the framing fault %s: it runs without "
-                         "transport security (SecurityMode None) or with another kind (%s)",
-                         d->tls ? "application/ssl-tls" : "application/negotiate", d->fault,
-                         d->tls ? "Windows credentials: --credential windows" : "certificates, TLS: --credential "
-                                                                               "certificate or none");
+                         "the service refused the security upgrade (application/negotiate) with the framing fault "
+                         "%s: it runs without transport security (SecurityMode None) or with another kind",
+                         d->fault);
             else
                 set_step(d, S_UPGRADE, NTCP_DOCTOR_FAILED, d->t_preamble,
                          "no upgrade was asked for (security None) and the service answered PreambleEnd with the "
@@ -537,7 +536,7 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
                      "second connection without an upgrade was accepted (PreambleAck): the service runs without "
                      "transport security (SecurityMode None)",
                      st == NTCP_E_TIMEOUT ? "ignored" : "closed the connection on");
-            snprintf(h->cause, sizeof h->cause, "security_mode_mismatch");
+            err->cause = NTCP_CAUSE_SECURITY_MODE_MISMATCH;
         } else if (st == NTCP_E_TIMEOUT) {
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_FAILED, d->t_preamble,
                      "%s: no answer within the open timeout (%d ms): something accepts TCP connections at this "
@@ -551,13 +550,10 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
         break;
     case NTCP_STEP_HANDSHAKE:
     case NTCP_STEP_UPGRADE: {
-        const ntcp_nns_error *e = &h->nns_error;
+        const ntcp_nns_error *e = &err->nns;
         char buf[2048];
         if (e->status) {
-            ntcp_nns_error_format(e, buf, sizeof buf);
-            char *c = strstr(buf, "; cause:");
-            if (c)
-                *c = 0; /* cause and advice are printed apart */
+            ntcp_nns_error_format(e, buf, sizeof buf); /* cause and advice are printed apart */
         } else {
             snprintf(buf, sizeof buf, "%s", short_err);
         }
@@ -577,41 +573,41 @@ static void place_open_failure(doc *d, ntcp__client_hooks *h, ntcp_status st)
     }
 }
 
-static void explain(doc *d, const ntcp__client_hooks *h)
+static void explain(doc *d)
 {
     ntcp_doctor_report *r = d->r;
     const ntcp_nns_options *no = &d->o->client.nns;
-    const char *cause = h && h->cause[0] ? h->cause : ntcp_status_name(r->status);
-    if (d->probe_cause[0] && (!strcmp(cause, "unknown") || !strcmp(cause, "protocol") || !strcmp(cause, "no_credentials")))
+    ntcp_cause cause = r->error.cause != NTCP_CAUSE_NONE ? r->error.cause : ntcp_cause_of_status(r->error.status);
+    if (d->probe_cause != NTCP_CAUSE_NONE &&
+        (cause == NTCP_CAUSE_UNKNOWN || cause == NTCP_CAUSE_PROTOCOL || cause == NTCP_CAUSE_NO_CREDENTIALS))
         cause = d->probe_cause; /* the direct question to the KDC was more precise */
-    snprintf(r->cause, sizeof r->cause, "%s", cause);
     /* the directory may know better why a ticket could not be used */
-    bool key_family = !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service") ||
-                      !strcmp(cause, "spn_unknown") || !strcmp(cause, "unknown") || !strcmp(cause, "protocol");
-    const char *dir_cause = NULL;
+    bool key_failure = cause == NTCP_CAUSE_SERVICE_KEY_MISMATCH || cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE;
+    bool key_family = key_failure || cause == NTCP_CAUSE_SPN_UNKNOWN || cause == NTCP_CAUSE_UNKNOWN ||
+                      cause == NTCP_CAUSE_PROTOCOL;
+    ntcp_cause dir_cause = NTCP_CAUSE_NONE;
     char dir_detail[700] = "";
     if (r->dir_checked && key_family) {
         ntcp_dir_facts f;
-        dir_facts(d, &f, !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service"));
+        dir_facts(d, &f, key_failure);
         dir_cause = ntcp_dir_assess(&r->dir, &f, dir_detail, sizeof dir_detail);
-        if (dir_cause)
-            snprintf(r->cause, sizeof r->cause, "%s", dir_cause);
     }
     /* without the directory's word, the service's keytab against the ticket */
-    const char *kt_cause = NULL;
+    ntcp_cause kt_cause = NTCP_CAUSE_NONE;
     char kt_detail[600] = "";
-    bool key_failure = !strcmp(cause, "service_key_mismatch") || !strcmp(cause, "default_spn_not_service");
-    if (!dir_cause && key_failure && d->keytab_ok && d->ticket_ok) {
+    if (!dir_cause && key_failure && d->keytab_ok && d->ticket_ok)
         kt_cause = ntcp_keytab_assess(&d->keytab, d->ticket.server, d->ticket.etype, d->ticket.kvno, kt_detail,
                                       sizeof kt_detail);
-        if (kt_cause)
-            snprintf(r->cause, sizeof r->cause, "%s", kt_cause);
-    }
+    if (dir_cause)
+        cause = dir_cause;
+    else if (kt_cause)
+        cause = kt_cause;
+    r->error.cause = cause;
     if (dir_cause) {
         add_advice(d, "The directory (%s) says: %s. %s.", r->dir.url, dir_detail, ntcp_cause_advice(dir_cause));
     } else if (kt_cause) {
         add_advice(d, "The service's keytab (--service-keytab): %s. %s.", kt_detail, ntcp_cause_advice(kt_cause));
-    } else if (!strcmp(r->cause, "default_spn_not_service")) {
+    } else if (cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE) {
         const char *id = no->identity;
         bool dns = id && !strncmp(id, "dns:", 4);
         add_advice(d,
@@ -622,27 +618,27 @@ static void explain(doc *d, const ntcp__client_hooks *h)
                    dns ? "The identity was a DNS name (dns:), which stands for the SPN host/<name>"
                        : "No identity was given, so the SPN came from the address",
                    d->target[0] ? d->target : "host/<host>",
-                   h && h->nns_error.remote ? "the KDC issued a ticket for it, but the service holds no key for that "
+                   r->error.nns.remote ? "the KDC issued a ticket for it, but the service holds no key for that "
                                               "name: it runs as another account"
                                             : "the KDC does not know that name",
                    d->target[0] ? d->target : "it");
     } else {
-        add_advice(d, "%s.", ntcp_cause_advice(r->cause));
+        add_advice(d, "%s.", ntcp_cause_advice(cause));
     }
-    if (!strcmp(r->cause, "spn_unknown")) {
+    if (cause == NTCP_CAUSE_SPN_UNKNOWN) {
         add_advice(d, "The KDC has no principal %s: check the spelling and register it for the service's account "
                       "(AD: setspn -S %s <account>; MIT: kadmin addprinc -randkey %s and ktadd it to the service's "
                       "keytab).",
                    d->target, d->target, d->target);
-    } else if (!strcmp(r->cause, "service_key_mismatch") && d->ticket_ok) {
+    } else if (cause == NTCP_CAUSE_SERVICE_KEY_MISMATCH && d->ticket_ok) {
         add_advice(d, "The KDC encrypted the ticket in key version %d (%s) of %s: the service's keytab must hold "
                       "exactly that key (compare with klist -kte on the keytab; MIT: kadmin ktadd; AD: ktpass, or "
                       "setspn -Q %s to find the account that owns the SPN).",
                    d->ticket.kvno, d->ticket.enctype, d->ticket.server, d->target);
-    } else if (!strcmp(r->cause, "ntlm_fallback") && d->probe_cause[0]) {
-        add_advice(d, "Kerberos was not used: %s (see the kdc step): %s.", d->probe_cause,
+    } else if (cause == NTCP_CAUSE_NTLM_FALLBACK && d->probe_cause != NTCP_CAUSE_NONE) {
+        add_advice(d, "Kerberos was not used: %s (see the kdc step): %s.", ntcp_cause_id(d->probe_cause),
                    ntcp_cause_advice(d->probe_cause));
-    } else if (!strcmp(r->cause, "ntlm_without_server_auth")) {
+    } else if (cause == NTCP_CAUSE_NTLM_WITHOUT_SERVER_AUTH) {
         add_advice(d, "With nettcp, --no-require-server-auth accepts NTLM (the service is then not authenticated).");
         add_advice(d, "NTLM was used because %s.",
                    no->package == NTCP_PACKAGE_NTLM ? "--package ntlm was given"
@@ -654,9 +650,9 @@ static void explain(doc *d, const ntcp__client_hooks *h)
     if (key_family && !dir_cause && d->security && r->dir_note[0])
         add_advice(d, "Directory: %s.", r->dir_note);
     if (no->package == NTCP_PACKAGE_NEGOTIATE && no->require_server_auth &&
-        (!strcmp(r->cause, "kdc_unreachable") || !strcmp(r->cause, "no_credentials") ||
-         !strcmp(r->cause, "unknown_user") || !strcmp(r->cause, "spn_unknown") ||
-         !strcmp(r->cause, "default_spn_not_service") || !strcmp(r->cause, "credentials_expired")))
+        (cause == NTCP_CAUSE_KDC_UNREACHABLE || cause == NTCP_CAUSE_NO_CREDENTIALS || cause == NTCP_CAUSE_UNKNOWN_USER ||
+         cause == NTCP_CAUSE_SPN_UNKNOWN || cause == NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE ||
+         cause == NTCP_CAUSE_CREDENTIALS_EXPIRED))
         add_advice(d, "Kerberos is needed: nettcp does not fall back to NTLM while server authentication is "
                       "required (a WCF client would, and then fail with \"The remote server did not satisfy the "
                       "mutual authentication requirement\").");
@@ -665,6 +661,7 @@ static void explain(doc *d, const ntcp__client_hooks *h)
 ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_doctor_report *r)
 {
     memset(r, 0, sizeof *r);
+    ntcp_error_clear(&r->error);
     doc *d = ntcp_calloc(1, sizeof *d);
     if (!d)
         return NTCP_E_NOMEM;
@@ -676,9 +673,7 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     const char *why = NULL;
     ntcp_status st = ntcp_url_parse(url, &d->u, &why);
     if (st) {
-        r->status = st;
-        snprintf(r->error, sizeof r->error, "the address: %s", why);
-        snprintf(r->cause, sizeof r->cause, "bad_address");
+        ntcp_error_set(&r->error, st, NTCP_CAUSE_BAD_ADDRESS, NTCP_STEP_RESOLVE, "the address: %s", why);
         snprintf(r->advice, sizeof r->advice, "give a net.tcp://host[:port]/path address");
         ntcp_free(d);
         return st;
@@ -702,10 +697,9 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
     ntcp__client_hooks h;
     memset(&h, 0, sizeof h);
     if (d->slot[S_RESOLVE].outcome == NTCP_DOCTOR_FAILED) {
-        st = r->status = NTCP_E_RESOLVE;
-        snprintf(r->error, sizeof r->error, "%s", d->slot[S_RESOLVE].detail);
-        snprintf(h.cause, sizeof h.cause, "host_unknown");
-        explain(d, &h);
+        st = ntcp_error_set(&r->error, NTCP_E_RESOLVE, NTCP_CAUSE_HOST_UNKNOWN, NTCP_STEP_RESOLVE, "%s",
+                            d->slot[S_RESOLVE].detail);
+        explain(d);
         goto finish;
     }
     {
@@ -720,16 +714,27 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         h.ctx = d;
         d->open_timeout_ms = co.channel.open_timeout_ms;
         d->open_deadline = ntcp__now_ms() + co.channel.open_timeout_ms;
-        st = ntcp__client_open(&c, url, &co, &h, r->error, sizeof r->error);
+        st = ntcp__client_open(&c, url, &co, &h, &r->error);
     }
     if (d->tls) {
         r->tls_result = h.tls_result;
         snprintf(r->tls_check, sizeof r->tls_check, "%s", h.tls_error.status ? h.tls_error.check : "");
     }
+    if (st && d->tls && h.tls_error.status) {
+        const ntcp_tls_error *e = &h.tls_error;
+        if (!strcmp(e->check, "identity")) {
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_OK, d->t_hs, "the service's certificate chain was received (%zu "
+                     "certificate%s) and validated", h.tls_result.chain_len, h.tls_result.chain_len == 1 ? "" : "s");
+            set_step(d, S_IDENTITY, NTCP_DOCTOR_FAILED, -1, "%s", e->detail);
+        } else {
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_FAILED, d->t_hs, "the %s check failed: %s", e->check, e->detail);
+        }
+        explain(d);
+        goto finish;
+    }
     if (st) {
-        r->status = st;
-        place_open_failure(d, &h, st);
-        explain(d, &h);
+        place_open_failure(d, st);
+        explain(d);
         goto finish;
     }
     if (o->client.channel.mode == NTCP_MODE_SIMPLEX || o->client.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
@@ -737,17 +742,23 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
          * or its FIN) comes when our side is done */
         ntcp_status ss = o->action ? ntcp_client_send(c, o->action, o->body, o->body ? o->body_len : 0) : NTCP_OK;
         double t = now_ms(d);
-        char err[sizeof r->error];
-        snprintf(err, sizeof err, "%s", ss ? ntcp_client_last_error(c) : "");
+        ntcp_error se;
+        ntcp_error_clear(&se);
+        if (ss)
+            se = *ntcp_client_error(c);
         ntcp_status cs = ntcp_client_close(c);
         c = NULL;
         if (cs || ss) {
-            st = r->status = cs ? cs : ss;
-            snprintf(r->error, sizeof r->error, "%s", ss ? err : ntcp_status_str(cs));
-            h.failed_step = NTCP_STEP_PREAMBLE;
-            snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(st, NTCP_STEP_PREAMBLE, d->security));
-            place_open_failure(d, &h, st);
-            explain(d, &h);
+            st = cs ? cs : ss;
+            if (ss)
+                r->error = se;
+            else
+                ntcp_error_set(&r->error, cs, NTCP_CAUSE_NONE, NTCP_STEP_PREAMBLE, "%s", ntcp_status_str(cs));
+            r->error.status = st;
+            r->error.step = NTCP_STEP_PREAMBLE;
+            r->error.cause = ntcp_failure_cause(st, NTCP_STEP_PREAMBLE, d->security);
+            place_open_failure(d, st);
+            explain(d);
             goto finish;
         }
         char p[512];
@@ -818,17 +829,8 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
             set_step(d, S_REQUEST, NTCP_DOCTOR_OK, t, "%s answered with %s (%zu-byte body)", o->action,
                      reply.action ? reply.action : "a reply", reply.body.len);
         } else {
-            r->status = st;
-            snprintf(r->error, sizeof r->error, "%s", ntcp_client_last_error(c));
-            set_step(d, S_REQUEST, NTCP_DOCTOR_FAILED, t, "%s", r->error);
-            if (st == NTCP_E_FAULT) {
-                h.failed_step = NTCP_STEP_RECEIVE;
-                snprintf(h.cause, sizeof h.cause, "%s",
-                         reply.fault_subcode && strstr(reply.fault_subcode, "ActionNotSupported") ? "action_not_supported"
-                                                                                                : "service_fault");
-            } else {
-                snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(st, NTCP_STEP_RECEIVE, d->security));
-            }
+            r->error = *ntcp_client_error(c); /* a fault: action_not_supported or service_fault */
+            set_step(d, S_REQUEST, NTCP_DOCTOR_FAILED, t, "%s", r->error.text);
         }
         ntcp_soap_msg_clear(&reply);
     } else {
@@ -844,19 +846,18 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
                      "a WCF client's Close would report it)");
         } else if (cs) {
             set_step(d, S_CLOSE, NTCP_DOCTOR_FAILED, t, "%s (%s)", ntcp_status_str(cs), ntcp_status_name(cs));
-            if (!st) {
-                st = r->status = cs;
-                snprintf(h.cause, sizeof h.cause, "%s", ntcp_failure_cause(cs, NTCP_STEP_CLOSE, d->security));
-            }
+            if (!st)
+                st = ntcp_error_set(&r->error, cs, ntcp_failure_cause(cs, NTCP_STEP_CLOSE, d->security), NTCP_STEP_CLOSE,
+                                    "closing: %s (%s)", ntcp_status_str(cs), ntcp_status_name(cs));
         } else {
             set_step(d, S_CLOSE, NTCP_DOCTOR_OK, t, "End sent, End received, connection closed");
         }
     }
     if (st)
-        explain(d, &h);
+        explain(d);
 finish:
     if (!r->tried_package[0]) {
-        const char *mech = h.nns_error.mech;
+        const char *mech = r->error.nns.mech;
         snprintf(r->tried_package, sizeof r->tried_package, "%s",
                  !d->security ? "none"
                  : mech[0] && strcmp(mech, "SPNEGO") ? mech
@@ -893,8 +894,8 @@ finish:
     }
     r->ok = st == NTCP_OK;
     if (r->ok)
-        r->status = NTCP_OK;
-    ntcp_trace_event(o->trace, "result", NULL, "ok", r->ok ? "true" : "false", "cause", r->cause, "advice",
+        ntcp_error_clear(&r->error);
+    ntcp_trace_event(o->trace, "result", NULL, "ok", r->ok ? "true" : "false", "cause", r->ok ? "" : ntcp_error_id(&r->error), "advice",
                      r->advice, NULL);
     ntcp_free(d);
     return st;

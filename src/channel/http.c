@@ -33,7 +33,7 @@ ntcp_status ntcp__http_get(void *ctx, const char *url, ntcp_buf *out)
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "nettcp/" NETTCP_VERSION);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "nettcp");
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
     if (rc == CURLE_OK)

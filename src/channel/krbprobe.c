@@ -5,6 +5,9 @@
 #include <krb5/krb5.h>
 #include <profile.h>
 #include <nettcp/doctor.h>
+#include "channel/krbprobe.h"
+#include "channel/keytab.h"
+#include "channel/directory.h"
 
 struct ntcp_krb_probe {
     krb5_context k;
@@ -253,6 +256,59 @@ ntcp_status ntcp_krb_probe_ticket(ntcp_krb_probe *p, const char *target, bool is
             break;
     }
     return krb_fail(p, code, NTCP_E_AUTH_FAILED, NTCP_NNS_STEP_INIT, err, "no service ticket for %s", target);
+}
+
+/* ---- a service's keytab --------------------------------------------------- */
+ntcp_status ntcp__keytab_check(const char *keytab, const char *acceptor_name, ntcp_error *err)
+{
+    krb5_context k;
+    ntcp_error_clear(err);
+    if (krb5_init_context(&k))
+        return ntcp_error_set(err, NTCP_E_NO_CREDENTIALS, NTCP_CAUSE_KEYTAB_MISSING, NTCP_STEP_OPTIONS,
+                              "the Kerberos library could not be initialised (krb5.conf)");
+    char name[1024];
+    if (keytab)
+        snprintf(name, sizeof name, "%s", keytab);
+    else if (krb5_kt_default_name(k, name, sizeof name))
+        snprintf(name, sizeof name, "the default keytab");
+    krb5_keytab kt = NULL;
+    krb5_kt_cursor cur;
+    krb5_error_code code = krb5_kt_resolve(k, name, &kt);
+    if (!code)
+        code = krb5_kt_start_seq_get(k, kt, &cur);
+    if (code) {
+        const char *m = krb5_get_error_message(k, code);
+        ntcp_error_set(err, NTCP_E_NO_CREDENTIALS, NTCP_CAUSE_KEYTAB_MISSING, NTCP_STEP_OPTIONS,
+                       "the service's keytab %s cannot be read: %s", name, m ? m : "");
+        krb5_free_error_message(k, m);
+        if (kt)
+            krb5_kt_close(k, kt);
+        krb5_free_context(k);
+        return err->status;
+    }
+    size_t keys = 0;
+    size_t al = acceptor_name ? strlen(acceptor_name) : 0;
+    krb5_keytab_entry e;
+    while (!krb5_kt_next_entry(k, kt, &e, &cur)) {
+        char *pn = NULL;
+        if (!acceptor_name)
+            keys++;
+        else if (!krb5_unparse_name(k, e.principal, &pn)) {
+            /* "svc/host" names the principal in any realm */
+            if (!strncmp(pn, acceptor_name, al) && (pn[al] == 0 || (pn[al] == '@' && !strchr(acceptor_name, '@'))))
+                keys++;
+            krb5_free_unparsed_name(k, pn);
+        }
+        krb5_free_keytab_entry_contents(k, &e); /* wipes the key */
+    }
+    krb5_kt_end_seq_get(k, kt, &cur);
+    krb5_kt_close(k, kt);
+    krb5_free_context(k);
+    if (!keys)
+        return ntcp_error_set(err, NTCP_E_NO_CREDENTIALS, NTCP_CAUSE_KEYTAB_EMPTY, NTCP_STEP_OPTIONS,
+                              "the service's keytab %s holds no key%s%s", name, acceptor_name ? " for " : "",
+                              acceptor_name ? acceptor_name : "");
+    return NTCP_OK;
 }
 
 void ntcp_krb_probe_ccache(ntcp_krb_probe *p, char *out, size_t cap)

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/server.h>
 #include "channel/server_int.h"
 
@@ -30,7 +30,7 @@ struct ntcp_server_session {
     ntcp_server *srv;
     int fd;
     ntcp_framing *f;
-    const ntcp_stream_upgrade *up;
+    ntcp_stream *up;
     enum sess_state state;
     long long deadline;
     size_t drained;
@@ -75,9 +75,21 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void ntcp_server_config_init(ntcp_server_config *c)
+{
+    memset(c, 0, sizeof *c);
+    ntcp_framing_acceptor_config_init(&c->framing);
+    ntcp_framing_limits_init(&c->limits);
+    c->channel_init_timeout_ms = 30000;
+    c->receive_timeout_ms = 600000;
+    c->close_timeout_ms = 10000;
+    c->max_sessions = 10000;
+}
+
 ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
 {
-    static const ntcp_server_config defaults = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config defaults;
+    ntcp_server_config_init(&defaults);
     ntcp_server *s = ntcp_calloc(1, sizeof *s);
     if (!s)
         return NTCP_E_NOMEM;
@@ -110,8 +122,7 @@ static void session_destroy(ntcp_server_session *ss)
     if (ss->next)
         ss->next->prev = ss->prev;
     s->count--;
-    if (ss->up && s->cfg.upgrade_free)
-        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ntcp_stream_free(ss->up);
     ntcp_framing_free(ss->f);
     ntcp_free(ss);
 }
@@ -186,9 +197,9 @@ void ntcp_server_stop(ntcp_server *s)
 unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
 const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss ? ss->peer : "service"; }
+const ntcp_stream *ntcp_server_session_stream(const ntcp_server_session *ss) { return ss ? ss->up : NULL; }
 int ntcp_server_session_mode(const ntcp_server_session *ss) { return ntcp_framing_mode(ss->f); }
 const char *ntcp_server_session_content_type(const ntcp_server_session *ss) { return ntcp_framing_content_type(ss->f); }
-const ntcp_stream_upgrade *ntcp_server_session_upgrade(const ntcp_server_session *ss) { return ss ? ss->up : NULL; }
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
 
@@ -253,11 +264,28 @@ static bool flush(ntcp_server_session *ss)
     return true;
 }
 
-static void report(ntcp_server_session *ss, ntcp_status st)
+/* A refused or failed session, as one ntcp_error: the secured stream's own
+ * when it failed (its cause and NegotiateStream detail), else the framing
+ * session's. */
+static void report_text(ntcp_server_session *ss, ntcp_status st, const char *text, int64_t offset)
 {
     ntcp_server *s = ss->srv;
-    if (s->cfg.on_error)
-        s->cfg.on_error(s->cfg.ctx, ss, st, ntcp_framing_last_error(ss->f));
+    if (!s->cfg.on_error)
+        return;
+    ntcp_error e;
+    if (ntcp_stream_query(ss->up, NTCP_STREAM_QUERY_ERROR, &e) != NTCP_OK || !e.status) {
+        ntcp_error_clear(&e);
+        ntcp_error_set(&e, st, ntcp_cause_of_status(st), NTCP_STEP_ACCEPT, "%s", text ? text : ntcp_status_str(st));
+        e.offset = offset;
+    }
+    e.step = ss->state == SS_PREAMBLE ? NTCP_STEP_ACCEPT : NTCP_STEP_DISPATCH;
+    s->cfg.on_error(s->cfg.ctx, ss, &e);
+}
+
+static void report(ntcp_server_session *ss, ntcp_status st)
+{
+    bool told = ntcp_framing_last_error_status(ss->f) == st;
+    report_text(ss, st, told ? ntcp_framing_last_error(ss->f) : NULL, told ? ntcp_framing_last_error_offset(ss->f) : -1);
 }
 
 /* After a framing error: fault-and-drain or abort, as the session says. */
@@ -385,7 +413,9 @@ static void out_of_descriptors(ntcp_server *s, int lfd, int err)
                  "out of file descriptors (%s): new connections wait (each refused with ServerTooBusy) until one "
                  "is freed; the %u open sessions are served",
                  err == ENFILE ? "ENFILE, the system's limit" : "EMFILE, the process's limit", s->count);
-        s->cfg.on_error(s->cfg.ctx, NULL, NTCP_E_SERVER_TOO_BUSY, text);
+        ntcp_error e;
+        ntcp_error_set(&e, NTCP_E_SERVER_TOO_BUSY, NTCP_CAUSE_SERVER_TOO_BUSY, NTCP_STEP_ACCEPT, "%s", text);
+        s->cfg.on_error(s->cfg.ctx, NULL, &e);
     }
 }
 
@@ -427,8 +457,7 @@ static bool session_closed(ntcp_server_session *ss)
         s->cfg.on_close(s->cfg.ctx, ss, NTCP_OK);
     ss->in_session = false;
     ss->end_pending = false;
-    if (ss->up && s->cfg.upgrade_free)
-        s->cfg.upgrade_free(s->cfg.ctx, ss->up);
+    ntcp_stream_free(ss->up);
     ss->up = NULL;
     ss->user = NULL;
     ss->state = SS_PREAMBLE; /* a pooled connection may start over */
@@ -456,10 +485,9 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         switch (ev.type) {
         case NTCP_FEV_PREAMBLE:
             ss->in_session = true;
-            if (s->cfg.upgrade_new) { /* NULL when this endpoint has no security */
-                if (ss->up && s->cfg.upgrade_free)
-                    s->cfg.upgrade_free(s->cfg.ctx, ss->up);
-                ss->up = s->cfg.upgrade_new(s->cfg.ctx, ss);
+            if (s->cfg.stream_new) { /* NULL when this endpoint has no security */
+                ntcp_stream_free(ss->up);
+                ss->up = s->cfg.stream_new(s->cfg.ctx, ss);
                 ntcp_framing_set_upgrade(ss->f, ss->up);
             }
             if (!ntcp_framing_is_open(ss->f))
@@ -594,9 +622,9 @@ static void check_timers(ntcp_server *s, long long now)
         next = ss->next;
         if (now < ss->deadline)
             continue;
-        if (ss->state == SS_PREAMBLE && s->cfg.on_error)
-            s->cfg.on_error(s->cfg.ctx, ss, NTCP_E_TIMEOUT,
-                            "the channel initialization timeout expired before the preamble completed");
+        if (ss->state == SS_PREAMBLE)
+            report_text(ss, NTCP_E_TIMEOUT, "the channel initialization timeout expired before the preamble completed",
+                        -1);
         /* WCF aborts on channelInitializationTimeout and on the receive timeout */
         end_session(ss, NTCP_E_TIMEOUT, ss->state != SS_DRAINING);
     }

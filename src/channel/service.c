@@ -8,6 +8,7 @@
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
 #include "channel/dialog.h"
+#include "channel/keytab.h"
 
 #define MAX_LISTENERS 8
 #define DEFAULT_MAX_REPLY ((size_t)64 << 20)
@@ -100,14 +101,18 @@ struct ntcp_service {
     ntcp_xml_writer *spare_bw; /* a reply writer for the next call (a deferred call keeps its own) */
     pthread_t loop_thread;     /* run()'s */
     bool running;
+    ntcp_error err;            /* why it refused to start (ntcp_service_error) */
 };
 
 void ntcp_service_options_init(ntcp_service_options *o)
 {
-    static const ntcp_server_config sc = NTCP_SERVER_CONFIG_INIT;
-    static const ntcp_nns_options nn = NTCP_NNS_OPTIONS_INIT;
-    static const ntcp_xml_limits xl = NTCP_XML_LIMITS_DEFAULT;
-    static const ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
+    ntcp_server_config sc;
+    ntcp_server_config_init(&sc);
+    ntcp_nns_options nn;
+    ntcp_nns_options_init(&nn);
+    ntcp_xml_limits xl;
+    ntcp_xml_limits_init(&xl);
+    ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;
@@ -120,6 +125,7 @@ void ntcp_service_options_init(ntcp_service_options *o)
 
 void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s)
 {
+    memset(o, 0, sizeof *o);
     o->security = s->o.security;
     o->nns = s->o.nns;
     o->credential = s->o.credential;
@@ -193,79 +199,60 @@ static ntcp_endpoint *first_endpoint(ntcp_service *s)
 
 /* ---- security upgrade per session -------------------------------------------- */
 
-/* A traced session's handshake messages, labelled with its peer. */
-typedef struct leg_tag {
+/* A session's NegotiateStream, its handshake messages traced with the peer's address. */
+typedef struct traced_stream {
+    ntcp_stream s; /* first: the server holds a pointer to it */
+    ntcp_stream *inner;
     ntcp_trace *t;
     char peer[64];
-} leg_tag;
+} traced_stream;
 
 static void on_leg(void *ctx, bool sent, uint8_t id, size_t len)
 {
-    leg_tag *g = ctx;
+    traced_stream *g = ctx;
     ntcp_trace_leg_conn(g->t, g->peer, sent, id, len);
 }
 
-static bool uses_tls(const ntcp_service *s)
+static void traced_destroy(ntcp_stream *st)
 {
-    return s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential != NTCP_CREDENTIAL_WINDOWS;
+    traced_stream *g = (traced_stream *)st; /* allocated by stream_new below */
+    ntcp_stream_free(g->inner);
+    ntcp_free(g);
 }
 
-/* The session's NegotiateStream, NULL when it runs TLS or nothing. */
-static ntcp_nns *session_nns(ntcp_server_session *ss)
-{
-    const ntcp_stream_upgrade *up = ntcp_server_session_upgrade(ss);
-    return up && up->name && !strcmp(up->name, NTCP_UPGRADE_NEGOTIATE) ? ntcp_nns_upgrade_nns(up) : NULL;
-}
-
-static ntcp_tls *session_tls(ntcp_server_session *ss)
-{
-    const ntcp_stream_upgrade *up = ntcp_server_session_upgrade(ss);
-    return up && up->name && !strcmp(up->name, NTCP_UPGRADE_TLS) ? ntcp_tls_upgrade_tls(up) : NULL;
-}
-
-static ntcp_tls_options tls_options(const ntcp_tls_options *o, ntcp_credential_type credential)
-{
-    ntcp_tls_options t = *o;
-    t.credential = credential;
-    return t;
-}
-
-static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+/* The secured stream of a session at an endpoint with transport security
+ * (NULL: none there). */
+static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
 {
     ntcp_service *s = ctx;
     ntcp_endpoint *ep = endpoint_at(s, ntcp_server_session_via(ss));
     if (!ep || ep->o.security != NTCP_SECURITY_TRANSPORT)
         return NULL;
-    const ntcp_stream_upgrade *up = NULL;
-    if (ep->o.credential != NTCP_CREDENTIAL_WINDOWS) {
-        ntcp_tls_options to = tls_options(&ep->o.tls, ep->o.credential);
-        return ntcp_tls_upgrade_new(&up, true, &to) == NTCP_OK ? up : NULL;
+    ntcp_stream *st = NULL;
+    if (ep->o.credential != NTCP_CREDENTIAL_WINDOWS) { /* TLS (application/ssl-tls) */
+        ntcp_tls_options to = ep->o.tls;
+        to.credential = ep->o.credential;
+        return ntcp_tls_stream_new(&st, true, &to) == NTCP_OK ? st : NULL;
     }
     pthread_mutex_lock(&s->nns_mu);
-    ntcp_nns_options nns = ep->o.nns; /* the session keeps this copy */
+    ntcp_nns_options no = ep->o.nns; /* the session keeps this copy */
     pthread_mutex_unlock(&s->nns_mu);
-    if (ntcp_nns_upgrade_new(&up, false, &nns) != NTCP_OK)
+    if (!s->o.trace)
+        return ntcp_nns_stream_new(&st, false, &no) == NTCP_OK ? st : NULL;
+    traced_stream *g = ntcp_calloc(1, sizeof *g);
+    if (!g)
         return NULL;
-    if (s->o.trace) {
-        leg_tag *g = ntcp_calloc(1, sizeof *g);
-        if (g) {
-            g->t = s->o.trace;
-            snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
-            ntcp_nns_set_leg_cb(ntcp_nns_upgrade_nns(up), on_leg, g);
-        }
+    g->t = s->o.trace;
+    snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
+    no.leg_cb = on_leg;
+    no.leg_ctx = g;
+    if (ntcp_nns_stream_new(&g->inner, false, &no) != NTCP_OK) {
+        ntcp_free(g);
+        return NULL;
     }
-    return up;
-}
-
-static void up_free(void *ctx, const ntcp_stream_upgrade *up)
-{
-    (void)ctx;
-    if (up && up->name && !strcmp(up->name, NTCP_UPGRADE_TLS)) {
-        ntcp_tls_upgrade_free(up);
-        return;
-    }
-    ntcp_free(ntcp_nns_leg_ctx(ntcp_nns_upgrade_nns(up)));
-    ntcp_nns_upgrade_free(up);
+    g->s = *g->inner;
+    g->s.destroy = traced_destroy;
+    return &g->s;
 }
 
 /* ---- calls ------------------------------------------------------------------ */
@@ -476,7 +463,7 @@ ntcp_xml_writer *ntcp_call_reply_writer(ntcp_call *c)
     }
     if (!c->bw) {
         ntcp_xml_writer_options wo;
-        memset(&wo, 0, sizeof wo);
+        ntcp_xml_writer_options_init(&wo);
         wo.limits = (ntcp_xml_limits){ 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 0 };
         wo.limits.max_size = (uint32_t)(c->svc->o.max_reply_size > UINT32_MAX ? UINT32_MAX : c->svc->o.max_reply_size);
         if (ntcp_xml_writer_new(&c->bw, &wo, NULL) != NTCP_OK)
@@ -751,7 +738,7 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
     se->sessionful = !ct || !strcmp(ct, "application/soap+msbinsession1");
     if (!se->sessionful) { /* msbin1 (streamed, one-way modes): documents without string tables */
         ntcp_xml_writer_options wo;
-        memset(&wo, 0, sizeof wo);
+        ntcp_xml_writer_options_init(&wo);
         wo.limits = (ntcp_xml_limits){ 256, 64u << 20, 64u << 20, 64u << 20, 256, 64u << 20, 0 };
         if (ntcp_xml_writer_new(&se->w1, &wo, NULL)) {
             ntcp__dialog_clear(&se->d);
@@ -772,30 +759,17 @@ static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
     ntcp_server_session_set_user(ss, NULL);
 }
 
-static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
+static void on_error(void *ctx, ntcp_server_session *ss, const ntcp_error *e)
 {
     ntcp_service *s = ctx;
-    ntcp_nns *nns = session_nns(ss);
-    const ntcp_nns_error *e = nns ? ntcp_nns_error_info(nns) : NULL;
-    ntcp_tls *tls = session_tls(ss);
-    const ntcp_tls_error *te = tls ? ntcp_tls_error_info(tls) : NULL;
-    if (te && te->status) {
-        const char *cause = ntcp_tls_cause_id(te->cause);
-        const char *txt = ntcp_tls_last_error(tls);
-        logf_(s, "%s: TLS failed: %s; cause: %s", ntcp_server_session_peer(ss), txt, cause);
-        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "security", "status",
-                         ntcp_status_name(te->status), "cause", cause, "error", txt, NULL);
-    } else if (e && e->status) {
-        char buf[1024];
-        ntcp_nns_error_format(e, buf, sizeof buf);
-        logf_(s, "%s: security negotiation failed: %s", ntcp_server_session_peer(ss), buf);
-        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "security", "status",
-                         ntcp_status_name(e->status), "cause", ntcp_nns_cause(e), "error", buf, NULL);
-    } else {
-        ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "framing", "status",
-                         ntcp_status_name(st), "cause", ntcp_status_name(st), "error", text ? text : "", NULL);
-        logf_(s, "%s: %s: %s", ntcp_server_session_peer(ss), ntcp_status_name(st), text ? text : "");
-    }
+    const char *peer = ntcp_server_session_peer(ss);
+    bool security = e->nns.status != NTCP_OK;
+    if (security)
+        logf_(s, "%s: security negotiation failed: %s; cause: %s", peer, e->text, ntcp_error_id(e));
+    else
+        logf_(s, "%s: %s: %s; cause: %s", peer, ntcp_status_name(e->status), e->text, ntcp_error_id(e));
+    ntcp_trace_event(s->o.trace, "error", peer, "step", security ? "security" : ntcp_channel_step_name(e->step),
+                     "status", ntcp_status_name(e->status), "cause", ntcp_error_id(e), "error", e->text, NULL);
 }
 
 static void on_record(void *ctx, ntcp_server_session *ss, bool sent, const ntcp_nmf_record *rec)
@@ -888,9 +862,10 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         fault.code = "Sender";
         fault.reason = reason;
         fault.lang = "en-US";
-        logf_(s, "%s: %s", ntcp_server_session_peer(ss), reason);
+        logf_(s, "%s: %s; cause: %s", ntcp_server_session_peer(ss), reason, ntcp_cause_id(NTCP_CAUSE_QUOTA_EXCEEDED));
         ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
-                         ntcp_status_name(st), "cause", "quota_exceeded", "error", reason, NULL);
+                         ntcp_status_name(st), "cause", ntcp_cause_id(NTCP_CAUSE_QUOTA_EXCEEDED), "error", reason,
+                         NULL);
         if (!se->head) /* in order: only when nothing is pending */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
         else
@@ -899,13 +874,12 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         return;
     }
     if (st) {
-        logf_(s, "%s: a message could not be read: %s (%s); the session is closed", ntcp_server_session_peer(ss),
-              ntcp_status_str(st), ntcp_status_name(st));
+        logf_(s, "%s: a message could not be read: %s (%s); the session is closed; cause: %s",
+              ntcp_server_session_peer(ss), ntcp_status_str(st), ntcp_status_name(st),
+              ntcp_cause_id(NTCP_CAUSE_MESSAGE_UNREADABLE));
         ntcp_trace_event(s->o.trace, "error", ntcp_server_session_peer(ss), "step", "message", "status",
-                         ntcp_status_name(st), "cause", "message_unreadable", "error", ntcp_status_str(st), "advice",
-                         "the request is not a SOAP 1.2 envelope in binary session encoding that this session's "
-                         "dictionaries decode: use NetTcpBinding's message version and encoder on the client",
-                         NULL);
+                         ntcp_status_name(st), "cause", ntcp_cause_id(NTCP_CAUSE_MESSAGE_UNREADABLE), "error",
+                         ntcp_status_str(st), "advice", ntcp_cause_advice(NTCP_CAUSE_MESSAGE_UNREADABLE), NULL);
         ntcp_server_session_abort(ss);
         call_free(c);
         return;
@@ -914,28 +888,24 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     c->doc_len = n - off;
     c->in = se->d.in;
     /* the caller */
-    ntcp_nns *nns = session_nns(ss);
-    const ntcp_nns_result *r = nns ? ntcp_nns_peek_result(nns) : NULL; /* the caller; not our own name */
+    const ntcp_stream *sec_stream = ntcp_server_session_stream(ss);
+    ntcp_stream_security sec;
     c->caller = (ntcp_caller){ "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
                                ntcp_server_session_via(ss), "", "", "" };
-    ntcp_tls *tls = session_tls(ss);
-    if (tls) {
-        c->caller.protection = "EncryptAndSign"; /* TLS always encrypts */
+    ntcp_tls *tls = ntcp_tls_stream_tls(sec_stream);
+    if (tls) { /* the client certificate, as WCF shows an X509 identity */
         c->caller.cert_subject = ntcp_tls_peer_subject(tls);
         c->caller.cert_issuer = ntcp_tls_peer_issuer(tls);
         c->caller.cert_thumbprint = ntcp_tls_peer_thumbprint(tls);
-        if (*c->caller.cert_subject) {
-            c->caller.principal = c->caller.cert_subject;
-            c->caller.package = "Certificate";
-        }
     }
-    if (r) {
-        c->caller.principal = r->client;
-        c->caller.package = ntcp_package_name(r->package);
-        c->caller.protection = ntcp_protection_name(r->protection);
-        c->caller.impersonation = ntcp_impersonation_name(r->impersonation);
-        c->caller.anonymous = r->anonymous;
-        c->caller.delegated_credential = ntcp_nns_delegated_credential(nns);
+    if (ntcp_stream_query(sec_stream, NTCP_STREAM_QUERY_SECURITY, &sec) == NTCP_OK) {
+        c->caller.principal = sec.peer_name;
+        c->caller.package = sec.package;
+        c->caller.protection = sec.protection;
+        c->caller.impersonation = sec.impersonation;
+        c->caller.anonymous = sec.anonymous;
+        if (ntcp_stream_query(sec_stream, NTCP_STREAM_QUERY_DELEGATED_CREDENTIAL, &c->caller.delegated_credential))
+            c->caller.delegated_credential = NULL;
     }
     ntcp_trace_event(s->o.trace, "request", c->caller.peer, "action", c->req.action ? c->req.action : "", "caller",
                      c->caller.principal, "package", c->caller.package, "protection", c->caller.protection, "impersonation",
@@ -1010,34 +980,37 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
         ntcp_service_options_init(&s->o);
     if (!s->o.max_reply_size)
         s->o.max_reply_size = DEFAULT_MAX_REPLY;
+    ntcp_error_clear(&s->err);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->nns_mu, NULL);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
     cfg.framing.via_security = via_security;
     cfg.framing.via_ctx = s;
-    if (uses_tls(s)) {
-        /* the credentials load now, so a bad certificate stops the start, not each session */
+    bool tls = s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential != NTCP_CREDENTIAL_WINDOWS;
+    if (tls) { /* the credentials load now, so a bad certificate stops the start, not each session */
         ntcp_tls *probe = NULL;
-        ntcp_tls_options to = tls_options(&s->o.tls, s->o.credential);
-        ntcp_status ps = ntcp_tls_new(&probe, true, &to);
-        if (ps) {
-            logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe),
-                  ntcp_tls_cause_id(ntcp_tls_error_info(probe)->cause));
+        ntcp_tls_options to = s->o.tls;
+        to.credential = s->o.credential;
+        if (ntcp_tls_new(&probe, true, &to) != NTCP_OK) {
+            const ntcp_tls_error *e = ntcp_tls_error_info(probe);
+            ntcp_status pst = ntcp_error_set(&s->err, e->status, ntcp_tls_cause_of(e->cause), NTCP_STEP_OPTIONS,
+                                             "TLS: %s", ntcp_tls_last_error(probe));
+            logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe), ntcp_tls_cause_id(e->cause));
             ntcp_tls_free(probe);
+            pthread_mutex_destroy(&s->lock);
             pthread_mutex_destroy(&s->nns_mu);
             ntcp_free(s);
-            return ps;
+            return pst;
         }
         ntcp_tls_free(probe);
     }
     /* per endpoint: via_security decides for each session */
     cfg.framing.upgrade_name = s->o.security != NTCP_SECURITY_TRANSPORT ? NULL
-                               : uses_tls(s)                          ? NTCP_UPGRADE_TLS
+                               : tls                                  ? NTCP_UPGRADE_TLS
                                                                       : NTCP_UPGRADE_NEGOTIATE;
     cfg.framing.require_upgrade = s->o.security == NTCP_SECURITY_TRANSPORT;
-    cfg.upgrade_new = up_new;
-    cfg.upgrade_free = up_free;
+    cfg.stream_new = stream_new;
     cfg.on_open = on_open;
     cfg.on_message = on_message;
     cfg.on_close = on_close;
@@ -1095,6 +1068,11 @@ ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
 {
     if (!s || !nns)
         return NTCP_E_INVALID_ARG;
+    ntcp_error_clear(&s->err);
+    ntcp_status st;
+    if (s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential == NTCP_CREDENTIAL_WINDOWS &&
+        nns->package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err)))
+        return st; /* the old options stay; ntcp_service_error says why */
     pthread_mutex_lock(&s->nns_mu);
     s->o.nns = *nns;
     for (size_t i = 0; i < s->neps; i++)
@@ -1204,15 +1182,24 @@ static ntcp_status listen_on(ntcp_service *s, const ntcp_url *u, int *bound_port
 static ntcp_status bind_endpoint(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port)
 {
     ntcp_url u;
-    ntcp_status st = ntcp_url_parse(url, &u, NULL);
+    const char *why = NULL;
+    ntcp_error_clear(&s->err);
+    ntcp_status st = ntcp_url_parse(url, &u, &why);
     if (st)
-        return st;
+        return ntcp_error_set(&s->err, st, NTCP_CAUSE_BAD_ADDRESS, NTCP_STEP_LISTEN, "the address: %s", why);
     for (size_t i = 0; i < s->neps; i++)
         if (s->eps[i]->bound && !strcasecmp(s->eps[i]->path, u.path))
-            return NTCP_E_INVALID_ARG; /* one endpoint per path */
+            return ntcp_error_set(&s->err, NTCP_E_INVALID_ARG, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_LISTEN,
+                                  "another endpoint already has the path %s", u.path);
+    /* Kerberos (raw or through Negotiate) needs the service's key: without
+     * one every client would be told to check its own credentials */
+    if (ep->o.security == NTCP_SECURITY_TRANSPORT && ep->o.credential == NTCP_CREDENTIAL_WINDOWS &&
+        ep->o.nns.package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(ep->o.nns.keytab, ep->o.nns.acceptor_name, &s->err)))
+        return st; /* the caller reports it: ntcp_service_error */
     st = listen_on(s, &u, bound_port);
     if (st)
-        return st;
+        return ntcp_error_set(&s->err, st, ntcp_cause_of_status(st), NTCP_STEP_LISTEN, "listening on %s:%s: %s (%s)",
+                              u.host, u.port, ntcp_status_str(st), ntcp_status_name(st));
     snprintf(ep->path, sizeof ep->path, "%s", u.path);
     ep->bound = true;
     return NTCP_OK;
@@ -1253,6 +1240,8 @@ ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_por
     ep->shares = first;
     return bind_endpoint(s, ep, url, bound_port);
 }
+
+const ntcp_error *ntcp_service_error(const ntcp_service *s) { return &s->err; }
 
 ntcp_status ntcp_service_run(ntcp_service *s)
 {

@@ -70,16 +70,12 @@ static bool xml_name(const char *k)
     return true;
 }
 
+/* A cause id read back from a trace: one of the security layer's (error.h's
+ * table, from default_spn_not_service to keytab_empty)? */
 static bool is_security_cause(const char *cause)
 {
-    static const char *const transport[] = { "host_unknown",   "connection_refused", "connection_reset",
-                                             "timeout",        "endpoint_not_found", "encoding_refused",
-                                             "mode_refused",   "server_too_busy",    "version_refused",
-                                             "quota_exceeded", "security_mode_mismatch" };
-    for (size_t i = 0; i < sizeof transport / sizeof transport[0]; i++)
-        if (!strcmp(cause, transport[i]))
-            return false;
-    return strchr(cause, '_') != NULL && strncmp(cause, "E_", 2) != 0;
+    ntcp_cause c = ntcp_cause_from_id(cause);
+    return c >= NTCP_CAUSE_DEFAULT_SPN_NOT_SERVICE && c <= NTCP_CAUSE_KEYTAB_EMPTY;
 }
 
 typedef struct code {
@@ -148,7 +144,7 @@ static void describe(const ntcp_trace_ev *ev, code *c)
     if (err || cause) {
         const char *advice = ntcp_trace_ev_get(ev, "advice");
         if (!advice && cause)
-            advice = ntcp_cause_advice(cause);
+            advice = ntcp_cause_advice(ntcp_cause_from_id(cause)); /* an id read back from a trace */
         const char *step = ntcp_trace_ev_get(ev, "step");
         if (!step && !strcmp(e, "step"))
             step = ntcp_trace_ev_get(ev, "name");

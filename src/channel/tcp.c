@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 
 static long long now_ms(void)
 {

@@ -438,7 +438,7 @@ void ntcp_trace_event(ntcp_trace *t, const char *event, const char *conn, ...)
     snprintf(ev.activity, sizeof ev.activity, "%s", c->call[0] ? c->call : c->act);
     if (kind == NTCP_TRACE_ERROR || kind == NTCP_TRACE_WARNING) {
         const char *cause = ntcp_trace_ev_get(&ev, "cause");
-        const char *advice = cause ? ntcp_cause_advice(cause) : NULL;
+        const char *advice = cause ? ntcp_cause_advice(ntcp_cause_from_id(cause)) : NULL;
         if (advice && *advice && !ntcp_trace_ev_get(&ev, "advice"))
             add_field(&ev, "advice", advice);
     }

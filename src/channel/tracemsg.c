@@ -57,11 +57,12 @@ ntcp_status ntcp__trace_render(const uint8_t *payload, size_t len, ntcp_xml_sess
     memset(out, 0, sizeof *out);
     ntcp_buf text;
     ntcp_buf_init(&text, (size_t)64 << 20);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     opt.limits.max_size = (uint32_t)(len > 65536 ? len : 65536);
     opt.limits.max_string_len = opt.limits.max_size;
-    ntcp_status st = ntcp_xml_session_decode_to_text(payload, len, s, &opt, &text, NULL);
+    ntcp_status st = ntcp_xml_session_decode_to_text(payload, len, s, &opt, &text);
     if (st) {
         ntcp_buf_free(&text);
         return st;

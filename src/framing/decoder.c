@@ -57,7 +57,8 @@ struct ntcp_nmf_decoder {
 ntcp_status ntcp_nmf_decoder_new(ntcp_nmf_decoder **out, ntcp_nmf_direction dir, ntcp_nmf_start start,
                                  const ntcp_framing_limits *limits)
 {
-    static const ntcp_framing_limits defaults = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits defaults;
+    ntcp_framing_limits_init(&defaults);
     ntcp_nmf_decoder *d = ntcp_calloc(1, sizeof *d);
     if (!d)
         return NTCP_E_NOMEM;

@@ -34,7 +34,7 @@ struct ntcp_framing {
     int mode;
     enum state state;
     ntcp_nmf_decoder *dec;
-    const ntcp_stream_upgrade *up;  /* set by the caller */
+    const ntcp_stream *up;  /* set by the caller */
     bool up_active;                 /* bytes now travel through `up` */
     bool up_done_reported;
     unsigned upgrades;
@@ -51,9 +51,9 @@ struct ntcp_framing {
     ntcp_framing_record_cb cb;
     void *cb_ctx;
     char errbuf[512];
+    ntcp_status errst; /* the status errbuf explains */
+    int64_t erroff;    /* the stream offset it was found at, -1 when none */
 };
-
-static const ntcp_framing_limits default_limits = NTCP_FRAMING_LIMITS_INIT;
 
 static ntcp_status common_new(ntcp_framing **out, ntcp_framing_role role, const ntcp_framing_limits *limits)
 {
@@ -61,7 +61,10 @@ static ntcp_status common_new(ntcp_framing **out, ntcp_framing_role role, const 
     if (!f)
         return NTCP_E_NOMEM;
     f->role = role;
-    f->lim = limits ? *limits : default_limits;
+    if (limits)
+        f->lim = *limits;
+    else
+        ntcp_framing_limits_init(&f->lim);
     ntcp_buf_init(&f->out, OUT_MAX);
     ntcp_buf_init(&f->plain, (size_t)f->lim.max_message + 2 * 65536u);
     ntcp_buf_init(&f->tmp, OUT_MAX);
@@ -104,7 +107,8 @@ ntcp_status ntcp_framing_new_initiator(ntcp_framing **out, const ntcp_framing_in
 ntcp_status ntcp_framing_new_acceptor(ntcp_framing **out, const ntcp_framing_acceptor_config *cfg,
                                       const ntcp_framing_limits *limits)
 {
-    static const ntcp_framing_acceptor_config defaults = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config defaults;
+    ntcp_framing_acceptor_config_init(&defaults);
     if (!out)
         return NTCP_E_INVALID_ARG;
     ntcp_framing *f;
@@ -135,7 +139,18 @@ void ntcp_framing_set_record_cb(ntcp_framing *f, ntcp_framing_record_cb cb, void
     f->cb_ctx = ctx;
 }
 
-void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream_upgrade *up) { f->up = up; }
+void ntcp_framing_set_upgrade(ntcp_framing *f, const ntcp_stream *up) { f->up = up; }
+
+ntcp_status ntcp_stream_query(const ntcp_stream *s, ntcp_stream_query_what what, void *out)
+{
+    return s && s->query ? s->query(s->ctx, what, out) : NTCP_E_UNSUPPORTED;
+}
+
+void ntcp_stream_free(ntcp_stream *s)
+{
+    if (s && s->destroy)
+        s->destroy(s);
+}
 
 void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len)
 {
@@ -161,6 +176,8 @@ ntcp_framing_close ntcp_framing_close_action(const ntcp_framing *f) { return f->
 bool ntcp_framing_is_open(const ntcp_framing *f) { return f->state == ST_OPEN; }
 bool ntcp_framing_is_closed(const ntcp_framing *f) { return f->state == ST_CLOSED; }
 const char *ntcp_framing_last_error(const ntcp_framing *f) { return f->errbuf; }
+ntcp_status ntcp_framing_last_error_status(const ntcp_framing *f) { return f->errst; }
+int64_t ntcp_framing_last_error_offset(const ntcp_framing *f) { return f->errst ? f->erroff : -1; }
 const char *ntcp_framing_via(const ntcp_framing *f) { return f->via; }
 const char *ntcp_framing_content_type(const ntcp_framing *f) { return f->content_type; }
 int ntcp_framing_mode(const ntcp_framing *f) { return f->mode; }
@@ -172,6 +189,8 @@ static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, .
 static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, ...)
 {
     va_list ap;
+    f->errst = st;
+    f->erroff = -1;
     int n = snprintf(f->errbuf, sizeof f->errbuf, "%s (%s): ", ntcp_status_str(st), ntcp_status_name(st));
     if (n < 0 || (size_t)n >= sizeof f->errbuf)
         return st;
@@ -179,6 +198,16 @@ static ntcp_status set_error(ntcp_framing *f, ntcp_status st, const char *fmt, .
     vsnprintf(f->errbuf + n, sizeof f->errbuf - (size_t)n, fmt, ap);
     va_end(ap);
     return st;
+}
+
+/* A failure of the stream (the security layer), in its own words. */
+static void stream_error(ntcp_framing *f, ntcp_status code, const char *what, ntcp_status st)
+{
+    ntcp_error e;
+    ntcp_error_clear(&e);
+    bool told = ntcp_stream_query(f->up, NTCP_STREAM_QUERY_ERROR, &e) == NTCP_OK && e.status;
+    set_error(f, code, "%s%s: %s", what, f->up->name ? f->up->name : "the upgrade",
+              told ? e.text : ntcp_status_str(st));
 }
 
 /* A failure the session cannot recover from: the connection is aborted. */
@@ -634,8 +663,7 @@ static ntcp_status initiator_record(ntcp_framing *f, const ntcp_nmf_record *rec,
         ntcp_nmf_decoder_resume_after_upgrade(f->dec);
         ntcp_status st = f->up->start ? f->up->start(f->up->ctx, &f->out) : NTCP_OK;
         if (st) {
-            set_error(f, NTCP_E_UPGRADE, "starting %s: %s", f->up->name ? f->up->name : "the upgrade",
-                      f->up->last_error ? f->up->last_error(f->up->ctx) : ntcp_status_str(st));
+            stream_error(f, NTCP_E_UPGRADE, "starting ", st);
             return fatal(f, st);
         }
         ev->type = NTCP_FEV_UPGRADE_RESPONSE;
@@ -704,6 +732,7 @@ static ntcp_status decode_error(ntcp_framing *f, ntcp_status st, ntcp_framing_ev
 {
     size_t off = ntcp_nmf_decoder_offset(f->dec);
     set_error(f, st, "%s stream offset %zu", f->up_active ? "upgraded (plaintext)" : "framing", off);
+    f->erroff = (int64_t)off;
     if (f->role == NTCP_ACCEPTOR)
         return refuse(f, st, ev);
     return fatal(f, st);
@@ -779,8 +808,7 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
         ntcp_status st = f->up->recv(f->up->ctx, data, len < room ? len : room, &c, &f->plain, &f->out);
         *consumed = c;
         if (st && st != NTCP_AGAIN) {
-            set_error(f, st, "%s: %s", f->up->name ? f->up->name : "upgrade",
-                      f->up->last_error ? f->up->last_error(f->up->ctx) : ntcp_status_str(st));
+            stream_error(f, st, "", st);
             return fatal(f, st);
         }
     }

@@ -2,7 +2,7 @@
  * frame headers, and the NTLM signature rotation (PROTOCOLS 2.1-2.5). */
 #include <string.h>
 #include <strings.h>
-#include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 #include "util/reader.h"
 
 /* MS-NNS 2.2.1: MessageId, MajorVersion 1, MinorVersion 0, PayloadSize (BE). */

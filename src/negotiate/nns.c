@@ -59,7 +59,6 @@ void ntcp_nns_set_leg_cb(ntcp_nns *n, ntcp_nns_leg_cb cb, void *ctx)
     n->leg_ctx = ctx;
 }
 
-void *ntcp_nns_leg_ctx(const ntcp_nns *n) { return n ? n->leg_ctx : NULL; }
 
 static void observe(const ntcp_nns *n, bool sent, uint8_t id, size_t len)
 {
@@ -73,6 +72,24 @@ static char *dup_opt(ntcp_nns *n, int i, const char *s)
         return NULL;
     n->strs[i] = ntcp_strndup(s, strlen(s));
     return n->strs[i];
+}
+
+void ntcp_nns_limits_init(ntcp_nns_limits *l)
+{
+    memset(l, 0, sizeof *l);
+    l->max_token = 0xFFFF;
+    l->max_legs = 16;
+    l->max_frame = 65536;
+}
+
+void ntcp_nns_options_init(ntcp_nns_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->package = NTCP_PACKAGE_NEGOTIATE;
+    o->protection = NTCP_PROTECTION_ENCRYPT_AND_SIGN;
+    o->require_server_auth = true;
+    o->allowed_impersonation = NTCP_IMPERSONATION_IDENTIFICATION;
+    ntcp_nns_limits_init(&o->limits);
 }
 
 static ntcp_status nns_new(ntcp_nns **out, const ntcp_nns_options *o, const ntcp_nns_provider *p, bool initiator)
@@ -110,6 +127,8 @@ static ntcp_status nns_new(ntcp_nns **out, const ntcp_nns_options *o, const ntcp
     ntcp_buf_init(&n->scratch, NTCP_NNS_MAX_READ_FRAME + 1);
     ntcp_buf_init(&n->tok, NTCP_NNS_MAX_HANDSHAKE_PAYLOAD + 1);
     n->err.krb5_error = -1;
+    n->leg_cb = o->leg_cb;
+    n->leg_ctx = o->leg_ctx;
     /* with a user name the anonymous option has no effect: a logon as that user */
     n->err.anonymous = o->anonymous && !o->user;
     *out = n;
@@ -277,6 +296,11 @@ static ntcp_status on_complete(ntcp_nns *n, ntcp_buf *out)
         if (r->anonymous && !n->o.allow_anonymous_clients)
             return fail_and_tell(n, out, NTCP_E_ANONYMOUS_REFUSED, NTCP_NNS_STEP_POLICY,
                                  "the client logged on anonymously");
+        /* a service bound to one package refuses the other (Negotiate accepts both) */
+        if (n->o.package != NTCP_PACKAGE_NEGOTIATE && info.package != n->o.package)
+            return fail_and_tell(n, out, NTCP_E_PACKAGE_NOT_ALLOWED, NTCP_NNS_STEP_POLICY,
+                                 "the client authenticated with %s; this service accepts %s only",
+                                 ntcp_package_name(info.package), ntcp_package_name(n->o.package));
     }
     if (r->protection < n->o.protection)
         return fail_and_tell(n, out, NTCP_E_PROTECTION_NOT_GRANTED, NTCP_NNS_STEP_POLICY,
@@ -743,7 +767,7 @@ const char *ntcp_nns_last_error(ntcp_nns *n)
     return n->errtext;
 }
 
-/* ---- the framing layer's upgrade hook ------------------------------------------- */
+/* ---- the stream interface (framing.h) ------------------------------------------ */
 static ntcp_status up_start(void *ctx, ntcp_buf *out) { return ntcp_nns_start(ctx, out); }
 static ntcp_status up_recv(void *ctx, const uint8_t *raw, size_t len, size_t *consumed, ntcp_buf *plain,
                            ntcp_buf *out)
@@ -760,30 +784,77 @@ static ntcp_status up_send_parts(void *ctx, const uint8_t *head, size_t head_len
     return ntcp_nns_send_parts(ctx, head, head_len, body, body_len, out);
 }
 static bool up_established(void *ctx) { return ntcp_nns_established(ctx); }
-static const char *up_last_error(void *ctx) { return ntcp_nns_last_error(ctx); }
 
-void ntcp_nns_as_upgrade(ntcp_nns *n, ntcp_stream_upgrade *up)
+void ntcp_nns_error_explain(const ntcp_nns_error *ne, ntcp_error *e)
 {
-    up->name = NTCP_UPGRADE_NEGOTIATE;
-    up->ctx = n;
-    up->start = up_start;
-    up->recv = up_recv;
-    up->send = up_send;
-    up->send_parts = up_send_parts;
-    up->established = up_established;
-    up->last_error = up_last_error;
+    ntcp_error_clear(e);
+    if (!ne || !ne->status)
+        return;
+    char text[1500];
+    ntcp_nns_error_format(ne, text, sizeof text);
+    ntcp_error_set(e, ne->status, ntcp_nns_cause(ne), NTCP_STEP_HANDSHAKE, "%s", text);
+    e->nns = *ne;
 }
 
-/* ---- an upgrade that owns its state machine ---- */
-typedef struct owned_upgrade {
-    ntcp_stream_upgrade up; /* first: callers hold a pointer to it */
-    ntcp_nns *n;
-} owned_upgrade;
+static ntcp_status up_query(void *ctx, ntcp_stream_query_what what, void *out)
+{
+    ntcp_nns *n = ctx;
+    switch (what) {
+    case NTCP_STREAM_QUERY_ERROR:
+        ntcp_nns_error_explain(ntcp_nns_error_info(n), out);
+        return NTCP_OK;
+    case NTCP_STREAM_QUERY_SECURITY: {
+        const ntcp_nns_result *r = ntcp_nns_peek_result(n); /* the peer; not the service's own name */
+        if (!r)
+            return NTCP_E_STATE;
+        ntcp_stream_security *sec = out;
+        sec->kind = "negotiate";
+        sec->package = ntcp_package_name(r->package);
+        sec->protection = ntcp_protection_name(r->protection);
+        sec->impersonation = ntcp_impersonation_name(r->impersonation);
+        sec->peer_name = n->initiator ? r->service : r->client;
+        sec->mutual = r->mutual;
+        sec->anonymous = r->anonymous;
+        sec->delegated = r->delegated;
+        return NTCP_OK;
+    }
+    case NTCP_STREAM_QUERY_DELEGATED_CREDENTIAL:
+        *(void **)out = ntcp_nns_delegated_credential(n);
+        return NTCP_OK;
+    }
+    return NTCP_E_UNSUPPORTED;
+}
 
-ntcp_status ntcp_nns_upgrade_new(const ntcp_stream_upgrade **out, bool initiator, const ntcp_nns_options *o)
+void ntcp_nns_as_stream(ntcp_nns *n, ntcp_stream *s)
+{
+    memset(s, 0, sizeof *s);
+    s->name = NTCP_UPGRADE_NEGOTIATE;
+    s->ctx = n;
+    s->start = up_start;
+    s->recv = up_recv;
+    s->send = up_send;
+    s->send_parts = up_send_parts;
+    s->established = up_established;
+    s->query = up_query;
+}
+
+/* ---- a stream that owns its state machine ---- */
+typedef struct owned_stream {
+    ntcp_stream s; /* first: the stream handed out is this one */
+    ntcp_nns *n;
+} owned_stream;
+
+static void owned_destroy(ntcp_stream *s)
+{
+    owned_stream *u = (owned_stream *)s; /* allocated below, never anything else */
+    ntcp_nns_free(u->n);
+    ntcp_free(u);
+}
+
+ntcp_status ntcp_nns_stream_new(ntcp_stream **out, bool initiator, const ntcp_nns_options *o)
 {
     *out = NULL;
-    owned_upgrade *u = ntcp_calloc(1, sizeof *u);
+    owned_stream *u = ntcp_calloc(1, sizeof *u);
     if (!u)
         return NTCP_E_NOMEM;
     ntcp_status st = initiator ? ntcp_nns_new_initiator(&u->n, o, ntcp_gss_provider())
@@ -793,21 +864,8 @@ ntcp_status ntcp_nns_upgrade_new(const ntcp_stream_upgrade **out, bool initiator
         ntcp_free(u);
         return st;
     }
-    ntcp_nns_as_upgrade(u->n, &u->up);
-    *out = &u->up;
+    ntcp_nns_as_stream(u->n, &u->s);
+    u->s.destroy = owned_destroy;
+    *out = &u->s;
     return NTCP_OK;
-}
-
-void ntcp_nns_upgrade_free(const ntcp_stream_upgrade *up)
-{
-    if (!up)
-        return;
-    owned_upgrade *u = (owned_upgrade *)up;
-    ntcp_nns_free(u->n);
-    ntcp_free(u);
-}
-
-ntcp_nns *ntcp_nns_upgrade_nns(const ntcp_stream_upgrade *up)
-{
-    return up ? ((const owned_upgrade *)up)->n : NULL;
 }

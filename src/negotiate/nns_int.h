@@ -2,6 +2,7 @@
 #ifndef NTCP_NNS_INT_H
 #define NTCP_NNS_INT_H
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 
 /* The code to put in a HandshakeError for a local failure, chosen so a
  * Windows peer shows a meaningful message (PROTOCOLS 2.3, 8). */

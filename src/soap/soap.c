@@ -492,7 +492,8 @@ static ntcp_status add_subcode(ntcp_soap_msg *m, const nsstack *ns, const ntcp_b
 /* The content of the element just started, as text XML (no indentation). */
 static ntcp_status element_xml(ntcp_xml_reader *r, const ntcp_xml_session *sess, uint32_t depth, ntcp_buf *out)
 {
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     opt.limits.max_size = UINT32_MAX;
     opt.limits.max_string_len = UINT32_MAX;
@@ -646,7 +647,8 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
         }
     }
     /* pass 2: render */
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = indent;
     if (limits)
         opt.limits = *limits;

@@ -66,6 +66,11 @@ static const char *const cause_advice[NTCP_TLS_CAUSE_COUNT] = {
 
 const char *ntcp_tls_cause_id(ntcp_tls_cause c) { return (unsigned)c < NTCP_TLS_CAUSE_COUNT ? cause_ids[c] : ""; }
 
+ntcp_cause ntcp_tls_cause_of(ntcp_tls_cause c)
+{
+    return c == NTCP_TLS_CAUSE_NONE ? NTCP_CAUSE_NONE : ntcp_cause_from_id(ntcp_tls_cause_id(c));
+}
+
 const char *ntcp_tls_cause_advice(const char *id)
 {
     for (int i = 1; id && i < NTCP_TLS_CAUSE_COUNT; i++)
@@ -1011,9 +1016,39 @@ static ntcp_status up_send_parts(void *ctx, const uint8_t *head, size_t head_len
     return ntcp_tls_send_parts(ctx, head, head_len, body, body_len, out);
 }
 static bool up_established(void *ctx) { return ntcp_tls_established(ctx); }
-static const char *up_last_error(void *ctx) { return ntcp_tls_last_error(ctx); }
+static ntcp_status up_query(void *ctx, ntcp_stream_query_what what, void *out)
+{
+    ntcp_tls *t = ctx;
+    switch (what) {
+    case NTCP_STREAM_QUERY_ERROR: {
+        ntcp_error *e = out;
+        ntcp_error_clear(e);
+        if (t->err.status)
+            ntcp_error_set(e, t->err.status, ntcp_tls_cause_of(t->err.cause), NTCP_STEP_HANDSHAKE, "TLS: %s",
+                           ntcp_tls_last_error(t));
+        return NTCP_OK;
+    }
+    case NTCP_STREAM_QUERY_SECURITY: {
+        if (!t->established)
+            return NTCP_E_STATE;
+        ntcp_stream_security *sec = out;
+        memset(sec, 0, sizeof *sec);
+        sec->kind = "tls";
+        sec->package = t->res.peer_cert && t->server ? "Certificate" : "";
+        sec->protection = "EncryptAndSign";
+        sec->impersonation = "Identification";
+        sec->peer_name = t->res.peer_cert ? t->res.chain[0].subject : "";
+        sec->mutual = t->have_cert && t->res.peer_cert;
+        return NTCP_OK;
+    }
+    case NTCP_STREAM_QUERY_DELEGATED_CREDENTIAL:
+        *(void **)out = NULL;
+        return NTCP_OK;
+    }
+    return NTCP_E_UNSUPPORTED;
+}
 
-void ntcp_tls_as_upgrade(ntcp_tls *t, ntcp_stream_upgrade *up)
+void ntcp_tls_as_stream(ntcp_tls *t, ntcp_stream *up)
 {
     memset(up, 0, sizeof *up);
     up->name = NTCP_UPGRADE_TLS;
@@ -1023,15 +1058,22 @@ void ntcp_tls_as_upgrade(ntcp_tls *t, ntcp_stream_upgrade *up)
     up->send = up_send;
     up->send_parts = up_send_parts;
     up->established = up_established;
-    up->last_error = up_last_error;
+    up->query = up_query;
 }
 
 typedef struct owned_upgrade {
-    ntcp_stream_upgrade up; /* first: callers hold a pointer to it */
+    ntcp_stream up; /* first: callers hold a pointer to it */
     ntcp_tls *t;
 } owned_upgrade;
 
-ntcp_status ntcp_tls_upgrade_new(const ntcp_stream_upgrade **out, bool server, const ntcp_tls_options *o)
+static void owned_destroy(ntcp_stream *s)
+{
+    owned_upgrade *u = (owned_upgrade *)s; /* allocated below, never anything else */
+    ntcp_tls_free(u->t);
+    ntcp_free(u);
+}
+
+ntcp_status ntcp_tls_stream_new(ntcp_stream **out, bool server, const ntcp_tls_options *o)
 {
     *out = NULL;
     owned_upgrade *u = ntcp_calloc(1, sizeof *u);
@@ -1043,21 +1085,13 @@ ntcp_status ntcp_tls_upgrade_new(const ntcp_stream_upgrade **out, bool server, c
         ntcp_free(u);
         return st;
     }
-    ntcp_tls_as_upgrade(u->t, &u->up);
+    ntcp_tls_as_stream(u->t, &u->up);
+    u->up.destroy = owned_destroy;
     *out = &u->up;
     return NTCP_OK;
 }
 
-void ntcp_tls_upgrade_free(const ntcp_stream_upgrade *up)
-{
-    if (!up)
-        return;
-    owned_upgrade *u = (owned_upgrade *)up;
-    ntcp_tls_free(u->t);
-    ntcp_free(u);
-}
-
-ntcp_tls *ntcp_tls_upgrade_tls(const ntcp_stream_upgrade *up)
+ntcp_tls *ntcp_tls_stream_tls(const ntcp_stream *up)
 {
     return up && up->start == up_start ? ((const owned_upgrade *)up)->t : NULL;
 }

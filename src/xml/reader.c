@@ -220,7 +220,8 @@ void ntcp_xml_array_item(const ntcp_xml_node *a, uint32_t i, ntcp_xml_value *out
     uint32_t size = ntcp_xml__array_item_size(a->array_record);
     ntcp_reader r;
     bool we;
-    ntcp_xml_limits lim = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits lim;
+    ntcp_xml_limits_init(&lim);
     if (!size || i >= a->array_count) {
         memset(out, 0, sizeof *out);
         return;
@@ -234,7 +235,8 @@ ntcp_status ntcp_xml_reader_new(ntcp_xml_reader **out, const ntcp_xml_limits *li
 {
     if (!out)
         return NTCP_E_INVALID_ARG;
-    ntcp_xml_limits def = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits def;
+    ntcp_xml_limits_init(&def);
     ntcp_xml_reader *r = ntcp_calloc(1, sizeof *r);
     if (!r)
         return NTCP_E_NOMEM;

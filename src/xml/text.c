@@ -14,11 +14,6 @@ typedef struct tw {
     bool open;     /* a start tag waits for '>' or "/>" */
     bool any;      /* something was written */
     uint8_t *flags; /* per depth: 1 = has text, 2 = has child element/comment */
-    /* SOAP info capture */
-    ntcp_xml_soap_info *info;
-    bool in_header;
-    char **capture;
-    ntcp_buf cap;
 } tw;
 
 static ntcp_status put(tw *t, const char *s, size_t n) { return ntcp_buf_append(t->out, s, n); }
@@ -184,18 +179,6 @@ static ntcp_status start(tw *t, const ntcp_xml_node *n)
     }
     t->open = true;
     t->any = true;
-    /* SOAP info: s:Envelope/s:Header/{Action,MessageID,RelatesTo} */
-    if (t->info && d == 2)
-        t->in_header = n->name.local.len == 6 && !memcmp(n->name.local.p, "Header", 6);
-    if (t->info && d == 3 && t->in_header) {
-        const ntcp_xml_str *l = &n->name.local;
-        t->capture = l->len == 6 && !memcmp(l->p, "Action", 6) ? &t->info->action
-                   : l->len == 9 && !memcmp(l->p, "MessageID", 9) ? &t->info->message_id
-                   : l->len == 9 && !memcmp(l->p, "RelatesTo", 9) ? &t->info->relates_to : NULL;
-        if (t->capture && *t->capture)
-            t->capture = NULL; /* first one wins */
-        ntcp_buf_reset(&t->cap);
-    }
     return st;
 }
 
@@ -203,8 +186,6 @@ static ntcp_status text(tw *t, const ntcp_xml_value *v, uint32_t d)
 {
     ntcp_status st = close_open(t);
     t->flags[d] |= 1;
-    if (!st && t->capture && d == 3 && ntcp_xml__format(v, &t->opt->format, t->sess, &t->cap) != NTCP_OK)
-        t->capture = NULL; /* a header longer than the capture cap is left out, not an error */
     return st ? st : value_text(t, v, false);
 }
 
@@ -212,15 +193,6 @@ static ntcp_status end(tw *t, const ntcp_xml_node *n)
 {
     uint32_t d = n->depth;
     ntcp_status st;
-    if (t->capture && d == 3) {
-        *t->capture = ntcp_strndup((const char *)t->cap.data ? (const char *)t->cap.data : "", t->cap.len);
-        st = *t->capture ? NTCP_OK : NTCP_E_NOMEM;
-        t->capture = NULL;
-        if (st)
-            return st;
-    }
-    if (t->info && d == 2)
-        t->in_header = false;
     if (t->open) {
         t->open = false;
         return put(t, "/>", 2);
@@ -285,9 +257,10 @@ static ntcp_status write_node(tw *t, const ntcp_xml_node *n)
 }
 
 static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_session *session,
-                           const ntcp_xml_text_options *opt, ntcp_buf *out, ntcp_xml_soap_info *info)
+                           const ntcp_xml_text_options *opt, ntcp_buf *out)
 {
-    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     if (!opt)
         opt = &def;
     ntcp_xml_reader *r;
@@ -299,9 +272,7 @@ static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_sessio
     t.out = out;
     t.opt = opt;
     t.sess = session;
-    t.info = info;
     ntcp_buf_init(&t.tmp, SIZE_MAX);
-    ntcp_buf_init(&t.cap, 64 * 1024);
     t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
     st = t.flags ? ntcp_xml_reader_reset(r, doc, len) : NTCP_E_NOMEM;
     while (st == NTCP_OK) {
@@ -315,7 +286,6 @@ static ntcp_status to_text(const uint8_t *doc, size_t len, const ntcp_xml_sessio
         st = put(&t, "\n", 1);
     ntcp_free(t.flags);
     ntcp_buf_free(&t.tmp);
-    ntcp_buf_free(&t.cap);
     ntcp_xml_reader_free(r);
     return st;
 }
@@ -326,29 +296,19 @@ ntcp_status ntcp_xml_to_text(const uint8_t *doc, size_t len, const ntcp_xml_sess
     static const uint8_t empty[1];
     if ((!doc && len) || !out)
         return NTCP_E_INVALID_ARG;
-    return to_text(doc ? doc : empty, len, session, opt, out, NULL);
-}
-
-void ntcp_xml_soap_info_clear(ntcp_xml_soap_info *info)
-{
-    if (!info)
-        return;
-    ntcp_free(info->action);
-    ntcp_free(info->message_id);
-    ntcp_free(info->relates_to);
-    memset(info, 0, sizeof *info);
+    return to_text(doc ? doc : empty, len, session, opt, out);
 }
 
 ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, ntcp_xml_session *session,
-                                            const ntcp_xml_text_options *opt, ntcp_buf *out,
-                                            ntcp_xml_soap_info *info)
+                                            const ntcp_xml_text_options *opt, ntcp_buf *out)
 {
     static const uint8_t empty[1];
     if ((!payload && len) || !session || !out)
         return NTCP_E_INVALID_ARG;
     if (!payload)
         payload = empty;
-    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     if (!opt)
         opt = &def;
     if (len > opt->limits.max_size)
@@ -357,12 +317,7 @@ ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, 
     ntcp_status st = ntcp_xml_session_read_table(session, payload, len, &off); /* MC-NBFSE 2.1 */
     if (st)
         return st;
-    if (info)
-        memset(info, 0, sizeof *info);
-    st = to_text(payload + off, len - off, session, opt, out, info);
-    if (st && info)
-        ntcp_xml_soap_info_clear(info);
-    return st;
+    return to_text(payload + off, len - off, session, opt, out);
 }
 
 /* ---- text -> binary ------------------------------------------------------ */
@@ -533,7 +488,8 @@ struct ntcp_xml_text_writer {
 ntcp_status ntcp_xml_text_writer_new(ntcp_xml_text_writer **out, const ntcp_xml_text_options *opt,
                                      const ntcp_xml_session *session, uint32_t base_depth, ntcp_buf *dest)
 {
-    static const ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     ntcp_xml_text_writer *w = ntcp_calloc(1, sizeof *w);
     if (!w)
         return NTCP_E_NOMEM;
@@ -544,7 +500,6 @@ ntcp_status ntcp_xml_text_writer_new(ntcp_xml_text_writer **out, const ntcp_xml_
     w->t.sess = session;
     w->base = base_depth;
     ntcp_buf_init(&w->t.tmp, SIZE_MAX);
-    ntcp_buf_init(&w->t.cap, 64 * 1024);
     w->t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
     if (!w->t.flags) {
         ntcp_free(w);
@@ -572,6 +527,5 @@ void ntcp_xml_text_writer_free(ntcp_xml_text_writer *w)
         return;
     ntcp_free(w->t.flags);
     ntcp_buf_free(&w->t.tmp);
-    ntcp_buf_free(&w->t.cap);
     ntcp_free(w);
 }

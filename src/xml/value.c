@@ -370,7 +370,8 @@ ntcp_status ntcp_xml__format(const ntcp_xml_value *v, const ntcp_xml_format_opti
         ntcp_reader r;
         static const uint8_t none[1];
         ntcp_reader_init(&r, v->s.p ? (const uint8_t *)v->s.p : none, v->s.p ? v->s.len : 0);
-        ntcp_xml_limits lim = NTCP_XML_LIMITS_DEFAULT;
+        ntcp_xml_limits lim;
+        ntcp_xml_limits_init(&lim);
         lim.max_string_len = UINT32_MAX;
         bool first = true;
         while (ntcp_reader_remaining(&r) > 0) {

@@ -32,7 +32,8 @@ ntcp_status ntcp_xml_writer_new(ntcp_xml_writer **out, const ntcp_xml_writer_opt
     if (opt)
         w->opt = *opt;
     else {
-        ntcp_xml_limits def = NTCP_XML_LIMITS_DEFAULT;
+        ntcp_xml_limits def;
+        ntcp_xml_limits_init(&def);
         w->opt.limits = def;
         w->opt.session_policy = NTCP_XML_SESSION_DEFAULT;
     }

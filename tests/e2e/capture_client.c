@@ -40,9 +40,9 @@ int main(int argc, char **argv)
     o.xml.max_string_len = 64u << 20;
     size_t big = getenv("CAPTURE_BIG") ? (size_t)atol(getenv("CAPTURE_BIG")) : 0;
     ntcp_client *c;
-    char err[1024];
-    if (ntcp_client_open(&c, argv[1], &o, err, sizeof err)) {
-        fprintf(stderr, "open: %s\n", err);
+    ntcp_error err;
+    if (ntcp_client_open(&c, argv[1], &o, &err)) {
+        fprintf(stderr, "open: %s; cause: %s\n", ntcp_error_text(&err), ntcp_error_id(&err));
         return 1;
     }
     int n = atoi(argv[4]), rc = 0;
@@ -57,7 +57,8 @@ int main(int argc, char **argv)
         free(x);
         ntcp_soap_msg reply;
         if (ntcp_client_call(c, "http://tempuri.org/IEcho/Echo", NULL, 0, body, strlen(body), &reply)) {
-            fprintf(stderr, "call %d: %s\n", i, ntcp_client_last_error(c));
+            fprintf(stderr, "call %d: %s; cause: %s\n", i, ntcp_error_text(ntcp_client_error(c)),
+                    ntcp_error_id(ntcp_client_error(c)));
             free(body);
             rc = 1;
             break;

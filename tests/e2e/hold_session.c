@@ -23,9 +23,9 @@ int main(int argc, char **argv)
     o.nns.password = env("NTCP_REALM_PASSWORD");
     o.nns.package = NTCP_PACKAGE_KERBEROS;
     ntcp_client *c;
-    char err[512];
-    if (ntcp_client_open(&c, argv[1], &o, err, sizeof err) != NTCP_OK) {
-        printf("error open: %s\n", err);
+    ntcp_error err;
+    if (ntcp_client_open(&c, argv[1], &o, &err) != NTCP_OK) {
+        printf("error open: %s\n", ntcp_error_text(&err));
         return 1;
     }
     printf("open\n");

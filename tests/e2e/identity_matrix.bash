@@ -22,7 +22,7 @@ mx_fails() { # NAME CAUSE URL ARGS...: the call fails with CAUSE
     local name=$1 cause=$2; shift 2
     mx_call "$@" >/dev/null 2>"$tmp/mx.err"
     check "$M: $name: exit status" "$?" 1
-    contains "$M: $name: cause" "$(cat "$tmp/mx.err")" "cause: $cause;"
+    contains "$M: $name: cause" "$(cat "$tmp/mx.err")" "cause: $cause"$'\nadvice: '
 }
 export NETTCP_PASSWORD=$NTCP_REALM_PASSWORD
 mx_caller="[caller: $NTCP_REALM_USER, Kerberos, EncryptAndSign]"

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <gssapi/gssapi.h>
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 
 static int case_failed;
 static char case_msg[4096];
@@ -240,8 +241,10 @@ static void take_outcome(side *s, outcome *o)
     } else if (ntcp_nns_failed(s->n)) {
         o->err = *ntcp_nns_error_info(s->n);
         o->st = o->err.status;
-        o->cause = ntcp_nns_cause(&o->err);
-        snprintf(o->text, sizeof o->text, "%s", ntcp_nns_last_error(s->n));
+        o->cause = ntcp_cause_id(ntcp_nns_cause(&o->err));
+        /* what a user reads: the explanation, then the cause's advice */
+        snprintf(o->text, sizeof o->text, "%s; cause: %s; advice: %s", ntcp_nns_last_error(s->n), o->cause,
+                 ntcp_cause_advice(ntcp_nns_cause(&o->err)));
     } else {
         o->st = NTCP_E_CONNECTION_RESET; /* the peer went away */
         o->cause = "";
@@ -382,7 +385,8 @@ static void run_pair(const ntcp_nns_options *co, const ntcp_nns_options *so, out
 /* ---- options ------------------------------------------------------------------------ */
 static ntcp_nns_options client_pw(const char *identity)
 {
-    ntcp_nns_options o = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options o;
+    ntcp_nns_options_init(&o);
     o.identity = identity;
     o.user = env("NTCP_REALM_USER");
     o.password = env("NTCP_REALM_PASSWORD");
@@ -391,7 +395,8 @@ static ntcp_nns_options client_pw(const char *identity)
 
 static ntcp_nns_options service(void)
 {
-    ntcp_nns_options o = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options o;
+    ntcp_nns_options_init(&o);
     o.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
     return o;
 }
@@ -462,7 +467,7 @@ static void kerberos_sign(void) { case_raw_kerberos(NTCP_PROTECTION_SIGN); }
 
 static void ntlm_options(ntcp_nns_options *c, ntcp_nns_options *s, ntcp_protection prot)
 {
-    *c = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options_init(c);
     c->package = NTCP_PACKAGE_NTLM;
     c->require_server_auth = false;
     c->identity = "spn:host/svc.nettcp.test";
@@ -572,7 +577,7 @@ static void ntlm_negotiate_without_version(void)
     memset(&err, 0, sizeof err);
     st = accept_first_token(junk, sizeof junk, &out, &err);
     EXPECT(st != NTCP_OK, "a 24-byte NEGOTIATE was accepted");
-    EXPECT_STR(ntcp_nns_cause(&err), "malformed_token");
+    EXPECT_STR(ntcp_cause_id(ntcp_nns_cause(&err)), "malformed_token");
     ntcp_buf_free(&out);
 }
 
@@ -590,7 +595,8 @@ static void ntlm_refused_with_server_auth(void)
 
 static void keytab_client(void)
 {
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     c.client_keytab = env("NTCP_REALM_CLIENT_KEYTAB");
     c.user = env("NTCP_REALM_CLIENT_KEYTAB_USER");
@@ -602,7 +608,8 @@ static void keytab_client(void)
 static void default_ccache_client(void)
 {
     /* nns.sh ran kinit into KRB5CCNAME */
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     outcome oc, os;
     run_pair(&c, &s, &oc, &os, &with_data, NULL);
@@ -736,7 +743,8 @@ static void no_credentials(void)
     char cc[512];
     snprintf(cc, sizeof cc, "FILE:%s/no-such-ccache", env("NTCP_REALM_DIR"));
     setenv("KRB5CCNAME", cc, 1);
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     outcome oc, os;
     run_pair(&c, &s, &oc, &os, NULL, NULL);
@@ -800,7 +808,8 @@ static void reused_credential_follows_ccache(void)
     snprintf(cc, sizeof cc, "FILE:%s", path);
     snprintf(anon, sizeof anon, "%s/anonymous.ccache", env("NTCP_REALM_DIR"));
     EXPECT(copy_file(dflt, path), "cannot copy %s", dflt);
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     c.ccache = cc;
     good_rounds(&c, &s, 3, "host/svc.nettcp.test", NULL);
@@ -952,7 +961,8 @@ static void delegation(void)
 
 static void anonymous_refused(void)
 {
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     c.anonymous = true;
     outcome oc, os;
@@ -973,7 +983,8 @@ static void anonymous_refused(void)
 
 static void case_anonymous_accepted(ntcp_package pkg)
 {
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     c.anonymous = true;
     c.package = s.package = pkg;
@@ -1004,7 +1015,8 @@ static void anonymous_ticket_refused(void)
      * in nns.sh): the service still sees an anonymous client and refuses it */
     char cc[512];
     snprintf(cc, sizeof cc, "FILE:%s/anonymous.ccache", env("NTCP_REALM_DIR"));
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     c.ccache = cc;
     outcome oc, os;
@@ -1027,7 +1039,8 @@ static void anonymous_unavailable(void)
      * ticket, and no fallback to the user in the default ccache */
     char *saved = strdup(env("KRB5_CONFIG"));
     setenv("KRB5_CONFIG", env("NTCP_REALM_NO_ANCHORS_CONFIG"), 1);
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT, s = service();
+    ntcp_nns_options c, s = service();
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     c.anonymous = true;
     outcome oc, os;
@@ -1135,7 +1148,8 @@ static void clock_skew(void)
 /* A client with the default ccache on fd. */
 static int client_main(int fd)
 {
-    ntcp_nns_options c = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options c;
+    ntcp_nns_options_init(&c);
     c.identity = "spn:host/svc.nettcp.test";
     ntcp_nns *cn = NULL;
     if (ntcp_nns_new_initiator(&cn, &c, ntcp_gss_provider()) != NTCP_OK)
@@ -1164,7 +1178,8 @@ static void credentials_expired(void)
 /* An acceptor with the keytab given, on fd. */
 static int acceptor_main(int fd, const char *keytab)
 {
-    ntcp_nns_options s = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options s;
+    ntcp_nns_options_init(&s);
     s.keytab = keytab;
     ntcp_nns *sn = NULL;
     if (ntcp_nns_new_acceptor(&sn, &s, ntcp_gss_provider()) != NTCP_OK)

@@ -26,28 +26,21 @@ struct service {
     int messages;
 };
 
-static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+static ntcp_stream *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ss;
-    const ntcp_stream_upgrade *up = NULL;
-    return ntcp_nns_upgrade_new(&up, false, &((struct service *)ctx)->opts) == NTCP_OK ? up : NULL;
-}
-
-static void up_free(void *ctx, const ntcp_stream_upgrade *up)
-{
-    (void)ctx;
-    ntcp_nns_upgrade_free(up);
+    ntcp_stream *up = NULL;
+    return ntcp_nns_stream_new(&up, false, &((struct service *)ctx)->opts) == NTCP_OK ? up : NULL;
 }
 
 static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
     struct service *svc = ctx;
     svc->messages++;
-    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
-    const ntcp_nns_result *r = nns ? ntcp_nns_get_result(nns) : NULL;
-    if (r) {
-        snprintf(svc->last_client, sizeof svc->last_client, "%s", r->client);
-        snprintf(svc->last_package, sizeof svc->last_package, "%s", ntcp_package_name(r->package));
+    ntcp_stream_security sec;
+    if (ntcp_stream_query(ntcp_server_session_stream(ss), NTCP_STREAM_QUERY_SECURITY, &sec) == NTCP_OK) {
+        snprintf(svc->last_client, sizeof svc->last_client, "%s", sec.peer_name);
+        snprintf(svc->last_package, sizeof svc->last_package, "%s", sec.package);
     }
     /* reply: the message reversed, so a reply cannot be the request echoed by mistake */
     uint8_t *rev = malloc(n);
@@ -58,12 +51,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     free(rev);
 }
 
-static void on_error(void *ctx, ntcp_server_session *ss, ntcp_status st, const char *text)
+static void on_error(void *ctx, ntcp_server_session *ss, const ntcp_error *e)
 {
     (void)ctx;
-    ntcp_nns *nns = ntcp_nns_upgrade_nns(ntcp_server_session_upgrade(ss));
-    fprintf(stderr, "service: %s: %s%s%s\n", ntcp_status_name(st), text, nns ? " / " : "",
-            nns ? ntcp_nns_last_error(nns) : "");
+    (void)ss;
+    fprintf(stderr, "service: %s: %s; cause: %s\n", ntcp_status_name(e->status), e->text, ntcp_error_id(e));
 }
 
 static void *run(void *arg)
@@ -77,15 +69,15 @@ static void *run(void *arg)
 static void service_start(struct service *svc, ntcp_protection prot)
 {
     memset(svc, 0, sizeof *svc);
-    svc->opts = (ntcp_nns_options)NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options_init(&svc->opts);
     svc->opts.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
     svc->opts.protection = prot;
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
     cfg.framing.require_upgrade = true;
     cfg.limits.max_message = 4 << 20;
-    cfg.upgrade_new = up_new;
-    cfg.upgrade_free = up_free;
+    cfg.stream_new = up_new;
     cfg.on_message = on_message;
     cfg.on_error = on_error;
     cfg.ctx = svc;
@@ -108,7 +100,8 @@ static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
 {
     struct service svc;
     service_start(&svc, prot);
-    ntcp_nns_options co = NTCP_NNS_OPTIONS_INIT;
+    ntcp_nns_options co;
+    ntcp_nns_options_init(&co);
     co.package = pkg;
     co.protection = prot;
     co.identity = "spn:host/svc.nettcp.test";
@@ -125,18 +118,18 @@ static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
     }
     ntcp_nns *cn;
     EXPECT(ntcp_nns_new_initiator(&cn, &co, ntcp_gss_provider()) == NTCP_OK, "%s: initiator", name);
-    ntcp_stream_upgrade cup;
-    ntcp_nns_as_upgrade(cn, &cup);
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_stream cup;
+    ntcp_nns_as_stream(cn, &cup);
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &cup;
     o.limits.max_message = 4 << 20;
     char url[128];
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/secure", svc.port);
     ntcp_channel *ch = NULL;
-    ntcp_channel_step step;
-    char detail[1024] = "";
-    ntcp_status st = ntcp_channel_open(&ch, url, &o, &step, detail, sizeof detail);
-    EXPECT(st == NTCP_OK, "%s: open failed at %s: %s", name, ntcp_channel_step_name(step), detail);
+    ntcp_error cerr;
+    ntcp_status st = ntcp_channel_open(&ch, url, &o, &cerr);
+    EXPECT(st == NTCP_OK, "%s: open failed at %s: %s", name, ntcp_channel_step_name(cerr.step), cerr.text);
     if (ch) {
         const ntcp_nns_result *r = ntcp_nns_get_result(cn);
         EXPECT(r && r->protection == prot, "%s: protection %d", name, r ? (int)r->protection : -1);
@@ -156,7 +149,7 @@ static void one_case(const char *name, ntcp_package pkg, ntcp_protection prot)
             for (size_t i = 0; ok && i < rl; i++)
                 ok = reply[i] == big[sizes[k] - 1 - i];
             EXPECT(ok, "%s: request of %zu bytes: %s %s", name, sizes[k], ntcp_status_name(st),
-                   ntcp_channel_last_error(ch));
+                   ntcp_error_text(ntcp_channel_error(ch)));
         }
         EXPECT(ntcp_channel_close(ch) == NTCP_OK, "%s: close", name);
     }

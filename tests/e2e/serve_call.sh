@@ -103,6 +103,43 @@ contains "transport against security none" "$(cat "$tmp/err")" "UpgradeInvalid"
 "$nettcp" call "${url%/calc}/other" --action $CALC/Add --body "$ADD" --security none >/dev/null 2>"$tmp/err"
 contains "wrong path" "$(cat "$tmp/err")" "EndpointNotFound"
 
+# --package is enforced, with the same cause on both sides
+n0=${#pids[@]}
+serve krbonly --keytab "$NTCP_REALM_SERVICE_KEYTAB" --package kerberos -v
+NETTCP_PASSWORD=$NTCP_REALM_NTLM_PASSWORD "$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" \
+    --package ntlm --no-require-server-auth --identity spn:host/svc.nettcp.test --user "$NTCP_REALM_NTLM_USER" \
+    --json >"$tmp/pkg1.json" 2>/dev/null
+check "ntlm client, --package kerberos service: exit 1" "$?" 1
+contains "ntlm client, --package kerberos service: client cause" "$(cat "$tmp/pkg1.json")" '"cause":"package_mismatch"'
+serve ntlmonly --keytab "$NTCP_REALM_SERVICE_KEYTAB" --package ntlm -v
+"$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" "${krb[@]}" --package kerberos \
+    --json >"$tmp/pkg2.json" 2>/dev/null
+check "kerberos client, --package ntlm service: exit 1" "$?" 1
+contains "kerberos client, --package ntlm service: client cause" "$(cat "$tmp/pkg2.json")" '"cause":"package_mismatch"'
+got=$(NETTCP_PASSWORD=$NTCP_REALM_NTLM_PASSWORD "$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo \
+    --body "$ECHO" --package ntlm --no-require-server-auth --identity spn:host/svc.nettcp.test --user "$NTCP_REALM_NTLM_USER")
+contains "ntlm client, --package ntlm service: served" "$got" "NTLM, EncryptAndSign]"
+for p in "${pids[@]:$n0}"; do kill -INT "$p"; wait "$p"; done
+pids=("${pids[@]:0:$n0}")
+contains "--package kerberos service log: NTLM refused, cause named" "$(cat "$tmp/krbonly.err")" \
+    "this service accepts Kerberos only; cause: package_mismatch"
+contains "--package ntlm service log: Kerberos refused, cause named" "$(cat "$tmp/ntlmonly.err")" \
+    "this service accepts NTLM only; cause: package_mismatch"
+
+# a service without a usable keytab refuses to start, saying so (timeout: a
+# service that starts anyway would serve forever)
+timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --keytab "$tmp/no-such.keytab" >"$tmp/nokt.out" 2>"$tmp/nokt.err"
+check "missing keytab: serve exits 1" "$?" 1
+contains "missing keytab: named" "$(cat "$tmp/nokt.err")" "no-such.keytab"
+contains "missing keytab: cause" "$(cat "$tmp/nokt.err")" "cause: keytab_missing"
+check "missing keytab: never listened" "$(cat "$tmp/nokt.out")" ""
+printf '\x05\x02' >"$tmp/empty.keytab" # a keytab file with no entry
+timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --keytab "$tmp/empty.keytab" >/dev/null 2>"$tmp/emptykt.err"
+check "empty keytab: serve exits 1" "$?" 1
+contains "empty keytab: cause" "$(cat "$tmp/emptykt.err")" "cause: keytab_empty"
+got=$(KRB5_KTNAME="$tmp/no-such.keytab" timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" 2>&1 >/dev/null)
+contains "missing KRB5_KTNAME keytab: cause" "$got" "cause: keytab_missing"
+
 # graceful stop
 for p in "${pids[@]}"; do kill -INT "$p"; done
 for p in "${pids[@]}"; do wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done

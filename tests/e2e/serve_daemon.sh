@@ -108,6 +108,14 @@ wait_log krb "error: reload: the configuration cannot be read; keeping the previ
 check "bad config on SIGHUP: logged, the previous one kept" "$?" 0
 got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}")
 contains "bad config on SIGHUP: still serving" "$got" "<AddResult>5</AddResult>"
+# a keytab that does not exist is refused as at the start, and the previous one kept
+sed -i -e '/^bogus = 1$/d' -e "s|^keytab = .*|keytab = $tmp/no-such.keytab|" "$tmp/krb.conf"
+kill -HUP "$kpid"
+wait_log krb "error: reload: the new security options were refused (the service's keytab $tmp/no-such.keytab cannot be read" 1
+check "missing keytab on SIGHUP: refused, logged" "$?" 0
+grep -q "cause: keytab_missing); keeping the previous ones" "$tmp/krb.err"; check "missing keytab on SIGHUP: the cause" "$?" 0
+got=$("$nettcp" call "$url" --action $CALC/Add --body "$ADD" "${krb[@]}")
+contains "missing keytab on SIGHUP: still serving with the previous keytab" "$got" "<AddResult>5</AddResult>"
 kill -0 "$kpid"; check "the service is still running" "$?" 0
 kill -TERM "$kpid"; wait "$kpid"; check "SIGTERM: clean exit" "$?" 0
 grep -Eq "^$TS: info: stopped$" "$tmp/krb.err"; check "log: stopped" "$?" 0

@@ -54,7 +54,7 @@ o = json.load(sys.stdin)
 f = o["fault"]
 print(o["ok"], o["cause"], f["code"], f["subcodes"], f["detail"])
 print(f["reason"])')
-check "a mustUnderstand header not understood: WCF's MustUnderstand fault" "$got" "False fault_received MustUnderstand [] None
+check "a mustUnderstand header not understood: WCF's MustUnderstand fault" "$got" "False service_fault MustUnderstand [] None
 The header 'Other' from the namespace 'urn:x' was not understood by the recipient of this message, causing the message to not be processed.  This error typically indicates that the sender of this message has enabled a communication protocol that the receiver cannot process.  Please ensure that the configuration of the client's binding is consistent with the service's binding."
 got=$(call --action $CALC/Add --body "$(add 2)" --header-mu '<t:Tenant xmlns:t="urn:nettcp:sample">acme</t:Tenant>' 2>&1)
 contains "Tenant is understood by the echo endpoint's operations only" "$got" "MustUnderstand"

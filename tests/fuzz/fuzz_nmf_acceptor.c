@@ -36,19 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t step = (data[0] & 0x1F) + 1;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.modes = 0x1E;
     ac.encodings = 0x1FF;
     ac.via_served = served;
     ac.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
     ac.require_upgrade = data[0] & 0x20;
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = 2048;
     ntcp_framing *f;
     if (ntcp_framing_new_acceptor(&f, &ac, &lim))
         return 0;
     bool done = false;
-    ntcp_stream_upgrade up = { NTCP_UPGRADE_NEGOTIATE, &done, NULL, up_recv, up_send, up_established, NULL, NULL };
+    ntcp_stream up = { NTCP_UPGRADE_NEGOTIATE, &done, NULL, up_recv, up_send, up_established, NULL, NULL, NULL };
     data++;
     size--;
     size_t off = 0;

@@ -7,7 +7,8 @@
 
 static size_t run(const uint8_t *p, size_t n, int dir, int start, size_t step, uint32_t *hash)
 {
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = 4096;
     ntcp_nmf_decoder *d;
     if (ntcp_nmf_decoder_new(&d, dir ? NTCP_FROM_RECEIVER : NTCP_FROM_INITIATOR,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <nettcp/negotiate.h>
+#include "negotiate/frames.h"
 
 static ntcp_status z_acquire(void *self, const ntcp_nns_options *o, bool initiator, void **cred, ntcp_nns_error *err)
 {
@@ -101,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         z_flags = mode >> 2;
         ntcp_nns_provider p = { "fuzz", z_acquire, z_init, z_accept, z_wrap, z_unwrap, z_get_mic, z_verify_mic,
                                 z_inquire, NULL, z_free, z_free, NULL, NULL };
-        ntcp_nns_options o = NTCP_NNS_OPTIONS_INIT;
+        ntcp_nns_options o;
+        ntcp_nns_options_init(&o);
         o.protection = (mode & 0x40) ? NTCP_PROTECTION_SIGN : NTCP_PROTECTION_NONE;
         o.allow_anonymous_clients = true;
         o.limits.max_token = (mode & 0x80) ? 300 : 0xFFFF;

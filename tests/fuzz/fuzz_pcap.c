@@ -3,6 +3,7 @@
  * taken apart as `nettcp decode` does (with an NTLM password, so the NTLM
  * key schedule and frame checks run too). */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <nettcp/pcap.h>
 
@@ -32,8 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t len[2] = { c->dir[0].data.len - up[0], c->dir[1].data.len - up[1] };
             uint64_t base[2] = { up[0], up[1] };
             ntcp_passive ps;
-            if (ntcp_passive_decode(in, len, base, c->first_usec, &k, 1u << 16, &ps) == NTCP_OK)
-                (void)ntcp_passive_advice(ps.cause);
+            /* a cause, when there is one, is one of the table's */
+            if (ntcp_passive_decode(in, len, base, c->first_usec, &k, 1u << 16, &ps) == NTCP_OK &&
+                (unsigned)ps.cause >= NTCP_CAUSE_COUNT)
+                abort();
             ntcp_passive_free(&ps);
         }
     }

@@ -21,7 +21,8 @@ static void drain(ntcp_xml_reader *r, const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const ntcp_xml_limits lim = NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits lim;
+    ntcp_xml_limits_init(&lim);
     ntcp_soap_msg m;
     ntcp_soap_msg_init(&m);
     if (ntcp_soap_read_envelope(data, size, NULL, &lim, &m) == NTCP_OK) {

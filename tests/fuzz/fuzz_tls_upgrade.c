@@ -62,10 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t step = (data[0] & 0x3F) * 7 + 1;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.upgrade_name = NTCP_UPGRADE_TLS;
     ac.require_upgrade = true;
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     ntcp_framing *f;
     if (ntcp_framing_new_acceptor(&f, &ac, &lim))
         return 0;
@@ -75,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.ca_file = cert_path;
     o.credential = data[0] & 0x40 ? NTCP_CREDENTIAL_CERTIFICATE : NTCP_CREDENTIAL_NONE;
     o.revocation = data[0] & 0x80 ? NTCP_TLS_REVOCATION_OFFLINE : NTCP_TLS_REVOCATION_NOCHECK;
-    const ntcp_stream_upgrade *up = NULL;
+    ntcp_stream *up = NULL;
     data++;
     size--;
     size_t off = 0;
@@ -90,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += used;
         if (st == NTCP_OK) {
             if (ev.type == NTCP_FEV_PREAMBLE && !up) {
-                if (ntcp_tls_upgrade_new(&up, true, &o))
+                if (ntcp_tls_stream_new(&up, true, &o))
                     abort(); /* the certificate made above always loads */
                 ntcp_framing_set_upgrade(f, up);
             }
@@ -108,12 +110,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ntcp_framing_event ev;
     (void)!ntcp_framing_feed_eof(f, &ev);
     if (up) {
-        ntcp_tls *t = ntcp_tls_upgrade_tls(up);
+        ntcp_tls *t = ntcp_tls_stream_tls(up);
         const ntcp_tls_error *e = ntcp_tls_error_info(t);
         if (e->status && !*ntcp_tls_cause_id(e->cause))
             abort(); /* every failure is named */
     }
     ntcp_framing_free(f);
-    ntcp_tls_upgrade_free(up);
+    ntcp_stream_free(up);
     return 0;
 }

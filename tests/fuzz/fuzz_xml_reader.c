@@ -8,7 +8,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ntcp_status text_of(const uint8_t *d, size_t n, ntcp_buf *out)
 {
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 1;
     return ntcp_xml_to_text(d, n, NULL, &opt, out);
 }

@@ -21,10 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t before = ntcp_xml_session_used(s);
         ntcp_buf out;
         ntcp_buf_init(&out, 1 << 24);
-        ntcp_xml_soap_info info;
-        ntcp_status st = ntcp_xml_session_decode_to_text(data + off, n, s, NULL, &out, &info);
-        if (st == NTCP_OK)
-            ntcp_xml_soap_info_clear(&info);
+        if (ntcp_xml_session_decode_to_text(data + off, n, s, NULL, &out)) {
+        } /* refusing is fine; only the session bounds are checked */
         if (ntcp_xml_session_used(s) > 2048 || ntcp_xml_session_used(s) < before)
             abort();
         ntcp_buf_free(&out);

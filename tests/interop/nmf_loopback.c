@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 
 static FILE *records;
 static int passed, failed;
@@ -43,11 +43,13 @@ static bool served(void *ctx, const char *via)
 
 static void serve_connection(int fd)
 {
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.modes = 1u << NTCP_MODE_DUPLEX | 1u << NTCP_MODE_SINGLETON_UNSIZED;
     ac.encodings = 1u << NTCP_ENC_BINARY_SESSION | 1u << NTCP_ENC_BINARY;
     ac.via_served = served;
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = 4096; /* a service configured with maxReceivedMessageSize=4096 */
     ntcp_framing *f;
     if (ntcp_framing_new_acceptor(&f, &ac, &lim))
@@ -116,7 +118,8 @@ static void client_session(ntcp_conn *c, ntcp_framing *f, int requests)
 
 static ntcp_framing *client_framing(const char *via, ntcp_nmf_mode mode, int enc)
 {
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = via;
     ic.mode = mode;
     ic.encoding = enc;

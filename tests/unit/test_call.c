@@ -75,10 +75,10 @@ static ntcp_client *client_none(const char *url)
     co.xml.max_size = 1u << 20;
     co.xml.max_string_len = 1u << 20;
     ntcp_client *c = NULL;
-    char err[1024];
-    ntcp_status st = ntcp_client_open(&c, url, &co, err, sizeof err);
+    ntcp_error err;
+    ntcp_status st = ntcp_client_open(&c, url, &co, &err);
     if (st)
-        ntcp_test_fail(__FILE__, __LINE__, "open %s: %s", url, err);
+        ntcp_test_fail(__FILE__, __LINE__, "open %s: %s", url, ntcp_error_text(&err));
     return c;
 }
 
@@ -450,10 +450,11 @@ TEST(call_deferred_replies_in_request_order)
     atomic_store(&g_quick, 0);
     pthread_t comp;
     pthread_create(&comp, NULL, completer, NULL);
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     ntcp_channel *ch = NULL;
-    char err[512];
-    CHECK_EQ_INT(ntcp_channel_open(&ch, f.url, &o, NULL, err, sizeof err), NTCP_OK);
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_channel_open(&ch, f.url, &o, &err), NTCP_OK);
     ntcp_xml_session *out_sess = NULL, *in_sess = NULL;
     ntcp_xml_writer *w = NULL;
     CHECK_EQ_INT(ntcp_xml_session_new(&out_sess, 0), NTCP_OK);
@@ -497,14 +498,15 @@ TEST(call_deferred_session_gone)
     if (!start(&f, svc, "/svc"))
         return stop(&f);
     atomic_store(&g_held, 0);
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     ntcp_channel *ch = NULL;
-    char err[512];
+    ntcp_error err;
     ntcp_xml_session *out_sess = NULL;
     ntcp_xml_writer *w = NULL;
     CHECK_EQ_INT(ntcp_xml_session_new(&out_sess, 0), NTCP_OK);
     CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, out_sess), NTCP_OK);
-    CHECK_EQ_INT(ntcp_channel_open(&ch, f.url, &o, NULL, err, sizeof err), NTCP_OK);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, f.url, &o, &err), NTCP_OK);
     if (ch) {
         CHECK_EQ_INT(send_request(ch, w, "urn:t/Later", "urn:uuid:00000000-0000-4000-8000-000000000003"), NTCP_OK);
         CHECK(wait_for(&g_held, 1));
@@ -602,7 +604,13 @@ TEST(call_two_endpoints_one_port)
     snprintf(url_a, sizeof url_a, "net.tcp://127.0.0.1:%d/a", port);
     snprintf(url_b, sizeof url_b, "net.tcp://127.0.0.1:%d/b", port);
     eo.security = NTCP_SECURITY_TRANSPORT;
+    /* an endpoint that may use Kerberos needs the service's key: refused without one */
+    eo.nns.keytab = "/nonexistent/nettcp-test.keytab";
+    CHECK_EQ_INT(ntcp_service_add_endpoint(svc, url_b, &eo, NULL, NULL), NTCP_E_NO_CREDENTIALS);
+    CHECK_EQ_STR(ntcp_error_id(ntcp_service_error(svc)), "keytab_missing");
+    eo.nns.package = NTCP_PACKAGE_NTLM; /* needs no keytab */
     CHECK_EQ_INT(ntcp_service_add_endpoint(svc, url_b, &eo, &b, &port_b), NTCP_OK);
+    CHECK_EQ_INT(ntcp_service_error(svc)->status, NTCP_OK);
     CHECK_EQ_INT(port_b, port);
     CHECK_EQ_INT(ntcp_service_add_endpoint(svc, url_b, &eo, NULL, NULL), NTCP_E_INVALID_ARG); /* one per path */
     CHECK_EQ_INT(ntcp_endpoint_add_operation(a, "urn:t/Where", NULL, op_where, "a"), NTCP_OK);
@@ -621,11 +629,11 @@ TEST(call_two_endpoints_one_port)
     ntcp_client_options co;
     ntcp_client_options_init(&co);
     co.security = NTCP_SECURITY_NONE;
-    char err[1024];
+    ntcp_error err;
     c = NULL;
-    ntcp_status st = ntcp_client_open(&c, url_b, &co, err, sizeof err);
+    ntcp_status st = ntcp_client_open(&c, url_b, &co, &err);
     CHECK(st != NTCP_OK);
-    CHECK(strstr(err, "security_mode_mismatch") != NULL);
+    CHECK_EQ_STR(ntcp_error_id(&err), "security_mode_mismatch");
     c = client_none(url_a); /* still served */
     if (c) {
         ntcp_soap_msg r;

@@ -5,7 +5,8 @@
 #include <unistd.h>
 #include "test.h"
 #include <nettcp/channel.h>
-#include <nettcp/conn.h>
+#include <nettcp/nettcp.h>
+#include "channel/conn.h"
 #include <nettcp/server.h>
 
 TEST(url_parse)
@@ -64,16 +65,16 @@ struct fx {
     char base[64];
     int messages;
     struct pt server_pt;
-    ntcp_stream_upgrade server_up;
+    ntcp_stream server_up;
 };
 
-static const ntcp_stream_upgrade *up_new(void *ctx, ntcp_server_session *ss)
+static ntcp_stream *up_new(void *ctx, ntcp_server_session *ss)
 {
     (void)ss;
     struct fx *f = ctx;
     f->server_pt = (struct pt){ false, false };
-    f->server_up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, &f->server_pt, NULL, pt_recv, pt_send,
-                                          pt_established, NULL, NULL };
+    f->server_up = (ntcp_stream){ NTCP_UPGRADE_NEGOTIATE, &f->server_pt, NULL, pt_recv, pt_send,
+                                          pt_established, NULL, NULL, NULL };
     return &f->server_up;
 }
 static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
@@ -91,13 +92,14 @@ static void *run(void *arg)
 static void start(struct fx *f, bool secured)
 {
     memset(f, 0, sizeof *f);
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     cfg.on_message = on_message;
     cfg.ctx = f;
     if (secured) {
         cfg.framing.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
         cfg.framing.require_upgrade = true;
-        cfg.upgrade_new = up_new;
+        cfg.stream_new = up_new;
     }
     CHECK_EQ_INT(ntcp_server_new(&f->srv, &cfg), NTCP_OK);
     int port;
@@ -115,9 +117,8 @@ static void stop(struct fx *f)
 static void round_trip(const char *url, const ntcp_channel_options *o)
 {
     ntcp_channel *ch;
-    ntcp_channel_step step;
-    char detail[512];
-    CHECK_EQ_INT(ntcp_channel_open(&ch, url, o, &step, detail, sizeof detail), NTCP_OK);
+    ntcp_error cerr;
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, o, &cerr), NTCP_OK);
     if (!ch)
         return;
     for (int i = 0; i < 3; i++) {
@@ -149,18 +150,18 @@ TEST(channel_through_upgrade)
     char url[128];
     snprintf(url, sizeof url, "%s/svc", f.base);
     struct pt cpt = { true, false };
-    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL };
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_stream cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL, NULL };
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &cup;
     round_trip(url, &o);
     /* a client without security to the secured endpoint: refused at PreambleEnd */
     ntcp_channel *ch;
-    ntcp_channel_step step;
-    char detail[512];
-    CHECK_EQ_INT(ntcp_channel_open(&ch, url, NULL, &step, detail, sizeof detail), NTCP_E_ACCESS_DENIED);
+    ntcp_error cerr;
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, NULL, &cerr), NTCP_E_ACCESS_DENIED);
     CHECK(ch == NULL);
-    CHECK_EQ_INT(step, NTCP_STEP_PREAMBLE);
-    CHECK(strstr(detail, "EndpointAccessDenied") != NULL);
+    CHECK_EQ_INT(cerr.step, NTCP_STEP_PREAMBLE);
+    CHECK(strstr(cerr.text, "EndpointAccessDenied") != NULL);
     stop(&f);
     CHECK_EQ_INT(f.messages, 3);
 }
@@ -172,14 +173,14 @@ TEST(channel_refuses_to_send_when_upgrade_refused)
     char url[128];
     snprintf(url, sizeof url, "%s/svc", f.base);
     struct pt cpt = { true, false };
-    ntcp_stream_upgrade cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL };
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_stream cup = { NTCP_UPGRADE_NEGOTIATE, &cpt, pt_start, pt_recv, pt_send, pt_established, NULL, NULL, NULL };
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.upgrade = &cup;
     ntcp_channel *ch;
-    ntcp_channel_step step;
-    char detail[512];
-    CHECK_EQ_INT(ntcp_channel_open(&ch, url, &o, &step, detail, sizeof detail), NTCP_E_UPGRADE_INVALID);
-    CHECK(strstr(detail, "UpgradeInvalid") != NULL);
+    ntcp_error cerr;
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, &o, &cerr), NTCP_E_UPGRADE_INVALID);
+    CHECK(strstr(cerr.text, "UpgradeInvalid") != NULL);
     stop(&f);
     CHECK_EQ_INT(f.messages, 0);
 }
@@ -187,20 +188,19 @@ TEST(channel_refuses_to_send_when_upgrade_refused)
 TEST(channel_open_failures_name_the_step)
 {
     ntcp_channel *ch;
-    ntcp_channel_step step;
-    char detail[512];
+    ntcp_error cerr;
     /* nothing listening: take a free port and close it */
     int lfd, port;
     CHECK_EQ_INT(ntcp_tcp_listen("127.0.0.1", "0", 1, &lfd, &port), NTCP_OK);
     close(lfd);
     char url[128];
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/x", port);
-    CHECK_EQ_INT(ntcp_channel_open(&ch, url, NULL, &step, detail, sizeof detail), NTCP_E_CONNECTION_REFUSED);
-    CHECK_EQ_INT(step, NTCP_STEP_CONNECT);
-    CHECK_EQ_INT(ntcp_channel_open(&ch, "net.tcp://no-such-host.invalid/x", NULL, &step, detail, sizeof detail),
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, NULL, &cerr), NTCP_E_CONNECTION_REFUSED);
+    CHECK_EQ_INT(cerr.step, NTCP_STEP_CONNECT);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, "net.tcp://no-such-host.invalid/x", NULL, &cerr),
                  NTCP_E_RESOLVE);
-    CHECK_EQ_INT(ntcp_channel_open(&ch, "http://h/x", NULL, &step, detail, sizeof detail), NTCP_E_INVALID_ARG);
-    CHECK(strstr(detail, "net.tcp://") != NULL);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, "http://h/x", NULL, &cerr), NTCP_E_INVALID_ARG);
+    CHECK(strstr(cerr.text, "net.tcp://") != NULL);
 }
 
 #include <string.h>
@@ -229,18 +229,73 @@ TEST(failure_causes)
         { NTCP_E_ACCESS_DENIED, NTCP_STEP_RECEIVE, true, "endpoint_access_denied" },
         { NTCP_E_SERVER_TOO_BUSY, NTCP_STEP_PREAMBLE, true, "server_too_busy" },
         { NTCP_E_MESSAGE_TOO_LARGE, NTCP_STEP_RECEIVE, true, "quota_exceeded" },
-        { NTCP_E_MALFORMED, NTCP_STEP_RECEIVE, true, "malformed" },
+        { NTCP_E_MALFORMED, NTCP_STEP_RECEIVE, true, "protocol" },
+        { NTCP_E_XML_DEPTH, NTCP_STEP_RECEIVE, true, "quota_exceeded" },
+        { NTCP_E_IO, NTCP_STEP_SEND, true, "io_error" },
+        { NTCP_E_FAULT, NTCP_STEP_PREAMBLE, true, "fault_received" },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        const char *c = ntcp_failure_cause(t[i].st, t[i].step, t[i].upgrade);
-        if (strcmp(c, t[i].cause))
-            ntcp_test_fail(__FILE__, __LINE__, "case %zu: cause %s, want %s", i, c, t[i].cause);
-        /* every cause has its own advice */
-        CHECK(strcmp(ntcp_cause_advice(c), "see the GSS and Kerberos errors above") != 0);
+        ntcp_cause c = ntcp_failure_cause(t[i].st, t[i].step, t[i].upgrade);
+        if (strcmp(ntcp_cause_id(c), t[i].cause))
+            ntcp_test_fail(__FILE__, __LINE__, "case %zu: cause %s, want %s", i, ntcp_cause_id(c), t[i].cause);
+        CHECK(ntcp_cause_from_id(t[i].cause) == c);
     }
-    /* security causes fall through to the negotiate layer's advice */
-    CHECK(strstr(ntcp_cause_advice("clock_skew"), "NTP") != NULL);
-    CHECK(strstr(ntcp_cause_advice("security_mode_mismatch"), "--security") != NULL);
+    CHECK(strstr(ntcp_cause_advice(NTCP_CAUSE_CLOCK_SKEW), "NTP") != NULL);
+    CHECK(strstr(ntcp_cause_advice(NTCP_CAUSE_SECURITY_MODE_MISMATCH), "--security") != NULL);
+}
+
+/* Every cause id in the table has a title and advice, ids are unique, and
+ * each is listed in docs/troubleshooting.md as `id` in the cause table. */
+TEST(cause_table_documented)
+{
+    const char *dir = getenv("NTCP_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/troubleshooting.md", dir ? dir : ".");
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    static char doc[256 * 1024];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = 0;
+    for (int c = 0; c < NTCP_CAUSE_COUNT; c++) {
+        const char *id = ntcp_cause_id((ntcp_cause)c);
+        CHECK(*id && *ntcp_cause_title((ntcp_cause)c));
+        if (c != NTCP_CAUSE_NONE)
+            CHECK(*ntcp_cause_advice((ntcp_cause)c));
+        CHECK_EQ_INT(ntcp_cause_from_id(id), c);
+        char row[96];
+        snprintf(row, sizeof row, "| `%s` |", id);
+        if (!strstr(doc, row))
+            ntcp_test_fail(__FILE__, __LINE__, "cause %s is not in the table of docs/troubleshooting.md", id);
+    }
+    CHECK_EQ_STR(ntcp_cause_id((ntcp_cause)NTCP_CAUSE_COUNT), "unknown");
+}
+
+/* The error type: set, accessors, format. */
+TEST(error_type)
+{
+    ntcp_error e;
+    ntcp_error_clear(&e);
+    CHECK_EQ_INT(e.status, NTCP_OK);
+    CHECK_EQ_STR(ntcp_error_id(&e), "none");
+    CHECK_EQ_INT(e.offset, -1);
+    CHECK_EQ_INT(ntcp_error_set(&e, NTCP_E_TIMEOUT, NTCP_CAUSE_TIMEOUT, NTCP_STEP_PREAMBLE, "no answer in %d ms", 5),
+                 NTCP_E_TIMEOUT);
+    CHECK_EQ_STR(ntcp_error_text(&e), "no answer in 5 ms");
+    CHECK_EQ_STR(ntcp_error_id(&e), "timeout");
+    CHECK_EQ_STR(ntcp_channel_step_name(e.step), "preamble");
+    char buf[1024];
+    ntcp_error_format(&e, buf, sizeof buf);
+    CHECK(!strncmp(buf, "no answer in 5 ms; cause: timeout\nadvice: no answer within the timeout", 70));
+}
+
+TEST(version)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", NETTCP_VERSION_MAJOR, NETTCP_VERSION_MINOR, NETTCP_VERSION_PATCH);
+    CHECK_EQ_STR(ntcp_version(), want);
 }
 
 /* After a fault from the service the client reads and drops what follows,
@@ -316,11 +371,12 @@ static bool drained_with(uint32_t max_drain)
     pthread_create(&t, NULL, drain_peer_run, &p);
     char url[64];
     snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/svc", port);
-    ntcp_channel_options o = NTCP_CHANNEL_OPTIONS_INIT;
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
     o.open_timeout_ms = o.close_timeout_ms = 5000;
     o.limits.max_drain = max_drain;
     ntcp_channel *ch = NULL;
-    CHECK_EQ_INT(ntcp_channel_open(&ch, url, &o, NULL, NULL, 0), NTCP_E_SERVER_TOO_BUSY);
+    CHECK_EQ_INT(ntcp_channel_open(&ch, url, &o, NULL), NTCP_E_SERVER_TOO_BUSY);
     pthread_join(t, NULL);
     close(p.lfd);
     return p.reset;

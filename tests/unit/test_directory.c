@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "test.h"
 #include <nettcp/doctor.h>
+#include "channel/directory.h"
 
 /* Fills a from LDIF records ("attr: value" lines, records apart by a blank line). */
 static void from_ldif(ntcp_dir_answer *a, const char *ldif)
@@ -87,7 +88,7 @@ TEST(dir_recorded_answers)
     f.keytab = &kt;
     f.ticket_etype = 18;
     f.ticket_kvno = 3;
-    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_dir_assess(&a, &f, d, sizeof d), NTCP_CAUSE_NONE);
     CHECK_EQ_STR(d, "host/svc.ad.nettcp.test belongs to CN=svcwcf,CN=Users,DC=ad,DC=nettcp,DC=test (svcwcf, user "
                     "account; encryption types AES128,AES256; flags NORMAL_ACCOUNT,TRUSTED_FOR_DELEGATION; key "
                     "version 3)");
@@ -96,7 +97,7 @@ TEST(dir_recorded_answers)
     f.delegate = true;
     f.ticket_etype = 23;
     f.keytab = NULL;
-    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_dir_assess(&a, &f, d, sizeof d), NTCP_CAUSE_NONE);
     CHECK(strstr(d, "; the ticket's RC4 is not among the account's encryption types") != NULL);
     CHECK(strstr(d, "not trusted for delegation") == NULL);
     f.ticket_etype = 18;
@@ -104,20 +105,20 @@ TEST(dir_recorded_answers)
     f.keytab = &kt;
     /* the same keytab, a ticket in key version 2: stale, said, no directory cause */
     f.ticket_kvno = 2;
-    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_dir_assess(&a, &f, d, sizeof d), NTCP_CAUSE_NONE);
     CHECK(strstr(d, "another key version than the ticket's (2): stale") != NULL);
     /* enctype_mismatch: an AES ticket, only an RC4 key in the keytab */
     memset(&kt, 0, sizeof kt);
     add_key(&kt, "host/svc.ad.nettcp.test@AD.NETTCP.TEST", 3, 23);
     f.ticket_kvno = 3;
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "enctype_mismatch");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "enctype_mismatch");
     CHECK(strstr(d, "the KDC encrypted the ticket with aes256-cts-hmac-sha1-96, and the service's keytab holds no "
                     "aes256-cts-hmac-sha1-96 key for it") != NULL);
     /* spn_wrong_account: the keytab holds another account's keys */
     memset(&kt, 0, sizeof kt);
     add_key(&kt, "svcother@AD.NETTCP.TEST", 2, 18);
     add_key(&kt, "svcother@AD.NETTCP.TEST", 2, 17);
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "spn_wrong_account");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "spn_wrong_account");
     CHECK(strstr(d, "the service's keytab holds no key of svcwcf but of svcother@AD.NETTCP.TEST: the service runs "
                     "as another account") != NULL);
     /* a UPN target: the account's own principal in the keytab is its key */
@@ -127,12 +128,12 @@ TEST(dir_recorded_answers)
     f.is_upn = true;
     f.keytab = &kt;
     f.ticket_etype = 18;
-    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_dir_assess(&a, &f, d, sizeof d), NTCP_CAUSE_NONE);
 
     /* account_disabled: Samba's answer for a disabled account (ACCOUNTDISABLE 0x2) */
     from_ldif(&a, svcother_disabled);
     f = facts("host/box.ad.nettcp.test");
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "account_disabled");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "account_disabled");
     CHECK(strstr(d, "flags ACCOUNTDISABLE,NORMAL_ACCOUNT; key version 2): the account is disabled") != NULL);
     f.delegate = true;
     ntcp_dir_assess(&a, &f, d, sizeof d);
@@ -142,16 +143,16 @@ TEST(dir_recorded_answers)
     /* locked out: msDS-User-Account-Control-Computed's UF_LOCKOUT */
     a.acct[0].uac = 0x200;
     ntcp_dir_account_set(&a.acct[0], "msDS-User-Account-Control-Computed", "16");
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "account_disabled");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "account_disabled");
     CHECK(strstr(d, "locked out") != NULL);
     /* password_expired: pwdLastSet 0 (must change at next logon), or the computed PASSWORD_EXPIRED */
     a.acct[0].uac = 0x200;
     ntcp_dir_account_set(&a.acct[0], "pwdLastSet", "0");
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "password_expired");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "password_expired");
     CHECK(strstr(d, "must be changed at next logon") != NULL);
     a.acct[0].must_change = false;
     ntcp_dir_account_set(&a.acct[0], "msDS-User-Account-Control-Computed", "8388608");
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "password_expired");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "password_expired");
 
     /* spn_duplicate: the same SPN on two accounts (as Windows AD lets setspn -A do) */
     char dup[1200];
@@ -159,7 +160,7 @@ TEST(dir_recorded_answers)
     from_ldif(&a, dup);
     CHECK_EQ_INT(a.n, 2);
     f = facts("host/dup.ad.nettcp.test");
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "spn_duplicate");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "spn_duplicate");
     CHECK_EQ_STR(d, "host/dup.ad.nettcp.test is held by 2 accounts: CN=svcwcf,CN=Users,DC=ad,DC=nettcp,DC=test and "
                     "CN=svcother,CN=Users,DC=ad,DC=nettcp,DC=test; the KDC cannot tell whose key to use");
 
@@ -171,13 +172,13 @@ TEST(dir_recorded_answers)
     CHECK(a.acct[0].computer);
     f = facts("host/localhost");
     f.default_target = true;
-    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL); /* the service was not reached yet */
+    CHECK_EQ_INT(ntcp_dir_assess(&a, &f, d, sizeof d), NTCP_CAUSE_NONE); /* the service was not reached yet */
     f.key_failure = true;
-    CHECK_EQ_STR(ntcp_dir_assess(&a, &f, d, sizeof d), "spn_wrong_account");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_dir_assess(&a, &f, d, sizeof d)), "spn_wrong_account");
     CHECK(strstr(d, "(WEB1$, computer account; encryption types not set") != NULL);
     /* no holder at all */
     from_ldif(&a, "");
-    CHECK(ntcp_dir_assess(&a, &f, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_dir_assess(&a, &f, d, sizeof d), NTCP_CAUSE_NONE);
     CHECK_EQ_STR(d, "no account in the directory holds host/localhost");
 }
 
@@ -204,14 +205,14 @@ TEST(keytab_against_ticket)
     add_key(&kt, "host/enc.nettcp.test@NETTCP.TEST", 1, 23);
     add_key(&kt, "host/svc.nettcp.test@NETTCP.TEST", 2, 18);
     char d[600];
-    CHECK_EQ_STR(ntcp_keytab_assess(&kt, "host/enc.nettcp.test@NETTCP.TEST", 18, 1, d, sizeof d), "enctype_mismatch");
+    CHECK_EQ_STR(ntcp_cause_id(ntcp_keytab_assess(&kt, "host/enc.nettcp.test@NETTCP.TEST", 18, 1, d, sizeof d)), "enctype_mismatch");
     CHECK_EQ_STR(d, "the service's keytab holds for host/enc.nettcp.test@NETTCP.TEST: key version 1 arcfour-hmac; "
                     "the ticket is key version 1 aes256-cts-hmac-sha1-96: no aes256-cts-hmac-sha1-96 key");
     /* the enctype is there (another key version: stale, not this cause) */
-    CHECK(ntcp_keytab_assess(&kt, "host/svc.nettcp.test@NETTCP.TEST", 18, 3, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_keytab_assess(&kt, "host/svc.nettcp.test@NETTCP.TEST", 18, 3, d, sizeof d), NTCP_CAUSE_NONE);
     CHECK_EQ_STR(d, "the service's keytab holds for host/svc.nettcp.test@NETTCP.TEST: key version 2 "
                     "aes256-cts-hmac-sha1-96; the ticket is key version 3 aes256-cts-hmac-sha1-96");
     /* no key for the name at all */
-    CHECK(ntcp_keytab_assess(&kt, "host/box.nettcp.test@NETTCP.TEST", 18, 1, d, sizeof d) == NULL);
+    CHECK_EQ_INT(ntcp_keytab_assess(&kt, "host/box.nettcp.test@NETTCP.TEST", 18, 1, d, sizeof d), NTCP_CAUSE_NONE);
     CHECK_EQ_STR(d, "the service's keytab holds no key for host/box.nettcp.test@NETTCP.TEST");
 }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "test.h"
 #include <nettcp/framing.h>
-#include <nettcp/capture.h>
+#include "../../tools/capture.h"
 
 /* Decodes a whole stream in pieces of `step` bytes (0 = all at once);
  * appends "Name[ detail]" per record to summary (separated by '|'), and the
@@ -324,7 +324,8 @@ TEST(nmf_decoder_errors)
     CHECK_EQ_INT(decode_hex(PRE "0c 06 818004 00", NTCP_FROM_INITIATOR, NULL, &eo, &sum), NTCP_E_MESSAGE_TOO_LARGE);
     CHECK_EQ_INT(eo, 14);
     /* exactly the quota is fine, one more is not */
-    ntcp_framing_limits small = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits small;
+    ntcp_framing_limits_init(&small);
     small.max_message = 3;
     CHECK_EQ_INT(decode_hex(PRE "0c 06 03 616263 07", NTCP_FROM_INITIATOR, &small, &eo, &sum), NTCP_OK);
     CHECK_EQ_INT(decode_hex(PRE "0c 06 04 61626364 07", NTCP_FROM_INITIATOR, &small, &eo, &sum),

@@ -86,13 +86,13 @@ static ntcp_status toy_send_parts(void *ctx, const uint8_t *head, size_t hl, con
 
 static bool toy_established(void *ctx) { return ((struct toy *)ctx)->done; }
 
-static void toy_init(struct toy *t, ntcp_stream_upgrade *up, bool initiator)
+static void toy_init(struct toy *t, ntcp_stream *up, bool initiator)
 {
     memset(t, 0, sizeof *t);
     t->initiator = initiator;
     ntcp_buf_init(&t->in, 1 << 20);
-    *up = (ntcp_stream_upgrade){ NTCP_UPGRADE_NEGOTIATE, t, toy_start, toy_recv, toy_send, toy_established, NULL,
-                                 toy_parts ? toy_send_parts : NULL };
+    *up = (ntcp_stream){ NTCP_UPGRADE_NEGOTIATE, t, toy_start, toy_recv, toy_send, toy_established, NULL,
+                         toy_parts ? toy_send_parts : NULL, NULL };
 }
 
 /* ---- pump: move `from`'s output into `to`, `step` bytes at a time; log events */
@@ -107,7 +107,7 @@ struct side {
     ntcp_framing *f;
     ntcp_buf log;
     ntcp_status last;
-    ntcp_stream_upgrade up;
+    ntcp_stream up;
     struct toy toy;
     bool use_upgrade;
     /* when set, the envelopes this side receives are checked, whole and
@@ -199,10 +199,12 @@ static void sides_new(struct side *c, struct side *s, bool secure, const ntcp_fr
     memset(s, 0, sizeof *s);
     ntcp_buf_init(&c->log, 1 << 16);
     ntcp_buf_init(&s->log, 1 << 16);
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://localhost:808/svc";
     ic.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     ac.upgrade_name = secure ? NTCP_UPGRADE_NEGOTIATE : NULL;
     ac.require_upgrade = secure;
@@ -309,7 +311,8 @@ TEST(session_through_upgrade_whole_and_byte_by_byte)
 /* Sides opened with room for BIG-byte messages. */
 static void big_sides(struct side *c, struct side *s, bool secure)
 {
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = BIG;
     sides_new(c, s, secure, &lim);
     sides_open(c, s);
@@ -460,7 +463,8 @@ static void refusal(const char *client_hex, const ntcp_framing_acceptor_config *
 
 TEST(acceptor_refusals_send_wcf_faults)
 {
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     const ntcp_framing_close D = NTCP_CLOSE_AFTER_WRITE_DRAIN;
     refusal("000200", &ac, NULL, NTCP_E_UNSUPPORTED_VERSION, "UnsupportedVersion", D);
@@ -479,7 +483,8 @@ TEST(acceptor_refusals_send_wcf_faults)
     refusal("000100 0102 " VIA "0308 0c 1f", &ac, NULL, NTCP_E_UNKNOWN_RECORD, "InvalidRecordSequence", D);
     refusal("000100 0102 " VIA "0308 0c 06 ffffffffff", &ac, NULL, NTCP_E_VARINT, "InvalidRecordSequence", D);
     /* message larger than the quota: the fault follows the PreambleAck */
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
     lim.max_message = 4;
     struct side s;
     memset(&s, 0, sizeof s);
@@ -511,7 +516,8 @@ TEST(acceptor_refusals_send_wcf_faults)
 
 TEST(acceptor_requires_upgrade_when_secured)
 {
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.upgrade_name = NTCP_UPGRADE_NEGOTIATE;
     ac.require_upgrade = true;
     refusal("000100 0102 " VIA "0308 0C", &ac, NULL, NTCP_E_UPGRADE_REQUIRED, "EndpointAccessDenied",
@@ -527,7 +533,8 @@ TEST(acceptor_requires_upgrade_when_secured)
 TEST(initiator_reports_service_fault)
 {
     ntcp_framing *c;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://localhost:808/wrong";
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_start(c), NTCP_OK);
@@ -552,7 +559,8 @@ TEST(initiator_reports_service_fault)
 TEST(initiator_eof_during_preamble_is_reset)
 {
     ntcp_framing *c;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_start(c), NTCP_OK);
@@ -565,11 +573,13 @@ TEST(singleton_modes)
 {
     /* singleton-unsized: one UnsizedEnvelope then End each way */
     ntcp_framing *c, *s;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     ic.mode = NTCP_MODE_SINGLETON_UNSIZED;
     ic.encoding = NTCP_ENC_BINARY;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.modes = 1u << NTCP_MODE_SINGLETON_UNSIZED;
     ac.encodings = 1u << NTCP_ENC_BINARY;
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
@@ -637,10 +647,12 @@ TEST(singleton_modes)
 TEST(simplex_mode)
 {
     ntcp_framing *c, *s;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     ic.mode = NTCP_MODE_SIMPLEX;
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.modes = 1u << NTCP_MODE_SIMPLEX;
     CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_new_acceptor(&s, &ac, NULL), NTCP_OK);
@@ -681,7 +693,8 @@ TEST(simplex_mode)
  * without a fault. Framing version 1.x is accepted whatever the minor. */
 TEST(acceptor_via_nul_and_minor_version_as_wcf)
 {
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     /* net.tcp://localhost:808/svc NUL x */
     refusal("000100 0102 021d6e65742e7463703a2f2f6c6f63616c686f73743a3830382f7376630078 0308", &ac, NULL,
@@ -710,21 +723,56 @@ TEST(acceptor_via_nul_and_minor_version_as_wcf)
 TEST(acceptor_empty_via_is_not_served)
 {
     /* found by fuzzing: an empty Via must be handled like any unknown one */
-    ntcp_framing_acceptor_config ac = NTCP_FRAMING_ACCEPTOR_CONFIG_INIT;
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
     ac.via_served = via_served;
     refusal("000100 0102 0200 0308", &ac, NULL, NTCP_E_ENDPOINT_NOT_FOUND, "EndpointNotFound",
             NTCP_CLOSE_AFTER_WRITE_DRAIN);
 }
 
+/* A decoding error carries the stream offset it was found at; a refusal
+ * decided on a well-formed record does not. */
+TEST(session_error_offset)
+{
+    static const struct {
+        const char *hex;
+        ntcp_status st;
+        int64_t offset;
+    } t[] = {
+        { "000100 0102 7f", NTCP_E_UNKNOWN_RECORD, 5 },
+        { "000100 0101", NTCP_E_UNSUPPORTED_MODE, -1 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        ntcp_framing *f;
+        ntcp_framing_acceptor_config ac;
+        ntcp_framing_acceptor_config_init(&ac);
+        CHECK_EQ_INT(ntcp_framing_new_acceptor(&f, &ac, NULL), NTCP_OK);
+        CHECK_EQ_INT(ntcp_framing_last_error_offset(f), -1);
+        size_t n, off = 0, used;
+        unsigned char *p = ntcp_test_hex(t[i].hex, &n);
+        ntcp_status st = NTCP_OK;
+        while (off < n && st == NTCP_OK) {
+            ntcp_framing_event ev;
+            st = ntcp_framing_feed(f, p + off, n - off, &used, &ev);
+            off += used;
+        }
+        CHECK_EQ_INT(st, t[i].st);
+        CHECK_EQ_INT(ntcp_framing_last_error_status(f), t[i].st);
+        CHECK_EQ_INT(ntcp_framing_last_error_offset(f), t[i].offset);
+        free(p);
+        ntcp_framing_free(f);
+    }
+}
+
 /* Output written in pieces: what is left is always the unwritten tail, in
- * order, also when more output is queued between the pieces. */
+ * order, until all of it is written. */
 TEST(framing_output_partial_writes_keep_the_tail)
 {
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://host/x";
-    ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_INIT;
     ntcp_framing *f;
-    CHECK_EQ_INT(ntcp_framing_new_initiator(&f, &ic, &lim), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&f, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_start(f), NTCP_OK);
     const uint8_t *p;
     size_t n;

@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include "test.h"
-#include <nettcp/conn.h>
+#include "channel/conn.h"
 #include <nettcp/server.h>
 
 struct fixture {
@@ -53,7 +53,8 @@ static void *run(void *arg)
 static void start(struct fixture *fx, unsigned max_sessions, int init_timeout_ms)
 {
     memset(fx, 0, sizeof *fx);
-    ntcp_server_config cfg = NTCP_SERVER_CONFIG_INIT;
+    ntcp_server_config cfg;
+    ntcp_server_config_init(&cfg);
     cfg.framing.via_served = served;
     cfg.max_sessions = max_sessions;
     cfg.channel_init_timeout_ms = init_timeout_ms;
@@ -85,7 +86,8 @@ static ntcp_status client_open(struct client *cl, const char *port, const char *
 {
     char via[128];
     snprintf(via, sizeof via, "net.tcp://127.0.0.1:%s%s", port, path);
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = via;
     ntcp_status st = ntcp_tcp_connect("127.0.0.1", port, 5000, &cl->fd);
     if (st)

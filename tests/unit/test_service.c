@@ -83,8 +83,9 @@ static void exercise(const char *host)
     ntcp_client_options_init(&co);
     co.security = NTCP_SECURITY_NONE;
     ntcp_client *c;
-    char err[1024];
-    CHECK_EQ_INT(ntcp_client_open(&c, url, &co, err, sizeof err), NTCP_OK);
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_client_open(&c, url, &co, &err), NTCP_OK);
+    CHECK_EQ_INT(err.status, NTCP_OK);
     oneway_seen = 0;
     for (int i = 0; c && i < 20; i++) { /* the session dictionaries carry over 20 calls */
         CHECK_EQ_INT(ntcp_client_send(c, "urn:t/Note", "<N xmlns=\"urn:t\"/>", 18), NTCP_OK);
@@ -102,10 +103,14 @@ static void exercise(const char *host)
         ntcp_soap_msg r;
         CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Fail", NULL, 0, NULL, 0, &r), NTCP_E_FAULT);
         CHECK_EQ_STR(r.fault_subcode, "InternalServiceFault");
-        CHECK(strstr(ntcp_client_last_error(c), "InternalServiceFault") != NULL);
+        CHECK(strstr(ntcp_error_text(ntcp_client_error(c)), "InternalServiceFault") != NULL);
+        CHECK_EQ_STR(ntcp_error_id(ntcp_client_error(c)), "service_fault");
         ntcp_soap_msg_clear(&r);
         CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Missing", NULL, 0, NULL, 0, &r), NTCP_E_FAULT);
         CHECK_EQ_STR(r.fault_subcode, "ActionNotSupported");
+        /* the same id doctor gives */
+        CHECK_EQ_STR(ntcp_error_id(ntcp_client_error(c)), "action_not_supported");
+        CHECK_EQ_INT(ntcp_client_error(c)->step, NTCP_STEP_RECEIVE);
         ntcp_soap_msg_clear(&r);
         CHECK_EQ_INT(ntcp_client_close(c), NTCP_OK);
     }

@@ -2,7 +2,7 @@
  * replies read, faults both ways, mustUnderstand, namespaces in the body. */
 #include <stdlib.h>
 #include "test.h"
-#include <nettcp/capture.h>
+#include "../../tools/capture.h"
 #include <nettcp/framing.h>
 #include <nettcp/soap.h>
 
@@ -360,7 +360,8 @@ static char *envelope_text(const ntcp_soap_out *m)
     ntcp_buf b, t;
     ntcp_buf_init(&b, 1 << 20);
     ntcp_buf_init(&t, 1 << 20);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     char *out = NULL;
     if (ntcp_xml_writer_new(&w, NULL, NULL) == NTCP_OK && ntcp_soap_write(w, m, &b) == NTCP_OK &&
@@ -529,7 +530,8 @@ TEST(soap_read_header_and_body_slices)
         CHECK(!r.headers[1].must_understand); /* MessageID */
         ntcp_buf t;
         ntcp_buf_init(&t, 1 << 16);
-        ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+        ntcp_xml_text_options opt;
+        ntcp_xml_text_options_init(&opt);
         opt.indent = 0;
         CHECK_EQ_INT(ntcp_xml_to_text(b.data + r.headers[2].offset, r.headers[2].len, NULL, &opt, &t), NTCP_OK);
         static const char want[] =

@@ -171,7 +171,8 @@ TEST(allocator_hook_sees_every_allocation)
     ntcp_set_allocator(&a);
     live_allocs = total_allocs = 0;
     ntcp_framing *f;
-    ntcp_framing_initiator_config ic = NTCP_FRAMING_INITIATOR_CONFIG_INIT;
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
     ic.via = "net.tcp://h/x";
     CHECK_EQ_INT(ntcp_framing_new_initiator(&f, &ic, NULL), NTCP_OK);
     CHECK_EQ_INT(ntcp_framing_start(f), NTCP_OK);

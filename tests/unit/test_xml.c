@@ -13,7 +13,8 @@ static ntcp_status decode_hex(const char *hex, const ntcp_xml_session *s, const 
     uint8_t *b = ntcp_test_hex(hex, &n);
     if (!b)
         return NTCP_E_INVALID_ARG;
-    ntcp_xml_text_options def = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options def;
+    ntcp_xml_text_options_init(&def);
     def.indent = 0;
     ntcp_status st = ntcp_xml_to_text(b, n, s, opt ? opt : &def, out);
     free(b);
@@ -370,25 +371,30 @@ TEST(xml_limits)
     CHECK_ERR("40 01 72 03 40 01 69 01 b5 81 80 01", NTCP_E_XML_ARRAY_TOO_LONG);
 
     /* attributes per element, name length, document size: configurable */
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     opt.limits.max_attributes = 2;
     ntcp_buf_init(&out, SIZE_MAX);
     CHECK_EQ_INT(decode_hex("40 01 61 04 01 62 80 04 01 63 80 01", NULL, &opt, &out), NTCP_OK);
     CHECK_EQ_INT(decode_hex("40 01 61 04 01 62 80 04 01 63 80 04 01 64 80 01", NULL, &opt, &out),
                  NTCP_E_XML_TOO_MANY_ATTRIBUTES);
-    opt.limits = (ntcp_xml_limits)NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits_init(&opt.limits);
     opt.limits.max_name_chars = 3;
     CHECK_EQ_INT(decode_hex("40 03 616263 01", NULL, &opt, &out), NTCP_OK);
     CHECK_EQ_INT(decode_hex("40 04 61626364 01", NULL, &opt, &out), NTCP_E_XML_NAME_TOO_LONG);
-    opt.limits = (ntcp_xml_limits)NTCP_XML_LIMITS_DEFAULT;
+    ntcp_xml_limits_init(&opt.limits);
     opt.limits.max_size = 4;
     CHECK_EQ_INT(decode_hex("40 01 61 01", NULL, &opt, &out), NTCP_OK);
     CHECK_EQ_INT(decode_hex("40 02 6161 01", NULL, &opt, &out), NTCP_E_XML_TOO_LARGE);
     ntcp_buf_free(&out);
 
     /* writer side: depth, string length, attributes, size */
-    ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, 0, NULL, NULL };
+    ntcp_xml_writer_options wo;
+    ntcp_xml_writer_options_init(&wo);
+    wo.session_policy = 0;
+    wo.is_candidate = NULL;
+    wo.candidate_ctx = NULL;
     wo.limits.max_depth = 2;
     wo.limits.max_string_len = 4;
     wo.limits.max_attributes = 1;
@@ -425,7 +431,8 @@ TEST(xml_session_table_rules)
     CHECK_EQ_INT(ntcp_xml_session_used(s), 27);
     ntcp_buf out;
     ntcp_buf_init(&out, SIZE_MAX);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
     CHECK_EQ_INT(ntcp_xml_to_text(p + off, n - off, s, &opt, &out), NTCP_OK);
     CHECK_BYTES(out.data, out.len, "<a>http://tempuri.org/IS/Echo</a>", 33);
@@ -511,7 +518,11 @@ TEST(xml_writer_choices)
     /* Chars8/16/32 by length */
     char *big = malloc(70000);
     memset(big, 'x', 70000);
-    ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, 0, NULL, NULL };
+    ntcp_xml_writer_options wo;
+    ntcp_xml_writer_options_init(&wo);
+    wo.session_policy = 0;
+    wo.is_candidate = NULL;
+    wo.candidate_ctx = NULL;
     wo.limits.max_string_len = 70000;
     wo.limits.max_size = 1 << 20;
     ntcp_xml_writer *w2;
@@ -610,22 +621,19 @@ TEST(xml_protocols_session_example)
                                &n);
     ntcp_buf out;
     ntcp_buf_init(&out, SIZE_MAX);
-    ntcp_xml_text_options opt = NTCP_XML_TEXT_OPTIONS_INIT;
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
     opt.indent = 0;
-    ntcp_xml_soap_info info;
-    CHECK_EQ_INT(ntcp_xml_session_decode_to_text(p, n, s, &opt, &out, &info), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_session_decode_to_text(p, n, s, &opt, &out), NTCP_OK);
     const char *want = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
                        "xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header>"
                        "<a:Action s:mustUnderstand=\"1\">http://tempuri.org/IS/Echo</a:Action></s:Header>"
                        "<s:Body/></s:Envelope>";
     CHECK_BYTES(out.data, out.len, want, strlen(want));
-    CHECK_EQ_STR(info.action, "http://tempuri.org/IS/Echo");
-    CHECK(info.message_id == NULL && info.relates_to == NULL);
-    ntcp_xml_soap_info_clear(&info);
     free(p);
     p = ntcp_test_hex("00 56 02 0b 01 73 04 0b 01 61 06 56 08 44 0a 1e 00 82 ab 01 01 56 0e 01 01", &n);
     ntcp_buf_reset(&out);
-    CHECK_EQ_INT(ntcp_xml_session_decode_to_text(p, n, s, &opt, &out, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_session_decode_to_text(p, n, s, &opt, &out), NTCP_OK);
     CHECK_BYTES(out.data, out.len, want, strlen(want));
     free(p);
 
@@ -662,7 +670,11 @@ TEST(xml_writer_candidate_callback)
     ntcp_xml_session *s;
     CHECK_EQ_INT(ntcp_xml_session_new(&s, 0), NTCP_OK);
     int calls = 0;
-    ntcp_xml_writer_options wo = { NTCP_XML_LIMITS_DEFAULT, NTCP_XML_SESSION_DEFAULT, only_namespaces, &calls };
+    ntcp_xml_writer_options wo;
+    ntcp_xml_writer_options_init(&wo);
+    wo.session_policy = NTCP_XML_SESSION_DEFAULT;
+    wo.is_candidate = only_namespaces;
+    wo.candidate_ctx = &calls;
     ntcp_xml_writer *w;
     CHECK_EQ_INT(ntcp_xml_writer_new(&w, &wo, s), NTCP_OK);
     const char *text = "<Echo xmlns=\"urn:x\"><text>hi</text></Echo>";

@@ -1,4 +1,5 @@
-/* nettcp — loading the byte streams of a recorded connection: raw bytes, or
+/* The CLI's loader of recorded connections (decode, frames; the tests use it
+ * too): the byte streams: raw bytes, or
  * the hex trace formats (one record or segment per line):
  *   "<time>\t<endpoint>\tc>s\t<hex>"  (and s>c)
  *   "C->S <hex>" / "S->C <hex>"

@@ -1,5 +1,5 @@
 #include <string.h>
-#include <nettcp/capture.h>
+#include "capture.h"
 
 const char *ntcp_capture_format_name(ntcp_capture_format f)
 {

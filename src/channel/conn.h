@@ -1,7 +1,7 @@
-/* nettcp — TCP connections and the I/O loop that drives a framing session.
+/* TCP connections and the I/O loop that drives a framing session (private).
  * This is the only layer that touches sockets and clocks. */
-#ifndef NETTCP_CONN_H
-#define NETTCP_CONN_H
+#ifndef NETTCP_CHANNEL_CONN_H
+#define NETTCP_CHANNEL_CONN_H
 
 #include <stdint.h>
 #include <stddef.h>
