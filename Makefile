@@ -111,15 +111,33 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDSAN) -o $@ $< $(BUILD)/libnettcp.a $(LDLIBS_ALL)
 
-# libFuzzer targets: clang, ASan+UBSan, every library source compiled in.
+# libFuzzer targets: clang, ASan+UBSan. The library is compiled once with
+# the fuzzer's coverage instrumentation (fuzzer-no-link) and linked into each.
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Iinclude -Isrc $(PKG_CFLAGS)
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) -Iinclude -Isrc $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+build-fuzz/libnettcp.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm -lpthread
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
+# the CLI's capture loader (tools/capture.c) is not in the library
+build-fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tools/capture.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -Itools -fsanitize=fuzzer -o $@ $< tools/capture.c build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
+
+# Seed corpora for the fuzz targets (tests/fuzz/corpus/), written by a
+# program built against the release library: `make fuzz-seeds`.
+$(BUILD)/fuzz_seeds: tests/fuzz/seeds.c $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
+	$(CC) $(CFLAGS_ALL) -Itools $(LDSAN) -o $@ $< $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+fuzz-seeds: $(BUILD)/fuzz_seeds
+	rm -rf build/seeds && $(BUILD)/fuzz_seeds build/seeds
 
 # what `make install` installs, and nothing else (the Debian package builds this)
 dist: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/dist/nettcp $(BUILD)/nettcp.pc $(MAN_PAGES)
@@ -162,6 +180,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz build-deb
 
-.PHONY: all dist fuzz man install uninstall clean FORCE
+.PHONY: all dist fuzz fuzz-seeds man install uninstall clean FORCE
 FORCE:
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

@@ -85,7 +85,7 @@ ntcp_status ntcp_capture_load(ntcp_capture *cap, const uint8_t *data, size_t len
     const char *p = (const char *)data, *end = p + len;
     ntcp_capture_format fmt = NTCP_CAPTURE_HEX_PLAIN;
     bool directed = false;
-    size_t lineno = 0;
+    size_t lineno = 0, undirected = 0; /* the first line of hex without a direction */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -95,6 +95,10 @@ ntcp_status ntcp_capture_load(ntcp_capture *cap, const uint8_t *data, size_t len
         ntcp_capture_format lf = NTCP_CAPTURE_HEX_PLAIN;
         int d = line_dir(p, n, &hex, &lf);
         if (d >= 0) {
+            if (undirected) { /* whose bytes were those? a mix of formats */
+                cap->error_line = undirected;
+                return NTCP_E_MALFORMED;
+            }
             directed = true;
             fmt = lf;
         } else if (directed) {
@@ -121,6 +125,8 @@ ntcp_status ntcp_capture_load(ntcp_capture *cap, const uint8_t *data, size_t len
         }
         if (d >= 0)
             cap->has[d] = true;
+        else if (!undirected && cap->dir[0].len)
+            undirected = lineno;
         p = nl ? nl + 1 : end;
     }
     cap->format = fmt;

@@ -22,6 +22,9 @@ typedef struct ntcp_allocator {
 } ntcp_allocator;
 
 void ntcp_set_allocator(const ntcp_allocator *a);
+/* The allocator in use now: what must free a block that outlives a later
+ * ntcp_set_allocator (the library's process-wide caches keep it). */
+void ntcp_get_allocator(ntcp_allocator *a);
 void *ntcp_malloc(size_t n);
 void *ntcp_calloc(size_t count, size_t size);
 void *ntcp_realloc(void *p, size_t n);

@@ -386,9 +386,16 @@ ntcp_status ntcp_framing_start(ntcp_framing *f)
     return NTCP_OK;
 }
 
+/* Simplex and singleton-sized connections carry records one way only
+ * (PROTOCOLS.md 1.3): their receiver sends nothing but a fault. */
+static bool one_way_receiver(const ntcp_framing *f)
+{
+    return f->role == NTCP_ACCEPTOR && (f->mode == NTCP_MODE_SIMPLEX || f->mode == NTCP_MODE_SINGLETON_SIZED);
+}
+
 ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t len)
 {
-    if (f->state != ST_OPEN || f->sent_end || f->pend_left)
+    if (f->state != ST_OPEN || f->sent_end || f->pend_left || one_way_receiver(f))
         return NTCP_E_STATE;
     if (len == 0 || len > NTCP_VARINT_MAX_VALUE)
         return NTCP_E_INVALID_ARG;
@@ -431,7 +438,7 @@ static ntcp_status queue_payload(ntcp_framing *f, const uint8_t *p, size_t n)
 
 ntcp_status ntcp_framing_begin_envelope(ntcp_framing *f, const uint8_t *p, size_t len, size_t part)
 {
-    if (f->state != ST_OPEN || f->sent_end || f->pend_left)
+    if (f->state != ST_OPEN || f->sent_end || f->pend_left || one_way_receiver(f))
         return NTCP_E_STATE;
     if (len == 0 || len > NTCP_VARINT_MAX_VALUE || part == 0)
         return NTCP_E_INVALID_ARG;
@@ -467,7 +474,7 @@ ntcp_status ntcp_framing_continue_envelope(ntcp_framing *f)
 
 ntcp_status ntcp_framing_send_end(ntcp_framing *f)
 {
-    if (f->sent_end || f->state != ST_OPEN || f->pend_left)
+    if (f->sent_end || f->state != ST_OPEN || f->pend_left || one_way_receiver(f))
         return NTCP_E_STATE;
     if (f->mode == NTCP_MODE_SINGLETON_SIZED)
         return NTCP_E_STATE; /* the message ends with the stream */

@@ -308,13 +308,15 @@ bool ntcp_cfx_cts_decrypt(const uint8_t *key, size_t key_len, const uint8_t *in,
     } else if (ok) {
         size_t padded = (len + BLOCK - 1) / BLOCK * BLOCK;
         uint8_t stackbuf[256];
-        uint8_t *rest = padded - BLOCK <= sizeof stackbuf ? stackbuf : OPENSSL_malloc(padded - BLOCK);
+        uint8_t *rest = padded - BLOCK <= sizeof stackbuf ? stackbuf : ntcp_malloc(padded - BLOCK);
         uint8_t chain[BLOCK] = { 0 };
         ok = rest && cts_decrypt_ctx(x, chain, in, len, out, rest);
         if (ok)
             memcpy(out + BLOCK, rest, len - BLOCK);
-        if (rest && rest != stackbuf)
-            OPENSSL_clear_free(rest, padded - BLOCK);
+        if (rest && rest != stackbuf) {
+            explicit_bzero(rest, padded - BLOCK);
+            ntcp_free(rest);
+        }
     }
     EVP_CIPHER_CTX_free(x);
     return ok;
@@ -457,13 +459,14 @@ void ntcp_cfx_free(ntcp_cfx *c)
     keyset_free(&c->send_keys);
     keyset_free(&c->recv_keys[0]);
     keyset_free(&c->recv_keys[1]);
-    OPENSSL_clear_free(c, sizeof *c);
+    wipe(c, sizeof *c);
+    ntcp_free(c);
 }
 
 ntcp_status ntcp_cfx_new(ntcp_cfx **out, const ntcp_cfx_params *p)
 {
     *out = NULL;
-    ntcp_cfx *c = OPENSSL_zalloc(sizeof *c);
+    ntcp_cfx *c = ntcp_calloc(1, sizeof *c);
     if (!c)
         return NTCP_E_NOMEM;
     c->initiator = p->initiator;
@@ -697,14 +700,15 @@ ntcp_status ntcp_cfx_wrap_ec(ntcp_cfx *c, const uint8_t *in, size_t len, uint16_
 {
     if (!ec)
         return wrap_core(c, true, in, len, 0, rrc, out);
-    uint8_t *t = OPENSSL_malloc(len + ec);
+    uint8_t *t = ntcp_malloc(len + ec);
     if (!t)
         return NTCP_E_NOMEM;
     if (len)
         memcpy(t, in, len);
     memset(t + len, 'x', ec); /* MIT's filler */
     ntcp_status s = wrap_core(c, true, t, len + ec, ec, rrc, out);
-    OPENSSL_clear_free(t, len + ec);
+    explicit_bzero(t, len + ec);
+    ntcp_free(t);
     return s;
 }
 

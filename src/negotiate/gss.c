@@ -197,6 +197,7 @@ struct shared_cred {
      * MEMORY keytab when its last handle closes); or NULL */
     krb5_context kctx;
     krb5_keytab mkt;
+    ntcp_allocator alloc; /* the hook that made it: the cache outlives any ntcp_set_allocator */
 };
 
 typedef struct file_stamp {
@@ -265,6 +266,25 @@ static bool stamp_eq(const file_stamp *a, const file_stamp *b)
            a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
+/* A cache entry, through the allocator hook in use now; freed with the same. */
+static shared_cred *shared_new(void)
+{
+    ntcp_allocator a;
+    ntcp_get_allocator(&a);
+    shared_cred *sc = a.malloc_fn(sizeof *sc, a.ctx);
+    if (sc) {
+        memset(sc, 0, sizeof *sc);
+        sc->alloc = a;
+    }
+    return sc;
+}
+
+static void shared_free(shared_cred *sc)
+{
+    if (sc)
+        sc->alloc.free_fn(sc, sc->alloc.ctx);
+}
+
 static void shared_unref(shared_cred *sc)
 {
     if (!sc)
@@ -280,7 +300,7 @@ static void shared_unref(shared_cred *sc)
             krb5_kt_close(sc->kctx, sc->mkt);
         if (sc->kctx)
             krb5_free_context(sc->kctx);
-        free(sc);
+        shared_free(sc);
     }
 }
 
@@ -348,8 +368,7 @@ static bool client_reuse_get(const char *key, const file_stamp *fs, gcred **out,
 static void client_reuse_put(const char *key, const file_stamp *fs, OM_uint32 lifetime, bool anonymous_name,
                              gcred *gc, const char *memcc)
 {
-    /* the C library's allocator: the cache outlives any ntcp_set_allocator */
-    shared_cred *sc = calloc(1, sizeof *sc);
+    shared_cred *sc = shared_new();
     if (!sc) {
         destroy_memcc(memcc);
         return;
@@ -480,8 +499,7 @@ static gcred *acceptor_default(const char *keytab)
     pthread_mutex_unlock(&reuse_mu);
     OM_uint32 minor;
     gss_cred_id_t h = GSS_C_NO_CREDENTIAL;
-    /* the C library's allocator: the cache outlives any ntcp_set_allocator */
-    shared_cred *sc = calloc(1, sizeof *sc);
+    shared_cred *sc = shared_new();
     if (sc && keytab && !krb5_init_context(&sc->kctx)) {
         sc->mkt = keytab_copy_to_memory(sc->kctx, keytab);
         if (!sc->mkt) {
@@ -496,7 +514,7 @@ static gcred *acceptor_default(const char *keytab)
             krb5_kt_close(sc->kctx, sc->mkt);
             krb5_free_context(sc->kctx);
         }
-        free(sc);
+        shared_free(sc);
         ntcp_free(gc);
         return NULL;
     }

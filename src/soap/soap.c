@@ -420,20 +420,23 @@ static ntcp_status element_text(ntcp_xml_reader *r, const ntcp_xml_session *sess
     }
 }
 
-static bool mu_set(const ntcp_xml_node *n, const nsstack *ns)
+/* Whether s:mustUnderstand is 1/true. An allocation failure is an error,
+ * never "not set": a header the service does not process would pass. */
+static ntcp_status mu_set(const ntcp_xml_node *n, const nsstack *ns, bool *set)
 {
+    *set = false;
     for (uint32_t i = 0; i < n->nattrs; i++) {
         const ntcp_xml_attr *a = &n->attrs[i];
         if (a->is_xmlns || !str_is(&a->name.local, "mustUnderstand") || !in_ns(ns, &a->name, NTCP_SOAP12_NS))
             continue;
         ntcp_buf v;
         ntcp_buf_init(&v, 64);
-        bool set = ntcp_xml_value_format(&a->value, NULL, &v) == NTCP_OK &&
-                   ((v.len == 1 && v.data[0] == '1') || (v.len == 4 && !memcmp(v.data, "true", 4)));
+        ntcp_status st = ntcp_xml_value_format(&a->value, NULL, &v);
+        *set = st == NTCP_OK && ((v.len == 1 && v.data[0] == '1') || (v.len == 4 && !memcmp(v.data, "true", 4)));
         ntcp_buf_free(&v);
-        return set;
+        return st == NTCP_E_NOMEM ? st : NTCP_OK;
     }
-    return false;
+    return NTCP_OK;
 }
 
 static bool understood_by(const char *const *list, const ntcp_xml_str *ns, const ntcp_xml_str *local)
@@ -714,8 +717,10 @@ static ntcp_status add_header(ntcp_soap_msg *m, const nsstack *ns, const ntcp_xm
     h->local = n->name.local;
     h->offset = offset;
     h->len = 0;
-    h->must_understand = mu_set(n, ns);
-    return NTCP_OK;
+    bool mu;
+    ntcp_status st = mu_set(n, ns, &mu);
+    h->must_understand = mu;
+    return st;
 }
 
 /* Reads the envelope: addressing headers, every header block's place, the
@@ -800,6 +805,8 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
                 snprintf(buf, sizeof buf, "{%.*s}%.*s", u ? (int)u->len : 0, u ? u->p : "", (int)n.name.local.len,
                          n.name.local.p);
                 m->not_understood = ntcp_strndup(buf, strlen(buf));
+                if (!m->not_understood)
+                    st = NTCP_E_NOMEM; /* never let the header pass unprocessed */
             }
         } else if (n.depth == 4 && !seen_body && str_is(&n.name.local, "Address") &&
                    in_ns(&ns, &n.name, NTCP_WSA10_NS) && !m->reply_to) {

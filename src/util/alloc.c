@@ -16,6 +16,8 @@ void ntcp_set_allocator(const ntcp_allocator *a)
         g_alloc = (ntcp_allocator){ std_malloc, std_realloc, std_free, NULL };
 }
 
+void ntcp_get_allocator(ntcp_allocator *a) { *a = g_alloc; }
+
 void *ntcp_malloc(size_t n) { return g_alloc.malloc_fn(n ? n : 1, g_alloc.ctx); }
 
 void *ntcp_calloc(size_t count, size_t size)

@@ -322,6 +322,22 @@ ntcp_status ntcp_xml_session_decode_to_text(const uint8_t *payload, size_t len, 
 
 /* ---- text -> binary ------------------------------------------------------ */
 
+/* libxml2 passes some ill-formed UTF-8 through (overlong two-byte forms):
+ * every string taken from it is checked as our reader and .NET's strict
+ * decoder check it, so the writer never makes what they refuse. */
+static bool utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = p[i] < 0x80 ? 1 : utf8_len(p + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
 /* Any error (namespace errors included, which libxml2 treats as
  * recoverable) makes the document refused; nothing is printed. */
 static void on_error(void *arg, xmlErrorPtr err)
@@ -338,6 +354,8 @@ static ntcp_status element(xmlTextReaderPtr rd, ntcp_xml_writer *w)
                         { local, (uint32_t)strlen(local) },
                         NTCP_XML_KEY_AUTO, 0 };
     bool empty = xmlTextReaderIsEmptyElement(rd) == 1;
+    if (!utf8_ok(prefix) || !utf8_ok(local))
+        return NTCP_E_XML_SYNTAX;
     ntcp_status st = ntcp_xml_writer_start_element(w, &n);
     while (!st && xmlTextReaderMoveToNextAttribute(rd) == 1) {
         ntcp_xml_attr a;
@@ -347,6 +365,10 @@ static ntcp_status element(xmlTextReaderPtr rd, ntcp_xml_writer *w)
         const char *av = (const char *)xmlTextReaderConstValue(rd);
         if (!av)
             av = "";
+        if (!utf8_ok(ap) || !utf8_ok(al) || !utf8_ok(av)) {
+            st = NTCP_E_XML_SYNTAX;
+            break;
+        }
         a.name.key = NTCP_XML_KEY_AUTO;
         if (xmlTextReaderIsNamespaceDecl(rd) == 1) {
             a.is_xmlns = true;
@@ -394,12 +416,12 @@ static ntcp_status copy_reader(xmlTextReaderPtr rd, ntcp_xml_writer *w, bool *ha
         case XML_READER_TYPE_CDATA:
         case XML_READER_TYPE_SIGNIFICANT_WHITESPACE: {
             const char *v = (const char *)xmlTextReaderConstValue(rd);
-            st = ntcp_xml_writer_text(w, v ? v : "", v ? strlen(v) : 0);
+            st = utf8_ok(v) ? ntcp_xml_writer_text(w, v ? v : "", v ? strlen(v) : 0) : NTCP_E_XML_SYNTAX;
             break;
         }
         case XML_READER_TYPE_COMMENT: {
             const char *v = (const char *)xmlTextReaderConstValue(rd);
-            st = ntcp_xml_writer_comment(w, v ? v : "", v ? strlen(v) : 0);
+            st = utf8_ok(v) ? ntcp_xml_writer_comment(w, v ? v : "", v ? strlen(v) : 0) : NTCP_E_XML_SYNTAX;
             break;
         }
         case XML_READER_TYPE_DOCUMENT_TYPE:

@@ -5,20 +5,34 @@
  *          and EC), optionally one bit flipped; unwrap must return the
  *          message exactly when nothing was flipped, and fail otherwise
  *          (a flip in RRC may only ever yield the same message).
- * The first byte picks the mode and the variant. */
+ * The first byte picks the mode and the variant.
+ * Built with FUZZ_CFX_SEQUENCE (fuzz_cfx_sequence.c): the contexts check
+ * replay and sequence (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG, as MIT
+ * contexts do), are made afresh for each input, and in mode 1 a token that
+ * was accepted must be refused as a duplicate when it comes again. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <nettcp/util.h>
 #include "negotiate/cfx.h"
 
+#ifndef FUZZ_CFX_SEQUENCE
+#define FUZZ_CFX_SEQUENCE 0
+#endif
+
 static ntcp_cfx *ends[2][2]; /* [subkey][initiator?0:1] */
 
 static void setup(void)
 {
+    for (int sk = 0; sk < 2; sk++)
+        for (int i = 0; i < 2; i++) {
+            ntcp_cfx_free(ends[sk][i]);
+            ends[sk][i] = NULL;
+        }
     static const uint8_t k1[32] = "0123456789abcdef0123456789abcdef", k2[32] = "fedcba9876543210fedcba9876543210";
     for (int sk = 0; sk < 2; sk++) {
-        ntcp_cfx_params p = { true, 18, k1, 32, sk != 0, 17, k2, sk ? 16 : 0, 0, 0, false, false };
+        ntcp_cfx_params p = { true, 18, k1, 32, sk != 0, 17, k2, sk ? 16 : 0, 0, 0, FUZZ_CFX_SEQUENCE,
+                              FUZZ_CFX_SEQUENCE };
         if (ntcp_cfx_new(&ends[sk][0], &p))
             abort();
         p.initiator = false;
@@ -29,7 +43,7 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!ends[0][0])
+    if (!ends[0][0] || FUZZ_CFX_SEQUENCE)
         setup();
     if (size < 1)
         return 0;
@@ -74,6 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tok.data[pos] ^= (uint8_t)(1u << (sel >> 6));
         bool conf = false;
         ntcp_status bs = NTCP_OK;
+        ntcp_buf copy; /* unwrap un-rotates tok in place */
+        ntcp_buf_init(&copy, 1 << 20);
+        if (ntcp_buf_append(&copy, tok.data, tok.len))
+            abort();
         uint32_t r = ntcp_cfx_unwrap(e[!from], tok.data, tok.len, &out, &conf, &bs);
         if (flip && rrc_only) {
             if (!NTCP_CFX_ERROR(r) && (out.len != n || (n && memcmp(out.data, m, n))))
@@ -83,7 +101,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* a flipped bit went unnoticed */
         } else if (r != 0 || conf != sealed || out.len != n || (n && memcmp(out.data, m, n))) {
             abort();
+        } else if (FUZZ_CFX_SEQUENCE) {
+            /* the same token again: reported as a duplicate (or refused) */
+            ntcp_buf again;
+            ntcp_buf_init(&again, 1 << 20);
+            uint32_t r2 = ntcp_cfx_unwrap(e[!from], copy.data, copy.len, &again, &conf, &bs);
+            if (!(r2 & NTCP_CFX_DUPLICATE_TOKEN) && !NTCP_CFX_ERROR(r2))
+                abort();
+            ntcp_buf_free(&again);
         }
+        ntcp_buf_free(&copy);
     }
     ntcp_buf_free(&out);
     ntcp_buf_free(&tok);

@@ -450,4 +450,13 @@ TEST(capture_formats)
     ntcp_capture_free(&cap);
     CHECK_EQ_INT(ntcp_capture_load(&cap, raw, sizeof raw, 2), NTCP_E_LIMIT);
     ntcp_capture_free(&cap);
+    /* hex without a direction, then directed lines: whose bytes were those? */
+    const char *mixed = "\n0c0b\nS->C 0b\n";
+    CHECK_EQ_INT(ntcp_capture_load(&cap, (const uint8_t *)mixed, strlen(mixed), 1024), NTCP_E_MALFORMED);
+    CHECK_EQ_INT(cap.error_line, 2);
+    ntcp_capture_free(&cap);
+    const char *blank_first = "\n \nS->C 0b\n";
+    CHECK_EQ_INT(ntcp_capture_load(&cap, (const uint8_t *)blank_first, strlen(blank_first), 1024), NTCP_OK);
+    CHECK(!cap.has[0] && cap.has[1] && cap.dir[0].len == 0);
+    ntcp_capture_free(&cap);
 }

@@ -687,6 +687,36 @@ TEST(simplex_mode)
     ntcp_framing_free(s);
 }
 
+/* Found by fuzzing: a simplex or singleton-sized receiver could queue an
+ * envelope or End toward the initiator, which those modes never carry. */
+TEST(one_way_receiver_sends_nothing)
+{
+    static const char *const preambles[2] = { "000100 0103 020d6e65742e7463703a2f2f682f78 0308",
+                                              "000100 0104 020d6e65742e7463703a2f2f682f78 0308" };
+    for (int i = 0; i < 2; i++) {
+        ntcp_framing_acceptor_config ac;
+        ntcp_framing_acceptor_config_init(&ac);
+        ac.modes = (1u << NTCP_MODE_SIMPLEX) | (1u << NTCP_MODE_SINGLETON_SIZED);
+        ntcp_framing *s;
+        CHECK_EQ_INT(ntcp_framing_new_acceptor(&s, &ac, NULL), NTCP_OK);
+        size_t n, used = 0;
+        unsigned char *p = ntcp_test_hex(preambles[i], &n);
+        ntcp_framing_event ev;
+        memset(&ev, 0, sizeof ev);
+        CHECK_EQ_INT(ntcp_framing_feed(s, p, n, &used, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE);
+        CHECK_EQ_INT(ntcp_framing_send_envelope(s, (const uint8_t *)"r", 1), NTCP_E_STATE);
+        CHECK_EQ_INT(ntcp_framing_begin_envelope(s, (const uint8_t *)"rr", 2, 1), NTCP_E_STATE);
+        CHECK_EQ_INT(ntcp_framing_send_end(s), NTCP_E_STATE);
+        const uint8_t *o;
+        size_t on;
+        ntcp_framing_output(s, &o, &on);
+        CHECK_EQ_INT(on, 0);
+        free(p);
+        ntcp_framing_free(s);
+    }
+}
+
 /* What WCF does (docs/protocols-notes.md): a NUL in the Via's path is
  * escaped as System.Uri does and the Via is not served (EndpointNotFound,
  * and never the Via cut at the NUL); a NUL before the path is no URI: abort

@@ -691,6 +691,42 @@ TEST(xml_writer_candidate_callback)
     ntcp_xml_session_free(s);
 }
 
+/* Found by fuzzing: libxml2 passes an overlong UTF-8 form (C1 A2) through,
+ * and the writer wrote what our reader (and .NET) refuses as ill-formed. */
+TEST(xml_from_text_refuses_ill_formed_utf8)
+{
+    static const char *const bad[] = { "<a><![CDATA[\xc1\xa2]]></a>", "<a>x\xc1\xa2</a>", "<a b=\"\xc1\xa2\"/>",
+                                       "<a><!--\xc1\xa2--></a>" };
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+    ntcp_buf out;
+    ntcp_buf_init(&out, 1 << 20);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ntcp_xml_writer_reset(w);
+        ntcp_buf_reset(&out);
+        CHECK_EQ_INT(ntcp_xml_from_text(bad[i], strlen(bad[i]), w, &out), NTCP_E_XML_SYNTAX);
+        ntcp_xml_writer_reset(w);
+        ntcp_xml_name body = { { "", 0 }, { "Body", 4 }, NTCP_XML_KEY_AUTO, 0 };
+        CHECK_EQ_INT(ntcp_xml_writer_start_element(w, &body), NTCP_OK);
+        CHECK_EQ_INT(ntcp_xml_writer_text_xml(w, bad[i], strlen(bad[i])), NTCP_E_XML_SYNTAX);
+    }
+    /* well-formed multi-byte text still goes through, and reads back */
+    const char *good = "<a b=\"\xc3\xa9\">\xe2\x82\xac\xf0\x9f\x98\x80</a>";
+    ntcp_xml_writer_reset(w);
+    ntcp_buf_reset(&out);
+    CHECK_EQ_INT(ntcp_xml_from_text(good, strlen(good), w, &out), NTCP_OK);
+    ntcp_buf text;
+    ntcp_buf_init(&text, 1 << 20);
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
+    opt.indent = 0;
+    CHECK_EQ_INT(ntcp_xml_to_text(out.data, out.len, NULL, &opt, &text), NTCP_OK);
+    CHECK_BYTES(text.data, text.len, good, strlen(good));
+    ntcp_buf_free(&text);
+    ntcp_buf_free(&out);
+    ntcp_xml_writer_free(w);
+}
+
 TEST(xml_status_codes_are_described)
 {
     static const int codes[] = { NTCP_E_XML_RECORD, NTCP_E_XML_DEPTH, NTCP_E_XML_STRING_TOO_LONG,
