@@ -31,7 +31,7 @@ INSTALL ?= install
 # what libnettcp links (nettcp.pc's Requires.private says the same; libcurl reads
 # WSDL over HTTP); libsasl2
 # only for its header (doctor's SASL GSSAPI bind through libldap)
-PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libcrypto libpcap ldap libcurl
+PKG_REQUIRES = libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap ldap libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_REQUIRES) libsasl2 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKG_REQUIRES) 2>/dev/null)
 

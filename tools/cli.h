@@ -27,6 +27,16 @@ int cli_parse_bytes(const char *cmd, const char *opt, const char *arg, uint32_t 
 /* --security ('s'), --package ('p'), --protection ('P'): 0 parsed, 2 usage error (printed), -1 not one of them. */
 #include <nettcp/service.h>
 int cli_parse_security(const char *cmd, int opt, const char *arg, ntcp_security_mode *mode, ntcp_nns_options *nns);
+/* The TLS options call, doctor and serve share (long options only, codes
+ * CLI_OPT_*): --credential, --ca / --client-ca, --cert / --client-cert,
+ * --key / --client-key, --validation, --revocation, --tls-min, --tls-max.
+ * 0 parsed, 2 usage error (printed), -1 not one of them. */
+#include <nettcp/tls.h>
+enum {
+    CLI_OPT_CREDENTIAL = 1000, CLI_OPT_CA, CLI_OPT_CERT, CLI_OPT_KEY, CLI_OPT_VALIDATION, CLI_OPT_REVOCATION,
+    CLI_OPT_TLS_MIN, CLI_OPT_TLS_MAX
+};
+int cli_parse_tls(const char *cmd, int opt, const char *arg, ntcp_credential_type *cred, ntcp_tls_options *t);
 /* Reads and loads a capture file; 0, or 1 after printing the error. */
 #include "capture.h"
 int cli_load_capture(const char *cmd, const char *path, size_t max_bytes, ntcp_capture *cap);
@@ -64,7 +74,12 @@ ntcp_status cli_walk_records(const ntcp_buf *b, int dir, bool after_upgrade, con
         { "user", required_argument, NULL, 'u' }, { "ccache", required_argument, NULL, 'c' },             \
         { "client-keytab", required_argument, NULL, 'k' }, { "no-require-server-auth", no_argument, NULL, 'n' }, \
         { "anonymous", no_argument, NULL, 'a' }, { "impersonation", required_argument, NULL, 'I' },       \
-        { "timeout", required_argument, NULL, 't' }
+        { "timeout", required_argument, NULL, 't' }, { "credential", required_argument, NULL, CLI_OPT_CREDENTIAL }, \
+        { "ca", required_argument, NULL, CLI_OPT_CA }, { "client-cert", required_argument, NULL, CLI_OPT_CERT }, \
+        { "client-key", required_argument, NULL, CLI_OPT_KEY },                                           \
+        { "validation", required_argument, NULL, CLI_OPT_VALIDATION },                                    \
+        { "revocation", required_argument, NULL, CLI_OPT_REVOCATION },                                    \
+        { "tls-min", required_argument, NULL, CLI_OPT_TLS_MIN }, { "tls-max", required_argument, NULL, CLI_OPT_TLS_MAX }
 extern const char cli_client_options_help[];
 /* One client option (letters as in CLI_CLIENT_LONG_OPTIONS): 0 parsed, 2 usage error (printed), -1 not one. */
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o);

@@ -160,7 +160,9 @@ const char cli_client_options_help[] =
     "  --package P        negotiate (default), kerberos or ntlm\n"
     "  --protection L     none, sign or encrypt (default: EncryptAndSign)\n"
     "  --identity ID      the service's identity: dns:NAME (SPN host/NAME), spn:SPN, upn:USER@DOMAIN;\n"
-    "                     default: host/<host of URL>\n"
+    "                     default: host/<host of URL>. With TLS: dns:NAME (a SAN DNS name, or the CN when\n"
+    "                     there is none), cert:BASE64 (exactly that DER certificate), thumbprint:HEX (SHA-1),\n"
+    "                     rsa:BASE64 (exactly that public key); default dns:<host of URL>\n"
     "  --user NAME        log on as NAME; the password comes from NETTCP_PASSWORD or a prompt on a\n"
     "                     terminal (never from the command line). Default: the credential cache\n"
     "  --ccache NAME      the credential cache to use (default KRB5CCNAME)\n"
@@ -171,7 +173,16 @@ const char cli_client_options_help[] =
     "                     delegate (forwards credentials to a service trusted for delegation,\n"
     "                     as Windows does)\n"
     "  --timeout S        deadline in seconds for each phase: open (connect, preamble, handshake),\n"
-    "                     request (send and reply), close (End) (default 60); see docs/cli.md\n";
+    "                     request (send and reply), close (End) (default 60); see docs/cli.md\n"
+    "  --credential C     transport security's client credential: windows (default: NegotiateStream),\n"
+    "                     certificate (TLS with a client certificate) or none (TLS, server certificate only)\n"
+    "  --ca FILE          PEM CA certificates trusted for the service's certificate (default: the system's);\n"
+    "                     CRLs in it serve --revocation offline\n"
+    "  --client-cert FILE --client-key FILE   the client certificate (PEM), or --client-cert FILE.p12 alone\n"
+    "  --validation V     chain (default, ChainTrust), peer (the certificate itself is in --ca) or none\n"
+    "  --revocation R     nocheck (default), online (CRLs from the certificate's distribution points over\n"
+    "                     HTTP; OCSP when it names a responder and no CRL could be had) or offline (CRLs in --ca)\n"
+    "  --tls-min V, --tls-max V   TLS versions allowed: 1.2 (default lowest) or 1.3 (default highest)\n";
 
 int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_options *o)
 {
@@ -179,7 +190,7 @@ int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_optio
     case 's':
     case 'p':
     case 'P': return cli_parse_security(cmd, c, arg, &o->security, &o->nns);
-    case 'i': o->nns.identity = arg; return 0;
+    case 'i': o->nns.identity = arg; o->tls.identity = arg; return 0;
     case 'u': o->nns.user = arg; return 0;
     case 'c': o->nns.ccache = arg; return 0;
     case 'k': o->nns.client_keytab = arg; return 0;
@@ -208,7 +219,7 @@ int cli_client_option(const char *cmd, int c, const char *arg, ntcp_client_optio
             o->channel.close_timeout_ms = (int)(s * 1000);
         return 0;
     }
-    default: return -1;
+    default: return cli_parse_tls(cmd, c, arg, &o->credential, &o->tls);
     }
 }
 

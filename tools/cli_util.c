@@ -212,3 +212,71 @@ ntcp_status cli_walk_records(const ntcp_buf *b, int dir, bool after_upgrade, con
     ntcp_nmf_decoder_free(d);
     return st;
 }
+
+static int tls_version(const char *s)
+{
+    if (!strcmp(s, "1.2"))
+        return 0x0303;
+    if (!strcmp(s, "1.3"))
+        return 0x0304;
+    return -1;
+}
+
+int cli_parse_tls(const char *cmd, int opt, const char *arg, ntcp_credential_type *cred, ntcp_tls_options *t)
+{
+    switch (opt) {
+    case CLI_OPT_CREDENTIAL:
+        if (!strcmp(arg, "windows"))
+            *cred = NTCP_CREDENTIAL_WINDOWS;
+        else if (!strcmp(arg, "certificate"))
+            *cred = NTCP_CREDENTIAL_CERTIFICATE;
+        else if (!strcmp(arg, "none"))
+            *cred = NTCP_CREDENTIAL_NONE;
+        else {
+            fprintf(stderr, "nettcp %s: --credential is windows, certificate or none\n", cmd);
+            return 2;
+        }
+        return 0;
+    case CLI_OPT_CA: t->ca_file = arg; return 0;
+    case CLI_OPT_CERT: t->cert_file = arg; return 0;
+    case CLI_OPT_KEY: t->key_file = arg; return 0;
+    case CLI_OPT_VALIDATION:
+        if (!strcmp(arg, "chain"))
+            t->validation = NTCP_TLS_VALIDATION_CHAIN;
+        else if (!strcmp(arg, "peer"))
+            t->validation = NTCP_TLS_VALIDATION_PEER;
+        else if (!strcmp(arg, "none"))
+            t->validation = NTCP_TLS_VALIDATION_NONE;
+        else {
+            fprintf(stderr, "nettcp %s: --validation is chain, peer or none\n", cmd);
+            return 2;
+        }
+        return 0;
+    case CLI_OPT_REVOCATION:
+        if (!strcmp(arg, "nocheck"))
+            t->revocation = NTCP_TLS_REVOCATION_NOCHECK;
+        else if (!strcmp(arg, "online"))
+            t->revocation = NTCP_TLS_REVOCATION_ONLINE;
+        else if (!strcmp(arg, "offline"))
+            t->revocation = NTCP_TLS_REVOCATION_OFFLINE;
+        else {
+            fprintf(stderr, "nettcp %s: --revocation is nocheck, online or offline\n", cmd);
+            return 2;
+        }
+        return 0;
+    case CLI_OPT_TLS_MIN:
+    case CLI_OPT_TLS_MAX: {
+        int v = tls_version(arg);
+        if (v < 0) {
+            fprintf(stderr, "nettcp %s: --tls-min and --tls-max are 1.2 or 1.3\n", cmd);
+            return 2;
+        }
+        if (opt == CLI_OPT_TLS_MIN)
+            t->min_version = v;
+        else
+            t->max_version = v;
+        return 0;
+    }
+    default: return -1;
+    }
+}

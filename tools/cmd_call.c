@@ -17,6 +17,9 @@ static void usage(FILE *f)
             "                   [--client-keytab FILE] [--anonymous] [--no-require-server-auth]\n"
             "                   [--impersonation identify|impersonate|delegate] [--timeout SECONDS] [-v] [--json]\n"
             "                   [--header XML]... [--header-mu XML]... [--mode M]\n"
+            "                   [--credential windows|certificate|none] [--ca FILE] [--client-cert FILE --client-key FILE]\n"
+            "                   [--identity dns:NAME|cert:BASE64|thumbprint:HEX|rsa:BASE64] [--validation chain|peer|none]\n"
+            "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                   [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "\n"
@@ -244,7 +247,12 @@ int cmd_call(int argc, char **argv)
                     "%s, target %s (not verified)\n",
                     ms_since(&t0), ntcp_package_name(r->package), ntcp_protection_name(r->protection), r->client,
                     r->target);
-        else
+        else if (ntcp_client_tls(cl)) {
+            const ntcp_tls_result *t = ntcp_client_tls(cl);
+            fprintf(stderr, "[%8.1f ms] security: TLS %s, %s, service certificate %s (thumbprint %s)\n", ms_since(&t0),
+                    t->version, t->cipher, t->chain_len ? t->chain[0].subject : "-",
+                    t->chain_len ? t->chain[0].thumbprint : "-");
+        } else
             fprintf(stderr, "[%8.1f ms] security: none (messages travel in clear)\n", ms_since(&t0));
     }
     {
@@ -314,6 +322,10 @@ int cmd_call(int argc, char **argv)
     memset(&sec_copy, 0, sizeof sec_copy);
     if (sec)
         sec_copy = *sec;
+    const ntcp_tls_result *tls_res = ntcp_client_tls(cl);
+    ntcp_tls_result *tls_copy = tls_res ? malloc(sizeof *tls_copy) : NULL; /* the chain is large */
+    if (tls_copy)
+        *tls_copy = *tls_res;
     ntcp_error call_err; /* the client's error outlives the close that frees it */
     if (st)
         call_err = *ntcp_client_error(cl);
@@ -357,6 +369,14 @@ int cmd_call(int argc, char **argv)
                 printf(",\"security\":{\"package\":\"%s\",\"protection\":\"%s\",\"mutual\":%s}",
                        ntcp_package_name(r->package), ntcp_protection_name(r->protection),
                        r->mutual ? "true" : "false");
+            const ntcp_tls_result *t = tls_copy;
+            if (t) {
+                printf(",\"security\":{\"kind\":\"tls\",\"version\":\"%s\",\"cipher\":\"%s\",\"service_subject\":", t->version,
+                       t->cipher);
+                const char *subj = t->chain_len ? t->chain[0].subject : "";
+                cli_json_string((const uint8_t *)subj, strlen(subj));
+                printf(",\"service_thumbprint\":\"%s\"}", t->chain_len ? t->chain[0].thumbprint : "");
+            }
             printf("}\n");
         } else {
             printf("%.*s", (int)reply.body.len, reply.body.data ? (const char *)reply.body.data : "");
@@ -379,6 +399,7 @@ int cmd_call(int argc, char **argv)
         }
     }
     free(headers_json);
+    free(tls_copy);
 close:
     ntcp_soap_msg_clear(&reply);
     if (!cl)

@@ -17,6 +17,9 @@ static void usage(FILE *f)
             "                     [--timeout SECONDS] [--action URI [--body XML|@FILE]]\n"
             "                     [--mode duplex|streamed|simplex|singleton] [--encoding binary-session|binary|soap12|soap11|mtom]\n"
             "                     [--ldap URL | --no-ldap] [--service-keytab FILE]\n"
+            "                     [--credential windows|certificate|none] [--ca FILE]\n"
+            "                     [--client-cert FILE --client-key FILE] [--validation chain|peer|none]\n"
+            "                     [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                     [--json] [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                      [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "\n"
@@ -54,7 +57,12 @@ static void usage(FILE *f)
             "host_unknown, timeout, server_too_busy, protection_not_granted, identity_mismatch,\n"
             "message_altered, action_not_supported, service_fault, spn_wrong_account, spn_duplicate,\n"
             "enctype_mismatch, account_disabled, password_expired, ntlm_fallback, ntlm_forced,\n"
-            "identity_invalid, ... (docs/troubleshooting.md).\n"
+            "identity_invalid, cert_expired, cert_not_yet_valid, cert_untrusted, cert_name_mismatch,\n"
+            "cert_revoked, revocation_unknown, client_cert_required, client_cert_rejected,\n"
+            "tls_protocol_mismatch, ... (docs/troubleshooting.md).\n"
+            "With TLS (--credential certificate or none) the handshake step names the check that failed\n"
+            "(chain, revocation, identity, client certificate, protocol) and the report prints the chain\n"
+            "the service sent: subject, issuer, validity, SANs, SHA-1 thumbprint, key.\n"
             "\n"
             "exit status: 0 every step passed, 1 a step failed, 2 usage error.\n",
             cli_client_options_help, cli_trace_options_help);
@@ -83,6 +91,21 @@ static void print_json(const char *url, const ntcp_doctor_report *r)
         printf(",\"error\":");
         json_str(ntcp_error_text(&r->error));
     }
+    if (r->tls) {
+        printf(",\"tls\":{\"version\":\"%s\",\"check_failed\":\"%s\",\"chain\":[", r->tls_result.version,
+               r->tls_check);
+        for (size_t i = 0; i < r->tls_result.chain_len; i++) {
+            const ntcp_tls_cert_info *c = &r->tls_result.chain[i];
+            printf("%s{\"subject\":", i ? "," : "");
+            json_str(c->subject);
+            printf(",\"issuer\":");
+            json_str(c->issuer);
+            printf(",\"not_before\":\"%s\",\"not_after\":\"%s\",\"sans\":", c->not_before, c->not_after);
+            json_str(c->sans);
+            printf(",\"thumbprint\":\"%s\",\"key\":\"%s\"}", c->thumbprint, c->key);
+        }
+        printf("]}");
+    }
     printf(",\"directory\":{\"checked\":%s,\"url\":", r->dir_checked ? "true" : "false");
     json_str(r->dir.url);
     printf(",\"note\":");
@@ -110,6 +133,23 @@ static void print_json(const char *url, const ntcp_doctor_report *r)
     printf("}}\n");
 }
 
+static void print_chain(const ntcp_doctor_report *r)
+{
+    const ntcp_tls_result *t = &r->tls_result;
+    if (!r->tls || !t->chain_len)
+        return;
+    printf("the service's certificate chain, as received:\n");
+    for (size_t i = 0; i < t->chain_len; i++) {
+        const ntcp_tls_cert_info *c = &t->chain[i];
+        printf("  [%zu] subject    %s\n      issuer     %s\n      valid      %s to %s\n      SANs       %s\n"
+               "      thumbprint %s\n      key        %s\n",
+               i, c->subject, c->issuer, c->not_before, c->not_after, c->sans[0] ? c->sans : "(none)", c->thumbprint,
+               c->key);
+    }
+    if (r->tls_check[0])
+        printf("the check that failed: %s\n", r->tls_check);
+}
+
 static void print_text(const char *url, const ntcp_doctor_report *r)
 {
     printf("nettcp doctor %s\n", url);
@@ -120,6 +160,7 @@ static void print_text(const char *url, const ntcp_doctor_report *r)
             failed_at = s->name;
         printf("  [%9.1f ms] %-12s %-8s %s\n", s->ms, s->name, ntcp_doctor_outcome_name(s->outcome), s->detail);
     }
+    print_chain(r);
     if (r->ok) {
         size_t warnings = 0;
         for (size_t i = 0; i < r->n_steps; i++)

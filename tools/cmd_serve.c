@@ -30,6 +30,9 @@ static void usage(FILE *f)
             "                        [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                         [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "                        [--mode LIST] [--config FILE] [--syslog] [-v]\n"
+            "                        [--credential windows|certificate|none] [--cert FILE [--key FILE]] [--client-ca FILE]\n"
+            "                        [--validation chain|peer|none] [--revocation nocheck|online|offline]\n"
+            "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "\n"
             "Hosts two sample contracts at URL (e.g. net.tcp://0.0.0.0:8080/calc), as NetTcpBinding would:\n"
             "  ICalculator  http://Microsoft.ServiceModel.Samples  Add, Subtract, Multiply, Divide (doubles)\n"
@@ -51,6 +54,16 @@ static void usage(FILE *f)
             "  --keytab FILE      the service's keys (default: KRB5_KTNAME or the system keytab); without a\n"
             "                     readable keytab holding a key the service does not start (Kerberos needs it)\n"
             "  --allow-anonymous  accept anonymous logons\n"
+            "  --credential C     transport's client credential type: windows (default, NegotiateStream),\n"
+            "                     certificate (TLS, clients must present a certificate) or none (TLS, no client\n"
+            "                     certificate)\n"
+            "  --cert FILE        the service certificate (PEM, with its chain), or a PKCS#12 file (then no --key)\n"
+            "  --key FILE         its private key (PEM)\n"
+            "  --client-ca FILE   PEM CA certificates trusted for client certificates (default: the system's)\n"
+            "  --validation V     client certificates: chain (default), peer or none\n"
+            "  --revocation R     client certificates: nocheck (default), online (CRL, else OCSP) or offline (CRLs in\n"
+            "                     --client-ca)\n"
+            "  --tls-min V, --tls-max V   TLS versions accepted: 1.2 (default lowest) or 1.3 (default highest)\n"
             "%s"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
             "  --mode LIST        the framing modes accepted, comma-separated: duplex (default; NetTcpBinding,\n"
@@ -160,7 +173,10 @@ static ntcp_status echo(void *ctx, ntcp_call *call)
     if (field(call, "text", &text))
         ntcp_buf_reset(&text);
     char who[512];
-    if (caller->principal && *caller->principal)
+    if (caller->cert_subject && *caller->cert_subject)
+        snprintf(who, sizeof who, " [caller: %s, Certificate, issuer %s, thumbprint %s]", caller->cert_subject,
+                 caller->cert_issuer, caller->cert_thumbprint);
+    else if (caller->principal && *caller->principal)
         snprintf(who, sizeof who, " [caller: %s%s, %s, %s]", caller->principal, caller->anonymous ? " (anonymous)" : "",
                  caller->package, caller->protection);
     else
@@ -344,6 +360,18 @@ static ntcp_status headers(void *ctx, ntcp_call *call)
     return st;
 }
 
+/* "none", the NegotiateStream protection level, or "tls-certificate" / "tls-none" */
+static const char *sec_label(const ntcp_service_options *o)
+{
+    if (o->security == NTCP_SECURITY_NONE)
+        return "none";
+    if (o->credential == NTCP_CREDENTIAL_CERTIFICATE)
+        return "tls-certificate";
+    if (o->credential == NTCP_CREDENTIAL_NONE)
+        return "tls-none";
+    return ntcp_protection_name(o->nns.protection);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -362,6 +390,14 @@ static const struct option opts[] = {
         { "config", required_argument, NULL, 'C' },
         { "syslog", no_argument, NULL, 'L' },
         { "verbose", no_argument, NULL, 'v' },
+        { "credential", required_argument, NULL, CLI_OPT_CREDENTIAL },
+        { "cert", required_argument, NULL, CLI_OPT_CERT },
+        { "key", required_argument, NULL, CLI_OPT_KEY },
+        { "client-ca", required_argument, NULL, CLI_OPT_CA },
+        { "validation", required_argument, NULL, CLI_OPT_VALIDATION },
+        { "revocation", required_argument, NULL, CLI_OPT_REVOCATION },
+        { "tls-min", required_argument, NULL, CLI_OPT_TLS_MIN },
+        { "tls-max", required_argument, NULL, CLI_OPT_TLS_MAX },
         { NULL, 0, NULL, 0 },
     };
 
@@ -407,7 +443,14 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
         case 'v': verbose = true; break;
         case 'L': syslog = true; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: {
+            int tr = cli_parse_tls("serve", c, optarg, &o.credential, &o.tls);
+            if (tr == 0)
+                break;
+            if (tr == -1)
+                usage(stderr);
+            return 2;
+        }
         }
     }
     if (optind != argc - 1) {
@@ -442,6 +485,21 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     o.trace = trace;
+    if (o.security == NTCP_SECURITY_TRANSPORT && o.credential != NTCP_CREDENTIAL_WINDOWS) {
+        /* the certificate and trust files, read once here so a mistake is reported plainly */
+        ntcp_tls *probe = NULL;
+        ntcp_tls_options to = o.tls;
+        to.credential = o.credential;
+        if (ntcp_tls_new(&probe, true, &to) != NTCP_OK) {
+            const char *cause = ntcp_tls_cause_id(ntcp_tls_error_info(probe)->cause);
+            fprintf(stderr, "nettcp serve: %s; cause: %s\nadvice: %s\n", ntcp_tls_last_error(probe), cause,
+                    ntcp_tls_cause_advice(cause));
+            ntcp_tls_free(probe);
+            serve_config_free(xargc, xargv);
+            return 1;
+        }
+        ntcp_tls_free(probe);
+    }
     ntcp_service *svc;
     ntcp_status st = ntcp_service_new(&svc, &o);
     if (st) {
@@ -491,13 +549,11 @@ int cmd_serve(int argc, char **argv)
     if (ntcp_url_parse(url, &u, NULL) == NTCP_OK)
         printf("listening on net.tcp://%s%s%s:%d%s (security %s)\n", strchr(u.host, ':') ? "[" : "", u.host,
                strchr(u.host, ':') ? "]" : "", port, u.path,
-               o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection));
+               sec_label(&o));
     fflush(stdout);
-    serve_log(LOG_INFO, "listening on %s, port %d (security %s)", url, port,
-              o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection));
+    serve_log(LOG_INFO, "listening on %s, port %d (security %s)", url, port, sec_label(&o));
     serve_ready();
-    ntcp_trace_event(trace, "listening", NULL, "url", url, "security",
-                     o.security == NTCP_SECURITY_NONE ? "none" : ntcp_protection_name(o.nns.protection), NULL);
+    ntcp_trace_event(trace, "listening", NULL, "url", url, "security", sec_label(&o), NULL);
     st = ntcp_service_run(svc);
     g_service = NULL;
     serve_log(LOG_INFO, "stopped");

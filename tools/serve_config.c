@@ -307,9 +307,13 @@ static void reload(void)
     rl.kept[rl.nkept++] = (strv){ xargv, xargc, xargc };
     if (!same_str(a.url, rl.now.url) || a.o.security != rl.now.o.security || !same_str(a.trace_path, rl.now.trace_path) ||
         a.o.server.limits.max_message != rl.now.o.server.limits.max_message ||
-        a.o.xml.max_string_len != rl.now.o.xml.max_string_len || a.syslog != rl.now.syslog)
-        serve_log(LOG_WARNING, "reload: the URL, --security, --trace, --syslog and the size limits take effect at the "
-                               "next start; the rest applies now");
+        a.o.xml.max_string_len != rl.now.o.xml.max_string_len || a.syslog != rl.now.syslog ||
+        a.o.credential != rl.now.o.credential || !same_str(a.o.tls.cert_file, rl.now.o.tls.cert_file) ||
+        !same_str(a.o.tls.key_file, rl.now.o.tls.key_file) || !same_str(a.o.tls.ca_file, rl.now.o.tls.ca_file) ||
+        a.o.tls.validation != rl.now.o.tls.validation || a.o.tls.revocation != rl.now.o.tls.revocation ||
+        a.o.tls.min_version != rl.now.o.tls.min_version || a.o.tls.max_version != rl.now.o.tls.max_version)
+        serve_log(LOG_WARNING, "reload: the URL, --security, --credential, the certificate options, --trace, --syslog "
+                               "and the size limits take effect at the next start; the rest applies now");
     if (ntcp_service_set_nns(rl.svc, &a.o.nns) != NTCP_OK) {
         const ntcp_error *e = ntcp_service_error(rl.svc);
         serve_log(LOG_ERR, "reload: the new security options were refused (%s; cause: %s); keeping the previous ones",

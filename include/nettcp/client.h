@@ -2,6 +2,7 @@
 #ifndef NETTCP_CLIENT_H
 #define NETTCP_CLIENT_H
 
+#include <nettcp/tls.h>
 #include <nettcp/channel.h>
 #include <nettcp/negotiate.h>
 #include <nettcp/service.h>
@@ -14,6 +15,10 @@ extern "C" {
 typedef struct ntcp_client_options {
     ntcp_security_mode security;   /* Transport */
     ntcp_nns_options nns;          /* package, protection, identity, credentials, require_server_auth, ... */
+    /* Transport security's client credential type: windows = NegotiateStream
+     * (nns above), certificate / none = TLS (tls below) */
+    ntcp_credential_type credential;
+    ntcp_tls_options tls;          /* ca_file, validation, revocation, identity, client certificate, versions */
     ntcp_channel_options channel;  /* timeouts, limits, mode, encoding */
     ntcp_xml_limits xml;           /* reader quotas for replies */
     ntcp_framing_record_cb record_cb; /* observer for traces (may be NULL) */
@@ -48,6 +53,9 @@ typedef struct ntcp_header {
 NTCP_MUST_CHECK ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_header *headers,
                                              size_t nheaders, const char *body, size_t body_len,
                                              ntcp_soap_msg *reply);
+/* The TLS session's result (version, cipher, the service's chain), or
+ * NULL when the channel does not run TLS. */
+const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c);
 /* The last reply's body, read in place: a reader positioned before the
  * first child of <s:Body> (at depth 1), valid until the next call. NULL
  * when there is none. */

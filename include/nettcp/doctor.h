@@ -80,6 +80,12 @@ typedef struct ntcp_doctor_report {
     bool dir_checked;        /* the directory was read */
     char dir_note[1024];     /* what it showed, or why it was not read */
     ntcp_dir_answer dir;
+    /* TLS (credential certificate / none): the chain the service sent, as
+     * received, and the check that failed ("chain", "revocation",
+     * "identity", "client certificate", "protocol", "handshake"; "" ok) */
+    bool tls;
+    ntcp_tls_result tls_result;
+    char tls_check[32];
 } ntcp_doctor_report;
 
 typedef struct ntcp_doctor_options {

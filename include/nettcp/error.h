@@ -173,6 +173,40 @@ extern "C" {
       "a request is not a SOAP 1.2 envelope in binary session encoding the session's dictionaries decode", \
       "the request is not a SOAP 1.2 envelope in binary session encoding that this session's dictionaries " \
       "decode: use NetTcpBinding's message version and encoder on the client") \
+    X(NTCP_CAUSE_CERT_EXPIRED, "cert_expired", "TLS: a certificate of the peer's chain has expired", \
+      "the certificate has expired: renew it (and install the new one on the side that presents it), or check " \
+      "this machine's clock") \
+    X(NTCP_CAUSE_CERT_NOT_YET_VALID, "cert_not_yet_valid", "TLS: a certificate of the peer's chain is not valid yet", \
+      "the certificate is not valid yet: check this machine's clock, or wait until its validity starts") \
+    X(NTCP_CAUSE_CERT_UNTRUSTED, "cert_untrusted", "TLS: the peer's certificate chain is not trusted", \
+      "the certificate's issuer is not trusted: give the CA certificate that issued it (--ca on the client, " \
+      "--client-ca on the service), include the intermediate certificates in the presenting side's certificate " \
+      "file, or use --validation peer with the certificate itself as the trusted one") \
+    X(NTCP_CAUSE_CERT_NAME_MISMATCH, "cert_name_mismatch", "TLS: the service's certificate is not the expected identity", \
+      "the certificate does not carry the name the client expects: connect with a host name among the names it " \
+      "holds, give the identity the service's metadata advertises (--identity dns:NAME), or issue a certificate " \
+      "with the host name in its subjectAltName") \
+    X(NTCP_CAUSE_CERT_REVOKED, "cert_revoked", "TLS: the certificate has been revoked", \
+      "the certificate has been revoked by its issuer: the presenting side needs a new certificate") \
+    X(NTCP_CAUSE_REVOCATION_UNKNOWN, "revocation_unknown", "TLS: the revocation status could not be established", \
+      "the revocation status could not be established: the CRL distribution point or OCSP responder in the " \
+      "certificate is unreachable (online) or no CRL for the issuer is in the trust file (offline); make it " \
+      "reachable, add the CRL to the trust file with --revocation offline, or use --revocation nocheck") \
+    X(NTCP_CAUSE_CLIENT_CERT_REQUIRED, "client_cert_required", "TLS: the service requires a client certificate", \
+      "the service requires a client certificate (clientCredentialType Certificate): give --client-cert and " \
+      "--client-key, or use --credential none if the service does not require one") \
+    X(NTCP_CAUSE_CLIENT_CERT_REJECTED, "client_cert_rejected", "TLS: the service refused the client certificate", \
+      "the service refused the client certificate: it must chain to a CA the service trusts (its --client-ca), be " \
+      "valid now and not revoked; the service's log names the check that failed") \
+    X(NTCP_CAUSE_TLS_PROTOCOL_MISMATCH, "tls_protocol_mismatch", "TLS: no TLS version in common", \
+      "client and service have no TLS version in common: TLS 1.2 and 1.3 are supported; align --tls-min and " \
+      "--tls-max (WCF: SslProtocols) on both sides") \
+    X(NTCP_CAUSE_TLS_CREDENTIALS, "tls_credentials", "TLS: this side's certificate or key could not be loaded", \
+      "our own certificate or key could not be loaded: check the paths, that the key matches the certificate, " \
+      "that PEM files are PEM and a PKCS#12 file is given alone (--cert FILE.p12)") \
+    X(NTCP_CAUSE_TLS_HANDSHAKE, "tls_handshake", "TLS: the TLS handshake or a record failed", \
+      "the TLS handshake failed: the error text carries OpenSSL's reason; check that both sides use TLS " \
+      "(--credential certificate or none) and compatible settings") \
     X(NTCP_CAUSE_OPERATION_FAILED, "operation_failed", \
       "a service operation failed; the client got an InternalServiceFault", \
       "look at the service's log for the operation's status") \

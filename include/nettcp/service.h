@@ -9,6 +9,7 @@
 #include <nettcp/negotiate.h>
 #include <nettcp/server.h>
 #include <nettcp/soap.h>
+#include <nettcp/tls.h>
 #include <nettcp/trace.h>
 
 #ifdef __cplusplus
@@ -30,6 +31,11 @@ typedef struct ntcp_caller {
     void *delegated_credential; /* a gss_cred_id_t when the client delegated, else NULL */
     const char *peer;           /* "address:port" */
     const char *via;
+    /* TLS with a client certificate (credential certificate): as WCF shows
+     * the X509 identity; "" otherwise */
+    const char *cert_subject;
+    const char *cert_issuer;
+    const char *cert_thumbprint;  /* SHA-1, upper-case hex */
 } ntcp_caller;
 
 /* One received request and the reply being built (see docs/api.md). The
@@ -98,6 +104,10 @@ void ntcp_call_complete(ntcp_call *call, ntcp_status st);
 typedef struct ntcp_service_options {
     ntcp_security_mode security;      /* Transport */
     ntcp_nns_options nns;             /* package, protection, keytab, allow_anonymous_clients, ... */
+    /* Transport's clientCredentialType: windows (NegotiateStream, nns) or
+     * certificate / none (TLS with the service certificate in tls) */
+    ntcp_credential_type credential;
+    ntcp_tls_options tls;             /* cert_file, key_file, ca_file (client CAs), validation, versions */
     ntcp_server_config server;        /* limits, timeouts, session limit (callbacks are the service's) */
     ntcp_xml_limits xml;              /* reader quotas */
     /* Diagnostics, one line per event (refused connections, failed
@@ -147,6 +157,8 @@ typedef struct ntcp_endpoint ntcp_endpoint;
 typedef struct ntcp_endpoint_options {
     ntcp_security_mode security;
     ntcp_nns_options nns;
+    ntcp_credential_type credential; /* Transport: windows (NegotiateStream) or certificate / none (TLS) */
+    ntcp_tls_options tls;
 } ntcp_endpoint_options;
 /* Fills from the service's options. */
 void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s);

@@ -6,11 +6,13 @@
 #include <nettcp/client.h>
 #include "channel/client_int.h"
 #include "channel/dialog.h"
+#include "channel/http.h"
 #include "util/until.h"
 
 struct ntcp_client {
     ntcp_client_options o;
     ntcp_nns *nns;
+    ntcp_tls *tls; /* instead of nns with credential certificate / none */
     ntcp_stream up;
     ntcp_channel *ch;
     ntcp__dialog x; /* session dictionaries and writer */
@@ -34,9 +36,12 @@ void ntcp_client_options_init(ntcp_client_options *o)
     ntcp_channel_options_init(&co);
     ntcp_xml_limits xl;
     ntcp_xml_limits_init(&xl);
+    ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;
+    o->credential = NTCP_CREDENTIAL_WINDOWS;
+    o->tls = to;
     o->channel = co;
     o->xml = xl;
 }
@@ -47,6 +52,7 @@ static void client_free(ntcp_client *c)
     ntcp_xml_writer_free(c->w1);
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
+    ntcp_tls_free(c->tls);
     for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++)
         if (c->owned[i]) {
             explicit_bzero(c->owned[i], strlen(c->owned[i])); /* the password is one of them */
@@ -97,7 +103,22 @@ static ntcp_status open_now(ntcp_client **out, const char *url, const ntcp_clien
     ntcp_channel_options co = c->o.channel;
     co.record_cb = c->o.record_cb;
     co.record_ctx = c->o.record_ctx;
-    if (c->o.security == NTCP_SECURITY_TRANSPORT) {
+    if (c->o.security == NTCP_SECURITY_TRANSPORT && c->o.credential != NTCP_CREDENTIAL_WINDOWS) {
+        ntcp_tls_options to = c->o.tls;
+        to.credential = c->o.credential;
+        if (!to.host)
+            to.host = u.host;
+        if (!to.fetch)
+            to.fetch = ntcp__http_get;
+        if ((st = ntcp_tls_new(&c->tls, false, &to))) {
+            const ntcp_tls_error *e = ntcp_tls_error_info(c->tls);
+            ntcp_error_set(&c->err, st, ntcp_tls_cause_of(e->cause), NTCP_STEP_OPTIONS, "security options: %s",
+                           ntcp_tls_last_error(c->tls));
+            goto fail;
+        }
+        ntcp_tls_as_stream(c->tls, &c->up);
+        co.upgrade = &c->up;
+    } else if (c->o.security == NTCP_SECURITY_TRANSPORT) {
         ntcp_nns_options no = c->o.nns;
         if (!no.address_host)
             no.address_host = u.host;
@@ -118,10 +139,19 @@ static ntcp_status open_now(ntcp_client **out, const char *url, const ntcp_clien
     }
     ntcp_error ce;
     st = ntcp_channel_open(&c->ch, url, &co, &ce);
+    if (c->tls && h)
+        h->tls_result = *ntcp_tls_get_result(c->tls);
     if (st) {
         const ntcp_nns_error *e = c->nns ? ntcp_nns_error_info(c->nns) : NULL;
+        const ntcp_tls_error *te = c->tls ? ntcp_tls_error_info(c->tls) : NULL;
         c->err = ce;
-        if (e && e->status) {
+        if (te && te->status) {
+            ntcp_error_set(&c->err, te->status, ntcp_tls_cause_of(te->cause), ce.step, "opening %s: TLS: %s", url,
+                           ntcp_tls_last_error(c->tls));
+            st = te->status;
+            if (h)
+                h->tls_error = *te;
+        } else if (e && e->status) {
             char buf[1500];
             ntcp_nns_error_format(e, buf, sizeof buf);
             ntcp_error_set(&c->err, e->status, ntcp_nns_cause(e), ce.step, "opening %s: security negotiation: %s",
@@ -276,7 +306,8 @@ ntcp_status ntcp__client_open(ntcp_client **out, const char *url, const ntcp_cli
         o = &defaults;
     }
     ntcp_package pkg = o->nns.protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM : o->nns.package;
-    if (o->security != NTCP_SECURITY_TRANSPORT || pkg == NTCP_PACKAGE_NTLM || o->channel.open_timeout_ms <= 0)
+    if (o->security != NTCP_SECURITY_TRANSPORT || o->credential != NTCP_CREDENTIAL_WINDOWS ||
+        pkg == NTCP_PACKAGE_NTLM || o->channel.open_timeout_ms <= 0) /* TLS: no KDC to wait for */
         return open_now(out, url, o, h, err); /* no KDC to wait for */
     *out = NULL;
     long long deadline = ntcp__now_ms() + o->channel.open_timeout_ms + OPEN_GRACE_MS;
@@ -355,6 +386,8 @@ const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
     return c->nns ? ntcp_nns_get_result(c->nns) : NULL;
 }
 
+const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c) { return c->tls ? ntcp_tls_get_result(c->tls) : NULL; }
+
 const ntcp_error *ntcp_client_error(const ntcp_client *c) { return &c->err; }
 
 /* A failure of the channel after the open: the security layer's cause when
@@ -367,6 +400,9 @@ static ntcp_status channel_failed(ntcp_client *c, ntcp_status st)
         c->err.nns = *e;
         c->err.cause = ntcp_nns_cause(e);
     }
+    const ntcp_tls_error *te = c->tls ? ntcp_tls_error_info(c->tls) : NULL;
+    if (te && te->status)
+        ntcp_error_set(&c->err, st, ntcp_tls_cause_of(te->cause), c->err.step, "TLS: %s", ntcp_tls_last_error(c->tls));
     return st;
 }
 

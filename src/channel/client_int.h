@@ -10,6 +10,9 @@ typedef struct ntcp__client_hooks {
      * first handshake message; a non-OK status stops the open */
     ntcp_status (*before_handshake)(void *ctx);
     void *ctx;
+    /* out, TLS: what the handshake saw (the chain), and the failure */
+    ntcp_tls_result tls_result;
+    ntcp_tls_error tls_error;
 } ntcp__client_hooks;
 
 NTCP_MUST_CHECK ntcp_status ntcp__client_open(ntcp_client **c, const char *url, const ntcp_client_options *o,

@@ -24,6 +24,7 @@ typedef struct doc {
     struct timespec t0;
     ntcp_url u;
     bool security;
+    bool tls; /* TLS instead of NegotiateStream */
     ntcp_doctor_step slot[S_COUNT];
     bool filled[S_COUNT];
     /* what was seen */
@@ -139,8 +140,21 @@ static void on_record(void *ctx, bool sent, const ntcp_nmf_record *rec)
         preamble_text(d, p, sizeof p);
         d->upgrade_response = true;
         set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
-        set_step(d, S_UPGRADE, NTCP_DOCTOR_OK, -1,
-                 "the service accepted the upgrade to application/negotiate (NegotiateStream)");
+        set_step(d, S_UPGRADE, NTCP_DOCTOR_OK, -1, "the service accepted the upgrade to %s",
+                 d->tls ? "application/ssl-tls (TLS)" : "application/negotiate (NegotiateStream)");
+        if (d->tls) { /* the Kerberos steps do not apply; the handshake starts now */
+            set_step(d, S_TARGET, NTCP_DOCTOR_OK, -1, "the certificate identity %s%s",
+                     d->o->client.tls.identity ? d->o->client.tls.identity : "dns:",
+                     d->o->client.tls.identity ? "" : d->u.host);
+            if (d->o->client.credential == NTCP_CREDENTIAL_CERTIFICATE)
+                set_step(d, S_CREDENTIALS, NTCP_DOCTOR_OK, -1, "the client certificate %s",
+                         d->o->client.tls.cert_file ? d->o->client.tls.cert_file : "(none given)");
+            else
+                set_step(d, S_CREDENTIALS, NTCP_DOCTOR_SKIPPED, -1,
+                         "credential none: the client presents no certificate");
+            set_step(d, S_KDC, NTCP_DOCTOR_SKIPPED, -1, "TLS does not use a KDC");
+            d->t_hs = now_ms(d);
+        }
     } else if (rec->type == NTCP_NMF_FAULT) {
         snprintf(d->fault, sizeof d->fault, "%.*s", (int)(rec->size < 256 ? rec->size : 256), (const char *)rec->data);
     }
@@ -665,6 +679,8 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         return st;
     }
     d->security = o->client.security == NTCP_SECURITY_TRANSPORT;
+    d->tls = d->security && o->client.credential != NTCP_CREDENTIAL_WINDOWS;
+    r->tls = d->tls;
     if (o->service_keytab) {
         char kwhy[400];
         d->keytab_ok = ntcp_keytab_read(o->service_keytab, &d->keytab, kwhy, sizeof kwhy) == NTCP_OK;
@@ -699,6 +715,22 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         d->open_timeout_ms = co.channel.open_timeout_ms;
         d->open_deadline = ntcp__now_ms() + co.channel.open_timeout_ms;
         st = ntcp__client_open(&c, url, &co, &h, &r->error);
+    }
+    if (d->tls) {
+        r->tls_result = h.tls_result;
+        snprintf(r->tls_check, sizeof r->tls_check, "%s", h.tls_error.status ? h.tls_error.check : "");
+    }
+    if (st && d->tls && h.tls_error.status) {
+        const ntcp_tls_error *e = &h.tls_error;
+        if (!strcmp(e->check, "identity")) {
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_OK, d->t_hs, "the service's certificate chain was received (%zu "
+                     "certificate%s) and validated", h.tls_result.chain_len, h.tls_result.chain_len == 1 ? "" : "s");
+            set_step(d, S_IDENTITY, NTCP_DOCTOR_FAILED, -1, "%s", e->detail);
+        } else {
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_FAILED, d->t_hs, "the %s check failed: %s", e->check, e->detail);
+        }
+        explain(d);
+        goto finish;
     }
     if (st) {
         place_open_failure(d, st);
@@ -747,7 +779,17 @@ ntcp_status ntcp_doctor_run(const char *url, const ntcp_doctor_options *o, ntcp_
         char p[512];
         preamble_text(d, p, sizeof p);
         const ntcp_nns_result *res = ntcp_client_security(c);
-        if (!d->security) {
+        const ntcp_tls_result *tr = ntcp_client_tls(c);
+        if (tr) {
+            r->tls_result = *tr;
+            set_step(d, S_HANDSHAKE, NTCP_DOCTOR_OK, d->t_hs, "%s, %s; the service's certificate %s (thumbprint %s), "
+                     "chain of %zu validated", tr->version, tr->cipher, tr->chain_len ? tr->chain[0].subject : "-",
+                     tr->chain_len ? tr->chain[0].thumbprint : "-", tr->chain_len);
+            set_step(d, S_IDENTITY, NTCP_DOCTOR_OK, -1, "the certificate matches %s%s",
+                     o->client.tls.identity ? o->client.tls.identity : "dns:",
+                     o->client.tls.identity ? "" : d->u.host);
+            snprintf(r->tried_package, sizeof r->tried_package, "TLS");
+        } else if (!d->security) {
             set_step(d, S_PREAMBLE, NTCP_DOCTOR_OK, d->t_preamble, "%s: accepted", p);
             set_step(d, S_UPGRADE, NTCP_DOCTOR_WARNING, -1,
                      "no upgrade asked for (security None): messages travel in clear and the service is not "
@@ -822,7 +864,14 @@ finish:
                  : ntcp_package_name(o->client.nns.protection == NTCP_PROTECTION_NONE ? NTCP_PACKAGE_NTLM
                                                                                      : o->client.nns.package));
     }
-    if (d->security) {
+    if (d->tls) {
+        snprintf(r->tried_package, sizeof r->tried_package, "TLS");
+        snprintf(r->tried_target, sizeof r->tried_target, "%s%s",
+                 o->client.tls.identity ? o->client.tls.identity : "dns:", o->client.tls.identity ? "" : d->u.host);
+        snprintf(r->tried_principal, sizeof r->tried_principal, "%s",
+                 o->client.credential == NTCP_CREDENTIAL_CERTIFICATE && o->client.tls.cert_file
+                     ? o->client.tls.cert_file : "");
+    } else if (d->security) {
         if (!d->target[0] &&
             ntcp_nns_target_name(o->client.nns.identity, d->u.host, d->target, sizeof d->target, NULL))
             d->target[0] = 0;

@@ -112,9 +112,12 @@ void ntcp_service_options_init(ntcp_service_options *o)
     ntcp_nns_options_init(&nn);
     ntcp_xml_limits xl;
     ntcp_xml_limits_init(&xl);
+    ntcp_tls_options to = NTCP_TLS_OPTIONS_INIT;
     memset(o, 0, sizeof *o);
     o->security = NTCP_SECURITY_TRANSPORT;
     o->nns = nn;
+    o->credential = NTCP_CREDENTIAL_WINDOWS;
+    o->tls = to;
     o->server = sc;
     o->xml = xl;
     o->max_reply_size = DEFAULT_MAX_REPLY;
@@ -125,6 +128,8 @@ void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s)
     memset(o, 0, sizeof *o);
     o->security = s->o.security;
     o->nns = s->o.nns;
+    o->credential = s->o.credential;
+    o->tls = s->o.tls;
 }
 
 static void logf_(ntcp_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -162,7 +167,9 @@ static void via_security(void *ctx, const char *via, const char **upgrade_name, 
 {
     ntcp_endpoint *ep = endpoint_at(ctx, via);
     bool secured = ep && ep->o.security == NTCP_SECURITY_TRANSPORT;
-    *upgrade_name = secured ? NTCP_UPGRADE_NEGOTIATE : NULL;
+    *upgrade_name = !secured                                     ? NULL
+                    : ep->o.credential != NTCP_CREDENTIAL_WINDOWS ? NTCP_UPGRADE_TLS
+                                                                  : NTCP_UPGRADE_NEGOTIATE;
     *require = secured;
 }
 
@@ -222,6 +229,11 @@ static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
     if (!ep || ep->o.security != NTCP_SECURITY_TRANSPORT)
         return NULL;
     ntcp_stream *st = NULL;
+    if (ep->o.credential != NTCP_CREDENTIAL_WINDOWS) { /* TLS (application/ssl-tls) */
+        ntcp_tls_options to = ep->o.tls;
+        to.credential = ep->o.credential;
+        return ntcp_tls_stream_new(&st, true, &to) == NTCP_OK ? st : NULL;
+    }
     pthread_mutex_lock(&s->nns_mu);
     ntcp_nns_options no = ep->o.nns; /* the session keeps this copy */
     pthread_mutex_unlock(&s->nns_mu);
@@ -879,7 +891,13 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     const ntcp_stream *sec_stream = ntcp_server_session_stream(ss);
     ntcp_stream_security sec;
     c->caller = (ntcp_caller){ "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
-                               ntcp_server_session_via(ss) };
+                               ntcp_server_session_via(ss), "", "", "" };
+    ntcp_tls *tls = ntcp_tls_stream_tls(sec_stream);
+    if (tls) { /* the client certificate, as WCF shows an X509 identity */
+        c->caller.cert_subject = ntcp_tls_peer_subject(tls);
+        c->caller.cert_issuer = ntcp_tls_peer_issuer(tls);
+        c->caller.cert_thumbprint = ntcp_tls_peer_thumbprint(tls);
+    }
     if (ntcp_stream_query(sec_stream, NTCP_STREAM_QUERY_SECURITY, &sec) == NTCP_OK) {
         c->caller.principal = sec.peer_name;
         c->caller.package = sec.package;
@@ -969,8 +987,28 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     cfg.framing.via_served = via_served;
     cfg.framing.via_security = via_security;
     cfg.framing.via_ctx = s;
+    bool tls = s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential != NTCP_CREDENTIAL_WINDOWS;
+    if (tls) { /* the credentials load now, so a bad certificate stops the start, not each session */
+        ntcp_tls *probe = NULL;
+        ntcp_tls_options to = s->o.tls;
+        to.credential = s->o.credential;
+        if (ntcp_tls_new(&probe, true, &to) != NTCP_OK) {
+            const ntcp_tls_error *e = ntcp_tls_error_info(probe);
+            ntcp_status pst = ntcp_error_set(&s->err, e->status, ntcp_tls_cause_of(e->cause), NTCP_STEP_OPTIONS,
+                                             "TLS: %s", ntcp_tls_last_error(probe));
+            logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe), ntcp_tls_cause_id(e->cause));
+            ntcp_tls_free(probe);
+            pthread_mutex_destroy(&s->lock);
+            pthread_mutex_destroy(&s->nns_mu);
+            ntcp_free(s);
+            return pst;
+        }
+        ntcp_tls_free(probe);
+    }
     /* per endpoint: via_security decides for each session */
-    cfg.framing.upgrade_name = s->o.security == NTCP_SECURITY_TRANSPORT ? NTCP_UPGRADE_NEGOTIATE : NULL;
+    cfg.framing.upgrade_name = s->o.security != NTCP_SECURITY_TRANSPORT ? NULL
+                               : tls                                  ? NTCP_UPGRADE_TLS
+                                                                      : NTCP_UPGRADE_NEGOTIATE;
     cfg.framing.require_upgrade = s->o.security == NTCP_SECURITY_TRANSPORT;
     cfg.stream_new = stream_new;
     cfg.on_open = on_open;
@@ -1032,8 +1070,8 @@ ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
         return NTCP_E_INVALID_ARG;
     ntcp_error_clear(&s->err);
     ntcp_status st;
-    if (s->o.security == NTCP_SECURITY_TRANSPORT && nns->package != NTCP_PACKAGE_NTLM &&
-        (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err)))
+    if (s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential == NTCP_CREDENTIAL_WINDOWS &&
+        nns->package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err)))
         return st; /* the old options stay; ntcp_service_error says why */
     pthread_mutex_lock(&s->nns_mu);
     s->o.nns = *nns;
@@ -1155,8 +1193,8 @@ static ntcp_status bind_endpoint(ntcp_service *s, ntcp_endpoint *ep, const char 
                                   "another endpoint already has the path %s", u.path);
     /* Kerberos (raw or through Negotiate) needs the service's key: without
      * one every client would be told to check its own credentials */
-    if (ep->o.security == NTCP_SECURITY_TRANSPORT && ep->o.nns.package != NTCP_PACKAGE_NTLM &&
-        (st = ntcp__keytab_check(ep->o.nns.keytab, ep->o.nns.acceptor_name, &s->err)))
+    if (ep->o.security == NTCP_SECURITY_TRANSPORT && ep->o.credential == NTCP_CREDENTIAL_WINDOWS &&
+        ep->o.nns.package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(ep->o.nns.keytab, ep->o.nns.acceptor_name, &s->err)))
         return st; /* the caller reports it: ntcp_service_error */
     st = listen_on(s, &u, bound_port);
     if (st)

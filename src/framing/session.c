@@ -39,7 +39,8 @@ struct ntcp_framing {
     bool up_done_reported;
     unsigned upgrades;
     bool sent_end, got_end;
-    ntcp_buf out;        /* bytes for the socket */
+    ntcp_buf out;        /* bytes for the socket: those from out_off on are pending */
+    size_t out_off;      /* written already (a partial write leaves the rest where it is) */
     const uint8_t *pend; /* ntcp_framing_begin_envelope: payload bytes still to queue */
     size_t pend_left, pend_part;
     ntcp_buf plain;      /* upgraded plaintext not yet decoded */
@@ -153,11 +154,24 @@ void ntcp_stream_free(ntcp_stream *s)
 
 void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len)
 {
-    *data = f->out.data;
-    *len = f->out.len;
+    *data = f->out.data + f->out_off;
+    *len = f->out.len - f->out_off;
 }
 
-void ntcp_framing_output_consumed(ntcp_framing *f, size_t n) { ntcp_buf_consume(&f->out, n); }
+/* A partial write moves nothing; the written prefix is dropped once it is
+ * as long as what is left (so a large output written in many pieces is not
+ * moved once per piece). */
+void ntcp_framing_output_consumed(ntcp_framing *f, size_t n)
+{
+    size_t pending = f->out.len - f->out_off;
+    f->out_off += n < pending ? n : pending;
+    if (f->out_off == f->out.len) {
+        f->out.len = f->out_off = 0;
+    } else if (f->out_off >= f->out.len - f->out_off) {
+        ntcp_buf_consume(&f->out, f->out_off);
+        f->out_off = 0;
+    }
+}
 ntcp_framing_close ntcp_framing_close_action(const ntcp_framing *f) { return f->close; }
 bool ntcp_framing_is_open(const ntcp_framing *f) { return f->state == ST_OPEN; }
 bool ntcp_framing_is_closed(const ntcp_framing *f) { return f->state == ST_CLOSED; }

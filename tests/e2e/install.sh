@@ -50,7 +50,7 @@ check "pkg-config --modversion" "$("${pc[@]}" --modversion nettcp)" "0.1.0"
 check "pkg-config: the installed paths" "$("${pc[@]}" --cflags-only-I --libs nettcp | tr " " "\n" | grep -Ex -e "-I$root/usr/include" -e "-L$root$lib" -e "-lnettcp" | tr "\n" " ")" \
     "-I$root/usr/include -L$root$lib -lnettcp "
 "${pc[@]}" --print-requires-private nettcp | sort | tr '\n' ' ' >"$tmp/req"
-check "Requires.private" "$(cat "$tmp/req")" "krb5 krb5-gssapi ldap libcrypto libcurl libpcap libxml-2.0 "
+check "Requires.private" "$(cat "$tmp/req")" "krb5 krb5-gssapi ldap libcrypto libcurl libpcap libssl libxml-2.0 "
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/example" "$here/contrib/example_client.c" \
     $("${pc[@]}" --cflags --libs nettcp) 2>"$tmp/cc.log"
@@ -63,9 +63,9 @@ got=$(LD_LIBRARY_PATH=$root$lib "$tmp/example" "$url" none 2>&1)
 contains "the example calls the service" "$got" "<AddResult>5</AddResult>"
 LD_LIBRARY_PATH=$root$lib ldd "$tmp/example" | grep -q "libnettcp.so.0 => $root$lib/libnettcp.so.0"
 check "the example uses the installed library" "$?" 0
-# static linking through pkg-config --static
+# static linking through pkg-config --static (libcurl dynamic: its static dependencies are not installed)
 cc -std=c11 "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/example-static" "$here/contrib/example_client.c" \
-    -I"$root/usr/include" "$root$lib/libnettcp.a" $(pkg-config --libs --static libxml-2.0 krb5-gssapi krb5 libcrypto) -lm -lpthread \
+    -I"$root/usr/include" "$root$lib/libnettcp.a" $(pkg-config --libs --static libxml-2.0 krb5-gssapi krb5 libssl libcrypto) $(pkg-config --libs libcurl) -lm -lpthread \
     2>"$tmp/cc.log"
 check "example links with libnettcp.a" "$?:$(cat "$tmp/cc.log")" "0:"
 contains "the static example calls the service" "$("$tmp/example-static" "$url" none 2>&1)" "<AddResult>5</AddResult>"

@@ -793,3 +793,35 @@ TEST(session_error_offset)
         ntcp_framing_free(f);
     }
 }
+
+/* Output written in pieces: what is left is always the unwritten tail, in
+ * order, until all of it is written. */
+TEST(framing_output_partial_writes_keep_the_tail)
+{
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
+    ic.via = "net.tcp://host/x";
+    ntcp_framing *f;
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&f, &ic, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_start(f), NTCP_OK);
+    const uint8_t *p;
+    size_t n;
+    ntcp_framing_output(f, &p, &n);
+    uint8_t all[64];
+    CHECK(n > 8 && n < sizeof all);
+    memcpy(all, p, n);
+    size_t total = n;
+    ntcp_framing_output_consumed(f, 3);
+    ntcp_framing_output(f, &p, &n);
+    CHECK_BYTES(p, n, all + 3, total - 3);
+    ntcp_framing_output_consumed(f, 1);
+    ntcp_framing_output(f, &p, &n);
+    CHECK_BYTES(p, n, all + 4, total - 4);
+    ntcp_framing_output_consumed(f, total - 4 - 2);
+    ntcp_framing_output(f, &p, &n);
+    CHECK_BYTES(p, n, all + total - 2, 2);
+    ntcp_framing_output_consumed(f, 100); /* more than pending: all of it */
+    ntcp_framing_output(f, &p, &n);
+    CHECK_EQ_INT((int)n, 0);
+    ntcp_framing_free(f);
+}
