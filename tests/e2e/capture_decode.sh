@@ -27,7 +27,8 @@ capture() {
     poll grep -q "listening on" "$tmp/$name.tcpdump"
     CAPTURE_USER=$user NETTCP_PASSWORD=$pw CAPTURE_NO_SERVER_AUTH=${NOSA:-} CAPTURE_BIG=${CAPTURE_BIG:-0} \
         "$client" "$u" "$pkg" "$prot" 3 >"$tmp/$name.sent" 2>"$tmp/$name.client.err"
-    check "$name: the session ran ($(cat "$tmp/$name.client.err"))" "$?" 0
+    rc=$?
+    check "$name: the session ran ($(cat "$tmp/$name.client.err"))" "$rc" 0
     poll fins "$tmp/$name.pcap"
     kill -INT "$tp"; wait "$tp" 2>/dev/null
 }
@@ -75,7 +76,8 @@ run() { # NAME URL PACKAGE PROTECTION USER PASSWORD WANT-SUMMARY DECODE-ARGS...
         "$(sent "$tmp/$name.sent")"
     check "$name: summary" "$(summary "$tmp/$name.pcap" "$@")" "$ws"
     "$nettcp" decode "$tmp/$name.pcap" "$@" >"$tmp/$name.txt" 2>"$tmp/$name.err"
-    check "$name: exit 0 ($(head -3 "$tmp/$name.err"))" "$?" 0
+    rc=$?
+    check "$name: exit 0 ($(head -3 "$tmp/$name.err"))" "$rc" 0
 }
 A256=aes256-cts-hmac-sha1-96
 run krb_enc "$enc_url" negotiate encrypt "$NTCP_REALM_USER" "$NTCP_REALM_PASSWORD" \

@@ -8,11 +8,12 @@ source "$(dirname "$0")/checks.bash"
 
 san=()
 case "$build" in *asan*) san=(-fsanitize=address,undefined -fno-omit-frame-pointer) ;; esac
-libs=$(pkg-config --libs libxml-2.0 krb5-gssapi krb5 libcrypto libpcap ldap libcurl)
+libs=$(pkg-config --libs libxml-2.0 krb5-gssapi krb5 libssl libcrypto libpcap ldap libcurl)
 for prog in greeter_service greeter_client; do
     cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -I"$here/include" -o "$tmp/$prog" \
         "$here/examples/$prog.c" "$build/libnettcp.a" $libs -lm -lpthread 2>"$tmp/$prog.cc"
-    check "examples/$prog.c builds with the public headers only ($(head -3 "$tmp/$prog.cc"))" "$?" 0
+    rc=$? # taken before the message's $(head) replaces it
+    check "examples/$prog.c builds with the public headers only ($(head -3 "$tmp/$prog.cc"))" "$rc" 0
 done
 [ -x "$tmp/greeter_service" ] && [ -x "$tmp/greeter_client" ] || { finish; exit 1; }
 
