@@ -103,8 +103,13 @@ check "nettcp call -> Mono: unknown action, exit 1" 1 "$?"
 case "$(cat "$tmp/err")" in *ActionNotSupported* | *"(timeout)"*) ok ;; *) bad "not explained: $(cat "$tmp/err")" ;; esac
 # last: Transport security against SecurityMode None. WCF answers the upgrade request with
 # UpgradeInvalid; Mono's service ignores it and stops answering that connection. The open
-# times out and the connection is reset at once (as WCF aborts a channel that timed out),
-# so Mono answers doctor's second, unsecured connection: the security modes differ
-check "nettcp doctor -> Mono: Transport security against SecurityMode None" \
-    "False security_mode_mismatch upgrade" "$(doc "$murl" --identity spn:host/mono --timeout 5)"
+# times out and the connection is reset at once (as WCF aborts a channel that timed out).
+# Whether Mono then answers doctor's second, unsecured connection in time depends on its
+# thread pool (a slower client build sees it still busy): either the security modes are
+# found to differ, or the preamble is named as where the service stopped answering.
+got=$(doc "$murl" --identity spn:host/mono --timeout 5)
+case "$got" in
+    "False security_mode_mismatch upgrade" | "False timeout preamble") ok ;;
+    *) bad "nettcp doctor -> Mono: Transport security against SecurityMode None: $got" ;;
+esac
 finish
