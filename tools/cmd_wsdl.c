@@ -8,18 +8,6 @@
 #include <nettcp/wsdl.h>
 #include "cli.h"
 
-/* the id after "cause: " in an error text */
-static const char *cause_of(const char *err, char *buf, size_t cap)
-{
-    const char *p = strstr(err, "cause: ");
-    size_t n = p ? strspn(p + 7, "abcdefghijklmnopqrstuvwxyz_") : 0;
-    if (!n || n >= cap)
-        return "unknown";
-    memcpy(buf, p + 7, n);
-    buf[n] = 0;
-    return buf;
-}
-
 static const char help[] =
     "usage: nettcp wsdl SOURCE [--json] [--no-negotiate] [--timeout SECONDS]\n"
     "\n"
@@ -150,13 +138,13 @@ int cmd_wsdl(int argc, char **argv)
         fputs(help, stderr);
         return 2;
     }
-    char err[1024], cause[64];
+    ntcp_error err;
     ntcp_wsdl *w;
-    ntcp_status st = ntcp_wsdl_load(argv[optind], &o, &w, err, sizeof err);
+    ntcp_status st = ntcp_wsdl_load(argv[optind], &o, &w, &err);
     if (st) {
-        fprintf(stderr, "nettcp wsdl: %s\n", err);
+        cli_print_error("wsdl", &err);
         if (json) {
-            json_t *doc = json_pack("{s:s,s:s}", "error", err, "cause", cause_of(err, cause, sizeof cause));
+            json_t *doc = json_pack("{s:s,s:s}", "error", ntcp_error_text(&err), "cause", ntcp_error_id(&err));
             json_dumpf(doc, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT);
             putchar('\n');
             json_decref(doc);

@@ -264,7 +264,33 @@ extern "C" {
       "the client's first token is neither SPNEGO, Kerberos nor NTLMSSP", \
       "the security package is neither Kerberos nor NTLM") \
     X(NTCP_CAUSE_DECRYPT_FRAME_FAILED, "decrypt_frame_failed", "a data frame does not verify with the key found", \
-      "capture again; check that the capture has no tcp_gap warnings")
+      "capture again; check that the capture has no tcp_gap warnings") \
+    X(NTCP_CAUSE_WSDL_UNREACHABLE, "wsdl_unreachable", "the WSDL given could not be read", \
+      "check the path or URL (?wsdl, ?singleWsdl) in a browser on the same network; HTTP 401: Negotiate failed, " \
+      "get a ticket with kinit and check the HTTP/host SPN") \
+    X(NTCP_CAUSE_WSDL_IMPORT_MISSING, "wsdl_import_missing", \
+      "a wsdl:import, xsd:import or xsd:include names a document that could not be read", \
+      "WCF writes absolute import URLs from the host name it was reached by: if they name another host or port " \
+      "(a load balancer, localhost), read ?singleWsdl instead or set the service's " \
+      "useRequestHeadersForMetadataAddress behaviour") \
+    X(NTCP_CAUSE_WSDL_IMPORT_LOOP, "wsdl_import_loop", \
+      "a wsdl:import leads back to a WSDL that is still being loaded", \
+      "the service's metadata is inconsistent; read ?singleWsdl") \
+    X(NTCP_CAUSE_WSDL_BAD_XML, "wsdl_bad_xml", "a WSDL document is not well-formed XML, or carries a DTD", \
+      "open the URL in a browser: an error page or a proxy's page is often served instead of the WSDL") \
+    X(NTCP_CAUSE_WSDL_NOT_WSDL, "wsdl_not_wsdl", \
+      "the document is neither a WSDL 1.1 wsdl:definitions nor an xsd:schema", \
+      "add ?wsdl (or ?singleWsdl) to the service's address; enable serviceMetadata httpGetEnabled on the service") \
+    X(NTCP_CAUSE_WSDL_UNDEFINED, "wsdl_undefined", \
+      "a WSDL reference leads nowhere (a binding, message, element, type or policy)", \
+      "read ?singleWsdl, which holds every definition (policies in other documents are not fetched)") \
+    X(NTCP_CAUSE_WSDL_UNSUPPORTED, "wsdl_unsupported", "the WSDL uses a construct this reader does not handle", \
+      "the error names the construct (rpc style, a part with type=, several body parts, xs:choice or " \
+      "complexContent in an operation's element, a notification operation, an http(s) document importing a " \
+      "local file); describe the service with document/literal wrapped operations, as WCF does by default") \
+    X(NTCP_CAUSE_WSDL_LIMIT, "wsdl_limit", "the WSDL and its imports exceed a limit", \
+      "the limits: 32 documents, imports 8 deep, 4 MiB per document (16 MiB in all), 1024 endpoints, 4096 " \
+      "operations, 20,000 policy assertions; read ?singleWsdl, or check that the metadata is the service's")
 
 typedef enum ntcp_cause {
 #define NTCP_X_CAUSE_ENUM(e, id, title, advice) e,

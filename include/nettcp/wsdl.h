@@ -3,13 +3,15 @@
  * (actions, input and output elements with their schema types), read from a
  * WSDL and everything it imports (wsdl:import, xsd:import, xsd:include).
  *
- * Errors carry "cause: ID" (docs/troubleshooting.md) and name the element
- * or document that failed. */
+ * Errors are an ntcp_error: a wsdl_* cause (docs/troubleshooting.md), step
+ * resolve, connect or receive (fetching a document) or decode (reading what
+ * it says), and a text naming the element or document that failed. */
 #ifndef NETTCP_WSDL_H
 #define NETTCP_WSDL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <nettcp/error.h>
 #include <nettcp/status.h>
 
 #ifdef __cplusplus
@@ -17,10 +19,11 @@ extern "C" {
 #endif
 
 /* Reads one document: fills *data (ntcp_malloc'd, freed by the loader) and
- * *len; at most max bytes (else NTCP_E_LIMIT). On failure writes a short
- * reason to err ("HTTP 404", "No such file or directory"). */
+ * *len; at most max bytes (else NTCP_E_LIMIT). On failure sets err (may be
+ * NULL) with a short reason as its text ("HTTP 404", "No such file or
+ * directory"); the loader names the document and the import around it. */
 typedef ntcp_status (*ntcp_wsdl_fetch_fn)(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len,
-                                          char *err, size_t errlen);
+                                          ntcp_error *err);
 
 typedef struct ntcp_wsdl_options {
     size_t max_documents;  /* documents loaded in all (32) */
@@ -37,8 +40,8 @@ void ntcp_wsdl_options_init(ntcp_wsdl_options *o);
 
 /* The default fetcher: a file path or file:// URL, or http(s):// through
  * libcurl (ctx: the options, for the timeout and Negotiate). */
-ntcp_status ntcp_wsdl_fetch_default(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len, char *err,
-                                    size_t errlen);
+ntcp_status ntcp_wsdl_fetch_default(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len,
+                                    ntcp_error *err);
 
 typedef struct ntcp_wsdl ntcp_wsdl;
 
@@ -81,13 +84,13 @@ typedef struct ntcp_wsdl_operation {
     ntcp_wsdl_message input, output;
 } ntcp_wsdl_operation;
 
-/* SOURCE: a file path, file://, http:// or https:// URL. */
+/* SOURCE: a file path, file://, http:// or https:// URL. err (may be NULL)
+ * is cleared, and set on failure. */
 NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_wsdl **out,
-                                           char *err, size_t errlen);
+                                           ntcp_error *err);
 /* A document in memory; base_url (may be NULL) resolves its relative imports. */
 NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load_memory(const void *data, size_t len, const char *base_url,
-                                                  const ntcp_wsdl_options *o, ntcp_wsdl **out, char *err,
-                                                  size_t errlen);
+                                                  const ntcp_wsdl_options *o, ntcp_wsdl **out, ntcp_error *err);
 size_t ntcp_wsdl_endpoint_count(const ntcp_wsdl *w);
 const ntcp_wsdl_endpoint *ntcp_wsdl_endpoint_at(const ntcp_wsdl *w, size_t i);
 size_t ntcp_wsdl_operation_count(const ntcp_wsdl *w);

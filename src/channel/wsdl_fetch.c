@@ -28,7 +28,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 }
 
 static ntcp_status fetch_http(const ntcp_wsdl_options *o, const char *url, size_t max, uint8_t **data, size_t *len,
-                              char *err, size_t errlen)
+                              ntcp_error *err)
 {
     static int inited;
     if (!inited) { /* not thread-safe before libcurl 7.84; the CLI loads from one thread */
@@ -37,7 +37,7 @@ static ntcp_status fetch_http(const ntcp_wsdl_options *o, const char *url, size_
     }
     CURL *c = curl_easy_init();
     if (!c)
-        return NTCP_E_NOMEM;
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_RECEIVE, "libcurl: no handle");
     struct sink s = { 0 };
     ntcp_buf_init(&s.b, max);
     char cerr[CURL_ERROR_SIZE] = "";
@@ -64,17 +64,21 @@ static ntcp_status fetch_http(const ntcp_wsdl_options *o, const char *url, size_
     curl_easy_cleanup(c);
     ntcp_status st = NTCP_OK;
     if (s.over || rc == CURLE_FILESIZE_EXCEEDED) {
-        st = NTCP_E_LIMIT;
+        st = ntcp_error_set(err, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, NTCP_STEP_RECEIVE, "larger than %zu bytes", max);
     } else if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
         st = rc == CURLE_OPERATION_TIMEDOUT ? NTCP_E_TIMEOUT
              : rc == CURLE_COULDNT_RESOLVE_HOST ? NTCP_E_RESOLVE
              : rc == CURLE_COULDNT_CONNECT ? NTCP_E_CONNECTION_REFUSED
                                            : NTCP_E_IO;
+        ntcp_error_set(err, st, NTCP_CAUSE_WSDL_UNREACHABLE,
+                       st == NTCP_E_RESOLVE ? NTCP_STEP_RESOLVE
+                       : st == NTCP_E_CONNECTION_REFUSED ? NTCP_STEP_CONNECT
+                                                         : NTCP_STEP_RECEIVE,
+                       "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
     } else if (code != 200) {
-        snprintf(err, errlen, "HTTP %ld%s", code, code == 401 ? " (Negotiate authentication failed or no "
-                 "Kerberos ticket for HTTP/host)" : "");
         st = code == 401 || code == 403 ? NTCP_E_ACCESS_DENIED : NTCP_E_IO;
+        ntcp_error_set(err, st, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE, "HTTP %ld%s", code,
+                       code == 401 ? " (Negotiate authentication failed or no Kerberos ticket for HTTP/host)" : "");
     }
     if (st) {
         ntcp_buf_free(&s.b);
@@ -85,18 +89,16 @@ static ntcp_status fetch_http(const ntcp_wsdl_options *o, const char *url, size_
         *data = ntcp_malloc(1);
         *len = 0;
         if (!*data)
-            return NTCP_E_NOMEM;
+            return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_RECEIVE, "out of memory");
     }
     return NTCP_OK;
 }
 
-static ntcp_status fetch_file(const char *path, size_t max, uint8_t **data, size_t *len, char *err, size_t errlen)
+static ntcp_status fetch_file(const char *path, size_t max, uint8_t **data, size_t *len, ntcp_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return NTCP_E_IO;
-    }
+    if (!f)
+        return ntcp_error_set(err, NTCP_E_IO, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE, "%s", strerror(errno));
     ntcp_buf b;
     ntcp_buf_init(&b, max);
     char chunk[65536];
@@ -104,10 +106,12 @@ static ntcp_status fetch_file(const char *path, size_t max, uint8_t **data, size
     ntcp_status st = NTCP_OK;
     while (!st && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         st = ntcp_buf_append(&b, chunk, n);
-    if (!st && ferror(f)) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        st = NTCP_E_IO;
-    }
+    if (!st && ferror(f))
+        ntcp_error_set(err, st = NTCP_E_IO, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE, "%s", strerror(errno));
+    else if (st == NTCP_E_LIMIT)
+        ntcp_error_set(err, st, NTCP_CAUSE_WSDL_LIMIT, NTCP_STEP_RECEIVE, "larger than %zu bytes", max);
+    else if (st)
+        ntcp_error_set(err, st, ntcp_cause_of_status(st), NTCP_STEP_RECEIVE, "%s", ntcp_status_str(st));
     fclose(f);
     if (st) {
         ntcp_buf_free(&b);
@@ -118,7 +122,7 @@ static ntcp_status fetch_file(const char *path, size_t max, uint8_t **data, size
         *data = ntcp_malloc(1);
         *len = 0;
         if (!*data)
-            return NTCP_E_NOMEM;
+            return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_RECEIVE, "out of memory");
     }
     return NTCP_OK;
 }
@@ -139,26 +143,24 @@ static void unescape(const char *in, char *out, size_t cap)
     out[o] = 0;
 }
 
-ntcp_status ntcp_wsdl_fetch_default(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len, char *err,
-                                    size_t errlen)
+ntcp_status ntcp_wsdl_fetch_default(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len,
+                                    ntcp_error *err)
 {
     if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8))
-        return fetch_http(ctx, url, max, data, len, err, errlen);
+        return fetch_http(ctx, url, max, data, len, err);
     if (!strncmp(url, "file://", 7)) {
         char path[4096];
         const char *p = url + 7;
         if (!strncmp(p, "localhost/", 10))
             p += 9;
-        if (*p != '/') {
-            snprintf(err, errlen, "only local file: URLs are read");
-            return NTCP_E_UNSUPPORTED;
-        }
+        if (*p != '/')
+            return ntcp_error_set(err, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE,
+                                  "only local file: URLs are read");
         unescape(p, path, sizeof path);
-        return fetch_file(path, max, data, len, err, errlen);
+        return fetch_file(path, max, data, len, err);
     }
-    if (strstr(url, "://")) {
-        snprintf(err, errlen, "only files and http(s) URLs are read");
-        return NTCP_E_UNSUPPORTED;
-    }
-    return fetch_file(url, max, data, len, err, errlen);
+    if (strstr(url, "://"))
+        return ntcp_error_set(err, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE,
+                              "only files and http(s) URLs are read");
+    return fetch_file(url, max, data, len, err);
 }

@@ -60,8 +60,7 @@ struct ntcp_wsdl {
     size_t neps;
     ntcp_wsdl_operation *ops;
     size_t nops;
-    char *err;
-    size_t errlen;
+    ntcp_error *err;
 };
 
 void ntcp_wsdl_options_init(ntcp_wsdl_options *o)
@@ -75,15 +74,17 @@ void ntcp_wsdl_options_init(ntcp_wsdl_options *o)
     o->negotiate = 1;
 }
 
-static ntcp_status fail(ntcp_wsdl *w, ntcp_status st, const char *cause, const char *fmt, ...)
+/* A failure reading what a document says (step decode). */
+static ntcp_status fail(ntcp_wsdl *w, ntcp_status st, ntcp_cause cause, const char *fmt, ...)
 {
-    if (w->err && w->errlen) {
+    if (w->err) {
+        w->err->status = st;
+        w->err->cause = cause;
+        w->err->step = NTCP_STEP_DECODE;
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(w->err, w->errlen, fmt, ap);
+        vsnprintf(w->err->text, sizeof w->err->text, fmt, ap);
         va_end(ap);
-        if (n >= 0 && (size_t)n < w->errlen)
-            snprintf(w->err + n, w->errlen - (size_t)n, "; cause: %s", cause);
     }
     return st;
 }
@@ -235,15 +236,15 @@ static ntcp_status follow(ntcp_wsdl *w, const struct doc *d, const xmlNode *el, 
         return NTCP_OK; /* xsd:import of a namespace defined inline or built in */
     xmlChar *abs = xmlBuildURI((const xmlChar *)loc, (const xmlChar *)d->url);
     if (!abs)
-        return fail(w, NTCP_E_MALFORMED, "wsdl_import_missing", "%s:%s %s=\"%s\" in %s: not a valid URI",
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_IMPORT_MISSING, "%s:%s %s=\"%s\" in %s: not a valid URI",
                     el->ns && el->ns->prefix ? (const char *)el->ns->prefix : "", el->name, attrname, loc, d->url);
     char what[160];
     snprintf(what, sizeof what, "%s:%s %s=\"%.100s\"", is(el, NS_WSDL, "import") ? "wsdl" : "xsd", el->name,
              attrname, loc);
     ntcp_status st;
     if (is_remote(d->url) && !is_remote((const char *)abs))
-        st = fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "%s in %s: a document read over HTTP may only import "
-                  "http(s) URLs", what, d->url);
+        st = fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED,
+                  "%s in %s: a document read over HTTP may only import http(s) URLs", what, d->url);
     else
         st = load_doc(w, (const char *)abs, d->url, what, depth + 1, NULL, 0);
     xmlFree(abs);
@@ -303,35 +304,44 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
             continue;
         /* schemas may import each other; a WSDL importing one of its importers is a loop */
         if (w->docs[i].loading && what && !strncmp(what, "wsdl:", 5))
-            return fail(w, NTCP_E_MALFORMED, "wsdl_import_loop", "%s in %s: import loop: %s is already being "
+            return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_IMPORT_LOOP, "%s in %s: import loop: %s is already being "
                         "loaded", what, from, url);
         return NTCP_OK;
     }
     if (depth > w->o.max_depth)
-        return fail(w, NTCP_E_LIMIT, "wsdl_limit", "%s in %s: imports nest deeper than %zu", what, from,
+        return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "%s in %s: imports nest deeper than %zu", what, from,
                     w->o.max_depth);
     if (w->ndocs >= w->o.max_documents)
-        return fail(w, NTCP_E_LIMIT, "wsdl_limit", "%s in %s: more than %zu documents", what, from,
+        return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "%s in %s: more than %zu documents", what, from,
                     w->o.max_documents);
     uint8_t *data = NULL;
     size_t len = 0;
     ntcp_status st;
     if (mem) {
         if (memlen > w->o.max_bytes)
-            return fail(w, NTCP_E_LIMIT, "wsdl_limit", "%s: larger than %zu bytes", url, w->o.max_bytes);
+            return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "%s: larger than %zu bytes", url, w->o.max_bytes);
     } else {
-        char why[256] = "";
+        ntcp_error fe; /* the fetcher's short reason, named here with the document and the import */
+        ntcp_error_clear(&fe);
         size_t room = w->o.max_total - w->total;
         st = w->o.fetch(w->o.fetch_ctx ? w->o.fetch_ctx : &w->o, url,
-                        room < w->o.max_bytes ? room : w->o.max_bytes, &data, &len, why, sizeof why);
+                        room < w->o.max_bytes ? room : w->o.max_bytes, &data, &len, &fe);
         if (st == NTCP_E_LIMIT)
-            return fail(w, st, "wsdl_limit", "%s%s%s: larger than %zu bytes (or all documents together than %zu)",
-                        what ? what : url, what ? " in " : "", what ? from : "", w->o.max_bytes, w->o.max_total);
+            st = fail(w, st, NTCP_CAUSE_WSDL_LIMIT, "%s%s%s: larger than %zu bytes (or all documents together "
+                      "than %zu)", what ? what : url, what ? " in " : "", what ? from : "", w->o.max_bytes,
+                      w->o.max_total);
+        else if (st == NTCP_E_NOMEM)
+            st = fail(w, st, NTCP_CAUSE_OUT_OF_MEMORY, "%s: %s", url, fe.text[0] ? fe.text : ntcp_status_str(st));
+        else if (st && !what)
+            st = fail(w, st, NTCP_CAUSE_WSDL_UNREACHABLE, "%s: %s", url, fe.text[0] ? fe.text : ntcp_status_str(st));
+        else if (st)
+            st = fail(w, st, NTCP_CAUSE_WSDL_IMPORT_MISSING, "%s in %s: cannot read %s: %s", what, from, url,
+                      fe.text[0] ? fe.text : ntcp_status_str(st));
         if (st) {
-            if (!what)
-                return fail(w, st, "wsdl_unreachable", "%s: %s", url, why[0] ? why : ntcp_status_str(st));
-            return fail(w, st, "wsdl_import_missing", "%s in %s: cannot read %s: %s", what, from, url,
-                        why[0] ? why : ntcp_status_str(st));
+            /* where the fetch failed: resolve, connect or receive */
+            if (w->err)
+                w->err->step = fe.step != NTCP_STEP_NONE && st != NTCP_E_LIMIT ? fe.step : NTCP_STEP_RECEIVE;
+            return st;
         }
         mem = data;
         memlen = len;
@@ -339,7 +349,7 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
     w->total += memlen;
     if (memlen > (size_t)0x7fffffff) {
         ntcp_free(data);
-        return fail(w, NTCP_E_LIMIT, "wsdl_limit", "%s: too large", url);
+        return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "%s: too large", url);
     }
     /* the first error is the one that explains the rest: caught per parser context */
     struct first_error fe = { 0 };
@@ -369,12 +379,13 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
     if (!x) {
         if (!ctxt)
             return NTCP_E_NOMEM;
-        return fail(w, NTCP_E_MALFORMED, "wsdl_bad_xml", "%s%s: line %d: %s", via, url, fe.line,
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_BAD_XML, "%s%s: line %d: %s", via, url, fe.line,
                     fe.msg[0] ? fe.msg : "not well-formed");
     }
     if (x->intSubset || x->extSubset) {
         xmlFreeDoc(x);
-        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_bad_xml", "%s%s: a DTD (<!DOCTYPE>) is not accepted", via, url);
+        return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_BAD_XML,
+                    "%s%s: a DTD (<!DOCTYPE>) is not accepted", via, url);
     }
     xmlNode *root = xmlDocGetRootElement(x);
     int wsdl = is(root, NS_WSDL, "definitions"), xsd = is(root, NS_XSD, "schema");
@@ -383,7 +394,7 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
         snprintf(name, sizeof name, "{%s}%s", root && root->ns ? (const char *)root->ns->href : "",
                  root ? (const char *)root->name : "");
         xmlFreeDoc(x);
-        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_not_wsdl",
+        return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_NOT_WSDL,
                     "%s%s: the root element %s is neither a WSDL 1.1 wsdl:definitions nor an xsd:schema", via, url,
                     name);
     }
@@ -493,12 +504,12 @@ struct policy {
 static ntcp_status walk_policy(ntcp_wsdl *w, const xmlNode *n, struct policy *p, int depth)
 {
     if (depth > 32)
-        return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsp:Policy in %s: nested deeper than 32",
+        return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "wsp:Policy in %s: nested deeper than 32",
                     n->doc && n->doc->URL ? (const char *)n->doc->URL : "");
     FOR_CHILDREN(c, n)
     {
         if (++p->steps > MAX_POLICY_STEPS)
-            return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsp:Policy: more than %d assertions reached through "
+            return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "wsp:Policy: more than %d assertions reached through "
                         "references", MAX_POLICY_STEPS);
         if (is_wsp(c, "ExactlyOne")) {
             /* the first alternative is the one WCF emits for NetTcpBinding */
@@ -514,7 +525,7 @@ static ntcp_status walk_policy(ntcp_wsdl *w, const xmlNode *n, struct policy *p,
             const char *uri = attr(c, "URI");
             xmlNode *ref = find_policy(w, c, uri);
             if (!ref)
-                return fail(w, NTCP_E_UNSUPPORTED, "wsdl_undefined", "wsp:PolicyReference URI=\"%s\": no such "
+                return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNDEFINED, "wsp:PolicyReference URI=\"%s\": no such "
                             "wsp:Policy", uri ? uri : "");
             ntcp_status st = walk_policy(w, ref, p, depth + 1);
             if (st)
@@ -614,11 +625,12 @@ static ntcp_status read_port(ntcp_wsdl *w, const xmlNode *port, ntcp_wsdl_endpoi
     const char *bns, *bname;
     e->name = keep(w, attr(port, "name"));
     if (qname(port, attr(port, "binding"), &bns, &bname))
-        return fail(w, NTCP_E_MALFORMED, "wsdl_undefined", "wsdl:port name=\"%s\": no binding attribute",
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED, "wsdl:port name=\"%s\": no binding attribute",
                     e->name ? e->name : "");
     xmlNode *b = find_def(w, NS_WSDL, "binding", bns, bname);
     if (!b)
-        return fail(w, NTCP_E_MALFORMED, "wsdl_undefined", "wsdl:port name=\"%s\": binding {%s}%s is not defined",
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED,
+                    "wsdl:port name=\"%s\": binding {%s}%s is not defined",
                     e->name ? e->name : "", bns, bname);
     e->binding = keep(w, bname);
     const char *tns, *tname;
@@ -635,7 +647,7 @@ static ntcp_status read_port(ntcp_wsdl *w, const xmlNode *port, ntcp_wsdl_endpoi
     e->transport = !tr ? NULL : !strcmp(tr, TCP_TRANSPORT) ? "tcp" : !strcmp(tr, HTTP_TRANSPORT) ? "http"
                                                                                                    : keep(w, tr);
     if (sb && attr(sb, "style") && !strcmp(attr(sb, "style"), "rpc"))
-        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "wsdl:binding name=\"%s\": style=\"rpc\" (only "
+        return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED, "wsdl:binding name=\"%s\": style=\"rpc\" (only "
                     "document/literal, as WCF publishes)", bname);
     struct policy p = { 0 };
     ntcp_status st = walk_policy(w, b, &p, 0); /* PolicyReference children (and inline policies) */
@@ -668,7 +680,8 @@ static ntcp_status read_fields(ntcp_wsdl *w, const xmlNode *ctype, ntcp_wsdl_mes
         if (is(c, NS_XSD, "sequence") || is(c, NS_XSD, "all"))
             seq = c;
         else if (is(c, NS_XSD, "complexContent") || is(c, NS_XSD, "simpleContent") || is(c, NS_XSD, "choice"))
-            return fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "%s: xs:%s is not supported", what, c->name);
+            return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED,
+                        "%s: xs:%s is not supported", what, c->name);
     }
     if (!seq)
         return NTCP_OK;
@@ -683,7 +696,7 @@ static ntcp_status read_fields(ntcp_wsdl *w, const xmlNode *ctype, ntcp_wsdl_mes
     {
         if (!is(c, NS_XSD, "element")) {
             ntcp_free(f);
-            return fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "%s: xs:%s in a sequence is not supported",
+            return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED, "%s: xs:%s in a sequence is not supported",
                         what, c->name);
         }
         const char *ref = attr(c, "ref");
@@ -712,28 +725,31 @@ static ntcp_status read_message(ntcp_wsdl *w, const xmlNode *io, ntcp_wsdl_messa
 {
     const char *mns, *mname;
     if (qname(io, attr(io, "message"), &mns, &mname))
-        return fail(w, NTCP_E_MALFORMED, "wsdl_undefined", "wsdl:operation name=\"%s\": wsdl:%s has no message",
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED,
+                    "wsdl:operation name=\"%s\": wsdl:%s has no message",
                     opname, io->name);
     xmlNode *msg = find_def(w, NS_WSDL, "message", mns, mname);
     if (!msg)
-        return fail(w, NTCP_E_MALFORMED, "wsdl_undefined", "wsdl:operation name=\"%s\": message {%s}%s is not "
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED, "wsdl:operation name=\"%s\": message {%s}%s is not "
                     "defined", opname, mns, mname);
     xmlNode *part = child(msg, NS_WSDL, "part");
     if (!part)
         return NTCP_OK; /* an empty message */
     if (next_el(part) && is(next_el(part), NS_WSDL, "part"))
-        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "wsdl:message name=\"%s\": more than one part (a "
+        return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED,
+                    "wsdl:message name=\"%s\": more than one part (a "
                     "MessageContract with body members) is not supported", mname);
     const char *ens, *ename;
     if (qname(part, attr(part, "element"), &ens, &ename))
-        return fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "wsdl:part name=\"%s\" of message \"%s\": a part "
+        return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED,
+                    "wsdl:part name=\"%s\" of message \"%s\": a part "
                     "with type= (rpc style) is not supported; only element=", attr(part, "name") ? attr(part, "name")
                     : "", mname);
     m->element = keep(w, ename);
     m->ns = keep(w, ens);
     xmlNode *el = find_def(w, NS_XSD, "element", ens, ename);
     if (!el)
-        return fail(w, NTCP_E_MALFORMED, "wsdl_undefined", "wsdl:part element=\"%s\": element {%s}%s is not "
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED, "wsdl:part element=\"%s\": element {%s}%s is not "
                     "defined in any schema", attr(part, "element"), ens, ename);
     char what[300];
     snprintf(what, sizeof what, "xs:element name=\"%s\"", ename);
@@ -745,7 +761,7 @@ static ntcp_status read_message(ntcp_wsdl *w, const xmlNode *io, ntcp_wsdl_messa
         if (!qname(el, type, &tns, &tlocal) && strcmp(tns, NS_XSD)) {
             ctype = find_def(w, NS_XSD, "complexType", tns, tlocal);
             if (!ctype && !find_def(w, NS_XSD, "simpleType", tns, tlocal))
-                return fail(w, NTCP_E_MALFORMED, "wsdl_undefined", "%s: type %s is not defined", what, type);
+                return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED, "%s: type %s is not defined", what, type);
             snprintf(what, sizeof what, "xs:complexType name=\"%s\"", tlocal);
         }
     }
@@ -768,7 +784,8 @@ static ntcp_status read_operations(ntcp_wsdl *w, const xmlNode *pt)
         if (!is(op, NS_WSDL, "operation"))
             continue;
         if (w->nops >= MAX_OPERATIONS)
-            return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsdl:portType name=\"%s\": more than %d operations in all",
+            return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT,
+                        "wsdl:portType name=\"%s\": more than %d operations in all",
                         contract ? contract : "", MAX_OPERATIONS);
         ntcp_wsdl_operation *no = ntcp_realloc(w->ops, (w->nops + 1) * sizeof *no);
         if (!no)
@@ -781,7 +798,8 @@ static ntcp_status read_operations(ntcp_wsdl *w, const xmlNode *pt)
         o->contract = keep(w, contract ? contract : "");
         xmlNode *in = child(op, NS_WSDL, "input"), *out = child(op, NS_WSDL, "output");
         if (!in)
-            return fail(w, NTCP_E_UNSUPPORTED, "wsdl_unsupported", "wsdl:operation name=\"%s\" of portType \"%s\": "
+            return fail(w, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED,
+                        "wsdl:operation name=\"%s\" of portType \"%s\": "
                         "no wsdl:input (notification operations are not supported)", o->name, o->contract);
         const char *a = attr_ns(in, NS_WSAW, "Action");
         if (!a)
@@ -820,7 +838,8 @@ static ntcp_status extract(ntcp_wsdl *w)
                     if (!is(port, NS_WSDL, "port"))
                         continue;
                     if (w->neps >= MAX_ENDPOINTS)
-                        return fail(w, NTCP_E_LIMIT, "wsdl_limit", "wsdl:service: more than %d endpoints in all",
+                        return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT,
+                                    "wsdl:service: more than %d endpoints in all",
                                     MAX_ENDPOINTS);
                     ntcp_wsdl_endpoint *ne = ntcp_realloc(w->eps, (w->neps + 1) * sizeof *ne);
                     if (!ne)
@@ -840,14 +859,13 @@ static ntcp_status extract(ntcp_wsdl *w)
 }
 
 static ntcp_status load(const char *url, const uint8_t *mem, size_t len, const ntcp_wsdl_options *o,
-                        ntcp_wsdl **out, char *err, size_t errlen)
+                        ntcp_wsdl **out, ntcp_error *err)
 {
     *out = NULL;
-    if (err && errlen)
-        err[0] = 0;
     ntcp_wsdl *w = ntcp_calloc(1, sizeof *w);
     if (!w)
-        return NTCP_E_NOMEM;
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_DECODE, "%s: %s", url,
+                              ntcp_status_str(NTCP_E_NOMEM));
     if (o)
         w->o = *o;
     else
@@ -855,14 +873,13 @@ static ntcp_status load(const char *url, const uint8_t *mem, size_t len, const n
     if (!w->o.fetch)
         w->o.fetch = ntcp_wsdl_fetch_default;
     w->err = err;
-    w->errlen = errlen;
     ntcp_status st = load_doc(w, url, NULL, NULL, 0, mem, len);
     if (!st)
         st = extract(w);
     w->err = NULL;
     if (st) {
-        if (err && errlen && !err[0])
-            snprintf(err, errlen, "%s: %s", url, ntcp_status_str(st));
+        if (err && err->status == NTCP_OK) /* a failure no fail() named: out of memory */
+            ntcp_error_set(err, st, ntcp_cause_of_status(st), NTCP_STEP_DECODE, "%s: %s", url, ntcp_status_str(st));
         ntcp_wsdl_free(w);
         return st;
     }
@@ -870,21 +887,21 @@ static ntcp_status load(const char *url, const uint8_t *mem, size_t len, const n
     return NTCP_OK;
 }
 
-ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_wsdl **out, char *err,
-                           size_t errlen)
+ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_wsdl **out, ntcp_error *err)
 {
+    ntcp_error_clear(err);
     if (!source || !out)
-        return NTCP_E_INVALID_ARG;
+        return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_OPTIONS,
+                              "ntcp_wsdl_load: no source or no result pointer");
     *out = NULL;
     char *url = NULL;
     if (!strstr(source, "://")) {
         /* a path: made absolute, so relative imports resolve against it */
         char *abs = realpath(source, NULL);
         if (!abs) {
-            if (err && errlen)
-                snprintf(err, errlen, "%s: %s; cause: wsdl_unreachable", source, strerror(errno));
             *out = NULL;
-            return NTCP_E_IO;
+            return ntcp_error_set(err, NTCP_E_IO, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE, "%s: %s", source,
+                                  strerror(errno));
         }
         xmlChar *u = xmlPathToURI((const xmlChar *)abs);
         free(abs);
@@ -894,18 +911,21 @@ ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_
         url = ntcp_strndup(source, strlen(source));
     }
     if (!url)
-        return NTCP_E_NOMEM;
-    ntcp_status st = load(url, NULL, 0, o, out, err, errlen);
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_DECODE, "%s: %s", source,
+                              ntcp_status_str(NTCP_E_NOMEM));
+    ntcp_status st = load(url, NULL, 0, o, out, err);
     ntcp_free(url);
     return st;
 }
 
 ntcp_status ntcp_wsdl_load_memory(const void *data, size_t len, const char *base_url, const ntcp_wsdl_options *o,
-                                  ntcp_wsdl **out, char *err, size_t errlen)
+                                  ntcp_wsdl **out, ntcp_error *err)
 {
+    ntcp_error_clear(err);
     if ((!data && len) || !out)
-        return NTCP_E_INVALID_ARG;
-    return load(base_url ? base_url : "memory:wsdl", data ? data : "", len, o, out, err, errlen);
+        return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_OPTIONS,
+                              "ntcp_wsdl_load_memory: no data or no result pointer");
+    return load(base_url ? base_url : "memory:wsdl", data ? data : "", len, o, out, err);
 }
 
 size_t ntcp_wsdl_endpoint_count(const ntcp_wsdl *w) { return w ? w->neps : 0; }

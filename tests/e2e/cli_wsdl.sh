@@ -6,6 +6,12 @@
 # unsupported construct, an unreachable source.
 set -u
 source "$(dirname "$0")/checks.bash"
+# the advice the CLI prints under each error (the cause table in include/nettcp/error.h)
+ADV_BAD_XML='open the URL in a browser: an error page or a proxy'\''s page is often served instead of the WSDL'
+ADV_IMPORT_LOOP='the service'\''s metadata is inconsistent; read ?singleWsdl'
+ADV_IMPORT_MISSING='WCF writes absolute import URLs from the host name it was reached by: if they name another host or port (a load balancer, localhost), read ?singleWsdl instead or set the service'\''s useRequestHeadersForMetadataAddress behaviour'
+ADV_UNREACHABLE='check the path or URL (?wsdl, ?singleWsdl) in a browser on the same network; HTTP 401: Negotiate failed, get a ticket with kinit and check the HTTP/host SPN'
+ADV_UNSUPPORTED='the error names the construct (rpc style, a part with type=, several body parts, xs:choice or complexContent in an operation'\''s element, a notification operation, an http(s) document importing a local file); describe the service with document/literal wrapped operations, as WCF does by default'
 VEC=$(cd "$(dirname "$0")/../vectors/wsdl" && pwd)
 
 # endpoints[0] as one line, keys in order
@@ -54,11 +60,13 @@ check "http ?singleWsdl" "$got" '{"name":"NetTcpBinding_ICalculator","address":"
 # errors, each naming the element and a cause id
 "$nettcp" wsdl "http://127.0.0.1:$badport/Calculator?wsdl" >/dev/null 2>"$tmp/err"; rc=$?
 check "missing import: exit 1" "$rc" 1
-check "missing import: error" "$(cat "$tmp/err")" "nettcp wsdl: wsdl:import location=\"http://127.0.0.1:$badport/Calculator?wsdl=wsdl9\" in http://127.0.0.1:$badport/Calculator?wsdl: cannot read http://127.0.0.1:$badport/Calculator?wsdl=wsdl9: HTTP 404; cause: wsdl_import_missing"
-got=$("$nettcp" wsdl --json "http://127.0.0.1:$badport/Calculator?wsdl" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["cause"])')
-check "missing import: --json names the cause" "$got" "wsdl_import_missing"
+check "missing import: error" "$(cat "$tmp/err")" "nettcp wsdl: wsdl:import location=\"http://127.0.0.1:$badport/Calculator?wsdl=wsdl9\" in http://127.0.0.1:$badport/Calculator?wsdl: cannot read http://127.0.0.1:$badport/Calculator?wsdl=wsdl9: HTTP 404; cause: wsdl_import_missing
+advice: $ADV_IMPORT_MISSING"
+got=$("$nettcp" wsdl --json "http://127.0.0.1:$badport/Calculator?wsdl" 2>/dev/null)
+check "missing import: --json, the text and the cause apart" "$got" "{\"error\":\"wsdl:import location=\\\"http://127.0.0.1:$badport/Calculator?wsdl=wsdl9\\\" in http://127.0.0.1:$badport/Calculator?wsdl: cannot read http://127.0.0.1:$badport/Calculator?wsdl=wsdl9: HTTP 404\",\"cause\":\"wsdl_import_missing\"}"
 "$nettcp" wsdl "$base?wsdl=nothere" >/dev/null 2>"$tmp/err"
-check "unreachable source" "$(cat "$tmp/err")" "nettcp wsdl: $base?wsdl=nothere: HTTP 404; cause: wsdl_unreachable"
+check "unreachable source" "$(cat "$tmp/err")" "nettcp wsdl: $base?wsdl=nothere: HTTP 404; cause: wsdl_unreachable
+advice: $ADV_UNREACHABLE"
 
 cat > "$tmp/a.wsdl" <<'XML'
 <wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" targetNamespace="urn:a"><wsdl:import namespace="urn:b" location="b.wsdl"/></wsdl:definitions>
@@ -68,24 +76,31 @@ cat > "$tmp/b.wsdl" <<'XML'
 XML
 "$nettcp" wsdl "$tmp/a.wsdl" >/dev/null 2>"$tmp/err"; rc=$?
 check "import loop: exit 1" "$rc" 1
-check "import loop: error" "$(cat "$tmp/err")" "nettcp wsdl: wsdl:import location=\"a.wsdl\" in $tmp/b.wsdl: import loop: $tmp/a.wsdl is already being loaded; cause: wsdl_import_loop"
+check "import loop: error" "$(cat "$tmp/err")" "nettcp wsdl: wsdl:import location=\"a.wsdl\" in $tmp/b.wsdl: import loop: $tmp/a.wsdl is already being loaded; cause: wsdl_import_loop
+advice: $ADV_IMPORT_LOOP"
 printf '<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/">\n<wsdl:types>\n</wsdl:definitions>\n' > "$tmp/bad.wsdl"
 "$nettcp" wsdl "$tmp/bad.wsdl" >/dev/null 2>"$tmp/err"
-check "bad XML" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/bad.wsdl: line 3: Opening and ending tag mismatch: types line 2 and definitions; cause: wsdl_bad_xml"
+check "bad XML" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/bad.wsdl: line 3: Opening and ending tag mismatch: types line 2 and definitions; cause: wsdl_bad_xml
+advice: $ADV_BAD_XML"
 printf '<?xml version="1.0" encoding="UTF-16"?>\n<a>\021\021\021\021</a>' > "$tmp/enc.wsdl"
 "$nettcp" wsdl "$tmp/enc.wsdl" >/dev/null 2>"$tmp/err"
-check "bad encoding: one line, no parser noise on stderr" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/enc.wsdl: line 1: Document labelled UTF-16 but has UTF-8 content; cause: wsdl_bad_xml"
+check "bad encoding: one error, no parser noise on stderr" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/enc.wsdl: line 1: Document labelled UTF-16 but has UTF-8 content; cause: wsdl_bad_xml
+advice: $ADV_BAD_XML"
 printf '<?xml version="1.0" encoding="SHIFT_JIS"?>\n<a>\377\376\000\000</a>' > "$tmp/sjis.wsdl"
 "$nettcp" wsdl "$tmp/sjis.wsdl" >/dev/null 2>"$tmp/err"
-check "bytes the declared encoding cannot convert: one line" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/sjis.wsdl: line 2: Premature end of data in tag a line 2; cause: wsdl_bad_xml"
+check "bytes the declared encoding cannot convert: one error" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/sjis.wsdl: line 2: Premature end of data in tag a line 2; cause: wsdl_bad_xml
+advice: $ADV_BAD_XML"
 printf '<!DOCTYPE d [<!ENTITY x "y">]>\n<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"/>\n' > "$tmp/dtd.wsdl"
 "$nettcp" wsdl "$tmp/dtd.wsdl" >/dev/null 2>"$tmp/err"
-check "DTD refused" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/dtd.wsdl: a DTD (<!DOCTYPE>) is not accepted; cause: wsdl_bad_xml"
+check "DTD refused" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/dtd.wsdl: a DTD (<!DOCTYPE>) is not accepted; cause: wsdl_bad_xml
+advice: $ADV_BAD_XML"
 sed 's|<wsdl:part name="parameters" element="tns:Reset"/>|<wsdl:part name="value" type="xsd:int"/>|' "$VEC/nettcp-none.wsdl" > "$tmp/rpc.wsdl"
 "$nettcp" wsdl "$tmp/rpc.wsdl" >/dev/null 2>"$tmp/err"
-check "unsupported: a part with type=" "$(cat "$tmp/err")" "nettcp wsdl: wsdl:part name=\"value\" of message \"ICalculator_Reset_InputMessage\": a part with type= (rpc style) is not supported; only element=; cause: wsdl_unsupported"
+check "unsupported: a part with type=" "$(cat "$tmp/err")" "nettcp wsdl: wsdl:part name=\"value\" of message \"ICalculator_Reset_InputMessage\": a part with type= (rpc style) is not supported; only element=; cause: wsdl_unsupported
+advice: $ADV_UNSUPPORTED"
 "$nettcp" wsdl "$tmp/nothere.wsdl" >/dev/null 2>"$tmp/err"
-check "no such file" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/nothere.wsdl: No such file or directory; cause: wsdl_unreachable"
+check "no such file" "$(cat "$tmp/err")" "nettcp wsdl: $tmp/nothere.wsdl: No such file or directory; cause: wsdl_unreachable
+advice: $ADV_UNREACHABLE"
 "$nettcp" wsdl >/dev/null 2>&1; check "usage: exit 2" "$?" 2
 "$nettcp" wsdl --help | grep -q -- '--json'; check "--help" "$?" 0
 finish

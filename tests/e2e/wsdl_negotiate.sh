@@ -5,6 +5,8 @@
 # the client's principal. HTTP/localhost is added to the test realm.
 set -u
 source "$(dirname "$0")/common.bash"
+# the advice the CLI prints under the error (the cause table in include/nettcp/error.h)
+ADV_UNREACHABLE='check the path or URL (?wsdl, ?singleWsdl) in a browser on the same network; HTTP 401: Negotiate failed, get a ticket with kinit and check the HTTP/host SPN'
 VEC=$(cd "$(dirname "$0")/../vectors/wsdl" && pwd)
 helper="$build/tests/e2e/negotiate_http"
 
@@ -21,11 +23,13 @@ url="http://localhost:$port/Calculator?wsdl"
 
 KRB5CCNAME=FILE:$tmp/empty "$nettcp" wsdl "$url" >/dev/null 2>"$tmp/err"; rc=$?
 check "no ticket: exit 1" "$rc" 1
-check "no ticket: error" "$(cat "$tmp/err")" "nettcp wsdl: $url: HTTP 401 (Negotiate authentication failed or no Kerberos ticket for HTTP/host); cause: wsdl_unreachable"
+check "no ticket: error" "$(cat "$tmp/err")" "nettcp wsdl: $url: HTTP 401 (Negotiate authentication failed or no Kerberos ticket for HTTP/host); cause: wsdl_unreachable
+advice: $ADV_UNREACHABLE"
 
 printf '%s\n' "$NTCP_REALM_PASSWORD" | KRB5CCNAME=FILE:$tmp/cc kinit "$NTCP_REALM_USER" >/dev/null
 KRB5CCNAME=FILE:$tmp/cc "$nettcp" wsdl --no-negotiate "$url" >/dev/null 2>"$tmp/err"
-check "--no-negotiate: refused" "$(cat "$tmp/err")" "nettcp wsdl: $url: HTTP 401 (Negotiate authentication failed or no Kerberos ticket for HTTP/host); cause: wsdl_unreachable"
+check "--no-negotiate: refused" "$(cat "$tmp/err")" "nettcp wsdl: $url: HTTP 401 (Negotiate authentication failed or no Kerberos ticket for HTTP/host); cause: wsdl_unreachable
+advice: $ADV_UNREACHABLE"
 
 got=$(KRB5CCNAME=FILE:$tmp/cc "$nettcp" wsdl --json "$url" 2>"$tmp/err" | python3 -c 'import json,sys; e=json.load(sys.stdin)["endpoints"][0]; print(e["security"], e["identity"]["value"])')
 check "with a ticket: read" "$got" "Transport host/app01.example.com"

@@ -12,14 +12,11 @@ struct input {
     size_t n;
 };
 
-static ntcp_status echo_fetch(void *ctx, const char *url, size_t max, uint8_t **out, size_t *len, char *err,
-                              size_t errlen)
+static ntcp_status echo_fetch(void *ctx, const char *url, size_t max, uint8_t **out, size_t *len, ntcp_error *err)
 {
     const struct input *in = ctx;
-    if (strstr(url, "missing")) {
-        snprintf(err, errlen, "HTTP 404");
-        return NTCP_E_IO;
-    }
+    if (strstr(url, "missing"))
+        return ntcp_error_set(err, NTCP_E_IO, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE, "HTTP 404");
     if (in->n > max)
         return NTCP_E_LIMIT;
     *out = ntcp_malloc(in->n ? in->n : 1);
@@ -40,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.fetch_ctx = &in;
     o.max_documents = 8;
     ntcp_wsdl *w = NULL;
-    char err[512];
-    if (ntcp_wsdl_load_memory(data, size, "http://h/s?wsdl", &o, &w, err, sizeof err) == NTCP_OK) {
+    ntcp_error err;
+    if (ntcp_wsdl_load_memory(data, size, "http://h/s?wsdl", &o, &w, &err) == NTCP_OK) {
         for (size_t i = 0; i < ntcp_wsdl_endpoint_count(w); i++) {
             const ntcp_wsdl_endpoint *e = ntcp_wsdl_endpoint_at(w, i);
             if (e->identity_value)

@@ -14,8 +14,7 @@ struct site {
     int fetches;
 };
 
-static ntcp_status fetch_mem(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len, char *err,
-                             size_t errlen)
+static ntcp_status fetch_mem(void *ctx, const char *url, size_t max, uint8_t **data, size_t *len, ntcp_error *err)
 {
     struct site *s = ctx;
     s->fetches++;
@@ -30,11 +29,10 @@ static ntcp_status fetch_mem(void *ctx, const char *url, size_t max, uint8_t **d
         *len = n;
         return NTCP_OK;
     }
-    snprintf(err, errlen, "HTTP 404");
-    return NTCP_E_IO;
+    return ntcp_error_set(err, NTCP_E_IO, NTCP_CAUSE_WSDL_UNREACHABLE, NTCP_STEP_RECEIVE, "HTTP 404");
 }
 
-static ntcp_status load_site(const struct page *pages, const char *url, ntcp_wsdl **w, char *err, size_t errlen,
+static ntcp_status load_site(const struct page *pages, const char *url, ntcp_wsdl **w, ntcp_error *err,
                              struct site *s)
 {
     ntcp_wsdl_options o;
@@ -43,8 +41,16 @@ static ntcp_status load_site(const struct page *pages, const char *url, ntcp_wsd
     s->fetches = 0;
     o.fetch = fetch_mem;
     o.fetch_ctx = s;
-    return ntcp_wsdl_load(url, &o, w, err, errlen);
+    return ntcp_wsdl_load(url, &o, w, err);
 }
+
+/* The error: its cause id, its step and its text (which carries no cause). */
+#define CHECK_ERR(e, id, stepname, txt)                                   \
+    do {                                                                  \
+        CHECK_EQ_STR(ntcp_error_id(&(e)), id);                            \
+        CHECK_EQ_STR(ntcp_channel_step_name((e).step), stepname);         \
+        CHECK_EQ_STR((e).text, txt);                                      \
+    } while (0)
 
 #define DEFS "<wsdl:definitions xmlns:wsdl='http://schemas.xmlsoap.org/wsdl/' " \
              "xmlns:wsp='http://schemas.xmlsoap.org/ws/2004/09/policy' " \
@@ -60,10 +66,10 @@ static ntcp_status load_site(const struct page *pages, const char *url, ntcp_wsd
 
 static const ntcp_wsdl_endpoint *one_endpoint(const char *doc, ntcp_wsdl **w)
 {
-    char err[512];
-    ntcp_status st = ntcp_wsdl_load_memory(doc, strlen(doc), "urn:test", NULL, w, err, sizeof err);
+    ntcp_error err;
+    ntcp_status st = ntcp_wsdl_load_memory(doc, strlen(doc), "urn:test", NULL, w, &err);
     if (st) {
-        ntcp_test_fail(__FILE__, __LINE__, "load: %s", err);
+        ntcp_test_fail(__FILE__, __LINE__, "load: %s", err.text);
         return NULL;
     }
     return ntcp_wsdl_endpoint_at(*w, 0);
@@ -128,20 +134,20 @@ TEST(wsdl_policy_reference_missing)
         "<wsdl:binding name='B' type='tns:C'><wsp:PolicyReference URI='#nope'/></wsdl:binding>"
         SERVICE("") "</wsdl:definitions>";
     ntcp_wsdl *w = (ntcp_wsdl *)1;
-    char err[512];
-    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, strlen(doc), "urn:test", NULL, &w, err, sizeof err),
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, strlen(doc), "urn:test", NULL, &w, &err),
                  NTCP_E_UNSUPPORTED);
     CHECK(w == NULL);
-    CHECK_EQ_STR(err, "wsp:PolicyReference URI=\"#nope\": no such wsp:Policy; cause: wsdl_undefined");
+    CHECK_ERR(err, "wsdl_undefined", "decode", "wsp:PolicyReference URI=\"#nope\": no such wsp:Policy");
 }
 
 TEST(wsdl_binding_undefined)
 {
     static const char doc[] = DEFS "xmlns:tns='urn:t' targetNamespace='urn:t'>" SERVICE("") "</wsdl:definitions>";
     ntcp_wsdl *w;
-    char err[512];
-    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, strlen(doc), "urn:test", NULL, &w, err, sizeof err), NTCP_E_MALFORMED);
-    CHECK_EQ_STR(err, "wsdl:port name=\"P\": binding {urn:t}B is not defined; cause: wsdl_undefined");
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, strlen(doc), "urn:test", NULL, &w, &err), NTCP_E_MALFORMED);
+    CHECK_ERR(err, "wsdl_undefined", "decode", "wsdl:port name=\"P\": binding {urn:t}B is not defined");
 }
 
 #define OP_DOC(tns, action_attr) DEFS "xmlns:tns='" tns "' targetNamespace='" tns "'>" \
@@ -170,9 +176,9 @@ TEST(wsdl_default_actions)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ntcp_wsdl *w;
-        char err[512];
-        if (ntcp_wsdl_load_memory(cases[i].doc, strlen(cases[i].doc), NULL, NULL, &w, err, sizeof err)) {
-            ntcp_test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+        ntcp_error err;
+        if (ntcp_wsdl_load_memory(cases[i].doc, strlen(cases[i].doc), NULL, NULL, &w, &err)) {
+            ntcp_test_fail(__FILE__, __LINE__, "case %zu: %s", i, err.text);
             continue;
         }
         CHECK_EQ_INT(ntcp_wsdl_operation_count(w), 1);
@@ -207,10 +213,11 @@ TEST(wsdl_import_loop)
                                          { NULL, NULL } };
     struct site s;
     ntcp_wsdl *w;
-    char err[512];
-    CHECK_EQ_INT(load_site(pages, "http://h/s?wsdl", &w, err, sizeof err, &s), NTCP_E_MALFORMED);
-    CHECK_EQ_STR(err, "wsdl:import location=\"http://h/s?wsdl\" in http://h/s?wsdl=wsdl1: import loop: "
-                      "http://h/s?wsdl is already being loaded; cause: wsdl_import_loop");
+    ntcp_error err;
+    CHECK_EQ_INT(load_site(pages, "http://h/s?wsdl", &w, &err, &s), NTCP_E_MALFORMED);
+    CHECK_ERR(err, "wsdl_import_loop", "decode",
+              "wsdl:import location=\"http://h/s?wsdl\" in http://h/s?wsdl=wsdl1: import loop: http://h/s?wsdl is "
+              "already being loaded");
     CHECK_EQ_INT(s.fetches, 3);
 }
 
@@ -231,9 +238,10 @@ TEST(wsdl_xsd_cycles_and_diamonds_load_each_once)
         { NULL, NULL } };
     struct site s;
     ntcp_wsdl *w = NULL;
-    char err[512] = "";
-    CHECK_EQ_INT(load_site(pages, "http://h/s?wsdl", &w, err, sizeof err, &s), NTCP_OK);
-    CHECK_EQ_STR(err, "");
+    ntcp_error err;
+    CHECK_EQ_INT(load_site(pages, "http://h/s?wsdl", &w, &err, &s), NTCP_OK);
+    CHECK_EQ_INT(err.status, NTCP_OK);
+    CHECK_EQ_STR(ntcp_error_id(&err), "none");
     CHECK_EQ_INT(s.fetches, 3);
     CHECK_EQ_INT(ntcp_wsdl_document_count(w), 3);
     CHECK_EQ_STR(ntcp_wsdl_document_at(w, 1), "http://h/s?xsd=xsd0"); /* relative to the importer */
@@ -248,14 +256,15 @@ TEST(wsdl_import_missing_and_limits)
                                          { NULL, NULL } };
     struct site s;
     ntcp_wsdl *w;
-    char err[512];
-    CHECK_EQ_INT(load_site(pages, "http://h/s?wsdl", &w, err, sizeof err, &s), NTCP_E_UNSUPPORTED);
-    CHECK_EQ_STR(err, "wsdl:import location=\"file:///etc/passwd\" in http://h/s?wsdl=wsdl1: a document read "
-                      "over HTTP may only import http(s) URLs; cause: wsdl_unsupported");
+    ntcp_error err;
+    CHECK_EQ_INT(load_site(pages, "http://h/s?wsdl", &w, &err, &s), NTCP_E_UNSUPPORTED);
+    CHECK_ERR(err, "wsdl_unsupported", "decode",
+              "wsdl:import location=\"file:///etc/passwd\" in http://h/s?wsdl=wsdl1: a document read over HTTP may "
+              "only import http(s) URLs");
     static const struct page missing[] = { { "http://h/s?wsdl", IMP("?wsdl=wsdl7") }, { NULL, NULL } };
-    CHECK_EQ_INT(load_site(missing, "http://h/s?wsdl", &w, err, sizeof err, &s), NTCP_E_IO);
-    CHECK_EQ_STR(err, "wsdl:import location=\"?wsdl=wsdl7\" in http://h/s?wsdl: cannot read "
-                      "http://h/s?wsdl=wsdl7: HTTP 404; cause: wsdl_import_missing");
+    CHECK_EQ_INT(load_site(missing, "http://h/s?wsdl", &w, &err, &s), NTCP_E_IO);
+    CHECK_ERR(err, "wsdl_import_missing", "receive",
+              "wsdl:import location=\"?wsdl=wsdl7\" in http://h/s?wsdl: cannot read http://h/s?wsdl=wsdl7: HTTP 404");
     /* depth: a chain longer than max_depth */
     ntcp_wsdl_options o;
     ntcp_wsdl_options_init(&o);
@@ -263,25 +272,25 @@ TEST(wsdl_import_missing_and_limits)
     o.fetch = fetch_mem;
     o.fetch_ctx = &s;
     s.pages = pages;
-    CHECK_EQ_INT(ntcp_wsdl_load("http://h/s?wsdl", &o, &w, err, sizeof err), NTCP_E_LIMIT);
-    CHECK_EQ_STR(err, "wsdl:import location=\"http://h/s?wsdl=wsdl1\" in http://h/s?wsdl=wsdl0: imports nest "
-                      "deeper than 1; cause: wsdl_limit");
+    CHECK_EQ_INT(ntcp_wsdl_load("http://h/s?wsdl", &o, &w, &err), NTCP_E_LIMIT);
+    CHECK_ERR(err, "wsdl_limit", "decode",
+              "wsdl:import location=\"http://h/s?wsdl=wsdl1\" in http://h/s?wsdl=wsdl0: imports nest deeper than 1");
     o.max_depth = 8;
     o.max_bytes = 50;
-    CHECK_EQ_INT(ntcp_wsdl_load("http://h/s?wsdl", &o, &w, err, sizeof err), NTCP_E_LIMIT);
-    CHECK_EQ_STR(err, "http://h/s?wsdl: larger than 50 bytes (or all documents together than 16777216); "
-                      "cause: wsdl_limit");
+    CHECK_EQ_INT(ntcp_wsdl_load("http://h/s?wsdl", &o, &w, &err), NTCP_E_LIMIT);
+    CHECK_ERR(err, "wsdl_limit", "receive",
+              "http://h/s?wsdl: larger than 50 bytes (or all documents together than 16777216)");
 }
 
 TEST(wsdl_not_wsdl)
 {
     static const char doc[] = "<html><body>Service</body></html>";
     ntcp_wsdl *w;
-    char err[512];
-    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, strlen(doc), "http://h/s", NULL, &w, err, sizeof err),
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, strlen(doc), "http://h/s", NULL, &w, &err),
                  NTCP_E_UNSUPPORTED);
-    CHECK_EQ_STR(err, "http://h/s: the root element {}html is neither a WSDL 1.1 wsdl:definitions nor an "
-                      "xsd:schema; cause: wsdl_not_wsdl");
+    CHECK_ERR(err, "wsdl_not_wsdl", "decode",
+              "http://h/s: the root element {}html is neither a WSDL 1.1 wsdl:definitions nor an xsd:schema");
 }
 
 TEST(wsdl_fixtures)
@@ -305,11 +314,11 @@ TEST(wsdl_fixtures)
             continue;
         }
         ntcp_wsdl *w;
-        char err[512];
-        ntcp_status st = ntcp_wsdl_load_memory(doc, len, NULL, NULL, &w, err, sizeof err);
+        ntcp_error err;
+        ntcp_status st = ntcp_wsdl_load_memory(doc, len, NULL, NULL, &w, &err);
         free(doc);
         if (st) {
-            ntcp_test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file, err);
+            ntcp_test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file, err.text);
             continue;
         }
         const ntcp_wsdl_endpoint *e = ntcp_wsdl_endpoint_at(w, 0);
@@ -346,48 +355,57 @@ TEST(wsdl_policy_references_multiplying)
     n += snprintf(doc + n, sizeof doc - (size_t)n, "<wsp:Policy wsu:Id='p30'/><wsdl:binding name='B' type='tns:C'>"
                   "<wsp:PolicyReference URI='#p0'/></wsdl:binding>" SERVICE("") "</wsdl:definitions>");
     ntcp_wsdl *w;
-    char err[512];
-    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, (size_t)n, NULL, NULL, &w, err, sizeof err), NTCP_E_LIMIT);
-    CHECK_EQ_STR(err, "wsp:Policy: more than 20000 assertions reached through references; cause: wsdl_limit");
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_wsdl_load_memory(doc, (size_t)n, NULL, NULL, &w, &err), NTCP_E_LIMIT);
+    CHECK_ERR(err, "wsdl_limit", "decode", "wsp:Policy: more than 20000 assertions reached through references");
 }
 
-/* The loader's cause ids are not in NTCP_CAUSE_LIST: each "wsdl_..." id its
- * source names is listed in docs/troubleshooting.md's cause table. */
-static char *slurp(const char *rel)
+/* Out of memory at each of the loader's allocations in turn: every failure
+ * is an error with a cause (out_of_memory where no wsdl_* cause was met), a
+ * step and a text naming the document; none is left without one. */
+static long oom_count, oom_fail_at;
+static void *oom_malloc(size_t n, void *ctx)
 {
-    const char *dir = getenv("NTCP_SRCDIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    static char text[2][512 * 1024];
-    static int which;
-    char *t = text[which++ & 1];
-    size_t n = fread(t, 1, sizeof text[0] - 1, f);
-    fclose(f);
-    t[n] = 0;
-    return t;
+    (void)ctx;
+    return ++oom_count == oom_fail_at ? NULL : malloc(n);
+}
+static void *oom_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    return ++oom_count == oom_fail_at ? NULL : realloc(p, n);
+}
+static void oom_free(void *p, void *ctx)
+{
+    (void)ctx;
+    free(p);
 }
 
-TEST(wsdl_causes_documented)
+TEST(wsdl_out_of_memory_has_a_cause)
 {
-    const char *src = slurp("src/wsdl/wsdl.c"), *doc = slurp("docs/troubleshooting.md");
-    CHECK(src != NULL && doc != NULL);
-    if (!src || !doc)
-        return;
-    int ids = 0;
-    for (const char *p = src; (p = strstr(p, "wsdl_")) != NULL; p++) {
-        if (p > src && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z')))
-            continue;
-        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
-        if (p[n] != '"' || !(p[-1] == '"' || (p - src >= 7 && !memcmp(p - 7, "cause: ", 7))))
-            continue; /* an id: "wsdl_x" as an argument or "cause: wsdl_x" in a text */
-        char row[96];
-        snprintf(row, sizeof row, "| `%.*s` |", (int)n, p);
-        ids++;
-        if (!strstr(doc, row))
-            ntcp_test_fail(__FILE__, __LINE__, "cause %.*s is not in the table of docs/troubleshooting.md", (int)n, p);
+    static const char doc[] = OP_DOC("urn:s", "");
+    static const ntcp_allocator a = { oom_malloc, oom_realloc, oom_free, NULL };
+    ntcp_allocator saved;
+    ntcp_get_allocator(&saved);
+    long failed = 0;
+    for (oom_fail_at = 1;; oom_fail_at++) {
+        oom_count = 0;
+        ntcp_set_allocator(&a);
+        ntcp_wsdl *w = NULL;
+        ntcp_error err;
+        ntcp_status st = ntcp_wsdl_load_memory(doc, strlen(doc), "http://h/s", NULL, &w, &err);
+        ntcp_wsdl_free(w);
+        ntcp_set_allocator(&saved);
+        if (oom_count < oom_fail_at) { /* no allocation failed: the load went through */
+            CHECK_EQ_INT(st, NTCP_OK);
+            break;
+        }
+        if (st == NTCP_OK)
+            continue; /* an allocation the loader does without */
+        failed++;
+        CHECK_EQ_INT(err.status, st);
+        CHECK_EQ_STR(ntcp_error_id(&err), "out_of_memory");
+        CHECK_EQ_STR(ntcp_channel_step_name(err.step), "decode");
+        CHECK_EQ_STR(err.text, "http://h/s: memory allocation failed");
     }
-    CHECK(ids >= 8);
+    CHECK(failed > 0);
 }
