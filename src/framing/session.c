@@ -154,7 +154,7 @@ void ntcp_stream_free(ntcp_stream *s)
 
 void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len)
 {
-    *data = f->out.data + f->out_off;
+    *data = f->out.data ? f->out.data + f->out_off : f->out.data; /* nothing written yet: NULL, 0 */
     *len = f->out.len - f->out_off;
 }
 

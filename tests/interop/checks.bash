@@ -10,3 +10,14 @@ check() { # description, expected, actual
     if [ "$2" = "$3" ]; then ok; else bad "$1"; diff <(echo "$2") <(echo "$3") | head -20 >&2; fi
 }
 pause() { read -r -t "${1:-0.05}" <> <(:) || true; }
+# settled FILE: waits until a live capture's output FILE has not grown for
+# 1 s (deadline 20 s): a loaded machine prints late, and stopping the
+# capture earlier loses packets
+settled() {
+    local last=-1 now still=0
+    for _ in $(seq 1 100); do
+        now=$(wc -l < "$1")
+        if [ "$now" -eq "$last" ]; then still=$((still + 1)); [ $still -ge 5 ] && return; else still=0; fi
+        last=$now; pause 0.2
+    done
+}

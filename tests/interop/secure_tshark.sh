@@ -31,14 +31,7 @@ capture_case() { # case-name, expect-marker(yes/no)
     [ -s "$tmp/live.txt" ] || { bad "$name: tshark could not capture on lo: $(cat "$tmp/tshark.err")"; return; }
     if NTCP_SECURE_PORT=$port "$here/scripts/with-realm" "$bin" "$name" >"$tmp/run.txt" 2>&1; then ok
     else bad "$name: the session failed: $(tail -5 "$tmp/run.txt")"; fi
-    # stop once the live output has not grown for 1 s (deadline 20 s): a
-    # loaded machine prints late
-    local last=-1 now still=0
-    for _ in $(seq 1 100); do
-        now=$(wc -l < "$tmp/live.txt")
-        if [ "$now" -eq "$last" ]; then still=$((still + 1)); [ $still -ge 5 ] && break; else still=0; fi
-        last=$now; pause 0.2
-    done
+    settled "$tmp/live.txt"
     kill -INT $tpid; wait $tpid 2>/dev/null; tpid=
     local f=(tshark -2 -r "$tmp/cap.pcapng" -d "tcp.port==$port,mc-nmf")
     local mal

@@ -46,10 +46,7 @@ capture_case() { # name, expect-canary (yes/no), serve args..., --, call args...
         --body "<Echo xmlns=\"http://tempuri.org/\"><text>$canary</text></Echo>" --timeout 10 "${cargs[@]}" \
         >"$tmp/call.txt" 2>&1 && grep -q "$canary" "$tmp/call.txt"; then ok
     else bad "$name: the call failed: $(tail -5 "$tmp/call.txt")"; fi
-    local last=-1 now   # stop once the live output stops growing (deadline 10 s)
-    for _ in $(seq 1 50); do
-        now=$(wc -l < "$tmp/live.txt"); [ "$now" -eq "$last" ] && break; last=$now; pause 0.2
-    done
+    settled "$tmp/live.txt"
     kill -INT $tpid; wait $tpid 2>/dev/null; tpid=
     f=(tshark -2 -r "$tmp/$name.pcapng" -d "tcp.port==$port,mc-nmf")
     local mal
