@@ -46,7 +46,8 @@ static void usage(FILE *f)
             "  --port N           decode the capture's connections on TCP port N, whatever\n"
             "                     their first bytes\n"
             "  --keytab FILE      the service's keytab: reads Kerberos sessions\n"
-            "  --password PW      the client's password: reads NTLM sessions (repeatable)\n"
+            "  --password PW      the client's password: reads NTLM sessions (repeatable; NETTCP_PASSWORD\n"
+            "                     is tried too, and keeps the password off the command line)\n"
             "  --nt-hash HEX      the client's NT hash, 32 hex digits (repeatable)\n"
             "\n"
             "exit status: 0 if everything decoded, 1 on bad or incomplete input (the message\n"
@@ -523,7 +524,7 @@ int cmd_decode(int argc, char **argv)
     ntcp_framing_limits lim = NTCP_FRAMING_LIMITS_OFFLINE;
     int port = 0;
     struct keys k = { NULL, NULL, 0, NULL, 0 };
-    k.passwords = calloc((size_t)argc, sizeof *k.passwords);
+    k.passwords = calloc((size_t)argc + 1, sizeof *k.passwords);
     k.hashes = calloc((size_t)argc, sizeof *k.hashes);
     if (!k.passwords || !k.hashes) {
         free(k.passwords);
@@ -583,6 +584,12 @@ int cmd_decode(int argc, char **argv)
         usage(stderr);
         rc = 2;
     }
+    /* NETTCP_PASSWORD is tried too, as call and doctor read it: a password
+     * need not stand on the command line */
+    size_t given_passwords = k.npasswords;
+    const char *envpw = getenv("NETTCP_PASSWORD");
+    if (envpw && *envpw)
+        k.passwords[k.npasswords++] = envpw;
     /* a keytab name without a type is a file */
     char ktname[4096];
     if (!rc && k.keytab && !strchr(k.keytab, ':')) {
@@ -611,7 +618,7 @@ int cmd_decode(int argc, char **argv)
         if (rc)
             break;
     }
-    if (!rc && (port || k.keytab || k.npasswords || k.nhashes)) {
+    if (!rc && (port || k.keytab || given_passwords || k.nhashes)) {
         fprintf(stderr, "nettcp decode: --port, --keytab, --password and --nt-hash apply to pcap/pcapng captures\n");
         rc = 2;
     }

@@ -37,33 +37,6 @@ static const char *const cause_ids[NTCP_TLS_CAUSE_COUNT] = {
     "tls_credentials", "tls_handshake",
 };
 
-static const char *const cause_advice[NTCP_TLS_CAUSE_COUNT] = {
-    "",
-    "the certificate has expired: renew it (and install the new one on the side that presents it), or check "
-    "this machine's clock",
-    "the certificate is not valid yet: check this machine's clock, or wait until its validity starts",
-    "the certificate's issuer is not trusted: give the CA certificate that issued it (--ca on the client, "
-    "--client-ca on the service), include the intermediate certificates in the presenting side's certificate "
-    "file, or use --validation peer with the certificate itself as the trusted one",
-    "the certificate does not carry the name the client expects: connect with a host name among the names it "
-    "holds, give the identity the service's metadata advertises (--identity dns:NAME), or issue a certificate "
-    "with the host name in its subjectAltName",
-    "the certificate has been revoked by its issuer: the presenting side needs a new certificate",
-    "the revocation status could not be established: the CRL distribution point in the certificate is "
-    "unreachable (online) or no CRL for the issuer is in the trust file (offline); make the CRL reachable, "
-    "add it to the trust file with --revocation offline, or use --revocation nocheck",
-    "the service requires a client certificate (clientCredentialType Certificate): give --client-cert and "
-    "--client-key, or use --credential none if the service does not require one",
-    "the service refused the client certificate: it must chain to a CA the service trusts (its --client-ca), be "
-    "valid now and not revoked; the service's log names the check that failed",
-    "client and service have no TLS version in common: TLS 1.2 and 1.3 are supported; align --tls-min and "
-    "--tls-max (WCF: SslProtocols) on both sides",
-    "our own certificate or key could not be loaded: check the paths, that the key matches the certificate, "
-    "that PEM files are PEM and a PKCS#12 file is given alone (--cert FILE.p12)",
-    "the TLS handshake failed: the error text carries OpenSSL's reason; check that both sides use TLS "
-    "(--credential certificate or none) and compatible settings",
-};
-
 const char *ntcp_tls_cause_id(ntcp_tls_cause c) { return (unsigned)c < NTCP_TLS_CAUSE_COUNT ? cause_ids[c] : ""; }
 
 ntcp_cause ntcp_tls_cause_of(ntcp_tls_cause c)
@@ -75,7 +48,7 @@ const char *ntcp_tls_cause_advice(const char *id)
 {
     for (int i = 1; id && i < NTCP_TLS_CAUSE_COUNT; i++)
         if (!strcmp(cause_ids[i], id))
-            return cause_advice[i];
+            return ntcp_cause_advice(ntcp_tls_cause_of((ntcp_tls_cause)i)); /* the one table's advice */
     return NULL;
 }
 

@@ -88,6 +88,9 @@ run krb_sign "$sign_url" negotiate sign "$NTCP_REALM_USER" "$NTCP_REALM_PASSWORD
     "Kerberos Sign $K $A256 3 3 0 None" --keytab "$KT"
 run ntlm_enc "$enc_url" ntlm encrypt "$NTCP_REALM_NTLM_USER" "$NTCP_REALM_NTLM_PASSWORD" \
     "NTLM EncryptAndSign $N None 3 3 0 None" --password wrong --password "$NTCP_REALM_NTLM_PASSWORD"
+# the password from NETTCP_PASSWORD instead of the command line
+check "ntlm_enc: the password from NETTCP_PASSWORD" \
+    "$(NETTCP_PASSWORD="$NTCP_REALM_NTLM_PASSWORD" summary "$tmp/ntlm_enc.pcap")" "NTLM EncryptAndSign $N None 3 3 0 None"
 NOSA=1 run ntlm_spnego "$enc_url" negotiate encrypt "$NTCP_REALM_NTLM_USER" "$NTCP_REALM_NTLM_PASSWORD" \
     "NTLM EncryptAndSign $N None 3 3 0 None" --password "$NTCP_REALM_NTLM_PASSWORD"
 run ntlm_sign "$sign_url" ntlm sign "$NTCP_REALM_NTLM_USER" "$NTCP_REALM_NTLM_PASSWORD" \

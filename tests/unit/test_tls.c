@@ -279,6 +279,11 @@ TEST(tls_credentials_and_garbage)
     ntcp_buf_free(&out);
     ntcp_tls_free(s);
     CHECK_EQ_STR(ntcp_tls_cause_advice("nope") ? "x" : "", "");
-    CHECK(ntcp_tls_cause_advice("cert_untrusted") != NULL);
+    for (int c = NTCP_TLS_CAUSE_NONE + 1; c < NTCP_TLS_CAUSE_COUNT; c++) { /* one table of causes and advice */
+        ntcp_cause e = ntcp_tls_cause_of((ntcp_tls_cause)c);
+        CHECK_EQ_STR(ntcp_cause_id(e), ntcp_tls_cause_id((ntcp_tls_cause)c));
+        CHECK_EQ_STR(ntcp_tls_cause_advice(ntcp_tls_cause_id((ntcp_tls_cause)c)), ntcp_cause_advice(e));
+        CHECK(*ntcp_cause_advice(e) != 0);
+    }
     pki_free(&p);
 }
