@@ -371,7 +371,8 @@ static bool try_frame(cap_ntlm *n, dirstate *d, EVP_CIPHER_CTX *base, const uint
         EVP_CIPHER_CTX_free(c);
         return false;
     }
-    uint8_t *plain = out->data + start;
+    uint8_t none[1];
+    uint8_t *plain = dlen ? out->data + start : none; /* a bare signature: out->data may still be NULL */
     bool ok = sealed ? rc4(c, p + 16, dlen, plain) : (memcpy(plain, p + 16, dlen), true);
     uint8_t mac[16], chk[8];
     ok = ok && le32(p) == 1 && hmac_md5(d->sign_key, 16, p + 12, 4, plain, dlen, mac);

@@ -298,3 +298,57 @@ TEST(pcap_truncated_and_not_a_capture)
     CHECK(strstr(p.error, "link type 105") != NULL);
     ntcp_pcap_free(&p);
 }
+
+/* An NTLM data frame that is a bare 16-byte signature (no payload) is taken
+ * apart without arithmetic on a NULL buffer and counted as a bad frame. */
+TEST(passive_ntlm_bare_signature_frame)
+{
+    size_t n;
+    unsigned char *d = ntcp_test_read_vector("fuzz/corpus/pcap/ntlm_sign.pcap", &n);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    ntcp_pcap p;
+    CHECK_EQ_INT(ntcp_pcap_read(d, n, 1u << 20, &p), NTCP_OK);
+    CHECK(p.nconns >= 1);
+    const ntcp_tcp_conn *c = &p.conns[0];
+    const uint8_t *cs = memmem(c->dir[0].data.data, c->dir[0].data.len, "application/negotiate", 21);
+    CHECK(cs != NULL);
+    if (!cs || p.nconns < 1) {
+        ntcp_pcap_free(&p);
+        free(d);
+        return;
+    }
+    size_t off = (size_t)(cs - c->dir[0].data.data) + 21;
+    /* the client's handshake records: [type 0x14..0x16][1][0][len BE16][token] */
+    const uint8_t *s = c->dir[0].data.data + off;
+    size_t left = c->dir[0].data.len - off, at = 0;
+    while (at + 5 <= left && s[at] >= 0x14 && s[at] <= 0x16 && s[at + 1] == 1)
+        at += 5 + ((size_t)s[at + 3] << 8 | s[at + 4]);
+    CHECK(at + 4 + 16 <= left);
+    uint8_t cut[4096];
+    CHECK(at + 4 + 16 <= sizeof cut);
+    if (at + 4 + 16 > left || at + 4 + 16 > sizeof cut) {
+        ntcp_pcap_free(&p);
+        free(d);
+        return;
+    }
+    memcpy(cut, s, at);
+    const uint8_t len16[4] = { 16, 0, 0, 0 };
+    memcpy(cut + at, len16, 4);
+    memcpy(cut + at + 4, s + at + 4, 16);
+    const uint8_t *in[2] = { cut, c->dir[1].data.data + 1 };
+    size_t len[2] = { at + 4 + 16, c->dir[1].data.len - 1 };
+    uint64_t base[2] = { off, 1 };
+    static const char *const pw[] = { "carol-Pw-2" };
+    ntcp_passive_keys k = { NULL, pw, 1, NULL, 0 };
+    ntcp_passive ps;
+    CHECK_EQ_INT(ntcp_passive_decode(in, len, base, c->first_usec, &k, 1u << 20, &ps), NTCP_OK);
+    CHECK(ps.handshake_done);
+    CHECK_EQ_INT((int)ps.frames[0], 1);
+    CHECK_EQ_INT((int)ps.bad_frames[0], 1);
+    CHECK_EQ_INT((int)ps.plain[0].len, 0);
+    ntcp_passive_free(&ps);
+    ntcp_pcap_free(&p);
+    free(d);
+}
