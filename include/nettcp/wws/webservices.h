@@ -1,0 +1,1022 @@
+/* nettcp WWSAPI — Windows Web Services API (webservices.h) on Linux.
+ *
+ * The names, values and structure layouts are Microsoft's as documented
+ * (learn.microsoft.com, "Windows Web Services API"), so code written for
+ * webservices.dll compiles unchanged: `#include <webservices.h>` with
+ * `pkg-config --cflags --libs nettcp-wws`. What is implemented is listed in
+ * nettcp's docs/wwsapi.md; every function declared here that is not
+ * implemented returns E_NOTIMPL with an error string saying so.
+ * Strings: WCHAR is wchar_t (UTF-32 on Linux); WS_XML_STRING is UTF-8. */
+#ifndef NETTCP_WWS_WEBSERVICES_H
+#define NETTCP_WWS_WEBSERVICES_H
+
+#include "wws_compat.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- opaque objects -------------------------------------------------- */
+typedef struct _WS_ERROR WS_ERROR;
+typedef struct _WS_HEAP WS_HEAP;
+typedef struct _WS_XML_BUFFER WS_XML_BUFFER;
+typedef struct _WS_XML_READER WS_XML_READER;
+typedef struct _WS_XML_WRITER WS_XML_WRITER;
+typedef struct _WS_CHANNEL WS_CHANNEL;
+typedef struct _WS_LISTENER WS_LISTENER;
+typedef struct _WS_MESSAGE WS_MESSAGE;
+typedef struct _WS_SERVICE_PROXY WS_SERVICE_PROXY;
+typedef struct _WS_OPERATION_CONTEXT WS_OPERATION_CONTEXT;
+
+/* ---- status codes ------------------------------------------------------ */
+#define WS_S_ASYNC ((HRESULT)0x003D0000)
+#define WS_S_END ((HRESULT)0x003D0001)
+#define WS_E_INVALID_FORMAT ((HRESULT)0x803D0000)
+#define WS_E_OBJECT_FAULTED ((HRESULT)0x803D0001)
+#define WS_E_NUMERIC_OVERFLOW ((HRESULT)0x803D0002)
+#define WS_E_INVALID_OPERATION ((HRESULT)0x803D0003)
+#define WS_E_OPERATION_ABORTED ((HRESULT)0x803D0004)
+#define WS_E_ENDPOINT_ACCESS_DENIED ((HRESULT)0x803D0005)
+#define WS_E_OPERATION_TIMED_OUT ((HRESULT)0x803D0006)
+#define WS_E_OPERATION_ABANDONED ((HRESULT)0x803D0007)
+#define WS_E_QUOTA_EXCEEDED ((HRESULT)0x803D0008)
+#define WS_E_NO_TRANSLATION_AVAILABLE ((HRESULT)0x803D0009)
+#define WS_E_SECURITY_VERIFICATION_FAILURE ((HRESULT)0x803D000A)
+#define WS_E_ADDRESS_IN_USE ((HRESULT)0x803D000B)
+#define WS_E_ADDRESS_NOT_AVAILABLE ((HRESULT)0x803D000C)
+#define WS_E_ENDPOINT_NOT_FOUND ((HRESULT)0x803D000D)
+#define WS_E_ENDPOINT_NOT_AVAILABLE ((HRESULT)0x803D000E)
+#define WS_E_ENDPOINT_FAILURE ((HRESULT)0x803D000F)
+#define WS_E_ENDPOINT_UNREACHABLE ((HRESULT)0x803D0010)
+#define WS_E_ENDPOINT_ACTION_NOT_SUPPORTED ((HRESULT)0x803D0011)
+#define WS_E_ENDPOINT_TOO_BUSY ((HRESULT)0x803D0012)
+#define WS_E_ENDPOINT_FAULT_RECEIVED ((HRESULT)0x803D0013)
+#define WS_E_ENDPOINT_DISCONNECTED ((HRESULT)0x803D0014)
+#define WS_E_PROXY_FAILURE ((HRESULT)0x803D0015)
+#define WS_E_PROXY_ACCESS_DENIED ((HRESULT)0x803D0016)
+#define WS_E_NOT_SUPPORTED ((HRESULT)0x803D0017)
+#define WS_E_PROXY_REQUIRES_BASIC_AUTH ((HRESULT)0x803D0018)
+#define WS_E_PROXY_REQUIRES_DIGEST_AUTH ((HRESULT)0x803D0019)
+#define WS_E_PROXY_REQUIRES_NTLM_AUTH ((HRESULT)0x803D001A)
+#define WS_E_PROXY_REQUIRES_NEGOTIATE_AUTH ((HRESULT)0x803D001B)
+#define WS_E_SERVER_REQUIRES_BASIC_AUTH ((HRESULT)0x803D001C)
+#define WS_E_SERVER_REQUIRES_DIGEST_AUTH ((HRESULT)0x803D001D)
+#define WS_E_SERVER_REQUIRES_NTLM_AUTH ((HRESULT)0x803D001E)
+#define WS_E_SERVER_REQUIRES_NEGOTIATE_AUTH ((HRESULT)0x803D001F)
+#define WS_E_INVALID_ENDPOINT_URL ((HRESULT)0x803D0020)
+#define WS_E_OTHER ((HRESULT)0x803D0021)
+#define WS_E_SECURITY_TOKEN_EXPIRED ((HRESULT)0x803D0022)
+#define WS_E_SECURITY_SYSTEM_FAILURE ((HRESULT)0x803D0023)
+
+/* ---- strings ----------------------------------------------------------- */
+typedef struct _WS_STRING {
+    ULONG length; /* in WCHARs, without a terminator */
+    WCHAR *chars;
+} WS_STRING;
+
+typedef struct _WS_XML_STRING WS_XML_STRING;
+typedef struct _WS_XML_DICTIONARY {
+    GUID guid;
+    WS_XML_STRING *strings;
+    ULONG stringCount;
+    BOOL isConst;
+} WS_XML_DICTIONARY;
+
+struct _WS_XML_STRING {
+    ULONG length; /* bytes of UTF-8 */
+    BYTE *bytes;
+    WS_XML_DICTIONARY *dictionary;
+    ULONG id;
+};
+
+typedef struct _WS_XML_QNAME {
+    WS_XML_STRING localName;
+    WS_XML_STRING ns;
+} WS_XML_QNAME;
+
+typedef struct _WS_BYTES {
+    ULONG length;
+    BYTE *bytes;
+} WS_BYTES;
+
+#define WsCountOf(a) (sizeof(a) / sizeof((a)[0]))
+#define WS_STRING_VALUE(s) { WsCountOf(s) - 1, (WCHAR *)(s) }
+#define WS_STRING_NULL { 0, NULL }
+#define WS_XML_STRING_VALUE(s) { WsCountOf(s) - 1, (BYTE *)(s), NULL, 0 }
+#define WS_XML_STRING_NULL { 0, NULL, NULL, 0 }
+#define WS_XML_STRING_DICTIONARY_VALUE(s, d, i) { WsCountOf(s) - 1, (BYTE *)(s), d, i }
+#define WS_XML_QNAME_VALUE(local, ns) { WS_XML_STRING_VALUE(local), WS_XML_STRING_VALUE(ns) }
+
+/* ---- asynchronous calls (completed before returning here) --------------- */
+typedef enum {
+    WS_SHORT_CALLBACK,
+    WS_LONG_CALLBACK
+} WS_CALLBACK_MODEL;
+
+typedef void (CALLBACK *WS_ASYNC_CALLBACK)(HRESULT errorCode, WS_CALLBACK_MODEL callbackModel, void *callbackState);
+
+typedef struct _WS_ASYNC_CONTEXT {
+    WS_ASYNC_CALLBACK callback;
+    void *callbackState;
+} WS_ASYNC_CONTEXT;
+
+/* ---- errors ------------------------------------------------------------- */
+typedef enum {
+    WS_ERROR_PROPERTY_STRING_COUNT = 0,
+    WS_ERROR_PROPERTY_ORIGINAL_ERROR_CODE = 1,
+    WS_ERROR_PROPERTY_LANGID = 2
+} WS_ERROR_PROPERTY_ID;
+
+typedef struct _WS_ERROR_PROPERTY {
+    WS_ERROR_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_ERROR_PROPERTY;
+
+typedef enum {
+    WS_FAULT_ERROR_PROPERTY_FAULT = 0,
+    WS_FAULT_ERROR_PROPERTY_ACTION = 1,
+    WS_FAULT_ERROR_PROPERTY_HEADER = 2
+} WS_FAULT_ERROR_PROPERTY_ID;
+
+/* ---- heaps -------------------------------------------------------------- */
+typedef enum {
+    WS_HEAP_PROPERTY_MAX_SIZE = 0,
+    WS_HEAP_PROPERTY_TRIM_SIZE = 1,
+    WS_HEAP_PROPERTY_REQUESTED_SIZE = 2,
+    WS_HEAP_PROPERTY_ACTUAL_SIZE = 3
+} WS_HEAP_PROPERTY_ID;
+
+typedef struct _WS_HEAP_PROPERTY {
+    WS_HEAP_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_HEAP_PROPERTY;
+
+typedef struct _WS_HEAP_PROPERTIES {
+    WS_HEAP_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_HEAP_PROPERTIES;
+
+/* ---- XML readers, writers, buffers -------------------------------------- */
+typedef ULONG WS_XML_BUFFER_PROPERTY_ID;
+
+typedef struct _WS_XML_BUFFER_PROPERTY {
+    WS_XML_BUFFER_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_XML_BUFFER_PROPERTY;
+
+typedef enum {
+    WS_XML_READER_PROPERTY_MAX_DEPTH = 0,
+    WS_XML_READER_PROPERTY_ALLOW_FRAGMENT = 1,
+    WS_XML_READER_PROPERTY_MAX_ATTRIBUTES = 2,
+    WS_XML_READER_PROPERTY_READ_DECLARATION = 3,
+    WS_XML_READER_PROPERTY_CHARSET = 4,
+    WS_XML_READER_PROPERTY_ROW = 5,
+    WS_XML_READER_PROPERTY_COLUMN = 6,
+    WS_XML_READER_PROPERTY_UTF8_TRIM_SIZE = 7,
+    WS_XML_READER_PROPERTY_STREAM_BUFFER_SIZE = 8,
+    WS_XML_READER_PROPERTY_IN_ATTRIBUTE = 9,
+    WS_XML_READER_PROPERTY_STREAM_MAX_ROOT_MIME_PART_SIZE = 10,
+    WS_XML_READER_PROPERTY_STREAM_MAX_MIME_HEADERS_SIZE = 11,
+    WS_XML_READER_PROPERTY_MAX_MIME_PARTS = 12,
+    WS_XML_READER_PROPERTY_ALLOW_INVALID_CHARACTER_REFERENCES = 13,
+    WS_XML_READER_PROPERTY_MAX_NAMESPACES = 14
+} WS_XML_READER_PROPERTY_ID;
+
+typedef struct _WS_XML_READER_PROPERTY {
+    WS_XML_READER_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_XML_READER_PROPERTY;
+
+typedef struct _WS_XML_READER_PROPERTIES {
+    WS_XML_READER_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_XML_READER_PROPERTIES;
+
+typedef enum {
+    WS_XML_WRITER_PROPERTY_MAX_DEPTH = 0,
+    WS_XML_WRITER_PROPERTY_ALLOW_FRAGMENT = 1,
+    WS_XML_WRITER_PROPERTY_MAX_ATTRIBUTES = 2,
+    WS_XML_WRITER_PROPERTY_WRITE_DECLARATION = 3,
+    WS_XML_WRITER_PROPERTY_INDENT = 4,
+    WS_XML_WRITER_PROPERTY_BUFFER_TRIM_SIZE = 5,
+    WS_XML_WRITER_PROPERTY_CHARSET = 6,
+    WS_XML_WRITER_PROPERTY_BUFFERS = 7,
+    WS_XML_WRITER_PROPERTY_BUFFER_MAX_SIZE = 8,
+    WS_XML_WRITER_PROPERTY_BYTES = 9,
+    WS_XML_WRITER_PROPERTY_IN_ATTRIBUTE = 10,
+    WS_XML_WRITER_PROPERTY_MAX_MIME_PARTS_BUFFER_SIZE = 11,
+    WS_XML_WRITER_PROPERTY_INITIAL_BUFFER = 12,
+    WS_XML_WRITER_PROPERTY_ALLOW_INVALID_CHARACTER_REFERENCES = 13,
+    WS_XML_WRITER_PROPERTY_MAX_NAMESPACES = 14,
+    WS_XML_WRITER_PROPERTY_BYTES_WRITTEN = 15,
+    WS_XML_WRITER_PROPERTY_BYTES_TO_CLOSE = 16,
+    WS_XML_WRITER_PROPERTY_COMPRESS_EMPTY_ELEMENTS = 17,
+    WS_XML_WRITER_PROPERTY_EMIT_UNCOMPRESSED_EMPTY_ELEMENTS = 18
+} WS_XML_WRITER_PROPERTY_ID;
+
+typedef struct _WS_XML_WRITER_PROPERTY {
+    WS_XML_WRITER_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_XML_WRITER_PROPERTY;
+
+typedef struct _WS_XML_WRITER_PROPERTIES {
+    WS_XML_WRITER_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_XML_WRITER_PROPERTIES;
+
+typedef enum {
+    WS_CHARSET_AUTO = 0,
+    WS_CHARSET_UTF8 = 1,
+    WS_CHARSET_UTF16LE = 2,
+    WS_CHARSET_UTF16BE = 3
+} WS_CHARSET;
+
+typedef enum {
+    WS_XML_READER_ENCODING_TYPE_TEXT = 1,
+    WS_XML_READER_ENCODING_TYPE_BINARY = 2,
+    WS_XML_READER_ENCODING_TYPE_MTOM = 3,
+    WS_XML_READER_ENCODING_TYPE_RAW = 4
+} WS_XML_READER_ENCODING_TYPE;
+
+typedef struct _WS_XML_READER_ENCODING {
+    WS_XML_READER_ENCODING_TYPE encodingType;
+} WS_XML_READER_ENCODING;
+
+typedef struct _WS_XML_READER_TEXT_ENCODING {
+    WS_XML_READER_ENCODING encoding;
+    WS_CHARSET charSet;
+} WS_XML_READER_TEXT_ENCODING;
+
+typedef enum {
+    WS_XML_WRITER_ENCODING_TYPE_TEXT = 1,
+    WS_XML_WRITER_ENCODING_TYPE_BINARY = 2,
+    WS_XML_WRITER_ENCODING_TYPE_MTOM = 3,
+    WS_XML_WRITER_ENCODING_TYPE_RAW = 4
+} WS_XML_WRITER_ENCODING_TYPE;
+
+typedef struct _WS_XML_WRITER_ENCODING {
+    WS_XML_WRITER_ENCODING_TYPE encodingType;
+} WS_XML_WRITER_ENCODING;
+
+typedef struct _WS_XML_WRITER_TEXT_ENCODING {
+    WS_XML_WRITER_ENCODING encoding;
+    WS_CHARSET charSet;
+} WS_XML_WRITER_TEXT_ENCODING;
+
+typedef enum {
+    WS_XML_WRITER_OUTPUT_TYPE_BUFFER = 1,
+    WS_XML_WRITER_OUTPUT_TYPE_STREAM = 2
+} WS_XML_WRITER_OUTPUT_TYPE;
+
+typedef struct _WS_XML_WRITER_OUTPUT {
+    WS_XML_WRITER_OUTPUT_TYPE outputType;
+} WS_XML_WRITER_OUTPUT;
+
+typedef struct _WS_XML_WRITER_BUFFER_OUTPUT {
+    WS_XML_WRITER_OUTPUT output;
+} WS_XML_WRITER_BUFFER_OUTPUT;
+
+typedef enum {
+    WS_XML_READER_INPUT_TYPE_BUFFER = 1,
+    WS_XML_READER_INPUT_TYPE_STREAM = 2
+} WS_XML_READER_INPUT_TYPE;
+
+typedef struct _WS_XML_READER_INPUT {
+    WS_XML_READER_INPUT_TYPE inputType;
+} WS_XML_READER_INPUT;
+
+typedef struct _WS_XML_READER_BUFFER_INPUT {
+    WS_XML_READER_INPUT input;
+    void *encodedData;
+    ULONG encodedDataSize;
+} WS_XML_READER_BUFFER_INPUT;
+
+/* ---- types and their descriptions (the serializer) ---------------------- */
+typedef enum {
+    WS_BOOL_TYPE = 0,
+    WS_INT8_TYPE = 1,
+    WS_INT16_TYPE = 2,
+    WS_INT32_TYPE = 3,
+    WS_INT64_TYPE = 4,
+    WS_UINT8_TYPE = 5,
+    WS_UINT16_TYPE = 6,
+    WS_UINT32_TYPE = 7,
+    WS_UINT64_TYPE = 8,
+    WS_FLOAT_TYPE = 9,
+    WS_DOUBLE_TYPE = 10,
+    WS_DECIMAL_TYPE = 11,
+    WS_DATETIME_TYPE = 12,
+    WS_TIMESPAN_TYPE = 13,
+    WS_GUID_TYPE = 14,
+    WS_UNIQUE_ID_TYPE = 15,
+    WS_STRING_TYPE = 16,
+    WS_WSZ_TYPE = 17,
+    WS_BYTES_TYPE = 18,
+    WS_XML_STRING_TYPE = 19,
+    WS_XML_QNAME_TYPE = 20,
+    WS_XML_BUFFER_TYPE = 21,
+    WS_CHAR_ARRAY_TYPE = 22,
+    WS_UTF8_ARRAY_TYPE = 23,
+    WS_BYTE_ARRAY_TYPE = 24,
+    WS_DESCRIPTION_TYPE = 25,
+    WS_STRUCT_TYPE = 26,
+    WS_CUSTOM_TYPE = 27,
+    WS_ENDPOINT_ADDRESS_TYPE = 28,
+    WS_FAULT_TYPE = 29,
+    WS_VOID_TYPE = 30,
+    WS_ENUM_TYPE = 31,
+    WS_DURATION_TYPE = 32,
+    WS_UNION_TYPE = 33,
+    WS_ANY_ATTRIBUTES_TYPE = 34
+} WS_TYPE;
+
+typedef enum {
+    WS_ELEMENT_TYPE_MAPPING = 1,
+    WS_ATTRIBUTE_TYPE_MAPPING = 2,
+    WS_ELEMENT_CONTENT_TYPE_MAPPING = 3,
+    WS_ANY_ELEMENT_TYPE_MAPPING = 4
+} WS_TYPE_MAPPING;
+
+typedef enum {
+    WS_READ_REQUIRED_VALUE = 1,
+    WS_READ_REQUIRED_POINTER = 2,
+    WS_READ_OPTIONAL_POINTER = 3,
+    WS_READ_NILLABLE_POINTER = 4,
+    WS_READ_NILLABLE_VALUE = 5
+} WS_READ_OPTION;
+
+typedef enum {
+    WS_WRITE_REQUIRED_VALUE = 1,
+    WS_WRITE_REQUIRED_POINTER = 2,
+    WS_WRITE_NILLABLE_VALUE = 3,
+    WS_WRITE_NILLABLE_POINTER = 4
+} WS_WRITE_OPTION;
+
+typedef struct _WS_ELEMENT_DESCRIPTION {
+    WS_XML_STRING *elementLocalName;
+    WS_XML_STRING *elementNs;
+    WS_TYPE type;
+    void *typeDescription;
+} WS_ELEMENT_DESCRIPTION;
+
+typedef struct _WS_ATTRIBUTE_DESCRIPTION {
+    WS_XML_STRING *attributeLocalName;
+    WS_XML_STRING *attributeNs;
+    WS_TYPE type;
+    void *typeDescription;
+} WS_ATTRIBUTE_DESCRIPTION;
+
+/* ---- endpoint addresses and identities ---------------------------------- */
+typedef enum {
+    WS_DNS_ENDPOINT_IDENTITY_TYPE = 1,
+    WS_UPN_ENDPOINT_IDENTITY_TYPE = 2,
+    WS_SPN_ENDPOINT_IDENTITY_TYPE = 3,
+    WS_RSA_ENDPOINT_IDENTITY_TYPE = 4,
+    WS_CERT_ENDPOINT_IDENTITY_TYPE = 5,
+    WS_UNKNOWN_ENDPOINT_IDENTITY_TYPE = 6
+} WS_ENDPOINT_IDENTITY_TYPE;
+
+typedef struct _WS_ENDPOINT_IDENTITY {
+    WS_ENDPOINT_IDENTITY_TYPE identityType;
+} WS_ENDPOINT_IDENTITY;
+
+typedef struct _WS_DNS_ENDPOINT_IDENTITY {
+    WS_ENDPOINT_IDENTITY identity;
+    WS_STRING dns;
+} WS_DNS_ENDPOINT_IDENTITY;
+
+typedef struct _WS_UPN_ENDPOINT_IDENTITY {
+    WS_ENDPOINT_IDENTITY identity;
+    WS_STRING upn;
+} WS_UPN_ENDPOINT_IDENTITY;
+
+typedef struct _WS_SPN_ENDPOINT_IDENTITY {
+    WS_ENDPOINT_IDENTITY identity;
+    WS_STRING spn;
+} WS_SPN_ENDPOINT_IDENTITY;
+
+typedef struct _WS_ENDPOINT_ADDRESS {
+    WS_STRING url;
+    WS_XML_BUFFER *headers;
+    WS_XML_BUFFER *extensions;
+    WS_ENDPOINT_IDENTITY *identity;
+} WS_ENDPOINT_ADDRESS;
+
+/* ---- faults ------------------------------------------------------------- */
+typedef struct _WS_FAULT_CODE {
+    WS_XML_QNAME value;
+    struct _WS_FAULT_CODE *subCode;
+} WS_FAULT_CODE;
+
+typedef struct _WS_FAULT_REASON {
+    WS_STRING text;
+    WS_STRING lang;
+} WS_FAULT_REASON;
+
+typedef struct _WS_FAULT {
+    WS_FAULT_CODE *code;
+    WS_FAULT_REASON *reasons;
+    ULONG reasonCount;
+    WS_STRING actor;
+    WS_STRING node;
+    WS_XML_BUFFER *detail;
+} WS_FAULT;
+
+/* ---- messages ----------------------------------------------------------- */
+typedef enum {
+    WS_ENVELOPE_VERSION_SOAP_1_1 = 1,
+    WS_ENVELOPE_VERSION_SOAP_1_2 = 2,
+    WS_ENVELOPE_VERSION_NONE = 3
+} WS_ENVELOPE_VERSION;
+
+typedef enum {
+    WS_ADDRESSING_VERSION_0_9 = 1,
+    WS_ADDRESSING_VERSION_1_0 = 2,
+    WS_ADDRESSING_VERSION_TRANSPORT = 3
+} WS_ADDRESSING_VERSION;
+
+typedef enum {
+    WS_MESSAGE_PROPERTY_STATE = 0,
+    WS_MESSAGE_PROPERTY_HEAP = 1,
+    WS_MESSAGE_PROPERTY_ENVELOPE_VERSION = 2,
+    WS_MESSAGE_PROPERTY_ADDRESSING_VERSION = 3,
+    WS_MESSAGE_PROPERTY_HEADER_BUFFER = 4,
+    WS_MESSAGE_PROPERTY_HEADER_POSITION = 5,
+    WS_MESSAGE_PROPERTY_BODY_READER = 6,
+    WS_MESSAGE_PROPERTY_BODY_WRITER = 7,
+    WS_MESSAGE_PROPERTY_IS_ADDRESSED = 8,
+    WS_MESSAGE_PROPERTY_HEAP_PROPERTIES = 9,
+    WS_MESSAGE_PROPERTY_XML_READER_PROPERTIES = 10,
+    WS_MESSAGE_PROPERTY_XML_WRITER_PROPERTIES = 11,
+    WS_MESSAGE_PROPERTY_IS_FAULT = 12,
+    WS_MESSAGE_PROPERTY_MAX_PROCESSED_HEADERS = 13,
+    WS_MESSAGE_PROPERTY_USERNAME = 14,
+    WS_MESSAGE_PROPERTY_ENCODED_CERT = 15,
+    WS_MESSAGE_PROPERTY_TRANSPORT_SECURITY_WINDOWS_TOKEN = 16,
+    WS_MESSAGE_PROPERTY_HTTP_HEADER_AUTH_WINDOWS_TOKEN = 17,
+    WS_MESSAGE_PROPERTY_MESSAGE_SECURITY_WINDOWS_TOKEN = 18,
+    WS_MESSAGE_PROPERTY_SAML_ASSERTION = 19,
+    WS_MESSAGE_PROPERTY_SECURITY_CONTEXT = 20,
+    WS_MESSAGE_PROPERTY_PROTECTION_LEVEL = 21
+} WS_MESSAGE_PROPERTY_ID;
+
+typedef struct _WS_MESSAGE_PROPERTY {
+    WS_MESSAGE_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_MESSAGE_PROPERTY;
+
+typedef struct _WS_MESSAGE_PROPERTIES {
+    WS_MESSAGE_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_MESSAGE_PROPERTIES;
+
+typedef enum {
+    WS_MESSAGE_STATE_EMPTY = 1,
+    WS_MESSAGE_STATE_INITIALIZED = 2,
+    WS_MESSAGE_STATE_READING = 3,
+    WS_MESSAGE_STATE_WRITING = 4,
+    WS_MESSAGE_STATE_DONE = 5
+} WS_MESSAGE_STATE;
+
+typedef enum {
+    WS_BLANK_MESSAGE = 0,
+    WS_DUPLICATE_MESSAGE = 1,
+    WS_REQUEST_MESSAGE = 2,
+    WS_REPLY_MESSAGE = 3,
+    WS_FAULT_MESSAGE = 4
+} WS_MESSAGE_INITIALIZATION;
+
+typedef enum {
+    WS_ACTION_HEADER = 1,
+    WS_TO_HEADER = 2,
+    WS_MESSAGE_ID_HEADER = 3,
+    WS_RELATES_TO_HEADER = 4,
+    WS_FROM_HEADER = 5,
+    WS_REPLY_TO_HEADER = 6,
+    WS_FAULT_TO_HEADER = 7
+} WS_HEADER_TYPE;
+
+typedef enum {
+    WS_REPEATING_HEADER = 1,
+    WS_SINGLETON_HEADER = 2
+} WS_REPEATING_HEADER_OPTION;
+
+typedef enum {
+    WS_RECEIVE_REQUIRED_MESSAGE = 1,
+    WS_RECEIVE_OPTIONAL_MESSAGE = 2
+} WS_RECEIVE_OPTION;
+
+typedef struct _WS_MESSAGE_DESCRIPTION {
+    WS_XML_STRING *action;
+    WS_ELEMENT_DESCRIPTION *bodyElementDescription;
+} WS_MESSAGE_DESCRIPTION;
+
+typedef void (CALLBACK *WS_MESSAGE_DONE_CALLBACK)(void *doneCallbackState);
+
+/* ---- channels ----------------------------------------------------------- */
+typedef enum {
+    WS_CHANNEL_TYPE_INPUT = 0x1,
+    WS_CHANNEL_TYPE_OUTPUT = 0x2,
+    WS_CHANNEL_TYPE_SESSION = 0x4,
+    WS_CHANNEL_TYPE_INPUT_SESSION = 0x5,
+    WS_CHANNEL_TYPE_OUTPUT_SESSION = 0x6,
+    WS_CHANNEL_TYPE_DUPLEX = 0x3,
+    WS_CHANNEL_TYPE_DUPLEX_SESSION = 0x7,
+    WS_CHANNEL_TYPE_REQUEST = 0x8,
+    WS_CHANNEL_TYPE_REPLY = 0x10
+} WS_CHANNEL_TYPE;
+
+typedef enum {
+    WS_HTTP_CHANNEL_BINDING = 0,
+    WS_TCP_CHANNEL_BINDING = 1,
+    WS_UDP_CHANNEL_BINDING = 2,
+    WS_CUSTOM_CHANNEL_BINDING = 3,
+    WS_NAMEDPIPE_CHANNEL_BINDING = 4
+} WS_CHANNEL_BINDING;
+
+typedef enum {
+    WS_CHANNEL_STATE_CREATED = 0,
+    WS_CHANNEL_STATE_OPENING = 1,
+    WS_CHANNEL_STATE_ACCEPTING = 2,
+    WS_CHANNEL_STATE_OPEN = 3,
+    WS_CHANNEL_STATE_FAULTED = 4,
+    WS_CHANNEL_STATE_CLOSING = 5,
+    WS_CHANNEL_STATE_CLOSED = 6
+} WS_CHANNEL_STATE;
+
+typedef enum {
+    WS_ENCODING_XML_BINARY_1 = 0,
+    WS_ENCODING_XML_BINARY_SESSION_1 = 1,
+    WS_ENCODING_XML_MTOM_UTF8 = 2,
+    WS_ENCODING_XML_MTOM_UTF16BE = 3,
+    WS_ENCODING_XML_MTOM_UTF16LE = 4,
+    WS_ENCODING_XML_UTF8 = 5,
+    WS_ENCODING_XML_UTF16BE = 6,
+    WS_ENCODING_XML_UTF16LE = 7,
+    WS_ENCODING_RAW = 8
+} WS_ENCODING;
+
+typedef enum {
+    WS_IP_VERSION_4 = 1,
+    WS_IP_VERSION_6 = 2,
+    WS_IP_VERSION_AUTO = 3
+} WS_IP_VERSION;
+
+typedef enum {
+    WS_CHANNEL_PROPERTY_MAX_BUFFERED_MESSAGE_SIZE = 0,
+    WS_CHANNEL_PROPERTY_MAX_STREAMED_MESSAGE_SIZE = 1,
+    WS_CHANNEL_PROPERTY_MAX_STREAMED_START_SIZE = 2,
+    WS_CHANNEL_PROPERTY_MAX_STREAMED_FLUSH_SIZE = 3,
+    WS_CHANNEL_PROPERTY_ENCODING = 4,
+    WS_CHANNEL_PROPERTY_ENVELOPE_VERSION = 5,
+    WS_CHANNEL_PROPERTY_ADDRESSING_VERSION = 6,
+    WS_CHANNEL_PROPERTY_MAX_SESSION_DICTIONARY_SIZE = 7,
+    WS_CHANNEL_PROPERTY_STATE = 8,
+    WS_CHANNEL_PROPERTY_ASYNC_CALLBACK_MODEL = 9,
+    WS_CHANNEL_PROPERTY_IP_VERSION = 10,
+    WS_CHANNEL_PROPERTY_RESOLVE_TIMEOUT = 11,
+    WS_CHANNEL_PROPERTY_CONNECT_TIMEOUT = 12,
+    WS_CHANNEL_PROPERTY_SEND_TIMEOUT = 13,
+    WS_CHANNEL_PROPERTY_RECEIVE_RESPONSE_TIMEOUT = 14,
+    WS_CHANNEL_PROPERTY_RECEIVE_TIMEOUT = 15,
+    WS_CHANNEL_PROPERTY_CLOSE_TIMEOUT = 16,
+    WS_CHANNEL_PROPERTY_ENABLE_TIMEOUTS = 17,
+    WS_CHANNEL_PROPERTY_TRANSFER_MODE = 18,
+    WS_CHANNEL_PROPERTY_MULTICAST_INTERFACE = 19,
+    WS_CHANNEL_PROPERTY_MULTICAST_HOPS = 20,
+    WS_CHANNEL_PROPERTY_REMOTE_ADDRESS = 21,
+    WS_CHANNEL_PROPERTY_REMOTE_IP_ADDRESS = 22,
+    WS_CHANNEL_PROPERTY_HTTP_CONNECTION_ID = 23,
+    WS_CHANNEL_PROPERTY_CUSTOM_CHANNEL_CALLBACKS = 24,
+    WS_CHANNEL_PROPERTY_CUSTOM_CHANNEL_PARAMETERS = 25,
+    WS_CHANNEL_PROPERTY_CUSTOM_CHANNEL_INSTANCE = 26,
+    WS_CHANNEL_PROPERTY_TRANSPORT_URL = 27,
+    WS_CHANNEL_PROPERTY_NO_DELAY = 28,
+    WS_CHANNEL_PROPERTY_SEND_KEEP_ALIVES = 29,
+    WS_CHANNEL_PROPERTY_KEEP_ALIVE_TIME = 30,
+    WS_CHANNEL_PROPERTY_KEEP_ALIVE_INTERVAL = 31,
+    WS_CHANNEL_PROPERTY_MAX_HTTP_SERVER_CONNECTIONS = 32,
+    WS_CHANNEL_PROPERTY_IS_SESSION_SHUT_DOWN = 33,
+    WS_CHANNEL_PROPERTY_CHANNEL_TYPE = 34,
+    WS_CHANNEL_PROPERTY_TRIM_BUFFERED_MESSAGE_SIZE = 35,
+    WS_CHANNEL_PROPERTY_ENCODER = 36,
+    WS_CHANNEL_PROPERTY_DECODER = 37,
+    WS_CHANNEL_PROPERTY_PROTECTION_LEVEL = 38,
+    WS_CHANNEL_PROPERTY_COOKIE_MODE = 39,
+    WS_CHANNEL_PROPERTY_HTTP_PROXY_SETTING_MODE = 40,
+    WS_CHANNEL_PROPERTY_CUSTOM_HTTP_PROXY = 41,
+    WS_CHANNEL_PROPERTY_HTTP_MESSAGE_MAPPING = 42,
+    WS_CHANNEL_PROPERTY_ENABLE_HTTP_REDIRECT = 43,
+    WS_CHANNEL_PROPERTY_HTTP_REDIRECT_CALLBACK_CONTEXT = 44,
+    WS_CHANNEL_PROPERTY_FAULTS_AS_ERRORS = 45,
+    WS_CHANNEL_PROPERTY_ALLOW_UNSECURED_FAULTS = 46,
+    WS_CHANNEL_PROPERTY_HTTP_SERVER_SPN = 47,
+    WS_CHANNEL_PROPERTY_HTTP_PROXY_SPN = 48,
+    WS_CHANNEL_PROPERTY_MAX_HTTP_REQUEST_HEADERS_BUFFER_SIZE = 49
+} WS_CHANNEL_PROPERTY_ID;
+
+typedef struct _WS_CHANNEL_PROPERTY {
+    WS_CHANNEL_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_CHANNEL_PROPERTY;
+
+typedef struct _WS_CHANNEL_PROPERTIES {
+    WS_CHANNEL_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_CHANNEL_PROPERTIES;
+
+/* ---- security ----------------------------------------------------------- */
+typedef enum {
+    WS_PROTECTION_LEVEL_NONE = 1,
+    WS_PROTECTION_LEVEL_SIGN = 2,
+    WS_PROTECTION_LEVEL_SIGN_AND_ENCRYPT = 3
+} WS_PROTECTION_LEVEL;
+
+typedef enum {
+    WS_SSL_TRANSPORT_SECURITY_BINDING_TYPE = 0,
+    WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TYPE = 1,
+    WS_HTTP_HEADER_AUTH_SECURITY_BINDING_TYPE = 2,
+    WS_USERNAME_MESSAGE_SECURITY_BINDING_TYPE = 3,
+    WS_KERBEROS_APREQ_MESSAGE_SECURITY_BINDING_TYPE = 4,
+    WS_XML_TOKEN_MESSAGE_SECURITY_BINDING_TYPE = 5,
+    WS_SAML_MESSAGE_SECURITY_BINDING_TYPE = 6,
+    WS_SECURITY_CONTEXT_MESSAGE_SECURITY_BINDING_TYPE = 7,
+    WS_NAMEDPIPE_SSPI_TRANSPORT_SECURITY_BINDING_TYPE = 8
+} WS_SECURITY_BINDING_TYPE;
+
+typedef enum {
+    WS_SECURITY_BINDING_PROPERTY_REQUIRE_SSL_CLIENT_CERT = 1,
+    WS_SECURITY_BINDING_PROPERTY_WINDOWS_INTEGRATED_AUTH_PACKAGE = 2,
+    WS_SECURITY_BINDING_PROPERTY_REQUIRE_SERVER_AUTH = 3,
+    WS_SECURITY_BINDING_PROPERTY_ALLOW_ANONYMOUS_CLIENTS = 4,
+    WS_SECURITY_BINDING_PROPERTY_ALLOWED_IMPERSONATION_LEVEL = 5,
+    WS_SECURITY_BINDING_PROPERTY_HTTP_HEADER_AUTH_SCHEME = 6,
+    WS_SECURITY_BINDING_PROPERTY_HTTP_HEADER_AUTH_TARGET = 7,
+    WS_SECURITY_BINDING_PROPERTY_HTTP_HEADER_AUTH_BASIC_REALM = 8,
+    WS_SECURITY_BINDING_PROPERTY_HTTP_HEADER_AUTH_DIGEST_REALM = 9,
+    WS_SECURITY_BINDING_PROPERTY_HTTP_HEADER_AUTH_DIGEST_DOMAIN = 10,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_KEY_SIZE = 11,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_KEY_ENTROPY_MODE = 12,
+    WS_SECURITY_BINDING_PROPERTY_MESSAGE_PROPERTIES = 13,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_MAX_PENDING_CONTEXTS = 14,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_MAX_ACTIVE_CONTEXTS = 15,
+    WS_SECURITY_BINDING_PROPERTY_SECURE_CONVERSATION_VERSION = 16,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_SUPPORT_RENEW = 17,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_RENEWAL_INTERVAL = 18,
+    WS_SECURITY_BINDING_PROPERTY_SECURITY_CONTEXT_ROLLOVER_INTERVAL = 19,
+    WS_SECURITY_BINDING_PROPERTY_CERT_FAILURES_TO_IGNORE = 20,
+    WS_SECURITY_BINDING_PROPERTY_DISABLE_CERT_REVOCATION_CHECK = 21,
+    WS_SECURITY_BINDING_PROPERTY_DISALLOWED_SECURE_PROTOCOLS = 22,
+    WS_SECURITY_BINDING_PROPERTY_CERTIFICATE_VALIDATION_CALLBACK_CONTEXT = 23
+} WS_SECURITY_BINDING_PROPERTY_ID;
+
+typedef struct _WS_SECURITY_BINDING_PROPERTY {
+    WS_SECURITY_BINDING_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_SECURITY_BINDING_PROPERTY;
+
+typedef struct _WS_SECURITY_BINDING_PROPERTIES {
+    WS_SECURITY_BINDING_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_SECURITY_BINDING_PROPERTIES;
+
+typedef struct _WS_SECURITY_BINDING {
+    WS_SECURITY_BINDING_TYPE bindingType;
+    WS_SECURITY_BINDING_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_SECURITY_BINDING;
+
+typedef enum {
+    WS_SECURITY_PROPERTY_TRANSPORT_PROTECTION_LEVEL = 1,
+    WS_SECURITY_PROPERTY_ALGORITHM_SUITE = 2,
+    WS_SECURITY_PROPERTY_ALGORITHM_SUITE_NAME = 3,
+    WS_SECURITY_PROPERTY_MAX_ALLOWED_LATENCY = 4,
+    WS_SECURITY_PROPERTY_TIMESTAMP_VALIDITY_DURATION = 5,
+    WS_SECURITY_PROPERTY_MAX_ALLOWED_CLOCK_SKEW = 6,
+    WS_SECURITY_PROPERTY_TIMESTAMP_USAGE = 7,
+    WS_SECURITY_PROPERTY_SECURITY_HEADER_LAYOUT = 8,
+    WS_SECURITY_PROPERTY_SECURITY_HEADER_VERSION = 9,
+    WS_SECURITY_PROPERTY_EXTENDED_PROTECTION_POLICY = 10,
+    WS_SECURITY_PROPERTY_EXTENDED_PROTECTION_SCENARIO = 11,
+    WS_SECURITY_PROPERTY_SERVICE_IDENTITIES = 12
+} WS_SECURITY_PROPERTY_ID;
+
+typedef struct _WS_SECURITY_PROPERTY {
+    WS_SECURITY_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_SECURITY_PROPERTY;
+
+typedef struct _WS_SECURITY_PROPERTIES {
+    WS_SECURITY_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_SECURITY_PROPERTIES;
+
+typedef struct _WS_SECURITY_DESCRIPTION {
+    WS_SECURITY_BINDING **securityBindings;
+    ULONG securityBindingCount;
+    WS_SECURITY_PROPERTY *properties;
+    ULONG propertyCount;
+} WS_SECURITY_DESCRIPTION;
+
+typedef enum {
+    WS_WINDOWS_INTEGRATED_AUTH_PACKAGE_KERBEROS = 1,
+    WS_WINDOWS_INTEGRATED_AUTH_PACKAGE_NTLM = 2,
+    WS_WINDOWS_INTEGRATED_AUTH_PACKAGE_SPNEGO = 3
+} WS_WINDOWS_INTEGRATED_AUTH_PACKAGE;
+
+typedef enum {
+    WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE = 1,
+    WS_DEFAULT_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE = 2,
+    WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE = 3
+} WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE;
+
+typedef struct _WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL {
+    WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE credentialType;
+} WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL;
+
+/* the process's credentials: here the Kerberos ccache (KRB5CCNAME) or
+ * client keytab, as nettcp call uses them */
+typedef struct _WS_DEFAULT_WINDOWS_INTEGRATED_AUTH_CREDENTIAL {
+    WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL credential;
+} WS_DEFAULT_WINDOWS_INTEGRATED_AUTH_CREDENTIAL;
+
+typedef struct _WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL {
+    WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL credential;
+    WS_STRING username;
+    WS_STRING password;
+    WS_STRING domain;
+} WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL;
+
+/* a SEC_WINNT_AUTH_IDENTITY handle: there is none on Linux (refused) */
+typedef struct _WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL {
+    WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL credential;
+    void *opaqueAuthIdentity;
+} WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL;
+
+typedef struct _WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING {
+    WS_SECURITY_BINDING binding;
+    WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL *clientCredential;
+} WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING;
+
+/* ---- listeners ---------------------------------------------------------- */
+typedef enum {
+    WS_LISTENER_STATE_CREATED = 0,
+    WS_LISTENER_STATE_OPENING = 1,
+    WS_LISTENER_STATE_OPEN = 2,
+    WS_LISTENER_STATE_FAULTED = 3,
+    WS_LISTENER_STATE_CLOSING = 4,
+    WS_LISTENER_STATE_CLOSED = 5
+} WS_LISTENER_STATE;
+
+typedef enum {
+    WS_LISTENER_PROPERTY_LISTEN_BACKLOG = 0,
+    WS_LISTENER_PROPERTY_IP_VERSION = 1,
+    WS_LISTENER_PROPERTY_STATE = 2,
+    WS_LISTENER_PROPERTY_ASYNC_CALLBACK_MODEL = 3,
+    WS_LISTENER_PROPERTY_CHANNEL_TYPE = 4,
+    WS_LISTENER_PROPERTY_CHANNEL_BINDING = 5,
+    WS_LISTENER_PROPERTY_CONNECT_TIMEOUT = 6,
+    WS_LISTENER_PROPERTY_IS_MULTICAST = 7,
+    WS_LISTENER_PROPERTY_MULTICAST_INTERFACES = 8,
+    WS_LISTENER_PROPERTY_MULTICAST_LOOPBACK = 9,
+    WS_LISTENER_PROPERTY_CLOSE_TIMEOUT = 10,
+    WS_LISTENER_PROPERTY_TO_HEADER_MATCHING_OPTIONS = 11,
+    WS_LISTENER_PROPERTY_TRANSPORT_URL_MATCHING_OPTIONS = 12,
+    WS_LISTENER_PROPERTY_CUSTOM_LISTENER_CALLBACKS = 13,
+    WS_LISTENER_PROPERTY_CUSTOM_LISTENER_PARAMETERS = 14,
+    WS_LISTENER_PROPERTY_CUSTOM_LISTENER_INSTANCE = 15,
+    WS_LISTENER_PROPERTY_DISALLOWED_USER_AGENT = 16
+} WS_LISTENER_PROPERTY_ID;
+
+typedef struct _WS_LISTENER_PROPERTY {
+    WS_LISTENER_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_LISTENER_PROPERTY;
+
+/* ---- service proxies and operations (declared for stage 2) -------------- */
+typedef enum {
+    WS_PARAMETER_TYPE_NORMAL = 0,
+    WS_PARAMETER_TYPE_ARRAY = 1,
+    WS_PARAMETER_TYPE_ARRAY_COUNT = 2,
+    WS_PARAMETER_TYPE_MESSAGES = 3
+} WS_PARAMETER_TYPE;
+
+typedef struct _WS_PARAMETER_DESCRIPTION {
+    WS_PARAMETER_TYPE parameterType;
+    USHORT inputMessageIndex;
+    USHORT outputMessageIndex;
+} WS_PARAMETER_DESCRIPTION;
+
+typedef HRESULT (CALLBACK *WS_SERVICE_STUB_CALLBACK)(const WS_OPERATION_CONTEXT *context, void *frame,
+                                                     const void *callback, const WS_ASYNC_CONTEXT *asyncContext,
+                                                     WS_ERROR *error);
+
+typedef enum {
+    WS_NON_RPC_LITERAL_OPERATION = 0,
+    WS_RPC_LITERAL_OPERATION = 1
+} WS_OPERATION_STYLE;
+
+typedef struct _WS_OPERATION_DESCRIPTION {
+    ULONG versionInfo;
+    WS_MESSAGE_DESCRIPTION *inputMessageDescription;
+    WS_MESSAGE_DESCRIPTION *outputMessageDescription;
+    ULONG inputMessageOptions;
+    ULONG outputMessageOptions;
+    USHORT parameterCount;
+    WS_PARAMETER_DESCRIPTION *parameterDescription;
+    WS_SERVICE_STUB_CALLBACK stubCallback;
+    WS_OPERATION_STYLE style;
+} WS_OPERATION_DESCRIPTION;
+
+typedef enum {
+    WS_CALL_PROPERTY_CHECK_MUST_UNDERSTAND = 0,
+    WS_CALL_PROPERTY_SEND_MESSAGE_CONTEXT = 1,
+    WS_CALL_PROPERTY_RECEIVE_MESSAGE_CONTEXT = 2,
+    WS_CALL_PROPERTY_CALL_ID = 3
+} WS_CALL_PROPERTY_ID;
+
+typedef struct _WS_CALL_PROPERTY {
+    WS_CALL_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_CALL_PROPERTY;
+
+typedef enum {
+    WS_PROXY_PROPERTY_CALL_TIMEOUT = 0,
+    WS_PROXY_PROPERTY_MESSAGE_PROPERTIES = 1,
+    WS_PROXY_PROPERTY_MAX_CALL_POOL_SIZE = 2,
+    WS_PROXY_PROPERTY_STATE = 3,
+    WS_PROXY_PROPERTY_MAX_PENDING_CALLS = 4,
+    WS_PROXY_PROPERTY_MAX_CLOSE_TIMEOUT = 5,
+    WS_PROXY_FAULT_LANG_ID = 6
+} WS_PROXY_PROPERTY_ID;
+
+typedef struct _WS_PROXY_PROPERTY {
+    WS_PROXY_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_PROXY_PROPERTY;
+
+/* ====================================================================== */
+/* functions                                                               */
+/* ====================================================================== */
+
+/* errors */
+HRESULT WINAPI WsCreateError(const WS_ERROR_PROPERTY *properties, ULONG propertyCount, WS_ERROR **error);
+void WINAPI WsFreeError(WS_ERROR *error);
+HRESULT WINAPI WsResetError(WS_ERROR *error);
+HRESULT WINAPI WsGetErrorProperty(WS_ERROR *error, WS_ERROR_PROPERTY_ID id, void *buffer, ULONG bufferSize);
+HRESULT WINAPI WsSetErrorProperty(WS_ERROR *error, WS_ERROR_PROPERTY_ID id, const void *value, ULONG valueSize);
+HRESULT WINAPI WsGetErrorString(WS_ERROR *error, ULONG index, WS_STRING *string);
+HRESULT WINAPI WsAddErrorString(WS_ERROR *error, const WS_STRING *string);
+HRESULT WINAPI WsGetFaultErrorProperty(WS_ERROR *error, WS_FAULT_ERROR_PROPERTY_ID id, void *buffer,
+                                       ULONG bufferSize);
+
+/* heaps */
+HRESULT WINAPI WsCreateHeap(SIZE_T maxSize, SIZE_T trimSize, const WS_HEAP_PROPERTY *properties, ULONG propertyCount,
+                            WS_HEAP **heap, WS_ERROR *error);
+HRESULT WINAPI WsAlloc(WS_HEAP *heap, SIZE_T size, void **ptr, WS_ERROR *error);
+HRESULT WINAPI WsGetHeapProperty(WS_HEAP *heap, WS_HEAP_PROPERTY_ID id, void *value, ULONG valueSize,
+                                 WS_ERROR *error);
+HRESULT WINAPI WsResetHeap(WS_HEAP *heap, WS_ERROR *error);
+void WINAPI WsFreeHeap(WS_HEAP *heap);
+
+/* XML strings, buffers and the writer */
+HRESULT WINAPI WsXmlStringEquals(const WS_XML_STRING *string1, const WS_XML_STRING *string2, WS_ERROR *error);
+HRESULT WINAPI WsCreateXmlBuffer(WS_HEAP *heap, const WS_XML_BUFFER_PROPERTY *properties, ULONG propertyCount,
+                                 WS_XML_BUFFER **buffer, WS_ERROR *error);
+HRESULT WINAPI WsReadXmlBufferFromBytes(WS_XML_READER *reader, const WS_XML_READER_ENCODING *encoding,
+                                        const WS_XML_READER_PROPERTY *properties, ULONG propertyCount,
+                                        const void *bytes, ULONG byteCount, WS_HEAP *heap,
+                                        WS_XML_BUFFER **xmlBuffer, WS_ERROR *error);
+HRESULT WINAPI WsWriteXmlBufferToBytes(WS_XML_WRITER *writer, WS_XML_BUFFER *xmlBuffer,
+                                       const WS_XML_WRITER_ENCODING *encoding,
+                                       const WS_XML_WRITER_PROPERTY *properties, ULONG propertyCount,
+                                       WS_HEAP *heap, void **bytes, ULONG *byteCount, WS_ERROR *error);
+HRESULT WINAPI WsCreateWriter(const WS_XML_WRITER_PROPERTY *properties, ULONG propertyCount, WS_XML_WRITER **writer,
+                              WS_ERROR *error);
+void WINAPI WsFreeWriter(WS_XML_WRITER *writer);
+HRESULT WINAPI WsSetOutputToBuffer(WS_XML_WRITER *writer, WS_XML_BUFFER *buffer,
+                                   const WS_XML_WRITER_PROPERTY *properties, ULONG propertyCount, WS_ERROR *error);
+HRESULT WINAPI WsWriteStartElement(WS_XML_WRITER *writer, const WS_XML_STRING *prefix,
+                                   const WS_XML_STRING *localName, const WS_XML_STRING *ns, WS_ERROR *error);
+HRESULT WINAPI WsWriteEndElement(WS_XML_WRITER *writer, WS_ERROR *error);
+HRESULT WINAPI WsWriteStartAttribute(WS_XML_WRITER *writer, const WS_XML_STRING *prefix,
+                                     const WS_XML_STRING *localName, const WS_XML_STRING *ns, BOOL singleQuote,
+                                     WS_ERROR *error);
+HRESULT WINAPI WsWriteEndAttribute(WS_XML_WRITER *writer, WS_ERROR *error);
+HRESULT WINAPI WsWriteChars(WS_XML_WRITER *writer, const WCHAR *chars, ULONG charCount, WS_ERROR *error);
+HRESULT WINAPI WsWriteCharsUtf8(WS_XML_WRITER *writer, const BYTE *bytes, ULONG byteCount, WS_ERROR *error);
+HRESULT WINAPI WsWriteXmlBuffer(WS_XML_WRITER *writer, WS_XML_BUFFER *xmlBuffer, WS_ERROR *error);
+HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_XML_READER **reader,
+                              WS_ERROR *error);
+void WINAPI WsFreeReader(WS_XML_READER *reader);
+
+/* messages */
+HRESULT WINAPI WsCreateMessage(WS_ENVELOPE_VERSION envelopeVersion, WS_ADDRESSING_VERSION addressingVersion,
+                               const WS_MESSAGE_PROPERTY *properties, ULONG propertyCount, WS_MESSAGE **message,
+                               WS_ERROR *error);
+HRESULT WINAPI WsCreateMessageForChannel(WS_CHANNEL *channel, const WS_MESSAGE_PROPERTY *properties,
+                                         ULONG propertyCount, WS_MESSAGE **message, WS_ERROR *error);
+void WINAPI WsFreeMessage(WS_MESSAGE *message);
+HRESULT WINAPI WsResetMessage(WS_MESSAGE *message, WS_ERROR *error);
+HRESULT WINAPI WsInitializeMessage(WS_MESSAGE *message, WS_MESSAGE_INITIALIZATION initialization,
+                                   WS_MESSAGE *sourceMessage, WS_ERROR *error);
+HRESULT WINAPI WsGetMessageProperty(WS_MESSAGE *message, WS_MESSAGE_PROPERTY_ID id, void *value, ULONG valueSize,
+                                    WS_ERROR *error);
+HRESULT WINAPI WsSetHeader(WS_MESSAGE *message, WS_HEADER_TYPE headerType, WS_TYPE valueType,
+                           WS_WRITE_OPTION writeOption, const void *value, ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsGetHeader(WS_MESSAGE *message, WS_HEADER_TYPE headerType, WS_TYPE valueType,
+                           WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsWriteBody(WS_MESSAGE *message, const WS_ELEMENT_DESCRIPTION *bodyDescription,
+                           WS_WRITE_OPTION writeOption, const void *value, ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsReadBody(WS_MESSAGE *message, const WS_ELEMENT_DESCRIPTION *bodyDescription,
+                          WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsWriteMessageStart(WS_CHANNEL *channel, WS_MESSAGE *message, const WS_ASYNC_CONTEXT *asyncContext,
+                                   WS_ERROR *error);
+HRESULT WINAPI WsWriteMessageEnd(WS_CHANNEL *channel, WS_MESSAGE *message, const WS_ASYNC_CONTEXT *asyncContext,
+                                 WS_ERROR *error);
+HRESULT WINAPI WsReadMessageStart(WS_CHANNEL *channel, WS_MESSAGE *message, const WS_ASYNC_CONTEXT *asyncContext,
+                                  WS_ERROR *error);
+HRESULT WINAPI WsReadMessageEnd(WS_CHANNEL *channel, WS_MESSAGE *message, const WS_ASYNC_CONTEXT *asyncContext,
+                                WS_ERROR *error);
+
+/* channels */
+HRESULT WINAPI WsCreateChannel(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BINDING channelBinding,
+                               const WS_CHANNEL_PROPERTY *properties, ULONG propertyCount,
+                               const WS_SECURITY_DESCRIPTION *securityDescription, WS_CHANNEL **channel,
+                               WS_ERROR *error);
+HRESULT WINAPI WsOpenChannel(WS_CHANNEL *channel, const WS_ENDPOINT_ADDRESS *endpointAddress,
+                             const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsSendMessage(WS_CHANNEL *channel, WS_MESSAGE *message, const WS_MESSAGE_DESCRIPTION *messageDescription,
+                             WS_WRITE_OPTION writeOption, const void *bodyValue, ULONG bodyValueSize,
+                             const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsReceiveMessage(WS_CHANNEL *channel, WS_MESSAGE *message,
+                                const WS_MESSAGE_DESCRIPTION **messageDescriptions, ULONG messageDescriptionCount,
+                                WS_RECEIVE_OPTION receiveOption, WS_READ_OPTION readBodyOption, WS_HEAP *heap,
+                                void *value, ULONG valueSize, ULONG *index, const WS_ASYNC_CONTEXT *asyncContext,
+                                WS_ERROR *error);
+HRESULT WINAPI WsRequestReply(WS_CHANNEL *channel, WS_MESSAGE *requestMessage,
+                              const WS_MESSAGE_DESCRIPTION *requestMessageDescription, WS_WRITE_OPTION writeOption,
+                              const void *requestBodyValue, ULONG requestBodyValueSize, WS_MESSAGE *replyMessage,
+                              const WS_MESSAGE_DESCRIPTION *replyMessageDescription, WS_READ_OPTION readOption,
+                              WS_HEAP *heap, void *value, ULONG valueSize, const WS_ASYNC_CONTEXT *asyncContext,
+                              WS_ERROR *error);
+HRESULT WINAPI WsSendReplyMessage(WS_CHANNEL *channel, WS_MESSAGE *replyMessage,
+                                  const WS_MESSAGE_DESCRIPTION *replyMessageDescription, WS_WRITE_OPTION writeOption,
+                                  const void *replyBodyValue, ULONG replyBodyValueSize, WS_MESSAGE *requestMessage,
+                                  const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsCloseChannel(WS_CHANNEL *channel, const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsAbortChannel(WS_CHANNEL *channel, WS_ERROR *error);
+HRESULT WINAPI WsResetChannel(WS_CHANNEL *channel, WS_ERROR *error);
+void WINAPI WsFreeChannel(WS_CHANNEL *channel);
+HRESULT WINAPI WsGetChannelProperty(WS_CHANNEL *channel, WS_CHANNEL_PROPERTY_ID id, void *value, ULONG valueSize,
+                                    WS_ERROR *error);
+
+/* listeners */
+HRESULT WINAPI WsCreateListener(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BINDING channelBinding,
+                                const WS_LISTENER_PROPERTY *properties, ULONG propertyCount,
+                                const WS_SECURITY_DESCRIPTION *securityDescription, WS_LISTENER **listener,
+                                WS_ERROR *error);
+HRESULT WINAPI WsOpenListener(WS_LISTENER *listener, const WS_STRING *url, const WS_ASYNC_CONTEXT *asyncContext,
+                              WS_ERROR *error);
+HRESULT WINAPI WsCreateChannelForListener(WS_LISTENER *listener, const WS_CHANNEL_PROPERTY *properties,
+                                          ULONG propertyCount, WS_CHANNEL **channel, WS_ERROR *error);
+HRESULT WINAPI WsAcceptChannel(WS_LISTENER *listener, WS_CHANNEL *channel, const WS_ASYNC_CONTEXT *asyncContext,
+                               WS_ERROR *error);
+HRESULT WINAPI WsCloseListener(WS_LISTENER *listener, const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsAbortListener(WS_LISTENER *listener, WS_ERROR *error);
+void WINAPI WsFreeListener(WS_LISTENER *listener);
+HRESULT WINAPI WsGetListenerProperty(WS_LISTENER *listener, WS_LISTENER_PROPERTY_ID id, void *value,
+                                     ULONG valueSize, WS_ERROR *error);
+
+/* service proxies (stage 2: E_NOTIMPL for now) */
+HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BINDING channelBinding,
+                                    const WS_SECURITY_DESCRIPTION *securityDescription,
+                                    const WS_PROXY_PROPERTY *properties, ULONG propertyCount,
+                                    const WS_CHANNEL_PROPERTY *channelProperties, ULONG channelPropertyCount,
+                                    WS_SERVICE_PROXY **serviceProxy, WS_ERROR *error);
+HRESULT WINAPI WsOpenServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ENDPOINT_ADDRESS *address,
+                                  const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsCall(WS_SERVICE_PROXY *serviceProxy, const WS_OPERATION_DESCRIPTION *operation,
+                      const void **arguments, WS_HEAP *heap, const WS_CALL_PROPERTY *callProperties,
+                      ULONG callPropertyCount, const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsCloseServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ASYNC_CONTEXT *asyncContext,
+                                   WS_ERROR *error);
+HRESULT WINAPI WsAbortServiceProxy(WS_SERVICE_PROXY *serviceProxy, WS_ERROR *error);
+void WINAPI WsFreeServiceProxy(WS_SERVICE_PROXY *serviceProxy);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

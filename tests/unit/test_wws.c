@@ -1,0 +1,357 @@
+/* WWSAPI (webservices.h): errors, heaps, XML strings and buffers, the
+ * writer, message bodies of simple types, and the security description. */
+#include <string.h>
+#include <wchar.h>
+#include "test.h"
+#include <nettcp/wws/webservices.h>
+#include "wws/wws_channel.h"
+
+/* error string i as UTF-8 (static buffer) */
+static const char *err_str(WS_ERROR *e, ULONG i)
+{
+    static char out[4096];
+    WS_STRING s;
+    if (FAILED(WsGetErrorString(e, i, &s))) return "(none)";
+    size_t k = 0;
+    for (ULONG j = 0; j < s.length && k + 1 < sizeof out; j++) out[k++] = s.chars[j] < 0x80 ? (char)s.chars[j] : '?';
+    out[k] = 0;
+    return out;
+}
+
+static ULONG err_count(WS_ERROR *e)
+{
+    ULONG n = 99;
+    if (FAILED(WsGetErrorProperty(e, WS_ERROR_PROPERTY_STRING_COUNT, &n, sizeof n))) return 99;
+    return n;
+}
+
+TEST(wws_error_strings_newest_first)
+{
+    WS_ERROR *e = NULL;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    CHECK_EQ_INT(err_count(e), 0);
+    WS_STRING a = WS_STRING_VALUE(L"first"), b = WS_STRING_VALUE(L"second \x00e9");
+    CHECK_EQ_INT(WsAddErrorString(e, &a), S_OK);
+    CHECK_EQ_INT(WsAddErrorString(e, &b), S_OK);
+    CHECK_EQ_INT(err_count(e), 2);
+    WS_STRING s;
+    CHECK_EQ_INT(WsGetErrorString(e, 0, &s), S_OK); /* the most recent first */
+    CHECK_EQ_INT(s.length, 8);
+    CHECK(s.length == 8 && !wmemcmp(s.chars, L"second \x00e9", 8));
+    CHECK_EQ_STR(err_str(e, 1), "first");
+    CHECK_EQ_INT(WsGetErrorString(e, 2, &s), E_INVALIDARG);
+    LANGID lang = 0;
+    CHECK_EQ_INT(WsGetErrorProperty(e, WS_ERROR_PROPERTY_LANGID, &lang, sizeof lang), S_OK);
+    CHECK_EQ_INT(lang, 0x0409);
+    HRESULT orig = 1;
+    CHECK_EQ_INT(WsGetErrorProperty(e, WS_ERROR_PROPERTY_ORIGINAL_ERROR_CODE, &orig, sizeof orig), S_OK);
+    CHECK_EQ_INT(orig, 0);
+    ULONG wrong;
+    CHECK_EQ_INT(WsGetErrorProperty(e, WS_ERROR_PROPERTY_LANGID, &wrong, sizeof wrong), E_INVALIDARG);
+    CHECK_EQ_INT(WsResetError(e), S_OK);
+    CHECK_EQ_INT(err_count(e), 0);
+    WsFreeError(e);
+    WsFreeError(NULL);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, NULL), E_INVALIDARG);
+}
+
+TEST(wws_nettcp_errors_carry_cause_and_advice)
+{
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    ntcp_error ne;
+    ntcp_error_clear(&ne);
+    ntcp_error_set(&ne, NTCP_E_CONNECTION_REFUSED, NTCP_CAUSE_CONNECTION_REFUSED, NTCP_STEP_CONNECT,
+                   "connecting to 127.0.0.1:9: refused");
+    CHECK_EQ_INT(ntcp__wws_fail_error(e, ntcp__wws_hresult(&ne), &ne), WS_E_ENDPOINT_UNREACHABLE);
+    CHECK_EQ_INT(err_count(e), 3);
+    CHECK_EQ_STR(err_str(e, 0), "connecting to 127.0.0.1:9: refused");
+    CHECK_EQ_STR(err_str(e, 1), "cause: connection_refused (nothing listens at host:port)");
+    char want[1024];
+    snprintf(want, sizeof want, "advice: %s", ntcp_cause_advice(NTCP_CAUSE_CONNECTION_REFUSED));
+    CHECK_EQ_STR(err_str(e, 2), want);
+    WsFreeError(e);
+    /* the mapping of the security causes */
+    ntcp_error_set(&ne, NTCP_E_AUTH_FAILED, NTCP_CAUSE_SPN_UNKNOWN, NTCP_STEP_HANDSHAKE, "x");
+    CHECK_EQ_INT(ntcp__wws_hresult(&ne), WS_E_SECURITY_VERIFICATION_FAILURE);
+    ntcp_error_set(&ne, NTCP_E_TIMEOUT, NTCP_CAUSE_TIMEOUT, NTCP_STEP_RECEIVE, "x");
+    CHECK_EQ_INT(ntcp__wws_hresult(&ne), WS_E_OPERATION_TIMED_OUT);
+}
+
+TEST(wws_heap_quota)
+{
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    WS_HEAP *h = NULL;
+    CHECK_EQ_INT(WsCreateHeap(100, 0, NULL, 0, &h, e), S_OK);
+    void *p = NULL, *q = NULL;
+    CHECK_EQ_INT(WsAlloc(h, 60, &p, e), S_OK);
+    CHECK(p != NULL);
+    CHECK_EQ_INT(((uintptr_t)p) % 8, 0);
+    memset(p, 0xAB, 60);
+    CHECK_EQ_INT(WsAlloc(h, 40, &q, e), S_OK); /* exactly the maximum */
+    CHECK_EQ_INT(err_count(e), 0);
+    void *r = (void *)1;
+    CHECK_EQ_INT(WsAlloc(h, 1, &r, e), WS_E_QUOTA_EXCEEDED);
+    CHECK(r == (void *)1);
+    CHECK_EQ_INT(err_count(e), 3);
+    CHECK_EQ_STR(err_str(e, 0), "WsAlloc: 1 bytes more would exceed the heap's maximum size of 100 bytes (100 in use); "
+                                "create the heap with a larger maxSize or reset it");
+    CHECK_EQ_STR(err_str(e, 1), "cause: quota_exceeded (a message exceeded a size limit or reader quota)");
+    SIZE_T v = 0;
+    CHECK_EQ_INT(WsGetHeapProperty(h, WS_HEAP_PROPERTY_REQUESTED_SIZE, &v, sizeof v, e), S_OK);
+    CHECK_EQ_INT(v, 100);
+    CHECK_EQ_INT(WsGetHeapProperty(h, WS_HEAP_PROPERTY_MAX_SIZE, &v, sizeof v, e), S_OK);
+    CHECK_EQ_INT(v, 100);
+    CHECK_EQ_INT(WsResetHeap(h, e), S_OK);
+    CHECK_EQ_INT(WsGetHeapProperty(h, WS_HEAP_PROPERTY_REQUESTED_SIZE, &v, sizeof v, e), S_OK);
+    CHECK_EQ_INT(v, 0);
+    CHECK_EQ_INT(WsAlloc(h, 100, &p, e), S_OK); /* the quota counts from the reset */
+    CHECK_EQ_INT(WsAlloc(h, (SIZE_T)-1, &p, NULL), WS_E_QUOTA_EXCEEDED);
+    WsFreeHeap(h);
+    WS_HEAP_PROPERTY prop = { WS_HEAP_PROPERTY_MAX_SIZE, &v, sizeof v };
+    CHECK_EQ_INT(WsCreateHeap(100, 0, &prop, 1, &h, NULL), E_INVALIDARG);
+    WsFreeError(e);
+}
+
+TEST(wws_xml_strings)
+{
+    WS_XML_STRING a = WS_XML_STRING_VALUE("Add"), b = WS_XML_STRING_VALUE("Add"), c = WS_XML_STRING_VALUE("Ad");
+    CHECK_EQ_INT(a.length, 3);
+    CHECK_EQ_INT(WsXmlStringEquals(&a, &b, NULL), S_OK);
+    CHECK_EQ_INT(WsXmlStringEquals(&a, &c, NULL), S_FALSE);
+    CHECK_EQ_INT(WsXmlStringEquals(&a, NULL, NULL), E_INVALIDARG);
+    WS_STRING s = WS_STRING_VALUE(L"net.tcp://h/x");
+    CHECK_EQ_INT(s.length, 13);
+    CHECK_EQ_INT(sizeof(WCHAR), sizeof(wchar_t));
+    CHECK_EQ_INT(WsCountOf("abc"), 4);
+}
+
+TEST(wws_writer_fills_a_buffer)
+{
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(4096, 0, NULL, 0, &h, NULL), S_OK);
+    WS_XML_BUFFER *buf;
+    CHECK_EQ_INT(WsCreateXmlBuffer(h, NULL, 0, &buf, NULL), S_OK);
+    WS_XML_WRITER *w;
+    CHECK_EQ_INT(WsCreateWriter(NULL, 0, &w, NULL), S_OK);
+    CHECK_EQ_INT(WsSetOutputToBuffer(w, buf, NULL, 0, NULL), S_OK);
+    WS_XML_STRING none = WS_XML_STRING_VALUE(""), p = WS_XML_STRING_VALUE("t");
+    WS_XML_STRING echo = WS_XML_STRING_VALUE("Echo"), text = WS_XML_STRING_VALUE("text");
+    WS_XML_STRING ns = WS_XML_STRING_VALUE("http://tempuri.org/"), id = WS_XML_STRING_VALUE("id");
+    CHECK_EQ_INT(WsWriteStartElement(w, &none, &echo, &ns, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteStartAttribute(w, &none, &id, &none, FALSE, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteCharsUtf8(w, (const BYTE *)"a\"<", 3, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteEndAttribute(w, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteStartElement(w, &none, &text, &ns, NULL), S_OK); /* the default namespace is in scope */
+    CHECK_EQ_INT(WsWriteChars(w, L"x < y & \x00e9", 9, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteEndElement(w, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteStartElement(w, &p, &text, &ns, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteEndElement(w, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteEndElement(w, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteEndElement(w, NULL), WS_E_INVALID_OPERATION);
+    void *bytes;
+    ULONG n;
+    CHECK_EQ_INT(WsWriteXmlBufferToBytes(NULL, buf, NULL, NULL, 0, h, &bytes, &n, NULL), S_OK);
+    const char want[] = "<Echo xmlns=\"http://tempuri.org/\" id=\"a&quot;&lt;\"><text>x &lt; y &amp; \xc3\xa9</text>"
+                        "<t:text xmlns:t=\"http://tempuri.org/\"/></Echo>";
+    CHECK_BYTES(bytes, n, want, sizeof want - 1);
+    /* read back from bytes: well-formed text only */
+    WS_XML_BUFFER *back;
+    CHECK_EQ_INT(WsReadXmlBufferFromBytes(NULL, NULL, NULL, 0, want, sizeof want - 1, h, &back, NULL), S_OK);
+    CHECK_BYTES(back->data, back->len, want, sizeof want - 1);
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    CHECK_EQ_INT(WsReadXmlBufferFromBytes(NULL, NULL, NULL, 0, "<a><b></a>", 10, h, &back, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(err_str(e, 1), "cause: xml_syntax_error (a text XML document is not well formed)");
+    WS_XML_READER_ENCODING bin = { WS_XML_READER_ENCODING_TYPE_BINARY };
+    CHECK_EQ_INT(WsReadXmlBufferFromBytes(NULL, &bin, NULL, 0, "<a/>", 4, h, &back, e), E_NOTIMPL);
+    WsFreeError(e);
+    WsFreeWriter(w);
+    WsFreeHeap(h);
+}
+
+TEST(wws_buffer_grows_within_its_heap_quota)
+{
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(600, 0, NULL, 0, &h, NULL), S_OK);
+    WS_XML_BUFFER *buf;
+    CHECK_EQ_INT(WsCreateXmlBuffer(h, NULL, 0, &buf, NULL), S_OK);
+    WS_XML_WRITER *w;
+    CHECK_EQ_INT(WsCreateWriter(NULL, 0, &w, NULL), S_OK);
+    CHECK_EQ_INT(WsSetOutputToBuffer(w, buf, NULL, 0, NULL), S_OK);
+    WS_XML_STRING none = WS_XML_STRING_VALUE(""), a = WS_XML_STRING_VALUE("a");
+    CHECK_EQ_INT(WsWriteStartElement(w, &none, &a, &none, NULL), S_OK);
+    char chunk[100];
+    memset(chunk, 'x', sizeof chunk);
+    HRESULT hr = S_OK;
+    int i;
+    for (i = 0; i < 10 && SUCCEEDED(hr); i++) hr = WsWriteCharsUtf8(w, (const BYTE *)chunk, sizeof chunk, NULL);
+    CHECK_EQ_INT(hr, WS_E_QUOTA_EXCEEDED); /* 256, then 512 bytes: the second block passes 600 */
+    CHECK_EQ_INT(i, 3);
+    WsFreeWriter(w);
+    WsFreeHeap(h);
+}
+
+static WS_XML_STRING n_add = WS_XML_STRING_VALUE("n1"), n_ns = WS_XML_STRING_VALUE("http://Microsoft.ServiceModel.Samples");
+
+TEST(wws_body_simple_types_round_trip)
+{
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    WS_ELEMENT_DESCRIPTION d = { &n_add, &n_ns, WS_INT32_TYPE, NULL };
+    int32_t v = -42, back = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &d, WS_WRITE_REQUIRED_VALUE, &v, sizeof v, NULL), S_OK);
+    const char want[] = "<n1 xmlns=\"http://Microsoft.ServiceModel.Samples\">-42</n1>";
+    CHECK_BYTES(b.data, b.len, want, sizeof want - 1);
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back,
+                                        NULL), S_OK);
+    CHECK_EQ_INT(back, -42);
+    /* a pointer read allocates from the heap */
+    int32_t *pb = NULL;
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &d, WS_READ_REQUIRED_POINTER, h, &pb, sizeof pb,
+                                        NULL), S_OK);
+    CHECK(pb && *pb == -42);
+    /* out of range for the type */
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    const char big[] = "<n1 xmlns=\"http://Microsoft.ServiceModel.Samples\">3000000000</n1>";
+    CHECK_EQ_INT(ntcp__wws_read_element(big, sizeof big - 1, &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_NUMERIC_OVERFLOW);
+    /* another element than described */
+    const char other[] = "<n2 xmlns=\"http://Microsoft.ServiceModel.Samples\">1</n2>";
+    CHECK_EQ_INT(ntcp__wws_read_element(other, sizeof other - 1, &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(err_str(e, 0), "the body holds {http://Microsoft.ServiceModel.Samples}n2 where "
+                                "{http://Microsoft.ServiceModel.Samples}n1 was expected");
+    /* strings: WSZ and WS_STRING */
+    ntcp_buf_reset(&b);
+    WS_ELEMENT_DESCRIPTION ds = { &n_add, &n_ns, WS_WSZ_TYPE, NULL };
+    const WCHAR *hello = L"a<b \x00e9";
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &ds, WS_WRITE_REQUIRED_POINTER, &hello, sizeof hello, NULL), S_OK);
+    const char wants[] = "<n1 xmlns=\"http://Microsoft.ServiceModel.Samples\">a&lt;b \xc3\xa9</n1>";
+    CHECK_BYTES(b.data, b.len, wants, sizeof wants - 1);
+    WCHAR *got = NULL;
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &ds, WS_READ_REQUIRED_POINTER, h, &got,
+                                        sizeof got, NULL), S_OK);
+    CHECK(got && !wcscmp(got, L"a<b \x00e9"));
+    WS_ELEMENT_DESCRIPTION dstr = { &n_add, &n_ns, WS_STRING_TYPE, NULL };
+    WS_STRING str = { 0, NULL };
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &dstr, WS_READ_REQUIRED_VALUE, h, &str,
+                                        sizeof str, NULL), S_OK);
+    CHECK(str.length == 5 && !wmemcmp(str.chars, L"a<b \x00e9", 5));
+    /* double: the shortest text that reads back */
+    ntcp_buf_reset(&b);
+    WS_ELEMENT_DESCRIPTION dd = { &n_add, &n_ns, WS_DOUBLE_TYPE, NULL };
+    double third = 1.0 / 3.0, dback = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &dd, WS_WRITE_REQUIRED_VALUE, &third, sizeof third, NULL), S_OK);
+    const char wantd[] = "<n1 xmlns=\"http://Microsoft.ServiceModel.Samples\">0.3333333333333333</n1>";
+    CHECK_BYTES(b.data, b.len, wantd, sizeof wantd - 1);
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &dd, WS_READ_REQUIRED_VALUE, h, &dback,
+                                        sizeof dback, NULL), S_OK);
+    CHECK(dback == third);
+    /* structs wait for the serializer */
+    WS_ELEMENT_DESCRIPTION dst = { &n_add, &n_ns, WS_STRUCT_TYPE, NULL };
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &dst, WS_WRITE_REQUIRED_POINTER, &hello, sizeof hello, NULL), E_NOTIMPL);
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
+
+TEST(wws_security_description_maps_to_nns_options)
+{
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    BOOL no = FALSE;
+    WS_WINDOWS_INTEGRATED_AUTH_PACKAGE ntlm = WS_WINDOWS_INTEGRATED_AUTH_PACKAGE_NTLM;
+    SECURITY_IMPERSONATION_LEVEL deleg = SecurityDelegation;
+    WS_SECURITY_BINDING_PROPERTY props[] = {
+        { WS_SECURITY_BINDING_PROPERTY_REQUIRE_SERVER_AUTH, &no, sizeof no },
+        { WS_SECURITY_BINDING_PROPERTY_WINDOWS_INTEGRATED_AUTH_PACKAGE, &ntlm, sizeof ntlm },
+        { WS_SECURITY_BINDING_PROPERTY_ALLOWED_IMPERSONATION_LEVEL, &deleg, sizeof deleg },
+    };
+    WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL cred = {
+        { WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE }, WS_STRING_VALUE(L"carol"), WS_STRING_VALUE(L"pw"),
+        WS_STRING_VALUE(L"NETTCP") };
+    WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING sspi = { { WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TYPE, props, 3 },
+                                                    &cred.credential };
+    WS_SECURITY_BINDING *bindings[] = { &sspi.binding };
+    WS_SECURITY_DESCRIPTION sd = { bindings, 1, NULL, 0 };
+    struct wws_security s;
+    CHECK_EQ_INT(ntcp__wws_security(&sd, false, &s, e), S_OK);
+    ntcp_nns_options o;
+    ntcp_nns_options_init(&o);
+    ntcp__wws_security_apply(&s, &o);
+    CHECK(s.secure);
+    CHECK_EQ_INT(o.package, NTCP_PACKAGE_NTLM);
+    CHECK(!o.require_server_auth);
+    CHECK_EQ_INT(o.allowed_impersonation, NTCP_IMPERSONATION_DELEGATION);
+    CHECK_EQ_STR(o.user, "NETTCP\\carol");
+    CHECK_EQ_STR(o.password, "pw");
+    ntcp__wws_security_clear(&s);
+    /* Kerberos: user@REALM */
+    WS_WINDOWS_INTEGRATED_AUTH_PACKAGE krb = WS_WINDOWS_INTEGRATED_AUTH_PACKAGE_KERBEROS;
+    props[1].value = &krb;
+    CHECK_EQ_INT(ntcp__wws_security(&sd, false, &s, e), S_OK);
+    CHECK_EQ_STR(s.user, "carol@NETTCP");
+    ntcp__wws_security_clear(&s);
+    /* the default credential: the ccache */
+    WS_DEFAULT_WINDOWS_INTEGRATED_AUTH_CREDENTIAL def = { { WS_DEFAULT_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE } };
+    sspi.clientCredential = &def.credential;
+    sspi.binding.propertyCount = 0;
+    CHECK_EQ_INT(ntcp__wws_security(&sd, false, &s, e), S_OK);
+    CHECK(s.user == NULL && s.require_server_auth && s.package == NTCP_PACKAGE_NEGOTIATE);
+    /* opaque: refused, naming what is unsupported */
+    WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL opaque = { { WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE }, NULL };
+    sspi.clientCredential = &opaque.credential;
+    CHECK_EQ_INT(ntcp__wws_security(&sd, false, &s, e), WS_E_NOT_SUPPORTED);
+    CHECK(strstr(err_str(e, 0), "WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL (a SEC_WINNT_AUTH_IDENTITY handle "
+                                "from SSPI) is not supported on Linux") != NULL);
+    /* no credential on a client */
+    sspi.clientCredential = NULL;
+    CHECK_EQ_INT(ntcp__wws_security(&sd, false, &s, e), E_INVALIDARG);
+    /* another binding type */
+    WS_SECURITY_BINDING ssl = { WS_SSL_TRANSPORT_SECURITY_BINDING_TYPE, NULL, 0 };
+    bindings[0] = &ssl;
+    CHECK_EQ_INT(ntcp__wws_security(&sd, false, &s, e), WS_E_NOT_SUPPORTED);
+    /* no description: no security */
+    CHECK_EQ_INT(ntcp__wws_security(NULL, false, &s, e), S_OK);
+    CHECK(!s.secure);
+    WsFreeError(e);
+}
+
+TEST(wws_channel_create_checks)
+{
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    WS_CHANNEL *ch = NULL;
+    CHECK_EQ_INT(WsCreateChannel(WS_CHANNEL_TYPE_DUPLEX_SESSION, WS_HTTP_CHANNEL_BINDING, NULL, 0, NULL, &ch, e),
+                 E_NOTIMPL);
+    WS_ENCODING text = WS_ENCODING_XML_UTF8;
+    WS_CHANNEL_PROPERTY p = { WS_CHANNEL_PROPERTY_ENCODING, &text, sizeof text };
+    CHECK_EQ_INT(WsCreateChannel(WS_CHANNEL_TYPE_DUPLEX_SESSION, WS_TCP_CHANNEL_BINDING, &p, 1, NULL, &ch, e),
+                 WS_E_NOT_SUPPORTED);
+    CHECK_EQ_INT(WsCreateChannel(WS_CHANNEL_TYPE_DUPLEX_SESSION, WS_TCP_CHANNEL_BINDING, NULL, 0, NULL, &ch, e), S_OK);
+    WS_CHANNEL_STATE st = WS_CHANNEL_STATE_FAULTED;
+    CHECK_EQ_INT(WsGetChannelProperty(ch, WS_CHANNEL_PROPERTY_STATE, &st, sizeof st, e), S_OK);
+    CHECK_EQ_INT(st, WS_CHANNEL_STATE_CREATED);
+    WS_MESSAGE *m;
+    CHECK_EQ_INT(WsCreateMessageForChannel(ch, NULL, 0, &m, e), S_OK);
+    WS_XML_STRING action = WS_XML_STRING_VALUE("urn:a");
+    WS_MESSAGE_DESCRIPTION md = { &action, NULL };
+    CHECK_EQ_INT(WsSendMessage(ch, m, &md, WS_WRITE_REQUIRED_VALUE, NULL, 0, NULL, e), WS_E_INVALID_OPERATION);
+    /* a refused connection: the channel faults, the error says why */
+    WS_ENDPOINT_ADDRESS addr = { WS_STRING_VALUE(L"net.tcp://127.0.0.1:1/x"), NULL, NULL, NULL };
+    CHECK_EQ_INT(WsResetError(e), S_OK);
+    CHECK_EQ_INT(WsOpenChannel(ch, &addr, NULL, e), WS_E_ENDPOINT_UNREACHABLE);
+    CHECK_EQ_STR(err_str(e, 1), "cause: connection_refused (nothing listens at host:port)");
+    CHECK_EQ_INT(WsGetChannelProperty(ch, WS_CHANNEL_PROPERTY_STATE, &st, sizeof st, e), S_OK);
+    CHECK_EQ_INT(st, WS_CHANNEL_STATE_FAULTED);
+    CHECK_EQ_INT(WsCreateMessage(WS_ENVELOPE_VERSION_SOAP_1_1, WS_ADDRESSING_VERSION_1_0, NULL, 0, &m, e),
+                 WS_E_NOT_SUPPORTED);
+    WsFreeMessage(m);
+    WsFreeChannel(ch);
+    WsFreeError(e);
+}
