@@ -11,7 +11,8 @@ san=(); case "$build" in *-asan) san=(SAN=1) ;; esac
 root=$tmp/root lib=/usr/lib/x86_64-test-gnu
 make -s -C "$here" "${san[@]}" BUILD="$build" PREFIX=/usr LIBDIR=$lib DESTDIR="$root" install >"$tmp/make.log" 2>&1
 check "make install" "$?" 0
-check "the header is installed" "$(cd "$root/usr/include/nettcp/wws" && ls)" "webservices.h
+check "the headers are installed" "$(cd "$root/usr/include/nettcp/wws" && ls)" "nettcp_wws.h
+webservices.h
 wws_compat.h"
 pc=(env PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_PATH="$root$lib/pkgconfig" pkg-config)
 check "nettcp-wws.pc: the header's directory and libnettcp" \
@@ -21,7 +22,23 @@ check "nettcp-wws.pc: the header's directory and libnettcp" \
 cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/calc_client" \
     "$here/tests/wws/calc_client.c" $("${pc[@]}" --cflags --libs nettcp-wws) 2>"$tmp/cc.log"
 check "the seed-style client compiles against the installed webservices.h" "$?:$(cat "$tmp/cc.log")" "0:"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/echo_server" \
+    "$here/tests/wws/echo_server.c" $("${pc[@]}" --cflags --libs nettcp-wws) 2>"$tmp/cc.log"
+check "the seed-style service compiles against the installed headers" "$?:$(cat "$tmp/cc.log")" "0:"
 client() { LD_LIBRARY_PATH=$root$lib "$tmp/calc_client" "$@" 2>&1; }
+# wws_exits PID: waits (10 s at most) for the WWSAPI service to exit; its status, 124 when it did not
+wws_exits() {
+    for _ in $(seq 1 200); do kill -0 "$1" 2>/dev/null || break; read -r -t 0.05 <> <(:) || true; done
+    if kill -0 "$1" 2>/dev/null; then kill -TERM "$1"; wait "$1"; return 124; fi
+    wait "$1"
+}
+# wws_serve NAME SESSIONS none|sspi: the WWSAPI echo service on a free port; sets $url
+wws_serve() {
+    LD_LIBRARY_PATH=$root$lib "$tmp/echo_server" net.tcp://127.0.0.1:0/echo "$2" "$3" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+    pids+=($!)
+    wait_listening "$1"
+}
 
 ADD_REPLY='<AddResponse xmlns="http://Microsoft.ServiceModel.Samples">
   <AddResult>5</AddResult>
@@ -82,4 +99,42 @@ got=$(client "$url" echo "${ntlm[@]}")
 check "ntlm with server authentication required: refused" "$(head -1 <<<"$got")" "failure: 0x803d000a"
 contains "ntlm refused: cause and advice" "$got" "cause: ntlm_without_server_auth (NTLM was negotiated while server authentication is required)
 advice: NTLM cannot authenticate the server; make Kerberos work"
+
+# the WWSAPI service (WsCreateListener / WsAcceptChannel / WsReceiveMessage / WsSendReplyMessage)
+ECHO='<Echo xmlns="http://tempuri.org/"><text>hi</text></Echo>'
+wws_serve wnone 2 none
+pid_wnone=${pids[-1]}
+got=$("$nettcp" call "$url" --security none --action http://tempuri.org/IEcho/Echo --body "$ECHO" --json)
+contains "WWSAPI service, security none: nettcp call gets the reply" "$got" \
+    '"action":"http://tempuri.org/IEcho/EchoResponse"'
+contains "WWSAPI service, security none: the reply's body" "$got" \
+    '"body":"<EchoResponse xmlns=\"http://tempuri.org/\">\n  <Echo xmlns=\"http://tempuri.org/\">\n    <text>hi</text>\n  </Echo>\n</EchoResponse>"'
+check "WWSAPI service, security none: the WWSAPI client" "$(client "$url" echo --security none)" \
+    '<EchoResponse xmlns="http://tempuri.org/">
+  <Echo xmlns="http://tempuri.org/">
+    <text>hello from WWSAPI</text>
+  </Echo>
+</EchoResponse>'
+wws_exits "$pid_wnone"
+check "WWSAPI service: both sessions served and ended, then it exits" "$?:$(cat "$tmp/wnone.out")" "0:listening on $url
+received http://tempuri.org/IEcho/Echo
+session ended
+received http://tempuri.org/IEcho/Echo
+session ended"
+
+KRB5_KTNAME=$NTCP_REALM_SERVICE_KEYTAB wws_serve wkrb 2 sspi
+pid_wkrb=${pids[-1]}
+got=$("$nettcp" call "$url" --security none --action http://tempuri.org/IEcho/Echo --body "$ECHO" 2>&1)
+contains "WWSAPI service, Kerberos: a client without security is refused" "$got" "EndpointAccessDenied"
+got=$(NETTCP_PASSWORD=$NTCP_REALM_PASSWORD "$nettcp" call "$url" --action http://tempuri.org/IEcho/Echo --body "$ECHO" \
+    --identity spn:host/svc.nettcp.test --user "$NTCP_REALM_USER" -v 2>&1)
+contains "WWSAPI service, Kerberos: nettcp call" "$got" "<text>hi</text>"
+contains "WWSAPI service, Kerberos: the security" "$got" "security: Kerberos, EncryptAndSign, mutual authentication"
+contains "WWSAPI service, Kerberos: the WWSAPI client" "$(client "$url" echo --spn host/svc.nettcp.test "${pw[@]}")" \
+    "<text>hello from WWSAPI</text>"
+wws_exits "$pid_wkrb"
+check "WWSAPI service, Kerberos: served and exited" "$?" 0
+got=$(KRB5_KTNAME=$tmp/none.keytab LD_LIBRARY_PATH=$root$lib "$tmp/echo_server" net.tcp://127.0.0.1:0/echo 1 sspi 2>&1)
+check "WWSAPI service without a keytab: refused at WsOpenListener" "$(head -1 <<<"$got")" "failure: 0x803d000a"
+contains "WWSAPI service without a keytab: the cause" "$got" "cause: keytab_missing ("
 finish
