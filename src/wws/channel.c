@@ -359,9 +359,12 @@ static HRESULT client_failed(WS_CHANNEL *ch, ntcp_status st, WS_ERROR *error)
     return ntcp__wws_fail_error(error, ntcp__wws_hresult(&copy), &copy);
 }
 
-static HRESULT fault_received(WS_MESSAGE *reply, WS_ERROR *error)
+static HRESULT fault_received(WS_CHANNEL *ch, WS_MESSAGE *reply, WS_ERROR *error)
 {
-    return ntcp__wws_fail(error, WS_E_ENDPOINT_FAULT_RECEIVED, NTCP_CAUSE_FAULT_RECEIVED,
+    /* the client's cause for it: action_not_supported or service_fault */
+    const ntcp_error *e = ntcp_client_error(ch->client);
+    ntcp_cause cause = e->status == NTCP_E_FAULT ? e->cause : NTCP_CAUSE_SERVICE_FAULT;
+    return ntcp__wws_fail(error, WS_E_ENDPOINT_FAULT_RECEIVED, cause,
                           "the service answered with a SOAP fault: %s%s%s",
                           reply->fault_code ? reply->fault_code : "", reply->fault_code ? ": " : "",
                           reply->fault_reason ? reply->fault_reason : "(no reason)");
@@ -433,10 +436,7 @@ HRESULT WINAPI WsRequestReply(WS_CHANNEL *channel, WS_MESSAGE *requestMessage,
     hr = ntcp__wws_message_from_soap(replyMessage, &reply, error);
     ntcp_soap_msg_clear(&reply);
     if (FAILED(hr)) return hr;
-    if (replyMessage->is_fault) {
-        (void)client_failed(channel, st, NULL);
-        return fault_received(replyMessage, error);
-    }
+    if (replyMessage->is_fault) return fault_received(channel, replyMessage, error); /* the channel stays open */
     if (replyMessageDescription->action) {
         char *want = ntcp__wws_xml_str(replyMessageDescription->action);
         bool same = want && replyMessage->action && !strcmp(want, replyMessage->action);

@@ -525,7 +525,14 @@ HRESULT ntcp__wws_message_from_soap(WS_MESSAGE *m, const ntcp_soap_msg *s, WS_ER
     DUP(m->action, s->action);
     DUP(m->message_id, s->message_id);
     DUP(m->relates_to, s->relates_to);
-    DUP(m->fault_code, s->fault_code);
+    if (s->fault_code) { /* "Sender/ActionNotSupported": the code and its first subcode */
+        size_t n = strlen(s->fault_code) + (s->fault_subcode ? strlen(s->fault_subcode) + 1 : 0) + 1;
+        if ((m->fault_code = ntcp_malloc(n)))
+            snprintf(m->fault_code, n, "%s%s%s", s->fault_code, s->fault_subcode ? "/" : "",
+                     s->fault_subcode ? s->fault_subcode : "");
+        else
+            oom = true;
+    }
     DUP(m->fault_reason, s->fault_reason);
 #undef DUP
     if (oom || ntcp_buf_append(&m->body, s->body.data ? s->body.data : (const uint8_t *)"", s->body.len) != NTCP_OK ||

@@ -53,6 +53,10 @@ got=$(client "$url" add --security none --heap 100)
 check "heap quota: WS_E_QUOTA_EXCEEDED" "$(head -1 <<<"$got")" "failure: 0x803d0008"
 contains "heap quota: the cause" "$got" "cause: quota_exceeded ("
 contains "heap quota: what did not fit" "$got" "than its heap's maximum size allows (100)"
+got=$(client "$url" nope --security none)
+check "a SOAP fault: WS_E_ENDPOINT_FAULT_RECEIVED" "$(head -1 <<<"$got")" "failure: 0x803d0013"
+contains "a SOAP fault: its code and reason" "$got" "the service answered with a SOAP fault: Sender/ActionNotSupported: The service has no operation for the action 'http://tempuri.org/IEcho/Nope'"
+contains "a SOAP fault: the cause" "$got" "cause: action_not_supported ("
 got=$(client "net.tcp://127.0.0.1:1/calc" add --security none)
 check "nothing listens: WS_E_ENDPOINT_UNREACHABLE" "$(head -1 <<<"$got")" "failure: 0x803d0010"
 contains "nothing listens: cause and advice" "$got" "cause: connection_refused (nothing listens at host:port)

@@ -5,7 +5,7 @@
  * installed <webservices.h> (pkg-config nettcp-wws).
  *
  * usage: calc_client URL OPERATION [options]
- *   OPERATION  add | echo
+ *   OPERATION  add | echo | nope (an Echo body to an action the service lacks)
  *   --security none|sspi   (default sspi)
  *   --spn S | --upn U | --dns D   the endpoint identity
  *   --user U --password P [--domain D]   WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL
@@ -38,14 +38,18 @@ static void PrintError(HRESULT errorCode, WS_ERROR *error)
     }
 }
 
-/* argument -> WS_STRING (the characters stay allocated until exit) */
+/* argument -> WS_STRING (the characters are freed at exit: FreeStrings) */
+static WCHAR *allocated[8];
+static int allocatedCount;
+
 static WS_STRING ToWsString(const char *s)
 {
     WS_STRING out = { 0, NULL };
     size_t n = mbstowcs(NULL, s, 0);
-    if (n == (size_t)-1) return out;
+    if (n == (size_t)-1 || allocatedCount == WsCountOf(allocated)) return out;
     out.chars = calloc(n + 1, sizeof(WCHAR));
     if (out.chars == NULL) return out;
+    allocated[allocatedCount++] = out.chars;
     mbstowcs(out.chars, s, n + 1);
     out.length = (ULONG)n;
     return out;
@@ -55,6 +59,7 @@ static WS_XML_STRING addAction = WS_XML_STRING_VALUE("http://Microsoft.ServiceMo
 static WS_XML_STRING addReplyAction =
     WS_XML_STRING_VALUE("http://Microsoft.ServiceModel.Samples/ICalculator/AddResponse");
 static WS_XML_STRING echoAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/Echo");
+static WS_XML_STRING nopeAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/Nope");
 static WS_XML_STRING echoReplyAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/EchoResponse");
 static WS_XML_STRING calcNs = WS_XML_STRING_VALUE("http://Microsoft.ServiceModel.Samples");
 static WS_XML_STRING echoNs = WS_XML_STRING_VALUE("http://tempuri.org/");
@@ -83,7 +88,7 @@ int main(int argc, char **argv)
     WS_XML_WRITER *writer = NULL;
     WS_XML_BUFFER *requestBody = NULL, *replyBody = NULL;
     if (argc < 3) {
-        fprintf(stderr, "usage: calc_client URL add|echo [options]\n");
+        fprintf(stderr, "usage: calc_client URL add|echo|nope [options]\n");
         return 2;
     }
     const char *url = argv[1], *operation = argv[2];
@@ -227,7 +232,8 @@ int main(int argc, char **argv)
 
     /* any element: the buffer is the body */
     WS_ELEMENT_DESCRIPTION bodyDescription = { NULL, NULL, WS_XML_BUFFER_TYPE, NULL };
-    WS_MESSAGE_DESCRIPTION requestDescription = { add ? &addAction : &echoAction, &bodyDescription };
+    WS_MESSAGE_DESCRIPTION requestDescription = { add ? &addAction : !strcmp(operation, "nope") ? &nopeAction : &echoAction,
+                                                  &bodyDescription };
     WS_MESSAGE_DESCRIPTION replyDescription = { add ? &addReplyAction : &echoReplyAction, &bodyDescription };
     hr = WsRequestReply(channel, requestMessage, &requestDescription, WS_WRITE_REQUIRED_POINTER, &requestBody,
                         sizeof(requestBody), replyMessage, &replyDescription, WS_READ_REQUIRED_POINTER, replyHeap,
@@ -251,5 +257,6 @@ Exit:
     if (replyHeap != NULL) WsFreeHeap(replyHeap);
     if (heap != NULL) WsFreeHeap(heap);
     if (error != NULL) WsFreeError(error);
+    for (int i = 0; i < allocatedCount; i++) free(allocated[i]);
     return FAILED(hr) ? 1 : 0;
 }
