@@ -408,6 +408,24 @@ HRESULT WINAPI WsSendMessage(WS_CHANNEL *channel, WS_MESSAGE *message, const WS_
     return hr;
 }
 
+HRESULT ntcp__wws_channel_call(WS_CHANNEL *channel, WS_MESSAGE *requestMessage, WS_MESSAGE *replyMessage,
+                               WS_ERROR *error)
+{
+    ntcp_soap_msg reply;
+    ntcp_status st = ntcp_client_call(channel->client, requestMessage->action, NULL, 0,
+                                      (const char *)requestMessage->body.data, requestMessage->body.len, &reply);
+    requestMessage->state = WS_MESSAGE_STATE_DONE;
+    if (st != NTCP_OK && st != NTCP_E_FAULT) {
+        ntcp_soap_msg_clear(&reply);
+        return client_failed(channel, st, error);
+    }
+    HRESULT hr = ntcp__wws_message_from_soap(replyMessage, &reply, error);
+    ntcp_soap_msg_clear(&reply);
+    if (FAILED(hr)) return hr;
+    if (replyMessage->is_fault) return fault_received(channel, replyMessage, error); /* the channel stays open */
+    return S_OK;
+}
+
 HRESULT WINAPI WsRequestReply(WS_CHANNEL *channel, WS_MESSAGE *requestMessage,
                               const WS_MESSAGE_DESCRIPTION *requestMessageDescription, WS_WRITE_OPTION writeOption,
                               const void *requestBodyValue, ULONG requestBodyValueSize, WS_MESSAGE *replyMessage,
@@ -424,19 +442,8 @@ HRESULT WINAPI WsRequestReply(WS_CHANNEL *channel, WS_MESSAGE *requestMessage,
     if (replyMessage->state != WS_MESSAGE_STATE_EMPTY)
         return bad(error, WS_E_INVALID_OPERATION, "%s: the reply message is not empty (WsResetMessage it)", "WsRequestReply");
     hr = prepare(requestMessage, requestMessageDescription, writeOption, requestBodyValue, requestBodyValueSize, error);
+    if (SUCCEEDED(hr)) hr = ntcp__wws_channel_call(channel, requestMessage, replyMessage, error);
     if (FAILED(hr)) return hr;
-    ntcp_soap_msg reply;
-    ntcp_status st = ntcp_client_call(channel->client, requestMessage->action, NULL, 0,
-                                      (const char *)requestMessage->body.data, requestMessage->body.len, &reply);
-    requestMessage->state = WS_MESSAGE_STATE_DONE;
-    if (st != NTCP_OK && st != NTCP_E_FAULT) {
-        ntcp_soap_msg_clear(&reply);
-        return client_failed(channel, st, error);
-    }
-    hr = ntcp__wws_message_from_soap(replyMessage, &reply, error);
-    ntcp_soap_msg_clear(&reply);
-    if (FAILED(hr)) return hr;
-    if (replyMessage->is_fault) return fault_received(channel, replyMessage, error); /* the channel stays open */
     if (replyMessageDescription->action) {
         char *want = ntcp__wws_xml_str(replyMessageDescription->action);
         bool same = want && replyMessage->action && !strcmp(want, replyMessage->action);

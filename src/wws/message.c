@@ -416,6 +416,28 @@ static HRESULT heap_wchars(WS_HEAP *heap, const char *s, WCHAR **out, ULONG *len
     return hr;
 }
 
+HRESULT ntcp__wws_read_text(const char *text, WS_TYPE t, WS_HEAP *heap, void *dst, WS_ERROR *error)
+{
+    if (t == WS_WSZ_TYPE || t == WS_STRING_TYPE) {
+        WCHAR *w = NULL;
+        ULONG n = 0;
+        HRESULT hr = heap_wchars(heap, text, &w, &n, error);
+        if (FAILED(hr)) return hr;
+        if (t == WS_WSZ_TYPE) *(WCHAR **)dst = w;
+        else ((WS_STRING *)dst)->chars = w, ((WS_STRING *)dst)->length = n;
+        return S_OK;
+    }
+    if (!value_size(t) || t == WS_XML_BUFFER_TYPE)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WS_TYPE %d is not implemented yet by the serializer (docs/wwsapi.md)", (int)t);
+    return parse_number(t, text, dst, error);
+}
+
+size_t ntcp__wws_value_size(WS_TYPE t)
+{
+    return t == WS_XML_BUFFER_TYPE ? 0 : value_size(t);
+}
+
 HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DESCRIPTION *d, WS_READ_OPTION opt,
                                WS_HEAP *heap, void *value, ULONG size, WS_ERROR *error)
 {

@@ -1,12 +1,34 @@
-/* nettcp WWSAPI: service proxies and WsCall (stage 2: E_NOTIMPL until the
- * serializer is in). */
-#include "wws_int.h"
+/* nettcp WWSAPI: service proxies and WsCall, as wsutil's generated proxies
+ * use them: a proxy is a client channel; WsCall writes the input wrapper
+ * element from the parameters, makes one request/reply and reads the output
+ * wrapper's fields into the output parameters. This stage serializes
+ * non-RPC literal operations whose wrapper structs hold elements of the
+ * simple types (numbers, bool, double, WS_STRING, WSZ); every other shape
+ * returns E_NOTIMPL naming what is missing. */
+#include "wws_channel.h"
+
+#include <string.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+struct _WS_SERVICE_PROXY {
+    WS_SERVICE_PROXY_STATE state;
+    WS_CHANNEL *channel;
+    WS_MESSAGE *request, *reply;
+};
+
+static HRESULT proxy_bad(WS_ERROR *error, HRESULT hr, const char *what)
+{
+    return ntcp__wws_fail(error, hr, hr == E_INVALIDARG ? NTCP_CAUSE_INVALID_ARGUMENT
+                                    : hr == E_OUTOFMEMORY ? NTCP_CAUSE_OUT_OF_MEMORY : NTCP_CAUSE_UNSUPPORTED,
+                          "%s", what);
+}
 
 HRESULT WINAPI WsGetFaultErrorProperty(WS_ERROR *error, WS_FAULT_ERROR_PROPERTY_ID id, void *buffer,
                                        ULONG bufferSize)
 {
     (void)id, (void)buffer, (void)bufferSize;
-    return ntcp__wws_notimpl(error, "WsGetFaultErrorProperty");
+    return ntcp__wws_notimpl(error, "WsGetFaultErrorProperty (the fault's code and reason are in the error strings)");
 }
 
 HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BINDING channelBinding,
@@ -15,41 +37,273 @@ HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BIND
                                     const WS_CHANNEL_PROPERTY *channelProperties, ULONG channelPropertyCount,
                                     WS_SERVICE_PROXY **serviceProxy, WS_ERROR *error)
 {
-    (void)channelType, (void)channelBinding, (void)securityDescription, (void)properties, (void)propertyCount;
-    (void)channelProperties, (void)channelPropertyCount, (void)serviceProxy;
-    return ntcp__wws_notimpl(error, "WsCreateServiceProxy");
+    if (!serviceProxy || (propertyCount && !properties))
+        return proxy_bad(error, E_INVALIDARG, "WsCreateServiceProxy: NULL argument");
+    if (propertyCount)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsCreateServiceProxy: proxy property %d is not implemented", (int)properties[0].id);
+    WS_SERVICE_PROXY *p = ntcp_calloc(1, sizeof *p);
+    if (!p) return proxy_bad(error, E_OUTOFMEMORY, "WsCreateServiceProxy: out of memory");
+    HRESULT hr = WsCreateChannel(channelType, channelBinding, channelProperties, channelPropertyCount,
+                                 securityDescription, &p->channel, error);
+    if (SUCCEEDED(hr)) hr = WsCreateMessageForChannel(p->channel, NULL, 0, &p->request, error);
+    if (SUCCEEDED(hr)) hr = WsCreateMessageForChannel(p->channel, NULL, 0, &p->reply, error);
+    if (FAILED(hr)) {
+        WsFreeServiceProxy(p);
+        return hr;
+    }
+    p->state = WS_SERVICE_PROXY_STATE_CREATED;
+    *serviceProxy = p;
+    return S_OK;
 }
 
 HRESULT WINAPI WsOpenServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ENDPOINT_ADDRESS *address,
                                   const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error)
 {
-    (void)serviceProxy, (void)address, (void)asyncContext;
-    return ntcp__wws_notimpl(error, "WsOpenServiceProxy");
+    if (!serviceProxy) return proxy_bad(error, E_INVALIDARG, "WsOpenServiceProxy: NULL proxy");
+    if (serviceProxy->state != WS_SERVICE_PROXY_STATE_CREATED)
+        return proxy_bad(error, WS_E_INVALID_OPERATION, "WsOpenServiceProxy: the proxy is not in the created state");
+    serviceProxy->state = WS_SERVICE_PROXY_STATE_OPENING;
+    HRESULT hr = WsOpenChannel(serviceProxy->channel, address, asyncContext, error);
+    serviceProxy->state = SUCCEEDED(hr) ? WS_SERVICE_PROXY_STATE_OPEN : WS_SERVICE_PROXY_STATE_FAULTED;
+    return hr;
+}
+
+HRESULT WINAPI WsCloseServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ASYNC_CONTEXT *asyncContext,
+                                   WS_ERROR *error)
+{
+    if (!serviceProxy) return proxy_bad(error, E_INVALIDARG, "WsCloseServiceProxy: NULL proxy");
+    if (serviceProxy->state == WS_SERVICE_PROXY_STATE_CREATED || serviceProxy->state == WS_SERVICE_PROXY_STATE_CLOSED) {
+        serviceProxy->state = WS_SERVICE_PROXY_STATE_CLOSED;
+        return S_OK;
+    }
+    serviceProxy->state = WS_SERVICE_PROXY_STATE_CLOSING;
+    HRESULT hr = WsCloseChannel(serviceProxy->channel, asyncContext, error);
+    serviceProxy->state = WS_SERVICE_PROXY_STATE_CLOSED;
+    return hr;
+}
+
+HRESULT WINAPI WsAbortServiceProxy(WS_SERVICE_PROXY *serviceProxy, WS_ERROR *error)
+{
+    if (!serviceProxy) return proxy_bad(error, E_INVALIDARG, "WsAbortServiceProxy: NULL proxy");
+    HRESULT hr = WsAbortChannel(serviceProxy->channel, error);
+    if (serviceProxy->state != WS_SERVICE_PROXY_STATE_CREATED) serviceProxy->state = WS_SERVICE_PROXY_STATE_CLOSED;
+    return hr;
+}
+
+void WINAPI WsFreeServiceProxy(WS_SERVICE_PROXY *serviceProxy)
+{
+    if (!serviceProxy) return;
+    WsFreeMessage(serviceProxy->request);
+    WsFreeMessage(serviceProxy->reply);
+    WsFreeChannel(serviceProxy->channel);
+    ntcp_free(serviceProxy);
+}
+
+HRESULT WINAPI WsGetServiceProxyProperty(WS_SERVICE_PROXY *serviceProxy, const WS_PROXY_PROPERTY_ID id, void *value,
+                                         ULONG valueSize, WS_ERROR *error)
+{
+    if (!serviceProxy || !value) return proxy_bad(error, E_INVALIDARG, "WsGetServiceProxyProperty: NULL argument");
+    if (id != WS_PROXY_PROPERTY_STATE)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsGetServiceProxyProperty: proxy property %d is not implemented", (int)id);
+    if (valueSize != sizeof(WS_SERVICE_PROXY_STATE))
+        return proxy_bad(error, E_INVALIDARG, "WsGetServiceProxyProperty: valueSize is not sizeof(WS_SERVICE_PROXY_STATE)");
+    *(WS_SERVICE_PROXY_STATE *)value = serviceProxy->state;
+    return S_OK;
+}
+
+/* ---- WsCall ------------------------------------------------------------------ */
+/* the parameter carried by field i of the input (in) or output message, or -1 */
+static int param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in)
+{
+    for (USHORT p = 0; p < op->parameterCount; p++) {
+        const WS_PARAMETER_DESCRIPTION *d = &op->parameterDescription[p];
+        if ((in ? d->inputMessageIndex : d->outputMessageIndex) == field) return p;
+    }
+    return -1;
+}
+
+/* what this stage serializes: an element mapping of a simple type, no options but OPTIONAL on read */
+static HRESULT field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error)
+{
+    if (!f || !f->localName || !f->ns)
+        return proxy_bad(error, E_INVALIDARG, "WsCall: a field description without a name");
+    if (f->mapping != WS_ELEMENT_FIELD_MAPPING)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsCall: field '%.*s' uses WS_FIELD_MAPPING %d; this stage serializes "
+                              "WS_ELEMENT_FIELD_MAPPING only (docs/wwsapi.md)",
+                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->mapping);
+    if (!ntcp__wws_value_size(f->type))
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsCall: field '%.*s' is of WS_TYPE %d; this stage serializes numbers, bool, double, "
+                              "WS_STRING and WSZ (docs/wwsapi.md)",
+                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->type);
+    if (f->options & ~(ULONG)WS_FIELD_OPTIONAL)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsCall: field '%.*s' has options 0x%x; this stage handles WS_FIELD_OPTIONAL only",
+                              (int)f->localName->length, (const char *)f->localName->bytes, (unsigned)f->options);
+    return S_OK;
+}
+
+static HRESULT check_wrapper(const WS_ELEMENT_DESCRIPTION *d, const char *which, WS_ERROR *error)
+{
+    if (!d) return S_OK;
+    if (d->type != WS_STRUCT_TYPE || !d->typeDescription || !d->elementLocalName || !d->elementNs)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsCall: the %s body is not a wrapper struct element (WS_STRUCT_TYPE with a name): "
+                              "only non-RPC literal operations with wrapper elements are implemented", which);
+    const WS_STRUCT_DESCRIPTION *sd = d->typeDescription;
+    if (sd->fieldCount && !sd->fields) return proxy_bad(error, E_INVALIDARG, "WsCall: a struct without its fields");
+    if (sd->subTypeCount || sd->parentType)
+        return ntcp__wws_notimpl(error, "WsCall with struct subtypes");
+    for (ULONG i = 0; i < sd->fieldCount; i++) {
+        HRESULT hr = field_supported(sd->fields[i], error);
+        if (FAILED(hr)) return hr;
+    }
+    return S_OK;
+}
+
+static HRESULT write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, const void **args, WS_ERROR *error)
+{
+    const WS_ELEMENT_DESCRIPTION *d = op->inputMessageDescription->bodyElementDescription;
+    if (!d) return S_OK;
+    const WS_STRUCT_DESCRIPTION *sd = d->typeDescription;
+    if (ntcp_buf_append(body, "<", 1) || ntcp_buf_append(body, d->elementLocalName->bytes, d->elementLocalName->length) ||
+        ntcp_buf_append(body, " xmlns=\"", 8) || ntcp_buf_append(body, d->elementNs->bytes, d->elementNs->length) ||
+        ntcp_buf_append(body, "\">", 2))
+        return proxy_bad(error, WS_E_QUOTA_EXCEEDED, "WsCall: the request body is too large");
+    for (ULONG i = 0; i < sd->fieldCount; i++) {
+        const WS_FIELD_DESCRIPTION *f = sd->fields[i];
+        int p = param_for(op, i, true);
+        if (p < 0 || !args || !args[p])
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "WsCall: no argument for the request field '%.*s'", (int)f->localName->length,
+                                  (const char *)f->localName->bytes);
+        if (op->parameterDescription[p].parameterType != WS_PARAMETER_TYPE_NORMAL)
+            return ntcp__wws_notimpl(error, "WsCall with array or message parameters");
+        WS_ELEMENT_DESCRIPTION fd = { f->localName, f->ns, f->type, f->typeDescription };
+        size_t vs = ntcp__wws_value_size(f->type);
+        HRESULT hr = ntcp__wws_write_element(body, &fd, f->type == WS_WSZ_TYPE ? WS_WRITE_REQUIRED_POINTER
+                                                                                 : WS_WRITE_REQUIRED_VALUE,
+                                             args[p], (ULONG)vs, error);
+        if (FAILED(hr)) return hr;
+    }
+    if (ntcp_buf_append(body, "</", 2) || ntcp_buf_append(body, d->elementLocalName->bytes, d->elementLocalName->length) ||
+        ntcp_buf_append(body, ">", 1))
+        return proxy_bad(error, WS_E_QUOTA_EXCEEDED, "WsCall: the request body is too large");
+    return S_OK;
+}
+
+static bool name_is(const xmlNode *n, const WS_XML_STRING *local, const WS_XML_STRING *ns)
+{
+    const char *nns = n->ns && n->ns->href ? (const char *)n->ns->href : "";
+    return strlen((const char *)n->name) == local->length && !memcmp(n->name, local->bytes, local->length) &&
+           strlen(nns) == ns->length && !memcmp(nns, ns->bytes, ns->length);
+}
+
+static HRESULT read_output(const char *xml, size_t len, const WS_OPERATION_DESCRIPTION *op, const void **args,
+                           WS_HEAP *heap, WS_ERROR *error)
+{
+    const WS_ELEMENT_DESCRIPTION *d = op->outputMessageDescription->bodyElementDescription;
+    if (!d) return S_OK;
+    const WS_STRUCT_DESCRIPTION *sd = d->typeDescription;
+    char *doc = ntcp_malloc(len + 8);
+    if (!doc) return proxy_bad(error, E_OUTOFMEMORY, "WsCall: out of memory");
+    memcpy(doc, "<f>", 3);
+    if (len) memcpy(doc + 3, xml, len);
+    memcpy(doc + 3 + len, "</f>", 4);
+    xmlDocPtr x = len > 0x7FFFFFF0u ? NULL
+                : xmlReadMemory(doc, (int)(len + 7), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    ntcp_free(doc);
+    if (!x) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "WsCall: the reply body is not well-formed XML");
+    HRESULT hr = S_OK;
+    xmlNodePtr root = xmlDocGetRootElement(x), w = root ? root->children : NULL;
+    while (w && w->type != XML_ELEMENT_NODE) w = w->next;
+    if (!w || !name_is(w, d->elementLocalName, d->elementNs)) {
+        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                            "WsCall: the reply body is not the element {%.*s}%.*s", (int)d->elementNs->length,
+                            (const char *)d->elementNs->bytes, (int)d->elementLocalName->length,
+                            (const char *)d->elementLocalName->bytes);
+        goto out;
+    }
+    for (ULONG i = 0; i < sd->fieldCount && SUCCEEDED(hr); i++) {
+        const WS_FIELD_DESCRIPTION *f = sd->fields[i];
+        int p = param_for(op, i, false);
+        if (p < 0) continue; /* read and dropped */
+        void *dst = args && args[p] ? *(void *const *)args[p] : NULL; /* output parameters: pointers to pointers */
+        if (!dst) {
+            hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                "WsCall: no place for the reply field '%.*s'", (int)f->localName->length,
+                                (const char *)f->localName->bytes);
+            break;
+        }
+        xmlNodePtr c = w->children;
+        for (; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && name_is(c, f->localName, f->ns)) break;
+        if (!c) {
+            if (f->options & WS_FIELD_OPTIONAL) {
+                size_t vs = ntcp__wws_value_size(f->type);
+                if (f->defaultValue && f->defaultValue->value && f->defaultValue->valueSize == vs)
+                    memcpy(dst, f->defaultValue->value, vs);
+                else
+                    memset(dst, 0, vs);
+                continue;
+            }
+            hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                                "WsCall: the reply lacks the element {%.*s}%.*s", (int)f->ns->length,
+                                (const char *)f->ns->bytes, (int)f->localName->length, (const char *)f->localName->bytes);
+            break;
+        }
+        xmlChar *text = xmlNodeGetContent(c);
+        hr = ntcp__wws_read_text(text ? (const char *)text : "", f->type, heap, dst, error);
+        xmlFree(text);
+    }
+out:
+    xmlFreeDoc(x);
+    return hr;
 }
 
 HRESULT WINAPI WsCall(WS_SERVICE_PROXY *serviceProxy, const WS_OPERATION_DESCRIPTION *operation,
                       const void **arguments, WS_HEAP *heap, const WS_CALL_PROPERTY *callProperties,
                       ULONG callPropertyCount, const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error)
 {
-    (void)serviceProxy, (void)operation, (void)arguments, (void)heap, (void)callProperties, (void)callPropertyCount;
-    (void)asyncContext;
-    return ntcp__wws_notimpl(error, "WsCall");
-}
-
-HRESULT WINAPI WsCloseServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ASYNC_CONTEXT *asyncContext,
-                                   WS_ERROR *error)
-{
-    (void)serviceProxy, (void)asyncContext;
-    return ntcp__wws_notimpl(error, "WsCloseServiceProxy");
-}
-
-HRESULT WINAPI WsAbortServiceProxy(WS_SERVICE_PROXY *serviceProxy, WS_ERROR *error)
-{
-    (void)serviceProxy;
-    return ntcp__wws_notimpl(error, "WsAbortServiceProxy");
-}
-
-void WINAPI WsFreeServiceProxy(WS_SERVICE_PROXY *serviceProxy)
-{
-    (void)serviceProxy;
+    (void)asyncContext; /* completed before returning */
+    if (!serviceProxy || !operation || !operation->inputMessageDescription || !heap ||
+        (operation->parameterCount && !operation->parameterDescription))
+        return proxy_bad(error, E_INVALIDARG, "WsCall: NULL argument (proxy, operation, input message or heap)");
+    if (serviceProxy->state != WS_SERVICE_PROXY_STATE_OPEN)
+        return proxy_bad(error, WS_E_INVALID_OPERATION, "WsCall: the proxy is not open");
+    if (callPropertyCount || callProperties)
+        return ntcp__wws_notimpl(error, "WsCall with call properties");
+    if (operation->style != WS_NON_RPC_LITERAL_OPERATION)
+        return ntcp__wws_notimpl(error, "WsCall for WS_RPC_LITERAL_OPERATION");
+    if (!operation->outputMessageDescription)
+        return ntcp__wws_notimpl(error, "WsCall for one-way operations");
+    if (!operation->inputMessageDescription->action || !operation->outputMessageDescription->action)
+        return proxy_bad(error, E_INVALIDARG, "WsCall: the message descriptions need their actions");
+    HRESULT hr = check_wrapper(operation->inputMessageDescription->bodyElementDescription, "request", error);
+    if (SUCCEEDED(hr)) hr = check_wrapper(operation->outputMessageDescription->bodyElementDescription, "reply", error);
+    if (FAILED(hr)) return hr;
+    WS_MESSAGE *req = serviceProxy->request, *rep = serviceProxy->reply;
+    (void)WsResetMessage(req, NULL);
+    (void)WsResetMessage(rep, NULL);
+    hr = ntcp__wws_message_set_action(req, operation->inputMessageDescription->action, error);
+    if (SUCCEEDED(hr)) hr = write_input(&req->body, operation, arguments, error);
+    if (SUCCEEDED(hr)) hr = ntcp__wws_channel_call(serviceProxy->channel, req, rep, error);
+    if (FAILED(hr)) {
+        WS_CHANNEL_STATE st;
+        if (SUCCEEDED(WsGetChannelProperty(serviceProxy->channel, WS_CHANNEL_PROPERTY_STATE, &st, sizeof st, NULL)) &&
+            st == WS_CHANNEL_STATE_FAULTED)
+            serviceProxy->state = WS_SERVICE_PROXY_STATE_FAULTED;
+        return hr;
+    }
+    char *want = ntcp__wws_xml_str(operation->outputMessageDescription->action);
+    if (!want || !rep->action || strcmp(want, rep->action))
+        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                            "WsCall: the reply's action is '%s', the operation expects '%s'",
+                            rep->action ? rep->action : "", want ? want : "");
+    ntcp_free(want);
+    if (SUCCEEDED(hr)) hr = read_output((const char *)rep->body.data, rep->body.len, operation, arguments, heap, error);
+    return hr;
 }

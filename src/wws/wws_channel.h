@@ -34,6 +34,11 @@ struct _WS_CHANNEL {
 
 HRESULT ntcp__wws_channel_new(WS_CHANNEL_TYPE type, const WS_CHANNEL_PROPERTY *properties, ULONG count,
                               WS_CHANNEL **channel, WS_ERROR *error);
+/* One request/reply on an open client channel: requestMessage's action and
+ * body go out, the reply fills replyMessage; a SOAP fault is
+ * WS_E_ENDPOINT_FAULT_RECEIVED. */
+HRESULT ntcp__wws_channel_call(WS_CHANNEL *channel, WS_MESSAGE *requestMessage, WS_MESSAGE *replyMessage,
+                               WS_ERROR *error);
 /* listener.c: the next request of the channel's session into m (S_OK), WS_S_END when the session ended
  * (optional: also when nothing waits), or a failure */
 HRESULT ntcp__wws_listener_receive(WS_CHANNEL *ch, WS_MESSAGE *m, bool optional, WS_ERROR *error);

@@ -76,6 +76,11 @@ HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, 
 /* Reads the body's element into value (allocating from heap). */
 HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DESCRIPTION *d, WS_READ_OPTION opt,
                                WS_HEAP *heap, void *value, ULONG size, WS_ERROR *error);
+/* The text of an element as a value of simple type t (WSZ and STRING
+ * allocated from heap; dst is a WCHAR**, a WS_STRING or the value). */
+HRESULT ntcp__wws_read_text(const char *text, WS_TYPE t, WS_HEAP *heap, void *dst, WS_ERROR *error);
+/* The size of a simple type's value; 0 for the others. */
+size_t ntcp__wws_value_size(WS_TYPE t);
 HRESULT ntcp__wws_message_set_action(WS_MESSAGE *m, const WS_XML_STRING *action, WS_ERROR *error);
 /* Fills m (state DONE) from a received SOAP message. */
 HRESULT ntcp__wws_message_from_soap(WS_MESSAGE *m, const ntcp_soap_msg *s, WS_ERROR *error);

@@ -26,7 +26,12 @@ check "the seed-style client compiles against the installed webservices.h" "$?:$
 cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/echo_server" \
     "$here/tests/wws/echo_server.c" $("${pc[@]}" --cflags --libs nettcp-wws) 2>"$tmp/cc.log"
 check "the seed-style service compiles against the installed headers" "$?:$(cat "$tmp/cc.log")" "0:"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/calc_proxy" \
+    "$here/tests/wws/calc_proxy.c" $("${pc[@]}" --cflags --libs nettcp-wws) 2>"$tmp/cc.log"
+check "the wsutil-style proxy compiles against the installed headers" "$?:$(cat "$tmp/cc.log")" "0:"
 client() { LD_LIBRARY_PATH=$root$lib "$tmp/calc_client" "$@" 2>&1; }
+proxy() { LD_LIBRARY_PATH=$root$lib "$tmp/calc_proxy" "$@" 2>&1; }
 # wws_exits PID: waits (10 s at most) for the WWSAPI service to exit; its status, 124 when it did not
 wws_exits() {
     for _ in $(seq 1 200); do kill -0 "$1" 2>/dev/null || break; read -r -t 0.05 <> <(:) || true; done
@@ -49,6 +54,9 @@ echo_reply() { printf '<EchoResponse xmlns="http://tempuri.org/">\n  <EchoResult
 serve none --security none
 check "none: add" "$(client "$url" add --security none)" "$ADD_REPLY"
 check "none: echo" "$(client "$url" echo --security none)" "$(echo_reply "caller: unauthenticated")"
+check "WsCall through a service proxy, security none" "$(proxy "$url" none)" "Add(2, 3) = 5
+Divide(1, 3) = 0.33333333333333331
+Echo: héllo <proxy> [caller: unauthenticated]"
 got=$(client "$url" add --security none --heap 100)
 check "heap quota: WS_E_QUOTA_EXCEEDED" "$(head -1 <<<"$got")" "failure: 0x803d0008"
 contains "heap quota: the cause" "$got" "cause: quota_exceeded ("
@@ -72,6 +80,14 @@ check "kerberos, UPN identity" "$(client "$url" echo --upn "svcacct@$NTCP_REALM"
     "$(echo_reply "$alice")"
 check "kerberos, DNS identity" "$(client "$url" echo --dns svc.nettcp.test "${pw[@]}")" "$(echo_reply "$alice")"
 check "kerberos add" "$(client "$url" add --spn host/svc.nettcp.test "${pw[@]}")" "$ADD_REPLY"
+check "WsCall through a service proxy, Kerberos" \
+    "$(proxy "$url" sspi host/svc.nettcp.test "${NTCP_REALM_USER%@*}" "$NTCP_REALM" "$NTCP_REALM_PASSWORD")" \
+    "Add(2, 3) = 5
+Divide(1, 3) = 0.33333333333333331
+Echo: héllo <proxy> [$alice]"
+got=$(proxy "$url" sspi host/wrong.nettcp.test "${NTCP_REALM_USER%@*}" "$NTCP_REALM" "$NTCP_REALM_PASSWORD")
+check "WsOpenServiceProxy, wrong SPN: the failure" "$(head -1 <<<"$got")" "failure: 0x803d000a"
+contains "WsOpenServiceProxy, wrong SPN: the cause" "$got" "cause: spn_unknown ("
 printf '%s\n' "$NTCP_REALM_PASSWORD" | KRB5CCNAME=FILE:$tmp/cc kinit "$NTCP_REALM_USER" >/dev/null
 check "kerberos, the default credential (the ticket cache)" \
     "$(KRB5CCNAME=FILE:$tmp/cc client "$url" echo --spn host/svc.nettcp.test)" "$(echo_reply "$alice")"

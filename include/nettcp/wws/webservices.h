@@ -371,6 +371,72 @@ typedef struct _WS_ATTRIBUTE_DESCRIPTION {
     void *typeDescription;
 } WS_ATTRIBUTE_DESCRIPTION;
 
+typedef enum {
+    WS_TYPE_ATTRIBUTE_FIELD_MAPPING = 0,
+    WS_ATTRIBUTE_FIELD_MAPPING = 1,
+    WS_ELEMENT_FIELD_MAPPING = 2,
+    WS_REPEATING_ELEMENT_FIELD_MAPPING = 3,
+    WS_TEXT_FIELD_MAPPING = 4,
+    WS_NO_FIELD_MAPPING = 5,
+    WS_XML_ATTRIBUTE_FIELD_MAPPING = 6,
+    WS_ELEMENT_CHOICE_FIELD_MAPPING = 7,
+    WS_REPEATING_ELEMENT_CHOICE_FIELD_MAPPING = 8,
+    WS_ANY_ELEMENT_FIELD_MAPPING = 9,
+    WS_REPEATING_ANY_ELEMENT_FIELD_MAPPING = 10,
+    WS_ANY_CONTENT_FIELD_MAPPING = 11,
+    WS_ANY_ATTRIBUTES_FIELD_MAPPING = 12
+} WS_FIELD_MAPPING;
+
+/* WS_FIELD_DESCRIPTION options */
+#define WS_FIELD_POINTER 0x1
+#define WS_FIELD_OPTIONAL 0x2
+#define WS_FIELD_NILLABLE 0x4
+#define WS_FIELD_NILLABLE_ITEM 0x8
+#define WS_FIELD_OTHER_NAMESPACE 0x10
+
+/* WS_STRUCT_DESCRIPTION structOptions */
+#define WS_STRUCT_ABSTRACT 0x1
+#define WS_STRUCT_IGNORE_TRAILING_ELEMENT_CONTENT 0x2
+#define WS_STRUCT_IGNORE_UNHANDLED_ATTRIBUTES 0x4
+
+typedef struct _WS_DEFAULT_VALUE {
+    void *value;
+    ULONG valueSize;
+} WS_DEFAULT_VALUE;
+
+typedef struct _WS_ITEM_RANGE {
+    ULONG minItemCount;
+    ULONG maxItemCount;
+} WS_ITEM_RANGE;
+
+typedef struct _WS_FIELD_DESCRIPTION {
+    WS_FIELD_MAPPING mapping;
+    WS_XML_STRING *localName;
+    WS_XML_STRING *ns;
+    WS_TYPE type;
+    void *typeDescription;
+    ULONG offset;
+    ULONG options;
+    WS_DEFAULT_VALUE *defaultValue;
+    ULONG countOffset;
+    WS_XML_STRING *itemLocalName;
+    WS_XML_STRING *itemNs;
+    WS_ITEM_RANGE *itemRange;
+} WS_FIELD_DESCRIPTION;
+
+typedef struct _WS_STRUCT_DESCRIPTION {
+    ULONG size;
+    ULONG alignment;
+    WS_FIELD_DESCRIPTION **fields;
+    ULONG fieldCount;
+    WS_XML_STRING *typeLocalName;
+    WS_XML_STRING *typeNs;
+    struct _WS_STRUCT_DESCRIPTION *parentType;
+    struct _WS_STRUCT_DESCRIPTION **subTypes;
+    ULONG subTypeCount;
+    ULONG structOptions;
+} WS_STRUCT_DESCRIPTION;
+
 /* ---- endpoint addresses and identities ---------------------------------- */
 typedef enum {
     WS_DNS_ENDPOINT_IDENTITY_TYPE = 1,
@@ -852,6 +918,15 @@ typedef struct _WS_CALL_PROPERTY {
 } WS_CALL_PROPERTY;
 
 typedef enum {
+    WS_SERVICE_PROXY_STATE_CREATED = 0,
+    WS_SERVICE_PROXY_STATE_OPENING = 1,
+    WS_SERVICE_PROXY_STATE_OPEN = 2,
+    WS_SERVICE_PROXY_STATE_CLOSING = 3,
+    WS_SERVICE_PROXY_STATE_CLOSED = 4,
+    WS_SERVICE_PROXY_STATE_FAULTED = 5
+} WS_SERVICE_PROXY_STATE;
+
+typedef enum {
     WS_PROXY_PROPERTY_CALL_TIMEOUT = 0,
     WS_PROXY_PROPERTY_MESSAGE_PROPERTIES = 1,
     WS_PROXY_PROPERTY_MAX_CALL_POOL_SIZE = 2,
@@ -1000,7 +1075,7 @@ void WINAPI WsFreeListener(WS_LISTENER *listener);
 HRESULT WINAPI WsGetListenerProperty(WS_LISTENER *listener, WS_LISTENER_PROPERTY_ID id, void *value,
                                      ULONG valueSize, WS_ERROR *error);
 
-/* service proxies (stage 2: E_NOTIMPL for now) */
+/* service proxies and WsCall (stage 2: non-RPC literal operations whose wrappers hold simple-type elements) */
 HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BINDING channelBinding,
                                     const WS_SECURITY_DESCRIPTION *securityDescription,
                                     const WS_PROXY_PROPERTY *properties, ULONG propertyCount,
@@ -1015,6 +1090,8 @@ HRESULT WINAPI WsCloseServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ASYN
                                    WS_ERROR *error);
 HRESULT WINAPI WsAbortServiceProxy(WS_SERVICE_PROXY *serviceProxy, WS_ERROR *error);
 void WINAPI WsFreeServiceProxy(WS_SERVICE_PROXY *serviceProxy);
+HRESULT WINAPI WsGetServiceProxyProperty(WS_SERVICE_PROXY *serviceProxy, const WS_PROXY_PROPERTY_ID id, void *value,
+                                         ULONG valueSize, WS_ERROR *error);
 
 #ifdef __cplusplus
 }
