@@ -283,6 +283,154 @@ check:
     return S_OK;
 }
 
+/* <local xmlns="ns">VALUE</local>: v points to the value (a WCHAR* for WSZ,
+ * the struct for WS_STRUCT_TYPE); structs of element fields recurse */
+HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const WS_XML_STRING *ns, WS_TYPE t,
+                              const void *desc, const void *v, unsigned depth, WS_ERROR *error)
+{
+    if (!local || !ns || !local->length)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "an element description without a name");
+    if (depth > 32)
+        return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
+    char *text = NULL;
+    HRESULT hr = S_OK;
+    if (t != WS_STRUCT_TYPE) {
+        hr = simple_text(t, v, &text, error);
+        if (FAILED(hr)) return hr;
+    }
+    hr = buf_add(out, "<", 1, error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)local->bytes, local->length, error);
+    if (SUCCEEDED(hr) && ns->length) {
+        hr = buf_add(out, " xmlns=\"", 8, error);
+        if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)ns->bytes, ns->length, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
+    }
+    if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
+    if (SUCCEEDED(hr) && text) hr = buf_escaped(out, text, strlen(text), error);
+    ntcp_free(text);
+    if (SUCCEEDED(hr) && t == WS_STRUCT_TYPE) {
+        const WS_STRUCT_DESCRIPTION *sd = desc;
+        if (!sd || (sd->fieldCount && !sd->fields))
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a struct without its description");
+        for (ULONG i = 0; i < sd->fieldCount && SUCCEEDED(hr); i++) {
+            const WS_FIELD_DESCRIPTION *f = sd->fields[i];
+            hr = ntcp__wws_field_supported(f, error);
+            if (FAILED(hr)) break;
+            const BYTE *fp = (const BYTE *)v + f->offset;
+            if (f->options & WS_FIELD_POINTER) fp = *(const BYTE *const *)fp;
+            bool absent = !fp || (f->type == WS_WSZ_TYPE && !*(const WCHAR *const *)fp);
+            if (absent) {
+                if (f->options & WS_FIELD_OPTIONAL) continue;
+                hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                    "the field '%.*s' is NULL and not WS_FIELD_OPTIONAL", (int)f->localName->length,
+                                    (const char *)f->localName->bytes);
+                break;
+            }
+            hr = ntcp__wws_write_typed(out, f->localName, f->ns, f->type, f->typeDescription, fp, depth + 1, error);
+        }
+    }
+    if (SUCCEEDED(hr)) hr = buf_add(out, "</", 2, error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)local->bytes, local->length, error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
+    return hr;
+}
+
+HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error)
+{
+    if (!f || !f->localName || !f->ns)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field description without a name");
+    if (f->mapping != WS_ELEMENT_FIELD_MAPPING)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "field '%.*s' uses WS_FIELD_MAPPING %d; the serializer handles "
+                              "WS_ELEMENT_FIELD_MAPPING only so far (docs/wwsapi.md)",
+                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->mapping);
+    if (!value_size(f->type) && f->type != WS_STRUCT_TYPE)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "field '%.*s' is of WS_TYPE %d; the serializer handles numbers, bool, double, "
+                              "WS_STRING, WSZ and structs of them so far (docs/wwsapi.md)",
+                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->type);
+    if (f->type == WS_XML_BUFFER_TYPE)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED, "field '%.*s': an XML buffer field",
+                              (int)f->localName->length, (const char *)f->localName->bytes);
+    if (f->options & ~(ULONG)(WS_FIELD_OPTIONAL | WS_FIELD_POINTER))
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "field '%.*s' has options 0x%x; the serializer handles WS_FIELD_POINTER and "
+                              "WS_FIELD_OPTIONAL so far", (int)f->localName->length, (const char *)f->localName->bytes,
+                              (unsigned)f->options);
+    return S_OK;
+}
+
+/* the value of element e into dst (the field's or value's place) */
+HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_HEAP *heap, void *dst, unsigned depth,
+                             WS_ERROR *error)
+{
+    const xmlNode *e = node;
+    if (depth > 32)
+        return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
+    if (t != WS_STRUCT_TYPE) {
+        xmlChar *text = xmlNodeGetContent(e);
+        HRESULT hr = ntcp__wws_read_text(text ? (const char *)text : "", t, heap, dst, error);
+        xmlFree(text);
+        return hr;
+    }
+    const WS_STRUCT_DESCRIPTION *sd = desc;
+    if (!sd || (sd->fieldCount && !sd->fields))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a struct without its description");
+    if (sd->subTypeCount) return ntcp__wws_notimpl(error, "struct subtypes in the serializer");
+    memset(dst, 0, sd->size);
+    for (ULONG i = 0; i < sd->fieldCount; i++) {
+        const WS_FIELD_DESCRIPTION *f = sd->fields[i];
+        HRESULT hr = ntcp__wws_field_supported(f, error);
+        if (FAILED(hr)) return hr;
+        if (f->offset >= sd->size)
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field offset beyond the struct's size");
+        hr = ntcp__wws_read_field(e, f, heap, (BYTE *)dst + f->offset, depth, error);
+        if (FAILED(hr)) return hr;
+    }
+    return S_OK;
+}
+
+static const xmlNode *child_named(const xmlNode *e, const WS_XML_STRING *local, const WS_XML_STRING *ns)
+{
+    for (const xmlNode *c = e->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        const char *cns = c->ns && c->ns->href ? (const char *)c->ns->href : "";
+        if (strlen((const char *)c->name) == local->length && !memcmp(c->name, local->bytes, local->length) &&
+            strlen(cns) == ns->length && !memcmp(cns, ns->bytes, ns->length))
+            return c;
+    }
+    return NULL;
+}
+
+/* field f of the struct element e into fp, the field's place */
+HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp,
+                             unsigned depth, WS_ERROR *error)
+{
+    const xmlNode *c = child_named(node, f->localName, f->ns);
+    size_t vsize = f->type == WS_STRUCT_TYPE ? (f->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)f->typeDescription)->size : 0)
+                                             : value_size(f->type);
+    if (!vsize) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field of no size");
+    if (!c) {
+        if (!(f->options & WS_FIELD_OPTIONAL))
+            return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the element {%.*s}%.*s is missing",
+                                  (int)f->ns->length, (const char *)f->ns->bytes, (int)f->localName->length,
+                                  (const char *)f->localName->bytes);
+        if (f->options & WS_FIELD_POINTER) *(void **)fp = NULL;
+        else if (f->defaultValue && f->defaultValue->value && f->defaultValue->valueSize == vsize)
+            memcpy(fp, f->defaultValue->value, vsize);
+        else
+            memset(fp, 0, vsize);
+        return S_OK;
+    }
+    void *dst = fp;
+    if (f->options & WS_FIELD_POINTER) {
+        HRESULT hr = WsAlloc(heap, vsize, &dst, error);
+        if (FAILED(hr)) return hr;
+        *(void **)fp = dst;
+    }
+    return ntcp__wws_read_typed(c, f->type, f->typeDescription, heap, dst, depth + 1, error);
+}
+
 HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, WS_WRITE_OPTION opt,
                                 const void *value, ULONG size, WS_ERROR *error)
 {
@@ -292,7 +440,8 @@ HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, 
     if (opt == WS_WRITE_NILLABLE_VALUE || opt == WS_WRITE_NILLABLE_POINTER)
         return ntcp__wws_notimpl(error, "writing a nillable body element");
     bool pointer_type = d->type == WS_WSZ_TYPE || d->type == WS_XML_BUFFER_TYPE;
-    size_t vsize = value_size(d->type);
+    size_t vsize = d->type == WS_STRUCT_TYPE && d->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)d->typeDescription)->size
+                                                                   : value_size(d->type);
     const void *v = value;
     if (opt == WS_WRITE_REQUIRED_POINTER && !pointer_type) {
         if (size != sizeof(void *))
@@ -313,25 +462,23 @@ HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, 
         if (!b) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "the XML buffer is NULL");
         return buf_add(out, (const char *)b->data, b->len, error);
     }
-    if (!d->elementLocalName || !d->elementNs || !d->elementLocalName->length)
-        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
-                              "the body element description has no name");
-    char *text = NULL;
-    HRESULT hr = simple_text(d->type, v, &text, error);
-    if (FAILED(hr)) return hr;
-    hr = buf_add(out, "<", 1, error);
-    if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)d->elementLocalName->bytes, d->elementLocalName->length, error);
-    if (SUCCEEDED(hr) && d->elementNs->length) {
-        hr = buf_add(out, " xmlns=\"", 8, error);
-        if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)d->elementNs->bytes, d->elementNs->length, error);
-        if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
-    }
-    if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
-    if (SUCCEEDED(hr)) hr = buf_escaped(out, text, strlen(text), error);
-    if (SUCCEEDED(hr)) hr = buf_add(out, "</", 2, error);
-    if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)d->elementLocalName->bytes, d->elementLocalName->length, error);
-    if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
-    ntcp_free(text);
+    if (!vsize)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WS_TYPE %d in a message body is not implemented yet (the serializer: docs/wwsapi.md)",
+                              (int)d->type);
+    return ntcp__wws_write_typed(out, d->elementLocalName, d->elementNs, d->type, d->typeDescription, v, 0, error);
+}
+
+HRESULT WINAPI WsWriteElement(WS_XML_WRITER *writer, const WS_ELEMENT_DESCRIPTION *elementDescription,
+                              WS_WRITE_OPTION writeOption, const void *value, ULONG valueSize, WS_ERROR *error)
+{
+    if (!writer || !elementDescription)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "WsWriteElement: NULL argument");
+    ntcp_buf b;
+    ntcp_buf_init(&b, BODY_MAX);
+    HRESULT hr = ntcp__wws_write_element(&b, elementDescription, writeOption, value, valueSize, error);
+    if (SUCCEEDED(hr)) hr = ntcp__wws_writer_raw(writer, b.data, b.len, error);
+    ntcp_buf_free(&b);
     return hr;
 }
 
@@ -458,7 +605,8 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
         if (SUCCEEDED(hr)) *(WS_XML_BUFFER **)value = b;
         return hr;
     }
-    size_t vsize = value_size(d->type);
+    size_t vsize = d->type == WS_STRUCT_TYPE && d->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)d->typeDescription)->size
+                                                                   : value_size(d->type);
     if (!vsize || d->type == WS_XML_BUFFER_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "WS_TYPE %d in a message body is not implemented yet (the serializer: docs/wwsapi.md)",
@@ -496,30 +644,12 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
         hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
                             "the body holds {%s}%s where {%s}%s was expected", ens, (const char *)e->name, ns, local);
     else {
-        xmlChar *text = xmlNodeGetContent(e);
-        const char *t = text ? (const char *)text : "";
-        if (d->type == WS_WSZ_TYPE || d->type == WS_STRING_TYPE) {
-            WCHAR *w = NULL;
-            ULONG n = 0;
-            hr = heap_wchars(heap, t, &w, &n, error);
-            if (SUCCEEDED(hr) && d->type == WS_WSZ_TYPE) *(WCHAR **)value = w;
-            else if (SUCCEEDED(hr)) {
-                WS_STRING *s = value;
-                if (by_pointer) {
-                    hr = WsAlloc(heap, sizeof *s, (void **)&s, error);
-                    if (SUCCEEDED(hr)) *(WS_STRING **)value = s;
-                }
-                if (SUCCEEDED(hr)) s->chars = w, s->length = n;
-            }
-        } else {
-            void *dst = value;
-            if (by_pointer) {
-                hr = WsAlloc(heap, vsize, &dst, error);
-                if (SUCCEEDED(hr)) *(void **)value = dst;
-            }
-            if (SUCCEEDED(hr)) hr = parse_number(d->type, t, dst, error);
+        void *dst = value;
+        if (by_pointer && d->type != WS_WSZ_TYPE) {
+            hr = WsAlloc(heap, vsize, &dst, error);
+            if (SUCCEEDED(hr)) *(void **)value = dst;
         }
-        xmlFree(text);
+        if (SUCCEEDED(hr)) hr = ntcp__wws_read_typed(e, d->type, d->typeDescription, heap, dst, 0, error);
     }
     ntcp_free(local);
     ntcp_free(ns);

@@ -1,10 +1,10 @@
 /* nettcp WWSAPI: service proxies and WsCall, as wsutil's generated proxies
  * use them: a proxy is a client channel; WsCall writes the input wrapper
  * element from the parameters, makes one request/reply and reads the output
- * wrapper's fields into the output parameters. This stage serializes
- * non-RPC literal operations whose wrapper structs hold elements of the
- * simple types (numbers, bool, double, WS_STRING, WSZ); every other shape
- * returns E_NOTIMPL naming what is missing. */
+ * wrapper's fields into the output parameters. Non-RPC literal operations
+ * whose wrapper fields are elements the serializer handles (message.c:
+ * simple types and structs of them); every other shape returns E_NOTIMPL
+ * naming what is missing. */
 #include "wws_channel.h"
 
 #include <string.h>
@@ -124,28 +124,6 @@ static int param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in)
     return -1;
 }
 
-/* what this stage serializes: an element mapping of a simple type, no options but OPTIONAL on read */
-static HRESULT field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error)
-{
-    if (!f || !f->localName || !f->ns)
-        return proxy_bad(error, E_INVALIDARG, "WsCall: a field description without a name");
-    if (f->mapping != WS_ELEMENT_FIELD_MAPPING)
-        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "WsCall: field '%.*s' uses WS_FIELD_MAPPING %d; this stage serializes "
-                              "WS_ELEMENT_FIELD_MAPPING only (docs/wwsapi.md)",
-                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->mapping);
-    if (!ntcp__wws_value_size(f->type))
-        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "WsCall: field '%.*s' is of WS_TYPE %d; this stage serializes numbers, bool, double, "
-                              "WS_STRING and WSZ (docs/wwsapi.md)",
-                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->type);
-    if (f->options & ~(ULONG)WS_FIELD_OPTIONAL)
-        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "WsCall: field '%.*s' has options 0x%x; this stage handles WS_FIELD_OPTIONAL only",
-                              (int)f->localName->length, (const char *)f->localName->bytes, (unsigned)f->options);
-    return S_OK;
-}
-
 static HRESULT check_wrapper(const WS_ELEMENT_DESCRIPTION *d, const char *which, WS_ERROR *error)
 {
     if (!d) return S_OK;
@@ -158,7 +136,7 @@ static HRESULT check_wrapper(const WS_ELEMENT_DESCRIPTION *d, const char *which,
     if (sd->subTypeCount || sd->parentType)
         return ntcp__wws_notimpl(error, "WsCall with struct subtypes");
     for (ULONG i = 0; i < sd->fieldCount; i++) {
-        HRESULT hr = field_supported(sd->fields[i], error);
+        HRESULT hr = ntcp__wws_field_supported(sd->fields[i], error);
         if (FAILED(hr)) return hr;
     }
     return S_OK;
@@ -182,11 +160,16 @@ static HRESULT write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, c
                                   (const char *)f->localName->bytes);
         if (op->parameterDescription[p].parameterType != WS_PARAMETER_TYPE_NORMAL)
             return ntcp__wws_notimpl(error, "WsCall with array or message parameters");
-        WS_ELEMENT_DESCRIPTION fd = { f->localName, f->ns, f->type, f->typeDescription };
-        size_t vs = ntcp__wws_value_size(f->type);
-        HRESULT hr = ntcp__wws_write_element(body, &fd, f->type == WS_WSZ_TYPE ? WS_WRITE_REQUIRED_POINTER
-                                                                                 : WS_WRITE_REQUIRED_VALUE,
-                                             args[p], (ULONG)vs, error);
+        /* the argument points at the field's value (WS_FIELD_POINTER: at a pointer to it) */
+        const void *v = args[p];
+        if (f->options & WS_FIELD_POINTER) v = *(const void *const *)v;
+        if (!v || (f->type == WS_WSZ_TYPE && !*(const WCHAR *const *)v)) {
+            if (f->options & WS_FIELD_OPTIONAL) continue;
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "WsCall: the argument for '%.*s' is NULL", (int)f->localName->length,
+                                  (const char *)f->localName->bytes);
+        }
+        HRESULT hr = ntcp__wws_write_typed(body, f->localName, f->ns, f->type, f->typeDescription, v, 1, error);
         if (FAILED(hr)) return hr;
     }
     if (ntcp_buf_append(body, "</", 2) || ntcp_buf_append(body, d->elementLocalName->bytes, d->elementLocalName->length) ||
@@ -238,26 +221,7 @@ static HRESULT read_output(const char *xml, size_t len, const WS_OPERATION_DESCR
                                 (const char *)f->localName->bytes);
             break;
         }
-        xmlNodePtr c = w->children;
-        for (; c; c = c->next)
-            if (c->type == XML_ELEMENT_NODE && name_is(c, f->localName, f->ns)) break;
-        if (!c) {
-            if (f->options & WS_FIELD_OPTIONAL) {
-                size_t vs = ntcp__wws_value_size(f->type);
-                if (f->defaultValue && f->defaultValue->value && f->defaultValue->valueSize == vs)
-                    memcpy(dst, f->defaultValue->value, vs);
-                else
-                    memset(dst, 0, vs);
-                continue;
-            }
-            hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
-                                "WsCall: the reply lacks the element {%.*s}%.*s", (int)f->ns->length,
-                                (const char *)f->ns->bytes, (int)f->localName->length, (const char *)f->localName->bytes);
-            break;
-        }
-        xmlChar *text = xmlNodeGetContent(c);
-        hr = ntcp__wws_read_text(text ? (const char *)text : "", f->type, heap, dst, error);
-        xmlFree(text);
+        hr = ntcp__wws_read_field(w, f, heap, dst, 1, error);
     }
 out:
     xmlFreeDoc(x);

@@ -55,6 +55,8 @@ struct _WS_XML_BUFFER {
     ULONG len, cap;
 };
 HRESULT ntcp__wws_buffer_append(WS_XML_BUFFER *b, const void *p, size_t n, WS_ERROR *error);
+/* Text XML written as it is at the writer's position (after closing a start tag). */
+HRESULT ntcp__wws_writer_raw(WS_XML_WRITER *writer, const void *p, size_t n, WS_ERROR *error);
 
 /* ---- messages ------------------------------------------------------------ */
 struct _WS_MESSAGE {
@@ -79,6 +81,18 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
 /* The text of an element as a value of simple type t (WSZ and STRING
  * allocated from heap; dst is a WCHAR**, a WS_STRING or the value). */
 HRESULT ntcp__wws_read_text(const char *text, WS_TYPE t, WS_HEAP *heap, void *dst, WS_ERROR *error);
+/* The serializer so far: simple types and structs of element fields
+ * (WS_FIELD_POINTER, WS_FIELD_OPTIONAL). write_typed writes <local
+ * xmlns="ns">...</local> for the value at v; read_typed reads the libxml2
+ * element node into dst; read_field reads field f of a struct element into
+ * its place fp (allocating from heap for WS_FIELD_POINTER). */
+HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const WS_XML_STRING *ns, WS_TYPE t,
+                              const void *desc, const void *v, unsigned depth, WS_ERROR *error);
+HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_HEAP *heap, void *dst, unsigned depth,
+                             WS_ERROR *error);
+HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp,
+                             unsigned depth, WS_ERROR *error);
+HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error);
 /* The size of a simple type's value; 0 for the others. */
 size_t ntcp__wws_value_size(WS_TYPE t);
 HRESULT ntcp__wws_message_set_action(WS_MESSAGE *m, const WS_XML_STRING *action, WS_ERROR *error);

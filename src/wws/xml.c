@@ -425,6 +425,16 @@ HRESULT WINAPI WsWriteXmlBuffer(WS_XML_WRITER *writer, WS_XML_BUFFER *xbuf, WS_E
     return put(writer, (const char *)xbuf->data, xbuf->len, error);
 }
 
+HRESULT ntcp__wws_writer_raw(WS_XML_WRITER *writer, const void *p, size_t n, WS_ERROR *error)
+{
+    if (!writer->out)
+        return ntcp__wws_fail(error, WS_E_INVALID_OPERATION, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "the writer has no output (WsSetOutputToBuffer)");
+    HRESULT hr = close_start_tag(writer, error);
+    if (FAILED(hr)) return hr;
+    return put(writer, p, n, error);
+}
+
 HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_XML_READER **reader,
                               WS_ERROR *error)
 {

@@ -1,5 +1,6 @@
 /* WWSAPI (webservices.h): errors, heaps, XML strings and buffers, the
  * writer, message bodies of simple types, and the security description. */
+#include <stddef.h>
 #include <string.h>
 #include <wchar.h>
 #include "test.h"
@@ -354,4 +355,74 @@ TEST(wws_channel_create_checks)
     WsFreeMessage(m);
     WsFreeChannel(ch);
     WsFreeError(e);
+}
+
+/* a data contract as wsutil describes one: a struct with a nested struct by
+ * pointer, an optional string and numbers */
+typedef struct Point { int X; double Y; } Point;
+typedef struct Shape { WCHAR *Name; Point *Origin; unsigned Sides; WCHAR *Note; } Shape;
+static WS_XML_STRING s_ns = WS_XML_STRING_VALUE("http://schemas.datacontract.org/2004/07/Shapes");
+static WS_XML_STRING s_x = WS_XML_STRING_VALUE("X"), s_y = WS_XML_STRING_VALUE("Y"), s_point = WS_XML_STRING_VALUE("Point");
+static WS_XML_STRING s_name = WS_XML_STRING_VALUE("Name"), s_origin = WS_XML_STRING_VALUE("Origin");
+static WS_XML_STRING s_sides = WS_XML_STRING_VALUE("Sides"), s_note = WS_XML_STRING_VALUE("Note");
+static WS_XML_STRING s_shape = WS_XML_STRING_VALUE("Shape");
+static WS_FIELD_DESCRIPTION f_x = { WS_ELEMENT_FIELD_MAPPING, &s_x, &s_ns, WS_INT32_TYPE, NULL, offsetof(Point, X), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION f_y = { WS_ELEMENT_FIELD_MAPPING, &s_y, &s_ns, WS_DOUBLE_TYPE, NULL, offsetof(Point, Y), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *point_fields[] = { &f_x, &f_y };
+static WS_STRUCT_DESCRIPTION point_type = { sizeof(Point), _Alignof(Point), point_fields, 2, &s_point, &s_ns, NULL, NULL, 0, 0 };
+static WS_FIELD_DESCRIPTION f_name = { WS_ELEMENT_FIELD_MAPPING, &s_name, &s_ns, WS_WSZ_TYPE, NULL, offsetof(Shape, Name), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION f_origin = { WS_ELEMENT_FIELD_MAPPING, &s_origin, &s_ns, WS_STRUCT_TYPE, &point_type, offsetof(Shape, Origin), WS_FIELD_POINTER, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION f_sides = { WS_ELEMENT_FIELD_MAPPING, &s_sides, &s_ns, WS_UINT32_TYPE, NULL, offsetof(Shape, Sides), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION f_note = { WS_ELEMENT_FIELD_MAPPING, &s_note, &s_ns, WS_WSZ_TYPE, NULL, offsetof(Shape, Note), WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *shape_fields[] = { &f_name, &f_origin, &f_sides, &f_note };
+static WS_STRUCT_DESCRIPTION shape_type = { sizeof(Shape), _Alignof(Shape), shape_fields, 4, &s_shape, &s_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION shape_element = { &s_shape, &s_ns, WS_STRUCT_TYPE, &shape_type };
+
+TEST(wws_struct_serializer_round_trip)
+{
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    Point o = { -3, 2.5 };
+    Shape s = { L"tri\x00e4ngle", &o, 3, NULL };
+    WS_XML_BUFFER *buf;
+    WS_XML_WRITER *w;
+    CHECK_EQ_INT(WsCreateXmlBuffer(h, NULL, 0, &buf, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateWriter(NULL, 0, &w, NULL), S_OK);
+    CHECK_EQ_INT(WsSetOutputToBuffer(w, buf, NULL, 0, NULL), S_OK);
+    CHECK_EQ_INT(WsWriteElement(w, &shape_element, WS_WRITE_REQUIRED_VALUE, &s, sizeof s, NULL), S_OK);
+    const char NS[] = " xmlns=\"http://schemas.datacontract.org/2004/07/Shapes\"";
+    char want[1024];
+    snprintf(want, sizeof want, "<Shape%s><Name%s>tri\xc3\xa4ngle</Name><Origin%s><X%s>-3</X><Y%s>2.5</Y></Origin>"
+             "<Sides%s>3</Sides></Shape>", NS, NS, NS, NS, NS, NS);
+    CHECK_BYTES(buf->data, buf->len, want, strlen(want));
+    /* read back: the nested struct allocated from the heap, the absent optional field NULL */
+    Shape back;
+    memset(&back, 0xAA, sizeof back);
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)buf->data, buf->len, &shape_element, WS_READ_REQUIRED_VALUE, h,
+                                        &back, sizeof back, NULL), S_OK);
+    CHECK(back.Name && !wcscmp(back.Name, L"tri\x00e4ngle"));
+    CHECK(back.Origin && back.Origin->X == -3 && back.Origin->Y == 2.5);
+    CHECK_EQ_INT(back.Sides, 3);
+    CHECK(back.Note == NULL);
+    /* a required field missing */
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    char bad[512];
+    snprintf(bad, sizeof bad, "<Shape%s><Name>x</Name><Sides%s>3</Sides></Shape>", NS, NS);
+    CHECK_EQ_INT(ntcp__wws_read_element(bad, strlen(bad), &shape_element, WS_READ_REQUIRED_VALUE, h, &back,
+                                        sizeof back, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(err_str(e, 0), "the element {http://schemas.datacontract.org/2004/07/Shapes}Origin is missing"); /* Name inherits the namespace */
+    /* a NULL required pointer is refused; an unsupported mapping is E_NOTIMPL */
+    s.Origin = NULL;
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &shape_element, WS_WRITE_REQUIRED_VALUE, &s, sizeof s, e), E_INVALIDARG);
+    f_sides.mapping = WS_ATTRIBUTE_FIELD_MAPPING;
+    s.Origin = &o;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &shape_element, WS_WRITE_REQUIRED_VALUE, &s, sizeof s, e), E_NOTIMPL);
+    f_sides.mapping = WS_ELEMENT_FIELD_MAPPING;
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeWriter(w);
+    WsFreeHeap(h);
 }

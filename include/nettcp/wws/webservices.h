@@ -993,6 +993,8 @@ HRESULT WINAPI WsWriteEndAttribute(WS_XML_WRITER *writer, WS_ERROR *error);
 HRESULT WINAPI WsWriteChars(WS_XML_WRITER *writer, const WCHAR *chars, ULONG charCount, WS_ERROR *error);
 HRESULT WINAPI WsWriteCharsUtf8(WS_XML_WRITER *writer, const BYTE *bytes, ULONG byteCount, WS_ERROR *error);
 HRESULT WINAPI WsWriteXmlBuffer(WS_XML_WRITER *writer, WS_XML_BUFFER *xmlBuffer, WS_ERROR *error);
+HRESULT WINAPI WsWriteElement(WS_XML_WRITER *writer, const WS_ELEMENT_DESCRIPTION *elementDescription,
+                              WS_WRITE_OPTION writeOption, const void *value, ULONG valueSize, WS_ERROR *error);
 HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_XML_READER **reader,
                               WS_ERROR *error);
 void WINAPI WsFreeReader(WS_XML_READER *reader);
