@@ -70,7 +70,8 @@ typedef struct ntcp_metadata_options {
      * "upn:svc@REALM", "dns:name". NULL: the service's own principal (the
      * acceptor name, else the keytab's first principal: an SPN when it has
      * two components, else a UPN). Certificate transport publishes Dns: the
-     * certificate's common name (else the address's host). */
+     * certificate's first DNS name, else its common name (a PKCS#12 file:
+     * the address's host). */
     const char *identity;
     bool mex;                  /* an MEX endpoint at <path>/mex for each described endpoint (true) */
     const char *http_host;     /* the HTTP responder's address ("0.0.0.0") */

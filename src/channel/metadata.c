@@ -10,6 +10,7 @@
 #include <krb5/krb5.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <nettcp/channel.h>
 #include <nettcp/metadata.h>
 #include "channel/http_server.h"
@@ -257,8 +258,9 @@ static bool keytab_identity(const char *keytab, const char **kind, char *value, 
     return ok;
 }
 
-/* the certificate's common name (PEM); false for PKCS#12 or none */
-static bool cert_cn(const char *file, char *value, size_t n)
+/* the certificate's DNS name as WCF publishes it: its first DNS subject
+ * alternative name, else its common name (PEM; false for PKCS#12 or none) */
+static bool cert_dns(const char *file, char *value, size_t n)
 {
     FILE *f = file ? fopen(file, "r") : NULL;
     if (!f)
@@ -267,9 +269,25 @@ static bool cert_cn(const char *file, char *value, size_t n)
     fclose(f);
     if (!x)
         return false;
-    int len = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, value, (int)n);
+    bool ok = false;
+    GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; sans && !ok && i < sk_GENERAL_NAME_num(sans); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+        if (g->type == GEN_DNS) {
+            const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
+            int len = ASN1_STRING_length(g->d.dNSName);
+            if (len > 0 && (size_t)len < n && !memchr(d, 0, (size_t)len)) {
+                memcpy(value, d, (size_t)len);
+                value[len] = 0;
+                ok = true;
+            }
+        }
+    }
+    GENERAL_NAMES_free(sans);
+    if (!ok)
+        ok = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, value, (int)n) > 0;
     X509_free(x);
-    return len > 0;
+    return ok;
 }
 
 /* ---- the model ------------------------------------------------------------------ */
@@ -355,7 +373,7 @@ static ntcp_status model_make(struct ntcp__metadata *m, const char *name, const 
                     pt->id_kind = "Spn", snprintf(v, vn, "host/%s", hh);
             } else if (pt->security != NTCP__XSEC_NONE) {
                 pt->id_kind = "Dns";
-                if (!cert_cn(o.tls.cert_file, v, vn))
+                if (!cert_dns(o.tls.cert_file, v, vn))
                     snprintf(v, vn, "%s", hh);
             }
             pt->id_value = pt->id_kind ? v : NULL;
