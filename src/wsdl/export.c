@@ -55,6 +55,11 @@ typedef struct plan {
     const char *w[MAX_DOCS]; /* wsdl docs' namespaces; [0] the service's */
     size_t nw;
     bool arrays, ser_types;
+    /* ?singleWsdl's namespace: as WCF, the contracts' one when they share
+     * it (WCF refuses a single WSDL for contracts of several namespaces;
+     * here they all move into the service's namespace, their operations'
+     * actions and elements unchanged) */
+    const char *single_ns;
 } plan;
 
 /* ---- types ----------------------------------------------------------------- */
@@ -129,6 +134,10 @@ static ntcp_status make_plan(plan *p, const ntcp__xservice *s)
             }
         }
     }
+    p->single_ns = s->ncontracts ? s->contracts[0]->ns : s->ns;
+    for (size_t c = 1; c < s->ncontracts; c++)
+        if (strcmp(s->contracts[c]->ns, p->single_ns))
+            p->single_ns = s->ns;
     if (!st)
         st = add_x(p, X_SER, NS_SER, NULL);
     if (!st && p->arrays)
@@ -465,7 +474,7 @@ static size_t doc_of(const plan *p, const char *ns)
 static ntcp_status build_wsdl(const plan *p, size_t w, xmlDocPtr d)
 {
     const ntcp__xservice *s = p->s;
-    const char *tnsv = p->w[w];
+    const char *tnsv = p->mode == M_SINGLE ? p->single_ns : p->w[w];
     xmlNodePtr root = xmlNewDocNode(d, NULL, BC "definitions", NULL);
     xmlDocSetRootElement(d, root);
     xmlNsPtr wsdl = decl(root, NS_WSDL, "wsdl");
