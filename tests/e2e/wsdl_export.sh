@@ -176,6 +176,12 @@ id=$("$nettcp" wsdl --json "$meta?wsdl" | python3 -c 'import json,sys; i=json.lo
 got=$(NETTCP_PASSWORD=$NTCP_REALM_PASSWORD "$nettcp" call "$url" --identity "$id" --user "$NTCP_REALM_USER" \
     --action "$ECHO/Echo" --body '<Echo xmlns="http://tempuri.org/"><text>hi</text></Echo>')
 contains "kerberos: a call with the published identity" "$got" "hi [caller: $NTCP_REALM_USER, Kerberos, EncryptAndSign]"
+got=$("$nettcp" call "$url/mex" --security none --action http://schemas.xmlsoap.org/ws/2004/09/transfer/Get --body '' --json |
+    python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], o["action"], "<Spn>'"$spn"'</Spn>" in o["body"])')
+check "kerberos: MEX without security next to the secured endpoint, with the SPN" "$got" \
+    "True http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse True"
+"$nettcp" call "$url" --security none --action "$ECHO/Echo" --body '<Echo xmlns="http://tempuri.org/"/>' >/dev/null 2>&1
+check "kerberos: the service endpoint still refuses no security" "$?" 1
 serve_md upn --keytab "$NTCP_REALM_SERVICE_KEYTAB" --protection sign --identity "upn:svc@$NTCP_REALM"
 both "configured upn, sign" "Transport Windows Sign" "upn:svc@$NTCP_REALM"
 
