@@ -144,9 +144,14 @@ ntcp_status ntcp__http_parse(const uint8_t *data, size_t len, size_t max, ntcp__
                 return bad(r, 400);
         size_t nl = (size_t)(colon - p), vl = (size_t)(ve - v);
         if (name_is(p, nl, "host")) {
-            if (host || vl >= sizeof r->host)
+            if (host || vl >= sizeof r->host || vl == 0)
                 return bad(r, 400); /* RFC 9112 3.2: exactly one Host */
             host = true;
+            /* RFC 3986 host[:port]: names, IPv4, [IPv6] (it becomes part of the published addresses) */
+            for (const uint8_t *q = v; q < ve; q++)
+                if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+                      strchr("-._:[]", *q)))
+                    return bad(r, 400);
             memcpy(r->host, v, vl);
             r->host[vl] = 0;
             memcpy(r->authority, r->host, vl + 1);
@@ -242,6 +247,17 @@ static void on_request(ntcp__http_server *h, conn *c)
     if (st) {
         answer_text(c, r.status, r.status == 505 ? "HTTP/1.0 or HTTP/1.1 only\n" : "bad request\n");
         return;
+    }
+    if (!r.authority[0]) { /* HTTP/1.0 without Host: the address it reached */
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        char hn[64], sv[16];
+        if (!getsockname(c->fd, (struct sockaddr *)&ss, &sl) &&
+            !getnameinfo((struct sockaddr *)&ss, sl, hn, sizeof hn, sv, sizeof sv, NI_NUMERICHOST | NI_NUMERICSERV)) {
+            bool v6 = strchr(hn, ':') != NULL;
+            snprintf(r.host, sizeof r.host, "%s%s%s", v6 ? "[" : "", hn, v6 ? "]" : "");
+            snprintf(r.authority, sizeof r.authority, "%s%s%s:%s", v6 ? "[" : "", hn, v6 ? "]" : "", sv);
+        }
     }
     bool head = !strcmp(r.method, "HEAD");
     if (!head && strcmp(r.method, "GET")) {

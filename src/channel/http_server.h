@@ -24,7 +24,8 @@ typedef struct ntcp__http_req {
 /* Parses the request head at the start of data. NTCP_AGAIN: incomplete
  * (and shorter than max); NTCP_OK: *used bytes are the head; otherwise
  * NTCP_E_MALFORMED or NTCP_E_LIMIT with req->status set. A request with a
- * body (Content-Length other than 0, Transfer-Encoding) is refused: 400. */
+ * body (Content-Length other than 0, Transfer-Encoding) or a Host that is
+ * not host[:port] is refused: 400. */
 NTCP_MUST_CHECK ntcp_status ntcp__http_parse(const uint8_t *data, size_t len, size_t max, ntcp__http_req *req,
                                              size_t *used);
 

@@ -467,9 +467,17 @@ static int http_answer(void *ctx, const ntcp__http_req *r, ntcp_buf *body, const
     pthread_mutex_unlock(&m->mu);
     if (!doc || !known)
         return 404;
-    /* the imports' locations: this address as the client wrote it */
-    char base[1400];
-    snprintf(base, sizeof base, "http://%s%s", r->authority, r->path);
+    /* the imports' locations: this address as the client wrote it (the
+     * path percent-encoded again where it must be) */
+    char base[4000];
+    size_t k = (size_t)snprintf(base, sizeof base, "http://%s", r->authority);
+    for (const unsigned char *c = (const unsigned char *)r->path; *c && k + 4 < sizeof base; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("-._~/", *c))
+            base[k++] = (char)*c;
+        else
+            k += (size_t)snprintf(base + k, sizeof base - k, "%%%02X", *c);
+    }
+    base[k] = 0;
     char host[256];
     snprintf(host, sizeof host, "%s", r->host);
     if (host[0] == '[') { /* "[::1]" -> "::1" */

@@ -160,6 +160,17 @@ check "oversized head: 400" "$(raw "GET /calc?wsdl HTTP/1.1\\r\\nHost: x\\r\\nX:
 check "POST: 405" "$(raw 'POST /calc?wsdl HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')" "HTTP/1.1 405 Method Not Allowed"
 check "HTTP/2.0: 505" "$(raw 'GET /calc?wsdl HTTP/2.0\r\nHost: x\r\n\r\n')" "HTTP/1.1 505 HTTP Version Not Supported"
 check "HTTP/1.0 without Host: served" "$(raw 'GET /calc?wsdl HTTP/1.0\r\n\r\n')" "HTTP/1.1 200 OK"
+got=$(/usr/bin/python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /calc?wsdl HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    data += d
+print(data.decode().count("location=\"http://127.0.0.1:%s/calc?wsdl=wsdl0\"" % sys.argv[1]))' "$hport")
+check "HTTP/1.0 without Host: the imports name the address it reached" "$got" 1
 check "HEAD: 200" "$(raw 'HEAD /CALC?WSDL HTTP/1.1\r\nHost: x\r\n\r\n')" "HTTP/1.1 200 OK"
 check "after them, ?wsdl still served" "$(summary "$meta?wsdl")" "$(expected "$url" "None None None" none)"
 got=$("$nettcp" call "$url" --security none --action "$CALC/Add" \

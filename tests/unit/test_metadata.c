@@ -75,6 +75,9 @@ TEST(http_parse_refusals)
         { "GET /a HTTP/1.1\r\nHost: a\r\nX: a\x01z\r\n\r\n", NTCP_E_MALFORMED, 400 },
         { "GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", NTCP_E_MALFORMED, 400 },
         { "GET /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", NTCP_E_MALFORMED, 400 },
+        { "GET /a HTTP/1.1\r\nHost: a/b\r\n\r\n", NTCP_E_MALFORMED, 400 },              /* not a host */
+        { "GET /a HTTP/1.1\r\nHost: u@h\r\n\r\n", NTCP_E_MALFORMED, 400 },
+        { "GET /a HTTP/1.1\r\nHost:\r\n\r\n", NTCP_E_MALFORMED, 400 },
         { "GETTINGLONGMETHODNAME /a HTTP/1.1\r\nHost: a\r\n\r\n", NTCP_E_MALFORMED, 400 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
