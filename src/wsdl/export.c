@@ -521,6 +521,8 @@ static ntcp_status build_wsdl(const plan *p, size_t w, xmlDocPtr d)
     bool has_pt = false;
     for (size_t c = 0; c < s->ncontracts; c++)
         has_pt |= doc_of(p, s->contracts[c]->ns) == w;
+    if (!has_pt && w == 0)
+        el(root, wsdl, "types"); /* WCF writes it empty there */
     if (has_pt) {
         xmlNodePtr types = el(root, wsdl, "types");
         if (p->mode == M_SINGLE) {
@@ -531,7 +533,8 @@ static ntcp_status build_wsdl(const plan *p, size_t w, xmlDocPtr d)
             }
         } else {
             char imports[2100];
-            snprintf(imports, sizeof imports, "%sImports", tnsv);
+            size_t tl = strlen(tnsv);
+            snprintf(imports, sizeof imports, "%s%sImports", tnsv, tl && tnsv[tl - 1] == '/' ? "" : "/");
             xmlNodePtr sch = el(types, xsd, "schema");
             at(sch, "targetNamespace", imports);
             for (size_t k = 0; k < p->nx; k++) {

@@ -316,6 +316,17 @@ TEST(metadata_documents)
                              "minOccurs=\"0\" name=\"values\" nillable=\"true\" type=\"q1:ArrayOfint\"/>"));
     ntcp_free(xml);
     xml = NULL;
+    /* as WCF: the contract's WSDL imports the schemas from <ns>/Imports; the service's has empty types */
+    CHECK_EQ_INT(ntcp_service_metadata(s, NULL, "wsdl=wsdl0", "http://h:1/calc", NULL, &xml, &n), NTCP_OK);
+    CHECK(xml && strstr(xml, "<wsdl:types>\n    <xsd:schema targetNamespace=\"urn:example:calc/Imports\">\n"
+                             "      <xsd:import schemaLocation=\"http://h:1/calc?xsd=xsd0\" namespace=\"urn:example:calc\"/>"));
+    ntcp_free(xml);
+    xml = NULL;
+    CHECK_EQ_INT(ntcp_service_metadata(s, NULL, "wsdl", "http://h:1/calc", NULL, &xml, &n), NTCP_OK);
+    CHECK(xml && strstr(xml, "  <wsdl:import namespace=\"urn:example:calc\" location=\"http://h:1/calc?wsdl=wsdl0\"/>\n"
+                             "  <wsdl:types/>\n"));
+    ntcp_free(xml);
+    xml = NULL;
     /* the policy of a Windows endpoint */
     ntcp_service_free(s);
     s = make_service(NTCP_SECURITY_TRANSPORT, &port);
