@@ -70,7 +70,7 @@ static void usage(FILE *f)
             "  --wsdl-port N      publish the WSDL over HTTP on port N (0: any free port; printed as 'metadata at\n"
             "                     http://HOST:N/PATH?wsdl'): PATH?wsdl, ?singleWsdl, ?wsdl=wsdlN and ?xsd=xsdN\n"
             "  --identity ID      the identity the WSDL publishes (spn:NAME, upn:NAME or dns:NAME); default: the\n"
-            "                     keytab's principal (Windows), the certificate's common name (certificate)\n"
+            "                     keytab's principal (Windows), the certificate's DNS name (TLS)\n"
             "%s"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
             "  --mode LIST        the framing modes accepted, comma-separated: duplex (default; NetTcpBinding,\n"

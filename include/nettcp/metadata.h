@@ -66,12 +66,12 @@ NTCP_MUST_CHECK ntcp_status ntcp_service_describe(ntcp_service *s, const ntcp_co
 typedef struct ntcp_metadata_options {
     const char *name;          /* wsdl:service name ("Service") */
     const char *ns;            /* the service's namespace ("http://tempuri.org/") */
-    /* the identity published for Windows transport: "spn:host/app",
-     * "upn:svc@REALM", "dns:name". NULL: the service's own principal (the
-     * acceptor name, else the keytab's first principal: an SPN when it has
-     * two components, else a UPN). Certificate transport publishes Dns: the
-     * certificate's first DNS name, else its common name (a PKCS#12 file:
-     * the address's host). */
+    /* the identity published for transport security: "spn:host/app",
+     * "upn:svc@REALM", "dns:name". NULL: with Windows credentials the
+     * service's own principal (the acceptor name, else the keytab's first
+     * principal: an SPN when it has two components, else a UPN; without
+     * either, host/<host>); with TLS Dns: the certificate's first DNS name,
+     * else its common name (a PKCS#12 file: the address's host). */
     const char *identity;
     bool mex;                  /* an MEX endpoint at <path>/mex for each described endpoint (true) */
     const char *http_host;     /* the HTTP responder's address ("0.0.0.0") */

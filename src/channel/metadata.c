@@ -371,6 +371,8 @@ static ntcp_status model_make(struct ntcp__metadata *m, const char *name, const 
                     identity_split(o.nns.acceptor_name, &pt->id_kind, v, vn);
                 else if (!keytab_identity(o.nns.keytab, &pt->id_kind, v, vn))
                     pt->id_kind = "Spn", snprintf(v, vn, "host/%s", hh);
+            } else if (pt->security != NTCP__XSEC_NONE && identity) {
+                identity_split(identity, &pt->id_kind, v, vn);
             } else if (pt->security != NTCP__XSEC_NONE) {
                 pt->id_kind = "Dns";
                 if (!cert_dns(o.tls.cert_file, v, vn))

@@ -203,6 +203,8 @@ serve_md cert --credential certificate --cert "$tmp/pki/server.pem" --key "$tmp/
 both "certificate" "Transport Certificate EncryptAndSign" "dns:localhost"
 serve_md tlsnone --credential none --cert "$tmp/pki/server.pem" --key "$tmp/pki/server.key"
 both "tls without a client certificate" "Transport None EncryptAndSign" "dns:localhost"
+serve_md tlsid --credential none --cert "$tmp/pki/server.pem" --key "$tmp/pki/server.key" --identity dns:svc.example.test
+both "tls with a configured identity" "Transport None EncryptAndSign" "dns:svc.example.test"
 got=$("$nettcp" call "$url" --credential none --ca "$tmp/pki/ca.pem" --identity dns:localhost \
     --action "$CALC/Add" --body '<Add xmlns="http://Microsoft.ServiceModel.Samples"><n1>2</n1><n2>3</n2></Add>')
 contains "tls: a call with the published identity" "$got" "<AddResult>5</AddResult>"
