@@ -374,18 +374,19 @@ static const ntcp_param p_res[][1] = { { { "AddResult", "double", false } },
                                        { { "MultiplyResult", "double", false } },
                                        { { "DivideResult", "double", false } } };
 static const ntcp_operation_info calc_info[] = {
-    { "Add", NULL, NULL, false, p_n1n2, 2, p_res[0], 1, NULL, NULL, NULL },
-    { "Subtract", NULL, NULL, false, p_n1n2, 2, p_res[1], 1, NULL, NULL, NULL },
-    { "Multiply", NULL, NULL, false, p_n1n2, 2, p_res[2], 1, NULL, NULL, NULL },
-    { "Divide", NULL, NULL, false, p_n1n2, 2, p_res[3], 1, NULL, NULL, NULL },
+    { "Add", NULL, NULL, false, p_n1n2, 2, p_res[0], 1, NULL, NULL, NULL, NULL, 0 },
+    { "Subtract", NULL, NULL, false, p_n1n2, 2, p_res[1], 1, NULL, NULL, NULL, NULL, 0 },
+    { "Multiply", NULL, NULL, false, p_n1n2, 2, p_res[2], 1, NULL, NULL, NULL, NULL, 0 },
+    { "Divide", NULL, NULL, false, p_n1n2, 2, p_res[3], 1, NULL, NULL, NULL, NULL, 0 },
 };
 static const ntcp_param p_text[] = { { "text", "string", false } }, p_echo_res[] = { { "EchoResult", "string", false } };
 static const ntcp_param p_ms[] = { { "ms", "int", false } }, p_delay_res[] = { { "DelayResult", "int", false } };
 static const ntcp_param p_headers_res[] = { { "HeadersResult", "string", true } };
+static const ntcp_fault_info delay_faults[] = { { "StringFault", NULL, "string" } }; /* FaultException<string> */
 static const ntcp_operation_info echo_info[] = {
-    { "Echo", NULL, NULL, false, p_text, 1, p_echo_res, 1, NULL, NULL, NULL },
-    { "Delay", NULL, NULL, false, p_ms, 1, p_delay_res, 1, NULL, NULL, NULL },
-    { "Headers", NULL, NULL, false, NULL, 0, p_headers_res, 1, NULL, NULL, NULL },
+    { "Echo", NULL, NULL, false, p_text, 1, p_echo_res, 1, NULL, NULL, NULL, NULL, 0 },
+    { "Delay", NULL, NULL, false, p_ms, 1, p_delay_res, 1, NULL, NULL, NULL, delay_faults, 1 },
+    { "Headers", NULL, NULL, false, NULL, 0, p_headers_res, 1, NULL, NULL, NULL, NULL, 0 },
 };
 static const ntcp_contract_info sample_contracts[] = { { "ICalculator", CALC_NS, calc_info, 4 },
                                                        { "IEcho", ECHO_NS, echo_info, 3 } };

@@ -27,6 +27,16 @@ typedef struct ntcp_param {
     bool array;
 } ntcp_param;
 
+/* A fault an operation declares (WCF's [FaultContract(typeof(T))]): its
+ * name ("StringFault"), its action (NULL: <ns>[/]<contract>/<op><name>, as
+ * WCF forms it) and the detail's type, as ntcp_param's (the detail is
+ * WCF's element of that name in http://schemas.microsoft.com/2003/10/Serialization/). */
+typedef struct ntcp_fault_info {
+    const char *name;
+    const char *action;
+    const char *type;
+} ntcp_fault_info;
+
 /* One operation. Either a parameter list (in/out: the children of the
  * wrapper elements <Name> and <NameResponse> in the contract's namespace,
  * as WCF's DataContractSerializer words a method's parameters), or
@@ -44,6 +54,8 @@ typedef struct ntcp_operation_info {
     size_t nout;
     const char *input_element, *output_element;
     const char *schema;
+    const ntcp_fault_info *faults; /* wsdl:fault, in either form */
+    size_t nfaults;
 } ntcp_operation_info;
 
 /* A contract (WSDL portType): its name and namespace, and its operations. */

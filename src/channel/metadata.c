@@ -72,6 +72,12 @@ static void free_contract(ntcp_contract_info *c)
         ntcp_free((char *)o->input_element);
         ntcp_free((char *)o->output_element);
         ntcp_free((char *)o->schema);
+        for (size_t f = 0; o->faults && f < o->nfaults; f++) {
+            ntcp_free((char *)o->faults[f].name);
+            ntcp_free((char *)o->faults[f].action);
+            ntcp_free((char *)o->faults[f].type);
+        }
+        ntcp_free((void *)o->faults);
     }
     ntcp_free((void *)c->ops);
     ntcp_free((char *)c->name);
@@ -113,8 +119,11 @@ static ntcp_status validate(const ntcp_contract_info *c)
         return NTCP_E_INVALID_ARG;
     for (size_t i = 0; i < c->nops; i++) {
         const ntcp_operation_info *o = &c->ops[i];
-        if (!o->name || !*o->name)
+        if (!o->name || !*o->name || (o->nfaults && !o->faults))
             return NTCP_E_INVALID_ARG;
+        for (size_t f = 0; f < o->nfaults; f++)
+            if (!o->faults[f].name || !*o->faults[f].name || !ntcp__wsdl_type_known(o->faults[f].type))
+                return NTCP_E_INVALID_ARG;
         if (o->schema) {
             if (!o->input_element || (!o->one_way && !o->output_element) || ntcp__wsdl_schema_check(o->schema))
                 return NTCP_E_INVALID_ARG;
@@ -173,6 +182,18 @@ ntcp_status ntcp_endpoint_describe(ntcp_endpoint *ep, const ntcp_contract_info *
         q->nin = o->schema ? 0 : o->nin;
         q->nout = o->schema ? 0 : o->nout;
         ok = ok && copy_params(o->in, q->nin, &q->in) && copy_params(o->out, q->nout, &q->out);
+        if (ok && o->nfaults) {
+            ntcp_fault_info *fs = ntcp_calloc(o->nfaults, sizeof *fs);
+            q->faults = fs;
+            q->nfaults = fs ? o->nfaults : 0;
+            ok = fs != NULL;
+            for (size_t f = 0; ok && f < o->nfaults; f++) {
+                fs[f].name = dup_s(o->faults[f].name);
+                fs[f].action = dup_s(o->faults[f].action);
+                fs[f].type = dup_s(o->faults[f].type);
+                ok = fs[f].name && (!o->faults[f].action || fs[f].action) && (!o->faults[f].type || fs[f].type);
+            }
+        }
     }
     pthread_mutex_lock(&m->mu);
     described *d = ok ? ntcp_realloc(m->d, (m->nd + 1) * sizeof *d) : NULL;

@@ -417,6 +417,16 @@ static void action_of(const ntcp_contract_info *c, const ntcp_operation_info *o,
     }
 }
 
+static void fault_action(const ntcp_contract_info *c, const ntcp_operation_info *o, const ntcp_fault_info *f,
+                         char *out, size_t n)
+{
+    size_t l = strlen(c->ns);
+    if (f->action)
+        snprintf(out, n, "%s", f->action);
+    else
+        snprintf(out, n, "%s%s%s/%s%s", c->ns, l && c->ns[l - 1] == '/' ? "" : "/", c->name, o->name, f->name);
+}
+
 static void binding_name(const plan *p, size_t port, char *out, size_t n)
 {
     const ntcp_contract_info *c = p->s->ports[port].contract;
@@ -605,6 +615,26 @@ static ntcp_status build_wsdl(const plan *p, size_t w, xmlDocPtr d)
                     }
                 }
                 ntcp_free(ens);
+                for (size_t f = 0; f < op->nfaults; f++) {
+                    const ntcp_fault_info *fi = &op->faults[f];
+                    char mname[900], qn[1000], act[2300];
+                    snprintf(mname, sizeof mname, "%s_%s_%s_FaultMessage", ci->name, op->name, fi->name);
+                    if (pass == 0) {
+                        xmlNodePtr part = el(el(root, wsdl, "message"), wsdl, "part");
+                        at(part->parent, "name", mname);
+                        at(part, "name", "detail");
+                        decl(part, NS_SER, "q1");
+                        snprintf(qn, sizeof qn, "q1:%s", fi->type ? fi->type : "string");
+                        at(part, "element", qn);
+                    } else {
+                        xmlNodePtr m = el(po, wsdl, "fault");
+                        fault_action(ci, op, fi, act, sizeof act);
+                        xmlNewNsProp(m, wsaw, BC "Action", BC act);
+                        at(m, "name", fi->name);
+                        snprintf(qn, sizeof qn, "tns:%s", mname);
+                        at(m, "message", qn);
+                    }
+                }
             }
         }
     if (w != 0)
@@ -635,6 +665,14 @@ static ntcp_status build_wsdl(const plan *p, size_t w, xmlDocPtr d)
             at(so, "style", "document");
             for (int io = 0; io < (op->one_way ? 1 : 2); io++)
                 at(el(el(bo, wsdl, io ? "output" : "input"), soap12, "body"), "use", "literal");
+            for (size_t f = 0; f < op->nfaults; f++) {
+                xmlNodePtr bf = el(bo, wsdl, "fault");
+                at(bf, "name", op->faults[f].name);
+                xmlNodePtr sf = el(bf, soap12, "fault");
+                at(sf, "use", "literal");
+                at(sf, "name", op->faults[f].name);
+                at(sf, "namespace", "");
+            }
         }
     }
     xmlNodePtr sv = el(root, wsdl, "service");

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const ntcp_param in[] = { { "a", "int", true }, { "b", "guid", false } };
 static const ntcp_param out[] = { { "R", "string", false } };
-static const ntcp_operation_info ops[] = { { "Op", NULL, NULL, false, in, 2, out, 1, NULL, NULL, NULL },
+static const ntcp_operation_info ops[] = { { "Op", NULL, NULL, false, in, 2, out, 1, NULL, NULL, NULL, NULL, 0 },
                                            { "Ow", "urn:ow", NULL, true, NULL, 0, NULL, 0, NULL, NULL, NULL } };
 static const ntcp_contract_info contract = { "IC", "urn:c", ops, 2 };
 static const ntcp_contract_info *const contracts[] = { &contract };

@@ -128,10 +128,11 @@ static const char order_xsd[] = "<xs:schema xmlns:xs='http://www.w3.org/2001/XML
                                 "</xs:element><xs:element name='Placed'><xs:complexType><xs:sequence>"
                                 "<xs:element name='ok' type='xs:boolean'/></xs:sequence></xs:complexType></xs:element>"
                                 "</xs:schema>";
+static const ntcp_fault_info sum_faults[] = { { "StringFault", NULL, "string" }, { "Overflow", "urn:overflow", "long" } };
 static const ntcp_operation_info calc_ops[] = {
-    { "Sum", NULL, NULL, false, in_sum, 2, out_sum, 1, NULL, NULL, NULL },
-    { "Note", "urn:note", NULL, true, in_note, 1, NULL, 0, NULL, NULL, NULL },
-    { "Place", "urn:place", "urn:placed", false, NULL, 0, NULL, 0, "Place", "Placed", order_xsd },
+    { "Sum", NULL, NULL, false, in_sum, 2, out_sum, 1, NULL, NULL, NULL, sum_faults, 2 },
+    { "Note", "urn:note", NULL, true, in_note, 1, NULL, 0, NULL, NULL, NULL, NULL, 0 },
+    { "Place", "urn:place", "urn:placed", false, NULL, 0, NULL, 0, "Place", "Placed", order_xsd, NULL, 0 },
 };
 static const ntcp_contract_info calc = { "ICalc", NS_C, calc_ops, 3 };
 
@@ -327,6 +328,21 @@ TEST(metadata_documents)
                              "  <wsdl:types/>\n"));
     ntcp_free(xml);
     xml = NULL;
+    /* faults as WCF declares a [FaultContract]: message, portType and binding */
+    CHECK_EQ_INT(ntcp_service_metadata(s, NULL, "singleWsdl", "http://h:1/calc", NULL, &xml, &n), NTCP_OK);
+    CHECK(xml && strstr(xml, "  <wsdl:message name=\"ICalc_Sum_StringFault_FaultMessage\">\n"
+                             "    <wsdl:part xmlns:q1=\"http://schemas.microsoft.com/2003/10/Serialization/\" "
+                             "name=\"detail\" element=\"q1:string\"/>\n  </wsdl:message>\n"
+                             "  <wsdl:message name=\"ICalc_Sum_Overflow_FaultMessage\">"));
+    CHECK(xml && strstr(xml, "      <wsdl:fault wsaw:Action=\"" NS_C "/ICalc/SumStringFault\" name=\"StringFault\" "
+                             "message=\"tns:ICalc_Sum_StringFault_FaultMessage\"/>\n"
+                             "      <wsdl:fault wsaw:Action=\"urn:overflow\" name=\"Overflow\" "
+                             "message=\"tns:ICalc_Sum_Overflow_FaultMessage\"/>\n"));
+    CHECK(xml && strstr(xml, "      <wsdl:fault name=\"Overflow\">\n"
+                             "        <soap12:fault use=\"literal\" name=\"Overflow\" namespace=\"\"/>\n"
+                             "      </wsdl:fault>\n"));
+    ntcp_free(xml);
+    xml = NULL;
     /* the policy of a Windows endpoint */
     ntcp_service_free(s);
     s = make_service(NTCP_SECURITY_TRANSPORT, &port);
@@ -374,16 +390,26 @@ TEST(metadata_describe_refused)
     static const ntcp_param bad_type[] = { { "x", "integer", false } };
     static const ntcp_param no_name[] = { { NULL, "int", false } };
     const ntcp_operation_info ops[] = {
-        { "A", NULL, NULL, false, bad_type, 1, NULL, 0, NULL, NULL, NULL },
-        { "B", NULL, NULL, false, no_name, 1, NULL, 0, NULL, NULL, NULL },
-        { NULL, NULL, NULL, false, NULL, 0, NULL, 0, NULL, NULL, NULL },
-        { "C", NULL, NULL, false, NULL, 0, NULL, 0, "C", "CR", "<notschema/>" },
-        { "D", NULL, NULL, false, NULL, 0, NULL, 0, "D", NULL, order_xsd }, /* no output element */
-        { "E", NULL, NULL, false, NULL, 0, NULL, 0, "E", "ER", "<xs:schema" },
+        { "A", NULL, NULL, false, bad_type, 1, NULL, 0, NULL, NULL, NULL, NULL, 0 },
+        { "B", NULL, NULL, false, no_name, 1, NULL, 0, NULL, NULL, NULL, NULL, 0 },
+        { NULL, NULL, NULL, false, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0 },
+        { "C", NULL, NULL, false, NULL, 0, NULL, 0, "C", "CR", "<notschema/>", NULL, 0 },
+        { "D", NULL, NULL, false, NULL, 0, NULL, 0, "D", NULL, order_xsd, NULL, 0 }, /* no output element */
+        { "E", NULL, NULL, false, NULL, 0, NULL, 0, "E", "ER", "<xs:schema", NULL, 0 },
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         ntcp_contract_info c = { "I", "urn:i", &ops[i], 1 };
         CHECK_EQ_INT(ntcp_service_describe(s, &c), NTCP_E_INVALID_ARG);
+    }
+    static const ntcp_fault_info bad_fault[] = { { "F", NULL, "nosuchtype" } }, unnamed_fault[] = { { NULL, NULL, NULL } };
+    const ntcp_operation_info fops[] = {
+        { "F", NULL, NULL, false, NULL, 0, NULL, 0, NULL, NULL, NULL, bad_fault, 1 },
+        { "G", NULL, NULL, false, NULL, 0, NULL, 0, NULL, NULL, NULL, unnamed_fault, 1 },
+        { "H", NULL, NULL, false, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 1 },
+    };
+    for (size_t i = 0; i < sizeof fops / sizeof fops[0]; i++) {
+        ntcp_contract_info fc = { "I", "urn:i", &fops[i], 1 };
+        CHECK_EQ_INT(ntcp_service_describe(s, &fc), NTCP_E_INVALID_ARG);
     }
     ntcp_contract_info c = { NULL, "urn:i", NULL, 0 };
     CHECK_EQ_INT(ntcp_service_describe(s, &c), NTCP_E_INVALID_ARG);
