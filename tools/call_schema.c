@@ -163,7 +163,7 @@ static const ntcp_wsdl_endpoint *pick_endpoint(const ntcp_wsdl *w, const struct 
     if (url)
         for (size_t i = 0; i < n; i++) {
             const ntcp_wsdl_endpoint *e = ntcp_wsdl_endpoint_at(w, i);
-            if (same_url(e->address, url) && e->contract && !strcmp(e->contract, contract))
+            if (same_url(e->address, url) && (!contract || (e->contract && !strcmp(e->contract, contract))))
                 return *count = 1, e;
         }
     for (int pass = 0; pass < 2 && !*count; pass++)
@@ -171,7 +171,7 @@ static const ntcp_wsdl_endpoint *pick_endpoint(const ntcp_wsdl *w, const struct 
             const ntcp_wsdl_endpoint *e = ntcp_wsdl_endpoint_at(w, i);
             if (!e->transport || strcmp(e->transport, "tcp"))
                 continue;
-            if (pass == 0 && (!e->contract || strcmp(e->contract, contract)))
+            if (pass == 0 && contract && (!e->contract || strcmp(e->contract, contract)))
                 continue;
             if (!*count)
                 found = e;
@@ -258,14 +258,14 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
         free(s);
         return 1;
     }
-    s->op = ntcp_wsdl_operation_find(s->w, a->op);
-    if (!s->op) {
+    s->op = a->op ? ntcp_wsdl_operation_find(s->w, a->op) : NULL;
+    if (a->op && !s->op) {
         fail_msg("call", &e, NTCP_E_INVALID_ARG, NTCP_CAUSE_WSDL_NO_OPERATION, "--op %s: %s", a->op,
                  "no such operation in the WSDL, or several contracts have one (then give Contract.Name)");
         cli_schema_free(s);
         return 1;
     }
-    if (!s->op->reply_action) {
+    if (s->op && !s->op->reply_action) {
         fail_msg("call", &e, NTCP_E_UNSUPPORTED, NTCP_CAUSE_WSDL_UNSUPPORTED,
                  "--op %s: a one-way operation (no wsdl:output)%s", a->op, "; send it with --mode simplex "
                  "--action --body");
@@ -273,7 +273,7 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
         return 1;
     }
     int count;
-    s->ep = pick_endpoint(s->w, a, *url, s->op->contract, &count);
+    s->ep = pick_endpoint(s->w, a, *url, s->op ? s->op->contract : NULL, &count);
     if (a->endpoint_name && !s->ep) {
         fail_msg("call", &e, NTCP_E_INVALID_ARG, NTCP_CAUSE_WSDL_NO_ENDPOINT, "--endpoint-name %s: %s",
                  a->endpoint_name, "no wsdl:port of that name");
@@ -294,6 +294,10 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
     if (apply_endpoint(s, a, o, &e)) {
         cli_schema_free(s);
         return 1;
+    }
+    if (!s->op) { /* doctor without --op: the endpoint's settings only */
+        *out = s;
+        return 0;
     }
     /* the arguments */
     uint8_t *text = NULL;
@@ -346,12 +350,14 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
 
 void cli_schema_verbose(const struct cli_schema *s, FILE *f)
 {
+    char op[300] = "";
+    if (s->op)
+        snprintf(op, sizeof op, "operation %s.%s, ", s->op->contract, s->op->name);
     if (s->ep)
-        fprintf(f, "wsdl: operation %s.%s, endpoint %s (%s)\n", s->op->contract, s->op->name,
-                s->ep->name ? s->ep->name : "", s->ep->address ? s->ep->address : "");
+        fprintf(f, "wsdl: %sendpoint %s (%s)\n", op, s->ep->name ? s->ep->name : "",
+                s->ep->address ? s->ep->address : "");
     else
-        fprintf(f, "wsdl: operation %s.%s, no endpoint of the WSDL matches: options and defaults only\n",
-                s->op->contract, s->op->name);
+        fprintf(f, "wsdl: %sno endpoint of the WSDL matches: options and defaults only\n", op);
     fprintf(f, "wsdl: security from the %s; identity from the %s%s%s\n", s->security_from,
             s->identity_from, strcmp(s->identity_from, "default") ? ": " : " (host/<host of the URL>)",
             !strcmp(s->identity_from, "wsdl") ? s->identity : "");

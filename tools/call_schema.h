@@ -31,7 +31,8 @@ void cli_schema_args_init(struct cli_schema_args *a);
 int cli_schema_option(int c, const char *arg, struct cli_schema_args *a);
 /* Loads the WSDL, picks the operation and endpoint, applies the endpoint's
  * settings to o, builds the body (malloc'd) and sets *action (valid until
- * cli_schema_free) and *url when it was NULL: 0, or 1 after printing. */
+ * cli_schema_free) and *url when it was NULL: 0, or 1 after printing.
+ * Without --op (doctor): the endpoint's settings only, no body or action. */
 int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_client_options *o, char **action,
                        uint8_t **body, size_t *body_len, struct cli_schema **out);
 /* -v: the operation, the endpoint, where security and identity came from. */

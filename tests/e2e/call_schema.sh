@@ -48,6 +48,16 @@ sed -i 's#<Spn>host/svc.nettcp.test</Spn>#<Spn>host/nothere.nettcp.test</Spn>#' 
 check "a WSDL naming an unknown SPN: exit 1" "$?" 1
 contains "a WSDL naming an unknown SPN: spn_unknown" "$(cat "$tmp/err")" "spn_unknown"
 
+# doctor --wsdl: the same settings, and the report says where the identity came from
+got=$("$nettcp" doctor "$kurl" --wsdl "$W" --user "$NTCP_REALM_USER" --no-ldap --op Divide --args '{"n1":1,"n2":4}')
+check "doctor --wsdl: exit 0" "$?" 0
+contains "doctor --wsdl: identity from the wsdl" "$got" "wsdl: security from the wsdl; identity from the wsdl: spn:host/svc.nettcp.test"
+contains "doctor --wsdl: the target is the WSDL's SPN" "$got" "host/svc.nettcp.test, the SPN given as the identity"
+contains "doctor --wsdl --op: the test request from the schema" "$got" "request      ok"
+got=$("$nettcp" doctor "$kurl" --wsdl "$W" --user "$NTCP_REALM_USER" --no-ldap --identity spn:host/svc.nettcp.test --json |
+    python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], o["identity_from"])')
+check "doctor --wsdl --json: identity_from option" "$got" "True option"
+
 # security None: the option overrides the WSDL's Transport
 n() { "$nettcp" call "$nurl" --wsdl "$W" --security none "$@"; }
 check "none Add" "$(n --op Add --args '{"n1":"2","n2":40}')" '{"AddResult":42}'
