@@ -183,8 +183,8 @@ static const ntcp_wsdl_endpoint *pick_endpoint(const ntcp_wsdl *w, const struct 
 static void fail_msg(const char *cmd, ntcp_error *e, ntcp_status st, ntcp_cause cause, const char *fmt, const char *a1,
                      const char *a2)
 {
+    (void)cmd;
     ntcp_error_set(e, st, cause, NTCP_STEP_OPTIONS, fmt, a1 ? a1 : "", a2 ? a2 : "");
-    cli_print_error(cmd, e);
 }
 
 /* The endpoint's settings into the options where no option set them. */
@@ -244,17 +244,17 @@ static int apply_endpoint(struct cli_schema *s, const struct cli_schema_args *a,
 }
 
 int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_client_options *o, char **action,
-                       uint8_t **body, size_t *body_len, struct cli_schema **out)
+                       uint8_t **body, size_t *body_len, struct cli_schema **out, ntcp_error *err)
 {
     *out = NULL;
+    ntcp_error_clear(err);
     ntcp_error e;
     struct cli_schema *s = calloc(1, sizeof *s);
     if (!s)
         return 1;
     ntcp_wsdl_options wo;
     ntcp_wsdl_options_init(&wo);
-    if (ntcp_wsdl_load(a->wsdl, &wo, &s->w, &e)) {
-        cli_print_error("call", &e);
+    if (ntcp_wsdl_load(a->wsdl, &wo, &s->w, err)) {
         free(s);
         return 1;
     }
@@ -262,6 +262,7 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
     if (a->op && !s->op) {
         fail_msg("call", &e, NTCP_E_INVALID_ARG, NTCP_CAUSE_WSDL_NO_OPERATION, "--op %s: %s", a->op,
                  "no such operation in the WSDL, or several contracts have one (then give Contract.Name)");
+        *err = e;
         cli_schema_free(s);
         return 1;
     }
@@ -277,6 +278,7 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
     if (a->endpoint_name && !s->ep) {
         fail_msg("call", &e, NTCP_E_INVALID_ARG, NTCP_CAUSE_WSDL_NO_ENDPOINT, "--endpoint-name %s: %s",
                  a->endpoint_name, "no wsdl:port of that name");
+        *err = e;
         cli_schema_free(s);
         return 1;
     }
@@ -285,6 +287,7 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
             fail_msg("call", &e, NTCP_E_INVALID_ARG, NTCP_CAUSE_WSDL_NO_ENDPOINT, "no URL given, and %s%s",
                      count ? "the WSDL has several net.tcp endpoints" : "the WSDL has no net.tcp endpoint",
                      count ? " (name one with --endpoint-name)" : "");
+            *err = e;
             cli_schema_free(s);
             return 1;
         }
@@ -292,6 +295,7 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
         *url = s->url;
     }
     if (apply_endpoint(s, a, o, &e)) {
+        *err = e;
         cli_schema_free(s);
         return 1;
     }
@@ -311,9 +315,10 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
     free(text);
     if (a->args && !j) {
         char msg[300];
-        snprintf(msg, sizeof msg, "--args: not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+        snprintf(msg, sizeof msg, "--args: not JSON: %s (line %d, column %d)%s", je.text, je.line, je.column,
+                 strstr(je.text, "too big") ? "; give a number of many digits (a decimal) as a string" : "");
         ntcp_error_set(&e, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_BAD_ARGS, NTCP_STEP_OPTIONS, "%s", msg);
-        cli_print_error("call", &e);
+        *err = e;
         cli_schema_free(s);
         return 1;
     }
@@ -329,7 +334,7 @@ int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_c
     ntcp_status st = ntcp_wsdl_build_body(s->w, s->op, v, &xml, &n, &e);
     ntcp_value_free(v);
     if (st) {
-        cli_print_error("call", &e);
+        *err = e;
         cli_schema_free(s);
         return 1;
     }

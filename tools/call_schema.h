@@ -31,10 +31,11 @@ void cli_schema_args_init(struct cli_schema_args *a);
 int cli_schema_option(int c, const char *arg, struct cli_schema_args *a);
 /* Loads the WSDL, picks the operation and endpoint, applies the endpoint's
  * settings to o, builds the body (malloc'd) and sets *action (valid until
- * cli_schema_free) and *url when it was NULL: 0, or 1 after printing.
+ * cli_schema_free) and *url when it was NULL: 0, or 1 with err set (err's
+ * status 0: the reason was printed already).
  * Without --op (doctor): the endpoint's settings only, no body or action. */
 int cli_schema_prepare(const struct cli_schema_args *a, const char **url, ntcp_client_options *o, char **action,
-                       uint8_t **body, size_t *body_len, struct cli_schema **out);
+                       uint8_t **body, size_t *body_len, struct cli_schema **out, ntcp_error *err);
 /* -v: the operation, the endpoint, where security and identity came from. */
 void cli_schema_verbose(const struct cli_schema *s, FILE *f);
 /* "wsdl", "option" or "default". */

@@ -209,8 +209,14 @@ int cmd_call(int argc, char **argv)
     struct cli_schema *schema = NULL;
     if (sa.wsdl) {
         char *op_action = NULL;
-        if (cli_schema_prepare(&sa, &url, &o, &op_action, &body, &body_len, &schema))
+        ntcp_error perr;
+        if (cli_schema_prepare(&sa, &url, &o, &op_action, &body, &body_len, &schema, &perr)) {
+            if (perr.status && json)
+                json_error(&perr, "options");
+            else if (perr.status)
+                cli_print_error("call", &perr);
             return 1;
+        }
         action = op_action;
         if (verbose)
             cli_schema_verbose(schema, stderr);

@@ -275,8 +275,12 @@ int cmd_doctor(int argc, char **argv)
     struct cli_schema *schema = NULL;
     if (sa.wsdl) {
         char *op_action = NULL;
-        if (cli_schema_prepare(&sa, &url, &o.client, &op_action, &body, &body_len, &schema))
+        ntcp_error perr;
+        if (cli_schema_prepare(&sa, &url, &o.client, &op_action, &body, &body_len, &schema, &perr)) {
+            if (perr.status)
+                cli_print_error("doctor", &perr);
             return 1;
+        }
         if (op_action)
             o.action = op_action;
     } else if (body_arg && cli_body(body_arg, &body, &body_len))

@@ -100,6 +100,8 @@ check "unknown operation: named" "$(head -1 "$tmp/err")" \
 check "wrong type: exit 1" "$?" 1
 check "wrong type: named" "$(head -1 "$tmp/err")" \
     'nettcp call: args Add.n1: expects a number (xs:double; or "INF", "-INF", "NaN"), got the string "two"; cause: wsdl_bad_args'
+got=$("$nettcp" call "$nurl" --wsdl "$W" --op Add --args '{"n1":1,"x":2}' --json 2>/dev/null | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], o["step"], o["cause"], o["error"])')
+check "--json: a bad argument as JSON" "$got" "False options wsdl_bad_args args Add.x: no such member in Add (its members: n1, n2)"
 "$nettcp" call "$nurl" --wsdl "$W" --op Add --args '{"n1":1,"x":2}' 2>"$tmp/err"
 check "unknown member: named" "$(head -1 "$tmp/err")" \
     "nettcp call: args Add.x: no such member in Add (its members: n1, n2); cause: wsdl_bad_args"
@@ -109,6 +111,8 @@ check "out of range: named" "$(head -1 "$tmp/err")" \
 "$nettcp" call "$nurl" --wsdl "$W" --op Add --args '{"n1":' 2>"$tmp/err"
 contains "not JSON: named" "$(head -1 "$tmp/err")" "nettcp call: --args: not JSON: "
 contains "not JSON: cause" "$(head -1 "$tmp/err")" "; cause: wsdl_bad_args"
+"$nettcp" call "$nurl" --wsdl "$W" --op Delay --args '{"ms":123456789012345678901234567890}' 2>"$tmp/err"
+contains "a number too big for JSON's reader: says to give a string" "$(head -1 "$tmp/err")" "give a number of many digits (a decimal) as a string"
 "$nettcp" call "$nurl" --wsdl "$W" --op Add --action urn:x --body '<x/>' 2>"$tmp/err"
 check "--op with --body: usage error" "$?" 2
 "$nettcp" call "$nurl" --op Add --args '{}' 2>"$tmp/err"
