@@ -433,3 +433,46 @@ TEST(wsdl_schema_value_tree)
     CHECK_EQ_INT(ntcp_value_append(o, num("1")), NTCP_E_INVALID_ARG); /* not an array: item freed */
     ntcp_value_free(o);
 }
+
+TEST(wsdl_schema_operation_find)
+{
+    ntcp_wsdl *w = NULL;
+    ntcp_error err;
+    /* the samples: two contracts; Contract.Name and Name both find an operation */
+    unsigned char *doc = NULL;
+    size_t len = 0;
+    doc = ntcp_test_read_vector("vectors/wsdl/samples/samples.wsdl", &len);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
+    free(doc);
+    if (ntcp_wsdl_load("tests/vectors/wsdl/samples/samples.wsdl", NULL, &w, &err) &&
+        ntcp_wsdl_load("../tests/vectors/wsdl/samples/samples.wsdl", NULL, &w, &err)) {
+        ntcp_test_fail(__FILE__, __LINE__, "load: %s", err.text);
+        return;
+    }
+    const ntcp_wsdl_operation *a = ntcp_wsdl_operation_find(w, "Add"), *b = ntcp_wsdl_operation_find(w, "ICalculator.Add");
+    CHECK(a != NULL && a == b);
+    CHECK_EQ_STR(a ? a->action : NULL, "http://Microsoft.ServiceModel.Samples/ICalculator/Add");
+    CHECK(ntcp_wsdl_operation_find(w, "IEcho.Add") == NULL);
+    CHECK(ntcp_wsdl_operation_find(w, "Nope") == NULL);
+    char *xml = NULL;
+    ntcp_value *args = obj("n1", num("2"), "n2", num("3.5"), NULL);
+    CHECK_EQ_INT(ntcp_wsdl_build_body(w, a, args, &xml, NULL, &err), NTCP_OK);
+    CHECK_EQ_STR(xml, "<Add xmlns=\"http://Microsoft.ServiceModel.Samples\"><n1>2</n1><n2>3.5</n2></Add>");
+    ntcp_free(xml);
+    ntcp_value_free(args);
+    /* the Headers reply: ArrayOfstring is an array */
+    const ntcp_wsdl_operation *h = ntcp_wsdl_operation_find(w, "Headers");
+    const char *reply = "<HeadersResponse xmlns=\"http://tempuri.org/\"><HeadersResult "
+                        "xmlns:a=\"" ARR "\"><a:string>{urn:x}T=1</a:string><a:string/></HeadersResult>"
+                        "</HeadersResponse>";
+    ntcp_value *v = NULL;
+    CHECK_EQ_INT(ntcp_wsdl_read_body(w, h, reply, strlen(reply), &v, &err), NTCP_OK);
+    char buf[256];
+    size_t o = 0;
+    dump(v, buf, sizeof buf, &o);
+    CHECK_EQ_STR(buf, "{\"HeadersResult\":[\"{urn:x}T=1\",\"\"]}");
+    ntcp_value_free(v);
+    ntcp_wsdl_free(w);
+}
