@@ -305,6 +305,8 @@ static ntcp_status read_elem_decl(struct ctx *c, const xmlNode *d, struct elem *
         e->name = attr(d, "name");
         if (!e->name)
             return unsupported(c, "an xs:element without a name");
+        if (!*e->name || strpbrk(e->name, " \t\r\n\"'<>&=/:"))
+            return unsupported(c, "xs:element name=\"%.60s\": not an XML name", e->name);
         const xmlNode *s = schema_of(d);
         const char *form = attr(d, "form");
         const char *efd = s ? attr(s, "elementFormDefault") : NULL;
@@ -908,8 +910,8 @@ static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_v
         st = puts_(c, e->name);
     if (!st && strcmp(e->ns, dflt)) {
         st = puts_(c, " xmlns=\"");
-        if (!st)
-            st = put_text(c, e->ns, strlen(e->ns)); /* a namespace URI: escaped as text, " never in a URI */
+        for (const char *p = e->ns; !st && *p; p++) /* an attribute value: " escaped too */
+            st = *p == '"' ? puts_(c, "&quot;") : put_text(c, p, 1);
         if (!st)
             st = puts_(c, "\"");
     }
@@ -1037,7 +1039,7 @@ static ntcp_value *nomem(struct ctx *c)
  * dropped, ".5" as 0.5), or NULL. */
 static ntcp_value *json_num(const char *s, int decimal_only)
 {
-    char buf[400];
+    char buf[512]; /* longer than any text read_simple passes */
     size_t o = 0, n = strlen(s);
     if (n >= sizeof buf - 4)
         return NULL;
@@ -1132,13 +1134,8 @@ static ntcp_value *read_simple(struct ctx *c, const struct type *t, const xmlNod
         break;
     case P_DECIMAL:
         v = json_num(tb, 1);
-        if (!v) {
-            if (n && (tb[0] == '+' || tb[0] == '-' || tb[0] == '.' || (tb[0] >= '0' && tb[0] <= '9')) &&
-                strspn(tb + 1, "0123456789.") == n - 1 && strchr(tb, '.') == strrchr(tb, '.') &&
-                strpbrk(tb, "0123456789"))
-                return nomem(c);
+        if (!v)
             goto bad;
-        }
         break;
     case P_FLOAT:
         if (!strcmp(tb, "INF") || !strcmp(tb, "-INF") || !strcmp(tb, "NaN")) {
