@@ -12,7 +12,6 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: nettcp doctor URL [--security none|transport] [--package negotiate|kerberos|ntlm]\n"
-            "       nettcp doctor [URL] --wsdl SOURCE [--endpoint-name NAME] [--op NAME [--args JSON|@FILE]] [options]\n"
             "                     [--protection none|sign|encrypt] [--identity dns:NAME|spn:NAME|upn:NAME]\n"
             "                     [--user NAME] [--ccache NAME] [--client-keytab FILE] [--anonymous]\n"
             "                     [--no-require-server-auth] [--impersonation identify|impersonate|delegate]\n"
@@ -24,6 +23,7 @@ static void usage(FILE *f)
             "                     [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                     [--json] [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                      [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
+            "       nettcp doctor [URL] --wsdl SOURCE [--endpoint-name NAME] [--op NAME [--args JSON|@FILE]] [options]\n"
             "\n"
             "Opens a connection to URL the way 'nettcp call' does, with the same client options, and\n"
             "reports each step with its time and outcome: resolve (host -> addresses), connect (TCP),\n"
