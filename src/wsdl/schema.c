@@ -214,6 +214,8 @@ static ntcp_status simple_type(struct ctx *c, const xmlNode *st, struct type *t,
 
 /* A type by QName: XML Schema's, the Serialization namespace's guid, char
  * and duration, or a named simple or complex type of a loaded schema. */
+static ntcp_status resolve_qn(struct ctx *c, const char *ns, const char *local, struct type *t, int depth);
+
 static ntcp_status resolve_named(struct ctx *c, const xmlNode *at, const char *qn, struct type *t, int depth)
 {
     memset(t, 0, sizeof *t);
@@ -221,6 +223,12 @@ static ntcp_status resolve_named(struct ctx *c, const xmlNode *at, const char *q
     if (ntcp__wsdl_qname(at, qn, &ns, &local))
         return failc(c, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_UNDEFINED, "type \"%s\": its prefix is not declared (at %s)",
                      qn, c->path);
+    return resolve_qn(c, ns, local, t, depth);
+}
+
+static ntcp_status resolve_qn(struct ctx *c, const char *ns, const char *local, struct type *t, int depth)
+{
+    memset(t, 0, sizeof *t);
     if (!strcmp(ns, NS_XSD)) {
         snprintf(t->name, sizeof t->name, "xs:%s", local);
         for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
@@ -1029,6 +1037,16 @@ static int is_nil(const xmlNode *x)
     return 0;
 }
 
+/* xsi:type's value, or NULL */
+static const char *xsi_type(const xmlNode *x)
+{
+    for (xmlAttr *a = x->properties; a; a = a->next)
+        if (a->ns && !strcmp((const char *)a->ns->href, NS_XSI) && !strcmp((const char *)a->name, "type") &&
+            a->children && a->children->content)
+            return (const char *)a->children->content;
+    return NULL;
+}
+
 static ntcp_value *nomem(struct ctx *c)
 {
     failc(c, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
@@ -1278,7 +1296,21 @@ static ntcp_value *read_value(struct ctx *c, const struct elem *e, const xmlNode
         return v ? v : nomem(c);
     }
     struct type t;
-    if (elem_type(c, e, &t))
+    const char *xt = xsi_type(x);
+    if (xt) {
+        /* the type the sender names (a derived data contract, an object member's value) */
+        char prefix[128] = "";
+        const char *colon = strchr(xt, ':');
+        if (colon && (size_t)(colon - xt) < sizeof prefix)
+            memcpy(prefix, xt, (size_t)(colon - xt)), prefix[colon - xt] = 0;
+        xmlNs *nsd = xmlSearchNs(x->doc, (xmlNode *)x, colon ? (const xmlChar *)prefix : NULL);
+        if ((colon && !nsd) || (colon && (size_t)(colon - xt) >= sizeof prefix)) {
+            BAD(c, "i:type=\"%.60s\": its prefix is not declared", xt);
+            return NULL;
+        }
+        if (resolve_qn(c, nsd && nsd->href ? (const char *)nsd->href : "", colon ? colon + 1 : xt, &t, 0))
+            return NULL;
+    } else if (elem_type(c, e, &t))
         return NULL;
     if (t.simple) {
         EACH(k, x)

@@ -476,3 +476,28 @@ TEST(wsdl_schema_operation_find)
     ntcp_value_free(v);
     ntcp_wsdl_free(w);
 }
+
+/* i:type names the type the sender wrote: a data contract's base or derived type, or a primitive */
+TEST(wsdl_schema_read_xsi_type)
+{
+    ntcp_wsdl *w = shop();
+    ntcp_error err;
+    char buf[512];
+    const char *reply = "<PlaceResponse xmlns=\"urn:shop\"><PlaceResult xmlns:a=\"" DC "\" "
+                        "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" i:type=\"a:Base\"><a:Code>5</a:Code>"
+                        "</PlaceResult></PlaceResponse>";
+    CHECK_EQ_STR(read_place(w, reply, buf, sizeof buf, &err), "{\"PlaceResult\":{\"Code\":5}}");
+    reply = "<PlaceResponse xmlns=\"urn:shop\"><PlaceResult xmlns:x=\"http://www.w3.org/2001/XMLSchema\" "
+            "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" i:type=\"x:int\">-7</PlaceResult></PlaceResponse>";
+    CHECK_EQ_STR(read_place(w, reply, buf, sizeof buf, &err), "{\"PlaceResult\":-7}");
+    reply = "<PlaceResponse xmlns=\"urn:shop\"><PlaceResult xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" "
+            "i:type=\"q:Nope\"/></PlaceResponse>";
+    CHECK(read_place(w, reply, buf, sizeof buf, &err) == NULL);
+    CHECK_EQ_STR(err.text, "reply PlaceResponse.PlaceResult: i:type=\"q:Nope\": its prefix is not declared");
+    reply = "<PlaceResponse xmlns=\"urn:shop\"><PlaceResult xmlns:a=\"" DC "\" "
+            "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" i:type=\"a:Nope\"/></PlaceResponse>";
+    CHECK(read_place(w, reply, buf, sizeof buf, &err) == NULL);
+    CHECK_EQ_STR(ntcp_error_id(&err), "wsdl_undefined");
+    CHECK_EQ_STR(err.text, "type {" DC "}Nope is not defined in any schema (at PlaceResponse.PlaceResult)");
+    ntcp_wsdl_free(w);
+}
