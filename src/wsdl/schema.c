@@ -808,16 +808,42 @@ static ntcp_status simple_text(struct ctx *c, const struct type *t, const ntcp_v
     return NTCP_OK;
 }
 
-static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_value *v, const char *dflt, int depth);
+/* The namespaces in scope while writing, as the DataContractSerializer
+ * declares them: a data contract's members under a prefix (a, b, ...)
+ * declared on the element that holds them, xmlns:i where a nil is. */
+#define MAX_PREFIXES 8
+struct scope {
+    const char *dflt;
+    const char *ns[MAX_PREFIXES];
+    int n, has_i;
+};
 
-static ntcp_status write_members(struct ctx *c, const struct type *t, const ntcp_value *v, const char *dflt,
-                                 int depth)
+static const char *prefix_of(const struct scope *sc, const char *ns, char *buf)
 {
-    struct fields *fs = ntcp_malloc(sizeof *fs);
-    if (!fs)
-        return failc(c, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
-    fs->n = 0;
-    ntcp_status st = collect(c, t->complex, t->name, fs, 0);
+    for (int i = 0; i < sc->n; i++)
+        if (!strcmp(sc->ns[i], ns)) {
+            buf[0] = (char)('a' + i + (i >= 8)); /* a..h, then j.. ('i' is XMLSchema-instance's) */
+            buf[1] = 0;
+            return buf;
+        }
+    return NULL;
+}
+
+static ntcp_status put_attr_value(struct ctx *c, const char *s)
+{
+    ntcp_status st = NTCP_OK;
+    for (const char *p = s; !st && *p; p++) /* " escaped too */
+        st = *p == '"' ? puts_(c, "&quot;") : put_text(c, p, 1);
+    return st;
+}
+
+static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_value *v, const struct scope *sc,
+                               int depth);
+
+static ntcp_status write_members(struct ctx *c, const struct type *t, struct fields *fs, const ntcp_value *v,
+                                 const struct scope *dflt, int depth)
+{
+    ntcp_status st = NTCP_OK;
     ntcp_value_kind k = ntcp_value_kind_of(v);
     if (!st && is_array_type(fs)) {
         /* ArrayOfX: the value is the array of its items */
@@ -834,7 +860,6 @@ static ntcp_status write_members(struct ctx *c, const struct type *t, const ntcp
             if (!st)
                 c->path[was] = 0;
         }
-        ntcp_free(fs);
         return st;
     }
     if (!st && k != NTCP_VALUE_OBJECT)
@@ -894,12 +919,26 @@ static ntcp_status write_members(struct ctx *c, const struct type *t, const ntcp
         if (!st)
             c->path[was] = 0;
     }
-    ntcp_free(fs);
     return st;
 }
 
-/* <name [xmlns="ns"]>value</name>, or i:nil for null. */
-static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_value *v, const char *dflt, int depth)
+static int has_null_member(const ntcp_value *v)
+{
+    for (size_t i = 0; i < ntcp_value_count(v); i++) {
+        const ntcp_value *m = ntcp_value_at(v, i);
+        if (ntcp_value_kind_of(m) == NTCP_VALUE_NULL)
+            return 1;
+        if (ntcp_value_kind_of(v) == NTCP_VALUE_OBJECT && ntcp_value_kind_of(m) == NTCP_VALUE_ARRAY)
+            for (size_t j = 0; j < ntcp_value_count(m); j++)
+                if (ntcp_value_kind_of(ntcp_value_at(m, j)) == NTCP_VALUE_NULL)
+                    return 1;
+    }
+    return 0;
+}
+
+/* <[p:]name [xmlns="ns"] [xmlns:a="member ns"] [xmlns:i]>value</[p:]name>, or i:nil for null. */
+static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_value *v, const struct scope *sc,
+                               int depth)
 {
     if (depth > MAX_DEPTH)
         return BAD(c, "nested deeper than %d", MAX_DEPTH);
@@ -913,22 +952,61 @@ static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_v
     ntcp_status st = k == NTCP_VALUE_NULL ? NTCP_OK : elem_type(c, e, &t);
     if (st)
         return st;
+    struct fields *fs = NULL;
+    if (k != NTCP_VALUE_NULL && !t.simple) {
+        if (!(fs = ntcp_malloc(sizeof *fs)))
+            return failc(c, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+        fs->n = 0;
+        if ((st = collect(c, t.complex, t.name, fs, 0))) {
+            ntcp_free(fs);
+            return st;
+        }
+    }
+    struct scope in = *sc; /* the children's */
+    char pb[2], epb[2]; /* a member's prefix; this element's */
+    const char *pfx = strcmp(e->ns, sc->dflt) ? prefix_of(sc, e->ns, epb) : NULL;
     st = puts_(c, "<");
+    if (!st && pfx)
+        st = puts_(c, pfx), st = st ? st : puts_(c, ":");
     if (!st)
         st = puts_(c, e->name);
-    if (!st && strcmp(e->ns, dflt)) {
+    if (!st && !pfx && strcmp(e->ns, sc->dflt)) {
         st = puts_(c, " xmlns=\"");
-        for (const char *p = e->ns; !st && *p; p++) /* an attribute value: " escaped too */
-            st = *p == '"' ? puts_(c, "&quot;") : put_text(c, p, 1);
+        if (!st)
+            st = put_attr_value(c, e->ns);
+        if (!st)
+            st = puts_(c, "\"");
+        in.dflt = e->ns;
+    }
+    /* the members' namespaces under prefixes declared here */
+    for (size_t j = 0; !st && fs && j < fs->n; j++) {
+        const char *ns = fs->f[j].ns;
+        if (!strcmp(ns, in.dflt) || prefix_of(&in, ns, pb) || in.n >= MAX_PREFIXES)
+            continue;
+        in.ns[in.n++] = ns;
+        prefix_of(&in, ns, pb);
+        st = puts_(c, " xmlns:");
+        if (!st)
+            st = puts_(c, pb);
+        if (!st)
+            st = puts_(c, "=\"");
+        if (!st)
+            st = put_attr_value(c, ns);
         if (!st)
             st = puts_(c, "\"");
     }
-    if (st)
+    if (!st && !in.has_i && (k == NTCP_VALUE_NULL || (fs && has_null_member(v)))) {
+        st = puts_(c, " xmlns:i=\"" NS_XSI "\"");
+        in.has_i = 1;
+    }
+    if (!st && k == NTCP_VALUE_NULL)
+        return puts_(c, " i:nil=\"true\"/>");
+    if (!st)
+        st = puts_(c, ">");
+    if (st) {
+        ntcp_free(fs);
         return st;
-    if (k == NTCP_VALUE_NULL)
-        return puts_(c, " i:nil=\"true\" xmlns:i=\"" NS_XSI "\"/>");
-    if (puts_(c, ">"))
-        return c->err ? c->err->status : NTCP_E_NOMEM;
+    }
     if (t.simple) {
         char buf[256];
         const char *text = "";
@@ -937,10 +1015,13 @@ static ntcp_status write_value(struct ctx *c, const struct elem *e, const ntcp_v
         if (!st)
             st = put_text(c, text, tlen);
     } else {
-        st = write_members(c, &t, v, e->ns, depth);
+        st = write_members(c, &t, fs, v, &in, depth);
+        ntcp_free(fs);
     }
     if (!st)
         st = puts_(c, "</");
+    if (!st && pfx)
+        st = puts_(c, pfx), st = st ? st : puts_(c, ":");
     if (!st)
         st = puts_(c, e->name);
     if (!st)
@@ -1000,8 +1081,9 @@ ntcp_status ntcp_wsdl_build_body(const ntcp_wsdl *w, const ntcp_wsdl_operation *
             ntcp_value *empty = NULL;
             if (!args && (empty = ntcp_value_new(NTCP_VALUE_OBJECT)) == NULL)
                 st = failc(&c, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+            struct scope top = { .dflt = "" };
             if (!st)
-                st = write_value(&c, &e, args ? args : empty, "", 0);
+                st = write_value(&c, &e, args ? args : empty, &top, 0);
             ntcp_value_free(empty);
         }
     } else if (args && ntcp_value_count(args)) {

@@ -93,7 +93,7 @@
 
 #define DC "http://schemas.datacontract.org/2004/07/Shop"
 #define ARR "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
-#define NIL " i:nil=\"true\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"/>"
+#define NIL " i:nil=\"true\"/>"
 
 static ntcp_wsdl *shop(void)
 {
@@ -148,11 +148,13 @@ static char *place(ntcp_wsdl *w, ntcp_value *order, ntcp_error *err)
     return xml;
 }
 
-/* order is the wrapper's (urn:shop), its members the data contract's: each
- * element whose namespace differs from its parent's declares it */
-#define M(name, text) "<" name " xmlns=\"" DC "\">" text "</" name ">"
-#define MNIL(name) "<" name " xmlns=\"" DC "\"" NIL
-#define ORDER_OPEN "<Place xmlns=\"urn:shop\"><order>"
+/* order is the wrapper's (urn:shop), its members the data contract's, under
+ * the prefix a declared on order, as the DataContractSerializer writes them */
+#define M(name, text) "<a:" name ">" text "</a:" name ">"
+#define MNIL(name) "<a:" name " i:nil=\"true\"/>"
+#define XMLNS_A " xmlns:a=\"" DC "\""
+#define XMLNS_I " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\""
+#define ORDER_OPEN "<Place xmlns=\"urn:shop\"><order" XMLNS_A ">"
 #define ORDER_CLOSE "</order></Place>"
 
 TEST(wsdl_schema_body_every_type)
@@ -167,12 +169,12 @@ TEST(wsdl_schema_body_every_type)
         arr(2, str("x"), nul()), "Ratio", num("-2.5E-3"), "Big", num("18446744073709551615"), "Small", num("-128"),
         NULL);
     char *xml = place(w, order, &err);
-    CHECK_EQ_STR(xml, ORDER_OPEN M("Flag", "true") M("Id", "0f8fad5b-d9cb-469f-a165-70867728950e")
+    CHECK_EQ_STR(xml, "<Place xmlns=\"urn:shop\"><order" XMLNS_A XMLNS_I ">" M("Flag", "true") M("Id", "0f8fad5b-d9cb-469f-a165-70867728950e")
                           M("When", "2026-12-05T14:30:00.12Z") M("Total", "150")
-                          M("Lines", "<Line><Qty>2</Qty><Sku>a&amp;b&lt;c&gt;</Sku></Line><Line" NIL)
+                          M("Lines", "<a:Line><a:Qty>2</a:Qty><a:Sku>a&amp;b&lt;c&gt;</a:Sku></a:Line><a:Line" NIL)
                           M("Status", "Shipped") MNIL("Note") M("Wait", "PT1H30M") M("Blob", "AAEC/w==")
                           M("Letter", "233") MNIL("Count")
-                          M("Tags", "<string xmlns=\"" ARR "\">x</string><string xmlns=\"" ARR "\"" NIL)
+                          "<a:Tags xmlns:b=\"" ARR "\"><b:string>x</b:string><b:string" NIL "</a:Tags>"
                           M("Ratio", "-2.5E-3") M("Big", "18446744073709551615") M("Small", "-128") ORDER_CLOSE);
     ntcp_free(xml);
     ntcp_wsdl_free(w);
@@ -212,7 +214,7 @@ TEST(wsdl_schema_body_simple_forms)
         char *xml = place(w, order, &err);
         char want[512];
         if (strcmp(cases[i].member, "Flag"))
-            snprintf(want, sizeof want, ORDER_OPEN M("Flag", "true") "<%s xmlns=\"" DC "\">%s</%s>" ORDER_CLOSE,
+            snprintf(want, sizeof want, ORDER_OPEN M("Flag", "true") "<a:%s>%s</a:%s>" ORDER_CLOSE,
                      cases[i].member, cases[i].text, cases[i].member);
         else
             snprintf(want, sizeof want, ORDER_OPEN M("Flag", "false") ORDER_CLOSE);
@@ -233,7 +235,7 @@ TEST(wsdl_schema_body_nil_and_empty)
     size_t len;
     ntcp_value *args = obj("order", nul(), NULL);
     CHECK_EQ_INT(ntcp_wsdl_build_body(w, ntcp_wsdl_operation_find(w, "IShop.Place"), args, &xml, &len, &err), NTCP_OK);
-    CHECK_EQ_STR(xml, "<Place xmlns=\"urn:shop\"><order" NIL "</Place>");
+    CHECK_EQ_STR(xml, "<Place xmlns=\"urn:shop\"" XMLNS_I "><order" NIL "</Place>");
     ntcp_free(xml);
     ntcp_value_free(args);
     /* no arguments: the empty wrapper */
