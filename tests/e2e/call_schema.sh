@@ -63,6 +63,8 @@ n() { "$nettcp" call "$nurl" --wsdl "$W" --security none "$@"; }
 check "none Add" "$(n --op Add --args '{"n1":"2","n2":40}')" '{"AddResult":42}'
 check "none Echo: null text is i:nil" "$(n --op Echo --args '{"text":null}')" '{"EchoResult":" [caller: unauthenticated]"}'
 check "none Delay" "$(n --op Delay --args '{"ms":0}')" '{"DelayResult":0}'
+printf '{"n1": 6,\n "n2": 7}\n' > "$tmp/args.json"
+check "--args @FILE" "$(n --op Multiply --args @"$tmp/args.json")" '{"MultiplyResult":42}'
 got=$(n --op Add --args '{"n1":1,"n2":1}' -v 2>&1 >/dev/null)
 contains "-v: security from the option" "$got" "wsdl: security from the option; identity from the wsdl"
 n --op Delay --args '{"ms":70000}' >/dev/null 2>"$tmp/err"
