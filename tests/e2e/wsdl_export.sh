@@ -79,6 +79,20 @@ got=$("$nettcp" call "$url" --security none --action "$CALC/Add" \
     --body '<Add xmlns="http://Microsoft.ServiceModel.Samples"><n1>2</n1><n2>3</n2></Add>')
 contains "none: Add answers" "$got" "<AddResult>5</AddResult>"
 
+# every sample operation called from our WSDL (call --wsdl: the body built from the schema)
+for doc in wsdl singleWsdl; do
+    got=$(for c in 'Add {"n1":2,"n2":3.5}' 'Subtract {"n1":2,"n2":3}' 'Multiply {"n1":2,"n2":3}' 'Divide {"n1":1,"n2":4}' \
+        'Echo {"text":"hi"}' 'Delay {"ms":5}' 'Headers {}'; do
+        "$nettcp" call --wsdl "$meta?$doc" --op "${c%% *}" --args "${c#* }" 2>&1; done)
+    check "none: every sample operation called from ?$doc" "$got" '{"AddResult":5.5}
+{"SubtractResult":-1}
+{"MultiplyResult":6}
+{"DivideResult":0.25}
+{"EchoResult":"hi [caller: unauthenticated]"}
+{"DelayResult":5}
+{"HeadersResult":[]}'
+done
+
 # ---- MEX over net.tcp ------------------------------------------------------------
 mexurl="$url/mex"
 got=$("$nettcp" call "$mexurl" --security none --action http://schemas.xmlsoap.org/ws/2004/09/transfer/Get --body '' --json |
@@ -193,6 +207,10 @@ check "kerberos: MEX without security next to the secured endpoint, with the SPN
     "True http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse True"
 "$nettcp" call "$url" --security none --action "$ECHO/Echo" --body '<Echo xmlns="http://tempuri.org/"/>' >/dev/null 2>&1
 check "kerberos: the service endpoint still refuses no security" "$?" 1
+got=$(NETTCP_PASSWORD=$NTCP_REALM_PASSWORD "$nettcp" call --wsdl "$meta?wsdl" --op Echo --args '{"text":"hi"}' \
+    --user "$NTCP_REALM_USER" --json | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], o["identity_from"], o["result"])')
+check "kerberos: call --wsdl takes the identity from our WSDL" "$got" \
+    "True wsdl {'EchoResult': 'hi [caller: $NTCP_REALM_USER, Kerberos, EncryptAndSign]'}"
 serve_md upn --keytab "$NTCP_REALM_SERVICE_KEYTAB" --protection sign --identity "upn:svc@$NTCP_REALM"
 both "configured upn, sign" "Transport Windows Sign" "upn:svc@$NTCP_REALM"
 
