@@ -137,13 +137,15 @@ int main(int argc, char **argv)
     WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL opaqueCredential;
     opaqueCredential.credential.credentialType = WS_OPAQUE_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE;
     opaqueCredential.opaqueAuthIdentity = NULL;
-    WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING sspiBinding = {};
+    WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING sspiBinding;
+    memset(&sspiBinding, 0, sizeof sspiBinding);
     WS_SECURITY_BINDING_PROPERTY bindingProperties[3];
     ULONG bindingPropertyCount = 0;
     WS_WINDOWS_INTEGRATED_AUTH_PACKAGE authPackage = WS_WINDOWS_INTEGRATED_AUTH_PACKAGE_SPNEGO;
     SECURITY_IMPERSONATION_LEVEL impersonationLevel = SecurityIdentification;
     WS_SECURITY_BINDING *securityBindings[1] = { &sspiBinding.binding };
-    WS_SECURITY_DESCRIPTION securityDescription = {};
+    WS_SECURITY_DESCRIPTION securityDescription;
+    memset(&securityDescription, 0, sizeof securityDescription);
     securityDescription.securityBindings = securityBindings;
     securityDescription.securityBindingCount = WsCountOf(securityBindings);
     sspiBinding.binding.bindingType = WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TYPE;
@@ -185,7 +187,8 @@ int main(int argc, char **argv)
     WS_SPN_ENDPOINT_IDENTITY spnIdentity;
     WS_UPN_ENDPOINT_IDENTITY upnIdentity;
     WS_DNS_ENDPOINT_IDENTITY dnsIdentity;
-    WS_ENDPOINT_ADDRESS address = {};
+    WS_ENDPOINT_ADDRESS address;
+    memset(&address, 0, sizeof address);
     address.url = ToWsString(url);
     if (spn != NULL) {
         spnIdentity.identity.identityType = WS_SPN_ENDPOINT_IDENTITY_TYPE;
