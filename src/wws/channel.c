@@ -364,6 +364,8 @@ static HRESULT fault_received(WS_CHANNEL *ch, WS_MESSAGE *reply, WS_ERROR *error
     /* the client's cause for it: action_not_supported or service_fault */
     const ntcp_error *e = ntcp_client_error(ch->client);
     ntcp_cause cause = e->status == NTCP_E_FAULT ? e->cause : NTCP_CAUSE_SERVICE_FAULT;
+    HRESULT hr = ntcp__wws_error_set_fault(error, reply);
+    if (FAILED(hr)) return ntcp__wws_fail(error, hr, NTCP_CAUSE_OUT_OF_MEMORY, "keeping the fault received: out of memory");
     return ntcp__wws_fail(error, WS_E_ENDPOINT_FAULT_RECEIVED, cause,
                           "the service answered with a SOAP fault: %s%s%s",
                           reply->fault_code ? reply->fault_code : "", reply->fault_code ? ": " : "",

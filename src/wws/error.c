@@ -28,6 +28,10 @@ HRESULT WINAPI WsResetError(WS_ERROR *error)
     for (ULONG i = 0; i < error->count; i++) ntcp_free(error->strings[i].chars);
     error->count = 0;
     error->original = S_OK;
+    WsFreeHeap(error->fault_heap);
+    error->fault_heap = NULL;
+    error->fault = NULL;
+    memset(&error->fault_action, 0, sizeof error->fault_action);
     return S_OK;
 }
 
@@ -230,4 +234,78 @@ char *ntcp__wws_xml_str(const WS_XML_STRING *s)
 {
     if (!s) return ntcp_strndup("", 0);
     return ntcp_strndup(s->length ? (const char *)s->bytes : "", s->length);
+}
+
+/* ---- a received SOAP fault, kept for WsGetFaultErrorProperty / Detail -------- */
+static HRESULT heap_xml(WS_HEAP *h, const char *s, WS_XML_STRING *out)
+{
+    HRESULT hr;
+    size_t n = s ? strlen(s) : 0;
+    BYTE *p = ntcp__wws_heap_alloc(h, n ? n : 1, &hr);
+    if (!p) return hr;
+    if (n) memcpy(p, s, n);
+    memset(out, 0, sizeof *out);
+    out->length = (ULONG)n;
+    out->bytes = p;
+    return S_OK;
+}
+
+static HRESULT heap_wstr(WS_HEAP *h, const char *s, WS_STRING *out)
+{
+    ULONG n = 0;
+    WCHAR *w = ntcp__wws_from_utf8(s ? s : "", s ? strlen(s) : 0, &n);
+    if (!w) return E_OUTOFMEMORY;
+    HRESULT hr;
+    WCHAR *p = ntcp__wws_heap_alloc(h, ((size_t)n + 1) * sizeof(WCHAR), &hr);
+    if (p) memcpy(p, w, ((size_t)n + 1) * sizeof(WCHAR));
+    ntcp_free(w);
+    if (!p) return hr;
+    out->chars = p;
+    out->length = n;
+    return S_OK;
+}
+
+#define SOAP12_NS "http://www.w3.org/2003/05/soap-envelope"
+
+HRESULT ntcp__wws_error_set_fault(WS_ERROR *error, const WS_MESSAGE *m)
+{
+    if (!error) return S_OK;
+    WsFreeHeap(error->fault_heap);
+    error->fault_heap = NULL;
+    error->fault = NULL;
+    HRESULT hr = WsCreateHeap((size_t)m->fault_detail.len + 65536, 0, NULL, 0, &error->fault_heap, NULL);
+    if (FAILED(hr)) return hr;
+    WS_HEAP *h = error->fault_heap;
+    WS_FAULT *f = ntcp__wws_heap_alloc(h, sizeof *f, &hr);
+    WS_FAULT_CODE *code = f ? ntcp__wws_heap_alloc(h, sizeof *code * 2, &hr) : NULL;
+    WS_FAULT_REASON *reason = code ? ntcp__wws_heap_alloc(h, sizeof *reason, &hr) : NULL;
+    if (!reason) return hr;
+    memset(f, 0, sizeof *f);
+    memset(code, 0, sizeof *code * 2);
+    memset(reason, 0, sizeof *reason);
+    hr = heap_xml(h, m->fault_code_local ? m->fault_code_local : "Receiver", &code[0].value.localName);
+    if (SUCCEEDED(hr)) hr = heap_xml(h, SOAP12_NS, &code[0].value.ns);
+    if (SUCCEEDED(hr) && m->fault_sub_local) {
+        hr = heap_xml(h, m->fault_sub_local, &code[1].value.localName);
+        if (SUCCEEDED(hr)) hr = heap_xml(h, m->fault_sub_ns ? m->fault_sub_ns : "", &code[1].value.ns);
+        code[0].subCode = &code[1];
+    }
+    if (SUCCEEDED(hr)) hr = heap_wstr(h, m->fault_reason, &reason->text);
+    if (SUCCEEDED(hr)) hr = heap_wstr(h, "en-US", &reason->lang); /* as the reader keeps only the text */
+    if (SUCCEEDED(hr) && m->fault_detail.len) {
+        WS_XML_BUFFER *b = ntcp__wws_heap_alloc(h, sizeof *b, &hr);
+        if (b) {
+            memset(b, 0, sizeof *b);
+            b->heap = h;
+            hr = ntcp__wws_buffer_append(b, m->fault_detail.data, m->fault_detail.len, NULL);
+            f->detail = b;
+        }
+    }
+    if (SUCCEEDED(hr)) hr = heap_xml(h, m->action, &error->fault_action);
+    if (FAILED(hr)) return hr;
+    f->code = code;
+    f->reasons = reason;
+    f->reasonCount = 1;
+    error->fault = f;
+    return S_OK;
 }

@@ -69,6 +69,10 @@ HRESULT WINAPI WsResetMessage(WS_MESSAGE *message, WS_ERROR *error)
     ntcp_free(message->message_id);
     ntcp_free(message->fault_code);
     ntcp_free(message->fault_reason);
+    ntcp_free(message->fault_code_local);
+    ntcp_free(message->fault_sub_ns);
+    ntcp_free(message->fault_sub_local);
+    message->fault_code_local = message->fault_sub_ns = message->fault_sub_local = NULL;
     message->action = message->relates_to = message->message_id = message->fault_code = message->fault_reason = NULL;
     ntcp_buf_reset(&message->body);
     ntcp_buf_reset(&message->fault_detail);
@@ -640,7 +644,9 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
         if (opt == WS_READ_OPTIONAL_POINTER) *(void **)value = NULL;
         else hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
                                  "the body is empty where the element {%s}%s was expected", ns, local);
-    } else if (strcmp((const char *)e->name, local) || strcmp(ens, ns))
+    } else if ((strcmp((const char *)e->name, local) || strcmp(ens, ns)) && opt == WS_READ_OPTIONAL_POINTER)
+        *(void **)value = NULL; /* another element: this one is absent */
+    else if (strcmp((const char *)e->name, local) || strcmp(ens, ns))
         hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
                             "the body holds {%s}%s where {%s}%s was expected", ens, (const char *)e->name, ns, local);
     else {
@@ -686,6 +692,11 @@ HRESULT ntcp__wws_message_from_soap(WS_MESSAGE *m, const ntcp_soap_msg *s, WS_ER
             oom = true;
     }
     DUP(m->fault_reason, s->fault_reason);
+    DUP(m->fault_code_local, s->fault_code);
+    if (s->fault_nsubcodes) {
+        DUP(m->fault_sub_ns, s->fault_subcodes[0].ns);
+        DUP(m->fault_sub_local, s->fault_subcodes[0].local);
+    }
 #undef DUP
     if (oom || ntcp_buf_append(&m->body, s->body.data ? s->body.data : (const uint8_t *)"", s->body.len) != NTCP_OK ||
         (s->has_detail && ntcp_buf_append(&m->fault_detail, s->fault_detail.data, s->fault_detail.len) != NTCP_OK))

@@ -27,8 +27,43 @@ static HRESULT proxy_bad(WS_ERROR *error, HRESULT hr, const char *what)
 HRESULT WINAPI WsGetFaultErrorProperty(WS_ERROR *error, WS_FAULT_ERROR_PROPERTY_ID id, void *buffer,
                                        ULONG bufferSize)
 {
-    (void)id, (void)buffer, (void)bufferSize;
-    return ntcp__wws_notimpl(error, "WsGetFaultErrorProperty (the fault's code and reason are in the error strings)");
+    if (!error || !buffer) return E_INVALIDARG;
+    switch (id) {
+    case WS_FAULT_ERROR_PROPERTY_FAULT: /* NULL when no fault was received */
+        if (bufferSize != sizeof(WS_FAULT *)) return E_INVALIDARG;
+        *(WS_FAULT **)buffer = error->fault;
+        return S_OK;
+    case WS_FAULT_ERROR_PROPERTY_ACTION:
+        if (bufferSize != sizeof(WS_XML_STRING)) return E_INVALIDARG;
+        *(WS_XML_STRING *)buffer = error->fault_action;
+        return S_OK;
+    case WS_FAULT_ERROR_PROPERTY_HEADER:
+        return ntcp__wws_notimpl(error, "WsGetFaultErrorProperty with WS_FAULT_ERROR_PROPERTY_HEADER");
+    }
+    return E_INVALIDARG;
+}
+
+HRESULT WINAPI WsGetFaultErrorDetail(WS_ERROR *error, const WS_FAULT_DETAIL_DESCRIPTION *faultDetailDescription,
+                                     WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize)
+{
+    if (!error || !faultDetailDescription || !faultDetailDescription->detailElementDescription || !value)
+        return E_INVALIDARG;
+    const WS_XML_BUFFER *d = error->fault ? error->fault->detail : NULL;
+    bool match = d != NULL;
+    if (match && faultDetailDescription->action && error->fault_action.length &&
+        WsXmlStringEquals(faultDetailDescription->action, &error->fault_action, NULL) != S_OK)
+        match = false; /* the action filters which detail this description reads */
+    if (!match) {
+        if (readOption == WS_READ_OPTIONAL_POINTER || readOption == WS_READ_NILLABLE_POINTER) {
+            if (valueSize != sizeof(void *)) return E_INVALIDARG;
+            *(void **)value = NULL;
+            return S_OK;
+        }
+        return WS_E_INVALID_FORMAT;
+    }
+    /* the error object's own strings stay as they are: a failure here is only the return value */
+    return ntcp__wws_read_element((const char *)d->data, d->len, faultDetailDescription->detailElementDescription,
+                                  readOption, heap, value, valueSize, NULL);
 }
 
 HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BINDING channelBinding,

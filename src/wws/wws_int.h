@@ -14,7 +14,14 @@ struct _WS_ERROR {
     ULONG count, cap;
     HRESULT original;
     LANGID langid;
+    /* the last SOAP fault received (WsGetFaultErrorProperty / Detail); its
+     * strings and detail live in fault_heap */
+    WS_HEAP *fault_heap;
+    WS_FAULT *fault;
+    WS_XML_STRING fault_action;
 };
+/* Keeps a received SOAP fault in error (no-op when error is NULL). */
+HRESULT ntcp__wws_error_set_fault(WS_ERROR *error, const WS_MESSAGE *m);
 
 /* The HRESULT a nettcp failure means. */
 HRESULT ntcp__wws_hresult(const ntcp_error *e);
@@ -69,7 +76,8 @@ struct _WS_MESSAGE {
     ntcp_buf body;            /* body content as text XML */
     bool is_fault;
     bool body_read;
-    char *fault_code, *fault_reason; /* for a received fault */
+    char *fault_code, *fault_reason; /* for a received fault: "Code/Subcode" and the reason */
+    char *fault_code_local, *fault_sub_ns, *fault_sub_local; /* its code and first subcode apart */
     ntcp_buf fault_detail;
 };
 /* Writes one body element (description, option, value) as text XML to out. */

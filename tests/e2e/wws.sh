@@ -56,7 +56,10 @@ check "none: add" "$(client "$url" add --security none)" "$ADD_REPLY"
 check "none: echo" "$(client "$url" echo --security none)" "$(echo_reply "caller: unauthenticated")"
 check "WsCall through a service proxy, security none" "$(proxy "$url" none)" "Add(2, 3) = 5
 Divide(1, 3) = 0.33333333333333331
-Echo: héllo <proxy> [caller: unauthenticated]"
+Echo: héllo <proxy> [caller: unauthenticated]
+Delay(-1): 0x803d0013
+fault: Sender, Delay expects ms, a whole number from 0 to 60000 (http://tempuri.org/IEcho/DelayStringFault)
+fault detail: ms must be from 0 to 60000"
 got=$(client "$url" add --security none --heap 100)
 check "heap quota: WS_E_QUOTA_EXCEEDED" "$(head -1 <<<"$got")" "failure: 0x803d0008"
 contains "heap quota: the cause" "$got" "cause: quota_exceeded ("
@@ -84,7 +87,10 @@ check "WsCall through a service proxy, Kerberos" \
     "$(proxy "$url" sspi host/svc.nettcp.test "${NTCP_REALM_USER%@*}" "$NTCP_REALM" "$NTCP_REALM_PASSWORD")" \
     "Add(2, 3) = 5
 Divide(1, 3) = 0.33333333333333331
-Echo: héllo <proxy> [$alice]"
+Echo: héllo <proxy> [$alice]
+Delay(-1): 0x803d0013
+fault: Sender, Delay expects ms, a whole number from 0 to 60000 (http://tempuri.org/IEcho/DelayStringFault)
+fault detail: ms must be from 0 to 60000"
 got=$(proxy "$url" sspi host/wrong.nettcp.test "${NTCP_REALM_USER%@*}" "$NTCP_REALM" "$NTCP_REALM_PASSWORD")
 check "WsOpenServiceProxy, wrong SPN: the failure" "$(head -1 <<<"$got")" "failure: 0x803d000a"
 contains "WsOpenServiceProxy, wrong SPN: the cause" "$got" "cause: spn_unknown ("

@@ -23,6 +23,8 @@ typedef struct Divide { double n1; double n2; } Divide;
 typedef struct DivideResponse { double DivideResult; } DivideResponse;
 typedef struct Echo { WCHAR *text; } Echo;
 typedef struct EchoResponse { WCHAR *EchoResult; } EchoResponse;
+typedef struct Delay { int ms; } Delay;
+typedef struct DelayResponse { int DelayResult; } DelayResponse;
 
 static WS_XML_STRING calcNs = WS_XML_STRING_VALUE("http://Microsoft.ServiceModel.Samples");
 static WS_XML_STRING echoNs = WS_XML_STRING_VALUE("http://tempuri.org/");
@@ -41,6 +43,13 @@ static WS_XML_STRING divideAction = WS_XML_STRING_VALUE("http://Microsoft.Servic
 static WS_XML_STRING divideReplyAction =
     WS_XML_STRING_VALUE("http://Microsoft.ServiceModel.Samples/ICalculator/DivideResponse");
 static WS_XML_STRING echoAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/Echo");
+static WS_XML_STRING delayName = WS_XML_STRING_VALUE("Delay"), delayResponseName = WS_XML_STRING_VALUE("DelayResponse");
+static WS_XML_STRING msName = WS_XML_STRING_VALUE("ms"), delayResultName = WS_XML_STRING_VALUE("DelayResult");
+static WS_XML_STRING delayAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/Delay");
+static WS_XML_STRING delayReplyAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/DelayResponse");
+static WS_XML_STRING delayFaultAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/DelayStringFault");
+static WS_XML_STRING serializationNs = WS_XML_STRING_VALUE("http://schemas.microsoft.com/2003/10/Serialization/");
+static WS_XML_STRING stringName = WS_XML_STRING_VALUE("string");
 static WS_XML_STRING echoReplyAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/EchoResponse");
 
 #define FIELD(var, name, ns, type, st, member)                                                          \
@@ -54,10 +63,13 @@ FIELD(divN2, n2Name, calcNs, WS_DOUBLE_TYPE, Divide, n2);
 FIELD(divResult, divideResultName, calcNs, WS_DOUBLE_TYPE, DivideResponse, DivideResult);
 FIELD(echoText, textName, echoNs, WS_WSZ_TYPE, Echo, text);
 FIELD(echoResult, echoResultName, echoNs, WS_WSZ_TYPE, EchoResponse, EchoResult);
+FIELD(delayMs, msName, echoNs, WS_INT32_TYPE, Delay, ms);
+FIELD(delayResult, delayResultName, echoNs, WS_INT32_TYPE, DelayResponse, DelayResult);
 
 static WS_FIELD_DESCRIPTION *addFields[] = { &addN1, &addN2 }, *addResponseFields[] = { &addResult };
 static WS_FIELD_DESCRIPTION *divFields[] = { &divN1, &divN2 }, *divResponseFields[] = { &divResult };
 static WS_FIELD_DESCRIPTION *echoFields[] = { &echoText }, *echoResponseFields[] = { &echoResult };
+static WS_FIELD_DESCRIPTION *delayFields[] = { &delayMs }, *delayResponseFields[] = { &delayResult };
 
 #define STRUCT(var, st, fields, name, ns)                                                               \
     static WS_STRUCT_DESCRIPTION var = { sizeof(st), _Alignof(st), fields, WsCountOf(fields), &name, &ns, \
@@ -68,6 +80,8 @@ STRUCT(divType, Divide, divFields, divideName, calcNs);
 STRUCT(divResponseType, DivideResponse, divResponseFields, divideResponseName, calcNs);
 STRUCT(echoType, Echo, echoFields, echoName, echoNs);
 STRUCT(echoResponseType, EchoResponse, echoResponseFields, echoResponseName, echoNs);
+STRUCT(delayType, Delay, delayFields, delayName, echoNs);
+STRUCT(delayResponseType, DelayResponse, delayResponseFields, delayResponseName, echoNs);
 
 static WS_ELEMENT_DESCRIPTION addElement = { &addName, &calcNs, WS_STRUCT_TYPE, &addType };
 static WS_ELEMENT_DESCRIPTION addResponseElement = { &addResponseName, &calcNs, WS_STRUCT_TYPE, &addResponseType };
@@ -75,10 +89,16 @@ static WS_ELEMENT_DESCRIPTION divElement = { &divideName, &calcNs, WS_STRUCT_TYP
 static WS_ELEMENT_DESCRIPTION divResponseElement = { &divideResponseName, &calcNs, WS_STRUCT_TYPE, &divResponseType };
 static WS_ELEMENT_DESCRIPTION echoElement = { &echoName, &echoNs, WS_STRUCT_TYPE, &echoType };
 static WS_ELEMENT_DESCRIPTION echoResponseElement = { &echoResponseName, &echoNs, WS_STRUCT_TYPE, &echoResponseType };
+static WS_ELEMENT_DESCRIPTION delayElement = { &delayName, &echoNs, WS_STRUCT_TYPE, &delayType };
+static WS_ELEMENT_DESCRIPTION delayResponseElement = { &delayResponseName, &echoNs, WS_STRUCT_TYPE, &delayResponseType };
+/* the fault detail of [FaultContract(typeof(string))] */
+static WS_ELEMENT_DESCRIPTION stringElement = { &stringName, &serializationNs, WS_WSZ_TYPE, NULL };
+static WS_FAULT_DETAIL_DESCRIPTION delayFault = { &delayFaultAction, &stringElement };
 
 static WS_MESSAGE_DESCRIPTION addIn = { &addAction, &addElement }, addOut = { &addReplyAction, &addResponseElement };
 static WS_MESSAGE_DESCRIPTION divIn = { &divideAction, &divElement }, divOut = { &divideReplyAction, &divResponseElement };
 static WS_MESSAGE_DESCRIPTION echoIn = { &echoAction, &echoElement }, echoOut = { &echoReplyAction, &echoResponseElement };
+static WS_MESSAGE_DESCRIPTION delayIn = { &delayAction, &delayElement }, delayOut = { &delayReplyAction, &delayResponseElement };
 
 /* two inputs (fields 0 and 1 of the request), one output (field 0 of the reply) */
 static WS_PARAMETER_DESCRIPTION binaryParams[] = {
@@ -88,6 +108,7 @@ static WS_PARAMETER_DESCRIPTION unaryParams[] = {
 static WS_OPERATION_DESCRIPTION addOperation = { 1, &addIn, &addOut, 0, 0, 3, binaryParams, NULL, WS_NON_RPC_LITERAL_OPERATION };
 static WS_OPERATION_DESCRIPTION divOperation = { 1, &divIn, &divOut, 0, 0, 3, binaryParams, NULL, WS_NON_RPC_LITERAL_OPERATION };
 static WS_OPERATION_DESCRIPTION echoOperation = { 1, &echoIn, &echoOut, 0, 0, 2, unaryParams, NULL, WS_NON_RPC_LITERAL_OPERATION };
+static WS_OPERATION_DESCRIPTION delayOperation = { 1, &delayIn, &delayOut, 0, 0, 2, unaryParams, NULL, WS_NON_RPC_LITERAL_OPERATION };
 
 HRESULT WINAPI NetTcpBinding_ICalculator_Add(WS_SERVICE_PROXY *_serviceProxy, int n1, int n2, int *AddResult,
                                              WS_HEAP *_heap, const WS_CALL_PROPERTY *_callProperties,
@@ -125,6 +146,17 @@ HRESULT WINAPI NetTcpBinding_IEcho_Echo(WS_SERVICE_PROXY *_serviceProxy, WCHAR *
     _argList[0] = &text;
     _argList[1] = &EchoResult;
     return WsCall(_serviceProxy, &echoOperation, (const void **)&_argList, _heap, _callProperties, _callPropertyCount,
+                  _asyncContext, _error);
+}
+
+HRESULT WINAPI NetTcpBinding_IEcho_Delay(WS_SERVICE_PROXY *_serviceProxy, int ms, int *DelayResult, WS_HEAP *_heap,
+                                         const WS_CALL_PROPERTY *_callProperties, const ULONG _callPropertyCount,
+                                         const WS_ASYNC_CONTEXT *_asyncContext, WS_ERROR *_error)
+{
+    void *_argList[2];
+    _argList[0] = &ms;
+    _argList[1] = &DelayResult;
+    return WsCall(_serviceProxy, &delayOperation, (const void **)&_argList, _heap, _callProperties, _callPropertyCount,
                   _asyncContext, _error);
 }
 
@@ -224,6 +256,28 @@ int main(int argc, char **argv)
     hr = NetTcpBinding_IEcho_Echo(proxy, L"h\x00e9llo <proxy>", &echoed, heap, NULL, 0, NULL, error);
     if (FAILED(hr)) goto Exit;
     printf("Echo: %ls\n", echoed);
+    /* a typed fault: FaultException<string> */
+    int waited = 0;
+    hr = NetTcpBinding_IEcho_Delay(proxy, -1, &waited, heap, NULL, 0, NULL, error);
+    printf("Delay(-1): 0x%08x\n", (unsigned)hr);
+    if (hr != WS_E_ENDPOINT_FAULT_RECEIVED) {
+        if (SUCCEEDED(hr)) hr = E_FAIL;
+        goto Exit;
+    }
+    WS_FAULT *fault = NULL;
+    hr = WsGetFaultErrorProperty(error, WS_FAULT_ERROR_PROPERTY_FAULT, &fault, sizeof(fault));
+    if (FAILED(hr) || fault == NULL) goto Exit;
+    WS_XML_STRING faultAction;
+    hr = WsGetFaultErrorProperty(error, WS_FAULT_ERROR_PROPERTY_ACTION, &faultAction, sizeof(faultAction));
+    if (FAILED(hr)) goto Exit;
+    printf("fault: %.*s, %ls (%.*s)\n", (int)fault->code->value.localName.length,
+           (const char *)fault->code->value.localName.bytes, fault->reasons[0].text.chars, (int)faultAction.length,
+           (const char *)faultAction.bytes);
+    WCHAR *detail = NULL;
+    hr = WsGetFaultErrorDetail(error, &delayFault, WS_READ_REQUIRED_POINTER, heap, &detail, sizeof(detail));
+    if (FAILED(hr)) goto Exit;
+    printf("fault detail: %ls\n", detail);
+    WsResetError(error);
     hr = WsCloseServiceProxy(proxy, NULL, error);
 
 Exit:

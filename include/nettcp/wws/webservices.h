@@ -493,6 +493,11 @@ typedef struct _WS_FAULT {
     WS_XML_BUFFER *detail;
 } WS_FAULT;
 
+typedef struct _WS_FAULT_DETAIL_DESCRIPTION {
+    WS_XML_STRING *action;
+    WS_ELEMENT_DESCRIPTION *detailElementDescription;
+} WS_FAULT_DETAIL_DESCRIPTION;
+
 /* ---- messages ----------------------------------------------------------- */
 typedef enum {
     WS_ENVELOPE_VERSION_SOAP_1_1 = 1,
@@ -956,6 +961,8 @@ HRESULT WINAPI WsGetErrorString(WS_ERROR *error, ULONG index, WS_STRING *string)
 HRESULT WINAPI WsAddErrorString(WS_ERROR *error, const WS_STRING *string);
 HRESULT WINAPI WsGetFaultErrorProperty(WS_ERROR *error, WS_FAULT_ERROR_PROPERTY_ID id, void *buffer,
                                        ULONG bufferSize);
+HRESULT WINAPI WsGetFaultErrorDetail(WS_ERROR *error, const WS_FAULT_DETAIL_DESCRIPTION *faultDetailDescription,
+                                     WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize);
 
 /* heaps */
 HRESULT WINAPI WsCreateHeap(SIZE_T maxSize, SIZE_T trimSize, const WS_HEAP_PROPERTY *properties, ULONG propertyCount,
