@@ -92,6 +92,88 @@ HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BIND
     return S_OK;
 }
 
+/* a + b into one array (ntcp_malloc'ed; NULL when both are empty) */
+static void *concat(const void *a, ULONG na, const void *b, ULONG nb, size_t size, ULONG *n, HRESULT *hr)
+{
+    *n = na + nb;
+    *hr = S_OK;
+    if (!*n) return NULL;
+    char *out = ntcp_malloc(*n * size);
+    if (!out) {
+        *hr = E_OUTOFMEMORY;
+        return NULL;
+    }
+    if (na) memcpy(out, a, na * size);
+    if (nb) memcpy(out + na * size, b, nb * size);
+    return out;
+}
+
+HRESULT WINAPI WsCreateServiceProxyFromTemplate(WS_CHANNEL_TYPE channelType, const WS_PROXY_PROPERTY *properties,
+                                                const ULONG propertyCount, WS_BINDING_TEMPLATE_TYPE templateType,
+                                                void *templateValue, ULONG templateSize,
+                                                const void *templateDescription, ULONG templateDescriptionSize,
+                                                WS_SERVICE_PROXY **serviceProxy, WS_ERROR *error)
+{
+    if (!serviceProxy || !templateDescription)
+        return proxy_bad(error, E_INVALIDARG, "WsCreateServiceProxyFromTemplate: NULL proxy or policy description");
+    /* the policy's properties first, the application's template after them (a later one wins) */
+    if (templateType == WS_TCP_BINDING_TEMPLATE_TYPE) {
+        const WS_TCP_POLICY_DESCRIPTION *pol = templateDescription;
+        const WS_TCP_BINDING_TEMPLATE *t = templateValue;
+        if (templateDescriptionSize != sizeof *pol || (t && templateSize != sizeof *t))
+            return proxy_bad(error, E_INVALIDARG, "WsCreateServiceProxyFromTemplate: a template or policy of the wrong size");
+        ULONG n;
+        HRESULT hr;
+        WS_CHANNEL_PROPERTY *cp = concat(pol->channelProperties.properties, pol->channelProperties.propertyCount,
+                                         t ? t->channelProperties.properties : NULL,
+                                         t ? t->channelProperties.propertyCount : 0, sizeof *cp, &n, &hr);
+        if (FAILED(hr)) return proxy_bad(error, hr, "WsCreateServiceProxyFromTemplate: out of memory");
+        hr = WsCreateServiceProxy(channelType, WS_TCP_CHANNEL_BINDING, NULL, properties, propertyCount, cp, n,
+                                  serviceProxy, error);
+        ntcp_free(cp);
+        return hr;
+    }
+    if (templateType != WS_TCP_SSPI_BINDING_TEMPLATE_TYPE)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "WsCreateServiceProxyFromTemplate: template type %d is not implemented (TCP and "
+                              "TCP_SSPI are)", (int)templateType);
+    const WS_TCP_SSPI_POLICY_DESCRIPTION *pol = templateDescription;
+    const WS_TCP_SSPI_BINDING_TEMPLATE *t = templateValue;
+    if (templateDescriptionSize != sizeof *pol || !t || templateSize != sizeof *t)
+        return proxy_bad(error, E_INVALIDARG, "WsCreateServiceProxyFromTemplate: the TCP_SSPI template (with the "
+                                              "client credential) and policy are required, of their sizes");
+    ULONG ncp, nsp, nbp;
+    HRESULT hr1, hr2, hr3;
+    WS_CHANNEL_PROPERTY *cp = concat(pol->channelProperties.properties, pol->channelProperties.propertyCount,
+                                     t->channelProperties.properties, t->channelProperties.propertyCount, sizeof *cp,
+                                     &ncp, &hr1);
+    WS_SECURITY_PROPERTY *sp = concat(pol->securityProperties.properties, pol->securityProperties.propertyCount,
+                                      t->securityProperties.properties, t->securityProperties.propertyCount,
+                                      sizeof *sp, &nsp, &hr2);
+    const WS_SECURITY_BINDING_PROPERTIES *pb = &pol->sspiTransportSecurityBinding.securityBindingProperties;
+    const WS_SECURITY_BINDING_PROPERTIES *tb = &t->sspiTransportSecurityBinding.securityBindingProperties;
+    WS_SECURITY_BINDING_PROPERTY *bp = concat(pb->properties, pb->propertyCount, tb->properties, tb->propertyCount,
+                                              sizeof *bp, &nbp, &hr3);
+    HRESULT hr = FAILED(hr1) ? hr1 : FAILED(hr2) ? hr2 : hr3;
+    if (SUCCEEDED(hr)) {
+        WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING sspi;
+        memset(&sspi, 0, sizeof sspi);
+        sspi.binding.bindingType = WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TYPE;
+        sspi.binding.properties = bp;
+        sspi.binding.propertyCount = nbp;
+        sspi.clientCredential = t->sspiTransportSecurityBinding.clientCredential;
+        WS_SECURITY_BINDING *bindings[1] = { &sspi.binding };
+        WS_SECURITY_DESCRIPTION sd = { bindings, 1, sp, nsp };
+        hr = WsCreateServiceProxy(channelType, WS_TCP_CHANNEL_BINDING, &sd, properties, propertyCount, cp, ncp,
+                                  serviceProxy, error);
+    } else
+        hr = proxy_bad(error, hr, "WsCreateServiceProxyFromTemplate: out of memory");
+    ntcp_free(cp);
+    ntcp_free(sp);
+    ntcp_free(bp);
+    return hr;
+}
+
 HRESULT WINAPI WsOpenServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ENDPOINT_ADDRESS *address,
                                   const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error)
 {

@@ -3,7 +3,8 @@
  * described by WS_STRUCT_DESCRIPTIONs, operations by
  * WS_OPERATION_DESCRIPTIONs, and functions like
  * NetTcpBinding_ICalculator_Add(proxy, 1, 2, &result, heap, NULL, 0, NULL, error)
- * calling WsCall. The descriptions are written by hand here, laid out as
+ * calling WsCall; the proxy made from the binding's template and the
+ * policy wsutil reads from the WSDL (WsCreateServiceProxyFromTemplate). The descriptions are written by hand here, laid out as
  * wsutil lays them out. Built against the installed <webservices.h>.
  *
  * usage: calc_proxy URL none | URL sspi SPN [USER DOMAIN PASSWORD]
@@ -160,6 +161,50 @@ HRESULT WINAPI NetTcpBinding_IEcho_Delay(WS_SERVICE_PROXY *_serviceProxy, int ms
                   _asyncContext, _error);
 }
 
+/* the binding as wsutil writes it from the WSDL's NetTcpBinding policy */
+static WS_ENCODING policyEncoding = WS_ENCODING_XML_BINARY_SESSION_1;
+static WS_ENVELOPE_VERSION policyEnvelope = WS_ENVELOPE_VERSION_SOAP_1_2;
+static WS_ADDRESSING_VERSION policyAddressing = WS_ADDRESSING_VERSION_1_0;
+static WS_PROTECTION_LEVEL policyProtection = WS_PROTECTION_LEVEL_SIGN_AND_ENCRYPT;
+static WS_CHANNEL_PROPERTY policyChannelProperties[] = {
+    { WS_CHANNEL_PROPERTY_ENCODING, &policyEncoding, sizeof(policyEncoding) },
+    { WS_CHANNEL_PROPERTY_ENVELOPE_VERSION, &policyEnvelope, sizeof(policyEnvelope) },
+    { WS_CHANNEL_PROPERTY_ADDRESSING_VERSION, &policyAddressing, sizeof(policyAddressing) } };
+static WS_SECURITY_PROPERTY policySecurityProperties[] = {
+    { WS_SECURITY_PROPERTY_TRANSPORT_PROTECTION_LEVEL, &policyProtection, sizeof(policyProtection) } };
+
+HRESULT NetTcpBinding_ICalculator_CreateServiceProxy(WS_TCP_SSPI_BINDING_TEMPLATE *templateValue,
+                                                     const WS_PROXY_PROPERTY *proxyProperties,
+                                                     const ULONG proxyPropertyCount, WS_SERVICE_PROXY **_serviceProxy,
+                                                     WS_ERROR *error)
+{
+    WS_TCP_SSPI_POLICY_DESCRIPTION policy;
+    memset(&policy, 0, sizeof policy);
+    policy.channelProperties.properties = policyChannelProperties;
+    policy.channelProperties.propertyCount = WsCountOf(policyChannelProperties);
+    policy.securityProperties.properties = policySecurityProperties;
+    policy.securityProperties.propertyCount = WsCountOf(policySecurityProperties);
+    return WsCreateServiceProxyFromTemplate(WS_CHANNEL_TYPE_DUPLEX_SESSION, proxyProperties, proxyPropertyCount,
+                                            WS_TCP_SSPI_BINDING_TEMPLATE_TYPE, templateValue,
+                                            templateValue == NULL ? 0 : sizeof(WS_TCP_SSPI_BINDING_TEMPLATE), &policy,
+                                            sizeof(policy), _serviceProxy, error);
+}
+
+/* the same contract on an unsecured NetTcpBinding */
+HRESULT NetTcpBinding_Unsecured_CreateServiceProxy(WS_TCP_BINDING_TEMPLATE *templateValue,
+                                                   const WS_PROXY_PROPERTY *proxyProperties,
+                                                   const ULONG proxyPropertyCount, WS_SERVICE_PROXY **_serviceProxy,
+                                                   WS_ERROR *error)
+{
+    WS_TCP_POLICY_DESCRIPTION policy;
+    policy.channelProperties.properties = policyChannelProperties;
+    policy.channelProperties.propertyCount = WsCountOf(policyChannelProperties);
+    return WsCreateServiceProxyFromTemplate(WS_CHANNEL_TYPE_DUPLEX_SESSION, proxyProperties, proxyPropertyCount,
+                                            WS_TCP_BINDING_TEMPLATE_TYPE, templateValue,
+                                            templateValue == NULL ? 0 : sizeof(WS_TCP_BINDING_TEMPLATE), &policy,
+                                            sizeof(policy), _serviceProxy, error);
+}
+
 /* ---- the program -------------------------------------------------------------- */
 static void PrintError(HRESULT errorCode, WS_ERROR *error)
 {
@@ -204,10 +249,9 @@ int main(int argc, char **argv)
     WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL stringCredential;
     memset(&stringCredential, 0, sizeof stringCredential);
     stringCredential.credential.credentialType = WS_STRING_WINDOWS_INTEGRATED_AUTH_CREDENTIAL_TYPE;
-    WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING sspiBinding;
-    memset(&sspiBinding, 0, sizeof sspiBinding);
-    sspiBinding.binding.bindingType = WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TYPE;
-    sspiBinding.clientCredential = &defaultCredential.credential;
+    WS_TCP_SSPI_BINDING_TEMPLATE templateValue;
+    memset(&templateValue, 0, sizeof templateValue);
+    templateValue.sspiTransportSecurityBinding.clientCredential = &defaultCredential.credential;
     if (argc >= 7) {
         user = Wide(argv[4]);
         domain = Wide(argv[5]);
@@ -218,16 +262,12 @@ int main(int argc, char **argv)
         stringCredential.domain.length = (ULONG)wcslen(domain);
         stringCredential.password.chars = password;
         stringCredential.password.length = (ULONG)wcslen(password);
-        sspiBinding.clientCredential = &stringCredential.credential;
+        templateValue.sspiTransportSecurityBinding.clientCredential = &stringCredential.credential;
     }
-    WS_SECURITY_BINDING *securityBindings[1] = { &sspiBinding.binding };
-    WS_SECURITY_DESCRIPTION securityDescription;
-    memset(&securityDescription, 0, sizeof securityDescription);
-    securityDescription.securityBindings = securityBindings;
-    securityDescription.securityBindingCount = WsCountOf(securityBindings);
-
-    hr = WsCreateServiceProxy(WS_CHANNEL_TYPE_DUPLEX_SESSION, WS_TCP_CHANNEL_BINDING,
-                              secure ? &securityDescription : NULL, NULL, 0, NULL, 0, &proxy, error);
+    if (secure)
+        hr = NetTcpBinding_ICalculator_CreateServiceProxy(&templateValue, NULL, 0, &proxy, error);
+    else
+        hr = NetTcpBinding_Unsecured_CreateServiceProxy(NULL, NULL, 0, &proxy, error);
     if (FAILED(hr)) goto Exit;
     WS_SPN_ENDPOINT_IDENTITY spnIdentity;
     WS_ENDPOINT_ADDRESS address;

@@ -838,6 +838,54 @@ typedef struct _WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING {
     WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL *clientCredential;
 } WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING;
 
+/* ---- binding templates (WsCreateServiceProxyFromTemplate) ----------------- */
+typedef enum {
+    WS_HTTP_BINDING_TEMPLATE_TYPE = 0,
+    WS_HTTP_SSL_BINDING_TEMPLATE_TYPE = 1,
+    WS_HTTP_HEADER_AUTH_BINDING_TEMPLATE_TYPE = 2,
+    WS_HTTP_SSL_HEADER_AUTH_BINDING_TEMPLATE_TYPE = 3,
+    WS_HTTP_SSL_USERNAME_BINDING_TEMPLATE_TYPE = 4,
+    WS_HTTP_SSL_KERBEROS_APREQ_BINDING_TEMPLATE_TYPE = 5,
+    WS_TCP_BINDING_TEMPLATE_TYPE = 6,
+    WS_TCP_SSPI_BINDING_TEMPLATE_TYPE = 7,
+    WS_TCP_SSPI_USERNAME_BINDING_TEMPLATE_TYPE = 8,
+    WS_TCP_SSPI_KERBEROS_APREQ_BINDING_TEMPLATE_TYPE = 9,
+    WS_HTTP_SSL_USERNAME_SECURITY_CONTEXT_BINDING_TEMPLATE_TYPE = 10,
+    WS_HTTP_SSL_KERBEROS_APREQ_SECURITY_CONTEXT_BINDING_TEMPLATE_TYPE = 11,
+    WS_TCP_SSPI_USERNAME_SECURITY_CONTEXT_BINDING_TEMPLATE_TYPE = 12,
+    WS_TCP_SSPI_KERBEROS_APREQ_SECURITY_CONTEXT_BINDING_TEMPLATE_TYPE = 13
+} WS_BINDING_TEMPLATE_TYPE;
+
+typedef struct _WS_TCP_BINDING_TEMPLATE {
+    WS_CHANNEL_PROPERTIES channelProperties;
+} WS_TCP_BINDING_TEMPLATE;
+
+typedef struct _WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TEMPLATE {
+    WS_SECURITY_BINDING_PROPERTIES securityBindingProperties;
+    WS_WINDOWS_INTEGRATED_AUTH_CREDENTIAL *clientCredential;
+} WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TEMPLATE;
+
+typedef struct _WS_TCP_SSPI_BINDING_TEMPLATE {
+    WS_CHANNEL_PROPERTIES channelProperties;
+    WS_SECURITY_PROPERTIES securityProperties;
+    WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING_TEMPLATE sspiTransportSecurityBinding;
+} WS_TCP_SSPI_BINDING_TEMPLATE;
+
+/* what wsutil writes from the WSDL's policy */
+typedef struct _WS_TCP_POLICY_DESCRIPTION {
+    WS_CHANNEL_PROPERTIES channelProperties;
+} WS_TCP_POLICY_DESCRIPTION;
+
+typedef struct _WS_SSPI_TRANSPORT_SECURITY_BINDING_POLICY_DESCRIPTION {
+    WS_SECURITY_BINDING_PROPERTIES securityBindingProperties;
+} WS_SSPI_TRANSPORT_SECURITY_BINDING_POLICY_DESCRIPTION;
+
+typedef struct _WS_TCP_SSPI_POLICY_DESCRIPTION {
+    WS_CHANNEL_PROPERTIES channelProperties;
+    WS_SECURITY_PROPERTIES securityProperties;
+    WS_SSPI_TRANSPORT_SECURITY_BINDING_POLICY_DESCRIPTION sspiTransportSecurityBinding;
+} WS_TCP_SSPI_POLICY_DESCRIPTION;
+
 /* ---- listeners ---------------------------------------------------------- */
 typedef enum {
     WS_LISTENER_STATE_CREATED = 0,
@@ -1090,6 +1138,11 @@ HRESULT WINAPI WsCreateServiceProxy(WS_CHANNEL_TYPE channelType, WS_CHANNEL_BIND
                                     const WS_PROXY_PROPERTY *properties, ULONG propertyCount,
                                     const WS_CHANNEL_PROPERTY *channelProperties, ULONG channelPropertyCount,
                                     WS_SERVICE_PROXY **serviceProxy, WS_ERROR *error);
+HRESULT WINAPI WsCreateServiceProxyFromTemplate(WS_CHANNEL_TYPE channelType, const WS_PROXY_PROPERTY *properties,
+                                                const ULONG propertyCount, WS_BINDING_TEMPLATE_TYPE templateType,
+                                                void *templateValue, ULONG templateSize,
+                                                const void *templateDescription, ULONG templateDescriptionSize,
+                                                WS_SERVICE_PROXY **serviceProxy, WS_ERROR *error);
 HRESULT WINAPI WsOpenServiceProxy(WS_SERVICE_PROXY *serviceProxy, const WS_ENDPOINT_ADDRESS *address,
                                   const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
 HRESULT WINAPI WsCall(WS_SERVICE_PROXY *serviceProxy, const WS_OPERATION_DESCRIPTION *operation,
