@@ -426,3 +426,65 @@ TEST(wws_struct_serializer_round_trip)
     WsFreeWriter(w);
     WsFreeHeap(h);
 }
+
+TEST(wws_fault_kept_in_the_error)
+{
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    WS_FAULT *fault = (WS_FAULT *)1;
+    CHECK_EQ_INT(WsGetFaultErrorProperty(e, WS_FAULT_ERROR_PROPERTY_FAULT, &fault, sizeof fault), S_OK);
+    CHECK(fault == NULL); /* no fault received */
+    WS_MESSAGE *m;
+    CHECK_EQ_INT(WsCreateMessage(WS_ENVELOPE_VERSION_SOAP_1_2, WS_ADDRESSING_VERSION_1_0, NULL, 0, &m, NULL), S_OK);
+    m->action = ntcp_strndup("urn:a/Fault", 11);
+    m->fault_code_local = ntcp_strndup("Sender", 6);
+    m->fault_sub_ns = ntcp_strndup("urn:sub", 7);
+    m->fault_sub_local = ntcp_strndup("Bad", 3);
+    m->fault_reason = ntcp_strndup("r\xc3\xa9" "ason", 7);
+    const char detail[] = "<string xmlns=\"urn:s\">why</string>";
+    CHECK_EQ_INT(ntcp_buf_append(&m->fault_detail, detail, sizeof detail - 1), NTCP_OK);
+    CHECK_EQ_INT(ntcp__wws_error_set_fault(e, m), S_OK);
+    WsFreeMessage(m);
+    CHECK_EQ_INT(WsGetFaultErrorProperty(e, WS_FAULT_ERROR_PROPERTY_FAULT, &fault, sizeof fault), S_OK);
+    CHECK(fault && fault->code && fault->code->subCode && fault->reasonCount == 1 && fault->detail);
+    if (fault && fault->code && fault->code->subCode && fault->detail) {
+        WS_XML_STRING sender = WS_XML_STRING_VALUE("Sender"), soap = WS_XML_STRING_VALUE("http://www.w3.org/2003/05/soap-envelope");
+        WS_XML_STRING bad = WS_XML_STRING_VALUE("Bad"), sub = WS_XML_STRING_VALUE("urn:sub");
+        CHECK_EQ_INT(WsXmlStringEquals(&fault->code->value.localName, &sender, NULL), S_OK);
+        CHECK_EQ_INT(WsXmlStringEquals(&fault->code->value.ns, &soap, NULL), S_OK);
+        CHECK_EQ_INT(WsXmlStringEquals(&fault->code->subCode->value.localName, &bad, NULL), S_OK);
+        CHECK_EQ_INT(WsXmlStringEquals(&fault->code->subCode->value.ns, &sub, NULL), S_OK);
+        CHECK(fault->reasons[0].text.length == 6 && !wmemcmp(fault->reasons[0].text.chars, L"r\x00e9" L"ason", 6));
+        CHECK_BYTES(fault->detail->data, fault->detail->len, detail, sizeof detail - 1);
+    }
+    WS_XML_STRING action;
+    CHECK_EQ_INT(WsGetFaultErrorProperty(e, WS_FAULT_ERROR_PROPERTY_ACTION, &action, sizeof action), S_OK);
+    CHECK(action.length == 11 && !memcmp(action.bytes, "urn:a/Fault", 11));
+    /* the detail: read by its description, filtered by the action */
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(4096, 0, NULL, 0, &h, NULL), S_OK);
+    WS_XML_STRING sname = WS_XML_STRING_VALUE("string"), sns = WS_XML_STRING_VALUE("urn:s");
+    WS_XML_STRING right = WS_XML_STRING_VALUE("urn:a/Fault"), other = WS_XML_STRING_VALUE("urn:other");
+    WS_ELEMENT_DESCRIPTION sd = { &sname, &sns, WS_WSZ_TYPE, NULL };
+    WS_FAULT_DETAIL_DESCRIPTION fd = { &right, &sd };
+    WCHAR *why = NULL;
+    CHECK_EQ_INT(WsGetFaultErrorDetail(e, &fd, WS_READ_REQUIRED_POINTER, h, &why, sizeof why), S_OK);
+    CHECK(why && !wcscmp(why, L"why"));
+    fd.action = &other;
+    why = (WCHAR *)1;
+    CHECK_EQ_INT(WsGetFaultErrorDetail(e, &fd, WS_READ_OPTIONAL_POINTER, h, &why, sizeof why), S_OK);
+    CHECK(why == NULL);
+    CHECK_EQ_INT(WsGetFaultErrorDetail(e, &fd, WS_READ_REQUIRED_POINTER, h, &why, sizeof why), WS_E_INVALID_FORMAT);
+    /* another element under the right action: optional gives NULL */
+    WS_XML_STRING iname = WS_XML_STRING_VALUE("int");
+    WS_ELEMENT_DESCRIPTION idesc = { &iname, &sns, WS_INT32_TYPE, NULL };
+    WS_FAULT_DETAIL_DESCRIPTION fi = { &right, &idesc };
+    int32_t *ip = (int32_t *)1;
+    CHECK_EQ_INT(WsGetFaultErrorDetail(e, &fi, WS_READ_OPTIONAL_POINTER, h, &ip, sizeof ip), S_OK);
+    CHECK(ip == NULL);
+    CHECK_EQ_INT(WsResetError(e), S_OK); /* the fault goes with the strings */
+    CHECK_EQ_INT(WsGetFaultErrorProperty(e, WS_FAULT_ERROR_PROPERTY_FAULT, &fault, sizeof fault), S_OK);
+    CHECK(fault == NULL);
+    WsFreeHeap(h);
+    WsFreeError(e);
+}
