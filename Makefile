@@ -100,8 +100,9 @@ $(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
 # the tests also check the CLI's capture loader (tools/capture.c)
+# (and jansson: the tests parse the library's JSON with it)
 $(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL) $(TOOL_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)
