@@ -6,12 +6,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <nettcp/client.h>
+#include "call_config.h"
 #include "cli.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: nettcp call URL --action URI --body XML|@FILE [--security none|transport]\n"
+            "       nettcp call [URL] --config FILE [--endpoint NAME] --action URI --body XML|@FILE [options]\n"
             "                   [--package negotiate|kerberos|ntlm] [--protection none|sign|encrypt]\n"
             "                   [--identity dns:NAME|spn:NAME|upn:NAME] [--user NAME] [--ccache NAME]\n"
             "                   [--client-keytab FILE] [--anonymous] [--no-require-server-auth]\n"
@@ -30,6 +32,7 @@ static void usage(FILE *f)
             "to change; 'nettcp doctor' walks the same connection step by step.\n"
             "\n"
             "%s"
+            CALL_CONFIG_HELP
             "  --mode M           duplex (default, NetTcpBinding), streamed (singleton-unsized: TransferMode.Streamed),\n"
             "                     the modes other than duplex with WCF's binary encoding without session\n"
             "                     dictionaries (application/soap+msbin1),\n"
@@ -120,6 +123,7 @@ int cmd_call(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
         { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
+        { "config", required_argument, NULL, 0x201 }, { "endpoint", required_argument, NULL, 0x202 },
         { NULL, 0, NULL, 0 },
     };
     struct cli_headers hdr;
@@ -131,6 +135,11 @@ int cmd_call(int argc, char **argv)
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
     int c;
+    /* --config: the file's settings first, so the options below override them
+     * (static: what it holds stays reachable whichever way the command returns) */
+    static struct call_config cfg;
+    if (call_config_prescan(argc, argv, &o, &cfg))
+        return 2;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         int r = cli_client_option("call", c, optarg, &o);
@@ -159,16 +168,19 @@ int cmd_call(int argc, char **argv)
             o.channel.encoding = o.channel.mode == NTCP_MODE_DUPLEX ? NTCP_ENC_BINARY_SESSION : NTCP_ENC_BINARY;
             break;
         case 'v': verbose = true; break;
+        case 0x201: case 0x202: break; /* read by call_config_prescan */
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1 || !action || !body_arg) {
-        fprintf(stderr, "nettcp call: URL, --action and --body are required\n");
+    if (call_config_report(&cfg, json))
+        return 1;
+    if ((optind != argc - 1 && !(cfg.address && optind == argc)) || !action || !body_arg) {
+        fprintf(stderr, "nettcp call: URL (or --config), --action and --body are required\n");
         usage(stderr);
         return 2;
     }
-    const char *url = argv[optind];
+    const char *url = optind < argc ? argv[optind] : cfg.address;
     uint8_t *body = NULL;
     size_t body_len = 0;
     if (cli_body(body_arg, &body, &body_len))
@@ -178,10 +190,13 @@ int cmd_call(int argc, char **argv)
         free(body);
         return 2;
     }
-    /* replies may be larger than the wire default; the reader quotas still apply per item */
-    o.channel.limits.max_message = 64u << 20;
-    o.xml.max_size = 64u << 20;
-    o.xml.max_string_len = 64u << 20;
+    /* replies may be larger than the wire default; the reader quotas still apply per item
+     * (with --config: the file's quotas, or WCF's defaults, as a WCF client has them) */
+    if (!(cfg.set & CALL_CONFIG_LIMITS)) {
+        o.channel.limits.max_message = 64u << 20;
+        o.xml.max_size = 64u << 20;
+        o.xml.max_string_len = 64u << 20;
+    }
     ntcp_trace *trace = NULL;
     if (cli_trace_open("call", &ta, "client", &trace)) {
         free(body);
@@ -386,5 +401,6 @@ out:
     ntcp_trace_close(trace);
     cli_client_password_free(password);
     free(body);
+    call_config_free(&cfg);
     return rc;
 }

@@ -290,7 +290,28 @@ extern "C" {
       "local file); describe the service with document/literal wrapped operations, as WCF does by default") \
     X(NTCP_CAUSE_WSDL_LIMIT, "wsdl_limit", "the WSDL and its imports exceed a limit", \
       "the limits: 32 documents, imports 8 deep, 4 MiB per document (16 MiB in all), 1024 endpoints, 4096 " \
-      "operations, 20,000 policy assertions; read ?singleWsdl, or check that the metadata is the service's")
+      "operations, 20,000 policy assertions; read ?singleWsdl, or check that the metadata is the service's") \
+    X(NTCP_CAUSE_CONFIG_UNREADABLE, "config_unreadable", \
+      "the client configuration (app.config) could not be read or is not well-formed XML", \
+      "check the path given to --config; the error names the line of the first XML error") \
+    X(NTCP_CAUSE_CONFIG_ENDPOINT_MISSING, "config_endpoint_missing", \
+      "the configuration has no <client><endpoint> of the name given", \
+      "pass one of the endpoint names the error lists to --endpoint") \
+    X(NTCP_CAUSE_CONFIG_BINDING_MISSING, "config_binding_missing", \
+      "an endpoint's bindingConfiguration or behaviorConfiguration names nothing in the configuration", \
+      "add the <binding name=...> under <bindings><netTcpBinding> (or the behavior), or correct the name") \
+    X(NTCP_CAUSE_CONFIG_UNSUPPORTED, "config_unsupported", \
+      "the configuration asks for a setting nettcp does not implement; the error names it", \
+      "nettcp speaks netTcpBinding (or a customBinding of tcpTransport, binaryMessageEncoding and " \
+      "windowsStreamSecurity / sslStreamSecurity) with security None or Transport; remove the setting, or " \
+      "call an endpoint configured that way") \
+    X(NTCP_CAUSE_CONFIG_INVALID, "config_invalid", \
+      "a configuration value is not valid (a timeout, a size, an enumeration value)", \
+      "the error names the attribute and the values it takes; WCF would refuse it too") \
+    X(NTCP_CAUSE_MEX_BAD_REPLY, "mex_bad_reply", \
+      "the metadata exchange reply is not a WS-Transfer GetResponse holding wsx:Metadata with a WSDL section", \
+      "check that the address is the service's mex endpoint (IMetadataExchange over mexTcpBinding), not an " \
+      "application endpoint; the error names what came back")
 
 typedef enum ntcp_cause {
 #define NTCP_X_CAUSE_ENUM(e, id, title, advice) e,
