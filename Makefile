@@ -133,6 +133,11 @@ build-fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tools/capture.c build-fuzz/li
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -Itools -fsanitize=fuzzer -o $@ $< tools/capture.c build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
 
+# the CLI's app.config reader (tools/call_config.c) is not in the library either
+build-fuzz/fuzz_app_config: tests/fuzz/fuzz_app_config.c tools/call_config.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -Itools -fsanitize=fuzzer -o $@ $< tools/call_config.c build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
+
 # Seed corpora for the fuzz targets (tests/fuzz/corpus/), written by a
 # program built against the release library: `make fuzz-seeds`.
 $(BUILD)/fuzz_seeds: tests/fuzz/seeds.c $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a

@@ -16,7 +16,6 @@
 #include <libxml/xmlversion.h>
 #include <nettcp/channel.h>
 #include "call_config.h"
-#include "cli.h"
 
 struct cc {
     const char *path;
@@ -563,20 +562,17 @@ static ntcp_status identity(struct cc *c, const xmlNode *id)
             return fail(c, NTCP_CAUSE_CONFIG_INVALID, k, "<%s>: no value", k->name);
         if (c->cfg->identity)
             return fail(c, NTCP_CAUSE_CONFIG_INVALID, k, "<identity> holds more than one identity");
-        /* a thumbprint as Windows's certificate dialog copies it may hold spaces */
+        /* a thumbprint as Windows's certificate dialog copies it holds spaces (and may hold an
+         * invisible mark): its hex digits are kept */
         char *s = dupstr(prefix, v);
         if (!s)
             return fail(c, NTCP_CAUSE_OUT_OF_MEMORY, k, "out of memory");
         if (!strcmp(prefix, "thumbprint:")) {
-            char *w = s;
-            for (char *r = s; *r; r++)
-                if (*r != ' ' && *r != ':' && (unsigned char)*r != 0xE2)
+            char *w = s + strlen(prefix);
+            for (const char *r = v; *r; r++)
+                if ((*r >= '0' && *r <= '9') || (*r >= 'a' && *r <= 'f') || (*r >= 'A' && *r <= 'F'))
                     *w++ = *r;
             *w = 0;
-            memmove(s, "thumbprint:", 11); /* the prefix's colon was dropped with the others */
-            size_t n = strlen(s);
-            memmove(s + 11, s + 10, n - 10 + 1);
-            s[10] = ':';
         }
         c->cfg->identity = s;
         c->o->nns.identity = s;
@@ -805,8 +801,44 @@ static void on_xml_error(void *ctx, xmlError *e)
 ntcp_status call_config_load(const char *path, const char *name, ntcp_client_options *o, struct call_config *cfg,
                              ntcp_error *err)
 {
+    ntcp_error_clear(err);
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    int e = f ? 0 : errno;
+    while (f) {
+        if (len == cap) {
+            char *nd = cap >= (64u << 20) ? NULL : realloc(data, cap = cap ? cap * 2 : 65536);
+            if (!nd) {
+                e = cap >= (64u << 20) ? EFBIG : ENOMEM;
+                break;
+            }
+            data = nd;
+        }
+        size_t k = fread(data + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) {
+            e = ferror(f) ? EIO : 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    ntcp_status st = e ? ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_CONFIG_UNREADABLE, NTCP_STEP_OPTIONS,
+                                        "%s: cannot read the file: %s", path, strerror(e))
+                       : call_config_load_memory(data ? data : "", len, path, name, o, cfg, err);
+    free(data);
+    return st;
+}
+
+ntcp_status call_config_load_memory(const char *data, size_t len, const char *path, const char *name,
+                                    ntcp_client_options *o, struct call_config *cfg, ntcp_error *err)
+{
     struct cc c = { path, err, o, cfg };
     ntcp_error_clear(err);
+    if (len > 0x7fffffff)
+        return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_CONFIG_UNREADABLE, NTCP_STEP_OPTIONS,
+                              "%s: too large", path);
     /* the first XML error explains the rest: caught per parser context */
     struct first_error fe = { 0, 0, "" };
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
@@ -814,20 +846,17 @@ ntcp_status call_config_load(const char *path, const char *name, ntcp_client_opt
     if (ctxt) {
         ctxt->sax->serror = on_xml_error;
         ctxt->_private = &fe;
-        doc = xmlCtxtReadFile(ctxt, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = xmlCtxtReadMemory(ctxt, data, (int)len, path, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (doc && !ctxt->wellFormed) {
             xmlFreeDoc(doc);
             doc = NULL;
         }
         xmlFreeParserCtxt(ctxt);
     }
-    if (!doc) {
-        if (fe.set)
-            return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_CONFIG_UNREADABLE, NTCP_STEP_OPTIONS,
-                                  "%s line %d: %s", path, fe.line, fe.msg);
+    if (!doc)
         return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_CONFIG_UNREADABLE, NTCP_STEP_OPTIONS,
-                              "%s: cannot read the file: %s", path, strerror(errno ? errno : EIO));
-    }
+                              "%s line %d: %s", path, fe.line, fe.set ? fe.msg : "not well-formed XML");
     ntcp_status st = NTCP_OK;
     xmlNode *root = xmlDocGetRootElement(doc);
     const xmlNode *sm = root && named(root, "configuration") ? child_named(root, "system.serviceModel") : NULL;
@@ -913,20 +942,6 @@ int call_config_prescan(int argc, char **argv, ntcp_client_options *o, struct ca
     cfg->loaded = true;
     (void)call_config_load(cfg->path, cfg->endpoint, o, cfg, &cfg->err);
     return 0;
-}
-
-int call_config_report(const struct call_config *cfg, bool json)
-{
-    if (!cfg->loaded || cfg->err.status == NTCP_OK)
-        return 0;
-    if (json)
-        cli_json_print(json_pack("{s:b,s:s,s:s,s:o,s:o,s:o}", "ok", 0, "status", ntcp_status_name(cfg->err.status),
-                                 "step", "config", "cause", cli_json_str(ntcp_error_id(&cfg->err)), "error",
-                                 cli_json_str(ntcp_error_text(&cfg->err)), "advice",
-                                 cli_json_str(ntcp_error_advice(&cfg->err))));
-    else
-        cli_print_error("call", &cfg->err);
-    return 1;
 }
 
 void call_config_free(struct call_config *cfg)

@@ -39,6 +39,10 @@ void call_config_free(struct call_config *cfg);
 ntcp_status call_config_load(const char *path, const char *name, ntcp_client_options *o, struct call_config *cfg,
                              ntcp_error *err);
 
+/* The same on the file's bytes (path names it in errors); the fuzz target's entry. */
+ntcp_status call_config_load_memory(const char *data, size_t len, const char *path, const char *name,
+                                    ntcp_client_options *o, struct call_config *cfg, ntcp_error *err);
+
 #define CALL_CONFIG_HELP                                                                                    \
     "  --config FILE      read the endpoint from a WCF client configuration (app.config): address,\n"     \
     "                     netTcpBinding settings (security mode, clientCredentialType, protectionLevel,\n" \
