@@ -226,11 +226,15 @@ static ntcp_status timeouts(struct cc *c, const xmlNode *b)
 {
     ntcp_channel_options *ch = &c->o->channel;
     ntcp_status st;
+    int idle = 0;
+    /* a WCF client waits for a reply within sendTimeout (its OperationTimeout); receiveTimeout
+     * bounds an idle session, which one call does not have: checked, no effect */
     if ((st = parse_timespan(c, b, "openTimeout", &ch->open_timeout_ms)) ||
         (st = parse_timespan(c, b, "sendTimeout", &ch->send_timeout_ms)) ||
-        (st = parse_timespan(c, b, "receiveTimeout", &ch->receive_timeout_ms)) ||
+        (st = parse_timespan(c, b, "receiveTimeout", &idle)) ||
         (st = parse_timespan(c, b, "closeTimeout", &ch->close_timeout_ms)))
         return st;
+    ch->receive_timeout_ms = ch->send_timeout_ms;
     for (int i = 0; TIMEOUTS[i]; i++)
         if (attr(b, TIMEOUTS[i]))
             c->cfg->set |= CALL_CONFIG_TIMEOUTS;
@@ -724,6 +728,7 @@ static ntcp_status endpoint(struct cc *c, const xmlNode *sm, const xmlNode *ep)
     /* NetTcpBinding's defaults (the options' own), with WCF's quotas: a file is read as WCF would */
     c->o->channel.limits.max_message = 65536;
     c->o->xml.max_size = 65536;
+    c->o->channel.receive_timeout_ms = c->o->channel.send_timeout_ms; /* the reply within sendTimeout */
     c->cfg->set |= CALL_CONFIG_LIMITS;
     const xmlNode *bindings = child_named(sm, "bindings");
     const xmlNode *bsec = child_named(bindings, binding);

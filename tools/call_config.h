@@ -30,8 +30,9 @@ struct call_config {
  * overrides. 0, or 2 after a usage error (printed). A file that cannot be
  * used is not an error here: cfg->err says why (call_config_report). */
 int call_config_prescan(int argc, char **argv, ntcp_client_options *o, struct call_config *cfg);
-/* With --config: 1 after printing cfg->err (text or --json), else 0. */
-int call_config_report(const struct call_config *cfg, bool json);
+/* With --config: 1 after printing cfg->err (text or --json), else 0 (with
+ * verbose, after saying what the file gave). */
+int call_config_report(const struct call_config *cfg, bool json, bool verbose);
 void call_config_free(struct call_config *cfg);
 
 /* Reads PATH's endpoint NAME into *o (ntcp_client_options_init'ed by the

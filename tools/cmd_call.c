@@ -173,7 +173,7 @@ int cmd_call(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (call_config_report(&cfg, json))
+    if (call_config_report(&cfg, json, verbose))
         return 1;
     if ((optind != argc - 1 && !(cfg.address && optind == argc)) || !action || !body_arg) {
         fprintf(stderr, "nettcp call: URL (or --config), --action and --body are required\n");
