@@ -2,6 +2,7 @@
  * message logging. The svclog writer is svclog.c, the reader trace_read.c. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,10 @@ void ntcp__json_string(FILE *f, const char *s)
  * before activities existed. */
 void ntcp__trace_json_write(FILE *f, const ntcp_trace_ev *ev)
 {
-    fprintf(f, "{\"ms\":%.3f,\"event\":", ev->ms);
+    /* thousandths in integers: printf's %f follows LC_NUMERIC, and a decimal comma is not JSON */
+    long long th = llround(ev->ms * 1000.0);
+    unsigned long long a = th < 0 ? 0ULL - (unsigned long long)th : (unsigned long long)th;
+    fprintf(f, "{\"ms\":%s%llu.%03llu,\"event\":", th < 0 ? "-" : "", a / 1000, a % 1000);
     ntcp__json_string(f, ev->event);
     if (ev->conn) {
         fprintf(f, ",\"conn\":");

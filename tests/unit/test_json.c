@@ -141,3 +141,30 @@ TEST(trace_json_string_random)
     CHECK_EQ_INT(fails, 0);
     CHECK_EQ_INT(json_roundtrip(NULL, 0), 0);
 }
+
+/* the ms field: three decimals with a point whatever the locale (written in integers) */
+TEST(trace_json_ms_exact)
+{
+    static const struct {
+        double ms;
+        const char *want;
+    } cases[] = { { 0, "{\"ms\":0.000," }, { 1234.5678, "{\"ms\":1234.568," }, { 0.0004, "{\"ms\":0.000," },
+                  { 7.0005, "{\"ms\":7.001," }, { -2.25, "{\"ms\":-2.250," } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ntcp_trace_ev ev;
+        memset(&ev, 0, sizeof ev);
+        ev.ms = cases[i].ms;
+        ev.event = "e";
+        char *out = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&out, &n);
+        ntcp__trace_json_write(f, &ev);
+        fclose(f);
+        CHECK(out && !strncmp(out, cases[i].want, strlen(cases[i].want)));
+        json_error_t e;
+        json_t *v = json_loadb(out, n, 0, &e);
+        CHECK(v != NULL);
+        json_decref(v);
+        free(out);
+    }
+}
