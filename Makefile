@@ -101,8 +101,10 @@ $(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
 
 # the tests also check the CLI's capture loader (tools/capture.c)
 # (and jansson: the tests parse the library's JSON with it)
-$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL) $(TOOL_LIBS)
+# (and the app.config reader, tools/call_config.c)
+$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/obj/tools/call_config.o $(BUILD)/libnettcp.a
+	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/obj/tools/call_config.o $(BUILD)/libnettcp.a \
+		$(LDLIBS_ALL) $(TOOL_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)
