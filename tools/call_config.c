@@ -5,6 +5,7 @@
  * client call (documented in docs/cli.md), or refused by name
  * (config_unsupported): nothing is silently ignored. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -917,27 +918,24 @@ out:
 
 /* ---- the hooks in cmd_call ---- */
 
-int call_config_prescan(int argc, char **argv, ntcp_client_options *o, struct call_config *cfg)
+int call_config_prescan(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                        ntcp_client_options *o, struct call_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     ntcp_error_clear(&cfg->err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--"))
-            break;
-        const char **dst = !strncmp(a, "--config", 8) && (a[8] == 0 || a[8] == '=') ? &cfg->path
-                           : !strncmp(a, "--endpoint", 10) && (a[10] == 0 || a[10] == '=') ? &cfg->endpoint
-                                                                                              : NULL;
-        if (!dst)
-            continue;
-        const char *eq = strchr(a, '=');
-        if (eq)
-            *dst = eq + 1;
-        else if (i + 1 < argc)
-            *dst = argv[++i];
-        else
-            return 0; /* getopt reports the missing argument */
+    /* the command's own option table, so abbreviations and --config=FILE read as they will later;
+     * quiet: the real pass reports usage errors */
+    int saved = opterr, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (c == CALL_CONFIG_OPT_CONFIG)
+            cfg->path = optarg;
+        else if (c == CALL_CONFIG_OPT_ENDPOINT)
+            cfg->endpoint = optarg;
     }
+    opterr = saved;
+    optind = 1;
     if (cfg->endpoint && !cfg->path) {
         fprintf(stderr, "nettcp call: --endpoint needs --config FILE\n");
         return 2;

@@ -25,11 +25,20 @@ struct call_config {
     unsigned set;                /* CALL_CONFIG_* */
 };
 
-/* Finds --config and --endpoint in argv (before getopt sees the rest) and,
- * with --config, reads the file into *o: the options the command line then
- * overrides. 0, or 2 after a usage error (printed). A file that cannot be
- * used is not an error here: cfg->err says why (call_config_report). */
-int call_config_prescan(int argc, char **argv, ntcp_client_options *o, struct call_config *cfg);
+/* The option codes of --config and --endpoint in the command's table. */
+#define CALL_CONFIG_OPT_CONFIG 0x201
+#define CALL_CONFIG_OPT_ENDPOINT 0x202
+#define CALL_CONFIG_LONG_OPTIONS \
+    { "config", required_argument, NULL, CALL_CONFIG_OPT_CONFIG }, \
+        { "endpoint", required_argument, NULL, CALL_CONFIG_OPT_ENDPOINT }
+/* Finds --config and --endpoint in argv with the command's own option table
+ * (a first getopt pass; optind is reset after) and, with --config, reads the
+ * file into *o: the options the command line then overrides. 0, or 2 after
+ * a usage error (printed). A file that cannot be used is not an error here:
+ * cfg->err says why (call_config_report). */
+struct option;
+int call_config_prescan(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                        ntcp_client_options *o, struct call_config *cfg);
 /* With --config: 1 after printing cfg->err (text or --json), else 0 (with
  * verbose, after saying what the file gave). */
 int call_config_report(const struct call_config *cfg, bool json, bool verbose);

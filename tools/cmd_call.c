@@ -123,7 +123,7 @@ int cmd_call(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
         { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
-        { "config", required_argument, NULL, 0x201 }, { "endpoint", required_argument, NULL, 0x202 },
+        CALL_CONFIG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct cli_headers hdr;
@@ -138,7 +138,7 @@ int cmd_call(int argc, char **argv)
     /* --config: the file's settings first, so the options below override them
      * (static: what it holds stays reachable whichever way the command returns) */
     static struct call_config cfg;
-    if (call_config_prescan(argc, argv, &o, &cfg))
+    if (call_config_prescan(argc, argv, "hv", opts, &o, &cfg))
         return 2;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -168,7 +168,7 @@ int cmd_call(int argc, char **argv)
             o.channel.encoding = o.channel.mode == NTCP_MODE_DUPLEX ? NTCP_ENC_BINARY_SESSION : NTCP_ENC_BINARY;
             break;
         case 'v': verbose = true; break;
-        case 0x201: case 0x202: break; /* read by call_config_prescan */
+        case CALL_CONFIG_OPT_CONFIG: case CALL_CONFIG_OPT_ENDPOINT: break; /* read by call_config_prescan */
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -43,6 +43,9 @@ contains "kerberos from the config: reply" "$got" '<AddResult>5</AddResult>'
 contains "kerberos from the config: security" "$got" '"security":{"package":"Kerberos","protection":"EncryptAndSign","mutual":true}'
 got=$("$nettcp" call --config "$tmp/win.config" --endpoint calc --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" -v 2>&1 >/dev/null | head -1)
 check "-v says what the file gave" "$got" "config: endpoint \"calc\" of $tmp/win.config: address $url, contract ICalculator, identity spn:host/svc.nettcp.test (options given on the command line override these)"
+# getopt's forms: --config=FILE, abbreviations, options after the others
+got=$("$nettcp" call --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" --conf="$tmp/win.config" --end calc)
+contains "--conf=FILE --end NAME" "$got" '<AddResult>5</AddResult>'
 # the identity comes from the file: a wrong one fails, the command line's wins
 config badspn "$url" "$WIN" 'binding="netTcpBinding" bindingConfiguration="win"' \
     '<servicePrincipalName value="host/nothere.nettcp.test" />'
