@@ -84,8 +84,9 @@ typedef struct ntcp_wsdl_operation {
     ntcp_wsdl_message input, output;
 } ntcp_wsdl_operation;
 
-/* SOURCE: a file path, file://, http:// or https:// URL. err (may be NULL)
- * is cleared, and set on failure. */
+/* SOURCE: a file path, file://, http:// or https:// URL, or a net.tcp://
+ * metadata exchange address (ntcp_wsdl_load_mex with mexTcpBinding's
+ * options). err (may be NULL) is cleared, and set on failure. */
 NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_wsdl **out,
                                            ntcp_error *err);
 /* A document in memory; base_url (may be NULL) resolves its relative imports. */

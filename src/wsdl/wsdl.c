@@ -897,6 +897,8 @@ ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_
         return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_OPTIONS,
                               "ntcp_wsdl_load: no source or no result pointer");
     *out = NULL;
+    if (!strncmp(source, "net.tcp://", 10)) /* a metadata exchange endpoint: mexTcpBinding's Get */
+        return ntcp_wsdl_load_mex(source, NULL, o, out, err);
     char *url = NULL;
     if (!strstr(source, "://")) {
         /* a path: made absolute, so relative imports resolve against it */

@@ -237,6 +237,13 @@ TEST(mex_get_over_nettcp)
     if (w)
         check_multi(w, url);
     ntcp_wsdl_free(w);
+    w = NULL;
+    /* ntcp_wsdl_load takes a net.tcp address as a metadata exchange endpoint */
+    CHECK_EQ_INT(ntcp_wsdl_load(url, &o, &w, &err), NTCP_OK);
+    CHECK_EQ_INT(m.calls, 2);
+    if (w)
+        check_multi(w, url);
+    ntcp_wsdl_free(w);
     /* a fault answer, and the wrong endpoint kind (another reply action) */
     m.fault = 1;
     CHECK_EQ_INT(ntcp_wsdl_load_mex(url, NULL, &o, &w, &err), NTCP_E_FAULT);
