@@ -113,6 +113,42 @@ TEST(mex_metadata_sections_resolve_inside_the_reply)
     ntcp_buf_free(&b);
 }
 
+/* wsx in the default namespace, as WCF's writer may put it, and a WSDL whose prefixes are declared outside it */
+TEST(mex_metadata_default_namespace_and_outer_prefixes)
+{
+    static const char xml[] =
+        "<Metadata xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/mex\" xmlns:wsdl=\"http://schemas.xmlsoap.org/wsdl/\" "
+        "xmlns:tns=\"urn:t\" xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+        "xmlns:soap12=\"http://schemas.xmlsoap.org/wsdl/soap12/\">"
+        "<MetadataSection Dialect=\"http://schemas.xmlsoap.org/wsdl/\" Identifier=\"urn:t\">"
+        "<wsdl:definitions targetNamespace=\"urn:t\"><wsdl:types><xs:schema targetNamespace=\"urn:t\" "
+        "elementFormDefault=\"qualified\"><xs:element name=\"Ping\"><xs:complexType><xs:sequence>"
+        "<xs:element name=\"n\" type=\"xs:int\"/></xs:sequence></xs:complexType></xs:element>"
+        "<xs:element name=\"PingResponse\"><xs:complexType/></xs:element></xs:schema></wsdl:types>"
+        "<wsdl:message name=\"In\"><wsdl:part name=\"parameters\" element=\"tns:Ping\"/></wsdl:message>"
+        "<wsdl:message name=\"Out\"><wsdl:part name=\"parameters\" element=\"tns:PingResponse\"/></wsdl:message>"
+        "<wsdl:portType name=\"IP\"><wsdl:operation name=\"Ping\"><wsdl:input message=\"tns:In\"/>"
+        "<wsdl:output message=\"tns:Out\"/></wsdl:operation></wsdl:portType>"
+        "<wsdl:binding name=\"B\" type=\"tns:IP\"><soap12:binding transport=\"http://schemas.microsoft.com/soap/tcp\"/>"
+        "</wsdl:binding><wsdl:service name=\"S\"><wsdl:port name=\"P\" binding=\"tns:B\"><soap12:address "
+        "location=\"net.tcp://h/s\"/></wsdl:port></wsdl:service></wsdl:definitions></MetadataSection></Metadata>";
+    ntcp_wsdl *w = NULL;
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_wsdl_load_metadata(xml, sizeof xml - 1, "mex", NULL, &w, &err), NTCP_OK);
+    CHECK_EQ_STR(ntcp_error_text(&err), "");
+    CHECK_EQ_INT(ntcp_wsdl_endpoint_count(w), 1);
+    CHECK_EQ_INT(ntcp_wsdl_operation_count(w), 1);
+    const ntcp_wsdl_operation *o = ntcp_wsdl_operation_at(w, 0);
+    if (o) {
+        CHECK_EQ_STR(o->action, "urn:t/IP/Ping");
+        CHECK(o->input.nfields == 1 && !strcmp(o->input.fields[0].type, "xs:int"));
+    }
+    const ntcp_wsdl_endpoint *e = ntcp_wsdl_endpoint_at(w, 0);
+    if (e)
+        CHECK_EQ_STR(e->address, "net.tcp://h/s");
+    ntcp_wsdl_free(w);
+}
+
 static void bad_metadata(const char *xml, size_t len, ntcp_status want_st, const char *cause, const char *text)
 {
     ntcp_wsdl_options o;
