@@ -59,6 +59,9 @@ json_t *cli_json_str_or_null(const char *s); /* NULL or "": null */
 void cli_json_set_bytes(json_t *o, const char *key, const void *p, size_t n);
 /* doc as one compact line on stdout; takes the reference. 0, or 1 (printed). */
 int cli_json_print(json_t *doc);
+/* The same with one more member, "key": raw, whose value is JSON text written elsewhere (the schema's
+ * reply, whose numbers keep every digit of the reply's text); raw NULL: cli_json_print. */
+int cli_json_print_raw(json_t *doc, const char *key, const char *raw);
 /* One framing record: a text line, or a JSON object with offset/type/size. */
 void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
 

@@ -79,6 +79,27 @@ void cli_json_set_bytes(json_t *o, const char *key, const void *p, size_t n)
     }
 }
 
+int cli_json_print_raw(json_t *doc, const char *key, const char *raw)
+{
+    if (!raw)
+        return cli_json_print(doc);
+    if (!doc) {
+        fprintf(stderr, "nettcp: out of memory\n");
+        return 1;
+    }
+    char *head = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | JSON_EMBED);
+    json_t *k = json_string(key);
+    char *kt = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+    json_decref(k);
+    json_decref(doc);
+    if (head && kt)
+        printf("{%s%s%s:%s}\n", head, *head ? "," : "", kt, raw);
+    free(head);
+    free(kt);
+    fflush(stdout);
+    return head && kt ? 0 : 1;
+}
+
 int cli_json_print(json_t *doc)
 {
     if (!doc) {

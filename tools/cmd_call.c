@@ -8,12 +8,12 @@
 #include <nettcp/client.h>
 #include "call_config.h"
 #include "cli.h"
+#include "call_schema.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: nettcp call URL --action URI --body XML|@FILE [--security none|transport]\n"
-            "       nettcp call [URL] --config FILE [--endpoint NAME] --action URI --body XML|@FILE [options]\n"
             "                   [--package negotiate|kerberos|ntlm] [--protection none|sign|encrypt]\n"
             "                   [--identity dns:NAME|spn:NAME|upn:NAME] [--user NAME] [--ccache NAME]\n"
             "                   [--client-keytab FILE] [--anonymous] [--no-require-server-auth]\n"
@@ -24,6 +24,9 @@ static void usage(FILE *f)
             "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                   [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
+            "       nettcp call [URL] --wsdl SOURCE --op NAME [--args JSON|@FILE] [--endpoint-name NAME] [options]\n"
+            "       nettcp call [URL] --config FILE [--endpoint NAME] (--action URI --body XML|@FILE | --wsdl SOURCE\n"
+            "                   --op NAME [--args JSON|@FILE]) [options]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
             "credentials, Negotiate, EncryptAndSign, server authentication required), sends one request\n"
@@ -42,7 +45,9 @@ static void usage(FILE *f)
             "  --header-mu XML    the same, marked s:mustUnderstand=\"1\" (the service must process it or fault)\n"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
             "  --json             one JSON object: ok, action, relates_to, headers, body, security / error,\n"
-            "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail}\n"
+            "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail};\n"
+            "                     with --op also result: the reply typed by the schema\n"
+            CLI_SCHEMA_HELP
             "%s"
             "\n"
             "exit status: 0 reply received, 1 failure (a SOAP fault included), 2 usage error.\n",
@@ -122,7 +127,7 @@ int cmd_call(int argc, char **argv)
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
-        { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
+        { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS, CLI_SCHEMA_LONG_OPTIONS,
         CALL_CONFIG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -134,6 +139,8 @@ int cmd_call(int argc, char **argv)
     bool verbose = false, json = false;
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
+    struct cli_schema_args sa;
+    cli_schema_args_init(&sa);
     int c;
     /* --config: the file's settings first, so the options below override them
      * (static: what it holds stays reachable whichever way the command returns) */
@@ -142,6 +149,8 @@ int cmd_call(int argc, char **argv)
         return 2;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+        if (cli_schema_option(c, optarg, &sa) == 0)
+            continue;
         int r = cli_client_option("call", c, optarg, &o);
         if (r == 2)
             return 2;
@@ -175,19 +184,49 @@ int cmd_call(int argc, char **argv)
     }
     if (call_config_report(&cfg, json, verbose))
         return 1;
-    if ((optind != argc - 1 && !(cfg.address && optind == argc)) || !action || !body_arg) {
+    /* what the file sets is not replaced by the WSDL's policy: command line, then file, then WSDL */
+    if (cfg.set & CALL_CONFIG_SECURITY)
+        sa.given_security = sa.given_protection = sa.given_credential = 1;
+    if (cfg.set & CALL_CONFIG_IDENTITY)
+        sa.given_identity = 1;
+    if (cfg.set & CALL_CONFIG_MODE)
+        sa.given_mode = 1;
+    if (sa.wsdl || sa.op || sa.args || sa.endpoint_name) {
+        if (!sa.wsdl || !sa.op || action || body_arg || optind < argc - 1) {
+            fprintf(stderr, "nettcp call: --wsdl and --op go together, with --args and an optional URL, without "
+                            "--action and --body\n");
+            usage(stderr);
+            return 2;
+        }
+    } else if (optind < argc - 1 || (optind == argc && !cfg.address) || !action || !body_arg) {
         fprintf(stderr, "nettcp call: URL (or --config), --action and --body are required\n");
         usage(stderr);
         return 2;
     }
+    /* the URL given, else the file's endpoint address, else (--wsdl) the WSDL's endpoint */
     const char *url = optind < argc ? argv[optind] : cfg.address;
     uint8_t *body = NULL;
     size_t body_len = 0;
-    if (cli_body(body_arg, &body, &body_len))
+    struct cli_schema *schema = NULL;
+    if (sa.wsdl) {
+        char *op_action = NULL;
+        ntcp_error perr;
+        if (cli_schema_prepare(&sa, &url, &o, &op_action, &body, &body_len, &schema, &perr)) {
+            if (perr.status && json)
+                json_error(&perr, "options");
+            else if (perr.status)
+                cli_print_error("call", &perr);
+            return 1;
+        }
+        action = op_action;
+        if (verbose)
+            cli_schema_verbose(schema, stderr);
+    } else if (cli_body(body_arg, &body, &body_len))
         return 1;
     char *password = NULL;
     if (cli_client_password("call", &o, &password)) {
         free(body);
+        cli_schema_free(schema);
         return 2;
     }
     /* replies may be larger than the wire default; the reader quotas still apply per item
@@ -201,6 +240,7 @@ int cmd_call(int argc, char **argv)
     if (cli_trace_open("call", &ta, "client", &trace)) {
         free(body);
         cli_client_password_free(password);
+        cli_schema_free(schema);
         return 1;
     }
     if (trace) {
@@ -343,6 +383,9 @@ int cmd_call(int argc, char **argv)
         ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause",
                          ntcp_error_id(&call_err), "error", ntcp_error_text(&call_err), NULL);
     }
+    char *result_json = NULL; /* --op: the reply typed by the schema */
+    if (st == NTCP_OK && schema && !(result_json = cli_schema_reply(schema, reply.body.data, reply.body.len, &call_err)))
+        st = call_err.status;
     if (st == NTCP_OK) {
         rc = 0;
         if (json) {
@@ -353,6 +396,8 @@ int cmd_call(int argc, char **argv)
             json_object_set_new(doc, "headers", headers_json ? headers_json : json_array());
             headers_json = NULL;
             cli_json_set_bytes(doc, "body", reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
+            if (schema)
+                json_object_set_new(doc, "identity_from", cli_json_str(cli_schema_identity_from(schema)));
             const ntcp_nns_result *r = sec ? &sec_copy : NULL;
             if (r)
                 json_object_set_new(doc, "security",
@@ -366,7 +411,10 @@ int cmd_call(int argc, char **argv)
                                               cli_json_str(t->chain_len ? t->chain[0].subject : ""),
                                               "service_thumbprint",
                                               cli_json_str(t->chain_len ? t->chain[0].thumbprint : "")));
-            cli_json_print(doc);
+            /* --op: "result" is the schema's JSON text, numbers as the reply wrote them */
+            cli_json_print_raw(doc, "result", result_json);
+        } else if (result_json) {
+            printf("%s\n", result_json);
         } else {
             printf("%.*s", (int)reply.body.len, reply.body.data ? (const char *)reply.body.data : "");
             if (!reply.body.len || reply.body.data[reply.body.len - 1] != '\n')
@@ -388,6 +436,7 @@ int cmd_call(int argc, char **argv)
         }
     }
     json_decref(headers_json);
+    free(result_json);
     free(tls_copy);
 close:
     ntcp_soap_msg_clear(&reply);
@@ -400,6 +449,7 @@ close:
 out:
     ntcp_trace_close(trace);
     cli_client_password_free(password);
+    cli_schema_free(schema);
     free(body);
     call_config_free(&cfg);
     return rc;

@@ -44,8 +44,8 @@ contains "kerberos from the config: security" "$got" '"security":{"package":"Ker
 got=$("$nettcp" call --config "$tmp/win.config" --endpoint calc --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" -v 2>&1 >/dev/null | head -1)
 check "-v says what the file gave" "$got" "config: endpoint \"calc\" of $tmp/win.config: address $url, contract ICalculator, identity spn:host/svc.nettcp.test (options given on the command line override these)"
 # getopt's forms: --config=FILE, abbreviations, options after the others
-got=$("$nettcp" call --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" --conf="$tmp/win.config" --end calc)
-contains "--conf=FILE --end NAME" "$got" '<AddResult>5</AddResult>'
+got=$("$nettcp" call --action $CALC/Add --body "$ADD" --user "$NTCP_REALM_USER" --conf="$tmp/win.config" --endpoint calc)
+contains "--conf=FILE (an abbreviation) --endpoint NAME" "$got" '<AddResult>5</AddResult>'
 # the identity comes from the file: a wrong one fails, the command line's wins
 config badspn "$url" "$WIN" 'binding="netTcpBinding" bindingConfiguration="win"' \
     '<servicePrincipalName value="host/nothere.nettcp.test" />'
@@ -101,6 +101,14 @@ serve none --security none
 config none2 "$url" "$NONE" 'binding="netTcpBinding" bindingConfiguration="none"' ''
 got=$("$nettcp" call --config "$tmp/none2.config" --endpoint calc --action $CALC/Add --body "$ADD")
 contains "security None service" "$got" '<AddResult>5</AddResult>'
+# with --wsdl --op --args: the file's address and security, the operation and body from the WSDL
+# (whose endpoint says Transport/Windows: the file's security None wins over it)
+W=$(cd "$(dirname "$0")/../vectors/wsdl/samples" && pwd)/samples.wsdl
+got=$("$nettcp" call --config "$tmp/none2.config" --endpoint calc --wsdl "$W" --op Add --args '{"n1":2,"n2":3}')
+check "--config with --op --args: the file over the WSDL" "$got" '{"AddResult":5}'
+got=$("$nettcp" call --config "$tmp/none2.config" --endpoint calc --wsdl "$W" --op Add --args '{"n1":2,"n2":3.25}' --json |
+    python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], o["result"], o["headers"])')
+check "--config with --op --json: one valid document" "$got" "True {'AddResult': 5.25} []"
 config mex "$url" "" 'binding="mexTcpBinding"' ''
 got=$("$nettcp" call --config "$tmp/mex.config" --endpoint calc --action $CALC/Add --body "$ADD")
 contains "mexTcpBinding: no security" "$got" '<AddResult>5</AddResult>'
