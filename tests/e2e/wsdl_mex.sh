@@ -3,7 +3,8 @@
 # net.tcp (mexTcpBinding: security None; --security transport: Kerberos)
 # against a fixture endpoint answering with the multi-document WSDL fixture
 # as MEX sections; the same endpoints and operations as the WSDL read over
-# HTTP (tests/e2e/cli_wsdl.sh), imports resolved inside the reply.
+# HTTP (tests/e2e/cli_wsdl.sh), imports resolved inside the reply; then serve's
+# own MEX responder read back as its ?wsdl reads, and called from (call --wsdl).
 set -u
 source "$(dirname "$0")/common.bash"
 VEC=$(cd "$(dirname "$0")/../vectors/wsdl" && pwd)
@@ -73,6 +74,31 @@ got=$(NETTCP_PASSWORD=$NTCP_REALM_PASSWORD "$nettcp" wsdl --json "$url" --securi
     --identity spn:host/svc.nettcp.test --user "$NTCP_REALM_USER" 2>"$tmp/err")
 check "secured mex with Kerberos: exit 0" "$?" 0
 check "secured mex with Kerberos: document" "$got" "$WANT"
+
+# ---- our import of our export: serve's MEX responder (serve --wsdl-port also publishes ?wsdl) ----
+# serve_md NAME ARGS...: serve with metadata; sets $url and $meta (http://…/calc)
+serve_md() {
+    local name=$1; shift
+    serve "$name" --wsdl-port 0 "$@"
+    meta=$(sed -n 's/^metadata at \(.*\)?wsdl$/\1/p' "$tmp/$name.out")
+    [ -n "$meta" ] || { echo "FAIL: $name: no metadata line: $(cat "$tmp/$name.out")" >&2; failed=$((failed + 1)); }
+}
+serve_md exp_none --security none
+over_http=$("$nettcp" wsdl --json "$meta?wsdl")
+over_mex=$("$nettcp" wsdl --json "$url/mex"); rc=$?
+check "serve's MEX (security None): exit 0" "$rc" 0
+check "serve's MEX (security None): the same document as its ?wsdl" "$over_mex" "$over_http"
+contains "serve's MEX (security None): endpoints read" "$over_mex" '"name":"NetTcpBinding_ICalculator"'
+serve_md exp_krb --keytab "$NTCP_REALM_SERVICE_KEYTAB"
+over_http=$("$nettcp" wsdl --json "$meta?wsdl")
+over_mex=$("$nettcp" wsdl --json "$url/mex")
+check "serve's MEX next to a Kerberos endpoint: the same document as its ?wsdl" "$over_mex" "$over_http"
+contains "serve's MEX next to a Kerberos endpoint: the SPN" "$over_mex" '"identity":{"kind":"spn"'
+# call --wsdl from the MEX address: the operation, security and identity from serve's own metadata over net.tcp
+got=$(NETTCP_PASSWORD=$NTCP_REALM_PASSWORD "$nettcp" call --wsdl "$url/mex" --op Echo --args '{"text":"hi"}' \
+    --user "$NTCP_REALM_USER" --json | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["ok"], o["identity_from"], o["result"])')
+check "call --wsdl net.tcp://…/mex: identity from serve's MEX, Kerberos" "$got" \
+    "True wsdl {'EchoResult': 'hi [caller: $NTCP_REALM_USER, Kerberos, EncryptAndSign]'}"
 
 "$nettcp" wsdl "$VEC/nettcp-none.wsdl" --security transport >/dev/null 2>&1
 check "client options on a file: usage error" "$?" 2
