@@ -544,6 +544,12 @@ static void trace_reply(ntcp_service *s, const char *peer, const ntcp_soap_out *
                      m->fault ? (m->fault->subcode ? m->fault->subcode : m->fault->code) : "", NULL);
 }
 
+static void reply_done(void *ctx, const uint8_t *p)
+{
+    (void)ctx;
+    ntcp_free((void *)p);
+}
+
 static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
 {
     int mode = ntcp_server_session_mode(se->ss);
@@ -555,8 +561,13 @@ static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
     ntcp_buf out;
     ntcp_buf_init(&out, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
     ntcp_status st = ntcp_soap_write(se->sessionful ? se->d.w : se->w1, m, &out);
-    if (st == NTCP_OK)
-        st = ntcp_server_session_send(se->ss, out.data, out.len);
+    if (st == NTCP_OK) { /* the server keeps the bytes until their last part is protected */
+        size_t n;
+        uint8_t *p = ntcp_buf_detach(&out, &n);
+        st = ntcp_server_session_send_ref(se->ss, p, n, reply_done, NULL);
+        if (st)
+            ntcp_free(p);
+    }
     ntcp_buf_free(&out);
     if (st) {
         logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(se->ss), ntcp_status_name(st));
