@@ -59,9 +59,10 @@ static ntcp_stream *up_new(void *ctx, ntcp_server_session *ss)
     return ntcp_nns_stream_new(&up, false, &service_opts) == NTCP_OK ? up : NULL;
 }
 
-static void big_done(void *ctx, const uint8_t *p)
+static void big_done(void *ctx, const uint8_t *p, ntcp_status st)
 {
     (void)ctx;
+    (void)st;
     (void)p; /* the reply stays for the next request */
 }
 

@@ -7,10 +7,22 @@ void ntcp_sendq_init(ntcp_sendq *q)
     q->waiting = 0;
 }
 
-ntcp_status ntcp_sendq_push(ntcp_sendq *q, const uint8_t *p, size_t n, ntcp_sendq_done_fn done, void *ctx)
+static void release(ntcp_sendq_msg *m, ntcp_status st)
 {
-    if (!p || !n)
+    if (m->done)
+        m->done(m->ctx, m->p, st);
+    ntcp_free(m);
+}
+
+ntcp_status ntcp_sendq_send(ntcp_sendq *q, ntcp_framing *f, const uint8_t *p, size_t n, size_t part,
+                            ntcp_sendq_done_fn done, void *ctx)
+{
+    if (!p || !n || !part)
         return NTCP_E_INVALID_ARG;
+    if (q->cur && !ntcp_framing_envelope_pending(f)) { /* the previous one is wholly queued */
+        release(q->cur, NTCP_OK);
+        q->cur = NULL;
+    }
     ntcp_sendq_msg *m = ntcp_calloc(1, sizeof *m);
     if (!m)
         return NTCP_E_NOMEM;
@@ -18,6 +30,18 @@ ntcp_status ntcp_sendq_push(ntcp_sendq *q, const uint8_t *p, size_t n, ntcp_send
     m->n = n;
     m->done = done;
     m->ctx = ctx;
+    if (!ntcp_sendq_busy(q)) { /* nothing waits: its first part goes now */
+        ntcp_status st = ntcp_framing_begin_envelope(f, p, n, part);
+        if (st) {
+            ntcp_free(m);
+            return st;
+        }
+        if (ntcp_framing_envelope_pending(f))
+            q->cur = m;
+        else
+            release(m, NTCP_OK);
+        return NTCP_OK;
+    }
     if (q->tail)
         q->tail->next = m;
     else
@@ -27,22 +51,15 @@ ntcp_status ntcp_sendq_push(ntcp_sendq *q, const uint8_t *p, size_t n, ntcp_send
     return NTCP_OK;
 }
 
-static void release(ntcp_sendq_msg *m)
-{
-    if (m->done)
-        m->done(m->ctx, m->p);
-    ntcp_free(m);
-}
-
 ntcp_status ntcp_sendq_pump(ntcp_sendq *q, ntcp_framing *f, size_t low_water, size_t part, bool *produced)
 {
     *produced = false;
     if (q->cur && !ntcp_framing_envelope_pending(f)) {
-        release(q->cur);
+        release(q->cur, NTCP_OK);
         q->cur = NULL;
     }
-    if ((!q->cur && !q->head) || ntcp_framing_output_pending(f) >= low_water)
-        return NTCP_OK;
+    if ((!q->cur && !q->head) || ntcp_framing_output_pending(f) >= low_water || !ntcp_framing_is_open(f))
+        return NTCP_OK; /* not open: faulted or failing, the session is ending */
     ntcp_status st;
     if (q->cur) {
         st = ntcp_framing_continue_envelope(f);
@@ -59,7 +76,7 @@ ntcp_status ntcp_sendq_pump(ntcp_sendq *q, ntcp_framing *f, size_t low_water, si
         return st;
     *produced = true;
     if (!ntcp_framing_envelope_pending(f)) { /* wholly queued: its bytes are no longer needed */
-        release(q->cur);
+        release(q->cur, NTCP_OK);
         q->cur = NULL;
     }
     return NTCP_OK;
@@ -70,10 +87,10 @@ bool ntcp_sendq_busy(const ntcp_sendq *q) { return q->cur || q->head; }
 void ntcp_sendq_clear(ntcp_sendq *q)
 {
     if (q->cur)
-        release(q->cur);
+        release(q->cur, NTCP_E_CLOSED);
     for (ntcp_sendq_msg *m = q->head, *next; m; m = next) {
         next = m->next;
-        release(m);
+        release(m, NTCP_E_CLOSED);
     }
     ntcp_sendq_init(q);
 }

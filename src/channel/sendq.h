@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <nettcp/framing.h>
 
-typedef void (*ntcp_sendq_done_fn)(void *ctx, const uint8_t *p);
+/* st: NTCP_OK once the message's last part is queued into the framing
+ * session, else why it never will be (NTCP_E_CLOSED: the session ended) */
+typedef void (*ntcp_sendq_done_fn)(void *ctx, const uint8_t *p, ntcp_status st);
 
 typedef struct ntcp_sendq_msg {
     struct ntcp_sendq_msg *next;
@@ -27,10 +29,12 @@ typedef struct ntcp_sendq {
 } ntcp_sendq;
 
 void ntcp_sendq_init(ntcp_sendq *q);
-/* Adds a message; p stays valid until done(ctx, p). On an error done is
- * not called. */
-NTCP_MUST_CHECK ntcp_status ntcp_sendq_push(ntcp_sendq *q, const uint8_t *p, size_t n, ntcp_sendq_done_fn done,
-                                            void *ctx);
+/* Adds a message; p stays valid until done is called. With nothing
+ * waiting, its first part goes into f now (all of it when it is at most
+ * `part` bytes: then done is called before this returns). On an error
+ * (the framing session's, as it is) done is not called. */
+NTCP_MUST_CHECK ntcp_status ntcp_sendq_send(ntcp_sendq *q, ntcp_framing *f, const uint8_t *p, size_t n, size_t part,
+                                            ntcp_sendq_done_fn done, void *ctx);
 /* Queues at most one part (of `part` bytes) into f's output when that holds
  * less than low_water bytes: *produced says whether it did. A message whose
  * last part is queued is released. A framing error comes back as it is

@@ -337,9 +337,7 @@ static bool fail_session(ntcp_server_session *ss, ntcp_status st)
     }
     /* an abort still writes what is queued first: e.g. the security layer's
      * HandshakeError, which tells the client why */
-    const uint8_t *pending;
-    size_t npending;
-    ntcp_framing_output(ss->f, &pending, &npending);
+    size_t npending = ntcp_framing_output_pending(ss->f);
     if (!flush(ss))
         return false;
     /* with something written, close normally: a reset could discard it in flight */
@@ -742,9 +740,10 @@ ntcp_status ntcp_server_run(ntcp_server *s)
     return NTCP_OK;
 }
 
-static void free_copy(void *ctx, const uint8_t *p)
+static void free_copy(void *ctx, const uint8_t *p, ntcp_status st)
 {
     (void)ctx;
+    (void)st;
     ntcp_free((void *)p);
 }
 
@@ -752,7 +751,7 @@ ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, 
 {
     /* a small one is protected and queued now, written when the handler
      * returns (same thread as run()); a large one, or one behind a reply
-     * still going out, waits in a copy and leaves a part at a time */
+     * still going out, is kept in a copy and leaves a part at a time */
     if (n <= OUT_PART && !ntcp_sendq_busy(&ss->sq))
         return ntcp_framing_send_envelope(ss->f, p, n);
     if (!ntcp_framing_is_open(ss->f))
@@ -763,18 +762,18 @@ ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, 
     if (!copy)
         return NTCP_E_NOMEM;
     memcpy(copy, p, n);
-    ntcp_status st = ntcp_sendq_push(&ss->sq, copy, n, free_copy, NULL);
+    ntcp_status st = ntcp_sendq_send(&ss->sq, ss->f, copy, n, OUT_PART, free_copy, NULL);
     if (st)
         ntcp_free(copy);
     return st;
 }
 
 ntcp_status ntcp_server_session_send_ref(ntcp_server_session *ss, const uint8_t *p, size_t n,
-                                         void (*done)(void *ctx, const uint8_t *p), void *ctx)
+                                         void (*done)(void *ctx, const uint8_t *p, ntcp_status st), void *ctx)
 {
     if (!ntcp_framing_is_open(ss->f))
         return NTCP_E_STATE;
-    return ntcp_sendq_push(&ss->sq, p, n, done, ctx);
+    return ntcp_sendq_send(&ss->sq, ss->f, p, n, OUT_PART, done, ctx);
 }
 
 void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = true; }

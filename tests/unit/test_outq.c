@@ -165,10 +165,10 @@ struct big_fx {
     int released; /* send_ref's done calls (on the server's thread) */
 };
 
-static void release_big(void *ctx, const uint8_t *p)
+static void release_big(void *ctx, const uint8_t *p, ntcp_status st)
 {
     struct big_fx *fx = ctx;
-    if (p == big_reply)
+    if (p == big_reply && st == NTCP_OK)
         fx->released++;
 }
 
