@@ -356,3 +356,139 @@ TEST(server_slow_reader_holds_bounded_output_while_others_are_served)
     slow_reader_case("big");  /* the caller's bytes (send_ref) */
     slow_reader_case("copy"); /* ntcp_server_session_send: a copy, still sent a part at a time */
 }
+
+/* ---- the send list alone (sans-I/O): parts below the watermark, in order ---- */
+#include "channel/sendq.h"
+
+struct done_log {
+    char order[8];
+    int n;
+    ntcp_status st[8];
+};
+
+static void note_done(void *ctx, const uint8_t *p, ntcp_status st)
+{
+    struct done_log *d = ctx;
+    if (d->n < 8) {
+        d->order[d->n] = (char)p[0];
+        d->st[d->n++] = st;
+    }
+}
+
+/* Moves every byte of from's output, through iovecs, into to; returns the
+ * envelope events to's session reported (their bytes appended to got). */
+static int deliver(ntcp_framing *from, ntcp_framing *to, ntcp_buf *got)
+{
+    int envelopes = 0;
+    struct iovec iov[16];
+    size_t k;
+    while ((k = ntcp_framing_output_iov(from, iov, 16)) > 0) {
+        /* a partial write: the first vector only, and not all of it when long */
+        size_t n = iov[0].iov_len > 1000 ? iov[0].iov_len - 999 : iov[0].iov_len;
+        const uint8_t *p = iov[0].iov_base;
+        size_t off = 0;
+        while (off < n) {
+            size_t used = 0;
+            ntcp_framing_event ev;
+            ntcp_status st = ntcp_framing_feed(to, p + off, n - off, &used, &ev);
+            off += used;
+            if (st == NTCP_OK && ev.type == NTCP_FEV_ENVELOPE) {
+                envelopes++;
+                if (ntcp_buf_append(got, ev.data, ev.len))
+                    ntcp_test_fail(__FILE__, __LINE__, "too much");
+            } else if (st != NTCP_OK && st != NTCP_AGAIN) {
+                ntcp_test_fail(__FILE__, __LINE__, "feed: %s", ntcp_status_name(st));
+                return envelopes;
+            }
+            if (st == NTCP_AGAIN && off >= n)
+                break;
+        }
+        ntcp_framing_output_consumed(from, n);
+    }
+    return envelopes;
+}
+
+static bool served_any(void *ctx, const char *via)
+{
+    (void)ctx;
+    (void)via;
+    return true;
+}
+
+TEST(sendq_parts_below_the_watermark_in_order)
+{
+    ntcp_framing_initiator_config ic;
+    ntcp_framing_initiator_config_init(&ic);
+    ic.via = "net.tcp://h/svc";
+    ntcp_framing_acceptor_config ac;
+    ntcp_framing_acceptor_config_init(&ac);
+    ac.via_served = served_any;
+    ntcp_framing_limits lim;
+    ntcp_framing_limits_init(&lim);
+    lim.max_message = 8u << 20;
+    ntcp_framing *c, *s;
+    CHECK_EQ_INT(ntcp_framing_new_initiator(&c, &ic, &lim), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_new_acceptor(&s, &ac, &lim), NTCP_OK);
+    CHECK_EQ_INT(ntcp_framing_start(c), NTCP_OK);
+    ntcp_buf got;
+    ntcp_buf_init(&got, 16u << 20);
+    for (int i = 0; i < 4 && !(ntcp_framing_is_open(c) && ntcp_framing_is_open(s)); i++) {
+        deliver(c, s, &got);
+        deliver(s, c, &got);
+    }
+    CHECK(ntcp_framing_is_open(c) && ntcp_framing_is_open(s));
+    enum { PART = 65536, LOW = 131072, A_LEN = 3u << 20 };
+    uint8_t *a = malloc(A_LEN);
+    for (size_t i = 0; i < A_LEN; i++)
+        a[i] = (uint8_t)(i * 13 + (i >> 16));
+    a[0] = 'A';
+    static const uint8_t b[] = "B-small", d[] = "D-small";
+    struct done_log log = { 0 };
+    ntcp_sendq q;
+    ntcp_sendq_init(&q);
+    /* nothing waits: A's first part goes now; B waits behind it */
+    CHECK_EQ_INT(ntcp_sendq_send(&q, s, a, A_LEN, PART, note_done, &log), NTCP_OK);
+    CHECK(ntcp_framing_output_pending(s) > PART && ntcp_framing_output_pending(s) < PART + 16);
+    CHECK_EQ_INT(ntcp_sendq_send(&q, s, b, sizeof b, PART, note_done, &log), NTCP_OK);
+    CHECK(ntcp_sendq_busy(&q));
+    CHECK_EQ_INT(log.n, 0);
+    /* the reader is slow: below the watermark a part more, then nothing */
+    bool produced;
+    CHECK_EQ_INT(ntcp_sendq_pump(&q, s, LOW, PART, &produced), NTCP_OK);
+    CHECK(produced);
+    CHECK_EQ_INT(ntcp_sendq_pump(&q, s, LOW, PART, &produced), NTCP_OK);
+    CHECK(!produced); /* 128 KiB + the header queued: at the watermark */
+    size_t most = 0;
+    int envelopes = 0;
+    while (ntcp_sendq_busy(&q)) {
+        CHECK_EQ_INT(ntcp_sendq_pump(&q, s, LOW, PART, &produced), NTCP_OK);
+        if (ntcp_framing_output_pending(s) > most)
+            most = ntcp_framing_output_pending(s);
+        envelopes += deliver(s, c, &got);
+    }
+    envelopes += deliver(s, c, &got);
+    CHECK(most <= LOW + PART + 16);
+    CHECK_EQ_INT(envelopes, 2);
+    CHECK_EQ_INT(log.n, 2);
+    CHECK(log.order[0] == 'A' && log.order[1] == 'B' && log.st[0] == NTCP_OK && log.st[1] == NTCP_OK);
+    CHECK_EQ_INT(got.len, A_LEN + sizeof b);
+    if (got.len == A_LEN + sizeof b) {
+        CHECK(memcmp(got.data, a, A_LEN) == 0);
+        CHECK_BYTES(got.data + A_LEN, sizeof b, b, sizeof b);
+    }
+    /* small and nothing waiting: queued whole, done before send returns */
+    CHECK_EQ_INT(ntcp_sendq_send(&q, s, d, sizeof d, PART, note_done, &log), NTCP_OK);
+    CHECK_EQ_INT(log.n, 3);
+    CHECK(!ntcp_sendq_busy(&q));
+    /* the session ends with messages not yet out: each is handed back, closed */
+    CHECK_EQ_INT(ntcp_sendq_send(&q, s, a, A_LEN, PART, note_done, &log), NTCP_OK);
+    CHECK_EQ_INT(ntcp_sendq_send(&q, s, b, sizeof b, PART, note_done, &log), NTCP_OK);
+    ntcp_sendq_clear(&q);
+    CHECK_EQ_INT(log.n, 5);
+    CHECK(log.order[3] == 'A' && log.st[3] == NTCP_E_CLOSED && log.order[4] == 'B' && log.st[4] == NTCP_E_CLOSED);
+    CHECK(!ntcp_sendq_busy(&q));
+    ntcp_buf_free(&got);
+    free(a);
+    ntcp_framing_free(c);
+    ntcp_framing_free(s);
+}
