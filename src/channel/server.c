@@ -285,7 +285,7 @@ static bool flush(ntcp_server_session *ss)
     bool left = ntcp_framing_output_pending(ss->f) > 0;
     /* more to protect (the per-flush share was used): the writable socket
      * brings this session back after the others */
-    set_out_interest(ss, left || ntcp_sendq_busy(&ss->sq));
+    set_out_interest(ss, left || (ntcp_sendq_busy(&ss->sq) && ntcp_framing_is_open(ss->f)));
     if (!left && ss->close_after_flush && ss->state != SS_DRAINING) {
         /* fault written: half-close and drain, as WCF does */
         shutdown(ss->fd, SHUT_WR);
@@ -331,6 +331,7 @@ static bool replies_pending(ntcp_server_session *ss)
 static bool fail_session(ntcp_server_session *ss, ntcp_status st)
 {
     report(ss, st);
+    ntcp_sendq_clear(&ss->sq); /* replies still in parts never follow */
     if (ntcp_framing_close_action(ss->f) == NTCP_CLOSE_AFTER_WRITE_DRAIN) {
         ss->close_after_flush = true;
         return flush(ss);
