@@ -75,7 +75,7 @@ struct ntcp_server {
     int reserve;
     bool paused, pause_logged;
     unsigned long accept_calls, ticks; /* for tests (channel/server_int.h) */
-    size_t out_max;                    /* the most output one session held (channel/server_int.h) */
+    _Atomic size_t out_max;            /* the most output one session held (channel/server_int.h) */
 };
 
 static long long now_ms(void)
@@ -263,8 +263,10 @@ static bool flush(ntcp_server_session *ss)
             parts += produced;
         }
         size_t queued = ntcp_framing_output_pending(ss->f);
-        if (queued > s->out_max)
-            s->out_max = queued;
+        size_t most = atomic_load_explicit(&s->out_max, memory_order_relaxed);
+        while (queued > most && !atomic_compare_exchange_weak_explicit(&s->out_max, &most, queued,
+                                                                        memory_order_relaxed, memory_order_relaxed)) {
+        }
         struct iovec iov[OUT_IOV];
         size_t k = ntcp_framing_output_iov(ss->f, iov, OUT_IOV);
         if (!k) {
@@ -795,6 +797,6 @@ void ntcp_server_session_flush(ntcp_server_session *ss)
 
 unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
 unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->ticks; }
-size_t ntcp__server_out_max(const ntcp_server *s) { return s->out_max; }
+size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_max); }
 size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
 bool ntcp__server_accepting(const ntcp_server *s) { return !s->paused; }
