@@ -261,6 +261,8 @@ static HRESULT simple_text(WS_TYPE t, const void *v, char **out, WS_ERROR *error
                 snprintf(tmp, sizeof tmp, "%.*g", prec, d);
                 if (strtod(tmp, NULL) == d) break;
             }
+            char *e = strchr(tmp, 'e'); /* .NET writes the exponent as E */
+            if (e) *e = 'E';
         }
         break;
     }
@@ -286,6 +288,9 @@ check:
                               "the string value is NULL or not valid Unicode");
     return S_OK;
 }
+
+static HRESULT write_array(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, unsigned depth,
+                           WS_ERROR *error);
 
 /* <local xmlns="ns">VALUE</local>: v points to the value (a WCHAR* for WSZ,
  * the struct for WS_STRUCT_TYPE); structs of element fields recurse */
@@ -320,6 +325,10 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
             const WS_FIELD_DESCRIPTION *f = sd->fields[i];
             hr = ntcp__wws_field_supported(f, error);
             if (FAILED(hr)) break;
+            if (f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING) {
+                hr = write_array(out, f, v, depth, error);
+                continue;
+            }
             const BYTE *fp = (const BYTE *)v + f->offset;
             if (f->options & WS_FIELD_POINTER) fp = *(const BYTE *const *)fp;
             bool absent = !fp || (f->type == WS_WSZ_TYPE && !*(const WCHAR *const *)fp);
@@ -339,28 +348,129 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     return hr;
 }
 
+static const WS_XML_STRING *field_name(const WS_FIELD_DESCRIPTION *f)
+{
+    return f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING ? f->itemLocalName : f->localName;
+}
+
+static size_t item_size(WS_TYPE t, const void *desc)
+{
+    return t == WS_STRUCT_TYPE ? (desc ? ((const WS_STRUCT_DESCRIPTION *)desc)->size : 0) : value_size(t);
+}
+
 HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error)
 {
-    if (!f || !f->localName || !f->ns)
+    bool repeating = f && f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING;
+    if (!f || !field_name(f) || !(repeating ? f->itemNs : f->ns) || (repeating && !f->localName != !f->ns))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field description without a name");
-    if (f->mapping != WS_ELEMENT_FIELD_MAPPING)
+    const WS_XML_STRING *n = field_name(f);
+    if (f->mapping != WS_ELEMENT_FIELD_MAPPING && !repeating)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "field '%.*s' uses WS_FIELD_MAPPING %d; the serializer handles "
-                              "WS_ELEMENT_FIELD_MAPPING only so far (docs/wwsapi.md)",
-                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->mapping);
+                              "WS_ELEMENT_FIELD_MAPPING and WS_REPEATING_ELEMENT_FIELD_MAPPING so far (docs/wwsapi.md)",
+                              (int)n->length, (const char *)n->bytes, (int)f->mapping);
     if (!value_size(f->type) && f->type != WS_STRUCT_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "field '%.*s' is of WS_TYPE %d; the serializer handles numbers, bool, double, "
                               "WS_STRING, WSZ and structs of them so far (docs/wwsapi.md)",
-                              (int)f->localName->length, (const char *)f->localName->bytes, (int)f->type);
+                              (int)n->length, (const char *)n->bytes, (int)f->type);
     if (f->type == WS_XML_BUFFER_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED, "field '%.*s': an XML buffer field",
-                              (int)f->localName->length, (const char *)f->localName->bytes);
-    if (f->options & ~(ULONG)(WS_FIELD_OPTIONAL | WS_FIELD_POINTER))
+                              (int)n->length, (const char *)n->bytes);
+    ULONG allowed = repeating ? WS_FIELD_OPTIONAL : (WS_FIELD_OPTIONAL | WS_FIELD_POINTER);
+    if (f->options & ~allowed)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "field '%.*s' has options 0x%x; the serializer handles WS_FIELD_POINTER and "
-                              "WS_FIELD_OPTIONAL so far", (int)f->localName->length, (const char *)f->localName->bytes,
+                              "field '%.*s' has options 0x%x; the serializer handles WS_FIELD_POINTER (not on arrays) "
+                              "and WS_FIELD_OPTIONAL so far", (int)n->length, (const char *)n->bytes,
                               (unsigned)f->options);
+    return S_OK;
+}
+
+/* an array field: [<wrapper>] <item/>... [</wrapper>]; v is the struct */
+static HRESULT write_array(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, unsigned depth,
+                           WS_ERROR *error)
+{
+    const BYTE *items = *(const BYTE *const *)((const BYTE *)v + f->offset);
+    ULONG count = *(const ULONG *)((const BYTE *)v + f->countOffset);
+    size_t size = item_size(f->type, f->typeDescription);
+    if (count && !items)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "the array '%.*s' has %u items and no "
+                              "pointer to them", (int)f->itemLocalName->length, (const char *)f->itemLocalName->bytes,
+                              (unsigned)count);
+    if (f->itemRange && (count < f->itemRange->minItemCount || count > f->itemRange->maxItemCount))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "the array '%.*s' has %u items, outside "
+                              "its range %u..%u", (int)f->itemLocalName->length, (const char *)f->itemLocalName->bytes,
+                              (unsigned)count, (unsigned)f->itemRange->minItemCount, (unsigned)f->itemRange->maxItemCount);
+    HRESULT hr = S_OK;
+    if (f->localName) {
+        hr = buf_add(out, "<", 1, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)f->localName->bytes, f->localName->length, error);
+        if (SUCCEEDED(hr) && f->ns->length) {
+            hr = buf_add(out, " xmlns=\"", 8, error);
+            if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)f->ns->bytes, f->ns->length, error);
+            if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
+        }
+        if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
+    }
+    for (ULONG i = 0; i < count && SUCCEEDED(hr); i++)
+        hr = ntcp__wws_write_typed(out, f->itemLocalName, f->itemNs, f->type, f->typeDescription, items + i * size,
+                                   depth + 1, error);
+    if (SUCCEEDED(hr) && f->localName) {
+        hr = buf_add(out, "</", 2, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)f->localName->bytes, f->localName->length, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
+    }
+    return hr;
+}
+
+static const xmlNode *child_named(const xmlNode *e, const WS_XML_STRING *local, const WS_XML_STRING *ns);
+
+static bool node_is(const xmlNode *c, const WS_XML_STRING *local, const WS_XML_STRING *ns)
+{
+    const char *cns = c->ns && c->ns->href ? (const char *)c->ns->href : "";
+    return c->type == XML_ELEMENT_NODE && strlen((const char *)c->name) == local->length &&
+           !memcmp(c->name, local->bytes, local->length) && strlen(cns) == ns->length && !memcmp(cns, ns->bytes, ns->length);
+}
+
+/* an array field of the struct element e into the struct at base: the items allocated from heap */
+static HRESULT read_array(const xmlNode *e, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *base, unsigned depth,
+                          WS_ERROR *error)
+{
+    BYTE **items = (BYTE **)((BYTE *)base + f->offset);
+    ULONG *count = (ULONG *)((BYTE *)base + f->countOffset);
+    *items = NULL;
+    *count = 0;
+    const xmlNode *parent = e;
+    if (f->localName) {
+        parent = child_named(e, f->localName, f->ns);
+        if (!parent) {
+            if (f->options & WS_FIELD_OPTIONAL) return S_OK;
+            return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the element {%.*s}%.*s is missing",
+                                  (int)f->ns->length, (const char *)f->ns->bytes, (int)f->localName->length,
+                                  (const char *)f->localName->bytes);
+        }
+    }
+    ULONG n = 0;
+    for (const xmlNode *c = parent->children; c; c = c->next)
+        if (node_is(c, f->itemLocalName, f->itemNs)) n++;
+    if (f->itemRange && (n < f->itemRange->minItemCount || n > f->itemRange->maxItemCount))
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the array '%.*s' has %u items, outside "
+                              "its range %u..%u", (int)f->itemLocalName->length, (const char *)f->itemLocalName->bytes,
+                              (unsigned)n, (unsigned)f->itemRange->minItemCount, (unsigned)f->itemRange->maxItemCount);
+    if (!n) return S_OK;
+    size_t size = item_size(f->type, f->typeDescription);
+    if (!size || n > ((size_t)-1) / size)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "an array of items of no size");
+    void *mem;
+    HRESULT hr = WsAlloc(heap, n * size, &mem, error);
+    if (FAILED(hr)) return hr;
+    ULONG i = 0;
+    for (const xmlNode *c = parent->children; c && SUCCEEDED(hr); c = c->next)
+        if (node_is(c, f->itemLocalName, f->itemNs))
+            hr = ntcp__wws_read_typed(c, f->type, f->typeDescription, heap, (BYTE *)mem + (i++) * size, depth + 1, error);
+    if (FAILED(hr)) return hr;
+    *items = mem;
+    *count = n;
     return S_OK;
 }
 
@@ -388,7 +498,8 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
         if (FAILED(hr)) return hr;
         if (f->offset >= sd->size)
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field offset beyond the struct's size");
-        hr = ntcp__wws_read_field(e, f, heap, (BYTE *)dst + f->offset, depth, error);
+        hr = f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING ? read_array(e, f, heap, dst, depth, error)
+                                                              : ntcp__wws_read_field(e, f, heap, (BYTE *)dst + f->offset, depth, error);
         if (FAILED(hr)) return hr;
     }
     return S_OK;
@@ -396,13 +507,8 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
 
 static const xmlNode *child_named(const xmlNode *e, const WS_XML_STRING *local, const WS_XML_STRING *ns)
 {
-    for (const xmlNode *c = e->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE) continue;
-        const char *cns = c->ns && c->ns->href ? (const char *)c->ns->href : "";
-        if (strlen((const char *)c->name) == local->length && !memcmp(c->name, local->bytes, local->length) &&
-            strlen(cns) == ns->length && !memcmp(cns, ns->bytes, ns->length))
-            return c;
-    }
+    for (const xmlNode *c = e->children; c; c = c->next)
+        if (node_is(c, local, ns)) return c;
     return NULL;
 }
 

@@ -255,6 +255,8 @@ static HRESULT check_wrapper(const WS_ELEMENT_DESCRIPTION *d, const char *which,
     for (ULONG i = 0; i < sd->fieldCount; i++) {
         HRESULT hr = ntcp__wws_field_supported(sd->fields[i], error);
         if (FAILED(hr)) return hr;
+        if (sd->fields[i]->mapping != WS_ELEMENT_FIELD_MAPPING) /* wsutil's ARRAY + ARRAY_COUNT parameters */
+            return ntcp__wws_notimpl(error, "WsCall with array parameters (a repeating element in the wrapper)");
     }
     return S_OK;
 }

@@ -488,3 +488,67 @@ TEST(wws_fault_kept_in_the_error)
     WsFreeHeap(h);
     WsFreeError(e);
 }
+
+/* arrays: WS_REPEATING_ELEMENT_FIELD_MAPPING with and without a wrapper element */
+typedef struct Polygon { WCHAR **Tags; ULONG TagCount; Point *Points; ULONG PointCount; } Polygon;
+static WS_XML_STRING s_arrays = WS_XML_STRING_VALUE("http://schemas.microsoft.com/2003/10/Serialization/Arrays");
+static WS_XML_STRING s_tags = WS_XML_STRING_VALUE("Tags"), s_string = WS_XML_STRING_VALUE("string");
+static WS_XML_STRING s_polygon = WS_XML_STRING_VALUE("Polygon");
+static WS_ITEM_RANGE tag_range = { 0, 3 };
+static WS_FIELD_DESCRIPTION f_tags = { WS_REPEATING_ELEMENT_FIELD_MAPPING, &s_tags, &s_ns, WS_WSZ_TYPE, NULL,
+                                       offsetof(Polygon, Tags), 0, NULL, offsetof(Polygon, TagCount), &s_string,
+                                       &s_arrays, &tag_range };
+static WS_FIELD_DESCRIPTION f_points = { WS_REPEATING_ELEMENT_FIELD_MAPPING, NULL, NULL, WS_STRUCT_TYPE, &point_type,
+                                         offsetof(Polygon, Points), 0, NULL, offsetof(Polygon, PointCount), &s_point,
+                                         &s_ns, NULL };
+static WS_FIELD_DESCRIPTION *polygon_fields[] = { &f_tags, &f_points };
+static WS_STRUCT_DESCRIPTION polygon_type = { sizeof(Polygon), _Alignof(Polygon), polygon_fields, 2, &s_polygon, &s_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION polygon_element = { &s_polygon, &s_ns, WS_STRUCT_TYPE, &polygon_type };
+
+TEST(wws_serializer_arrays)
+{
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    WCHAR *tags[] = { L"a", L"b<" };
+    Point pts[] = { { 1, 0.5 }, { 2, -1 }, { 3, 1e300 } };
+    Polygon p = { tags, 2, pts, 3 };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &polygon_element, WS_WRITE_REQUIRED_VALUE, &p, sizeof p, NULL), S_OK);
+    const char NS[] = " xmlns=\"http://schemas.datacontract.org/2004/07/Shapes\"";
+    const char AR[] = " xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\"";
+    char want[2048];
+    snprintf(want, sizeof want,
+             "<Polygon%s><Tags%s><string%s>a</string><string%s>b&lt;</string></Tags>"
+             "<Point%s><X%s>1</X><Y%s>0.5</Y></Point><Point%s><X%s>2</X><Y%s>-1</Y></Point>"
+             "<Point%s><X%s>3</X><Y%s>1E+300</Y></Point></Polygon>",
+             NS, NS, AR, AR, NS, NS, NS, NS, NS, NS, NS, NS, NS);
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    Polygon back;
+    memset(&back, 0xAA, sizeof back);
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &polygon_element, WS_READ_REQUIRED_VALUE, h, &back,
+                                        sizeof back, NULL), S_OK);
+    CHECK_EQ_INT(back.TagCount, 2);
+    CHECK(back.Tags && !wcscmp(back.Tags[0], L"a") && !wcscmp(back.Tags[1], L"b<"));
+    CHECK_EQ_INT(back.PointCount, 3);
+    CHECK(back.Points && back.Points[0].X == 1 && back.Points[1].Y == -1 && back.Points[2].Y == 1e300);
+    /* an empty array; the item range enforced both ways */
+    p.TagCount = 0;
+    p.PointCount = 0;
+    ntcp_buf_reset(&b);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &polygon_element, WS_WRITE_REQUIRED_VALUE, &p, sizeof p, NULL), S_OK);
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &polygon_element, WS_READ_REQUIRED_VALUE, h, &back,
+                                        sizeof back, NULL), S_OK);
+    CHECK(back.TagCount == 0 && back.Tags == NULL && back.PointCount == 0 && back.Points == NULL);
+    WCHAR *four[] = { L"1", L"2", L"3", L"4" };
+    p.Tags = four;
+    p.TagCount = 4;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &polygon_element, WS_WRITE_REQUIRED_VALUE, &p, sizeof p, NULL), E_INVALIDARG);
+    char many[1024];
+    snprintf(many, sizeof many, "<Polygon%s><Tags%s><string%s>1</string><string%s>2</string><string%s>3</string>"
+             "<string%s>4</string></Tags></Polygon>", NS, NS, AR, AR, AR, AR);
+    CHECK_EQ_INT(ntcp__wws_read_element(many, strlen(many), &polygon_element, WS_READ_REQUIRED_VALUE, h, &back,
+                                        sizeof back, NULL), WS_E_INVALID_FORMAT);
+    ntcp_buf_free(&b);
+    WsFreeHeap(h);
+}
