@@ -11,9 +11,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* a data contract: a nested struct by pointer, an optional string, numbers */
+/* a data contract: a nested struct by pointer, an optional string, numbers, an array of strings */
 typedef struct Point { int X; double Y; } Point;
-typedef struct Shape { WCHAR *Name; Point *Origin; unsigned Sides; WCHAR *Note; } Shape;
+typedef struct Shape { WCHAR *Name; Point *Origin; unsigned Sides; WCHAR *Note; WCHAR **Tags; ULONG TagCount; } Shape;
 static WS_XML_STRING s_ns = WS_XML_STRING_VALUE("urn:f"), s_x = WS_XML_STRING_VALUE("X"), s_y = WS_XML_STRING_VALUE("Y");
 static WS_XML_STRING s_name = WS_XML_STRING_VALUE("Name"), s_origin = WS_XML_STRING_VALUE("Origin");
 static WS_XML_STRING s_sides = WS_XML_STRING_VALUE("Sides"), s_note = WS_XML_STRING_VALUE("Note");
@@ -25,8 +25,11 @@ static WS_FIELD_DESCRIPTION f_name = { WS_ELEMENT_FIELD_MAPPING, &s_name, &s_ns,
 static WS_FIELD_DESCRIPTION f_origin = { WS_ELEMENT_FIELD_MAPPING, &s_origin, &s_ns, WS_STRUCT_TYPE, &point_type, offsetof(Shape, Origin), WS_FIELD_POINTER | WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
 static WS_FIELD_DESCRIPTION f_sides = { WS_ELEMENT_FIELD_MAPPING, &s_sides, &s_ns, WS_UINT32_TYPE, NULL, offsetof(Shape, Sides), 0, NULL, 0, NULL, NULL, NULL };
 static WS_FIELD_DESCRIPTION f_note = { WS_ELEMENT_FIELD_MAPPING, &s_note, &s_ns, WS_WSZ_TYPE, NULL, offsetof(Shape, Note), WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
-static WS_FIELD_DESCRIPTION *shape_fields[] = { &f_name, &f_origin, &f_sides, &f_note };
-static WS_STRUCT_DESCRIPTION shape_type = { sizeof(Shape), _Alignof(Shape), shape_fields, 4, NULL, NULL, NULL, NULL, 0, 0 };
+static WS_XML_STRING s_tags = WS_XML_STRING_VALUE("Tags"), s_tag = WS_XML_STRING_VALUE("t");
+static WS_ITEM_RANGE tag_range = { 0, 8 };
+static WS_FIELD_DESCRIPTION f_tags = { WS_REPEATING_ELEMENT_FIELD_MAPPING, &s_tags, &s_ns, WS_WSZ_TYPE, NULL, offsetof(Shape, Tags), WS_FIELD_OPTIONAL, NULL, offsetof(Shape, TagCount), &s_tag, &s_ns, &tag_range };
+static WS_FIELD_DESCRIPTION *shape_fields[] = { &f_name, &f_origin, &f_sides, &f_note, &f_tags };
+static WS_STRUCT_DESCRIPTION shape_type = { sizeof(Shape), _Alignof(Shape), shape_fields, 5, NULL, NULL, NULL, NULL, 0, 0 };
 
 static const WS_TYPE types[] = { WS_BOOL_TYPE, WS_INT8_TYPE, WS_INT16_TYPE, WS_INT32_TYPE, WS_INT64_TYPE,
                                  WS_UINT8_TYPE, WS_UINT16_TYPE, WS_UINT32_TYPE, WS_UINT64_TYPE, WS_DOUBLE_TYPE,
