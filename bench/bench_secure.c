@@ -820,7 +820,7 @@ static bool p5_own_network(void)
     return true;
 }
 
-static void p5(int sessions)
+static void p5_run(int sessions)
 {
     p5_raise_nofile(sessions);
     int asked = sessions;
@@ -901,6 +901,23 @@ static void p5(int sessions)
     }
     free(chs);
     free(ups);
+}
+
+/* P5 in a child process: its descriptor limit and network namespace stay
+ * there, whatever runs after it */
+static void p5(int sessions)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        p5_run(sessions);
+        fflush(stdout);
+        _exit(0);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "P5 did not finish\n");
 }
 
 int main(int argc, char **argv)
