@@ -51,7 +51,7 @@
 #include "../tests/e2e/e2e.h"
 #include "echo_server.h"
 
-#define pin_self bench_pin_self
+#define pin_self bench_pin_self /* the names the parts below use */
 
 static double now(void)
 {
@@ -80,7 +80,7 @@ static ntcp_server *start_server(int *port, unsigned max_sessions, bool secured)
     return bench_echo_start(secured ? NTCP_UPGRADE_NEGOTIATE : NULL, up_new, max_sessions, port);
 }
 
-#define run_server bench_echo_run
+#define run_server bench_echo_run /* pthread body of a start_server service */
 
 /* A secured channel; *up_out owns the client's security context (free it
  * with ntcp_stream_free once the channel is gone). */
