@@ -234,12 +234,12 @@ static size_t value_size(WS_TYPE t)
     case WS_STRING_TYPE: return sizeof(WS_STRING);
     case WS_WSZ_TYPE: return sizeof(WCHAR *);
     case WS_XML_BUFFER_TYPE: return sizeof(WS_XML_BUFFER *);
-    default: return 0;
+    default: return ntcp__wws_type_size(t);
     }
 }
 
 /* the text form of a simple value, as DataContractSerializer writes it */
-static HRESULT simple_text(WS_TYPE t, const void *v, char **out, WS_ERROR *error)
+static HRESULT simple_text(WS_TYPE t, const void *desc, const void *v, char **out, WS_ERROR *error)
 {
     char tmp[64];
     switch (t) {
@@ -277,9 +277,7 @@ static HRESULT simple_text(WS_TYPE t, const void *v, char **out, WS_ERROR *error
         goto check;
     }
     default:
-        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "WS_TYPE %d in a message body is not implemented yet (the serializer: docs/wwsapi.md)",
-                              (int)t);
+        return ntcp__wws_type_text(t, desc, v, out, error);
     }
     *out = ntcp_strndup(tmp, strlen(tmp));
 check:
@@ -291,6 +289,42 @@ check:
 
 static HRESULT write_array(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, unsigned depth,
                            WS_ERROR *error);
+static HRESULT read_text_desc(const char *text, WS_TYPE t, const void *desc, WS_HEAP *heap, void *dst, WS_ERROR *error);
+
+/* the place of field f's value in the struct at v; NULL when a pointer field is NULL */
+static const BYTE *field_value(const WS_FIELD_DESCRIPTION *f, const void *v)
+{
+    const BYTE *fp = (const BYTE *)v + f->offset;
+    if (f->options & WS_FIELD_POINTER) fp = *(const BYTE *const *)fp;
+    if (fp && f->type == WS_WSZ_TYPE && !*(const WCHAR *const *)fp) return NULL;
+    return fp;
+}
+
+/* ' name="value"' for the attribute fields, and the text field's value */
+static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, WS_ERROR *error)
+{
+    const BYTE *fp = field_value(f, v);
+    if (!fp) {
+        if (f->options & WS_FIELD_OPTIONAL) return S_OK;
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a %s field is NULL and not WS_FIELD_OPTIONAL",
+                              f->mapping == WS_TEXT_FIELD_MAPPING ? "text" : "attribute");
+    }
+    char *text = NULL;
+    HRESULT hr = simple_text(f->type, f->typeDescription, fp, &text, error);
+    if (FAILED(hr)) return hr;
+    if (f->mapping == WS_TEXT_FIELD_MAPPING) {
+        hr = buf_escaped(out, text, strlen(text), error);
+    } else {
+        hr = buf_add(out, " ", 1, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)f->localName->bytes, f->localName->length, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "=\"", 2, error);
+        for (const char *c = text; *c && SUCCEEDED(hr); c++)
+            hr = *c == '"' ? buf_add(out, "&quot;", 6, error) : buf_escaped(out, c, 1, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
+    }
+    ntcp_free(text);
+    return hr;
+}
 
 /* <local xmlns="ns">VALUE</local>: v points to the value (a WCHAR* for WSZ,
  * the struct for WS_STRUCT_TYPE); structs of element fields recurse */
@@ -304,7 +338,7 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     char *text = NULL;
     HRESULT hr = S_OK;
     if (t != WS_STRUCT_TYPE) {
-        hr = simple_text(t, v, &text, error);
+        hr = simple_text(t, desc, v, &text, error);
         if (FAILED(hr)) return hr;
     }
     hr = buf_add(out, "<", 1, error);
@@ -314,6 +348,13 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
         if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)ns->bytes, ns->length, error);
         if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
     }
+    const WS_STRUCT_DESCRIPTION *sdesc = t == WS_STRUCT_TYPE ? desc : NULL;
+    if (sdesc && sdesc->fieldCount && sdesc->fields)
+        for (ULONG i = 0; i < sdesc->fieldCount && SUCCEEDED(hr); i++)
+            if (sdesc->fields[i] && sdesc->fields[i]->mapping == WS_ATTRIBUTE_FIELD_MAPPING) {
+                hr = ntcp__wws_field_supported(sdesc->fields[i], error);
+                if (SUCCEEDED(hr)) hr = write_attr_or_text(out, sdesc->fields[i], v, error);
+            }
     if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
     if (SUCCEEDED(hr) && text) hr = buf_escaped(out, text, strlen(text), error);
     ntcp_free(text);
@@ -329,10 +370,13 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
                 hr = write_array(out, f, v, depth, error);
                 continue;
             }
-            const BYTE *fp = (const BYTE *)v + f->offset;
-            if (f->options & WS_FIELD_POINTER) fp = *(const BYTE *const *)fp;
-            bool absent = !fp || (f->type == WS_WSZ_TYPE && !*(const WCHAR *const *)fp);
-            if (absent) {
+            if (f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING) continue;
+            if (f->mapping == WS_TEXT_FIELD_MAPPING) {
+                hr = write_attr_or_text(out, f, v, error);
+                continue;
+            }
+            const BYTE *fp = field_value(f, v);
+            if (!fp) {
                 if (f->options & WS_FIELD_OPTIONAL) continue;
                 hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                                     "the field '%.*s' is NULL and not WS_FIELD_OPTIONAL", (int)f->localName->length,
@@ -360,19 +404,32 @@ static size_t item_size(WS_TYPE t, const void *desc)
 
 HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error)
 {
+    static const WS_XML_STRING text_name = {6, (BYTE *)"(text)", NULL, 0}, none_name = {10, (BYTE *)"(no field)", NULL, 0};
     bool repeating = f && f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING;
-    if (!f || !field_name(f) || !(repeating ? f->itemNs : f->ns) || (repeating && !f->localName != !f->ns))
+    bool unnamed = f && (f->mapping == WS_TEXT_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING);
+    if (!f || (!unnamed && (!field_name(f) || !(repeating ? f->itemNs : f->ns) || (repeating && !f->localName != !f->ns))))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field description without a name");
-    const WS_XML_STRING *n = field_name(f);
-    if (f->mapping != WS_ELEMENT_FIELD_MAPPING && !repeating)
+    const WS_XML_STRING *n = f->mapping == WS_TEXT_FIELD_MAPPING ? &text_name
+                           : f->mapping == WS_NO_FIELD_MAPPING  ? &none_name : field_name(f);
+    if (f->mapping != WS_ELEMENT_FIELD_MAPPING && !repeating && !unnamed && f->mapping != WS_ATTRIBUTE_FIELD_MAPPING)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "field '%.*s' uses WS_FIELD_MAPPING %d; the serializer handles "
-                              "WS_ELEMENT_FIELD_MAPPING and WS_REPEATING_ELEMENT_FIELD_MAPPING so far (docs/wwsapi.md)",
+                              "field '%.*s' uses WS_FIELD_MAPPING %d; the serializer handles the ELEMENT, "
+                              "REPEATING_ELEMENT, ATTRIBUTE, TEXT and NO_FIELD mappings so far (docs/wwsapi.md)",
                               (int)n->length, (const char *)n->bytes, (int)f->mapping);
+    if (f->mapping == WS_ATTRIBUTE_FIELD_MAPPING && f->ns->length)
+        return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
+                              "attribute field '%.*s' in a namespace; the serializer handles unqualified attributes so far",
+                              (int)n->length, (const char *)n->bytes);
+    if ((f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_TEXT_FIELD_MAPPING) &&
+        (f->type == WS_STRUCT_TYPE || f->type == WS_XML_BUFFER_TYPE))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "field '%.*s': an attribute or text field must be of a simple type", (int)n->length,
+                              (const char *)n->bytes);
     if (!value_size(f->type) && f->type != WS_STRUCT_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "field '%.*s' is of WS_TYPE %d; the serializer handles numbers, bool, double, "
-                              "WS_STRING, WSZ and structs of them so far (docs/wwsapi.md)",
+                              "field '%.*s' is of WS_TYPE %d; the serializer handles numbers, bool, float, double, "
+                              "datetime, timespan, GUID, unique id, WS_STRING, WSZ, bytes, XML string, enum and "
+                              "structs of them so far (docs/wwsapi.md)",
                               (int)n->length, (const char *)n->bytes, (int)f->type);
     if (f->type == WS_XML_BUFFER_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED, "field '%.*s': an XML buffer field",
@@ -483,7 +540,7 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
         return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
     if (t != WS_STRUCT_TYPE) {
         xmlChar *text = xmlNodeGetContent(e);
-        HRESULT hr = ntcp__wws_read_text(text ? (const char *)text : "", t, heap, dst, error);
+        HRESULT hr = read_text_desc(text ? (const char *)text : "", t, desc, heap, dst, error);
         xmlFree(text);
         return hr;
     }
@@ -512,19 +569,47 @@ static const xmlNode *child_named(const xmlNode *e, const WS_XML_STRING *local, 
     return NULL;
 }
 
+static HRESULT ntcp__wws_read_field_from(const void *node, const void *cn, const void *text,
+                                         const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp, unsigned depth,
+                                         WS_ERROR *error);
+
 /* field f of the struct element e into fp, the field's place */
 HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp,
                              unsigned depth, WS_ERROR *error)
 {
-    const xmlNode *c = child_named(node, f->localName, f->ns);
+    const xmlNode *c = NULL;
+    xmlChar *text = NULL; /* an attribute's or the text field's value */
+    if (f->mapping == WS_ELEMENT_FIELD_MAPPING) c = child_named(node, f->localName, f->ns);
+    else if (f->mapping == WS_ATTRIBUTE_FIELD_MAPPING) {
+        char *an = ntcp__wws_xml_str(f->localName);
+        if (!an) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+        text = xmlGetNoNsProp((const xmlNode *)node, (const xmlChar *)an);
+        ntcp_free(an);
+    } else if (f->mapping == WS_TEXT_FIELD_MAPPING)
+        text = xmlNodeGetContent((const xmlNode *)node);
+    HRESULT hr = ntcp__wws_read_field_from(node, c, text, f, heap, fp, depth, error);
+    xmlFree(text);
+    return hr;
+}
+
+static HRESULT ntcp__wws_read_field_from(const void *node, const void *cn, const void *text,
+                                         const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp, unsigned depth,
+                                         WS_ERROR *error)
+{
+    (void)node;
+    const xmlNode *c = cn;
     size_t vsize = f->type == WS_STRUCT_TYPE ? (f->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)f->typeDescription)->size : 0)
                                              : value_size(f->type);
     if (!vsize) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field of no size");
-    if (!c) {
-        if (!(f->options & WS_FIELD_OPTIONAL))
-            return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the element {%.*s}%.*s is missing",
+    if (!c && !text) {
+        if (f->mapping == WS_TEXT_FIELD_MAPPING) text = "";
+        else if (!(f->options & WS_FIELD_OPTIONAL) && f->mapping != WS_NO_FIELD_MAPPING)
+            return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the %s {%.*s}%.*s is missing",
+                                  f->mapping == WS_ATTRIBUTE_FIELD_MAPPING ? "attribute" : "element",
                                   (int)f->ns->length, (const char *)f->ns->bytes, (int)f->localName->length,
                                   (const char *)f->localName->bytes);
+    }
+    if (!c && !text) {
         if (f->options & WS_FIELD_POINTER) *(void **)fp = NULL;
         else if (f->defaultValue && f->defaultValue->value && f->defaultValue->valueSize == vsize)
             memcpy(fp, f->defaultValue->value, vsize);
@@ -538,6 +623,7 @@ HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS
         if (FAILED(hr)) return hr;
         *(void **)fp = dst;
     }
+    if (!c) return read_text_desc(text, f->type, f->typeDescription, heap, dst, error);
     return ntcp__wws_read_typed(c, f->type, f->typeDescription, heap, dst, depth + 1, error);
 }
 
@@ -675,6 +761,11 @@ static HRESULT heap_wchars(WS_HEAP *heap, const char *s, WCHAR **out, ULONG *len
 
 HRESULT ntcp__wws_read_text(const char *text, WS_TYPE t, WS_HEAP *heap, void *dst, WS_ERROR *error)
 {
+    return read_text_desc(text, t, NULL, heap, dst, error);
+}
+
+static HRESULT read_text_desc(const char *text, WS_TYPE t, const void *desc, WS_HEAP *heap, void *dst, WS_ERROR *error)
+{
     if (t == WS_WSZ_TYPE || t == WS_STRING_TYPE) {
         WCHAR *w = NULL;
         ULONG n = 0;
@@ -687,6 +778,7 @@ HRESULT ntcp__wws_read_text(const char *text, WS_TYPE t, WS_HEAP *heap, void *ds
     if (!value_size(t) || t == WS_XML_BUFFER_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "WS_TYPE %d is not implemented yet by the serializer (docs/wwsapi.md)", (int)t);
+    if (ntcp__wws_type_size(t)) return ntcp__wws_type_parse(text, t, desc, heap, dst, error);
     return parse_number(t, text, dst, error);
 }
 

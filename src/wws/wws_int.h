@@ -101,6 +101,13 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
 HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp,
                              unsigned depth, WS_ERROR *error);
 HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error);
+/* The value types of types.c (float, datetime, timespan, guid, unique id,
+ * bytes, XML string, enum): their size (0: not one of them), their text as
+ * DataContractSerializer writes it (ntcp_malloc'ed), and the text read back
+ * into dst (bytes, strings allocated from heap). desc: the enum's. */
+size_t ntcp__wws_type_size(WS_TYPE t);
+HRESULT ntcp__wws_type_text(WS_TYPE t, const void *desc, const void *v, char **out, WS_ERROR *error);
+HRESULT ntcp__wws_type_parse(const char *text, WS_TYPE t, const void *desc, WS_HEAP *heap, void *dst, WS_ERROR *error);
 /* The size of a simple type's value; 0 for the others. */
 size_t ntcp__wws_value_size(WS_TYPE t);
 HRESULT ntcp__wws_message_set_action(WS_MESSAGE *m, const WS_XML_STRING *action, WS_ERROR *error);

@@ -437,6 +437,40 @@ typedef struct _WS_STRUCT_DESCRIPTION {
     ULONG structOptions;
 } WS_STRUCT_DESCRIPTION;
 
+/* values of the simple types: ticks are 100 ns units (a datetime's since
+ * 0001-01-01T00:00:00), as in .NET */
+typedef enum {
+    WS_DATETIME_FORMAT_UTC = 0,
+    WS_DATETIME_FORMAT_LOCAL = 1,
+    WS_DATETIME_FORMAT_NONE = 2
+} WS_DATETIME_FORMAT;
+
+typedef struct _WS_DATETIME {
+    unsigned long long ticks;
+    WS_DATETIME_FORMAT format;
+} WS_DATETIME;
+
+typedef struct _WS_TIMESPAN {
+    long long ticks;
+} WS_TIMESPAN;
+
+typedef struct _WS_UNIQUE_ID {
+    WS_STRING uri; /* length 0: the guid is the id */
+    GUID guid;
+} WS_UNIQUE_ID;
+
+typedef struct _WS_ENUM_VALUE {
+    int value;
+    WS_XML_STRING *name;
+} WS_ENUM_VALUE;
+
+typedef struct _WS_ENUM_DESCRIPTION {
+    WS_ENUM_VALUE *values;
+    ULONG valueCount;
+    ULONG maxByteCount;
+    ULONG *nameIndices;
+} WS_ENUM_DESCRIPTION;
+
 /* ---- endpoint addresses and identities ---------------------------------- */
 typedef enum {
     WS_DNS_ENDPOINT_IDENTITY_TYPE = 1,

@@ -1,0 +1,319 @@
+/* WWSAPI serializer: float, datetime, timespan, GUID, bytes, enum, unique
+ * id, XML string; attribute, text and no-field mappings. The expected XML is
+ * what Mono's DataContractSerializer wrote for the same values (the C#
+ * data contract is in the comment below), with its root's namespace
+ * declarations taken out (nettcp writes xmlns on every element). */
+#include <stddef.h>
+#include <string.h>
+#include <wchar.h>
+#include "test.h"
+#include <nettcp/wws/webservices.h>
+#include "wws/wws_channel.h"
+
+static const char *terr(WS_ERROR *e)
+{
+    static char out[1024];
+    WS_STRING s;
+    if (FAILED(WsGetErrorString(e, 0, &s))) return "(none)";
+    size_t k = 0;
+    for (ULONG j = 0; j < s.length && k + 1 < sizeof out; j++) out[k++] = s.chars[j] < 0x80 ? (char)s.chars[j] : '?';
+    out[k] = 0;
+    return out;
+}
+
+/* [DataContract(Namespace="http://t")] enum Color { Red, Green, Blue }
+ * [DataContract(Namespace="http://t")] class V { float F; DateTime D, DN; TimeSpan T, T2; Guid G; byte[] B;
+ *   Color C; TimeSpan T3; float F2; }   (DataMember Order 1..10)
+ * V { F=1.5f, D=2026-12-05T15:39:57Z + 1234500 ticks (UTC), DN=2001-02-03T04:05:06 (Unspecified),
+ *   T=1.02:03:04.0005, T2=0, G=0f8fad5b-d9cb-469f-a165-70867728950e, B={0,1,2,253,254,255,65}, C=Blue,
+ *   T3=-90 s, F2=1e20f }  -- mono 6.8, DataContractSerializer.WriteObject: */
+static const char DCS_V[] =
+    "<V xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"><F>1.5</F>"
+    "<D>2026-12-05T15:39:57.12345Z</D><DN>2001-02-03T04:05:06</DN><T>P1DT2H3M4.0005S</T><T2>PT0S</T2>"
+    "<G>0f8fad5b-d9cb-469f-a165-70867728950e</G><B>AAEC/f7/QQ==</B><C>Blue</C><T3>-PT1M30S</T3><F2>1E+20</F2></V>";
+
+typedef struct V {
+    float F;
+    WS_DATETIME D, DN;
+    WS_TIMESPAN T, T2;
+    GUID G;
+    WS_BYTES B;
+    int C;
+    WS_TIMESPAN T3;
+    float F2;
+} V;
+
+static WS_XML_STRING t_ns = WS_XML_STRING_VALUE("http://t"), t_v = WS_XML_STRING_VALUE("V");
+static WS_XML_STRING n_f = WS_XML_STRING_VALUE("F"), n_d = WS_XML_STRING_VALUE("D"), n_dn = WS_XML_STRING_VALUE("DN");
+static WS_XML_STRING n_t = WS_XML_STRING_VALUE("T"), n_t2 = WS_XML_STRING_VALUE("T2"), n_g = WS_XML_STRING_VALUE("G");
+static WS_XML_STRING n_b = WS_XML_STRING_VALUE("B"), n_c = WS_XML_STRING_VALUE("C"), n_t3 = WS_XML_STRING_VALUE("T3");
+static WS_XML_STRING n_f2 = WS_XML_STRING_VALUE("F2");
+static WS_XML_STRING c_red = WS_XML_STRING_VALUE("Red"), c_green = WS_XML_STRING_VALUE("Green"), c_blue = WS_XML_STRING_VALUE("Blue");
+static WS_ENUM_VALUE color_values[] = { { 0, &c_red }, { 1, &c_green }, { 2, &c_blue } };
+static WS_ENUM_DESCRIPTION color_type = { color_values, 3, 5, NULL };
+#define FLD(name, T, desc, member) \
+    static WS_FIELD_DESCRIPTION fv_##member = { WS_ELEMENT_FIELD_MAPPING, &name, &t_ns, T, desc, offsetof(V, member), 0, NULL, 0, NULL, NULL, NULL }
+FLD(n_f, WS_FLOAT_TYPE, NULL, F);
+FLD(n_d, WS_DATETIME_TYPE, NULL, D);
+FLD(n_dn, WS_DATETIME_TYPE, NULL, DN);
+FLD(n_t, WS_TIMESPAN_TYPE, NULL, T);
+FLD(n_t2, WS_TIMESPAN_TYPE, NULL, T2);
+FLD(n_g, WS_GUID_TYPE, NULL, G);
+FLD(n_b, WS_BYTES_TYPE, NULL, B);
+FLD(n_c, WS_ENUM_TYPE, &color_type, C);
+FLD(n_t3, WS_TIMESPAN_TYPE, NULL, T3);
+FLD(n_f2, WS_FLOAT_TYPE, NULL, F2);
+static WS_FIELD_DESCRIPTION *v_fields[] = { &fv_F, &fv_D, &fv_DN, &fv_T, &fv_T2, &fv_G, &fv_B, &fv_C, &fv_T3, &fv_F2 };
+static WS_STRUCT_DESCRIPTION v_type = { sizeof(V), _Alignof(V), v_fields, 10, &t_v, &t_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION v_element = { &t_v, &t_ns, WS_STRUCT_TYPE, &v_type };
+
+static BYTE v_bytes[] = { 0, 1, 2, 253, 254, 255, 65 };
+
+static void fill_v(V *v)
+{
+    memset(v, 0, sizeof *v);
+    v->F = 1.5f;
+    v->D = (WS_DATETIME){ 639320819971234500ULL, WS_DATETIME_FORMAT_UTC };
+    v->DN = (WS_DATETIME){ 631167699060000000ULL, WS_DATETIME_FORMAT_NONE };
+    v->T.ticks = 937840005000LL;
+    v->T2.ticks = 0;
+    v->G = (GUID){ 0x0f8fad5b, 0xd9cb, 0x469f, { 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e } };
+    v->B = (WS_BYTES){ sizeof v_bytes, v_bytes };
+    v->C = 2;
+    v->T3.ticks = -900000000LL;
+    v->F2 = 1e20f;
+}
+
+/* s without every occurrence of cut */
+static void strip(char *s, const char *cut)
+{
+    size_t n = strlen(cut);
+    for (char *p; (p = strstr(s, cut));) memmove(p, p + n, strlen(p + n) + 1);
+}
+
+TEST(wws_types_match_data_contract_serializer)
+{
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    V v;
+    fill_v(&v);
+    ntcp_buf b;
+    ntcp_buf_init(&b, 1 << 16);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &v_element, WS_WRITE_REQUIRED_VALUE, &v, sizeof v, NULL), S_OK);
+    char ours[2048], dcs[2048];
+    CHECK(b.len < sizeof ours);
+    memcpy(ours, b.data, b.len);
+    ours[b.len] = 0;
+    strip(ours, " xmlns=\"http://t\"");
+    snprintf(dcs, sizeof dcs, "%s", DCS_V);
+    strip(dcs, " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"");
+    CHECK_EQ_STR(ours, dcs);
+    /* DataContractSerializer's own bytes read back to the same values */
+    V back;
+    memset(&back, 0xAA, sizeof back);
+    CHECK_EQ_INT(ntcp__wws_read_element(DCS_V, strlen(DCS_V), &v_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back,
+                                        NULL), S_OK);
+    CHECK(back.F == 1.5f && back.F2 == 1e20f);
+    CHECK(back.D.ticks == v.D.ticks && back.D.format == WS_DATETIME_FORMAT_UTC);
+    CHECK(back.DN.ticks == v.DN.ticks && back.DN.format == WS_DATETIME_FORMAT_NONE);
+    CHECK(back.T.ticks == v.T.ticks && back.T2.ticks == 0 && back.T3.ticks == v.T3.ticks);
+    CHECK(!memcmp(&back.G, &v.G, sizeof v.G));
+    CHECK_BYTES(back.B.bytes, back.B.length, v_bytes, sizeof v_bytes);
+    CHECK_EQ_INT(back.C, 2);
+    ntcp_buf_free(&b);
+    WsFreeHeap(h);
+}
+
+/* one simple value as <x xmlns="">TEXT</x> */
+static WS_XML_STRING x_name = WS_XML_STRING_VALUE("x"), x_ns = WS_XML_STRING_VALUE("");
+
+static const char *write_one(WS_TYPE t, void *desc, const void *v, ULONG size, HRESULT *hr)
+{
+    static char out[256];
+    WS_ELEMENT_DESCRIPTION d = { &x_name, &x_ns, t, desc };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    *hr = ntcp__wws_write_element(&b, &d, WS_WRITE_REQUIRED_VALUE, v, size, NULL);
+    size_t n = b.len > 7 ? b.len - 7 : 0; /* "<x>" ... "</x>" */
+    if (n >= sizeof out) n = sizeof out - 1;
+    memcpy(out, b.len > 7 ? (const char *)b.data + 3 : "", n);
+    out[n] = 0;
+    ntcp_buf_free(&b);
+    return out;
+}
+
+static HRESULT read_one(const char *text, WS_TYPE t, void *desc, WS_HEAP *h, void *v, ULONG size, WS_ERROR *e)
+{
+    static char xml[8192];
+    snprintf(xml, sizeof xml, "<x>%s</x>", text);
+    WS_ELEMENT_DESCRIPTION d = { &x_name, &x_ns, t, desc };
+    return ntcp__wws_read_element(xml, strlen(xml), &d, WS_READ_REQUIRED_VALUE, h, v, size, e);
+}
+
+TEST(wws_types_edges_as_dotnet_writes_them)
+{
+    /* XmlConvert.ToString / float.ToString("R") as mono 6.8 prints them */
+    HRESULT hr;
+    WS_TIMESPAN ts = { 3 * 864000000000LL };
+    CHECK_EQ_STR(write_one(WS_TIMESPAN_TYPE, NULL, &ts, sizeof ts, &hr), "P3D");
+    ts.ticks = 1;
+    CHECK_EQ_STR(write_one(WS_TIMESPAN_TYPE, NULL, &ts, sizeof ts, &hr), "PT0.0000001S");
+    ts.ticks = INT64_MAX;
+    CHECK_EQ_STR(write_one(WS_TIMESPAN_TYPE, NULL, &ts, sizeof ts, &hr), "P10675199DT2H48M5.4775807S");
+    ts.ticks = INT64_MIN;
+    CHECK_EQ_STR(write_one(WS_TIMESPAN_TYPE, NULL, &ts, sizeof ts, &hr), "-P10675199DT2H48M5.4775808S");
+    WS_DATETIME dt = { 3155378975999999999ULL, WS_DATETIME_FORMAT_UTC };
+    CHECK_EQ_STR(write_one(WS_DATETIME_TYPE, NULL, &dt, sizeof dt, &hr), "9999-12-31T23:59:59.9999999Z");
+    float f = 1e-5f;
+    CHECK_EQ_STR(write_one(WS_FLOAT_TYPE, NULL, &f, sizeof f, &hr), "1E-05");
+    f = 0.1f;
+    CHECK_EQ_STR(write_one(WS_FLOAT_TYPE, NULL, &f, sizeof f, &hr), "0.1");
+    f = 3.4028235e38f;
+    CHECK_EQ_STR(write_one(WS_FLOAT_TYPE, NULL, &f, sizeof f, &hr), "3.40282347E+38");
+    /* unique ids: a GUID as urn:uuid:, or the URI */
+    WS_UNIQUE_ID u = { { 0, NULL }, { 0x0f8fad5b, 0xd9cb, 0x469f, { 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e } } };
+    CHECK_EQ_STR(write_one(WS_UNIQUE_ID_TYPE, NULL, &u, sizeof u, &hr), "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e");
+    u.uri = (WS_STRING)WS_STRING_VALUE(L"urn:x<1>");
+    CHECK_EQ_STR(write_one(WS_UNIQUE_ID_TYPE, NULL, &u, sizeof u, &hr), "urn:x&lt;1&gt;");
+    WS_XML_STRING xs = WS_XML_STRING_VALUE("caf\xc3\xa9 & tea");
+    CHECK_EQ_STR(write_one(WS_XML_STRING_TYPE, NULL, &xs, sizeof xs, &hr), "caf\xc3\xa9 &amp; tea");
+    WS_BYTES empty = { 0, NULL };
+    CHECK_EQ_STR(write_one(WS_BYTES_TYPE, NULL, &empty, sizeof empty, &hr), "");
+    CHECK_EQ_INT(hr, S_OK);
+    int bad_color = 7;
+    write_one(WS_ENUM_TYPE, &color_type, &bad_color, sizeof bad_color, &hr);
+    CHECK_EQ_INT(hr, E_INVALIDARG);
+    WS_DATETIME local = { 0, WS_DATETIME_FORMAT_LOCAL };
+    write_one(WS_DATETIME_TYPE, NULL, &local, sizeof local, &hr);
+    CHECK_EQ_INT(hr, E_NOTIMPL);
+
+    /* and back */
+    WS_HEAP *h;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    WS_UNIQUE_ID ub;
+    CHECK_EQ_INT(read_one("urn:uuid:0F8FAD5B-D9CB-469F-A165-70867728950E", WS_UNIQUE_ID_TYPE, NULL, h, &ub, sizeof ub, NULL), S_OK);
+    CHECK(ub.uri.length == 0 && ub.guid.Data1 == 0x0f8fad5b && ub.guid.Data4[7] == 0x0e);
+    CHECK_EQ_INT(read_one("urn:x", WS_UNIQUE_ID_TYPE, NULL, h, &ub, sizeof ub, NULL), S_OK);
+    CHECK(ub.uri.length == 5 && !wmemcmp(ub.uri.chars, L"urn:x", 5));
+    WS_XML_STRING xb;
+    CHECK_EQ_INT(read_one("caf\xc3\xa9 &amp; tea", WS_XML_STRING_TYPE, NULL, h, &xb, sizeof xb, NULL), S_OK);
+    CHECK_BYTES(xb.bytes, xb.length, "caf\xc3\xa9 & tea", 11);
+    WS_DATETIME db;
+    CHECK_EQ_INT(read_one("2001-02-03T04:05:06+01:30", WS_DATETIME_TYPE, NULL, h, &db, sizeof db, NULL), S_OK);
+    CHECK(db.ticks == 631167699060000000ULL - 54000000000ULL && db.format == WS_DATETIME_FORMAT_LOCAL);
+    WS_TIMESPAN tb;
+    CHECK_EQ_INT(read_one("-P10675199DT2H48M5.4775808S", WS_TIMESPAN_TYPE, NULL, h, &tb, sizeof tb, NULL), S_OK);
+    CHECK(tb.ticks == INT64_MIN);
+    CHECK_EQ_INT(read_one("P1Y2M", WS_TIMESPAN_TYPE, NULL, h, &tb, sizeof tb, NULL), S_OK); /* Y = 365 d, M = 30 d */
+    CHECK(tb.ticks == 425 * 864000000000LL);
+    WS_BYTES bb;
+    CHECK_EQ_INT(read_one(" AAEC\n/f7/QQ== ", WS_BYTES_TYPE, NULL, h, &bb, sizeof bb, NULL), S_OK);
+    CHECK_BYTES(bb.bytes, bb.length, v_bytes, sizeof v_bytes);
+    WsFreeHeap(h);
+}
+
+TEST(wws_types_malformed_input_fails_with_reason)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    BYTE v[64];
+    CHECK_EQ_INT(read_one("2026-02-29T00:00:00", WS_DATETIME_TYPE, NULL, h, v, sizeof(WS_DATETIME), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "'2026-02-29T00:00:00' is not a valid xs:dateTime");
+    CHECK_EQ_INT(read_one("2026-01-01T00:00:00Zjunk", WS_DATETIME_TYPE, NULL, h, v, sizeof(WS_DATETIME), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_INT(read_one("0001-01-01T00:00:00+01:00", WS_DATETIME_TYPE, NULL, h, v, sizeof(WS_DATETIME), e), WS_E_NUMERIC_OVERFLOW);
+    CHECK_EQ_STR(terr(e), "the dateTime '0001-01-01T00:00:00+01:00' is out of range");
+    CHECK_EQ_INT(read_one("P10675199DT2H48M5.4775808S", WS_TIMESPAN_TYPE, NULL, h, v, sizeof(WS_TIMESPAN), e), WS_E_NUMERIC_OVERFLOW);
+    CHECK_EQ_INT(read_one("PT", WS_TIMESPAN_TYPE, NULL, h, v, sizeof(WS_TIMESPAN), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "'PT' is not a valid xs:duration");
+    CHECK_EQ_INT(read_one("P1.5D", WS_TIMESPAN_TYPE, NULL, h, v, sizeof(WS_TIMESPAN), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_INT(read_one("PT1S2M", WS_TIMESPAN_TYPE, NULL, h, v, sizeof(WS_TIMESPAN), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_INT(read_one("0f8fad5b-d9cb-469f-a165-70867728950", WS_GUID_TYPE, NULL, h, v, sizeof(GUID), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "'0f8fad5b-d9cb-469f-a165-70867728950' is not a valid GUID");
+    CHECK_EQ_INT(read_one("AAE", WS_BYTES_TYPE, NULL, h, v, sizeof(WS_BYTES), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_INT(read_one("AA=A", WS_BYTES_TYPE, NULL, h, v, sizeof(WS_BYTES), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "'AA=A' is not a valid base64 value");
+    CHECK_EQ_INT(read_one("Purple", WS_ENUM_TYPE, &color_type, h, v, sizeof(int), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "'Purple' is not a valid value of the enum");
+    CHECK_EQ_INT(read_one("1e39", WS_FLOAT_TYPE, NULL, h, v, sizeof(float), e), WS_E_NUMERIC_OVERFLOW);
+    CHECK_EQ_INT(read_one("inf", WS_FLOAT_TYPE, NULL, h, v, sizeof(float), e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_INT(read_one("0x10", WS_FLOAT_TYPE, NULL, h, v, sizeof(float), e), WS_E_INVALID_FORMAT);
+    /* a value no longer than the 127 bytes kept, but valid in its first 127 */
+    char longdt[300];
+    snprintf(longdt, sizeof longdt, "2026-01-01T00:00:00.%0200d", 0);
+    CHECK_EQ_INT(read_one(longdt, WS_DATETIME_TYPE, NULL, h, v, sizeof(WS_DATETIME), e), WS_E_INVALID_FORMAT);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
+
+TEST(wws_types_heap_quota_on_read)
+{
+    /* 2 KiB of bytes into a heap of 1 KiB: WS_E_QUOTA_EXCEEDED, nothing half-filled is returned */
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1024, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    static char b64[4000];
+    for (int i = 0; i < 2732; i++) b64[i] = 'A';
+    b64[2732] = 0; /* 2049 bytes */
+    WS_BYTES bb = { 0, NULL };
+    CHECK_EQ_INT(read_one(b64, WS_BYTES_TYPE, NULL, h, &bb, sizeof bb, e), WS_E_QUOTA_EXCEEDED);
+    CHECK(bb.bytes == NULL);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
+
+/* <Qty unit="kg" note="...">2.5</Qty>: attribute and text fields; a field no XML carries */
+typedef struct Qty { WCHAR *Unit; double Amount; int Internal; WS_XML_STRING *Note; } Qty;
+static WS_XML_STRING q_name = WS_XML_STRING_VALUE("Qty"), q_unit = WS_XML_STRING_VALUE("unit"), q_note = WS_XML_STRING_VALUE("note");
+static int q_internal_default = 42;
+static WS_DEFAULT_VALUE q_def = { &q_internal_default, sizeof(int) };
+static WS_FIELD_DESCRIPTION fq_unit = { WS_ATTRIBUTE_FIELD_MAPPING, &q_unit, &x_ns, WS_WSZ_TYPE, NULL, offsetof(Qty, Unit), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fq_note = { WS_ATTRIBUTE_FIELD_MAPPING, &q_note, &x_ns, WS_XML_STRING_TYPE, NULL, offsetof(Qty, Note), WS_FIELD_POINTER | WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fq_amount = { WS_TEXT_FIELD_MAPPING, NULL, NULL, WS_DOUBLE_TYPE, NULL, offsetof(Qty, Amount), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fq_internal = { WS_NO_FIELD_MAPPING, NULL, NULL, WS_INT32_TYPE, NULL, offsetof(Qty, Internal), 0, &q_def, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *qty_fields[] = { &fq_unit, &fq_amount, &fq_internal, &fq_note };
+static WS_STRUCT_DESCRIPTION qty_type = { sizeof(Qty), _Alignof(Qty), qty_fields, 4, &q_name, &t_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION qty_element = { &q_name, &t_ns, WS_STRUCT_TYPE, &qty_type };
+
+TEST(wws_attribute_text_and_no_field_mappings)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    WS_XML_STRING note = WS_XML_STRING_VALUE("a \"b\" <c>");
+    Qty q = { L"kg", 2.5, 7, &note };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &qty_element, WS_WRITE_REQUIRED_VALUE, &q, sizeof q, e), S_OK);
+    const char want[] = "<Qty xmlns=\"http://t\" unit=\"kg\" note=\"a &quot;b&quot; &lt;c&gt;\">2.5</Qty>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    Qty back;
+    memset(&back, 0xAA, sizeof back);
+    CHECK_EQ_INT(ntcp__wws_read_element(want, strlen(want), &qty_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), S_OK);
+    CHECK(back.Unit && !wcscmp(back.Unit, L"kg"));
+    CHECK(back.Amount == 2.5);
+    CHECK_EQ_INT(back.Internal, 42); /* NO_FIELD: its default value */
+    CHECK(back.Note && back.Note->length == 9 && !memcmp(back.Note->bytes, "a \"b\" <c>", 9));
+    /* the optional attribute absent; the required one absent */
+    const char no_note[] = "<Qty xmlns=\"http://t\" unit=\"g\">1</Qty>";
+    CHECK_EQ_INT(ntcp__wws_read_element(no_note, strlen(no_note), &qty_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), S_OK);
+    CHECK(back.Note == NULL && back.Amount == 1);
+    const char no_unit[] = "<Qty xmlns=\"http://t\">1</Qty>";
+    CHECK_EQ_INT(ntcp__wws_read_element(no_unit, strlen(no_unit), &qty_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "the attribute {}unit is missing");
+    const char bad_text[] = "<Qty xmlns=\"http://t\" unit=\"g\">x1</Qty>";
+    CHECK_EQ_INT(ntcp__wws_read_element(bad_text, strlen(bad_text), &qty_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    /* an attribute field of a struct type is refused */
+    fq_unit.type = WS_STRUCT_TYPE;
+    b.len = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &qty_element, WS_WRITE_REQUIRED_VALUE, &q, sizeof q, e), E_INVALIDARG);
+    fq_unit.type = WS_WSZ_TYPE;
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
