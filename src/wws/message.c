@@ -300,6 +300,49 @@ static const BYTE *field_value(const WS_FIELD_DESCRIPTION *f, const void *v)
     return fp;
 }
 
+#define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+
+/* the types whose value itself can say nil: WS_STRING, WS_BYTES and
+ * WS_XML_STRING with a NULL pointer and length 0 (a WSZ by its NULL pointer) */
+static bool nil_value(WS_TYPE t, const void *v)
+{
+    switch (t) {
+    case WS_STRING_TYPE: return !((const WS_STRING *)v)->chars && !((const WS_STRING *)v)->length;
+    case WS_BYTES_TYPE: return !((const WS_BYTES *)v)->bytes && !((const WS_BYTES *)v)->length;
+    case WS_XML_STRING_TYPE: return !((const WS_XML_STRING *)v)->bytes && !((const WS_XML_STRING *)v)->length;
+    default: return false;
+    }
+}
+
+static bool has_nil_value(WS_TYPE t)
+{
+    return t == WS_STRING_TYPE || t == WS_BYTES_TYPE || t == WS_XML_STRING_TYPE;
+}
+
+/* <local xmlns="ns" i:nil="true" xmlns:i="XSI"/> */
+static HRESULT write_nil(ntcp_buf *out, const WS_XML_STRING *local, const WS_XML_STRING *ns, WS_ERROR *error)
+{
+    HRESULT hr = buf_add(out, "<", 1, error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)local->bytes, local->length, error);
+    if (SUCCEEDED(hr) && ns->length) {
+        hr = buf_add(out, " xmlns=\"", 8, error);
+        if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)ns->bytes, ns->length, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
+    }
+    static const char tail[] = " i:nil=\"true\" xmlns:i=\"" XSI_NS "\"/>";
+    if (SUCCEEDED(hr)) hr = buf_add(out, tail, sizeof tail - 1, error);
+    return hr;
+}
+
+/* xsi:nil="true" (or "1") on element n */
+static bool is_nil(const xmlNode *n)
+{
+    xmlChar *a = xmlGetNsProp(n, (const xmlChar *)"nil", (const xmlChar *)XSI_NS);
+    bool nil = a && (!strcmp((const char *)a, "true") || !strcmp((const char *)a, "1"));
+    xmlFree(a);
+    return nil;
+}
+
 /* ' name="value"' for the attribute fields, and the text field's value */
 static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, WS_ERROR *error)
 {
@@ -376,8 +419,12 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
                 continue;
             }
             const BYTE *fp = field_value(f, v);
-            if (!fp) {
+            if (!fp || ((f->options & WS_FIELD_NILLABLE) && nil_value(f->type, fp))) {
                 if (f->options & WS_FIELD_OPTIONAL) continue;
+                if (f->options & WS_FIELD_NILLABLE) {
+                    hr = write_nil(out, f->localName, f->ns, error);
+                    continue;
+                }
                 hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                                     "the field '%.*s' is NULL and not WS_FIELD_OPTIONAL", (int)f->localName->length,
                                     (const char *)f->localName->bytes);
@@ -434,11 +481,17 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
     if (f->type == WS_XML_BUFFER_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED, "field '%.*s': an XML buffer field",
                               (int)n->length, (const char *)n->bytes);
-    ULONG allowed = repeating ? WS_FIELD_OPTIONAL : (WS_FIELD_OPTIONAL | WS_FIELD_POINTER);
+    ULONG allowed = repeating ? WS_FIELD_OPTIONAL : (WS_FIELD_OPTIONAL | WS_FIELD_POINTER | WS_FIELD_NILLABLE);
+    if ((f->options & WS_FIELD_NILLABLE) && (f->mapping != WS_ELEMENT_FIELD_MAPPING ||
+        !((f->options & WS_FIELD_POINTER) || f->type == WS_WSZ_TYPE || has_nil_value(f->type))))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "field '%.*s': WS_FIELD_NILLABLE needs an element field that is a pointer or of a type "
+                              "with a nil value (WSZ, WS_STRING, WS_BYTES, WS_XML_STRING)", (int)n->length,
+                              (const char *)n->bytes);
     if (f->options & ~allowed)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
-                              "field '%.*s' has options 0x%x; the serializer handles WS_FIELD_POINTER (not on arrays) "
-                              "and WS_FIELD_OPTIONAL so far", (int)n->length, (const char *)n->bytes,
+                              "field '%.*s' has options 0x%x; the serializer handles WS_FIELD_POINTER and "
+                              "WS_FIELD_NILLABLE (not on arrays) and WS_FIELD_OPTIONAL so far", (int)n->length, (const char *)n->bytes,
                               (unsigned)f->options);
     return S_OK;
 }
@@ -617,6 +670,16 @@ static HRESULT ntcp__wws_read_field_from(const void *node, const void *cn, const
             memset(fp, 0, vsize);
         return S_OK;
     }
+    if (c && is_nil(c)) {
+        if (!(f->options & WS_FIELD_NILLABLE))
+            return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                                  "the element {%.*s}%.*s is nil and its field is not WS_FIELD_NILLABLE",
+                                  (int)f->ns->length, (const char *)f->ns->bytes, (int)f->localName->length,
+                                  (const char *)f->localName->bytes);
+        if (f->options & WS_FIELD_POINTER) *(void **)fp = NULL;
+        else memset(fp, 0, vsize); /* WSZ NULL, or the type's nil value */
+        return S_OK;
+    }
     void *dst = fp;
     if (f->options & WS_FIELD_POINTER) {
         HRESULT hr = WsAlloc(heap, vsize, &dst, error);
@@ -633,8 +696,23 @@ HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, 
     if (!d) return S_OK; /* an empty body */
     if (!value)
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "the body value is NULL");
-    if (opt == WS_WRITE_NILLABLE_VALUE || opt == WS_WRITE_NILLABLE_POINTER)
-        return ntcp__wws_notimpl(error, "writing a nillable body element");
+    if (opt == WS_WRITE_NILLABLE_POINTER) { /* a NULL pointer is a nil element */
+        if (size != sizeof(void *))
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "WS_WRITE_NILLABLE_POINTER: valueSize must be the size of a pointer");
+        if (!*(void *const *)value) return write_nil(out, d->elementLocalName, d->elementNs, error);
+        opt = WS_WRITE_REQUIRED_POINTER;
+    } else if (opt == WS_WRITE_NILLABLE_VALUE) {
+        if (!has_nil_value(d->type))
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "WS_WRITE_NILLABLE_VALUE is for WS_STRING, WS_BYTES and WS_XML_STRING values");
+        if (size == value_size(d->type) && nil_value(d->type, value))
+            return write_nil(out, d->elementLocalName, d->elementNs, error);
+        opt = WS_WRITE_REQUIRED_VALUE;
+    }
+    if (!d->elementLocalName || !d->elementNs)
+        if (d->type != WS_XML_BUFFER_TYPE)
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "an element description without a name");
     bool pointer_type = d->type == WS_WSZ_TYPE || d->type == WS_XML_BUFFER_TYPE;
     size_t vsize = d->type == WS_STRUCT_TYPE && d->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)d->typeDescription)->size
                                                                    : value_size(d->type);
@@ -793,8 +871,12 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
     if (!d) return S_OK;
     if (!value || !heap)
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "reading a body needs a heap and a value");
-    if (opt == WS_READ_NILLABLE_POINTER || opt == WS_READ_NILLABLE_VALUE)
-        return ntcp__wws_notimpl(error, "reading a nillable body element");
+    bool nillable = opt == WS_READ_NILLABLE_POINTER || opt == WS_READ_NILLABLE_VALUE;
+    if (opt == WS_READ_NILLABLE_VALUE && !has_nil_value(d->type))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "WS_READ_NILLABLE_VALUE is for WS_STRING, WS_BYTES and WS_XML_STRING values");
+    if (opt == WS_READ_NILLABLE_POINTER) opt = WS_READ_REQUIRED_POINTER;
+    else if (opt == WS_READ_NILLABLE_VALUE) opt = WS_READ_REQUIRED_VALUE;
     if (d->type == WS_XML_BUFFER_TYPE) {
         if (d->elementLocalName)
             return ntcp__wws_notimpl(error, "a WS_XML_BUFFER_TYPE body inside a named element (give NULL names)");
@@ -847,7 +929,13 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
     else if (strcmp((const char *)e->name, local) || strcmp(ens, ns))
         hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
                             "the body holds {%s}%s where {%s}%s was expected", ens, (const char *)e->name, ns, local);
-    else {
+    else if (is_nil(e) && !nillable)
+        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                            "the element {%s}%s is nil; read it with a nillable option", ns, local);
+    else if (is_nil(e)) {
+        if (by_pointer) *(void **)value = NULL;
+        else memset(value, 0, vsize);
+    } else {
         void *dst = value;
         if (by_pointer && d->type != WS_WSZ_TYPE) {
             hr = WsAlloc(heap, vsize, &dst, error);
