@@ -64,6 +64,8 @@ struct _WS_XML_BUFFER {
 HRESULT ntcp__wws_buffer_append(WS_XML_BUFFER *b, const void *p, size_t n, WS_ERROR *error);
 /* Text XML written as it is at the writer's position (after closing a start tag). */
 HRESULT ntcp__wws_writer_raw(WS_XML_WRITER *writer, const void *p, size_t n, WS_ERROR *error);
+/* ' name="value"...' into the start tag the writer has open (WsWriteType). */
+HRESULT ntcp__wws_writer_attrs_raw(WS_XML_WRITER *writer, const void *p, size_t n, WS_ERROR *error);
 
 /* ---- messages ------------------------------------------------------------ */
 struct _WS_MESSAGE {

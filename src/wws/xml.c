@@ -435,16 +435,10 @@ HRESULT ntcp__wws_writer_raw(WS_XML_WRITER *writer, const void *p, size_t n, WS_
     return put(writer, p, n, error);
 }
 
-HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_XML_READER **reader,
-                              WS_ERROR *error)
+HRESULT ntcp__wws_writer_attrs_raw(WS_XML_WRITER *writer, const void *p, size_t n, WS_ERROR *error)
 {
-    (void)properties;
-    (void)propertyCount;
-    (void)reader;
-    return ntcp__wws_notimpl(error, "WsCreateReader (the XML reader)");
-}
-
-void WINAPI WsFreeReader(WS_XML_READER *reader)
-{
-    (void)reader;
+    if (!writer->out || !writer->in_start_tag || writer->in_attribute)
+        return ntcp__wws_fail(error, WS_E_INVALID_OPERATION, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "WS_ELEMENT_TYPE_MAPPING writes into an element just started (WsWriteStartElement)");
+    return put(writer, p, n, error);
 }

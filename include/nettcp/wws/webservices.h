@@ -252,6 +252,12 @@ typedef struct _WS_XML_READER_TEXT_ENCODING {
     WS_CHARSET charSet;
 } WS_XML_READER_TEXT_ENCODING;
 
+typedef struct _WS_XML_READER_BINARY_ENCODING {
+    WS_XML_READER_ENCODING encoding;
+    WS_XML_DICTIONARY *staticDictionary;
+    WS_XML_DICTIONARY *dynamicDictionary;
+} WS_XML_READER_BINARY_ENCODING;
+
 typedef enum {
     WS_XML_WRITER_ENCODING_TYPE_TEXT = 1,
     WS_XML_WRITER_ENCODING_TYPE_BINARY = 2,
@@ -1087,6 +1093,20 @@ HRESULT WINAPI WsWriteElement(WS_XML_WRITER *writer, const WS_ELEMENT_DESCRIPTIO
 HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_XML_READER **reader,
                               WS_ERROR *error);
 void WINAPI WsFreeReader(WS_XML_READER *reader);
+HRESULT WINAPI WsSetInput(WS_XML_READER *reader, const WS_XML_READER_ENCODING *encoding, const WS_XML_READER_INPUT *input,
+                          const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_ERROR *error);
+HRESULT WINAPI WsSetInputToBuffer(WS_XML_READER *reader, WS_XML_BUFFER *buffer, const WS_XML_READER_PROPERTY *properties,
+                                  ULONG propertyCount, WS_ERROR *error);
+HRESULT WINAPI WsReadToStartElement(WS_XML_READER *reader, const WS_XML_STRING *localName, const WS_XML_STRING *ns,
+                                    BOOL *found, WS_ERROR *error);
+HRESULT WINAPI WsReadStartElement(WS_XML_READER *reader, WS_ERROR *error);
+HRESULT WINAPI WsReadEndElement(WS_XML_READER *reader, WS_ERROR *error);
+HRESULT WINAPI WsReadType(WS_XML_READER *reader, WS_TYPE_MAPPING typeMapping, WS_TYPE type, const void *typeDescription,
+                          WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsReadElement(WS_XML_READER *reader, const WS_ELEMENT_DESCRIPTION *elementDescription,
+                             WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsWriteType(WS_XML_WRITER *writer, WS_TYPE_MAPPING typeMapping, WS_TYPE type, const void *typeDescription,
+                           WS_WRITE_OPTION writeOption, const void *value, ULONG valueSize, WS_ERROR *error);
 
 /* messages */
 HRESULT WINAPI WsCreateMessage(WS_ENVELOPE_VERSION envelopeVersion, WS_ADDRESSING_VERSION addressingVersion,
