@@ -9,6 +9,7 @@
 #include "test.h"
 #include <nettcp/wws/webservices.h>
 #include "wws/wws_channel.h"
+#include <nettcp/xml.h>
 
 static const char *terr(WS_ERROR *e)
 {
@@ -398,6 +399,109 @@ TEST(wws_nillable_fields_and_options)
     CHECK(sv.chars == NULL && sv.length == 0);
     CHECK_EQ_INT(ntcp__wws_write_element(&b, &di, WS_WRITE_NILLABLE_VALUE, &five, sizeof five, e), E_INVALIDARG);
     ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
+
+/* the reader: DataContractSerializer's V through WsSetInput (text and
+ * binary), WsReadType with both mappings, WsReadElement; WsWriteType */
+TEST(wws_reader_read_type_and_write_type)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    WS_XML_READER *r;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    CHECK_EQ_INT(WsCreateReader(NULL, 0, &r, e), S_OK);
+    V back;
+    CHECK_EQ_INT(WsReadType(r, WS_ELEMENT_TYPE_MAPPING, WS_STRUCT_TYPE, &v_type, WS_READ_REQUIRED_VALUE, h, &back,
+                            sizeof back, e), WS_E_INVALID_OPERATION);
+    WS_XML_READER_TEXT_ENCODING te = { { WS_XML_READER_ENCODING_TYPE_TEXT }, WS_CHARSET_UTF8 };
+    WS_XML_READER_BUFFER_INPUT in = { { WS_XML_READER_INPUT_TYPE_BUFFER }, (void *)DCS_V, (ULONG)strlen(DCS_V) };
+    CHECK_EQ_INT(WsSetInput(r, &te.encoding, &in.input, NULL, 0, e), S_OK);
+    memset(&back, 0, sizeof back);
+    CHECK_EQ_INT(WsReadType(r, WS_ELEMENT_TYPE_MAPPING, WS_STRUCT_TYPE, &v_type, WS_READ_REQUIRED_VALUE, h, &back,
+                            sizeof back, e), S_OK);
+    CHECK(back.D.ticks == 639320819971234500ULL && back.C == 2 && back.T3.ticks == -900000000LL);
+    /* nothing more: a required element fails, an optional one is NULL */
+    CHECK_EQ_INT(WsReadElement(r, &v_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "the element {http://t}V is not next");
+    V *vp = (V *)1;
+    CHECK_EQ_INT(WsReadElement(r, &v_element, WS_READ_OPTIONAL_POINTER, h, &vp, sizeof vp, e), S_OK);
+    CHECK(vp == NULL);
+
+    /* binary: the same document as NBFX (msbin1, the static dictionary) */
+    ntcp_xml_writer *bw;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&bw, NULL, NULL), NTCP_OK);
+    ntcp_buf bin;
+    ntcp_buf_init(&bin, 1 << 20);
+    CHECK_EQ_INT(ntcp_xml_from_text(DCS_V, strlen(DCS_V), bw, &bin), NTCP_OK);
+    ntcp_xml_writer_free(bw);
+    WS_XML_READER_BINARY_ENCODING be = { { WS_XML_READER_ENCODING_TYPE_BINARY }, NULL, NULL };
+    in.encodedData = bin.data;
+    in.encodedDataSize = (ULONG)bin.len;
+    CHECK_EQ_INT(WsSetInput(r, &be.encoding, &in.input, NULL, 0, e), S_OK);
+    /* step into V, read F as element content, then the rest by element */
+    BOOL found = FALSE;
+    CHECK_EQ_INT(WsReadToStartElement(r, &t_v, &t_ns, &found, e), S_OK);
+    CHECK(found);
+    CHECK_EQ_INT(WsReadStartElement(r, e), S_OK);
+    WS_ELEMENT_DESCRIPTION df = { &n_f, &t_ns, WS_FLOAT_TYPE, NULL };
+    float f = 0;
+    CHECK_EQ_INT(WsReadElement(r, &df, WS_READ_REQUIRED_VALUE, h, &f, sizeof f, e), S_OK);
+    CHECK(f == 1.5f);
+    WS_ELEMENT_DESCRIPTION dd = { &n_d, &t_ns, WS_DATETIME_TYPE, NULL };
+    WS_DATETIME *dtp = NULL;
+    CHECK_EQ_INT(WsReadElement(r, &dd, WS_READ_REQUIRED_POINTER, h, &dtp, sizeof dtp, e), S_OK);
+    CHECK(dtp && dtp->ticks == 639320819971234500ULL && dtp->format == WS_DATETIME_FORMAT_UTC);
+    CHECK_EQ_INT(WsReadToStartElement(r, &n_d, &t_ns, &found, e), S_OK);
+    CHECK(!found); /* DN is next */
+    CHECK_EQ_INT(WsReadStartElement(r, e), S_OK); /* into DN: its text as element content */
+    WS_DATETIME dn;
+    CHECK_EQ_INT(WsReadType(r, WS_ELEMENT_CONTENT_TYPE_MAPPING, WS_DATETIME_TYPE, NULL, WS_READ_REQUIRED_VALUE, h, &dn,
+                            sizeof dn, e), S_OK);
+    CHECK(dn.ticks == 631167699060000000ULL && dn.format == WS_DATETIME_FORMAT_NONE);
+    CHECK_EQ_INT(WsReadEndElement(r, e), S_OK);
+    CHECK_EQ_INT(WsReadEndElement(r, e), WS_E_INVALID_FORMAT); /* T and the rest are still there */
+    /* malformed binary input */
+    static const BYTE junk[] = { 0x40, 0x05, 'a' };
+    in.encodedData = (void *)junk;
+    in.encodedDataSize = sizeof junk;
+    CHECK_EQ_INT(WsSetInput(r, &be.encoding, &in.input, NULL, 0, e), WS_E_INVALID_FORMAT);
+    ntcp_buf_free(&bin);
+
+    /* WsWriteType: a struct's attributes go into the element started, its text after */
+    WS_XML_BUFFER *buf;
+    WS_XML_WRITER *w;
+    CHECK_EQ_INT(WsCreateXmlBuffer(h, NULL, 0, &buf, e), S_OK);
+    CHECK_EQ_INT(WsCreateWriter(NULL, 0, &w, e), S_OK);
+    CHECK_EQ_INT(WsSetOutputToBuffer(w, buf, NULL, 0, e), S_OK);
+    CHECK_EQ_INT(WsWriteStartElement(w, NULL, &q_name, &t_ns, e), S_OK);
+    Qty q = { L"kg", 2.5, 0, NULL };
+    CHECK_EQ_INT(WsWriteType(w, WS_ELEMENT_TYPE_MAPPING, WS_STRUCT_TYPE, &qty_type, WS_WRITE_REQUIRED_VALUE, &q, sizeof q,
+                             e), S_OK);
+    CHECK_EQ_INT(WsWriteEndElement(w, e), S_OK);
+    CHECK_EQ_INT(WsWriteStartElement(w, NULL, &n_t, &t_ns, e), S_OK);
+    WS_TIMESPAN ts = { -900000000LL };
+    CHECK_EQ_INT(WsWriteType(w, WS_ELEMENT_CONTENT_TYPE_MAPPING, WS_TIMESPAN_TYPE, NULL, WS_WRITE_REQUIRED_VALUE, &ts,
+                             sizeof ts, e), S_OK);
+    CHECK_EQ_INT(WsWriteEndElement(w, e), S_OK);
+    const char want[] = "<Qty xmlns=\"http://t\" unit=\"kg\">2.5</Qty><T xmlns=\"http://t\">-PT1M30S</T>";
+    CHECK_BYTES(buf->data, buf->len, want, strlen(want));
+    /* an attribute with no element started */
+    CHECK_EQ_INT(WsWriteType(w, WS_ELEMENT_TYPE_MAPPING, WS_STRUCT_TYPE, &qty_type, WS_WRITE_REQUIRED_VALUE, &q, sizeof q,
+                             e), WS_E_INVALID_OPERATION);
+    /* and read back through WsSetInputToBuffer */
+    CHECK_EQ_INT(WsSetInputToBuffer(r, buf, NULL, 0, e), S_OK);
+    Qty qb;
+    CHECK_EQ_INT(WsReadElement(r, &qty_element, WS_READ_REQUIRED_VALUE, h, &qb, sizeof qb, e), S_OK);
+    CHECK(qb.Unit && !wcscmp(qb.Unit, L"kg") && qb.Amount == 2.5);
+    WS_TIMESPAN tb;
+    CHECK_EQ_INT(WsReadType(r, WS_ELEMENT_TYPE_MAPPING, WS_TIMESPAN_TYPE, NULL, WS_READ_REQUIRED_VALUE, h, &tb, sizeof tb,
+                            e), S_OK);
+    CHECK(tb.ticks == -900000000LL);
+    WsFreeWriter(w);
+    WsFreeReader(r);
     WsFreeError(e);
     WsFreeHeap(h);
 }
