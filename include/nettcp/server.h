@@ -24,6 +24,10 @@ typedef struct ntcp_server_config {
     int receive_timeout_ms;      /* idle time between messages: 10 min (ReceiveTimeout) */
     int close_timeout_ms;        /* waiting for the client's End at shutdown: 10 s */
     unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
+    /* Event loops, each on its own thread (run()'s thread is the first):
+     * one accepts and hands each connection to the loop with the fewest
+     * sessions, which serves it until it ends. Default: one per CPU; 0 = 1. */
+    unsigned loops;
     /* A fresh secured stream for a session, called once its via is known
      * (NULL: no upgrade for it); the server frees it with ntcp_stream_free. */
     ntcp_stream *(*stream_new)(void *ctx, ntcp_server_session *s);
@@ -61,6 +65,14 @@ unsigned ntcp_server_session_count(const ntcp_server *s);
  * makes run() call fn(ctx) on its own thread soon after. */
 void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx);
 void ntcp_server_wake(ntcp_server *s);
+/* The same per event loop: ntcp_server_wake_loop(s, i) (any thread) makes
+ * loop i call fn(ctx, i) on its own thread. The wake above is loop 0's. */
+void ntcp_server_set_wake_loop(ntcp_server *s, void (*fn)(void *ctx, unsigned loop), void *ctx);
+void ntcp_server_wake_loop(ntcp_server *s, unsigned loop);
+/* How many event loops serve (fixed by ntcp_server_new). */
+unsigned ntcp_server_loops(const ntcp_server *s);
+/* The loop a session is pinned to: every callback about it runs there. */
+unsigned ntcp_server_session_loop(const ntcp_server_session *ss);
 /* Optional: at shutdown a session for which busy() says true (replies still
  * to come) gets its End only once busy() says false, or at the close timeout. */
 void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss));
