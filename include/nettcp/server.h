@@ -1,5 +1,5 @@
-/* nettcp — the service host's connection engine: one thread, epoll, many
- * concurrent framing sessions. It accepts connections, runs an MC-NMF
+/* nettcp — the service host's connection engine: epoll event loops (one
+ * thread each), many concurrent framing sessions. It accepts connections, runs an MC-NMF
  * acceptor on each (with a stream upgrade from a factory when the endpoint
  * is secured), hands every message to a callback, writes replies, enforces
  * channelInitializationTimeout, the receive (idle) timeout and the session
@@ -26,7 +26,9 @@ typedef struct ntcp_server_config {
     unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
     /* Event loops, each on its own thread (run()'s thread is the first):
      * one accepts and hands each connection to the loop with the fewest
-     * sessions, which serves it until it ends. Default: one per CPU; 0 = 1. */
+     * sessions, which serves it until it ends; callbacks then run on
+     * several threads, each session's on its loop's. Default 1 (the
+     * service's options make it one per CPU); 0 = 1. */
     unsigned loops;
     /* A fresh secured stream for a session, called once its via is known
      * (NULL: no upgrade for it); the server frees it with ntcp_stream_free. */

@@ -74,7 +74,7 @@ struct loop {
     handoff *in_head, *in_tail;
     pthread_t thr;
     bool started;
-    unsigned long ticks;
+    _Atomic unsigned long ticks; /* read by tests from other threads */
 };
 
 struct ntcp_server {
@@ -99,7 +99,7 @@ struct ntcp_server {
     _Atomic bool paused;
     _Atomic bool resume_asked;   /* another loop freed a descriptor while paused */
     bool pause_logged;
-    unsigned long accept_calls; /* for tests (channel/server_int.h) */
+    _Atomic unsigned long accept_calls; /* for tests (channel/server_int.h), read from other threads */
 };
 
 static long long now_ms(void)
@@ -118,8 +118,7 @@ void ntcp_server_config_init(ntcp_server_config *c)
     c->receive_timeout_ms = 600000;
     c->close_timeout_ms = 10000;
     c->max_sessions = 10000;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    c->loops = n > 0 ? (unsigned)n : 1;
+    c->loops = 1; /* the service makes it one per CPU */
 }
 
 static ntcp_status loop_init(loop *lp)

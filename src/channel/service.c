@@ -2,6 +2,8 @@
  * operations through call objects, on one or several endpoints. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +11,7 @@
 #include <nettcp/service.h>
 #include "channel/dialog.h"
 #include "channel/keytab.h"
+#include "channel/service_int.h"
 #include "channel/workers.h"
 #include "xml/session_view.h"
 
@@ -138,6 +141,7 @@ struct ntcp_service {
     loop_state *ls;            /* one per event loop */
     unsigned nls;
     ntcp__pool *pool;          /* the workers (NULL: handlers on the loops) */
+    _Atomic unsigned long requests, dispatched; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
 };
 
@@ -159,6 +163,7 @@ void ntcp_service_options_init(ntcp_service_options *o)
     o->xml = xl;
     o->max_reply_size = DEFAULT_MAX_REPLY;
     o->workers = ntcp__cpu_count();
+    o->server.loops = ntcp__cpu_count();
     o->concurrency = NTCP_CONCURRENCY_SINGLE;
 }
 
@@ -789,6 +794,7 @@ static void dispatch(ntcp_service *s, ntcp_call *c)
 {
     sess *se = c->se;
     c->dispatched = true;
+    atomic_fetch_add(&s->dispatched, 1);
     se->running++;
     se->refs++;
     if (s->pool) {
@@ -1174,9 +1180,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         else
             se->disp_head = c;
         se->disp_tail = c;
+        atomic_fetch_add(&s->requests, 1);
         return;
     }
     dispatch(s, c);
+    atomic_fetch_add(&s->requests, 1);
 }
 
 /* ---- the service ------------------------------------------------------------- */
@@ -1474,3 +1482,6 @@ ntcp_status ntcp_service_run(ntcp_service *s)
     return ntcp_server_run(s->srv);
 }
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }
+
+unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
+unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }
