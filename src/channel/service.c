@@ -13,6 +13,7 @@
 #include "channel/keytab.h"
 #include "channel/service_int.h"
 #include "channel/workers.h"
+#include "xml/libxml.h"
 #include "xml/session_view.h"
 
 #define MAX_LISTENERS 8
@@ -1201,6 +1202,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     if (!s->o.max_reply_size)
         s->o.max_reply_size = DEFAULT_MAX_REPLY;
     ntcp_error_clear(&s->err);
+    ntcp__libxml_init(); /* before the loops and workers use it */
     pthread_mutex_init(&s->nns_mu, NULL);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
