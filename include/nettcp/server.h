@@ -56,11 +56,14 @@ NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_c
 void ntcp_server_free(ntcp_server *s);
 /* Listens on host:port ("0": any free port); *bound_port receives the port. */
 NTCP_MUST_CHECK ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *port, int *bound_port);
-/* Serves until ntcp_server_stop; returns NTCP_OK after a graceful shutdown. */
+/* Serves until ntcp_server_stop: loop 0 on the calling thread, the others
+ * on threads of their own (joined before it returns); NTCP_OK after a
+ * graceful shutdown. */
 NTCP_MUST_CHECK ntcp_status ntcp_server_run(ntcp_server *s);
-/* Asks run() to stop: no new connections, open sessions are ended with End
- * (replies already queued are written first), then run() returns. Safe to
- * call from a signal handler or another thread. */
+/* Asks run() to stop: no new connections, open sessions (on every loop)
+ * are ended with End (replies already queued are written first), then
+ * run() returns once every loop finished. Safe to call from a signal
+ * handler or another thread. */
 void ntcp_server_stop(ntcp_server *s);
 unsigned ntcp_server_session_count(const ntcp_server *s);
 /* Work finished on another thread: ntcp_server_wake (safe from any thread)
@@ -79,7 +82,7 @@ unsigned ntcp_server_session_loop(const ntcp_server_session *ss);
  * to come) gets its End only once busy() says false, or at the close timeout. */
 void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss));
 /* Writes what was queued with ntcp_server_session_send outside a callback
- * (on run()'s thread, e.g. from the wake function); the session may end
+ * (on the session's loop thread, e.g. from its wake function); the session may end
  * (its on_close runs) and must not be used after. */
 void ntcp_server_session_flush(ntcp_server_session *ss);
 
