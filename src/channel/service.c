@@ -277,13 +277,12 @@ static void held_destroy(ntcp_stream *st) { held_unref((held_stream *)st); } /* 
 /* The server's stream of a session as the service made it (NULL: none). */
 static held_stream *held_of(const ntcp_stream *st) { return (held_stream *)st; }
 
-static ntcp_stream *hold(ntcp_service *s, ntcp_server_session *ss, held_stream *g)
+/* The server's reference: its stream is the inner one's methods with our destroy. */
+static ntcp_stream *hold(held_stream *g)
 {
     g->s = *g->inner;
     g->s.destroy = held_destroy;
     g->refs = 1;
-    (void)s;
-    (void)ss;
     return &g->s;
 }
 
@@ -305,7 +304,7 @@ static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
             ntcp_free(g);
             return NULL;
         }
-        return hold(s, ss, g);
+        return hold(g);
     }
     pthread_mutex_lock(&s->nns_mu);
     ntcp_nns_options no = ep->o.nns; /* the session keeps this copy */
@@ -320,7 +319,7 @@ static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
         ntcp_free(g);
         return NULL;
     }
-    return hold(s, ss, g);
+    return hold(g);
 }
 
 /* ---- calls ------------------------------------------------------------------ */
@@ -768,8 +767,6 @@ static void post(ntcp_call *c, bool returned, bool completed, ntcp_status st, bo
         ntcp_server_wake_loop(s->srv, loop);
 }
 
-static bool s_has_pool(const ntcp_call *c) { return c->svc->pool != NULL; } /* else the loop processes the news at once */
-
 /* Runs the handler (on a worker, or on the loop with workers 0). */
 static void run_handler(ntcp_call *c)
 {
@@ -780,7 +777,7 @@ static void run_handler(ntcp_call *c)
     bool deferred = c->deferred && !st;
     if (!deferred)
         c->deferred = false;
-    post(c, true, !deferred, st, s_has_pool(c));
+    post(c, true, !deferred, st, c->svc->pool != NULL); /* without workers the loop reads the news at once */
 }
 
 static void run_job(ntcp__job *j)
