@@ -139,6 +139,7 @@ struct ntcp_service {
     listener lis[MAX_LISTENERS];
     int nlis;
     pthread_mutex_t nns_mu; /* o.nns and the endpoints' nns: replaced by ntcp_service_set_nns while serving */
+    pthread_mutex_t err_mu; /* err, and set_nns against listen (a reload thread may run while endpoints are added) */
     loop_state *ls;            /* one per event loop */
     unsigned nls;
     ntcp__pool *pool;          /* the workers (NULL: handlers on the loops) */
@@ -221,13 +222,17 @@ static void via_security(void *ctx, const char *via, const char **upgrade_name, 
 
 static ntcp_endpoint *endpoint_new(ntcp_service *s, const ntcp_endpoint_options *o)
 {
-    ntcp_endpoint **eps = ntcp_realloc(s->eps, (s->neps + 1) * sizeof *eps);
-    if (!eps)
-        return NULL;
-    s->eps = eps;
     ntcp_endpoint *ep = ntcp_calloc(1, sizeof *ep);
     if (!ep)
         return NULL;
+    pthread_mutex_lock(&s->err_mu); /* ntcp_service_set_nns walks the list from a reload thread */
+    ntcp_endpoint **eps = ntcp_realloc(s->eps, (s->neps + 1) * sizeof *eps);
+    if (!eps) {
+        pthread_mutex_unlock(&s->err_mu);
+        ntcp_free(ep);
+        return NULL;
+    }
+    s->eps = eps;
     ep->svc = s;
     if (o)
         ep->o = *o;
@@ -235,6 +240,7 @@ static ntcp_endpoint *endpoint_new(ntcp_service *s, const ntcp_endpoint_options 
         ntcp_endpoint_options_init(&ep->o, s);
     ep->inherits = o == NULL;
     s->eps[s->neps++] = ep;
+    pthread_mutex_unlock(&s->err_mu);
     return ep;
 }
 
@@ -1201,6 +1207,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     ntcp_error_clear(&s->err);
     ntcp__libxml_init(); /* before the loops and workers use it */
     pthread_mutex_init(&s->nns_mu, NULL);
+    pthread_mutex_init(&s->err_mu, NULL);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
     cfg.framing.via_security = via_security;
@@ -1217,6 +1224,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
             logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe), ntcp_tls_cause_id(e->cause));
             ntcp_tls_free(probe);
             pthread_mutex_destroy(&s->nns_mu);
+            pthread_mutex_destroy(&s->err_mu);
             ntcp_free(s);
             return pst;
         }
@@ -1246,6 +1254,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     }
     if (st) {
         pthread_mutex_destroy(&s->nns_mu);
+        pthread_mutex_destroy(&s->err_mu);
         ntcp_free(s);
         return st;
     }
@@ -1288,6 +1297,7 @@ void ntcp_service_free(ntcp_service *s)
         pthread_mutex_destroy(&s->ls[i].mu);
     }
     ntcp_free(s->ls);
+    pthread_mutex_destroy(&s->err_mu);
     pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
 }
@@ -1296,17 +1306,21 @@ ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
 {
     if (!s || !nns)
         return NTCP_E_INVALID_ARG;
+    pthread_mutex_lock(&s->err_mu);
     ntcp_error_clear(&s->err);
     ntcp_status st;
     if (s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential == NTCP_CREDENTIAL_WINDOWS &&
-        nns->package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err)))
+        nns->package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err))) {
+        pthread_mutex_unlock(&s->err_mu);
         return st; /* the old options stay; ntcp_service_error says why */
+    }
     pthread_mutex_lock(&s->nns_mu);
     s->o.nns = *nns;
     for (size_t i = 0; i < s->neps; i++)
         if (s->eps[i]->inherits)
             s->eps[i]->o.nns = *nns;
     pthread_mutex_unlock(&s->nns_mu);
+    pthread_mutex_unlock(&s->err_mu);
     return NTCP_OK;
 }
 
@@ -1407,7 +1421,17 @@ static ntcp_status listen_on(ntcp_service *s, const ntcp_url *u, int *bound_port
     return NTCP_OK;
 }
 
+static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port);
+
 static ntcp_status bind_endpoint(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port)
+{
+    pthread_mutex_lock(&s->err_mu);
+    ntcp_status st = bind_endpoint_locked(s, ep, url, bound_port);
+    pthread_mutex_unlock(&s->err_mu);
+    return st;
+}
+
+static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port)
 {
     ntcp_url u;
     const char *why = NULL;
