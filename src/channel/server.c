@@ -73,7 +73,7 @@ struct loop {
     pthread_mutex_t mu;          /* the handoff queue */
     handoff *in_head, *in_tail;
     pthread_t thr;
-    bool started;
+    bool started;                /* its thread runs (set before loop 0 hands anything out) */
     _Atomic unsigned long ticks; /* read by tests from other threads */
 };
 
@@ -565,7 +565,7 @@ static void hand_out(ntcp_server *s, int fd, const struct sockaddr_storage *sa)
     bool too_busy = atomic_fetch_add(&s->count, 1) + 1 > s->cfg.max_sessions;
     loop *to = &s->loops[0];
     for (unsigned i = 1; !too_busy && i < s->nloops; i++)
-        if (atomic_load(&s->loops[i].count) < atomic_load(&to->count))
+        if (s->loops[i].started && atomic_load(&s->loops[i].count) < atomic_load(&to->count))
             to = &s->loops[i];
     atomic_fetch_add(&to->count, 1);
     if (to->idx == 0) {
@@ -914,7 +914,7 @@ ntcp_status ntcp_server_run(ntcp_server *s)
 {
     for (unsigned i = 0; i < s->nloops; i++) {
         s->loops[i].shutting = false;
-        s->loops[i].started = false;
+        s->loops[i].started = i == 0;
     }
     for (unsigned i = 1; i < s->nloops; i++)
         s->loops[i].started = pthread_create(&s->loops[i].thr, NULL, loop_thread, &s->loops[i]) == 0;
@@ -924,8 +924,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
     for (unsigned i = 1; i < s->nloops; i++) {
         if (s->loops[i].started)
             pthread_join(s->loops[i].thr, NULL);
-        else if (!st) /* no thread for it: served here after loop 0 (only at shutdown) */
-            (void)loop_run(&s->loops[i]);
+        else /* no thread for it: it was given no connection */
+            s->loops[i].shutting = true;
     }
     return st;
 }
