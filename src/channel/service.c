@@ -101,6 +101,9 @@ struct ntcp_call {
     char *f_code, *f_reason, *f_detail, *f_sub_ns, *f_sub;
     char **f_more;        /* NULL-terminated */
     ntcp_call *next;      /* the session's calls in arrival order */
+    /* a dispatcher fault that waits behind the replies before it (no
+     * handler runs): the request's fields, and f_reason / f_sub_ns, f_sub */
+    enum { REPLY_OP, REPLY_NOT_SUPPORTED, REPLY_MUST_UNDERSTAND, REPLY_QUOTA } kind;
 };
 
 struct sess {
@@ -367,6 +370,7 @@ static void call_reset(ntcp_call *c)
     c->is_fault = c->deferred = c->ready = c->in_handler = c->bw_open = false;
     c->dispatched = c->m_returned = c->m_completed = c->m_queued = c->returned = c->completed = c->ret_seen = false;
     c->result = c->m_result = NTCP_OK;
+    c->kind = REPLY_OP;
     c->op = NULL;
     c->doc = NULL;
     c->next = c->disp_next = c->news_next = c->lnext = NULL;
@@ -716,6 +720,45 @@ static void send_call(ntcp_service *s, sess *se, ntcp_call *c)
     ntcp_buf_free(&body);
 }
 
+static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *hns,
+                                  const char *hname, const char *extra_header);
+static void reply_fault_now(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *action,
+                            const ntcp_soap_fault *f, const char *extra_header);
+
+/* A dispatcher fault behind pending replies: queued ready, sent in its turn. */
+static void queue_fault(sess *se, ntcp_call *c, int kind)
+{
+    c->kind = kind;
+    c->ready = true;
+    if (se->tail)
+        se->tail->next = c;
+    else
+        se->head = c;
+    se->tail = c;
+}
+
+/* The queued dispatcher fault of c, now in order. */
+static void send_fault(ntcp_service *s, sess *se, ntcp_call *c)
+{
+    const char *extra = c->nrheaders ? c->rheaders[0] : NULL; /* the ActivityId header */
+    if (c->kind == REPLY_MUST_UNDERSTAND) {
+        must_understand_fault(s, se, &c->req, c->f_sub_ns, c->f_sub, extra);
+        return;
+    }
+    ntcp_soap_fault f;
+    char reason[600];
+    if (c->kind == REPLY_NOT_SUPPORTED) {
+        ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
+    } else { /* REPLY_QUOTA */
+        memset(&f, 0, sizeof f);
+        f.code = "Sender";
+        f.reason = c->f_reason;
+        f.lang = "en-US";
+        extra = NULL;
+    }
+    reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, extra);
+}
+
 /* Sends the finished calls at the head of the session's queue, in order. */
 static void drain(ntcp_service *s, sess *se)
 {
@@ -724,7 +767,10 @@ static void drain(ntcp_service *s, sess *se)
         se->head = c->next;
         if (!se->head)
             se->tail = NULL;
-        send_call(s, se, c);
+        if (c->kind != REPLY_OP)
+            send_fault(s, se, c);
+        else
+            send_call(s, se, c);
         call_give_back_writer(c);
         if (c->deferred || se->spare) {
             call_free(c);
@@ -981,12 +1027,12 @@ static bool understands(const ntcp_endpoint *ep, const char *action, const ntcp_
 
 /* WCF's MustUnderstand fault (SOAP 1.2): code s:MustUnderstand, the
  * reason naming the header, and a NotUnderstood header. */
-static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const ntcp_soap_header *h,
-                                  const char *extra_header)
+static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *hns,
+                                  const char *hname, const char *extra_header)
 {
     char name[512], ns[1024], reason[2048];
-    snprintf(name, sizeof name, "%.*s", (int)h->local.len, h->local.p);
-    snprintf(ns, sizeof ns, "%.*s", (int)h->ns.len, h->ns.p ? h->ns.p : "");
+    snprintf(name, sizeof name, "%s", hname);
+    snprintf(ns, sizeof ns, "%s", hns);
     snprintf(reason, sizeof reason,
              "The header '%s' from the namespace '%s' was not understood by the recipient of this message, causing "
              "the message to not be processed.  This error typically indicates that the sender of this message has "
@@ -1067,11 +1113,15 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
                          ntcp_status_name(st), "cause", ntcp_cause_id(NTCP_CAUSE_QUOTA_EXCEEDED), "error", reason,
                          NULL);
-        if (!se->head) /* in order: only when nothing is pending */
+        if (!se->head) { /* nothing before it: now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
-        else
+            call_free(c);
+        } else if (!(c->f_reason = dup_s(reason))) {
             ntcp_server_session_abort(ss);
-        call_free(c);
+            call_free(c);
+        } else {
+            queue_fault(se, c, REPLY_QUOTA);
+        }
         return;
     }
     if (st) {
@@ -1140,21 +1190,31 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         char reason[600];
         ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
         logf_(s, "%s: ActionNotSupported for '%s'", c->caller.peer, c->req.action ? c->req.action : "");
-        if (!se->head)
+        if (!se->head) { /* nothing before it: now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, have_ah ? ah : NULL);
-        else
+            call_free(c);
+        } else if (have_ah && ntcp_call_reply_header(c, ah)) {
             ntcp_server_session_abort(ss);
-        call_free(c);
+            call_free(c);
+        } else {
+            queue_fault(se, c, REPLY_NOT_SUPPORTED);
+        }
         return;
     }
     for (size_t i = 0; i < c->req.nheaders; i++) {
         const ntcp_soap_header *h = &c->req.headers[i];
         if (h->must_understand && !str_is(&h->ns, NTCP_WSA10_NS) && !understands(opsrc, c->req.action, h)) {
-            if (!se->head)
-                must_understand_fault(s, se, &c->req, h, have_ah ? ah : NULL);
-            else
+            c->f_sub_ns = ntcp_strndup(h->ns.p ? h->ns.p : "", h->ns.len);
+            c->f_sub = ntcp_strndup(h->local.p, h->local.len);
+            if (!c->f_sub_ns || !c->f_sub || (se->head && have_ah && ntcp_call_reply_header(c, ah))) {
                 ntcp_server_session_abort(ss);
-            call_free(c);
+                call_free(c);
+            } else if (!se->head) { /* nothing before it: now */
+                must_understand_fault(s, se, &c->req, c->f_sub_ns, c->f_sub, have_ah ? ah : NULL);
+                call_free(c);
+            } else {
+                queue_fault(se, c, REPLY_MUST_UNDERSTAND);
+            }
             return;
         }
     }

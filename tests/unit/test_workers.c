@@ -336,6 +336,42 @@ TEST(workers_single_session_in_order)
     stop(&f);
 }
 
+/* A dispatcher fault (an unknown Action) behind a running call waits for
+ * it: the replies leave in request order and the session stays open. */
+TEST(workers_dispatcher_fault_waits_its_turn)
+{
+    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(2);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        pipe_send(&p, "urn:t/Logged", 0); /* held until released */
+        pipe_send(&p, "urn:t/Nope", 1);
+        pipe_send(&p, "urn:t/Logged", 2);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__service_requests(svc) < 2 && now_ms() < end)
+            sched_yield();
+        g_release();
+        pipe_expect(&p, 0, "<R xmlns=\"urn:t\"/>");
+        const uint8_t *d;
+        size_t n;
+        CHECK_EQ_INT(ntcp_channel_receive(p.ch, &d, &n), NTCP_OK);
+        ntcp_soap_msg r;
+        ntcp_soap_msg_init(&r);
+        CHECK_EQ_INT(ntcp_soap_read_session(d, n, p.in, NULL, NULL, 0, &r), NTCP_OK);
+        CHECK_EQ_STR(r.relates_to ? r.relates_to : "", "urn:uuid:00000000-0000-4000-8000-000000000001");
+        CHECK(r.is_fault);
+        CHECK_EQ_STR(r.fault_subcode ? r.fault_subcode : "", "ActionNotSupported");
+        ntcp_soap_msg_clear(&r);
+        pipe_expect(&p, 2, "<R xmlns=\"urn:t\"/>");
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
 /* Multiple: one session's pipelined calls overlap (each waits for all four
  * to be inside); the replies still leave in request order. */
 TEST(workers_multiple_session_overlaps)
