@@ -11,6 +11,7 @@
 #include <nettcp/service.h>
 #include "channel/dialog.h"
 #include "channel/keytab.h"
+#include "channel/metadata_int.h"
 #include "channel/service_int.h"
 #include "channel/workers.h"
 #include "xml/libxml.h"
@@ -34,6 +35,8 @@ struct ntcp_endpoint {
     ntcp_service *svc;
     bool bound;
     char path[2048];
+    char host[256];        /* as listened on (metadata addresses) */
+    int port;
     ntcp_endpoint_options o;
     bool inherits;         /* the service's security options (ntcp_service_set_nns reaches it) */
     ntcp_endpoint *shares; /* serves the operations of this endpoint (ntcp_service_listen again) */
@@ -148,6 +151,7 @@ struct ntcp_service {
     ntcp__pool *pool;          /* the workers (NULL: handlers on the loops) */
     _Atomic unsigned long requests, dispatched; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
+    struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
 
 void ntcp_service_options_init(ntcp_service_options *o)
@@ -628,10 +632,54 @@ ntcp_status ntcp_call_fault(ntcp_call *c, const char *code, const char *const *s
 
 /* ---- sending, in order ------------------------------------------------------ */
 
+static const char *reply_fault(const ntcp_soap_out *m)
+{
+    return m->fault ? (m->fault->subcode ? m->fault->subcode : m->fault->code) : "";
+}
+
 static void trace_reply(ntcp_service *s, const char *peer, const ntcp_soap_out *m)
 {
-    ntcp_trace_event(s->o.trace, "reply", peer, "action", m->action ? m->action : "", "fault",
-                     m->fault ? (m->fault->subcode ? m->fault->subcode : m->fault->code) : "", NULL);
+    ntcp_trace_event(s->o.trace, "reply", peer, "action", m->action ? m->action : "", "fault", reply_fault(m), NULL);
+}
+
+/* A reply's trace event, told once its last part is queued (after the
+ * records it traces, whose activity the event ends). */
+typedef struct reply_note {
+    ntcp_service *s;
+    char peer[64];
+    char *action, *fault;
+} reply_note;
+
+static reply_note *reply_note_new(ntcp_service *s, const char *peer, const ntcp_soap_out *m)
+{
+    if (!s->o.trace)
+        return NULL;
+    reply_note *r = ntcp_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->s = s;
+    snprintf(r->peer, sizeof r->peer, "%s", peer);
+    r->action = dup_s(m->action ? m->action : "");
+    r->fault = dup_s(reply_fault(m));
+    return r;
+}
+
+static void reply_note_free(reply_note *r)
+{
+    if (!r)
+        return;
+    ntcp_free(r->action);
+    ntcp_free(r->fault);
+    ntcp_free(r);
+}
+
+static void reply_done(void *ctx, const uint8_t *p, ntcp_status st)
+{
+    reply_note *r = ctx;
+    ntcp_free((void *)p);
+    if (r && st == NTCP_OK && r->action && r->fault)
+        ntcp_trace_event(r->s->o.trace, "reply", r->peer, "action", r->action, "fault", r->fault, NULL);
+    reply_note_free(r);
 }
 
 static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
@@ -645,8 +693,22 @@ static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
     ntcp_buf out;
     ntcp_buf_init(&out, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
     ntcp_status st = ntcp_soap_write(se->sessionful ? se->d.w : se->w1, m, &out);
-    if (st == NTCP_OK)
-        st = ntcp_server_session_send(se->ss, out.data, out.len);
+    if (st == NTCP_OK) { /* the server keeps the bytes until their last part is protected */
+        size_t n;
+        uint8_t *p = ntcp_buf_detach(&out, &n);
+        reply_note *note = reply_note_new(s, ntcp_server_session_peer(se->ss), m);
+        if (s->o.trace && !note)
+            st = NTCP_E_NOMEM;
+        else
+            st = ntcp_server_session_send_ref(se->ss, p, n, reply_done, note);
+        if (st) {
+            ntcp_free(p);
+            reply_note_free(note);
+        }
+        ntcp_buf_free(&out);
+        if (!st)
+            return; /* traced once queued (reply_done) */
+    }
     ntcp_buf_free(&out);
     if (st) {
         logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(se->ss), ntcp_status_name(st));
@@ -1330,6 +1392,7 @@ void ntcp_service_free(ntcp_service *s)
 {
     if (!s)
         return;
+    ntcp__metadata_free(s->meta); /* stops the HTTP responder first */
     ntcp__pool_free(s->pool); /* waits for running handlers: their news then drop their calls */
     for (unsigned i = 0; i < s->nls; i++)
         process_news(s, i, NULL);
@@ -1508,11 +1571,16 @@ static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, cons
     if (ep->o.security == NTCP_SECURITY_TRANSPORT && ep->o.credential == NTCP_CREDENTIAL_WINDOWS &&
         ep->o.nns.package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(ep->o.nns.keytab, ep->o.nns.acceptor_name, &s->err)))
         return st; /* the caller reports it: ntcp_service_error */
-    st = listen_on(s, &u, bound_port);
+    int port = 0;
+    st = listen_on(s, &u, &port);
     if (st)
         return ntcp_error_set(&s->err, st, ntcp_cause_of_status(st), NTCP_STEP_LISTEN, "listening on %s:%s: %s (%s)",
                               u.host, u.port, ntcp_status_str(st), ntcp_status_name(st));
     snprintf(ep->path, sizeof ep->path, "%s", u.path);
+    snprintf(ep->host, sizeof ep->host, "%s", u.host);
+    ep->port = port;
+    if (bound_port)
+        *bound_port = port;
     ep->bound = true;
     return NTCP_OK;
 }
@@ -1565,6 +1633,29 @@ ntcp_status ntcp_service_run(ntcp_service *s)
     return ntcp_server_run(s->srv);
 }
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }
+
+/* ---- for the metadata (metadata.c) ---------------------------------------------- */
+
+struct ntcp__metadata **ntcp__service_meta(ntcp_service *s) { return &s->meta; }
+ntcp_endpoint *ntcp__service_first_endpoint(ntcp_service *s) { return first_endpoint(s); }
+size_t ntcp__service_endpoint_count(const ntcp_service *s) { return s->neps; }
+ntcp_endpoint *ntcp__service_endpoint(const ntcp_service *s, size_t i) { return i < s->neps ? s->eps[i] : NULL; }
+ntcp_service *ntcp__endpoint_service(const ntcp_endpoint *ep) { return ep->svc; }
+
+bool ntcp__endpoint_info(ntcp_endpoint *ep, const char **host, int *port, const char **path, ntcp_endpoint_options *o)
+{
+    if (!ep->bound)
+        return false;
+    *host = ep->host;
+    *port = ep->port;
+    *path = ep->path;
+    pthread_mutex_lock(&ep->svc->nns_mu);
+    *o = ep->o;
+    pthread_mutex_unlock(&ep->svc->nns_mu);
+    return true;
+}
+
+ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->shares; }
 
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }
