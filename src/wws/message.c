@@ -215,7 +215,8 @@ static HRESULT buf_add(ntcp_buf *b, const char *s, size_t n, WS_ERROR *error)
 static HRESULT buf_escaped(ntcp_buf *b, const char *s, size_t n, WS_ERROR *error)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : NULL;
+        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
+                        : s[i] == '\r' ? "&#xD;" : NULL; /* a raw CR would read back as LF */
         HRESULT hr = rep ? buf_add(b, rep, strlen(rep), error) : buf_add(b, s + i, 1, error);
         if (FAILED(hr)) return hr;
     }
@@ -362,7 +363,9 @@ static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, 
         if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)f->localName->bytes, f->localName->length, error);
         if (SUCCEEDED(hr)) hr = buf_add(out, "=\"", 2, error);
         for (const char *c = text; *c && SUCCEEDED(hr); c++)
-            hr = *c == '"' ? buf_add(out, "&quot;", 6, error) : buf_escaped(out, c, 1, error);
+            hr = *c == '"' ? buf_add(out, "&quot;", 6, error) /* white space kept through attribute normalization */
+               : *c == '\n' ? buf_add(out, "&#xA;", 5, error) : *c == '\t' ? buf_add(out, "&#x9;", 5, error)
+               : buf_escaped(out, c, 1, error);
         if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
     }
     ntcp_free(text);
