@@ -994,3 +994,15 @@ HRESULT ntcp__wws_message_from_soap(WS_MESSAGE *m, const ntcp_soap_msg *s, WS_ER
     m->state = WS_MESSAGE_STATE_DONE;
     return S_OK;
 }
+
+HRESULT ntcp__wws_write_array(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *base, unsigned depth,
+                              WS_ERROR *error)
+{
+    return write_array(out, f, base, depth, error);
+}
+
+HRESULT ntcp__wws_read_array(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *base, unsigned depth,
+                             WS_ERROR *error)
+{
+    return read_array(node, f, heap, base, depth, error);
+}

@@ -231,6 +231,29 @@ HRESULT WINAPI WsGetServiceProxyProperty(WS_SERVICE_PROXY *serviceProxy, const W
 }
 
 /* ---- WsCall ------------------------------------------------------------------ */
+/* the ARRAY and ARRAY_COUNT parameters of array field i (in: of the input
+ * message); false when the operation does not have both */
+static bool array_params(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in, int *items, int *count)
+{
+    *items = *count = -1;
+    for (USHORT p = 0; p < op->parameterCount; p++) {
+        const WS_PARAMETER_DESCRIPTION *d = &op->parameterDescription[p];
+        if ((in ? d->inputMessageIndex : d->outputMessageIndex) != field) continue;
+        if (d->parameterType == WS_PARAMETER_TYPE_ARRAY) *items = p;
+        else if (d->parameterType == WS_PARAMETER_TYPE_ARRAY_COUNT) *count = p;
+    }
+    return *items >= 0 && *count >= 0;
+}
+
+/* a stand-in for the wrapper struct holding an array field: its items
+ * pointer and count at the field's offsets */
+static void *array_base(const WS_FIELD_DESCRIPTION *f)
+{
+    size_t n = f->offset + sizeof(void *);
+    if (f->countOffset + sizeof(ULONG) > n) n = f->countOffset + sizeof(ULONG);
+    return ntcp_calloc(1, n);
+}
+
 /* the parameter carried by field i of the input (in) or output message, or -1 */
 static int param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in)
 {
@@ -255,8 +278,9 @@ static HRESULT check_wrapper(const WS_ELEMENT_DESCRIPTION *d, const char *which,
     for (ULONG i = 0; i < sd->fieldCount; i++) {
         HRESULT hr = ntcp__wws_field_supported(sd->fields[i], error);
         if (FAILED(hr)) return hr;
-        if (sd->fields[i]->mapping != WS_ELEMENT_FIELD_MAPPING) /* wsutil's ARRAY + ARRAY_COUNT parameters */
-            return ntcp__wws_notimpl(error, "WsCall with array parameters (a repeating element in the wrapper)");
+        if (sd->fields[i]->mapping != WS_ELEMENT_FIELD_MAPPING &&
+            sd->fields[i]->mapping != WS_REPEATING_ELEMENT_FIELD_MAPPING) /* the latter: ARRAY + ARRAY_COUNT parameters */
+            return ntcp__wws_notimpl(error, "WsCall with wrapper fields other than elements and repeating elements");
     }
     return S_OK;
 }
@@ -272,6 +296,21 @@ static HRESULT write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, c
         return proxy_bad(error, WS_E_QUOTA_EXCEEDED, "WsCall: the request body is too large");
     for (ULONG i = 0; i < sd->fieldCount; i++) {
         const WS_FIELD_DESCRIPTION *f = sd->fields[i];
+        if (f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING) { /* args: &items (T**), &count (ULONG*) */
+            int pi, pc;
+            if (!array_params(op, i, true, &pi, &pc) || !args || !args[pi] || !args[pc])
+                return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                      "WsCall: the array field '%.*s' needs an ARRAY and an ARRAY_COUNT argument",
+                                      (int)f->itemLocalName->length, (const char *)f->itemLocalName->bytes);
+            BYTE *base = array_base(f);
+            if (!base) return proxy_bad(error, E_OUTOFMEMORY, "WsCall: out of memory");
+            memcpy(base + f->offset, args[pi], sizeof(void *));
+            memcpy(base + f->countOffset, args[pc], sizeof(ULONG));
+            HRESULT hr = ntcp__wws_write_array(body, f, base, 1, error);
+            ntcp_free(base);
+            if (FAILED(hr)) return hr;
+            continue;
+        }
         int p = param_for(op, i, true);
         if (p < 0 || !args || !args[p])
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
@@ -331,6 +370,30 @@ static HRESULT read_output(const char *xml, size_t len, const WS_OPERATION_DESCR
     }
     for (ULONG i = 0; i < sd->fieldCount && SUCCEEDED(hr); i++) {
         const WS_FIELD_DESCRIPTION *f = sd->fields[i];
+        if (f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING) { /* args: &itemsOut (T***), &countOut (ULONG**) */
+            int pi, pc;
+            if (!array_params(op, i, false, &pi, &pc)) continue; /* not wanted */
+            void *items_dst = args && args[pi] ? *(void *const *)args[pi] : NULL;
+            void *count_dst = args && args[pc] ? *(void *const *)args[pc] : NULL;
+            if (!items_dst || !count_dst) {
+                hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                    "WsCall: no place for the reply array '%.*s'", (int)f->itemLocalName->length,
+                                    (const char *)f->itemLocalName->bytes);
+                break;
+            }
+            BYTE *base = array_base(f);
+            if (!base) {
+                hr = proxy_bad(error, E_OUTOFMEMORY, "WsCall: out of memory");
+                break;
+            }
+            hr = ntcp__wws_read_array(w, f, heap, base, 1, error);
+            if (SUCCEEDED(hr)) {
+                memcpy(items_dst, base + f->offset, sizeof(void *));
+                memcpy(count_dst, base + f->countOffset, sizeof(ULONG));
+            }
+            ntcp_free(base);
+            continue;
+        }
         int p = param_for(op, i, false);
         if (p < 0) continue; /* read and dropped */
         void *dst = args && args[p] ? *(void *const *)args[p] : NULL; /* output parameters: pointers to pointers */
@@ -389,4 +452,19 @@ HRESULT WINAPI WsCall(WS_SERVICE_PROXY *serviceProxy, const WS_OPERATION_DESCRIP
     ntcp_free(want);
     if (SUCCEEDED(hr)) hr = read_output((const char *)rep->body.data, rep->body.len, operation, arguments, heap, error);
     return hr;
+}
+
+/* WsCall's bodies without the network (tests): the request body from the
+ * arguments, and a reply body into them */
+HRESULT ntcp__wws_call_write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, const void **args, WS_ERROR *error)
+{
+    HRESULT hr = check_wrapper(op->inputMessageDescription->bodyElementDescription, "request", error);
+    return FAILED(hr) ? hr : write_input(body, op, args, error);
+}
+
+HRESULT ntcp__wws_call_read_output(const char *xml, size_t len, const WS_OPERATION_DESCRIPTION *op, const void **args,
+                                   WS_HEAP *heap, WS_ERROR *error)
+{
+    HRESULT hr = check_wrapper(op->outputMessageDescription->bodyElementDescription, "reply", error);
+    return FAILED(hr) ? hr : read_output(xml, len, op, args, heap, error);
 }

@@ -103,6 +103,13 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
 HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp,
                              unsigned depth, WS_ERROR *error);
 HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error);
+/* A WS_REPEATING_ELEMENT_FIELD_MAPPING field of the struct at base (items
+ * pointer at f->offset, ULONG count at f->countOffset): written, or read from
+ * the libxml2 struct element node with the items allocated from heap. */
+HRESULT ntcp__wws_write_array(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *base, unsigned depth,
+                              WS_ERROR *error);
+HRESULT ntcp__wws_read_array(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *base, unsigned depth,
+                             WS_ERROR *error);
 /* The value types of types.c (float, datetime, timespan, guid, unique id,
  * bytes, XML string, enum): their size (0: not one of them), their text as
  * DataContractSerializer writes it (ntcp_malloc'ed), and the text read back
@@ -113,6 +120,11 @@ HRESULT ntcp__wws_type_parse(const char *text, WS_TYPE t, const void *desc, WS_H
 /* The size of a simple type's value; 0 for the others. */
 size_t ntcp__wws_value_size(WS_TYPE t);
 HRESULT ntcp__wws_message_set_action(WS_MESSAGE *m, const WS_XML_STRING *action, WS_ERROR *error);
+/* WsCall's request body from its arguments, and its reply body into them
+ * (proxy.c; for tests). */
+HRESULT ntcp__wws_call_write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, const void **args, WS_ERROR *error);
+HRESULT ntcp__wws_call_read_output(const char *xml, size_t len, const WS_OPERATION_DESCRIPTION *op, const void **args,
+                                   WS_HEAP *heap, WS_ERROR *error);
 /* Fills m (state DONE) from a received SOAP message. */
 HRESULT ntcp__wws_message_from_soap(WS_MESSAGE *m, const ntcp_soap_msg *s, WS_ERROR *error);
 

@@ -505,3 +505,70 @@ TEST(wws_reader_read_type_and_write_type)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* WsCall with ARRAY / ARRAY_COUNT parameters, as wsutil generates for
+ * int[] Reverse(int[] numbers, string tag): the request body from the
+ * arguments and the reply into the output pointers */
+typedef struct Rev { ULONG numbersCount; int *numbers; WCHAR *tag; } Rev;
+typedef struct RevResponse { ULONG resultCount; int *result; } RevResponse;
+static WS_XML_STRING r_ns = WS_XML_STRING_VALUE("http://tempuri.org/"), r_rev = WS_XML_STRING_VALUE("Reverse");
+static WS_XML_STRING r_numbers = WS_XML_STRING_VALUE("numbers"), r_int = WS_XML_STRING_VALUE("int");
+static WS_XML_STRING r_arr_ns = WS_XML_STRING_VALUE("http://schemas.microsoft.com/2003/10/Serialization/Arrays");
+static WS_XML_STRING r_tag = WS_XML_STRING_VALUE("tag"), r_resp = WS_XML_STRING_VALUE("ReverseResponse");
+static WS_XML_STRING r_result = WS_XML_STRING_VALUE("ReverseResult");
+static WS_FIELD_DESCRIPTION fr_numbers = { WS_REPEATING_ELEMENT_FIELD_MAPPING, &r_numbers, &r_ns, WS_INT32_TYPE, NULL, offsetof(Rev, numbers), 0, NULL, offsetof(Rev, numbersCount), &r_int, &r_arr_ns, NULL };
+static WS_FIELD_DESCRIPTION fr_tag = { WS_ELEMENT_FIELD_MAPPING, &r_tag, &r_ns, WS_WSZ_TYPE, NULL, offsetof(Rev, tag), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *rev_fields[] = { &fr_numbers, &fr_tag };
+static WS_STRUCT_DESCRIPTION rev_type = { sizeof(Rev), _Alignof(Rev), rev_fields, 2, NULL, NULL, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION rev_element = { &r_rev, &r_ns, WS_STRUCT_TYPE, &rev_type };
+static WS_FIELD_DESCRIPTION fr_result = { WS_REPEATING_ELEMENT_FIELD_MAPPING, &r_result, &r_ns, WS_INT32_TYPE, NULL, offsetof(RevResponse, result), 0, NULL, offsetof(RevResponse, resultCount), &r_int, &r_arr_ns, NULL };
+static WS_FIELD_DESCRIPTION *resp_fields[] = { &fr_result };
+static WS_STRUCT_DESCRIPTION resp_type = { sizeof(RevResponse), _Alignof(RevResponse), resp_fields, 1, NULL, NULL, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION resp_element = { &r_resp, &r_ns, WS_STRUCT_TYPE, &resp_type };
+static WS_XML_STRING r_action = WS_XML_STRING_VALUE("http://tempuri.org/IRev/Reverse");
+static WS_XML_STRING r_raction = WS_XML_STRING_VALUE("http://tempuri.org/IRev/ReverseResponse");
+static WS_MESSAGE_DESCRIPTION rev_in = { &r_action, &rev_element }, rev_out = { &r_raction, &resp_element };
+static WS_PARAMETER_DESCRIPTION rev_params[] = {
+    { WS_PARAMETER_TYPE_ARRAY_COUNT, 0, 0xffff }, { WS_PARAMETER_TYPE_ARRAY, 0, 0xffff }, { WS_PARAMETER_TYPE_NORMAL, 1, 0xffff },
+    { WS_PARAMETER_TYPE_ARRAY_COUNT, 0xffff, 0 }, { WS_PARAMETER_TYPE_ARRAY, 0xffff, 0 } };
+static WS_OPERATION_DESCRIPTION rev_op = { 1, &rev_in, &rev_out, 0, 0, 5, rev_params, NULL, WS_NON_RPC_LITERAL_OPERATION };
+
+TEST(wws_call_array_parameters)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    /* what the generated proxy function does with (numbersCount, numbers, tag, &resultCount, &result) */
+    int numbers[] = { 1, -2, 3 };
+    ULONG numbersCount = 3;
+    const int *np = numbers;
+    const WCHAR *tag = L"t";
+    ULONG resultCount = 0, *rcp = &resultCount;
+    int *result = NULL, **rp = &result;
+    const void *args[] = { &numbersCount, &np, &tag, &rcp, &rp };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_call_write_input(&b, &rev_op, args, e), S_OK);
+    const char A[] = " xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\"";
+    char want[1024];
+    snprintf(want, sizeof want, "<Reverse xmlns=\"http://tempuri.org/\"><numbers xmlns=\"http://tempuri.org/\"><int%s>1</int>"
+             "<int%s>-2</int><int%s>3</int></numbers><tag xmlns=\"http://tempuri.org/\">t</tag></Reverse>", A, A, A);
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    /* the reply as WCF writes an int[] result */
+    const char reply[] = "<ReverseResponse xmlns=\"http://tempuri.org/\"><ReverseResult xmlns:a=\"http://schemas.microsoft.com/"
+                         "2003/10/Serialization/Arrays\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"><a:int>3</a:int>"
+                         "<a:int>-2</a:int><a:int>1</a:int></ReverseResult></ReverseResponse>";
+    CHECK_EQ_INT(ntcp__wws_call_read_output(reply, strlen(reply), &rev_op, args, h, e), S_OK);
+    CHECK_EQ_INT(resultCount, 3);
+    CHECK(result && result[0] == 3 && result[1] == -2 && result[2] == 1);
+    /* an array without its count argument */
+    rev_params[0].parameterType = WS_PARAMETER_TYPE_NORMAL;
+    b.len = 0;
+    CHECK_EQ_INT(ntcp__wws_call_write_input(&b, &rev_op, args, e), E_INVALIDARG);
+    CHECK_EQ_STR(terr(e), "WsCall: the array field 'int' needs an ARRAY and an ARRAY_COUNT argument");
+    rev_params[0].parameterType = WS_PARAMETER_TYPE_ARRAY_COUNT;
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
