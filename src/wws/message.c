@@ -235,6 +235,7 @@ static size_t value_size(WS_TYPE t)
     case WS_STRING_TYPE: return sizeof(WS_STRING);
     case WS_WSZ_TYPE: return sizeof(WCHAR *);
     case WS_XML_BUFFER_TYPE: return sizeof(WS_XML_BUFFER *);
+    case WS_DESCRIPTION_TYPE: return sizeof(void *); /* a type-attribute field: the struct's description */
     default: return ntcp__wws_type_size(t);
     }
 }
@@ -344,6 +345,82 @@ static bool is_nil(const xmlNode *n)
     return nil;
 }
 
+/* the type-attribute field of sd (WS_DESCRIPTION_TYPE), or NULL */
+static const WS_FIELD_DESCRIPTION *type_field(const WS_STRUCT_DESCRIPTION *sd)
+{
+    for (ULONG i = 0; sd->fields && i < sd->fieldCount; i++)
+        if (sd->fields[i] && sd->fields[i]->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) return sd->fields[i];
+    return NULL;
+}
+
+/* d is sd or derives from it (through parentType) */
+static bool derives_from(const WS_STRUCT_DESCRIPTION *d, const WS_STRUCT_DESCRIPTION *sd)
+{
+    for (unsigned n = 0; d && n < 64; d = d->parentType, n++)
+        if (d == sd) return true;
+    return false;
+}
+
+/* the description a value of declared type sd says it has (its type-attribute field) */
+static HRESULT struct_actual_of_value(const WS_STRUCT_DESCRIPTION *sd, const void *v, const WS_STRUCT_DESCRIPTION **out,
+                                      WS_ERROR *error)
+{
+    *out = sd;
+    const WS_FIELD_DESCRIPTION *tf = type_field(sd);
+    if (!tf) return S_OK;
+    const WS_STRUCT_DESCRIPTION *actual = *(const WS_STRUCT_DESCRIPTION *const *)((const BYTE *)v + tf->offset);
+    if (!actual || actual == sd) return S_OK;
+    if (!derives_from(actual, sd) || !actual->typeLocalName || !actual->typeNs)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "the struct's type field names a description that does not derive from the declared "
+                              "type, or has no type name");
+    *out = actual;
+    return S_OK;
+}
+
+static const WS_STRUCT_DESCRIPTION *find_subtype(const WS_STRUCT_DESCRIPTION *sd, const char *local, const char *ns,
+                                                 unsigned depth)
+{
+    if (!sd || depth > 16) return NULL;
+    if (sd->typeLocalName && sd->typeNs && sd->typeLocalName->length == strlen(local) &&
+        !memcmp(sd->typeLocalName->bytes, local, sd->typeLocalName->length) && sd->typeNs->length == strlen(ns) &&
+        !memcmp(sd->typeNs->bytes, ns, sd->typeNs->length))
+        return sd;
+    for (ULONG i = 0; sd->subTypes && i < sd->subTypeCount; i++) {
+        const WS_STRUCT_DESCRIPTION *f = find_subtype(sd->subTypes[i], local, ns, depth + 1);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+/* the description element e has by its xsi:type among sd and its subtypes
+ * (sd when it has none) */
+static HRESULT struct_actual_of_node(const xmlNode *e, const WS_STRUCT_DESCRIPTION *sd, const WS_STRUCT_DESCRIPTION **out,
+                                     WS_ERROR *error)
+{
+    *out = sd;
+    xmlChar *t = xmlGetNsProp(e, (const xmlChar *)"type", (const xmlChar *)XSI_NS);
+    if (!t) return S_OK;
+    const char *colon = strchr((const char *)t, ':');
+    const char *local = colon ? colon + 1 : (const char *)t;
+    char prefix[128] = "";
+    if (colon && (size_t)(colon - (const char *)t) < sizeof prefix) {
+        memcpy(prefix, t, (size_t)(colon - (const char *)t));
+        prefix[colon - (const char *)t] = 0;
+    }
+    xmlNsPtr n = xmlSearchNs(e->doc, (xmlNode *)e, colon ? (const xmlChar *)prefix : NULL);
+    const char *ns = n && n->href ? (const char *)n->href : "";
+    const WS_STRUCT_DESCRIPTION *found = (colon && !n) ? NULL : find_subtype(sd, local, ns, 0);
+    HRESULT hr = S_OK;
+    if (!found)
+        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                            "xsi:type '%.64s' is not the struct's type or one of its subtypes", (const char *)t);
+    else
+        *out = found;
+    xmlFree(t);
+    return hr;
+}
+
 /* ' name="value"' for the attribute fields, and the text field's value */
 static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, WS_ERROR *error)
 {
@@ -395,6 +472,20 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
         if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
     }
     const WS_STRUCT_DESCRIPTION *sdesc = t == WS_STRUCT_TYPE ? desc : NULL;
+    if (sdesc && SUCCEEDED(hr)) { /* a derived type: its description in the value, xsi:type names it */
+        const WS_STRUCT_DESCRIPTION *actual = NULL;
+        hr = struct_actual_of_value(sdesc, v, &actual, error);
+        if (SUCCEEDED(hr) && actual != sdesc) {
+            sdesc = actual;
+            desc = actual;
+            hr = buf_add(out, " i:type=\"a:", 11, error);
+            if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)actual->typeLocalName->bytes, actual->typeLocalName->length, error);
+            if (SUCCEEDED(hr)) hr = buf_add(out, "\" xmlns:a=\"", 11, error);
+            if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)actual->typeNs->bytes, actual->typeNs->length, error);
+            static const char xsi[] = "\" xmlns:i=\"" XSI_NS "\"";
+            if (SUCCEEDED(hr)) hr = buf_add(out, xsi, sizeof xsi - 1, error);
+        }
+    }
     if (sdesc && sdesc->fieldCount && sdesc->fields)
         for (ULONG i = 0; i < sdesc->fieldCount && SUCCEEDED(hr); i++)
             if (sdesc->fields[i] && sdesc->fields[i]->mapping == WS_ATTRIBUTE_FIELD_MAPPING) {
@@ -416,7 +507,9 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
                 hr = write_array(out, f, v, depth, error);
                 continue;
             }
-            if (f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING) continue;
+            if (f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING ||
+                f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING)
+                continue;
             if (f->mapping == WS_TEXT_FIELD_MAPPING) {
                 hr = write_attr_or_text(out, f, v, error);
                 continue;
@@ -456,11 +549,21 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
 {
     static const WS_XML_STRING text_name = {6, (BYTE *)"(text)", NULL, 0}, none_name = {10, (BYTE *)"(no field)", NULL, 0};
     bool repeating = f && f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING;
-    bool unnamed = f && (f->mapping == WS_TEXT_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING);
+    bool unnamed = f && (f->mapping == WS_TEXT_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING ||
+                          f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING);
     if (!f || (!unnamed && (!field_name(f) || !(repeating ? f->itemNs : f->ns) || (repeating && !f->localName != !f->ns))))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field description without a name");
     const WS_XML_STRING *n = f->mapping == WS_TEXT_FIELD_MAPPING ? &text_name
                            : f->mapping == WS_NO_FIELD_MAPPING  ? &none_name : field_name(f);
+    if (f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) {
+        if (f->type != WS_DESCRIPTION_TYPE)
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "a WS_TYPE_ATTRIBUTE_FIELD_MAPPING field must be of WS_DESCRIPTION_TYPE");
+        return S_OK;
+    }
+    if (f->type == WS_DESCRIPTION_TYPE)
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "WS_DESCRIPTION_TYPE only with WS_TYPE_ATTRIBUTE_FIELD_MAPPING");
     if (f->mapping != WS_ELEMENT_FIELD_MAPPING && !repeating && !unnamed && f->mapping != WS_ATTRIBUTE_FIELD_MAPPING)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "field '%.*s' uses WS_FIELD_MAPPING %d; the serializer handles the ELEMENT, "
@@ -603,7 +706,12 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
     const WS_STRUCT_DESCRIPTION *sd = desc;
     if (!sd || (sd->fieldCount && !sd->fields))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a struct without its description");
-    if (sd->subTypeCount) return ntcp__wws_notimpl(error, "struct subtypes in the serializer");
+    const WS_STRUCT_DESCRIPTION *actual;
+    HRESULT ahr = struct_actual_of_node(e, sd, &actual, error);
+    if (FAILED(ahr)) return ahr;
+    if (actual != sd) /* the caller sized the place for sd: only a pointer field can hold a derived type */
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                              "a derived type (xsi:type) where its place is not a pointer (WS_FIELD_POINTER)");
     memset(dst, 0, sd->size);
     for (ULONG i = 0; i < sd->fieldCount; i++) {
         const WS_FIELD_DESCRIPTION *f = sd->fields[i];
@@ -611,6 +719,10 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
         if (FAILED(hr)) return hr;
         if (f->offset >= sd->size)
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field offset beyond the struct's size");
+        if (f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) { /* the description read */
+            *(const WS_STRUCT_DESCRIPTION **)((BYTE *)dst + f->offset) = sd;
+            continue;
+        }
         hr = f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING ? read_array(e, f, heap, dst, depth, error)
                                                               : ntcp__wws_read_field(e, f, heap, (BYTE *)dst + f->offset, depth, error);
         if (FAILED(hr)) return hr;
@@ -684,13 +796,21 @@ static HRESULT ntcp__wws_read_field_from(const void *node, const void *cn, const
         return S_OK;
     }
     void *dst = fp;
+    const void *tdesc = f->typeDescription;
+    if (c && f->type == WS_STRUCT_TYPE && (f->options & WS_FIELD_POINTER)) { /* maybe a derived type: its size */
+        const WS_STRUCT_DESCRIPTION *actual;
+        HRESULT hr = struct_actual_of_node(c, tdesc, &actual, error);
+        if (FAILED(hr)) return hr;
+        tdesc = actual;
+        vsize = actual->size;
+    }
     if (f->options & WS_FIELD_POINTER) {
         HRESULT hr = WsAlloc(heap, vsize, &dst, error);
         if (FAILED(hr)) return hr;
         *(void **)fp = dst;
     }
     if (!c) return read_text_desc(text, f->type, f->typeDescription, heap, dst, error);
-    return ntcp__wws_read_typed(c, f->type, f->typeDescription, heap, dst, depth + 1, error);
+    return ntcp__wws_read_typed(c, f->type, tdesc, heap, dst, depth + 1, error);
 }
 
 HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, WS_WRITE_OPTION opt,

@@ -572,3 +572,73 @@ TEST(wws_call_array_parameters)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* struct subtypes: [KnownType(typeof(Circle))] class Shape { string Name; } (ns http://t),
+ * class Circle : Shape { double R; } (ns http://t/geo), class Box { Shape A, B; }
+ * Box { A = new Circle { Name="c", R=1.5 }, B = new Shape { Name="s" } } -- mono 6.8, DataContractSerializer: */
+static const char DCS_BOX[] =
+    "<Box xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"><A xmlns:d2p1=\"http://t/geo\" "
+    "i:type=\"d2p1:Circle\"><Name>c</Name><d2p1:R>1.5</d2p1:R></A><B><Name>s</Name></B></Box>";
+typedef struct ShapeS { WS_STRUCT_DESCRIPTION *type; WCHAR *Name; } ShapeS;
+typedef struct CircleS { WS_STRUCT_DESCRIPTION *type; WCHAR *Name; double R; } CircleS;
+typedef struct Box { ShapeS *A; ShapeS *B; } Box;
+static WS_XML_STRING g_ns = WS_XML_STRING_VALUE("http://t/geo"), s_shape_n = WS_XML_STRING_VALUE("Shape");
+static WS_XML_STRING s_circle_n = WS_XML_STRING_VALUE("Circle"), s_name_n = WS_XML_STRING_VALUE("Name");
+static WS_XML_STRING s_r = WS_XML_STRING_VALUE("R"), s_box = WS_XML_STRING_VALUE("Box"), s_a = WS_XML_STRING_VALUE("A");
+static WS_XML_STRING s_b = WS_XML_STRING_VALUE("B");
+static WS_FIELD_DESCRIPTION fs_type = { WS_TYPE_ATTRIBUTE_FIELD_MAPPING, NULL, NULL, WS_DESCRIPTION_TYPE, NULL, offsetof(ShapeS, type), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fs_name = { WS_ELEMENT_FIELD_MAPPING, &s_name_n, &t_ns, WS_WSZ_TYPE, NULL, offsetof(ShapeS, Name), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fc_r = { WS_ELEMENT_FIELD_MAPPING, &s_r, &g_ns, WS_DOUBLE_TYPE, NULL, offsetof(CircleS, R), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *shape_fields2[] = { &fs_type, &fs_name }, *circle_fields[] = { &fs_type, &fs_name, &fc_r };
+static WS_STRUCT_DESCRIPTION shape_desc2;
+static WS_STRUCT_DESCRIPTION circle_desc = { sizeof(CircleS), _Alignof(CircleS), circle_fields, 3, &s_circle_n, &g_ns, &shape_desc2, NULL, 0, 0 };
+static WS_STRUCT_DESCRIPTION *shape_subtypes[] = { &circle_desc };
+static WS_STRUCT_DESCRIPTION shape_desc2 = { sizeof(ShapeS), _Alignof(ShapeS), shape_fields2, 2, &s_shape_n, &t_ns, NULL, shape_subtypes, 1, 0 };
+static WS_FIELD_DESCRIPTION fb_a = { WS_ELEMENT_FIELD_MAPPING, &s_a, &t_ns, WS_STRUCT_TYPE, &shape_desc2, offsetof(Box, A), WS_FIELD_POINTER, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fb_b = { WS_ELEMENT_FIELD_MAPPING, &s_b, &t_ns, WS_STRUCT_TYPE, &shape_desc2, offsetof(Box, B), WS_FIELD_POINTER, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *box_fields[] = { &fb_a, &fb_b };
+static WS_STRUCT_DESCRIPTION box_desc = { sizeof(Box), _Alignof(Box), box_fields, 2, &s_box, &t_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION box_element = { &s_box, &t_ns, WS_STRUCT_TYPE, &box_desc };
+
+TEST(wws_struct_subtypes)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    /* DataContractSerializer's document: A comes back as a Circle, B as a Shape */
+    Box back;
+    CHECK_EQ_INT(ntcp__wws_read_element(DCS_BOX, strlen(DCS_BOX), &box_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), S_OK);
+    CHECK(back.A && back.A->type == &circle_desc && !wcscmp(back.A->Name, L"c") && ((CircleS *)back.A)->R == 1.5);
+    CHECK(back.B && back.B->type == &shape_desc2 && !wcscmp(back.B->Name, L"s"));
+    /* written: xsi:type for the derived value only */
+    CircleS c = { &circle_desc, L"c", 1.5 };
+    ShapeS s = { NULL, L"s" }; /* no description: the declared type */
+    Box box = { (ShapeS *)&c, &s };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &box_element, WS_WRITE_REQUIRED_VALUE, &box, sizeof box, e), S_OK);
+    const char want[] = "<Box xmlns=\"http://t\"><A xmlns=\"http://t\" i:type=\"a:Circle\" xmlns:a=\"http://t/geo\" "
+                        "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"><Name xmlns=\"http://t\">c</Name>"
+                        "<R xmlns=\"http://t/geo\">1.5</R></A><B xmlns=\"http://t\"><Name xmlns=\"http://t\">s</Name></B></Box>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    /* an xsi:type that is not a subtype; a derived type in a place that is not a pointer */
+    const char bad_type[] = "<Box xmlns=\"http://t\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"><A i:type=\"Square\">"
+                            "<Name>q</Name></A><B><Name>s</Name></B></Box>";
+    CHECK_EQ_INT(ntcp__wws_read_element(bad_type, strlen(bad_type), &box_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "xsi:type 'Square' is not the struct's type or one of its subtypes");
+    WS_ELEMENT_DESCRIPTION shape_el = { &s_a, &t_ns, WS_STRUCT_TYPE, &shape_desc2 };
+    const char derived_value[] = "<A xmlns=\"http://t\" xmlns:g=\"http://t/geo\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                                 "i:type=\"g:Circle\"><Name>c</Name><g:R>2</g:R></A>";
+    ShapeS sv;
+    CHECK_EQ_INT(ntcp__wws_read_element(derived_value, strlen(derived_value), &shape_el, WS_READ_REQUIRED_VALUE, h, &sv, sizeof sv, e),
+                 WS_E_INVALID_FORMAT);
+    /* a value naming a description that does not derive from the declared type */
+    c.type = &box_desc;
+    b.len = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &box_element, WS_WRITE_REQUIRED_VALUE, &box, sizeof box, e), E_INVALIDARG);
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
