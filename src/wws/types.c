@@ -25,6 +25,7 @@ size_t ntcp__wws_type_size(WS_TYPE t)
     case WS_BYTES_TYPE: return sizeof(WS_BYTES);
     case WS_XML_STRING_TYPE: return sizeof(WS_XML_STRING);
     case WS_ENUM_TYPE: return sizeof(int);
+    case WS_DECIMAL_TYPE: return sizeof(DECIMAL);
     default: return 0;
     }
 }
@@ -331,6 +332,63 @@ static char *float_text(double d, bool single)
     return ntcp_strndup(tmp, strlen(tmp));
 }
 
+/* ---- decimal: as .NET's invariant ToString (the scale's zeros kept) ---- */
+typedef unsigned __int128 u128;
+#define DEC_MAX (((u128)1 << 96) - 1)
+
+static HRESULT decimal_text(const DECIMAL *d, char *out, size_t cap, WS_ERROR *error)
+{
+    if (d->scale > 28 || (d->sign & ~DECIMAL_NEG))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a DECIMAL with scale %u or sign 0x%x",
+                              d->scale, d->sign);
+    u128 v = (u128)d->Hi32 << 64 | d->Lo64;
+    char digits[64];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    while (n <= d->scale) digits[n++] = '0'; /* at least one digit before the point */
+    size_t k = 0;
+    if (d->sign & DECIMAL_NEG) out[k++] = '-';
+    for (int i = n - 1; i >= 0 && k + 2 < cap; i--) {
+        out[k++] = digits[i];
+        if (i == d->scale && i) out[k++] = '.';
+    }
+    out[k] = 0;
+    return S_OK;
+}
+
+static HRESULT parse_decimal(const char *s, DECIMAL *d, WS_ERROR *error)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    if (*p == '-' || *p == '+') p++;
+    u128 v = 0;
+    int scale = 0, nd = 0;
+    bool point = false;
+    for (; *p; p++) {
+        if (*p == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (*p < '0' || *p > '9') return bad(error, "decimal", s);
+        v = v * 10 + (u128)(*p - '0');
+        nd++;
+        if (point) scale++;
+        if (v > DEC_MAX)
+            return ntcp__wws_fail(error, WS_E_NUMERIC_OVERFLOW, NTCP_CAUSE_PROTOCOL, "the decimal '%.64s' is out of range", s);
+        if (scale > 28) return bad(error, "decimal (more than 28 decimal places)", s);
+    }
+    if (!nd) return bad(error, "decimal", s);
+    memset(d, 0, sizeof *d);
+    d->scale = (BYTE)scale;
+    d->sign = neg ? DECIMAL_NEG : 0;
+    d->Hi32 = (ULONG)(v >> 64);
+    d->Lo64 = (ULONGLONG)v;
+    return S_OK;
+}
+
 HRESULT ntcp__wws_type_text(WS_TYPE t, const void *desc, const void *v, char **out, WS_ERROR *error)
 {
     char tmp[96];
@@ -339,6 +397,12 @@ HRESULT ntcp__wws_type_text(WS_TYPE t, const void *desc, const void *v, char **o
     case WS_FLOAT_TYPE: *out = float_text(*(const float *)v, true); break;
     case WS_DATETIME_TYPE: {
         HRESULT hr = datetime_text(v, tmp, sizeof tmp, error);
+        if (FAILED(hr)) return hr;
+        *out = ntcp_strndup(tmp, strlen(tmp));
+        break;
+    }
+    case WS_DECIMAL_TYPE: {
+        HRESULT hr = decimal_text(v, tmp, sizeof tmp, error);
         if (FAILED(hr)) return hr;
         *out = ntcp_strndup(tmp, strlen(tmp));
         break;
@@ -444,6 +508,7 @@ HRESULT ntcp__wws_type_parse(const char *text, WS_TYPE t, const void *desc, WS_H
         *(float *)dst = f;
         return S_OK;
     }
+    case WS_DECIMAL_TYPE: return parse_decimal(trimmed(text, buf, sizeof buf), dst, error);
     case WS_DATETIME_TYPE: return parse_datetime(trimmed(text, buf, sizeof buf), dst, error);
     case WS_TIMESPAN_TYPE: return parse_timespan(trimmed(text, buf, sizeof buf), &((WS_TIMESPAN *)dst)->ticks, error);
     case WS_GUID_TYPE: {

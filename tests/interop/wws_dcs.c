@@ -15,9 +15,9 @@ static WS_XML_STRING t_ns = WS_XML_STRING_VALUE("http://t"), g_ns = WS_XML_STRIN
 S(n_v, "V"); S(n_f, "F"); S(n_d, "D"); S(n_dn, "DN"); S(n_t, "T"); S(n_t2, "T2"); S(n_g, "G"); S(n_b, "B"); S(n_c, "C");
 S(n_t3, "T3"); S(n_f2, "F2"); S(n_n, "N"); S(n_s, "S"); S(n_i, "I"); S(n_j, "J"); S(n_e, "E"); S(c_red, "Red");
 S(c_green, "Green"); S(c_blue, "Blue"); S(s_shape, "Shape"); S(s_circle, "Circle"); S(s_name, "Name"); S(s_r, "R");
-S(s_box, "Box"); S(s_a, "A");
+S(s_box, "Box"); S(s_a, "A"); S(n_m, "M");
 
-typedef struct V { float F; WS_DATETIME D, DN; WS_TIMESPAN T, T2; GUID G; WS_BYTES B; int C; WS_TIMESPAN T3; float F2; } V;
+typedef struct V { float F; WS_DATETIME D, DN; WS_TIMESPAN T, T2; GUID G; WS_BYTES B; int C; WS_TIMESPAN T3; float F2; DECIMAL M; } V;
 static WS_ENUM_VALUE colors[] = { { 0, &c_red }, { 1, &c_green }, { 2, &c_blue } };
 static WS_ENUM_DESCRIPTION color_type = { colors, 3, 5, NULL };
 #define VF(name, T, desc, m) \
@@ -25,9 +25,9 @@ static WS_ENUM_DESCRIPTION color_type = { colors, 3, 5, NULL };
 VF(n_f, WS_FLOAT_TYPE, NULL, F); VF(n_d, WS_DATETIME_TYPE, NULL, D); VF(n_dn, WS_DATETIME_TYPE, NULL, DN);
 VF(n_t, WS_TIMESPAN_TYPE, NULL, T); VF(n_t2, WS_TIMESPAN_TYPE, NULL, T2); VF(n_g, WS_GUID_TYPE, NULL, G);
 VF(n_b, WS_BYTES_TYPE, NULL, B); VF(n_c, WS_ENUM_TYPE, &color_type, C); VF(n_t3, WS_TIMESPAN_TYPE, NULL, T3);
-VF(n_f2, WS_FLOAT_TYPE, NULL, F2);
-static WS_FIELD_DESCRIPTION *v_fields[] = { &fv_F, &fv_D, &fv_DN, &fv_T, &fv_T2, &fv_G, &fv_B, &fv_C, &fv_T3, &fv_F2 };
-static WS_STRUCT_DESCRIPTION v_type = { sizeof(V), _Alignof(V), v_fields, 10, &n_v, &t_ns, NULL, NULL, 0, 0 };
+VF(n_f2, WS_FLOAT_TYPE, NULL, F2); VF(n_m, WS_DECIMAL_TYPE, NULL, M);
+static WS_FIELD_DESCRIPTION *v_fields[] = { &fv_F, &fv_D, &fv_DN, &fv_T, &fv_T2, &fv_G, &fv_B, &fv_C, &fv_T3, &fv_F2, &fv_M };
+static WS_STRUCT_DESCRIPTION v_type = { sizeof(V), _Alignof(V), v_fields, 11, &n_v, &t_ns, NULL, NULL, 0, 0 };
 
 typedef struct N { WS_STRING S; WS_BYTES B; int *I; int *J; WS_STRING E; } N;
 #define NF(name, T, m, o) \
@@ -87,7 +87,8 @@ int main(int argc, char **argv)
         if (sd == &v_type)
             val.v = (V){ 1.5f, { 639320819971234500ULL, WS_DATETIME_FORMAT_UTC }, { 631167699060000000ULL, WS_DATETIME_FORMAT_NONE },
                          { 937840005000LL }, { 0 }, { 0x0f8fad5b, 0xd9cb, 0x469f, { 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e } },
-                         { sizeof vb, vb }, 2, { -900000000LL }, 1e20f };
+                         { sizeof vb, vb }, 2, { -900000000LL }, 1e20f, { 0 } };
+        if (sd == &v_type) val.v.M.Lo64 = 1250, val.v.M.scale = 2, val.v.M.sign = DECIMAL_NEG;
         else if (sd == &n_type)
             val.n = (N){ { 0, NULL }, { 0, NULL }, NULL, &five, { 0, (WCHAR *)L"" } };
         else
@@ -108,7 +109,10 @@ int main(int argc, char **argv)
                    v->G.Data2, v->G.Data3, v->G.Data4[0], v->G.Data4[1], v->G.Data4[2], v->G.Data4[3], v->G.Data4[4],
                    v->G.Data4[5], v->G.Data4[6], v->G.Data4[7]);
             bytes(&v->B, 1);
-            printf(" C=%s T3=%lld F2=%d\n", v->C == 0 ? "Red" : v->C == 1 ? "Green" : "Blue", v->T3.ticks, bits(v->F2));
+            char *m = NULL;
+            if (FAILED(ntcp__wws_type_text(WS_DECIMAL_TYPE, NULL, &v->M, &m, NULL))) return 1;
+            printf(" C=%s T3=%lld F2=%d M=%s\n", v->C == 0 ? "Red" : v->C == 1 ? "Green" : "Blue", v->T3.ticks, bits(v->F2), m);
+            ntcp_free(m);
         } else if (SUCCEEDED(hr) && sd == &n_type) {
             printf("S=");
             str(&val.n.S);

@@ -642,3 +642,45 @@ TEST(wws_struct_subtypes)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* decimals as XmlConvert.ToString(decimal) prints them on mono 6.8:
+ * 12.50m -1.5m 79228162514264337593543950335m -0.0000000000000000000000000001m 7m ->
+ * "12.50 -1.5 79228162514264337593543950335 -0.0000000000000000000000000001 7" */
+TEST(wws_decimal)
+{
+    HRESULT hr;
+    DECIMAL d;
+    memset(&d, 0, sizeof d);
+    d.Lo64 = 1250, d.scale = 2;
+    CHECK_EQ_STR(write_one(WS_DECIMAL_TYPE, NULL, &d, sizeof d, &hr), "12.50");
+    memset(&d, 0, sizeof d);
+    d.Lo64 = 15, d.scale = 1, d.sign = DECIMAL_NEG;
+    CHECK_EQ_STR(write_one(WS_DECIMAL_TYPE, NULL, &d, sizeof d, &hr), "-1.5");
+    memset(&d, 0, sizeof d);
+    d.Lo64 = UINT64_MAX, d.Hi32 = UINT32_MAX;
+    CHECK_EQ_STR(write_one(WS_DECIMAL_TYPE, NULL, &d, sizeof d, &hr), "79228162514264337593543950335");
+    memset(&d, 0, sizeof d);
+    d.Lo64 = 1, d.scale = 28, d.sign = DECIMAL_NEG;
+    CHECK_EQ_STR(write_one(WS_DECIMAL_TYPE, NULL, &d, sizeof d, &hr), "-0.0000000000000000000000000001");
+    memset(&d, 0, sizeof d);
+    d.Lo64 = 7;
+    CHECK_EQ_STR(write_one(WS_DECIMAL_TYPE, NULL, &d, sizeof d, &hr), "7");
+    d.scale = 29;
+    write_one(WS_DECIMAL_TYPE, NULL, &d, sizeof d, &hr);
+    CHECK_EQ_INT(hr, E_INVALIDARG);
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    CHECK_EQ_INT(read_one(" -12.50 ", WS_DECIMAL_TYPE, NULL, h, &d, sizeof d, e), S_OK);
+    CHECK(d.Lo64 == 1250 && d.Hi32 == 0 && d.scale == 2 && d.sign == DECIMAL_NEG);
+    CHECK_EQ_INT(read_one("79228162514264337593543950335", WS_DECIMAL_TYPE, NULL, h, &d, sizeof d, e), S_OK);
+    CHECK(d.Lo64 == UINT64_MAX && d.Hi32 == UINT32_MAX && d.scale == 0);
+    CHECK_EQ_INT(read_one("79228162514264337593543950336", WS_DECIMAL_TYPE, NULL, h, &d, sizeof d, e), WS_E_NUMERIC_OVERFLOW);
+    CHECK_EQ_INT(read_one("1e5", WS_DECIMAL_TYPE, NULL, h, &d, sizeof d, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "'1e5' is not a valid decimal");
+    CHECK_EQ_INT(read_one("1.2.3", WS_DECIMAL_TYPE, NULL, h, &d, sizeof d, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_INT(read_one(".", WS_DECIMAL_TYPE, NULL, h, &d, sizeof d, e), WS_E_INVALID_FORMAT);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}

@@ -39,6 +39,27 @@ typedef struct _GUID {
     uint8_t Data4[8];
 } GUID;
 
+/* a 96-bit integer scaled by 10^-scale (0..28); sign DECIMAL_NEG is negative */
+typedef struct tagDEC {
+    USHORT wReserved;
+    union {
+        struct {
+            BYTE scale;
+            BYTE sign;
+        };
+        USHORT signscale;
+    };
+    ULONG Hi32;
+    union {
+        struct {
+            ULONG Lo32;
+            ULONG Mid32;
+        };
+        ULONGLONG Lo64;
+    };
+} DECIMAL;
+#define DECIMAL_NEG ((BYTE)0x80)
+
 typedef struct _FILETIME {
     DWORD dwLowDateTime;
     DWORD dwHighDateTime;
