@@ -236,6 +236,7 @@ static size_t value_size(WS_TYPE t)
     case WS_WSZ_TYPE: return sizeof(WCHAR *);
     case WS_XML_BUFFER_TYPE: return sizeof(WS_XML_BUFFER *);
     case WS_DESCRIPTION_TYPE: return sizeof(void *); /* a type-attribute field: the struct's description */
+    case WS_XML_QNAME_TYPE: return sizeof(WS_XML_QNAME);
     default: return ntcp__wws_type_size(t);
     }
 }
@@ -421,6 +422,45 @@ static HRESULT struct_actual_of_node(const xmlNode *e, const WS_STRUCT_DESCRIPTI
     return hr;
 }
 
+/* element e's text as a QName: its prefix looked up where e is */
+static HRESULT read_qname(const xmlNode *e, WS_HEAP *heap, WS_XML_QNAME *q, WS_ERROR *error)
+{
+    xmlChar *text = xmlNodeGetContent(e);
+    const char *s = text ? (const char *)text : "";
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    const char *colon = memchr(s, ':', n);
+    char prefix[128];
+    HRESULT hr = S_OK;
+    size_t plen = colon ? (size_t)(colon - s) : 0;
+    const char *local = colon ? colon + 1 : s;
+    size_t llen = n - (colon ? plen + 1 : 0);
+    xmlNsPtr ns = NULL;
+    if (!llen || memchr(local, ':', llen) || plen >= sizeof prefix || (colon && !plen))
+        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "'%.*s' is not a valid QName", (int)(n > 64 ? 64 : n), s);
+    else {
+        memcpy(prefix, s, plen);
+        prefix[plen] = 0;
+        ns = xmlSearchNs(e->doc, (xmlNode *)e, colon ? (const xmlChar *)prefix : NULL);
+        if (colon && !ns)
+            hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the QName prefix '%s' is not declared", prefix);
+    }
+    const char *href = ns && ns->href ? (const char *)ns->href : "";
+    size_t hlen = strlen(href);
+    memset(q, 0, sizeof *q);
+    if (SUCCEEDED(hr)) hr = WsAlloc(heap, llen + hlen + 1, (void **)&q->localName.bytes, error);
+    if (SUCCEEDED(hr)) {
+        memcpy(q->localName.bytes, local, llen);
+        memcpy(q->localName.bytes + llen, href, hlen);
+        q->localName.length = (ULONG)llen;
+        q->ns.bytes = hlen ? q->localName.bytes + llen : NULL;
+        q->ns.length = (ULONG)hlen;
+    }
+    xmlFree(text);
+    return hr;
+}
+
 /* ' name="value"' for the attribute fields, and the text field's value */
 static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, WS_ERROR *error)
 {
@@ -460,7 +500,17 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
         return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
     char *text = NULL;
     HRESULT hr = S_OK;
-    if (t != WS_STRUCT_TYPE) {
+    const WS_XML_QNAME *qn = t == WS_XML_QNAME_TYPE ? v : NULL;
+    if (qn) { /* "q:local" with q declared on the element ("local" when the QName is in the element's namespace) */
+        if ((qn->localName.length && !qn->localName.bytes) || (qn->ns.length && !qn->ns.bytes) || !qn->localName.length)
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a WS_XML_QNAME without its local name");
+        bool same = qn->ns.length == ns->length && (!ns->length || !memcmp(qn->ns.bytes, ns->bytes, ns->length));
+        if (!same && !qn->ns.length)
+            return ntcp__wws_notimpl(error, "a WS_XML_QNAME in no namespace inside an element in a namespace");
+        size_t n = qn->localName.length + (same ? 0 : 2);
+        if (!(text = ntcp_malloc(n + 1))) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+        snprintf(text, n + 1, "%s%.*s", same ? "" : "q:", (int)qn->localName.length, (const char *)qn->localName.bytes);
+    } else if (t != WS_STRUCT_TYPE) {
         hr = simple_text(t, desc, v, &text, error);
         if (FAILED(hr)) return hr;
     }
@@ -469,6 +519,11 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     if (SUCCEEDED(hr) && ns->length) {
         hr = buf_add(out, " xmlns=\"", 8, error);
         if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)ns->bytes, ns->length, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
+    }
+    if (qn && SUCCEEDED(hr) && (qn->ns.length != ns->length || memcmp(qn->ns.bytes, ns->bytes, ns->length))) {
+        hr = buf_add(out, " xmlns:q=\"", 10, error);
+        if (SUCCEEDED(hr)) hr = buf_escaped(out, (const char *)qn->ns.bytes, qn->ns.length, error);
         if (SUCCEEDED(hr)) hr = buf_add(out, "\"", 1, error);
     }
     const WS_STRUCT_DESCRIPTION *sdesc = t == WS_STRUCT_TYPE ? desc : NULL;
@@ -574,7 +629,7 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
                               "attribute field '%.*s' in a namespace; the serializer handles unqualified attributes so far",
                               (int)n->length, (const char *)n->bytes);
     if ((f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_TEXT_FIELD_MAPPING) &&
-        (f->type == WS_STRUCT_TYPE || f->type == WS_XML_BUFFER_TYPE))
+        (f->type == WS_STRUCT_TYPE || f->type == WS_XML_BUFFER_TYPE || f->type == WS_XML_QNAME_TYPE))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                               "field '%.*s': an attribute or text field must be of a simple type", (int)n->length,
                               (const char *)n->bytes);
@@ -697,6 +752,7 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
     const xmlNode *e = node;
     if (depth > 32)
         return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
+    if (t == WS_XML_QNAME_TYPE) return read_qname(e, heap, dst, error);
     if (t != WS_STRUCT_TYPE) {
         xmlChar *text = xmlNodeGetContent(e);
         HRESULT hr = read_text_desc(text ? (const char *)text : "", t, desc, heap, dst, error);

@@ -1,4 +1,4 @@
-/* libFuzzer: WsReadType over the serializer's description set -- float, decimal,
+/* libFuzzer: WsReadType over the serializer's description set -- float, decimal, QName, QName,
  * datetime, timespan, GUID, unique id, bytes, XML string and enum values,
  * a data contract of them, attribute / text / no-field mappings and nillable
  * fields -- from text XML or (a bit of the first byte) NBFX. The first
@@ -59,7 +59,7 @@ static const struct { WS_TYPE t; void *desc; ULONG size; } kinds[] = {
     { WS_GUID_TYPE, NULL, sizeof(GUID) },         { WS_UNIQUE_ID_TYPE, NULL, sizeof(WS_UNIQUE_ID) },
     { WS_BYTES_TYPE, NULL, sizeof(WS_BYTES) },    { WS_XML_STRING_TYPE, NULL, sizeof(WS_XML_STRING) },
     { WS_ENUM_TYPE, &color_type, sizeof(int) },   { WS_STRING_TYPE, NULL, sizeof(WS_STRING) },
-    { WS_DECIMAL_TYPE, NULL, sizeof(DECIMAL) },
+    { WS_DECIMAL_TYPE, NULL, sizeof(DECIMAL) },   { WS_XML_QNAME_TYPE, NULL, sizeof(WS_XML_QNAME) },
 };
 
 /* the value written with its description; 0 when it cannot be (a local datetime) */

@@ -684,3 +684,44 @@ TEST(wws_decimal)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* [DataContract(Namespace="http://t")] class Q { XmlQualifiedName N; }, N = {http://t/geo}Circle:
+ * mono 6.8's DataContractSerializer writes <q:N xmlns:d2p1="http://t/geo" xmlns:q="http://t">d2p1:Circle</q:N>
+ * inside <Q>, and reads nettcp's form below back as {http://t/geo}Circle */
+TEST(wws_qname)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    WS_XML_STRING q_n = WS_XML_STRING_VALUE("N");
+    WS_ELEMENT_DESCRIPTION d = { &q_n, &t_ns, WS_XML_QNAME_TYPE, NULL };
+    WS_XML_QNAME q = { WS_XML_STRING_VALUE("Circle"), WS_XML_STRING_VALUE("http://t/geo") };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &d, WS_WRITE_REQUIRED_VALUE, &q, sizeof q, e), S_OK);
+    const char want[] = "<N xmlns=\"http://t\" xmlns:q=\"http://t/geo\">q:Circle</N>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    /* in the element's own namespace: no prefix */
+    WS_XML_QNAME same = { WS_XML_STRING_VALUE("V"), WS_XML_STRING_VALUE("http://t") };
+    b.len = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &d, WS_WRITE_REQUIRED_VALUE, &same, sizeof same, e), S_OK);
+    CHECK_BYTES(b.data, b.len, "<N xmlns=\"http://t\">V</N>", 25);
+    /* DataContractSerializer's element (its prefixes) */
+    const char dcs[] = "<q:N xmlns:d2p1=\"http://t/geo\" xmlns:q=\"http://t\">d2p1:Circle</q:N>";
+    WS_XML_QNAME back;
+    CHECK_EQ_INT(ntcp__wws_read_element(dcs, strlen(dcs), &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), S_OK);
+    CHECK_BYTES(back.localName.bytes, back.localName.length, "Circle", 6);
+    CHECK_BYTES(back.ns.bytes, back.ns.length, "http://t/geo", 12);
+    CHECK_EQ_INT(ntcp__wws_read_element("<N xmlns=\"http://t\">V</N>", 25, &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), S_OK);
+    CHECK_BYTES(back.ns.bytes, back.ns.length, "http://t", 8);
+    const char undeclared[] = "<N xmlns=\"http://t\">z:V</N>";
+    CHECK_EQ_INT(ntcp__wws_read_element(undeclared, strlen(undeclared), &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "the QName prefix 'z' is not declared");
+    CHECK_EQ_INT(ntcp__wws_read_element("<N xmlns=\"http://t\">a:b:c</N>", 29, &d, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
