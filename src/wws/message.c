@@ -461,6 +461,51 @@ static HRESULT read_qname(const xmlNode *e, WS_HEAP *heap, WS_XML_QNAME *q, WS_E
     return hr;
 }
 
+static bool node_is(const xmlNode *c, const WS_XML_STRING *local, const WS_XML_STRING *ns);
+
+/* the first child element of e that no element or array field of sd names,
+ * copied into an XML buffer from heap (its namespaces declared in the copy) */
+static HRESULT read_any_element(const xmlNode *e, const WS_STRUCT_DESCRIPTION *sd, const WS_FIELD_DESCRIPTION *f,
+                                WS_HEAP *heap, void *fp, WS_ERROR *error)
+{
+    *(WS_XML_BUFFER **)fp = NULL;
+    const xmlNode *c = e->children;
+    for (; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        bool claimed = false;
+        for (ULONG i = 0; i < sd->fieldCount && !claimed; i++) {
+            const WS_FIELD_DESCRIPTION *o = sd->fields[i];
+            if (o->mapping == WS_ELEMENT_FIELD_MAPPING) claimed = node_is(c, o->localName, o->ns);
+            else if (o->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING)
+                claimed = o->localName ? node_is(c, o->localName, o->ns) : node_is(c, o->itemLocalName, o->itemNs);
+        }
+        if (!claimed) break;
+    }
+    if (!c) {
+        if (f->options & WS_FIELD_OPTIONAL) return S_OK;
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the struct has no element for its any-element field");
+    }
+    xmlDocPtr nd = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNodePtr copy = nd ? xmlDocCopyNode((xmlNode *)c, nd, 1) : NULL;
+    xmlBufferPtr xb = copy ? xmlBufferCreate() : NULL;
+    HRESULT hr = S_OK;
+    if (!xb) hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+    else {
+        xmlDocSetRootElement(nd, copy);
+        copy = NULL;
+        if (xmlNodeDump(xb, nd, xmlDocGetRootElement(nd), 0, 0) < 0)
+            hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+    }
+    WS_XML_BUFFER *b = NULL;
+    if (SUCCEEDED(hr)) hr = WsCreateXmlBuffer(heap, NULL, 0, &b, error);
+    if (SUCCEEDED(hr)) hr = ntcp__wws_buffer_append(b, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), error);
+    if (SUCCEEDED(hr)) *(WS_XML_BUFFER **)fp = b;
+    if (xb) xmlBufferFree(xb);
+    if (copy) xmlFreeNode(copy);
+    if (nd) xmlFreeDoc(nd);
+    return hr;
+}
+
 /* ' name="value"' for the attribute fields, and the text field's value */
 static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, WS_ERROR *error)
 {
@@ -569,6 +614,14 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
                 hr = write_attr_or_text(out, f, v, error);
                 continue;
             }
+            if (f->mapping == WS_ANY_ELEMENT_FIELD_MAPPING) {
+                const WS_XML_BUFFER *xb = *(WS_XML_BUFFER *const *)((const BYTE *)v + f->offset);
+                if (xb && xb->len) hr = buf_add(out, (const char *)xb->data, xb->len, error);
+                else if (!(f->options & WS_FIELD_OPTIONAL))
+                    hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                        "the any-element field is NULL or empty and not WS_FIELD_OPTIONAL");
+                continue;
+            }
             const BYTE *fp = field_value(f, v);
             if (!fp || ((f->options & WS_FIELD_NILLABLE) && nil_value(f->type, fp))) {
                 if (f->options & WS_FIELD_OPTIONAL) continue;
@@ -605,11 +658,17 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
     static const WS_XML_STRING text_name = {6, (BYTE *)"(text)", NULL, 0}, none_name = {10, (BYTE *)"(no field)", NULL, 0};
     bool repeating = f && f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING;
     bool unnamed = f && (f->mapping == WS_TEXT_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING ||
-                          f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING);
+                          f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_ANY_ELEMENT_FIELD_MAPPING);
     if (!f || (!unnamed && (!field_name(f) || !(repeating ? f->itemNs : f->ns) || (repeating && !f->localName != !f->ns))))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field description without a name");
     const WS_XML_STRING *n = f->mapping == WS_TEXT_FIELD_MAPPING ? &text_name
                            : f->mapping == WS_NO_FIELD_MAPPING  ? &none_name : field_name(f);
+    if (f->mapping == WS_ANY_ELEMENT_FIELD_MAPPING) { /* a WS_XML_BUFFER* holding one element of any name */
+        if (f->type != WS_XML_BUFFER_TYPE || (f->options & ~WS_FIELD_OPTIONAL))
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "a WS_ANY_ELEMENT_FIELD_MAPPING field is a WS_XML_BUFFER_TYPE (options: WS_FIELD_OPTIONAL)");
+        return S_OK;
+    }
     if (f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) {
         if (f->type != WS_DESCRIPTION_TYPE)
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
@@ -775,6 +834,11 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
         if (FAILED(hr)) return hr;
         if (f->offset >= sd->size)
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field offset beyond the struct's size");
+        if (f->mapping == WS_ANY_ELEMENT_FIELD_MAPPING) {
+            hr = read_any_element(e, sd, f, heap, (BYTE *)dst + f->offset, error);
+            if (FAILED(hr)) return hr;
+            continue;
+        }
         if (f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) { /* the description read */
             *(const WS_STRUCT_DESCRIPTION **)((BYTE *)dst + f->offset) = sd;
             continue;

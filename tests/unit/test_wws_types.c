@@ -725,3 +725,44 @@ TEST(wws_qname)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* WS_ANY_ELEMENT_FIELD_MAPPING: an element of any name kept as an XML buffer */
+typedef struct Env { int Id; WS_XML_BUFFER *Any; } Env;
+static WS_XML_STRING e_env = WS_XML_STRING_VALUE("Env"), e_id = WS_XML_STRING_VALUE("Id");
+static WS_FIELD_DESCRIPTION fe_id = { WS_ELEMENT_FIELD_MAPPING, &e_id, &t_ns, WS_INT32_TYPE, NULL, offsetof(Env, Id), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fe_any = { WS_ANY_ELEMENT_FIELD_MAPPING, NULL, NULL, WS_XML_BUFFER_TYPE, NULL, offsetof(Env, Any), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *env_fields[] = { &fe_id, &fe_any };
+static WS_STRUCT_DESCRIPTION env_type = { sizeof(Env), _Alignof(Env), env_fields, 2, &e_env, &t_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION env_element = { &e_env, &t_ns, WS_STRUCT_TYPE, &env_type };
+
+TEST(wws_any_element_field)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    /* the element in a prefixed namespace declared on the parent: the copy declares it */
+    const char in[] = "<Env xmlns=\"http://t\" xmlns:x=\"urn:x\"><x:Extra a=\"1\"><x:In>t</x:In></x:Extra><Id>7</Id></Env>";
+    Env env;
+    CHECK_EQ_INT(ntcp__wws_read_element(in, strlen(in), &env_element, WS_READ_REQUIRED_VALUE, h, &env, sizeof env, e), S_OK);
+    CHECK_EQ_INT(env.Id, 7);
+    CHECK(env.Any != NULL);
+    const char any[] = "<x:Extra xmlns:x=\"urn:x\" a=\"1\"><x:In>t</x:In></x:Extra>";
+    CHECK_BYTES(env.Any->data, env.Any->len, any, strlen(any));
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &env_element, WS_WRITE_REQUIRED_VALUE, &env, sizeof env, e), S_OK);
+    const char want[] = "<Env xmlns=\"http://t\"><Id xmlns=\"http://t\">7</Id><x:Extra xmlns:x=\"urn:x\" a=\"1\"><x:In>t</x:In></x:Extra></Env>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    /* none there: required fails, optional is NULL */
+    const char none[] = "<Env xmlns=\"http://t\"><Id>7</Id></Env>";
+    CHECK_EQ_INT(ntcp__wws_read_element(none, strlen(none), &env_element, WS_READ_REQUIRED_VALUE, h, &env, sizeof env, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "the struct has no element for its any-element field");
+    fe_any.options = WS_FIELD_OPTIONAL;
+    CHECK_EQ_INT(ntcp__wws_read_element(none, strlen(none), &env_element, WS_READ_REQUIRED_VALUE, h, &env, sizeof env, e), S_OK);
+    CHECK(env.Any == NULL);
+    fe_any.options = 0;
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
