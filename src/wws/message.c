@@ -237,6 +237,7 @@ static size_t value_size(WS_TYPE t)
     case WS_XML_BUFFER_TYPE: return sizeof(WS_XML_BUFFER *);
     case WS_DESCRIPTION_TYPE: return sizeof(void *); /* a type-attribute field: the struct's description */
     case WS_XML_QNAME_TYPE: return sizeof(WS_XML_QNAME);
+    case WS_ENDPOINT_ADDRESS_TYPE: return sizeof(WS_ENDPOINT_ADDRESS);
     default: return ntcp__wws_type_size(t);
     }
 }
@@ -506,6 +507,79 @@ static HRESULT read_any_element(const xmlNode *e, const WS_STRUCT_DESCRIPTION *s
     return hr;
 }
 
+#define WSA_NS "http://www.w3.org/2005/08/addressing"
+
+/* an endpoint address's content: <Address>, then <ReferenceParameters> with the headers, then the extensions */
+static HRESULT write_epa(ntcp_buf *out, const WS_ENDPOINT_ADDRESS *a, WS_ERROR *error)
+{
+    if (a->identity) return ntcp__wws_notimpl(error, "writing a WS_ENDPOINT_ADDRESS with an identity");
+    char *url = ntcp__wws_to_utf8(a->url.chars, a->url.length);
+    if (!url) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "the endpoint address's URL is not valid");
+    static const char open_addr[] = "<Address xmlns=\"" WSA_NS "\">", open_rp[] = "<ReferenceParameters xmlns=\"" WSA_NS "\">";
+    HRESULT hr = buf_add(out, open_addr, sizeof open_addr - 1, error);
+    if (SUCCEEDED(hr)) hr = buf_escaped(out, url, strlen(url), error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, "</Address>", 10, error);
+    ntcp_free(url);
+    if (SUCCEEDED(hr) && a->headers && a->headers->len) {
+        hr = buf_add(out, open_rp, sizeof open_rp - 1, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)a->headers->data, a->headers->len, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "</ReferenceParameters>", 22, error);
+    }
+    if (SUCCEEDED(hr) && a->extensions && a->extensions->len)
+        hr = buf_add(out, (const char *)a->extensions->data, a->extensions->len, error);
+    return hr;
+}
+
+/* element n copied (its namespaces declared in the copy) to the end of b */
+static HRESULT append_node(WS_XML_BUFFER *b, const xmlNode *n, WS_ERROR *error)
+{
+    xmlDocPtr nd = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNodePtr copy = nd ? xmlDocCopyNode((xmlNode *)n, nd, 1) : NULL;
+    xmlBufferPtr xb = copy ? xmlBufferCreate() : NULL;
+    HRESULT hr = S_OK;
+    if (!xb) hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+    else {
+        xmlDocSetRootElement(nd, copy);
+        copy = NULL;
+        if (xmlNodeDump(xb, nd, xmlDocGetRootElement(nd), 0, 0) < 0)
+            hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+        else
+            hr = ntcp__wws_buffer_append(b, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), error);
+    }
+    if (xb) xmlBufferFree(xb);
+    if (copy) xmlFreeNode(copy);
+    if (nd) xmlFreeDoc(nd);
+    return hr;
+}
+
+static bool node_is_wsa(const xmlNode *c, const char *local)
+{
+    return c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, local) && c->ns && c->ns->href &&
+           !strcmp((const char *)c->ns->href, WSA_NS);
+}
+
+static HRESULT read_epa(const xmlNode *e, WS_HEAP *heap, WS_ENDPOINT_ADDRESS *a, WS_ERROR *error)
+{
+    memset(a, 0, sizeof *a);
+    const xmlNode *addr = NULL, *rp = NULL;
+    for (const xmlNode *c = e->children; c; c = c->next) {
+        if (!addr && node_is_wsa(c, "Address")) addr = c;
+        else if (!rp && node_is_wsa(c, "ReferenceParameters")) rp = c;
+    }
+    if (!addr)
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                              "the endpoint address has no <Address> (" WSA_NS ")");
+    xmlChar *url = xmlNodeGetContent(addr);
+    HRESULT hr = read_text_desc(url ? (const char *)url : "", WS_STRING_TYPE, NULL, heap, &a->url, error);
+    xmlFree(url);
+    if (SUCCEEDED(hr) && rp) {
+        hr = WsCreateXmlBuffer(heap, NULL, 0, &a->headers, error);
+        for (const xmlNode *c = rp->children; c && SUCCEEDED(hr); c = c->next)
+            if (c->type == XML_ELEMENT_NODE) hr = append_node(a->headers, c, error);
+    }
+    return hr;
+}
+
 /* ' name="value"' for the attribute fields, and the text field's value */
 static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, WS_ERROR *error)
 {
@@ -555,7 +629,7 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
         size_t n = qn->localName.length + (same ? 0 : 2);
         if (!(text = ntcp_malloc(n + 1))) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
         snprintf(text, n + 1, "%s%.*s", same ? "" : "q:", (int)qn->localName.length, (const char *)qn->localName.bytes);
-    } else if (t != WS_STRUCT_TYPE) {
+    } else if (t != WS_STRUCT_TYPE && t != WS_ENDPOINT_ADDRESS_TYPE) {
         hr = simple_text(t, desc, v, &text, error);
         if (FAILED(hr)) return hr;
     }
@@ -595,6 +669,7 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     if (SUCCEEDED(hr)) hr = buf_add(out, ">", 1, error);
     if (SUCCEEDED(hr) && text) hr = buf_escaped(out, text, strlen(text), error);
     ntcp_free(text);
+    if (SUCCEEDED(hr) && t == WS_ENDPOINT_ADDRESS_TYPE) hr = write_epa(out, v, error);
     if (SUCCEEDED(hr) && t == WS_STRUCT_TYPE) {
         const WS_STRUCT_DESCRIPTION *sd = desc;
         if (!sd || (sd->fieldCount && !sd->fields))
@@ -688,7 +763,8 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
                               "attribute field '%.*s' in a namespace; the serializer handles unqualified attributes so far",
                               (int)n->length, (const char *)n->bytes);
     if ((f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_TEXT_FIELD_MAPPING) &&
-        (f->type == WS_STRUCT_TYPE || f->type == WS_XML_BUFFER_TYPE || f->type == WS_XML_QNAME_TYPE))
+        (f->type == WS_STRUCT_TYPE || f->type == WS_XML_BUFFER_TYPE || f->type == WS_XML_QNAME_TYPE ||
+         f->type == WS_ENDPOINT_ADDRESS_TYPE))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                               "field '%.*s': an attribute or text field must be of a simple type", (int)n->length,
                               (const char *)n->bytes);
@@ -812,6 +888,7 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
     if (depth > 32)
         return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
     if (t == WS_XML_QNAME_TYPE) return read_qname(e, heap, dst, error);
+    if (t == WS_ENDPOINT_ADDRESS_TYPE) return read_epa(e, heap, dst, error);
     if (t != WS_STRUCT_TYPE) {
         xmlChar *text = xmlNodeGetContent(e);
         HRESULT hr = read_text_desc(text ? (const char *)text : "", t, desc, heap, dst, error);

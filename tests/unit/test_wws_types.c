@@ -766,3 +766,50 @@ TEST(wws_any_element_field)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* WS_ENDPOINT_ADDRESS_TYPE: [DataContract(Namespace="http://t")] class R { EndpointAddress10 To; } with
+ * To = net.tcp://h:808/svc -- mono 6.8's DataContractSerializer writes (it drops the default port and,
+ * unlike .NET, an address header): */
+static const char DCS_R[] = "<R xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"><To><Address "
+                            "xmlns=\"http://www.w3.org/2005/08/addressing\">net.tcp://h/svc</Address></To></R>";
+typedef struct R { WS_ENDPOINT_ADDRESS To; } R;
+static WS_XML_STRING r_r = WS_XML_STRING_VALUE("R"), r_to = WS_XML_STRING_VALUE("To");
+static WS_FIELD_DESCRIPTION fr_to = { WS_ELEMENT_FIELD_MAPPING, &r_to, &t_ns, WS_ENDPOINT_ADDRESS_TYPE, NULL, offsetof(R, To), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *r_fields[] = { &fr_to };
+static WS_STRUCT_DESCRIPTION r_type = { sizeof(R), _Alignof(R), r_fields, 1, &r_r, &t_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION r_element = { &r_r, &t_ns, WS_STRUCT_TYPE, &r_type };
+
+TEST(wws_endpoint_address)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    R r;
+    CHECK_EQ_INT(ntcp__wws_read_element(DCS_R, strlen(DCS_R), &r_element, WS_READ_REQUIRED_VALUE, h, &r, sizeof r, e), S_OK);
+    CHECK(r.To.url.length == 15 && !wmemcmp(r.To.url.chars, L"net.tcp://h/svc", 15) && r.To.headers == NULL);
+    /* written with a reference parameter, and read back */
+    WS_XML_BUFFER *hdr;
+    CHECK_EQ_INT(WsCreateXmlBuffer(h, NULL, 0, &hdr, e), S_OK);
+    const char key[] = "<Key xmlns=\"urn:k\">42</Key>";
+    CHECK_EQ_INT(ntcp__wws_buffer_append(hdr, key, strlen(key), e), S_OK);
+    r.To.headers = hdr;
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &r_element, WS_WRITE_REQUIRED_VALUE, &r, sizeof r, e), S_OK);
+    const char want[] = "<R xmlns=\"http://t\"><To xmlns=\"http://t\"><Address xmlns=\"http://www.w3.org/2005/08/addressing\">"
+                        "net.tcp://h/svc</Address><ReferenceParameters xmlns=\"http://www.w3.org/2005/08/addressing\">"
+                        "<Key xmlns=\"urn:k\">42</Key></ReferenceParameters></To></R>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    R back;
+    CHECK_EQ_INT(ntcp__wws_read_element(want, strlen(want), &r_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e), S_OK);
+    CHECK(back.To.headers != NULL);
+    CHECK_BYTES(back.To.headers->data, back.To.headers->len, key, strlen(key));
+    const char no_addr[] = "<R xmlns=\"http://t\"><To/></R>";
+    CHECK_EQ_INT(ntcp__wws_read_element(no_addr, strlen(no_addr), &r_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
+                 WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "the endpoint address has no <Address> (http://www.w3.org/2005/08/addressing)");
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
