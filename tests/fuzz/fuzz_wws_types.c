@@ -1,7 +1,7 @@
 /* libFuzzer: WsReadType over the serializer's description set -- float, decimal, QName, QName,
  * datetime, timespan, GUID, unique id, bytes, XML string and enum values,
  * a data contract of them, attribute / text / no-field mappings and nillable
- * fields -- from text XML or (a bit of the first byte) NBFX. The first
+ * fields, struct subtypes, an any-element field, endpoint addresses -- from text XML or (a bit of the first byte) NBFX. The first
  * byte picks the description and read option. What reads must write back,
  * and what it writes must read again to the same text. The heap is small,
  * so its quota is hit too. */
@@ -52,6 +52,27 @@ static WS_FIELD_DESCRIPTION fn_in = { WS_ELEMENT_FIELD_MAPPING, &n_in, &ns, WS_S
 static WS_FIELD_DESCRIPTION *n_fields[] = { &fn_s, &fn_b, &fn_i, &fn_in };
 static WS_STRUCT_DESCRIPTION n_type = { sizeof(N), _Alignof(N), n_fields, 4, NULL, NULL, NULL, NULL, 0, 0 };
 
+/* struct subtypes (xsi:type) behind pointer fields, and an any-element field */
+typedef struct ShapeS { WS_STRUCT_DESCRIPTION *type; WCHAR *Name; } ShapeS;
+typedef struct CircleS { WS_STRUCT_DESCRIPTION *type; WCHAR *Name; double R; } CircleS;
+typedef struct Box { ShapeS *A; ShapeS *B; WS_XML_BUFFER *Any; } Box;
+static WS_XML_STRING g_ns = WS_XML_STRING_VALUE("urn:g"), s_shape = WS_XML_STRING_VALUE("Shape");
+static WS_XML_STRING s_circle = WS_XML_STRING_VALUE("Circle"), s_name = WS_XML_STRING_VALUE("Name");
+static WS_XML_STRING s_r = WS_XML_STRING_VALUE("R"), s_a = WS_XML_STRING_VALUE("A");
+static WS_FIELD_DESCRIPTION fs_type = { WS_TYPE_ATTRIBUTE_FIELD_MAPPING, NULL, NULL, WS_DESCRIPTION_TYPE, NULL, offsetof(ShapeS, type), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fs_name = { WS_ELEMENT_FIELD_MAPPING, &s_name, &ns, WS_WSZ_TYPE, NULL, offsetof(ShapeS, Name), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fc_r = { WS_ELEMENT_FIELD_MAPPING, &s_r, &g_ns, WS_DOUBLE_TYPE, NULL, offsetof(CircleS, R), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *shape_fields[] = { &fs_type, &fs_name }, *circle_fields[] = { &fs_type, &fs_name, &fc_r };
+static WS_STRUCT_DESCRIPTION shape_type;
+static WS_STRUCT_DESCRIPTION circle_type = { sizeof(CircleS), _Alignof(CircleS), circle_fields, 3, &s_circle, &g_ns, &shape_type, NULL, 0, 0 };
+static WS_STRUCT_DESCRIPTION *subtypes[] = { &circle_type };
+static WS_STRUCT_DESCRIPTION shape_type = { sizeof(ShapeS), _Alignof(ShapeS), shape_fields, 2, &s_shape, &ns, NULL, subtypes, 1, 0 };
+static WS_FIELD_DESCRIPTION fb_a = { WS_ELEMENT_FIELD_MAPPING, &s_a, &ns, WS_STRUCT_TYPE, &shape_type, offsetof(Box, A), WS_FIELD_POINTER, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fb_b = { WS_ELEMENT_FIELD_MAPPING, &n_b, &ns, WS_STRUCT_TYPE, &shape_type, offsetof(Box, B), WS_FIELD_POINTER | WS_FIELD_OPTIONAL | WS_FIELD_NILLABLE, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fb_any = { WS_ANY_ELEMENT_FIELD_MAPPING, NULL, NULL, WS_XML_BUFFER_TYPE, NULL, offsetof(Box, Any), WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *box_fields[] = { &fb_a, &fb_b, &fb_any };
+static WS_STRUCT_DESCRIPTION box_type = { sizeof(Box), _Alignof(Box), box_fields, 3, NULL, NULL, NULL, NULL, 0, 0 };
+
 static const struct { WS_TYPE t; void *desc; ULONG size; } kinds[] = {
     { WS_STRUCT_TYPE, &v_type, sizeof(V) },       { WS_STRUCT_TYPE, &q_type, sizeof(Q) },
     { WS_STRUCT_TYPE, &n_type, sizeof(N) },       { WS_FLOAT_TYPE, NULL, sizeof(float) },
@@ -60,6 +81,7 @@ static const struct { WS_TYPE t; void *desc; ULONG size; } kinds[] = {
     { WS_BYTES_TYPE, NULL, sizeof(WS_BYTES) },    { WS_XML_STRING_TYPE, NULL, sizeof(WS_XML_STRING) },
     { WS_ENUM_TYPE, &color_type, sizeof(int) },   { WS_STRING_TYPE, NULL, sizeof(WS_STRING) },
     { WS_DECIMAL_TYPE, NULL, sizeof(DECIMAL) },   { WS_XML_QNAME_TYPE, NULL, sizeof(WS_XML_QNAME) },
+    { WS_STRUCT_TYPE, &box_type, sizeof(Box) },   { WS_ENDPOINT_ADDRESS_TYPE, NULL, sizeof(WS_ENDPOINT_ADDRESS) },
 };
 
 /* the value written with its description; 0 when it cannot be (a local datetime) */
@@ -88,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     WS_XML_READER_TEXT_ENCODING te = { { WS_XML_READER_ENCODING_TYPE_TEXT }, WS_CHARSET_UTF8 };
     WS_XML_READER_BINARY_ENCODING be = { { WS_XML_READER_ENCODING_TYPE_BINARY }, NULL, NULL };
     WS_XML_READER_BUFFER_INPUT in = { { WS_XML_READER_INPUT_TYPE_BUFFER }, (void *)(data + 1), (ULONG)(size - 1) };
-    union { V v; Q q; N n; void *p; } value;
+    union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; DECIMAL dec; WS_XML_QNAME qn; void *p; } value;
     memset(&value, 0, sizeof value);
     ULONG vsize = pointer ? sizeof(void *) : kinds[k].size;
     HRESULT hr = WsSetInput(r, binary ? &be.encoding : &te.encoding, &in.input, NULL, 0, error);
@@ -108,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* read what was written (a fresh heap) and write it again: the same text */
             WS_HEAP *h2;
             if (WsCreateHeap(1 << 20, 0, NULL, 0, &h2, NULL) != S_OK) abort();
-            union { V v; Q q; N n; void *p; } again;
+            union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; DECIMAL dec; WS_XML_QNAME qn; void *p; } again;
             memset(&again, 0, sizeof again);
             if (FAILED(ntcp__wws_read_element((const char *)a.data, a.len, &d,
                                               ro == WS_READ_OPTIONAL_POINTER ? WS_READ_REQUIRED_POINTER : ro, h2, &again,
