@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <nettcp/client.h>
 #include "cli.h"
+#include "call_load.h"
 
 static void usage(FILE *f)
 {
@@ -22,6 +23,7 @@ static void usage(FILE *f)
             "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                   [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
+            "                   [--repeat N] [--parallel M] [--sessions S]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
             "credentials, Negotiate, EncryptAndSign, server authentication required), sends one request\n"
@@ -40,6 +42,13 @@ static void usage(FILE *f)
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
             "  --json             one JSON object: ok, action, relates_to, headers, body, security / error,\n"
             "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail}\n"
+            "  --repeat N         a quick load check: make N calls in all (default: one per thread) and print the calls\n"
+            "                     made, the failures, calls/s and the p50/p99 latency of a call instead of a reply\n"
+            "                     (--json: calls, failures, calls_per_second, p50_ms, p99_ms, parallel, sessions,\n"
+            "                     seconds; with a failure also cause and error, the first one's)\n"
+            "  --parallel M       M threads make those calls at once (default 1)\n"
+            "  --sessions S       over S sessions (default M; thread i uses session i mod S): fewer sessions than\n"
+            "                     threads puts several calls in flight on one session\n"
             "%s"
             "\n"
             "exit status: 0 reply received, 1 failure (a SOAP fault included), 2 usage error.\n",
@@ -140,6 +149,8 @@ int cmd_call(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
         { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
+        { "repeat", required_argument, NULL, 0x1e0 }, { "parallel", required_argument, NULL, 0x1e1 },
+        { "sessions", required_argument, NULL, 0x1e2 },
         { NULL, 0, NULL, 0 },
     };
     struct cli_headers hdr;
@@ -148,6 +159,7 @@ int cmd_call(int argc, char **argv)
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
     bool verbose = false, json = false;
+    long repeat = 0, parallel = 0, sessions = 0; /* --repeat/--parallel/--sessions (0: not given) */
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
     int c;
@@ -179,6 +191,20 @@ int cmd_call(int argc, char **argv)
             o.channel.encoding = o.channel.mode == NTCP_MODE_DUPLEX ? NTCP_ENC_BINARY_SESSION : NTCP_ENC_BINARY;
             break;
         case 'v': verbose = true; break;
+        case 0x1e0:
+        case 0x1e1:
+        case 0x1e2: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            long max = c == 0x1e0 ? 100000000L : 4096;
+            if (*end || end == optarg || v < 1 || v > max) {
+                fprintf(stderr, "nettcp call: --%s wants a number from 1 to %ld\n",
+                        c == 0x1e0 ? "repeat" : c == 0x1e1 ? "parallel" : "sessions", max);
+                return 2;
+            }
+            *(c == 0x1e0 ? &repeat : c == 0x1e1 ? &parallel : &sessions) = v;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -189,6 +215,20 @@ int cmd_call(int argc, char **argv)
         return 2;
     }
     const char *url = argv[optind];
+    bool load = repeat || parallel || sessions;
+    if (load) {
+        parallel = parallel ? parallel : 1;
+        repeat = repeat ? repeat : parallel;
+        sessions = sessions ? sessions : parallel;
+        if (sessions > parallel) {
+            fprintf(stderr, "nettcp call: --sessions cannot exceed --parallel (%ld)\n", parallel);
+            return 2;
+        }
+        if (o.channel.mode == NTCP_MODE_SIMPLEX || o.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
+            fprintf(stderr, "nettcp call: --repeat and --parallel make request/reply calls: use --mode duplex or streamed\n");
+            return 2;
+        }
+    }
     uint8_t *body = NULL;
     size_t body_len = 0;
     if (cli_body(body_arg, &body, &body_len))
@@ -207,6 +247,15 @@ int cmd_call(int argc, char **argv)
         free(body);
         cli_client_password_free(password);
         return 1;
+    }
+    if (load) {
+        struct cli_load_args la = { url, action, (const char *)body, body_len, hdr.h, hdr.n, &o, repeat,
+                                    (int)parallel, (int)sessions, json, trace, json_error };
+        int lrc = cli_call_load(&la);
+        ntcp_trace_close(trace);
+        cli_client_password_free(password);
+        free(body);
+        return lrc;
     }
     if (trace) {
         o.record_cb = ntcp_trace_record;
