@@ -1,5 +1,6 @@
 /* Calling a net.tcp service (see include/nettcp/client.h). */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -790,7 +791,13 @@ static void lead(ntcp_client *c, tslot *t, long long deadline)
         cn->in_off = cn->in_len = 0;
         size_t n = 0;
         pthread_mutex_unlock(&c->mu);
-        st = ntcp_tcp_read(cn->fd, cn->in, cn->in_cap, &n, ms_left(deadline));
+        /* a reply is rarely there yet: wait for it before reading, rather
+         * than a read that fails first */
+        struct pollfd pfd = { cn->fd, POLLIN, 0 };
+        int pr;
+        while ((pr = poll(&pfd, 1, ms_left(deadline))) < 0 && errno == EINTR) {
+        }
+        st = pr == 0 ? NTCP_E_TIMEOUT : ntcp_tcp_read(cn->fd, cn->in, cn->in_cap, &n, ms_left(deadline));
         pthread_mutex_lock(&c->mu);
         if (st == NTCP_E_TIMEOUT)
             break; /* t's own deadline: the caller decides */
