@@ -173,7 +173,7 @@ TEST(client_threads_share_one_channel)
 typedef struct peer {
     ntcp_xml_session *in, *out;
     ntcp_xml_writer *w;
-    int hold;                     /* requests collected before answering, last first */
+    atomic_int hold;              /* requests collected before answering, last first */
     int held;
     char ids[THREADS][64], bodies[THREADS][256];
     const char *relates_to;       /* when set: every reply relates to this instead */
@@ -193,7 +193,7 @@ static void peer_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, s
     snprintf(pr->bodies[pr->held], sizeof pr->bodies[0], "%.*s", (int)m.body.len, (const char *)m.body.data);
     pr->held++;
     ntcp_soap_msg_clear(&m);
-    if (pr->held < pr->hold)
+    if (pr->held < atomic_load(&pr->hold))
         return;
     for (int i = pr->held - 1; i >= 0; i--) {
         ntcp_soap_out o = { 0 };
@@ -261,7 +261,7 @@ TEST(client_threads_replies_out_of_order)
 {
     peer pr;
     memset(&pr, 0, sizeof pr);
-    pr.hold = THREADS; /* answers once every thread's request is in, last first */
+    atomic_store(&pr.hold, THREADS); /* answers once every thread's request is in, last first */
     int port;
     pthread_t pt;
     ntcp_server *s = peer_start(&pr, &port, &pt);
@@ -292,7 +292,7 @@ TEST(client_reply_with_unknown_relates_to)
 {
     peer pr;
     memset(&pr, 0, sizeof pr);
-    pr.hold = 1;
+    atomic_store(&pr.hold, 1);
     pr.relates_to = "urn:uuid:00000000-0000-4000-8000-00000000dead";
     int port;
     pthread_t pt;
@@ -315,6 +315,44 @@ TEST(client_reply_with_unknown_relates_to)
         CHECK_EQ_INT(oc.st, NTCP_E_RECORD_SEQUENCE);
         CHECK(strstr(oc.err.text, "00000000dead") != NULL);
         ntcp_client_abort(c);
+    }
+    peer_stop(&pr, s, pt);
+}
+
+/* A call that times out fails alone; its reply, arriving later, is dropped
+ * and the session goes on. */
+TEST(client_late_reply_of_a_timed_out_call_is_dropped)
+{
+    peer pr;
+    memset(&pr, 0, sizeof pr);
+    atomic_store(&pr.hold, 2); /* the first request waits for a second one */
+    int port;
+    pthread_t pt;
+    ntcp_server *s = peer_start(&pr, &port, &pt);
+    char url[96];
+    snprintf(url, sizeof url, "net.tcp://127.0.0.1:%d/svc", port);
+    ntcp_client_options co;
+    ntcp_client_options_init(&co);
+    co.security = NTCP_SECURITY_NONE;
+    co.channel.receive_timeout_ms = 300;
+    ntcp_client *c = NULL;
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_client_open(&c, url, &co, &err), NTCP_OK);
+    if (c) {
+        one_call a = { .c = c, .id = 1 };
+        call_once(&a);
+        CHECK_EQ_INT(a.st, NTCP_E_TIMEOUT);
+        CHECK_EQ_INT(a.err.cause, NTCP_CAUSE_TIMEOUT);
+        atomic_store(&pr.hold, 1);
+        one_call b = { .c = c, .id = 2 }; /* answered, then the first one's late reply */
+        call_once(&b);
+        CHECK_EQ_INT(b.st, NTCP_OK);
+        CHECK_EQ_STR(b.body, "<Q xmlns=\"urn:t\">2</Q>");
+        one_call d = { .c = c, .id = 3 }; /* reads past the late reply */
+        call_once(&d);
+        CHECK_EQ_INT(d.st, NTCP_OK);
+        CHECK_EQ_STR(d.body, "<Q xmlns=\"urn:t\">3</Q>");
+        CHECK_EQ_INT(ntcp_client_close(c), NTCP_OK);
     }
     peer_stop(&pr, s, pt);
 }
