@@ -845,7 +845,9 @@ static void await_reply(ntcp_client *c, tslot *t)
             t->st = NTCP_E_TIMEOUT;
             ntcp_error_clear(&t->err);
             ntcp_error_set(&t->err, NTCP_E_TIMEOUT, NTCP_CAUSE_TIMEOUT, NTCP_STEP_RECEIVE,
-                           "receive: no reply within the receive timeout (%d ms)", c->o.channel.receive_timeout_ms);
+                           "receive: %s (%s): no reply within the receive timeout (%d ms)",
+                           ntcp_status_str(NTCP_E_TIMEOUT), ntcp_status_name(NTCP_E_TIMEOUT),
+                           c->o.channel.receive_timeout_ms);
         }
     }
     t->waiting = false;
