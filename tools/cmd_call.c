@@ -228,6 +228,11 @@ int cmd_call(int argc, char **argv)
             fprintf(stderr, "nettcp call: --repeat and --parallel make request/reply calls: use --mode duplex or streamed\n");
             return 2;
         }
+        if (o.channel.mode == NTCP_MODE_SINGLETON_UNSIZED && repeat > sessions) {
+            fprintf(stderr, "nettcp call: --mode streamed carries one call per connection: --repeat cannot exceed "
+                            "--sessions\n");
+            return 2;
+        }
     }
     uint8_t *body = NULL;
     size_t body_len = 0;

@@ -54,7 +54,10 @@ void ntcp_client_options_init(ntcp_client_options *o);
  *  - ntcp_client_close and ntcp_client_abort end the channel and free it:
  *    call them once every other thread's calls on it have returned.
  * Requests are written in the order they are protected; one waiting caller
- * at a time reads the socket for all of them (no extra thread). */
+ * at a time reads the socket for all of them (no extra thread). This holds
+ * for duplex sessions (NetTcpBinding's); the other modes carry one message
+ * (singleton) or one exchange (streamed) per connection, or one-way messages
+ * only (simplex), so a channel in them serves one call. */
 typedef struct ntcp_client ntcp_client;
 
 /* Opens the channel (connect, preamble, security handshake, identity check,

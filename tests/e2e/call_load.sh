@@ -47,6 +47,9 @@ check "--parallel 0: usage error" "$?" 2
 "$nettcp" call "$url" --action $EA --body "$ECHO" --parallel 2 --sessions 3 2>"$tmp/usage.err"
 check "more sessions than threads: usage error" "$?" 2
 contains "more sessions than threads: said" "$(cat "$tmp/usage.err")" "--sessions cannot exceed --parallel (2)"
+"$nettcp" call "$url" --action $EA --body "$ECHO" --mode streamed --repeat 3 2>"$tmp/usage.err"
+check "streamed, more calls than sessions: usage error" "$?" 2
+contains "streamed: said" "$(cat "$tmp/usage.err")" "one call per connection"
 "$nettcp" call "$url" --action $EA --body "$ECHO" --repeat x 2>"$tmp/usage.err"
 check "--repeat x: usage error" "$?" 2
 got=$("$nettcp" call --help)
