@@ -56,6 +56,11 @@ got=$("$nettcp" call --help)
 contains "--help names --repeat" "$got" "--repeat N"
 contains "--help names --parallel" "$got" "--parallel M"
 
+# 8 threads on one secured session through the library: each reply names its own request's text
+printf "%s\n" "$NTCP_REALM_PASSWORD" | KRB5CCNAME=FILE:$tmp/cc kinit "$NTCP_REALM_USER" >/dev/null
+got=$(KRB5CCNAME=FILE:$tmp/cc "$build/tests/e2e/client_threads" "$url" 2>&1)
+check "8 threads x 100 calls on one Kerberos session, replies matched" "$got" "11 passed, 0 failed"
+
 # the client's trace, written while 4 threads call, is complete once it exits
 "$nettcp" call "$url" --action $EA --body "$ECHO" "${krb[@]}" --repeat 400 --parallel 4 --sessions 2 \
     --trace "$tmp/call.trace" >/dev/null
@@ -75,12 +80,12 @@ check "client trace: every call, both sessions' records, both closes" "$got" "40
 for p in "${pids[@]}"; do kill -INT "$p"; done
 for p in "${pids[@]}"; do wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done
 pids=()
-# 200 + 300 + 50 + 2 + 20 + 4 + 400 requests reached the service
+# 200 + 300 + 50 + 2 + 20 + 4 + 800 + 400 requests reached the service
 got=$(python3 - "$tmp/serve.trace" <<'PYEOF'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 print(sum(e["event"] == "request" for e in ev), ev[-1]["event"], ev[-1].get("level"))
 PYEOF
 )
-check "service trace complete after close" "$got" "976 activity Stop"
+check "service trace complete after close" "$got" "1776 activity Stop"
 finish
