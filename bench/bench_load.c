@@ -434,7 +434,7 @@ static void p6(double budget, int clients)
            "p99 %.2f ms; ratio %.2f (target >= 0.5, p99 <= 3x p50)\n",
            clients, ncpu(), rate, p50, p99, p50 > 0 ? p99 / p50 : 0, fails ? " [calls failed]" : "", frate, f50, f99,
            frate > 0 ? rate / frate : 0);
-    printf("P6 CPU per call: service %.1f us, its clients %.1f us; floor server %.1f us, its clients %.1f us "
+    printf("  CPU per call in P6: service %.1f us, its clients %.1f us; floor server %.1f us, its clients %.1f us "
            "(the clients share the machine's %d CPUs with the server)\n",
            rc.calls ? rc.cpu_server / rc.calls * 1e6 : 0, rc.calls ? rc.cpu_clients / rc.calls * 1e6 : 0,
            rt.calls ? rt.cpu_server / rt.calls * 1e6 : 0, rt.calls ? rt.cpu_clients / rt.calls * 1e6 : 0, ncpu());
