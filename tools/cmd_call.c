@@ -8,6 +8,7 @@
 #include <nettcp/client.h>
 #include "cli.h"
 #include "call_load.h"
+#include "call_schema.h"
 
 static void usage(FILE *f)
 {
@@ -24,6 +25,7 @@ static void usage(FILE *f)
             "                   [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "                   [--repeat N] [--parallel M] [--sessions S]\n"
+            "       nettcp call [URL] --wsdl SOURCE --op NAME [--args JSON|@FILE] [--endpoint-name NAME] [options]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
             "credentials, Negotiate, EncryptAndSign, server authentication required), sends one request\n"
@@ -41,7 +43,9 @@ static void usage(FILE *f)
             "  --header-mu XML    the same, marked s:mustUnderstand=\"1\" (the service must process it or fault)\n"
             "  -v                 print each step with its time, and the negotiated security, to stderr\n"
             "  --json             one JSON object: ok, action, relates_to, headers, body, security / error,\n"
-            "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail}\n"
+            "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail};\n"
+            "                     with --op also result: the reply typed by the schema\n"
+            CLI_SCHEMA_HELP
             "  --repeat N         a quick load check: make N calls in all (default: one per thread) and print the calls\n"
             "                     made, the failures, calls/s and the p50/p99 latency of a call instead of a reply\n"
             "                     (--json: calls, failures, calls_per_second, p50_ms, p99_ms, parallel, sessions,\n"
@@ -148,7 +152,7 @@ int cmd_call(int argc, char **argv)
         { "action", required_argument, NULL, 'A' }, { "body", required_argument, NULL, 'B' },
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
-        { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS,
+        { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS, CLI_SCHEMA_LONG_OPTIONS,
         { "repeat", required_argument, NULL, 0x1e0 }, { "parallel", required_argument, NULL, 0x1e1 },
         { "sessions", required_argument, NULL, 0x1e2 },
         { NULL, 0, NULL, 0 },
@@ -162,9 +166,13 @@ int cmd_call(int argc, char **argv)
     long repeat = 0, parallel = 0, sessions = 0; /* --repeat/--parallel/--sessions (0: not given) */
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
+    struct cli_schema_args sa;
+    cli_schema_args_init(&sa);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+        if (cli_schema_option(c, optarg, &sa) == 0)
+            continue;
         int r = cli_client_option("call", c, optarg, &o);
         if (r == 2)
             return 2;
@@ -209,38 +217,63 @@ int cmd_call(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1 || !action || !body_arg) {
+    if (sa.wsdl || sa.op || sa.args || sa.endpoint_name) {
+        if (!sa.wsdl || !sa.op || action || body_arg || optind < argc - 1) {
+            fprintf(stderr, "nettcp call: --wsdl and --op go together, with --args and an optional URL, without "
+                            "--action and --body\n");
+            usage(stderr);
+            return 2;
+        }
+    } else if (optind != argc - 1 || !action || !body_arg) {
         fprintf(stderr, "nettcp call: URL, --action and --body are required\n");
         usage(stderr);
         return 2;
     }
-    const char *url = argv[optind];
+    const char *url = optind < argc ? argv[optind] : NULL;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    struct cli_schema *schema = NULL;
+    if (sa.wsdl) {
+        char *op_action = NULL;
+        ntcp_error perr;
+        if (cli_schema_prepare(&sa, &url, &o, &op_action, &body, &body_len, &schema, &perr)) {
+            if (perr.status && json)
+                json_error(&perr, "options");
+            else if (perr.status)
+                cli_print_error("call", &perr);
+            return 1;
+        }
+        action = op_action;
+        if (verbose)
+            cli_schema_verbose(schema, stderr);
+    } else if (cli_body(body_arg, &body, &body_len))
+        return 1;
     bool load = repeat || parallel || sessions;
     if (load) {
         parallel = parallel ? parallel : 1;
         repeat = repeat ? repeat : parallel;
         sessions = sessions ? sessions : parallel;
-        if (sessions > parallel) {
-            fprintf(stderr, "nettcp call: --sessions cannot exceed --parallel (%ld)\n", parallel);
-            return 2;
-        }
-        if (o.channel.mode == NTCP_MODE_SIMPLEX || o.channel.mode == NTCP_MODE_SINGLETON_SIZED) {
-            fprintf(stderr, "nettcp call: --repeat and --parallel make request/reply calls: use --mode duplex or streamed\n");
-            return 2;
-        }
-        if (o.channel.mode == NTCP_MODE_SINGLETON_UNSIZED && repeat > sessions) {
-            fprintf(stderr, "nettcp call: --mode streamed carries one call per connection: --repeat cannot exceed "
-                            "--sessions\n");
+        const char *why = NULL;
+        if (sessions > parallel)
+            why = "--sessions cannot exceed --parallel";
+        else if (o.channel.mode == NTCP_MODE_SIMPLEX || o.channel.mode == NTCP_MODE_SINGLETON_SIZED)
+            why = "--repeat and --parallel make request/reply calls: use --mode duplex or streamed";
+        else if (o.channel.mode == NTCP_MODE_SINGLETON_UNSIZED && repeat > sessions)
+            why = "--mode streamed carries one call per connection: --repeat cannot exceed --sessions";
+        if (why) {
+            if (sessions > parallel)
+                fprintf(stderr, "nettcp call: %s (%ld)\n", why, parallel);
+            else
+                fprintf(stderr, "nettcp call: %s\n", why);
+            free(body);
+            cli_schema_free(schema);
             return 2;
         }
     }
-    uint8_t *body = NULL;
-    size_t body_len = 0;
-    if (cli_body(body_arg, &body, &body_len))
-        return 1;
     char *password = NULL;
     if (cli_client_password("call", &o, &password)) {
         free(body);
+        cli_schema_free(schema);
         return 2;
     }
     /* replies may be larger than the wire default; the reader quotas still apply per item */
@@ -251,6 +284,7 @@ int cmd_call(int argc, char **argv)
     if (cli_trace_open("call", &ta, "client", &trace)) {
         free(body);
         cli_client_password_free(password);
+        cli_schema_free(schema);
         return 1;
     }
     if (load) {
@@ -260,6 +294,7 @@ int cmd_call(int argc, char **argv)
         ntcp_trace_close(trace);
         cli_client_password_free(password);
         free(body);
+        cli_schema_free(schema);
         return lrc;
     }
     if (trace) {
@@ -407,6 +442,9 @@ int cmd_call(int argc, char **argv)
         ntcp_trace_event(trace, "error", NULL, "step", "close", "status", ntcp_status_name(st), "cause",
                          ntcp_error_id(&call_err), "error", ntcp_error_text(&call_err), NULL);
     }
+    char *result_json = NULL; /* --op: the reply typed by the schema */
+    if (st == NTCP_OK && schema && !(result_json = cli_schema_reply(schema, reply.body.data, reply.body.len, &call_err)))
+        st = call_err.status;
     if (st == NTCP_OK) {
         rc = 0;
         if (json) {
@@ -418,6 +456,10 @@ int cmd_call(int argc, char **argv)
             fputs(headers_json ? headers_json : ",\"headers\":[]", stdout);
             printf(",\"body\":");
             cli_json_string(reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
+            if (result_json)
+                printf(",\"result\":%s", result_json);
+            if (schema)
+                printf(",\"identity_from\":\"%s\"", cli_schema_identity_from(schema));
             const ntcp_nns_result *r = sec ? &sec_copy : NULL;
             if (r)
                 printf(",\"security\":{\"package\":\"%s\",\"protection\":\"%s\",\"mutual\":%s}",
@@ -432,6 +474,8 @@ int cmd_call(int argc, char **argv)
                 printf(",\"service_thumbprint\":\"%s\"}", t->chain_len ? t->chain[0].thumbprint : "");
             }
             printf("}\n");
+        } else if (result_json) {
+            printf("%s\n", result_json);
         } else {
             printf("%.*s", (int)reply.body.len, reply.body.data ? (const char *)reply.body.data : "");
             if (!reply.body.len || reply.body.data[reply.body.len - 1] != '\n')
@@ -453,6 +497,7 @@ int cmd_call(int argc, char **argv)
         }
     }
     free(headers_json);
+    free(result_json);
     free(tls_copy);
 close:
     ntcp_soap_msg_clear(&reply);
@@ -465,6 +510,7 @@ close:
 out:
     ntcp_trace_close(trace);
     cli_client_password_free(password);
+    cli_schema_free(schema);
     free(body);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <nettcp/doctor.h>
 #include "cli.h"
+#include "call_schema.h"
 
 static void usage(FILE *f)
 {
@@ -22,6 +23,7 @@ static void usage(FILE *f)
             "                     [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                     [--json] [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                      [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
+            "       nettcp doctor [URL] --wsdl SOURCE [--endpoint-name NAME] [--op NAME [--args JSON|@FILE]] [options]\n"
             "\n"
             "Opens a connection to URL the way 'nettcp call' does, with the same client options, and\n"
             "reports each step with its time and outcome: resolve (host -> addresses), connect (TCP),\n"
@@ -45,6 +47,10 @@ static void usage(FILE *f)
             "  --no-ldap          do not read the directory\n"
             "  --service-keytab F the service's keytab, when readable here: its keys are compared with the\n"
             "                     ticket and the directory (spn_wrong_account, enctype_mismatch)\n"
+            "  --wsdl SOURCE      take the security, protection and identity from a WSDL's endpoint (options\n"
+            "                     given win); the report says where the identity came from; --op NAME and\n"
+            "                     --args JSON make the test request from the schema; --endpoint-name N picks\n"
+            "                     the endpoint (without URL: its address)\n"
             "  --json             the report as one JSON object: ok, url, steps [name, outcome, ms, detail],\n"
             "                     directory {checked, url, note, accounts}, and on failure cause, advice and\n"
             "                     tried {target, principal, package}\n"
@@ -70,7 +76,7 @@ static void usage(FILE *f)
 
 static void json_str(const char *s) { cli_json_string((const uint8_t *)s, strlen(s)); }
 
-static void print_json(const char *url, const ntcp_doctor_report *r)
+static void print_json(const char *url, const ntcp_doctor_report *r, const char *identity_from)
 {
     printf("{\"ok\":%s,\"url\":", r->ok ? "true" : "false");
     json_str(url);
@@ -130,7 +136,10 @@ static void print_json(const char *url, const ntcp_doctor_report *r)
     json_str(r->tried_principal);
     printf(",\"package\":");
     json_str(r->tried_package);
-    printf("}}\n");
+    printf("}");
+    if (identity_from) /* --wsdl: "wsdl", "option" or "default" */
+        printf(",\"identity_from\":\"%s\"", identity_from);
+    printf("}\n");
 }
 
 static void print_chain(const ntcp_doctor_report *r)
@@ -188,7 +197,7 @@ int cmd_doctor(int argc, char **argv)
         CLI_TRACE_LONG_OPTIONS,                     { "mode", required_argument, NULL, 'M' },
         { "encoding", required_argument, NULL, 'E' }, { "ldap", required_argument, NULL, 'L' },
         { "no-ldap", no_argument, NULL, 'N' },        { "service-keytab", required_argument, NULL, 'K' },
-        { NULL, 0, NULL, 0 },
+        CLI_SCHEMA_LONG_OPTIONS,                      { NULL, 0, NULL, 0 },
     };
     ntcp_doctor_options o;
     ntcp_doctor_options_init(&o);
@@ -199,7 +208,11 @@ int cmd_doctor(int argc, char **argv)
     int c;
     optind = 1;
     bool enc_given = false;
+    struct cli_schema_args sa;
+    cli_schema_args_init(&sa);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_schema_option(c == 'M' ? 'm' : c, optarg, &sa) == 0)
+            continue;
         int r = cli_client_option("doctor", c, optarg, &o.client);
         if (r == 2)
             return 2;
@@ -231,7 +244,19 @@ int cmd_doctor(int argc, char **argv)
     }
     if (!enc_given && o.client.channel.mode != NTCP_MODE_DUPLEX)
         o.client.channel.encoding = NTCP_ENC_BINARY; /* as WCF: msbin1 outside duplex sessions */
-    if (optind != argc - 1) {
+    if ((sa.op || sa.args || sa.endpoint_name) && !sa.wsdl) {
+        fprintf(stderr, "nettcp doctor: --op, --args and --endpoint-name go with --wsdl\n");
+        return 2;
+    }
+    if (sa.args && !sa.op) {
+        fprintf(stderr, "nettcp doctor: --args goes with --op\n");
+        return 2;
+    }
+    if (sa.op && (o.action || body_arg)) {
+        fprintf(stderr, "nettcp doctor: --op makes the test request: not with --action or --body\n");
+        return 2;
+    }
+    if (optind != argc - 1 && !(sa.wsdl && optind == argc)) {
         fprintf(stderr, "nettcp doctor: one URL is required\n");
         usage(stderr);
         return 2;
@@ -244,16 +269,28 @@ int cmd_doctor(int argc, char **argv)
         fprintf(stderr, "nettcp doctor: the test request (--action) needs duplex mode and binary-session encoding\n");
         return 2;
     }
-    const char *url = argv[optind];
+    const char *url = optind < argc ? argv[optind] : NULL;
     uint8_t *body = NULL;
     size_t body_len = 0;
-    if (body_arg && cli_body(body_arg, &body, &body_len))
+    struct cli_schema *schema = NULL;
+    if (sa.wsdl) {
+        char *op_action = NULL;
+        ntcp_error perr;
+        if (cli_schema_prepare(&sa, &url, &o.client, &op_action, &body, &body_len, &schema, &perr)) {
+            if (perr.status)
+                cli_print_error("doctor", &perr);
+            return 1;
+        }
+        if (op_action)
+            o.action = op_action;
+    } else if (body_arg && cli_body(body_arg, &body, &body_len))
         return 1;
     o.body = (const char *)body;
     o.body_len = body_len;
     char *password = NULL;
     if (cli_client_password("doctor", &o.client, &password)) {
         free(body);
+        cli_schema_free(schema);
         return 2;
     }
     o.client.channel.limits.max_message = 64u << 20;
@@ -271,15 +308,19 @@ int cmd_doctor(int argc, char **argv)
         rc = 2;
     } else {
         if (json)
-            print_json(url, r);
-        else
+            print_json(url, r, cli_schema_identity_from(schema));
+        else {
+            if (schema)
+                cli_schema_verbose(schema, stdout);
             print_text(url, r);
+        }
         rc = r->ok ? 0 : 1;
     }
     free(r);
 out:
     ntcp_trace_close(o.trace);
     cli_client_password_free(password);
+    cli_schema_free(schema);
     free(body);
     return rc;
 }

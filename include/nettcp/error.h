@@ -290,7 +290,16 @@ extern "C" {
       "local file); describe the service with document/literal wrapped operations, as WCF does by default") \
     X(NTCP_CAUSE_WSDL_LIMIT, "wsdl_limit", "the WSDL and its imports exceed a limit", \
       "the limits: 32 documents, imports 8 deep, 4 MiB per document (16 MiB in all), 1024 endpoints, 4096 " \
-      "operations, 20,000 policy assertions; read ?singleWsdl, or check that the metadata is the service's")
+      "operations, 20,000 policy assertions; read ?singleWsdl, or check that the metadata is the service's") \
+    X(NTCP_CAUSE_WSDL_BAD_ARGS, "wsdl_bad_args", "the arguments do not match the operation's input schema", \
+      "the error names the member and what it takes (a wrong type, a missing required member, an unknown one); " \
+      "nettcp wsdl SOURCE lists each operation's input members and their types") \
+    X(NTCP_CAUSE_WSDL_BAD_REPLY, "wsdl_bad_reply", "the reply body does not match the operation's output schema", \
+      "the error names the element; the WSDL may be older than the service: read the service's current WSDL") \
+    X(NTCP_CAUSE_WSDL_NO_OPERATION, "wsdl_no_operation", "--op names no operation of the WSDL, or several", \
+      "nettcp wsdl SOURCE lists the operations; Contract.Name picks one of several with the same name") \
+    X(NTCP_CAUSE_WSDL_NO_ENDPOINT, "wsdl_no_endpoint", "no URL, and the WSDL has no net.tcp endpoint or several", \
+      "give the URL, or --endpoint-name NAME; nettcp wsdl SOURCE lists the endpoints")
 
 typedef enum ntcp_cause {
 #define NTCP_X_CAUSE_ENUM(e, id, title, advice) e,

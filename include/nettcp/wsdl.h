@@ -100,6 +100,56 @@ size_t ntcp_wsdl_document_count(const ntcp_wsdl *w);
 const char *ntcp_wsdl_document_at(const ntcp_wsdl *w, size_t i);
 void ntcp_wsdl_free(ntcp_wsdl *w);
 
+/* ---- calls from the schema ----------------------------------------------
+ * A small value tree (JSON's shapes) and the two directions between values
+ * and the XML body of an operation, driven by the XSD of its input or output
+ * element: sequences, nested complex types (complexContent extension
+ * included), arrays (maxOccurs > 1; a type whose only member repeats, as
+ * WCF's ArrayOfX, is the array itself), nillable (null = i:nil), minOccurs=0
+ * (an absent member), enumerations, and the DataContractSerializer's forms
+ * of xs:dateTime, decimal, duration, base64Binary and the Serialization
+ * namespace's guid, char and duration. Numbers keep their text (a decimal
+ * keeps every digit). */
+typedef enum ntcp_value_kind {
+    NTCP_VALUE_NULL, NTCP_VALUE_BOOL, NTCP_VALUE_NUMBER, NTCP_VALUE_STRING, NTCP_VALUE_ARRAY, NTCP_VALUE_OBJECT
+} ntcp_value_kind;
+typedef struct ntcp_value ntcp_value;
+
+/* NULL when out of memory; ntcp_value_number also when text is not a JSON number. */
+ntcp_value *ntcp_value_new(ntcp_value_kind kind); /* null, an empty array or object (false, 0, "") */
+ntcp_value *ntcp_value_bool(int b);
+ntcp_value *ntcp_value_number(const char *text);
+ntcp_value *ntcp_value_string(const char *s, size_t len);
+/* Take item (freed on failure, NULL = out of memory). Setting a key again replaces its value. */
+NTCP_MUST_CHECK ntcp_status ntcp_value_append(ntcp_value *array, ntcp_value *item);
+NTCP_MUST_CHECK ntcp_status ntcp_value_set(ntcp_value *object, const char *key, ntcp_value *item);
+ntcp_value_kind ntcp_value_kind_of(const ntcp_value *v);
+int ntcp_value_is_true(const ntcp_value *v);
+/* A string's bytes or a number's text (NUL-terminated); NULL for the other kinds. */
+const char *ntcp_value_text(const ntcp_value *v, size_t *len);
+size_t ntcp_value_count(const ntcp_value *v); /* items of an array, members of an object */
+const ntcp_value *ntcp_value_at(const ntcp_value *v, size_t i);
+const char *ntcp_value_key_at(const ntcp_value *v, size_t i); /* objects keep their order */
+const ntcp_value *ntcp_value_get(const ntcp_value *object, const char *key);
+void ntcp_value_free(ntcp_value *v);
+
+/* "Name", or "Contract.Name" when several contracts have one; NULL if none
+ * or (for a bare name) several. */
+const ntcp_wsdl_operation *ntcp_wsdl_operation_find(const ntcp_wsdl *w, const char *name);
+
+/* The request body (text XML, ntcp_malloc'd, NUL-terminated) for op from
+ * args, the value of its input element (for WCF's wrapped operations an
+ * object of the parameters). Errors: wsdl_bad_args naming the member and
+ * what it takes (a wrong type, a missing required member, an unknown one),
+ * wsdl_unsupported naming the schema construct. */
+NTCP_MUST_CHECK ntcp_status ntcp_wsdl_build_body(const ntcp_wsdl *w, const ntcp_wsdl_operation *op,
+                                                 const ntcp_value *args, char **xml, size_t *len, ntcp_error *err);
+/* The reply body (text XML) read into the value of op's output element
+ * (free with ntcp_value_free). Errors: wsdl_bad_reply naming the element,
+ * wsdl_unsupported. */
+NTCP_MUST_CHECK ntcp_status ntcp_wsdl_read_body(const ntcp_wsdl *w, const ntcp_wsdl_operation *op,
+                                                const void *xml, size_t len, ntcp_value **out, ntcp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

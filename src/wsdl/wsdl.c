@@ -13,6 +13,7 @@
 #include <libxml/xmlversion.h>
 #include <nettcp/util.h>
 #include <nettcp/wsdl.h>
+#include "wsdl_int.h"
 
 #define NS_WSDL "http://schemas.xmlsoap.org/wsdl/"
 #define NS_SOAP12 "http://schemas.xmlsoap.org/wsdl/soap12/"
@@ -468,6 +469,16 @@ static xmlNode *find_def(ntcp_wsdl *w, const char *kindns, const char *kind, con
         }
     }
     return NULL;
+}
+
+xmlNode *ntcp__wsdl_find_xsd(const ntcp_wsdl *w, const char *kind, const char *ns, const char *local)
+{
+    return find_def((ntcp_wsdl *)w, NS_XSD, kind, ns, local);
+}
+
+int ntcp__wsdl_qname(const xmlNode *n, const char *value, const char **ns, const char **local)
+{
+    return qname(n, value, ns, local);
 }
 
 static xmlNode *find_policy(ntcp_wsdl *w, const xmlNode *from, const char *uri)
