@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pthread.h>
 #include <time.h>
 #include <nettcp/channel.h>
+#include <nettcp/metadata.h>
 #include <nettcp/service.h>
 #include "cli.h"
 #include "serve.h"
@@ -32,7 +34,7 @@ static void usage(FILE *f)
             "                        [--mode LIST] [--config FILE] [--syslog] [-v]\n"
             "                        [--credential windows|certificate|none] [--cert FILE [--key FILE]] [--client-ca FILE]\n"
             "                        [--validation chain|peer|none] [--revocation nocheck|online|offline]\n"
-            "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
+            "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--wsdl-port N] [--identity ID]\n"
             "\n"
             "Hosts two sample contracts at URL (e.g. net.tcp://0.0.0.0:8080/calc), as NetTcpBinding would:\n"
             "  ICalculator  http://Microsoft.ServiceModel.Samples  Add, Subtract, Multiply, Divide (doubles)\n"
@@ -42,6 +44,7 @@ static void usage(FILE *f)
             "                                                      Headers(): the request's non-addressing headers\n"
             "                                                      as {ns}name=text; understands the mustUnderstand\n"
             "                                                      header {urn:nettcp:sample}Tenant\n"
+            "Every endpoint answers WS-MetadataExchange over net.tcp at URL/mex (as WCF's mexTcpBinding: no security).\n"
             "Prints 'listening on URL' (with the port it got, when the URL says port 0) once ready, and\n"
             "serves until SIGINT/SIGTERM, then closes the open sessions gracefully. SIGHUP reads the\n"
             "configuration again (the --config file and the keytab) for new connections; open sessions continue.\n"
@@ -64,6 +67,10 @@ static void usage(FILE *f)
             "  --revocation R     client certificates: nocheck (default), online (CRL, else OCSP) or offline (CRLs in\n"
             "                     --client-ca)\n"
             "  --tls-min V, --tls-max V   TLS versions accepted: 1.2 (default lowest) or 1.3 (default highest)\n"
+            "  --wsdl-port N      publish the WSDL over HTTP on port N (0: any free port; printed as 'metadata at\n"
+            "                     http://HOST:N/PATH?wsdl'): PATH?wsdl, ?singleWsdl, ?wsdl=wsdlN and ?xsd=xsdN\n"
+            "  --identity ID      the identity the WSDL publishes (spn:NAME, upn:NAME or dns:NAME); default: the\n"
+            "                     keytab's principal (Windows), the certificate's DNS name (TLS)\n"
             "%s"
             "  --max-received-message-size N   largest request accepted (default 65536)\n"
             "  --mode LIST        the framing modes accepted, comma-separated: duplex (default; NetTcpBinding,\n"
@@ -360,6 +367,30 @@ static ntcp_status headers(void *ctx, ntcp_call *call)
     return st;
 }
 
+/* The sample contracts as WSDL describes them (the actions are WCF's defaults). */
+static const ntcp_param p_n1n2[] = { { "n1", "double", false }, { "n2", "double", false } };
+static const ntcp_param p_res[][1] = { { { "AddResult", "double", false } },
+                                       { { "SubtractResult", "double", false } },
+                                       { { "MultiplyResult", "double", false } },
+                                       { { "DivideResult", "double", false } } };
+static const ntcp_operation_info calc_info[] = {
+    { "Add", NULL, NULL, false, p_n1n2, 2, p_res[0], 1, NULL, NULL, NULL, NULL, 0 },
+    { "Subtract", NULL, NULL, false, p_n1n2, 2, p_res[1], 1, NULL, NULL, NULL, NULL, 0 },
+    { "Multiply", NULL, NULL, false, p_n1n2, 2, p_res[2], 1, NULL, NULL, NULL, NULL, 0 },
+    { "Divide", NULL, NULL, false, p_n1n2, 2, p_res[3], 1, NULL, NULL, NULL, NULL, 0 },
+};
+static const ntcp_param p_text[] = { { "text", "string", false } }, p_echo_res[] = { { "EchoResult", "string", false } };
+static const ntcp_param p_ms[] = { { "ms", "int", false } }, p_delay_res[] = { { "DelayResult", "int", false } };
+static const ntcp_param p_headers_res[] = { { "HeadersResult", "string", true } };
+static const ntcp_fault_info delay_faults[] = { { "StringFault", NULL, "string" } }; /* FaultException<string> */
+static const ntcp_operation_info echo_info[] = {
+    { "Echo", NULL, NULL, false, p_text, 1, p_echo_res, 1, NULL, NULL, NULL, NULL, 0 },
+    { "Delay", NULL, NULL, false, p_ms, 1, p_delay_res, 1, NULL, NULL, NULL, delay_faults, 1 },
+    { "Headers", NULL, NULL, false, NULL, 0, p_headers_res, 1, NULL, NULL, NULL, NULL, 0 },
+};
+static const ntcp_contract_info sample_contracts[] = { { "ICalculator", CALC_NS, calc_info, 4 },
+                                                       { "IEcho", ECHO_NS, echo_info, 3 } };
+
 /* "none", the NegotiateStream protection level, or "tls-certificate" / "tls-none" */
 static const char *sec_label(const ntcp_service_options *o)
 {
@@ -398,6 +429,8 @@ static const struct option opts[] = {
         { "revocation", required_argument, NULL, CLI_OPT_REVOCATION },
         { "tls-min", required_argument, NULL, CLI_OPT_TLS_MIN },
         { "tls-max", required_argument, NULL, CLI_OPT_TLS_MAX },
+        { "wsdl-port", required_argument, NULL, 'W' },
+        { "identity", required_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 },
     };
 
@@ -408,6 +441,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     bool verbose = false;
+    const char *wsdl_port = NULL, *identity = NULL;
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
     int c;
@@ -442,6 +476,23 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
             break;
         case 'v': verbose = true; break;
         case 'L': syslog = true; break;
+        case 'W': {
+            char *end;
+            long p = strtol(optarg, &end, 10);
+            if (end == optarg || *end || p < 0 || p > 65535) {
+                fprintf(stderr, "nettcp serve: --wsdl-port takes a port number (0-65535), not '%s'\n", optarg);
+                return 2;
+            }
+            wsdl_port = optarg;
+            break;
+        }
+        case 'I':
+            if (strncasecmp(optarg, "spn:", 4) && strncasecmp(optarg, "upn:", 4) && strncasecmp(optarg, "dns:", 4)) {
+                fprintf(stderr, "nettcp serve: --identity takes spn:NAME, upn:NAME or dns:NAME, not '%s'\n", optarg);
+                return 2;
+            }
+            identity = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: {
             int tr = cli_parse_tls("serve", c, optarg, &o.credential, &o.tls);
@@ -457,7 +508,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
         usage(stderr);
         return 2;
     }
-    *a = (struct serve_args){ o, verbose, syslog, ta.path, argv[optind], ta };
+    *a = (struct serve_args){ o, verbose, syslog, ta.path, argv[optind], ta, wsdl_port, identity };
     return -1;
 }
 
@@ -538,6 +589,29 @@ int cmd_serve(int argc, char **argv)
         serve_config_free(xargc, xargv);
         return 1;
     }
+    ntcp_metadata_options mo;
+    ntcp_metadata_options_init(&mo);
+    mo.name = "SampleService";
+    mo.identity = a.identity;
+    mo.http_port = a.wsdl_port;
+    int wsdl_port = 0;
+    st = ntcp_service_describe(svc, &sample_contracts[0]);
+    if (!st)
+        st = ntcp_service_describe(svc, &sample_contracts[1]);
+    if (!st)
+        st = ntcp_service_publish_metadata(svc, &mo, &wsdl_port);
+    if (st) {
+        const ntcp_error *e = ntcp_service_error(svc);
+        if (e->status)
+            cli_print_error("serve", e);
+        else
+            fprintf(stderr, "nettcp serve: cannot publish the metadata: %s (%s)\n", ntcp_status_str(st),
+                    ntcp_status_name(st));
+        serve_reload_stop();
+        ntcp_service_free(svc);
+        serve_config_free(xargc, xargv);
+        return 1;
+    }
     g_service = svc;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -546,6 +620,9 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     ntcp_url u;
+    if (a.wsdl_port && ntcp_url_parse(url, &u, NULL) == NTCP_OK)
+        printf("metadata at http://%s%s%s:%d%s?wsdl\n", strchr(u.host, ':') ? "[" : "", u.host,
+               strchr(u.host, ':') ? "]" : "", wsdl_port, u.path);
     if (ntcp_url_parse(url, &u, NULL) == NTCP_OK)
         printf("listening on net.tcp://%s%s%s:%d%s (security %s)\n", strchr(u.host, ':') ? "[" : "", u.host,
                strchr(u.host, ':') ? "]" : "", port, u.path,

@@ -14,6 +14,8 @@ struct serve_args {
     const char *trace_path;
     const char *url;
     struct cli_trace_args trace; /* --trace and its options */
+    const char *wsdl_port;       /* --wsdl-port: metadata over HTTP (NULL: none) */
+    const char *identity;        /* --identity: the identity the metadata publishes */
 };
 /* Parses serve's options (after serve_config_expand): -1 to go on, else the exit status. */
 typedef int (*serve_parse_fn)(int argc, char **argv, struct serve_args *a);

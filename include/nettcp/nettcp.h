@@ -25,6 +25,7 @@
 #include <nettcp/doctor.h>
 #include <nettcp/pcap.h>
 #include <nettcp/wsdl.h>
+#include <nettcp/metadata.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -9,6 +9,7 @@
 #include <nettcp/service.h>
 #include "channel/dialog.h"
 #include "channel/keytab.h"
+#include "channel/metadata_int.h"
 
 #define MAX_LISTENERS 8
 #define DEFAULT_MAX_REPLY ((size_t)64 << 20)
@@ -28,6 +29,8 @@ struct ntcp_endpoint {
     ntcp_service *svc;
     bool bound;
     char path[2048];
+    char host[256];        /* as listened on (metadata addresses) */
+    int port;
     ntcp_endpoint_options o;
     bool inherits;         /* the service's security options (ntcp_service_set_nns reaches it) */
     ntcp_endpoint *shares; /* serves the operations of this endpoint (ntcp_service_listen again) */
@@ -102,6 +105,7 @@ struct ntcp_service {
     pthread_t loop_thread;     /* run()'s */
     bool running;
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
+    struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
 
 void ntcp_service_options_init(ntcp_service_options *o)
@@ -1035,6 +1039,7 @@ void ntcp_service_free(ntcp_service *s)
 {
     if (!s)
         return;
+    ntcp__metadata_free(s->meta); /* stops the HTTP responder first */
     ntcp_server_free(s->srv); /* ends the sessions: their deferred calls are orphaned */
     for (ntcp_call *c = s->done_head, *next; c; c = next) {
         next = c->done_next;
@@ -1196,11 +1201,16 @@ static ntcp_status bind_endpoint(ntcp_service *s, ntcp_endpoint *ep, const char 
     if (ep->o.security == NTCP_SECURITY_TRANSPORT && ep->o.credential == NTCP_CREDENTIAL_WINDOWS &&
         ep->o.nns.package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(ep->o.nns.keytab, ep->o.nns.acceptor_name, &s->err)))
         return st; /* the caller reports it: ntcp_service_error */
-    st = listen_on(s, &u, bound_port);
+    int port = 0;
+    st = listen_on(s, &u, &port);
     if (st)
         return ntcp_error_set(&s->err, st, ntcp_cause_of_status(st), NTCP_STEP_LISTEN, "listening on %s:%s: %s (%s)",
                               u.host, u.port, ntcp_status_str(st), ntcp_status_name(st));
     snprintf(ep->path, sizeof ep->path, "%s", u.path);
+    snprintf(ep->host, sizeof ep->host, "%s", u.host);
+    ep->port = port;
+    if (bound_port)
+        *bound_port = port;
     ep->bound = true;
     return NTCP_OK;
 }
@@ -1252,3 +1262,26 @@ ntcp_status ntcp_service_run(ntcp_service *s)
     return st;
 }
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }
+
+/* ---- for the metadata (metadata.c) ---------------------------------------------- */
+
+struct ntcp__metadata **ntcp__service_meta(ntcp_service *s) { return &s->meta; }
+ntcp_endpoint *ntcp__service_first_endpoint(ntcp_service *s) { return first_endpoint(s); }
+size_t ntcp__service_endpoint_count(const ntcp_service *s) { return s->neps; }
+ntcp_endpoint *ntcp__service_endpoint(const ntcp_service *s, size_t i) { return i < s->neps ? s->eps[i] : NULL; }
+ntcp_service *ntcp__endpoint_service(const ntcp_endpoint *ep) { return ep->svc; }
+
+bool ntcp__endpoint_info(ntcp_endpoint *ep, const char **host, int *port, const char **path, ntcp_endpoint_options *o)
+{
+    if (!ep->bound)
+        return false;
+    *host = ep->host;
+    *port = ep->port;
+    *path = ep->path;
+    pthread_mutex_lock(&ep->svc->nns_mu);
+    *o = ep->o;
+    pthread_mutex_unlock(&ep->svc->nns_mu);
+    return true;
+}
+
+ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->shares; }
