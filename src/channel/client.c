@@ -868,9 +868,16 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_head
     pthread_mutex_unlock(&c->mu);
     if (!t)
         return NTCP_E_NOMEM;
+    /* MessageIDs from random bytes drawn 512 at a time per thread: one system call per 32 calls */
+    static __thread uint8_t pool[512];
+    static __thread size_t pool_left;
     uint8_t rnd[16];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+    if (pool_left < sizeof rnd && getrandom(pool, sizeof pool, 0) == (ssize_t)sizeof pool)
+        pool_left = sizeof pool;
+    if (pool_left < sizeof rnd)
         return ntcp_error_set(&t->err, NTCP_E_IO, NTCP_CAUSE_IO_ERROR, NTCP_STEP_SEND, "no random message id");
+    memcpy(rnd, pool + sizeof pool - pool_left, sizeof rnd);
+    pool_left -= sizeof rnd;
     char id[46];
     ntcp_soap_message_id(rnd, id);
     t->reply = reply;
