@@ -631,10 +631,18 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
         pthread_mutex_unlock(&c->wmu);
         return st;
     }
-    ntcp_buf_init(&wire, (size_t)SEND_PART * 2 + 65536);
     ntcp_framing *f = ntcp_channel_framing(c->ch);
     st = ntcp_framing_begin_envelope(f, msg.data, msg.len, SEND_PART);
-    if (st == NTCP_OK && t) {
+    if (st) { /* refused before anything left (a limit, say): the call fails, the session goes on */
+        ntcp__channel_fail(c->ch, NTCP_STEP_SEND, st, NULL);
+        channel_error(c, st, err);
+        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wmu);
+        ntcp_buf_free(&msg);
+        return st;
+    }
+    ntcp_buf_init(&wire, (size_t)SEND_PART * 2 + 65536);
+    if (t) {
         t->waiting = true;
         t->done = false;
         t->st = NTCP_OK;
@@ -643,7 +651,6 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
     }
     int fd = ntcp__channel_conn(c->ch)->fd;
     long long deadline = mono_ms() + c->o.channel.send_timeout_ms;
-    bool io_failed = false;
     while (st == NTCP_OK) {
         if ((st = take_output(c, &wire)))
             break;
@@ -651,10 +658,8 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
         st = ntcp_tcp_write_all(fd, wire.data, wire.len, ms_left(deadline));
         ntcp_buf_reset(&wire);
         pthread_mutex_lock(&c->mu);
-        if (st) {
-            io_failed = true;
+        if (st)
             break;
-        }
         if (!ntcp_framing_envelope_pending(f))
             break;
         st = ntcp_framing_continue_envelope(f);
@@ -666,7 +671,6 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
         if (!c->broken)
             break_channel(c, NTCP_STEP_SEND, st, NULL);
         *err = c->broken_err;
-        (void)io_failed;
     }
     pthread_mutex_unlock(&c->mu);
     pthread_mutex_unlock(&c->wmu);

@@ -6,6 +6,12 @@
 #include <libxml/xmlreader.h>
 #include "xml/internal.h"
 
+/* libxml2 sets up its globals (encoding handlers, dictionaries) lazily and
+ * not thread-safely: initialise it once at load, before any thread of the
+ * program can parse (several client threads converting bodies at once
+ * otherwise race in xmlInitCharEncodingHandlers). */
+__attribute__((constructor)) static void text_libxml_init(void) { xmlInitParser(); }
+
 typedef struct tw {
     ntcp_buf *out;
     const ntcp_xml_text_options *opt;
