@@ -100,8 +100,11 @@ $(BUILD)/dist/nettcp: $(TOOL_OBJ) $(SHLIB)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lnettcp $(LDLIBS_ALL) $(TOOL_LIBS)
 
 # the tests also check the CLI's capture loader (tools/capture.c)
-$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a
-	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/libnettcp.a $(LDLIBS_ALL)
+# (and jansson: the tests parse the library's JSON with it)
+# (and the app.config reader, tools/call_config.c)
+$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/obj/tools/call_config.o $(BUILD)/libnettcp.a
+	$(CC) $(LDSAN) -o $@ $(TEST_OBJ) $(BUILD)/obj/tools/capture.o $(BUILD)/obj/tools/call_config.o $(BUILD)/libnettcp.a \
+		$(LDLIBS_ALL) $(TOOL_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnettcp.a
 	@mkdir -p $(dir $@)
@@ -131,6 +134,11 @@ build-fuzz/%: tests/fuzz/%.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
 build-fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tools/capture.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -Itools -fsanitize=fuzzer -o $@ $< tools/capture.c build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
+
+# the CLI's app.config reader (tools/call_config.c) is not in the library either
+build-fuzz/fuzz_app_config: tests/fuzz/fuzz_app_config.c tools/call_config.c build-fuzz/libnettcp.a $(wildcard tests/fuzz/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -Itools -fsanitize=fuzzer -o $@ $< tools/call_config.c build-fuzz/libnettcp.a $(PKG_LIBS) -lm -lpthread
 
 # Seed corpora for the fuzz targets (tests/fuzz/corpus/), written by a
 # program built against the release library: `make fuzz-seeds`.

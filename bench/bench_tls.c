@@ -21,6 +21,7 @@
 #include <nettcp/channel.h>
 #include <nettcp/server.h>
 #include <nettcp/tls.h>
+#include "echo_server.h"
 
 #define SLICES 4
 
@@ -74,18 +75,6 @@ static ntcp_stream *up_new(void *ctx, ntcp_server_session *ss)
     (void)ss;
     ntcp_stream *up = NULL;
     return ntcp_tls_stream_new(&up, true, &server_opts) == NTCP_OK ? up : NULL;
-}
-static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
-{
-    (void)ctx;
-    if (ntcp_server_session_send(ss, p, n))
-        fprintf(stderr, "echo: send failed\n");
-}
-static void *run_server(void *arg)
-{
-    if (ntcp_server_run(arg))
-        fprintf(stderr, "server run failed\n");
-    return NULL;
 }
 
 /* MB/s of plaintext both ways, 16 MiB requests echoed on one channel */
@@ -183,21 +172,10 @@ int main(int argc, char **argv)
     server_opts = (ntcp_tls_options)NTCP_TLS_OPTIONS_INIT;
     server_opts.cert_file = cert_path;
     server_opts.key_file = key_path;
-    ntcp_server_config cfg;
-    ntcp_server_config_init(&cfg);
-    cfg.framing.upgrade_name = NTCP_UPGRADE_TLS;
-    cfg.framing.require_upgrade = true;
-    cfg.stream_new = up_new;
-    cfg.limits.max_message = 32u << 20;
-    cfg.on_message = echo;
-    ntcp_server *srv;
     int port;
-    if (ntcp_server_new(&srv, &cfg) || ntcp_server_listen(srv, "127.0.0.1", "0", &port)) {
-        fprintf(stderr, "bench_tls: cannot start the service\n");
-        return 1;
-    }
+    ntcp_server *srv = bench_echo_start(NTCP_UPGRADE_TLS, up_new, 0, &port);
     pthread_t th;
-    pthread_create(&th, NULL, run_server, srv);
+    pthread_create(&th, NULL, bench_echo_run, srv);
     ntcp_tls_options co = NTCP_TLS_OPTIONS_INIT;
     co.ca_file = cert_path;
     co.validation = NTCP_TLS_VALIDATION_PEER;

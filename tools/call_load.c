@@ -159,12 +159,14 @@ int cli_call_load(const struct cli_load_args *a)
         printf("{\"ok\":%s,\"calls\":%ld,\"failures\":%ld,\"calls_per_second\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
                "\"parallel\":%d,\"sessions\":%d,\"seconds\":%.3f",
                failures ? "false" : "true", n, failures, rate, p50, p99, a->parallel, a->sessions, secs);
-        if (l.have_err) {
-            printf(",\"cause\":");
-            const char *id = ntcp_error_id(&l.first_err), *text = ntcp_error_text(&l.first_err);
-            cli_json_string((const uint8_t *)id, strlen(id));
-            printf(",\"error\":");
-            cli_json_string((const uint8_t *)text, strlen(text));
+        if (l.have_err) { /* the strings through jansson; the figures above as printed, not as doubles */
+            json_t *cause = cli_json_str(ntcp_error_id(&l.first_err)), *text = cli_json_str(ntcp_error_text(&l.first_err));
+            char *cs = json_dumps(cause, JSON_ENCODE_ANY | JSON_COMPACT), *ts = json_dumps(text, JSON_ENCODE_ANY | JSON_COMPACT);
+            printf(",\"cause\":%s,\"error\":%s", cs ? cs : "\"\"", ts ? ts : "\"\"");
+            free(cs);
+            free(ts);
+            json_decref(cause);
+            json_decref(text);
         }
         printf("}\n");
     } else {

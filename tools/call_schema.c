@@ -99,7 +99,7 @@ static ntcp_value *from_json(const json_t *j)
 
 static void put_json_string(FILE *f, const char *s, size_t n)
 {
-    json_t *j = json_stringn_nocheck(s, n);
+    json_t *j = cli_json_bytes(s, n); /* checked: ill-formed UTF-8 becomes U+FFFD, never invalid JSON */
     char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
     fputs(t ? t : "null", f);
     free(t);

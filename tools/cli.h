@@ -48,9 +48,20 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len);
 struct ntcp_nmf_record;
 /* "c>s" (0) or "s>c" (1). */
 const char *cli_dir_name(int dir);
-/* A JSON string literal of n bytes to stdout. */
-void cli_json_string(const uint8_t *p, size_t n);
-void cli_json_string_to(FILE *f, const uint8_t *p, size_t n);
+/* JSON documents through jansson. A string from bytes: well-formed UTF-8 as
+ * it is (NUL included), each maximal ill-formed subpart as U+FFFD. */
+#include <jansson.h>
+json_t *cli_json_bytes(const void *p, size_t n);
+json_t *cli_json_str(const char *s);         /* NULL: "" */
+json_t *cli_json_str_or_null(const char *s); /* NULL or "": null */
+/* o[key] = the bytes as a string; when they are not UTF-8, also o[key + "_hex"]
+ * = the exact bytes in lower-case hex (docs/cli.md, "JSON output"). */
+void cli_json_set_bytes(json_t *o, const char *key, const void *p, size_t n);
+/* doc as one compact line on stdout; takes the reference. 0, or 1 (printed). */
+int cli_json_print(json_t *doc);
+/* The same with one more member, "key": raw, whose value is JSON text written elsewhere (the schema's
+ * reply, whose numbers keep every digit of the reply's text); raw NULL: cli_json_print. */
+int cli_json_print_raw(json_t *doc, const char *key, const char *raw);
 /* One framing record: a text line, or a JSON object with offset/type/size. */
 void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int show_dir);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <errno.h>
 #include <nettcp/framing.h>
+#include <nettcp/util.h>
 #include "capture.h"
 #include "cli.h"
 
@@ -42,28 +43,76 @@ int cli_read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
-void cli_json_string_to(FILE *f, const uint8_t *p, size_t n)
+/* ---- JSON through jansson ---- */
+json_t *cli_json_bytes(const void *p, size_t n)
 {
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\r')
-            fputs("\\r", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    if (!p)
+        return json_string("");
+    json_t *v = json_stringn(p, n); /* NULL when the bytes are not UTF-8 */
+    if (v)
+        return v;
+    ntcp_buf b;
+    ntcp_buf_init(&b, n * 3 + 1);
+    if (ntcp_utf8_repair(p, n, &b)) {
+        ntcp_buf_free(&b);
+        return NULL;
     }
-    fputc('"', f);
+    v = json_stringn(b.data ? (const char *)b.data : "", b.len);
+    ntcp_buf_free(&b);
+    return v;
 }
 
-void cli_json_string(const uint8_t *p, size_t n) { cli_json_string_to(stdout, p, n); }
+json_t *cli_json_str(const char *s) { return cli_json_bytes(s ? s : "", s ? strlen(s) : 0); }
+json_t *cli_json_str_or_null(const char *s) { return s && *s ? cli_json_str(s) : json_null(); }
+
+void cli_json_set_bytes(json_t *o, const char *key, const void *p, size_t n)
+{
+    json_object_set_new(o, key, cli_json_bytes(p, n));
+    if (!p || ntcp_utf8_valid(p, n))
+        return;
+    char k[64], *hex = malloc(n * 2 + 1);
+    snprintf(k, sizeof k, "%s_hex", key);
+    if (hex) {
+        ntcp_hex_encode(p, n, hex);
+        json_object_set_new(o, k, json_string(hex));
+        free(hex);
+    }
+}
+
+int cli_json_print_raw(json_t *doc, const char *key, const char *raw)
+{
+    if (!raw)
+        return cli_json_print(doc);
+    if (!doc) {
+        fprintf(stderr, "nettcp: out of memory\n");
+        return 1;
+    }
+    char *head = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | JSON_EMBED);
+    json_t *k = json_string(key);
+    char *kt = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+    json_decref(k);
+    json_decref(doc);
+    if (head && kt)
+        printf("{%s%s%s:%s}\n", head, *head ? "," : "", kt, raw);
+    free(head);
+    free(kt);
+    fflush(stdout);
+    return head && kt ? 0 : 1;
+}
+
+int cli_json_print(json_t *doc)
+{
+    if (!doc) {
+        fprintf(stderr, "nettcp: out of memory\n");
+        return 1;
+    }
+    /* REAL_PRECISION: milliseconds print as 12.345, not 12.345000000000001 */
+    int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(doc);
+    putchar('\n');
+    fflush(stdout);
+    return rc ? 1 : 0;
+}
 
 static void print_text(const uint8_t *p, size_t n)
 {
@@ -77,50 +126,35 @@ void cli_print_record(const struct ntcp_nmf_record *r, int dir, int json, int sh
 {
     const char *name = ntcp_nmf_record_name(r->type);
     if (json) {
-        printf("{");
+        json_t *o = json_object();
         if (show_dir)
-            printf("\"direction\":\"%s\",", cli_dir_name(dir));
-        printf("\"offset\":%zu,\"type\":\"%s\",\"size\":%zu", r->offset, name, r->size);
+            json_object_set_new(o, "direction", json_string(cli_dir_name(dir)));
+        json_object_set_new(o, "offset", json_integer((json_int_t)r->offset));
+        json_object_set_new(o, "type", json_string(name));
+        json_object_set_new(o, "size", json_integer((json_int_t)r->size));
         switch (r->type) {
         case NTCP_NMF_VERSION:
-            printf(",\"major\":%u,\"minor\":%u", r->major, r->minor);
+            json_object_set_new(o, "major", json_integer(r->major));
+            json_object_set_new(o, "minor", json_integer(r->minor));
             break;
         case NTCP_NMF_MODE:
-            printf(",\"mode\":%u,\"mode_name\":", r->mode);
-            cli_json_string((const uint8_t *)ntcp_nmf_mode_name(r->mode), strlen(ntcp_nmf_mode_name(r->mode)));
+            json_object_set_new(o, "mode", json_integer(r->mode));
+            json_object_set_new(o, "mode_name", cli_json_str(ntcp_nmf_mode_name(r->mode)));
             break;
-        case NTCP_NMF_VIA:
-            printf(",\"via\":");
-            cli_json_string(r->data, r->size);
-            break;
+        case NTCP_NMF_VIA: cli_json_set_bytes(o, "via", r->data, r->size); break;
         case NTCP_NMF_KNOWN_ENCODING: {
             const char *ct = ntcp_nmf_encoding_content_type(r->encoding);
-            printf(",\"encoding\":%u,\"content_type\":", r->encoding);
-            if (ct)
-                cli_json_string((const uint8_t *)ct, strlen(ct));
-            else
-                printf("null");
+            json_object_set_new(o, "encoding", json_integer(r->encoding));
+            json_object_set_new(o, "content_type", ct ? json_string(ct) : json_null());
             break;
         }
-        case NTCP_NMF_EXTENSIBLE_ENCODING:
-            printf(",\"content_type\":");
-            cli_json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_UPGRADE_REQUEST:
-            printf(",\"upgrade\":");
-            cli_json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_FAULT:
-            printf(",\"fault\":");
-            cli_json_string(r->data, r->size);
-            break;
-        case NTCP_NMF_UNSIZED_ENVELOPE:
-            printf(",\"chunks\":%u", r->chunks);
-            break;
-        default:
-            break;
+        case NTCP_NMF_EXTENSIBLE_ENCODING: cli_json_set_bytes(o, "content_type", r->data, r->size); break;
+        case NTCP_NMF_UPGRADE_REQUEST: cli_json_set_bytes(o, "upgrade", r->data, r->size); break;
+        case NTCP_NMF_FAULT: cli_json_set_bytes(o, "fault", r->data, r->size); break;
+        case NTCP_NMF_UNSIZED_ENVELOPE: json_object_set_new(o, "chunks", json_integer(r->chunks)); break;
+        default: break;
         }
-        printf("}\n");
+        cli_json_print(o);
         return;
     }
     if (show_dir)

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <nettcp/client.h>
+#include "call_config.h"
 #include "cli.h"
 #include "call_load.h"
 #include "call_schema.h"
@@ -26,6 +27,8 @@ static void usage(FILE *f)
             "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "                   [--repeat N] [--parallel M] [--sessions S]\n"
             "       nettcp call [URL] --wsdl SOURCE --op NAME [--args JSON|@FILE] [--endpoint-name NAME] [options]\n"
+            "       nettcp call [URL] --config FILE [--endpoint NAME] (--action URI --body XML|@FILE | --wsdl SOURCE\n"
+            "                   --op NAME [--args JSON|@FILE]) [options]\n"
             "\n"
             "Opens a channel to URL (defaults = NetTcpBinding's: Transport security with Windows\n"
             "credentials, Negotiate, EncryptAndSign, server authentication required), sends one request\n"
@@ -34,6 +37,7 @@ static void usage(FILE *f)
             "to change; 'nettcp doctor' walks the same connection step by step.\n"
             "\n"
             "%s"
+            CALL_CONFIG_HELP
             "  --mode M           duplex (default, NetTcpBinding), streamed (singleton-unsized: TransferMode.Streamed),\n"
             "                     the modes other than duplex with WCF's binary encoding without session\n"
             "                     dictionaries (application/soap+msbin1),\n"
@@ -72,38 +76,30 @@ static void trace_step(void *ctx, ntcp_channel_step step)
     ntcp_trace_event(ctx, "step", NULL, "name", ntcp_channel_step_name(step), NULL);
 }
 
-static void json_str(const char *s) { cli_json_string((const uint8_t *)(s ? s : ""), s ? strlen(s) : 0); }
-
 /* "fault":{"code","subcodes":[{"ns","name"}],"reason","detail"} */
-static void json_fault(const ntcp_soap_msg *m)
+static json_t *json_fault(const ntcp_soap_msg *m)
 {
-    printf(",\"fault\":{\"code\":");
-    json_str(m->fault_code);
-    printf(",\"subcodes\":[");
-    for (size_t i = 0; i < m->fault_nsubcodes; i++) {
-        printf("%s{\"ns\":", i ? "," : "");
-        json_str(m->fault_subcodes[i].ns);
-        printf(",\"name\":");
-        json_str(m->fault_subcodes[i].local);
-        printf("}");
-    }
-    printf("],\"reason\":");
-    json_str(m->fault_reason);
-    printf(",\"detail\":");
+    json_t *f = json_object(), *subs = json_array();
+    json_object_set_new(f, "code", cli_json_str(m->fault_code));
+    for (size_t i = 0; i < m->fault_nsubcodes; i++)
+        json_array_append_new(subs, json_pack("{s:o,s:o}", "ns", cli_json_str(m->fault_subcodes[i].ns), "name",
+                                              cli_json_str(m->fault_subcodes[i].local)));
+    json_object_set_new(f, "subcodes", subs);
+    json_object_set_new(f, "reason", cli_json_str(m->fault_reason));
     if (m->has_detail)
-        cli_json_string(m->fault_detail.data ? m->fault_detail.data : (const uint8_t *)"", m->fault_detail.len);
+        cli_json_set_bytes(f, "detail", m->fault_detail.data ? m->fault_detail.data : (const uint8_t *)"",
+                           m->fault_detail.len);
     else
-        printf("null");
-    printf("}");
+        json_object_set_new(f, "detail", json_null());
+    return f;
 }
 
-/* "headers":[{"ns","name","text"}] for the reply's non-addressing headers */
-static void json_headers(FILE *f, ntcp_client *cl, const ntcp_soap_msg *m)
+/* [{"ns","name","text"}] for the reply's non-addressing headers */
+static json_t *json_headers(ntcp_client *cl, const ntcp_soap_msg *m)
 {
-    fprintf(f, ",\"headers\":[");
+    json_t *a = json_array();
     ntcp_buf t;
     ntcp_buf_init(&t, 1 << 20);
-    bool first = true;
     for (size_t i = 0; i < m->nheaders; i++) {
         const ntcp_soap_header *h = &m->headers[i];
         if (h->ns.len == strlen(NTCP_WSA10_NS) && !memcmp(h->ns.p, NTCP_WSA10_NS, h->ns.len))
@@ -113,37 +109,25 @@ static void json_headers(FILE *f, ntcp_client *cl, const ntcp_soap_msg *m)
         ntcp_buf_reset(&t);
         if (!r || ntcp_xml_reader_next(r, &n) || ntcp_xml_reader_element_text(r, &t))
             ntcp_buf_reset(&t);
-        fprintf(f, "%s{\"ns\":", first ? "" : ",");
-        cli_json_string_to(f, (const uint8_t *)(h->ns.p ? h->ns.p : ""), h->ns.len);
-        fprintf(f, ",\"name\":");
-        cli_json_string_to(f, (const uint8_t *)h->local.p, h->local.len);
-        fprintf(f, ",\"text\":");
-        cli_json_string_to(f, t.data ? t.data : (const uint8_t *)"", t.len);
-        fprintf(f, "}");
-        first = false;
+        json_t *o = json_object();
+        json_object_set_new(o, "ns", cli_json_bytes(h->ns.p, h->ns.p ? h->ns.len : 0));
+        json_object_set_new(o, "name", cli_json_bytes(h->local.p, h->local.len));
+        cli_json_set_bytes(o, "text", t.data ? t.data : (const uint8_t *)"", t.len);
+        json_array_append_new(a, o);
     }
     ntcp_buf_free(&t);
-    fprintf(f, "]");
+    return a;
 }
 
-static void json_error_start(const ntcp_error *e, const char *step)
+/* {"ok":false,"status","step","cause","error","advice"} */
+static json_t *json_error_obj(const ntcp_error *e, const char *step)
 {
-    const char *cause = ntcp_error_id(e), *text = ntcp_error_text(e), *advice = ntcp_error_advice(e);
-    printf("{\"ok\":false,\"status\":\"%s\",\"step\":", ntcp_status_name(e->status));
-    cli_json_string((const uint8_t *)step, strlen(step));
-    printf(",\"cause\":");
-    cli_json_string((const uint8_t *)cause, strlen(cause));
-    printf(",\"error\":");
-    cli_json_string((const uint8_t *)text, strlen(text));
-    printf(",\"advice\":");
-    cli_json_string((const uint8_t *)advice, strlen(advice));
+    return json_pack("{s:b,s:s,s:o,s:o,s:o,s:o}", "ok", 0, "status", ntcp_status_name(e->status), "step",
+                     cli_json_str(step), "cause", cli_json_str(ntcp_error_id(e)), "error",
+                     cli_json_str(ntcp_error_text(e)), "advice", cli_json_str(ntcp_error_advice(e)));
 }
 
-static void json_error(const ntcp_error *e, const char *step)
-{
-    json_error_start(e, step);
-    printf("}\n");
-}
+static void json_error(const ntcp_error *e, const char *step) { cli_json_print(json_error_obj(e, step)); }
 
 int cmd_call(int argc, char **argv)
 {
@@ -155,6 +139,7 @@ int cmd_call(int argc, char **argv)
         { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS, CLI_SCHEMA_LONG_OPTIONS,
         { "repeat", required_argument, NULL, 0x1e0 }, { "parallel", required_argument, NULL, 0x1e1 },
         { "sessions", required_argument, NULL, 0x1e2 },
+        CALL_CONFIG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     struct cli_headers hdr;
@@ -169,6 +154,11 @@ int cmd_call(int argc, char **argv)
     struct cli_schema_args sa;
     cli_schema_args_init(&sa);
     int c;
+    /* --config: the file's settings first, so the options below override them
+     * (static: what it holds stays reachable whichever way the command returns) */
+    static struct call_config cfg;
+    if (call_config_prescan(argc, argv, "hv", opts, &o, &cfg))
+        return 2;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         if (cli_schema_option(c, optarg, &sa) == 0)
@@ -213,10 +203,20 @@ int cmd_call(int argc, char **argv)
             *(c == 0x1e0 ? &repeat : c == 0x1e1 ? &parallel : &sessions) = v;
             break;
         }
+        case CALL_CONFIG_OPT_CONFIG: case CALL_CONFIG_OPT_ENDPOINT: break; /* read by call_config_prescan */
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
+    if (call_config_report(&cfg, json, verbose))
+        return 1;
+    /* what the file sets is not replaced by the WSDL's policy: command line, then file, then WSDL */
+    if (cfg.set & CALL_CONFIG_SECURITY)
+        sa.given_security = sa.given_protection = sa.given_credential = 1;
+    if (cfg.set & CALL_CONFIG_IDENTITY)
+        sa.given_identity = 1;
+    if (cfg.set & CALL_CONFIG_MODE)
+        sa.given_mode = 1;
     if (sa.wsdl || sa.op || sa.args || sa.endpoint_name) {
         if (!sa.wsdl || !sa.op || action || body_arg || optind < argc - 1) {
             fprintf(stderr, "nettcp call: --wsdl and --op go together, with --args and an optional URL, without "
@@ -224,12 +224,13 @@ int cmd_call(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-    } else if (optind != argc - 1 || !action || !body_arg) {
-        fprintf(stderr, "nettcp call: URL, --action and --body are required\n");
+    } else if (optind < argc - 1 || (optind == argc && !cfg.address) || !action || !body_arg) {
+        fprintf(stderr, "nettcp call: URL (or --config), --action and --body are required\n");
         usage(stderr);
         return 2;
     }
-    const char *url = optind < argc ? argv[optind] : NULL;
+    /* the URL given, else the file's endpoint address, else (--wsdl) the WSDL's endpoint */
+    const char *url = optind < argc ? argv[optind] : cfg.address;
     uint8_t *body = NULL;
     size_t body_len = 0;
     struct cli_schema *schema = NULL;
@@ -276,10 +277,13 @@ int cmd_call(int argc, char **argv)
         cli_schema_free(schema);
         return 2;
     }
-    /* replies may be larger than the wire default; the reader quotas still apply per item */
-    o.channel.limits.max_message = 64u << 20;
-    o.xml.max_size = 64u << 20;
-    o.xml.max_string_len = 64u << 20;
+    /* replies may be larger than the wire default; the reader quotas still apply per item
+     * (with --config: the file's quotas, or WCF's defaults, as a WCF client has them) */
+    if (!(cfg.set & CALL_CONFIG_LIMITS)) {
+        o.channel.limits.max_message = 64u << 20;
+        o.xml.max_size = 64u << 20;
+        o.xml.max_string_len = 64u << 20;
+    }
     ntcp_trace *trace = NULL;
     if (cli_trace_open("call", &ta, "client", &trace)) {
         free(body);
@@ -385,7 +389,8 @@ int cmd_call(int argc, char **argv)
         if (st == NTCP_OK) {
             ntcp_trace_event(trace, "sent", NULL, "action", action, NULL);
             if (json)
-                printf("{\"ok\":true,\"one_way\":true,\"mode\":\"%s\"}\n", ntcp_nmf_mode_name(o.channel.mode));
+                cli_json_print(json_pack("{s:b,s:b,s:s}", "ok", 1, "one_way", 1, "mode",
+                                         ntcp_nmf_mode_name(o.channel.mode)));
             rc = 0;
         } else {
             const ntcp_error *e = ntcp_client_error(cl);
@@ -420,15 +425,9 @@ int cmd_call(int argc, char **argv)
         call_err = *ntcp_client_error(cl);
     else
         ntcp_error_clear(&call_err);
-    char *headers_json = NULL; /* read from the reply while the session holds it */
-    size_t headers_json_len = 0;
-    if (st == NTCP_OK && json) {
-        FILE *hf = open_memstream(&headers_json, &headers_json_len);
-        if (hf) {
-            json_headers(hf, cl, &reply);
-            fclose(hf);
-        }
-    }
+    json_t *headers_json = NULL; /* read from the reply while the session holds it */
+    if (st == NTCP_OK && json)
+        headers_json = json_headers(cl, &reply);
     ntcp_status cst = ntcp_client_close(cl);
     cl = NULL;
     ntcp_trace_event(trace, "closed", NULL, "status", ntcp_status_name(cst), NULL);
@@ -448,32 +447,30 @@ int cmd_call(int argc, char **argv)
     if (st == NTCP_OK) {
         rc = 0;
         if (json) {
-            printf("{\"ok\":true,\"action\":");
-            cli_json_string((const uint8_t *)(reply.action ? reply.action : ""), reply.action ? strlen(reply.action) : 0);
-            printf(",\"relates_to\":");
-            cli_json_string((const uint8_t *)(reply.relates_to ? reply.relates_to : ""),
-                            reply.relates_to ? strlen(reply.relates_to) : 0);
-            fputs(headers_json ? headers_json : ",\"headers\":[]", stdout);
-            printf(",\"body\":");
-            cli_json_string(reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
-            if (result_json)
-                printf(",\"result\":%s", result_json);
+            json_t *doc = json_object();
+            json_object_set_new(doc, "ok", json_true());
+            json_object_set_new(doc, "action", cli_json_str(reply.action));
+            json_object_set_new(doc, "relates_to", cli_json_str(reply.relates_to));
+            json_object_set_new(doc, "headers", headers_json ? headers_json : json_array());
+            headers_json = NULL;
+            cli_json_set_bytes(doc, "body", reply.body.data ? reply.body.data : (const uint8_t *)"", reply.body.len);
             if (schema)
-                printf(",\"identity_from\":\"%s\"", cli_schema_identity_from(schema));
+                json_object_set_new(doc, "identity_from", cli_json_str(cli_schema_identity_from(schema)));
             const ntcp_nns_result *r = sec ? &sec_copy : NULL;
             if (r)
-                printf(",\"security\":{\"package\":\"%s\",\"protection\":\"%s\",\"mutual\":%s}",
-                       ntcp_package_name(r->package), ntcp_protection_name(r->protection),
-                       r->mutual ? "true" : "false");
+                json_object_set_new(doc, "security",
+                                    json_pack("{s:s,s:s,s:b}", "package", ntcp_package_name(r->package), "protection",
+                                              ntcp_protection_name(r->protection), "mutual", r->mutual ? 1 : 0));
             const ntcp_tls_result *t = tls_copy;
-            if (t) {
-                printf(",\"security\":{\"kind\":\"tls\",\"version\":\"%s\",\"cipher\":\"%s\",\"service_subject\":", t->version,
-                       t->cipher);
-                const char *subj = t->chain_len ? t->chain[0].subject : "";
-                cli_json_string((const uint8_t *)subj, strlen(subj));
-                printf(",\"service_thumbprint\":\"%s\"}", t->chain_len ? t->chain[0].thumbprint : "");
-            }
-            printf("}\n");
+            if (t)
+                json_object_set_new(doc, "security",
+                                    json_pack("{s:s,s:o,s:o,s:o,s:o}", "kind", "tls", "version", cli_json_str(t->version),
+                                              "cipher", cli_json_str(t->cipher), "service_subject",
+                                              cli_json_str(t->chain_len ? t->chain[0].subject : ""),
+                                              "service_thumbprint",
+                                              cli_json_str(t->chain_len ? t->chain[0].thumbprint : "")));
+            /* --op: "result" is the schema's JSON text, numbers as the reply wrote them */
+            cli_json_print_raw(doc, "result", result_json);
         } else if (result_json) {
             printf("%s\n", result_json);
         } else {
@@ -484,9 +481,9 @@ int cmd_call(int argc, char **argv)
     } else {
         const ntcp_error *e = &call_err;
         if (json && reply.is_fault) {
-            json_error_start(e, "call");
-            json_fault(&reply);
-            printf("}\n");
+            json_t *doc = json_error_obj(e, "call");
+            json_object_set_new(doc, "fault", json_fault(&reply));
+            cli_json_print(doc);
         } else if (json) {
             json_error(e, "call");
         } else {
@@ -496,7 +493,7 @@ int cmd_call(int argc, char **argv)
                         reply.fault_detail.data ? (const char *)reply.fault_detail.data : "");
         }
     }
-    free(headers_json);
+    json_decref(headers_json);
     free(result_json);
     free(tls_copy);
 close:
@@ -512,5 +509,6 @@ out:
     cli_client_password_free(password);
     cli_schema_free(schema);
     free(body);
+    call_config_free(&cfg);
     return rc;
 }

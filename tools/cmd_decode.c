@@ -86,14 +86,21 @@ static int64_t time_of(const struct origin *o, size_t off)
     return ntcp_tcp_time_at(o->tcp, o->base + wire);
 }
 
-static void print_time(int64_t usec)
+static void format_time(int64_t usec, char out[64])
 {
     time_t t = (time_t)(usec / 1000000);
     struct tm tm;
     gmtime_r(&t, &tm);
     char b[32];
     strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
-    printf("%s.%06lldZ", b, (long long)(usec % 1000000));
+    snprintf(out, 64, "%s.%06lldZ", b, (long long)(usec % 1000000));
+}
+
+static void print_time(int64_t usec)
+{
+    char b[64];
+    format_time(usec, b);
+    fputs(b, stdout);
 }
 
 static enum enc encoding_of(const ntcp_nmf_record *r)
@@ -152,27 +159,21 @@ static int envelope(const char *path, int dir, struct dir_state *ds, enum enc en
             o->errors++;
         rc = 1;
     } else if (json) {
-        printf("{");
+        json_t *j = json_object();
         if (o && o->conn) {
-            printf("\"connection\":%u,\"time\":\"", o->conn);
-            print_time(time_of(o, r->offset));
-            printf("\",");
+            char tb[64];
+            format_time(time_of(o, r->offset), tb);
+            json_object_set_new(j, "connection", json_integer(o->conn));
+            json_object_set_new(j, "time", json_string(tb));
         }
-        printf("\"direction\":\"%s\",\"index\":%u,\"action\":", cli_dir_name(dir), ds->index);
-        const char *fields[3] = { soap.action, soap.message_id, soap.relates_to };
-        for (int i = 0; i < 3; i++) {
-            if (i == 1)
-                printf(",\"message_id\":");
-            if (i == 2)
-                printf(",\"relates_to\":");
-            if (fields[i])
-                cli_json_string((const uint8_t *)fields[i], strlen(fields[i]));
-            else
-                printf("null");
-        }
-        printf(",\"size\":%zu,\"xml\":", r->size);
-        cli_json_string(xml.data ? xml.data : (const uint8_t *)"", xml.len);
-        printf("}\n");
+        json_object_set_new(j, "direction", json_string(cli_dir_name(dir)));
+        json_object_set_new(j, "index", json_integer(ds->index));
+        json_object_set_new(j, "action", soap.action ? cli_json_str(soap.action) : json_null());
+        json_object_set_new(j, "message_id", soap.message_id ? cli_json_str(soap.message_id) : json_null());
+        json_object_set_new(j, "relates_to", soap.relates_to ? cli_json_str(soap.relates_to) : json_null());
+        json_object_set_new(j, "size", json_integer((json_int_t)r->size));
+        cli_json_set_bytes(j, "xml", xml.data ? xml.data : (const uint8_t *)"", xml.len);
+        cli_json_print(j);
     } else {
         cli_print_record(r, dir, 0, show_dir);
         printf("%.*s\n", (int)xml.len, xml.data ? (const char *)xml.data : "");
@@ -266,14 +267,6 @@ static bool preamble_start(const ntcp_buf *b)
 {
     /* MC-NMF 2.2.3.1 Version 1.0, 2.2.3.2 Mode 1..4 */
     return b->len >= 4 && b->data[0] == 0 && b->data[1] == 1 && b->data[2] == 0 && b->data[3] >= 1 && b->data[3] <= 4;
-}
-
-static void json_str_or_null(const char *s)
-{
-    if (s && *s)
-        cli_json_string((const uint8_t *)s, strlen(s));
-    else
-        printf("null");
 }
 
 /* Warnings about a direction's TCP stream; returns the errors (gaps, limit). */
@@ -391,25 +384,24 @@ static int decode_conn(const char *path, unsigned n, const ntcp_tcp_conn *c, con
                                                : ps.enctype == 18 ? "aes256-cts-hmac-sha1-96"
                                                : ps.enctype == 23 ? "rc4-hmac" : "other");
     if (json) {
-        printf("{\"connection\":%u,\"summary\":{\"client\":", n);
-        json_str_or_null(c->endpoint[0]);
-        printf(",\"service\":");
-        json_str_or_null(c->endpoint[1]);
-        printf(",\"start\":\"");
-        print_time(c->first_usec);
-        printf("\",\"package\":\"%s\",\"client_principal\":", pkg);
-        json_str_or_null(secured ? ps.client : NULL);
-        printf(",\"service_principal\":");
-        json_str_or_null(secured ? ps.service : NULL);
-        printf(",\"enctype\":");
-        json_str_or_null(enctype);
-        printf(",\"protection\":\"%s\",\"key\":", prot);
-        json_str_or_null(secured ? ps.key : NULL);
-        printf(",\"cause\":");
-        json_str_or_null(secured && ps.cause ? ntcp_cause_id(ps.cause) : NULL);
-        printf(",\"messages\":{\"c>s\":%u,\"s>c\":%u},\"errors\":%u,\"retransmitted\":%u,\"out_of_order\":%u}}\n",
-               messages[0], messages[1], errors, c->dir[0].retransmitted + c->dir[1].retransmitted,
-               c->dir[0].out_of_order + c->dir[1].out_of_order);
+        char tb[64];
+        format_time(c->first_usec, tb);
+        json_t *sum = json_object();
+        json_object_set_new(sum, "client", cli_json_str_or_null(c->endpoint[0]));
+        json_object_set_new(sum, "service", cli_json_str_or_null(c->endpoint[1]));
+        json_object_set_new(sum, "start", json_string(tb));
+        json_object_set_new(sum, "package", cli_json_str(pkg));
+        json_object_set_new(sum, "client_principal", cli_json_str_or_null(secured ? ps.client : NULL));
+        json_object_set_new(sum, "service_principal", cli_json_str_or_null(secured ? ps.service : NULL));
+        json_object_set_new(sum, "enctype", cli_json_str_or_null(enctype));
+        json_object_set_new(sum, "protection", cli_json_str(prot));
+        json_object_set_new(sum, "key", cli_json_str_or_null(secured ? ps.key : NULL));
+        json_object_set_new(sum, "cause", cli_json_str_or_null(secured && ps.cause ? ntcp_cause_id(ps.cause) : NULL));
+        json_object_set_new(sum, "messages", json_pack("{s:i,s:i}", "c>s", (int)messages[0], "s>c", (int)messages[1]));
+        json_object_set_new(sum, "errors", json_integer(errors));
+        json_object_set_new(sum, "retransmitted", json_integer(c->dir[0].retransmitted + c->dir[1].retransmitted));
+        json_object_set_new(sum, "out_of_order", json_integer(c->dir[0].out_of_order + c->dir[1].out_of_order));
+        cli_json_print(json_pack("{s:i,s:o}", "connection", (int)n, "summary", sum));
     } else {
         printf("# connection %u summary: %s -> %s; package %s; client %s; service %s; enctype %s; protection %s; "
                "messages c>s %u, s>c %u; errors %u; retransmitted segments %u, out of order %u\n",

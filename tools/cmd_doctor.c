@@ -1,6 +1,7 @@
 /* nettcp doctor: walk a connection step by step, time each, and on failure
  * name the step, the cause and what to change. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,72 +75,56 @@ static void usage(FILE *f)
             cli_client_options_help, cli_trace_options_help);
 }
 
-static void json_str(const char *s) { cli_json_string((const uint8_t *)s, strlen(s)); }
-
 static void print_json(const char *url, const ntcp_doctor_report *r, const char *identity_from)
 {
-    printf("{\"ok\":%s,\"url\":", r->ok ? "true" : "false");
-    json_str(url);
-    printf(",\"steps\":[");
+    json_t *o = json_object(), *steps = json_array();
+    json_object_set_new(o, "ok", json_boolean(r->ok));
+    json_object_set_new(o, "url", cli_json_str(url));
     for (size_t i = 0; i < r->n_steps; i++) {
         const ntcp_doctor_step *s = &r->steps[i];
-        printf("%s{\"name\":\"%s\",\"outcome\":\"%s\",\"ms\":%.3f,\"detail\":", i ? "," : "", s->name,
-               ntcp_doctor_outcome_name(s->outcome), s->ms);
-        json_str(s->detail);
-        printf("}");
+        json_array_append_new(steps, json_pack("{s:o,s:o,s:f,s:o}", "name", cli_json_str(s->name), "outcome",
+                                               cli_json_str(ntcp_doctor_outcome_name(s->outcome)), "ms",
+                                               round(s->ms * 1000.0) / 1000.0, "detail", cli_json_str(s->detail)));
     }
-    printf("]");
+    json_object_set_new(o, "steps", steps);
     if (!r->ok) {
-        printf(",\"status\":\"%s\",\"cause\":", ntcp_status_name(r->error.status));
-        json_str(ntcp_error_id(&r->error));
-        printf(",\"advice\":");
-        json_str(r->advice);
-        printf(",\"error\":");
-        json_str(ntcp_error_text(&r->error));
+        json_object_set_new(o, "status", cli_json_str(ntcp_status_name(r->error.status)));
+        json_object_set_new(o, "cause", cli_json_str(ntcp_error_id(&r->error)));
+        json_object_set_new(o, "advice", cli_json_str(r->advice));
+        json_object_set_new(o, "error", cli_json_str(ntcp_error_text(&r->error)));
     }
     if (r->tls) {
-        printf(",\"tls\":{\"version\":\"%s\",\"check_failed\":\"%s\",\"chain\":[", r->tls_result.version,
-               r->tls_check);
+        json_t *chain = json_array();
         for (size_t i = 0; i < r->tls_result.chain_len; i++) {
             const ntcp_tls_cert_info *c = &r->tls_result.chain[i];
-            printf("%s{\"subject\":", i ? "," : "");
-            json_str(c->subject);
-            printf(",\"issuer\":");
-            json_str(c->issuer);
-            printf(",\"not_before\":\"%s\",\"not_after\":\"%s\",\"sans\":", c->not_before, c->not_after);
-            json_str(c->sans);
-            printf(",\"thumbprint\":\"%s\",\"key\":\"%s\"}", c->thumbprint, c->key);
+            json_array_append_new(chain, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "subject", cli_json_str(c->subject),
+                                                   "issuer", cli_json_str(c->issuer), "not_before",
+                                                   cli_json_str(c->not_before), "not_after", cli_json_str(c->not_after),
+                                                   "sans", cli_json_str(c->sans), "thumbprint",
+                                                   cli_json_str(c->thumbprint), "key", cli_json_str(c->key)));
         }
-        printf("]}");
+        json_object_set_new(o, "tls", json_pack("{s:o,s:o,s:o}", "version", cli_json_str(r->tls_result.version),
+                                                 "check_failed", cli_json_str(r->tls_check), "chain", chain));
     }
-    printf(",\"directory\":{\"checked\":%s,\"url\":", r->dir_checked ? "true" : "false");
-    json_str(r->dir.url);
-    printf(",\"note\":");
-    json_str(r->dir_note);
-    printf(",\"accounts\":[");
+    json_t *accts = json_array();
     for (size_t i = 0; r->dir_checked && i < r->dir.n && i < NTCP_DIR_MAX_ACCOUNTS; i++) {
         const ntcp_dir_account *a = &r->dir.acct[i];
-        printf("%s{\"dn\":", i ? "," : "");
-        json_str(a->dn);
-        printf(",\"sam_account_name\":");
-        json_str(a->sam);
-        printf(",\"user_principal_name\":");
-        json_str(a->upn);
-        printf(",\"computer\":%s,\"user_account_control\":%u,\"supported_encryption_types\":%lld,"
-               "\"key_version\":%d}",
-               a->computer ? "true" : "false", a->uac, (long long)a->enctypes, a->kvno);
+        json_array_append_new(accts, json_pack("{s:o,s:o,s:o,s:b,s:I,s:I,s:i}", "dn", cli_json_str(a->dn),
+                                               "sam_account_name", cli_json_str(a->sam), "user_principal_name",
+                                               cli_json_str(a->upn), "computer", a->computer ? 1 : 0,
+                                               "user_account_control", (json_int_t)a->uac,
+                                               "supported_encryption_types", (json_int_t)a->enctypes, "key_version",
+                                               a->kvno));
     }
-    printf("]}");
-    printf(",\"tried\":{\"target\":");
-    json_str(r->tried_target);
-    printf(",\"principal\":");
-    json_str(r->tried_principal);
-    printf(",\"package\":");
-    json_str(r->tried_package);
-    printf("}");
+    json_object_set_new(o, "directory", json_pack("{s:b,s:o,s:o,s:o}", "checked", r->dir_checked ? 1 : 0, "url",
+                                                  cli_json_str(r->dir.url), "note", cli_json_str(r->dir_note),
+                                                  "accounts", accts));
+    json_object_set_new(o, "tried", json_pack("{s:o,s:o,s:o}", "target", cli_json_str(r->tried_target), "principal",
+                                              cli_json_str(r->tried_principal), "package",
+                                              cli_json_str(r->tried_package)));
     if (identity_from) /* --wsdl: "wsdl", "option" or "default" */
-        printf(",\"identity_from\":\"%s\"", identity_from);
-    printf("}\n");
+        json_object_set_new(o, "identity_from", cli_json_str(identity_from));
+    cli_json_print(o);
 }
 
 static void print_chain(const ntcp_doctor_report *r)

@@ -57,10 +57,15 @@ static int decode_dir(const char *path, const ntcp_buf *b, int dir, bool json, b
     ntcp_status st = cli_walk_records(b, dir, after_upgrade, lim, print_record, &pc, &off, &stopped);
     if (st == NTCP_E_STATE) {
         size_t rest = b->len - off;
-        if (json)
-            printf("{%s%s%s\"offset\":%zu,\"type\":\"UpgradedBytes\",\"size\":%zu}\n", show_dir ? "\"direction\":\"" : "",
-                   show_dir ? cli_dir_name(dir) : "", show_dir ? "\"," : "", off, rest);
-        else
+        if (json) {
+            json_t *o = json_object();
+            if (show_dir)
+                json_object_set_new(o, "direction", json_string(cli_dir_name(dir)));
+            json_object_set_new(o, "offset", json_integer((json_int_t)off));
+            json_object_set_new(o, "type", json_string("UpgradedBytes"));
+            json_object_set_new(o, "size", json_integer((json_int_t)rest));
+            cli_json_print(o);
+        } else
             printf("%s%8zu  %-18s %zu bytes of the upgraded protocol (security handshake and protected "
                    "data), not framing\n",
                    show_dir ? (dir == 0 ? "c>s " : "s>c ") : "", off, "(upgraded stream)", rest);

@@ -1,28 +1,40 @@
 /* nettcp wsdl: a service's endpoints and operations from its WSDL (a file or
  * an http(s) URL, imports followed), as text or JSON (jansson). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <nettcp/client.h>
 #include <nettcp/wsdl.h>
 #include "cli.h"
 
-static const char help[] =
+static void usage(FILE *f)
+{
+    fprintf(f,
     "usage: nettcp wsdl SOURCE [--json] [--no-negotiate] [--timeout SECONDS]\n"
+    "       nettcp wsdl net.tcp://HOST:PORT/PATH/mex [--security none|transport] [client options] [--json]\n"
     "\n"
     "Reads a WSDL and everything it imports (wsdl:import, xsd:import, xsd:include) and prints each\n"
     "endpoint (address, binding, transport, encoding, framing mode, security, client credential,\n"
     "protection level, identity) and each operation (action, reply action, input and output elements).\n"
     "\n"
-    "  SOURCE            a file, or http(s)://HOST/PATH?wsdl (also ?singleWsdl)\n"
+    "  SOURCE            a file, or http(s)://HOST/PATH?wsdl (also ?singleWsdl), or a net.tcp mex\n"
+    "                    address: WS-MetadataExchange Get as WCF's mexTcpBinding sends it (binary\n"
+    "                    session encoding, security None); imports resolve inside the reply\n"
+    "  --security M      for a net.tcp mex address: none (default, mexTcpBinding) or transport (Windows\n"
+    "                    transport security, as 'nettcp call' opens it, with the client options below)\n"
     "  --json            one JSON document: {\"endpoints\":[...],\"operations\":[...]}\n"
     "  --no-negotiate    do not answer HTTP Negotiate (Kerberos) challenges\n"
     "  --timeout S       each HTTP request (default 30)\n"
     "\n"
-    "Exit status: 0 read, 1 the WSDL could not be read (the error names the element and a cause id), 2 usage.\n";
+    "%s"
+    "Exit status: 0 read, 1 the WSDL could not be read (the error names the element and a cause id), 2 usage.\n",
+    cli_client_options_help);
+}
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *str_or_null(const char *s) { return s ? cli_json_str(s) : json_null(); }
 
 static json_t *message_json(const ntcp_wsdl_message *m)
 {
@@ -107,16 +119,31 @@ static void print_text(const ntcp_wsdl *w)
 
 int cmd_wsdl(int argc, char **argv)
 {
+    /* "timeout" first: getopt takes the first exact match, this command's own */
     static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
                                               { "no-negotiate", no_argument, NULL, 'N' },
                                               { "timeout", required_argument, NULL, 't' },
                                               { "help", no_argument, NULL, 'h' },
+                                              CLI_CLIENT_LONG_OPTIONS,
                                               { NULL, 0, NULL, 0 } };
     int json = 0, c;
     ntcp_wsdl_options o;
     ntcp_wsdl_options_init(&o);
+    ntcp_client_options co; /* a net.tcp mex address: mexTcpBinding (security None) unless --security */
+    ntcp_client_options_init(&co);
+    co.security = NTCP_SECURITY_NONE;
+    bool client_set = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c != 't') {
+            int r = cli_client_option("wsdl", c, optarg, &co);
+            if (r == 2)
+                return 2;
+            if (r == 0) {
+                client_set = true;
+                continue;
+            }
+        }
         switch (c) {
         case 'j': json = 1; break;
         case 'N': o.negotiate = 0; break;
@@ -128,26 +155,36 @@ int cmd_wsdl(int argc, char **argv)
                 return 2;
             }
             o.timeout_ms = s * 1000;
+            co.channel.open_timeout_ms = co.channel.send_timeout_ms = co.channel.receive_timeout_ms =
+                co.channel.close_timeout_ms = (int)(s * 1000);
             break;
         }
-        case 'h': fputs(help, stdout); return 0;
-        default: fputs(help, stderr); return 2;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
     if (optind != argc - 1) {
-        fputs(help, stderr);
+        usage(stderr);
         return 2;
     }
+    const char *src = argv[optind];
+    bool mex = !strncmp(src, "net.tcp://", 10);
+    if (client_set && !mex) {
+        fprintf(stderr, "nettcp wsdl: --security and the client options apply to a net.tcp mex address\n");
+        return 2;
+    }
+    char *password = NULL;
+    if (mex && cli_client_password("wsdl", &co, &password))
+        return 2;
     ntcp_error err;
     ntcp_wsdl *w;
-    ntcp_status st = ntcp_wsdl_load(argv[optind], &o, &w, &err);
+    ntcp_status st = mex ? ntcp_wsdl_load_mex(src, &co, &o, &w, &err) : ntcp_wsdl_load(src, &o, &w, &err);
+    cli_client_password_free(password);
     if (st) {
         cli_print_error("wsdl", &err);
         if (json) {
-            json_t *doc = json_pack("{s:s,s:s}", "error", ntcp_error_text(&err), "cause", ntcp_error_id(&err));
-            json_dumpf(doc, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT);
-            putchar('\n');
-            json_decref(doc);
+            cli_json_print(json_pack("{s:o,s:o}", "error", cli_json_str(ntcp_error_text(&err)), "cause",
+                                     cli_json_str(ntcp_error_id(&err))));
         }
         return 1;
     }

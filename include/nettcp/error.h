@@ -299,7 +299,28 @@ extern "C" {
     X(NTCP_CAUSE_WSDL_NO_OPERATION, "wsdl_no_operation", "--op names no operation of the WSDL, or several", \
       "nettcp wsdl SOURCE lists the operations; Contract.Name picks one of several with the same name") \
     X(NTCP_CAUSE_WSDL_NO_ENDPOINT, "wsdl_no_endpoint", "no URL, and the WSDL has no net.tcp endpoint or several", \
-      "give the URL, or --endpoint-name NAME; nettcp wsdl SOURCE lists the endpoints")
+      "give the URL, or --endpoint-name NAME; nettcp wsdl SOURCE lists the endpoints") \
+    X(NTCP_CAUSE_CONFIG_UNREADABLE, "config_unreadable", \
+      "the client configuration (app.config) could not be read or is not well-formed XML", \
+      "check the path given to --config; the error names the line of the first XML error") \
+    X(NTCP_CAUSE_CONFIG_ENDPOINT_MISSING, "config_endpoint_missing", \
+      "the configuration has no <client><endpoint> of the name given", \
+      "pass one of the endpoint names the error lists to --endpoint") \
+    X(NTCP_CAUSE_CONFIG_BINDING_MISSING, "config_binding_missing", \
+      "an endpoint's bindingConfiguration or behaviorConfiguration names nothing in the configuration", \
+      "add the <binding name=...> under <bindings><netTcpBinding> (or the behavior), or correct the name") \
+    X(NTCP_CAUSE_CONFIG_UNSUPPORTED, "config_unsupported", \
+      "the configuration asks for a setting nettcp does not implement; the error names it", \
+      "nettcp speaks netTcpBinding (or a customBinding of tcpTransport, binaryMessageEncoding and " \
+      "windowsStreamSecurity / sslStreamSecurity) with security None or Transport; remove the setting, or " \
+      "call an endpoint configured that way") \
+    X(NTCP_CAUSE_CONFIG_INVALID, "config_invalid", \
+      "a configuration value is not valid (a timeout, a size, an enumeration value)", \
+      "the error names the attribute and the values it takes; WCF would refuse it too") \
+    X(NTCP_CAUSE_MEX_BAD_REPLY, "mex_bad_reply", \
+      "the metadata exchange reply is not a WS-Transfer GetResponse holding wsx:Metadata with a WSDL section", \
+      "check that the address is the service's mex endpoint (IMetadataExchange over mexTcpBinding), not an " \
+      "application endpoint; the error names what came back")
 
 typedef enum ntcp_cause {
 #define NTCP_X_CAUSE_ENUM(e, id, title, advice) e,

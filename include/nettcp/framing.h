@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 #include <stdint.h>
 #include <nettcp/status.h>
 #include <nettcp/error.h>
@@ -334,8 +335,17 @@ NTCP_MUST_CHECK ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *da
  * NTCP_FEV_ENVELOPE. */
 NTCP_MUST_CHECK ntcp_status ntcp_framing_feed_eof(ntcp_framing *f, ntcp_framing_event *ev);
 
-/* Bytes to write to the socket. */
+/* Bytes to write to the socket, as one piece (several queued chunks are
+ * joined first: a copy; I/O loops take ntcp_framing_output_iov). */
 void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len);
+/* The pending output as up to max iovecs in order, for one writev/sendmsg;
+ * returns how many (0: nothing pending). Valid until the session is next
+ * called. */
+size_t ntcp_framing_output_iov(const ntcp_framing *f, struct iovec *iov, size_t max);
+/* Bytes queued and not yet reported written. */
+size_t ntcp_framing_output_pending(const ntcp_framing *f);
+/* n bytes were written: a partial write moves nothing, written chunks are
+ * freed. */
 void ntcp_framing_output_consumed(ntcp_framing *f, size_t n);
 
 NTCP_MUST_CHECK ntcp_status ntcp_framing_send_envelope(ntcp_framing *f, const uint8_t *p, size_t len);

@@ -71,7 +71,20 @@ void ntcp_server_session_flush(ntcp_server_session *ss);
 
 /* Ends the session once the current callback returns (connection reset). */
 void ntcp_server_session_abort(ntcp_server_session *ss);
+/* Queues one message. Up to 256 KiB with nothing else waiting, it is
+ * protected at once; a larger one is copied and leaves a part at a time as
+ * the peer reads (ntcp_server_session_send_ref avoids the copy). */
 NTCP_MUST_CHECK ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n);
+/* Queues one message the caller keeps: p stays valid until done(ctx, p, st)
+ * is called on run()'s thread (exactly once when this returns NTCP_OK, never
+ * otherwise), with NTCP_OK once its last part is protected and queued
+ * (before this returns when the message is small and nothing waits), else
+ * NTCP_E_CLOSED: the session ended first. With nothing waiting, its first
+ * part is protected now; the next only while the session's output holds
+ * less than 512 KiB, so a slow reader costs a bounded amount of memory. */
+NTCP_MUST_CHECK ntcp_status ntcp_server_session_send_ref(ntcp_server_session *ss, const uint8_t *p, size_t n,
+                                                         void (*done)(void *ctx, const uint8_t *p, ntcp_status st),
+                                                         void *ctx);
 const char *ntcp_server_session_via(const ntcp_server_session *ss);
 const char *ntcp_server_session_peer(const ntcp_server_session *ss); /* "addr:port" */
 /* The session's ntcp_nmf_mode (simplex and singleton-sized carry no replies). */

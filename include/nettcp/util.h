@@ -75,6 +75,19 @@ NTCP_MUST_CHECK ntcp_status ntcp_varint_decode(const uint8_t *p, size_t len, uin
 size_t ntcp_varint_encode(uint32_t v, uint8_t out[NTCP_VARINT_MAX_BYTES]);
 size_t ntcp_varint_size(uint32_t v);
 
+/* ---- UTF-8 ----------------------------------------------------------------
+ * Well-formed UTF-8 as Unicode defines it (chapter 3, table 3-7): no overlong
+ * forms, no surrogates (U+D800..U+DFFF), nothing past U+10FFFF. */
+int ntcp_utf8_valid(const uint8_t *p, size_t n);
+/* Appends p[0..n) to out with each maximal ill-formed subpart replaced by one
+ * U+FFFD (Unicode chapter 3, "U+FFFD substitution of maximal subparts", as
+ * WHATWG's decoder and Python's errors="replace" do); valid input is copied
+ * unchanged, NUL bytes included. NTCP_E_LIMIT / NTCP_E_NOMEM from the buffer. */
+NTCP_MUST_CHECK ntcp_status ntcp_utf8_repair(const uint8_t *p, size_t n, ntcp_buf *out);
+/* The length of the well-formed sequence at p (1..4, p[0] < 0x80 is 1), or 0
+ * with *bad = the length of the maximal ill-formed subpart there (1..3). n > 0. */
+size_t ntcp_utf8_sequence(const uint8_t *p, size_t n, size_t *bad);
+
 /* ---- hex ----------------------------------------------------------------- */
 /* Lower-case hex of n bytes into out (2n+1 bytes with the NUL). */
 void ntcp_hex_encode(const uint8_t *p, size_t n, char *out);

@@ -84,13 +84,34 @@ typedef struct ntcp_wsdl_operation {
     ntcp_wsdl_message input, output;
 } ntcp_wsdl_operation;
 
-/* SOURCE: a file path, file://, http:// or https:// URL. err (may be NULL)
- * is cleared, and set on failure. */
+/* SOURCE: a file path, file://, http:// or https:// URL, or a net.tcp://
+ * metadata exchange address (ntcp_wsdl_load_mex with mexTcpBinding's
+ * options). err (may be NULL) is cleared, and set on failure. */
 NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_wsdl **out,
                                            ntcp_error *err);
 /* A document in memory; base_url (may be NULL) resolves its relative imports. */
 NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load_memory(const void *data, size_t len, const char *base_url,
                                                   const ntcp_wsdl_options *o, ntcp_wsdl **out, ntcp_error *err);
+/* A WS-MetadataExchange GetResponse body (text XML: wsx:Metadata holding
+ * wsx:MetadataSection elements), as ntcp_wsdl_load_mex receives it: every
+ * WSDL and XML Schema section is loaded (documents "SOURCE#wsdlN" /
+ * "SOURCE#xsdN", N the section's position); imports resolve by namespace
+ * among the sections and nothing is fetched (a section by reference is not
+ * followed). A reply that is not such a body: cause mex_bad_reply. */
+NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load_metadata(const void *data, size_t len, const char *source,
+                                                    const ntcp_wsdl_options *o, ntcp_wsdl **out, ntcp_error *err);
+/* WS-MetadataExchange over net.tcp, as WCF's mexTcpBinding does it: a
+ * session with the binary session encoding, SOAP 1.2 and WS-Addressing 1.0,
+ * one WS-Transfer Get (Action http://schemas.xmlsoap.org/ws/2004/09/transfer/Get,
+ * empty body) answered by GetResponse. client: the session's options (NULL:
+ * mexTcpBinding's, security None; the channel's timeouts then come from
+ * o->timeout_ms); the reply may be as large as o->max_total. Failures to
+ * connect or secure the session carry the client's cause. */
+struct ntcp_client_options;
+NTCP_MUST_CHECK ntcp_status ntcp_wsdl_load_mex(const char *url, const struct ntcp_client_options *client,
+                                               const ntcp_wsdl_options *o, ntcp_wsdl **out, ntcp_error *err);
+#define NTCP_WSX_GET_ACTION "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
+#define NTCP_WSX_GET_RESPONSE_ACTION "http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse"
 size_t ntcp_wsdl_endpoint_count(const ntcp_wsdl *w);
 const ntcp_wsdl_endpoint *ntcp_wsdl_endpoint_at(const ntcp_wsdl *w, size_t i);
 size_t ntcp_wsdl_operation_count(const ntcp_wsdl *w);

@@ -19,6 +19,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_tcp_connect(const char *host, const char *port,
 NTCP_MUST_CHECK ntcp_status ntcp_tcp_listen(const char *host, const char *port, int backlog, int *fd,
                                             int *bound_port);
 NTCP_MUST_CHECK ntcp_status ntcp_tcp_write_all(int fd, const uint8_t *p, size_t n, int timeout_ms);
+/* One sendmsg of the vector without waiting: *written bytes went out
+ * (NTCP_AGAIN when the socket buffer is full). */
+NTCP_MUST_CHECK ntcp_status ntcp_tcp_sendv(int fd, const struct iovec *iov, size_t n, size_t *written);
 /* Reads what is there (waiting up to timeout_ms); *n == 0 means EOF. */
 NTCP_MUST_CHECK ntcp_status ntcp_tcp_read(int fd, uint8_t *p, size_t cap, size_t *n, int timeout_ms);
 /* Close with linger 0: the peer sees a reset, as when WCF aborts. */

@@ -15,9 +15,17 @@
 #include "channel/conn.h"
 #include <nettcp/server.h>
 #include "channel/server_int.h"
+#include "channel/sendq.h"
 
 #define MAX_LISTENERS 8
 #define READ_CHUNK 1048576 /* one buffer for the whole service, one read per readiness */
+/* Replies leave a part at a time: the next part is protected only while a
+ * session's output holds less than OUT_LOW_WATER bytes, and one flush
+ * protects at most OUT_FLUSH_PARTS parts before the loop serves the others. */
+#define OUT_PART 262144
+#define OUT_LOW_WATER 524288
+#define OUT_FLUSH_PARTS 8
+#define OUT_IOV 64
 
 enum sess_state {
     SS_PREAMBLE,  /* before the preamble completed: channelInitializationTimeout applies */
@@ -41,6 +49,7 @@ struct ntcp_server_session {
     bool end_pending;  /* the peer's End came while replies were still to come: ours waits for them */
     char peer[64];
     void *user;
+    ntcp_sendq sq;     /* replies waiting to be protected and queued a part at a time */
     ntcp_server_session *prev, *next;
 };
 
@@ -66,6 +75,7 @@ struct ntcp_server {
     int reserve;
     bool paused, pause_logged;
     unsigned long accept_calls, ticks; /* for tests (channel/server_int.h) */
+    _Atomic size_t out_max;            /* the most output one session held (channel/server_int.h) */
 };
 
 static long long now_ms(void)
@@ -122,6 +132,7 @@ static void session_destroy(ntcp_server_session *ss)
     if (ss->next)
         ss->next->prev = ss->prev;
     s->count--;
+    ntcp_sendq_clear(&ss->sq);
     ntcp_stream_free(ss->up);
     ntcp_framing_free(ss->f);
     ntcp_free(ss);
@@ -231,30 +242,53 @@ static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_con
         resume_accepting(s);
 }
 
-/* Writes what the framing session has queued; false if the session died. */
+static void report(ntcp_server_session *ss, ntcp_status st);
+
+/* Writes what the framing session has queued, several chunks per sendmsg,
+ * and protects the next parts of waiting replies while the output is below
+ * its low watermark; false if the session died. */
 static bool flush(ntcp_server_session *ss)
 {
-    const uint8_t *p;
-    size_t n;
-    ntcp_framing_output(ss->f, &p, &n);
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = send(ss->fd, p + off, n - off, MSG_NOSIGNAL);
-        if (w > 0) {
-            off += (size_t)w;
-            continue;
+    ntcp_server *s = ss->srv;
+    int parts = 0;
+    for (;;) {
+        bool produced = false;
+        if (parts < OUT_FLUSH_PARTS) {
+            ntcp_status ps = ntcp_sendq_pump(&ss->sq, ss->f, OUT_LOW_WATER, OUT_PART, &produced);
+            if (ps) {
+                report(ss, ps);
+                end_session(ss, ps, true);
+                return false;
+            }
+            parts += produced;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        size_t queued = ntcp_framing_output_pending(ss->f);
+        size_t most = atomic_load_explicit(&s->out_max, memory_order_relaxed);
+        while (queued > most && !atomic_compare_exchange_weak_explicit(&s->out_max, &most, queued,
+                                                                        memory_order_relaxed, memory_order_relaxed)) {
+        }
+        struct iovec iov[OUT_IOV];
+        size_t k = ntcp_framing_output_iov(ss->f, iov, OUT_IOV);
+        if (!k) {
+            if (produced)
+                continue;
             break;
-        ntcp_framing_output_consumed(ss->f, off);
-        end_session(ss, NTCP_E_CONNECTION_RESET, true);
-        return false;
+        }
+        size_t w = 0;
+        ntcp_status st = ntcp_tcp_sendv(ss->fd, iov, k, &w);
+        if (st == NTCP_AGAIN)
+            break;
+        if (st) {
+            end_session(ss, NTCP_E_CONNECTION_RESET, true);
+            return false;
+        }
+        ntcp_framing_output_consumed(ss->f, w);
     }
-    ntcp_framing_output_consumed(ss->f, off);
-    set_out_interest(ss, off < n);
-    if (off == n && ss->close_after_flush && ss->state != SS_DRAINING) {
+    bool left = ntcp_framing_output_pending(ss->f) > 0;
+    /* more to protect (the per-flush share was used): the writable socket
+     * brings this session back after the others */
+    set_out_interest(ss, left || (ntcp_sendq_busy(&ss->sq) && ntcp_framing_is_open(ss->f)));
+    if (!left && ss->close_after_flush && ss->state != SS_DRAINING) {
         /* fault written: half-close and drain, as WCF does */
         shutdown(ss->fd, SHUT_WR);
         ss->state = SS_DRAINING;
@@ -288,19 +322,25 @@ static void report(ntcp_server_session *ss, ntcp_status st)
     report_text(ss, st, told ? ntcp_framing_last_error(ss->f) : NULL, told ? ntcp_framing_last_error_offset(ss->f) : -1);
 }
 
+/* Replies still to go out: the service's own (busy) or parts not yet queued. */
+static bool replies_pending(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    return ntcp_sendq_busy(&ss->sq) || (s->busy && s->busy(s->cfg.ctx, ss));
+}
+
 /* After a framing error: fault-and-drain or abort, as the session says. */
 static bool fail_session(ntcp_server_session *ss, ntcp_status st)
 {
     report(ss, st);
+    ntcp_sendq_clear(&ss->sq); /* replies still in parts never follow */
     if (ntcp_framing_close_action(ss->f) == NTCP_CLOSE_AFTER_WRITE_DRAIN) {
         ss->close_after_flush = true;
         return flush(ss);
     }
     /* an abort still writes what is queued first: e.g. the security layer's
      * HandshakeError, which tells the client why */
-    const uint8_t *pending;
-    size_t npending;
-    ntcp_framing_output(ss->f, &pending, &npending);
+    size_t npending = ntcp_framing_output_pending(ss->f);
     if (!flush(ss))
         return false;
     /* with something written, close normally: a reset could discard it in flight */
@@ -518,7 +558,7 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
                 end_session(ss, NTCP_OK, false);
                 return false;
             }
-            if (s->busy && s->busy(s->cfg.ctx, ss)) { /* replies still to come (deferred): End after them */
+            if (replies_pending(ss)) { /* replies still to come (deferred, or in parts): End after them */
                 ss->end_pending = true;
                 break;
             }
@@ -582,7 +622,7 @@ static void end_idle_sessions(ntcp_server *s)
 {
     for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
         next = ss->next;
-        if (ss->state != SS_OPEN || (s->busy && s->busy(s->cfg.ctx, ss)))
+        if (ss->state != SS_OPEN || replies_pending(ss))
             continue;
         if (ntcp_framing_send_end(ss->f) == NTCP_OK) {
             if (ntcp_framing_is_closed(ss->f)) { /* the peer's End came first (end_pending) */
@@ -630,6 +670,21 @@ static void check_timers(ntcp_server *s, long long now)
     }
 }
 
+/* The socket takes more: write, and once the last queued reply is out, the
+ * End that waited for it. False if the session is gone. */
+static bool on_writable(ntcp_server_session *ss)
+{
+    if (!flush(ss))
+        return false;
+    if (ss->end_pending && !replies_pending(ss)) {
+        ss->end_pending = false;
+        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+            return false;
+        return flush(ss);
+    }
+    return true;
+}
+
 ntcp_status ntcp_server_run(ntcp_server *s)
 {
     struct epoll_event evs[64];
@@ -642,7 +697,7 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         }
         if (shutting && (!s->sessions || now_ms() >= s->stop_deadline))
             break;
-        if (shutting && s->busy)
+        if (shutting)
             end_idle_sessions(s); /* the replies that were pending may be out now */
         long long now = now_ms();
         int timeout = next_timer > now ? (int)(next_timer - now) : 0;
@@ -666,7 +721,7 @@ ntcp_status ntcp_server_run(ntcp_server *s)
             }
             ntcp_server_session *ss = evs[i].data.ptr;
             if (evs[i].events & EPOLLOUT) {
-                if (!flush(ss))
+                if (!on_writable(ss))
                     continue;
             }
             if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -688,22 +743,51 @@ ntcp_status ntcp_server_run(ntcp_server *s)
     return NTCP_OK;
 }
 
+static void free_copy(void *ctx, const uint8_t *p, ntcp_status st)
+{
+    (void)ctx;
+    (void)st;
+    ntcp_free((void *)p);
+}
+
 ntcp_status ntcp_server_session_send(ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
-    /* queued now, written when the handler returns (same thread as run()) */
-    return ntcp_framing_send_envelope(ss->f, p, n);
+    /* a small one is protected and queued now, written when the handler
+     * returns (same thread as run()); a large one, or one behind a reply
+     * still going out, is kept in a copy and leaves a part at a time */
+    if (n <= OUT_PART && !ntcp_sendq_busy(&ss->sq))
+        return ntcp_framing_send_envelope(ss->f, p, n);
+    if (!ntcp_framing_is_open(ss->f))
+        return NTCP_E_STATE;
+    if (!n)
+        return NTCP_E_INVALID_ARG;
+    uint8_t *copy = ntcp_malloc(n);
+    if (!copy)
+        return NTCP_E_NOMEM;
+    memcpy(copy, p, n);
+    ntcp_status st = ntcp_sendq_send(&ss->sq, ss->f, copy, n, OUT_PART, free_copy, NULL);
+    if (st)
+        ntcp_free(copy);
+    return st;
+}
+
+ntcp_status ntcp_server_session_send_ref(ntcp_server_session *ss, const uint8_t *p, size_t n,
+                                         void (*done)(void *ctx, const uint8_t *p, ntcp_status st), void *ctx)
+{
+    if (!ntcp_framing_is_open(ss->f))
+        return NTCP_E_STATE;
+    return ntcp_sendq_send(&ss->sq, ss->f, p, n, OUT_PART, done, ctx);
 }
 
 void ntcp_server_session_abort(ntcp_server_session *ss) { ss->abort_requested = true; }
 
 void ntcp_server_session_flush(ntcp_server_session *ss)
 {
-    ntcp_server *s = ss->srv;
     if (ss->abort_requested) {
         end_session(ss, NTCP_E_CLOSED, true);
         return;
     }
-    if (ss->end_pending && !(s->busy && s->busy(s->cfg.ctx, ss))) { /* the last reply is out: now our End */
+    if (ss->end_pending && !replies_pending(ss)) { /* the last reply is out: now our End */
         ss->end_pending = false;
         if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
             return;
@@ -713,4 +797,6 @@ void ntcp_server_session_flush(ntcp_server_session *ss)
 
 unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
 unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->ticks; }
+size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_max); }
+size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
 bool ntcp__server_accepting(const ntcp_server *s) { return !s->paused; }

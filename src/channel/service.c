@@ -542,10 +542,54 @@ ntcp_status ntcp_call_fault(ntcp_call *c, const char *code, const char *const *s
 
 /* ---- sending, in order ------------------------------------------------------ */
 
+static const char *reply_fault(const ntcp_soap_out *m)
+{
+    return m->fault ? (m->fault->subcode ? m->fault->subcode : m->fault->code) : "";
+}
+
 static void trace_reply(ntcp_service *s, const char *peer, const ntcp_soap_out *m)
 {
-    ntcp_trace_event(s->o.trace, "reply", peer, "action", m->action ? m->action : "", "fault",
-                     m->fault ? (m->fault->subcode ? m->fault->subcode : m->fault->code) : "", NULL);
+    ntcp_trace_event(s->o.trace, "reply", peer, "action", m->action ? m->action : "", "fault", reply_fault(m), NULL);
+}
+
+/* A reply's trace event, told once its last part is queued (after the
+ * records it traces, whose activity the event ends). */
+typedef struct reply_note {
+    ntcp_service *s;
+    char peer[64];
+    char *action, *fault;
+} reply_note;
+
+static reply_note *reply_note_new(ntcp_service *s, const char *peer, const ntcp_soap_out *m)
+{
+    if (!s->o.trace)
+        return NULL;
+    reply_note *r = ntcp_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->s = s;
+    snprintf(r->peer, sizeof r->peer, "%s", peer);
+    r->action = dup_s(m->action ? m->action : "");
+    r->fault = dup_s(reply_fault(m));
+    return r;
+}
+
+static void reply_note_free(reply_note *r)
+{
+    if (!r)
+        return;
+    ntcp_free(r->action);
+    ntcp_free(r->fault);
+    ntcp_free(r);
+}
+
+static void reply_done(void *ctx, const uint8_t *p, ntcp_status st)
+{
+    reply_note *r = ctx;
+    ntcp_free((void *)p);
+    if (r && st == NTCP_OK && r->action && r->fault)
+        ntcp_trace_event(r->s->o.trace, "reply", r->peer, "action", r->action, "fault", r->fault, NULL);
+    reply_note_free(r);
 }
 
 static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
@@ -559,8 +603,22 @@ static void send_out(ntcp_service *s, sess *se, const ntcp_soap_out *m)
     ntcp_buf out;
     ntcp_buf_init(&out, s->o.max_reply_size ? s->o.max_reply_size : DEFAULT_MAX_REPLY);
     ntcp_status st = ntcp_soap_write(se->sessionful ? se->d.w : se->w1, m, &out);
-    if (st == NTCP_OK)
-        st = ntcp_server_session_send(se->ss, out.data, out.len);
+    if (st == NTCP_OK) { /* the server keeps the bytes until their last part is protected */
+        size_t n;
+        uint8_t *p = ntcp_buf_detach(&out, &n);
+        reply_note *note = reply_note_new(s, ntcp_server_session_peer(se->ss), m);
+        if (s->o.trace && !note)
+            st = NTCP_E_NOMEM;
+        else
+            st = ntcp_server_session_send_ref(se->ss, p, n, reply_done, note);
+        if (st) {
+            ntcp_free(p);
+            reply_note_free(note);
+        }
+        ntcp_buf_free(&out);
+        if (!st)
+            return; /* traced once queued (reply_done) */
+    }
     ntcp_buf_free(&out);
     if (st) {
         logf_(s, "%s: the reply could not be sent: %s", ntcp_server_session_peer(se->ss), ntcp_status_name(st));

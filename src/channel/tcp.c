@@ -149,6 +149,27 @@ ntcp_status ntcp_tcp_write_all(int fd, const uint8_t *p, size_t n, int timeout_m
     return NTCP_OK;
 }
 
+ntcp_status ntcp_tcp_sendv(int fd, const struct iovec *iov, size_t n, size_t *written)
+{
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = (struct iovec *)iov;
+    m.msg_iovlen = n;
+    *written = 0;
+    for (;;) {
+        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) {
+            *written = (size_t)w;
+            return NTCP_OK;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return NTCP_AGAIN;
+        return errno_status(errno);
+    }
+}
+
 ntcp_status ntcp_tcp_read(int fd, uint8_t *p, size_t cap, size_t *n, int timeout_ms)
 {
     long long deadline = now_ms() + timeout_ms;
@@ -204,6 +225,7 @@ void ntcp_tcp_close(int fd, int timeout_ms) { drain_and_close(fd, 0, timeout_ms)
 /* ---- a framing session on a socket ---- */
 #define CONN_BULK_READ 1048576 /* the read buffer once bulk data flows (64 KiB until then) */
 #define CONN_SEND_PART 1048576 /* a large envelope is written a part of this size at a time */
+#define CONN_IOV 64            /* output chunks per sendmsg */
 
 ntcp_status ntcp_conn_init(ntcp_conn *c, int fd, ntcp_framing *f)
 {
@@ -222,19 +244,25 @@ void ntcp_conn_free(ntcp_conn *c)
     c->in = NULL;
 }
 
+/* The framing session's output chunks, several per sendmsg, written where
+ * they lie. */
 ntcp_status ntcp_conn_flush(ntcp_conn *c, int timeout_ms)
 {
-    const uint8_t *p;
-    size_t n;
-    ntcp_framing_output(c->framing, &p, &n);
-    if (!n)
-        return NTCP_OK;
-    ntcp_status st = ntcp_tcp_write_all(c->fd, p, n, timeout_ms);
-    if (st == NTCP_OK) {
-        ntcp_framing_output_consumed(c->framing, n);
-        c->awaiting = 1;
+    long long deadline = now_ms() + timeout_ms;
+    struct iovec iov[CONN_IOV];
+    size_t k;
+    while ((k = ntcp_framing_output_iov(c->framing, iov, CONN_IOV)) > 0) {
+        size_t w = 0;
+        ntcp_status st = ntcp_tcp_sendv(c->fd, iov, k, &w);
+        if (st == NTCP_AGAIN)
+            st = wait_fd(c->fd, POLLOUT, deadline);
+        if (st)
+            return st;
+        ntcp_framing_output_consumed(c->framing, w);
+        if (w)
+            c->awaiting = 1;
     }
-    return st;
+    return NTCP_OK;
 }
 
 ntcp_status ntcp_conn_send_envelope(ntcp_conn *c, const uint8_t *p, size_t len, int timeout_ms)

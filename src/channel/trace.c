@@ -2,6 +2,7 @@
  * message logging. The svclog writer is svclog.c, the reader trace_read.c. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,19 +334,38 @@ void ntcp_trace_write(ntcp_trace *t, const ntcp_trace_ev *ev)
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
-static void json_str(FILE *f, const char *s)
+/* A JSON string (RFC 8259 7): '"' and '\\' escaped, the C0 controls as \u00XX,
+ * well-formed UTF-8 copied, each maximal ill-formed subpart written as U+FFFD.
+ * The library writes its trace lines itself rather than through a JSON
+ * library: jansson's allocator is process-wide (json_set_alloc_funcs), so
+ * using it here would bypass ntcp_set_allocator or take over the
+ * application's own jansson; and a trace line must not cost a tree of
+ * allocations under the trace lock. tests/unit/test_json.c parses what this
+ * writes, for every byte and byte pair and for ill-formed sequences, with
+ * jansson. */
+void ntcp__json_string(FILE *f, const char *s)
 {
-    putc_unlocked('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
+    fputc('"', f);
+    size_t n = s ? strlen(s) : 0, i = 0, bad;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = ntcp_utf8_sequence((const uint8_t *)s + i, n - i, &bad);
+        if (!k) {
+            fputs("\xef\xbf\xbd", f); /* U+FFFD */
+            i += bad;
+        } else if (c == '"' || c == '\\') {
+            fputc('\\', f);
+            fputc(c, f);
+            i++;
+        } else if (c < 0x20) {
             fprintf(f, "\\u%04x", c);
-        else
-            putc_unlocked(c, f);
+            i++;
+        } else {
+            fwrite(s + i, 1, k, f);
+            i += k;
+        }
     }
-    putc_unlocked('"', f);
+    fputc('"', f);
 }
 
 /* {"ms":…,"event":…[,"conn":…],FIELDS,"time":…,"activity":…[,"level":…][,"name":…]
@@ -353,33 +373,36 @@ static void json_str(FILE *f, const char *s)
  * before activities existed. */
 void ntcp__trace_json_write(FILE *f, const ntcp_trace_ev *ev)
 {
-    fprintf(f, "{\"ms\":%.3f,\"event\":", ev->ms);
-    json_str(f, ev->event);
+    /* thousandths in integers: printf's %f follows LC_NUMERIC, and a decimal comma is not JSON */
+    long long th = llround(ev->ms * 1000.0);
+    unsigned long long a = th < 0 ? 0ULL - (unsigned long long)th : (unsigned long long)th;
+    fprintf(f, "{\"ms\":%s%llu.%03llu,\"event\":", th < 0 ? "-" : "", a / 1000, a % 1000);
+    ntcp__json_string(f, ev->event);
     if (ev->conn) {
         fprintf(f, ",\"conn\":");
-        json_str(f, ev->conn);
+        ntcp__json_string(f, ev->conn);
     }
     for (size_t i = 0; i < ev->nfields; i++) {
         fputc(',', f);
-        json_str(f, ev->keys[i]);
+        ntcp__json_string(f, ev->keys[i]);
         fputc(':', f);
-        json_str(f, ev->vals[i]);
+        ntcp__json_string(f, ev->vals[i]);
     }
     fprintf(f, ",\"time\":");
-    json_str(f, ev->time);
+    ntcp__json_string(f, ev->time);
     fprintf(f, ",\"activity\":");
-    json_str(f, ev->activity);
+    ntcp__json_string(f, ev->activity);
     if (ev->kind != NTCP_TRACE_INFO && ev->kind != NTCP_TRACE_MESSAGE) {
         fprintf(f, ",\"level\":");
-        json_str(f, ntcp_trace_kind_name(ev->kind));
+        ntcp__json_string(f, ntcp_trace_kind_name(ev->kind));
     }
     if (ev->name) {
         fprintf(f, ",\"name\":");
-        json_str(f, ev->name);
+        ntcp__json_string(f, ev->name);
     }
     if (ev->related[0]) {
         fprintf(f, ",\"related\":");
-        json_str(f, ev->related);
+        ntcp__json_string(f, ev->related);
     }
     fprintf(f, ",\"pid\":%lu,\"tid\":%lu}\n", ev->pid, ev->tid);
 }

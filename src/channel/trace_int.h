@@ -6,6 +6,8 @@
 #include <nettcp/trace.h>
 #include <nettcp/xml.h>
 
+/* A JSON string literal of the NUL-terminated s (NULL: ""), ill-formed UTF-8 as U+FFFD. */
+void ntcp__json_string(FILE *f, const char *s);
 /* One event as a JSON line. */
 void ntcp__trace_json_write(FILE *f, const ntcp_trace_ev *ev);
 /* One event as an E2ETraceEvent fragment (svclog.c). */

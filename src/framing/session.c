@@ -10,6 +10,7 @@
 #include <string.h>
 #include <nettcp/framing.h>
 #include "framing/internal.h"
+#include "util/outq.h"
 
 #define OUT_MAX ((size_t)256 << 20)
 
@@ -39,8 +40,7 @@ struct ntcp_framing {
     bool up_done_reported;
     unsigned upgrades;
     bool sent_end, got_end;
-    ntcp_buf out;        /* bytes for the socket: those from out_off on are pending */
-    size_t out_off;      /* written already (a partial write leaves the rest where it is) */
+    ntcp_outq out;       /* bytes for the socket, in chunks (a partial write moves nothing) */
     const uint8_t *pend; /* ntcp_framing_begin_envelope: payload bytes still to queue */
     size_t pend_left, pend_part;
     ntcp_buf plain;      /* upgraded plaintext not yet decoded */
@@ -65,7 +65,7 @@ static ntcp_status common_new(ntcp_framing **out, ntcp_framing_role role, const 
         f->lim = *limits;
     else
         ntcp_framing_limits_init(&f->lim);
-    ntcp_buf_init(&f->out, OUT_MAX);
+    ntcp_outq_init(&f->out, OUT_MAX);
     ntcp_buf_init(&f->plain, (size_t)f->lim.max_message + 2 * 65536u);
     ntcp_buf_init(&f->tmp, OUT_MAX);
     ntcp_status st = ntcp_nmf_decoder_new(&f->dec, role == NTCP_ACCEPTOR ? NTCP_FROM_INITIATOR : NTCP_FROM_RECEIVER,
@@ -125,7 +125,7 @@ void ntcp_framing_free(ntcp_framing *f)
     if (!f)
         return;
     ntcp_nmf_decoder_free(f->dec);
-    ntcp_buf_free(&f->out);
+    ntcp_outq_free(&f->out);
     ntcp_buf_free(&f->plain);
     ntcp_buf_free(&f->tmp);
     ntcp_free(f->via);
@@ -152,25 +152,38 @@ void ntcp_stream_free(ntcp_stream *s)
         s->destroy(s);
 }
 
+/* One piece: the chunks are joined when there are several (a copy; the I/O
+ * loops take ntcp_framing_output_iov instead). Out of memory for the join,
+ * the first chunk alone. */
 void ntcp_framing_output(ntcp_framing *f, const uint8_t **data, size_t *len)
 {
-    *data = f->out.data ? f->out.data + f->out_off : f->out.data; /* nothing written yet: NULL, 0 */
-    *len = f->out.len - f->out_off;
+    if (ntcp_outq_join(&f->out, data, len) != NTCP_OK) {
+        struct iovec v;
+        ntcp_outq_iov(&f->out, &v, 1);
+        *data = v.iov_base;
+        *len = v.iov_len;
+    }
 }
 
-/* A partial write moves nothing; the written prefix is dropped once it is
- * as long as what is left (so a large output written in many pieces is not
- * moved once per piece). */
-void ntcp_framing_output_consumed(ntcp_framing *f, size_t n)
+size_t ntcp_framing_output_iov(const ntcp_framing *f, struct iovec *iov, size_t max)
 {
-    size_t pending = f->out.len - f->out_off;
-    f->out_off += n < pending ? n : pending;
-    if (f->out_off == f->out.len) {
-        f->out.len = f->out_off = 0;
-    } else if (f->out_off >= f->out.len - f->out_off) {
-        ntcp_buf_consume(&f->out, f->out_off);
-        f->out_off = 0;
-    }
+    return ntcp_outq_iov(&f->out, iov, max);
+}
+
+size_t ntcp_framing_output_pending(const ntcp_framing *f) { return ntcp_outq_pending(&f->out); }
+
+/* A partial write moves an offset; written chunks are freed. */
+void ntcp_framing_output_consumed(ntcp_framing *f, size_t n) { ntcp_outq_consume(&f->out, n); }
+
+/* The stream's send into the output queue (hint: the bytes to protect). */
+static ntcp_status up_send_q(ntcp_framing *f, const uint8_t *p, size_t n)
+{
+    ntcp_buf *b = ntcp_outq_begin(&f->out, n + n / 64 + 256);
+    if (!b)
+        return NTCP_E_NOMEM;
+    ntcp_status st = f->up->send(f->up->ctx, p, n, b);
+    ntcp_outq_end(&f->out);
+    return st;
 }
 ntcp_framing_close ntcp_framing_close_action(const ntcp_framing *f) { return f->close; }
 bool ntcp_framing_is_open(const ntcp_framing *f) { return f->state == ST_OPEN; }
@@ -230,9 +243,9 @@ static ntcp_status emit_tmp(ntcp_framing *f, int type, size_t payload_size)
 {
     ntcp_status st;
     if (f->up_active) {
-        st = f->up->send(f->up->ctx, f->tmp.data, f->tmp.len, &f->out);
+        st = up_send_q(f, f->tmp.data, f->tmp.len);
     } else {
-        st = ntcp_buf_append(&f->out, f->tmp.data, f->tmp.len);
+        st = ntcp_outq_append(&f->out, f->tmp.data, f->tmp.len);
     }
     if (st == NTCP_OK && f->cb) {
         ntcp_nmf_record rec;
@@ -259,18 +272,26 @@ static ntcp_status emit_sized(ntcp_framing *f, const uint8_t *p, size_t len, siz
     if (st) {
         /* nothing queued */
     } else if (f->up_active && f->up->send_parts) {
-        st = f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, first, &f->out);
+        ntcp_buf *b = ntcp_outq_begin(&f->out, hlen + first + first / 64 + 256);
+        st = b ? f->up->send_parts(f->up->ctx, f->tmp.data, f->tmp.len, p, first, b) : NTCP_E_NOMEM;
+        ntcp_outq_end(&f->out);
     } else if (f->up_active) {
         st = ntcp_buf_append(&f->tmp, p, first);
         if (!st)
-            st = f->up->send(f->up->ctx, f->tmp.data, f->tmp.len, &f->out);
+            st = up_send_q(f, f->tmp.data, f->tmp.len);
     } else {
-        size_t save = f->out.len;
-        st = ntcp_buf_append(&f->out, f->tmp.data, f->tmp.len);
-        if (!st)
-            st = ntcp_buf_append(&f->out, p, first);
-        if (st)
-            f->out.len = save;
+        ntcp_buf *b = ntcp_outq_begin(&f->out, hlen + first);
+        if (!b) {
+            st = NTCP_E_NOMEM;
+        } else {
+            size_t save = b->len;
+            st = ntcp_buf_append(b, f->tmp.data, f->tmp.len);
+            if (!st)
+                st = ntcp_buf_append(b, p, first);
+            if (st)
+                b->len = save;
+            ntcp_outq_end(&f->out);
+        }
     }
     if (st == NTCP_OK && f->cb) {
         ntcp_nmf_record rec;
@@ -362,7 +383,7 @@ ntcp_status ntcp_framing_start(ntcp_framing *f)
     for (int i = 0; i < n; i++)
         if (recs[i].st)
             return set_error(f, recs[i].st, "encoding the preamble");
-    ntcp_status st = ntcp_buf_append(&f->out, f->tmp.data, f->tmp.len);
+    ntcp_status st = ntcp_outq_append(&f->out, f->tmp.data, f->tmp.len);
     if (st)
         return st;
     if (f->cb) {
@@ -433,7 +454,7 @@ static void closed(ntcp_framing *f)
  * through the upgrade when active, else as they are. */
 static ntcp_status queue_payload(ntcp_framing *f, const uint8_t *p, size_t n)
 {
-    return f->up_active ? f->up->send(f->up->ctx, p, n, &f->out) : ntcp_buf_append(&f->out, p, n);
+    return f->up_active ? up_send_q(f, p, n) : ntcp_outq_append(&f->out, p, n);
 }
 
 ntcp_status ntcp_framing_begin_envelope(ntcp_framing *f, const uint8_t *p, size_t len, size_t part)
@@ -668,7 +689,12 @@ static ntcp_status initiator_record(ntcp_framing *f, const ntcp_nmf_record *rec,
         f->up_active = true;
         f->state = ST_UPGRADING;
         ntcp_nmf_decoder_resume_after_upgrade(f->dec);
-        ntcp_status st = f->up->start ? f->up->start(f->up->ctx, &f->out) : NTCP_OK;
+        ntcp_status st = NTCP_OK;
+        if (f->up->start) {
+            ntcp_buf *b = ntcp_outq_begin(&f->out, 0);
+            st = b ? f->up->start(f->up->ctx, b) : NTCP_E_NOMEM;
+            ntcp_outq_end(&f->out);
+        }
         if (st) {
             stream_error(f, NTCP_E_UPGRADE, "starting ", st);
             return fatal(f, st);
@@ -812,7 +838,9 @@ ntcp_status ntcp_framing_feed(ntcp_framing *f, const uint8_t *data, size_t len, 
         size_t c = 0, room = f->plain.max - f->plain.len;
         if (!room) /* cannot happen: a retained payload leaves at least the 128 KiB margin */
             return fatal(f, set_error(f, NTCP_E_LIMIT, "no room for upgraded plaintext"));
-        ntcp_status st = f->up->recv(f->up->ctx, data, len < room ? len : room, &c, &f->plain, &f->out);
+        ntcp_buf *ob = ntcp_outq_begin(&f->out, 0);
+        ntcp_status st = ob ? f->up->recv(f->up->ctx, data, len < room ? len : room, &c, &f->plain, ob) : NTCP_E_NOMEM;
+        ntcp_outq_end(&f->out);
         *consumed = c;
         if (st && st != NTCP_AGAIN) {
             stream_error(f, st, "", st);

@@ -14,6 +14,7 @@
 #include <nettcp/negotiate.h>
 #include "negotiate/nns_int.h"
 #include "negotiate/cfx.h"
+#include "negotiate/krbctx.h"
 
 static gss_OID_desc oid_krb5 = { 9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02" };
 static gss_OID_desc oid_spnego = { 6, (void *)"\x2b\x06\x01\x05\x05\x02" };
@@ -38,11 +39,10 @@ static void destroy_memcc(const char *name)
 {
     krb5_context k;
     krb5_ccache cc;
-    if (!name[0] || krb5_init_context(&k))
+    if (!name[0] || !(k = ntcp__krb5_thread_context()))
         return;
     if (!krb5_cc_resolve(k, name, &cc))
         krb5_cc_destroy(k, cc);
-    krb5_free_context(k);
 }
 
 typedef struct gctx {
@@ -315,12 +315,12 @@ static bool client_reuse_key(const ntcp_nns_options *o, ntcp_package pkg, char *
     char defname[512] = "";
     const char *cc = o->ccache ? o->ccache : getenv("KRB5CCNAME");
     if (!cc) {
-        krb5_context k;
-        if (krb5_init_context(&k))
+        /* the context remembers the name it found first: ask afresh */
+        krb5_context k = ntcp__krb5_thread_context();
+        if (!k || krb5_cc_set_default_name(k, NULL))
             return false;
         const char *d = krb5_cc_default_name(k);
         snprintf(defname, sizeof defname, "%s", d ? d : "");
-        krb5_free_context(k);
         cc = defname;
     }
     if (!stamp_of(cc, fs))
@@ -405,10 +405,10 @@ static void client_reuse_copy_failed(void)
  * MEMORY ccache; its name in out. */
 static bool ccache_copy_to_memory(const char *ccname, char *out, size_t cap)
 {
-    krb5_context k;
+    krb5_context k = ntcp__krb5_thread_context();
     krb5_ccache from = NULL, to = NULL;
     krb5_principal princ = NULL;
-    if (krb5_init_context(&k))
+    if (!k)
         return false;
     bool ok = !krb5_cc_resolve(k, ccname, &from) && !krb5_cc_get_principal(k, from, &princ) &&
               !krb5_cc_new_unique(k, "MEMORY", NULL, &to) && !krb5_cc_initialize(k, to, princ) &&
@@ -426,7 +426,6 @@ static bool ccache_copy_to_memory(const char *ccname, char *out, size_t cap)
     if (from)
         krb5_cc_close(k, from);
     krb5_free_principal(k, princ);
-    krb5_free_context(k);
     if (!ok)
         out[0] = 0;
     return ok;
@@ -547,20 +546,20 @@ static bool anonymous_logon(const ntcp_nns_options *o, ntcp_package pkg)
  * MEMORY ccache whose name goes to ccname. Nothing secret is involved. */
 static ntcp_status anonymous_ticket(char *ccname, size_t cap, ntcp_nns_error *err)
 {
-    krb5_context k;
-    krb5_error_code code = krb5_init_context(&k);
-    if (code) {
+    krb5_context k = ntcp__krb5_thread_context();
+    if (!k) {
         err->krb5_error = -1;
-        snprintf(err->detail, sizeof err->detail, "no Kerberos context for an anonymous logon (error %ld)", (long)code);
+        snprintf(err->detail, sizeof err->detail, "no Kerberos context for an anonymous logon (check KRB5_CONFIG)");
         return NTCP_E_NO_CREDENTIALS;
     }
+    (void)krb5_set_default_realm(k, NULL); /* krb5.conf's realm, not one the context remembers */
     krb5_ccache cc = NULL;
     krb5_principal anon = NULL;
     krb5_get_init_creds_opt *opt = NULL;
     krb5_creds creds;
     char *realm = NULL, *full = NULL;
     memset(&creds, 0, sizeof creds);
-    code = krb5_get_default_realm(k, &realm);
+    krb5_error_code code = krb5_get_default_realm(k, &realm);
     if (!code)
         code = krb5_build_principal(k, &anon, (unsigned int)strlen(realm), realm, KRB5_WELLKNOWN_NAMESTR,
                                     KRB5_ANONYMOUS_PRINCSTR, (char *)NULL);
@@ -602,7 +601,7 @@ static ntcp_status anonymous_ticket(char *ccname, size_t cap, ntcp_nns_error *er
         krb5_get_init_creds_opt_free(k, opt);
     krb5_free_principal(k, anon);
     krb5_free_default_realm(k, realm);
-    krb5_free_context(k);
+    (void)krb5_set_default_realm(k, NULL);
     return st;
 }
 

@@ -19,6 +19,7 @@
 #define F_DELEG_POLICY 0x8000u
 
 enum nns_state { ST_NEW, ST_HANDSHAKE, ST_DATA, ST_FAILED };
+#define NNS_ERRTEXT 2048
 
 struct ntcp_nns {
     bool initiator;
@@ -40,7 +41,7 @@ struct ntcp_nns {
     ntcp_nns_error err;
     ntcp_nns_result res;
     bool service_pending; /* an acceptor's res.service is asked of the provider when first read */
-    char errtext[2048];
+    char *errtext; /* ntcp_nns_last_error's text, made on first use (a session that works never needs it) */
     ntcp_nns_leg_cb leg_cb;
     void *leg_ctx;
     ntcp_status (*start_hook)(void *ctx);
@@ -167,6 +168,7 @@ void ntcp_nns_free(ntcp_nns *n)
         memset(n->scratch.data, 0, n->scratch.cap);
     ntcp_buf_free(&n->scratch);
     ntcp_buf_free(&n->tok);
+    ntcp_free(n->errtext);
     ntcp_free(n);
 }
 
@@ -317,6 +319,7 @@ static ntcp_status become_established(ntcp_nns *n)
                     n->target_buf, n->res.service);
     n->res.legs = n->legs_in + n->legs_out;
     n->st = ST_DATA;
+    ntcp_buf_free(&n->tok); /* framed already; an idle session keeps no handshake buffers */
     return NTCP_OK;
 }
 
@@ -763,7 +766,9 @@ const char *ntcp_nns_last_error(ntcp_nns *n)
 {
     if (!n || n->st != ST_FAILED)
         return NULL;
-    ntcp_nns_error_format(&n->err, n->errtext, sizeof n->errtext);
+    if (!n->errtext && !(n->errtext = ntcp_malloc(NNS_ERRTEXT)))
+        return "out of memory (formatting a security negotiation failure)";
+    ntcp_nns_error_format(&n->err, n->errtext, NNS_ERRTEXT);
     return n->errtext;
 }
 

@@ -62,6 +62,7 @@ struct ntcp_wsdl {
     ntcp_wsdl_operation *ops;
     size_t nops;
     ntcp_error *err;
+    int mex; /* the documents are a metadata exchange reply's sections: imports resolve among them */
 };
 
 void ntcp_wsdl_options_init(ntcp_wsdl_options *o)
@@ -232,6 +233,8 @@ static int is_remote(const char *url)
 
 static ntcp_status follow(ntcp_wsdl *w, const struct doc *d, const xmlNode *el, const char *attrname, size_t depth)
 {
+    if (w->mex)
+        return NTCP_OK; /* resolved by namespace once every section is loaded (mex_check_imports) */
     const char *loc = attr(el, attrname);
     if (!loc)
         return NTCP_OK; /* xsd:import of a namespace defined inline or built in */
@@ -905,6 +908,8 @@ ntcp_status ntcp_wsdl_load(const char *source, const ntcp_wsdl_options *o, ntcp_
         return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_OPTIONS,
                               "ntcp_wsdl_load: no source or no result pointer");
     *out = NULL;
+    if (!strncmp(source, "net.tcp://", 10)) /* a metadata exchange endpoint: mexTcpBinding's Get */
+        return ntcp_wsdl_load_mex(source, NULL, o, out, err);
     char *url = NULL;
     if (!strstr(source, "://")) {
         /* a path: made absolute, so relative imports resolve against it */
@@ -976,4 +981,253 @@ void ntcp_wsdl_free(ntcp_wsdl *w)
         w->strs = n;
     }
     ntcp_free(w);
+}
+
+/* ---- a WS-MetadataExchange reply ------------------------------------------
+ * WS-MetadataExchange (2004/09) 3: the GetResponse body is wsx:Metadata, a
+ * wsx:MetadataSection per document with its Dialect (WSDL 1.1, XML Schema,
+ * WS-Policy) and the document inline, or a wsx:MetadataReference /
+ * wsx:Location instead. Imports name namespaces (WCF writes no locations
+ * into MEX sections): they resolve among the sections, never by fetching a
+ * URL a peer chose. */
+
+#define NS_MEX "http://schemas.xmlsoap.org/ws/2004/09/mex"
+#define DIALECT_WSDL "http://schemas.xmlsoap.org/wsdl/"
+#define DIALECT_XSD "http://www.w3.org/2001/XMLSchema"
+
+/* Whether a schema of targetNamespace ns is among the documents (standalone or in a wsdl:types). */
+static int mex_has_schema(ntcp_wsdl *w, const char *ns)
+{
+    for (size_t i = 0; i < w->ndocs; i++) {
+        xmlNode *root = xmlDocGetRootElement(w->docs[i].x);
+        if (is(root, NS_XSD, "schema")) {
+            const char *t = attr(root, "targetNamespace");
+            if (!strcmp(t ? t : "", ns))
+                return 1;
+            continue;
+        }
+        FOR_CHILDREN(t, root)
+        if (is(t, NS_WSDL, "types")) {
+            FOR_CHILDREN(sc, t)
+            {
+                const char *tn = is(sc, NS_XSD, "schema") ? attr(sc, "targetNamespace") : NULL;
+                if (is(sc, NS_XSD, "schema") && !strcmp(tn ? tn : "", ns))
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int mex_has_wsdl(ntcp_wsdl *w, const char *ns)
+{
+    for (size_t i = 0; i < w->ndocs; i++) {
+        xmlNode *root = xmlDocGetRootElement(w->docs[i].x);
+        if (is(root, NS_WSDL, "definitions") && !strcmp(target_ns(root), ns))
+            return 1;
+    }
+    return 0;
+}
+
+static ntcp_status mex_check_schema_imports(ntcp_wsdl *w, const struct doc *d, const xmlNode *schema)
+{
+    FOR_CHILDREN(c, schema)
+    {
+        if (!is(c, NS_XSD, "import"))
+            continue;
+        const char *ns = attr(c, "namespace");
+        if (!ns || !strcmp(ns, NS_XSD) || mex_has_schema(w, ns))
+            continue;
+        return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_IMPORT_MISSING,
+                    "xsd:import namespace=\"%s\" in %s: no schema of that namespace in the metadata exchange reply",
+                    ns, d->url);
+    }
+    return NTCP_OK;
+}
+
+static ntcp_status mex_check_imports(ntcp_wsdl *w)
+{
+    for (size_t i = 0; i < w->ndocs; i++) {
+        const struct doc *d = &w->docs[i];
+        xmlNode *root = xmlDocGetRootElement(d->x);
+        ntcp_status st = NTCP_OK;
+        if (is(root, NS_XSD, "schema")) {
+            st = mex_check_schema_imports(w, d, root);
+        } else {
+            FOR_CHILDREN(c, root)
+            {
+                if (is(c, NS_WSDL, "import")) {
+                    const char *ns = attr(c, "namespace");
+                    if (ns && !mex_has_wsdl(w, ns))
+                        st = fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_IMPORT_MISSING,
+                                  "wsdl:import namespace=\"%s\" in %s: no WSDL of that namespace in the metadata "
+                                  "exchange reply",
+                                  ns, d->url);
+                } else if (is(c, NS_WSDL, "types")) {
+                    FOR_CHILDREN(sc, c)
+                    if (!st && is(sc, NS_XSD, "schema"))
+                        st = mex_check_schema_imports(w, d, sc);
+                }
+                if (st)
+                    break;
+            }
+        }
+        if (st)
+            return st;
+    }
+    return NTCP_OK;
+}
+
+/* The section's document alone, with every namespace in scope at it declared
+ * on its root (QName values such as type="tns:T" need the prefixes the reply
+ * declared further out), serialized for load_doc. */
+static ntcp_status mex_section_bytes(xmlDocPtr reply, xmlNode *el, xmlChar **out, int *outlen)
+{
+    xmlDocPtr d = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNode *copy = d ? xmlDocCopyNode(el, d, 1) : NULL;
+    if (!copy) {
+        xmlFreeDoc(d);
+        return NTCP_E_NOMEM;
+    }
+    xmlDocSetRootElement(d, copy);
+    xmlNsPtr *scope = xmlGetNsList(reply, el);
+    for (size_t i = 0; scope && scope[i]; i++) {
+        int declared = 0;
+        for (xmlNsPtr n = copy->nsDef; n; n = n->next)
+            if ((!n->prefix && !scope[i]->prefix) ||
+                (n->prefix && scope[i]->prefix && !strcmp((const char *)n->prefix, (const char *)scope[i]->prefix)))
+                declared = 1;
+        if (!declared && !xmlNewNs(copy, scope[i]->href, scope[i]->prefix)) {
+            xmlFree(scope);
+            xmlFreeDoc(d);
+            return NTCP_E_NOMEM;
+        }
+    }
+    xmlFree(scope);
+    xmlDocDumpMemory(d, out, outlen);
+    xmlFreeDoc(d);
+    return *out ? NTCP_OK : NTCP_E_NOMEM;
+}
+
+ntcp_status ntcp_wsdl_load_metadata(const void *data, size_t len, const char *source, const ntcp_wsdl_options *o,
+                                    ntcp_wsdl **out, ntcp_error *err)
+{
+    ntcp_error_clear(err);
+    if ((!data && len) || !out)
+        return ntcp_error_set(err, NTCP_E_INVALID_ARG, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_OPTIONS,
+                              "ntcp_wsdl_load_metadata: no data or no result pointer");
+    *out = NULL;
+    const char *src = source ? source : "memory:mex";
+    ntcp_wsdl *w = ntcp_calloc(1, sizeof *w);
+    if (!w)
+        return ntcp_error_set(err, NTCP_E_NOMEM, NTCP_CAUSE_OUT_OF_MEMORY, NTCP_STEP_DECODE, "%s: %s", src,
+                              ntcp_status_str(NTCP_E_NOMEM));
+    if (o)
+        w->o = *o;
+    else
+        ntcp_wsdl_options_init(&w->o);
+    w->err = err;
+    w->mex = 1;
+    ntcp_status st = NTCP_OK;
+    xmlDocPtr reply = NULL;
+    if (len > w->o.max_total || len > (size_t)0x7fffffff) {
+        st = fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "%s: the metadata is larger than %zu bytes", src,
+                  w->o.max_total);
+        goto out;
+    }
+    struct first_error fe = { 0 };
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlGenericErrorFunc saved_fn = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, quiet);
+    if (ctxt) {
+        ctxt->sax->serror = on_xml_error;
+        ctxt->_private = &fe;
+        reply = xmlCtxtReadMemory(ctxt, data ? data : "", (int)len, src, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (reply && !ctxt->wellFormed) {
+            xmlFreeDoc(reply);
+            reply = NULL;
+        }
+        xmlFreeParserCtxt(ctxt);
+    }
+    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
+    if (!reply) {
+        st = ctxt ? fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY, "%s: the reply's body: line %d: %s", src,
+                         fe.line, fe.msg[0] ? fe.msg : "not well-formed XML")
+                  : NTCP_E_NOMEM;
+        goto out;
+    }
+    xmlNode *root = xmlDocGetRootElement(reply);
+    if (reply->intSubset || reply->extSubset) {
+        st = fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY, "%s: the reply's body carries a DTD (<!DOCTYPE>)",
+                  src);
+        goto out;
+    }
+    if (!is(root, NS_MEX, "Metadata")) {
+        st = fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY,
+                  "%s: the reply's body is {%s}%s, not a wsx:Metadata (" NS_MEX ")", src,
+                  root && root->ns ? (const char *)root->ns->href : "", root ? (const char *)root->name : "");
+        goto out;
+    }
+    size_t nwsdl = 0, nref = 0, nsec = 0;
+    char dialects[300] = "";
+    FOR_CHILDREN(sec, root)
+    {
+        if (!is(sec, NS_MEX, "MetadataSection"))
+            continue;
+        nsec++;
+        const char *dialect = attr(sec, "Dialect");
+        dialect = dialect ? dialect : "";
+        int want_wsdl = !strcmp(dialect, DIALECT_WSDL), want_xsd = !strcmp(dialect, DIALECT_XSD);
+        if (!want_wsdl && !want_xsd) {
+            if (!strstr(dialects, dialect) && strlen(dialects) + strlen(dialect) + 3 < sizeof dialects)
+                snprintf(dialects + strlen(dialects), sizeof dialects - strlen(dialects), "%s%s",
+                         dialects[0] ? ", " : "", dialect);
+            continue; /* WS-Policy attachments and other dialects: the WSDL carries the policies it uses */
+        }
+        xmlNode *el = first_child(sec);
+        if (el && (is(el, NS_MEX, "MetadataReference") || is(el, NS_MEX, "Location"))) {
+            nref++; /* by reference: not fetched (a location a peer chose) */
+            continue;
+        }
+        if (!(want_wsdl ? is(el, NS_WSDL, "definitions") : is(el, NS_XSD, "schema"))) {
+            st = fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY,
+                      "%s: wsx:MetadataSection %zu (Dialect %s) holds {%s}%s, not %s", src, nsec, dialect,
+                      el && el->ns ? (const char *)el->ns->href : "", el ? (const char *)el->name : "nothing",
+                      want_wsdl ? "a wsdl:definitions" : "an xsd:schema");
+            goto out;
+        }
+        xmlChar *bytes = NULL;
+        int blen = 0;
+        if ((st = mex_section_bytes(reply, el, &bytes, &blen)))
+            goto out;
+        char url[1200];
+        snprintf(url, sizeof url, "%s#%s%zu", src, want_wsdl ? "wsdl" : "xsd", nsec);
+        nwsdl += want_wsdl;
+        st = load_doc(w, url, NULL, NULL, 0, bytes, (size_t)blen);
+        xmlFree(bytes);
+        if (st)
+            goto out;
+    }
+    if (!nwsdl) {
+        st = fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY,
+                  "%s: the reply holds no WSDL wsx:MetadataSection (%zu sections%s%s%s)", src, nsec,
+                  dialects[0] ? "; other dialects: " : "", dialects,
+                  nref ? "; sections by reference are not fetched" : "");
+        goto out;
+    }
+    if (!(st = mex_check_imports(w)))
+        st = extract(w);
+out:
+    xmlFreeDoc(reply);
+    w->err = NULL;
+    if (st) {
+        if (err && err->status == NTCP_OK)
+            ntcp_error_set(err, st, ntcp_cause_of_status(st), NTCP_STEP_DECODE, "%s: %s", src, ntcp_status_str(st));
+        ntcp_wsdl_free(w);
+        return st;
+    }
+    *out = w;
+    return NTCP_OK;
 }
