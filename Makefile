@@ -148,7 +148,7 @@ fuzz-seeds: $(BUILD)/fuzz_seeds
 	rm -rf build/seeds && $(BUILD)/fuzz_seeds build/seeds
 
 # what `make install` installs, and nothing else (the Debian package builds this)
-dist: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/dist/nettcp $(BUILD)/nettcp.pc $(MAN_PAGES)
+dist: $(BUILD)/libnettcp.a $(SHLIB) $(BUILD)/dist/nettcp $(BUILD)/nettcp.pc $(BUILD)/nettcp-wws.pc $(MAN_PAGES)
 
 # man pages from the docs (pandoc)
 man: $(MAN_PAGES)
@@ -160,29 +160,32 @@ $(BUILD)/man/libnettcp.3: docs/libnettcp.md scripts/manpage
 	scripts/manpage 3 $< $@
 
 # written at every make: it holds PREFIX and LIBDIR, which may change between runs
-$(BUILD)/nettcp.pc: nettcp.pc.in FORCE
+$(BUILD)/%.pc: %.pc.in FORCE
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKG_REQUIRES)|' $< > $@
 
 install: dist
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(INCLUDEDIR)/nettcp $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+		$(DESTDIR)$(INCLUDEDIR)/nettcp $(DESTDIR)$(INCLUDEDIR)/nettcp/wws $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	$(INSTALL) -m 755 $(BUILD)/dist/nettcp $(DESTDIR)$(BINDIR)/nettcp
 	$(INSTALL) -m 644 $(BUILD)/libnettcp.a $(DESTDIR)$(LIBDIR)/libnettcp.a
 	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libnettcp.so.$(VERSION)
 	ln -sf libnettcp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnettcp.so
 	$(INSTALL) -m 644 include/nettcp/*.h $(DESTDIR)$(INCLUDEDIR)/nettcp/
+	$(INSTALL) -m 644 include/nettcp/wws/*.h $(DESTDIR)$(INCLUDEDIR)/nettcp/wws/
 	$(INSTALL) -m 644 $(BUILD)/nettcp.pc $(DESTDIR)$(PKGCONFIGDIR)/nettcp.pc
+	$(INSTALL) -m 644 $(BUILD)/nettcp-wws.pc $(DESTDIR)$(PKGCONFIGDIR)/nettcp-wws.pc
 	$(INSTALL) -m 644 $(BUILD)/man/nettcp.1 $(DESTDIR)$(MANDIR)/man1/nettcp.1
 	$(INSTALL) -m 644 $(BUILD)/man/libnettcp.3 $(DESTDIR)$(MANDIR)/man3/libnettcp.3
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nettcp $(DESTDIR)$(LIBDIR)/libnettcp.a $(DESTDIR)$(LIBDIR)/libnettcp.so \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libnettcp.so.$(VERSION) \
-		$(DESTDIR)$(PKGCONFIGDIR)/nettcp.pc $(DESTDIR)$(MANDIR)/man1/nettcp.1 $(DESTDIR)$(MANDIR)/man3/libnettcp.3
-	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(patsubst include/%,%,$(wildcard include/nettcp/*.h)))
+		$(DESTDIR)$(PKGCONFIGDIR)/nettcp.pc $(DESTDIR)$(PKGCONFIGDIR)/nettcp-wws.pc $(DESTDIR)$(MANDIR)/man1/nettcp.1 $(DESTDIR)$(MANDIR)/man3/libnettcp.3
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(patsubst include/%,%,$(wildcard include/nettcp/*.h include/nettcp/wws/*.h)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/nettcp/wws
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/nettcp
 
 clean:

@@ -19,23 +19,24 @@ $headers
 .$lib/libnettcp.so
 .$lib/libnettcp.so.0
 .$lib/libnettcp.so.0.1.0
+.$lib/pkgconfig/nettcp-wws.pc
 .$lib/pkgconfig/nettcp.pc
 ./usr/share/man/man1/nettcp.1
 ./usr/share/man/man3/libnettcp.3"
 check "links" "$(readlink "$root$lib/libnettcp.so"):$(readlink "$root$lib/libnettcp.so.0")" "libnettcp.so.0:libnettcp.so.0.1.0"
 check "soname" "$(readelf -d "$root$lib/libnettcp.so.0.1.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" "libnettcp.so.0"
 
-# exported: the ntcp_ API and nothing else (not the internal ntcp__ names)
+# exported: the ntcp_ API and the WWSAPI (Ws*), nothing else (not the internal ntcp__ names)
 nm -D --defined-only "$root$lib/libnettcp.so.0" | awk '$2 != "A" { print $3 }' | sed 's/@.*//' | sort >"$tmp/syms"
-check "only ntcp_ names exported" "$(grep -v '^ntcp_[a-z]' "$tmp/syms")" ""
+check "only ntcp_ and Ws names exported" "$(grep -v -e '^ntcp_[a-z]' -e '^Ws[A-Z]' "$tmp/syms")" ""
 for s in ntcp_client_open ntcp_client_call ntcp_service_new ntcp_service_set_nns ntcp_nmf_decoder_new \
-    ntcp_xml_reader_new ntcp_status_name ntcp_set_allocator; do
+    ntcp_xml_reader_new ntcp_status_name ntcp_set_allocator WsCreateChannel WsRequestReply WsCreateHeap; do
     grep -qx "$s" "$tmp/syms"; check "exports $s" "$?" 0
 done
 nm "$build/libnettcp.a" 2>/dev/null | grep -q ' T ntcp__dialog_init$'; check "ntcp__dialog_init exists inside" "$?" 0
 grep -qx ntcp__dialog_init "$tmp/syms"; check "... and is not exported" "$?" 1
 check "exported count is the API's" "$(wc -l <"$tmp/syms")" \
-    "$(nm --defined-only -g "$build/libnettcp.a" 2>/dev/null | awk 'NF == 3 && $3 ~ /^ntcp_[a-z]/ { print $3 }' | sort -u | wc -l)"
+    "$(nm --defined-only -g "$build/libnettcp.a" 2>/dev/null | awk 'NF == 3 && $3 ~ /^(ntcp_[a-z]|Ws[A-Z])/ { print $3 }' | sort -u | wc -l)"
 
 # the installed CLI: linked to libnettcp.so.0, no run path (the system's library)
 readelf -d "$root/usr/bin/nettcp" >"$tmp/dyn"
