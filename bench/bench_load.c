@@ -12,7 +12,9 @@
  *          I/O thread with fflush per event (as before the writer thread),
  *          and with the trace's writer thread (now).
  * Needs a realm and a ticket in the default ccache (scripts/bench).
- * usage: bench_load [seconds-per-measure] [parts: P6,TRACE] [clients] */
+ * usage: bench_load [seconds-per-measure] [parts: P6,TRACE] [clients]
+ * NTCP_BENCH_WORKERS=N: the service's workers (default one per CPU; 0 runs
+ * the operations on the event loops, one per CPU either way). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -81,6 +83,10 @@ static int serve(const char *trace_mode)
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     o.nns.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
+    /* all cores: an event loop per CPU, operations on a worker per CPU
+     * (NTCP_BENCH_WORKERS=0 runs them on the loops) */
+    o.server.loops = (unsigned)ncpu();
+    o.workers = getenv("NTCP_BENCH_WORKERS") ? (unsigned)atoi(getenv("NTCP_BENCH_WORKERS")) : (unsigned)ncpu();
     ntcp_trace *t = NULL;
     char path[64] = "";
     if (strcmp(trace_mode, "none")) {
@@ -429,10 +435,13 @@ static void p6(double budget, int clients)
     collect(dt, clients, &rt);
     double rate = rc.calls / rc.secs, frate = rt.calls / rt.secs;
     double p50 = pct(&rc, 50), p99 = pct(&rc, 99), f50 = pct(&rt, 50), f99 = pct(&rt, 99);
-    printf("P6 %d clients on persistent sessions, Kerberos EncryptAndSign, 256-byte echo, service on %d CPUs: "
+    const char *wenv = getenv("NTCP_BENCH_WORKERS");
+    int workers = wenv ? atoi(wenv) : ncpu();
+    printf("P6 %d clients on persistent sessions, Kerberos EncryptAndSign, 256-byte echo, service on %d CPUs "
+           "(%d event loops, %d workers): "
            "%.0f calls/s, p50 %.2f ms, p99 %.2f ms (p99/p50 %.1f)%s; epoll TCP echo floor: %.0f/s, p50 %.2f ms, "
            "p99 %.2f ms; ratio %.2f (target >= 0.5, p99 <= 3x p50)\n",
-           clients, ncpu(), rate, p50, p99, p50 > 0 ? p99 / p50 : 0, fails ? " [calls failed]" : "", frate, f50, f99,
+           clients, ncpu(), ncpu(), workers, rate, p50, p99, p50 > 0 ? p99 / p50 : 0, fails ? " [calls failed]" : "", frate, f50, f99,
            frate > 0 ? rate / frate : 0);
     printf("  CPU per call in P6: service %.1f us, its clients %.1f us; floor server %.1f us, its clients %.1f us "
            "(the clients share the machine's %d CPUs with the server)\n",
