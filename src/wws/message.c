@@ -238,6 +238,7 @@ static size_t value_size(WS_TYPE t)
     case WS_DESCRIPTION_TYPE: return sizeof(void *); /* a type-attribute field: the struct's description */
     case WS_XML_QNAME_TYPE: return sizeof(WS_XML_QNAME);
     case WS_ENDPOINT_ADDRESS_TYPE: return sizeof(WS_ENDPOINT_ADDRESS);
+    case WS_FAULT_TYPE: return sizeof(WS_FAULT);
     default: return ntcp__wws_type_size(t);
     }
 }
@@ -423,6 +424,15 @@ static HRESULT struct_actual_of_node(const xmlNode *e, const WS_STRUCT_DESCRIPTI
     return hr;
 }
 
+/* roughly an NCName: not empty, no ':', no white space or markup, not starting with a digit, '-' or '.' */
+static bool ncname(const char *p, size_t n)
+{
+    if (!n || (p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '.') return false;
+    for (size_t i = 0; i < n; i++)
+        if (strchr(" \t\r\n<>&\"'=:/;,()[]{}!?#$%*+@\\^`|~", p[i]) || !p[i]) return false;
+    return true;
+}
+
 /* element e's text as a QName: its prefix looked up where e is */
 static HRESULT read_qname(const xmlNode *e, WS_HEAP *heap, WS_XML_QNAME *q, WS_ERROR *error)
 {
@@ -438,7 +448,7 @@ static HRESULT read_qname(const xmlNode *e, WS_HEAP *heap, WS_XML_QNAME *q, WS_E
     const char *local = colon ? colon + 1 : s;
     size_t llen = n - (colon ? plen + 1 : 0);
     xmlNsPtr ns = NULL;
-    if (!llen || memchr(local, ':', llen) || plen >= sizeof prefix || (colon && !plen))
+    if (!ncname(local, llen) || plen >= sizeof prefix || (colon && !ncname(s, plen)))
         hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "'%.*s' is not a valid QName", (int)(n > 64 ? 64 : n), s);
     else {
         memcpy(prefix, s, plen);
@@ -493,6 +503,8 @@ static HRESULT read_any_element(const xmlNode *e, const WS_STRUCT_DESCRIPTION *s
     if (!xb) hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
     else {
         xmlDocSetRootElement(nd, copy);
+        /* in no namespace: say so, or a default namespace around where the copy is written would claim it */
+        if (!copy->ns) xmlNewNs(copy, (const xmlChar *)"", NULL);
         copy = NULL;
         if (xmlNodeDump(xb, nd, xmlDocGetRootElement(nd), 0, 0) < 0)
             hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
@@ -540,6 +552,8 @@ static HRESULT append_node(WS_XML_BUFFER *b, const xmlNode *n, WS_ERROR *error)
     if (!xb) hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
     else {
         xmlDocSetRootElement(nd, copy);
+        /* in no namespace: say so, or a default namespace around where the copy is written would claim it */
+        if (!copy->ns) xmlNewNs(copy, (const xmlChar *)"", NULL);
         copy = NULL;
         if (xmlNodeDump(xb, nd, xmlDocGetRootElement(nd), 0, 0) < 0)
             hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
@@ -576,6 +590,132 @@ static HRESULT read_epa(const xmlNode *e, WS_HEAP *heap, WS_ENDPOINT_ADDRESS *a,
         hr = WsCreateXmlBuffer(heap, NULL, 0, &a->headers, error);
         for (const xmlNode *c = rp->children; c && SUCCEEDED(hr); c = c->next)
             if (c->type == XML_ELEMENT_NODE) hr = append_node(a->headers, c, error);
+    }
+    return hr;
+}
+
+#define ENV12_NS "http://www.w3.org/2003/05/soap-envelope"
+static WS_XML_STRING env12 = WS_XML_STRING_VALUE(ENV12_NS), f_value = WS_XML_STRING_VALUE("Value");
+
+HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const WS_XML_STRING *ns, WS_TYPE t,
+                              const void *desc, const void *v, unsigned depth, WS_ERROR *error);
+
+static HRESULT write_env_text(ntcp_buf *out, const char *name, const WS_STRING *s, const WS_STRING *lang, WS_ERROR *error)
+{
+    char *text = ntcp__wws_to_utf8(s->chars, s->length), *l = lang ? ntcp__wws_to_utf8(lang->chars, lang->length) : NULL;
+    HRESULT hr = !text || (lang && !l) ? ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a fault string is not valid")
+                                       : S_OK;
+    char head[128];
+    snprintf(head, sizeof head, "<%s xmlns=\"" ENV12_NS "\"%s", name, l ? " xml:lang=\"" : ">");
+    if (SUCCEEDED(hr)) hr = buf_add(out, head, strlen(head), error);
+    if (SUCCEEDED(hr) && l) {
+        for (const char *c = l; *c && SUCCEEDED(hr); c++)
+            hr = *c == '"' ? buf_add(out, "&quot;", 6, error) : buf_escaped(out, c, 1, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "\">", 2, error);
+    }
+    if (SUCCEEDED(hr)) hr = buf_escaped(out, text, strlen(text), error);
+    snprintf(head, sizeof head, "</%s>", name);
+    if (SUCCEEDED(hr)) hr = buf_add(out, head, strlen(head), error);
+    ntcp_free(text);
+    ntcp_free(l);
+    return hr;
+}
+
+/* a SOAP 1.2 fault's content: Code (Value, Subcode...), Reason (Text...), Node, Role, Detail */
+static HRESULT write_fault(ntcp_buf *out, const WS_FAULT *f, unsigned depth, WS_ERROR *error)
+{
+    if (!f->code || (f->reasonCount && !f->reasons))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a WS_FAULT without its code or reasons");
+    static const char code_open[] = "<Code xmlns=\"" ENV12_NS "\">", sub_open[] = "<Subcode xmlns=\"" ENV12_NS "\">";
+    HRESULT hr = buf_add(out, code_open, sizeof code_open - 1, error);
+    unsigned subs = 0;
+    for (const WS_FAULT_CODE *c = f->code; c && SUCCEEDED(hr); c = c->subCode) {
+        if (c != f->code) {
+            if (++subs > 8) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "fault subcodes nested deeper than 8");
+            hr = buf_add(out, sub_open, sizeof sub_open - 1, error);
+        }
+        if (SUCCEEDED(hr)) hr = ntcp__wws_write_typed(out, &f_value, &env12, WS_XML_QNAME_TYPE, NULL, &c->value, depth + 1, error);
+    }
+    for (unsigned i = 0; i < subs && SUCCEEDED(hr); i++) hr = buf_add(out, "</Subcode>", 10, error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, "</Code>", 7, error);
+    static const char reason_open[] = "<Reason xmlns=\"" ENV12_NS "\">";
+    if (SUCCEEDED(hr)) hr = buf_add(out, reason_open, sizeof reason_open - 1, error);
+    for (ULONG i = 0; i < f->reasonCount && SUCCEEDED(hr); i++)
+        hr = write_env_text(out, "Text", &f->reasons[i].text, &f->reasons[i].lang, error);
+    if (SUCCEEDED(hr)) hr = buf_add(out, "</Reason>", 9, error);
+    if (SUCCEEDED(hr) && f->node.length) hr = write_env_text(out, "Node", &f->node, NULL, error);
+    if (SUCCEEDED(hr) && f->actor.length) hr = write_env_text(out, "Role", &f->actor, NULL, error);
+    if (SUCCEEDED(hr) && f->detail && f->detail->len) {
+        static const char detail_open[] = "<Detail xmlns=\"" ENV12_NS "\">";
+        hr = buf_add(out, detail_open, sizeof detail_open - 1, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, (const char *)f->detail->data, f->detail->len, error);
+        if (SUCCEEDED(hr)) hr = buf_add(out, "</Detail>", 9, error);
+    }
+    return hr;
+}
+
+static const xmlNode *env_child(const xmlNode *e, const char *local, const xmlNode *after)
+{
+    for (const xmlNode *c = after ? after->next : e->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, local) && c->ns && c->ns->href &&
+            !strcmp((const char *)c->ns->href, ENV12_NS))
+            return c;
+    return NULL;
+}
+
+static HRESULT read_qname(const xmlNode *e, WS_HEAP *heap, WS_XML_QNAME *q, WS_ERROR *error);
+
+static HRESULT env_text(const xmlNode *n, WS_HEAP *heap, WS_STRING *out, WS_ERROR *error)
+{
+    xmlChar *t = xmlNodeGetContent(n);
+    HRESULT hr = read_text_desc(t ? (const char *)t : "", WS_STRING_TYPE, NULL, heap, out, error);
+    xmlFree(t);
+    return hr;
+}
+
+static HRESULT read_fault(const xmlNode *e, WS_HEAP *heap, WS_FAULT *f, WS_ERROR *error)
+{
+    memset(f, 0, sizeof *f);
+    const xmlNode *code = env_child(e, "Code", NULL), *reason = env_child(e, "Reason", NULL);
+    if (!code || !reason)
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the fault has no Code or no Reason (SOAP 1.2)");
+    HRESULT hr = S_OK;
+    WS_FAULT_CODE **place = &f->code;
+    for (unsigned level = 0; code && SUCCEEDED(hr); level++) {
+        const xmlNode *value = env_child(code, "Value", NULL);
+        if (!value || level > 8) {
+            hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
+                                level > 8 ? "fault subcodes nested deeper than 8" : "a fault code without its Value");
+            break;
+        }
+        WS_FAULT_CODE *fc;
+        hr = WsAlloc(heap, sizeof *fc, (void **)&fc, error);
+        if (FAILED(hr)) break;
+        memset(fc, 0, sizeof *fc);
+        hr = read_qname(value, heap, &fc->value, error);
+        *place = fc;
+        place = &fc->subCode;
+        code = env_child(code, "Subcode", NULL);
+    }
+    ULONG n = 0;
+    for (const xmlNode *t = env_child(reason, "Text", NULL); t; t = env_child(reason, "Text", t)) n++;
+    if (SUCCEEDED(hr) && n) hr = WsAlloc(heap, n * sizeof *f->reasons, (void **)&f->reasons, error);
+    ULONG i = 0;
+    for (const xmlNode *t = env_child(reason, "Text", NULL); t && SUCCEEDED(hr); t = env_child(reason, "Text", t), i++) {
+        memset(&f->reasons[i], 0, sizeof f->reasons[i]);
+        hr = env_text(t, heap, &f->reasons[i].text, error);
+        xmlChar *lang = xmlGetNsProp(t, (const xmlChar *)"lang", XML_XML_NAMESPACE);
+        if (SUCCEEDED(hr)) hr = read_text_desc(lang ? (const char *)lang : "", WS_STRING_TYPE, NULL, heap, &f->reasons[i].lang, error);
+        xmlFree(lang);
+    }
+    if (SUCCEEDED(hr)) f->reasonCount = n;
+    const xmlNode *node = env_child(e, "Node", NULL), *role = env_child(e, "Role", NULL), *detail = env_child(e, "Detail", NULL);
+    if (SUCCEEDED(hr) && node) hr = env_text(node, heap, &f->node, error);
+    if (SUCCEEDED(hr) && role) hr = env_text(role, heap, &f->actor, error);
+    if (SUCCEEDED(hr) && detail) {
+        hr = WsCreateXmlBuffer(heap, NULL, 0, &f->detail, error);
+        for (const xmlNode *c = detail->children; c && SUCCEEDED(hr); c = c->next)
+            if (c->type == XML_ELEMENT_NODE) hr = append_node(f->detail, c, error);
     }
     return hr;
 }
@@ -621,15 +761,19 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     HRESULT hr = S_OK;
     const WS_XML_QNAME *qn = t == WS_XML_QNAME_TYPE ? v : NULL;
     if (qn) { /* "q:local" with q declared on the element ("local" when the QName is in the element's namespace) */
-        if ((qn->localName.length && !qn->localName.bytes) || (qn->ns.length && !qn->ns.bytes) || !qn->localName.length)
-            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a WS_XML_QNAME without its local name");
+        if ((qn->localName.length && !qn->localName.bytes) || (qn->ns.length && !qn->ns.bytes) ||
+            !ncname((const char *)qn->localName.bytes, qn->localName.length))
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a WS_XML_QNAME without a valid local name");
+        static const char xml_ns[] = "http://www.w3.org/XML/1998/namespace";
+        if (qn->ns.length == sizeof xml_ns - 1 && !memcmp(qn->ns.bytes, xml_ns, sizeof xml_ns - 1))
+            return ntcp__wws_notimpl(error, "a WS_XML_QNAME in the xml namespace");
         bool same = qn->ns.length == ns->length && (!ns->length || !memcmp(qn->ns.bytes, ns->bytes, ns->length));
         if (!same && !qn->ns.length)
             return ntcp__wws_notimpl(error, "a WS_XML_QNAME in no namespace inside an element in a namespace");
         size_t n = qn->localName.length + (same ? 0 : 2);
         if (!(text = ntcp_malloc(n + 1))) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
         snprintf(text, n + 1, "%s%.*s", same ? "" : "q:", (int)qn->localName.length, (const char *)qn->localName.bytes);
-    } else if (t != WS_STRUCT_TYPE && t != WS_ENDPOINT_ADDRESS_TYPE) {
+    } else if (t != WS_STRUCT_TYPE && t != WS_ENDPOINT_ADDRESS_TYPE && t != WS_FAULT_TYPE) {
         hr = simple_text(t, desc, v, &text, error);
         if (FAILED(hr)) return hr;
     }
@@ -670,6 +814,7 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     if (SUCCEEDED(hr) && text) hr = buf_escaped(out, text, strlen(text), error);
     ntcp_free(text);
     if (SUCCEEDED(hr) && t == WS_ENDPOINT_ADDRESS_TYPE) hr = write_epa(out, v, error);
+    if (SUCCEEDED(hr) && t == WS_FAULT_TYPE) hr = write_fault(out, v, depth, error);
     if (SUCCEEDED(hr) && t == WS_STRUCT_TYPE) {
         const WS_STRUCT_DESCRIPTION *sd = desc;
         if (!sd || (sd->fieldCount && !sd->fields))
@@ -764,7 +909,7 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
                               (int)n->length, (const char *)n->bytes);
     if ((f->mapping == WS_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_TEXT_FIELD_MAPPING) &&
         (f->type == WS_STRUCT_TYPE || f->type == WS_XML_BUFFER_TYPE || f->type == WS_XML_QNAME_TYPE ||
-         f->type == WS_ENDPOINT_ADDRESS_TYPE))
+         f->type == WS_ENDPOINT_ADDRESS_TYPE || f->type == WS_FAULT_TYPE))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                               "field '%.*s': an attribute or text field must be of a simple type", (int)n->length,
                               (const char *)n->bytes);
@@ -889,6 +1034,7 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
         return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED, "structs nested deeper than 32");
     if (t == WS_XML_QNAME_TYPE) return read_qname(e, heap, dst, error);
     if (t == WS_ENDPOINT_ADDRESS_TYPE) return read_epa(e, heap, dst, error);
+    if (t == WS_FAULT_TYPE) return read_fault(e, heap, dst, error);
     if (t != WS_STRUCT_TYPE) {
         xmlChar *text = xmlNodeGetContent(e);
         HRESULT hr = read_text_desc(text ? (const char *)text : "", t, desc, heap, dst, error);
@@ -1233,7 +1379,12 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
     xmlDocPtr x = len > 0x7FFFFFF0u ? NULL
                 : xmlReadMemory(doc, (int)(len + 7), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     ntcp_free(doc);
-    if (!x) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "the body is not well-formed XML");
+    if (x && !(x->properties & XML_DOC_NSVALID)) { /* libxml2 keeps going after a namespace error: not here */
+        xmlFreeDoc(x);
+        x = NULL;
+    }
+    if (!x) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR,
+                                  "the body is not well-formed XML (with namespaces)");
     HRESULT hr = S_OK;
     xmlNodePtr root = xmlDocGetRootElement(x);
     xmlNodePtr e = root ? first_element(root->children) : NULL;

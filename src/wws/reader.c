@@ -77,7 +77,13 @@ static HRESULT set_text(WS_XML_READER *r, const char *xml, size_t len, WS_ERROR 
     memcpy(doc + 3 + len, "</f>", 4);
     r->doc = xmlReadMemory(doc, (int)(len + 7), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     ntcp_free(doc);
-    if (!r->doc) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "the input is not well-formed XML");
+    if (r->doc && !(r->doc->properties & XML_DOC_NSVALID)) { /* a namespace error: libxml2 would keep going */
+        xmlFreeDoc(r->doc);
+        r->doc = NULL;
+    }
+    if (!r->doc)
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR,
+                              "the input is not well-formed XML (with namespaces)");
     r->parent = xmlDocGetRootElement(r->doc);
     r->cur = r->parent ? r->parent->children : NULL;
     return S_OK;

@@ -1,7 +1,7 @@
 /* libFuzzer: WsReadType over the serializer's description set -- float, decimal, QName, QName,
  * datetime, timespan, GUID, unique id, bytes, XML string and enum values,
  * a data contract of them, attribute / text / no-field mappings and nillable
- * fields, struct subtypes, an any-element field, endpoint addresses -- from text XML or (a bit of the first byte) NBFX. The first
+ * fields, struct subtypes, an any-element field, endpoint addresses, SOAP faults -- from text XML or (a bit of the first byte) NBFX. The first
  * byte picks the description and read option. What reads must write back,
  * and what it writes must read again to the same text. The heap is small,
  * so its quota is hit too. */
@@ -82,6 +82,7 @@ static const struct { WS_TYPE t; void *desc; ULONG size; } kinds[] = {
     { WS_ENUM_TYPE, &color_type, sizeof(int) },   { WS_STRING_TYPE, NULL, sizeof(WS_STRING) },
     { WS_DECIMAL_TYPE, NULL, sizeof(DECIMAL) },   { WS_XML_QNAME_TYPE, NULL, sizeof(WS_XML_QNAME) },
     { WS_STRUCT_TYPE, &box_type, sizeof(Box) },   { WS_ENDPOINT_ADDRESS_TYPE, NULL, sizeof(WS_ENDPOINT_ADDRESS) },
+    { WS_FAULT_TYPE, NULL, sizeof(WS_FAULT) },
 };
 
 /* the value written with its description; 0 when it cannot be (a local datetime) */
@@ -110,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     WS_XML_READER_TEXT_ENCODING te = { { WS_XML_READER_ENCODING_TYPE_TEXT }, WS_CHARSET_UTF8 };
     WS_XML_READER_BINARY_ENCODING be = { { WS_XML_READER_ENCODING_TYPE_BINARY }, NULL, NULL };
     WS_XML_READER_BUFFER_INPUT in = { { WS_XML_READER_INPUT_TYPE_BUFFER }, (void *)(data + 1), (ULONG)(size - 1) };
-    union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; DECIMAL dec; WS_XML_QNAME qn; void *p; } value;
+    union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; WS_FAULT fault; DECIMAL dec; WS_XML_QNAME qn; void *p; } value;
     memset(&value, 0, sizeof value);
     ULONG vsize = pointer ? sizeof(void *) : kinds[k].size;
     HRESULT hr = WsSetInput(r, binary ? &be.encoding : &te.encoding, &in.input, NULL, 0, error);
@@ -130,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* read what was written (a fresh heap) and write it again: the same text */
             WS_HEAP *h2;
             if (WsCreateHeap(1 << 20, 0, NULL, 0, &h2, NULL) != S_OK) abort();
-            union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; DECIMAL dec; WS_XML_QNAME qn; void *p; } again;
+            union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; WS_FAULT fault; DECIMAL dec; WS_XML_QNAME qn; void *p; } again;
             memset(&again, 0, sizeof again);
             if (FAILED(ntcp__wws_read_element((const char *)a.data, a.len, &d,
                                               ro == WS_READ_OPTIONAL_POINTER ? WS_READ_REQUIRED_POINTER : ro, h2, &again,

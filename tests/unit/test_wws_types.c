@@ -754,6 +754,10 @@ TEST(wws_any_element_field)
     CHECK_EQ_INT(ntcp__wws_write_element(&b, &env_element, WS_WRITE_REQUIRED_VALUE, &env, sizeof env, e), S_OK);
     const char want[] = "<Env xmlns=\"http://t\"><Id xmlns=\"http://t\">7</Id><x:Extra xmlns:x=\"urn:x\" a=\"1\"><x:In>t</x:In></x:Extra></Env>";
     CHECK_BYTES(b.data, b.len, want, strlen(want));
+    /* an element in no namespace keeps saying so (written later inside a default namespace) */
+    const char nons[] = "<Env xmlns=\"http://t\"><Id>7</Id><Extra xmlns=\"\">x</Extra></Env>";
+    CHECK_EQ_INT(ntcp__wws_read_element(nons, strlen(nons), &env_element, WS_READ_REQUIRED_VALUE, h, &env, sizeof env, e), S_OK);
+    CHECK_BYTES(env.Any->data, env.Any->len, "<Extra xmlns=\"\">x</Extra>", 25);
     /* none there: required fails, optional is NULL */
     const char none[] = "<Env xmlns=\"http://t\"><Id>7</Id></Env>";
     CHECK_EQ_INT(ntcp__wws_read_element(none, strlen(none), &env_element, WS_READ_REQUIRED_VALUE, h, &env, sizeof env, e), WS_E_INVALID_FORMAT);
@@ -809,6 +813,54 @@ TEST(wws_endpoint_address)
     CHECK_EQ_INT(ntcp__wws_read_element(no_addr, strlen(no_addr), &r_element, WS_READ_REQUIRED_VALUE, h, &back, sizeof back, e),
                  WS_E_INVALID_FORMAT);
     CHECK_EQ_STR(terr(e), "the endpoint address has no <Address> (http://www.w3.org/2005/08/addressing)");
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}
+
+/* WS_FAULT_TYPE: a SOAP 1.2 fault's content (hand-written in the form WCF sends a
+ * FaultException<string> with a subcode; not captured from Mono) */
+TEST(wws_fault_type)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    WS_XML_STRING fault_n = WS_XML_STRING_VALUE("Fault"), env = WS_XML_STRING_VALUE("http://www.w3.org/2003/05/soap-envelope");
+    WS_ELEMENT_DESCRIPTION d = { &fault_n, &env, WS_FAULT_TYPE, NULL };
+    const char wcf[] =
+        "<s:Fault xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Code><s:Value>s:Sender</s:Value><s:Subcode>"
+        "<s:Value xmlns:a=\"urn:nettcp:sample\">a:Refused</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">"
+        "echo refused</s:Text></s:Reason><s:Detail><string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\">"
+        "the detail of the fault</string></s:Detail></s:Fault>";
+    WS_FAULT f;
+    CHECK_EQ_INT(ntcp__wws_read_element(wcf, strlen(wcf), &d, WS_READ_REQUIRED_VALUE, h, &f, sizeof f, e), S_OK);
+    CHECK(f.code && f.code->subCode && !f.code->subCode->subCode);
+    CHECK_BYTES(f.code->value.localName.bytes, f.code->value.localName.length, "Sender", 6);
+    CHECK_BYTES(f.code->value.ns.bytes, f.code->value.ns.length, "http://www.w3.org/2003/05/soap-envelope", 39);
+    CHECK_BYTES(f.code->subCode->value.localName.bytes, f.code->subCode->value.localName.length, "Refused", 7);
+    CHECK_BYTES(f.code->subCode->value.ns.bytes, f.code->subCode->value.ns.length, "urn:nettcp:sample", 17);
+    CHECK(f.reasonCount == 1 && !wmemcmp(f.reasons[0].text.chars, L"echo refused", 12) && f.reasons[0].lang.length == 5);
+    const char detail[] = "<string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\">the detail of the fault</string>";
+    CHECK(f.detail != NULL);
+    CHECK_BYTES(f.detail->data, f.detail->len, detail, strlen(detail));
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &d, WS_WRITE_REQUIRED_VALUE, &f, sizeof f, e), S_OK);
+#define E12 " xmlns=\"http://www.w3.org/2003/05/soap-envelope\""
+    const char want[] = "<Fault" E12 "><Code" E12 "><Value" E12 ">Sender</Value><Subcode" E12 "><Value" E12
+                        " xmlns:q=\"urn:nettcp:sample\">q:Refused</Value></Subcode></Code><Reason" E12 "><Text" E12
+                        " xml:lang=\"en-US\">echo refused</Text></Reason><Detail" E12 "><string xmlns=\"http://schemas."
+                        "microsoft.com/2003/10/Serialization/\">the detail of the fault</string></Detail></Fault>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    /* and back to the same */
+    WS_FAULT again;
+    CHECK_EQ_INT(ntcp__wws_read_element((const char *)b.data, b.len, &d, WS_READ_REQUIRED_VALUE, h, &again, sizeof again, e), S_OK);
+    CHECK(again.code->subCode && again.reasonCount == 1 && again.detail && again.detail->len == f.detail->len);
+    const char no_code[] = "<Fault" E12 "><Reason" E12 "/></Fault>";
+    CHECK_EQ_INT(ntcp__wws_read_element(no_code, strlen(no_code), &d, WS_READ_REQUIRED_VALUE, h, &again, sizeof again, e),
+                 WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "the fault has no Code or no Reason (SOAP 1.2)");
     ntcp_buf_free(&b);
     WsFreeError(e);
     WsFreeHeap(h);
