@@ -565,6 +565,8 @@ HRESULT WINAPI WsOpenServiceHost(WS_SERVICE_HOST *serviceHost, const WS_ASYNC_CO
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     o.security = NTCP_SECURITY_NONE; /* each endpoint has its own */
+    /* WWSAPI has no string quota of its own: a text may be as long as the message (64 KiB by default) */
+    o.xml.max_string_len = o.xml.max_size;
     HRESULT hr = S_OK;
     if (ntcp_service_new(&h->svc, &o) != NTCP_OK) hr = bad(error, E_OUTOFMEMORY, "WsOpenServiceHost: out of memory");
     for (USHORT i = 0; i < h->neps && SUCCEEDED(hr); i++) hr = open_endpoint(h, &h->eps[i], error);
