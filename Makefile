@@ -1,5 +1,6 @@
 # nettcp build. `make` = release build in build/; `make SAN=1` = ASan+UBSan
-# build in build-asan/; `make fuzz` = libFuzzer targets in build-fuzz/.
+# build in build-asan/; `make TSAN=1` = ThreadSanitizer build in build-tsan/;
+# `make fuzz` = libFuzzer targets in build-fuzz/.
 # Every src/*/*.c goes into libnettcp.a and libnettcp.so (which exports the
 # ntcp_ API only); every tests/unit/*.c into one test runner; every tools/*.c
 # into the nettcp CLI, linked against libnettcp.so. `make install` honours
@@ -7,7 +8,12 @@
 
 CC ?= cc
 SAN ?= 0
-ifeq ($(SAN),1)
+TSAN ?= 0
+ifeq ($(TSAN),1)
+BUILD ?= build-tsan
+OPT = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+LDSAN = -fsanitize=thread
+else ifeq ($(SAN),1)
 BUILD ?= build-asan
 OPT = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN = -fsanitize=address,undefined
@@ -189,7 +195,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/nettcp
 
 clean:
-	rm -rf build build-asan build-fuzz build-deb
+	rm -rf build build-asan build-tsan build-fuzz build-deb
 
 .PHONY: all dist fuzz fuzz-seeds man install uninstall clean FORCE
 FORCE:

@@ -135,6 +135,9 @@ static ntcp_service *start_soap_service(int *port)
     ntcp_service_options o;
     ntcp_service_options_init(&o);
     o.nns.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
+    const char *w = getenv("NTCP_BENCH_WORKERS"); /* default: the service's (one per CPU); 0: handlers on the loop */
+    if (w && *w)
+        o.workers = (unsigned)atoi(w);
     ntcp_service *s;
     if (ntcp_service_new(&s, &o) || ntcp_service_add_operation(s, ECHO_ACTION, NULL, soap_echo, NULL) ||
         ntcp_service_listen(s, "net.tcp://127.0.0.1:0/bench", port)) {

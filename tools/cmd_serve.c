@@ -32,6 +32,7 @@ static void usage(FILE *f)
             "                        [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                         [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "                        [--mode LIST] [--config FILE] [--syslog] [-v]\n"
+            "                        [--workers N] [--loops N] [--concurrency single|multiple]\n"
             "                        [--credential windows|certificate|none] [--cert FILE [--key FILE]] [--client-ca FILE]\n"
             "                        [--validation chain|peer|none] [--revocation nocheck|online|offline]\n"
             "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--wsdl-port N] [--identity ID]\n"
@@ -78,6 +79,13 @@ static void usage(FILE *f)
             "                     singleton (singleton-sized; one-way messages: no reply goes back). Transport\n"
             "                     security needs duplex or streamed\n"
             "  --max-string-content-length N   longest text in a request (readerQuotas, default 8192)\n"
+            "  --workers N        threads that run the operations (default: one per CPU; 0 = on the event loops,\n"
+            "                     which then wait for each one). A handler that blocks holds a worker; Delay\n"
+            "                     does not (it is deferred to a timer)\n"
+            "  --loops N          event loops, one thread each (default: one per CPU); one accepts and hands\n"
+            "                     each connection to the least loaded\n"
+            "  --concurrency C    single (default: a session's calls run one at a time, in order) or multiple\n"
+            "                     (a session's calls overlap); replies leave in request order either way\n"
             "  --config FILE      read options from FILE first, one 'option = value' per line (any option above,\n"
             "                     without its dashes; 'url = URL'; flags take true or false; '#' comments);\n"
             "                     the command line wins\n"
@@ -196,7 +204,10 @@ static ntcp_status echo(void *ctx, ntcp_call *call)
 }
 
 /* Delay: replies after N ms from a timer thread; the session (and the
- * service) serve other requests meanwhile. */
+ * service) serve other requests meanwhile. A handler could as well sleep
+ * on its worker (plain blocking code is fine there), but each waiting
+ * call would hold a worker thread: deferred, a thousand waiting calls
+ * cost a list entry each, and Delay works with --workers 0 too. */
 typedef struct delayed {
     ntcp_call *call;
     long long due;
@@ -410,6 +421,8 @@ static void on_signal(int sig)
         ntcp_service_stop(g_service);
 }
 
+enum { OPT_WORKERS = 0x120, OPT_LOOPS, OPT_CONCURRENCY }; /* beside CLI_TRACE_LONG_OPTIONS' 0x10x */
+
 static const struct option opts[] = {
         { "security", required_argument, NULL, 's' },  { "package", required_argument, NULL, 'p' },
         { "protection", required_argument, NULL, 'P' }, { "keytab", required_argument, NULL, 'k' },
@@ -421,6 +434,9 @@ static const struct option opts[] = {
         { "config", required_argument, NULL, 'C' },
         { "syslog", no_argument, NULL, 'L' },
         { "verbose", no_argument, NULL, 'v' },
+        { "workers", required_argument, NULL, OPT_WORKERS },
+        { "loops", required_argument, NULL, OPT_LOOPS },
+        { "concurrency", required_argument, NULL, OPT_CONCURRENCY },
         { "credential", required_argument, NULL, CLI_OPT_CREDENTIAL },
         { "cert", required_argument, NULL, CLI_OPT_CERT },
         { "key", required_argument, NULL, CLI_OPT_KEY },
@@ -473,6 +489,32 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
         case 'm':
             if (cli_parse_mode_list("serve", optarg, &o.server.framing))
                 return 2;
+            break;
+        case OPT_WORKERS:
+        case OPT_LOOPS: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            long lo = c == OPT_WORKERS ? 0 : 1;
+            if (!*optarg || *end || v < lo || v > 256) {
+                fprintf(stderr, "nettcp serve: --%s expects a whole number from %ld to 256, not '%s'\n",
+                        c == OPT_WORKERS ? "workers" : "loops", lo, optarg);
+                return 2;
+            }
+            if (c == OPT_WORKERS)
+                o.workers = (unsigned)v;
+            else
+                o.server.loops = (unsigned)v;
+            break;
+        }
+        case OPT_CONCURRENCY:
+            if (!strcmp(optarg, "single")) {
+                o.concurrency = NTCP_CONCURRENCY_SINGLE;
+            } else if (!strcmp(optarg, "multiple")) {
+                o.concurrency = NTCP_CONCURRENCY_MULTIPLE;
+            } else {
+                fprintf(stderr, "nettcp serve: --concurrency expects single or multiple, not '%s'\n", optarg);
+                return 2;
+            }
             break;
         case 'v': verbose = true; break;
         case 'L': syslog = true; break;
@@ -628,7 +670,9 @@ int cmd_serve(int argc, char **argv)
                strchr(u.host, ':') ? "]" : "", port, u.path,
                sec_label(&o));
     fflush(stdout);
-    serve_log(LOG_INFO, "listening on %s, port %d (security %s)", url, port, sec_label(&o));
+    serve_log(LOG_INFO, "listening on %s, port %d (security %s; %u event loops, %u workers, concurrency %s)", url, port,
+              sec_label(&o), o.server.loops, o.workers,
+              o.concurrency == NTCP_CONCURRENCY_MULTIPLE ? "multiple" : "single");
     serve_ready();
     ntcp_trace_event(trace, "listening", NULL, "url", url, "security", sec_label(&o), NULL);
     st = ntcp_service_run(svc);

@@ -1,6 +1,7 @@
 /* nettcp command-line tool: dispatches to one function per subcommand. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <nettcp/nettcp.h>
 #include "cli.h"
 
@@ -38,8 +39,14 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            if (ntcp_background_threads()) { /* exit() would free OpenSSL and krb5 under them */
+                fflush(NULL);
+                _exit(rc);
+            }
+            return rc;
+        }
     fprintf(stderr, "nettcp: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,5 +1,5 @@
-/* nettcp — the service host's connection engine: one thread, epoll, many
- * concurrent framing sessions. It accepts connections, runs an MC-NMF
+/* nettcp — the service host's connection engine: epoll event loops (one
+ * thread each), many concurrent framing sessions. It accepts connections, runs an MC-NMF
  * acceptor on each (with a stream upgrade from a factory when the endpoint
  * is secured), hands every message to a callback, writes replies, enforces
  * channelInitializationTimeout, the receive (idle) timeout and the session
@@ -24,6 +24,12 @@ typedef struct ntcp_server_config {
     int receive_timeout_ms;      /* idle time between messages: 10 min (ReceiveTimeout) */
     int close_timeout_ms;        /* waiting for the client's End at shutdown: 10 s */
     unsigned max_sessions;       /* concurrent connections; more get the ServerTooBusy fault */
+    /* Event loops, each on its own thread (run()'s thread is the first):
+     * one accepts and hands each connection to the loop with the fewest
+     * sessions, which serves it until it ends; callbacks then run on
+     * several threads, each session's on its loop's. Default 1 (the
+     * service's options make it one per CPU); 0 = 1. */
+    unsigned loops;
     /* A fresh secured stream for a session, called once its via is known
      * (NULL: no upgrade for it); the server frees it with ntcp_stream_free. */
     ntcp_stream *(*stream_new)(void *ctx, ntcp_server_session *s);
@@ -50,22 +56,33 @@ NTCP_MUST_CHECK ntcp_status ntcp_server_new(ntcp_server **s, const ntcp_server_c
 void ntcp_server_free(ntcp_server *s);
 /* Listens on host:port ("0": any free port); *bound_port receives the port. */
 NTCP_MUST_CHECK ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *port, int *bound_port);
-/* Serves until ntcp_server_stop; returns NTCP_OK after a graceful shutdown. */
+/* Serves until ntcp_server_stop: loop 0 on the calling thread, the others
+ * on threads of their own (joined before it returns); NTCP_OK after a
+ * graceful shutdown. */
 NTCP_MUST_CHECK ntcp_status ntcp_server_run(ntcp_server *s);
-/* Asks run() to stop: no new connections, open sessions are ended with End
- * (replies already queued are written first), then run() returns. Safe to
- * call from a signal handler or another thread. */
+/* Asks run() to stop: no new connections, open sessions (on every loop)
+ * are ended with End (replies already queued are written first), then
+ * run() returns once every loop finished. Safe to call from a signal
+ * handler or another thread. */
 void ntcp_server_stop(ntcp_server *s);
 unsigned ntcp_server_session_count(const ntcp_server *s);
 /* Work finished on another thread: ntcp_server_wake (safe from any thread)
  * makes run() call fn(ctx) on its own thread soon after. */
 void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx);
 void ntcp_server_wake(ntcp_server *s);
+/* The same per event loop: ntcp_server_wake_loop(s, i) (any thread) makes
+ * loop i call fn(ctx, i) on its own thread. The wake above is loop 0's. */
+void ntcp_server_set_wake_loop(ntcp_server *s, void (*fn)(void *ctx, unsigned loop), void *ctx);
+void ntcp_server_wake_loop(ntcp_server *s, unsigned loop);
+/* How many event loops serve (fixed by ntcp_server_new). */
+unsigned ntcp_server_loops(const ntcp_server *s);
+/* The loop a session is pinned to: every callback about it runs there. */
+unsigned ntcp_server_session_loop(const ntcp_server_session *ss);
 /* Optional: at shutdown a session for which busy() says true (replies still
  * to come) gets its End only once busy() says false, or at the close timeout. */
 void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss));
 /* Writes what was queued with ntcp_server_session_send outside a callback
- * (on run()'s thread, e.g. from the wake function); the session may end
+ * (on the session's loop thread, e.g. from its wake function); the session may end
  * (its on_close runs) and must not be used after. */
 void ntcp_server_session_flush(ntcp_server_session *ss);
 

@@ -16,6 +16,16 @@
 extern "C" {
 #endif
 
+/* How the calls of one session are dispatched (WCF's ConcurrencyMode).
+ * Single: one at a time, in the order they came (the next one starts when
+ * the handler before it returned; a deferred call does not hold it back).
+ * Multiple: as they come, overlapping on the worker threads. Either way
+ * different sessions run in parallel and replies leave in request order. */
+typedef enum ntcp_concurrency {
+    NTCP_CONCURRENCY_SINGLE = 0,
+    NTCP_CONCURRENCY_MULTIPLE = 1
+} ntcp_concurrency;
+
 typedef enum ntcp_security_mode {
     NTCP_SECURITY_NONE = 0,
     NTCP_SECURITY_TRANSPORT = 1 /* Windows credentials through NegotiateStream */
@@ -93,8 +103,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_call_reply_action(ntcp_call *call, const char *
 NTCP_MUST_CHECK ntcp_status ntcp_call_fault(ntcp_call *call, const char *code, const char *const *subcodes,
                                             const char *reason, const char *detail_xml);
 /* Finish this call later: the handler returns NTCP_OK right after, and
- * ntcp_call_complete (from any thread) sends the reply built so far.
- * Replies of a session go out in the order the requests came. */
+ * ntcp_call_complete (from any thread, even before the handler returned)
+ * sends the reply built so far. Replies of a session go out in the order
+ * the requests came. */
 void ntcp_call_defer(ntcp_call *call);
 /* st NTCP_OK: send the reply; otherwise InternalServiceFault. The call is
  * freed: do not use it after. Safe from any thread; if the session ended
@@ -116,6 +127,13 @@ typedef struct ntcp_service_options {
     void *log_ctx;
     ntcp_trace *trace;                /* call trace (JSON lines); NULL: none */
     size_t max_reply_size;            /* bytes of one reply envelope (64 MiB); larger: InternalServiceFault */
+    /* Threads that run the operations, so the event loops never wait on a
+     * handler (default: one per CPU). 0: handlers run on the event loop's
+     * thread, which waits for each one (for handlers that never block). A
+     * handler that blocks holds its thread: give slow ones more workers, or
+     * defer them. The event loops are server.loops (default one per CPU). */
+    unsigned workers;
+    ntcp_concurrency concurrency;     /* the endpoints' default: single */
 } ntcp_service_options;
 
 /* Fills the defaults. */
@@ -159,6 +177,7 @@ typedef struct ntcp_endpoint_options {
     ntcp_nns_options nns;
     ntcp_credential_type credential; /* Transport: windows (NegotiateStream) or certificate / none (TLS) */
     ntcp_tls_options tls;
+    ntcp_concurrency concurrency;    /* single (default) or multiple */
 } ntcp_endpoint_options;
 /* Fills from the service's options. */
 void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s);
@@ -168,6 +187,12 @@ NTCP_MUST_CHECK ntcp_status ntcp_endpoint_add_operation(ntcp_endpoint *ep, const
                                                         const char *reply_action, ntcp_operation_fn fn, void *ctx);
 NTCP_MUST_CHECK ntcp_status ntcp_endpoint_understand_header(ntcp_endpoint *ep, const char *action, const char *ns,
                                                             const char *name);
+/* Serves until ntcp_service_stop: on run()'s thread and server.loops - 1
+ * more, with the operations on the worker threads. A stop ends every
+ * session once its running operations replied, or at the close timeout:
+ * then the sessions are aborted and the replies of operations still running
+ * are dropped when they return. ntcp_service_free waits for running
+ * handlers to return (a thread cannot be stopped from outside). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_run(ntcp_service *s);
 /* Replaces the NegotiateStream options (keytab, package, protection,
  * anonymous callers, ...) for the connections accepted from now on; open

@@ -14,6 +14,12 @@ extern "C" {
 /* ---- allocator hook ------------------------------------------------------
  * Every allocation the library makes goes through these. Set them once,
  * before any other call; NULL restores the C library's malloc family. */
+/* Threads the library left running after giving up on them (an open whose
+ * deadline passed while GSSAPI still waited for a KDC). They finish on their
+ * own; a program that exits while one runs should leave with _exit, since
+ * exit() tears down OpenSSL and krb5 under them. */
+size_t ntcp_background_threads(void);
+
 typedef struct ntcp_allocator {
     void *(*malloc_fn)(size_t size, void *ctx);
     void *(*realloc_fn)(void *ptr, size_t size, void *ctx);

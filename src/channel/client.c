@@ -237,7 +237,9 @@ static void job_leg(void *ctx, bool sent, uint8_t id, size_t len)
 static void job_step(void *ctx, ntcp_channel_step step)
 {
     open_job *j = ctx;
+    pthread_mutex_lock(&j->mu); /* the caller reads it when it gives up */
     j->step = step;
+    pthread_mutex_unlock(&j->mu);
     if (j->real.channel.step_cb && cb_enter(j)) {
         j->real.channel.step_cb(j->real.channel.step_ctx, step);
         cb_leave(j);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,8 @@
 #include "channel/sendq.h"
 
 #define MAX_LISTENERS 8
-#define READ_CHUNK 1048576 /* one buffer for the whole service, one read per readiness */
+#define READ_CHUNK 1048576 /* one buffer per event loop, one read per readiness */
+#define MAX_LOOPS 256
 /* Replies leave a part at a time: the next part is protected only while a
  * session's output holds less than OUT_LOW_WATER bytes, and one flush
  * protects at most OUT_FLUSH_PARTS parts before the loop serves the others. */
@@ -34,8 +36,11 @@ enum sess_state {
     SS_DRAINING   /* a fault was written and the write side shut: discarding until EOF */
 };
 
+typedef struct loop loop;
+
 struct ntcp_server_session {
     ntcp_server *srv;
+    loop *lp;          /* the event loop that owns it: everything about it happens on its thread */
     int fd;
     ntcp_framing *f;
     ntcp_stream *up;
@@ -53,28 +58,57 @@ struct ntcp_server_session {
     ntcp_server_session *prev, *next;
 };
 
+/* A connection accepted by loop 0 for another loop. */
+typedef struct handoff {
+    int fd;
+    struct sockaddr_storage sa;
+    struct handoff *next;
+} handoff;
+
+/* One event loop: its epoll set, its sessions, its thread. Loop 0 also
+ * owns the listeners, accepts, and hands connections out. */
+struct loop {
+    ntcp_server *srv;
+    unsigned idx;
+    int ep, evfd;
+    ntcp_server_session *sessions;
+    _Atomic unsigned count;      /* its sessions (read by loop 0 to pick the least loaded) */
+    _Atomic int wake_pending;
+    uint8_t *rbuf;
+    long long stop_deadline;
+    bool shutting;
+    ntcp_server_session *dead;   /* ended during an epoll batch: freed after it */
+    bool in_batch;
+    pthread_mutex_t mu;          /* the handoff queue */
+    handoff *in_head, *in_tail;
+    pthread_t thr;
+    bool started;                /* its thread runs (set before loop 0 hands anything out) */
+    _Atomic unsigned long ticks; /* read by tests from other threads */
+};
+
 struct ntcp_server {
     ntcp_server_config cfg;
-    int ep, evfd;
+    loop *loops;
+    unsigned nloops;
     int lfd[MAX_LISTENERS];
     int nlisten;
-    ntcp_server_session *sessions;
-    unsigned count;
-    volatile int stopping;
-    _Atomic int wake_pending;
+    _Atomic unsigned count;      /* sessions of every loop, for the session limit */
+    _Atomic int stopping;
     void (*on_wake)(void *ctx);
     void *wake_ctx;
+    void (*on_wake_loop)(void *ctx, unsigned loop);
+    void *wake_loop_ctx;
     bool (*busy)(void *ctx, ntcp_server_session *ss);
-    long long stop_deadline;
-    uint8_t *rbuf;
     /* Out of descriptors (EMFILE/ENFILE): the listeners are disarmed until
      * one is freed (a session ends, or at the next timer tick), so a
      * level-triggered listener does not wake the loop again at once. The
      * reserve descriptor is given up to accept one waiting client and tell
      * it ServerTooBusy, as WCF does. */
     int reserve;
-    bool paused, pause_logged;
-    unsigned long accept_calls, ticks; /* for tests (channel/server_int.h) */
+    _Atomic bool paused;
+    _Atomic bool resume_asked;   /* another loop freed a descriptor while paused */
+    bool pause_logged;
+    _Atomic unsigned long accept_calls; /* for tests (channel/server_int.h), read from other threads */
     _Atomic size_t out_max;            /* the most output one session held (channel/server_int.h) */
 };
 
@@ -94,6 +128,23 @@ void ntcp_server_config_init(ntcp_server_config *c)
     c->receive_timeout_ms = 600000;
     c->close_timeout_ms = 10000;
     c->max_sessions = 10000;
+    c->loops = 1; /* the service makes it one per CPU */
+}
+
+static ntcp_status loop_init(loop *lp)
+{
+    lp->ep = lp->evfd = -1;
+    pthread_mutex_init(&lp->mu, NULL);
+    lp->rbuf = ntcp_malloc(READ_CHUNK);
+    lp->ep = epoll_create1(EPOLL_CLOEXEC);
+    lp->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!lp->rbuf)
+        return NTCP_E_NOMEM;
+    if (lp->ep < 0 || lp->evfd < 0)
+        return NTCP_E_IO;
+    struct epoll_event ev = { .events = EPOLLIN };
+    ev.data.u64 = 1; /* wake, stop, handoff */
+    return epoll_ctl(lp->ep, EPOLL_CTL_ADD, lp->evfd, &ev) < 0 ? NTCP_E_IO : NTCP_OK;
 }
 
 ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
@@ -104,59 +155,109 @@ ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
     if (!s)
         return NTCP_E_NOMEM;
     s->cfg = cfg ? *cfg : defaults;
+    s->nloops = s->cfg.loops ? s->cfg.loops : 1;
+    if (s->nloops > MAX_LOOPS)
+        s->nloops = MAX_LOOPS;
     s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    s->rbuf = ntcp_malloc(READ_CHUNK);
-    s->ep = epoll_create1(EPOLL_CLOEXEC);
-    s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!s->rbuf || s->ep < 0 || s->evfd < 0) {
-        ntcp_server_free(s);
-        return s->rbuf ? NTCP_E_IO : NTCP_E_NOMEM;
+    s->loops = ntcp_calloc(s->nloops, sizeof *s->loops);
+    if (!s->loops) {
+        ntcp_free(s);
+        return NTCP_E_NOMEM;
     }
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-    ev.data.u64 = 1; /* the stop event */
-    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->evfd, &ev) < 0) {
+    unsigned made = 0;
+    ntcp_status st = NTCP_OK;
+    for (; made < s->nloops && !st; made++) {
+        s->loops[made].srv = s;
+        s->loops[made].idx = made;
+        st = loop_init(&s->loops[made]);
+    }
+    if (st) {
+        s->nloops = made;
         ntcp_server_free(s);
-        return NTCP_E_IO;
+        return st;
     }
     *out = s;
     return NTCP_OK;
 }
 
-static void session_destroy(ntcp_server_session *ss)
+static void session_free_now(ntcp_server_session *ss)
 {
-    ntcp_server *s = ss->srv;
-    if (ss->prev)
-        ss->prev->next = ss->next;
-    else
-        s->sessions = ss->next;
-    if (ss->next)
-        ss->next->prev = ss->prev;
-    s->count--;
     ntcp_sendq_clear(&ss->sq);
     ntcp_stream_free(ss->up);
     ntcp_framing_free(ss->f);
     ntcp_free(ss);
 }
 
+static void session_destroy(ntcp_server_session *ss)
+{
+    loop *lp = ss->lp;
+    if (ss->prev)
+        ss->prev->next = ss->next;
+    else
+        lp->sessions = ss->next;
+    if (ss->next)
+        ss->next->prev = ss->prev;
+    atomic_fetch_sub(&lp->count, 1);
+    atomic_fetch_sub(&ss->srv->count, 1);
+    if (lp->in_batch) { /* a later event of this batch may name it: freed after the batch */
+        ss->next = lp->dead;
+        lp->dead = ss;
+        return;
+    }
+    session_free_now(ss);
+}
+
+static void free_dead(loop *lp)
+{
+    while (lp->dead) {
+        ntcp_server_session *ss = lp->dead;
+        lp->dead = ss->next;
+        session_free_now(ss);
+    }
+}
+
+static void drop_handoffs(loop *lp)
+{
+    pthread_mutex_lock(&lp->mu);
+    handoff *h = lp->in_head;
+    lp->in_head = lp->in_tail = NULL;
+    pthread_mutex_unlock(&lp->mu);
+    for (handoff *next; h; h = next) {
+        next = h->next;
+        ntcp_tcp_abort(h->fd);
+        atomic_fetch_sub(&lp->count, 1);
+        atomic_fetch_sub(&lp->srv->count, 1);
+        ntcp_free(h);
+    }
+}
+
 void ntcp_server_free(ntcp_server *s)
 {
     if (!s)
         return;
-    while (s->sessions) {
-        ntcp_server_session *ss = s->sessions;
-        if (ss->fd >= 0)
-            ntcp_tcp_abort(ss->fd);
-        session_destroy(ss);
+    for (unsigned i = 0; i < s->nloops; i++) {
+        loop *lp = &s->loops[i];
+        lp->in_batch = false;
+        free_dead(lp);
+        while (lp->sessions) {
+            ntcp_server_session *ss = lp->sessions;
+            if (ss->fd >= 0)
+                ntcp_tcp_abort(ss->fd);
+            session_destroy(ss);
+        }
+        drop_handoffs(lp);
+        if (lp->ep >= 0)
+            close(lp->ep);
+        if (lp->evfd >= 0)
+            close(lp->evfd);
+        ntcp_free(lp->rbuf);
+        pthread_mutex_destroy(&lp->mu);
     }
     for (int i = 0; i < s->nlisten; i++)
         close(s->lfd[i]);
-    if (s->ep >= 0)
-        close(s->ep);
-    if (s->evfd >= 0)
-        close(s->evfd);
     if (s->reserve >= 0)
         close(s->reserve);
-    ntcp_free(s->rbuf);
+    ntcp_free(s->loops);
     ntcp_free(s);
 }
 
@@ -169,8 +270,8 @@ ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *por
     if (st)
         return st;
     struct epoll_event ev = { .events = EPOLLIN };
-    ev.data.u64 = 2 + (uint64_t)s->nlisten; /* listeners: 2.. */
-    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    ev.data.u64 = 2 + (uint64_t)s->nlisten; /* listeners: 2.., on loop 0 */
+    if (epoll_ctl(s->loops[0].ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         close(fd);
         return NTCP_E_IO;
     }
@@ -184,28 +285,44 @@ void ntcp_server_set_wake(ntcp_server *s, void (*fn)(void *ctx), void *ctx)
     s->wake_ctx = ctx;
 }
 
+void ntcp_server_set_wake_loop(ntcp_server *s, void (*fn)(void *ctx, unsigned loop), void *ctx)
+{
+    s->on_wake_loop = fn;
+    s->wake_loop_ctx = ctx;
+}
+
 void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss))
 {
     s->busy = busy;
 }
 
-void ntcp_server_wake(ntcp_server *s)
+static void kick(loop *lp)
 {
-    atomic_store(&s->wake_pending, 1);
     uint64_t one = 1;
-    ssize_t w = write(s->evfd, &one, sizeof one);
+    ssize_t w = write(lp->evfd, &one, sizeof one);
     (void)w;
 }
+
+void ntcp_server_wake_loop(ntcp_server *s, unsigned i)
+{
+    if (i >= s->nloops)
+        return;
+    atomic_store(&s->loops[i].wake_pending, 1);
+    kick(&s->loops[i]);
+}
+
+void ntcp_server_wake(ntcp_server *s) { ntcp_server_wake_loop(s, 0); }
 
 void ntcp_server_stop(ntcp_server *s)
 {
-    s->stopping = 1;
-    uint64_t one = 1;
-    ssize_t w = write(s->evfd, &one, sizeof one);
-    (void)w;
+    atomic_store(&s->stopping, 1);
+    for (unsigned i = 0; i < s->nloops; i++)
+        kick(&s->loops[i]);
 }
 
-unsigned ntcp_server_session_count(const ntcp_server *s) { return s->count; }
+unsigned ntcp_server_loops(const ntcp_server *s) { return s->nloops; }
+unsigned ntcp_server_session_loop(const ntcp_server_session *ss) { return ss->lp->idx; }
+unsigned ntcp_server_session_count(const ntcp_server *s) { return atomic_load(&s->count); }
 const char *ntcp_server_session_via(const ntcp_server_session *ss) { return ntcp_framing_via(ss->f); }
 const char *ntcp_server_session_peer(const ntcp_server_session *ss) { return ss ? ss->peer : "service"; }
 const ntcp_stream *ntcp_server_session_stream(const ntcp_server_session *ss) { return ss ? ss->up : NULL; }
@@ -219,7 +336,7 @@ static void set_out_interest(ntcp_server_session *ss, bool want)
     if (ss->want_out == want)
         return;
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0), .data.ptr = ss };
-    if (epoll_ctl(ss->srv->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
+    if (epoll_ctl(ss->lp->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
         ss->want_out = want;
 }
 
@@ -231,15 +348,22 @@ static void end_session(ntcp_server_session *ss, ntcp_status why, bool abort_con
     if (s->cfg.on_close && ss->in_session)
         s->cfg.on_close(s->cfg.ctx, ss, why);
     ss->in_session = false;
-    epoll_ctl(s->ep, EPOLL_CTL_DEL, ss->fd, NULL);
+    epoll_ctl(ss->lp->ep, EPOLL_CTL_DEL, ss->fd, NULL);
     if (abort_conn)
         ntcp_tcp_abort(ss->fd);
     else
         close(ss->fd);
     ss->fd = -1;
+    bool on_acceptor = ss->lp->idx == 0;
     session_destroy(ss);
-    if (s->paused) /* a descriptor was freed */
-        resume_accepting(s);
+    if (atomic_load(&s->paused)) { /* a descriptor was freed */
+        if (on_acceptor) {
+            resume_accepting(s);
+        } else {
+            atomic_store(&s->resume_asked, true);
+            kick(&s->loops[0]);
+        }
+    }
 }
 
 static void report(ntcp_server_session *ss, ntcp_status st);
@@ -354,14 +478,27 @@ static void record_trampoline(void *ctx, bool sent, const ntcp_nmf_record *rec)
     ss->srv->cfg.on_record(ss->srv->cfg.ctx, ss, sent, rec);
 }
 
-static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *sa)
+/* A connection counted in the loop's and the service's session counts
+ * leaves before it became a session. */
+static void uncount(loop *lp)
 {
+    atomic_fetch_sub(&lp->count, 1);
+    atomic_fetch_sub(&lp->srv->count, 1);
+}
+
+/* Adopts a connection (already counted) on its loop's thread; too_busy:
+ * over the session limit, it gets ServerTooBusy. */
+static void session_new(loop *lp, int fd, const struct sockaddr_storage *sa, bool too_busy)
+{
+    ntcp_server *s = lp->srv;
     ntcp_server_session *ss = ntcp_calloc(1, sizeof *ss);
     if (!ss) {
         ntcp_tcp_abort(fd);
+        uncount(lp);
         return;
     }
     ss->srv = s;
+    ss->lp = lp;
     ss->fd = fd;
     char addr[INET6_ADDRSTRLEN] = "?";
     int port = 0;
@@ -376,23 +513,23 @@ static void session_new(ntcp_server *s, int fd, const struct sockaddr_storage *s
     if (ntcp_framing_new_acceptor(&ss->f, &s->cfg.framing, &s->cfg.limits)) {
         ntcp_tcp_abort(fd);
         ntcp_free(ss);
+        uncount(lp);
         return;
     }
     if (s->cfg.on_record)
         ntcp_framing_set_record_cb(ss->f, record_trampoline, ss);
     ss->state = SS_PREAMBLE;
     ss->deadline = now_ms() + s->cfg.channel_init_timeout_ms;
-    ss->next = s->sessions;
-    if (s->sessions)
-        s->sessions->prev = ss;
-    s->sessions = ss;
-    s->count++;
+    ss->next = lp->sessions;
+    if (lp->sessions)
+        lp->sessions->prev = ss;
+    lp->sessions = ss;
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = ss };
-    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         end_session(ss, NTCP_E_IO, true);
         return;
     }
-    if (s->count > s->cfg.max_sessions) {
+    if (too_busy) {
         /* over the limit: the ServerTooBusy fault, then half-close and drain */
         if (ntcp_framing_send_fault(ss->f, "ServerTooBusy") == NTCP_OK) {
             ss->close_after_flush = true;
@@ -409,7 +546,7 @@ static void listeners_armed(ntcp_server *s, bool armed)
     for (int i = 0; i < s->nlisten; i++) {
         struct epoll_event ev = { .events = armed ? EPOLLIN : 0 };
         ev.data.u64 = 2 + (uint64_t)i;
-        epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd[i], &ev);
+        epoll_ctl(s->loops[0].ep, EPOLL_CTL_MOD, s->lfd[i], &ev);
     }
 }
 
@@ -417,8 +554,8 @@ static void resume_accepting(ntcp_server *s)
 {
     if (s->reserve < 0)
         s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    s->paused = false;
-    if (!s->stopping)
+    atomic_store(&s->paused, false);
+    if (!atomic_load(&s->stopping))
         listeners_armed(s, true);
 }
 
@@ -444,7 +581,7 @@ static void out_of_descriptors(ntcp_server *s, int lfd, int err)
         }
         s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    s->paused = true;
+    atomic_store(&s->paused, true);
     listeners_armed(s, false);
     if (!s->pause_logged && s->cfg.on_error) {
         s->pause_logged = true;
@@ -452,10 +589,64 @@ static void out_of_descriptors(ntcp_server *s, int lfd, int err)
         snprintf(text, sizeof text,
                  "out of file descriptors (%s): new connections wait (each refused with ServerTooBusy) until one "
                  "is freed; the %u open sessions are served",
-                 err == ENFILE ? "ENFILE, the system's limit" : "EMFILE, the process's limit", s->count);
+                 err == ENFILE ? "ENFILE, the system's limit" : "EMFILE, the process's limit",
+                 atomic_load(&s->count));
         ntcp_error e;
         ntcp_error_set(&e, NTCP_E_SERVER_TOO_BUSY, NTCP_CAUSE_SERVER_TOO_BUSY, NTCP_STEP_ACCEPT, "%s", text);
         s->cfg.on_error(s->cfg.ctx, NULL, &e);
+    }
+}
+
+/* Counts the connection against the session limit for the whole service
+ * and gives it to the loop with the fewest sessions (over the limit: loop 0
+ * answers ServerTooBusy itself). */
+static void hand_out(ntcp_server *s, int fd, const struct sockaddr_storage *sa)
+{
+    bool too_busy = atomic_fetch_add(&s->count, 1) + 1 > s->cfg.max_sessions;
+    loop *to = &s->loops[0];
+    for (unsigned i = 1; !too_busy && i < s->nloops; i++)
+        if (s->loops[i].started && atomic_load(&s->loops[i].count) < atomic_load(&to->count))
+            to = &s->loops[i];
+    atomic_fetch_add(&to->count, 1);
+    if (to->idx == 0) {
+        session_new(to, fd, sa, too_busy);
+        return;
+    }
+    handoff *h = ntcp_malloc(sizeof *h);
+    if (!h) {
+        ntcp_tcp_abort(fd);
+        uncount(to);
+        return;
+    }
+    h->fd = fd;
+    h->sa = *sa;
+    h->next = NULL;
+    pthread_mutex_lock(&to->mu);
+    if (to->in_tail)
+        to->in_tail->next = h;
+    else
+        to->in_head = h;
+    to->in_tail = h;
+    pthread_mutex_unlock(&to->mu);
+    kick(to);
+}
+
+/* On a loop's thread: the connections handed to it. */
+static void adopt(loop *lp)
+{
+    pthread_mutex_lock(&lp->mu);
+    handoff *h = lp->in_head;
+    lp->in_head = lp->in_tail = NULL;
+    pthread_mutex_unlock(&lp->mu);
+    for (handoff *next; h; h = next) {
+        next = h->next;
+        if (lp->shutting) {
+            ntcp_tcp_abort(h->fd);
+            uncount(lp);
+        } else {
+            session_new(lp, h->fd, &h->sa, false);
+        }
+        ntcp_free(h);
     }
 }
 
@@ -473,13 +664,13 @@ static void accept_all(ntcp_server *s, int lfd)
         if (fd < 0)
             return; /* EAGAIN, or a transient error (ECONNABORTED, ...) */
         s->pause_logged = false;
-        if (s->stopping) {
+        if (atomic_load(&s->stopping)) {
             close(fd);
             continue;
         }
         int one = 1; /* as WCF's TCP transport: no Nagle delay on small records */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        session_new(s, fd, &sa);
+        hand_out(s, fd, &sa);
     }
 }
 
@@ -488,7 +679,7 @@ static void accept_all(ntcp_server *s, int lfd)
 static bool session_closed(ntcp_server_session *ss)
 {
     ntcp_server *s = ss->srv;
-    if (s->stopping) { /* shutting down: this was the last exchange */
+    if (atomic_load(&s->stopping)) { /* shutting down: this was the last exchange */
         if (flush(ss))
             end_session(ss, NTCP_OK, false);
         return false;
@@ -587,9 +778,10 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
 static void on_readable(ntcp_server_session *ss)
 {
     ntcp_server *s = ss->srv;
+    uint8_t *rbuf = ss->lp->rbuf;
     ssize_t r;
     do
-        r = recv(ss->fd, s->rbuf, READ_CHUNK, 0);
+        r = recv(ss->fd, rbuf, READ_CHUNK, 0);
     while (r < 0 && errno == EINTR);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
@@ -613,14 +805,14 @@ static void on_readable(ntcp_server_session *ss)
             end_session(ss, NTCP_E_LIMIT, true);
         return;
     }
-    (void)feed(ss, s->rbuf, (size_t)r);
+    (void)feed(ss, rbuf, (size_t)r);
 }
 
 /* Shutting down: End on every open session that has no reply pending (a
  * busy one gets its End once its replies are out, or at the close timeout). */
-static void end_idle_sessions(ntcp_server *s)
+static void end_idle_sessions(loop *lp)
 {
-    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+    for (ntcp_server_session *ss = lp->sessions, *next; ss; ss = next) {
         next = ss->next;
         if (ss->state != SS_OPEN || replies_pending(ss))
             continue;
@@ -631,34 +823,39 @@ static void end_idle_sessions(ntcp_server *s)
                 continue;
             }
             ss->state = SS_CLOSING;
-            ss->deadline = s->stop_deadline;
+            ss->deadline = lp->stop_deadline;
             flush(ss);
         }
     }
 }
 
-static void begin_shutdown(ntcp_server *s)
+static void begin_shutdown(loop *lp)
 {
-    for (int i = 0; i < s->nlisten; i++) {
-        epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd[i], NULL);
-        close(s->lfd[i]);
+    ntcp_server *s = lp->srv;
+    if (lp->idx == 0) {
+        for (int i = 0; i < s->nlisten; i++) {
+            epoll_ctl(lp->ep, EPOLL_CTL_DEL, s->lfd[i], NULL);
+            close(s->lfd[i]);
+        }
+        s->nlisten = 0;
     }
-    s->nlisten = 0;
+    lp->shutting = true;
+    adopt(lp); /* handed over but not adopted yet: aborted */
     long long now = now_ms();
-    s->stop_deadline = now + s->cfg.close_timeout_ms;
-    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+    lp->stop_deadline = now + s->cfg.close_timeout_ms;
+    for (ntcp_server_session *ss = lp->sessions, *next; ss; ss = next) {
         next = ss->next;
         if (ss->state == SS_PREAMBLE)
             end_session(ss, NTCP_E_CLOSED, true);
         else if (ss->state == SS_OPEN)
-            ss->deadline = s->stop_deadline;
+            ss->deadline = lp->stop_deadline;
     }
-    end_idle_sessions(s);
+    end_idle_sessions(lp);
 }
 
-static void check_timers(ntcp_server *s, long long now)
+static void check_timers(loop *lp, long long now)
 {
-    for (ntcp_server_session *ss = s->sessions, *next; ss; ss = next) {
+    for (ntcp_server_session *ss = lp->sessions, *next; ss; ss = next) {
         next = ss->next;
         if (now < ss->deadline)
             continue;
@@ -685,33 +882,43 @@ static bool on_writable(ntcp_server_session *ss)
     return true;
 }
 
-ntcp_status ntcp_server_run(ntcp_server *s)
+/* One event loop until shutdown completed (or failed). */
+static ntcp_status loop_run(loop *lp)
 {
+    ntcp_server *s = lp->srv;
     struct epoll_event evs[64];
     long long next_timer = now_ms() + 250;
-    bool shutting = false;
+    ntcp_status result = NTCP_OK;
     for (;;) {
-        if (s->stopping && !shutting) {
-            shutting = true;
-            begin_shutdown(s);
-        }
-        if (shutting && (!s->sessions || now_ms() >= s->stop_deadline))
+        if (atomic_load(&s->stopping) && !lp->shutting)
+            begin_shutdown(lp);
+        if (lp->shutting && (!lp->sessions || now_ms() >= lp->stop_deadline))
             break;
-        if (shutting)
-            end_idle_sessions(s); /* the replies that were pending may be out now */
+        if (lp->shutting)
+            end_idle_sessions(lp); /* the replies that were pending may be out now */
         long long now = now_ms();
         int timeout = next_timer > now ? (int)(next_timer - now) : 0;
-        int n = epoll_wait(s->ep, evs, 64, timeout);
-        if (n < 0 && errno != EINTR)
-            return NTCP_E_IO;
+        int n = epoll_wait(lp->ep, evs, 64, timeout);
+        if (n < 0 && errno != EINTR) {
+            result = NTCP_E_IO;
+            break;
+        }
+        lp->in_batch = true;
         for (int i = 0; i < n; i++) {
             uint64_t tag = evs[i].data.u64;
             if (tag == 1) {
                 uint64_t v;
-                ssize_t r = read(s->evfd, &v, sizeof v);
+                ssize_t r = read(lp->evfd, &v, sizeof v);
                 (void)r;
-                if (atomic_exchange(&s->wake_pending, 0) && s->on_wake)
-                    s->on_wake(s->wake_ctx);
+                adopt(lp);
+                if (atomic_exchange(&lp->wake_pending, 0)) {
+                    if (s->on_wake_loop)
+                        s->on_wake_loop(s->wake_loop_ctx, lp->idx);
+                    if (lp->idx == 0 && s->on_wake)
+                        s->on_wake(s->wake_ctx);
+                }
+                if (lp->idx == 0 && atomic_exchange(&s->resume_asked, false) && atomic_load(&s->paused))
+                    resume_accepting(s); /* a descriptor was freed on another loop */
                 continue;
             }
             if (tag >= 2 && tag < 2 + MAX_LISTENERS) {
@@ -720,6 +927,8 @@ ntcp_status ntcp_server_run(ntcp_server *s)
                 continue;
             }
             ntcp_server_session *ss = evs[i].data.ptr;
+            if (ss->fd < 0) /* ended earlier in this batch */
+                continue;
             if (evs[i].events & EPOLLOUT) {
                 if (!on_writable(ss))
                     continue;
@@ -727,20 +936,52 @@ ntcp_status ntcp_server_run(ntcp_server *s)
             if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 on_readable(ss);
         }
+        lp->in_batch = false;
+        free_dead(lp);
         now = now_ms();
         if (now >= next_timer) {
-            check_timers(s, now);
+            check_timers(lp, now);
             next_timer = now + 250;
-            s->ticks++;
-            if (s->paused) /* descriptors may have been freed elsewhere in the process */
+            lp->ticks++;
+            if (lp->idx == 0 && atomic_load(&s->paused)) /* descriptors may have been freed elsewhere in the process */
                 resume_accepting(s);
         }
     }
-    while (s->sessions) {
-        ntcp_server_session *ss = s->sessions;
+    lp->shutting = true;
+    adopt(lp);
+    while (lp->sessions) {
+        ntcp_server_session *ss = lp->sessions;
         end_session(ss, NTCP_E_CLOSED, !ntcp_framing_is_closed(ss->f));
     }
-    return NTCP_OK;
+    return result;
+}
+
+static void *loop_thread(void *arg)
+{
+    loop *lp = arg;
+    if (loop_run(lp) != NTCP_OK) /* a broken epoll set: the whole service stops */
+        ntcp_server_stop(lp->srv);
+    return NULL;
+}
+
+ntcp_status ntcp_server_run(ntcp_server *s)
+{
+    for (unsigned i = 0; i < s->nloops; i++) {
+        s->loops[i].shutting = false;
+        s->loops[i].started = i == 0;
+    }
+    for (unsigned i = 1; i < s->nloops; i++)
+        s->loops[i].started = pthread_create(&s->loops[i].thr, NULL, loop_thread, &s->loops[i]) == 0;
+    ntcp_status st = loop_run(&s->loops[0]);
+    if (st)
+        ntcp_server_stop(s);
+    for (unsigned i = 1; i < s->nloops; i++) {
+        if (s->loops[i].started)
+            pthread_join(s->loops[i].thr, NULL);
+        else /* no thread for it: it was given no connection */
+            s->loops[i].shutting = true;
+    }
+    return st;
 }
 
 static void free_copy(void *ctx, const uint8_t *p, ntcp_status st)
@@ -796,7 +1037,7 @@ void ntcp_server_session_flush(ntcp_server_session *ss)
 }
 
 unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
-unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->ticks; }
+unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->loops[0].ticks; }
 size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_max); }
 size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
-bool ntcp__server_accepting(const ntcp_server *s) { return !s->paused; }
+bool ntcp__server_accepting(const ntcp_server *s) { return !atomic_load(&s->paused); }

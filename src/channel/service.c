@@ -2,6 +2,8 @@
  * operations through call objects, on one or several endpoints. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,6 +12,10 @@
 #include "channel/dialog.h"
 #include "channel/keytab.h"
 #include "channel/metadata_int.h"
+#include "channel/service_int.h"
+#include "channel/workers.h"
+#include "xml/libxml.h"
+#include "xml/session_view.h"
 
 #define MAX_LISTENERS 8
 #define DEFAULT_MAX_REPLY ((size_t)64 << 20)
@@ -46,10 +52,35 @@ typedef struct listener {
 } listener;
 
 typedef struct sess sess;
+typedef struct held_stream held_stream;
 
+/* Threads: a call is made and parsed on its session's event loop, runs its
+ * handler on a worker (or on the loop with workers 0), and comes back to
+ * the loop through the loop's news list (under the loop's mutex) when the
+ * handler returned and when it completed; the loop then sends the reply
+ * and frees or recycles it. Fields marked (mu) are written by the handler's
+ * or the completing thread under the loop's mutex; the loop copies them
+ * into its own (loop) fields. The rest belongs to whoever holds the call:
+ * the loop until dispatch, the handler until it returns (or, deferred, the
+ * completer until ntcp_call_complete), then the loop again. */
 struct ntcp_call {
     ntcp_service *svc;
-    sess *se;             /* NULL once the session ended */
+    sess *se;             /* its session (kept alive while the call is out) */
+    unsigned loop;        /* the session's event loop */
+    ntcp__job job;        /* on the worker pool */
+    ntcp_call *disp_next; /* (loop) waiting for the session's running handler (single) */
+    bool dispatched;      /* (loop) handed to the handler */
+    bool m_returned, m_completed, m_queued; /* (mu) */
+    ntcp_status m_result; /* (mu) */
+    ntcp_call *news_next; /* (mu) the loop's news list */
+    ntcp_call *lnext;     /* (loop) */
+    bool returned, completed, ret_seen; /* (loop) */
+    held_stream *hs;      /* the secured stream the caller fields point into (a reference) */
+    char peer[64];
+    char *via;
+    uint8_t *msg;         /* the request, copied when a worker reads it */
+    ntcp_xml_session *view; /* the session dictionary as of this request, for the worker */
+    ntcp_xml_reader *rd;  /* the handler's reader on its request */
     const operation *op;
     ntcp_soap_msg req;
     const uint8_t *doc;   /* the request while the handler runs */
@@ -73,7 +104,9 @@ struct ntcp_call {
     char *f_code, *f_reason, *f_detail, *f_sub_ns, *f_sub;
     char **f_more;        /* NULL-terminated */
     ntcp_call *next;      /* the session's calls in arrival order */
-    ntcp_call *done_next; /* completed on another thread, waiting for the loop */
+    /* a dispatcher fault that waits behind the replies before it (no
+     * handler runs): the request's fields, and f_reason / f_sub_ns, f_sub */
+    enum { REPLY_OP, REPLY_NOT_SUPPORTED, REPLY_MUST_UNDERSTAND, REPLY_QUOTA } kind;
 };
 
 struct sess {
@@ -87,7 +120,22 @@ struct sess {
     ntcp_call *spare;
     bool woken;
     sess *wake_next;
+    /* on the session's loop only */
+    unsigned refs;        /* the session's own, plus one per call out at a handler or a completer */
+    bool closed;          /* the connection ended: ss is gone; freed at the last reference */
+    bool multiple;        /* the endpoint's concurrency */
+    unsigned running;     /* handlers running */
+    ntcp_call *disp_head, *disp_tail; /* waiting to run (single) */
 };
+
+/* What one event loop keeps (its thread only, but for news under mu). */
+typedef struct loop_state {
+    pthread_mutex_t mu;
+    ntcp_call *news_head, *news_tail; /* calls that returned or completed on other threads */
+    ntcp_xml_reader *scratch;         /* reads reply bodies into their envelopes */
+    ntcp_xml_writer *spare_bw;        /* a reply writer for the next call */
+    ntcp_xml_reader *spare_rd;        /* a request reader for the next call */
+} loop_state;
 
 struct ntcp_service {
     ntcp_service_options o;
@@ -96,14 +144,12 @@ struct ntcp_service {
     size_t neps;
     listener lis[MAX_LISTENERS];
     int nlis;
-    pthread_mutex_t lock; /* the completed list */
     pthread_mutex_t nns_mu; /* o.nns and the endpoints' nns: replaced by ntcp_service_set_nns while serving */
-    ntcp_call *done_head, *done_tail;
-    ntcp_xml_reader *scratch; /* reads reply bodies into their envelopes (on run()'s thread only) */
-    ntcp_xml_reader *rd;      /* the handlers' reader on their request (run()'s thread only) */
-    ntcp_xml_writer *spare_bw; /* a reply writer for the next call (a deferred call keeps its own) */
-    pthread_t loop_thread;     /* run()'s */
-    bool running;
+    pthread_mutex_t err_mu; /* err, and set_nns against listen (a reload thread may run while endpoints are added) */
+    loop_state *ls;            /* one per event loop */
+    unsigned nls;
+    ntcp__pool *pool;          /* the workers (NULL: handlers on the loops) */
+    _Atomic unsigned long requests, dispatched; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
     struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
@@ -125,6 +171,9 @@ void ntcp_service_options_init(ntcp_service_options *o)
     o->server = sc;
     o->xml = xl;
     o->max_reply_size = DEFAULT_MAX_REPLY;
+    o->workers = ntcp__cpu_count();
+    o->server.loops = ntcp__cpu_count();
+    o->concurrency = NTCP_CONCURRENCY_SINGLE;
 }
 
 void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s)
@@ -134,6 +183,7 @@ void ntcp_endpoint_options_init(ntcp_endpoint_options *o, const ntcp_service *s)
     o->nns = s->o.nns;
     o->credential = s->o.credential;
     o->tls = s->o.tls;
+    o->concurrency = s->o.concurrency;
 }
 
 static void logf_(ntcp_service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -179,13 +229,17 @@ static void via_security(void *ctx, const char *via, const char **upgrade_name, 
 
 static ntcp_endpoint *endpoint_new(ntcp_service *s, const ntcp_endpoint_options *o)
 {
-    ntcp_endpoint **eps = ntcp_realloc(s->eps, (s->neps + 1) * sizeof *eps);
-    if (!eps)
-        return NULL;
-    s->eps = eps;
     ntcp_endpoint *ep = ntcp_calloc(1, sizeof *ep);
     if (!ep)
         return NULL;
+    pthread_mutex_lock(&s->err_mu); /* ntcp_service_set_nns walks the list from a reload thread */
+    ntcp_endpoint **eps = ntcp_realloc(s->eps, (s->neps + 1) * sizeof *eps);
+    if (!eps) {
+        pthread_mutex_unlock(&s->err_mu);
+        ntcp_free(ep);
+        return NULL;
+    }
+    s->eps = eps;
     ep->svc = s;
     if (o)
         ep->o = *o;
@@ -193,6 +247,7 @@ static ntcp_endpoint *endpoint_new(ntcp_service *s, const ntcp_endpoint_options 
         ntcp_endpoint_options_init(&ep->o, s);
     ep->inherits = o == NULL;
     s->eps[s->neps++] = ep;
+    pthread_mutex_unlock(&s->err_mu);
     return ep;
 }
 
@@ -203,25 +258,45 @@ static ntcp_endpoint *first_endpoint(ntcp_service *s)
 
 /* ---- security upgrade per session -------------------------------------------- */
 
-/* A session's NegotiateStream, its handshake messages traced with the peer's address. */
-typedef struct traced_stream {
+/* A session's secured stream as the server holds it: the real one inside,
+ * its handshake messages traced with the peer's address, and a reference
+ * count, so the caller fields of a call still running on a worker (they
+ * point into the stream) outlive the session. Counted on the session's
+ * loop only. */
+struct held_stream {
     ntcp_stream s; /* first: the server holds a pointer to it */
     ntcp_stream *inner;
+    unsigned refs;
     ntcp_trace *t;
     char peer[64];
-} traced_stream;
+};
 
 static void on_leg(void *ctx, bool sent, uint8_t id, size_t len)
 {
-    traced_stream *g = ctx;
+    held_stream *g = ctx;
     ntcp_trace_leg_conn(g->t, g->peer, sent, id, len);
 }
 
-static void traced_destroy(ntcp_stream *st)
+static void held_unref(held_stream *g)
 {
-    traced_stream *g = (traced_stream *)st; /* allocated by stream_new below */
+    if (!g || --g->refs)
+        return;
     ntcp_stream_free(g->inner);
     ntcp_free(g);
+}
+
+static void held_destroy(ntcp_stream *st) { held_unref((held_stream *)st); } /* allocated by stream_new below */
+
+/* The server's stream of a session as the service made it (NULL: none). */
+static held_stream *held_of(const ntcp_stream *st) { return (held_stream *)st; }
+
+/* The server's reference: its stream is the inner one's methods with our destroy. */
+static ntcp_stream *hold(held_stream *g)
+{
+    g->s = *g->inner;
+    g->s.destroy = held_destroy;
+    g->refs = 1;
+    return &g->s;
 }
 
 /* The secured stream of a session at an endpoint with transport security
@@ -232,31 +307,32 @@ static ntcp_stream *stream_new(void *ctx, ntcp_server_session *ss)
     ntcp_endpoint *ep = endpoint_at(s, ntcp_server_session_via(ss));
     if (!ep || ep->o.security != NTCP_SECURITY_TRANSPORT)
         return NULL;
-    ntcp_stream *st = NULL;
+    held_stream *g = ntcp_calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
     if (ep->o.credential != NTCP_CREDENTIAL_WINDOWS) { /* TLS (application/ssl-tls) */
         ntcp_tls_options to = ep->o.tls;
         to.credential = ep->o.credential;
-        return ntcp_tls_stream_new(&st, true, &to) == NTCP_OK ? st : NULL;
+        if (ntcp_tls_stream_new(&g->inner, true, &to) != NTCP_OK) {
+            ntcp_free(g);
+            return NULL;
+        }
+        return hold(g);
     }
     pthread_mutex_lock(&s->nns_mu);
     ntcp_nns_options no = ep->o.nns; /* the session keeps this copy */
     pthread_mutex_unlock(&s->nns_mu);
-    if (!s->o.trace)
-        return ntcp_nns_stream_new(&st, false, &no) == NTCP_OK ? st : NULL;
-    traced_stream *g = ntcp_calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
-    g->t = s->o.trace;
-    snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
-    no.leg_cb = on_leg;
-    no.leg_ctx = g;
+    if (s->o.trace) {
+        g->t = s->o.trace;
+        snprintf(g->peer, sizeof g->peer, "%s", ntcp_server_session_peer(ss));
+        no.leg_cb = on_leg;
+        no.leg_ctx = g;
+    }
     if (ntcp_nns_stream_new(&g->inner, false, &no) != NTCP_OK) {
         ntcp_free(g);
         return NULL;
     }
-    g->s = *g->inner;
-    g->s.destroy = traced_destroy;
-    return &g->s;
+    return hold(g);
 }
 
 /* ---- calls ------------------------------------------------------------------ */
@@ -296,10 +372,20 @@ static void call_reset(ntcp_call *c)
         c->f_more = NULL;
     }
     c->is_fault = c->deferred = c->ready = c->in_handler = c->bw_open = false;
-    c->result = NTCP_OK;
+    c->dispatched = c->m_returned = c->m_completed = c->m_queued = c->returned = c->completed = c->ret_seen = false;
+    c->result = c->m_result = NTCP_OK;
+    c->kind = REPLY_OP;
     c->op = NULL;
     c->doc = NULL;
-    c->next = c->done_next = NULL;
+    c->next = c->disp_next = c->news_next = c->lnext = NULL;
+    held_unref(c->hs);
+    c->hs = NULL;
+    ntcp_free(c->via);
+    c->via = NULL;
+    ntcp_free(c->msg);
+    c->msg = NULL;
+    ntcp_xml_session_free(c->view);
+    c->view = NULL;
     if (c->bw)
         ntcp_xml_writer_reset(c->bw);
 }
@@ -310,20 +396,29 @@ static void call_free(ntcp_call *c)
         return;
     call_reset(c);
     ntcp_xml_writer_free(c->bw);
+    ntcp_xml_reader_free(c->rd);
     ntcp_free(c);
 }
 
-/* A finished call that stays as a session's spare gives its writer back
- * to the service: an idle session holds no reply buffer. */
+/* A finished call that stays as a session's spare gives its writer and
+ * reader back to its loop: an idle session holds no buffers. On the loop. */
 static void call_give_back_writer(ntcp_call *c)
 {
-    if (!c->bw)
-        return;
-    if (!c->svc->spare_bw)
-        c->svc->spare_bw = c->bw;
-    else
-        ntcp_xml_writer_free(c->bw);
-    c->bw = NULL;
+    loop_state *L = &c->svc->ls[c->loop];
+    if (c->bw) {
+        if (!L->spare_bw)
+            L->spare_bw = c->bw;
+        else
+            ntcp_xml_writer_free(c->bw);
+        c->bw = NULL;
+    }
+    if (c->rd) {
+        if (!L->spare_rd)
+            L->spare_rd = c->rd;
+        else
+            ntcp_xml_reader_free(c->rd);
+        c->rd = NULL;
+    }
 }
 
 static ntcp_call *call_new(ntcp_service *s, sess *se)
@@ -337,6 +432,7 @@ static ntcp_call *call_new(ntcp_service *s, sess *se)
     }
     c->svc = s;
     c->se = se;
+    c->loop = ntcp_server_session_loop(se->ss);
     ntcp_soap_msg_init(&c->req);
     ntcp_buf_init(&c->body_text, SIZE_MAX / 2);
     return c;
@@ -348,13 +444,12 @@ const char *ntcp_call_message_id(const ntcp_call *c) { return c->req.message_id;
 
 static ntcp_xml_reader *reader(ntcp_call *c)
 {
-    ntcp_service *s = c->svc;
     if (!c->in_handler)
         return NULL;
-    if (!s->rd && ntcp_xml_reader_new(&s->rd, &s->o.xml, NULL) != NTCP_OK)
+    if (!c->rd && ntcp_xml_reader_new(&c->rd, &c->svc->o.xml, NULL) != NTCP_OK)
         return NULL;
-    ntcp_xml_reader_set_session(s->rd, c->in);
-    return s->rd;
+    ntcp_xml_reader_set_session(c->rd, c->in);
+    return c->rd;
 }
 
 ntcp_xml_reader *ntcp_call_body(ntcp_call *c)
@@ -460,12 +555,7 @@ long ntcp_call_header_find(const ntcp_call *c, const char *ns, const char *name)
 
 ntcp_xml_writer *ntcp_call_reply_writer(ntcp_call *c)
 {
-    if (!c->bw && !c->deferred && c->svc->spare_bw && c->svc->running &&
-        pthread_equal(pthread_self(), c->svc->loop_thread)) { /* a handler on run()'s thread: the service's spare */
-        c->bw = c->svc->spare_bw;
-        c->svc->spare_bw = NULL;
-    }
-    if (!c->bw) {
+    if (!c->bw) { /* (the loop gives each call its spare writer at dispatch) */
         ntcp_xml_writer_options wo;
         ntcp_xml_writer_options_init(&wo);
         wo.limits = (ntcp_xml_limits){ 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 0 };
@@ -683,12 +773,52 @@ static void send_call(ntcp_service *s, sess *se, ntcp_call *c)
         out.body_nbfx = body.data;
         out.body_nbfx_len = body.len;
         static const ntcp_xml_limits big = { 256, UINT32_MAX, UINT32_MAX, UINT32_MAX, 256, UINT32_MAX, 2048 };
-        if (body.len && !s->scratch && ntcp_xml_reader_new(&s->scratch, &big, NULL) != NTCP_OK)
-            s->scratch = NULL; /* soap_write makes its own */
-        out.scratch = s->scratch;
+        loop_state *L = &s->ls[c->loop];
+        if (body.len && !L->scratch && ntcp_xml_reader_new(&L->scratch, &big, NULL) != NTCP_OK)
+            L->scratch = NULL; /* soap_write makes its own */
+        out.scratch = L->scratch;
     }
     send_out(s, se, &out);
     ntcp_buf_free(&body);
+}
+
+static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *hns,
+                                  const char *hname, const char *extra_header);
+static void reply_fault_now(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *action,
+                            const ntcp_soap_fault *f, const char *extra_header);
+
+/* A dispatcher fault behind pending replies: queued ready, sent in its turn. */
+static void queue_fault(sess *se, ntcp_call *c, int kind)
+{
+    c->kind = kind;
+    c->ready = true;
+    if (se->tail)
+        se->tail->next = c;
+    else
+        se->head = c;
+    se->tail = c;
+}
+
+/* The queued dispatcher fault of c, now in order. */
+static void send_fault(ntcp_service *s, sess *se, ntcp_call *c)
+{
+    const char *extra = c->nrheaders ? c->rheaders[0] : NULL; /* the ActivityId header */
+    if (c->kind == REPLY_MUST_UNDERSTAND) {
+        must_understand_fault(s, se, &c->req, c->f_sub_ns, c->f_sub, extra);
+        return;
+    }
+    ntcp_soap_fault f;
+    char reason[600];
+    if (c->kind == REPLY_NOT_SUPPORTED) {
+        ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
+    } else { /* REPLY_QUOTA */
+        memset(&f, 0, sizeof f);
+        f.code = "Sender";
+        f.reason = c->f_reason;
+        f.lang = "en-US";
+        extra = NULL;
+    }
+    reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, extra);
 }
 
 /* Sends the finished calls at the head of the session's queue, in order. */
@@ -699,7 +829,10 @@ static void drain(ntcp_service *s, sess *se)
         se->head = c->next;
         if (!se->head)
             se->tail = NULL;
-        send_call(s, se, c);
+        if (c->kind != REPLY_OP)
+            send_fault(s, se, c);
+        else
+            send_call(s, se, c);
         call_give_back_writer(c);
         if (c->deferred || se->spare) {
             call_free(c);
@@ -710,74 +843,176 @@ static void drain(ntcp_service *s, sess *se)
     }
 }
 
-void ntcp_call_defer(ntcp_call *c) { c->deferred = true; }
-
-void ntcp_call_complete(ntcp_call *c, ntcp_status st)
+static void sess_unref(sess *se)
 {
-    ntcp_service *s = c->svc;
-    pthread_mutex_lock(&s->lock);
-    c->result = st;
-    c->done_next = NULL;
-    if (s->done_tail)
-        s->done_tail->done_next = c;
-    else
-        s->done_head = c;
-    s->done_tail = c;
-    pthread_mutex_unlock(&s->lock);
-    ntcp_server_wake(s->srv);
-}
-
-/* On the loop's thread: the calls completed elsewhere. */
-static void on_wake(void *ctx)
-{
-    ntcp_service *s = ctx;
-    pthread_mutex_lock(&s->lock);
-    ntcp_call *c = s->done_head;
-    s->done_head = s->done_tail = NULL;
-    pthread_mutex_unlock(&s->lock);
-    /* mark them, then send what is in order, session by session */
-    sess *list = NULL;
-    for (ntcp_call *next; c; c = next) {
-        next = c->done_next;
-        if (!c->se) {
-            call_free(c); /* its session ended */
-            continue;
-        }
-        c->ready = true;
-        if (!c->se->woken) {
-            c->se->woken = true;
-            c->se->wake_next = list;
-            list = c->se;
-        }
-    }
-    for (sess *se = list, *next; se; se = next) {
-        next = se->wake_next;
-        se->woken = false;
-        drain(s, se);
-        ntcp_server_session_flush(se->ss); /* may end this session (only): se is not used after */
-    }
-}
-
-/* ---- the session callbacks ---------------------------------------------------- */
-
-static void sess_free(sess *se)
-{
-    if (!se)
+    if (--se->refs)
         return;
-    for (ntcp_call *c = se->head, *next; c; c = next) {
-        next = c->next;
-        if (c->deferred)
-            c->se = NULL; /* freed when it completes */
-        else
-            call_free(c);
-    }
     call_free(se->spare);
     ntcp_xml_writer_free(se->w1);
     ntcp__dialog_clear(&se->d);
     ntcp_free(se);
 }
 
-/* Replies still to come on this session (deferred calls): a graceful stop waits for them. */
+/* Hands a call's news (its handler returned, or it completed) to its loop;
+ * any thread. */
+static void post(ntcp_call *c, bool returned, bool completed, ntcp_status st, bool wake)
+{
+    ntcp_service *s = c->svc;
+    unsigned loop = c->loop;
+    loop_state *L = &s->ls[loop];
+    pthread_mutex_lock(&L->mu);
+    if (returned)
+        c->m_returned = true;
+    if (completed) {
+        c->m_completed = true;
+        c->m_result = st;
+    }
+    if (!c->m_queued) {
+        c->m_queued = true;
+        c->news_next = NULL;
+        if (L->news_tail)
+            L->news_tail->news_next = c;
+        else
+            L->news_head = c;
+        L->news_tail = c;
+    }
+    pthread_mutex_unlock(&L->mu); /* c may be freed from here on */
+    if (wake)
+        ntcp_server_wake_loop(s->srv, loop);
+}
+
+/* Runs the handler (on a worker, or on the loop with workers 0). */
+static void run_handler(ntcp_call *c)
+{
+    c->in_handler = true;
+    ntcp_status st = c->op->fn(c->op->ctx, c);
+    c->in_handler = false;
+    c->doc = NULL;
+    bool deferred = c->deferred && !st;
+    if (!deferred)
+        c->deferred = false;
+    post(c, true, !deferred, st, c->svc->pool != NULL); /* without workers the loop reads the news at once */
+}
+
+static void run_job(ntcp__job *j)
+{
+    run_handler((ntcp_call *)((char *)j - offsetof(ntcp_call, job)));
+}
+
+static void process_news(ntcp_service *s, unsigned loop, sess *current);
+
+/* On the loop: the call goes to its handler. */
+static void dispatch(ntcp_service *s, ntcp_call *c)
+{
+    sess *se = c->se;
+    c->dispatched = true;
+    atomic_fetch_add(&s->dispatched, 1);
+    se->running++;
+    se->refs++;
+    if (s->pool) {
+        c->job.run = run_job;
+        ntcp__pool_submit(s->pool, &c->job);
+        return;
+    }
+    run_handler(c);
+    process_news(s, c->loop, se);
+}
+
+/* On the loop: the next waiting call of a single-concurrency session. */
+static void dispatch_next(ntcp_service *s, sess *se)
+{
+    while (se->disp_head && !se->closed && (se->multiple || se->running == 0)) {
+        ntcp_call *c = se->disp_head;
+        se->disp_head = c->disp_next;
+        if (!se->disp_head)
+            se->disp_tail = NULL;
+        c->disp_next = NULL;
+        dispatch(s, c);
+    }
+}
+
+/* On the loop: what returned or completed elsewhere. current: the session
+ * whose callback this runs in (the server writes its output itself). */
+static void process_news(ntcp_service *s, unsigned loop, sess *current)
+{
+    loop_state *L = &s->ls[loop];
+    pthread_mutex_lock(&L->mu);
+    ntcp_call *list = NULL, **tail = &list;
+    for (ntcp_call *c = L->news_head; c; c = c->news_next) {
+        c->m_queued = false;
+        if (c->m_returned)
+            c->returned = true;
+        if (c->m_completed) {
+            c->completed = true;
+            c->result = c->m_result;
+        }
+        c->lnext = NULL;
+        *tail = c;
+        tail = &c->lnext;
+    }
+    L->news_head = L->news_tail = NULL;
+    pthread_mutex_unlock(&L->mu);
+    sess *touched = NULL;
+    for (ntcp_call *c = list, *next; c; c = next) {
+        next = c->lnext;
+        sess *se = c->se;
+        if (c->returned && !c->ret_seen) { /* its handler is done: a single session may run the next */
+            c->ret_seen = true;
+            se->running--;
+        }
+        if (c->returned && c->completed) { /* back for good */
+            if (se->closed) { /* the reply has nowhere to go */
+                call_free(c);
+                sess_unref(se);
+                continue;
+            }
+            c->ready = true;
+            se->refs--; /* the session's own reference remains */
+        }
+        if (!se->closed && !se->woken) {
+            se->woken = true;
+            se->wake_next = touched;
+            touched = se;
+        }
+    }
+    for (sess *se = touched, *next; se; se = next) {
+        next = se->wake_next;
+        se->woken = false;
+        dispatch_next(s, se);
+        drain(s, se);
+        if (se != current)
+            ntcp_server_session_flush(se->ss); /* may end this session (only): se is not used after */
+    }
+}
+
+void ntcp_call_defer(ntcp_call *c) { c->deferred = true; }
+
+void ntcp_call_complete(ntcp_call *c, ntcp_status st) { post(c, false, true, st, true); }
+
+static void on_wake(void *ctx, unsigned loop) { process_news(ctx, loop, NULL); }
+
+/* ---- the session callbacks ---------------------------------------------------- */
+
+/* The connection ended: calls not out at a handler or completer go now;
+ * the others come back through the news and are dropped then. */
+static void sess_free(sess *se)
+{
+    if (!se)
+        return;
+    for (ntcp_call *c = se->head, *next; c; c = next) {
+        next = c->next;
+        c->next = NULL;
+        if (!c->dispatched || (c->returned && c->completed))
+            call_free(c);
+    }
+    se->head = se->tail = NULL;
+    se->disp_head = se->disp_tail = NULL;
+    se->closed = true;
+    se->ss = NULL;
+    sess_unref(se);
+}
+
+/* Replies still to come on this session (running or deferred calls): a graceful stop waits for them. */
 static bool sess_busy(void *ctx, ntcp_server_session *ss)
 {
     (void)ctx;
@@ -795,7 +1030,9 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
     }
     se->svc = s;
     se->ss = ss;
+    se->refs = 1;
     se->ep = endpoint_at(s, ntcp_server_session_via(ss));
+    se->multiple = (se->ep ? se->ep->o.concurrency : s->o.concurrency) == NTCP_CONCURRENCY_MULTIPLE;
     const char *ct = ntcp_server_session_content_type(ss);
     se->sessionful = !ct || !strcmp(ct, "application/soap+msbinsession1");
     if (!se->sessionful) { /* msbin1 (streamed, one-way modes): documents without string tables */
@@ -852,12 +1089,12 @@ static bool understands(const ntcp_endpoint *ep, const char *action, const ntcp_
 
 /* WCF's MustUnderstand fault (SOAP 1.2): code s:MustUnderstand, the
  * reason naming the header, and a NotUnderstood header. */
-static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const ntcp_soap_header *h,
-                                  const char *extra_header)
+static void must_understand_fault(ntcp_service *s, sess *se, const ntcp_soap_msg *req, const char *hns,
+                                  const char *hname, const char *extra_header)
 {
     char name[512], ns[1024], reason[2048];
-    snprintf(name, sizeof name, "%.*s", (int)h->local.len, h->local.p);
-    snprintf(ns, sizeof ns, "%.*s", (int)h->ns.len, h->ns.p ? h->ns.p : "");
+    snprintf(name, sizeof name, "%s", hname);
+    snprintf(ns, sizeof ns, "%s", hns);
     snprintf(reason, sizeof reason,
              "The header '%s' from the namespace '%s' was not understood by the recipient of this message, causing "
              "the message to not be processed.  This error typically indicates that the sender of this message has "
@@ -910,6 +1147,16 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         ntcp_server_session_abort(ss);
         return;
     }
+    if (s->pool) { /* a worker reads the request after this callback: its own copy */
+        c->msg = ntcp_malloc(n ? n : 1);
+        if (!c->msg) {
+            ntcp_server_session_abort(ss);
+            call_free(c);
+            return;
+        }
+        memcpy(c->msg, p, n);
+        p = c->msg;
+    }
     size_t off = 0;
     ntcp_status st = se->sessionful ? ntcp_xml_session_read_table(se->d.in, p, n, &off) : NTCP_OK;
     if (!st)
@@ -928,11 +1175,15 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
                          ntcp_status_name(st), "cause", ntcp_cause_id(NTCP_CAUSE_QUOTA_EXCEEDED), "error", reason,
                          NULL);
-        if (!se->head) /* in order: only when nothing is pending */
+        if (!se->head) { /* nothing before it: now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
-        else
+            call_free(c);
+        } else if (!(c->f_reason = dup_s(reason))) {
             ntcp_server_session_abort(ss);
-        call_free(c);
+            call_free(c);
+        } else {
+            queue_fault(se, c, REPLY_QUOTA);
+        }
         return;
     }
     if (st) {
@@ -949,12 +1200,25 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     c->doc = p + off;
     c->doc_len = n - off;
     c->in = se->d.in;
-    /* the caller */
+    if (s->pool) { /* the dictionary grows with the next requests while a worker reads this one */
+        if (ntcp__xml_session_view(&c->view, se->d.in) != NTCP_OK) {
+            ntcp_server_session_abort(ss);
+            call_free(c);
+            return;
+        }
+        c->in = c->view;
+    }
+    /* the caller: copies, or in the secured stream the call holds */
+    snprintf(c->peer, sizeof c->peer, "%s", ntcp_server_session_peer(ss));
+    c->via = dup_s(ntcp_server_session_via(ss) ? ntcp_server_session_via(ss) : "");
     const ntcp_stream *sec_stream = ntcp_server_session_stream(ss);
+    c->hs = held_of(sec_stream);
+    if (c->hs)
+        c->hs->refs++;
     ntcp_stream_security sec;
-    c->caller = (ntcp_caller){ "", "", "None", "Identification", false, NULL, ntcp_server_session_peer(ss),
-                               ntcp_server_session_via(ss), "", "", "" };
-    ntcp_tls *tls = ntcp_tls_stream_tls(sec_stream);
+    c->caller = (ntcp_caller){ "", "", "None", "Identification", false, NULL, c->peer, c->via ? c->via : "",
+                               "", "", "" };
+    ntcp_tls *tls = c->hs ? ntcp_tls_stream_tls(c->hs->inner) : NULL;
     if (tls) { /* the client certificate, as WCF shows an X509 identity */
         c->caller.cert_subject = ntcp_tls_peer_subject(tls);
         c->caller.cert_issuer = ntcp_tls_peer_issuer(tls);
@@ -988,21 +1252,31 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         char reason[600];
         ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
         logf_(s, "%s: ActionNotSupported for '%s'", c->caller.peer, c->req.action ? c->req.action : "");
-        if (!se->head)
+        if (!se->head) { /* nothing before it: now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, have_ah ? ah : NULL);
-        else
+            call_free(c);
+        } else if (have_ah && ntcp_call_reply_header(c, ah)) {
             ntcp_server_session_abort(ss);
-        call_free(c);
+            call_free(c);
+        } else {
+            queue_fault(se, c, REPLY_NOT_SUPPORTED);
+        }
         return;
     }
     for (size_t i = 0; i < c->req.nheaders; i++) {
         const ntcp_soap_header *h = &c->req.headers[i];
         if (h->must_understand && !str_is(&h->ns, NTCP_WSA10_NS) && !understands(opsrc, c->req.action, h)) {
-            if (!se->head)
-                must_understand_fault(s, se, &c->req, h, have_ah ? ah : NULL);
-            else
+            c->f_sub_ns = ntcp_strndup(h->ns.p ? h->ns.p : "", h->ns.len);
+            c->f_sub = ntcp_strndup(h->local.p, h->local.len);
+            if (!c->f_sub_ns || !c->f_sub || (se->head && have_ah && ntcp_call_reply_header(c, ah))) {
                 ntcp_server_session_abort(ss);
-            call_free(c);
+                call_free(c);
+            } else if (!se->head) { /* nothing before it: now */
+                must_understand_fault(s, se, &c->req, c->f_sub_ns, c->f_sub, have_ah ? ah : NULL);
+                call_free(c);
+            } else {
+                queue_fault(se, c, REPLY_MUST_UNDERSTAND);
+            }
             return;
         }
     }
@@ -1017,16 +1291,26 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     else
         se->head = c;
     se->tail = c;
-    c->in_handler = true;
-    st = c->op->fn(c->op->ctx, c);
-    c->in_handler = false;
-    c->doc = NULL;
-    if (c->deferred && !st)
-        return; /* ntcp_call_complete queues it */
-    c->deferred = false;
-    c->result = st;
-    c->ready = true;
-    drain(s, se);
+    loop_state *L = &s->ls[c->loop]; /* the loop's spare writer and reader go with the call */
+    if (!c->bw) {
+        c->bw = L->spare_bw;
+        L->spare_bw = NULL;
+    }
+    if (!c->rd) {
+        c->rd = L->spare_rd;
+        L->spare_rd = NULL;
+    }
+    if (se->disp_head || (!se->multiple && se->running)) { /* single: after the running one returned */
+        if (se->disp_tail)
+            se->disp_tail->disp_next = c;
+        else
+            se->disp_head = c;
+        se->disp_tail = c;
+        atomic_fetch_add(&s->requests, 1);
+        return;
+    }
+    dispatch(s, c);
+    atomic_fetch_add(&s->requests, 1);
 }
 
 /* ---- the service ------------------------------------------------------------- */
@@ -1043,8 +1327,9 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     if (!s->o.max_reply_size)
         s->o.max_reply_size = DEFAULT_MAX_REPLY;
     ntcp_error_clear(&s->err);
-    pthread_mutex_init(&s->lock, NULL);
+    ntcp__libxml_init(); /* before the loops and workers use it */
     pthread_mutex_init(&s->nns_mu, NULL);
+    pthread_mutex_init(&s->err_mu, NULL);
     ntcp_server_config cfg = s->o.server;
     cfg.framing.via_served = via_served;
     cfg.framing.via_security = via_security;
@@ -1060,8 +1345,8 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
                                              "TLS: %s", ntcp_tls_last_error(probe));
             logf_(s, "TLS: %s; cause: %s", ntcp_tls_last_error(probe), ntcp_tls_cause_id(e->cause));
             ntcp_tls_free(probe);
-            pthread_mutex_destroy(&s->lock);
             pthread_mutex_destroy(&s->nns_mu);
+            pthread_mutex_destroy(&s->err_mu);
             ntcp_free(s);
             return pst;
         }
@@ -1081,13 +1366,23 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
         cfg.on_record = on_record;
     cfg.ctx = s;
     ntcp_status st = ntcp_server_new(&s->srv, &cfg);
+    if (!st) {
+        s->nls = ntcp_server_loops(s->srv);
+        s->ls = ntcp_calloc(s->nls, sizeof *s->ls);
+        if (!s->ls) {
+            ntcp_server_free(s->srv);
+            st = NTCP_E_NOMEM;
+        }
+    }
     if (st) {
-        pthread_mutex_destroy(&s->lock);
         pthread_mutex_destroy(&s->nns_mu);
+        pthread_mutex_destroy(&s->err_mu);
         ntcp_free(s);
         return st;
     }
-    ntcp_server_set_wake(s->srv, on_wake, s);
+    for (unsigned i = 0; i < s->nls; i++)
+        pthread_mutex_init(&s->ls[i].mu, NULL);
+    ntcp_server_set_wake_loop(s->srv, on_wake, s);
     ntcp_server_set_busy(s->srv, sess_busy);
     *out = s;
     return NTCP_OK;
@@ -1098,11 +1393,10 @@ void ntcp_service_free(ntcp_service *s)
     if (!s)
         return;
     ntcp__metadata_free(s->meta); /* stops the HTTP responder first */
-    ntcp_server_free(s->srv); /* ends the sessions: their deferred calls are orphaned */
-    for (ntcp_call *c = s->done_head, *next; c; c = next) {
-        next = c->done_next;
-        call_free(c);
-    }
+    ntcp__pool_free(s->pool); /* waits for running handlers: their news then drop their calls */
+    for (unsigned i = 0; i < s->nls; i++)
+        process_news(s, i, NULL);
+    ntcp_server_free(s->srv);
     for (size_t e = 0; e < s->neps; e++) {
         ntcp_endpoint *ep = s->eps[e];
         for (size_t i = 0; i < ep->nops; i++) {
@@ -1119,10 +1413,14 @@ void ntcp_service_free(ntcp_service *s)
         ntcp_free(ep);
     }
     ntcp_free(s->eps);
-    ntcp_xml_reader_free(s->scratch);
-    ntcp_xml_reader_free(s->rd);
-    ntcp_xml_writer_free(s->spare_bw);
-    pthread_mutex_destroy(&s->lock);
+    for (unsigned i = 0; i < s->nls; i++) {
+        ntcp_xml_reader_free(s->ls[i].scratch);
+        ntcp_xml_writer_free(s->ls[i].spare_bw);
+        ntcp_xml_reader_free(s->ls[i].spare_rd);
+        pthread_mutex_destroy(&s->ls[i].mu);
+    }
+    ntcp_free(s->ls);
+    pthread_mutex_destroy(&s->err_mu);
     pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
 }
@@ -1131,17 +1429,21 @@ ntcp_status ntcp_service_set_nns(ntcp_service *s, const ntcp_nns_options *nns)
 {
     if (!s || !nns)
         return NTCP_E_INVALID_ARG;
+    pthread_mutex_lock(&s->err_mu);
     ntcp_error_clear(&s->err);
     ntcp_status st;
     if (s->o.security == NTCP_SECURITY_TRANSPORT && s->o.credential == NTCP_CREDENTIAL_WINDOWS &&
-        nns->package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err)))
+        nns->package != NTCP_PACKAGE_NTLM && (st = ntcp__keytab_check(nns->keytab, nns->acceptor_name, &s->err))) {
+        pthread_mutex_unlock(&s->err_mu);
         return st; /* the old options stay; ntcp_service_error says why */
+    }
     pthread_mutex_lock(&s->nns_mu);
     s->o.nns = *nns;
     for (size_t i = 0; i < s->neps; i++)
         if (s->eps[i]->inherits)
             s->eps[i]->o.nns = *nns;
     pthread_mutex_unlock(&s->nns_mu);
+    pthread_mutex_unlock(&s->err_mu);
     return NTCP_OK;
 }
 
@@ -1242,7 +1544,17 @@ static ntcp_status listen_on(ntcp_service *s, const ntcp_url *u, int *bound_port
     return NTCP_OK;
 }
 
+static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port);
+
 static ntcp_status bind_endpoint(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port)
+{
+    pthread_mutex_lock(&s->err_mu);
+    ntcp_status st = bind_endpoint_locked(s, ep, url, bound_port);
+    pthread_mutex_unlock(&s->err_mu);
+    return st;
+}
+
+static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, const char *url, int *bound_port)
 {
     ntcp_url u;
     const char *why = NULL;
@@ -1313,11 +1625,12 @@ const ntcp_error *ntcp_service_error(const ntcp_service *s) { return &s->err; }
 
 ntcp_status ntcp_service_run(ntcp_service *s)
 {
-    s->loop_thread = pthread_self();
-    s->running = true;
-    ntcp_status st = ntcp_server_run(s->srv);
-    s->running = false;
-    return st;
+    if (s->o.workers && !s->pool) {
+        ntcp_status st = ntcp__pool_new(&s->pool, s->o.workers);
+        if (st)
+            return st;
+    }
+    return ntcp_server_run(s->srv);
 }
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }
 
@@ -1343,3 +1656,6 @@ bool ntcp__endpoint_info(ntcp_endpoint *ep, const char **host, int *port, const 
 }
 
 ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->shares; }
+
+unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
+unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <libxml/parser.h>
+#include "xml/libxml.h"
 #include <nettcp/client.h>
 #include "channel/trace_int.h"
 
@@ -160,6 +161,7 @@ static void describe(const ntcp_trace_ev *ev, code *c)
 
 static bool well_formed(const char *x)
 {
+    ntcp__libxml_init();
     xmlDoc *d = xmlReadMemory(x, (int)strlen(x), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     bool ok = d && xmlDocGetRootElement(d);
     xmlFreeDoc(d);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/parser.h>
+#include "xml/libxml.h"
 #include <libxml/tree.h>
 #include <nettcp/trace.h>
 #include <nettcp/util.h>
@@ -411,6 +412,7 @@ static ntcp_status read_svclog(const char *data, size_t len, void (*fn)(void *, 
     memcpy(w, open_tag, sizeof open_tag - 1);
     memcpy(w + sizeof open_tag - 1, data, len);
     memcpy(w + sizeof open_tag - 1 + len, close_tag, sizeof close_tag);
+    ntcp__libxml_init();
     xmlDoc *doc = xmlReadMemory(w, (int)(len + sizeof open_tag + sizeof close_tag - 2), NULL, "UTF-8",
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
     ntcp_free(w);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/parser.h>
+#include "xml/libxml.h"
 #include <libxml/tree.h>
 #include <nettcp/util.h>
 #include "channel/trace_int.h"
@@ -69,6 +70,7 @@ ntcp_status ntcp__trace_render(const uint8_t *payload, size_t len, ntcp_xml_sess
         ntcp_buf_free(&text);
         return st;
     }
+    ntcp__libxml_init();
     xmlDoc *doc = xmlReadMemory((const char *)text.data, (int)text.len, NULL, "UTF-8",
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
     ntcp_buf_free(&text);

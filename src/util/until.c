@@ -1,5 +1,6 @@
 /* See until.h. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <nettcp/util.h>
@@ -11,6 +12,10 @@ long long ntcp__now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static atomic_size_t abandoned_running; /* abandoned jobs whose work has not returned */
+
+size_t ntcp_background_threads(void) { return atomic_load(&abandoned_running); }
 
 typedef struct job {
     pthread_mutex_t mu;
@@ -45,6 +50,8 @@ static void *run(void *p)
     pthread_mutex_unlock(&j->mu);
     if (abandoned && j->abandon)
         j->abandon(j->arg);
+    if (abandoned)
+        atomic_fetch_sub(&abandoned_running, 1);
     job_unref(j);
     return NULL;
 }
@@ -88,8 +95,10 @@ bool ntcp__run_until(void (*work)(void *), void (*abandon)(void *), void *arg, l
         if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) && !j->done)
             break; /* the deadline (or an error) first */
     bool done = j->done;
-    if (!done)
+    if (!done) {
         j->abandoned = true;
+        atomic_fetch_add(&abandoned_running, 1);
+    }
     pthread_mutex_unlock(&j->mu);
     job_unref(j);
     return done;

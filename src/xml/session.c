@@ -5,6 +5,7 @@
 #include <string.h>
 #include <nettcp/xml.h>
 #include "util/reader.h"
+#include "xml/session_view.h"
 
 struct ntcp_xml_session {
     uint32_t max_size;
@@ -17,6 +18,7 @@ struct ntcp_xml_session {
     uint32_t *len;
     uint32_t hcap;      /* power of two > 2*max entries */
     int32_t *hash;      /* index or -1 */
+    bool view;          /* a frozen prefix of another session (ntcp__xml_session_view) */
 };
 
 static uint32_t hash_bytes(const char *s, size_t n)
@@ -55,10 +57,29 @@ ntcp_status ntcp_xml_session_new(ntcp_xml_session **out, uint32_t max_size)
     return NTCP_OK;
 }
 
+/* A read-only copy of s as it is now: its strings (which never move)
+ * are shared, its count frozen. A reader on another thread can use it
+ * while s grows; s must outlive it. */
+ntcp_status ntcp__xml_session_view(ntcp_xml_session **out, const ntcp_xml_session *s)
+{
+    ntcp_xml_session *v = ntcp_malloc(sizeof *v);
+    if (!v)
+        return NTCP_E_NOMEM;
+    *v = *s;
+    v->hash = NULL; /* readers do not look strings up */
+    v->view = true;
+    *out = v;
+    return NTCP_OK;
+}
+
 void ntcp_xml_session_free(ntcp_xml_session *s)
 {
     if (!s)
         return;
+    if (s->view) {
+        ntcp_free(s);
+        return;
+    }
     ntcp_free(s->store);
     ntcp_free(s->off);
     ntcp_free(s->len);
@@ -68,6 +89,8 @@ void ntcp_xml_session_free(ntcp_xml_session *s)
 
 void ntcp_xml_session_reset(ntcp_xml_session *s)
 {
+    if (s->view)
+        return;
     s->used = s->count = s->written = s->store_len = 0;
     memset(s->hash, 0xff, sizeof(int32_t) * s->hcap);
 }
@@ -87,7 +110,7 @@ const char *ntcp_xml_session_string(const ntcp_xml_session *s, uint32_t key, uin
 
 int32_t ntcp_xml_session_key(const ntcp_xml_session *s, const char *str, size_t len)
 {
-    if (!s || s->count == 0)
+    if (!s || s->count == 0 || !s->hash)
         return -1;
     uint32_t m = s->hcap - 1;
     for (uint32_t h = hash_bytes(str, len) & m;; h = (h + 1) & m) {
@@ -123,6 +146,8 @@ ntcp_status ntcp_xml_session_read_table(ntcp_xml_session *s, const uint8_t *payl
 {
     static const uint8_t empty[1];
     ntcp_reader r;
+    if (s->view)
+        return NTCP_E_STATE;
     ntcp_reader_init(&r, payload ? payload : empty, payload ? len : 0);
     /* MC-NBFSE 2.1: MultiByteInt31 size, then size bytes of strings */
     uint32_t size = ntcp_read_varint(&r);
@@ -155,6 +180,8 @@ ntcp_status ntcp_xml_session_read_table(ntcp_xml_session *s, const uint8_t *payl
 
 int32_t ntcp_xml_session_add(ntcp_xml_session *s, const char *str, size_t len)
 {
+    if (s->view)
+        return -1;
     int32_t k = ntcp_xml_session_key(s, str, len);
     if (k >= 0)
         return k;

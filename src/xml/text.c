@@ -3,8 +3,15 @@
  * libxml2's xmlReader (no network, no DTD, no entity expansion). */
 #include <stdio.h>
 #include <string.h>
+#include <libxml/parser.h>
 #include <libxml/xmlreader.h>
+#include <pthread.h>
+#include "xml/libxml.h"
 #include "xml/internal.h"
+
+static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
+static void libxml_init_once(void) { xmlInitParser(); }
+void ntcp__libxml_init(void) { pthread_once(&libxml_once, libxml_init_once); }
 
 typedef struct tw {
     ntcp_buf *out;
@@ -444,6 +451,7 @@ ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w,
         return NTCP_E_INVALID_ARG;
     /* no XML_PARSE_NOENT / DTDLOAD / DTDATTR: entities are not expanded and
      * no external subset is loaded; a DOCTYPE is refused */
+    ntcp__libxml_init();
     xmlTextReaderPtr rd = xmlReaderForMemory(text, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
     if (!rd)
         return NTCP_E_NOMEM;
@@ -487,6 +495,7 @@ ntcp_status ntcp_xml_writer_text_xml(ntcp_xml_writer *w, const char *text, size_
         ntcp_buf_free(&wrapped);
         return st;
     }
+    ntcp__libxml_init();
     xmlTextReaderPtr rd = xmlReaderForMemory((const char *)wrapped.data, (int)wrapped.len, NULL, NULL,
                                              XML_PARSE_NONET | XML_PARSE_NOBLANKS);
     if (!rd) {

@@ -47,7 +47,7 @@ contains "config: url and security = none" "$got" "<AddResult>5</AddResult>"
 "$nettcp" call "$url" --security none --action http://tempuri.org/IEcho/Echo --body "$BIG" >/dev/null 2>"$tmp/err"
 contains "config: max-received-message-size" "$(cat "$tmp/err")" "MaxMessageSizeExceededFault"
 grep -q '"event":"listening"' "$tmp/none.trace"; check "config: trace = FILE" "$?" 0
-grep -Eq "^$TS: info: listening on net.tcp://127.0.0.1:0/calc, port $port \(security none\)$" "$tmp/none.err"
+grep -Eq "^$TS: info: listening on net.tcp://127.0.0.1:0/calc, port $port \(security none; [0-9]+ event loops, [0-9]+ workers, concurrency single\)$" "$tmp/none.err"
 check "log: timestamp, pid, level" "$?" 0
 grep -Eq "^$TS: notice: 127.0.0.1:[0-9]+: message_too_large: " "$tmp/none.err"
 check "config: verbose = true logs refused messages as notices" "$?" 0

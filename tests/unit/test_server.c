@@ -2,6 +2,7 @@
  * session limit, the initialization timeout and graceful shutdown. */
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include "test.h"
@@ -12,7 +13,8 @@ struct fixture {
     ntcp_server *srv;
     pthread_t thr;
     char port[16];
-    int opened, closed_ok, messages;
+    atomic_int opened, closed_ok, messages; /* callbacks run on several loops */
+    atomic_uint loops_used;                 /* bit i: a session opened on loop i */
 };
 
 static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
@@ -26,8 +28,9 @@ static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
 }
 static bool on_open(void *ctx, ntcp_server_session *ss)
 {
-    (void)ss;
-    ((struct fixture *)ctx)->opened++;
+    struct fixture *fx = ctx;
+    fx->opened++;
+    atomic_fetch_or(&fx->loops_used, 1u << ntcp_server_session_loop(ss));
     return true;
 }
 static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
@@ -50,11 +53,12 @@ static void *run(void *arg)
     return NULL;
 }
 
-static void start(struct fixture *fx, unsigned max_sessions, int init_timeout_ms)
+static void start_loops(struct fixture *fx, unsigned max_sessions, int init_timeout_ms, unsigned loops)
 {
     memset(fx, 0, sizeof *fx);
     ntcp_server_config cfg;
     ntcp_server_config_init(&cfg);
+    cfg.loops = loops;
     cfg.framing.via_served = served;
     cfg.max_sessions = max_sessions;
     cfg.channel_init_timeout_ms = init_timeout_ms;
@@ -67,6 +71,11 @@ static void start(struct fixture *fx, unsigned max_sessions, int init_timeout_ms
     CHECK_EQ_INT(ntcp_server_listen(fx->srv, "127.0.0.1", "0", &port), NTCP_OK);
     snprintf(fx->port, sizeof fx->port, "%d", port);
     pthread_create(&fx->thr, NULL, run, fx);
+}
+
+static void start(struct fixture *fx, unsigned max_sessions, int init_timeout_ms)
+{
+    start_loops(fx, max_sessions, init_timeout_ms, 1);
 }
 
 static void stop(struct fixture *fx)
@@ -169,6 +178,56 @@ TEST(server_faults_wrong_path_and_too_busy)
     CHECK(b.c.eof);
     client_close(&b);
     stop(&fx);
+}
+
+/* Three loops: the acceptor hands each session to the least loaded loop,
+ * the session limit still counts the whole service (ServerTooBusy from
+ * the fourth), and a freed place is taken again. */
+TEST(server_loops_share_the_session_limit)
+{
+    struct fixture fx;
+    start_loops(&fx, 3, 30000, 3);
+    CHECK_EQ_INT(ntcp_server_loops(fx.srv), 3);
+    struct client cl[3], over;
+    ntcp_framing_event ev;
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(client_open(&cl[i], fx.port, "/svc"), NTCP_OK);
+        CHECK_EQ_INT(ntcp_conn_next_event(&cl[i].c, 5000, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+    }
+    CHECK_EQ_INT(atomic_load(&fx.loops_used), 7); /* one session on each loop */
+    CHECK_EQ_INT(client_open(&over, fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&over.c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_FAULT);
+    CHECK_EQ_INT(ev.fault_status, NTCP_E_SERVER_TOO_BUSY);
+    client_close(&over);
+    for (int i = 0; i < 3; i++)
+        request(&cl[i], "served");
+    CHECK_EQ_INT(ntcp_framing_send_end(cl[2].f), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&cl[2].c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_CLOSED);
+    client_close(&cl[2]);
+    /* wait (with a 5 s deadline) until the service let go of it and of the refused one */
+    for (int i = 0; i < 500 && ntcp_server_session_count(fx.srv) > 2; i++)
+        (void)poll(NULL, 0, 10);
+    CHECK_EQ_INT(ntcp_server_session_count(fx.srv), 2);
+    CHECK_EQ_INT(client_open(&cl[2], fx.port, "/svc"), NTCP_OK);
+    CHECK_EQ_INT(ntcp_conn_next_event(&cl[2].c, 5000, &ev), NTCP_OK);
+    CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+    request(&cl[2], "again");
+    /* a graceful stop ends the sessions of every loop with End */
+    ntcp_server_stop(fx.srv);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(ntcp_conn_next_event(&cl[i].c, 5000, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_END);
+        CHECK_EQ_INT(ntcp_framing_send_end(cl[i].f), NTCP_OK);
+        CHECK_EQ_INT(ntcp_conn_flush(&cl[i].c, 5000), NTCP_OK);
+    }
+    pthread_join(fx.thr, NULL);
+    ntcp_server_free(fx.srv);
+    for (int i = 0; i < 3; i++)
+        client_close(&cl[i]);
+    CHECK_EQ_INT(atomic_load(&fx.closed_ok), 4);
 }
 
 TEST(server_channel_initialization_timeout_aborts)

@@ -1,0 +1,544 @@
+/* The service's threads: operations on the worker pool, sessions on several
+ * event loops. Parallelism is proven with barriers every call must reach
+ * (they can only pass when the calls overlap; a deadline fails the test),
+ * order with entry/exit logs, and the dispatch counters of service_int.h. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include "test.h"
+#include "channel/service_int.h"
+#include <nettcp/channel.h>
+#include <nettcp/client.h>
+#include <nettcp/service.h>
+
+#define DEADLINE_MS 10000
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- a barrier with a deadline, and an entry/exit log ------------------------ */
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int want, arrived;
+    bool release;      /* the test lets held handlers go */
+    char log[64];      /* 'E'/'X' + index per entry and exit */
+    int nlog;
+    int inside, most_inside;
+} g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false, "", 0, 0, 0 };
+
+static void g_reset(int want)
+{
+    pthread_mutex_lock(&g.mu);
+    g.want = want;
+    g.arrived = g.nlog = g.inside = g.most_inside = 0;
+    g.release = false;
+    memset(g.log, 0, sizeof g.log);
+    pthread_mutex_unlock(&g.mu);
+}
+
+static void g_release(void)
+{
+    pthread_mutex_lock(&g.mu);
+    g.release = true;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+}
+
+/* waits (under g.mu) until pred or the deadline; false at the deadline */
+static bool g_wait(bool (*pred)(void))
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += DEADLINE_MS / 1000;
+    while (!pred())
+        if (pthread_cond_timedwait(&g.cv, &g.mu, &dl) != 0 && !pred())
+            return false;
+    return true;
+}
+
+static bool all_arrived(void) { return g.arrived >= g.want; }
+static bool released(void) { return g.release; }
+
+/* the index the request carries in its body: <I xmlns="urn:t">n</I> */
+static int index_of(ntcp_call *call)
+{
+    const char *xml;
+    size_t len;
+    if (ntcp_call_body_text(call, &xml, &len) != NTCP_OK)
+        return -1;
+    const char *gt = memchr(xml, '>', len);
+    return gt ? atoi(gt + 1) : -1;
+}
+
+static void log_ev(char kind, int i)
+{
+    if (g.nlog + 2 < (int)sizeof g.log) {
+        g.log[g.nlog++] = kind;
+        g.log[g.nlog++] = (char)('0' + i);
+    }
+}
+
+/* Barrier: passes when g.want calls are inside at once; the reply says whether it did. */
+static ntcp_status op_barrier(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    pthread_mutex_lock(&g.mu);
+    g.arrived++;
+    pthread_cond_broadcast(&g.cv);
+    bool ok = g_wait(all_arrived);
+    pthread_mutex_unlock(&g.mu);
+    return ntcp_call_reply_text(call, ok ? "<R xmlns=\"urn:t\">met</R>" : "<R xmlns=\"urn:t\">alone</R>", ok ? 24 : 26);
+}
+
+/* Logged: records entry and exit; the first one (index 0) waits for the
+ * test's release; the others count how many were inside at once. */
+static ntcp_status op_logged(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    int i = index_of(call);
+    pthread_mutex_lock(&g.mu);
+    log_ev('E', i);
+    g.inside++;
+    if (g.inside > g.most_inside)
+        g.most_inside = g.inside;
+    g.arrived++;
+    pthread_cond_broadcast(&g.cv);
+    if (i == 0)
+        (void)g_wait(released);
+    g.inside--;
+    log_ev('X', i);
+    pthread_mutex_unlock(&g.mu);
+    return ntcp_call_reply_text(call, "<R xmlns=\"urn:t\"/>", 18);
+}
+
+/* ---- fixture ---------------------------------------------------------------- */
+
+typedef struct fixture {
+    ntcp_service *svc;
+    pthread_t thr;
+    char url[128];
+    atomic_int ran;    /* ntcp_service_run returned */
+} fixture;
+
+static void *run(void *arg)
+{
+    fixture *f = arg;
+    if (ntcp_service_run(f->svc))
+        ntcp_test_fail(__FILE__, __LINE__, "run");
+    atomic_store(&f->ran, 1);
+    return NULL;
+}
+
+static ntcp_service *service(unsigned workers, unsigned loops, ntcp_concurrency conc, int close_timeout_ms)
+{
+    ntcp_service_options o;
+    ntcp_service_options_init(&o);
+    o.security = NTCP_SECURITY_NONE;
+    o.workers = workers;
+    o.server.loops = loops;
+    o.concurrency = conc;
+    if (close_timeout_ms)
+        o.server.close_timeout_ms = close_timeout_ms;
+    ntcp_service *svc = NULL;
+    CHECK_EQ_INT(ntcp_service_new(&svc, &o), NTCP_OK);
+    return svc;
+}
+
+static bool start(fixture *f, ntcp_service *svc)
+{
+    memset(f, 0, sizeof *f);
+    f->svc = svc;
+    int port = 0;
+    ntcp_status st = ntcp_service_listen(svc, "net.tcp://127.0.0.1:0/svc", &port);
+    CHECK_EQ_INT(st, NTCP_OK);
+    snprintf(f->url, sizeof f->url, "net.tcp://127.0.0.1:%d/svc", port);
+    if (st)
+        return false;
+    pthread_create(&f->thr, NULL, run, f);
+    return true;
+}
+
+static void stop(fixture *f)
+{
+    ntcp_service_stop(f->svc);
+    pthread_join(f->thr, NULL);
+    ntcp_service_free(f->svc);
+}
+
+static ntcp_client *client_none(const char *url)
+{
+    ntcp_client_options co;
+    ntcp_client_options_init(&co);
+    co.security = NTCP_SECURITY_NONE;
+    ntcp_client *c = NULL;
+    ntcp_error err;
+    if (ntcp_client_open(&c, url, &co, &err) != NTCP_OK)
+        return NULL;
+    return c;
+}
+
+/* one session, one call, on its own thread */
+typedef struct caller {
+    const char *url, *action;
+    ntcp_status st;
+    char body[128];
+    pthread_t thr;
+} caller;
+
+static void *call_thread(void *arg)
+{
+    caller *k = arg;
+    k->st = NTCP_E_IO;
+    ntcp_client *c = client_none(k->url);
+    if (!c)
+        return NULL;
+    ntcp_soap_msg r;
+    k->st = ntcp_client_call(c, k->action, NULL, 0, NULL, 0, &r);
+    if (k->st == NTCP_OK)
+        snprintf(k->body, sizeof k->body, "%.*s", (int)r.body.len, r.body.data ? (const char *)r.body.data : "");
+    ntcp_soap_msg_clear(&r);
+    ntcp_status cst = ntcp_client_close(c);
+    if (k->st == NTCP_OK)
+        k->st = cst;
+    return NULL;
+}
+
+/* ---- pipelined requests on one raw session ------------------------------------ */
+
+typedef struct pipe_session {
+    ntcp_channel *ch;
+    ntcp_xml_session *out, *in;
+    ntcp_xml_writer *w;
+} pipe_session;
+
+static bool pipe_open(pipe_session *p, const char *url)
+{
+    memset(p, 0, sizeof *p);
+    ntcp_channel_options o;
+    ntcp_channel_options_init(&o);
+    ntcp_error err;
+    CHECK_EQ_INT(ntcp_xml_session_new(&p->out, 0), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_session_new(&p->in, 0), NTCP_OK);
+    CHECK_EQ_INT(ntcp_xml_writer_new(&p->w, NULL, p->out), NTCP_OK);
+    ntcp_status st = ntcp_channel_open(&p->ch, url, &o, &err);
+    CHECK_EQ_INT(st, NTCP_OK);
+    return st == NTCP_OK;
+}
+
+static void pipe_send(pipe_session *p, const char *action, int i)
+{
+    char id[64], body[64];
+    snprintf(id, sizeof id, "urn:uuid:00000000-0000-4000-8000-00000000000%d", i);
+    snprintf(body, sizeof body, "<I xmlns=\"urn:t\">%d</I>", i);
+    ntcp_soap_out m = { 0 };
+    m.action = action;
+    m.message_id = id;
+    m.reply_to_anonymous = true;
+    m.body = body;
+    m.body_len = strlen(body);
+    ntcp_buf out;
+    ntcp_buf_init(&out, 1 << 20);
+    ntcp_status st = ntcp_soap_write(p->w, &m, &out);
+    if (!st)
+        st = ntcp_channel_send(p->ch, out.data, out.len);
+    CHECK_EQ_INT(st, NTCP_OK);
+    ntcp_buf_free(&out);
+}
+
+/* the next reply relates to request i (and has that body, when given) */
+static void pipe_expect(pipe_session *p, int i, const char *body)
+{
+    const uint8_t *d;
+    size_t n;
+    CHECK_EQ_INT(ntcp_channel_receive(p->ch, &d, &n), NTCP_OK);
+    ntcp_soap_msg r;
+    ntcp_soap_msg_init(&r);
+    CHECK_EQ_INT(ntcp_soap_read_session(d, n, p->in, NULL, NULL, 0, &r), NTCP_OK);
+    char want[64];
+    snprintf(want, sizeof want, "urn:uuid:00000000-0000-4000-8000-00000000000%d", i);
+    CHECK_EQ_STR(r.relates_to ? r.relates_to : "", want);
+    CHECK(!r.is_fault);
+    if (body)
+        CHECK_BYTES(r.body.data, r.body.len, body, strlen(body));
+    ntcp_soap_msg_clear(&r);
+}
+
+static void pipe_close(pipe_session *p)
+{
+    if (p->ch)
+        CHECK_EQ_INT(ntcp_channel_close(p->ch), NTCP_OK);
+    ntcp_xml_writer_free(p->w);
+    ntcp_xml_session_free(p->out);
+    ntcp_xml_session_free(p->in);
+}
+
+/* ---- the tests ---------------------------------------------------------------- */
+
+/* 8 sessions, 8 calls at once: each waits for all 8 to be inside, which
+ * only happens when they run in parallel (on 8 workers, over 2 loops). */
+TEST(workers_sessions_run_in_parallel)
+{
+    ntcp_service *svc = service(8, 2, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Barrier", NULL, op_barrier, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(8);
+    caller k[8];
+    for (int i = 0; i < 8; i++) {
+        k[i] = (caller){ f.url, "urn:t/Barrier", NTCP_OK, "", 0 };
+        pthread_create(&k[i].thr, NULL, call_thread, &k[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(k[i].thr, NULL);
+        CHECK_EQ_INT(k[i].st, NTCP_OK);
+        CHECK_EQ_STR(k[i].body, "<R xmlns=\"urn:t\">met</R>");
+    }
+    stop(&f);
+}
+
+/* Single (the default): four requests pipelined on one session run one
+ * after the other, in order. While the first is held, the other three have
+ * been read but none was handed to a handler. */
+TEST(workers_single_session_in_order)
+{
+    ntcp_service *svc = service(4, 2, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(4);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        for (int i = 0; i < 4; i++)
+            pipe_send(&p, "urn:t/Logged", i);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__service_requests(svc) < 4 && now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT((int)ntcp__service_requests(svc), 4);
+        CHECK_EQ_INT((int)ntcp__service_dispatched(svc), 1); /* the others wait for the first */
+        g_release();
+        for (int i = 0; i < 4; i++)
+            pipe_expect(&p, i, "<R xmlns=\"urn:t\"/>");
+        pthread_mutex_lock(&g.mu);
+        CHECK_EQ_STR(g.log, "E0X0E1X1E2X2E3X3");
+        CHECK_EQ_INT(g.most_inside, 1);
+        pthread_mutex_unlock(&g.mu);
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
+/* A dispatcher fault (an unknown Action) behind a running call waits for
+ * it: the replies leave in request order and the session stays open. */
+TEST(workers_dispatcher_fault_waits_its_turn)
+{
+    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(2);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        pipe_send(&p, "urn:t/Logged", 0); /* held until released */
+        pipe_send(&p, "urn:t/Nope", 1);
+        pipe_send(&p, "urn:t/Logged", 2);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__service_requests(svc) < 2 && now_ms() < end)
+            sched_yield();
+        g_release();
+        pipe_expect(&p, 0, "<R xmlns=\"urn:t\"/>");
+        const uint8_t *d;
+        size_t n;
+        CHECK_EQ_INT(ntcp_channel_receive(p.ch, &d, &n), NTCP_OK);
+        ntcp_soap_msg r;
+        ntcp_soap_msg_init(&r);
+        CHECK_EQ_INT(ntcp_soap_read_session(d, n, p.in, NULL, NULL, 0, &r), NTCP_OK);
+        CHECK_EQ_STR(r.relates_to ? r.relates_to : "", "urn:uuid:00000000-0000-4000-8000-000000000001");
+        CHECK(r.is_fault);
+        CHECK_EQ_STR(r.fault_subcode ? r.fault_subcode : "", "ActionNotSupported");
+        ntcp_soap_msg_clear(&r);
+        pipe_expect(&p, 2, "<R xmlns=\"urn:t\"/>");
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
+/* Multiple: one session's pipelined calls overlap (each waits for all four
+ * to be inside); the replies still leave in request order. */
+TEST(workers_multiple_session_overlaps)
+{
+    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_MULTIPLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Barrier", NULL, op_barrier, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(4);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        for (int i = 0; i < 4; i++)
+            pipe_send(&p, "urn:t/Barrier", i);
+        for (int i = 0; i < 4; i++)
+            pipe_expect(&p, i, "<R xmlns=\"urn:t\">met</R>");
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
+/* The endpoint option: multiple on one endpoint, single on the other. */
+TEST(workers_concurrency_per_endpoint)
+{
+    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    ntcp_endpoint_options eo;
+    ntcp_endpoint_options_init(&eo, svc);
+    CHECK_EQ_INT(eo.concurrency, NTCP_CONCURRENCY_SINGLE);
+    eo.concurrency = NTCP_CONCURRENCY_MULTIPLE;
+    ntcp_endpoint *ep = NULL;
+    int port = 0;
+    CHECK_EQ_INT(ntcp_service_add_endpoint(svc, "net.tcp://127.0.0.1:0/multi", &eo, &ep, &port), NTCP_OK);
+    if (!ep) {
+        ntcp_service_free(svc);
+        return;
+    }
+    CHECK_EQ_INT(ntcp_endpoint_add_operation(ep, "urn:t/Barrier", NULL, op_barrier, NULL), NTCP_OK);
+    fixture f;
+    memset(&f, 0, sizeof f);
+    f.svc = svc;
+    snprintf(f.url, sizeof f.url, "net.tcp://127.0.0.1:%d/multi", port);
+    pthread_create(&f.thr, NULL, run, &f);
+    g_reset(2);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        pipe_send(&p, "urn:t/Barrier", 0);
+        pipe_send(&p, "urn:t/Barrier", 1);
+        pipe_expect(&p, 0, "<R xmlns=\"urn:t\">met</R>");
+        pipe_expect(&p, 1, "<R xmlns=\"urn:t\">met</R>");
+        pthread_mutex_lock(&g.mu);
+        CHECK_EQ_INT(g.arrived, 2);
+        pthread_mutex_unlock(&g.mu);
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
+/* ---- deferred, completed on another thread before the handler returns --------- */
+
+static void *complete_now(void *arg)
+{
+    ntcp_call *call = arg;
+    ntcp_status st = ntcp_call_reply_text(call, "<D xmlns=\"urn:t\">done</D>", 25);
+    ntcp_call_complete(call, st);
+    return NULL;
+}
+
+static ntcp_status op_defer_complete_elsewhere(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    ntcp_call_defer(call);
+    pthread_t t;
+    pthread_create(&t, NULL, complete_now, call);
+    pthread_join(t, NULL); /* completed before this handler returns */
+    return NTCP_OK;
+}
+
+TEST(workers_deferred_completed_before_return)
+{
+    ntcp_service *svc = service(2, 2, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/D", NULL, op_defer_complete_elsewhere, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    ntcp_client *c = client_none(f.url);
+    CHECK(c != NULL);
+    for (int i = 0; c && i < 3; i++) {
+        ntcp_soap_msg r;
+        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/D", NULL, 0, NULL, 0, &r), NTCP_OK);
+        CHECK_BYTES(r.body.data, r.body.len, "<D xmlns=\"urn:t\">done</D>", 25);
+        ntcp_soap_msg_clear(&r);
+    }
+    if (c)
+        CHECK_EQ_INT(ntcp_client_close(c), NTCP_OK);
+    stop(&f);
+}
+
+/* ---- shutdown with operations in flight -------------------------------------- */
+
+/* Held: waits for the test's release (the handler cannot be stopped). */
+static ntcp_status op_held(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    pthread_mutex_lock(&g.mu);
+    g.arrived++;
+    pthread_cond_broadcast(&g.cv);
+    (void)g_wait(released);
+    pthread_mutex_unlock(&g.mu);
+    return ntcp_call_reply_text(call, "<H xmlns=\"urn:t\"/>", 18);
+}
+
+static void wait_arrived(int n)
+{
+    pthread_mutex_lock(&g.mu);
+    g.want = n;
+    CHECK(g_wait(all_arrived));
+    pthread_mutex_unlock(&g.mu);
+}
+
+/* A stop waits for the running operation: its reply still goes out, then
+ * the session ends and run() returns. */
+TEST(workers_shutdown_waits_for_running_operation)
+{
+    ntcp_service *svc = service(2, 2, NTCP_CONCURRENCY_SINGLE, 60000);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Held", NULL, op_held, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(1);
+    caller k = { f.url, "urn:t/Held", NTCP_OK, "", 0 };
+    pthread_create(&k.thr, NULL, call_thread, &k);
+    wait_arrived(1);
+    ntcp_service_stop(svc);
+    CHECK_EQ_INT(atomic_load(&f.ran), 0); /* the operation still runs: run() has not returned */
+    g_release();
+    pthread_join(k.thr, NULL);
+    CHECK_EQ_INT(k.st, NTCP_OK); /* the reply went out before the End */
+    CHECK_EQ_STR(k.body, "<H xmlns=\"urn:t\"/>");
+    pthread_join(f.thr, NULL);
+    CHECK_EQ_INT(atomic_load(&f.ran), 1);
+    ntcp_service_free(svc);
+}
+
+/* At the close timeout the sessions are aborted and run() returns while
+ * the operation still runs; its reply is dropped when it returns, and
+ * ntcp_service_free waits for it (nothing leaks: ASan). */
+TEST(workers_shutdown_aborts_after_close_timeout)
+{
+    ntcp_service *svc = service(2, 2, NTCP_CONCURRENCY_SINGLE, 200);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Held", NULL, op_held, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(2);
+    caller k[2];
+    for (int i = 0; i < 2; i++) {
+        k[i] = (caller){ f.url, "urn:t/Held", NTCP_OK, "", 0 };
+        pthread_create(&k[i].thr, NULL, call_thread, &k[i]);
+    }
+    wait_arrived(2);
+    ntcp_service_stop(svc);
+    pthread_join(f.thr, NULL); /* returns at the close timeout, the operations still held */
+    CHECK_EQ_INT(atomic_load(&f.ran), 1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(k[i].thr, NULL);
+        CHECK(k[i].st != NTCP_OK); /* the sessions were aborted */
+    }
+    g_release();
+    ntcp_service_free(svc);
+}
