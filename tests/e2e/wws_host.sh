@@ -73,6 +73,16 @@ check "none: the stub blocks, the reply comes when it returns" \
     '<DelayResponse xmlns="http://tempuri.org/">
   <DelayResult xmlns="http://tempuri.org/">30</DelayResult>
 </DelayResponse>'
+# a stub that blocks holds one worker, not the host: another session's call is answered meanwhile
+call "$echo" --security none --action http://tempuri.org/IEcho/Delay --body "$(delay_body 8000)" >"$tmp/slow.out" &
+slow=$!
+# (the eight calls above, then this one reached its stub)
+for _ in $(seq 1 200); do [ "$(grep -c '^authorize' "$tmp/none.out")" -ge 9 ] && break; read -r -t 0.05 <> <(:) || true; done
+check "a blocked stub: another call is answered meanwhile" \
+    "$(call "$url" --security none --action $CALC/Add --body "$(calc_body Add 1 1)"):$(kill -0 $slow 2>/dev/null && echo running)" \
+    "$(result Add 2):running"
+wait $slow
+contains "a blocked stub: its own reply when it returns" "$(cat "$tmp/slow.out")" "<DelayResult xmlns=\"http://tempuri.org/\">8000</DelayResult>"
 contains "none: the authorization callback saw every call" "$(cat "$tmp/none.out")" "authorize anonymous"
 
 # Mono's WCF client (SecurityMode.None): the calculator and echo sample client, then typed faults
