@@ -39,6 +39,7 @@ struct host_ep {
     SIZE_T heap_max, heap_trim;
     struct host_op *ops;
     ULONG nops;
+    struct host_op dflt; /* the default message handler: op NULL */
     ntcp_url url;
     int port;
 };
@@ -60,6 +61,7 @@ struct _WS_OPERATION_CONTEXT {
     WS_HEAP *heap;
     WS_MESSAGE *in, *out;
     WS_CHANNEL *channel; /* made when asked for */
+    bool replied;        /* the default message handler sent its reply (WsSendReplyMessage) */
 };
 
 static HRESULT bad(WS_ERROR *error, HRESULT hr, const char *what)
@@ -334,7 +336,9 @@ static ntcp_status on_call(void *ctx, ntcp_call *call)
     const char *action = ntcp_call_action(call);
     oc.in->action = ntcp_strndup(action ? action : "", action ? strlen(action) : 0);
     if (!oc.in->action || (len && ntcp_buf_append(&oc.in->body, xml, len))) goto out;
-    oc.in->state = WS_MESSAGE_STATE_DONE;
+    const char *mid = ntcp_call_message_id(call);
+    if (mid && !(oc.in->message_id = ntcp_strndup(mid, strlen(mid)))) goto out;
+    oc.in->state = WS_MESSAGE_STATE_READING; /* its headers read, as the service model hands it over */
     const ntcp_caller *caller = ntcp_call_caller(call);
     if (ep->sec.secure && caller) oc.in->windows_token = caller;
     oc.out->state = WS_MESSAGE_STATE_INITIALIZED;
@@ -347,6 +351,23 @@ static ntcp_status on_call(void *ctx, ntcp_call *call)
             st = ntcp_call_fault(call, "Sender", denied, "Access is denied.", NULL);
             goto out;
         }
+    }
+    if (!ho->op) { /* the default message handler: it replies with WsSendReplyMessage on the context's channel */
+        HRESULT hr = ep->ep->contract->defaultMessageHandlerCallback(&oc, NULL, error);
+        if (FAILED(hr))
+            st = send_fault(h, call, hr, error);
+        else if (!oc.replied) { /* no reply sent: an empty one, with the request's action + "Response" */
+            size_t n = strlen(oc.in->action) + sizeof "Response";
+            char *ra = ntcp_malloc(n);
+            st = NTCP_E_NOMEM;
+            if (ra) {
+                snprintf(ra, n, "%sResponse", oc.in->action);
+                st = ntcp_call_reply_action(call, ra);
+                ntcp_free(ra);
+            }
+        } else
+            st = NTCP_OK;
+        goto out;
     }
     frame = ntcp_calloc(1, ho->frame_size ? ho->frame_size : 1);
     if (!frame) goto out;
@@ -439,9 +460,9 @@ HRESULT WINAPI WsCreateServiceHost(const WS_SERVICE_ENDPOINT **endpoints, const 
             hr = bad(error, WS_E_NOT_SUPPORTED, "WsCreateServiceHost: a TCP endpoint is WS_CHANNEL_TYPE_DUPLEX_SESSION");
             break;
         }
-        if (!e->contract->contractDescription || !e->contract->methodTable) {
-            hr = ntcp__wws_notimpl(error, "service endpoints without a contract description and function table "
-                                          "(a default message handler alone)");
+        if (e->contract->contractDescription ? !e->contract->methodTable : !e->contract->defaultMessageHandlerCallback) {
+            hr = bad(error, E_INVALIDARG, "WsCreateServiceHost: a contract needs its description and function table, "
+                                          "or a default message handler");
             break;
         }
         for (ULONG j = 0; j < e->propertyCount && SUCCEEDED(hr); j++) {
@@ -481,7 +502,8 @@ static void *run(void *arg)
 
 static HRESULT open_endpoint(WS_SERVICE_HOST *h, struct host_ep *ep, WS_ERROR *error)
 {
-    const WS_CONTRACT_DESCRIPTION *cd = ep->ep->contract->contractDescription;
+    static const WS_CONTRACT_DESCRIPTION none = { 0, NULL };
+    const WS_CONTRACT_DESCRIPTION *cd = ep->ep->contract->contractDescription ? ep->ep->contract->contractDescription : &none;
     if (cd->operationCount && !cd->operations)
         return bad(error, E_INVALIDARG, "WsOpenServiceHost: a contract description without its operations");
     ep->ops = ntcp_calloc(cd->operationCount + 1u, sizeof *ep->ops);
@@ -550,6 +572,11 @@ static HRESULT open_endpoint(WS_SERVICE_HOST *h, struct host_ep *ep, WS_ERROR *e
             return ntcp__wws_fail(error, st == NTCP_E_NOMEM ? E_OUTOFMEMORY : E_INVALIDARG, ntcp_cause_of_status(st),
                                   "WsOpenServiceHost: operation %u: %s (the same action twice?)", (unsigned)i,
                                   ntcp_status_str(st));
+    }
+    if (ep->ep->contract->defaultMessageHandlerCallback) { /* every other action */
+        ep->dflt.ep = ep;
+        st = ntcp_endpoint_add_operation(nep, "", "", on_call, &ep->dflt);
+        if (st != NTCP_OK) return bad(error, E_OUTOFMEMORY, "WsOpenServiceHost: out of memory");
     }
     return S_OK;
 }
@@ -672,6 +699,20 @@ const char *ntcp_wws_token_package(HANDLE token)
     return token ? ((const ntcp_caller *)token)->package : NULL;
 }
 
+HRESULT ntcp__wws_host_reply(WS_CHANNEL *ch, WS_MESSAGE *m, WS_ERROR *error)
+{
+    WS_OPERATION_CONTEXT *c = ch->host_call;
+    if (c->replied) return bad(error, WS_E_INVALID_OPERATION, "WsSendReplyMessage: the request was answered already");
+    ntcp_status st = m->action ? ntcp_call_reply_action(c->call, m->action) : NTCP_OK;
+    if (st == NTCP_OK && m->body.len) st = ntcp_call_reply_text(c->call, (const char *)m->body.data, m->body.len);
+    if (st != NTCP_OK)
+        return ntcp__wws_fail(error, st == NTCP_E_NOMEM ? E_OUTOFMEMORY : WS_E_INVALID_FORMAT, ntcp_cause_of_status(st),
+                              "WsSendReplyMessage: %s (%s)", ntcp_status_str(st), ntcp_status_name(st));
+    c->replied = true;
+    m->state = WS_MESSAGE_STATE_DONE;
+    return S_OK;
+}
+
 /* ---- the operation context ------------------------------------------------------ */
 static HRESULT put(void *value, ULONG size, const void *src, ULONG need, WS_ERROR *error)
 {
@@ -696,6 +737,7 @@ HRESULT WINAPI WsGetOperationContextProperty(const WS_OPERATION_CONTEXT *context
             HRESULT hr = ntcp__wws_channel_new(WS_CHANNEL_TYPE_DUPLEX_SESSION, NULL, 0, &c->channel, error);
             if (FAILED(hr)) return hr;
             c->channel->state = WS_CHANNEL_STATE_OPEN;
+            c->channel->host_call = c;
         }
         return put(value, valueSize, &c->channel, sizeof c->channel, error);
     case WS_OPERATION_CONTEXT_PROPERTY_CONTRACT_DESCRIPTION:

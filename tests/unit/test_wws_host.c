@@ -26,6 +26,10 @@ static HRESULT CALLBACK stub(const WS_OPERATION_CONTEXT *c, void *frame, const v
 {
     return S_OK;
 }
+static HRESULT CALLBACK handler(const WS_OPERATION_CONTEXT *c, const WS_ASYNC_CONTEXT *a, WS_ERROR *e)
+{
+    return S_OK;
+}
 static HRESULT CALLBACK fn(void)
 {
     return S_OK;
@@ -52,9 +56,16 @@ TEST(wws_service_host_create_checks_and_states)
     WS_SERVICE_HOST *h = NULL;
     CHECK_EQ_INT(WsCreateServiceHost(eps, 1, NULL, 0, &h, e), E_NOTIMPL); /* HTTP */
     a.channelBinding = WS_TCP_CHANNEL_BINDING;
-    WS_SERVICE_CONTRACT handlerOnly = { NULL, NULL, NULL };
+    WS_SERVICE_CONTRACT nothing = { NULL, NULL, NULL }, noTable = { &contract, NULL, NULL };
+    a.contract = &nothing;
+    CHECK_EQ_INT(WsCreateServiceHost(eps, 1, NULL, 0, &h, e), E_INVALIDARG); /* neither operations nor a handler */
+    a.contract = &noTable;
+    CHECK_EQ_INT(WsCreateServiceHost(eps, 1, NULL, 0, &h, e), E_INVALIDARG); /* operations without their functions */
+    WS_SERVICE_CONTRACT handlerOnly = { NULL, handler, NULL };
     a.contract = &handlerOnly;
-    CHECK_EQ_INT(WsCreateServiceHost(eps, 1, NULL, 0, &h, e), E_NOTIMPL); /* a default message handler alone */
+    CHECK_EQ_INT(WsCreateServiceHost(eps, 1, NULL, 0, &h, e), S_OK); /* a default message handler alone */
+    WsFreeServiceHost(h);
+    h = NULL;
     a.contract = &sc;
     b = a;
     b.address.url.chars = L"net.tcp://127.0.0.1:0/b";

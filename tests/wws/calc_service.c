@@ -3,7 +3,8 @@
  * the operation stubs that unpack them and call the function table, the
  * operation and contract descriptions; then the service's own functions, an
  * authorization callback and the host (WsCreateServiceHost with one
- * endpoint per contract). The descriptions are written by hand here, laid
+ * endpoint per contract; IEcho's default message handler answers any other
+ * action). The descriptions are written by hand here, laid
  * out as wsutil lays them out. Built against the installed <webservices.h>.
  *
  * usage: calc_service BASE-URL none|sspi [DENIED-PRINCIPAL]
@@ -317,10 +318,36 @@ static HRESULT CALLBACK Delay_(const WS_OPERATION_CONTEXT *context, int ms, int 
         HRESULT hr = WsSetFaultErrorDetail(error, &delayFault, WS_WRITE_REQUIRED_POINTER, &detail, sizeof(detail));
         return FAILED(hr) ? hr : E_INVALIDARG;
     }
+    printf("delay %d\n", ms);
+    fflush(stdout);
     struct timespec t = { ms / 1000, (ms % 1000) * 1000000L }; /* a stub may block */
     nanosleep(&t, NULL);
     *result = ms;
     return S_OK;
+}
+
+/* IEcho's default message handler: any other action is answered with its body, as it came */
+static WS_XML_STRING defaultReplyAction = WS_XML_STRING_VALUE("http://tempuri.org/IEcho/DefaultResponse");
+static WS_ELEMENT_DESCRIPTION anyBody = { NULL, NULL, WS_XML_BUFFER_TYPE, NULL };
+static WS_MESSAGE_DESCRIPTION defaultReply = { &defaultReplyAction, &anyBody };
+
+static HRESULT CALLBACK Default_(const WS_OPERATION_CONTEXT *context, const WS_ASYNC_CONTEXT *x, WS_ERROR *error)
+{
+    WS_CHANNEL *channel = NULL;
+    WS_MESSAGE *request = NULL, *reply = NULL;
+    WS_HEAP *heap = NULL;
+    WS_XML_BUFFER *body = NULL;
+    HRESULT hr = WsGetOperationContextProperty(context, WS_OPERATION_CONTEXT_PROPERTY_CHANNEL, &channel, sizeof(channel), error);
+    if (SUCCEEDED(hr))
+        hr = WsGetOperationContextProperty(context, WS_OPERATION_CONTEXT_PROPERTY_INPUT_MESSAGE, &request, sizeof(request), error);
+    if (SUCCEEDED(hr)) hr = WsGetOperationContextProperty(context, WS_OPERATION_CONTEXT_PROPERTY_HEAP, &heap, sizeof(heap), error);
+    if (SUCCEEDED(hr)) hr = WsReadBody(request, &anyBody, WS_READ_REQUIRED_POINTER, heap, &body, sizeof(body), error);
+    if (SUCCEEDED(hr)) hr = WsCreateMessageForChannel(channel, NULL, 0, &reply, error);
+    if (SUCCEEDED(hr))
+        hr = WsSendReplyMessage(channel, reply, &defaultReply, WS_WRITE_REQUIRED_POINTER, &body, sizeof(body), request,
+                                NULL, error);
+    if (reply != NULL) WsFreeMessage(reply);
+    return hr;
 }
 
 static const NetTcpBinding_ICalculatorFunctionTable calcFunctions = { Add_, Subtract_, Multiply_, Divide_, Scale_ };
@@ -377,7 +404,7 @@ int main(int argc, char **argv)
     WS_SECURITY_DESCRIPTION securityDescription = { securityBindings, WsCountOf(securityBindings), NULL, 0 };
 
     WS_SERVICE_CONTRACT calcServiceContract = { &calcContract, NULL, &calcFunctions };
-    WS_SERVICE_CONTRACT echoServiceContract = { &echoContract, NULL, &echoFunctions };
+    WS_SERVICE_CONTRACT echoServiceContract = { &echoContract, Default_, &echoFunctions };
     WS_SERVICE_ENDPOINT calcEndpoint, echoEndpoint;
     memset(&calcEndpoint, 0, sizeof calcEndpoint);
     calcEndpoint.address.url.chars = calcW;
