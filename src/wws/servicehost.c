@@ -239,6 +239,22 @@ static HRESULT write_output(const struct host_op *ho, const BYTE *frame, ntcp_bu
     return S_OK;
 }
 
+HRESULT ntcp__wws_host_frame(const WS_OPERATION_DESCRIPTION *op, const char *xml, size_t len, WS_HEAP *heap,
+                             ntcp_buf *out, WS_ERROR *error)
+{
+    struct host_op ho;
+    memset(&ho, 0, sizeof ho);
+    ho.op = op;
+    HRESULT hr = op_prepare(&ho, error);
+    BYTE *frame = SUCCEEDED(hr) ? ntcp_calloc(1, ho.frame_size ? ho.frame_size : 1) : NULL;
+    if (SUCCEEDED(hr) && !frame) hr = bad(error, E_OUTOFMEMORY, "out of memory");
+    if (SUCCEEDED(hr)) hr = read_input(&ho, xml, len, heap, frame, error);
+    if (SUCCEEDED(hr)) hr = write_output(&ho, frame, out, error);
+    ntcp_free(frame);
+    ntcp_free(ho.offsets);
+    return hr;
+}
+
 /* ---- faults ------------------------------------------------------------------- */
 static char *xml_dup(const WS_XML_STRING *s)
 {

@@ -48,5 +48,10 @@ HRESULT ntcp__wws_listener_send(WS_CHANNEL *ch, WS_MESSAGE *m, WS_ERROR *error);
 void ntcp__wws_listener_close_channel(WS_CHANNEL *ch);
 /* servicehost.c: the reply m to the call of the operation context ch->host_call */
 HRESULT ntcp__wws_host_reply(WS_CHANNEL *ch, WS_MESSAGE *m, WS_ERROR *error);
+/* servicehost.c, what a request does to an operation's parameter frame (for
+ * the fuzz target): the body text read into a fresh frame (allocating from
+ * heap), then the output wrapper written from it to out */
+HRESULT ntcp__wws_host_frame(const WS_OPERATION_DESCRIPTION *op, const char *xml, size_t len, WS_HEAP *heap,
+                             ntcp_buf *out, WS_ERROR *error);
 
 #endif
