@@ -110,6 +110,7 @@ struct ntcp_server {
     bool pause_logged;
     _Atomic unsigned long accept_calls; /* for tests (channel/server_int.h), read from other threads */
     _Atomic size_t out_max;            /* the most output one session held (channel/server_int.h) */
+    _Atomic unsigned long ends_deferred; /* the peer's End came with replies still to go (tests) */
 };
 
 static long long now_ms(void)
@@ -696,6 +697,20 @@ static bool session_closed(ntcp_server_session *ss)
     return true;
 }
 
+/* The peer's End waited for our replies: once the last one is wholly
+ * queued, our End. After every flush that may have queued it (a reply in
+ * parts can leave in one flush without the socket ever filling, so no
+ * writable event follows). False if the session is gone. */
+static bool end_after_replies(ntcp_server_session *ss)
+{
+    if (!ss->end_pending || replies_pending(ss))
+        return true;
+    ss->end_pending = false;
+    if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+        return false;
+    return flush(ss);
+}
+
 /* Feeds bytes to the session and acts on its events; false if it died. */
 static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
@@ -751,6 +766,7 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             }
             if (replies_pending(ss)) { /* replies still to come (deferred, or in parts): End after them */
                 ss->end_pending = true;
+                atomic_fetch_add(&s->ends_deferred, 1);
                 break;
             }
             /* the replies to everything received are queued: close our side */
@@ -769,7 +785,7 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         if (off >= n && st == NTCP_OK)
             continue; /* upgraded sessions may hold more decoded records */
     }
-    return flush(ss);
+    return flush(ss) && end_after_replies(ss);
 }
 
 /* One read per readiness (epoll is level-triggered: what is left is
@@ -871,15 +887,7 @@ static void check_timers(loop *lp, long long now)
  * End that waited for it. False if the session is gone. */
 static bool on_writable(ntcp_server_session *ss)
 {
-    if (!flush(ss))
-        return false;
-    if (ss->end_pending && !replies_pending(ss)) {
-        ss->end_pending = false;
-        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
-            return false;
-        return flush(ss);
-    }
-    return true;
+    return flush(ss) && end_after_replies(ss);
 }
 
 /* One event loop until shutdown completed (or failed). */
@@ -1028,16 +1036,13 @@ void ntcp_server_session_flush(ntcp_server_session *ss)
         end_session(ss, NTCP_E_CLOSED, true);
         return;
     }
-    if (ss->end_pending && !replies_pending(ss)) { /* the last reply is out: now our End */
-        ss->end_pending = false;
-        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
-            return;
-    }
-    (void)flush(ss);
+    if (flush(ss))
+        (void)end_after_replies(ss);
 }
 
 unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
 unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->loops[0].ticks; }
 size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_max); }
 size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
+unsigned long ntcp__server_ends_deferred(const ntcp_server *s) { return atomic_load(&s->ends_deferred); }
 bool ntcp__server_accepting(const ntcp_server *s) { return !atomic_load(&s->paused); }

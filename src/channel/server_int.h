@@ -10,4 +10,5 @@ unsigned long ntcp__server_ticks(const ntcp_server *s);        /* timer ticks (e
 bool ntcp__server_accepting(const ntcp_server *s);            /* false while out of descriptors */
 size_t ntcp__server_out_max(const ntcp_server *s);            /* the most output bytes one session held queued */
 size_t ntcp__server_session_queued(const ntcp_server_session *ss); /* output bytes queued for the session now */
+unsigned long ntcp__server_ends_deferred(const ntcp_server *s); /* peer's Ends that waited for replies so far */
 #endif

@@ -1657,5 +1657,6 @@ bool ntcp__endpoint_info(ntcp_endpoint *ep, const char **host, int *port, const 
 
 ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->shares; }
 
+ntcp_server *ntcp__service_server(const ntcp_service *s) { return s->srv; }
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }
