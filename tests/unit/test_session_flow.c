@@ -96,7 +96,7 @@ static ntcp_status op_held_big(void *ctx, ntcp_call *call)
 }
 
 /* The first call is held; the others answer at once. */
-static __attribute__((unused)) ntcp_status op_first_held(void *ctx, ntcp_call *call)
+static ntcp_status op_first_held(void *ctx, ntcp_call *call)
 {
     (void)ctx;
     const char *xml;
@@ -292,6 +292,46 @@ TEST(service_end_follows_reply_sent_in_parts)
         CHECK_EQ_INT(st, NTCP_OK); /* not NTCP_E_TIMEOUT: the service's End came */
         CHECK_EQ_INT(ev.type, NTCP_FEV_CLOSED);
         CHECK(ntcp_framing_is_closed(r.f));
+    }
+    raw_free(&r);
+    h_release();
+    stop(&f);
+}
+
+#define PIPELINED 400
+
+/* A client pipelines requests behind a busy handler (single concurrency):
+ * the service reads only a bounded number ahead (the rest wait in the
+ * socket buffers, TCP's flow control), and reads on once the handler
+ * returned; every reply comes, in order. */
+TEST(service_bounds_requests_read_ahead_of_a_busy_handler)
+{
+    h_reset();
+    fixture f;
+    if (!start(&f, "urn:t/Op", op_first_held))
+        return;
+    raw r;
+    if (raw_open(&r, f.port)) {
+        for (int i = 0; i < PIPELINED; i++)
+            raw_queue(&r, "urn:t/Op", i); /* ~ 120 bytes each: all in one read of the service */
+        CHECK_EQ_INT(ntcp_conn_flush(&r.c, DEADLINE_MS), NTCP_OK);
+        h_wait_entered(1);
+        /* until the service stopped reading this session, or read everything */
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__service_requests(f.svc) < PIPELINED && ntcp__server_reads_held(ntcp__service_server(f.svc)) == 0 &&
+               now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT((int)ntcp__server_reads_held(ntcp__service_server(f.svc)), 1);
+        CHECK((int)ntcp__service_requests(f.svc) <= NTCP__SESSION_READ_AHEAD);
+        CHECK_EQ_INT((int)ntcp__service_dispatched(f.svc), 1);
+        h_release();
+        for (int i = 0; i < PIPELINED; i++)
+            raw_expect(&r, i, 0);
+        CHECK_EQ_INT((int)ntcp__service_requests(f.svc), PIPELINED);
+        CHECK_EQ_INT(ntcp_framing_send_end(r.f), NTCP_OK);
+        ntcp_framing_event ev;
+        CHECK_EQ_INT(ntcp_conn_next_event(&r.c, DEADLINE_MS, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_CLOSED);
     }
     raw_free(&r);
     h_release();
