@@ -8,6 +8,7 @@
 #include <nettcp/client.h>
 #include "call_config.h"
 #include "cli.h"
+#include "call_load.h"
 #include "call_schema.h"
 
 static void usage(FILE *f)
@@ -24,6 +25,7 @@ static void usage(FILE *f)
             "                   [--revocation nocheck|online|offline] [--tls-min 1.2|1.3] [--tls-max 1.2|1.3]\n"
             "                   [--trace FILE [--trace-format json|svclog] [--log-messages transport|service]\n"
             "                    [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
+            "                   [--repeat N] [--parallel M] [--sessions S]\n"
             "       nettcp call [URL] --wsdl SOURCE --op NAME [--args JSON|@FILE] [--endpoint-name NAME] [options]\n"
             "       nettcp call [URL] --config FILE [--endpoint NAME] (--action URI --body XML|@FILE | --wsdl SOURCE\n"
             "                   --op NAME [--args JSON|@FILE]) [options]\n"
@@ -48,6 +50,13 @@ static void usage(FILE *f)
             "                     cause, advice, and for a SOAP fault: fault {code, subcodes, reason, detail};\n"
             "                     with --op also result: the reply typed by the schema\n"
             CLI_SCHEMA_HELP
+            "  --repeat N         a quick load check: make N calls in all (default: one per thread) and print the calls\n"
+            "                     made, the failures, calls/s and the p50/p99 latency of a call instead of a reply\n"
+            "                     (--json: calls, failures, calls_per_second, p50_ms, p99_ms, parallel, sessions,\n"
+            "                     seconds; with a failure also cause and error, the first one's)\n"
+            "  --parallel M       M threads make those calls at once (default 1)\n"
+            "  --sessions S       over S sessions (default M; thread i uses session i mod S): fewer sessions than\n"
+            "                     threads puts several calls in flight on one session\n"
             "%s"
             "\n"
             "exit status: 0 reply received, 1 failure (a SOAP fault included), 2 usage error.\n",
@@ -128,6 +137,8 @@ int cmd_call(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
         { "header", required_argument, NULL, 'H' }, { "header-mu", required_argument, NULL, 'U' },
         { "mode", required_argument, NULL, 'm' },   CLI_TRACE_LONG_OPTIONS, CLI_SCHEMA_LONG_OPTIONS,
+        { "repeat", required_argument, NULL, 0x1e0 }, { "parallel", required_argument, NULL, 0x1e1 },
+        { "sessions", required_argument, NULL, 0x1e2 },
         CALL_CONFIG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -137,6 +148,7 @@ int cmd_call(int argc, char **argv)
     ntcp_client_options_init(&o);
     const char *action = NULL, *body_arg = NULL;
     bool verbose = false, json = false;
+    long repeat = 0, parallel = 0, sessions = 0; /* --repeat/--parallel/--sessions (0: not given) */
     struct cli_trace_args ta;
     cli_trace_args_init(&ta);
     struct cli_schema_args sa;
@@ -177,6 +189,20 @@ int cmd_call(int argc, char **argv)
             o.channel.encoding = o.channel.mode == NTCP_MODE_DUPLEX ? NTCP_ENC_BINARY_SESSION : NTCP_ENC_BINARY;
             break;
         case 'v': verbose = true; break;
+        case 0x1e0:
+        case 0x1e1:
+        case 0x1e2: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            long max = c == 0x1e0 ? 100000000L : 4096;
+            if (*end || end == optarg || v < 1 || v > max) {
+                fprintf(stderr, "nettcp call: --%s wants a number from 1 to %ld\n",
+                        c == 0x1e0 ? "repeat" : c == 0x1e1 ? "parallel" : "sessions", max);
+                return 2;
+            }
+            *(c == 0x1e0 ? &repeat : c == 0x1e1 ? &parallel : &sessions) = v;
+            break;
+        }
         case CALL_CONFIG_OPT_CONFIG: case CALL_CONFIG_OPT_ENDPOINT: break; /* read by call_config_prescan */
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -223,6 +249,28 @@ int cmd_call(int argc, char **argv)
             cli_schema_verbose(schema, stderr);
     } else if (cli_body(body_arg, &body, &body_len))
         return 1;
+    bool load = repeat || parallel || sessions;
+    if (load) {
+        parallel = parallel ? parallel : 1;
+        repeat = repeat ? repeat : parallel;
+        sessions = sessions ? sessions : parallel;
+        const char *why = NULL;
+        if (sessions > parallel)
+            why = "--sessions cannot exceed --parallel";
+        else if (o.channel.mode == NTCP_MODE_SIMPLEX || o.channel.mode == NTCP_MODE_SINGLETON_SIZED)
+            why = "--repeat and --parallel make request/reply calls: use --mode duplex or streamed";
+        else if (o.channel.mode == NTCP_MODE_SINGLETON_UNSIZED && repeat > sessions)
+            why = "--mode streamed carries one call per connection: --repeat cannot exceed --sessions";
+        if (why) {
+            if (sessions > parallel)
+                fprintf(stderr, "nettcp call: %s (%ld)\n", why, parallel);
+            else
+                fprintf(stderr, "nettcp call: %s\n", why);
+            free(body);
+            cli_schema_free(schema);
+            return 2;
+        }
+    }
     char *password = NULL;
     if (cli_client_password("call", &o, &password)) {
         free(body);
@@ -242,6 +290,16 @@ int cmd_call(int argc, char **argv)
         cli_client_password_free(password);
         cli_schema_free(schema);
         return 1;
+    }
+    if (load) {
+        struct cli_load_args la = { url, action, (const char *)body, body_len, hdr.h, hdr.n, &o, repeat,
+                                    (int)parallel, (int)sessions, json, trace, json_error };
+        int lrc = cli_call_load(&la);
+        ntcp_trace_close(trace);
+        cli_client_password_free(password);
+        free(body);
+        cli_schema_free(schema);
+        return lrc;
     }
     if (trace) {
         o.record_cb = ntcp_trace_record;

@@ -146,7 +146,8 @@ void ntcp_service_free(ntcp_service *s);
 /* Adds an operation to the service's first endpoint (created by the first
  * ntcp_service_listen; before it, to the endpoint that call will make).
  * reply_action NULL = action + "Response". The same action twice:
- * NTCP_E_INVALID_ARG. */
+ * NTCP_E_INVALID_ARG. The action "" takes every action no other operation
+ * of the endpoint has (a default handler; set the reply's action). */
 NTCP_MUST_CHECK ntcp_status ntcp_service_add_operation(ntcp_service *s, const char *action, const char *reply_action,
                                                        ntcp_operation_fn fn, void *ctx);
 /* Declares a header the service (action NULL) or one operation

@@ -37,6 +37,13 @@ typedef struct ntcp_trace_config {
     bool propagate_activity;   /* WCF's propagateActivity: a client sends its call's ActivityId
                                   header, a service adopts the one it receives */
     const char *role;          /* "client" or "service": names the activities; NULL = "client" */
+    /* Events are written to the file by a thread of the trace's own, so the
+     * threads that trace make no system call for it: at most queue_max bytes
+     * (8 MiB by default; 0 = that) wait to be written, and a thread that
+     * traces while they are full waits for the writer — events are never
+     * dropped. ntcp_trace_close writes every queued event. A trace on stderr
+     * is written at once, in order with the program's other messages. */
+    size_t queue_max;
 } ntcp_trace_config;
 void ntcp_trace_config_init(ntcp_trace_config *c);
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <nettcp/channel.h>
 #include "channel/conn.h"
+#include "channel/channel_int.h"
 
 struct ntcp_channel {
     ntcp_channel_options o;
@@ -388,3 +389,13 @@ void ntcp_channel_abort(ntcp_channel *ch)
 
 const ntcp_error *ntcp_channel_error(const ntcp_channel *ch) { return &ch->err; }
 ntcp_framing *ntcp_channel_framing(ntcp_channel *ch) { return ch->f; }
+
+ntcp_conn *ntcp__channel_conn(ntcp_channel *ch) { return &ch->conn; }
+void ntcp__channel_timed_out(ntcp_channel *ch) { ch->timed_out = true; }
+
+ntcp_status ntcp__channel_fail(ntcp_channel *ch, ntcp_channel_step step, ntcp_status st, const char *detail)
+{
+    if (detail)
+        return fail(ch, step, st, detail);
+    return fail_framing(ch, step, st);
+}

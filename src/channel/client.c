@@ -1,13 +1,40 @@
 /* Calling a net.tcp service (see include/nettcp/client.h). */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <nettcp/client.h>
 #include "channel/client_int.h"
+#include "channel/channel_int.h"
 #include "channel/dialog.h"
 #include "channel/http.h"
 #include "util/until.h"
+
+/* One calling thread's state: its latest error and reply (valid until its
+ * next call), and the call it has in flight. */
+typedef struct tslot {
+    pthread_t tid;
+    ntcp_error err;
+    uint8_t *doc;              /* the thread's last reply document (owned) */
+    size_t doc_len;
+    const uint8_t *body;       /* its Body's records, inside doc */
+    size_t body_len;
+    ntcp_xml_session *dict;    /* a copy of the incoming dictionary for its readers */
+    ntcp_xml_reader *rd;
+    pthread_cond_t cv;
+    /* the call in flight */
+    bool waiting, done;
+    bool parked;               /* its thread sleeps on cv (not reading, not writing) */
+    char id[46];
+    ntcp_status st;            /* what the reader thread found for it */
+    ntcp_soap_msg *reply;      /* where the reply goes */
+    struct tslot *next;
+} tslot;
+
+#define ABANDONED 64 /* ids of calls that timed out: their late replies are dropped */
 
 struct ntcp_client {
     ntcp_client_options o;
@@ -18,14 +45,24 @@ struct ntcp_client {
     ntcp__dialog x; /* session dictionaries and writer */
     char *owned[8];  /* option strings copied for an open on a thread (see below) */
     char url[2048];
-    ntcp_error err;
-    ntcp_xml_reader *rd;       /* on the last reply */
+    ntcp_error err;            /* the open's */
     ntcp_xml_writer *w1;       /* msbin1 encoding (no session dictionary): its writer */
-    const uint8_t *last_doc;   /* the last reply's document (in the channel's buffer) */
-    const uint8_t *last_body;
-    size_t last_body_len;
     const char *const *headers; /* ntcp_client_set_headers: on every message, before the call's own */
     size_t nheaders;
+    /* Concurrent calls (client.h): mu guards the framing session, the
+     * security context, the dictionaries, the slots and the state below; wmu
+     * orders writes on the socket (taken before mu). One waiting caller at a
+     * time reads the socket (without mu) and hands each reply to its caller
+     * by RelatesTo. */
+    pthread_mutex_t mu, wmu;
+    bool sync_ready;
+    bool reading;              /* a caller is reading the socket */
+    ntcp_status broken;        /* the session failed: every call fails with broken_err */
+    ntcp_error broken_err;
+    tslot *slots;
+    size_t waiting;            /* calls in flight */
+    char abandoned[ABANDONED][46];
+    unsigned nabandoned;
 };
 
 void ntcp_client_options_init(ntcp_client_options *o)
@@ -48,7 +85,18 @@ void ntcp_client_options_init(ntcp_client_options *o)
 
 static void client_free(ntcp_client *c)
 {
-    ntcp_xml_reader_free(c->rd);
+    for (tslot *t = c->slots, *n; t; t = n) {
+        n = t->next;
+        ntcp_xml_reader_free(t->rd);
+        ntcp_xml_session_free(t->dict);
+        ntcp_free(t->doc);
+        pthread_cond_destroy(&t->cv);
+        ntcp_free(t);
+    }
+    if (c->sync_ready) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_mutex_destroy(&c->wmu);
+    }
     ntcp_xml_writer_free(c->w1);
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
@@ -165,6 +213,9 @@ static ntcp_status open_now(ntcp_client **out, const char *url, const ntcp_clien
         }
         goto fail;
     }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->wmu, NULL);
+    c->sync_ready = true;
     *out = c;
     return NTCP_OK;
 fail:
@@ -390,39 +441,130 @@ const ntcp_nns_result *ntcp_client_security(const ntcp_client *c)
 
 const ntcp_tls_result *ntcp_client_tls(const ntcp_client *c) { return c->tls ? ntcp_tls_get_result(c->tls) : NULL; }
 
-const ntcp_error *ntcp_client_error(const ntcp_client *c) { return &c->err; }
+/* ---- calls from several threads ---------------------------------------------
+ * Every caller writes its request under wmu (the order on the wire) and mu
+ * (the framing session, the security context and the outgoing dictionary),
+ * copying the protected bytes out and writing them with mu released. Then it
+ * waits: if no one reads the socket it reads it itself (mu released while
+ * it waits for bytes), and every reply it decodes goes to the caller whose
+ * MessageID its RelatesTo names; when its own reply came, or its deadline
+ * passed, it hands the reading to another waiting caller. */
 
-/* A failure of the channel after the open: the security layer's cause when
- * it failed (an altered frame, say). */
-static ntcp_status channel_failed(ntcp_client *c, ntcp_status st)
+#define SEND_PART 1048576 /* a large request is protected and written a part of this size at a time */
+
+static long long mono_ms(void) { return ntcp__now_ms(); }
+
+static int ms_left(long long deadline)
 {
-    c->err = *ntcp_channel_error(c->ch);
+    long long r = deadline - mono_ms();
+    return r < 0 ? 0 : r > 0x7fffffff ? 0x7fffffff : (int)r;
+}
+
+/* The calling thread's slot (created on its first use); under mu. */
+static tslot *slot_of(ntcp_client *c)
+{
+    pthread_t me = pthread_self();
+    for (tslot *t = c->slots; t; t = t->next)
+        if (pthread_equal(t->tid, me))
+            return t;
+    tslot *t = ntcp_calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->tid = me;
+    ntcp_error_clear(&t->err);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    t->next = c->slots;
+    c->slots = t;
+    return t;
+}
+
+static const ntcp_error no_error; /* status NTCP_OK, cause none */
+
+const ntcp_error *ntcp_client_error(const ntcp_client *cc)
+{
+    ntcp_client *c = (ntcp_client *)cc;
+    pthread_mutex_lock(&c->mu);
+    pthread_t me = pthread_self();
+    const ntcp_error *e = &no_error;
+    for (tslot *t = c->slots; t; t = t->next)
+        if (pthread_equal(t->tid, me))
+            e = &t->err;
+    pthread_mutex_unlock(&c->mu);
+    return e;
+}
+
+/* The error of a channel failure: the security layer's cause when it failed
+ * (an altered frame, say). Under mu. */
+static void channel_error(ntcp_client *c, ntcp_status st, ntcp_error *out)
+{
+    *out = *ntcp_channel_error(c->ch);
     const ntcp_nns_error *e = c->nns ? ntcp_nns_error_info(c->nns) : NULL;
     if (e && e->status) {
-        c->err.nns = *e;
-        c->err.cause = ntcp_nns_cause(e);
+        out->nns = *e;
+        out->cause = ntcp_nns_cause(e);
     }
     const ntcp_tls_error *te = c->tls ? ntcp_tls_error_info(c->tls) : NULL;
     if (te && te->status)
-        ntcp_error_set(&c->err, st, ntcp_tls_cause_of(te->cause), c->err.step, "TLS: %s", ntcp_tls_last_error(c->tls));
-    return st;
+        ntcp_error_set(out, st, ntcp_tls_cause_of(te->cause), out->step, "TLS: %s", ntcp_tls_last_error(c->tls));
+    if (!out->status)
+        out->status = st;
+}
+
+/* The session failed: every call in flight and every later one fails with
+ * err. Under mu. */
+static void break_session(ntcp_client *c, const ntcp_error *err)
+{
+    if (c->broken)
+        return;
+    c->broken = err->status ? err->status : NTCP_E_IO;
+    c->broken_err = *err;
+    for (tslot *t = c->slots; t; t = t->next)
+        if (t->waiting && !t->done) {
+            t->done = true;
+            t->st = c->broken;
+            t->err = *err;
+            pthread_cond_signal(&t->cv);
+        }
+}
+
+static void break_channel(ntcp_client *c, ntcp_channel_step step, ntcp_status st, const char *detail)
+{
+    ntcp__channel_fail(c->ch, step, st, detail);
+    ntcp_error e;
+    channel_error(c, st, &e);
+    break_session(c, &e);
+}
+
+static void break_protocol(ntcp_client *c, const char *fmt, const char *a, size_t n)
+{
+    ntcp_error e;
+    ntcp_error_clear(&e);
+    ntcp_error_set(&e, NTCP_E_RECORD_SEQUENCE, NTCP_CAUSE_PROTOCOL, NTCP_STEP_RECEIVE, fmt, a, n);
+    break_session(c, &e);
 }
 
 void ntcp_client_set_headers(ntcp_client *c, const char *const *headers, size_t n)
 {
+    pthread_mutex_lock(&c->wmu);
     c->headers = n ? headers : NULL;
     c->nheaders = headers ? n : 0;
+    pthread_mutex_unlock(&c->wmu);
 }
 
 /* One request envelope: with a MessageID (and ReplyTo anonymous) when a
  * reply is expected, without for one-way messages. On failure out is freed
- * and c->err says why. */
-static ntcp_status write_message(ntcp_client *c, const char *action, const char *id, const ntcp_header *headers,
-                                 size_t nheaders, const char *body, size_t body_len, ntcp_buf *out)
+ * and err says why. Under wmu and mu. */
+static ntcp_status write_message(ntcp_client *c, ntcp_error *err, const char *action, const char *id,
+                                 const ntcp_header *headers, size_t nheaders, const char *body, size_t body_len,
+                                 ntcp_buf *out)
 {
     enum { MAX_HEADERS = 64 };
     if (nheaders + c->nheaders > MAX_HEADERS) {
-        return ntcp_error_set(&c->err, NTCP_E_LIMIT, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_SEND,
+        return ntcp_error_set(err, NTCP_E_LIMIT, NTCP_CAUSE_INVALID_ARGUMENT, NTCP_STEP_SEND,
                               "writing the request: more than %d headers", MAX_HEADERS);
     }
     const char *hx[MAX_HEADERS];
@@ -449,7 +591,7 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     ntcp_buf_init(out, (size_t)64 << 20);
     ntcp_status st = ntcp_soap_write(c->w1 ? c->w1 : c->x.w, &m, out);
     if (st) {
-        ntcp_error_set(&c->err, st, ntcp_cause_of_status(st), NTCP_STEP_SEND, "writing the request: %s (%s)%s",
+        ntcp_error_set(err, st, ntcp_cause_of_status(st), NTCP_STEP_SEND, "writing the request: %s (%s)%s",
                        ntcp_status_str(st), ntcp_status_name(st),
                        st == NTCP_E_XML_SYNTAX ? ": the body or a header is not well-formed XML" : "");
         ntcp_buf_free(out);
@@ -457,44 +599,315 @@ static ntcp_status write_message(ntcp_client *c, const char *action, const char 
     return st;
 }
 
+/* Moves the framing session's output into out (under mu). */
+static ntcp_status take_output(ntcp_client *c, ntcp_buf *out)
+{
+    ntcp_framing *f = ntcp_channel_framing(c->ch);
+    const uint8_t *p;
+    size_t n;
+    ntcp_framing_output(f, &p, &n);
+    ntcp_status st = n ? ntcp_buf_append(out, p, n) : NTCP_OK;
+    if (!st)
+        ntcp_framing_output_consumed(f, n);
+    return st;
+}
+
+/* Builds, protects and writes one message; slot (may be NULL for a one-way
+ * message) is registered as waiting before the bytes leave. Takes wmu and
+ * mu; returns with neither. */
+static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const char *action, const char *id,
+                                const ntcp_header *headers, size_t nheaders, const char *body, size_t body_len)
+{
+    pthread_mutex_lock(&c->wmu);
+    pthread_mutex_lock(&c->mu);
+    if (c->broken) {
+        *err = c->broken_err;
+        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wmu);
+        return c->broken;
+    }
+    ntcp_buf msg, wire;
+    ntcp_status st = write_message(c, err, action, id, headers, nheaders, body, body_len, &msg);
+    if (st) {
+        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wmu);
+        return st;
+    }
+    ntcp_framing *f = ntcp_channel_framing(c->ch);
+    st = ntcp_framing_begin_envelope(f, msg.data, msg.len, SEND_PART);
+    if (st) { /* refused before anything left (a limit, say): the call fails, the session goes on */
+        ntcp__channel_fail(c->ch, NTCP_STEP_SEND, st, NULL);
+        channel_error(c, st, err);
+        pthread_mutex_unlock(&c->mu);
+        pthread_mutex_unlock(&c->wmu);
+        ntcp_buf_free(&msg);
+        return st;
+    }
+    ntcp_buf_init(&wire, (size_t)SEND_PART * 2 + 65536);
+    if (t) {
+        t->waiting = true;
+        t->done = false;
+        t->st = NTCP_OK;
+        snprintf(t->id, sizeof t->id, "%s", id);
+        c->waiting++;
+    }
+    int fd = ntcp__channel_conn(c->ch)->fd;
+    long long deadline = mono_ms() + c->o.channel.send_timeout_ms;
+    while (st == NTCP_OK) {
+        if ((st = take_output(c, &wire)))
+            break;
+        pthread_mutex_unlock(&c->mu);
+        st = ntcp_tcp_write_all(fd, wire.data, wire.len, ms_left(deadline));
+        ntcp_buf_reset(&wire);
+        pthread_mutex_lock(&c->mu);
+        if (st)
+            break;
+        if (!ntcp_framing_envelope_pending(f))
+            break;
+        st = ntcp_framing_continue_envelope(f);
+    }
+    if (st) {
+        /* a message half written, or refused by the framing session: the session is over */
+        if (st == NTCP_E_TIMEOUT)
+            ntcp__channel_timed_out(c->ch);
+        if (!c->broken)
+            break_channel(c, NTCP_STEP_SEND, st, NULL);
+        *err = c->broken_err;
+    }
+    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->wmu);
+    ntcp_buf_free(&wire);
+    ntcp_buf_free(&msg);
+    return st;
+}
+
+/* One SizedEnvelope from the service: its dictionary table read (in wire
+ * order), decoded, and handed to the call it relates to. Under mu. */
+static void on_reply(ntcp_client *c, const uint8_t *r, size_t rl)
+{
+    size_t off = 0;
+    ntcp_status st = c->w1 ? NTCP_OK : ntcp_xml_session_read_table(c->x.in, r, rl, &off); /* msbin1: no table */
+    uint8_t *doc = NULL;
+    ntcp_soap_msg m;
+    ntcp_soap_msg_init(&m);
+    if (!st && !(doc = ntcp_malloc(rl - off + 1)))
+        st = NTCP_E_NOMEM;
+    if (!st) {
+        memcpy(doc, r + off, rl - off);
+        st = ntcp_soap_read(doc, rl - off, c->x.in, &c->o.xml, NULL, 2, &m);
+    }
+    tslot *to = NULL;
+    if (!st && m.relates_to) {
+        for (tslot *t = c->slots; t && !to; t = t->next)
+            if (t->waiting && !t->done && !strcmp(t->id, m.relates_to))
+                to = t;
+        if (!to) {
+            for (unsigned i = 0; i < ABANDONED && i < c->nabandoned; i++)
+                if (!strcmp(c->abandoned[i], m.relates_to))
+                    goto drop; /* the late reply of a call that timed out */
+            break_protocol(c,
+                           "a reply relates to %s, which no call on this channel is waiting for (%zu in flight): "
+                           "replies can no longer be matched to their calls, so the session is given up",
+                           m.relates_to, c->waiting);
+            goto drop;
+        }
+    } else if (c->waiting == 1) { /* no RelatesTo, or not readable: the one call in flight */
+        for (tslot *t = c->slots; t && !to; t = t->next)
+            if (t->waiting && !t->done)
+                to = t;
+    }
+    if (!to) {
+        if (st) {
+            ntcp_error e;
+            ntcp_error_clear(&e);
+            ntcp_error_set(&e, st, ntcp_cause_of_status(st), NTCP_STEP_RECEIVE,
+                           "reading a reply: %s (%s), with %zu calls in flight", ntcp_status_str(st),
+                           ntcp_status_name(st), c->waiting);
+            break_session(c, &e);
+        } else {
+            break_protocol(c,
+                           "a reply without RelatesTo%s arrived while %zu calls are in flight: it cannot be matched "
+                           "to its call, so the session is given up",
+                           "", c->waiting);
+        }
+        goto drop;
+    }
+    to->done = true;
+    if (st) {
+        to->st = st;
+        ntcp_error_set(&to->err, st, ntcp_cause_of_status(st), NTCP_STEP_RECEIVE, "reading the reply: %s (%s)",
+                       ntcp_status_str(st), ntcp_status_name(st));
+        ntcp_free(doc);
+    } else {
+        ntcp_free(to->doc);
+        to->doc = doc;
+        to->doc_len = rl - off;
+        to->body = m.body_doc;
+        to->body_len = m.body_doc_len;
+        *to->reply = m;
+    }
+    pthread_cond_signal(&to->cv);
+    return;
+drop:
+    ntcp_soap_msg_clear(&m);
+    ntcp_free(doc);
+}
+
+/* Reads the socket for every waiting caller until t's reply came, the
+ * session failed or t's deadline passed; then hands the reading on. Called
+ * and returns under mu. */
+static void lead(ntcp_client *c, tslot *t, long long deadline)
+{
+    c->reading = true;
+    ntcp_conn *cn = ntcp__channel_conn(c->ch);
+    ntcp_framing *f = ntcp_channel_framing(c->ch);
+    while (!t->done && !c->broken) {
+        ntcp_framing_event ev;
+        memset(&ev, 0, sizeof ev);
+        size_t used = 0;
+        ntcp_status st = ntcp_framing_feed(f, cn->in + cn->in_off, cn->in_len - cn->in_off, &used, &ev);
+        cn->in_off += used;
+        if (st == NTCP_OK) {
+            switch (ev.type) {
+            case NTCP_FEV_ENVELOPE: on_reply(c, ev.data, ev.len); break;
+            case NTCP_FEV_FAULT: break_channel(c, NTCP_STEP_RECEIVE, ev.fault_status, NULL); break;
+            case NTCP_FEV_END: break_channel(c, NTCP_STEP_RECEIVE, NTCP_E_CLOSED, "the service ended the session"); break;
+            default: break;
+            }
+            continue;
+        }
+        if (st != NTCP_AGAIN) {
+            break_channel(c, NTCP_STEP_RECEIVE, st, NULL);
+            break;
+        }
+        if (cn->in_off < cn->in_len)
+            continue;
+        if (cn->eof) {
+            st = ntcp_framing_feed_eof(f, &ev);
+            if (st)
+                break_channel(c, NTCP_STEP_RECEIVE, st, NULL);
+            else if (ev.type == NTCP_FEV_ENVELOPE)
+                on_reply(c, ev.data, ev.len);
+            else
+                break_channel(c, NTCP_STEP_RECEIVE, NTCP_E_CONNECTION_RESET, "the service closed the connection");
+            if (!c->broken)
+                break_channel(c, NTCP_STEP_RECEIVE, NTCP_E_CONNECTION_RESET, "the service closed the connection");
+            break;
+        }
+        cn->in_off = cn->in_len = 0;
+        size_t n = 0;
+        pthread_mutex_unlock(&c->mu);
+        /* a reply is rarely there yet: wait for it before reading, rather
+         * than a read that fails first */
+        struct pollfd pfd = { cn->fd, POLLIN, 0 };
+        int pr;
+        while ((pr = poll(&pfd, 1, ms_left(deadline))) < 0 && errno == EINTR) {
+        }
+        st = pr == 0 ? NTCP_E_TIMEOUT : ntcp_tcp_read(cn->fd, cn->in, cn->in_cap, &n, ms_left(deadline));
+        pthread_mutex_lock(&c->mu);
+        if (st == NTCP_E_TIMEOUT)
+            break; /* t's own deadline: the caller decides */
+        if (st) {
+            break_channel(c, NTCP_STEP_RECEIVE, st, NULL);
+            break;
+        }
+        if (n == 0)
+            cn->eof = 1;
+        cn->in_len = n;
+    }
+    c->reading = false;
+    /* a caller still writing its request is not parked: it finds nobody
+     * reading when it comes to wait */
+    for (tslot *o = c->slots; o; o = o->next)
+        if (o != t && o->parked && !o->done) {
+            pthread_cond_signal(&o->cv);
+            break;
+        }
+}
+
+/* Waits for t's reply (under mu). */
+static void await_reply(ntcp_client *c, tslot *t)
+{
+    long long deadline = mono_ms() + c->o.channel.receive_timeout_ms;
+    struct timespec ts;
+    ts.tv_sec = (time_t)(deadline / 1000);
+    ts.tv_nsec = (long)(deadline % 1000) * 1000000;
+    while (!t->done) {
+        if (!c->reading) {
+            lead(c, t, deadline);
+        } else {
+            t->parked = true;
+            int r = pthread_cond_timedwait(&t->cv, &c->mu, &ts);
+            t->parked = false;
+            if (r != ETIMEDOUT)
+                continue;
+        }
+        if (!t->done && mono_ms() >= deadline) {
+            /* as WCF: the call times out; a late reply is dropped, and the
+             * session is aborted rather than closed */
+            ntcp__channel_timed_out(c->ch);
+            snprintf(c->abandoned[c->nabandoned++ % ABANDONED], sizeof c->abandoned[0], "%s", t->id);
+            t->done = true;
+            t->st = NTCP_E_TIMEOUT;
+            ntcp_error_clear(&t->err);
+            ntcp_error_set(&t->err, NTCP_E_TIMEOUT, NTCP_CAUSE_TIMEOUT, NTCP_STEP_RECEIVE,
+                           "receive: %s (%s): no reply within the receive timeout (%d ms)",
+                           ntcp_status_str(NTCP_E_TIMEOUT), ntcp_status_name(NTCP_E_TIMEOUT),
+                           c->o.channel.receive_timeout_ms);
+        }
+    }
+    t->waiting = false;
+    c->waiting--;
+}
+
 ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_header *headers, size_t nheaders,
                              const char *body, size_t body_len, ntcp_soap_msg *reply)
 {
     ntcp_soap_msg_init(reply);
-    ntcp_error_clear(&c->err);
-    c->last_doc = c->last_body = NULL;
-    c->last_body_len = 0;
+    pthread_mutex_lock(&c->mu);
+    tslot *t = slot_of(c);
+    if (t) {
+        ntcp_error_clear(&t->err);
+        t->body = NULL;
+        t->body_len = 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (!t)
+        return NTCP_E_NOMEM;
+    /* MessageIDs from random bytes drawn 512 at a time per thread: one system call per 32 calls */
+    static __thread uint8_t pool[512];
+    static __thread size_t pool_left;
     uint8_t rnd[16];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        return ntcp_error_set(&c->err, NTCP_E_IO, NTCP_CAUSE_IO_ERROR, NTCP_STEP_SEND, "no random message id");
+    if (pool_left < sizeof rnd && getrandom(pool, sizeof pool, 0) == (ssize_t)sizeof pool)
+        pool_left = sizeof pool;
+    if (pool_left < sizeof rnd)
+        return ntcp_error_set(&t->err, NTCP_E_IO, NTCP_CAUSE_IO_ERROR, NTCP_STEP_SEND, "no random message id");
+    memcpy(rnd, pool + sizeof pool - pool_left, sizeof rnd);
+    pool_left -= sizeof rnd;
     char id[46];
     ntcp_soap_message_id(rnd, id);
-    ntcp_buf out;
-    ntcp_status st = write_message(c, action, id, headers, nheaders, body, body_len, &out);
+    t->reply = reply;
+    ntcp_error err;
+    ntcp_error_clear(&err);
+    ntcp_status st = send_message(c, t, &err, action, id, headers, nheaders, body, body_len);
+    pthread_mutex_lock(&c->mu);
+    if (st) {
+        if (t->waiting) {
+            t->waiting = false;
+            c->waiting--;
+        }
+        t->err = err;
+        pthread_mutex_unlock(&c->mu);
+        return st;
+    }
+    await_reply(c, t);
+    st = t->st;
+    pthread_mutex_unlock(&c->mu);
     if (st)
         return st;
-    const uint8_t *r;
-    size_t rl;
-    st = ntcp_channel_request(c->ch, out.data, out.len, &r, &rl);
-    ntcp_buf_free(&out);
-    if (st)
-        return channel_failed(c, st);
-    size_t off = 0;
-    st = c->w1 ? NTCP_OK : ntcp_xml_session_read_table(c->x.in, r, rl, &off); /* msbin1: no table */
-    if (!st)
-        st = ntcp_soap_read(r + off, rl - off, c->x.in, &c->o.xml, NULL, 2, reply);
-    if (st)
-        return ntcp_error_set(&c->err, st, ntcp_cause_of_status(st), NTCP_STEP_RECEIVE, "reading the reply: %s (%s)",
-                              ntcp_status_str(st), ntcp_status_name(st));
-    c->last_doc = r + off;
-    c->last_body = reply->body_doc;
-    c->last_body_len = reply->body_doc_len;
-    if (reply->relates_to && strcmp(reply->relates_to, id) != 0)
-        return ntcp_error_set(&c->err, NTCP_E_RECORD_SEQUENCE, NTCP_CAUSE_PROTOCOL, NTCP_STEP_RECEIVE,
-                              "the reply relates to %s, not to the request %s", reply->relates_to, id);
     if (reply->is_fault) {
         bool ans = reply->fault_subcode && !strcmp(reply->fault_subcode, "ActionNotSupported");
-        return ntcp_error_set(&c->err, NTCP_E_FAULT, ans ? NTCP_CAUSE_ACTION_NOT_SUPPORTED : NTCP_CAUSE_SERVICE_FAULT,
+        return ntcp_error_set(&t->err, NTCP_E_FAULT, ans ? NTCP_CAUSE_ACTION_NOT_SUPPORTED : NTCP_CAUSE_SERVICE_FAULT,
                               NTCP_STEP_RECEIVE, "the service answered with a fault: %s%s%s: %s",
                               reply->fault_code ? reply->fault_code : "", reply->fault_subcode ? "/" : "",
                               reply->fault_subcode ? reply->fault_subcode : "",
@@ -503,33 +916,93 @@ ntcp_status ntcp_client_call(ntcp_client *c, const char *action, const ntcp_head
     return NTCP_OK;
 }
 
+/* A reader on the calling thread's last reply, from offset p of its document:
+ * with its own copy of the incoming dictionary, brought up to date (the
+ * strings a reply uses were all there when it arrived). */
+static ntcp_xml_reader *reader_on(ntcp_client *c, const uint8_t *p, size_t len)
+{
+    pthread_mutex_lock(&c->mu);
+    tslot *t = NULL;
+    for (tslot *s = c->slots; s && !t; s = s->next)
+        if (pthread_equal(s->tid, pthread_self()))
+            t = s;
+    ntcp_status st = t && t->doc ? NTCP_OK : NTCP_E_STATE;
+    if (!st && !t->dict)
+        st = ntcp_xml_session_new(&t->dict, 0);
+    uint32_t have = st ? 0 : ntcp_xml_session_count(t->dict), all = ntcp_xml_session_count(c->x.in);
+    if (!st && have < all) { /* the strings it lacks, as one table */
+        ntcp_buf tab, strs;
+        ntcp_buf_init(&tab, 1u << 26);
+        ntcp_buf_init(&strs, 1u << 26);
+        for (uint32_t i = have; i < all && !st; i++) {
+            uint32_t n;
+            const char *s = ntcp_xml_session_string(c->x.in, 2 * i + 1, &n);
+            st = ntcp_buf_put_string(&strs, s, n);
+        }
+        if (!st)
+            st = ntcp_buf_put_varint(&tab, (uint32_t)strs.len);
+        if (!st && strs.len)
+            st = ntcp_buf_append(&tab, strs.data, strs.len);
+        size_t off;
+        if (!st)
+            st = ntcp_xml_session_read_table(t->dict, tab.data, tab.len, &off);
+        ntcp_buf_free(&tab);
+        ntcp_buf_free(&strs);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (st || (!t->rd && ntcp_xml_reader_new(&t->rd, &c->o.xml, t->dict) != NTCP_OK))
+        return NULL;
+    return ntcp_xml_reader_reset_fragment(t->rd, p, len) == NTCP_OK ? t->rd : NULL;
+}
+
 ntcp_xml_reader *ntcp_client_reply_body(ntcp_client *c)
 {
-    if (!c->last_doc || (!c->rd && ntcp_xml_reader_new(&c->rd, &c->o.xml, c->x.in) != NTCP_OK))
-        return NULL;
-    return ntcp_xml_reader_reset_fragment(c->rd, c->last_body, c->last_body_len) == NTCP_OK ? c->rd : NULL;
+    pthread_mutex_lock(&c->mu);
+    tslot *t = NULL;
+    for (tslot *s = c->slots; s && !t; s = s->next)
+        if (pthread_equal(s->tid, pthread_self()))
+            t = s;
+    const uint8_t *b = t ? t->body : NULL;
+    size_t bl = t ? t->body_len : 0;
+    pthread_mutex_unlock(&c->mu);
+    return b ? reader_on(c, b, bl) : NULL;
 }
 
 ntcp_xml_reader *ntcp_client_reply_header(ntcp_client *c, const ntcp_soap_msg *reply, size_t i)
 {
-    if (!c->last_doc || i >= reply->nheaders ||
-        (!c->rd && ntcp_xml_reader_new(&c->rd, &c->o.xml, c->x.in) != NTCP_OK))
+    if (i >= reply->nheaders)
         return NULL;
+    pthread_mutex_lock(&c->mu);
+    tslot *t = NULL;
+    for (tslot *s = c->slots; s && !t; s = s->next)
+        if (pthread_equal(s->tid, pthread_self()))
+            t = s;
+    const uint8_t *doc = t && t->body ? t->doc : NULL;
+    size_t dl = t ? t->doc_len : 0;
+    pthread_mutex_unlock(&c->mu);
     const ntcp_soap_header *h = &reply->headers[i];
-    return ntcp_xml_reader_reset_fragment(c->rd, c->last_doc + h->offset, h->len) == NTCP_OK ? c->rd : NULL;
+    if (!doc || h->offset + h->len > dl)
+        return NULL;
+    return reader_on(c, doc + h->offset, h->len);
 }
 
 ntcp_status ntcp_client_send(ntcp_client *c, const char *action, const char *body, size_t body_len)
 {
-    ntcp_error_clear(&c->err);
-    ntcp_buf out;
-    ntcp_status st = write_message(c, action, NULL, NULL, 0, body, body_len, &out);
-    if (st)
-        return st;
-    st = ntcp_channel_send(c->ch, out.data, out.len);
-    if (st)
-        channel_failed(c, st);
-    ntcp_buf_free(&out);
+    pthread_mutex_lock(&c->mu);
+    tslot *t = slot_of(c);
+    if (t)
+        ntcp_error_clear(&t->err);
+    pthread_mutex_unlock(&c->mu);
+    if (!t)
+        return NTCP_E_NOMEM;
+    ntcp_error err;
+    ntcp_error_clear(&err);
+    ntcp_status st = send_message(c, NULL, &err, action, NULL, NULL, 0, body, body_len);
+    if (st) {
+        pthread_mutex_lock(&c->mu);
+        t->err = err;
+        pthread_mutex_unlock(&c->mu);
+    }
     return st;
 }
 

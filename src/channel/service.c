@@ -1258,6 +1258,9 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
             c->op = &opsrc->ops[i];
             break;
         }
+    for (size_t i = 0; !c->op && i < opsrc->nops; i++) /* the action "": every action no operation has */
+        if (!opsrc->ops[i].action[0])
+            c->op = &opsrc->ops[i];
     /* faults of the dispatcher go out at once when nothing is pending;
      * behind pending calls the order would break: close the session */
     if (!c->op) {

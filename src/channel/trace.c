@@ -27,9 +27,28 @@ typedef struct tconn {
     struct tconn *next;
 } tconn;
 
+/* Events are formatted on the thread that traces (under mu) into a stream
+ * whose bytes go to a queue; a writer thread writes the queue to the file,
+ * so the tracing thread makes no system call (trace.h: queue_max). */
+#define TRACE_QUEUE_MAX ((size_t)8 << 20)
+
+typedef struct tqueue {
+    pthread_mutex_t mu;
+    pthread_cond_t more, room;
+    char *buf;             /* bytes queued */
+    size_t len, cap;
+    bool closing;
+    bool idle;             /* the writer sleeps on more: the next bytes wake it */
+    pthread_t writer;
+    FILE *out;             /* the file */
+    bool failed;           /* a write failed: later bytes are discarded */
+    size_t max;            /* TRACE_QUEUE_MAX or the configuration's queue_max */
+} tqueue;
+
 struct ntcp_trace {
-    FILE *f;
+    FILE *f;               /* where events are formatted: the queue's stream, or stderr */
     bool own;
+    tqueue *q;             /* NULL for stderr */
     ntcp_trace_config cfg;
     struct timespec t0;
     pthread_mutex_t mu;
@@ -43,6 +62,7 @@ void ntcp_trace_config_init(ntcp_trace_config *c)
     memset(c, 0, sizeof *c);
     c->format = NTCP_TRACE_JSON;
     c->max_logged_size = 262144;
+    c->queue_max = TRACE_QUEUE_MAX;
 }
 
 const char *ntcp_trace_kind_name(ntcp_trace_kind k)
@@ -58,6 +78,124 @@ const char *ntcp_trace_kind_name(ntcp_trace_kind k)
     }
     return "Information";
 }
+
+/* ---- the queue and its writer ------------------------------------------------- */
+static void *queue_writer(void *arg)
+{
+    tqueue *q = arg;
+    char *mine = NULL;
+    size_t mine_cap = 0;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->len && !q->closing) {
+            q->idle = true;
+            pthread_cond_wait(&q->more, &q->mu);
+            q->idle = false;
+        }
+        if (!q->len)
+            break;
+        if (!q->closing) {
+            /* let a batch gather: at most one wake-up and one write a millisecond under load */
+            pthread_mutex_unlock(&q->mu);
+            nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+            pthread_mutex_lock(&q->mu);
+        }
+        /* take the queued bytes, leave an empty buffer in their place */
+        char *b = q->buf;
+        size_t n = q->len, cap = q->cap;
+        q->buf = mine;
+        q->cap = mine_cap;
+        q->len = 0;
+        pthread_cond_broadcast(&q->room);
+        bool failed = q->failed;
+        pthread_mutex_unlock(&q->mu);
+        bool ok = failed || (fwrite(b, 1, n, q->out) == n && fflush(q->out) == 0);
+        mine = b;
+        mine_cap = cap;
+        pthread_mutex_lock(&q->mu);
+        if (!ok)
+            q->failed = true;
+    }
+    pthread_mutex_unlock(&q->mu);
+    ntcp_free(mine);
+    return NULL;
+}
+
+/* the formatting stream's output: appended to the queue */
+static ssize_t queue_write(void *cookie, const char *p, size_t n)
+{
+    tqueue *q = cookie;
+    pthread_mutex_lock(&q->mu);
+    while (q->len && q->len + n > q->max && !q->closing) /* full: wait for the writer */
+        pthread_cond_wait(&q->room, &q->mu);
+    if (q->len + n > q->cap) {
+        size_t cap = q->cap ? q->cap : 65536;
+        while (cap < q->len + n)
+            cap *= 2;
+        char *nb = ntcp_realloc(q->buf, cap);
+        if (!nb) {
+            pthread_mutex_unlock(&q->mu);
+            return 0; /* the stream reports the error; the event is lost, not the trace */
+        }
+        q->buf = nb;
+        q->cap = cap;
+    }
+    memcpy(q->buf + q->len, p, n);
+    q->len += n;
+    if (q->idle) { /* a writer at work (or gathering) takes these bytes with its batch: no wake-up */
+        q->idle = false;
+        pthread_cond_signal(&q->more);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return (ssize_t)n;
+}
+
+static ntcp_status queue_start(ntcp_trace *t, FILE *out)
+{
+    tqueue *q = ntcp_calloc(1, sizeof *q);
+    if (!q)
+        return NTCP_E_NOMEM;
+    q->out = out;
+    q->max = t->cfg.queue_max ? t->cfg.queue_max : TRACE_QUEUE_MAX;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->more, NULL);
+    pthread_cond_init(&q->room, NULL);
+    cookie_io_functions_t io = { .write = queue_write };
+    t->f = fopencookie(q, "w", io);
+    if (!t->f || pthread_create(&q->writer, NULL, queue_writer, q) != 0) {
+        if (t->f)
+            fclose(t->f);
+        t->f = NULL;
+        pthread_cond_destroy(&q->more);
+        pthread_cond_destroy(&q->room);
+        pthread_mutex_destroy(&q->mu);
+        ntcp_free(q);
+        return NTCP_E_IO;
+    }
+    setvbuf(t->f, NULL, _IOFBF, 65536); /* one event reaches the queue in one piece (fflush after each) */
+    t->q = q;
+    return NTCP_OK;
+}
+
+/* Everything formatted goes to the file; the writer ends; the file is closed. */
+static void queue_finish(ntcp_trace *t)
+{
+    tqueue *q = t->q;
+    fclose(t->f); /* flushes the last event into the queue */
+    pthread_mutex_lock(&q->mu);
+    q->closing = true;
+    pthread_cond_signal(&q->more);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->writer, NULL);
+    fclose(q->out);
+    ntcp_free(q->buf);
+    pthread_cond_destroy(&q->more);
+    pthread_cond_destroy(&q->room);
+    pthread_mutex_destroy(&q->mu);
+    ntcp_free(q);
+}
+
+bool ntcp__trace_direct;
 
 ntcp_status ntcp_trace_open(ntcp_trace **out, const char *path) { return ntcp_trace_open_config(out, path, NULL); }
 
@@ -75,12 +213,16 @@ ntcp_status ntcp_trace_open_config(ntcp_trace **out, const char *path, const ntc
     if (!strcmp(path, "-")) {
         t->f = stderr;
     } else {
-        t->f = fopen(path, "w");
+        FILE *file = fopen(path, "w");
+        if (file && ntcp__trace_direct)
+            t->f = file;
+        else if (!file || queue_start(t, file) != NTCP_OK) {
+            if (file)
+                fclose(file);
+            ntcp_free(t);
+            return NTCP_E_IO;
+        }
         t->own = true;
-    }
-    if (!t->f) {
-        ntcp_free(t);
-        return NTCP_E_IO;
     }
     clock_gettime(CLOCK_MONOTONIC, &t->t0);
     pthread_mutex_init(&t->mu, NULL);
@@ -100,8 +242,17 @@ ntcp_status ntcp_trace_open_config(ntcp_trace **out, const char *path, const ntc
 /* ---- helpers --------------------------------------------------------------- */
 static void new_guid(char out[37])
 {
+    /* random bytes drawn 512 at a time per thread: one system call per 32 GUIDs */
+    static __thread uint8_t pool[512];
+    static __thread size_t left;
     uint8_t r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+    if (left < sizeof r && getrandom(pool, sizeof pool, 0) == (ssize_t)sizeof pool)
+        left = sizeof pool;
+    if (left >= sizeof r) {
+        memcpy(r, pool + sizeof pool - left, sizeof r);
+        explicit_bzero(pool + sizeof pool - left, sizeof r);
+        left -= sizeof r;
+    } else {
         struct timespec ts; /* no entropy: still unique enough within one trace */
         clock_gettime(CLOCK_REALTIME, &ts);
         for (int i = 0; i < 16; i++)
@@ -139,7 +290,10 @@ static void ev_init(ntcp_trace *t, ntcp_trace_ev *ev, ntcp_trace_kind kind, cons
     ev->process = t->process;
     ev->computer = t->computer;
     ev->pid = t->pid;
-    ev->tid = (unsigned long)gettid();
+    static __thread unsigned long tid; /* gettid is a system call: once per thread */
+    if (!tid)
+        tid = (unsigned long)gettid();
+    ev->tid = tid;
 }
 
 static void add_field(ntcp_trace_ev *ev, const char *k, const char *v)
@@ -161,10 +315,12 @@ const char *ntcp_trace_ev_get(const ntcp_trace_ev *ev, const char *key)
 
 static void emit(ntcp_trace *t, const ntcp_trace_ev *ev)
 {
+    flockfile(t->f); /* once for the event, not per character */
     if (t->cfg.format == NTCP_TRACE_SVCLOG)
         ntcp__svclog_write(t->f, ev);
     else
         ntcp__trace_json_write(t->f, ev);
+    funlockfile(t->f);
     fflush(t->f);
 }
 
@@ -382,7 +538,9 @@ void ntcp_trace_close(ntcp_trace *t)
         conn_remove(t, last ? last : c);
     }
     pthread_mutex_unlock(&t->mu);
-    if (t->own)
+    if (t->q)
+        queue_finish(t);
+    else if (t->f != stderr)
         fclose(t->f);
     else
         fflush(t->f);

@@ -30,6 +30,10 @@ void ntcp__rendered_clear(ntcp__rendered *r);
 ntcp_status ntcp__trace_read_mem(const char *mem, size_t len, void (*fn)(void *ctx, const ntcp_trace_ev *ev), void *ctx,
                                  char *err, size_t cap);
 
+/* Benchmarks only: traces opened while this is true write each event to the
+ * file on the tracing thread with fflush, as before the writer thread. */
+extern bool ntcp__trace_direct;
+
 #define NTCP__DIAG_NS "http://schemas.microsoft.com/2004/09/ServiceModel/Diagnostics"
 
 #endif

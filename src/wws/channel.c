@@ -504,13 +504,15 @@ HRESULT WINAPI WsSendReplyMessage(WS_CHANNEL *channel, WS_MESSAGE *replyMessage,
     HRESULT hr = check_open(channel, "WsSendReplyMessage", error);
     if (FAILED(hr)) return hr;
     if (!replyMessage || !requestMessage) return bad(error, E_INVALIDARG, "%s: NULL message", "WsSendReplyMessage");
-    if (!channel->listener) return bad(error, WS_E_INVALID_OPERATION, "%s: only a listener's channel replies", "WsSendReplyMessage");
+    if (!channel->listener && !channel->host_call)
+        return bad(error, WS_E_INVALID_OPERATION, "%s: only a listener's channel replies", "WsSendReplyMessage");
     if (replyMessage->state == WS_MESSAGE_STATE_EMPTY) {
         hr = WsInitializeMessage(replyMessage, WS_REPLY_MESSAGE, requestMessage, error);
         if (FAILED(hr)) return hr;
     }
     hr = prepare(replyMessage, replyMessageDescription, writeOption, replyBodyValue, replyBodyValueSize, error);
-    if (SUCCEEDED(hr)) hr = send_body(channel, replyMessage, error);
+    if (SUCCEEDED(hr)) hr = channel->host_call ? ntcp__wws_host_reply(channel, replyMessage, error)
+                                               : send_body(channel, replyMessage, error);
     return hr;
 }
 

@@ -140,6 +140,12 @@ HRESULT WINAPI WsGetMessageProperty(WS_MESSAGE *message, WS_MESSAGE_PROPERTY_ID 
     case WS_MESSAGE_PROPERTY_IS_FAULT:
         b = message->is_fault;
         return put_prop(value, valueSize, &b, sizeof b, error);
+    case WS_MESSAGE_PROPERTY_TRANSPORT_SECURITY_WINDOWS_TOKEN:
+        if (!message->windows_token)
+            return ntcp__wws_fail(error, WS_E_INVALID_OPERATION, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "WsGetMessageProperty: the message has no Windows token (only a service host's "
+                                  "request secured with WS_TCP_SSPI_TRANSPORT_SECURITY_BINDING has one)");
+        return put_prop(value, valueSize, &message->windows_token, sizeof message->windows_token, error);
     default:
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "WsGetMessageProperty: message property %d is not implemented", (int)id);

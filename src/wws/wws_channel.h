@@ -30,6 +30,7 @@ struct _WS_CHANNEL {
     ntcp_client *client;          /* a client channel once open */
     WS_LISTENER *listener;        /* a listener's channel (WsCreateChannelForListener) */
     struct wws_session *session;  /* its accepted session */
+    void *host_call;              /* a service host's operation context: replies go to its call */
 };
 
 HRESULT ntcp__wws_channel_new(WS_CHANNEL_TYPE type, const WS_CHANNEL_PROPERTY *properties, ULONG count,
@@ -45,5 +46,12 @@ HRESULT ntcp__wws_listener_receive(WS_CHANNEL *ch, WS_MESSAGE *m, bool optional,
 /* the reply m to the oldest request not answered yet */
 HRESULT ntcp__wws_listener_send(WS_CHANNEL *ch, WS_MESSAGE *m, WS_ERROR *error);
 void ntcp__wws_listener_close_channel(WS_CHANNEL *ch);
+/* servicehost.c: the reply m to the call of the operation context ch->host_call */
+HRESULT ntcp__wws_host_reply(WS_CHANNEL *ch, WS_MESSAGE *m, WS_ERROR *error);
+/* servicehost.c, what a request does to an operation's parameter frame (for
+ * the fuzz target): the body text read into a fresh frame (allocating from
+ * heap), then the output wrapper written from it to out */
+HRESULT ntcp__wws_host_frame(const WS_OPERATION_DESCRIPTION *op, const char *xml, size_t len, WS_HEAP *heap,
+                             ntcp_buf *out, WS_ERROR *error);
 
 #endif

@@ -79,6 +79,9 @@ struct _WS_MESSAGE {
     char *fault_code, *fault_reason; /* for a received fault: "Code/Subcode" and the reason */
     char *fault_code_local, *fault_sub_ns, *fault_sub_local; /* its code and first subcode apart */
     ntcp_buf fault_detail;
+    /* a service host's request: the caller (an ntcp_caller) behind
+     * WS_MESSAGE_PROPERTY_TRANSPORT_SECURITY_WINDOWS_TOKEN; NULL otherwise */
+    const void *windows_token;
 };
 /* Writes one body element (description, option, value) as text XML to out. */
 HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, WS_WRITE_OPTION opt,

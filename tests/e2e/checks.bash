@@ -18,6 +18,16 @@ contains() { # name, haystack, needle
 lacks() { # name, haystack, needle
     case "$2" in *"$3"*) failed=$((failed + 1)); echo "FAIL: $1: '$3' found" >&2 ;; *) passed=$((passed + 1)) ;; esac
 }
+# traced FILE PATTERN N: waits (10 s at most) until FILE has N lines that
+# match PATTERN (grep -E); a running service writes its trace from a thread of
+# its own, a moment after the event
+traced() {
+    for _ in $(seq 1 200); do
+        [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+        read -r -t 0.05 <> <(:) || true
+    done
+    return 1
+}
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait; rm -rf "$tmp"' EXIT

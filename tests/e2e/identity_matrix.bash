@@ -54,15 +54,21 @@ contains "$M: doctor: expired password, at credentials" "$(cat "$tmp/mx.doc")" "
 
 # delegation: to a service trusted for delegation, the credential and the
 # Delegation level; to one that is not, neither (as Windows clients)
+n=$(grep -c '"event":"request"' "$M_TRACE")
 mx_call "$url" --identity "spn:$M_SPN" --impersonation delegate >/dev/null 2>&1
 check "$M: delegation to a trusted service: call" "$?" 0
+traced "$M_TRACE" '"event":"request"' $((n + 1))
 contains "$M: delegation to a trusted service" "$(grep '"event":"request"' "$M_TRACE" | tail -1)" \
     '"impersonation":"Delegation","delegated":"true"'
+n=$(grep -c '"event":"request"' "$M_NODELEG_TRACE")
 mx_call "$M_NODELEG_URL" --identity "spn:$M_NODELEG_SPN" --impersonation delegate >/dev/null 2>&1
 check "$M: delegation to an untrusted service: call" "$?" 0
+traced "$M_NODELEG_TRACE" '"event":"request"' $((n + 1))
 contains "$M: delegation to an untrusted service" "$(grep '"event":"request"' "$M_NODELEG_TRACE" | tail -1)" \
     '"impersonation":"Impersonation","delegated":"false"'
+n=$(grep -c '"event":"request"' "$M_TRACE")
 mx_call "$url" --identity "spn:$M_SPN" --impersonation identify >/dev/null 2>&1
+traced "$M_TRACE" '"event":"request"' $((n + 1))
 contains "$M: identification only" "$(grep '"event":"request"' "$M_TRACE" | tail -1)" \
     '"impersonation":"Identification","delegated":"false"'
 

@@ -68,6 +68,7 @@ Kerberos EncryptAndSign true host/svc.nettcp.test
 ['spn_unknown']"
 contains "call trace: handshake messages with their sizes only" "$(grep '"event":"handshake"' "$tmp/call.trace" | head -1)" \
     '"dir":"sent","message":"HandshakeInProgress","size":'
+traced "$tmp/serve.trace" '"event":"request".*"caller":"'"$NTCP_REALM_USER"'"' 1
 contains "serve trace: handshake messages per connection" "$(cat "$tmp/serve.trace")" '"event":"handshake","conn":"127.0.0.1:'
 for f in "$tmp/call.trace" "$tmp/fail.trace" "$tmp/serve.trace" "$tmp/default.err"; do
     if grep -qF -e "$NTCP_REALM_PASSWORD" -e "$SECRET_TEXT" "$f"; then found=yes; else found=no; fi

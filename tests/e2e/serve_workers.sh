@@ -50,6 +50,7 @@ for i in $(seq 1 8); do
     grep -q "<MultiplyResult>$((i * 1000))</MultiplyResult>" "$tmp/m$i.out" || bad=$((bad + 1))
 done
 check "16 concurrent calls on 2 loops and 4 workers: every reply right" "$bad" 0
+traced "$tmp/threads.trace" '"event":"reply"' 16
 check "the service's trace: 16 requests" "$(grep -c '"event":"request"' "$tmp/threads.trace")" 16
 check "the service's trace: 16 replies" "$(grep -c '"event":"reply"' "$tmp/threads.trace")" 16
 

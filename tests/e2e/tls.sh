@@ -187,6 +187,7 @@ out=$(echo_call localhost --credential certificate --ca "$pki/ca.pem" --client-c
 check "client certificate rejected (1.2)" "$(cause_of "$out")" client_cert_rejected
 contains "the service's log names why" "$(cat "$tmp/cert.err")" 'cert_untrusted'
 contains "the service's log: client_cert_required" "$(cat "$tmp/cert.err")" 'client_cert_required'
+traced "$tmp/cert.trace" '"cause":"cert_untrusted"' 1
 contains "the service's trace: the cause" "$(cat "$tmp/cert.trace")" '"cause":"cert_untrusted"'
 
 # ---- protocol and security mode mismatches ----

@@ -11,13 +11,13 @@ check() { # description, expected, actual
 }
 pause() { read -r -t "${1:-0.05}" <> <(:) || true; }
 # settled FILE: waits until a live capture's output FILE has not grown for
-# 1 s (deadline 20 s): a loaded machine prints late, and stopping the
+# 2 s (deadline 30 s): a loaded machine prints late, and stopping the
 # capture earlier loses packets
 settled() {
     local last=-1 now still=0
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 150); do
         now=$(wc -l < "$1")
-        if [ "$now" -eq "$last" ]; then still=$((still + 1)); [ $still -ge 5 ] && return; else still=0; fi
+        if [ "$now" -eq "$last" ]; then still=$((still + 1)); [ $still -ge 10 ] && return; else still=0; fi
         last=$now; pause 0.2
     done
 }

@@ -53,7 +53,7 @@ Subtract http://Microsoft.ServiceModel.Samples/ICalculator/Subtract http://Micro
 Multiply http://Microsoft.ServiceModel.Samples/ICalculator/Multiply http://Microsoft.ServiceModel.Samples/ICalculator/MultiplyResponse Multiply n1:xs:double,n2:xs:double MultiplyResponse MultiplyResult:xs:double
 Divide http://Microsoft.ServiceModel.Samples/ICalculator/Divide http://Microsoft.ServiceModel.Samples/ICalculator/DivideResponse Divide n1:xs:double,n2:xs:double DivideResponse DivideResult:xs:double" "$got"
 exec 3>&-
-for _ in $(seq 1 200); do kill -0 $spid 2>/dev/null || break; pause; done
+for _ in $(seq 1 600); do kill -0 $spid 2>/dev/null || break; pause; done
 kill -0 $spid 2>/dev/null && bad "MonoMetadata did not stop on stdin EOF" || ok
 spid=
 finish

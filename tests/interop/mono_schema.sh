@@ -75,7 +75,7 @@ check "an array item of the wrong type: named" \
     "nettcp call: args Ship.order.Numbers[1]: expects a whole number (xs:int), got the string \"x\"; cause: wsdl_bad_args" \
     "$(head -1 "$tmp/cerr")"
 exec 3>&-
-for _ in $(seq 1 200); do kill -0 $spid 2>/dev/null || break; pause; done
+for _ in $(seq 1 600); do kill -0 $spid 2>/dev/null || break; pause; done
 kill -0 $spid 2>/dev/null && bad "MonoShop did not stop on stdin EOF" || ok
 spid=
 finish

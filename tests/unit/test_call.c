@@ -645,3 +645,40 @@ TEST(call_two_endpoints_one_port)
     pthread_join(t, NULL);
     ntcp_service_free(svc);
 }
+
+/* ---- the action "": a default operation ------------------------------------------- */
+
+static ntcp_status op_default(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    const char *a = ntcp_call_action(call);
+    char reply[128];
+    snprintf(reply, sizeof reply, "%s/Default", a ? a : "");
+    return ntcp_call_reply_action(call, reply);
+}
+
+TEST(call_default_operation_takes_other_actions)
+{
+    ntcp_service *svc = service_none();
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Count", NULL, op_count, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "", "", op_default, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "", "", op_default, NULL), NTCP_E_INVALID_ARG); /* one default */
+    fixture f;
+    if (!start(&f, svc, "/svc"))
+        return stop(&f);
+    ntcp_client *c = client_none(f.url);
+    atomic_store(&g_ran, 0);
+    if (c) {
+        ntcp_soap_msg r;
+        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Count", NULL, 0, NULL, 0, &r), NTCP_OK); /* its own operation */
+        CHECK_EQ_STR(r.action, "urn:t/CountResponse");
+        ntcp_soap_msg_clear(&r);
+        CHECK_EQ_INT(atomic_load(&g_ran), 1);
+        CHECK_EQ_INT(ntcp_client_call(c, "urn:t/Else", NULL, 0, NULL, 0, &r), NTCP_OK); /* no ActionNotSupported */
+        CHECK_EQ_STR(r.action, "urn:t/Else/Default");
+        ntcp_soap_msg_clear(&r);
+        CHECK_EQ_INT(atomic_load(&g_ran), 1);
+        CHECK_EQ_INT(ntcp_client_close(c), NTCP_OK);
+    }
+    stop(&f);
+}

@@ -1155,6 +1155,122 @@ void WINAPI WsFreeServiceProxy(WS_SERVICE_PROXY *serviceProxy);
 HRESULT WINAPI WsGetServiceProxyProperty(WS_SERVICE_PROXY *serviceProxy, const WS_PROXY_PROPERTY_ID id, void *value,
                                          ULONG valueSize, WS_ERROR *error);
 
+/* ---- service host (stage 3) ------------------------------------------------ */
+typedef struct _WS_SERVICE_HOST WS_SERVICE_HOST;
+
+typedef struct _WS_CONTRACT_DESCRIPTION {
+    ULONG operationCount;
+    WS_OPERATION_DESCRIPTION **operations;
+} WS_CONTRACT_DESCRIPTION;
+
+typedef HRESULT (CALLBACK *WS_SERVICE_MESSAGE_RECEIVE_CALLBACK)(const WS_OPERATION_CONTEXT *context,
+                                                                const WS_ASYNC_CONTEXT *asyncContext,
+                                                                WS_ERROR *error);
+typedef HRESULT (CALLBACK *WS_SERVICE_SECURITY_CALLBACK)(const WS_OPERATION_CONTEXT *context, BOOL *authorized,
+                                                         WS_ERROR *error);
+
+typedef struct _WS_SERVICE_CONTRACT {
+    const WS_CONTRACT_DESCRIPTION *contractDescription;
+    WS_SERVICE_MESSAGE_RECEIVE_CALLBACK defaultMessageHandlerCallback;
+    const void *methodTable;
+} WS_SERVICE_CONTRACT;
+
+typedef enum {
+    WS_SERVICE_ENDPOINT_PROPERTY_ACCEPT_CHANNEL_CALLBACK = 0,
+    WS_SERVICE_ENDPOINT_PROPERTY_CLOSE_CHANNEL_CALLBACK = 1,
+    WS_SERVICE_ENDPOINT_PROPERTY_MAX_ACCEPTING_CHANNELS = 2,
+    WS_SERVICE_ENDPOINT_PROPERTY_MAX_CONCURRENCY = 3,
+    WS_SERVICE_ENDPOINT_PROPERTY_BODY_HEAP_MAX_SIZE = 4,
+    WS_SERVICE_ENDPOINT_PROPERTY_BODY_HEAP_TRIM_SIZE = 5,
+    WS_SERVICE_ENDPOINT_PROPERTY_MESSAGE_PROPERTIES = 6,
+    WS_SERVICE_ENDPOINT_PROPERTY_MAX_CALL_POOL_SIZE = 7,
+    WS_SERVICE_ENDPOINT_PROPERTY_MAX_CHANNEL_POOL_SIZE = 8,
+    WS_SERVICE_ENDPOINT_PROPERTY_LISTENER_PROPERTIES = 9,
+    WS_SERVICE_ENDPOINT_PROPERTY_CHECK_MUST_UNDERSTAND = 10,
+    WS_SERVICE_ENDPOINT_PROPERTY_METADATA_EXCHANGE_TYPE = 11,
+    WS_SERVICE_ENDPOINT_PROPERTY_METADATA = 12,
+    WS_SERVICE_ENDPOINT_PROPERTY_METADATA_EXCHANGE_URL_SUFFIX = 13,
+    WS_SERVICE_ENDPOINT_PROPERTY_MAX_CHANNELS = 14
+} WS_SERVICE_ENDPOINT_PROPERTY_ID;
+
+typedef struct _WS_SERVICE_ENDPOINT_PROPERTY {
+    WS_SERVICE_ENDPOINT_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_SERVICE_ENDPOINT_PROPERTY;
+
+typedef struct _WS_SERVICE_ENDPOINT {
+    WS_ENDPOINT_ADDRESS address;
+    WS_CHANNEL_BINDING channelBinding;
+    WS_CHANNEL_TYPE channelType;
+    const WS_SECURITY_DESCRIPTION *securityDescription;
+    const WS_SERVICE_CONTRACT *contract;
+    WS_SERVICE_SECURITY_CALLBACK authorizationCallback;
+    const WS_SERVICE_ENDPOINT_PROPERTY *properties;
+    ULONG propertyCount;
+    WS_CHANNEL_PROPERTIES channelProperties;
+} WS_SERVICE_ENDPOINT;
+
+typedef enum {
+    WS_SERVICE_PROPERTY_HOST_USER_STATE = 0,
+    WS_SERVICE_PROPERTY_FAULT_DISCLOSURE = 1,
+    WS_SERVICE_PROPERTY_FAULT_LANGID = 2,
+    WS_SERVICE_PROPERTY_HOST_STATE = 3,
+    WS_SERVICE_PROPERTY_METADATA = 4,
+    WS_SERVICE_PROPERTY_CLOSE_TIMEOUT = 5
+} WS_SERVICE_PROPERTY_ID;
+
+typedef struct _WS_SERVICE_PROPERTY {
+    WS_SERVICE_PROPERTY_ID id;
+    void *value;
+    ULONG valueSize;
+} WS_SERVICE_PROPERTY;
+
+typedef enum {
+    WS_SERVICE_HOST_STATE_CREATED = 0,
+    WS_SERVICE_HOST_STATE_OPENING = 1,
+    WS_SERVICE_HOST_STATE_OPEN = 2,
+    WS_SERVICE_HOST_STATE_CLOSING = 3,
+    WS_SERVICE_HOST_STATE_CLOSED = 4,
+    WS_SERVICE_HOST_STATE_FAULTED = 5
+} WS_SERVICE_HOST_STATE;
+
+typedef enum {
+    WS_MINIMAL_FAULT_DISCLOSURE = 0,
+    WS_FULL_FAULT_DISCLOSURE = 1
+} WS_FAULT_DISCLOSURE;
+
+typedef enum {
+    WS_OPERATION_CONTEXT_PROPERTY_CHANNEL = 0,
+    WS_OPERATION_CONTEXT_PROPERTY_CONTRACT_DESCRIPTION = 1,
+    WS_OPERATION_CONTEXT_PROPERTY_HOST_USER_STATE = 2,
+    WS_OPERATION_CONTEXT_PROPERTY_CHANNEL_USER_STATE = 3,
+    WS_OPERATION_CONTEXT_PROPERTY_INPUT_MESSAGE = 4,
+    WS_OPERATION_CONTEXT_PROPERTY_OUTPUT_MESSAGE = 5,
+    WS_OPERATION_CONTEXT_PROPERTY_HEAP = 6,
+    WS_OPERATION_CONTEXT_PROPERTY_LISTENER = 7,
+    WS_OPERATION_CONTEXT_PROPERTY_ENDPOINT_ADDRESS = 8
+} WS_OPERATION_CONTEXT_PROPERTY_ID;
+
+HRESULT WINAPI WsCreateServiceHost(const WS_SERVICE_ENDPOINT **endpoints, const USHORT endpointCount,
+                                   const WS_SERVICE_PROPERTY *serviceProperties, ULONG servicePropertyCount,
+                                   WS_SERVICE_HOST **serviceHost, WS_ERROR *error);
+HRESULT WINAPI WsOpenServiceHost(WS_SERVICE_HOST *serviceHost, const WS_ASYNC_CONTEXT *asyncContext, WS_ERROR *error);
+HRESULT WINAPI WsCloseServiceHost(WS_SERVICE_HOST *serviceHost, const WS_ASYNC_CONTEXT *asyncContext,
+                                  WS_ERROR *error);
+HRESULT WINAPI WsAbortServiceHost(WS_SERVICE_HOST *serviceHost, WS_ERROR *error);
+HRESULT WINAPI WsResetServiceHost(WS_SERVICE_HOST *serviceHost, WS_ERROR *error);
+void WINAPI WsFreeServiceHost(WS_SERVICE_HOST *serviceHost);
+HRESULT WINAPI WsGetServiceHostProperty(WS_SERVICE_HOST *serviceHost, const WS_SERVICE_PROPERTY_ID id, void *value,
+                                        ULONG valueSize, WS_ERROR *error);
+HRESULT WINAPI WsGetOperationContextProperty(const WS_OPERATION_CONTEXT *context,
+                                             const WS_OPERATION_CONTEXT_PROPERTY_ID id, void *value, ULONG valueSize,
+                                             WS_ERROR *error);
+HRESULT WINAPI WsSetFaultErrorDetail(WS_ERROR *error, const WS_FAULT_DETAIL_DESCRIPTION *faultDetailDescription,
+                                     WS_WRITE_OPTION writeOption, const void *value, ULONG valueSize);
+HRESULT WINAPI WsSetFaultErrorProperty(WS_ERROR *error, WS_FAULT_ERROR_PROPERTY_ID id, const void *value,
+                                       ULONG valueSize);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,4 @@
-# Sourced by the Mono interop tests: builds MonoService, MonoClient, MonoHeaders and MonoMetadata
+# Sourced by the Mono interop tests: builds MonoService, MonoClient, MonoHeaders, MonoMetadata and MonoWws
 # with mcs into $BUILD/mono (rebuilt when a source changes) and sets $bin.
 # Expects $BUILD and the functions ok/bad/finish of the sourcing script.
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,5 +14,5 @@ build_exe() { # name, extra mcs args...
     mcs -nologo -warnaserror -out:"$exe" "${refs[@]}" "$@" "$src/Contracts.cs" "$src/$name.cs" ||
         { rm -f "$exe"; return 1; }
 }
-if build_exe MonoService -r:Mono.Posix.dll && build_exe MonoClient && build_exe MonoHeaders && build_exe MonoMetadata; then ok; else
+if build_exe MonoService -r:Mono.Posix.dll && build_exe MonoClient && build_exe MonoHeaders && build_exe MonoMetadata && build_exe MonoWws; then ok; else
     bad "mcs failed"; finish; fi
