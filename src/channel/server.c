@@ -859,6 +859,8 @@ static bool resume_reading(ntcp_server_session *ss)
     ss->held = NULL;
     ss->held_len = 0;
     ss->read_held = false;
+    if (ss->state == SS_OPEN) /* the receive timeout counts from now: the peer waited for us */
+        ss->deadline = now_ms() + ss->srv->cfg.receive_timeout_ms;
     if (!set_interest(ss, ss->want_out, false)) {
         ntcp_free(rest);
         end_session(ss, NTCP_E_IO, true);
@@ -957,6 +959,13 @@ static void check_timers(loop *lp, long long now)
         next = ss->next;
         if (now < ss->deadline)
             continue;
+        ntcp_server *s = ss->srv;
+        if (ss->read_held && ss->state == SS_OPEN && s->backlog && s->backlog(s->cfg.ctx, ss) > 0) {
+            /* held while its calls run: the peer waits for us, it is not idle (a peer that does
+             * not read its replies is held by them alone, and times out) */
+            ss->deadline = now + s->cfg.receive_timeout_ms;
+            continue;
+        }
         if (ss->state == SS_PREAMBLE)
             report_text(ss, NTCP_E_TIMEOUT, "the channel initialization timeout expired before the preamble completed",
                         -1);

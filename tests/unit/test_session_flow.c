@@ -120,6 +120,8 @@ static void *run(void *arg)
     return NULL;
 }
 
+static int receive_timeout_ms; /* 0: the default */
+
 static bool start(fixture *f, const char *action, ntcp_operation_fn fn)
 {
     memset(f, 0, sizeof *f);
@@ -128,6 +130,8 @@ static bool start(fixture *f, const char *action, ntcp_operation_fn fn)
     o.security = NTCP_SECURITY_NONE;
     o.workers = 2;
     o.server.loops = 1;
+    if (receive_timeout_ms)
+        o.server.receive_timeout_ms = receive_timeout_ms;
     CHECK_EQ_INT(ntcp_service_new(&f->svc, &o), NTCP_OK);
     if (!f->svc)
         return false;
@@ -332,6 +336,43 @@ TEST(service_bounds_requests_read_ahead_of_a_busy_handler)
         ntcp_framing_event ev;
         CHECK_EQ_INT(ntcp_conn_next_event(&r.c, DEADLINE_MS, &ev), NTCP_OK);
         CHECK_EQ_INT(ev.type, NTCP_FEV_CLOSED);
+    }
+    raw_free(&r);
+    h_release();
+    stop(&f);
+}
+
+/* The receive timeout is the peer's idle time: a session whose reading the
+ * service holds (the peer's requests wait unread in the socket) is not
+ * idle, however long the handler runs. Here the timeout is 300 ms and the
+ * handler is held for more than three timer ticks (750 ms). */
+TEST(service_held_session_outlives_the_receive_timeout)
+{
+    h_reset();
+    receive_timeout_ms = 300;
+    fixture f;
+    bool started = start(&f, "urn:t/Op", op_first_held);
+    receive_timeout_ms = 0;
+    if (!started)
+        return;
+    ntcp_server *srv = ntcp__service_server(f.svc);
+    raw r;
+    if (raw_open(&r, f.port)) {
+        for (int i = 0; i < 100; i++)
+            raw_queue(&r, "urn:t/Op", i);
+        CHECK_EQ_INT(ntcp_conn_flush(&r.c, DEADLINE_MS), NTCP_OK);
+        h_wait_entered(1);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__server_reads_held(srv) == 0 && now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT((int)ntcp__server_reads_held(srv), 1);
+        unsigned long t0 = ntcp__server_ticks(srv);
+        while (ntcp__server_ticks(srv) < t0 + 4 && now_ms() < end)
+            sched_yield();
+        CHECK(ntcp__server_ticks(srv) >= t0 + 4);
+        h_release();
+        for (int i = 0; i < 100; i++)
+            raw_expect(&r, i, 0);
     }
     raw_free(&r);
     h_release();
