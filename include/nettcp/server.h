@@ -81,6 +81,11 @@ unsigned ntcp_server_session_loop(const ntcp_server_session *ss);
 /* Optional: at shutdown a session for which busy() says true (replies still
  * to come) gets its End only once busy() says false, or at the close timeout. */
 void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_session *ss));
+/* Optional: the requests a session has read that are not answered yet
+ * (running, waiting for their turn, or their reply not yet sent). At the
+ * bound the loop stops reading that session (TCP's flow control holds the
+ * peer) until ntcp_server_session_flush finds it below again. */
+void ntcp_server_set_backlog(ntcp_server *s, size_t (*backlog)(void *ctx, ntcp_server_session *ss));
 /* Writes what was queued with ntcp_server_session_send outside a callback
  * (on the session's loop thread, e.g. from its wake function); the session may end
  * (its on_close runs) and must not be used after. */

@@ -105,7 +105,9 @@ NTCP_MUST_CHECK ntcp_status ntcp_call_fault(ntcp_call *call, const char *code, c
 /* Finish this call later: the handler returns NTCP_OK right after, and
  * ntcp_call_complete (from any thread, even before the handler returned)
  * sends the reply built so far. Replies of a session go out in the order
- * the requests came. */
+ * the requests came. A handler that deferred returns NTCP_OK; returning
+ * an error instead cancels the deferral (InternalServiceFault at once), so
+ * it may do that only while nothing else can complete the call. */
 void ntcp_call_defer(ntcp_call *call);
 /* st NTCP_OK: send the reply; otherwise InternalServiceFault. The call is
  * freed: do not use it after. Safe from any thread; if the session ended

@@ -48,6 +48,9 @@ struct ntcp_server_session {
     long long deadline;
     size_t drained;
     bool want_out;     /* EPOLLOUT registered */
+    bool read_held;    /* at the read-ahead bound: EPOLLIN not registered, the rest of the last read kept */
+    uint8_t *held;     /* that rest (NULL when it was empty) */
+    size_t held_len;
     bool close_after_flush;
     bool in_session;   /* a framing session started and on_close was not called yet */
     bool abort_requested;
@@ -79,6 +82,7 @@ struct loop {
     bool shutting;
     ntcp_server_session *dead;   /* ended during an epoll batch: freed after it */
     bool in_batch;
+    unsigned feeding;            /* feed() calls on the stack (a callback may flush another session) */
     pthread_mutex_t mu;          /* the handoff queue */
     handoff *in_head, *in_tail;
     pthread_t thr;
@@ -99,6 +103,7 @@ struct ntcp_server {
     void (*on_wake_loop)(void *ctx, unsigned loop);
     void *wake_loop_ctx;
     bool (*busy)(void *ctx, ntcp_server_session *ss);
+    size_t (*backlog)(void *ctx, ntcp_server_session *ss);
     /* Out of descriptors (EMFILE/ENFILE): the listeners are disarmed until
      * one is freed (a session ends, or at the next timer tick), so a
      * level-triggered listener does not wake the loop again at once. The
@@ -110,6 +115,8 @@ struct ntcp_server {
     bool pause_logged;
     _Atomic unsigned long accept_calls; /* for tests (channel/server_int.h), read from other threads */
     _Atomic size_t out_max;            /* the most output one session held (channel/server_int.h) */
+    _Atomic unsigned long ends_deferred; /* the peer's End came with replies still to go (tests) */
+    _Atomic unsigned long reads_held;  /* sessions whose reading was held at the read-ahead bound (tests) */
 };
 
 static long long now_ms(void)
@@ -182,6 +189,7 @@ ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
 
 static void session_free_now(ntcp_server_session *ss)
 {
+    ntcp_free(ss->held);
     ntcp_sendq_clear(&ss->sq);
     ntcp_stream_free(ss->up);
     ntcp_framing_free(ss->f);
@@ -296,6 +304,11 @@ void ntcp_server_set_busy(ntcp_server *s, bool (*busy)(void *ctx, ntcp_server_se
     s->busy = busy;
 }
 
+void ntcp_server_set_backlog(ntcp_server *s, size_t (*backlog)(void *ctx, ntcp_server_session *ss))
+{
+    s->backlog = backlog;
+}
+
 static void kick(loop *lp)
 {
     uint64_t one = 1;
@@ -331,13 +344,25 @@ const char *ntcp_server_session_content_type(const ntcp_server_session *ss) { re
 void *ntcp_server_session_get_user(const ntcp_server_session *ss) { return ss->user; }
 void ntcp_server_session_set_user(ntcp_server_session *ss, void *user) { ss->user = user; }
 
+static bool set_interest(ntcp_server_session *ss, bool want_out, bool read_held)
+{
+    struct epoll_event ev = { .events = (read_held ? 0 : EPOLLIN | EPOLLRDHUP) | (want_out ? EPOLLOUT : 0),
+                              .data.ptr = ss };
+    return epoll_ctl(ss->lp->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0;
+}
+
 static void set_out_interest(ntcp_server_session *ss, bool want)
 {
-    if (ss->want_out == want)
-        return;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0), .data.ptr = ss };
-    if (epoll_ctl(ss->lp->ep, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
+    if (ss->want_out != want && set_interest(ss, want, ss->read_held))
         ss->want_out = want;
+}
+
+/* Requests read and not answered yet: the service's, and replies waiting
+ * whole in the send queue (a peer that does not read holds them there). */
+static size_t backlog(ntcp_server_session *ss)
+{
+    ntcp_server *s = ss->srv;
+    return (s->backlog ? s->backlog(s->cfg.ctx, ss) : 0) + ss->sq.waiting;
 }
 
 static void resume_accepting(ntcp_server *s);
@@ -411,7 +436,8 @@ static bool flush(ntcp_server_session *ss)
     bool left = ntcp_framing_output_pending(ss->f) > 0;
     /* more to protect (the per-flush share was used): the writable socket
      * brings this session back after the others */
-    set_out_interest(ss, left || (ntcp_sendq_busy(&ss->sq) && ntcp_framing_is_open(ss->f)));
+    set_out_interest(ss, left || (ntcp_sendq_busy(&ss->sq) && ntcp_framing_is_open(ss->f)) ||
+                             (ss->read_held && backlog(ss) < NTCP__SESSION_READ_AHEAD)); /* resumes there */
     if (!left && ss->close_after_flush && ss->state != SS_DRAINING) {
         /* fault written: half-close and drain, as WCF does */
         shutdown(ss->fd, SHUT_WR);
@@ -696,8 +722,24 @@ static bool session_closed(ntcp_server_session *ss)
     return true;
 }
 
+/* The peer's End waited for our replies: once the last one is wholly
+ * queued, our End. After every flush that may have queued it (a reply in
+ * parts can leave in one flush without the socket ever filling, so no
+ * writable event follows). False if the session is gone. */
+static bool end_after_replies(ntcp_server_session *ss)
+{
+    if (!ss->end_pending || replies_pending(ss))
+        return true;
+    ss->end_pending = false;
+    if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
+        return false;
+    return flush(ss);
+}
+
+static bool hold_reading(ntcp_server_session *ss, const uint8_t *rest, size_t n);
+
 /* Feeds bytes to the session and acts on its events; false if it died. */
-static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
+static bool feed_session(ntcp_server_session *ss, const uint8_t *p, size_t n)
 {
     ntcp_server *s = ss->srv;
     size_t off = 0;
@@ -741,6 +783,8 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
                 end_session(ss, NTCP_E_CLOSED, true);
                 return false;
             }
+            if (backlog(ss) >= NTCP__SESSION_READ_AHEAD) /* a pipelining peer waits: bounded memory */
+                return hold_reading(ss, p + off, n - off);
             break;
         case NTCP_FEV_END:
             if (ntcp_framing_mode(ss->f) == NTCP_MODE_SIMPLEX) { /* one way: nothing to answer; close */
@@ -751,6 +795,7 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
             }
             if (replies_pending(ss)) { /* replies still to come (deferred, or in parts): End after them */
                 ss->end_pending = true;
+                atomic_fetch_add(&s->ends_deferred, 1);
                 break;
             }
             /* the replies to everything received are queued: close our side */
@@ -769,7 +814,62 @@ static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
         if (off >= n && st == NTCP_OK)
             continue; /* upgraded sessions may hold more decoded records */
     }
+    return flush(ss) && end_after_replies(ss);
+}
+
+/* At the read-ahead bound: this session is not read (the peer's TCP
+ * window fills) until its backlog falls; the rest of the current read
+ * waits in a copy. False if the session is gone. */
+static bool feed(ntcp_server_session *ss, const uint8_t *p, size_t n)
+{
+    loop *lp = ss->lp; /* ss may be gone on return */
+    lp->feeding++;
+    bool alive = feed_session(ss, p, n);
+    lp->feeding--;
+    return alive;
+}
+
+static bool hold_reading(ntcp_server_session *ss, const uint8_t *rest, size_t n)
+{
+    uint8_t *copy = n ? ntcp_malloc(n) : NULL;
+    if ((n && !copy) || !set_interest(ss, ss->want_out, true)) {
+        ntcp_free(copy);
+        end_session(ss, n && !copy ? NTCP_E_NOMEM : NTCP_E_IO, true);
+        return false;
+    }
+    if (n)
+        memcpy(copy, rest, n);
+    ss->read_held = true;
+    ss->held = copy;
+    ss->held_len = n;
+    atomic_fetch_add(&ss->srv->reads_held, 1);
     return flush(ss);
+}
+
+/* Below the bound again: what was kept first, then reads. False if the
+ * session is gone. */
+static bool resume_reading(ntcp_server_session *ss)
+{
+    if (!ss->read_held || backlog(ss) >= NTCP__SESSION_READ_AHEAD)
+        return true;
+    if (ss->lp->feeding) /* inside another session's feed: later, from the writable event flush() asked for */
+        return true;
+    uint8_t *rest = ss->held;
+    size_t n = ss->held_len;
+    ss->held = NULL;
+    ss->held_len = 0;
+    ss->read_held = false;
+    if (ss->state == SS_OPEN) /* the receive timeout counts from now: the peer waited for us */
+        ss->deadline = now_ms() + ss->srv->cfg.receive_timeout_ms;
+    if (!set_interest(ss, ss->want_out, false)) {
+        ntcp_free(rest);
+        end_session(ss, NTCP_E_IO, true);
+        return false;
+    }
+    static const uint8_t none[1];
+    bool alive = feed(ss, rest ? rest : none, n); /* n == 0: records an upgraded session still holds */
+    ntcp_free(rest);
+    return alive;
 }
 
 /* One read per readiness (epoll is level-triggered: what is left is
@@ -859,6 +959,13 @@ static void check_timers(loop *lp, long long now)
         next = ss->next;
         if (now < ss->deadline)
             continue;
+        ntcp_server *s = ss->srv;
+        if (ss->read_held && ss->state == SS_OPEN && s->backlog && s->backlog(s->cfg.ctx, ss) > 0) {
+            /* held while its calls run: the peer waits for us, it is not idle (a peer that does
+             * not read its replies is held by them alone, and times out) */
+            ss->deadline = now + s->cfg.receive_timeout_ms;
+            continue;
+        }
         if (ss->state == SS_PREAMBLE)
             report_text(ss, NTCP_E_TIMEOUT, "the channel initialization timeout expired before the preamble completed",
                         -1);
@@ -871,15 +978,7 @@ static void check_timers(loop *lp, long long now)
  * End that waited for it. False if the session is gone. */
 static bool on_writable(ntcp_server_session *ss)
 {
-    if (!flush(ss))
-        return false;
-    if (ss->end_pending && !replies_pending(ss)) {
-        ss->end_pending = false;
-        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
-            return false;
-        return flush(ss);
-    }
-    return true;
+    return flush(ss) && end_after_replies(ss) && resume_reading(ss);
 }
 
 /* One event loop until shutdown completed (or failed). */
@@ -933,8 +1032,12 @@ static ntcp_status loop_run(loop *lp)
                 if (!on_writable(ss))
                     continue;
             }
-            if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            if (ss->read_held) { /* not read now: only a dead connection ends it */
+                if (evs[i].events & (EPOLLHUP | EPOLLERR))
+                    end_session(ss, NTCP_E_CONNECTION_RESET, true);
+            } else if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
                 on_readable(ss);
+            }
         }
         lp->in_batch = false;
         free_dead(lp);
@@ -1028,16 +1131,14 @@ void ntcp_server_session_flush(ntcp_server_session *ss)
         end_session(ss, NTCP_E_CLOSED, true);
         return;
     }
-    if (ss->end_pending && !replies_pending(ss)) { /* the last reply is out: now our End */
-        ss->end_pending = false;
-        if (ntcp_framing_send_end(ss->f) == NTCP_OK && ntcp_framing_is_closed(ss->f) && !session_closed(ss))
-            return;
-    }
-    (void)flush(ss);
+    if (flush(ss) && end_after_replies(ss))
+        (void)resume_reading(ss);
 }
 
 unsigned long ntcp__server_accept_calls(const ntcp_server *s) { return s->accept_calls; }
 unsigned long ntcp__server_ticks(const ntcp_server *s) { return s->loops[0].ticks; }
 size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_max); }
 size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
+unsigned long ntcp__server_ends_deferred(const ntcp_server *s) { return atomic_load(&s->ends_deferred); }
+unsigned long ntcp__server_reads_held(const ntcp_server *s) { return atomic_load(&s->reads_held); }
 bool ntcp__server_accepting(const ntcp_server *s) { return !atomic_load(&s->paused); }

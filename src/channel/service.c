@@ -125,6 +125,7 @@ struct sess {
     bool closed;          /* the connection ended: ss is gone; freed at the last reference */
     bool multiple;        /* the endpoint's concurrency */
     unsigned running;     /* handlers running */
+    size_t queued;        /* calls in head..tail: read, not answered yet (the server's read-ahead bound) */
     ntcp_call *disp_head, *disp_tail; /* waiting to run (single) */
 };
 
@@ -792,6 +793,7 @@ static void queue_fault(sess *se, ntcp_call *c, int kind)
 {
     c->kind = kind;
     c->ready = true;
+    se->queued++;
     if (se->tail)
         se->tail->next = c;
     else
@@ -829,6 +831,7 @@ static void drain(ntcp_service *s, sess *se)
         se->head = c->next;
         if (!se->head)
             se->tail = NULL;
+        se->queued--;
         if (c->kind != REPLY_OP)
             send_fault(s, se, c);
         else
@@ -1006,6 +1009,7 @@ static void sess_free(sess *se)
             call_free(c);
     }
     se->head = se->tail = NULL;
+    se->queued = 0;
     se->disp_head = se->disp_tail = NULL;
     se->closed = true;
     se->ss = NULL;
@@ -1018,6 +1022,15 @@ static bool sess_busy(void *ctx, ntcp_server_session *ss)
     (void)ctx;
     sess *se = ntcp_server_session_get_user(ss);
     return se && se->head;
+}
+
+/* Requests of this session read and not answered yet (the server stops
+ * reading it at NTCP__SESSION_READ_AHEAD). */
+static size_t sess_backlog(void *ctx, ntcp_server_session *ss)
+{
+    (void)ctx;
+    sess *se = ntcp_server_session_get_user(ss);
+    return se ? se->queued : 0;
 }
 
 static bool on_open(void *ctx, ntcp_server_session *ss)
@@ -1294,6 +1307,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     else
         se->head = c;
     se->tail = c;
+    se->queued++;
     loop_state *L = &s->ls[c->loop]; /* the loop's spare writer and reader go with the call */
     if (!c->bw) {
         c->bw = L->spare_bw;
@@ -1387,6 +1401,7 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
         pthread_mutex_init(&s->ls[i].mu, NULL);
     ntcp_server_set_wake_loop(s->srv, on_wake, s);
     ntcp_server_set_busy(s->srv, sess_busy);
+    ntcp_server_set_backlog(s->srv, sess_backlog);
     *out = s;
     return NTCP_OK;
 }
@@ -1660,5 +1675,6 @@ bool ntcp__endpoint_info(ntcp_endpoint *ep, const char **host, int *port, const 
 
 ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->shares; }
 
+ntcp_server *ntcp__service_server(const ntcp_service *s) { return s->srv; }
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }

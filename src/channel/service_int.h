@@ -8,4 +8,6 @@
 unsigned long ntcp__service_requests(const ntcp_service *s);
 /* Requests handed to their handler so far. */
 unsigned long ntcp__service_dispatched(const ntcp_service *s);
+/* The service's connection engine. */
+ntcp_server *ntcp__service_server(const ntcp_service *s);
 #endif
