@@ -249,6 +249,14 @@ static size_t value_size(WS_TYPE t)
     }
 }
 
+/* the size of a value of type t: structs and unions by their description */
+static size_t desc_size(WS_TYPE t, const void *desc)
+{
+    if (t == WS_STRUCT_TYPE) return desc ? ((const WS_STRUCT_DESCRIPTION *)desc)->size : 0;
+    if (t == WS_UNION_TYPE) return desc ? ((const WS_UNION_DESCRIPTION *)desc)->size : 0;
+    return value_size(t);
+}
+
 /* the text form of a simple value, as DataContractSerializer writes it */
 static HRESULT simple_text(WS_TYPE t, const void *desc, const void *v, char **out, WS_ERROR *error)
 {
@@ -301,6 +309,9 @@ check:
 static HRESULT write_array(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, unsigned depth,
                            WS_ERROR *error);
 static HRESULT read_text_desc(const char *text, WS_TYPE t, const void *desc, WS_HEAP *heap, void *dst, WS_ERROR *error);
+static HRESULT ntcp__wws_read_field_from(const void *node, const void *cn, const void *text,
+                                         const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp, unsigned depth,
+                                         WS_ERROR *error);
 
 /* the place of field f's value in the struct at v; NULL when a pointer field is NULL */
 static const BYTE *field_value(const WS_FIELD_DESCRIPTION *f, const void *v)
@@ -754,6 +765,78 @@ static HRESULT write_attr_or_text(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, 
     return hr;
 }
 
+/* element field f of the struct at v: its element, nil, or nothing when optional */
+static HRESULT write_element_field(ntcp_buf *out, const WS_FIELD_DESCRIPTION *f, const void *v, unsigned depth,
+                                   WS_ERROR *error)
+{
+    const BYTE *fp = field_value(f, v);
+    if (!fp || ((f->options & WS_FIELD_NILLABLE) && nil_value(f->type, fp))) {
+        if (f->options & WS_FIELD_OPTIONAL) return S_OK;
+        if (f->options & WS_FIELD_NILLABLE) return write_nil(out, f->localName, f->ns, error);
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "the field '%.*s' is NULL and not WS_FIELD_OPTIONAL", (int)f->localName->length,
+                              (const char *)f->localName->bytes);
+    }
+    return ntcp__wws_write_typed(out, f->localName, f->ns, f->type, f->typeDescription, fp, depth + 1, error);
+}
+
+static HRESULT union_valid(const WS_UNION_DESCRIPTION *ud, WS_ERROR *error)
+{
+    if (!ud || (ud->fieldCount && !ud->fields) || ud->enumOffset > ud->size || ud->size - ud->enumOffset < sizeof(int))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                              "a union without its description (or its selector outside its size)");
+    for (ULONG i = 0; i < ud->fieldCount; i++) {
+        const WS_UNION_FIELD_DESCRIPTION *uf = ud->fields[i];
+        if (!uf) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a union choice without its description");
+        if (uf->field.mapping != WS_ELEMENT_FIELD_MAPPING)
+            return ntcp__wws_notimpl(error, "a union choice that is not a WS_ELEMENT_FIELD_MAPPING field");
+        HRESULT hr = ntcp__wws_field_supported(&uf->field, error);
+        if (FAILED(hr)) return hr;
+        if (uf->field.offset >= ud->size)
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a union choice's offset beyond the union's size");
+    }
+    return S_OK;
+}
+
+/* a union (WS_UNION_TYPE) at u: the element of the choice its selector names;
+ * nothing for noneEnumValue when the field is optional */
+static HRESULT write_choice(ntcp_buf *out, const WS_UNION_DESCRIPTION *ud, const BYTE *u, bool optional, unsigned depth,
+                            WS_ERROR *error)
+{
+    HRESULT hr = union_valid(ud, error);
+    if (FAILED(hr)) return hr;
+    int sel;
+    memcpy(&sel, u + ud->enumOffset, sizeof sel);
+    if (optional && sel == ud->noneEnumValue) return S_OK;
+    for (ULONG i = 0; i < ud->fieldCount; i++)
+        if (ud->fields[i]->value == sel) return write_element_field(out, &ud->fields[i]->field, u, depth, error);
+    return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                          "the union's selector is %d, the value of none of its choices%s", sel,
+                          optional ? "" : " (noneEnumValue only in a WS_FIELD_OPTIONAL field)");
+}
+
+/* the choice of the union at u among the children of e: its selector set,
+ * noneEnumValue when none is there and the field is optional */
+static HRESULT read_choice(const xmlNode *e, const WS_UNION_DESCRIPTION *ud, WS_HEAP *heap, BYTE *u, bool optional,
+                           unsigned depth, WS_ERROR *error)
+{
+    HRESULT hr = union_valid(ud, error);
+    if (FAILED(hr)) return hr;
+    memset(u, 0, ud->size);
+    for (const xmlNode *c = e->children; c; c = c->next)
+        for (ULONG i = 0; i < ud->fieldCount && c->type == XML_ELEMENT_NODE; i++) {
+            const WS_UNION_FIELD_DESCRIPTION *uf = ud->fields[i];
+            if (!node_is(c, uf->field.localName, uf->field.ns)) continue;
+            memcpy(u + ud->enumOffset, &uf->value, sizeof uf->value);
+            return ntcp__wws_read_field_from(e, c, NULL, &uf->field, heap, u + uf->field.offset, depth, error);
+        }
+    if (!optional)
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "none of the union's %u choices is in <%s>",
+                              (unsigned)ud->fieldCount, (const char *)e->name);
+    memcpy(u + ud->enumOffset, &ud->noneEnumValue, sizeof ud->noneEnumValue);
+    return S_OK;
+}
+
 /* <local xmlns="ns">VALUE</local>: v points to the value (a WCHAR* for WSZ,
  * the struct for WS_STRUCT_TYPE); structs of element fields recurse */
 HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const WS_XML_STRING *ns, WS_TYPE t,
@@ -779,7 +862,7 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
         size_t n = qn->localName.length + (same ? 0 : 2);
         if (!(text = ntcp_malloc(n + 1))) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
         snprintf(text, n + 1, "%s%.*s", same ? "" : "q:", (int)qn->localName.length, (const char *)qn->localName.bytes);
-    } else if (t != WS_STRUCT_TYPE && t != WS_ENDPOINT_ADDRESS_TYPE && t != WS_FAULT_TYPE) {
+    } else if (t != WS_STRUCT_TYPE && t != WS_UNION_TYPE && t != WS_ENDPOINT_ADDRESS_TYPE && t != WS_FAULT_TYPE) {
         hr = simple_text(t, desc, v, &text, error);
         if (FAILED(hr)) return hr;
     }
@@ -821,6 +904,7 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
     ntcp_free(text);
     if (SUCCEEDED(hr) && t == WS_ENDPOINT_ADDRESS_TYPE) hr = write_epa(out, v, error);
     if (SUCCEEDED(hr) && t == WS_FAULT_TYPE) hr = write_fault(out, v, depth, error);
+    if (SUCCEEDED(hr) && t == WS_UNION_TYPE) hr = write_choice(out, desc, v, false, depth, error);
     if (SUCCEEDED(hr) && t == WS_STRUCT_TYPE) {
         const WS_STRUCT_DESCRIPTION *sd = desc;
         if (!sd || (sd->fieldCount && !sd->fields))
@@ -848,19 +932,12 @@ HRESULT ntcp__wws_write_typed(ntcp_buf *out, const WS_XML_STRING *local, const W
                                         "the any-element field is NULL or empty and not WS_FIELD_OPTIONAL");
                 continue;
             }
-            const BYTE *fp = field_value(f, v);
-            if (!fp || ((f->options & WS_FIELD_NILLABLE) && nil_value(f->type, fp))) {
-                if (f->options & WS_FIELD_OPTIONAL) continue;
-                if (f->options & WS_FIELD_NILLABLE) {
-                    hr = write_nil(out, f->localName, f->ns, error);
-                    continue;
-                }
-                hr = ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
-                                    "the field '%.*s' is NULL and not WS_FIELD_OPTIONAL", (int)f->localName->length,
-                                    (const char *)f->localName->bytes);
-                break;
+            if (f->mapping == WS_ELEMENT_CHOICE_FIELD_MAPPING) {
+                hr = write_choice(out, f->typeDescription, (const BYTE *)v + f->offset, f->options & WS_FIELD_OPTIONAL,
+                                  depth, error);
+                continue;
             }
-            hr = ntcp__wws_write_typed(out, f->localName, f->ns, f->type, f->typeDescription, fp, depth + 1, error);
+            hr = write_element_field(out, f, v, depth, error);
         }
     }
     if (SUCCEEDED(hr)) hr = buf_add(out, "</", 2, error);
@@ -876,7 +953,7 @@ static const WS_XML_STRING *field_name(const WS_FIELD_DESCRIPTION *f)
 
 static size_t item_size(WS_TYPE t, const void *desc)
 {
-    return t == WS_STRUCT_TYPE ? (desc ? ((const WS_STRUCT_DESCRIPTION *)desc)->size : 0) : value_size(t);
+    return desc_size(t, desc);
 }
 
 HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error)
@@ -884,7 +961,8 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
     static const WS_XML_STRING text_name = {6, (BYTE *)"(text)", NULL, 0}, none_name = {10, (BYTE *)"(no field)", NULL, 0};
     bool repeating = f && f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING;
     bool unnamed = f && (f->mapping == WS_TEXT_FIELD_MAPPING || f->mapping == WS_NO_FIELD_MAPPING ||
-                          f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_ANY_ELEMENT_FIELD_MAPPING);
+                          f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING || f->mapping == WS_ANY_ELEMENT_FIELD_MAPPING ||
+                          f->mapping == WS_ELEMENT_CHOICE_FIELD_MAPPING);
     if (!f || (!unnamed && (!field_name(f) || !(repeating ? f->itemNs : f->ns) || (repeating && !f->localName != !f->ns))))
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field description without a name");
     const WS_XML_STRING *n = f->mapping == WS_TEXT_FIELD_MAPPING ? &text_name
@@ -893,6 +971,13 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
         if (f->type != WS_XML_BUFFER_TYPE || (f->options & ~WS_FIELD_OPTIONAL))
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                                   "a WS_ANY_ELEMENT_FIELD_MAPPING field is a WS_XML_BUFFER_TYPE (options: WS_FIELD_OPTIONAL)");
+        return S_OK;
+    }
+    if (f->mapping == WS_ELEMENT_CHOICE_FIELD_MAPPING) { /* the union's elements, no wrapper */
+        if (f->type != WS_UNION_TYPE || !f->typeDescription || (f->options & ~WS_FIELD_OPTIONAL))
+            return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
+                                  "a WS_ELEMENT_CHOICE_FIELD_MAPPING field is a WS_UNION_TYPE with its description "
+                                  "(options: WS_FIELD_OPTIONAL)");
         return S_OK;
     }
     if (f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) {
@@ -919,7 +1004,7 @@ HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error
         return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                               "field '%.*s': an attribute or text field must be of a simple type", (int)n->length,
                               (const char *)n->bytes);
-    if (!value_size(f->type) && f->type != WS_STRUCT_TYPE)
+    if (!value_size(f->type) && f->type != WS_STRUCT_TYPE && f->type != WS_UNION_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "field '%.*s' is of WS_TYPE %d; the serializer handles numbers, bool, float, double, "
                               "datetime, timespan, GUID, unique id, WS_STRING, WSZ, bytes, XML string, enum and "
@@ -1041,6 +1126,7 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
     if (t == WS_XML_QNAME_TYPE) return read_qname(e, heap, dst, error);
     if (t == WS_ENDPOINT_ADDRESS_TYPE) return read_epa(e, heap, dst, error);
     if (t == WS_FAULT_TYPE) return read_fault(e, heap, dst, error);
+    if (t == WS_UNION_TYPE) return read_choice(e, desc, heap, dst, false, depth, error);
     if (t != WS_STRUCT_TYPE) {
         xmlChar *text = xmlNodeGetContent(e);
         HRESULT hr = read_text_desc(text ? (const char *)text : "", t, desc, heap, dst, error);
@@ -1070,6 +1156,12 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
         }
         if (f->mapping == WS_TYPE_ATTRIBUTE_FIELD_MAPPING) { /* the description read */
             *(const WS_STRUCT_DESCRIPTION **)((BYTE *)dst + f->offset) = sd;
+            continue;
+        }
+        if (f->mapping == WS_ELEMENT_CHOICE_FIELD_MAPPING) {
+            hr = read_choice(e, f->typeDescription, heap, (BYTE *)dst + f->offset, f->options & WS_FIELD_OPTIONAL,
+                             depth, error);
+            if (FAILED(hr)) return hr;
             continue;
         }
         hr = f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING ? read_array(e, f, heap, dst, depth, error)
@@ -1115,8 +1207,7 @@ static HRESULT ntcp__wws_read_field_from(const void *node, const void *cn, const
 {
     (void)node;
     const xmlNode *c = cn;
-    size_t vsize = f->type == WS_STRUCT_TYPE ? (f->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)f->typeDescription)->size : 0)
-                                             : value_size(f->type);
+    size_t vsize = desc_size(f->type, f->typeDescription);
     if (!vsize) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "a field of no size");
     if (!c && !text) {
         if (f->mapping == WS_TEXT_FIELD_MAPPING) text = "";
@@ -1186,8 +1277,7 @@ HRESULT ntcp__wws_write_element(ntcp_buf *out, const WS_ELEMENT_DESCRIPTION *d, 
         if (d->type != WS_XML_BUFFER_TYPE)
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "an element description without a name");
     bool pointer_type = d->type == WS_WSZ_TYPE || d->type == WS_XML_BUFFER_TYPE;
-    size_t vsize = d->type == WS_STRUCT_TYPE && d->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)d->typeDescription)->size
-                                                                   : value_size(d->type);
+    size_t vsize = desc_size(d->type, d->typeDescription);
     const void *v = value;
     if (opt == WS_WRITE_REQUIRED_POINTER && !pointer_type) {
         if (size != sizeof(void *))
@@ -1361,8 +1451,7 @@ HRESULT ntcp__wws_read_element(const char *xml, size_t len, const WS_ELEMENT_DES
         if (SUCCEEDED(hr)) *(WS_XML_BUFFER **)value = b;
         return hr;
     }
-    size_t vsize = d->type == WS_STRUCT_TYPE && d->typeDescription ? ((const WS_STRUCT_DESCRIPTION *)d->typeDescription)->size
-                                                                   : value_size(d->type);
+    size_t vsize = desc_size(d->type, d->typeDescription);
     if (!vsize || d->type == WS_XML_BUFFER_TYPE)
         return ntcp__wws_fail(error, E_NOTIMPL, NTCP_CAUSE_UNSUPPORTED,
                               "WS_TYPE %d in a message body is not implemented yet (the serializer: docs/wwsapi.md)",

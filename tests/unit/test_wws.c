@@ -417,7 +417,7 @@ TEST(wws_struct_serializer_round_trip)
     ntcp_buf b;
     ntcp_buf_init(&b, 4096);
     CHECK_EQ_INT(ntcp__wws_write_element(&b, &shape_element, WS_WRITE_REQUIRED_VALUE, &s, sizeof s, e), E_INVALIDARG);
-    f_sides.mapping = WS_ELEMENT_CHOICE_FIELD_MAPPING;
+    f_sides.mapping = WS_REPEATING_ELEMENT_CHOICE_FIELD_MAPPING;
     s.Origin = &o;
     CHECK_EQ_INT(ntcp__wws_write_element(&b, &shape_element, WS_WRITE_REQUIRED_VALUE, &s, sizeof s, e), E_NOTIMPL);
     f_sides.mapping = WS_ELEMENT_FIELD_MAPPING;

@@ -865,3 +865,104 @@ TEST(wws_fault_type)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* WS_UNION_TYPE behind WS_ELEMENT_CHOICE_FIELD_MAPPING: the chosen element in
+ * the struct's content, no wrapper. The DataContractSerializer equivalent is a
+ * contract whose choices are EmitDefaultValue=false members, one of them set:
+ * [DataContract(Namespace="http://t")] class Drawing { [DataMember(Order=1)] int Id;
+ *   [DataMember(Order=2, EmitDefaultValue=false)] int? Radius;
+ *   [DataMember(Order=3, EmitDefaultValue=false)] string Name; }  -- mono 6.8 wrote: */
+static const char *const DCS_DRAWING[] = {
+    "<Drawing xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"><Id>7</Id><Radius>5</Radius></Drawing>",
+    "<Drawing xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"><Id>8</Id><Name>a&lt;b</Name></Drawing>",
+    "<Drawing xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"><Id>9</Id></Drawing>",
+};
+typedef enum { SHAPE_NONE = 0, SHAPE_NAME = 10, SHAPE_RADIUS = 20 } ShapeChoice;
+typedef struct Shape {
+    ShapeChoice choice;
+    union { int radius; WS_STRING name; } value;
+} Shape;
+typedef struct Drawing {
+    int Id;
+    Shape Shape;
+} Drawing;
+static WS_XML_STRING n_drawing = WS_XML_STRING_VALUE("Drawing"), n_id = WS_XML_STRING_VALUE("Id");
+static WS_XML_STRING n_radius = WS_XML_STRING_VALUE("Radius"), n_name = WS_XML_STRING_VALUE("Name");
+static WS_UNION_FIELD_DESCRIPTION uf_radius = { SHAPE_RADIUS, { WS_ELEMENT_FIELD_MAPPING, &n_radius, &t_ns, WS_INT32_TYPE, NULL,
+                                                                offsetof(Shape, value.radius), 0, NULL, 0, NULL, NULL, NULL } };
+static WS_UNION_FIELD_DESCRIPTION uf_name = { SHAPE_NAME, { WS_ELEMENT_FIELD_MAPPING, &n_name, &t_ns, WS_STRING_TYPE, NULL,
+                                                            offsetof(Shape, value.name), 0, NULL, 0, NULL, NULL, NULL } };
+static WS_UNION_FIELD_DESCRIPTION *shape_fields[] = { &uf_radius, &uf_name };
+static WS_UNION_DESCRIPTION shape_type = { sizeof(Shape), _Alignof(Shape), shape_fields, 2, offsetof(Shape, choice), SHAPE_NONE, NULL };
+static WS_FIELD_DESCRIPTION fd_id = { WS_ELEMENT_FIELD_MAPPING, &n_id, &t_ns, WS_INT32_TYPE, NULL, offsetof(Drawing, Id), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fd_shape = { WS_ELEMENT_CHOICE_FIELD_MAPPING, NULL, NULL, WS_UNION_TYPE, &shape_type,
+                                         offsetof(Drawing, Shape), WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *drawing_fields[] = { &fd_id, &fd_shape };
+static WS_STRUCT_DESCRIPTION drawing_type = { sizeof(Drawing), _Alignof(Drawing), drawing_fields, 2, &n_drawing, &t_ns, NULL, NULL, 0, 0 };
+static WS_ELEMENT_DESCRIPTION drawing_element = { &n_drawing, &t_ns, WS_STRUCT_TYPE, &drawing_type };
+
+TEST(wws_union_type)
+{
+    WS_HEAP *h;
+    WS_ERROR *e;
+    CHECK_EQ_INT(WsCreateHeap(1 << 16, 0, NULL, 0, &h, NULL), S_OK);
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    Drawing d[3];
+    memset(d, 0, sizeof d);
+    d[0] = (Drawing){ 7, { SHAPE_RADIUS, { .radius = 5 } } };
+    d[1].Id = 8;
+    d[1].Shape.choice = SHAPE_NAME;
+    d[1].Shape.value.name = (WS_STRING){ 3, L"a<b" };
+    d[2] = (Drawing){ 9, { SHAPE_NONE, { 0 } } };
+    for (int i = 0; i < 3; i++) {
+        ntcp_buf b;
+        ntcp_buf_init(&b, 4096);
+        CHECK_EQ_INT(ntcp__wws_write_element(&b, &drawing_element, WS_WRITE_REQUIRED_VALUE, &d[i], sizeof d[i], e), S_OK);
+        char ours[512], dcs[512];
+        CHECK(b.len < sizeof ours);
+        memcpy(ours, b.data, b.len);
+        ours[b.len] = 0;
+        strip(ours, " xmlns=\"http://t\"");
+        snprintf(dcs, sizeof dcs, "%s", DCS_DRAWING[i]);
+        strip(dcs, " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://t\"");
+        CHECK_EQ_STR(ours, dcs);
+        /* what DataContractSerializer wrote reads back to the value */
+        Drawing back;
+        memset(&back, 0xAA, sizeof back);
+        CHECK_EQ_INT(ntcp__wws_read_element(DCS_DRAWING[i], strlen(DCS_DRAWING[i]), &drawing_element, WS_READ_REQUIRED_VALUE,
+                                            h, &back, sizeof back, e), S_OK);
+        CHECK_EQ_INT(back.Id, d[i].Id);
+        CHECK_EQ_INT(back.Shape.choice, d[i].Shape.choice);
+        if (i == 0) CHECK_EQ_INT(back.Shape.value.radius, 5);
+        if (i == 1) CHECK(back.Shape.value.name.length == 3 && !wmemcmp(back.Shape.value.name.chars, L"a<b", 3));
+        ntcp_buf_free(&b);
+    }
+    /* a selector naming no choice; noneEnumValue where the field is required */
+    Drawing bad = { 1, { (ShapeChoice)99, { 0 } } };
+    ntcp_buf b;
+    ntcp_buf_init(&b, 4096);
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &drawing_element, WS_WRITE_REQUIRED_VALUE, &bad, sizeof bad, e), E_INVALIDARG);
+    CHECK_EQ_STR(terr(e), "the union's selector is 99, the value of none of its choices");
+    fd_shape.options = 0;
+    b.len = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &drawing_element, WS_WRITE_REQUIRED_VALUE, &d[2], sizeof d[2], e), E_INVALIDARG);
+    Drawing back;
+    CHECK_EQ_INT(ntcp__wws_read_element(DCS_DRAWING[2], strlen(DCS_DRAWING[2]), &drawing_element, WS_READ_REQUIRED_VALUE, h,
+                                        &back, sizeof back, e), WS_E_INVALID_FORMAT);
+    CHECK_EQ_STR(terr(e), "none of the union's 2 choices is in <Drawing>");
+    fd_shape.options = WS_FIELD_OPTIONAL;
+    /* a union as an element's type: <Shape><Radius>5</Radius></Shape>, both ways */
+    WS_XML_STRING n_shape = WS_XML_STRING_VALUE("Shape");
+    WS_ELEMENT_DESCRIPTION se = { &n_shape, &t_ns, WS_UNION_TYPE, &shape_type };
+    b.len = 0;
+    CHECK_EQ_INT(ntcp__wws_write_element(&b, &se, WS_WRITE_REQUIRED_VALUE, &d[0].Shape, sizeof(Shape), e), S_OK);
+    const char want[] = "<Shape xmlns=\"http://t\"><Radius xmlns=\"http://t\">5</Radius></Shape>";
+    CHECK_BYTES(b.data, b.len, want, strlen(want));
+    Shape s;
+    memset(&s, 0xAA, sizeof s);
+    CHECK_EQ_INT(ntcp__wws_read_element(want, strlen(want), &se, WS_READ_REQUIRED_VALUE, h, &s, sizeof s, e), S_OK);
+    CHECK(s.choice == SHAPE_RADIUS && s.value.radius == 5);
+    ntcp_buf_free(&b);
+    WsFreeError(e);
+    WsFreeHeap(h);
+}

@@ -443,6 +443,23 @@ typedef struct _WS_STRUCT_DESCRIPTION {
     ULONG structOptions;
 } WS_STRUCT_DESCRIPTION;
 
+/* WS_UNION_TYPE: a struct holding an int selector at enumOffset and a C union
+ * of the choices; each choice is an element field whose offset is within it */
+typedef struct _WS_UNION_FIELD_DESCRIPTION {
+    int value;
+    WS_FIELD_DESCRIPTION field;
+} WS_UNION_FIELD_DESCRIPTION;
+
+typedef struct _WS_UNION_DESCRIPTION {
+    ULONG size;
+    ULONG alignment;
+    WS_UNION_FIELD_DESCRIPTION **fields;
+    ULONG fieldCount;
+    ULONG enumOffset;
+    int noneEnumValue;
+    ULONG *valueIndices;
+} WS_UNION_DESCRIPTION;
+
 /* values of the simple types: ticks are 100 ns units (a datetime's since
  * 0001-01-01T00:00:00), as in .NET */
 typedef enum {
