@@ -1,7 +1,8 @@
 /* nettcp WWSAPI: the XML reader (text, or binary rendered to text by the
  * library's NBFX reader) as far as the serializer needs it -- a cursor over
  * the parsed input: WsReadToStartElement, WsReadStartElement,
- * WsReadEndElement, WsReadType / WsReadElement -- and WsWriteType. */
+ * WsReadEndElement, WsReadType / WsReadElement, the node calls -- and
+ * WsWriteType. */
 #include "wws_int.h"
 
 #include <string.h>
@@ -16,6 +17,16 @@ struct _WS_XML_READER {
     xmlNodePtr parent; /* the element whose children the reader walks */
     xmlNodePtr cur;    /* the next node; NULL: the parent's end */
     ULONG depth, max_depth;
+    bool bof;          /* at the start: nothing read yet (WS_XML_NODE_TYPE_BOF) */
+    size_t text_off;   /* bytes of the text node at cur taken by WsReadChars */
+    /* the node WsGetReaderNode gave: its storage, valid until the reader moves */
+    union { WS_XML_NODE n; WS_XML_ELEMENT_NODE e; WS_XML_TEXT_NODE t; WS_XML_COMMENT_NODE c; } node;
+    WS_XML_UTF8_TEXT node_text;
+    WS_XML_STRING *strs;       /* the element's names and its attributes' */
+    WS_XML_ATTRIBUTE *attrs, **attr_ptrs;
+    WS_XML_UTF8_TEXT *attr_texts;
+    xmlChar **owned;           /* attribute values libxml2 allocated */
+    size_t owned_n;
 };
 
 HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG propertyCount, WS_XML_READER **reader,
@@ -41,8 +52,27 @@ HRESULT WINAPI WsCreateReader(const WS_XML_READER_PROPERTY *properties, ULONG pr
     return S_OK;
 }
 
+static void drop_node(WS_XML_READER *r)
+{
+    for (size_t i = 0; i < r->owned_n; i++) xmlFree(r->owned[i]);
+    ntcp_free(r->owned);
+    ntcp_free(r->strs);
+    ntcp_free(r->attrs);
+    ntcp_free(r->attr_ptrs);
+    ntcp_free(r->attr_texts);
+    r->owned = NULL;
+    r->owned_n = 0;
+    r->strs = NULL;
+    r->attrs = NULL;
+    r->attr_ptrs = NULL;
+    r->attr_texts = NULL;
+}
+
 static void drop_input(WS_XML_READER *r)
 {
+    drop_node(r);
+    r->bof = false;
+    r->text_off = 0;
     if (r->doc) xmlFreeDoc(r->doc);
     r->doc = NULL;
     r->parent = r->cur = NULL;
@@ -86,6 +116,7 @@ static HRESULT set_text(WS_XML_READER *r, const char *xml, size_t len, WS_ERROR 
                               "the input is not well-formed XML (with namespaces)");
     r->parent = xmlDocGetRootElement(r->doc);
     r->cur = r->parent ? r->parent->children : NULL;
+    r->bof = true;
     return S_OK;
 }
 
@@ -150,6 +181,11 @@ static HRESULT no_input(WS_XML_READER *r, WS_ERROR *error)
 /* past white space, comments and processing instructions */
 static void skip_misc(WS_XML_READER *r)
 {
+    r->bof = false;
+    if (r->text_off) { /* a text node partly read by WsReadChars: its rest is skipped */
+        r->text_off = 0;
+        if (r->cur) r->cur = r->cur->next;
+    }
     for (; r->cur; r->cur = r->cur->next) {
         if (r->cur->type == XML_COMMENT_NODE || r->cur->type == XML_PI_NODE) continue;
         if (r->cur->type == XML_TEXT_NODE && xmlIsBlankNode(r->cur)) continue;
@@ -209,6 +245,179 @@ HRESULT WINAPI WsReadEndElement(WS_XML_READER *reader, WS_ERROR *error)
     reader->parent = reader->parent->parent;
     reader->depth--;
     return S_OK;
+}
+
+/* ---- the node API: WsGetReaderNode, WsReadNode, WsReadChars ----------------
+ * The reader's node is the one at the cursor: BOF before anything is read,
+ * an element (its attributes with it), a text (CDATA included) or a comment,
+ * the end of the element the reader is in when its children are done, EOF at
+ * the end of the input. Processing instructions are skipped. */
+
+static bool is_text(const xmlNode *n)
+{
+    return n && (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE);
+}
+
+static void skip_pi(WS_XML_READER *r)
+{
+    while (r->cur && r->cur->type != XML_ELEMENT_NODE && r->cur->type != XML_COMMENT_NODE && !is_text(r->cur))
+        r->cur = r->cur->next;
+}
+
+static WS_XML_STRING xs(const xmlChar *s)
+{
+    WS_XML_STRING x = { s ? (ULONG)strlen((const char *)s) : 0, (BYTE *)(s ? s : (const xmlChar *)""), NULL, 0 };
+    return x;
+}
+
+static HRESULT element_node(WS_XML_READER *r, xmlNodePtr e, WS_ERROR *error)
+{
+    ULONG nattr = 0;
+    for (xmlNsPtr d = e->nsDef; d; d = d->next) nattr++;
+    for (xmlAttrPtr a = e->properties; a; a = a->next) nattr++;
+    r->strs = ntcp_calloc(3 + 3 * (size_t)nattr, sizeof *r->strs);
+    r->attrs = ntcp_calloc(nattr + 1, sizeof *r->attrs);
+    r->attr_ptrs = ntcp_calloc(nattr + 1, sizeof *r->attr_ptrs);
+    r->attr_texts = ntcp_calloc(nattr + 1, sizeof *r->attr_texts);
+    r->owned = ntcp_calloc(nattr + 1, sizeof *r->owned);
+    if (!r->strs || !r->attrs || !r->attr_ptrs || !r->attr_texts || !r->owned)
+        return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+    WS_XML_STRING *s = r->strs;
+    s[0] = xs(e->ns ? e->ns->prefix : NULL);
+    s[1] = xs(e->name);
+    s[2] = xs(e->ns ? e->ns->href : NULL);
+    r->node.e = (WS_XML_ELEMENT_NODE){ { WS_XML_NODE_TYPE_ELEMENT }, &s[0], &s[1], &s[2], nattr, r->attr_ptrs, !e->children };
+    ULONG i = 0;
+    for (xmlNsPtr d = e->nsDef; d; d = d->next, i++) { /* xmlns[:p]="ns": prefix and namespace, no value */
+        WS_XML_STRING *as = &s[3 + 3 * i];
+        as[0] = xs(d->prefix);
+        as[1] = as[0];
+        as[2] = xs(d->href);
+        r->attrs[i] = (WS_XML_ATTRIBUTE){ 0, 1, &as[0], &as[1], &as[2], NULL };
+        r->attr_ptrs[i] = &r->attrs[i];
+    }
+    for (xmlAttrPtr a = e->properties; a; a = a->next, i++) {
+        WS_XML_STRING *as = &s[3 + 3 * i];
+        as[0] = xs(a->ns ? a->ns->prefix : NULL);
+        as[1] = xs(a->name);
+        as[2] = xs(a->ns ? a->ns->href : NULL);
+        xmlChar *v = xmlNodeListGetString(e->doc, a->children, 1);
+        if (!v) v = xmlStrdup((const xmlChar *)"");
+        if (!v) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+        r->owned[r->owned_n++] = v;
+        r->attr_texts[i] = (WS_XML_UTF8_TEXT){ { WS_XML_TEXT_TYPE_UTF8 }, xs(v) };
+        r->attrs[i] = (WS_XML_ATTRIBUTE){ 0, 0, &as[0], &as[1], &as[2], &r->attr_texts[i].text };
+        r->attr_ptrs[i] = &r->attrs[i];
+    }
+    return S_OK;
+}
+
+HRESULT WINAPI WsGetReaderNode(WS_XML_READER *xmlReader, const WS_XML_NODE **node, WS_ERROR *error)
+{
+    HRESULT hr = no_input(xmlReader, error);
+    if (FAILED(hr)) return hr;
+    if (!node) return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "WsGetReaderNode: node is NULL");
+    WS_XML_READER *r = xmlReader;
+    drop_node(r);
+    if (!r->bof) skip_pi(r);
+    xmlNodePtr c = r->cur;
+    if (r->bof) r->node.n.nodeType = WS_XML_NODE_TYPE_BOF;
+    else if (!c) r->node.n.nodeType = r->depth ? WS_XML_NODE_TYPE_END_ELEMENT : WS_XML_NODE_TYPE_EOF;
+    else if (c->type == XML_ELEMENT_NODE) hr = element_node(r, c, error);
+    else if (c->type == XML_COMMENT_NODE) r->node.c = (WS_XML_COMMENT_NODE){ { WS_XML_NODE_TYPE_COMMENT }, xs(c->content) };
+    else { /* text: what WsReadChars has not taken */
+        WS_XML_STRING v = xs(c->content);
+        v.bytes += r->text_off;
+        v.length -= (ULONG)r->text_off;
+        r->node_text = (WS_XML_UTF8_TEXT){ { WS_XML_TEXT_TYPE_UTF8 }, v };
+        r->node.t = (WS_XML_TEXT_NODE){ { WS_XML_NODE_TYPE_TEXT }, &r->node_text.text };
+    }
+    if (FAILED(hr)) {
+        drop_node(r);
+        return hr;
+    }
+    *node = &r->node.n;
+    return S_OK;
+}
+
+HRESULT WINAPI WsReadNode(WS_XML_READER *reader, WS_ERROR *error)
+{
+    HRESULT hr = no_input(reader, error);
+    if (FAILED(hr)) return hr;
+    WS_XML_READER *r = reader;
+    if (r->bof) {
+        r->bof = false;
+        skip_pi(r);
+        return S_OK;
+    }
+    skip_pi(r);
+    r->text_off = 0;
+    if (r->cur && r->cur->type == XML_ELEMENT_NODE) { /* into the element */
+        if (r->depth >= r->max_depth)
+            return ntcp__wws_fail(error, WS_E_QUOTA_EXCEEDED, NTCP_CAUSE_QUOTA_EXCEEDED,
+                                  "elements nested deeper than the reader's MAX_DEPTH (%u)", (unsigned)r->max_depth);
+        r->parent = r->cur;
+        r->cur = r->cur->children;
+        r->depth++;
+    } else if (r->cur) {
+        r->cur = r->cur->next;
+    } else if (r->depth) { /* past the end element */
+        r->cur = r->parent->next;
+        r->parent = r->parent->parent;
+        r->depth--;
+    } /* at EOF the reader stays there */
+    skip_pi(r);
+    return S_OK;
+}
+
+/* up to max bytes (UTF-8, whole characters) or characters (WCHAR) of the
+ * text at the reader; past a text node once it is all taken */
+static HRESULT read_chars(WS_XML_READER *r, WCHAR *chars, BYTE *bytes, ULONG max, ULONG *actual, WS_ERROR *error)
+{
+    HRESULT hr = no_input(r, error);
+    if (FAILED(hr)) return hr;
+    if (!actual || (max && !chars && !bytes))
+        return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT, "WsReadChars: NULL argument");
+    r->bof = false;
+    skip_pi(r);
+    ULONG n = 0;
+    while (n < max && is_text(r->cur)) {
+        const unsigned char *s = (const unsigned char *)r->cur->content;
+        size_t len = s ? strlen((const char *)s) : 0;
+        while (n < max && r->text_off < len) {
+            const unsigned char *p = s + r->text_off;
+            size_t k = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4; /* libxml2 gives valid UTF-8 */
+            if (r->text_off + k > len) k = len - r->text_off;
+            if (bytes) {
+                if (n + k > max) break;
+                memcpy(bytes + n, p, k);
+                n += (ULONG)k;
+            } else {
+                unsigned cp = k == 1 ? p[0] : k == 2 ? (p[0] & 0x1Fu) : k == 3 ? (p[0] & 0x0Fu) : (p[0] & 0x07u);
+                for (size_t j = 1; j < k; j++) cp = (cp << 6) | (p[j] & 0x3Fu);
+                chars[n++] = (WCHAR)cp;
+            }
+            r->text_off += k;
+        }
+        if (r->text_off < len) break; /* the caller's room is full */
+        r->text_off = 0;
+        r->cur = r->cur->next;
+        skip_pi(r);
+    }
+    *actual = n;
+    return S_OK;
+}
+
+HRESULT WINAPI WsReadChars(WS_XML_READER *reader, WCHAR *chars, ULONG maxCharCount, ULONG *actualCharCount,
+                           WS_ERROR *error)
+{
+    return read_chars(reader, chars, NULL, maxCharCount, actualCharCount, error);
+}
+
+HRESULT WINAPI WsReadCharsUtf8(WS_XML_READER *reader, BYTE *bytes, ULONG maxByteCount, ULONG *actualByteCount,
+                               WS_ERROR *error)
+{
+    return read_chars(reader, NULL, bytes, maxByteCount, actualByteCount, error);
 }
 
 /* node n alone (or, as content, n and the nodes after it under <c>) as

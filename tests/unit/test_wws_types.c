@@ -966,3 +966,115 @@ TEST(wws_union_type)
     WsFreeError(e);
     WsFreeHeap(h);
 }
+
+/* the node API: a document walked node by node */
+static const char *xstr(const WS_XML_STRING *s)
+{
+    static char out[4][128];
+    static int k;
+    char *o = out[k++ & 3];
+    snprintf(o, 128, "%.*s", s ? (int)s->length : 6, s ? (const char *)s->bytes : "(null)");
+    return o;
+}
+
+static const char *text_of(const WS_XML_TEXT *t)
+{
+    if (!t || t->textType != WS_XML_TEXT_TYPE_UTF8) return "(not utf8)";
+    return xstr(&((const WS_XML_UTF8_TEXT *)t)->value);
+}
+
+TEST(wws_reader_nodes)
+{
+    WS_ERROR *e;
+    WS_XML_READER *r;
+    CHECK_EQ_INT(WsCreateError(NULL, 0, &e), S_OK);
+    CHECK_EQ_INT(WsCreateReader(NULL, 0, &r, e), S_OK);
+    const WS_XML_NODE *n;
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), WS_E_INVALID_OPERATION);
+    const char doc[] = "<a xmlns=\"urn:x\" xmlns:p=\"urn:p\" p:k=\"v&amp;w\" id=\"1\">hi &lt;<b/><!--c--><?pi x?>th\xc3\xa9re</a>";
+    WS_XML_READER_TEXT_ENCODING te = { { WS_XML_READER_ENCODING_TYPE_TEXT }, WS_CHARSET_UTF8 };
+    WS_XML_READER_BUFFER_INPUT in = { { WS_XML_READER_INPUT_TYPE_BUFFER }, (void *)doc, sizeof doc - 1 };
+    CHECK_EQ_INT(WsSetInput(r, &te.encoding, &in.input, NULL, 0, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_BOF);
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_ELEMENT);
+    const WS_XML_ELEMENT_NODE *el = (const WS_XML_ELEMENT_NODE *)n;
+    CHECK_EQ_STR(xstr(el->localName), "a");
+    CHECK_EQ_STR(xstr(el->ns), "urn:x");
+    CHECK_EQ_STR(xstr(el->prefix), "");
+    CHECK_EQ_INT(el->isEmpty, 0);
+    CHECK_EQ_INT(el->attributeCount, 4);
+    /* the namespace declarations first, then the attributes in document order */
+    CHECK(el->attributes[0]->isXmlNs && el->attributes[0]->prefix->length == 0 && !el->attributes[0]->value);
+    CHECK_EQ_STR(xstr(el->attributes[0]->ns), "urn:x");
+    CHECK(el->attributes[1]->isXmlNs);
+    CHECK_EQ_STR(xstr(el->attributes[1]->prefix), "p");
+    CHECK_EQ_STR(xstr(el->attributes[1]->ns), "urn:p");
+    CHECK(!el->attributes[2]->isXmlNs);
+    CHECK_EQ_STR(xstr(el->attributes[2]->prefix), "p");
+    CHECK_EQ_STR(xstr(el->attributes[2]->localName), "k");
+    CHECK_EQ_STR(xstr(el->attributes[2]->ns), "urn:p");
+    CHECK_EQ_STR(text_of(el->attributes[2]->value), "v&w");
+    CHECK_EQ_STR(xstr(el->attributes[3]->localName), "id");
+    CHECK_EQ_STR(xstr(el->attributes[3]->ns), ""); /* an unprefixed attribute is in no namespace */
+    CHECK_EQ_STR(text_of(el->attributes[3]->value), "1");
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_TEXT);
+    CHECK_EQ_STR(text_of(((const WS_XML_TEXT_NODE *)n)->text), "hi <");
+    /* WsReadChars takes the text in pieces; the node shows the rest */
+    WCHAR w[8];
+    ULONG got = 99;
+    CHECK_EQ_INT(WsReadChars(r, w, 2, &got, e), S_OK);
+    CHECK(got == 2 && w[0] == L'h' && w[1] == L'i');
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_STR(text_of(((const WS_XML_TEXT_NODE *)n)->text), " <");
+    CHECK_EQ_INT(WsReadChars(r, w, 8, &got, e), S_OK); /* the rest, then the reader is past the text */
+    CHECK(got == 2 && w[0] == L' ' && w[1] == L'<');
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_ELEMENT);
+    el = (const WS_XML_ELEMENT_NODE *)n;
+    CHECK_EQ_STR(xstr(el->localName), "b");
+    CHECK_EQ_STR(xstr(el->ns), "urn:x"); /* the default namespace in scope */
+    CHECK(el->isEmpty && el->attributeCount == 0);
+    CHECK_EQ_INT(WsReadChars(r, w, 8, &got, e), S_OK); /* not at text: nothing */
+    CHECK_EQ_INT(got, 0);
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_END_ELEMENT);
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_COMMENT);
+    CHECK_EQ_STR(xstr(&((const WS_XML_COMMENT_NODE *)n)->value), "c");
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK); /* the processing instruction is skipped */
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_TEXT);
+    BYTE u[8];
+    CHECK_EQ_INT(WsReadCharsUtf8(r, u, 3, &got, e), S_OK); /* whole characters: "th" and not half of the e-acute */
+    CHECK_BYTES(u, got, "th", 2);
+    CHECK_EQ_INT(WsReadCharsUtf8(r, u, 8, &got, e), S_OK);
+    CHECK_BYTES(u, got, "\xc3\xa9re", 4);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_END_ELEMENT);
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_EOF);
+    CHECK_EQ_INT(WsReadNode(r, e), S_OK); /* EOF stays */
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_EOF);
+    /* the node API and the element calls on one cursor */
+    CHECK_EQ_INT(WsSetInput(r, &te.encoding, &in.input, NULL, 0, e), S_OK);
+    CHECK_EQ_INT(WsReadToStartElement(r, NULL, NULL, NULL, e), S_OK);
+    CHECK_EQ_INT(WsReadStartElement(r, e), S_OK);
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_INT(n->nodeType, WS_XML_NODE_TYPE_TEXT);
+    CHECK_EQ_INT(WsReadChars(r, w, 1, &got, e), S_OK);
+    CHECK(got == 1 && w[0] == L'h');
+    CHECK_EQ_INT(WsReadToStartElement(r, NULL, NULL, NULL, e), S_OK); /* the rest of the text skipped */
+    CHECK_EQ_INT(WsGetReaderNode(r, &n, e), S_OK);
+    CHECK_EQ_STR(xstr(((const WS_XML_ELEMENT_NODE *)n)->localName), "b");
+    WsFreeReader(r);
+    WsFreeError(e);
+}

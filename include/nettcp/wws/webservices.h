@@ -1118,6 +1118,86 @@ HRESULT WINAPI WsReadToStartElement(WS_XML_READER *reader, const WS_XML_STRING *
                                     BOOL *found, WS_ERROR *error);
 HRESULT WINAPI WsReadStartElement(WS_XML_READER *reader, WS_ERROR *error);
 HRESULT WINAPI WsReadEndElement(WS_XML_READER *reader, WS_ERROR *error);
+
+/* nodes of the XML reader: valid until the reader moves */
+typedef enum {
+    WS_XML_NODE_TYPE_ELEMENT = 1,
+    WS_XML_NODE_TYPE_TEXT = 2,
+    WS_XML_NODE_TYPE_END_ELEMENT = 3,
+    WS_XML_NODE_TYPE_COMMENT = 4,
+    WS_XML_NODE_TYPE_CDATA = 6,
+    WS_XML_NODE_TYPE_END_CDATA = 7,
+    WS_XML_NODE_TYPE_EOF = 8,
+    WS_XML_NODE_TYPE_BOF = 9
+} WS_XML_NODE_TYPE;
+
+typedef struct _WS_XML_NODE {
+    WS_XML_NODE_TYPE nodeType;
+} WS_XML_NODE;
+
+typedef enum {
+    WS_XML_TEXT_TYPE_UTF8 = 1,
+    WS_XML_TEXT_TYPE_UTF16 = 2,
+    WS_XML_TEXT_TYPE_BASE64 = 3,
+    WS_XML_TEXT_TYPE_BOOL = 4,
+    WS_XML_TEXT_TYPE_INT32 = 5,
+    WS_XML_TEXT_TYPE_INT64 = 6,
+    WS_XML_TEXT_TYPE_UINT64 = 7,
+    WS_XML_TEXT_TYPE_FLOAT = 8,
+    WS_XML_TEXT_TYPE_DOUBLE = 9,
+    WS_XML_TEXT_TYPE_DECIMAL = 10,
+    WS_XML_TEXT_TYPE_GUID = 11,
+    WS_XML_TEXT_TYPE_UNIQUE_ID = 12,
+    WS_XML_TEXT_TYPE_DATETIME = 13,
+    WS_XML_TEXT_TYPE_TIMESPAN = 14,
+    WS_XML_TEXT_TYPE_QNAME = 15,
+    WS_XML_TEXT_TYPE_LIST = 16
+} WS_XML_TEXT_TYPE;
+
+typedef struct _WS_XML_TEXT {
+    WS_XML_TEXT_TYPE textType;
+} WS_XML_TEXT;
+
+typedef struct _WS_XML_UTF8_TEXT {
+    WS_XML_TEXT text;
+    WS_XML_STRING value;
+} WS_XML_UTF8_TEXT;
+
+typedef struct _WS_XML_ATTRIBUTE {
+    BYTE singleQuote;
+    BYTE isXmlNs;
+    WS_XML_STRING *prefix;
+    WS_XML_STRING *localName;
+    WS_XML_STRING *ns;
+    WS_XML_TEXT *value;
+} WS_XML_ATTRIBUTE;
+
+typedef struct _WS_XML_ELEMENT_NODE {
+    WS_XML_NODE node;
+    WS_XML_STRING *prefix;
+    WS_XML_STRING *localName;
+    WS_XML_STRING *ns;
+    ULONG attributeCount;
+    WS_XML_ATTRIBUTE **attributes;
+    BOOL isEmpty;
+} WS_XML_ELEMENT_NODE;
+
+typedef struct _WS_XML_TEXT_NODE {
+    WS_XML_NODE node;
+    WS_XML_TEXT *text;
+} WS_XML_TEXT_NODE;
+
+typedef struct _WS_XML_COMMENT_NODE {
+    WS_XML_NODE node;
+    WS_XML_STRING value;
+} WS_XML_COMMENT_NODE;
+
+HRESULT WINAPI WsGetReaderNode(WS_XML_READER *xmlReader, const WS_XML_NODE **node, WS_ERROR *error);
+HRESULT WINAPI WsReadNode(WS_XML_READER *reader, WS_ERROR *error);
+HRESULT WINAPI WsReadChars(WS_XML_READER *reader, WCHAR *chars, ULONG maxCharCount, ULONG *actualCharCount,
+                           WS_ERROR *error);
+HRESULT WINAPI WsReadCharsUtf8(WS_XML_READER *reader, BYTE *bytes, ULONG maxByteCount, ULONG *actualByteCount,
+                               WS_ERROR *error);
 HRESULT WINAPI WsReadType(WS_XML_READER *reader, WS_TYPE_MAPPING typeMapping, WS_TYPE type, const void *typeDescription,
                           WS_READ_OPTION readOption, WS_HEAP *heap, void *value, ULONG valueSize, WS_ERROR *error);
 HRESULT WINAPI WsReadElement(WS_XML_READER *reader, const WS_ELEMENT_DESCRIPTION *elementDescription,
