@@ -1,7 +1,7 @@
 /* libFuzzer: WsReadType over the serializer's description set -- float, decimal, QName, QName,
  * datetime, timespan, GUID, unique id, bytes, XML string and enum values,
  * a data contract of them, attribute / text / no-field mappings and nillable
- * fields, struct subtypes, an any-element field, endpoint addresses, SOAP faults -- from text XML or (a bit of the first byte) NBFX. The first
+ * fields, struct subtypes, an any-element field, endpoint addresses, SOAP faults, a union alone and as a choice field -- from text XML or (a bit of the first byte) NBFX. The first
  * byte picks the description and read option. What reads must write back,
  * and what it writes must read again to the same text. The heap is small,
  * so its quota is hit too. */
@@ -73,6 +73,19 @@ static WS_FIELD_DESCRIPTION fb_any = { WS_ANY_ELEMENT_FIELD_MAPPING, NULL, NULL,
 static WS_FIELD_DESCRIPTION *box_fields[] = { &fb_a, &fb_b, &fb_any };
 static WS_STRUCT_DESCRIPTION box_type = { sizeof(Box), _Alignof(Box), box_fields, 3, NULL, NULL, NULL, NULL, 0, 0 };
 
+/* a union (its selector and the choices' elements) alone and behind an optional choice field */
+typedef struct U { int choice; union { int I; WS_STRING S; double R; } value; } U;
+typedef struct UB { int Id; U C; } UB;
+static WS_UNION_FIELD_DESCRIPTION uf_i = { 3, { WS_ELEMENT_FIELD_MAPPING, &n_i, &ns, WS_INT32_TYPE, NULL, offsetof(U, value.I), 0, NULL, 0, NULL, NULL, NULL } };
+static WS_UNION_FIELD_DESCRIPTION uf_s = { 1, { WS_ELEMENT_FIELD_MAPPING, &n_s, &ns, WS_STRING_TYPE, NULL, offsetof(U, value.S), WS_FIELD_NILLABLE, NULL, 0, NULL, NULL, NULL } };
+static WS_UNION_FIELD_DESCRIPTION uf_r = { 7, { WS_ELEMENT_FIELD_MAPPING, &s_r, &g_ns, WS_DOUBLE_TYPE, NULL, offsetof(U, value.R), 0, NULL, 0, NULL, NULL, NULL } };
+static WS_UNION_FIELD_DESCRIPTION *u_fields[] = { &uf_i, &uf_s, &uf_r };
+static WS_UNION_DESCRIPTION u_type = { sizeof(U), _Alignof(U), u_fields, 3, offsetof(U, choice), 0, NULL };
+static WS_FIELD_DESCRIPTION fub_id = { WS_ELEMENT_FIELD_MAPPING, &s_a, &ns, WS_INT32_TYPE, NULL, offsetof(UB, Id), 0, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION fub_c = { WS_ELEMENT_CHOICE_FIELD_MAPPING, NULL, NULL, WS_UNION_TYPE, &u_type, offsetof(UB, C), WS_FIELD_OPTIONAL, NULL, 0, NULL, NULL, NULL };
+static WS_FIELD_DESCRIPTION *ub_fields[] = { &fub_id, &fub_c };
+static WS_STRUCT_DESCRIPTION ub_type = { sizeof(UB), _Alignof(UB), ub_fields, 2, NULL, NULL, NULL, NULL, 0, 0 };
+
 static const struct { WS_TYPE t; void *desc; ULONG size; } kinds[] = {
     { WS_STRUCT_TYPE, &v_type, sizeof(V) },       { WS_STRUCT_TYPE, &q_type, sizeof(Q) },
     { WS_STRUCT_TYPE, &n_type, sizeof(N) },       { WS_FLOAT_TYPE, NULL, sizeof(float) },
@@ -82,7 +95,8 @@ static const struct { WS_TYPE t; void *desc; ULONG size; } kinds[] = {
     { WS_ENUM_TYPE, &color_type, sizeof(int) },   { WS_STRING_TYPE, NULL, sizeof(WS_STRING) },
     { WS_DECIMAL_TYPE, NULL, sizeof(DECIMAL) },   { WS_XML_QNAME_TYPE, NULL, sizeof(WS_XML_QNAME) },
     { WS_STRUCT_TYPE, &box_type, sizeof(Box) },   { WS_ENDPOINT_ADDRESS_TYPE, NULL, sizeof(WS_ENDPOINT_ADDRESS) },
-    { WS_FAULT_TYPE, NULL, sizeof(WS_FAULT) },
+    { WS_FAULT_TYPE, NULL, sizeof(WS_FAULT) },    { WS_UNION_TYPE, &u_type, sizeof(U) },
+    { WS_STRUCT_TYPE, &ub_type, sizeof(UB) },
 };
 
 /* the value written with its description; 0 when it cannot be (a local datetime) */
@@ -111,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     WS_XML_READER_TEXT_ENCODING te = { { WS_XML_READER_ENCODING_TYPE_TEXT }, WS_CHARSET_UTF8 };
     WS_XML_READER_BINARY_ENCODING be = { { WS_XML_READER_ENCODING_TYPE_BINARY }, NULL, NULL };
     WS_XML_READER_BUFFER_INPUT in = { { WS_XML_READER_INPUT_TYPE_BUFFER }, (void *)(data + 1), (ULONG)(size - 1) };
-    union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; WS_FAULT fault; DECIMAL dec; WS_XML_QNAME qn; void *p; } value;
+    union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; WS_FAULT fault; DECIMAL dec; WS_XML_QNAME qn; U u; UB ub; void *p; } value;
     memset(&value, 0, sizeof value);
     ULONG vsize = pointer ? sizeof(void *) : kinds[k].size;
     HRESULT hr = WsSetInput(r, binary ? &be.encoding : &te.encoding, &in.input, NULL, 0, error);
@@ -131,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* read what was written (a fresh heap) and write it again: the same text */
             WS_HEAP *h2;
             if (WsCreateHeap(1 << 20, 0, NULL, 0, &h2, NULL) != S_OK) abort();
-            union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; WS_FAULT fault; DECIMAL dec; WS_XML_QNAME qn; void *p; } again;
+            union { V v; Q q; N n; Box box; WS_ENDPOINT_ADDRESS epa; WS_FAULT fault; DECIMAL dec; WS_XML_QNAME qn; U u; UB ub; void *p; } again;
             memset(&again, 0, sizeof again);
             if (FAILED(ntcp__wws_read_element((const char *)a.data, a.len, &d,
                                               ro == WS_READ_OPTIONAL_POINTER ? WS_READ_REQUIRED_POINTER : ro, h2, &again,
