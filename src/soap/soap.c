@@ -686,7 +686,8 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
 
 static ntcp_status add_header(ntcp_soap_msg *m, const nsstack *ns, const ntcp_xml_node *n, size_t offset)
 {
-    if ((m->nheaders & (m->nheaders - 1)) == 0) { /* grow at powers of two */
+    /* 8, then doubled when full (at 16, 32, ...): one allocation for most messages */
+    if (m->nheaders == 0 || (m->nheaders >= 8 && (m->nheaders & (m->nheaders - 1)) == 0)) {
         size_t cap = m->nheaders ? m->nheaders * 2 : 8;
         ntcp_soap_header *h = ntcp_realloc(m->headers, cap * sizeof *h);
         if (!h)
