@@ -63,6 +63,10 @@ struct ntcp_client {
     size_t waiting;            /* calls in flight */
     char abandoned[ABANDONED][46];
     unsigned nabandoned;
+    /* (wmu) a message's encoding and its wire bytes, kept for the next
+     * message up to KEEP_BUF bytes: no allocation per call, which 64
+     * threads calling at once pay for in malloc's arena locks */
+    ntcp_buf msg_buf, wire_buf;
 };
 
 void ntcp_client_options_init(ntcp_client_options *o)
@@ -97,6 +101,8 @@ static void client_free(ntcp_client *c)
         pthread_mutex_destroy(&c->mu);
         pthread_mutex_destroy(&c->wmu);
     }
+    ntcp_buf_free(&c->msg_buf);
+    ntcp_buf_free(&c->wire_buf);
     ntcp_xml_writer_free(c->w1);
     ntcp__dialog_clear(&c->x);
     ntcp_nns_free(c->nns);
@@ -588,15 +594,25 @@ static ntcp_status write_message(ntcp_client *c, ntcp_error *err, const char *ac
     m.to = c->url;
     m.body = body;
     m.body_len = body ? body_len : 0;
-    ntcp_buf_init(out, (size_t)64 << 20);
+    ntcp_buf_reset(out);
+    out->max = (size_t)64 << 20;
     ntcp_status st = ntcp_soap_write(c->w1 ? c->w1 : c->x.w, &m, out);
     if (st) {
         ntcp_error_set(err, st, ntcp_cause_of_status(st), NTCP_STEP_SEND, "writing the request: %s (%s)%s",
                        ntcp_status_str(st), ntcp_status_name(st),
                        st == NTCP_E_XML_SYNTAX ? ": the body or a header is not well-formed XML" : "");
-        ntcp_buf_free(out);
     }
     return st;
+}
+
+#define KEEP_BUF 65536
+
+/* Empties b for the next message; frees it when it grew beyond KEEP_BUF. */
+static void buf_recycle(ntcp_buf *b)
+{
+    if (b->cap > KEEP_BUF)
+        ntcp_buf_free(b);
+    ntcp_buf_reset(b);
 }
 
 /* Moves the framing session's output into out (under mu). */
@@ -626,24 +642,26 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
         pthread_mutex_unlock(&c->wmu);
         return c->broken;
     }
-    ntcp_buf msg, wire;
-    ntcp_status st = write_message(c, err, action, id, headers, nheaders, body, body_len, &msg);
+    ntcp_buf *msg = &c->msg_buf, *wire = &c->wire_buf;
+    ntcp_status st = write_message(c, err, action, id, headers, nheaders, body, body_len, msg);
     if (st) {
+        buf_recycle(msg);
         pthread_mutex_unlock(&c->mu);
         pthread_mutex_unlock(&c->wmu);
         return st;
     }
     ntcp_framing *f = ntcp_channel_framing(c->ch);
-    st = ntcp_framing_begin_envelope(f, msg.data, msg.len, SEND_PART);
+    st = ntcp_framing_begin_envelope(f, msg->data, msg->len, SEND_PART);
     if (st) { /* refused before anything left (a limit, say): the call fails, the session goes on */
         ntcp__channel_fail(c->ch, NTCP_STEP_SEND, st, NULL);
         channel_error(c, st, err);
+        buf_recycle(msg);
         pthread_mutex_unlock(&c->mu);
         pthread_mutex_unlock(&c->wmu);
-        ntcp_buf_free(&msg);
         return st;
     }
-    ntcp_buf_init(&wire, (size_t)SEND_PART * 2 + 65536);
+    ntcp_buf_reset(wire);
+    wire->max = (size_t)SEND_PART * 2 + 65536;
     if (t) {
         t->waiting = true;
         t->done = false;
@@ -654,11 +672,11 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
     int fd = ntcp__channel_conn(c->ch)->fd;
     long long deadline = mono_ms() + c->o.channel.send_timeout_ms;
     while (st == NTCP_OK) {
-        if ((st = take_output(c, &wire)))
+        if ((st = take_output(c, wire)))
             break;
         pthread_mutex_unlock(&c->mu);
-        st = ntcp_tcp_write_all(fd, wire.data, wire.len, ms_left(deadline));
-        ntcp_buf_reset(&wire);
+        st = ntcp_tcp_write_all(fd, wire->data, wire->len, ms_left(deadline));
+        ntcp_buf_reset(wire);
         pthread_mutex_lock(&c->mu);
         if (st)
             break;
@@ -674,10 +692,10 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
             break_channel(c, NTCP_STEP_SEND, st, NULL);
         *err = c->broken_err;
     }
+    buf_recycle(wire);
+    buf_recycle(msg);
     pthread_mutex_unlock(&c->mu);
     pthread_mutex_unlock(&c->wmu);
-    ntcp_buf_free(&wire);
-    ntcp_buf_free(&msg);
     return st;
 }
 

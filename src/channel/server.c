@@ -320,8 +320,10 @@ void ntcp_server_wake_loop(ntcp_server *s, unsigned i)
 {
     if (i >= s->nloops)
         return;
-    atomic_store(&s->loops[i].wake_pending, 1);
-    kick(&s->loops[i]);
+    /* one eventfd write per wake-up of the loop, not per caller: a wake
+     * already pending is read (after the eventfd) with all news before it */
+    if (!atomic_exchange(&s->loops[i].wake_pending, 1))
+        kick(&s->loops[i]);
 }
 
 void ntcp_server_wake(ntcp_server *s) { ntcp_server_wake_loop(s, 0); }

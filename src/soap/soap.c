@@ -297,8 +297,17 @@ void ntcp_soap_message_id(const uint8_t r[16], char out[46])
     memcpy(b, r, 16);
     b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* RFC 4122 version 4 */
     b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);
-    snprintf(out, 46, "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    /* urn:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, without printf: one per call */
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "urn:uuid:", 9);
+    char *p = out + 9;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -686,7 +695,8 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
 
 static ntcp_status add_header(ntcp_soap_msg *m, const nsstack *ns, const ntcp_xml_node *n, size_t offset)
 {
-    if ((m->nheaders & (m->nheaders - 1)) == 0) { /* grow at powers of two */
+    /* 8, then doubled when full (at 16, 32, ...): one allocation for most messages */
+    if (m->nheaders == 0 || (m->nheaders >= 8 && (m->nheaders & (m->nheaders - 1)) == 0)) {
         size_t cap = m->nheaders ? m->nheaders * 2 : 8;
         ntcp_soap_header *h = ntcp_realloc(m->headers, cap * sizeof *h);
         if (!h)

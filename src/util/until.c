@@ -75,14 +75,8 @@ bool ntcp__run_until(void (*work)(void *), void (*abandon)(void *), void *arg, l
     j->abandon = abandon;
     j->arg = arg;
     j->refs = 2;
-    pthread_attr_t ta;
     pthread_t t;
-    bool started = false;
-    if (!pthread_attr_init(&ta)) {
-        pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-        started = !pthread_create(&t, &ta, run, j);
-        pthread_attr_destroy(&ta);
-    }
+    bool started = !pthread_create(&t, NULL, run, j);
     if (!started) {
         j->refs = 1;
         job_unref(j);
@@ -101,5 +95,10 @@ bool ntcp__run_until(void (*work)(void *), void (*abandon)(void *), void *arg, l
     }
     pthread_mutex_unlock(&j->mu);
     job_unref(j);
+    /* finished: nothing of the job runs once this returns; abandoned: it ends on its own */
+    if (done)
+        pthread_join(t, NULL);
+    else
+        pthread_detach(t);
     return done;
 }

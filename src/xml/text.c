@@ -486,7 +486,9 @@ ntcp_status ntcp_xml_writer_text_xml(ntcp_xml_writer *w, const char *text, size_
     }
     ntcp_buf wrapped;
     ntcp_buf_init(&wrapped, SIZE_MAX);
-    ntcp_status st = ntcp_buf_append(&wrapped, open, sizeof open - 1);
+    ntcp_status st = ntcp_buf_reserve(&wrapped, sizeof open - 1 + len + sizeof close_ - 1); /* one allocation */
+    if (!st)
+        st = ntcp_buf_append(&wrapped, open, sizeof open - 1);
     if (!st && len)
         st = ntcp_buf_append(&wrapped, text, len);
     if (!st)
