@@ -4,7 +4,8 @@
 # tables, contract descriptions, WsCreateServiceHost with an ICalculator and
 # an IEcho endpoint), compiled with -Wall -Werror against the installed
 # header and nettcp-wws.pc, called by `nettcp call` with no security and
-# with Kerberos, and by Mono's WCF client (security None): replies, the
+# with Kerberos, by the wsutil-style service proxy (tests/wws/calc_proxy.c,
+# security None), and by Mono's WCF client (security None): replies, the
 # caller's principal seen by the stub, the authorization callback refusing a
 # caller, failing stubs as SOAP faults (FaultException<string> with the
 # detail set by WsSetFaultErrorDetail). Ends with "N passed, N failed".
@@ -19,6 +20,10 @@ pc=(env PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_PATH="$root$lib/pkgconfig" pkg
 cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/calc_service" \
     "$here/tests/wws/calc_service.c" $("${pc[@]}" --cflags --libs nettcp-wws) -lpthread 2>"$tmp/cc.log"
 check "the wsutil-style service compiles against the installed headers" "$?:$(cat "$tmp/cc.log")" "0:"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror "${san[@]/SAN=1/-fsanitize=address,undefined}" -o "$tmp/calc_proxy" \
+    "$here/tests/wws/calc_proxy.c" $("${pc[@]}" --cflags --libs nettcp-wws) 2>"$tmp/cc.log"
+check "the wsutil-style proxy compiles against the installed headers" "$?:$(cat "$tmp/cc.log")" "0:"
 
 # host NAME none|sspi [DENIED]: the service on a free port; sets $url (ICalculator) and $echo
 host() {
@@ -89,6 +94,13 @@ check "a blocked stub: another call is answered meanwhile" \
     "$(result Add 2):running"
 wait $slow
 contains "a blocked stub: its own reply when it returns" "$(cat "$tmp/slow.out")" "<DelayResult xmlns=\"http://tempuri.org/\">8000</DelayResult>"
+check "the WWSAPI service proxy (WsCall) against the WWSAPI service host" \
+    "$(LD_LIBRARY_PATH=$root$lib "$tmp/calc_proxy" "$url" none "$echo" 2>&1)" "Add(2, 3) = 5
+Divide(1, 3) = 0.33333333333333331
+Echo: echo:héllo <proxy> (caller=anonymous)
+Delay(-1): 0x803d0013
+fault: Receiver, Delay expects ms, a whole number from 0 to 60000 (http://tempuri.org/IEcho/DelayStringFault)
+fault detail: ms must be from 0 to 60000"
 contains "none: the authorization callback saw every call" "$(cat "$tmp/none.out")" "authorize anonymous"
 
 # Mono's WCF client (SecurityMode.None): the calculator and echo sample client, then typed faults

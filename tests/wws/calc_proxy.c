@@ -7,7 +7,9 @@
  * policy wsutil reads from the WSDL (WsCreateServiceProxyFromTemplate). The descriptions are written by hand here, laid out as
  * wsutil lays them out. Built against the installed <webservices.h>.
  *
- * usage: calc_proxy URL none | URL sspi SPN [USER DOMAIN PASSWORD]
+ * usage: calc_proxy URL none [ECHO_URL] | URL sspi SPN [USER DOMAIN PASSWORD]
+ *   ECHO_URL: IEcho on an endpoint of its own (a second proxy), as a
+ *   WWSAPI service host has it
  * Prints "Add(2, 3) = 5", "Divide(1, 3) = ...", "Echo: ..." or the failure. */
 #include <stddef.h>
 #include <stdio.h>
@@ -231,10 +233,10 @@ int main(int argc, char **argv)
     HRESULT hr;
     WS_ERROR *error = NULL;
     WS_HEAP *heap = NULL;
-    WS_SERVICE_PROXY *proxy = NULL;
-    WCHAR *url = NULL, *spn = NULL, *user = NULL, *domain = NULL, *password = NULL;
+    WS_SERVICE_PROXY *proxy = NULL, *echoProxy = NULL;
+    WCHAR *echoUrl = NULL, *url = NULL, *spn = NULL, *user = NULL, *domain = NULL, *password = NULL;
     if (argc < 3 || (strcmp(argv[2], "none") && argc < 4)) {
-        fprintf(stderr, "usage: calc_proxy URL none | URL sspi SPN [USER DOMAIN PASSWORD]\n");
+        fprintf(stderr, "usage: calc_proxy URL none [ECHO_URL] | URL sspi SPN [USER DOMAIN PASSWORD]\n");
         return 2;
     }
     setlocale(LC_CTYPE, "C.UTF-8"); /* %ls prints UTF-8 */
@@ -283,6 +285,19 @@ int main(int argc, char **argv)
     }
     hr = WsOpenServiceProxy(proxy, &address, NULL, error);
     if (FAILED(hr)) goto Exit;
+    WS_SERVICE_PROXY *echoTarget = proxy;
+    if (!secure && argc >= 4) { /* IEcho at its own address */
+        echoUrl = Wide(argv[3]);
+        hr = NetTcpBinding_Unsecured_CreateServiceProxy(NULL, NULL, 0, &echoProxy, error);
+        if (FAILED(hr)) goto Exit;
+        WS_ENDPOINT_ADDRESS echoAddress;
+        memset(&echoAddress, 0, sizeof echoAddress);
+        echoAddress.url.chars = echoUrl;
+        echoAddress.url.length = (ULONG)wcslen(echoUrl);
+        hr = WsOpenServiceProxy(echoProxy, &echoAddress, NULL, error);
+        if (FAILED(hr)) goto Exit;
+        echoTarget = echoProxy;
+    }
 
     int sum = 0;
     hr = NetTcpBinding_ICalculator_Add(proxy, 2, 3, &sum, heap, NULL, 0, NULL, error);
@@ -293,12 +308,12 @@ int main(int argc, char **argv)
     if (FAILED(hr)) goto Exit;
     printf("Divide(1, 3) = %.17g\n", quotient);
     WCHAR *echoed = NULL;
-    hr = NetTcpBinding_IEcho_Echo(proxy, L"h\x00e9llo <proxy>", &echoed, heap, NULL, 0, NULL, error);
+    hr = NetTcpBinding_IEcho_Echo(echoTarget, L"h\x00e9llo <proxy>", &echoed, heap, NULL, 0, NULL, error);
     if (FAILED(hr)) goto Exit;
     printf("Echo: %ls\n", echoed);
     /* a typed fault: FaultException<string> */
     int waited = 0;
-    hr = NetTcpBinding_IEcho_Delay(proxy, -1, &waited, heap, NULL, 0, NULL, error);
+    hr = NetTcpBinding_IEcho_Delay(echoTarget, -1, &waited, heap, NULL, 0, NULL, error);
     printf("Delay(-1): 0x%08x\n", (unsigned)hr);
     if (hr != WS_E_ENDPOINT_FAULT_RECEIVED) {
         if (SUCCEEDED(hr)) hr = E_FAIL;
@@ -319,12 +334,14 @@ int main(int argc, char **argv)
     printf("fault detail: %ls\n", detail);
     WsResetError(error);
     hr = WsCloseServiceProxy(proxy, NULL, error);
+    if (SUCCEEDED(hr) && echoProxy != NULL) hr = WsCloseServiceProxy(echoProxy, NULL, error);
 
 Exit:
     if (FAILED(hr)) PrintError(hr, error);
     if (proxy != NULL) WsFreeServiceProxy(proxy);
+    if (echoProxy != NULL) WsFreeServiceProxy(echoProxy);
     if (heap != NULL) WsFreeHeap(heap);
     if (error != NULL) WsFreeError(error);
-    free(url), free(spn), free(user), free(domain), free(password);
+    free(url), free(echoUrl), free(spn), free(user), free(domain), free(password);
     return FAILED(hr) ? 1 : 0;
 }
