@@ -254,16 +254,6 @@ static void *array_base(const WS_FIELD_DESCRIPTION *f)
     return ntcp_calloc(1, n);
 }
 
-/* the parameter carried by field i of the input (in) or output message, or -1 */
-static int param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in)
-{
-    for (USHORT p = 0; p < op->parameterCount; p++) {
-        const WS_PARAMETER_DESCRIPTION *d = &op->parameterDescription[p];
-        if ((in ? d->inputMessageIndex : d->outputMessageIndex) == field) return p;
-    }
-    return -1;
-}
-
 static HRESULT check_wrapper(const WS_ELEMENT_DESCRIPTION *d, const char *which, WS_ERROR *error)
 {
     if (!d) return S_OK;
@@ -311,7 +301,7 @@ static HRESULT write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, c
             if (FAILED(hr)) return hr;
             continue;
         }
-        int p = param_for(op, i, true);
+        int p = ntcp__wws_param_for(op, i, true);
         if (p < 0 || !args || !args[p])
             return ntcp__wws_fail(error, E_INVALIDARG, NTCP_CAUSE_INVALID_ARGUMENT,
                                   "WsCall: no argument for the request field '%.*s'", (int)f->localName->length,
@@ -336,38 +326,18 @@ static HRESULT write_input(ntcp_buf *body, const WS_OPERATION_DESCRIPTION *op, c
     return S_OK;
 }
 
-static bool name_is(const xmlNode *n, const WS_XML_STRING *local, const WS_XML_STRING *ns)
-{
-    const char *nns = n->ns && n->ns->href ? (const char *)n->ns->href : "";
-    return strlen((const char *)n->name) == local->length && !memcmp(n->name, local->bytes, local->length) &&
-           strlen(nns) == ns->length && !memcmp(nns, ns->bytes, ns->length);
-}
-
 static HRESULT read_output(const char *xml, size_t len, const WS_OPERATION_DESCRIPTION *op, const void **args,
                            WS_HEAP *heap, WS_ERROR *error)
 {
     const WS_ELEMENT_DESCRIPTION *d = op->outputMessageDescription->bodyElementDescription;
     if (!d) return S_OK;
     const WS_STRUCT_DESCRIPTION *sd = d->typeDescription;
-    char *doc = ntcp_malloc(len + 8);
-    if (!doc) return proxy_bad(error, E_OUTOFMEMORY, "WsCall: out of memory");
-    memcpy(doc, "<f>", 3);
-    if (len) memcpy(doc + 3, xml, len);
-    memcpy(doc + 3 + len, "</f>", 4);
-    xmlDocPtr x = len > 0x7FFFFFF0u ? NULL
-                : xmlReadMemory(doc, (int)(len + 7), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    ntcp_free(doc);
-    if (!x) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "WsCall: the reply body is not well-formed XML");
-    HRESULT hr = S_OK;
-    xmlNodePtr root = xmlDocGetRootElement(x), w = root ? root->children : NULL;
-    while (w && w->type != XML_ELEMENT_NODE) w = w->next;
-    if (!w || !name_is(w, d->elementLocalName, d->elementNs)) {
-        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL,
-                            "WsCall: the reply body is not the element {%.*s}%.*s", (int)d->elementNs->length,
-                            (const char *)d->elementNs->bytes, (int)d->elementLocalName->length,
-                            (const char *)d->elementLocalName->bytes);
-        goto out;
-    }
+    void *doc;
+    const void *elem;
+    HRESULT hr = ntcp__wws_body_element(xml, len, d, "WsCall: the reply body", &doc, &elem, error);
+    if (FAILED(hr)) return hr;
+    xmlDocPtr x = doc;
+    xmlNodePtr w = (xmlNodePtr)elem;
     for (ULONG i = 0; i < sd->fieldCount && SUCCEEDED(hr); i++) {
         const WS_FIELD_DESCRIPTION *f = sd->fields[i];
         if (f->mapping == WS_REPEATING_ELEMENT_FIELD_MAPPING) { /* args: &itemsOut (T***), &countOut (ULONG**) */
@@ -394,7 +364,7 @@ static HRESULT read_output(const char *xml, size_t len, const WS_OPERATION_DESCR
             ntcp_free(base);
             continue;
         }
-        int p = param_for(op, i, false);
+        int p = ntcp__wws_param_for(op, i, false);
         if (p < 0) continue; /* read and dropped */
         void *dst = args && args[p] ? *(void *const *)args[p] : NULL; /* output parameters: pointers to pointers */
         if (!dst) {
@@ -405,7 +375,6 @@ static HRESULT read_output(const char *xml, size_t len, const WS_OPERATION_DESCR
         }
         hr = ntcp__wws_read_field(w, f, heap, dst, 1, error);
     }
-out:
     xmlFreeDoc(x);
     return hr;
 }

@@ -193,12 +193,50 @@ static void skip_misc(WS_XML_READER *r)
     }
 }
 
-static bool name_is(const xmlNode *e, const WS_XML_STRING *local, const WS_XML_STRING *ns)
+bool ntcp__wws_name_is(const void *node, const WS_XML_STRING *local, const WS_XML_STRING *ns)
 {
+    const xmlNode *e = node;
     const char *ens = e->ns && e->ns->href ? (const char *)e->ns->href : "";
     if (local && (strlen((const char *)e->name) != local->length || memcmp(e->name, local->bytes, local->length)))
         return false;
     return !ns || (strlen(ens) == ns->length && !memcmp(ens, ns->bytes, ns->length));
+}
+
+int ntcp__wws_param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in)
+{
+    for (USHORT p = 0; p < op->parameterCount; p++) {
+        const WS_PARAMETER_DESCRIPTION *d = &op->parameterDescription[p];
+        if ((in ? d->inputMessageIndex : d->outputMessageIndex) == field) return p;
+    }
+    return -1;
+}
+
+HRESULT ntcp__wws_body_element(const char *xml, size_t len, const WS_ELEMENT_DESCRIPTION *d, const char *what,
+                               void **doc, const void **elem, WS_ERROR *error)
+{
+    *doc = NULL;
+    *elem = NULL;
+    if (len > 0x7FFFFFF0u) /* past what libxml2 takes */
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "%s is not well-formed XML", what);
+    char *wrapped = ntcp_malloc(len + 8); /* <f>body</f>: a body may hold several elements */
+    if (!wrapped) return ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
+    memcpy(wrapped, "<f>", 3);
+    if (len) memcpy(wrapped + 3, xml, len);
+    memcpy(wrapped + 3 + len, "</f>", 4);
+    xmlDocPtr x = xmlReadMemory(wrapped, (int)(len + 7), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    ntcp_free(wrapped);
+    if (!x) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "%s is not well-formed XML", what);
+    xmlNodePtr root = xmlDocGetRootElement(x), w = root ? root->children : NULL;
+    while (w && w->type != XML_ELEMENT_NODE) w = w->next;
+    if (!w || !ntcp__wws_name_is(w, d->elementLocalName, d->elementNs)) {
+        xmlFreeDoc(x);
+        return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "%s is not the element {%.*s}%.*s", what,
+                              (int)d->elementNs->length, (const char *)d->elementNs->bytes,
+                              (int)d->elementLocalName->length, (const char *)d->elementLocalName->bytes);
+    }
+    *doc = x;
+    *elem = w;
+    return S_OK;
 }
 
 HRESULT WINAPI WsReadToStartElement(WS_XML_READER *reader, const WS_XML_STRING *localName, const WS_XML_STRING *ns,
@@ -207,7 +245,7 @@ HRESULT WINAPI WsReadToStartElement(WS_XML_READER *reader, const WS_XML_STRING *
     HRESULT hr = no_input(reader, error);
     if (FAILED(hr)) return hr;
     skip_misc(reader);
-    bool at = reader->cur && reader->cur->type == XML_ELEMENT_NODE && name_is(reader->cur, localName, ns);
+    bool at = reader->cur && reader->cur->type == XML_ELEMENT_NODE && ntcp__wws_name_is(reader->cur, localName, ns);
     if (found) {
         *found = at;
         return S_OK;
@@ -457,7 +495,7 @@ static HRESULT read_here(WS_XML_READER *r, const WS_ELEMENT_DESCRIPTION *d, WS_R
                          void *value, ULONG size, WS_ERROR *error)
 {
     skip_misc(r);
-    bool at = r->cur && r->cur->type == XML_ELEMENT_NODE && name_is(r->cur, d->elementLocalName, d->elementNs);
+    bool at = r->cur && r->cur->type == XML_ELEMENT_NODE && ntcp__wws_name_is(r->cur, d->elementLocalName, d->elementNs);
     if (!at && opt == WS_READ_OPTIONAL_POINTER && size == sizeof(void *)) {
         *(void **)value = NULL;
         return S_OK;

@@ -159,52 +159,23 @@ static HRESULT op_prepare(struct host_op *ho, WS_ERROR *error)
     return S_OK;
 }
 
-static int param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in)
-{
-    for (USHORT p = 0; p < op->parameterCount; p++) {
-        const WS_PARAMETER_DESCRIPTION *d = &op->parameterDescription[p];
-        if ((in ? d->inputMessageIndex : d->outputMessageIndex) == field) return p;
-    }
-    return -1;
-}
-
-static bool name_is(const xmlNode *n, const WS_XML_STRING *local, const WS_XML_STRING *ns)
-{
-    const char *nns = n->ns && n->ns->href ? (const char *)n->ns->href : "";
-    return strlen((const char *)n->name) == local->length && !memcmp(n->name, local->bytes, local->length) &&
-           strlen(nns) == ns->length && !memcmp(nns, ns->bytes, ns->length);
-}
-
 static HRESULT read_input(const struct host_op *ho, const char *xml, size_t len, WS_HEAP *heap, BYTE *frame,
                           WS_ERROR *error)
 {
     const WS_ELEMENT_DESCRIPTION *d = ho->op->inputMessageDescription->bodyElementDescription;
     if (!d) return S_OK;
     const WS_STRUCT_DESCRIPTION *sd = d->typeDescription;
-    char *doc = ntcp_malloc(len + 8);
-    if (!doc) return bad(error, E_OUTOFMEMORY, "out of memory");
-    memcpy(doc, "<f>", 3);
-    if (len) memcpy(doc + 3, xml, len);
-    memcpy(doc + 3 + len, "</f>", 4);
-    xmlDocPtr x = len > 0x7FFFFFF0u ? NULL
-                : xmlReadMemory(doc, (int)(len + 7), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    ntcp_free(doc);
-    if (!x) return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_XML_SYNTAX_ERROR, "the request body is not well-formed XML");
-    HRESULT hr = S_OK;
-    xmlNodePtr root = xmlDocGetRootElement(x), w = root ? root->children : NULL;
-    while (w && w->type != XML_ELEMENT_NODE) w = w->next;
-    if (!w || !name_is(w, d->elementLocalName, d->elementNs)) {
-        hr = ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the request body is not the element {%.*s}%.*s",
-                            (int)d->elementNs->length, (const char *)d->elementNs->bytes,
-                            (int)d->elementLocalName->length, (const char *)d->elementLocalName->bytes);
-        goto out;
-    }
+    void *doc;
+    const void *elem;
+    HRESULT hr = ntcp__wws_body_element(xml, len, d, "the request body", &doc, &elem, error);
+    if (FAILED(hr)) return hr;
+    xmlDocPtr x = doc;
+    xmlNodePtr w = (xmlNodePtr)elem;
     for (ULONG i = 0; i < sd->fieldCount && SUCCEEDED(hr); i++) {
-        int p = param_for(ho->op, i, true);
+        int p = ntcp__wws_param_for(ho->op, i, true);
         if (p < 0) continue;
         hr = ntcp__wws_read_field(w, sd->fields[i], heap, frame + ho->offsets[p], 1, error);
     }
-out:
     xmlFreeDoc(x);
     return hr;
 }
@@ -220,7 +191,7 @@ static HRESULT write_output(const struct host_op *ho, const BYTE *frame, ntcp_bu
         return bad(error, WS_E_QUOTA_EXCEEDED, "the reply body is too large");
     for (ULONG i = 0; i < sd->fieldCount; i++) {
         const WS_FIELD_DESCRIPTION *f = sd->fields[i];
-        int p = param_for(ho->op, i, false);
+        int p = ntcp__wws_param_for(ho->op, i, false);
         if (p < 0) continue;
         const void *v = frame + ho->offsets[p];
         if (f->options & WS_FIELD_POINTER) v = *(const void *const *)v;

@@ -106,6 +106,16 @@ HRESULT ntcp__wws_read_typed(const void *node, WS_TYPE t, const void *desc, WS_H
 HRESULT ntcp__wws_read_field(const void *node, const WS_FIELD_DESCRIPTION *f, WS_HEAP *heap, void *fp,
                              unsigned depth, WS_ERROR *error);
 HRESULT ntcp__wws_field_supported(const WS_FIELD_DESCRIPTION *f, WS_ERROR *error);
+/* Whether the libxml2 element node is {ns}local (NULL: any). */
+bool ntcp__wws_name_is(const void *node, const WS_XML_STRING *local, const WS_XML_STRING *ns);
+/* The parameter of op carried by field i of its input (in) or output message, or -1. */
+int ntcp__wws_param_for(const WS_OPERATION_DESCRIPTION *op, ULONG field, bool in);
+/* Parses a message body (xml, len: its child elements) and finds its first
+ * element, which must be d's; *doc (a libxml2 xmlDocPtr, freed by the caller
+ * with xmlFreeDoc) and *elem are set on success. what names the body in
+ * errors ("the request body"). */
+HRESULT ntcp__wws_body_element(const char *xml, size_t len, const WS_ELEMENT_DESCRIPTION *d, const char *what,
+                               void **doc, const void **elem, WS_ERROR *error);
 /* A WS_REPEATING_ELEMENT_FIELD_MAPPING field of the struct at base (items
  * pointer at f->offset, ULONG count at f->countOffset): written, or read from
  * the libxml2 struct element node with the items allocated from heap. */
