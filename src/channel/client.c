@@ -666,7 +666,9 @@ static ntcp_status send_message(ntcp_client *c, tslot *t, ntcp_error *err, const
         t->waiting = true;
         t->done = false;
         t->st = NTCP_OK;
-        snprintf(t->id, sizeof t->id, "%s", id);
+        size_t idn = strnlen(id, sizeof t->id - 1);
+        memcpy(t->id, id, idn);
+        t->id[idn] = 0;
         c->waiting++;
     }
     int fd = ntcp__channel_conn(c->ch)->fd;

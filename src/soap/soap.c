@@ -420,6 +420,17 @@ static ntcp_status mu_set(const ntcp_xml_node *n, const nsstack *ns, bool *set)
         const ntcp_xml_attr *a = &n->attrs[i];
         if (a->is_xmlns || !str_is(&a->name.local, "mustUnderstand") || !in_ns(ns, &a->name, NTCP_SOAP12_NS))
             continue;
+        const ntcp_xml_value *x = &a->value;
+        switch (x->type) { /* the usual records, without formatting them */
+        case NTCP_XV_INT: *set = x->u.i == 1; return NTCP_OK;
+        case NTCP_XV_UINT64: *set = x->u.u == 1; return NTCP_OK;
+        case NTCP_XV_BOOL: *set = x->u.i != 0; return NTCP_OK;
+        case NTCP_XV_CHARS:
+        case NTCP_XV_DICT:
+            *set = (x->s.len == 1 && x->s.p[0] == '1') || (x->s.len == 4 && !memcmp(x->s.p, "true", 4));
+            return NTCP_OK;
+        default: break;
+        }
         ntcp_buf v;
         ntcp_buf_init(&v, 64);
         ntcp_status st = ntcp_xml_value_format(&a->value, NULL, &v);

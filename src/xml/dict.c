@@ -1,5 +1,6 @@
 /* MC-NBFS static dictionary lookups: id -> string by index, string -> id by
- * binary search over the generated sorted index. */
+ * a hash table built from the generated list on first use. */
+#include <pthread.h>
 #include <string.h>
 #include <nettcp/xml.h>
 #include "xml/dict.h"
@@ -15,26 +16,42 @@ const char *ntcp_xml_static_string(uint32_t key, uint32_t *len)
     return e->s;
 }
 
-static int cmp_entry(const char *s, size_t len, const ntcp_xml_dict_entry *e)
+/* string -> key through an open-addressing table built once (the strings
+ * are unique): a few instructions per lookup instead of a binary search */
+#define SLOTS 2048u
+static uint16_t slot[SLOTS]; /* index + 1, 0 = empty */
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
+static uint32_t hash_str(const char *s, size_t len)
 {
-    if (len != e->len)
-        return len < e->len ? -1 : 1;
-    return memcmp(s, e->s, len);
+    /* FNV-1a over the length and the last (at most 8) bytes: they differ
+     * most between the entries (namespace URIs share their start) */
+    uint32_t h = 2166136261u ^ (uint32_t)len;
+    for (size_t i = len > 8 ? len - 8 : 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+static void build_slots(void)
+{
+    for (uint32_t i = 0; i < NTCP_XML_STATIC_DICT_COUNT; i++) {
+        const ntcp_xml_dict_entry *e = &ntcp_xml_static_dict[i];
+        uint32_t h = hash_str(e->s, e->len) & (SLOTS - 1);
+        while (slot[h])
+            h = (h + 1) & (SLOTS - 1);
+        slot[h] = (uint16_t)(i + 1);
+    }
 }
 
 int32_t ntcp_xml_static_key(const char *s, size_t len)
 {
-    size_t lo = 0, hi = NTCP_XML_STATIC_DICT_COUNT;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        uint16_t idx = ntcp_xml_static_dict_sorted[mid];
-        int c = cmp_entry(s, len, &ntcp_xml_static_dict[idx]);
-        if (c == 0)
-            return (int32_t)idx * 2;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
+    pthread_once(&slot_once, build_slots);
+    for (uint32_t h = hash_str(s, len) & (SLOTS - 1);; h = (h + 1) & (SLOTS - 1)) {
+        uint32_t i = slot[h];
+        if (!i)
+            return -1;
+        const ntcp_xml_dict_entry *e = &ntcp_xml_static_dict[i - 1];
+        if (e->len == len && !memcmp(e->s, s, len))
+            return (int32_t)(i - 1) * 2;
     }
-    return -1;
 }

@@ -50,13 +50,26 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return 0;
 }
 
+/* Bytes escape() must look at: 1 in text and attributes, 2 in attributes
+ * only; everything else is copied as a run. */
+static const uint8_t esc_class[256] = {
+    [0x00 ... 0x08] = 1, [0x09] = 2, [0x0A] = 2, [0x0B ... 0x1F] = 1, ['"'] = 2, ['&'] = 1, ['<'] = 1, ['>'] = 1,
+    [0x80 ... 0xFF] = 1,
+};
+
 static ntcp_status escape(tw *t, const char *s, size_t n, bool attr)
 {
     if (n == 0)
         return NTCP_OK;
     size_t run = 0;
     char ref[8];
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned mask = attr ? 3 : 1;
     for (size_t i = 0; i < n; i++) {
+        while (i < n && !(esc_class[u[i]] & mask))
+            i++;
+        if (i == n)
+            break;
         const char *rep = NULL;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) { /* well-formed UTF-8 only (as .NET's strict decoder) */
