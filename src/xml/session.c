@@ -18,6 +18,7 @@ struct ntcp_xml_session {
     uint32_t *len;
     uint32_t hcap;      /* power of two > 2*max entries */
     int32_t *hash;      /* index or -1 */
+    uint64_t lens[4];   /* bit len % 256 set: a string of such a length is stored (skips hashing most misses) */
     bool view;          /* a frozen prefix of another session (ntcp__xml_session_view) */
 };
 
@@ -92,6 +93,7 @@ void ntcp_xml_session_reset(ntcp_xml_session *s)
     if (s->view)
         return;
     s->used = s->count = s->written = s->store_len = 0;
+    memset(s->lens, 0, sizeof s->lens);
     memset(s->hash, 0xff, sizeof(int32_t) * s->hcap);
 }
 
@@ -110,7 +112,7 @@ const char *ntcp_xml_session_string(const ntcp_xml_session *s, uint32_t key, uin
 
 int32_t ntcp_xml_session_key(const ntcp_xml_session *s, const char *str, size_t len)
 {
-    if (!s || s->count == 0 || !s->hash)
+    if (!s || s->count == 0 || !s->hash || !(s->lens[(len & 255) >> 6] >> (len & 63) & 1))
         return -1;
     uint32_t m = s->hcap - 1;
     for (uint32_t h = hash_bytes(str, len) & m;; h = (h + 1) & m) {
@@ -131,6 +133,7 @@ static void put(ntcp_xml_session *s, const char *str, uint32_t len, uint32_t cos
     s->len[i] = len;
     s->store_len += len;
     s->used += cost;
+    s->lens[(len & 255) >> 6] |= 1ull << (len & 63);
     uint32_t m = s->hcap - 1, h = hash_bytes(str, len) & m;
     while (s->hash[h] >= 0) {
         int32_t j = s->hash[h];

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <libxml/parser.h>
 #include <libxml/xmlreader.h>
+#include <libxml/uri.h>
 #include <pthread.h>
 #include "xml/libxml.h"
 #include "xml/internal.h"
@@ -12,6 +13,9 @@
 static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
 static void libxml_init_once(void) { xmlInitParser(); }
 void ntcp__libxml_init(void) { pthread_once(&libxml_once, libxml_init_once); }
+
+/* Tests: send every fragment through libxml2 (to compare the two paths). */
+bool ntcp__xml_text_fast_off;
 
 typedef struct tw {
     ntcp_buf *out;
@@ -480,6 +484,351 @@ ntcp_status ntcp_xml_from_text(const char *text, size_t len, ntcp_xml_writer *w,
     return st;
 }
 
+/* ---- text -> binary without libxml2, for the simple documents calls send -----
+ * A fragment of ASCII elements, attributes and text (no references, CDATA,
+ * comments, processing instructions, DOCTYPE, carriage returns, blank text
+ * nodes, nothing a namespace rule could refuse) is parsed here, checked
+ * whole first and then written with exactly the writer calls copy_reader()
+ * makes for it; anything else goes to libxml2, so what is refused and why
+ * stays libxml2's. tests/fuzz/fuzz_text_fast.c compares the two. */
+enum { FX_DEPTH = 128, FX_NS = 64, FX_ATTRS = 32, FX_NAME = 1000, FX_MAX = 4u << 20 };
+
+typedef struct fx_name {
+    ntcp_xml_str prefix, local;
+} fx_name;
+
+typedef struct fx {
+    const char *s;
+    size_t n, i;
+    ntcp_xml_writer *w; /* NULL: check only */
+    ntcp_status st;     /* the writer's refusal */
+    fx_name open[FX_DEPTH];
+    uint32_t depth;
+    struct {
+        ntcp_xml_str prefix;
+        uint32_t depth;
+    } ns[FX_NS];
+    uint32_t nns;
+} fx;
+
+static bool fx_start_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static bool fx_name_char(char c) { return fx_start_char(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
+static bool fx_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+static bool fx_ncname(fx *f, ntcp_xml_str *out)
+{
+    size_t b = f->i;
+    if (f->i >= f->n || !fx_start_char(f->s[f->i]))
+        return false;
+    while (f->i < f->n && fx_name_char(f->s[f->i]))
+        f->i++;
+    out->p = f->s + b;
+    out->len = (uint32_t)(f->i - b);
+    return f->i - b <= FX_NAME;
+}
+
+static bool fx_qname(fx *f, fx_name *q)
+{
+    q->prefix = (ntcp_xml_str){ "", 0 };
+    if (!fx_ncname(f, &q->local))
+        return false;
+    if (f->i < f->n && f->s[f->i] == ':') {
+        f->i++;
+        q->prefix = q->local;
+        if (!fx_ncname(f, &q->local))
+            return false;
+    }
+    return true;
+}
+
+static bool fx_is(const ntcp_xml_str *a, const char *c)
+{
+    size_t n = strlen(c);
+    return a->len == n && !memcmp(a->p, c, n);
+}
+
+static bool fx_eq(const ntcp_xml_str *a, const ntcp_xml_str *b)
+{
+    return a->len == b->len && !memcmp(a->p, b->p, a->len);
+}
+
+/* A prefix declared in scope (or none); "xml" and "xmlns" go to libxml2. */
+static bool fx_declared(const fx *f, const ntcp_xml_str *prefix)
+{
+    if (!prefix->len)
+        return true;
+    for (uint32_t i = f->nns; i-- > 0;)
+        if (fx_eq(&f->ns[i].prefix, prefix))
+            return true;
+    return false;
+}
+
+/* libxml2 refuses a namespace name xmlParseURI cannot parse: asked once
+ * per name and thread (the few a program sends are remembered). */
+static bool fx_uri_ok(const ntcp_xml_str *v)
+{
+    enum { SLOTS = 4, LEN = 160 };
+    static __thread struct {
+        uint32_t len;
+        char s[LEN];
+    } seen[SLOTS];
+    static __thread unsigned next;
+    if (!v->len || v->len >= LEN)
+        return false;
+    for (unsigned i = 0; i < SLOTS; i++)
+        if (seen[i].len == v->len && !memcmp(seen[i].s, v->p, v->len))
+            return true;
+    char z[LEN];
+    memcpy(z, v->p, v->len);
+    z[v->len] = 0;
+    if (!strcmp(z, "http://www.w3.org/XML/1998/namespace") || !strcmp(z, "http://www.w3.org/2000/xmlns/"))
+        return false;
+    xmlURIPtr u = xmlParseURI(z);
+    if (!u)
+        return false;
+    xmlFreeURI(u);
+    unsigned k = next++ % SLOTS;
+    memcpy(seen[k].s, z, v->len);
+    seen[k].len = v->len;
+    return true;
+}
+
+/* One attribute value (quoted), plain ASCII without markup or white space
+ * libxml2 would normalise. */
+static bool fx_value(fx *f, ntcp_xml_str *v)
+{
+    if (f->i >= f->n || (f->s[f->i] != '"' && f->s[f->i] != '\''))
+        return false;
+    char q = f->s[f->i++];
+    size_t b = f->i;
+    while (f->i < f->n && f->s[f->i] != q) {
+        unsigned char c = (unsigned char)f->s[f->i];
+        if (c < 0x20 || c >= 0x80 || c == '<' || c == '&')
+            return false;
+        f->i++;
+    }
+    if (f->i >= f->n)
+        return false;
+    v->p = f->s + b;
+    v->len = (uint32_t)(f->i - b);
+    f->i++;
+    return true;
+}
+
+static void fx_skip_space(fx *f)
+{
+    while (f->i < f->n && fx_space(f->s[f->i]))
+        f->i++;
+}
+
+/* A start tag after its '<': checked, then (when writing) written as
+ * element() writes it: the namespace declarations first, then the rest. */
+static bool fx_start_tag(fx *f)
+{
+    fx_name el;
+    if (!fx_qname(f, &el) || fx_is(&el.prefix, "xmlns") || fx_is(&el.prefix, "xml") || f->depth >= FX_DEPTH)
+        return false;
+    struct {
+        fx_name name;
+        ntcp_xml_str value;
+        bool xmlns;
+    } a[FX_ATTRS];
+    uint32_t na = 0;
+    bool empty = false;
+    for (;;) {
+        size_t before = f->i;
+        fx_skip_space(f);
+        if (f->i >= f->n)
+            return false;
+        if (f->s[f->i] == '>') {
+            f->i++;
+            break;
+        }
+        if (f->s[f->i] == '/') {
+            if (f->i + 1 >= f->n || f->s[f->i + 1] != '>')
+                return false;
+            f->i += 2;
+            empty = true;
+            break;
+        }
+        if (f->i == before || na >= FX_ATTRS || !fx_qname(f, &a[na].name))
+            return false;
+        fx_skip_space(f);
+        if (f->i >= f->n || f->s[f->i] != '=')
+            return false;
+        f->i++;
+        fx_skip_space(f);
+        if (!fx_value(f, &a[na].value))
+            return false;
+        const fx_name *an = &a[na].name;
+        a[na].xmlns = fx_is(&an->prefix, "xmlns") || (!an->prefix.len && fx_is(&an->local, "xmlns"));
+        if (a[na].xmlns && an->prefix.len && (fx_is(&an->local, "xml") || fx_is(&an->local, "xmlns")))
+            return false;
+        if (!a[na].xmlns && fx_is(&an->prefix, "xml"))
+            return false;
+        for (uint32_t k = 0; k < na; k++) /* duplicates, even namespaced ones: libxml2's to judge */
+            if (fx_eq(&a[k].name.local, &an->local))
+                return false;
+        na++;
+    }
+    uint32_t depth = f->depth + 1;
+    if (!f->w) {
+        for (uint32_t k = 0; k < na; k++) {
+            if (!a[k].xmlns)
+                continue;
+            if (!fx_uri_ok(&a[k].value) || f->nns >= FX_NS)
+                return false;
+            f->ns[f->nns].prefix = a[k].name.prefix.len ? a[k].name.local : (ntcp_xml_str){ "", 0 };
+            f->ns[f->nns++].depth = depth;
+        }
+        if (!fx_declared(f, &el.prefix))
+            return false;
+        for (uint32_t k = 0; k < na; k++)
+            if (!a[k].xmlns && !fx_declared(f, &a[k].name.prefix))
+                return false;
+    } else {
+        ntcp_xml_name n = { el.prefix, el.local, NTCP_XML_KEY_AUTO, 0 };
+        ntcp_status st = ntcp_xml_writer_start_element(f->w, &n);
+        for (int pass = 0; pass < 2; pass++)
+            for (uint32_t k = 0; !st && k < na; k++) {
+                if (a[k].xmlns != (pass == 0))
+                    continue;
+                ntcp_xml_attr x;
+                memset(&x, 0, sizeof x);
+                x.name.key = NTCP_XML_KEY_AUTO;
+                if (a[k].xmlns) {
+                    x.is_xmlns = true;
+                    if (a[k].name.prefix.len) /* xmlns:p="ns" (xmlns="ns": no prefix) */
+                        x.name.prefix = a[k].name.local;
+                    x.name.local = a[k].value;
+                } else {
+                    x.name.prefix = a[k].name.prefix;
+                    x.name.local = a[k].name.local;
+                    st = ntcp_xml__attr_text_value(a[k].value.p, a[k].value.len, &x.value);
+                }
+                if (!st)
+                    st = ntcp_xml_writer_attribute(f->w, &x);
+            }
+        if (!st && empty)
+            st = ntcp_xml_writer_end_element(f->w);
+        if (st) {
+            f->st = st;
+            return false;
+        }
+    }
+    if (!empty)
+        f->open[f->depth++] = el;
+    else
+        while (f->nns && f->ns[f->nns - 1].depth >= depth)
+            f->nns--;
+    return true;
+}
+
+static bool fx_end_tag(fx *f)
+{
+    fx_name el;
+    if (!f->depth || !fx_qname(f, &el))
+        return false;
+    fx_skip_space(f);
+    if (f->i >= f->n || f->s[f->i] != '>')
+        return false;
+    f->i++;
+    const fx_name *o = &f->open[f->depth - 1];
+    if (!fx_eq(&o->prefix, &el.prefix) || !fx_eq(&o->local, &el.local))
+        return false;
+    while (f->nns && f->ns[f->nns - 1].depth >= f->depth)
+        f->nns--;
+    f->depth--;
+    if (f->w && (f->st = ntcp_xml_writer_end_element(f->w)))
+        return false;
+    return true;
+}
+
+/* Text bytes: 1 ends the text ('<'), 2 sends the fragment to libxml2,
+ * 4 '>' (after "]]" it is refused), 8 white space. */
+static const uint8_t fx_text_class[256] = {
+    [0x00 ... 0x08] = 2, [0x09] = 8, [0x0A] = 8, [0x0B ... 0x1F] = 2, [' '] = 8, ['&'] = 2, ['<'] = 1, ['>'] = 4,
+    [0x80 ... 0xFF] = 2,
+};
+
+/* Text up to the next '<': printable ASCII, tabs and line feeds, not only
+ * white space, no "]]>". Written (second pass) without looking again. */
+static bool fx_text(fx *f)
+{
+    size_t b = f->i;
+    const unsigned char *u = (const unsigned char *)f->s;
+    if (f->w) {
+        const char *lt = memchr(f->s + b, '<', f->n - b);
+        f->i = lt ? (size_t)(lt - f->s) : f->n;
+        return !(f->st = ntcp_xml_writer_text(f->w, f->s + b, f->i - b));
+    }
+    while (f->i < f->n && fx_text_class[u[f->i]] == 8)
+        f->i++;
+    bool blank = true;
+    for (;;) {
+        while (f->i < f->n && !fx_text_class[u[f->i]]) {
+            f->i++;
+            blank = false;
+        }
+        if (f->i >= f->n)
+            break;
+        uint8_t c = fx_text_class[u[f->i]];
+        if (c & 3) {
+            if (c & 2)
+                return false;
+            break;
+        }
+        if (c == 4) {
+            if (f->i >= b + 2 && u[f->i - 1] == ']' && u[f->i - 2] == ']')
+                return false;
+            blank = false;
+        }
+        f->i++;
+    }
+    return !blank;
+}
+
+static bool fx_run(fx *f)
+{
+    f->i = 0;
+    f->depth = 0;
+    f->nns = 0;
+    while (f->i < f->n) {
+        if (f->s[f->i] != '<') {
+            if (!fx_text(f))
+                return false;
+            continue;
+        }
+        f->i++;
+        if (f->i < f->n && f->s[f->i] == '/') {
+            f->i++;
+            if (!fx_end_tag(f))
+                return false;
+        } else if (!fx_start_tag(f))
+            return false;
+    }
+    return f->depth == 0;
+}
+
+/* NTCP_OK or the writer's refusal when the fast path took the fragment;
+ * NTCP_E_UNSUPPORTED (nothing written) when libxml2 must. */
+ntcp_status ntcp__xml_text_fast(ntcp_xml_writer *w, const char *text, size_t len)
+{
+    if (len > FX_MAX)
+        return NTCP_E_UNSUPPORTED;
+    fx f;
+    f.s = text;
+    f.n = len;
+    f.w = NULL;
+    f.st = NTCP_OK;
+    if (!fx_run(&f))
+        return NTCP_E_UNSUPPORTED;
+    f.w = w;
+    if (!fx_run(&f) && !f.st)
+        f.st = NTCP_E_XML_SYNTAX; /* cannot happen: the same text passed the check */
+    return f.st;
+}
+
 ntcp_status ntcp_xml_writer_text_xml(ntcp_xml_writer *w, const char *text, size_t len)
 {
     static const char open[] = "<ntcp-fragment>", close_[] = "</ntcp-fragment>";
@@ -497,6 +846,9 @@ ntcp_status ntcp_xml_writer_text_xml(ntcp_xml_writer *w, const char *text, size_
         len -= (size_t)(e + 2 - text);
         text = e + 2;
     }
+    ntcp_status fst = ntcp__xml_text_fast_off ? NTCP_E_UNSUPPORTED : ntcp__xml_text_fast(w, text, len);
+    if (fst != NTCP_E_UNSUPPORTED)
+        return fst;
     ntcp_buf wrapped;
     ntcp_buf_init(&wrapped, SIZE_MAX);
     ntcp_status st = ntcp_buf_reserve(&wrapped, sizeof open - 1 + len + sizeof close_ - 1); /* one allocation */

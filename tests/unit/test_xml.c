@@ -4,6 +4,7 @@
 #include <string.h>
 #include "test.h"
 #include <nettcp/xml.h>
+#include "xml/libxml.h"
 
 /* hex document -> text (indent 0), or the expected status */
 static ntcp_status decode_hex(const char *hex, const ntcp_xml_session *s, const ntcp_xml_text_options *opt,
@@ -742,4 +743,83 @@ TEST(xml_status_codes_are_described)
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_DEPTH), NTCP_CAT_QUOTA);
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_SESSION_TOO_LARGE), NTCP_CAT_QUOTA);
     CHECK_EQ_INT(ntcp_status_category(NTCP_E_XML_UNKNOWN_KEY), NTCP_CAT_PROTOCOL);
+}
+
+/* Writes <Body>text</Body> through the fast path (fast) or libxml2's. */
+static ntcp_status fast_or_libxml2(const char *text, bool fast, ntcp_buf *out)
+{
+    ntcp_xml_session *s;
+    ntcp_xml_writer *w;
+    if (ntcp_xml_session_new(&s, 2048) || ntcp_xml_writer_new(&w, NULL, s))
+        return NTCP_E_NOMEM;
+    ntcp_xml_name body = { { "s", 1 }, { "Body", 4 }, NTCP_XML_KEY_AUTO, 0 };
+    ntcp_status st = ntcp_xml_writer_start_element(w, &body);
+    if (!st)
+        st = fast ? ntcp__xml_text_fast(w, text, strlen(text)) : NTCP_OK;
+    if (!fast && !st) {
+        ntcp__xml_text_fast_off = true;
+        st = ntcp_xml_writer_text_xml(w, text, strlen(text));
+        ntcp__xml_text_fast_off = false;
+    }
+    if (!st)
+        st = ntcp_xml_writer_end_element(w);
+    if (!st)
+        st = ntcp_xml_writer_finish(w, out);
+    ntcp_xml_writer_free(w);
+    ntcp_xml_session_free(s);
+    return st;
+}
+
+/* The simple fragments calls send skip libxml2 and come out as libxml2's
+ * path writes them, byte for byte (session strings included); anything the
+ * fast path does not know is left to libxml2 with nothing written. */
+TEST(xml_text_fast_path_matches_libxml2)
+{
+    static const char *const fast[] = {
+        "<Echo xmlns=\"http://tempuri.org/\"><text>0000000000000000000000000000000000000000</text></Echo>",
+        "<p:Add xmlns:p=\"urn:calc\" p:x=\"1\" y='2'><p:a>1.5</p:a><p:b/><c ></c></p:Add>",
+        "<a xmlns=\"urn:one\" xmlns:b=\"urn:two\"><b:c>urn:uuid:0d3b8c2a-1f4e-4c5d-9a6b-7e8f9a0b1c2d</b:c>"
+        "<d>true</d><e>-42</e><f>x > y</f></a>",
+        "text <a y=\"q>r\" z=\"\">x</a> tail",
+        "<a\n b=\"1\"\t/>",
+    };
+    static const char *const slow[] = {
+        "<a>x &amp; y</a>",                  /* a reference */
+        "<a>\n  <b>t</b>\n</a>",             /* blank text */
+        "<a><![CDATA[x]]></a>",              /* CDATA */
+        "<a><!--c--></a>",                   /* a comment */
+        "<a b=\"1\" b=\"2\"/>",              /* a duplicate attribute: libxml2 refuses it */
+        "<a xmlns:p=\"urn:x\"><q:b/></a>",    /* an undeclared prefix */
+        "<a xmlns:b=\"not a uri\"/>",        /* a namespace name xmlParseURI refuses */
+        "<a xml:lang=\"en\"/>",              /* the xml prefix */
+        "<a>\xc3\xa9</a>",                   /* not ASCII */
+        "<a>]]></a>",                        /* "]]>" in text */
+        "<a b=\"x\ty\"/>",                   /* white space an attribute value normalises */
+        "<a>x\r\ny</a>",                     /* a carriage return */
+        "<a></b>",                           /* mismatched */
+        "<a>",                               /* unclosed */
+    };
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++) {
+        ntcp_buf a, b;
+        ntcp_buf_init(&a, 1 << 20);
+        ntcp_buf_init(&b, 1 << 20);
+        CHECK_EQ_INT(fast_or_libxml2(fast[i], true, &a), NTCP_OK);
+        CHECK_EQ_INT(fast_or_libxml2(fast[i], false, &b), NTCP_OK);
+        CHECK_BYTES(a.data, a.len, b.data, b.len);
+        ntcp_buf_free(&a);
+        ntcp_buf_free(&b);
+    }
+    for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++) {
+        ntcp_xml_writer *w;
+        CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+        ntcp_xml_name body = { { "", 0 }, { "Body", 4 }, NTCP_XML_KEY_AUTO, 0 };
+        CHECK_EQ_INT(ntcp_xml_writer_start_element(w, &body), NTCP_OK);
+        size_t before;
+        ntcp_xml_writer_data(w, &before);
+        CHECK_EQ_INT(ntcp__xml_text_fast(w, slow[i], strlen(slow[i])), NTCP_E_UNSUPPORTED);
+        size_t after;
+        ntcp_xml_writer_data(w, &after);
+        CHECK_EQ_INT((int)after, (int)before);
+        ntcp_xml_writer_free(w);
+    }
 }
