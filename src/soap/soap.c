@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <nettcp/soap.h>
+#include "xml/reader_mark.h"
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -602,7 +603,8 @@ static bool next_in_body(ntcp_xml_reader *r, bool *in_body, ntcp_xml_node *n, nt
 /* Renders the body's children: each top element gets the declarations of
  * the outer namespaces it (or anything inside it) uses. */
 static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
-                               const ntcp_xml_limits *limits, unsigned indent, const nsstack *outer, ntcp_buf *out)
+                               const ntcp_xml_limits *limits, unsigned indent, const nsstack *outer,
+                               const ntcp__xml_mark *body, ntcp_buf *out)
 {
     /* pass 1: which outer prefixes does each top element use? A body
      * usually has one top element: the bit sets start on the stack and grow
@@ -611,9 +613,15 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
     uint64_t used_local[LOCAL_TOP] = { 0 };
     uint64_t *used = used_local;
     unsigned used_cap = LOCAL_TOP;
-    ntcp_status st = ntcp_xml_reader_reset(r, doc, len);
+    /* both passes start right after the Body's start (body: the reader's
+     * place there, when read_core marked it; else from the document's start) */
+    ntcp_status st = NTCP_OK;
+    bool in_body = body != NULL;
+    if (body)
+        ntcp__xml_reader_restore(r, body);
+    else
+        st = ntcp_xml_reader_reset(r, doc, len);
     unsigned top = 0;
-    bool in_body = false;
     ntcp_xml_node n;
     nsstack inner = { .n = 0 }; /* declarations made inside the body */
     while (!st && next_in_body(r, &in_body, &n, &st)) {
@@ -660,10 +668,12 @@ static ntcp_status render_body(ntcp_xml_reader *r, const uint8_t *doc, size_t le
     ntcp_xml_text_writer *tw = NULL;
     if (!st)
         st = ntcp_xml_text_writer_new(&tw, &opt, sess, 2, out);
-    if (!st)
+    in_body = body != NULL;
+    if (!st && body)
+        ntcp__xml_reader_restore(r, body);
+    else if (!st)
         st = ntcp_xml_reader_reset(r, doc, len);
     top = 0;
-    in_body = false;
     ntcp_xml_attr *attrs = NULL;
     while (!st && next_in_body(r, &in_body, &n, &st)) {
         if (n.depth == 3 && n.type == NTCP_XML_NODE_START && ++top <= used_cap && used[top - 1]) {
@@ -730,7 +740,8 @@ static ntcp_status add_header(ntcp_soap_msg *m, const nsstack *ns, const ntcp_xm
  * fault, the Body's content slice. *outer gets the declarations in scope
  * at the Body. */
 static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len, const ntcp_xml_session *sess,
-                             const char *const *understood, ntcp_soap_msg *m, nsstack *outer)
+                             const char *const *understood, ntcp_soap_msg *m, nsstack *outer, ntcp__xml_mark *body,
+                             bool *marked)
 {
     ntcp_status st = ntcp_xml_reader_reset(r, doc, len);
     nsstack ns = { .n = 0 };
@@ -757,6 +768,8 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
         }
         if (n.type != NTCP_XML_NODE_START)
             continue;
+        if (body && !*marked && n.depth == 2 && str_is(&n.name.local, "Body"))
+            *marked = ntcp__xml_reader_mark(r, body); /* where next_in_body() finds the body */
         ns_push(&ns, &n);
         if (n.depth == 1) {
             if (!str_is(&n.name.local, "Envelope") || !in_ns(&ns, &n.name, NTCP_SOAP12_NS)) {
@@ -835,13 +848,15 @@ static ntcp_status read_doc(const uint8_t *doc, size_t len, const ntcp_xml_sessi
     if (st)
         return st;
     nsstack outer = { .n = 0 };
-    st = read_core(r, doc, len, sess, understood, m, &outer);
+    ntcp__xml_mark body;
+    bool marked = false;
+    st = read_core(r, doc, len, sess, understood, m, &outer, whole ? &body : NULL, &marked);
     if (!whole) {
         ntcp_xml_reader_free(r);
         return st;
     }
     if (!st && !m->is_fault)
-        st = render_body(r, doc, len, sess, limits, indent, &outer, &m->body);
+        st = render_body(r, doc, len, sess, limits, indent, &outer, marked ? &body : NULL, &m->body);
     /* the rest of the document too: WCF's reader refuses an element, text or
      * an unknown record after the envelope (docs/protocols-notes.md) */
     while (!st) {

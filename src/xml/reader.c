@@ -4,6 +4,7 @@
  * once, at their limits, so reading allocates nothing per node. */
 #include <string.h>
 #include "xml/internal.h"
+#include "xml/reader_mark.h"
 
 static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
 static const uint8_t empty_input[1];
@@ -290,6 +291,29 @@ ntcp_status ntcp_xml_reader_reset_fragment(ntcp_xml_reader *r, const uint8_t *da
     ntcp_status st = ntcp_xml_reader_reset(r, data, len);
     r->fragment = true;
     return st;
+}
+
+bool ntcp__xml_reader_mark(const ntcp_xml_reader *x, ntcp__xml_mark *m)
+{
+    if (x->depth > sizeof m->stack / sizeof m->stack[0])
+        return false;
+    m->r = x->r;
+    m->depth = x->depth;
+    m->pending_end = x->pending_end;
+    m->seen_root = x->seen_root;
+    m->fragment = x->fragment;
+    memcpy(m->stack, x->stack, x->depth * sizeof *x->stack);
+    return true;
+}
+
+void ntcp__xml_reader_restore(ntcp_xml_reader *x, const ntcp__xml_mark *m)
+{
+    x->r = m->r;
+    x->depth = m->depth;
+    x->pending_end = m->pending_end;
+    x->seen_root = m->seen_root;
+    x->fragment = m->fragment;
+    memcpy(x->stack, m->stack, m->depth * sizeof *x->stack);
 }
 
 ntcp_status ntcp_xml_reader_element_text(ntcp_xml_reader *r, ntcp_buf *out)
