@@ -41,6 +41,11 @@ ntcp_status ntcp_buf_append(ntcp_buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return NTCP_OK;
+    if (n <= b->cap - b->len && b->len + n <= b->max) { /* room already */
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return NTCP_OK;
+    }
     ntcp_status s = ntcp_buf_reserve(b, n);
     if (s)
         return s;
@@ -49,7 +54,14 @@ ntcp_status ntcp_buf_append(ntcp_buf *b, const void *p, size_t n)
     return NTCP_OK;
 }
 
-ntcp_status ntcp_buf_put_u8(ntcp_buf *b, uint8_t v) { return ntcp_buf_append(b, &v, 1); }
+ntcp_status ntcp_buf_put_u8(ntcp_buf *b, uint8_t v)
+{
+    if (b->len < b->cap && b->len < b->max) {
+        b->data[b->len++] = v;
+        return NTCP_OK;
+    }
+    return ntcp_buf_append(b, &v, 1);
+}
 
 ntcp_status ntcp_buf_put_u16le(ntcp_buf *b, uint16_t v)
 {
@@ -81,6 +93,8 @@ ntcp_status ntcp_buf_put_u64le(ntcp_buf *b, uint64_t v)
 
 ntcp_status ntcp_buf_put_varint(ntcp_buf *b, uint32_t v)
 {
+    if (v < 0x80) /* one byte, most lengths and keys */
+        return ntcp_buf_put_u8(b, (uint8_t)v);
     uint8_t x[NTCP_VARINT_MAX_BYTES];
     size_t n = ntcp_varint_encode(v, x);
     if (n == 0)
