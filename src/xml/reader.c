@@ -231,30 +231,33 @@ void ntcp_xml_array_item(const ntcp_xml_node *a, uint32_t i, ntcp_xml_value *out
     ntcp_xml__read_text(&r, a->array_record, NULL, &lim, out, &we);
 }
 
+_Static_assert(sizeof(struct ntcp_xml_reader) % _Alignof(ntcp_xml_name) == 0, "stack after the reader");
+_Static_assert(sizeof(ntcp_xml_name) % _Alignof(ntcp_xml_attr) == 0, "attributes after the stack");
+
 ntcp_status ntcp_xml_reader_new(ntcp_xml_reader **out, const ntcp_xml_limits *limits,
                                 const ntcp_xml_session *session)
 {
     if (!out)
         return NTCP_E_INVALID_ARG;
-    ntcp_xml_limits def;
-    ntcp_xml_limits_init(&def);
-    ntcp_xml_reader *r = ntcp_calloc(1, sizeof *r);
+    ntcp_xml_limits lim;
+    ntcp_xml_limits_init(&lim);
+    if (limits)
+        lim = *limits;
+    if (lim.max_depth > 4096 || lim.max_attributes > 65536)
+        return NTCP_E_INVALID_ARG;
+    /* one allocation: the reader, then its element stack and attribute
+     * array (written before they are read: a name when pushed, an attribute
+     * cleared as it is read, so only the reader itself is zeroed) */
+    size_t stack = ((size_t)lim.max_depth + 1) * sizeof(ntcp_xml_name);
+    size_t attrs = ((size_t)lim.max_attributes + 1) * sizeof(ntcp_xml_attr);
+    ntcp_xml_reader *r = ntcp_malloc(sizeof *r + stack + attrs);
     if (!r)
         return NTCP_E_NOMEM;
-    r->lim = limits ? *limits : def;
-    if (r->lim.max_depth > 4096 || r->lim.max_attributes > 65536) {
-        ntcp_free(r);
-        return NTCP_E_INVALID_ARG;
-    }
+    memset(r, 0, sizeof *r);
+    r->lim = lim;
     r->sess = session;
-    /* written before they are read (a name when pushed, an attribute
-     * cleared as it is read): no need to zero up to 256 attributes here */
-    r->stack = ntcp_malloc((r->lim.max_depth + 1) * sizeof *r->stack);
-    r->attrs = ntcp_malloc((r->lim.max_attributes + 1) * sizeof *r->attrs);
-    if (!r->stack || !r->attrs) {
-        ntcp_xml_reader_free(r);
-        return NTCP_E_NOMEM;
-    }
+    r->stack = (ntcp_xml_name *)(r + 1);
+    r->attrs = (ntcp_xml_attr *)((char *)r->stack + stack);
     ntcp_reader_init(&r->r, empty_input, 0);
     r->r.err = NTCP_E_STATE;
     *out = r;
@@ -263,10 +266,6 @@ ntcp_status ntcp_xml_reader_new(ntcp_xml_reader **out, const ntcp_xml_limits *li
 
 void ntcp_xml_reader_free(ntcp_xml_reader *r)
 {
-    if (!r)
-        return;
-    ntcp_free(r->stack);
-    ntcp_free(r->attrs);
     ntcp_free(r);
 }
 

@@ -888,21 +888,18 @@ ntcp_status ntcp_xml_text_writer_new(ntcp_xml_text_writer **out, const ntcp_xml_
 {
     ntcp_xml_text_options def;
     ntcp_xml_text_options_init(&def);
-    ntcp_xml_text_writer *w = ntcp_calloc(1, sizeof *w);
-    if (!w)
-        return NTCP_E_NOMEM;
     if (!opt)
         opt = &def;
+    /* one allocation: the writer and its per-depth flags after it */
+    ntcp_xml_text_writer *w = ntcp_calloc(1, sizeof *w + (size_t)opt->limits.max_depth + 2);
+    if (!w)
+        return NTCP_E_NOMEM;
     w->t.out = dest;
     w->t.opt = opt;
     w->t.sess = session;
     w->base = base_depth;
     ntcp_buf_init(&w->t.tmp, SIZE_MAX);
-    w->t.flags = ntcp_calloc(opt->limits.max_depth + 2, 1);
-    if (!w->t.flags) {
-        ntcp_free(w);
-        return NTCP_E_NOMEM;
-    }
+    w->t.flags = (uint8_t *)(w + 1);
     *out = w;
     return NTCP_OK;
 }
@@ -923,7 +920,6 @@ void ntcp_xml_text_writer_free(ntcp_xml_text_writer *w)
 {
     if (!w)
         return;
-    ntcp_free(w->t.flags);
     ntcp_buf_free(&w->t.tmp);
     ntcp_free(w);
 }
