@@ -1,6 +1,7 @@
 /* The one error type (see include/nettcp/error.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <nettcp/error.h>
 
@@ -88,11 +89,19 @@ const char *ntcp_channel_step_name(ntcp_channel_step s)
     return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "unknown";
 }
 
+/* what ntcp_error_clear leaves alone is the strings' room */
+_Static_assert(sizeof(ntcp_nns_error) - offsetof(ntcp_nns_error, target) < 256 + 16 + 384 + 256 + 8,
+               "only target, mech, gss_text and detail follow target");
+_Static_assert(sizeof(ntcp_error) - offsetof(ntcp_error, text) < 2048 + 8, "text is the last field");
+
 void ntcp_error_clear(ntcp_error *e)
 {
     if (!e)
         return;
-    memset(e, 0, sizeof *e);
+    /* the fields, and each string emptied (not the 3 KB of their room:
+     * cleared on every call) */
+    memset(e, 0, offsetof(ntcp_error, nns) + offsetof(ntcp_nns_error, target));
+    e->nns.target[0] = e->nns.mech[0] = e->nns.gss_text[0] = e->nns.detail[0] = e->text[0] = 0;
     e->cause = NTCP_CAUSE_NONE;
     e->step = NTCP_STEP_NONE;
     e->offset = -1;

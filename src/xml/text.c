@@ -762,29 +762,31 @@ static bool fx_text(fx *f)
         f->i = lt ? (size_t)(lt - f->s) : f->n;
         return !(f->st = ntcp_xml_writer_text(f->w, f->s + b, f->i - b));
     }
-    while (f->i < f->n && fx_text_class[u[f->i]] == 8)
-        f->i++;
+    size_t i = b, n = f->n;
+    while (i < n && fx_text_class[u[i]] == 8)
+        i++;
     bool blank = true;
     for (;;) {
-        while (f->i < f->n && !fx_text_class[u[f->i]]) {
-            f->i++;
-            blank = false;
-        }
-        if (f->i >= f->n)
+        size_t run = i;
+        while (i < n && !fx_text_class[u[i]])
+            i++;
+        blank = blank && i == run;
+        if (i >= n)
             break;
-        uint8_t c = fx_text_class[u[f->i]];
+        uint8_t c = fx_text_class[u[i]];
         if (c & 3) {
             if (c & 2)
                 return false;
             break;
         }
         if (c == 4) {
-            if (f->i >= b + 2 && u[f->i - 1] == ']' && u[f->i - 2] == ']')
+            if (i >= b + 2 && u[i - 1] == ']' && u[i - 2] == ']')
                 return false;
             blank = false;
         }
-        f->i++;
+        i++;
     }
+    f->i = i;
     return !blank;
 }
 
