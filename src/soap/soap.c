@@ -1,4 +1,5 @@
 /* SOAP 1.2 + WS-Addressing 1.0 over the binary XML layer. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <nettcp/soap.h>
@@ -18,9 +19,39 @@ static ntcp_xml_name qn(const char *prefix, const char *local)
     return n;
 }
 
-static ntcp_status start(ntcp_xml_writer *w, const char *prefix, const char *local)
+/* The names every envelope is written with, and their static dictionary
+ * keys (MC-NBFS 2.2), looked up once instead of once per message. */
+static const char *const known[] = { "Envelope", "Header", "Body", "Action", "To", "RelatesTo", "MessageID",
+                                     "ReplyTo", "Address", "mustUnderstand", NTCP_SOAP12_NS, NTCP_WSA10_NS };
+#define NKNOWN (sizeof known / sizeof known[0])
+static int32_t known_key[NKNOWN];
+static pthread_once_t known_once = PTHREAD_ONCE_INIT;
+
+static void known_init(void)
+{
+    for (size_t i = 0; i < NKNOWN; i++) {
+        int32_t k = ntcp_xml_static_key(known[i], strlen(known[i]));
+        known_key[i] = k >= 0 ? k : NTCP_XML_KEY_AUTO;
+    }
+}
+
+/* qn() with the key the writer would find for local (the same bytes),
+ * when local is one of known[] (the same literal); else left to the writer. */
+static ntcp_xml_name qk(const char *prefix, const char *local)
 {
     ntcp_xml_name n = qn(prefix, local);
+    pthread_once(&known_once, known_init);
+    for (size_t i = 0; i < NKNOWN; i++)
+        if (known[i] == local) {
+            n.key = known_key[i];
+            break;
+        }
+    return n;
+}
+
+static ntcp_status start(ntcp_xml_writer *w, const char *prefix, const char *local)
+{
+    ntcp_xml_name n = qk(prefix, local);
     return ntcp_xml_writer_start_element(w, &n);
 }
 
@@ -29,7 +60,7 @@ static ntcp_status xmlns(ntcp_xml_writer *w, const char *prefix, const char *ns)
     ntcp_xml_attr a;
     memset(&a, 0, sizeof a);
     a.is_xmlns = true;
-    a.name = qn(prefix, ns);
+    a.name = qk(prefix, ns);
     return ntcp_xml_writer_attribute(w, &a);
 }
 
@@ -37,7 +68,7 @@ static ntcp_status must_understand(ntcp_xml_writer *w)
 {
     ntcp_xml_attr a;
     memset(&a, 0, sizeof a);
-    a.name = qn("s", "mustUnderstand");
+    a.name = qk("s", "mustUnderstand");
     a.value.type = NTCP_XV_INT;
     a.value.u.i = 1;
     return ntcp_xml_writer_attribute(w, &a);
