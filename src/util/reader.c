@@ -31,7 +31,7 @@ const uint8_t *ntcp_read_bytes(ntcp_reader *r, size_t n)
     return p;
 }
 
-uint8_t ntcp_read_u8(ntcp_reader *r)
+uint8_t ntcp__read_u8_slow(ntcp_reader *r)
 {
     const uint8_t *p = ntcp_read_bytes(r, 1);
     return p ? p[0] : 0;
@@ -75,7 +75,7 @@ uint64_t ntcp_read_u64be(ntcp_reader *r)
     return v;
 }
 
-uint32_t ntcp_read_varint(ntcp_reader *r)
+uint32_t ntcp__read_varint_slow(ntcp_reader *r)
 {
     if (r->err)
         return 0;

@@ -26,7 +26,14 @@ static inline bool ntcp_reader_ok(const ntcp_reader *r) { return r->err == NTCP_
 /* Records err at the current position unless an error is already recorded. */
 void ntcp_reader_fail(ntcp_reader *r, ntcp_status err);
 
-uint8_t ntcp_read_u8(ntcp_reader *r);
+uint8_t ntcp__read_u8_slow(ntcp_reader *r);
+/* Inline: the decoders read most of their input a byte at a time. */
+static inline uint8_t ntcp_read_u8(ntcp_reader *r)
+{
+    if (!r->err && r->p < r->end)
+        return *r->p++;
+    return ntcp__read_u8_slow(r);
+}
 uint16_t ntcp_read_u16le(ntcp_reader *r);
 uint16_t ntcp_read_u16be(ntcp_reader *r);
 uint32_t ntcp_read_u32le(ntcp_reader *r);
@@ -35,7 +42,13 @@ uint64_t ntcp_read_u64be(ntcp_reader *r);
 /* Pointer to the next n bytes (advances), NULL on truncation. */
 const uint8_t *ntcp_read_bytes(ntcp_reader *r, size_t n);
 /* MultiByteInt31 (one implementation: ntcp_varint_decode). */
-uint32_t ntcp_read_varint(ntcp_reader *r);
+uint32_t ntcp__read_varint_slow(ntcp_reader *r);
+static inline uint32_t ntcp_read_varint(ntcp_reader *r)
+{
+    if (!r->err && r->p < r->end && *r->p < 0x80) /* one byte: most lengths and keys */
+        return *r->p++;
+    return ntcp__read_varint_slow(r);
+}
 /* Peek at the next byte without consuming; -1 at end or on error. */
 int ntcp_reader_peek(const ntcp_reader *r);
 
