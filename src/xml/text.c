@@ -54,6 +54,26 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return 0;
 }
 
+/* The first byte at or after i that is below 0x20, from 0x80, '"', '&', '<'
+ * or '>' (n if none), looked for eight bytes at a time: the bytes the text
+ * paths below stop at are among these, everything else is copied. */
+static size_t plain_until(const unsigned char *u, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (n - i >= 8) {
+        uint64_t x;
+        memcpy(&x, u + i, 8);
+        /* >= 0x80, < 0x20, then a zero byte where x has '"', '&', '<', '>' */
+        uint64_t q = x ^ (ones * '"'), a = x ^ (ones * '&'), l = x ^ (ones * '<'), g = x ^ (ones * '>');
+        uint64_t stop = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((a - ones) & ~a) | ((l - ones) & ~l) |
+                        ((g - ones) & ~g);
+        if (stop & highs)
+            break;
+        i += 8;
+    }
+    return i;
+}
+
 /* Bytes escape() must look at: 1 in text and attributes, 2 in attributes
  * only; everything else is copied as a run. */
 static const uint8_t esc_class[256] = {
@@ -70,8 +90,14 @@ static ntcp_status escape(tw *t, const char *s, size_t n, bool attr)
     const unsigned char *u = (const unsigned char *)s;
     unsigned mask = attr ? 3 : 1;
     for (size_t i = 0; i < n; i++) {
-        while (i < n && !(esc_class[u[i]] & mask))
-            i++;
+        for (;;) { /* plain words, then the word that stopped it a byte at a time */
+            i = plain_until(u, i, n);
+            size_t lim = n - i > 8 ? i + 8 : n;
+            while (i < lim && !(esc_class[u[i]] & mask))
+                i++;
+            if (i < lim || i == n)
+                break;
+        }
         if (i == n)
             break;
         const char *rep = NULL;
@@ -768,8 +794,14 @@ static bool fx_text(fx *f)
     bool blank = true;
     for (;;) {
         size_t run = i;
-        while (i < n && !fx_text_class[u[i]])
-            i++;
+        for (;;) { /* as in escape(): plain_until stops at every class but 0 and ' ' */
+            i = plain_until(u, i, n);
+            size_t lim = n - i > 8 ? i + 8 : n;
+            while (i < lim && !fx_text_class[u[i]])
+                i++;
+            if (i < lim || i == n)
+                break;
+        }
         blank = blank && i == run;
         if (i >= n)
             break;

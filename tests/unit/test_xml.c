@@ -823,3 +823,57 @@ TEST(xml_text_fast_path_matches_libxml2)
         ntcp_xml_writer_free(w);
     }
 }
+
+/* Text and attribute values are escaped byte for byte wherever the special
+ * byte stands (escape() skips plain bytes eight at a time). */
+TEST(xml_to_text_escapes_at_every_position)
+{
+    static const char specials[] = { '&', '<', '>', '"', '\t', '\n', '\r', 0x01, 0x1f };
+    for (size_t k = 0; k < sizeof specials; k++)
+        for (size_t pos = 0; pos < 20; pos++) {
+            char v[21];
+            memset(v, 'x', 20);
+            v[pos] = specials[k];
+            v[20] = 0;
+            char want[256] = "", esc_text[64] = "", esc_attr[64] = "";
+            for (int attr = 0; attr < 2; attr++) {
+                char *o = attr ? esc_attr : esc_text;
+                for (size_t i = 0; i < 20; i++) {
+                    char c = v[i];
+                    const char *rep = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '\r' ? "&#xD;"
+                                    : c == 0x01 ? "&#x1;" : c == 0x1f ? "&#x1F;"
+                                    : attr && c == '"' ? "&quot;" : attr && c == '\t' ? "&#x9;"
+                                    : attr && c == '\n' ? "&#xA;" : NULL;
+                    size_t l = strlen(o);
+                    if (rep)
+                        strcpy(o + l, rep);
+                    else
+                        o[l] = c, o[l + 1] = 0;
+                }
+            }
+            snprintf(want, sizeof want, "<a b=\"%s\">%s</a>", esc_attr, esc_text);
+            ntcp_xml_writer *w;
+            CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+            ntcp_xml_name a = { { "", 0 }, { "a", 1 }, NTCP_XML_INLINE, 0 };
+            ntcp_xml_attr b = { false, { { "", 0 }, { "b", 1 }, NTCP_XML_INLINE, 0 }, { 0 } };
+            b.value.type = NTCP_XV_CHARS;
+            b.value.s.p = v;
+            b.value.s.len = 20;
+            ntcp_buf bin, text;
+            ntcp_buf_init(&bin, 1 << 16);
+            ntcp_buf_init(&text, 1 << 16);
+            CHECK_EQ_INT(ntcp_xml_writer_start_element(w, &a), NTCP_OK);
+            CHECK_EQ_INT(ntcp_xml_writer_attribute(w, &b), NTCP_OK);
+            CHECK_EQ_INT(ntcp_xml_writer_text(w, v, 20), NTCP_OK);
+            CHECK_EQ_INT(ntcp_xml_writer_end_element(w), NTCP_OK);
+            CHECK_EQ_INT(ntcp_xml_writer_finish(w, &bin), NTCP_OK);
+            ntcp_xml_text_options opt;
+            ntcp_xml_text_options_init(&opt);
+            opt.indent = 0;
+            CHECK_EQ_INT(ntcp_xml_to_text(bin.data, bin.len, NULL, &opt, &text), NTCP_OK);
+            CHECK_BYTES(text.data, text.len, want, strlen(want));
+            ntcp_buf_free(&bin);
+            ntcp_buf_free(&text);
+            ntcp_xml_writer_free(w);
+        }
+}
