@@ -26,27 +26,23 @@ ntcp_status ntcp_xml_writer_new(ntcp_xml_writer **out, const ntcp_xml_writer_opt
 {
     if (!out)
         return NTCP_E_INVALID_ARG;
-    ntcp_xml_writer *w = ntcp_calloc(1, sizeof *w);
+    ntcp_xml_writer_options o;
+    if (opt)
+        o = *opt;
+    else {
+        memset(&o, 0, sizeof o);
+        ntcp_xml_limits_init(&o.limits);
+        o.session_policy = NTCP_XML_SESSION_DEFAULT;
+    }
+    if (o.limits.max_depth > 4096)
+        return NTCP_E_INVALID_ARG;
+    /* one allocation: the writer and its per-depth flags after it */
+    ntcp_xml_writer *w = ntcp_calloc(1, sizeof *w + (size_t)o.limits.max_depth + 2);
     if (!w)
         return NTCP_E_NOMEM;
-    if (opt)
-        w->opt = *opt;
-    else {
-        ntcp_xml_limits def;
-        ntcp_xml_limits_init(&def);
-        w->opt.limits = def;
-        w->opt.session_policy = NTCP_XML_SESSION_DEFAULT;
-    }
-    if (w->opt.limits.max_depth > 4096) {
-        ntcp_free(w);
-        return NTCP_E_INVALID_ARG;
-    }
+    w->opt = o;
     w->sess = session;
-    w->addr = ntcp_calloc(w->opt.limits.max_depth + 2, 1);
-    if (!w->addr) {
-        ntcp_free(w);
-        return NTCP_E_NOMEM;
-    }
+    w->addr = (uint8_t *)(w + 1);
     ntcp_buf_init(&w->doc, w->opt.limits.max_size);
     ntcp_xml_writer_reset(w);
     *out = w;
@@ -58,7 +54,6 @@ void ntcp_xml_writer_free(ntcp_xml_writer *w)
     if (!w)
         return;
     ntcp_buf_free(&w->doc);
-    ntcp_free(w->addr);
     ntcp_free(w);
 }
 
