@@ -547,6 +547,12 @@ ntcp_status ntcp_xml_writer_finish(ntcp_xml_writer *w, ntcp_buf *out)
     if (w->depth != 0 || w->doc.len == 0)
         return NTCP_E_STATE;
     ntcp_status st = NTCP_OK;
+    /* room for the document (and a small table) at once rather than by
+     * doubling from 64 bytes; a refusal here changes nothing, the appends
+     * below meet the same limit */
+    if (ntcp_buf_reserve(out, w->doc.len + 64) != NTCP_OK) {
+        /* nothing reserved: the appends below meet the same limit */
+    }
     if (w->sess)
         st = ntcp_xml_session_write_table(w->sess, out); /* MC-NBFSE 2.1 */
     if (!st)
