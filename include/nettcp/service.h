@@ -19,8 +19,9 @@ extern "C" {
 /* How the calls of one session are dispatched (WCF's ConcurrencyMode).
  * Single: one at a time, in the order they came (the next one starts when
  * the handler before it returned; a deferred call does not hold it back).
- * Multiple: as they come, overlapping on the worker threads. Either way
- * different sessions run in parallel and replies leave in request order. */
+ * Single replies leave in request order.
+ * Multiple: as they come, overlapping; each reply leaves as its call
+ * finishes. Either way different sessions run in parallel. */
 typedef enum ntcp_concurrency {
     NTCP_CONCURRENCY_SINGLE = 0,
     NTCP_CONCURRENCY_MULTIPLE = 1

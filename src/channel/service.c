@@ -836,14 +836,25 @@ static void send_fault(ntcp_service *s, sess *se, ntcp_call *c)
     reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, extra);
 }
 
-/* Sends the finished calls at the head of the session's queue, in order. */
+/* Sends the finished calls of the session: single, those at the head of
+ * its queue, in request order; multiple, each as it finished (as WCF's
+ * channel does for ConcurrencyMode.Multiple). */
 static void drain(ntcp_service *s, sess *se)
 {
-    while (se->head && se->head->ready) {
-        ntcp_call *c = se->head;
-        se->head = c->next;
-        if (!se->head)
-            se->tail = NULL;
+    ntcp_call **pp = &se->head, *prev = NULL;
+    while (*pp) {
+        ntcp_call *c = *pp;
+        if (!c->ready) {
+            if (!se->multiple)
+                break;
+            prev = c;
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        if (se->tail == c)
+            se->tail = prev;
+        c->next = NULL;
         se->queued--;
         if (c->kind != REPLY_OP)
             send_fault(s, se, c);
@@ -1307,7 +1318,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
                          ntcp_status_name(st), "cause", ntcp_cause_id(NTCP_CAUSE_QUOTA_EXCEEDED), "error", reason,
                          NULL);
-        if (!se->head) { /* nothing before it: now */
+        if (!se->head || se->multiple) { /* nothing before it (or replies as they come): now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
             call_free(c);
         } else if (!(c->f_reason = dup_s(reason))) {
@@ -1380,14 +1391,14 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     for (size_t i = 0; !c->op && i < opsrc->nops; i++) /* the action "": every action no operation has */
         if (!opsrc->ops[i].action[0])
             c->op = &opsrc->ops[i];
-    /* faults of the dispatcher go out at once when nothing is pending;
-     * behind pending calls the order would break: close the session */
+    /* faults of the dispatcher go out at once when nothing is pending (or
+     * the session's replies leave as they come); else they wait their turn */
     if (!c->op) {
         ntcp_soap_fault f;
         char reason[600];
         ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
         logf_(s, "%s: ActionNotSupported for '%s'", c->caller.peer, c->req.action ? c->req.action : "");
-        if (!se->head) { /* nothing before it: now */
+        if (!se->head || se->multiple) { /* nothing before it (or replies as they come): now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, have_ah ? ah : NULL);
             call_free(c);
         } else if (have_ah && ntcp_call_reply_header(c, ah)) {
@@ -1403,10 +1414,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         if (h->must_understand && !str_is(&h->ns, NTCP_WSA10_NS) && !understands(opsrc, c->req.action, h)) {
             c->f_sub_ns = ntcp_strndup(h->ns.p ? h->ns.p : "", h->ns.len);
             c->f_sub = ntcp_strndup(h->local.p, h->local.len);
-            if (!c->f_sub_ns || !c->f_sub || (se->head && have_ah && ntcp_call_reply_header(c, ah))) {
+            bool now = !se->head || se->multiple; /* nothing before it (or replies as they come) */
+            if (!c->f_sub_ns || !c->f_sub || (!now && have_ah && ntcp_call_reply_header(c, ah))) {
                 ntcp_server_session_abort(ss);
                 call_free(c);
-            } else if (!se->head) { /* nothing before it: now */
+            } else if (now) {
                 must_understand_fault(s, se, &c->req, c->f_sub_ns, c->f_sub, have_ah ? ah : NULL);
                 call_free(c);
             } else {
