@@ -154,7 +154,10 @@ typedef struct ntcp_service ntcp_service;
 
 NTCP_MUST_CHECK ntcp_status ntcp_service_new(ntcp_service **s, const ntcp_service_options *o);
 void ntcp_service_free(ntcp_service *s);
-/* Adds an operation to the service's first endpoint (created by the first
+/* Endpoints, operations and understood headers are set up before
+ * ntcp_service_run: while it runs, the calls below that add them return
+ * NTCP_E_STATE (as WCF's opened ServiceHost refuses changes).
+ * Adds an operation to the service's first endpoint (created by the first
  * ntcp_service_listen; before it, to the endpoint that call will make).
  * reply_action NULL = action + "Response". The same action twice:
  * NTCP_E_INVALID_ARG. The action "" takes every action no other operation

@@ -162,6 +162,7 @@ struct ntcp_service {
     pthread_cond_t mon_cv;
     _Atomic int mon_idle;      /* asleep until a loop runs a handler */
     bool inl_on;               /* handlers run on the loops' threads (set before run) */
+    _Atomic bool running;      /* in ntcp_service_run: endpoints and operations are fixed */
     _Atomic unsigned long requests, dispatched, inlined; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
     struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
@@ -1611,6 +1612,8 @@ ntcp_status ntcp_endpoint_add_operation(ntcp_endpoint *ep, const char *action, c
 {
     if (!ep || !action || !fn)
         return NTCP_E_INVALID_ARG;
+    if (atomic_load(&ep->svc->running))
+        return NTCP_E_STATE; /* the loops read them without a lock, as WCF's opened host refuses changes */
     for (size_t i = 0; i < ep->nops; i++)
         if (!strcmp(ep->ops[i].action, action))
             return NTCP_E_INVALID_ARG; /* one operation per action */
@@ -1650,6 +1653,8 @@ ntcp_status ntcp_endpoint_understand_header(ntcp_endpoint *ep, const char *actio
 {
     if (!ep || !name)
         return NTCP_E_INVALID_ARG;
+    if (atomic_load(&ep->svc->running))
+        return NTCP_E_STATE;
     understood *u = ntcp_realloc(ep->und, (ep->nund + 1) * sizeof *u);
     if (!u)
         return NTCP_E_NOMEM;
@@ -1747,6 +1752,8 @@ static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, cons
 ntcp_status ntcp_service_add_endpoint(ntcp_service *s, const char *url, const ntcp_endpoint_options *o,
                                       ntcp_endpoint **out, int *bound_port)
 {
+    if (atomic_load(&s->running))
+        return NTCP_E_STATE;
     ntcp_endpoint *ep = NULL;
     if (s->neps && !s->eps[0]->bound) { /* operations were added before the first address */
         ep = s->eps[0];
@@ -1767,6 +1774,8 @@ ntcp_status ntcp_service_add_endpoint(ntcp_service *s, const char *url, const nt
 
 ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port)
 {
+    if (atomic_load(&s->running))
+        return NTCP_E_STATE;
     ntcp_endpoint *first = first_endpoint(s);
     if (!first)
         return NTCP_E_NOMEM;
@@ -1796,7 +1805,9 @@ ntcp_status ntcp_service_run(ntcp_service *s)
         s->mon_started = pthread_create(&s->mon, NULL, monitor, s) == 0;
     }
     s->inl_on = s->mon_started; /* never without the watch */
+    atomic_store(&s->running, true);
     ntcp_status st = ntcp_server_run(s->srv);
+    atomic_store(&s->running, false);
     if (s->mon_started) {
         pthread_mutex_lock(&s->mon_mu);
         s->mon_stop = true;

@@ -737,3 +737,28 @@ TEST(workers_inline_slow_handler_hands_its_loop_over)
     pipe_close(&a);
     stop(&f);
 }
+
+/* Endpoints, operations and understood headers are fixed while the service
+ * runs (the loops read them without a lock), as WCF's opened ServiceHost
+ * refuses changes: NTCP_E_STATE, and nothing changed. After the stop they
+ * can change again. */
+TEST(workers_no_changes_while_running)
+{
+    ntcp_service *svc = service(1, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Where", NULL, op_where, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    bool same;
+    (void)where_calls_ran(f.url, 1, &same); /* run() is serving */
+    int port = 0;
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Other", NULL, op_where, NULL), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_service_understand_header(svc, NULL, "urn:h", "H"), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_service_listen(svc, "net.tcp://127.0.0.1:0/two", &port), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_service_add_endpoint(svc, "net.tcp://127.0.0.1:0/three", NULL, NULL, &port), NTCP_E_STATE);
+    CHECK_EQ_INT((int)ntcp__service_dispatched(svc), 1);
+    ntcp_service_stop(svc);
+    pthread_join(f.thr, NULL);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Other", NULL, op_where, NULL), NTCP_OK);
+    ntcp_service_free(svc);
+}
