@@ -161,6 +161,7 @@ struct ntcp_service {
     pthread_mutex_t mon_mu;
     pthread_cond_t mon_cv;
     _Atomic int mon_idle;      /* asleep until a loop runs a handler */
+    unsigned long *mon_seen;   /* (the watch) each loop's inline state at the last tick, then the run it took over */
     bool inl_on;               /* handlers run on the loops' threads (set before run) */
     _Atomic unsigned long requests, dispatched, inlined; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
@@ -976,17 +977,19 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
             if (!L->inl_head)
                 L->inl_tail = NULL;
             c->inl_next = NULL;
-            if (final) { /* the loop ended: the workers run what is left */
+            /* the loop ended, or a handler before this one took the last
+             * thread allowed (it held the loop): the workers run it */
+            if (final || ntcp__server_strays(s->srv) >= (int)s->o.workers) {
                 c->job.run = run_job;
                 ntcp__pool_submit(s->pool, &c->job);
                 continue;
             }
-            ntcp__server_inline_begin(s->srv, loop);
+            unsigned long run = ntcp__server_inline_begin(s->srv, loop);
             mon_poke(s);
             atomic_fetch_add_explicit(&s->inlined, 1, memory_order_relaxed);
             ntcp_status st;
             bool deferred = call_handler(c, &st);
-            bool own = ntcp__server_inline_end(s->srv, loop);
+            bool own = ntcp__server_inline_end(s->srv, loop, run);
             post(c, true, !deferred, st, !own);
             if (!own)
                 return false; /* the loop is another thread's now */
@@ -999,13 +1002,16 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
 
 /* The watch: a handler still running on a loop's thread after a tick of
  * inline_us (the same run seen twice) gets the loop taken from under it,
- * so the loop's other sessions wait at most about two ticks. At most
- * `workers` threads are held that way; calls then go to the workers. */
+ * so the loop's other sessions wait at most about two ticks. Calls go to
+ * the workers once `workers` threads are held that way; handlers that
+ * started on several loops at once are all taken over (a few threads
+ * past that), so no loop is left to a blocked handler. */
 static void *monitor(void *arg)
 {
     ntcp_service *s = arg;
-    unsigned long seen[64] = { 0 };
-    unsigned n = s->nls < 64 ? s->nls : 64, quiet = 0;
+    unsigned n = s->nls, quiet = 0;
+    unsigned long *seen = s->mon_seen, *asked = s->mon_seen + n;
+    memset(seen, 0, 2 * n * sizeof *seen);
     pthread_mutex_lock(&s->mon_mu);
     while (!s->mon_stop) {
         bool active = false;
@@ -1013,8 +1019,10 @@ static void *monitor(void *arg)
             unsigned long w = ntcp__server_inline_state(s->srv, i);
             if (w != seen[i] || (w & 3) == 1)
                 active = true;
-            if ((w & 3) == 1 && w == seen[i] && ntcp__server_strays(s->srv) < (int)s->o.workers)
-                (void)ntcp__server_take_over(s->srv, i, w);
+            /* once per run: a thread slower to start than a tick would
+             * otherwise get a twin (held as a stray until it failed) */
+            if ((w & 3) == 1 && w == seen[i] && w != asked[i] && ntcp__server_take_over(s->srv, i, w))
+                asked[i] = w;
             seen[i] = w;
         }
         quiet = active ? 0 : quiet + 1;
@@ -1565,6 +1573,7 @@ void ntcp_service_free(ntcp_service *s)
         pthread_mutex_destroy(&s->ls[i].mu);
     }
     ntcp_free(s->ls);
+    ntcp_free(s->mon_seen);
     pthread_cond_destroy(&s->mon_cv);
     pthread_mutex_destroy(&s->mon_mu);
     pthread_mutex_destroy(&s->err_mu);
@@ -1777,7 +1786,9 @@ ntcp_status ntcp_service_run(ntcp_service *s)
         if (st)
             return st;
     }
-    if (s->pool && s->o.inline_us) {
+    if (s->pool && s->o.inline_us && !s->mon_seen)
+        s->mon_seen = ntcp_calloc(2 * (size_t)s->nls, sizeof *s->mon_seen); /* none: no watch, no handler on the loops */
+    if (s->pool && s->o.inline_us && s->mon_seen) {
         pthread_mutex_lock(&s->mon_mu);
         s->mon_stop = false;
         pthread_mutex_unlock(&s->mon_mu);
