@@ -163,7 +163,7 @@ struct ntcp_service {
     _Atomic int mon_idle;      /* asleep until a loop runs a handler */
     unsigned long *mon_seen;   /* (the watch) each loop's inline state at the last tick, then the run it took over */
     bool inl_on;               /* handlers run on the loops' threads (set before run) */
-    _Atomic unsigned long requests, dispatched, inlined; /* for tests (channel/service_int.h) */
+    _Atomic unsigned long requests, dispatched, inlined, mon_ticks; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
     struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
@@ -963,13 +963,24 @@ static void mon_poke(ntcp_service *s)
     }
 }
 
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* On the loop, before it polls: the calls its batch dispatched run here,
  * on the loop's thread, with no hand-off; then their replies go out. False
- * if the loop was taken over while a handler ran (the watch below). */
+ * if the loop was taken over while a handler ran (the watch below). The
+ * loop polls again within about inline_us: calls that would start later
+ * (many short ones, or a session's pipelined calls run one after the
+ * other) go to the workers, as the watch bounds only one handler's run. */
 static bool batch_end(void *ctx, unsigned loop, bool final)
 {
     ntcp_service *s = ctx;
     loop_state *L = &s->ls[loop];
+    long long until = 0;
     while (L->inl_head) {
         while (L->inl_head) {
             ntcp_call *c = L->inl_head;
@@ -977,9 +988,18 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
             if (!L->inl_head)
                 L->inl_tail = NULL;
             c->inl_next = NULL;
-            /* the loop ended, or a handler before this one took the last
-             * thread allowed (it held the loop): the workers run it */
-            if (final || ntcp__server_strays(s->srv) >= (int)s->o.workers) {
+            /* the loop ended, a handler before this one took the last
+             * thread allowed (it held the loop), or this batch ran
+             * handlers for inline_us already: the workers run it */
+            bool elsewhere = final || ntcp__server_strays(s->srv) >= (int)s->o.workers;
+            if (!elsewhere) {
+                long long now = mono_us();
+                if (!until)
+                    until = now + s->o.inline_us;
+                else if (now >= until)
+                    elsewhere = true;
+            }
+            if (elsewhere) {
                 c->job.run = run_job;
                 ntcp__pool_submit(s->pool, &c->job);
                 continue;
@@ -1025,6 +1045,7 @@ static void *monitor(void *arg)
                 asked[i] = w;
             seen[i] = w;
         }
+        atomic_fetch_add_explicit(&s->mon_ticks, 1, memory_order_relaxed);
         quiet = active ? 0 : quiet + 1;
         if (quiet >= 100) { /* nothing ran inline for 100 ticks: sleep until a loop pokes */
             atomic_store(&s->mon_idle, 1);
@@ -1834,5 +1855,6 @@ ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->share
 
 ntcp_server *ntcp__service_server(const ntcp_service *s) { return s->srv; }
 unsigned long ntcp__service_inlined(const ntcp_service *s) { return atomic_load(&s->inlined); }
+unsigned long ntcp__service_watch_ticks(const ntcp_service *s) { return atomic_load(&s->mon_ticks); }
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }

@@ -958,3 +958,60 @@ TEST(workers_inline_lost_thread_does_not_come_back)
     pipe_close(&d);
     stop(&f);
 }
+
+/* Tick: returns once the watch looked at the loops again (a handler that
+ * runs about one tick of inline_us: not long enough to be taken over). */
+static atomic_int g_ticked;
+
+static ntcp_status op_tick(void *ctx, ntcp_call *call)
+{
+    unsigned long t0 = ntcp__service_watch_ticks(ctx);
+    long long end = now_ms() + DEADLINE_MS;
+    while (ntcp__service_watch_ticks(ctx) == t0 && now_ms() < end)
+        sched_yield();
+    atomic_fetch_add(&g_ticked, 1);
+    return ntcp_call_reply_text(call, "<T xmlns=\"urn:t\"/>", 18);
+}
+
+/* One session's 30 pipelined calls, each shorter than the watch's limit,
+ * all read while a gate before them ran: run one after the other on the
+ * loop they would hold it for all 30 ticks, no handler ever long enough to
+ * be taken over. The loop polls again within about inline_us instead (the
+ * rest go to the workers), so another session's call on that loop is
+ * answered while most of them are still to run. */
+TEST(workers_inline_short_calls_do_not_hold_the_loop)
+{
+    ntcp_service *svc = inline_service(2, 1, 1000, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Tick", NULL, op_tick, svc), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    atomic_store(&g_ticked, 0);
+    gate_reset();
+    pipe_session a, b;
+    bool ok = pipe_open(&a, f.url) && pipe_open(&b, f.url);
+    if (ok) {
+        pipe_send(&a, "urn:t/Gate", 0); /* single: the Ticks wait for it, read */
+        CHECK(gate_wait_arrived(1));
+        for (int i = 1; i <= 30; i++)
+            pipe_send(&a, "urn:t/Tick", i % 10);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__service_requests(svc) < 31 && now_ms() < end)
+            sched_yield();
+        gate_open();
+        pipe_expect(&a, 0, "<G xmlns=\"urn:t\"/>");
+        end = now_ms() + DEADLINE_MS;
+        while (atomic_load(&g_ticked) < 2 && now_ms() < end)
+            sched_yield();
+        pipe_send(&b, "urn:t/Where", 0);
+        pipe_expect(&b, 0, "<W xmlns=\"urn:t\"/>");
+        CHECK(atomic_load(&g_ticked) < 30); /* answered between them, not after them all */
+        for (int i = 1; i <= 30; i++)
+            pipe_expect(&a, i % 10, "<T xmlns=\"urn:t\"/>");
+        CHECK_EQ_INT(atomic_load(&g_ticked), 30);
+    }
+    gate_open();
+    pipe_close(&a);
+    pipe_close(&b);
+    stop(&f);
+}
