@@ -142,8 +142,10 @@ typedef struct ntcp_service_options {
      * another thread. One still running after inline_us microseconds
      * (default 1000) has its loop handed to a new thread, so the loop's
      * other sessions wait at most about twice that; the handler's thread
-     * leaves once it returns. At most `workers` threads are held that way;
-     * past that, calls go to the workers. 0: every call goes to a worker. */
+     * leaves once it returns. A loop polls again within about inline_us:
+     * queued calls that would start later go to the workers. Once `workers` threads are held that way,
+     * calls go to the workers (handlers started on several loops at once
+     * are all taken over: a few threads more). 0: every call goes to a worker. */
     unsigned inline_us;
 } ntcp_service_options;
 

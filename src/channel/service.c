@@ -161,9 +161,10 @@ struct ntcp_service {
     pthread_mutex_t mon_mu;
     pthread_cond_t mon_cv;
     _Atomic int mon_idle;      /* asleep until a loop runs a handler */
+    unsigned long *mon_seen;   /* (the watch) each loop's inline state at the last tick, then the run it took over */
     bool inl_on;               /* handlers run on the loops' threads (set before run) */
     _Atomic bool running;      /* in ntcp_service_run: endpoints and operations are fixed */
-    _Atomic unsigned long requests, dispatched, inlined; /* for tests (channel/service_int.h) */
+    _Atomic unsigned long requests, dispatched, inlined, mon_ticks; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
     struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
@@ -974,13 +975,24 @@ static void mon_poke(ntcp_service *s)
     }
 }
 
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* On the loop, before it polls: the calls its batch dispatched run here,
  * on the loop's thread, with no hand-off; then their replies go out. False
- * if the loop was taken over while a handler ran (the watch below). */
+ * if the loop was taken over while a handler ran (the watch below). The
+ * loop polls again within about inline_us: calls that would start later
+ * (many short ones, or a session's pipelined calls run one after the
+ * other) go to the workers, as the watch bounds only one handler's run. */
 static bool batch_end(void *ctx, unsigned loop, bool final)
 {
     ntcp_service *s = ctx;
     loop_state *L = &s->ls[loop];
+    long long until = 0;
     while (L->inl_head) {
         while (L->inl_head) {
             ntcp_call *c = L->inl_head;
@@ -988,17 +1000,28 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
             if (!L->inl_head)
                 L->inl_tail = NULL;
             c->inl_next = NULL;
-            if (final) { /* the loop ended: the workers run what is left */
+            /* the loop ended, a handler before this one took the last
+             * thread allowed (it held the loop), or this batch ran
+             * handlers for inline_us already: the workers run it */
+            bool elsewhere = final || ntcp__server_strays(s->srv) >= (int)s->o.workers;
+            if (!elsewhere) {
+                long long now = mono_us();
+                if (!until)
+                    until = now + s->o.inline_us;
+                else if (now >= until)
+                    elsewhere = true;
+            }
+            if (elsewhere) {
                 c->job.run = run_job;
                 ntcp__pool_submit(s->pool, &c->job);
                 continue;
             }
-            ntcp__server_inline_begin(s->srv, loop);
+            unsigned long run = ntcp__server_inline_begin(s->srv, loop);
             mon_poke(s);
             atomic_fetch_add_explicit(&s->inlined, 1, memory_order_relaxed);
             ntcp_status st;
             bool deferred = call_handler(c, &st);
-            bool own = ntcp__server_inline_end(s->srv, loop);
+            bool own = ntcp__server_inline_end(s->srv, loop, run);
             post(c, true, !deferred, st, !own);
             if (!own)
                 return false; /* the loop is another thread's now */
@@ -1011,13 +1034,16 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
 
 /* The watch: a handler still running on a loop's thread after a tick of
  * inline_us (the same run seen twice) gets the loop taken from under it,
- * so the loop's other sessions wait at most about two ticks. At most
- * `workers` threads are held that way; calls then go to the workers. */
+ * so the loop's other sessions wait at most about two ticks. Calls go to
+ * the workers once `workers` threads are held that way; handlers that
+ * started on several loops at once are all taken over (a few threads
+ * past that), so no loop is left to a blocked handler. */
 static void *monitor(void *arg)
 {
     ntcp_service *s = arg;
-    unsigned long seen[64] = { 0 };
-    unsigned n = s->nls < 64 ? s->nls : 64, quiet = 0;
+    unsigned n = s->nls, quiet = 0;
+    unsigned long *seen = s->mon_seen, *asked = s->mon_seen + n;
+    memset(seen, 0, 2 * n * sizeof *seen);
     pthread_mutex_lock(&s->mon_mu);
     while (!s->mon_stop) {
         bool active = false;
@@ -1025,10 +1051,13 @@ static void *monitor(void *arg)
             unsigned long w = ntcp__server_inline_state(s->srv, i);
             if (w != seen[i] || (w & 3) == 1)
                 active = true;
-            if ((w & 3) == 1 && w == seen[i] && ntcp__server_strays(s->srv) < (int)s->o.workers)
-                (void)ntcp__server_take_over(s->srv, i, w);
+            /* once per run: a thread slower to start than a tick would
+             * otherwise get a twin (held as a stray until it failed) */
+            if ((w & 3) == 1 && w == seen[i] && w != asked[i] && ntcp__server_take_over(s->srv, i, w))
+                asked[i] = w;
             seen[i] = w;
         }
+        atomic_fetch_add_explicit(&s->mon_ticks, 1, memory_order_relaxed);
         quiet = active ? 0 : quiet + 1;
         if (quiet >= 100) { /* nothing ran inline for 100 ticks: sleep until a loop pokes */
             atomic_store(&s->mon_idle, 1);
@@ -1578,6 +1607,7 @@ void ntcp_service_free(ntcp_service *s)
         pthread_mutex_destroy(&s->ls[i].mu);
     }
     ntcp_free(s->ls);
+    ntcp_free(s->mon_seen);
     pthread_cond_destroy(&s->mon_cv);
     pthread_mutex_destroy(&s->mon_mu);
     pthread_mutex_destroy(&s->err_mu);
@@ -1798,7 +1828,9 @@ ntcp_status ntcp_service_run(ntcp_service *s)
         if (st)
             return st;
     }
-    if (s->pool && s->o.inline_us) {
+    if (s->pool && s->o.inline_us && !s->mon_seen)
+        s->mon_seen = ntcp_calloc(2 * (size_t)s->nls, sizeof *s->mon_seen); /* none: no watch, no handler on the loops */
+    if (s->pool && s->o.inline_us && s->mon_seen) {
         pthread_mutex_lock(&s->mon_mu);
         s->mon_stop = false;
         pthread_mutex_unlock(&s->mon_mu);
@@ -1846,5 +1878,6 @@ ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->share
 
 ntcp_server *ntcp__service_server(const ntcp_service *s) { return s->srv; }
 unsigned long ntcp__service_inlined(const ntcp_service *s) { return atomic_load(&s->inlined); }
+unsigned long ntcp__service_watch_ticks(const ntcp_service *s) { return atomic_load(&s->mon_ticks); }
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }
