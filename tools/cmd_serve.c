@@ -89,7 +89,7 @@ static void usage(FILE *f)
             "  --loops N          event loops, one thread each (default: one per CPU); one accepts and hands\n"
             "                     each connection to the least loaded\n"
             "  --concurrency C    single (default: a session's calls run one at a time, in order) or multiple\n"
-            "                     (a session's calls overlap); replies leave in request order either way\n"
+            "                     (a session's calls overlap, and each reply leaves as its call finishes)\n"
             "  --config FILE      read options from FILE first, one 'option = value' per line (any option above,\n"
             "                     without its dashes; 'url = URL'; flags take true or false; '#' comments);\n"
             "                     the command line wins\n"

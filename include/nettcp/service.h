@@ -19,8 +19,9 @@ extern "C" {
 /* How the calls of one session are dispatched (WCF's ConcurrencyMode).
  * Single: one at a time, in the order they came (the next one starts when
  * the handler before it returned; a deferred call does not hold it back).
- * Multiple: as they come, overlapping on the worker threads. Either way
- * different sessions run in parallel and replies leave in request order. */
+ * Single replies leave in request order.
+ * Multiple: as they come, overlapping; each reply leaves as its call
+ * finishes. Either way different sessions run in parallel. */
 typedef enum ntcp_concurrency {
     NTCP_CONCURRENCY_SINGLE = 0,
     NTCP_CONCURRENCY_MULTIPLE = 1
@@ -141,8 +142,10 @@ typedef struct ntcp_service_options {
      * another thread. One still running after inline_us microseconds
      * (default 1000) has its loop handed to a new thread, so the loop's
      * other sessions wait at most about twice that; the handler's thread
-     * leaves once it returns. At most `workers` threads are held that way;
-     * past that, calls go to the workers. 0: every call goes to a worker. */
+     * leaves once it returns. A loop polls again within about inline_us:
+     * queued calls that would start later go to the workers. Once `workers` threads are held that way,
+     * calls go to the workers (handlers started on several loops at once
+     * are all taken over: a few threads more). 0: every call goes to a worker. */
     unsigned inline_us;
 } ntcp_service_options;
 
@@ -153,7 +156,10 @@ typedef struct ntcp_service ntcp_service;
 
 NTCP_MUST_CHECK ntcp_status ntcp_service_new(ntcp_service **s, const ntcp_service_options *o);
 void ntcp_service_free(ntcp_service *s);
-/* Adds an operation to the service's first endpoint (created by the first
+/* Endpoints, operations and understood headers are set up before
+ * ntcp_service_run: while it runs, the calls below that add them return
+ * NTCP_E_STATE (as WCF's opened ServiceHost refuses changes).
+ * Adds an operation to the service's first endpoint (created by the first
  * ntcp_service_listen; before it, to the endpoint that call will make).
  * reply_action NULL = action + "Response". The same action twice:
  * NTCP_E_INVALID_ARG. The action "" takes every action no other operation

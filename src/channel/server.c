@@ -101,6 +101,7 @@ typedef struct runner {
     loop *lp;
     unsigned long inl; /* the inline run it takes over (0: a loop's first thread) */
     _Atomic bool lost; /* its loop was taken over: it leaves when its user code returns */
+    bool done;         /* (run_mu) its thread is leaving: joined by the next start_runner, or run() */
     struct runner *next;
 } runner;
 
@@ -1131,17 +1132,28 @@ static void loop_finished(loop *lp, ntcp_status st)
     pthread_mutex_unlock(&s->run_mu);
 }
 
+/* The thread is leaving: the next start_runner (or run()) joins it, so a
+ * service that keeps taking loops over does not pile up ended threads. */
+static void runner_done(ntcp_server *s, runner *r)
+{
+    pthread_mutex_lock(&s->run_mu);
+    r->done = true;
+    pthread_mutex_unlock(&s->run_mu);
+}
+
 static void *loop_thread(void *arg)
 {
     runner *r = arg;
     loop *lp = r->lp;
+    ntcp_server *s = lp->srv;
     if (r->inl) { /* taking the loop over: only if it still runs that same user code */
         unsigned long want = r->inl;
         if (!atomic_compare_exchange_strong(&lp->inl, &want, (r->inl & ~3ul) | INL_LOST)) {
-            atomic_fetch_sub(&lp->srv->strays, 1); /* it returned meanwhile */
+            atomic_fetch_sub(&s->strays, 1); /* it returned meanwhile */
+            runner_done(s, r);
             return NULL;
         }
-        atomic_fetch_add(&lp->srv->takeovers, 1);
+        atomic_fetch_add(&s->takeovers, 1);
         atomic_store(&lp->cur->lost, true);
     }
     lp->cur = r;
@@ -1149,7 +1161,23 @@ static void *loop_thread(void *arg)
     ntcp_status st = loop_run(lp, &lost);
     if (!lost)
         loop_finished(lp, st);
+    runner_done(s, r);
     return NULL;
+}
+
+/* Joins the threads that left (run_mu held; they no longer need it). */
+static void reap_runners(ntcp_server *s)
+{
+    for (runner **pp = &s->runners; *pp;) {
+        runner *r = *pp;
+        if (!r->done) {
+            pp = &r->next;
+            continue;
+        }
+        *pp = r->next;
+        pthread_join(r->thr, NULL);
+        ntcp_free(r);
+    }
 }
 
 /* Starts a thread (run_mu held); false if none could be made. */
@@ -1157,6 +1185,7 @@ static bool start_runner(ntcp_server *s, loop *lp, unsigned long inl)
 {
     if (s->closed)
         return false;
+    reap_runners(s);
     runner *r = ntcp_calloc(1, sizeof *r);
     if (!r)
         return false;
@@ -1200,9 +1229,10 @@ ntcp_status ntcp_server_run(ntcp_server *s)
         s->loops[0].cur = &self;
         bool lost;
         ntcp_status st = loop_run(&s->loops[0], &lost);
-        if (!lost)
+        if (!lost) { /* else loop 0 is another thread's, cur its runner */
             loop_finished(&s->loops[0], st);
-        s->loops[0].cur = NULL;
+            s->loops[0].cur = NULL;
+        }
     }
     pthread_mutex_lock(&s->run_mu);
     while (s->finished < s->nloops)
@@ -1244,19 +1274,22 @@ void ntcp__server_set_batch_end(ntcp_server *s, bool (*fn)(void *ctx, unsigned l
     s->batch_ctx = ctx;
 }
 
-void ntcp__server_inline_begin(ntcp_server *s, unsigned i)
+unsigned long ntcp__server_inline_begin(ntcp_server *s, unsigned i)
 {
     loop *lp = &s->loops[i];
     unsigned long v = atomic_load_explicit(&lp->inl, memory_order_relaxed);
-    atomic_store(&lp->inl, ((v >> 2) + 1) << 2 | INL_RUNNING);
+    unsigned long run = ((v >> 2) + 1) << 2 | INL_RUNNING;
+    atomic_store(&lp->inl, run);
+    return run;
 }
 
-bool ntcp__server_inline_end(ntcp_server *s, unsigned i)
+bool ntcp__server_inline_end(ntcp_server *s, unsigned i, unsigned long run)
 {
+    /* this run, not the loop's current one: once taken over, the loop's
+     * new thread may be running user code of its own (a later run) */
     loop *lp = &s->loops[i];
-    unsigned long v = atomic_load_explicit(&lp->inl, memory_order_relaxed);
-    unsigned long want = (v & ~3ul) | INL_RUNNING;
-    if (atomic_compare_exchange_strong(&lp->inl, &want, v & ~3ul))
+    unsigned long want = run;
+    if (atomic_compare_exchange_strong(&lp->inl, &want, run & ~3ul))
         return true;
     atomic_fetch_sub(&s->strays, 1); /* taken over: this thread is on its own now */
     return false;
@@ -1281,6 +1314,16 @@ bool ntcp__server_take_over(ntcp_server *s, unsigned i, unsigned long seen)
 }
 
 int ntcp__server_strays(const ntcp_server *s) { return atomic_load(&s->strays); }
+
+unsigned ntcp__server_runners(ntcp_server *s)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&s->run_mu);
+    for (runner *r = s->runners; r; r = r->next)
+        n++;
+    pthread_mutex_unlock(&s->run_mu);
+    return n;
+}
 unsigned long ntcp__server_takeovers(const ntcp_server *s) { return atomic_load(&s->takeovers); }
 
 static void free_copy(void *ctx, const uint8_t *p, ntcp_status st)

@@ -24,8 +24,8 @@ unsigned long ntcp__server_reads_held(const ntcp_server *s); /* times a session'
  * and the loop goes on on the new one. final: the loop ended (user code
  * must go elsewhere; the return value is ignored). */
 void ntcp__server_set_batch_end(ntcp_server *s, bool (*fn)(void *ctx, unsigned loop, bool final), void *ctx);
-void ntcp__server_inline_begin(ntcp_server *s, unsigned loop);
-bool ntcp__server_inline_end(ntcp_server *s, unsigned loop);
+unsigned long ntcp__server_inline_begin(ntcp_server *s, unsigned loop); /* the run, for _end */
+bool ntcp__server_inline_end(ntcp_server *s, unsigned loop, unsigned long run);
 /* Any thread: the loop's inline state (a run number and whether user code
  * runs); taking over succeeds only if the same run is still going: a new
  * thread then serves the loop. */
@@ -36,4 +36,5 @@ bool ntcp__server_take_over(ntcp_server *s, unsigned loop, unsigned long seen);
 void ntcp__server_join_strays(ntcp_server *s);
 int ntcp__server_strays(const ntcp_server *s);               /* threads that lost their loop, still in user code */
 unsigned long ntcp__server_takeovers(const ntcp_server *s);  /* loops taken over so far */
+unsigned ntcp__server_runners(ntcp_server *s);               /* threads run() started and has not joined yet */
 #endif

@@ -161,8 +161,10 @@ struct ntcp_service {
     pthread_mutex_t mon_mu;
     pthread_cond_t mon_cv;
     _Atomic int mon_idle;      /* asleep until a loop runs a handler */
+    unsigned long *mon_seen;   /* (the watch) each loop's inline state at the last tick, then the run it took over */
     bool inl_on;               /* handlers run on the loops' threads (set before run) */
-    _Atomic unsigned long requests, dispatched, inlined; /* for tests (channel/service_int.h) */
+    _Atomic bool running;      /* in ntcp_service_run: endpoints and operations are fixed */
+    _Atomic unsigned long requests, dispatched, inlined, mon_ticks; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
     struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
@@ -836,14 +838,25 @@ static void send_fault(ntcp_service *s, sess *se, ntcp_call *c)
     reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, extra);
 }
 
-/* Sends the finished calls at the head of the session's queue, in order. */
+/* Sends the finished calls of the session: single, those at the head of
+ * its queue, in request order; multiple, each as it finished (as WCF's
+ * channel does for ConcurrencyMode.Multiple). */
 static void drain(ntcp_service *s, sess *se)
 {
-    while (se->head && se->head->ready) {
-        ntcp_call *c = se->head;
-        se->head = c->next;
-        if (!se->head)
-            se->tail = NULL;
+    ntcp_call **pp = &se->head, *prev = NULL;
+    while (*pp) {
+        ntcp_call *c = *pp;
+        if (!c->ready) {
+            if (!se->multiple)
+                break;
+            prev = c;
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        if (se->tail == c)
+            se->tail = prev;
+        c->next = NULL;
         se->queued--;
         if (c->kind != REPLY_OP)
             send_fault(s, se, c);
@@ -962,13 +975,24 @@ static void mon_poke(ntcp_service *s)
     }
 }
 
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* On the loop, before it polls: the calls its batch dispatched run here,
  * on the loop's thread, with no hand-off; then their replies go out. False
- * if the loop was taken over while a handler ran (the watch below). */
+ * if the loop was taken over while a handler ran (the watch below). The
+ * loop polls again within about inline_us: calls that would start later
+ * (many short ones, or a session's pipelined calls run one after the
+ * other) go to the workers, as the watch bounds only one handler's run. */
 static bool batch_end(void *ctx, unsigned loop, bool final)
 {
     ntcp_service *s = ctx;
     loop_state *L = &s->ls[loop];
+    long long until = 0;
     while (L->inl_head) {
         while (L->inl_head) {
             ntcp_call *c = L->inl_head;
@@ -976,17 +1000,28 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
             if (!L->inl_head)
                 L->inl_tail = NULL;
             c->inl_next = NULL;
-            if (final) { /* the loop ended: the workers run what is left */
+            /* the loop ended, a handler before this one took the last
+             * thread allowed (it held the loop), or this batch ran
+             * handlers for inline_us already: the workers run it */
+            bool elsewhere = final || ntcp__server_strays(s->srv) >= (int)s->o.workers;
+            if (!elsewhere) {
+                long long now = mono_us();
+                if (!until)
+                    until = now + s->o.inline_us;
+                else if (now >= until)
+                    elsewhere = true;
+            }
+            if (elsewhere) {
                 c->job.run = run_job;
                 ntcp__pool_submit(s->pool, &c->job);
                 continue;
             }
-            ntcp__server_inline_begin(s->srv, loop);
+            unsigned long run = ntcp__server_inline_begin(s->srv, loop);
             mon_poke(s);
             atomic_fetch_add_explicit(&s->inlined, 1, memory_order_relaxed);
             ntcp_status st;
             bool deferred = call_handler(c, &st);
-            bool own = ntcp__server_inline_end(s->srv, loop);
+            bool own = ntcp__server_inline_end(s->srv, loop, run);
             post(c, true, !deferred, st, !own);
             if (!own)
                 return false; /* the loop is another thread's now */
@@ -999,13 +1034,16 @@ static bool batch_end(void *ctx, unsigned loop, bool final)
 
 /* The watch: a handler still running on a loop's thread after a tick of
  * inline_us (the same run seen twice) gets the loop taken from under it,
- * so the loop's other sessions wait at most about two ticks. At most
- * `workers` threads are held that way; calls then go to the workers. */
+ * so the loop's other sessions wait at most about two ticks. Calls go to
+ * the workers once `workers` threads are held that way; handlers that
+ * started on several loops at once are all taken over (a few threads
+ * past that), so no loop is left to a blocked handler. */
 static void *monitor(void *arg)
 {
     ntcp_service *s = arg;
-    unsigned long seen[64] = { 0 };
-    unsigned n = s->nls < 64 ? s->nls : 64, quiet = 0;
+    unsigned n = s->nls, quiet = 0;
+    unsigned long *seen = s->mon_seen, *asked = s->mon_seen + n;
+    memset(seen, 0, 2 * n * sizeof *seen);
     pthread_mutex_lock(&s->mon_mu);
     while (!s->mon_stop) {
         bool active = false;
@@ -1013,10 +1051,13 @@ static void *monitor(void *arg)
             unsigned long w = ntcp__server_inline_state(s->srv, i);
             if (w != seen[i] || (w & 3) == 1)
                 active = true;
-            if ((w & 3) == 1 && w == seen[i] && ntcp__server_strays(s->srv) < (int)s->o.workers)
-                (void)ntcp__server_take_over(s->srv, i, w);
+            /* once per run: a thread slower to start than a tick would
+             * otherwise get a twin (held as a stray until it failed) */
+            if ((w & 3) == 1 && w == seen[i] && w != asked[i] && ntcp__server_take_over(s->srv, i, w))
+                asked[i] = w;
             seen[i] = w;
         }
+        atomic_fetch_add_explicit(&s->mon_ticks, 1, memory_order_relaxed);
         quiet = active ? 0 : quiet + 1;
         if (quiet >= 100) { /* nothing ran inline for 100 ticks: sleep until a loop pokes */
             atomic_store(&s->mon_idle, 1);
@@ -1307,7 +1348,7 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         ntcp_trace_event(s->o.trace, "warning", ntcp_server_session_peer(ss), "step", "message", "status",
                          ntcp_status_name(st), "cause", ntcp_cause_id(NTCP_CAUSE_QUOTA_EXCEEDED), "error", reason,
                          NULL);
-        if (!se->head) { /* nothing before it: now */
+        if (!se->head || se->multiple) { /* nothing before it (or replies as they come): now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &fault, NULL);
             call_free(c);
         } else if (!(c->f_reason = dup_s(reason))) {
@@ -1380,14 +1421,14 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
     for (size_t i = 0; !c->op && i < opsrc->nops; i++) /* the action "": every action no operation has */
         if (!opsrc->ops[i].action[0])
             c->op = &opsrc->ops[i];
-    /* faults of the dispatcher go out at once when nothing is pending;
-     * behind pending calls the order would break: close the session */
+    /* faults of the dispatcher go out at once when nothing is pending (or
+     * the session's replies leave as they come); else they wait their turn */
     if (!c->op) {
         ntcp_soap_fault f;
         char reason[600];
         ntcp_soap_fault_action_not_supported(&f, c->req.action, reason, sizeof reason);
         logf_(s, "%s: ActionNotSupported for '%s'", c->caller.peer, c->req.action ? c->req.action : "");
-        if (!se->head) { /* nothing before it: now */
+        if (!se->head || se->multiple) { /* nothing before it (or replies as they come): now */
             reply_fault_now(s, se, &c->req, NTCP_WSA10_FAULT_ACTION, &f, have_ah ? ah : NULL);
             call_free(c);
         } else if (have_ah && ntcp_call_reply_header(c, ah)) {
@@ -1403,10 +1444,11 @@ static void on_message(void *ctx, ntcp_server_session *ss, const uint8_t *p, siz
         if (h->must_understand && !str_is(&h->ns, NTCP_WSA10_NS) && !understands(opsrc, c->req.action, h)) {
             c->f_sub_ns = ntcp_strndup(h->ns.p ? h->ns.p : "", h->ns.len);
             c->f_sub = ntcp_strndup(h->local.p, h->local.len);
-            if (!c->f_sub_ns || !c->f_sub || (se->head && have_ah && ntcp_call_reply_header(c, ah))) {
+            bool now = !se->head || se->multiple; /* nothing before it (or replies as they come) */
+            if (!c->f_sub_ns || !c->f_sub || (!now && have_ah && ntcp_call_reply_header(c, ah))) {
                 ntcp_server_session_abort(ss);
                 call_free(c);
-            } else if (!se->head) { /* nothing before it: now */
+            } else if (now) {
                 must_understand_fault(s, se, &c->req, c->f_sub_ns, c->f_sub, have_ah ? ah : NULL);
                 call_free(c);
             } else {
@@ -1565,6 +1607,7 @@ void ntcp_service_free(ntcp_service *s)
         pthread_mutex_destroy(&s->ls[i].mu);
     }
     ntcp_free(s->ls);
+    ntcp_free(s->mon_seen);
     pthread_cond_destroy(&s->mon_cv);
     pthread_mutex_destroy(&s->mon_mu);
     pthread_mutex_destroy(&s->err_mu);
@@ -1599,6 +1642,8 @@ ntcp_status ntcp_endpoint_add_operation(ntcp_endpoint *ep, const char *action, c
 {
     if (!ep || !action || !fn)
         return NTCP_E_INVALID_ARG;
+    if (atomic_load(&ep->svc->running))
+        return NTCP_E_STATE; /* the loops read them without a lock, as WCF's opened host refuses changes */
     for (size_t i = 0; i < ep->nops; i++)
         if (!strcmp(ep->ops[i].action, action))
             return NTCP_E_INVALID_ARG; /* one operation per action */
@@ -1638,6 +1683,8 @@ ntcp_status ntcp_endpoint_understand_header(ntcp_endpoint *ep, const char *actio
 {
     if (!ep || !name)
         return NTCP_E_INVALID_ARG;
+    if (atomic_load(&ep->svc->running))
+        return NTCP_E_STATE;
     understood *u = ntcp_realloc(ep->und, (ep->nund + 1) * sizeof *u);
     if (!u)
         return NTCP_E_NOMEM;
@@ -1735,6 +1782,8 @@ static ntcp_status bind_endpoint_locked(ntcp_service *s, ntcp_endpoint *ep, cons
 ntcp_status ntcp_service_add_endpoint(ntcp_service *s, const char *url, const ntcp_endpoint_options *o,
                                       ntcp_endpoint **out, int *bound_port)
 {
+    if (atomic_load(&s->running))
+        return NTCP_E_STATE;
     ntcp_endpoint *ep = NULL;
     if (s->neps && !s->eps[0]->bound) { /* operations were added before the first address */
         ep = s->eps[0];
@@ -1755,6 +1804,8 @@ ntcp_status ntcp_service_add_endpoint(ntcp_service *s, const char *url, const nt
 
 ntcp_status ntcp_service_listen(ntcp_service *s, const char *url, int *bound_port)
 {
+    if (atomic_load(&s->running))
+        return NTCP_E_STATE;
     ntcp_endpoint *first = first_endpoint(s);
     if (!first)
         return NTCP_E_NOMEM;
@@ -1777,14 +1828,18 @@ ntcp_status ntcp_service_run(ntcp_service *s)
         if (st)
             return st;
     }
-    if (s->pool && s->o.inline_us) {
+    if (s->pool && s->o.inline_us && !s->mon_seen)
+        s->mon_seen = ntcp_calloc(2 * (size_t)s->nls, sizeof *s->mon_seen); /* none: no watch, no handler on the loops */
+    if (s->pool && s->o.inline_us && s->mon_seen) {
         pthread_mutex_lock(&s->mon_mu);
         s->mon_stop = false;
         pthread_mutex_unlock(&s->mon_mu);
         s->mon_started = pthread_create(&s->mon, NULL, monitor, s) == 0;
     }
     s->inl_on = s->mon_started; /* never without the watch */
+    atomic_store(&s->running, true);
     ntcp_status st = ntcp_server_run(s->srv);
+    atomic_store(&s->running, false);
     if (s->mon_started) {
         pthread_mutex_lock(&s->mon_mu);
         s->mon_stop = true;
@@ -1823,5 +1878,6 @@ ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->share
 
 ntcp_server *ntcp__service_server(const ntcp_service *s) { return s->srv; }
 unsigned long ntcp__service_inlined(const ntcp_service *s) { return atomic_load(&s->inlined); }
+unsigned long ntcp__service_watch_ticks(const ntcp_service *s) { return atomic_load(&s->mon_ticks); }
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }

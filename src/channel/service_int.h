@@ -10,6 +10,8 @@ unsigned long ntcp__service_requests(const ntcp_service *s);
 unsigned long ntcp__service_dispatched(const ntcp_service *s);
 /* Handlers run on the thread of the loop that read their request. */
 unsigned long ntcp__service_inlined(const ntcp_service *s);
+/* Times the watch on those handlers looked at the loops. */
+unsigned long ntcp__service_watch_ticks(const ntcp_service *s);
 /* The service's connection engine. */
 ntcp_server *ntcp__service_server(const ntcp_service *s);
 #endif

@@ -373,8 +373,32 @@ TEST(workers_dispatcher_fault_waits_its_turn)
     stop(&f);
 }
 
+/* the next reply: the index its RelatesTo names (-1: none), whether it is a fault, its body */
+static int pipe_next(pipe_session *p, bool *fault, char *body, size_t cap)
+{
+    const uint8_t *d;
+    size_t n;
+    int i = -1;
+    *fault = false;
+    body[0] = 0;
+    if (ntcp_channel_receive(p->ch, &d, &n) != NTCP_OK)
+        return -1;
+    ntcp_soap_msg r;
+    ntcp_soap_msg_init(&r);
+    if (ntcp_soap_read_session(d, n, p->in, NULL, NULL, 0, &r) == NTCP_OK && r.relates_to) {
+        const char *id = r.relates_to;
+        size_t l = strlen(id);
+        if (l > 0 && !strncmp(id, "urn:uuid:00000000-0000-4000-8000-00000000000", l - 1))
+            i = id[l - 1] - '0';
+        *fault = r.is_fault;
+        snprintf(body, cap, "%.*s", (int)r.body.len, r.body.data ? (const char *)r.body.data : "");
+    }
+    ntcp_soap_msg_clear(&r);
+    return i;
+}
+
 /* Multiple: one session's pipelined calls overlap (each waits for all four
- * to be inside); the replies still leave in request order. */
+ * to be inside); each reply comes once, in whatever order they finished. */
 TEST(workers_multiple_session_overlaps)
 {
     ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_MULTIPLE, 0);
@@ -387,8 +411,53 @@ TEST(workers_multiple_session_overlaps)
     if (pipe_open(&p, f.url)) {
         for (int i = 0; i < 4; i++)
             pipe_send(&p, "urn:t/Barrier", i);
-        for (int i = 0; i < 4; i++)
-            pipe_expect(&p, i, "<R xmlns=\"urn:t\">met</R>");
+        int seen = 0;
+        for (int k = 0; k < 4; k++) {
+            bool fault;
+            char body[64];
+            int i = pipe_next(&p, &fault, body, sizeof body);
+            CHECK(i >= 0 && i < 4 && !(seen & 1 << i));
+            CHECK(!fault);
+            CHECK_EQ_STR(body, "<R xmlns=\"urn:t\">met</R>");
+            if (i >= 0 && i < 4)
+                seen |= 1 << i;
+        }
+        CHECK_EQ_INT(seen, 15);
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
+/* Multiple: a reply leaves as its call finishes, as WCF's channel sends it:
+ * a call after a held one is answered first, and so is a dispatcher fault
+ * (an unknown Action); the held one's reply follows its release. */
+TEST(workers_multiple_replies_as_they_finish)
+{
+    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_MULTIPLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(2);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        pipe_send(&p, "urn:t/Logged", 0); /* held until released */
+        pipe_send(&p, "urn:t/Logged", 1);
+        pipe_send(&p, "urn:t/Nope", 2);
+        bool fault;
+        char body[64];
+        int a = pipe_next(&p, &fault, body, sizeof body), b;
+        bool fa = fault;
+        b = pipe_next(&p, &fault, body, sizeof body);
+        bool fb = fault;
+        /* 1 and the fault for 2, in either order, both before 0 */
+        CHECK((a == 1 && !fa && b == 2 && fb) || (a == 2 && fa && b == 1 && !fb));
+        pthread_mutex_lock(&g.mu);
+        CHECK_EQ_STR(g.log, "E0E1X1"); /* 0 still runs */
+        pthread_mutex_unlock(&g.mu);
+        g_release();
+        CHECK_EQ_INT(pipe_next(&p, &fault, body, sizeof body), 0);
+        CHECK_EQ_STR(body, "<R xmlns=\"urn:t\"/>");
     }
     pipe_close(&p);
     stop(&f);
@@ -420,8 +489,16 @@ TEST(workers_concurrency_per_endpoint)
     if (pipe_open(&p, f.url)) {
         pipe_send(&p, "urn:t/Barrier", 0);
         pipe_send(&p, "urn:t/Barrier", 1);
-        pipe_expect(&p, 0, "<R xmlns=\"urn:t\">met</R>");
-        pipe_expect(&p, 1, "<R xmlns=\"urn:t\">met</R>");
+        int seen = 0;
+        for (int k = 0; k < 2; k++) {
+            bool fault;
+            char body[64];
+            int i = pipe_next(&p, &fault, body, sizeof body);
+            CHECK_EQ_STR(body, "<R xmlns=\"urn:t\">met</R>");
+            if (i == 0 || i == 1)
+                seen |= 1 << i;
+        }
+        CHECK_EQ_INT(seen, 3);
         pthread_mutex_lock(&g.mu);
         CHECK_EQ_INT(g.arrived, 2);
         pthread_mutex_unlock(&g.mu);
@@ -658,5 +735,385 @@ TEST(workers_inline_slow_handler_hands_its_loop_over)
         pthread_mutex_unlock(&g.mu);
     }
     pipe_close(&a);
+    stop(&f);
+}
+
+/* Endpoints, operations and understood headers are fixed while the service
+ * runs (the loops read them without a lock), as WCF's opened ServiceHost
+ * refuses changes: NTCP_E_STATE, and nothing changed. After the stop they
+ * can change again. */
+TEST(workers_no_changes_while_running)
+{
+    ntcp_service *svc = service(1, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Where", NULL, op_where, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    bool same;
+    (void)where_calls_ran(f.url, 1, &same); /* run() is serving */
+    int port = 0;
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Other", NULL, op_where, NULL), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_service_understand_header(svc, NULL, "urn:h", "H"), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_service_listen(svc, "net.tcp://127.0.0.1:0/two", &port), NTCP_E_STATE);
+    CHECK_EQ_INT(ntcp_service_add_endpoint(svc, "net.tcp://127.0.0.1:0/three", NULL, NULL, &port), NTCP_E_STATE);
+    CHECK_EQ_INT((int)ntcp__service_dispatched(svc), 1);
+    ntcp_service_stop(svc);
+    pthread_join(f.thr, NULL);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Other", NULL, op_where, NULL), NTCP_OK);
+    ntcp_service_free(svc);
+}
+
+/* Taken: returns only once its loop was taken over (the watch's doing):
+ * the n-th call, after the n-th takeover. */
+static atomic_ulong g_taken_calls;
+
+static ntcp_status op_until_taken(void *ctx, ntcp_call *call)
+{
+    ntcp_server *srv = ntcp__service_server(ctx);
+    unsigned long n = atomic_fetch_add(&g_taken_calls, 1) + 1;
+    long long end = now_ms() + DEADLINE_MS;
+    while (ntcp__server_takeovers(srv) < n && now_ms() < end)
+        sched_yield();
+    return ntcp_call_reply_text(call, "<T xmlns=\"urn:t\"/>", 18);
+}
+
+/* Every takeover starts a thread; one whose handler returned (or that
+ * found nothing left to take) is joined while the service runs, not
+ * held (its stack, its record) until run() returns: after 20 takeovers
+ * only the loop's thread and the last one leaving are left. */
+TEST(workers_inline_takeovers_leave_no_threads_behind)
+{
+    ntcp_service *svc = service(1, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Taken", NULL, op_until_taken, svc), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    ntcp_server *srv = ntcp__service_server(svc);
+    atomic_store(&g_taken_calls, 0);
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        for (int i = 0; i < 20; i++) {
+            pipe_send(&p, "urn:t/Taken", i % 10);
+            pipe_expect(&p, i % 10, "<T xmlns=\"urn:t\"/>");
+        }
+        CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 20);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__server_runners(srv) > 3 && now_ms() < end)
+            sched_yield();
+        CHECK((int)ntcp__server_runners(srv) <= 3);
+    }
+    pipe_close(&p);
+    stop(&f);
+}
+
+/* a gate the test opens: held handlers that come before the Held ones */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int arrived;
+    bool open;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
+
+static ntcp_status op_gate(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += DEADLINE_MS / 1000;
+    pthread_mutex_lock(&gate.mu);
+    gate.arrived++;
+    pthread_cond_broadcast(&gate.cv);
+    while (!gate.open && pthread_cond_timedwait(&gate.cv, &gate.mu, &dl) == 0)
+        ;
+    pthread_mutex_unlock(&gate.mu);
+    return ntcp_call_reply_text(call, "<G xmlns=\"urn:t\"/>", 18);
+}
+
+static void gate_reset(void)
+{
+    pthread_mutex_lock(&gate.mu);
+    gate.arrived = 0;
+    gate.open = false;
+    pthread_mutex_unlock(&gate.mu);
+}
+
+static bool gate_wait_arrived(int n)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += DEADLINE_MS / 1000;
+    pthread_mutex_lock(&gate.mu);
+    while (gate.arrived < n && pthread_cond_timedwait(&gate.cv, &gate.mu, &dl) == 0)
+        ;
+    bool ok = gate.arrived >= n;
+    pthread_mutex_unlock(&gate.mu);
+    return ok;
+}
+
+static void gate_open(void)
+{
+    pthread_mutex_lock(&gate.mu);
+    gate.open = true;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+}
+
+static ntcp_service *inline_service(unsigned workers, unsigned loops, unsigned inline_us, int close_timeout_ms)
+{
+    ntcp_service_options o;
+    ntcp_service_options_init(&o);
+    o.security = NTCP_SECURITY_NONE;
+    o.workers = workers;
+    o.server.loops = loops;
+    o.inline_us = inline_us;
+    if (close_timeout_ms)
+        o.server.close_timeout_ms = close_timeout_ms;
+    ntcp_service *svc = NULL;
+    CHECK_EQ_INT(ntcp_service_new(&svc, &o), NTCP_OK);
+    if (svc) {
+        CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Gate", NULL, op_gate, NULL), NTCP_OK);
+        CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Held", NULL, op_held, NULL), NTCP_OK);
+        CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Where", NULL, op_where, NULL), NTCP_OK);
+    }
+    return svc;
+}
+
+/* Two blocking calls read in one batch of the one loop (both were waiting
+ * in their sockets while a gate held the loop), one worker: the first
+ * holds the only thread allowed once its loop is taken over, so the
+ * second goes to the worker, not to the loop's new thread; the loop stays
+ * free and reads a third session's call while both are held. */
+TEST(workers_inline_batch_past_the_limit_goes_to_the_workers)
+{
+    ntcp_service *svc = inline_service(1, 1, 500000, 0); /* the gate is not taken over meanwhile */
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(2);
+    gate_reset();
+    ntcp_server *srv = ntcp__service_server(svc);
+    pipe_session a, b, c, d;
+    bool ok = pipe_open(&a, f.url) && pipe_open(&b, f.url) && pipe_open(&c, f.url) && pipe_open(&d, f.url);
+    if (ok) {
+        pipe_send(&a, "urn:t/Gate", 0);
+        CHECK(gate_wait_arrived(1));
+        pipe_send(&b, "urn:t/Held", 1);
+        pipe_send(&c, "urn:t/Held", 2);
+        gate_open();
+        pipe_expect(&a, 0, "<G xmlns=\"urn:t\"/>");
+        CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 0); /* else the gate did not hold the loop: no batch of two */
+        wait_arrived(2);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__server_takeovers(srv) < 1 && now_ms() < end)
+            sched_yield();
+        pipe_send(&d, "urn:t/Where", 3);
+        end = now_ms() + DEADLINE_MS / 2; /* before the held handlers give up */
+        while (ntcp__service_requests(svc) < 4 && now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT((int)ntcp__service_requests(svc), 4); /* the loop read it: not held by a handler */
+        CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 1); /* the second blocked call did not take a thread */
+        g_release();
+        pipe_expect(&b, 1, "<H xmlns=\"urn:t\"/>");
+        pipe_expect(&c, 2, "<H xmlns=\"urn:t\"/>");
+        pipe_expect(&d, 3, "<W xmlns=\"urn:t\"/>");
+    }
+    g_release();
+    gate_open();
+    pipe_close(&a);
+    pipe_close(&b);
+    pipe_close(&c);
+    pipe_close(&d);
+    stop(&f);
+}
+
+/* Two loops each start a blocking call at once, one worker: the limit
+ * lets the watch take only one loop over, but the other loop must not be
+ * left to its handler either: a stop then returns at the close timeout
+ * with both handlers still held. */
+TEST(workers_inline_blocked_on_two_loops_stop_returns)
+{
+    ntcp_service *svc = inline_service(1, 2, 500000, 200);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(2);
+    gate_reset();
+    ntcp_server *srv = ntcp__service_server(svc);
+    pipe_session a, b, c, d; /* a, c on loop 0; b, d on loop 1 (the least loaded, ties to the first) */
+    bool ok = pipe_open(&a, f.url) && pipe_open(&b, f.url) && pipe_open(&c, f.url) && pipe_open(&d, f.url);
+    if (ok) {
+        pipe_send(&a, "urn:t/Gate", 0);
+        pipe_send(&b, "urn:t/Gate", 1);
+        CHECK(gate_wait_arrived(2));
+        pipe_send(&c, "urn:t/Held", 2);
+        pipe_send(&d, "urn:t/Held", 3);
+        gate_open();
+        pipe_expect(&a, 0, "<G xmlns=\"urn:t\"/>");
+        pipe_expect(&b, 1, "<G xmlns=\"urn:t\"/>");
+        CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 0); /* else the gates did not hold the loops */
+        wait_arrived(2);
+        ntcp_service_stop(svc);
+        long long end = now_ms() + DEADLINE_MS;
+        while (!atomic_load(&f.ran) && now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT(atomic_load(&f.ran), 1); /* at the close timeout, both handlers still held */
+    }
+    g_release();
+    gate_open();
+    pipe_session *all[] = { &a, &b, &c, &d };
+    for (int i = 0; i < 4; i++) { /* the stop ended them */
+        if (all[i]->ch)
+            ntcp_channel_abort(all[i]->ch);
+        all[i]->ch = NULL;
+        pipe_close(all[i]);
+    }
+    stop(&f);
+}
+
+/* The watch covers every loop, not only the first 64: a handler blocked on
+ * loop 64 has its loop taken over. */
+TEST(workers_inline_watch_covers_every_loop)
+{
+    ntcp_service *svc = inline_service(1, 66, 1000, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(1);
+    ntcp_server *srv = ntcp__service_server(svc);
+    static pipe_session p[65]; /* session i on loop i */
+    int n = 0;
+    while (n < 65 && pipe_open(&p[n], f.url))
+        n++;
+    CHECK_EQ_INT(n, 65);
+    if (n == 65) {
+        pipe_send(&p[64], "urn:t/Logged", 0); /* held until released */
+        wait_arrived(1);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__server_takeovers(srv) < 1 && now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 1);
+        g_release();
+        pipe_expect(&p[64], 0, "<R xmlns=\"urn:t\"/>");
+    }
+    g_release();
+    for (int i = 0; i < n; i++)
+        pipe_close(&p[i]);
+    stop(&f);
+}
+
+/* X: the gate, marking the thread it ran on; Where on the thread it ran on */
+static _Thread_local bool tl_ran_gate;
+static atomic_bool g_where_on_gate_thread;
+
+static ntcp_status op_gate_mark(void *ctx, ntcp_call *call)
+{
+    tl_ran_gate = true;
+    return op_gate(ctx, call);
+}
+
+static ntcp_status op_where_mark(void *ctx, ntcp_call *call)
+{
+    atomic_store(&g_where_on_gate_thread, tl_ran_gate);
+    return op_where(ctx, call);
+}
+
+/* A thread whose loop was taken over stays out of it when its handler
+ * returns, even while the loop's new thread runs a handler of its own
+ * (whose run it must not mistake for its own): the loop is then served
+ * by one thread, never by the old one again. */
+TEST(workers_inline_lost_thread_does_not_come_back)
+{
+    ntcp_service *svc = inline_service(2, 1, 500000, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/X", NULL, op_gate_mark, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/W", NULL, op_where_mark, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(1);
+    gate_reset();
+    atomic_store(&g_where_on_gate_thread, false);
+    ntcp_server *srv = ntcp__service_server(svc);
+    pipe_session b, c, d;
+    bool ok = pipe_open(&b, f.url) && pipe_open(&c, f.url) && pipe_open(&d, f.url);
+    if (ok) {
+        pipe_send(&b, "urn:t/X", 0);
+        CHECK(gate_wait_arrived(1));
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__server_takeovers(srv) < 1 && now_ms() < end)
+            sched_yield();
+        CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 1); /* X lost its loop */
+        pipe_send(&c, "urn:t/Held", 1); /* on the new thread, inline: one stray of two allowed */
+        wait_arrived(1);
+        gate_open(); /* X returns while Held runs on the loop's new thread */
+        pipe_expect(&b, 0, "<G xmlns=\"urn:t\"/>");
+        pipe_send(&d, "urn:t/W", 2);
+        pipe_expect(&d, 2, "<W xmlns=\"urn:t\"/>");
+        CHECK(!atomic_load(&g_where_on_gate_thread)); /* not served by the thread that lost the loop */
+        g_release();
+        pipe_expect(&c, 1, "<H xmlns=\"urn:t\"/>");
+    }
+    g_release();
+    gate_open();
+    pipe_close(&b);
+    pipe_close(&c);
+    pipe_close(&d);
+    stop(&f);
+}
+
+/* Tick: returns once the watch looked at the loops again (a handler that
+ * runs about one tick of inline_us: not long enough to be taken over). */
+static atomic_int g_ticked;
+
+static ntcp_status op_tick(void *ctx, ntcp_call *call)
+{
+    unsigned long t0 = ntcp__service_watch_ticks(ctx);
+    long long end = now_ms() + DEADLINE_MS;
+    while (ntcp__service_watch_ticks(ctx) == t0 && now_ms() < end)
+        sched_yield();
+    atomic_fetch_add(&g_ticked, 1);
+    return ntcp_call_reply_text(call, "<T xmlns=\"urn:t\"/>", 18);
+}
+
+/* One session's 30 pipelined calls, each shorter than the watch's limit,
+ * all read while a gate before them ran: run one after the other on the
+ * loop they would hold it for all 30 ticks, no handler ever long enough to
+ * be taken over. The loop polls again within about inline_us instead (the
+ * rest go to the workers), so another session's call on that loop is
+ * answered while most of them are still to run. */
+TEST(workers_inline_short_calls_do_not_hold_the_loop)
+{
+    ntcp_service *svc = inline_service(2, 1, 1000, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Tick", NULL, op_tick, svc), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    atomic_store(&g_ticked, 0);
+    gate_reset();
+    pipe_session a, b;
+    bool ok = pipe_open(&a, f.url) && pipe_open(&b, f.url);
+    if (ok) {
+        pipe_send(&a, "urn:t/Gate", 0); /* single: the Ticks wait for it, read */
+        CHECK(gate_wait_arrived(1));
+        for (int i = 1; i <= 30; i++)
+            pipe_send(&a, "urn:t/Tick", i % 10);
+        long long end = now_ms() + DEADLINE_MS;
+        while (ntcp__service_requests(svc) < 31 && now_ms() < end)
+            sched_yield();
+        gate_open();
+        pipe_expect(&a, 0, "<G xmlns=\"urn:t\"/>");
+        end = now_ms() + DEADLINE_MS;
+        while (atomic_load(&g_ticked) < 2 && now_ms() < end)
+            sched_yield();
+        pipe_send(&b, "urn:t/Where", 0);
+        pipe_expect(&b, 0, "<W xmlns=\"urn:t\"/>");
+        CHECK(atomic_load(&g_ticked) < 30); /* answered between them, not after them all */
+        for (int i = 1; i <= 30; i++)
+            pipe_expect(&a, i % 10, "<T xmlns=\"urn:t\"/>");
+        CHECK_EQ_INT(atomic_load(&g_ticked), 30);
+    }
+    gate_open();
+    pipe_close(&a);
+    pipe_close(&b);
     stop(&f);
 }
