@@ -14,7 +14,9 @@
  * Needs a realm and a ticket in the default ccache (scripts/bench).
  * usage: bench_load [seconds-per-measure] [parts: P6,TRACE] [clients]
  * NTCP_BENCH_WORKERS=N: the service's workers (default one per CPU; 0 runs
- * the operations on the event loops, one per CPU either way). */
+ * the operations on the event loops, one per CPU either way);
+ * NTCP_BENCH_INLINE_US=N its inline_us (0: every call to a worker);
+ * NTCP_P6_ONLY_OURS=1 skips P6's floor slices (to profile ours alone). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -87,6 +89,8 @@ static int serve(const char *trace_mode)
      * (NTCP_BENCH_WORKERS=0 runs them on the loops) */
     o.server.loops = (unsigned)ncpu();
     o.workers = getenv("NTCP_BENCH_WORKERS") ? (unsigned)atoi(getenv("NTCP_BENCH_WORKERS")) : (unsigned)ncpu();
+    if (getenv("NTCP_BENCH_INLINE_US"))
+        o.inline_us = (unsigned)atoi(getenv("NTCP_BENCH_INLINE_US"));
     ntcp_trace *t = NULL;
     char path[64] = "";
     if (strcmp(trace_mode, "none")) {
@@ -424,7 +428,8 @@ static void p6(double budget, int clients)
     result rc = { 0 }, rt = { 0 };
     for (int k = 0; k < SLICES; k++) {
         g_server = flo;
-        run_slice(dt, clients, drive_tcp, budget / SLICES, &rt);
+        if (!getenv("NTCP_P6_ONLY_OURS"))
+            run_slice(dt, clients, drive_tcp, budget / SLICES, &rt);
         g_server = svc;
         run_slice(dc, clients, drive_client, budget / SLICES, &rc);
     }
@@ -437,11 +442,13 @@ static void p6(double budget, int clients)
     double p50 = pct(&rc, 50), p99 = pct(&rc, 99), f50 = pct(&rt, 50), f99 = pct(&rt, 99);
     const char *wenv = getenv("NTCP_BENCH_WORKERS");
     int workers = wenv ? atoi(wenv) : ncpu();
+    const char *ienv = getenv("NTCP_BENCH_INLINE_US");
+    int inline_us = ienv ? atoi(ienv) : 1000;
     printf("P6 %d clients on persistent sessions, Kerberos EncryptAndSign, 256-byte echo, service on %d CPUs "
-           "(%d event loops, %d workers): "
+           "(%d event loops, %d workers, inline_us %d): "
            "%.0f calls/s, p50 %.2f ms, p99 %.2f ms (p99/p50 %.1f)%s; epoll TCP echo floor: %.0f/s, p50 %.2f ms, "
            "p99 %.2f ms; ratio %.2f (target >= 0.5, p99 <= 3x p50)\n",
-           clients, ncpu(), ncpu(), workers, rate, p50, p99, p50 > 0 ? p99 / p50 : 0, fails ? " [calls failed]" : "", frate, f50, f99,
+           clients, ncpu(), ncpu(), workers, inline_us, rate, p50, p99, p50 > 0 ? p99 / p50 : 0, fails ? " [calls failed]" : "", frate, f50, f99,
            frate > 0 ? rate / frate : 0);
     printf("  CPU per call in P6: service %.1f us, its clients %.1f us; floor server %.1f us, its clients %.1f us "
            "(the clients share the machine's %d CPUs with the server)\n",

@@ -33,6 +33,7 @@ static void usage(FILE *f)
             "                         [--log-entire-message] [--max-logged-size N] [--propagate-activity]]\n"
             "                        [--mode LIST] [--config FILE] [--syslog] [-v]\n"
             "                        [--workers N] [--loops N] [--concurrency single|multiple]\n"
+            "                        [--inline-us N]\n"
             "                        [--credential windows|certificate|none] [--cert FILE [--key FILE]] [--client-ca FILE]\n"
             "                        [--validation chain|peer|none] [--revocation nocheck|online|offline]\n"
             "                        [--tls-min 1.2|1.3] [--tls-max 1.2|1.3] [--wsdl-port N] [--identity ID]\n"
@@ -82,6 +83,9 @@ static void usage(FILE *f)
             "  --workers N        threads that run the operations (default: one per CPU; 0 = on the event loops,\n"
             "                     which then wait for each one). A handler that blocks holds a worker; Delay\n"
             "                     does not (it is deferred to a timer)\n"
+            "  --inline-us N      with workers, an operation first runs on the event loop that read it, with no\n"
+            "                     hand-off; one still running after N microseconds (default 1000) has its loop\n"
+            "                     handed to a new thread. 0 = every operation goes to a worker\n"
             "  --loops N          event loops, one thread each (default: one per CPU); one accepts and hands\n"
             "                     each connection to the least loaded\n"
             "  --concurrency C    single (default: a session's calls run one at a time, in order) or multiple\n"
@@ -421,7 +425,7 @@ static void on_signal(int sig)
         ntcp_service_stop(g_service);
 }
 
-enum { OPT_WORKERS = 0x120, OPT_LOOPS, OPT_CONCURRENCY }; /* beside CLI_TRACE_LONG_OPTIONS' 0x10x */
+enum { OPT_WORKERS = 0x120, OPT_LOOPS, OPT_CONCURRENCY, OPT_INLINE_US }; /* beside CLI_TRACE_LONG_OPTIONS' 0x10x */
 
 static const struct option opts[] = {
         { "security", required_argument, NULL, 's' },  { "package", required_argument, NULL, 'p' },
@@ -437,6 +441,7 @@ static const struct option opts[] = {
         { "workers", required_argument, NULL, OPT_WORKERS },
         { "loops", required_argument, NULL, OPT_LOOPS },
         { "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+        { "inline-us", required_argument, NULL, OPT_INLINE_US },
         { "credential", required_argument, NULL, CLI_OPT_CREDENTIAL },
         { "cert", required_argument, NULL, CLI_OPT_CERT },
         { "key", required_argument, NULL, CLI_OPT_KEY },
@@ -504,6 +509,16 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
                 o.workers = (unsigned)v;
             else
                 o.server.loops = (unsigned)v;
+            break;
+        }
+        case OPT_INLINE_US: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 0 || v > 1000000) {
+                fprintf(stderr, "nettcp serve: --inline-us expects a whole number from 0 to 1000000, not '%s'\n", optarg);
+                return 2;
+            }
+            o.inline_us = (unsigned)v;
             break;
         }
         case OPT_CONCURRENCY:

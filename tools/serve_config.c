@@ -314,10 +314,10 @@ static void reload(void)
         a.o.tls.min_version != rl.now.o.tls.min_version || a.o.tls.max_version != rl.now.o.tls.max_version ||
         !same_str(a.wsdl_port, rl.now.wsdl_port) || !same_str(a.identity, rl.now.identity) ||
         a.o.workers != rl.now.o.workers || a.o.server.loops != rl.now.o.server.loops ||
-        a.o.concurrency != rl.now.o.concurrency)
+        a.o.concurrency != rl.now.o.concurrency || a.o.inline_us != rl.now.o.inline_us)
         serve_log(LOG_WARNING, "reload: the URL, --security, --credential, the certificate options, --trace, --syslog, "
-                               "--wsdl-port, --identity, the size limits, --workers, --loops and --concurrency take "
-                               "effect at the next start; the rest applies now");
+                               "--wsdl-port, --identity, the size limits, --workers, --loops, --concurrency and --inline-us "
+                               "take effect at the next start; the rest applies now");
     if (ntcp_service_set_nns(rl.svc, &a.o.nns) != NTCP_OK) {
         const ntcp_error *e = ntcp_service_error(rl.svc);
         serve_log(LOG_ERR, "reload: the new security options were refused (%s; cause: %s); keeping the previous ones",

@@ -136,6 +136,14 @@ typedef struct ntcp_service_options {
      * defer them. The event loops are server.loops (default one per CPU). */
     unsigned workers;
     ntcp_concurrency concurrency;     /* the endpoints' default: single */
+    /* With workers: a handler first runs on the event loop that read its
+     * request, right after the loop's batch of reads, with no hand-off to
+     * another thread. One still running after inline_us microseconds
+     * (default 1000) has its loop handed to a new thread, so the loop's
+     * other sessions wait at most about twice that; the handler's thread
+     * leaves once it returns. At most `workers` threads are held that way;
+     * past that, calls go to the workers. 0: every call goes to a worker. */
+    unsigned inline_us;
 } ntcp_service_options;
 
 /* Fills the defaults. */

@@ -77,6 +77,11 @@ struct loop {
     ntcp_server_session *sessions;
     _Atomic unsigned count;      /* its sessions (read by loop 0 to pick the least loaded) */
     _Atomic int wake_pending;
+    _Atomic int polling; /* in (or about to enter) epoll_wait: a wake-up must write the eventfd */
+    /* user code on the loop's thread: run number * 4 + INL_* (see
+     * ntcp__server_inline_begin); only the loop's thread writes it, but for
+     * the compare-and-swap to INL_LOST of a thread taking the loop over */
+    _Atomic unsigned long inl;
     uint8_t *rbuf;
     long long stop_deadline;
     bool shutting;
@@ -85,10 +90,21 @@ struct loop {
     unsigned feeding;            /* feed() calls on the stack (a callback may flush another session) */
     pthread_mutex_t mu;          /* the handoff queue */
     handoff *in_head, *in_tail;
-    pthread_t thr;
     bool started;                /* its thread runs (set before loop 0 hands anything out) */
+    struct runner *cur;          /* the thread running it (written by that thread) */
     _Atomic unsigned long ticks; /* read by tests from other threads */
 };
+
+/* A thread the server started: a loop's, or one taking a loop over. */
+typedef struct runner {
+    pthread_t thr;
+    loop *lp;
+    unsigned long inl; /* the inline run it takes over (0: a loop's first thread) */
+    _Atomic bool lost; /* its loop was taken over: it leaves when its user code returns */
+    struct runner *next;
+} runner;
+
+enum { INL_OWNED = 0, INL_RUNNING = 1, INL_LOST = 2 };
 
 struct ntcp_server {
     ntcp_server_config cfg;
@@ -121,6 +137,17 @@ struct ntcp_server {
     _Atomic size_t out_max;            /* the most output one session held (channel/server_int.h) */
     _Atomic unsigned long ends_deferred; /* the peer's End came with replies still to go (tests) */
     _Atomic unsigned long reads_held;  /* sessions whose reading was held at the read-ahead bound (tests) */
+    bool (*batch_end)(void *ctx, unsigned loop, bool final);
+    void *batch_ctx;
+    pthread_mutex_t run_mu;            /* runners, finished, closed */
+    pthread_cond_t run_cv;
+    runner *runners;
+    runner *strays_list;               /* threads that lost their loop, joined by ntcp_server_free */
+    unsigned finished;                 /* loops whose run ended (not taken over) */
+    bool closed;                       /* run() is joining: no more runners */
+    ntcp_status run_st;
+    _Atomic int strays;                /* threads whose loop was taken over while they ran user code */
+    _Atomic unsigned long takeovers;
 };
 
 static long long now_ms(void)
@@ -170,8 +197,12 @@ ntcp_status ntcp_server_new(ntcp_server **out, const ntcp_server_config *cfg)
     if (s->nloops > MAX_LOOPS)
         s->nloops = MAX_LOOPS;
     s->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pthread_mutex_init(&s->run_mu, NULL);
+    pthread_cond_init(&s->run_cv, NULL);
     s->loops = ntcp_calloc(s->nloops, sizeof *s->loops);
     if (!s->loops) {
+        pthread_cond_destroy(&s->run_cv);
+        pthread_mutex_destroy(&s->run_mu);
         ntcp_free(s);
         return NTCP_E_NOMEM;
     }
@@ -243,12 +274,21 @@ static void drop_handoffs(loop *lp)
     }
 }
 
+void ntcp__server_join_strays(ntcp_server *s);
+
 void ntcp_server_free(ntcp_server *s)
 {
     if (!s)
         return;
+    ntcp__server_join_strays(s);
     for (unsigned i = 0; i < s->nloops; i++) {
         loop *lp = &s->loops[i];
+        if (atomic_exchange(&lp->wake_pending, 0)) {
+            if (s->on_wake_loop)
+                s->on_wake_loop(s->wake_loop_ctx, lp->idx);
+            if (lp->idx == 0 && s->on_wake)
+                s->on_wake(s->wake_ctx);
+        }
         lp->in_batch = false;
         free_dead(lp);
         while (lp->sessions) {
@@ -269,6 +309,8 @@ void ntcp_server_free(ntcp_server *s)
         close(s->lfd[i]);
     if (s->reserve >= 0)
         close(s->reserve);
+    pthread_cond_destroy(&s->run_cv);
+    pthread_mutex_destroy(&s->run_mu);
     ntcp_free(s->loops);
     ntcp_free(s);
 }
@@ -327,9 +369,10 @@ void ntcp_server_wake_loop(ntcp_server *s, unsigned i)
 {
     if (i >= s->nloops)
         return;
-    /* one eventfd write per wake-up of the loop, not per caller: a wake
-     * already pending is read (after the eventfd) with all news before it */
-    if (!atomic_exchange(&s->loops[i].wake_pending, 1))
+    /* one eventfd write per wake-up of a sleeping loop: a loop that is
+     * awake sees wake_pending before it polls again (it sets polling, then
+     * reads wake_pending; both sides are sequentially consistent) */
+    if (!atomic_exchange(&s->loops[i].wake_pending, 1) && atomic_load(&s->loops[i].polling))
         kick(&s->loops[i]);
 }
 
@@ -1004,14 +1047,21 @@ static bool on_writable(ntcp_server_session *ss)
     return flush(ss) && end_after_replies(ss) && resume_reading(ss);
 }
 
-/* One event loop until shutdown completed (or failed). */
-static ntcp_status loop_run(loop *lp)
+/* One event loop until shutdown completed (or failed), or until another
+ * thread took it over while this one ran user code (*lost). */
+static ntcp_status loop_run(loop *lp, bool *lost)
 {
     ntcp_server *s = lp->srv;
     struct epoll_event evs[64];
     long long next_timer = now_ms() + 250;
     ntcp_status result = NTCP_OK;
+    *lost = false;
     for (;;) {
+        /* where the loop would sleep next: the work its batch left for user code */
+        if (s->batch_end && !s->batch_end(s->batch_ctx, lp->idx, false)) {
+            *lost = true; /* the loop is another thread's now: nothing of it is touched here */
+            return NTCP_OK;
+        }
         if (atomic_load(&s->stopping) && !lp->shutting)
             begin_shutdown(lp);
         if (lp->shutting && (!lp->sessions || now_ms() >= lp->stop_deadline))
@@ -1020,7 +1070,11 @@ static ntcp_status loop_run(loop *lp)
             end_idle_sessions(lp); /* the replies that were pending may be out now */
         long long now = now_ms();
         int timeout = next_timer > now ? (int)(next_timer - now) : 0;
+        atomic_store(&lp->polling, 1);
+        if (atomic_load(&lp->wake_pending))
+            timeout = 0; /* news came while the loop was busy: no eventfd write announced it */
         int n = epoll_wait(lp->ep, evs, 64, timeout);
+        atomic_store(&lp->polling, 0);
         if (n < 0 && errno != EINTR) {
             result = NTCP_E_IO;
             break;
@@ -1033,12 +1087,6 @@ static ntcp_status loop_run(loop *lp)
                 ssize_t r = read(lp->evfd, &v, sizeof v);
                 (void)r;
                 adopt(lp);
-                if (atomic_exchange(&lp->wake_pending, 0)) {
-                    if (s->on_wake_loop)
-                        s->on_wake_loop(s->wake_loop_ctx, lp->idx);
-                    if (lp->idx == 0 && s->on_wake)
-                        s->on_wake(s->wake_ctx);
-                }
                 if (lp->idx == 0 && atomic_exchange(&s->resume_asked, false) && atomic_load(&s->paused))
                     resume_accepting(s); /* a descriptor was freed on another loop */
                 continue;
@@ -1062,6 +1110,12 @@ static ntcp_status loop_run(loop *lp)
                 on_readable(ss);
             }
         }
+        if (atomic_exchange(&lp->wake_pending, 0)) {
+            if (s->on_wake_loop)
+                s->on_wake_loop(s->wake_loop_ctx, lp->idx);
+            if (lp->idx == 0 && s->on_wake)
+                s->on_wake(s->wake_ctx);
+        }
         lp->in_batch = false;
         free_dead(lp);
         now = now_ms();
@@ -1079,36 +1133,176 @@ static ntcp_status loop_run(loop *lp)
         ntcp_server_session *ss = lp->sessions;
         end_session(ss, NTCP_E_CLOSED, !ntcp_framing_is_closed(ss->f));
     }
+    if (s->batch_end)
+        (void)s->batch_end(s->batch_ctx, lp->idx, true); /* what is left goes elsewhere */
     return result;
+}
+
+/* A loop's run ended (not taken over). */
+static void loop_finished(loop *lp, ntcp_status st)
+{
+    ntcp_server *s = lp->srv;
+    if (st != NTCP_OK) /* a broken epoll set: the whole service stops */
+        ntcp_server_stop(s);
+    pthread_mutex_lock(&s->run_mu);
+    if (st != NTCP_OK && s->run_st == NTCP_OK)
+        s->run_st = st;
+    s->finished++;
+    pthread_cond_broadcast(&s->run_cv);
+    pthread_mutex_unlock(&s->run_mu);
 }
 
 static void *loop_thread(void *arg)
 {
-    loop *lp = arg;
-    if (loop_run(lp) != NTCP_OK) /* a broken epoll set: the whole service stops */
-        ntcp_server_stop(lp->srv);
+    runner *r = arg;
+    loop *lp = r->lp;
+    if (r->inl) { /* taking the loop over: only if it still runs that same user code */
+        unsigned long want = r->inl;
+        if (!atomic_compare_exchange_strong(&lp->inl, &want, (r->inl & ~3ul) | INL_LOST)) {
+            atomic_fetch_sub(&lp->srv->strays, 1); /* it returned meanwhile */
+            return NULL;
+        }
+        atomic_fetch_add(&lp->srv->takeovers, 1);
+        atomic_store(&lp->cur->lost, true);
+    }
+    lp->cur = r;
+    bool lost;
+    ntcp_status st = loop_run(lp, &lost);
+    if (!lost)
+        loop_finished(lp, st);
     return NULL;
+}
+
+/* Starts a thread (run_mu held); false if none could be made. */
+static bool start_runner(ntcp_server *s, loop *lp, unsigned long inl)
+{
+    if (s->closed)
+        return false;
+    runner *r = ntcp_calloc(1, sizeof *r);
+    if (!r)
+        return false;
+    r->lp = lp;
+    r->inl = inl;
+    if (pthread_create(&r->thr, NULL, loop_thread, r) != 0) {
+        ntcp_free(r);
+        return false;
+    }
+    r->next = s->runners;
+    s->runners = r;
+    return true;
 }
 
 ntcp_status ntcp_server_run(ntcp_server *s)
 {
+    /* with user code on the loops (batch_end), every loop has a thread of
+     * its own, so user code never holds the caller's thread past the stop */
+    bool own_thread = s->batch_end != NULL;
+    pthread_mutex_lock(&s->run_mu);
+    s->finished = 0;
+    s->closed = false;
+    s->run_st = NTCP_OK;
     for (unsigned i = 0; i < s->nloops; i++) {
         s->loops[i].shutting = false;
-        s->loops[i].started = i == 0;
+        s->loops[i].started = false;
+        atomic_store(&s->loops[i].inl, 0);
     }
-    for (unsigned i = 1; i < s->nloops; i++)
-        s->loops[i].started = pthread_create(&s->loops[i].thr, NULL, loop_thread, &s->loops[i]) == 0;
-    ntcp_status st = loop_run(&s->loops[0]);
-    if (st)
-        ntcp_server_stop(s);
     for (unsigned i = 1; i < s->nloops; i++) {
-        if (s->loops[i].started)
-            pthread_join(s->loops[i].thr, NULL);
-        else /* no thread for it: it was given no connection */
+        s->loops[i].started = start_runner(s, &s->loops[i], 0);
+        if (!s->loops[i].started) { /* no thread for it: it is given no connection */
             s->loops[i].shutting = true;
+            s->finished++;
+        }
+    }
+    s->loops[0].started = true; /* last: loop 0 reads the others' */
+    bool here = !own_thread || !start_runner(s, &s->loops[0], 0);
+    pthread_mutex_unlock(&s->run_mu);
+    if (here) { /* loop 0 on this thread (no thread could be made for it, or no user code on the loops) */
+        runner self = { .lp = &s->loops[0] };
+        s->loops[0].cur = &self;
+        bool lost;
+        ntcp_status st = loop_run(&s->loops[0], &lost);
+        if (!lost)
+            loop_finished(&s->loops[0], st);
+        s->loops[0].cur = NULL;
+    }
+    pthread_mutex_lock(&s->run_mu);
+    while (s->finished < s->nloops)
+        pthread_cond_wait(&s->run_cv, &s->run_mu);
+    s->closed = true; /* every loop ended: nothing more to take over */
+    runner *list = s->runners;
+    s->runners = NULL;
+    ntcp_status st = s->run_st;
+    pthread_mutex_unlock(&s->run_mu);
+    while (list) {
+        runner *next = list->next;
+        if (atomic_load(&list->lost)) { /* may still be in user code: joined by ntcp_server_free */
+            list->next = s->strays_list;
+            s->strays_list = list;
+        } else {
+            pthread_join(list->thr, NULL);
+            ntcp_free(list);
+        }
+        list = next;
     }
     return st;
 }
+
+void ntcp__server_join_strays(ntcp_server *s)
+{
+    while (s->strays_list) {
+        runner *r = s->strays_list;
+        s->strays_list = r->next;
+        pthread_join(r->thr, NULL);
+        ntcp_free(r);
+    }
+}
+
+/* ---- user code on a loop's thread (see server_int.h) ---- */
+
+void ntcp__server_set_batch_end(ntcp_server *s, bool (*fn)(void *ctx, unsigned loop, bool final), void *ctx)
+{
+    s->batch_end = fn;
+    s->batch_ctx = ctx;
+}
+
+void ntcp__server_inline_begin(ntcp_server *s, unsigned i)
+{
+    loop *lp = &s->loops[i];
+    unsigned long v = atomic_load_explicit(&lp->inl, memory_order_relaxed);
+    atomic_store(&lp->inl, ((v >> 2) + 1) << 2 | INL_RUNNING);
+}
+
+bool ntcp__server_inline_end(ntcp_server *s, unsigned i)
+{
+    loop *lp = &s->loops[i];
+    unsigned long v = atomic_load_explicit(&lp->inl, memory_order_relaxed);
+    unsigned long want = (v & ~3ul) | INL_RUNNING;
+    if (atomic_compare_exchange_strong(&lp->inl, &want, v & ~3ul))
+        return true;
+    atomic_fetch_sub(&s->strays, 1); /* taken over: this thread is on its own now */
+    return false;
+}
+
+unsigned long ntcp__server_inline_state(const ntcp_server *s, unsigned i)
+{
+    return atomic_load(&s->loops[i].inl);
+}
+
+bool ntcp__server_take_over(ntcp_server *s, unsigned i, unsigned long seen)
+{
+    if (i >= s->nloops || (seen & 3) != INL_RUNNING)
+        return false;
+    pthread_mutex_lock(&s->run_mu);
+    atomic_fetch_add(&s->strays, 1);
+    bool ok = start_runner(s, &s->loops[i], seen);
+    if (!ok)
+        atomic_fetch_sub(&s->strays, 1);
+    pthread_mutex_unlock(&s->run_mu);
+    return ok;
+}
+
+int ntcp__server_strays(const ntcp_server *s) { return atomic_load(&s->strays); }
+unsigned long ntcp__server_takeovers(const ntcp_server *s) { return atomic_load(&s->takeovers); }
 
 static void free_copy(void *ctx, const uint8_t *p, ntcp_status st)
 {

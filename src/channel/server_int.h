@@ -15,4 +15,25 @@ size_t ntcp__server_session_queued(const ntcp_server_session *ss); /* output byt
 #define NTCP__SESSION_READ_AHEAD 64
 unsigned long ntcp__server_ends_deferred(const ntcp_server *s); /* peer's Ends that waited for replies so far */
 unsigned long ntcp__server_reads_held(const ntcp_server *s); /* times a session's reading was held so far */
+
+/* User code on a loop's thread. fn(ctx, loop, final) runs on the loop's
+ * thread each time round, before it polls: there it may run user code
+ * between ntcp__server_inline_begin and _end. If another thread took the
+ * loop over meanwhile (ntcp__server_take_over), _end says false and fn
+ * must return false at once without touching the loop: the thread leaves
+ * and the loop goes on on the new one. final: the loop ended (user code
+ * must go elsewhere; the return value is ignored). */
+void ntcp__server_set_batch_end(ntcp_server *s, bool (*fn)(void *ctx, unsigned loop, bool final), void *ctx);
+void ntcp__server_inline_begin(ntcp_server *s, unsigned loop);
+bool ntcp__server_inline_end(ntcp_server *s, unsigned loop);
+/* Any thread: the loop's inline state (a run number and whether user code
+ * runs); taking over succeeds only if the same run is still going: a new
+ * thread then serves the loop. */
+unsigned long ntcp__server_inline_state(const ntcp_server *s, unsigned loop);
+bool ntcp__server_take_over(ntcp_server *s, unsigned loop, unsigned long seen);
+/* Waits for the threads that lost their loop to leave their user code
+ * (after run() returned; ntcp_server_free does it too). */
+void ntcp__server_join_strays(ntcp_server *s);
+int ntcp__server_strays(const ntcp_server *s);               /* threads that lost their loop, still in user code */
+unsigned long ntcp__server_takeovers(const ntcp_server *s);  /* loops taken over so far */
 #endif

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <nettcp/channel.h>
 #include <nettcp/service.h>
 #include "channel/dialog.h"
 #include "channel/keytab.h"
 #include "channel/metadata_int.h"
+#include "channel/server_int.h"
 #include "channel/service_int.h"
 #include "channel/workers.h"
 #include "xml/libxml.h"
@@ -55,7 +57,8 @@ typedef struct sess sess;
 typedef struct held_stream held_stream;
 
 /* Threads: a call is made and parsed on its session's event loop, runs its
- * handler on a worker (or on the loop with workers 0), and comes back to
+ * handler there before the loop polls again (inline_us), or on a worker
+ * (or on the loop with workers 0), and comes back to
  * the loop through the loop's news list (under the loop's mutex) when the
  * handler returned and when it completed; the loop then sends the reply
  * and frees or recycles it. Fields marked (mu) are written by the handler's
@@ -68,6 +71,7 @@ struct ntcp_call {
     sess *se;             /* its session (kept alive while the call is out) */
     unsigned loop;        /* the session's event loop */
     ntcp__job job;        /* on the worker pool */
+    ntcp_call *inl_next;  /* (loop) waiting to run on the loop's thread */
     ntcp_call *disp_next; /* (loop) waiting for the session's running handler (single) */
     bool dispatched;      /* (loop) handed to the handler */
     bool m_returned, m_completed, m_queued; /* (mu) */
@@ -136,6 +140,7 @@ typedef struct loop_state {
     ntcp_xml_reader *scratch;         /* reads reply bodies into their envelopes */
     ntcp_xml_writer *spare_bw;        /* a reply writer for the next call */
     ntcp_xml_reader *spare_rd;        /* a request reader for the next call */
+    ntcp_call *inl_head, *inl_tail;   /* (loop) dispatched, to run on the loop's thread */
 } loop_state;
 
 struct ntcp_service {
@@ -150,7 +155,14 @@ struct ntcp_service {
     loop_state *ls;            /* one per event loop */
     unsigned nls;
     ntcp__pool *pool;          /* the workers (NULL: handlers on the loops) */
-    _Atomic unsigned long requests, dispatched; /* for tests (channel/service_int.h) */
+    /* the watch on handlers run on a loop's thread (inline_us) */
+    pthread_t mon;
+    bool mon_started, mon_stop; /* (mon_mu) */
+    pthread_mutex_t mon_mu;
+    pthread_cond_t mon_cv;
+    _Atomic int mon_idle;      /* asleep until a loop runs a handler */
+    bool inl_on;               /* handlers run on the loops' threads (set before run) */
+    _Atomic unsigned long requests, dispatched, inlined; /* for tests (channel/service_int.h) */
     ntcp_error err;            /* why it refused to start (ntcp_service_error) */
     struct ntcp__metadata *meta; /* described contracts, the metadata publisher (metadata.c) */
 };
@@ -173,6 +185,7 @@ void ntcp_service_options_init(ntcp_service_options *o)
     o->xml = xl;
     o->max_reply_size = DEFAULT_MAX_REPLY;
     o->workers = ntcp__cpu_count();
+    o->inline_us = 1000;
     o->server.loops = ntcp__cpu_count();
     o->concurrency = NTCP_CONCURRENCY_SINGLE;
 }
@@ -884,16 +897,24 @@ static void post(ntcp_call *c, bool returned, bool completed, ntcp_status st, bo
         ntcp_server_wake_loop(s->srv, loop);
 }
 
+/* Calls the handler; true if it deferred the call. */
+static bool call_handler(ntcp_call *c, ntcp_status *st)
+{
+    c->in_handler = true;
+    *st = c->op->fn(c->op->ctx, c);
+    c->in_handler = false;
+    c->doc = NULL;
+    bool deferred = c->deferred && !*st;
+    if (!deferred)
+        c->deferred = false;
+    return deferred;
+}
+
 /* Runs the handler (on a worker, or on the loop with workers 0). */
 static void run_handler(ntcp_call *c)
 {
-    c->in_handler = true;
-    ntcp_status st = c->op->fn(c->op->ctx, c);
-    c->in_handler = false;
-    c->doc = NULL;
-    bool deferred = c->deferred && !st;
-    if (!deferred)
-        c->deferred = false;
+    ntcp_status st;
+    bool deferred = call_handler(c, &st);
     post(c, true, !deferred, st, c->svc->pool != NULL); /* without workers the loop reads the news at once */
 }
 
@@ -912,6 +933,16 @@ static void dispatch(ntcp_service *s, ntcp_call *c)
     atomic_fetch_add(&s->dispatched, 1);
     se->running++;
     se->refs++;
+    if (s->inl_on && ntcp__server_strays(s->srv) < (int)s->o.workers) {
+        loop_state *L = &s->ls[c->loop]; /* runs before the loop polls again (batch_end) */
+        c->inl_next = NULL;
+        if (L->inl_tail)
+            L->inl_tail->inl_next = c;
+        else
+            L->inl_head = c;
+        L->inl_tail = c;
+        return;
+    }
     if (s->pool) {
         c->job.run = run_job;
         ntcp__pool_submit(s->pool, &c->job);
@@ -919,6 +950,94 @@ static void dispatch(ntcp_service *s, ntcp_call *c)
     }
     run_handler(c);
     process_news(s, c->loop, se);
+}
+
+/* The watch sleeps when no handler ran on a loop for a while: wake it. */
+static void mon_poke(ntcp_service *s)
+{
+    if (atomic_load(&s->mon_idle) && atomic_exchange(&s->mon_idle, 0)) {
+        pthread_mutex_lock(&s->mon_mu);
+        pthread_cond_signal(&s->mon_cv);
+        pthread_mutex_unlock(&s->mon_mu);
+    }
+}
+
+/* On the loop, before it polls: the calls its batch dispatched run here,
+ * on the loop's thread, with no hand-off; then their replies go out. False
+ * if the loop was taken over while a handler ran (the watch below). */
+static bool batch_end(void *ctx, unsigned loop, bool final)
+{
+    ntcp_service *s = ctx;
+    loop_state *L = &s->ls[loop];
+    while (L->inl_head) {
+        while (L->inl_head) {
+            ntcp_call *c = L->inl_head;
+            L->inl_head = c->inl_next;
+            if (!L->inl_head)
+                L->inl_tail = NULL;
+            c->inl_next = NULL;
+            if (final) { /* the loop ended: the workers run what is left */
+                c->job.run = run_job;
+                ntcp__pool_submit(s->pool, &c->job);
+                continue;
+            }
+            ntcp__server_inline_begin(s->srv, loop);
+            mon_poke(s);
+            atomic_fetch_add_explicit(&s->inlined, 1, memory_order_relaxed);
+            ntcp_status st;
+            bool deferred = call_handler(c, &st);
+            bool own = ntcp__server_inline_end(s->srv, loop);
+            post(c, true, !deferred, st, !own);
+            if (!own)
+                return false; /* the loop is another thread's now */
+        }
+        if (!final)
+            process_news(s, loop, NULL); /* may dispatch more */
+    }
+    return true;
+}
+
+/* The watch: a handler still running on a loop's thread after a tick of
+ * inline_us (the same run seen twice) gets the loop taken from under it,
+ * so the loop's other sessions wait at most about two ticks. At most
+ * `workers` threads are held that way; calls then go to the workers. */
+static void *monitor(void *arg)
+{
+    ntcp_service *s = arg;
+    unsigned long seen[64] = { 0 };
+    unsigned n = s->nls < 64 ? s->nls : 64, quiet = 0;
+    pthread_mutex_lock(&s->mon_mu);
+    while (!s->mon_stop) {
+        bool active = false;
+        for (unsigned i = 0; i < n; i++) {
+            unsigned long w = ntcp__server_inline_state(s->srv, i);
+            if (w != seen[i] || (w & 3) == 1)
+                active = true;
+            if ((w & 3) == 1 && w == seen[i] && ntcp__server_strays(s->srv) < (int)s->o.workers)
+                (void)ntcp__server_take_over(s->srv, i, w);
+            seen[i] = w;
+        }
+        quiet = active ? 0 : quiet + 1;
+        if (quiet >= 100) { /* nothing ran inline for 100 ticks: sleep until a loop pokes */
+            atomic_store(&s->mon_idle, 1);
+            bool changed = false;
+            for (unsigned i = 0; i < n; i++)
+                changed |= ntcp__server_inline_state(s->srv, i) != seen[i];
+            if (!changed)
+                pthread_cond_wait(&s->mon_cv, &s->mon_mu);
+            atomic_store(&s->mon_idle, 0);
+            quiet = 0;
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long long ns = ts.tv_nsec + (long long)s->o.inline_us * 1000;
+        ts.tv_sec += (time_t)(ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&s->mon_cv, &s->mon_mu, &ts);
+    }
+    pthread_mutex_unlock(&s->mon_mu);
+    return NULL;
 }
 
 /* On the loop: the next waiting call of a single-concurrency session. */
@@ -1400,6 +1519,13 @@ ntcp_status ntcp_service_new(ntcp_service **out, const ntcp_service_options *o)
     for (unsigned i = 0; i < s->nls; i++)
         pthread_mutex_init(&s->ls[i].mu, NULL);
     ntcp_server_set_wake_loop(s->srv, on_wake, s);
+    ntcp__server_set_batch_end(s->srv, batch_end, s);
+    pthread_mutex_init(&s->mon_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->mon_cv, &ca);
+    pthread_condattr_destroy(&ca);
     ntcp_server_set_busy(s->srv, sess_busy);
     ntcp_server_set_backlog(s->srv, sess_backlog);
     *out = s;
@@ -1412,6 +1538,7 @@ void ntcp_service_free(ntcp_service *s)
         return;
     ntcp__metadata_free(s->meta); /* stops the HTTP responder first */
     ntcp__pool_free(s->pool); /* waits for running handlers: their news then drop their calls */
+    ntcp__server_join_strays(s->srv); /* the same for handlers whose loop was taken over */
     for (unsigned i = 0; i < s->nls; i++)
         process_news(s, i, NULL);
     ntcp_server_free(s->srv);
@@ -1438,6 +1565,8 @@ void ntcp_service_free(ntcp_service *s)
         pthread_mutex_destroy(&s->ls[i].mu);
     }
     ntcp_free(s->ls);
+    pthread_cond_destroy(&s->mon_cv);
+    pthread_mutex_destroy(&s->mon_mu);
     pthread_mutex_destroy(&s->err_mu);
     pthread_mutex_destroy(&s->nns_mu);
     ntcp_free(s);
@@ -1648,7 +1777,24 @@ ntcp_status ntcp_service_run(ntcp_service *s)
         if (st)
             return st;
     }
-    return ntcp_server_run(s->srv);
+    if (s->pool && s->o.inline_us) {
+        pthread_mutex_lock(&s->mon_mu);
+        s->mon_stop = false;
+        pthread_mutex_unlock(&s->mon_mu);
+        s->mon_started = pthread_create(&s->mon, NULL, monitor, s) == 0;
+    }
+    s->inl_on = s->mon_started; /* never without the watch */
+    ntcp_status st = ntcp_server_run(s->srv);
+    if (s->mon_started) {
+        pthread_mutex_lock(&s->mon_mu);
+        s->mon_stop = true;
+        pthread_cond_signal(&s->mon_cv);
+        pthread_mutex_unlock(&s->mon_mu);
+        pthread_join(s->mon, NULL);
+        s->mon_started = false;
+        s->inl_on = false;
+    }
+    return st;
 }
 void ntcp_service_stop(ntcp_service *s) { ntcp_server_stop(s->srv); }
 
@@ -1676,5 +1822,6 @@ bool ntcp__endpoint_info(ntcp_endpoint *ep, const char **host, int *port, const 
 ntcp_endpoint *ntcp__endpoint_shares(const ntcp_endpoint *ep) { return ep->shares; }
 
 ntcp_server *ntcp__service_server(const ntcp_service *s) { return s->srv; }
+unsigned long ntcp__service_inlined(const ntcp_service *s) { return atomic_load(&s->inlined); }
 unsigned long ntcp__service_requests(const ntcp_service *s) { return atomic_load(&s->requests); }
 unsigned long ntcp__service_dispatched(const ntcp_service *s) { return atomic_load(&s->dispatched); }

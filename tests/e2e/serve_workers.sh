@@ -23,7 +23,7 @@ delay() { printf '<Delay xmlns="http://tempuri.org/"><ms>%s</ms></Delay>' "$1"; 
 mul() { printf '<Multiply xmlns="http://Microsoft.ServiceModel.Samples"><n1>%s</n1><n2>1000</n2></Multiply>' "$1"; }
 
 # bad values: usage errors that say what is expected
-for bad in "--workers -1" "--workers 257" "--workers x" "--loops 0" "--concurrency some"; do
+for bad in "--workers -1" "--workers 257" "--workers x" "--loops 0" "--inline-us -1" "--inline-us 1000001" "--concurrency some"; do
     # shellcheck disable=SC2086
     timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --security none $bad >/dev/null 2>"$tmp/bad.err"
     check "serve $bad: exit 2" "$?" 2
@@ -32,6 +32,9 @@ contains "--concurrency: names the values" "$(cat "$tmp/bad.err")" "--concurrenc
 timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --security none --loops 0 >/dev/null 2>"$tmp/bad.err"
 contains "--loops 0: names the range" "$(cat "$tmp/bad.err")" "--loops expects a whole number from 1 to 256, not '0'"
 contains "--help names --workers" "$("$nettcp" serve --help)" "--workers N"
+timeout 20 "$nettcp" serve "net.tcp://127.0.0.1:0/calc" --security none --inline-us x >/dev/null 2>"$tmp/bad.err"
+contains "--inline-us x: names the range" "$(cat "$tmp/bad.err")" "--inline-us expects a whole number from 0 to 1000000, not 'x'"
+contains "--help names --inline-us" "$("$nettcp" serve --help)" "--inline-us N"
 
 # 4 workers on 2 loops: 8 Delays and 8 Multiplies at once, each on its own session
 start threads --workers 4 --loops 2 --trace "$tmp/threads.trace"
@@ -84,6 +87,10 @@ done
 check "--workers 0 on 3 loops: 4 concurrent Delays, every reply right" "$bad" 0
 start cli --config "$tmp/serve.conf" --workers 2
 contains "the command line wins over the config file" "$(cat "$tmp/cli.err")" "3 event loops, 2 workers, concurrency multiple"
+# --inline-us 0: every operation goes to a worker
+start handed --workers 2 --loops 1 --inline-us 0
+out=$("$nettcp" call "$url" --security none --action $CALC/Multiply --body "$(mul 7)" 2>&1)
+contains "--inline-us 0: the call is answered by a worker" "$out" "<MultiplyResult>7000</MultiplyResult>"
 
 for p in "${pids[@]}"; do kill -INT "$p"; done
 for p in "${pids[@]}"; do wait "$p"; check "serve exits 0 on SIGINT" "$?" 0; done

@@ -8,6 +8,7 @@
 #include <time.h>
 #include "test.h"
 #include "channel/service_int.h"
+#include "channel/server_int.h"
 #include <nettcp/channel.h>
 #include <nettcp/client.h>
 #include <nettcp/service.h>
@@ -541,4 +542,121 @@ TEST(workers_shutdown_aborts_after_close_timeout)
     }
     g_release();
     ntcp_service_free(svc);
+}
+
+/* ---- handlers on the loop's thread (inline_us) ---------------------------------- */
+
+static _Atomic(pthread_t) g_thread;
+
+static ntcp_status op_where(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    atomic_store(&g_thread, pthread_self());
+    return ntcp_call_reply_text(call, "<W xmlns=\"urn:t\"/>", 18);
+}
+
+/* the thread that runs the handlers of one session's calls, made one at a
+ * time: the same for all when *same, and never the test's own */
+static pthread_t where_calls_ran(const char *url, int n, bool *same)
+{
+    pipe_session p;
+    pthread_t first = 0;
+    *same = true;
+    if (pipe_open(&p, url)) {
+        for (int i = 0; i < n; i++) {
+            pipe_send(&p, "urn:t/Where", i % 10);
+            pipe_expect(&p, i % 10, "<W xmlns=\"urn:t\"/>");
+            pthread_t t = atomic_load(&g_thread);
+            if (i == 0)
+                first = t;
+            else if (!pthread_equal(t, first))
+                *same = false;
+        }
+    }
+    pipe_close(&p);
+    return first;
+}
+
+/* With workers, handlers that return at once run on the loop that read
+ * them: every call of a session on one thread, no loop taken over, no
+ * worker used (the pool's threads would take turns). With inline_us 0 they go
+ * to the workers. */
+TEST(workers_inline_fast_calls_stay_on_their_loop)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        ntcp_service_options o;
+        ntcp_service_options_init(&o);
+        o.security = NTCP_SECURITY_NONE;
+        o.workers = 2;
+        o.server.loops = 1;
+        o.inline_us = mode == 0 ? 1000 : 0;
+        ntcp_service *svc = NULL;
+        CHECK_EQ_INT(ntcp_service_new(&svc, &o), NTCP_OK);
+        CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Where", NULL, op_where, NULL), NTCP_OK);
+        fixture f;
+        if (!start(&f, svc))
+            return stop(&f);
+        bool same;
+        pthread_t t = where_calls_ran(f.url, 40, &same);
+        CHECK(!pthread_equal(t, pthread_self()));
+        CHECK(!pthread_equal(t, f.thr)); /* not run() 's caller: a handler must not hold it */
+        if (mode == 0) {
+            CHECK(same);
+            CHECK_EQ_INT((int)ntcp__server_takeovers(ntcp__service_server(svc)), 0);
+        }
+        CHECK_EQ_INT((int)ntcp__service_dispatched(svc), 40);
+        CHECK_EQ_INT((int)ntcp__service_inlined(svc), mode == 0 ? 40 : 0);
+        stop(&f);
+    }
+}
+
+/* A handler that blocks on the loop's thread has the loop taken from under
+ * it: another session of that same (only) loop is opened, called and
+ * answered while the first handler still waits; the first one's reply
+ * still goes out once it returns. One worker: the blocked handler holds
+ * the only thread allowed, so a second blocked call goes to the worker,
+ * and the loop still accepts a third session and reads its call meanwhile. */
+TEST(workers_inline_slow_handler_hands_its_loop_over)
+{
+    ntcp_service *svc = service(1, 1, NTCP_CONCURRENCY_SINGLE, 0);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Held", NULL, op_held, NULL), NTCP_OK);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Where", NULL, op_where, NULL), NTCP_OK);
+    fixture f;
+    if (!start(&f, svc))
+        return stop(&f);
+    g_reset(1);
+    pipe_session a, b, c;
+    if (pipe_open(&a, f.url)) {
+        pipe_send(&a, "urn:t/Logged", 0); /* index 0 waits for the release */
+        pthread_mutex_lock(&g.mu);
+        CHECK(g_wait(all_arrived));
+        pthread_mutex_unlock(&g.mu);
+        if (pipe_open(&b, f.url)) {
+            pipe_send(&b, "urn:t/Logged", 1);
+            pipe_expect(&b, 1, "<R xmlns=\"urn:t\"/>");
+            pthread_mutex_lock(&g.mu);
+            CHECK_EQ_STR(g.log, "E0E1X1"); /* answered while 0 still runs */
+            pthread_mutex_unlock(&g.mu);
+            CHECK(ntcp__server_takeovers(ntcp__service_server(svc)) >= 1);
+            pipe_send(&b, "urn:t/Held", 2); /* the worker's: the held thread is the one allowed */
+            wait_arrived(3);
+            bool c_open = pipe_open(&c, f.url); /* both threads blocked: the loop still accepts and reads */
+            if (c_open)
+                pipe_send(&c, "urn:t/Where", 3);
+            g_release();
+            pipe_expect(&b, 2, "<H xmlns=\"urn:t\"/>");
+            if (c_open)
+                pipe_expect(&c, 3, "<W xmlns=\"urn:t\"/>"); /* behind Held on the one worker */
+            pipe_close(&c);
+        }
+        pipe_close(&b);
+        g_release();
+        pipe_expect(&a, 0, "<R xmlns=\"urn:t\"/>");
+        pthread_mutex_lock(&g.mu);
+        CHECK_EQ_STR(g.log, "E0E1X1X0");
+        pthread_mutex_unlock(&g.mu);
+    }
+    pipe_close(&a);
+    stop(&f);
 }
