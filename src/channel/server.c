@@ -1358,4 +1358,5 @@ size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_m
 size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
 unsigned long ntcp__server_ends_deferred(const ntcp_server *s) { return atomic_load(&s->ends_deferred); }
 unsigned long ntcp__server_reads_held(const ntcp_server *s) { return atomic_load(&s->reads_held); }
+int ntcp__server_session_fd(const ntcp_server_session *ss) { return ss->fd; }
 bool ntcp__server_accepting(const ntcp_server *s) { return !atomic_load(&s->paused); }
