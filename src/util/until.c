@@ -58,10 +58,10 @@ static void run_job(job *j)
 }
 
 /* ---- helper threads, kept for the next job ----------------------------------
- * A new thread per job cost a client's open about a fifth of its instructions
- * and a dozen system calls (the thread, then its krb5 context and OpenSSL's
- * per-thread random generator made again): a helper that finished waits
- * POOL_IDLE_MS for the next job, up to POOL_IDLE_MAX of them. */
+ * A new thread per job cost a SOAP client's connection a tenth of its
+ * instructions and ten system calls (the thread, then its krb5 context and
+ * OpenSSL's per-thread random generators made again): a helper that
+ * finished waits POOL_IDLE_MS for the next job, up to POOL_IDLE_MAX of them. */
 #define POOL_IDLE_MAX 4
 #define POOL_IDLE_MS 30000
 
