@@ -16,7 +16,10 @@
  * NTCP_BENCH_WORKERS=N: the service's workers (default one per CPU; 0 runs
  * the operations on the event loops, one per CPU either way);
  * NTCP_BENCH_INLINE_US=N its inline_us (0: every call to a worker);
- * NTCP_P6_ONLY_OURS=1 skips P6's floor slices (to profile ours alone). */
+ * NTCP_P6_ONLY_OURS=1 skips P6's floor slices (to profile ours alone);
+ * NTCP_BENCH_DIAG=1: each service says at exit how many calls ran on
+ * their loop (inline), how many were dispatched, and how many times a
+ * loop was taken over. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +39,8 @@
 #include <nettcp/trace.h>
 #include "channel/conn.h"
 #include "channel/trace_int.h"
+#include "channel/server_int.h"
+#include "channel/service_int.h"
 #include "../tests/e2e/e2e.h"
 
 #define SLICES 4
@@ -115,6 +120,9 @@ static int serve(const char *trace_mode)
     printf("%d\n", port);
     fflush(stdout);
     ntcp_status st = ntcp_service_run(g_svc);
+    if (getenv("NTCP_BENCH_DIAG"))
+        fprintf(stderr, "DIAG takeovers %lu inlined %lu dispatched %lu\n", ntcp__server_takeovers(ntcp__service_server(g_svc)),
+                ntcp__service_inlined(g_svc), ntcp__service_dispatched(g_svc));
     ntcp_service_free(g_svc);
     ntcp_trace_close(t);
     if (path[0])

@@ -17,7 +17,9 @@ extern "C" {
 /* Threads the library left running after giving up on them (an open whose
  * deadline passed while GSSAPI still waited for a KDC). They finish on their
  * own; a program that exits while one runs should leave with _exit, since
- * exit() tears down OpenSSL and krb5 under them. */
+ * exit() tears down OpenSSL and krb5 under them. Such an open runs on a
+ * helper thread the library keeps afterwards (up to 4 idle ones, 30 s
+ * each) for the next opens; idle helpers are not counted here. */
 size_t ntcp_background_threads(void);
 
 typedef struct ntcp_allocator {

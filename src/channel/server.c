@@ -128,6 +128,10 @@ struct ntcp_server {
      * it ServerTooBusy, as WCF does. */
     int reserve;
     _Atomic bool paused;
+    /* TCP_NODELAY is set on the listeners, and Linux gives it to the
+     * connections they accept: 1 once the first accepted one showed it had
+     * it, -1 when each needs its own setsockopt, 0 not known yet */
+    int nodelay_inherited;
     _Atomic bool resume_asked;   /* another loop freed a descriptor while paused */
     bool pause_logged;
     _Atomic unsigned long accept_calls; /* for tests (channel/server_int.h), read from other threads */
@@ -320,6 +324,9 @@ ntcp_status ntcp_server_listen(ntcp_server *s, const char *host, const char *por
     ntcp_status st = ntcp_tcp_listen(host, port, 1024, &fd, bound_port);
     if (st)
         return st;
+    int one = 1; /* passed on to the accepted connections (see nodelay_inherited) */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        s->nodelay_inherited = -1;
     struct epoll_event ev = { .events = EPOLLIN };
     ev.data.u64 = 2 + (uint64_t)s->nlisten; /* listeners: 2.., on loop 0 */
     if (epoll_ctl(s->loops[0].ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -722,6 +729,21 @@ static void adopt(loop *lp)
     }
 }
 
+/* As WCF's TCP transport: no Nagle delay on small records. The listener's
+ * setting comes with the connection on Linux; that is checked on the first
+ * one (a setsockopt per connection otherwise). */
+static void set_nodelay(ntcp_server *s, int fd)
+{
+    int one = 1;
+    if (s->nodelay_inherited == 0) {
+        int v = 0;
+        socklen_t vl = sizeof v;
+        s->nodelay_inherited = getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v ? 1 : -1;
+    }
+    if (s->nodelay_inherited < 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static void accept_all(ntcp_server *s, int lfd)
 {
     for (;;) {
@@ -740,8 +762,7 @@ static void accept_all(ntcp_server *s, int lfd)
             close(fd);
             continue;
         }
-        int one = 1; /* as WCF's TCP transport: no Nagle delay on small records */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        set_nodelay(s, fd);
         hand_out(s, fd, &sa);
     }
 }
@@ -1380,4 +1401,5 @@ size_t ntcp__server_out_max(const ntcp_server *s) { return atomic_load(&s->out_m
 size_t ntcp__server_session_queued(const ntcp_server_session *ss) { return ntcp_framing_output_pending(ss->f); }
 unsigned long ntcp__server_ends_deferred(const ntcp_server *s) { return atomic_load(&s->ends_deferred); }
 unsigned long ntcp__server_reads_held(const ntcp_server *s) { return atomic_load(&s->reads_held); }
+int ntcp__server_session_fd(const ntcp_server_session *ss) { return ss->fd; }
 bool ntcp__server_accepting(const ntcp_server *s) { return !atomic_load(&s->paused); }

@@ -15,6 +15,7 @@ size_t ntcp__server_session_queued(const ntcp_server_session *ss); /* output byt
 #define NTCP__SESSION_READ_AHEAD 64
 unsigned long ntcp__server_ends_deferred(const ntcp_server *s); /* peer's Ends that waited for replies so far */
 unsigned long ntcp__server_reads_held(const ntcp_server *s); /* times a session's reading was held so far */
+int ntcp__server_session_fd(const ntcp_server_session *ss);  /* the session's socket */
 
 /* User code on a loop's thread. fn(ctx, loop, final) runs on the loop's
  * thread each time round, before it polls: there it may run user code

@@ -24,19 +24,25 @@ static int remaining(long long deadline)
     return r < 0 ? 0 : (int)r;
 }
 
-static ntcp_status wait_fd(int fd, short events, long long deadline)
+/* Waits for events on fd; *revents (when not NULL) gets what poll reported. */
+static ntcp_status wait_fd_ev(int fd, short events, long long deadline, short *revents)
 {
     for (;;) {
         struct pollfd p = { fd, events, 0 };
         int r = poll(&p, 1, remaining(deadline));
-        if (r > 0)
+        if (r > 0) {
+            if (revents)
+                *revents = p.revents;
             return NTCP_OK;
+        }
         if (r == 0)
             return NTCP_E_TIMEOUT;
         if (errno != EINTR)
             return NTCP_E_IO;
     }
 }
+
+static ntcp_status wait_fd(int fd, short events, long long deadline) { return wait_fd_ev(fd, events, deadline, NULL); }
 
 static ntcp_status errno_status(int e)
 {
@@ -68,8 +74,11 @@ ntcp_status ntcp_tcp_connect(const char *host, const char *port, int timeout_ms,
         }
         int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
         if (r < 0 && errno == EINPROGRESS) {
-            st = wait_fd(fd, POLLOUT, deadline);
-            if (st == NTCP_OK) {
+            short rev = 0;
+            st = wait_fd_ev(fd, POLLOUT, deadline, &rev);
+            /* writable without an error or hang-up: connected (SO_ERROR would
+             * say 0); otherwise SO_ERROR tells why it failed */
+            if (st == NTCP_OK && (rev & (POLLERR | POLLHUP))) {
                 int err = 0;
                 socklen_t len = sizeof err;
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -157,7 +166,9 @@ ntcp_status ntcp_tcp_sendv(int fd, const struct iovec *iov, size_t n, size_t *wr
     m.msg_iovlen = n;
     *written = 0;
     for (;;) {
-        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        /* one chunk: send, which spares the kernel the message header */
+        ssize_t w = n == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT)
+                           : sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w >= 0) {
             *written = (size_t)w;
             return NTCP_OK;

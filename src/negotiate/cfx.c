@@ -21,6 +21,7 @@
  * message's cost). They run the same SHA-NI code as EVP. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -367,8 +368,6 @@ typedef struct keyset {
 struct ntcp_cfx {
     bool initiator;
     bool broken; /* a libcrypto call failed mid-message: the CBC chaining values are unknown */
-    size_t pool_used;
-    uint8_t pool[256]; /* confounders, drawn from RAND_bytes 16 at a time */
     bool have_acceptor_subkey;
     uint64_t send_seq;
     seqstate recv;
@@ -471,7 +470,6 @@ ntcp_status ntcp_cfx_new(ntcp_cfx **out, const ntcp_cfx_params *p)
         return NTCP_E_NOMEM;
     c->initiator = p->initiator;
     c->have_acceptor_subkey = p->have_acceptor_subkey;
-    c->pool_used = sizeof c->pool;
     c->send_seq = p->send_seq;
     c->recv.do_replay = p->do_replay;
     c->recv.do_sequence = p->do_sequence;
@@ -583,18 +581,49 @@ static uint8_t send_flags(const ntcp_cfx *c, bool sealed)
 }
 
 /* A fresh confounder. RAND_bytes costs about a microsecond per call (locks,
- * a fork check) whatever the length, so 16 are drawn at once; used bytes are
- * wiped. */
+ * a fork check that is a getpid system call) whatever the length, so each
+ * thread draws 64 at once (1 KiB) for every context it protects: a short
+ * connection no longer makes a call of its own. Used bytes are wiped, the
+ * rest when the thread ends; a forked child draws afresh (its parent's pool
+ * is not its to use). */
+#define POOL_BYTES 1024
+typedef struct conf_pool {
+    size_t used;
+    unsigned gen; /* fork_gen when drawn */
+    uint8_t bytes[POOL_BYTES];
+} conf_pool;
+static _Thread_local conf_pool tl_pool = { POOL_BYTES, 0, { 0 } };
+static _Atomic unsigned fork_gen = 1;
+static pthread_key_t pool_key;
+static bool pool_key_ok;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_after_fork(void) { fork_gen++; }
+static void pool_wipe(void *p) { wipe(p, sizeof(conf_pool)); }
+static void pool_init(void)
+{
+    pool_key_ok = pthread_key_create(&pool_key, pool_wipe) == 0;
+    pthread_atfork(NULL, NULL, pool_after_fork);
+}
+
 static bool confounder(ntcp_cfx *c, uint8_t out[BLOCK])
 {
-    if (c->pool_used + BLOCK > sizeof c->pool) {
-        if (RAND_bytes(c->pool, sizeof c->pool) != 1)
+    (void)c;
+    conf_pool *p = &tl_pool;
+    unsigned gen = fork_gen;
+    if (p->used + BLOCK > POOL_BYTES || p->gen != gen) {
+        pthread_once(&pool_once, pool_init);
+        gen = fork_gen; /* a fork before the handler was there changes nothing */
+        if (p->gen == 0 && pool_key_ok)
+            (void)pthread_setspecific(pool_key, p); /* wiped at thread exit */
+        if (RAND_bytes(p->bytes, POOL_BYTES) != 1)
             return false;
-        c->pool_used = 0;
+        p->used = 0;
+        p->gen = gen;
     }
-    memcpy(out, c->pool + c->pool_used, BLOCK);
-    wipe(c->pool + c->pool_used, BLOCK);
-    c->pool_used += BLOCK;
+    memcpy(out, p->bytes + p->used, BLOCK);
+    wipe(p->bytes + p->used, BLOCK);
+    p->used += BLOCK;
     return true;
 }
 

@@ -14,4 +14,6 @@ long long ntcp__now_ms(void);
  * work returns: arg then belongs to it (the caller must not touch arg or
  * anything work uses). Without a thread, work runs here. */
 bool ntcp__run_until(void (*work)(void *), void (*abandon)(void *), void *arg, long long deadline_ms);
+/* For tests: helper threads waiting for a job. */
+unsigned ntcp__run_until_idle_helpers(void);
 #endif

@@ -1,7 +1,10 @@
 /* MC-NBFSE session dictionary for one direction. Strings live in one
  * buffer of max_size bytes allocated up front (the budget counts length
  * prefixes too, so the strings always fit and never move); a small
- * open-addressing hash table finds a string's id on the writer side. */
+ * open-addressing hash table finds a string's id on the writer side. The
+ * table's room for the most strings the budget allows is allocated up front
+ * and used from a small start, doubled as strings come: a session that
+ * holds a few strings clears a few hundred bytes, not 16 KiB. */
 #include <string.h>
 #include <nettcp/xml.h>
 #include "util/reader.h"
@@ -16,11 +19,14 @@ struct ntcp_xml_session {
     char *store;        /* max_size bytes */
     uint32_t *off;      /* max_size entries: offset of string i */
     uint32_t *len;
-    uint32_t hcap;      /* power of two > 2*max entries */
+    uint32_t hmax;      /* entries allocated: a power of two > 2*max entries */
+    uint32_t hcap;      /* entries in use (a power of two <= hmax), at most half of them filled */
     int32_t *hash;      /* index or -1 */
     uint64_t lens[4];   /* bit len % 256 set: a string of such a length is stored (skips hashing most misses) */
     bool view;          /* a frozen prefix of another session (ntcp__xml_session_view) */
 };
+
+#define HASH_START 64 /* entries in use after a reset */
 
 static uint32_t hash_bytes(const char *s, size_t n)
 {
@@ -42,13 +48,13 @@ ntcp_status ntcp_xml_session_new(ntcp_xml_session **out, uint32_t max_size)
     if (!s)
         return NTCP_E_NOMEM;
     s->max_size = max_size;
-    s->hcap = 16;
-    while (s->hcap < 2 * max_size)
-        s->hcap *= 2;
+    s->hmax = 16;
+    while (s->hmax < 2 * max_size)
+        s->hmax *= 2;
     s->store = ntcp_malloc(max_size);
     s->off = ntcp_malloc(sizeof(uint32_t) * max_size);
     s->len = ntcp_malloc(sizeof(uint32_t) * max_size);
-    s->hash = ntcp_malloc(sizeof(int32_t) * s->hcap);
+    s->hash = ntcp_malloc(sizeof(int32_t) * s->hmax);
     if (!s->store || !s->off || !s->len || !s->hash) {
         ntcp_xml_session_free(s);
         return NTCP_E_NOMEM;
@@ -94,6 +100,7 @@ void ntcp_xml_session_reset(ntcp_xml_session *s)
         return;
     s->used = s->count = s->written = s->store_len = 0;
     memset(s->lens, 0, sizeof s->lens);
+    s->hcap = s->hmax < HASH_START ? s->hmax : HASH_START;
     memset(s->hash, 0xff, sizeof(int32_t) * s->hcap);
 }
 
@@ -124,6 +131,21 @@ int32_t ntcp_xml_session_key(const ntcp_xml_session *s, const char *str, size_t 
     }
 }
 
+/* Enters string i in the hash table. */
+static void index_string(ntcp_xml_session *s, uint32_t i)
+{
+    const char *str = s->store + s->off[i];
+    uint32_t len = s->len[i];
+    uint32_t m = s->hcap - 1, h = hash_bytes(str, len) & m;
+    while (s->hash[h] >= 0) {
+        int32_t j = s->hash[h];
+        if (s->len[j] == len && memcmp(s->store + s->off[j], str, len) == 0)
+            return; /* duplicate string: the first id stays the lookup result */
+        h = (h + 1) & m;
+    }
+    s->hash[h] = (int32_t)i;
+}
+
 /* Stores one string (caller checked the budget). */
 static void put(ntcp_xml_session *s, const char *str, uint32_t len, uint32_t cost)
 {
@@ -134,14 +156,15 @@ static void put(ntcp_xml_session *s, const char *str, uint32_t len, uint32_t cos
     s->store_len += len;
     s->used += cost;
     s->lens[(len & 255) >> 6] |= 1ull << (len & 63);
-    uint32_t m = s->hcap - 1, h = hash_bytes(str, len) & m;
-    while (s->hash[h] >= 0) {
-        int32_t j = s->hash[h];
-        if (s->len[j] == len && memcmp(s->store + s->off[j], str, len) == 0)
-            return; /* duplicate string: the first id stays the lookup result */
-        h = (h + 1) & m;
+    if (2 * s->count > s->hcap && s->hcap < s->hmax) {
+        /* more than half full: twice the entries, every string entered again
+         * in id order (so a duplicate still finds the first id) */
+        s->hcap *= 2;
+        memset(s->hash, 0xff, sizeof(int32_t) * s->hcap);
+        for (uint32_t k = 0; k < i; k++)
+            index_string(s, k);
     }
-    s->hash[h] = (int32_t)i;
+    index_string(s, i);
 }
 
 ntcp_status ntcp_xml_session_read_table(ntcp_xml_session *s, const uint8_t *payload, size_t len,

@@ -196,3 +196,48 @@ TEST(cfx_round_trips_and_refusals)
     ntcp_buf_free(&t);
     ntcp_buf_free(&out);
 }
+
+/* Confounders come from a pool per thread: two contexts with the same keys
+ * and sequence numbers wrapping the same data still seal it differently,
+ * and so does a forked child against its parent (the child draws its own). */
+#include <sys/wait.h>
+#include <unistd.h>
+static void wrap_first(ntcp_buf *t)
+{
+    ntcp_cfx *a = NULL, *b = NULL;
+    make_pair(&a, &b, 18, false);
+    ntcp_buf_reset(t);
+    CHECK(a && ntcp_cfx_wrap(a, true, (const uint8_t *)"same data", 9, 0, t) == NTCP_OK);
+    ntcp_cfx_free(a);
+    ntcp_cfx_free(b);
+}
+
+TEST(cfx_confounders_never_repeat_across_contexts_or_fork)
+{
+    ntcp_buf one, two;
+    ntcp_buf_init(&one, 1 << 10);
+    ntcp_buf_init(&two, 1 << 10);
+    wrap_first(&one);
+    wrap_first(&two);
+    CHECK(one.len == two.len && one.len > 32 && memcmp(one.data, two.data, one.len) != 0);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* the child's next token, to the parent */
+        wrap_first(&two);
+        ssize_t w = write(fds[1], two.data, two.len);
+        _exit(w == (ssize_t)two.len ? 0 : 1);
+    }
+    close(fds[1]);
+    wrap_first(&one); /* the parent's next token */
+    uint8_t child[1024];
+    size_t got = 0;
+    for (ssize_t r; got < sizeof child && (r = read(fds[0], child + got, sizeof child - got)) > 0;)
+        got += (size_t)r;
+    close(fds[0]);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(got == one.len && memcmp(child, one.data, one.len) != 0);
+    ntcp_buf_free(&one);
+    ntcp_buf_free(&two);
+}

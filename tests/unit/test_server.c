@@ -6,7 +6,11 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include "test.h"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include "channel/conn.h"
+#include "channel/server_int.h"
 #include <nettcp/server.h>
 
 struct fixture {
@@ -15,6 +19,7 @@ struct fixture {
     char port[16];
     atomic_int opened, closed_ok, messages; /* callbacks run on several loops */
     atomic_uint loops_used;                 /* bit i: a session opened on loop i */
+    atomic_int nagle;                       /* sessions opened without TCP_NODELAY */
 };
 
 static void echo(void *ctx, ntcp_server_session *ss, const uint8_t *p, size_t n)
@@ -31,6 +36,10 @@ static bool on_open(void *ctx, ntcp_server_session *ss)
     struct fixture *fx = ctx;
     fx->opened++;
     atomic_fetch_or(&fx->loops_used, 1u << ntcp_server_session_loop(ss));
+    int v = 0;
+    socklen_t vl = sizeof v;
+    if (getsockopt(ntcp__server_session_fd(ss), IPPROTO_TCP, TCP_NODELAY, &v, &vl) != 0 || !v)
+        fx->nagle++;
     return true;
 }
 static void on_close(void *ctx, ntcp_server_session *ss, ntcp_status why)
@@ -147,6 +156,30 @@ TEST(server_sessions_reuse_and_close)
     CHECK_EQ_INT(fx.opened, 2);
     CHECK_EQ_INT(fx.messages, 4);
     CHECK_EQ_INT(fx.closed_ok, 2);
+}
+
+/* No Nagle delay on either end (as WCF's TCP transport): the client sets
+ * it, the service's accepted connections have it from the listener (the
+ * first one checked) or set it themselves. */
+TEST(server_and_client_connections_have_no_nagle_delay)
+{
+    struct fixture fx;
+    start(&fx, 100, 30000);
+    for (int i = 0; i < 3; i++) {
+        struct client cl;
+        ntcp_framing_event ev;
+        CHECK_EQ_INT(client_open(&cl, fx.port, "/svc"), NTCP_OK);
+        int v = 0;
+        socklen_t vl = sizeof v;
+        CHECK(getsockopt(cl.fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v);
+        CHECK_EQ_INT(ntcp_conn_next_event(&cl.c, 5000, &ev), NTCP_OK);
+        CHECK_EQ_INT(ev.type, NTCP_FEV_PREAMBLE_COMPLETE);
+        request(&cl, "x");
+        client_close(&cl);
+    }
+    stop(&fx);
+    CHECK_EQ_INT(fx.opened, 3);
+    CHECK_EQ_INT(fx.nagle, 0);
 }
 
 TEST(server_faults_wrong_path_and_too_busy)

@@ -196,3 +196,59 @@ TEST(allocation_failure_is_a_named_error)
     CHECK_EQ_INT(ntcp_buf_append(&b, "x", 1), NTCP_E_NOMEM);
     ntcp_set_allocator(NULL);
 }
+
+/* ---- work under a deadline on a helper thread (util/until.h) ---- */
+#include <sched.h>
+#include <stdatomic.h>
+#include "util/until.h"
+
+static _Thread_local int jobs_on_this_thread;
+static void count_job(void *arg) { *(int *)arg = ++jobs_on_this_thread; }
+
+static bool idle_helper_within(long long ms)
+{
+    long long deadline = ntcp__now_ms() + ms;
+    while (ntcp__run_until_idle_helpers() == 0 && ntcp__now_ms() < deadline)
+        sched_yield();
+    return ntcp__run_until_idle_helpers() > 0;
+}
+
+TEST(run_until_keeps_its_thread_for_the_next_job)
+{
+    int first = 0, second = 0;
+    CHECK(ntcp__run_until(count_job, NULL, &first, ntcp__now_ms() + 10000));
+    CHECK(idle_helper_within(10000));
+    CHECK(ntcp__run_until(count_job, NULL, &second, ntcp__now_ms() + 10000));
+    /* the second job ran on the thread of the first, not the caller's */
+    CHECK_EQ_INT(second, first + 1);
+    CHECK_EQ_INT(jobs_on_this_thread, 0);
+}
+
+static atomic_int release_job, abandoned_seen;
+static void blocked_job(void *arg)
+{
+    while (!atomic_load(&release_job))
+        sched_yield();
+    *(int *)arg = 1;
+}
+static void on_abandon(void *arg) { atomic_store(&abandoned_seen, *(int *)arg); }
+
+TEST(run_until_abandons_at_the_deadline_and_the_helper_finishes_alone)
+{
+    static int done_flag; /* the job's arg outlives this test's frame once abandoned */
+    done_flag = 0;
+    atomic_store(&release_job, 0);
+    atomic_store(&abandoned_seen, 0);
+    size_t before = ntcp_background_threads();
+    CHECK(!ntcp__run_until(blocked_job, on_abandon, &done_flag, ntcp__now_ms() + 50));
+    CHECK_EQ_INT((int)ntcp_background_threads(), (int)before + 1);
+    atomic_store(&release_job, 1);
+    long long deadline = ntcp__now_ms() + 10000;
+    while ((!atomic_load(&abandoned_seen) || ntcp_background_threads() != before) && ntcp__now_ms() < deadline)
+        sched_yield();
+    CHECK_EQ_INT(atomic_load(&abandoned_seen), 1); /* abandon ran after the work returned */
+    CHECK_EQ_INT((int)ntcp_background_threads(), (int)before);
+    int n = 0; /* and jobs still run afterwards */
+    CHECK(ntcp__run_until(count_job, NULL, &n, ntcp__now_ms() + 10000));
+    CHECK(n >= 1);
+}

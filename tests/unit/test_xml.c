@@ -877,3 +877,53 @@ TEST(xml_to_text_escapes_at_every_position)
             ntcp_xml_writer_free(w);
         }
 }
+
+/* Every string keeps its id through the table's growth (up to the most a
+ * 2048-byte budget holds: 1024 one-byte strings), a duplicate read from
+ * the peer resolves to its first id, and a reset forgets them all. */
+TEST(xml_session_lookup_through_growth_and_reset)
+{
+    ntcp_xml_session *s;
+    CHECK_EQ_INT(ntcp_xml_session_new(&s, 0), NTCP_OK);
+    for (int round = 0; round < 2; round++) {
+        /* 200 distinct strings from the peer, then its copy of string 5 */
+        ntcp_buf t;
+        ntcp_buf_init(&t, SIZE_MAX);
+        uint8_t strs[201][4];
+        for (int i = 0; i < 201; i++) {
+            int k = i < 200 ? i : 5;
+            strs[i][0] = 3;
+            strs[i][1] = (uint8_t)('a' + k % 26);
+            strs[i][2] = (uint8_t)('a' + k / 26);
+            strs[i][3] = (uint8_t)('0' + round);
+        }
+        CHECK_EQ_INT(ntcp_buf_put_varint(&t, sizeof strs), NTCP_OK);
+        CHECK_EQ_INT(ntcp_buf_append(&t, strs, sizeof strs), NTCP_OK);
+        size_t off;
+        CHECK_EQ_INT(ntcp_xml_session_read_table(s, t.data, t.len, &off), NTCP_OK);
+        ntcp_buf_free(&t);
+        CHECK_EQ_INT(ntcp_xml_session_count(s), 201);
+        for (int i = 0; i < 200; i++)
+            CHECK_EQ_INT(ntcp_xml_session_key(s, (const char *)strs[i] + 1, 3), 2 * i + 1);
+        /* the writer side adds more, up to the budget (201 * 4 bytes used) */
+        int added = 0;
+        for (int i = 0; i < 2000; i++) {
+            char one[2] = { (char)(i % 200 + 33), (char)(i / 200 + 33) };
+            int32_t k = ntcp_xml_session_add(s, one, 2);
+            if (k < 0)
+                break;
+            CHECK_EQ_INT(k, 2 * (201 + i) + 1);
+            added++;
+        }
+        CHECK_EQ_INT(added, (2048 - 201 * 4) / 3);
+        for (int i = 0; i < added; i++) {
+            char one[2] = { (char)(i % 200 + 33), (char)(i / 200 + 33) };
+            CHECK_EQ_INT(ntcp_xml_session_key(s, one, 2), 2 * (201 + i) + 1);
+        }
+        CHECK_EQ_INT(ntcp_xml_session_key(s, (const char *)strs[0] + 1, 3), 1);
+        ntcp_xml_session_reset(s);
+        CHECK_EQ_INT(ntcp_xml_session_key(s, (const char *)strs[0] + 1, 3), -1);
+        CHECK_EQ_INT(ntcp_xml_session_count(s), 0);
+    }
+    ntcp_xml_session_free(s);
+}
