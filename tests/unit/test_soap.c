@@ -1,5 +1,6 @@
 /* SOAP 1.2 + WS-Addressing over binary XML: WCF's bytes reproduced, WCF's
  * replies read, faults both ways, mustUnderstand, namespaces in the body. */
+#include <pthread.h>
 #include <stdlib.h>
 #include "test.h"
 #include "../../tools/capture.h"
@@ -563,4 +564,78 @@ TEST(soap_read_header_and_body_slices)
     ntcp_soap_msg_clear(&r);
     ntcp_xml_writer_free(w);
     ntcp_buf_free(&b);
+}
+
+/* The tables built on first use (the static dictionary's hash table, the
+ * envelope's own keys, the namespace names the text fast path has checked)
+ * are built once and safely when several threads need them at the same
+ * moment. Run alone (`test_unit soap_first_use`) it is the process's first
+ * use; the TSan build reports any race. */
+enum { FIRST_USE_THREADS = 6 };
+struct first_use {
+    pthread_barrier_t *go;
+    unsigned wrong_keys;
+    ntcp_status st;
+    ntcp_buf env;
+};
+
+static ntcp_status first_use_envelope(ntcp_buf *out)
+{
+    ntcp_xml_writer *w;
+    ntcp_status st = ntcp_xml_writer_new(&w, NULL, NULL);
+    if (st)
+        return st;
+    static const char body[] = "<Echo xmlns=\"http://tempuri.org/\"><text>1234</text></Echo>";
+    ntcp_soap_out m = { 0 };
+    m.action = "http://tempuri.org/IEcho/Echo";
+    m.message_id = "urn:uuid:5eb6df4b-aefd-457f-bbfa-26446daf42e0";
+    m.reply_to_anonymous = true;
+    m.to = "net.tcp://localhost:1/echo";
+    m.body = body;
+    m.body_len = sizeof body - 1;
+    st = ntcp_soap_write(w, &m, out);
+    ntcp_xml_writer_free(w);
+    return st;
+}
+
+static void *first_use_thread(void *arg)
+{
+    struct first_use *f = arg;
+    pthread_barrier_wait(f->go);
+    for (uint32_t key = 0;; key += 2) {
+        uint32_t len;
+        const char *s = ntcp_xml_static_string(key, &len);
+        if (!s)
+            break;
+        if (ntcp_xml_static_key(s, len) != (int32_t)key)
+            f->wrong_keys++;
+    }
+    f->st = first_use_envelope(&f->env);
+    return NULL;
+}
+
+TEST(soap_first_use_from_threads_at_once)
+{
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, FIRST_USE_THREADS);
+    struct first_use f[FIRST_USE_THREADS];
+    pthread_t t[FIRST_USE_THREADS];
+    for (int i = 0; i < FIRST_USE_THREADS; i++) {
+        f[i] = (struct first_use){ .go = &go };
+        ntcp_buf_init(&f[i].env, 1 << 16);
+        CHECK_EQ_INT(pthread_create(&t[i], NULL, first_use_thread, &f[i]), 0);
+    }
+    for (int i = 0; i < FIRST_USE_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&go);
+    ntcp_buf want;
+    ntcp_buf_init(&want, 1 << 16);
+    CHECK_EQ_INT(first_use_envelope(&want), NTCP_OK);
+    for (int i = 0; i < FIRST_USE_THREADS; i++) {
+        CHECK_EQ_INT((int)f[i].wrong_keys, 0);
+        CHECK_EQ_INT(f[i].st, NTCP_OK);
+        CHECK_BYTES(f[i].env.data, f[i].env.len, want.data, want.len);
+        ntcp_buf_free(&f[i].env);
+    }
+    ntcp_buf_free(&want);
 }
