@@ -48,12 +48,15 @@ static void run_job(job *j)
     pthread_mutex_lock(&j->mu);
     j->done = true;
     bool abandoned = j->abandoned;
+    if (!abandoned) /* the caller, waiting for done, frees it: this (kept) thread touches nothing of the */
+        j->refs--;  /* library after the caller returns, such as the allocator a later ntcp_set_allocator sets */
     pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
-    if (abandoned && j->abandon)
+    if (!abandoned)
+        return;
+    if (j->abandon)
         j->abandon(j->arg);
-    if (abandoned)
-        atomic_fetch_sub(&abandoned_running, 1);
+    atomic_fetch_sub(&abandoned_running, 1);
     job_unref(j);
 }
 

@@ -173,6 +173,27 @@ static void stop(fixture *f)
     ntcp_service_free(f->svc);
 }
 
+/* a service with one operation, serving (NULL if it could not start) */
+static ntcp_service *serve_one(fixture *f, unsigned workers, unsigned loops, ntcp_concurrency conc,
+                               int close_timeout_ms, const char *action, ntcp_operation_fn fn)
+{
+    ntcp_service *svc = service(workers, loops, conc, close_timeout_ms);
+    CHECK_EQ_INT(ntcp_service_add_operation(svc, action, NULL, fn, NULL), NTCP_OK);
+    if (!start(f, svc)) {
+        ntcp_service_free(svc);
+        return NULL;
+    }
+    return svc;
+}
+
+/* the entry/exit log is want */
+#define CHECK_LOG(want)                                                                                              \
+    do {                                                                                                             \
+        pthread_mutex_lock(&g.mu);                                                                                   \
+        CHECK_EQ_STR(g.log, want);                                                                                   \
+        pthread_mutex_unlock(&g.mu);                                                                                 \
+    } while (0)
+
 static ntcp_client *client_none(const char *url)
 {
     ntcp_client_options co;
@@ -286,11 +307,10 @@ static void pipe_close(pipe_session *p)
  * only happens when they run in parallel (on 8 workers, over 2 loops). */
 TEST(workers_sessions_run_in_parallel)
 {
-    ntcp_service *svc = service(8, 2, NTCP_CONCURRENCY_SINGLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Barrier", NULL, op_barrier, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 8, 2, NTCP_CONCURRENCY_SINGLE, 0, "urn:t/Barrier", op_barrier);
+    if (!svc)
+        return;
     g_reset(8);
     caller k[8];
     for (int i = 0; i < 8; i++) {
@@ -310,11 +330,10 @@ TEST(workers_sessions_run_in_parallel)
  * been read but none was handed to a handler. */
 TEST(workers_single_session_in_order)
 {
-    ntcp_service *svc = service(4, 2, NTCP_CONCURRENCY_SINGLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 4, 2, NTCP_CONCURRENCY_SINGLE, 0, "urn:t/Logged", op_logged);
+    if (!svc)
+        return;
     g_reset(4);
     pipe_session p;
     if (pipe_open(&p, f.url)) {
@@ -341,11 +360,10 @@ TEST(workers_single_session_in_order)
  * it: the replies leave in request order and the session stays open. */
 TEST(workers_dispatcher_fault_waits_its_turn)
 {
-    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_SINGLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 4, 1, NTCP_CONCURRENCY_SINGLE, 0, "urn:t/Logged", op_logged);
+    if (!svc)
+        return;
     g_reset(2);
     pipe_session p;
     if (pipe_open(&p, f.url)) {
@@ -401,11 +419,10 @@ static int pipe_next(pipe_session *p, bool *fault, char *body, size_t cap)
  * to be inside); each reply comes once, in whatever order they finished. */
 TEST(workers_multiple_session_overlaps)
 {
-    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_MULTIPLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Barrier", NULL, op_barrier, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 4, 1, NTCP_CONCURRENCY_MULTIPLE, 0, "urn:t/Barrier", op_barrier);
+    if (!svc)
+        return;
     g_reset(4);
     pipe_session p;
     if (pipe_open(&p, f.url)) {
@@ -433,11 +450,10 @@ TEST(workers_multiple_session_overlaps)
  * (an unknown Action); the held one's reply follows its release. */
 TEST(workers_multiple_replies_as_they_finish)
 {
-    ntcp_service *svc = service(4, 1, NTCP_CONCURRENCY_MULTIPLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Logged", NULL, op_logged, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 4, 1, NTCP_CONCURRENCY_MULTIPLE, 0, "urn:t/Logged", op_logged);
+    if (!svc)
+        return;
     g_reset(2);
     pipe_session p;
     if (pipe_open(&p, f.url)) {
@@ -529,11 +545,10 @@ static ntcp_status op_defer_complete_elsewhere(void *ctx, ntcp_call *call)
 
 TEST(workers_deferred_completed_before_return)
 {
-    ntcp_service *svc = service(2, 2, NTCP_CONCURRENCY_SINGLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/D", NULL, op_defer_complete_elsewhere, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 2, 2, NTCP_CONCURRENCY_SINGLE, 0, "urn:t/D", op_defer_complete_elsewhere);
+    if (!svc)
+        return;
     ntcp_client *c = client_none(f.url);
     CHECK(c != NULL);
     for (int i = 0; c && i < 3; i++) {
@@ -573,11 +588,10 @@ static void wait_arrived(int n)
  * the session ends and run() returns. */
 TEST(workers_shutdown_waits_for_running_operation)
 {
-    ntcp_service *svc = service(2, 2, NTCP_CONCURRENCY_SINGLE, 60000);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Held", NULL, op_held, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 2, 2, NTCP_CONCURRENCY_SINGLE, 60000, "urn:t/Held", op_held);
+    if (!svc)
+        return;
     g_reset(1);
     caller k = { f.url, "urn:t/Held", NTCP_OK, "", 0 };
     pthread_create(&k.thr, NULL, call_thread, &k);
@@ -598,11 +612,10 @@ TEST(workers_shutdown_waits_for_running_operation)
  * ntcp_service_free waits for it (nothing leaks: ASan). */
 TEST(workers_shutdown_aborts_after_close_timeout)
 {
-    ntcp_service *svc = service(2, 2, NTCP_CONCURRENCY_SINGLE, 200);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Held", NULL, op_held, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 2, 2, NTCP_CONCURRENCY_SINGLE, 200, "urn:t/Held", op_held);
+    if (!svc)
+        return;
     g_reset(2);
     caller k[2];
     for (int i = 0; i < 2; i++) {
@@ -730,9 +743,7 @@ TEST(workers_inline_slow_handler_hands_its_loop_over)
         pipe_close(&b);
         g_release();
         pipe_expect(&a, 0, "<R xmlns=\"urn:t\"/>");
-        pthread_mutex_lock(&g.mu);
-        CHECK_EQ_STR(g.log, "E0E1X1X0");
-        pthread_mutex_unlock(&g.mu);
+        CHECK_LOG("E0E1X1X0");
     }
     pipe_close(&a);
     stop(&f);
@@ -744,11 +755,10 @@ TEST(workers_inline_slow_handler_hands_its_loop_over)
  * can change again. */
 TEST(workers_no_changes_while_running)
 {
-    ntcp_service *svc = service(1, 1, NTCP_CONCURRENCY_SINGLE, 0);
-    CHECK_EQ_INT(ntcp_service_add_operation(svc, "urn:t/Where", NULL, op_where, NULL), NTCP_OK);
     fixture f;
-    if (!start(&f, svc))
-        return stop(&f);
+    ntcp_service *svc = serve_one(&f, 1, 1, NTCP_CONCURRENCY_SINGLE, 0, "urn:t/Where", op_where);
+    if (!svc)
+        return;
     bool same;
     (void)where_calls_ran(f.url, 1, &same); /* run() is serving */
     int port = 0;
