@@ -799,8 +799,6 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
         }
         if (n.type != NTCP_XML_NODE_START)
             continue;
-        if (body && !*marked && n.depth == 2 && str_is(&n.name.local, "Body"))
-            *marked = ntcp__xml_reader_mark(r, body); /* where next_in_body() finds the body */
         ns_push(&ns, &n);
         if (n.depth == 1) {
             if (!str_is(&n.name.local, "Envelope") || !in_ns(&ns, &n.name, NTCP_SOAP12_NS)) {
@@ -812,6 +810,10 @@ static ntcp_status read_core(ntcp_xml_reader *r, const uint8_t *doc, size_t len,
             seen_body = true;
             *outer = ns; /* what the body's content may rely on */
             body_start = ntcp_xml_reader_offset(r);
+            /* render_body() starts here: this Body, not the first element
+             * of any namespace named Body (whose content is not body_doc's) */
+            if (body)
+                *marked = ntcp__xml_reader_mark(r, body);
         } else if (n.depth == 3 && seen_body) {
             /* a fault is the body's first element */
             if (first_child && str_is(&n.name.local, "Fault") && in_ns(&ns, &n.name, NTCP_SOAP12_NS)) {

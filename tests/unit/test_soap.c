@@ -305,6 +305,37 @@ TEST(soap_rejects_what_is_not_soap12)
     CHECK_EQ_STR(id, "urn:uuid:f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeff");
 }
 
+/* The body rendered as text is the SOAP Body's content, the one whose
+ * records body_doc holds: an element of another namespace named Body
+ * before it is not the body. */
+TEST(soap_body_text_is_the_soap_body_not_another_body)
+{
+    ntcp_xml_writer *w;
+    CHECK_EQ_INT(ntcp_xml_writer_new(&w, NULL, NULL), NTCP_OK);
+    ntcp_buf out;
+    ntcp_buf_init(&out, 4096);
+    const char doc[] = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:x=\"urn:other\">"
+                       "<s:Header/><x:Body><Other>1</Other></x:Body><s:Body><Real>2</Real></s:Body></s:Envelope>";
+    CHECK_EQ_INT(ntcp_xml_from_text(doc, sizeof doc - 1, w, &out), NTCP_OK);
+    ntcp_soap_msg m;
+    ntcp_soap_msg_init(&m);
+    CHECK_EQ_INT(ntcp_soap_read(out.data, out.len, NULL, NULL, NULL, 0, &m), NTCP_OK);
+    CHECK(ntcp_buf_put_u8(&m.body, 0) == NTCP_OK);
+    CHECK_EQ_STR((const char *)m.body.data, "<Real>2</Real>");
+    /* the records of the same body (one element here) say the same */
+    ntcp_buf text;
+    ntcp_buf_init(&text, 4096);
+    ntcp_xml_text_options opt;
+    ntcp_xml_text_options_init(&opt);
+    opt.indent = 0;
+    CHECK_EQ_INT(ntcp_xml_to_text(m.body_doc, m.body_doc_len, NULL, &opt, &text), NTCP_OK);
+    CHECK_BYTES(text.data, text.len, "<Real>2</Real>", 14);
+    ntcp_buf_free(&text);
+    ntcp_soap_msg_clear(&m);
+    ntcp_buf_free(&out);
+    ntcp_xml_writer_free(w);
+}
+
 /* After the envelope, as WCF's binary reader: a comment may follow; an
  * element, text, a stray EndElement or an unknown record make the message
  * unreadable (docs/protocols-notes.md). Plain and fault bodies. */
