@@ -477,33 +477,52 @@ ntcp_xml_reader *ntcp_call_body(ntcp_call *c)
     return r;
 }
 
+/* a prefix's declaration among the first n of decl (NULL: none) */
+static const ntcp_xml_str *decl_of(const ntcp_xml_str (*decl)[2], size_t n, const char *p, size_t pl)
+{
+    for (size_t i = n; i-- > 0;)
+        if (decl[i][0].len == pl && (pl == 0 || !memcmp(decl[i][0].p, p, pl)))
+            return &decl[i][1];
+    return NULL;
+}
+
 const char *ntcp_call_namespace(ntcp_call *c, const char *prefix)
 {
     ntcp_xml_reader *r = reader(c);
     if (!r || !prefix || ntcp_xml_reader_reset(r, c->doc, c->doc_len) != NTCP_OK)
         return NULL;
-    size_t pl = strlen(prefix);
-    const char *found = NULL;
-    uint32_t found_len = 0;
-    for (;;) { /* the Envelope's and the Body's declarations; the Body's win */
-        ntcp_xml_node n;
-        if (ntcp_xml_reader_next(r, &n) != NTCP_OK || n.type == NTCP_XML_NODE_EOF)
-            break;
-        if (n.type != NTCP_XML_NODE_START || n.depth > 2)
+    /* in scope at the SOAP Body: the Envelope's declarations, then the Body's own */
+    ntcp_xml_str decl[32][2];
+    size_t n = 0, nenv = 0;
+    const ntcp_xml_str *found = NULL;
+    for (;;) {
+        ntcp_xml_node nd;
+        if (ntcp_xml_reader_next(r, &nd) != NTCP_OK || nd.type == NTCP_XML_NODE_EOF)
+            return NULL;
+        if (nd.type != NTCP_XML_NODE_START || nd.depth > 2)
             continue;
-        for (uint32_t i = 0; i < n.nattrs; i++)
-            if (n.attrs[i].is_xmlns && n.attrs[i].name.prefix.len == pl &&
-                (pl == 0 || !memcmp(n.attrs[i].name.prefix.p, prefix, pl))) {
-                found = n.attrs[i].name.local.p;
-                found_len = n.attrs[i].name.local.len;
+        n = nd.depth == 1 ? 0 : nenv;
+        for (uint32_t i = 0; i < nd.nattrs && n < 32; i++)
+            if (nd.attrs[i].is_xmlns) {
+                decl[n][0] = nd.attrs[i].name.prefix;
+                decl[n][1] = nd.attrs[i].name.local;
+                n++;
             }
-        if (n.depth == 2 && n.name.local.len == 4 && !memcmp(n.name.local.p, "Body", 4))
+        if (nd.depth == 1) {
+            nenv = n;
+            continue;
+        }
+        const ntcp_xml_str *ns = decl_of(decl, n, nd.name.prefix.p, nd.name.prefix.len);
+        if (nd.name.local.len == 4 && !memcmp(nd.name.local.p, "Body", 4) && ns &&
+            ns->len == sizeof NTCP_SOAP12_NS - 1 && !memcmp(ns->p, NTCP_SOAP12_NS, ns->len)) {
+            found = decl_of(decl, n, prefix, strlen(prefix));
             break;
+        }
     }
     if (!found)
         return NULL;
     ntcp_free(c->ns_found);
-    c->ns_found = ntcp_strndup(found, found_len);
+    c->ns_found = ntcp_strndup(found->p, found->len);
     return c->ns_found;
 }
 

@@ -1127,3 +1127,49 @@ TEST(workers_inline_short_calls_do_not_hold_the_loop)
     pipe_close(&b);
     stop(&f);
 }
+
+/* ---- the namespaces in scope at the SOAP Body ------------------------------------ */
+
+static char g_ns_t[64], g_ns_h[64];
+
+static ntcp_status op_namespaces(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    const char *t = ntcp_call_namespace(call, "t"), *h = ntcp_call_namespace(call, "h");
+    snprintf(g_ns_t, sizeof g_ns_t, "%s", t ? t : "(none)");
+    snprintf(g_ns_h, sizeof g_ns_h, "%s", h ? h : "(none)");
+    return ntcp_call_reply_text(call, "<W xmlns=\"urn:t\"/>", 18);
+}
+
+/* ntcp_call_namespace answers for the SOAP Body: an element named Body in
+ * another namespace before it, and a declaration on the Header, are out of
+ * its scope. */
+TEST(call_namespace_is_the_soap_bodys)
+{
+    fixture f;
+    ntcp_service *svc = serve_one(&f, 1, 1, NTCP_CONCURRENCY_SINGLE, 0, "urn:t/Ns", op_namespaces);
+    if (!svc)
+        return;
+    pipe_session p;
+    if (pipe_open(&p, f.url)) {
+        static const char env[] =
+            "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+            "xmlns:a=\"http://www.w3.org/2005/08/addressing\" xmlns:t=\"urn:envelope\">"
+            "<s:Header xmlns:h=\"urn:header\"><a:Action s:mustUnderstand=\"1\">urn:t/Ns</a:Action>"
+            "<a:MessageID>urn:uuid:00000000-0000-4000-8000-000000000005</a:MessageID>"
+            "<a:ReplyTo><a:Address>http://www.w3.org/2005/08/addressing/anonymous</a:Address></a:ReplyTo>"
+            "</s:Header>"
+            "<x:Body xmlns:x=\"urn:other\" xmlns:t=\"urn:wrong\"><X/></x:Body>"
+            "<s:Body xmlns:t=\"urn:right\"><t:Q/></s:Body></s:Envelope>";
+        ntcp_buf out;
+        ntcp_buf_init(&out, 1 << 20);
+        CHECK_EQ_INT(ntcp_xml_from_text(env, sizeof env - 1, p.w, &out), NTCP_OK);
+        CHECK_EQ_INT(ntcp_channel_send(p.ch, out.data, out.len), NTCP_OK);
+        ntcp_buf_free(&out);
+        pipe_expect(&p, 5, "<W xmlns=\"urn:t\"/>");
+        CHECK_EQ_STR(g_ns_t, "urn:right");
+        CHECK_EQ_STR(g_ns_h, "(none)");
+    }
+    pipe_close(&p);
+    stop(&f);
+}
