@@ -38,6 +38,7 @@
 #include <nettcp/service.h>
 #include <nettcp/trace.h>
 #include "channel/conn.h"
+#include "echo_server.h"
 #include "channel/trace_int.h"
 #include "channel/server_int.h"
 #include "channel/service_int.h"
@@ -68,23 +69,6 @@ static void on_term(int sig)
     ntcp_service_stop(g_svc);
 }
 
-static ntcp_status soap_echo(void *ctx, ntcp_call *call)
-{
-    (void)ctx;
-    ntcp_xml_reader *r = ntcp_call_body(call);
-    ntcp_xml_writer *w = ntcp_call_reply_writer(call);
-    if (!r || !w)
-        return NTCP_E_NOMEM;
-    for (;;) {
-        ntcp_xml_node n;
-        ntcp_status st = ntcp_xml_reader_next(r, &n);
-        if (st || n.type == NTCP_XML_NODE_EOF)
-            return st;
-        if ((st = ntcp_xml_writer_copy_node(w, &n)))
-            return st;
-    }
-}
-
 static int serve(const char *trace_mode)
 {
     ntcp_service_options o;
@@ -111,7 +95,7 @@ static int serve(const char *trace_mode)
         o.trace = t;
     }
     int port = 0;
-    if (ntcp_service_new(&g_svc, &o) || ntcp_service_add_operation(g_svc, ECHO_ACTION, NULL, soap_echo, NULL) ||
+    if (ntcp_service_new(&g_svc, &o) || ntcp_service_add_operation(g_svc, ECHO_ACTION, NULL, bench_soap_echo, NULL) ||
         ntcp_service_listen(g_svc, "net.tcp://127.0.0.1:0/bench", &port)) {
         fprintf(stderr, "bench_load: cannot start the service\n");
         return 1;

@@ -112,24 +112,6 @@ static ntcp_channel *open_secure(int port, ntcp_stream **up_out) { return open_s
 
 /* ---- the whole stack: the service host answering SOAP calls ---- */
 #define ECHO_ACTION "http://tempuri.org/IBench/Echo"
-/* The body back, node by node, read and written in binary */
-static ntcp_status soap_echo(void *ctx, ntcp_call *call)
-{
-    (void)ctx;
-    ntcp_xml_reader *r = ntcp_call_body(call);
-    ntcp_xml_writer *w = ntcp_call_reply_writer(call);
-    if (!r || !w)
-        return NTCP_E_NOMEM;
-    for (;;) {
-        ntcp_xml_node n;
-        ntcp_status st = ntcp_xml_reader_next(r, &n);
-        if (st || n.type == NTCP_XML_NODE_EOF)
-            return st;
-        if ((st = ntcp_xml_writer_copy_node(w, &n)))
-            return st;
-    }
-}
-
 static ntcp_service *start_soap_service(int *port)
 {
     ntcp_service_options o;
@@ -139,7 +121,7 @@ static ntcp_service *start_soap_service(int *port)
     if (w && *w)
         o.workers = (unsigned)atoi(w);
     ntcp_service *s;
-    if (ntcp_service_new(&s, &o) || ntcp_service_add_operation(s, ECHO_ACTION, NULL, soap_echo, NULL) ||
+    if (ntcp_service_new(&s, &o) || ntcp_service_add_operation(s, ECHO_ACTION, NULL, bench_soap_echo, NULL) ||
         ntcp_service_listen(s, "net.tcp://127.0.0.1:0/bench", port)) {
         fprintf(stderr, "bench_secure: cannot start the SOAP service\n");
         exit(1);

@@ -115,24 +115,6 @@ static int run_client(int port, int n)
     return 0;
 }
 
-/* The body back, node by node */
-static ntcp_status soap_echo(void *ctx, ntcp_call *call)
-{
-    (void)ctx;
-    ntcp_xml_reader *r = ntcp_call_body(call);
-    ntcp_xml_writer *w = ntcp_call_reply_writer(call);
-    if (!r || !w)
-        return NTCP_E_NOMEM;
-    for (;;) {
-        ntcp_xml_node nd;
-        ntcp_status st = ntcp_xml_reader_next(r, &nd);
-        if (st || nd.type == NTCP_XML_NODE_EOF)
-            return st;
-        if ((st = ntcp_xml_writer_copy_node(w, &nd)))
-            return st;
-    }
-}
-
 static int run_service(const char *portfile)
 {
     ntcp_service_options o;
@@ -140,7 +122,7 @@ static int run_service(const char *portfile)
     o.nns.keytab = env("NTCP_REALM_SERVICE_KEYTAB");
     ntcp_service *s;
     int port;
-    if (ntcp_service_new(&s, &o) || ntcp_service_add_operation(s, ECHO_ACTION, NULL, soap_echo, NULL) ||
+    if (ntcp_service_new(&s, &o) || ntcp_service_add_operation(s, ECHO_ACTION, NULL, bench_soap_echo, NULL) ||
         ntcp_service_listen(s, "net.tcp://127.0.0.1:0/bench", &port)) {
         fprintf(stderr, "conn_cost: cannot start the service\n");
         return 1;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <nettcp/server.h>
+#include <nettcp/service.h>
 
 /* NTCP_BENCH_CPUS=C,S: which = 0 pins the caller to CPU C (the client side
  * and in-process floors), 1 to CPU S (a service thread); unset: the
@@ -68,6 +69,24 @@ static inline void *bench_echo_run(void *server)
     if (ntcp_server_run(server))
         fprintf(stderr, "bench: the echo service stopped with an error\n");
     return NULL;
+}
+
+/* The service host's echo operation: the request's body back, node by node. */
+static inline ntcp_status bench_soap_echo(void *ctx, ntcp_call *call)
+{
+    (void)ctx;
+    ntcp_xml_reader *r = ntcp_call_body(call);
+    ntcp_xml_writer *w = ntcp_call_reply_writer(call);
+    if (!r || !w)
+        return NTCP_E_NOMEM;
+    for (;;) {
+        ntcp_xml_node n;
+        ntcp_status st = ntcp_xml_reader_next(r, &n);
+        if (st || n.type == NTCP_XML_NODE_EOF)
+            return st;
+        if ((st = ntcp_xml_writer_copy_node(w, &n)))
+            return st;
+    }
 }
 
 #endif
