@@ -300,6 +300,33 @@ static void quiet(void *ctx, const char *fmt, ...)
     (void)fmt;
 }
 
+/* Parses a whole document with libxml2, nothing fetched, nothing printed;
+ * NULL if not well-formed (fe: the first error, which explains the rest),
+ * or if no parser could be made (*nomem). */
+static xmlDocPtr read_doc_quietly(const char *mem, size_t len, const char *url, struct first_error *fe, bool *nomem)
+{
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlDocPtr x = NULL;
+    *nomem = !ctxt;
+    /* errors raised without a parser context (encoding conversion) would go to stderr: silenced
+     * for this thread while parsing (libxml2 keeps the handler per thread) */
+    xmlGenericErrorFunc saved_fn = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, quiet);
+    if (ctxt) {
+        ctxt->sax->serror = on_xml_error;
+        ctxt->_private = fe;
+        x = xmlCtxtReadMemory(ctxt, mem, (int)len, url, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (x && !ctxt->wellFormed) {
+            xmlFreeDoc(x);
+            x = NULL;
+        }
+        xmlFreeParserCtxt(ctxt);
+    }
+    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
+    return x;
+}
+
 static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, const char *what, size_t depth,
                             const uint8_t *mem, size_t memlen)
 {
@@ -355,33 +382,15 @@ static ntcp_status load_doc(ntcp_wsdl *w, const char *url, const char *from, con
         ntcp_free(data);
         return fail(w, NTCP_E_LIMIT, NTCP_CAUSE_WSDL_LIMIT, "%s: too large", url);
     }
-    /* the first error is the one that explains the rest: caught per parser context */
     struct first_error fe = { 0 };
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    xmlDocPtr x = NULL;
-    /* errors raised without a parser context (encoding conversion) would go to stderr: silenced
-     * for this thread while parsing (libxml2 keeps the handler per thread) */
-    xmlGenericErrorFunc saved_fn = xmlGenericError;
-    void *saved_ctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, quiet);
-    if (ctxt) {
-        ctxt->sax->serror = on_xml_error;
-        ctxt->_private = &fe;
-        x = xmlCtxtReadMemory(ctxt, (const char *)mem, (int)memlen, url, NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (x && !ctxt->wellFormed) {
-            xmlFreeDoc(x);
-            x = NULL;
-        }
-        xmlFreeParserCtxt(ctxt);
-    }
-    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
+    bool nomem;
+    xmlDocPtr x = read_doc_quietly((const char *)mem, memlen, url, &fe, &nomem);
     ntcp_free(data);
     char via[400] = ""; /* the import that led here */
     if (what)
         snprintf(via, sizeof via, "%s in %s: ", what, from);
     if (!x) {
-        if (!ctxt)
+        if (nomem)
             return NTCP_E_NOMEM;
         return fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_WSDL_BAD_XML, "%s%s: line %d: %s", via, url, fe.line,
                     fe.msg[0] ? fe.msg : "not well-formed");
@@ -1136,24 +1145,10 @@ ntcp_status ntcp_wsdl_load_metadata(const void *data, size_t len, const char *so
         goto out;
     }
     struct first_error fe = { 0 };
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    xmlGenericErrorFunc saved_fn = xmlGenericError;
-    void *saved_ctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, quiet);
-    if (ctxt) {
-        ctxt->sax->serror = on_xml_error;
-        ctxt->_private = &fe;
-        reply = xmlCtxtReadMemory(ctxt, data ? data : "", (int)len, src, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (reply && !ctxt->wellFormed) {
-            xmlFreeDoc(reply);
-            reply = NULL;
-        }
-        xmlFreeParserCtxt(ctxt);
-    }
-    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
+    bool nomem;
+    reply = read_doc_quietly(data ? data : "", len, src, &fe, &nomem);
     if (!reply) {
-        st = ctxt ? fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY, "%s: the reply's body: line %d: %s", src,
+        st = !nomem ? fail(w, NTCP_E_MALFORMED, NTCP_CAUSE_MEX_BAD_REPLY, "%s: the reply's body: line %d: %s", src,
                          fe.line, fe.msg[0] ? fe.msg : "not well-formed XML")
                   : NTCP_E_NOMEM;
         goto out;

@@ -493,6 +493,8 @@ static bool node_is(const xmlNode *c, const WS_XML_STRING *local, const WS_XML_S
 
 /* the first child element of e that no element or array field of sd names,
  * copied into an XML buffer from heap (its namespaces declared in the copy) */
+static HRESULT append_node(WS_XML_BUFFER *b, const xmlNode *n, WS_ERROR *error);
+
 static HRESULT read_any_element(const xmlNode *e, const WS_STRUCT_DESCRIPTION *sd, const WS_FIELD_DESCRIPTION *f,
                                 WS_HEAP *heap, void *fp, WS_ERROR *error)
 {
@@ -513,26 +515,10 @@ static HRESULT read_any_element(const xmlNode *e, const WS_STRUCT_DESCRIPTION *s
         if (f->options & WS_FIELD_OPTIONAL) return S_OK;
         return ntcp__wws_fail(error, WS_E_INVALID_FORMAT, NTCP_CAUSE_PROTOCOL, "the struct has no element for its any-element field");
     }
-    xmlDocPtr nd = xmlNewDoc((const xmlChar *)"1.0");
-    xmlNodePtr copy = nd ? xmlDocCopyNode((xmlNode *)c, nd, 1) : NULL;
-    xmlBufferPtr xb = copy ? xmlBufferCreate() : NULL;
-    HRESULT hr = S_OK;
-    if (!xb) hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
-    else {
-        xmlDocSetRootElement(nd, copy);
-        /* in no namespace: say so, or a default namespace around where the copy is written would claim it */
-        if (!copy->ns) xmlNewNs(copy, (const xmlChar *)"", NULL);
-        copy = NULL;
-        if (xmlNodeDump(xb, nd, xmlDocGetRootElement(nd), 0, 0) < 0)
-            hr = ntcp__wws_fail(error, E_OUTOFMEMORY, NTCP_CAUSE_OUT_OF_MEMORY, "out of memory");
-    }
     WS_XML_BUFFER *b = NULL;
-    if (SUCCEEDED(hr)) hr = WsCreateXmlBuffer(heap, NULL, 0, &b, error);
-    if (SUCCEEDED(hr)) hr = ntcp__wws_buffer_append(b, xmlBufferContent(xb), (size_t)xmlBufferLength(xb), error);
+    HRESULT hr = WsCreateXmlBuffer(heap, NULL, 0, &b, error);
+    if (SUCCEEDED(hr)) hr = append_node(b, c, error);
     if (SUCCEEDED(hr)) *(WS_XML_BUFFER **)fp = b;
-    if (xb) xmlBufferFree(xb);
-    if (copy) xmlFreeNode(copy);
-    if (nd) xmlFreeDoc(nd);
     return hr;
 }
 

@@ -85,15 +85,17 @@ contains "the default message handler: the request's body back" \
     "$(call "$echo" --security none --action urn:other --body '<Other xmlns="urn:x"><a>1</a></Other>')" '<a>1</a>'
 check "no default message handler on ICalculator: ActionNotSupported" \
     "$(call "$url" --security none --action urn:other --body '<Other/>' --json | grep -o '"cause":"[a-z_]*"')" '"cause":"action_not_supported"'
-# a stub that blocks holds one worker, not the host: another session's call is answered meanwhile
-call "$echo" --security none --action http://tempuri.org/IEcho/Delay --body "$(delay_body 8000)" >"$tmp/slow.out" &
+# a stub that blocks (Delay, until Echo("release")) holds one thread, not the host: another session's call is
+# answered meanwhile
+call "$echo" --security none --action http://tempuri.org/IEcho/Delay --body "$(delay_body 50000)" >"$tmp/slow.out" &
 slow=$!
-for _ in $(seq 1 200); do grep -qs '^delay 8000' "$tmp/none.out" && break; read -r -t 0.05 <> <(:) || true; done
+for _ in $(seq 1 200); do grep -qs '^delay 50000' "$tmp/none.out" && break; read -r -t 0.05 <> <(:) || true; done
 check "a blocked stub: another call is answered meanwhile" \
     "$(call "$url" --security none --action $CALC/Add --body "$(calc_body Add 1 1)"):$(kill -0 $slow 2>/dev/null && echo running)" \
     "$(result Add 2):running"
+call "$echo" --security none --action http://tempuri.org/IEcho/Echo --body "$(echo_body release)" >/dev/null
 wait $slow
-contains "a blocked stub: its own reply when it returns" "$(cat "$tmp/slow.out")" "<DelayResult xmlns=\"http://tempuri.org/\">8000</DelayResult>"
+contains "a blocked stub: its own reply when it returns" "$(cat "$tmp/slow.out")" "<DelayResult xmlns=\"http://tempuri.org/\">50000</DelayResult>"
 check "the WWSAPI service proxy (WsCall) against the WWSAPI service host" \
     "$(LD_LIBRARY_PATH=$root$lib "$tmp/calc_proxy" "$url" none "$echo" 2>&1)" "Add(2, 3) = 5
 Divide(1, 3) = 0.33333333333333331

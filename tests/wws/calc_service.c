@@ -292,12 +292,23 @@ static HRESULT CALLBACK Scale_(const WS_OPERATION_CONTEXT *c, int factor, double
     return S_OK;
 }
 
+/* Delay's gate: Echo("release") opens it for every Delay, now and later */
+static pthread_mutex_t gateMu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gateCv = PTHREAD_COND_INITIALIZER;
+static int released;
+
 static HRESULT CALLBACK Echo_(const WS_OPERATION_CONTEXT *context, WCHAR *text, WCHAR **result,
                               const WS_ASYNC_CONTEXT *x, WS_ERROR *error)
 {
     WS_HEAP *heap = NULL;
     HRESULT hr = WsGetOperationContextProperty(context, WS_OPERATION_CONTEXT_PROPERTY_HEAP, &heap, sizeof(heap), error);
     if (FAILED(hr)) return hr;
+    if (!wcscmp(text, L"release")) {
+        pthread_mutex_lock(&gateMu);
+        released = 1;
+        pthread_cond_broadcast(&gateCv);
+        pthread_mutex_unlock(&gateMu);
+    }
     const char *who = Caller(context);
     size_t n = wcslen(text) + strlen(who) + 32;
     WCHAR *out = NULL;
@@ -320,8 +331,16 @@ static HRESULT CALLBACK Delay_(const WS_OPERATION_CONTEXT *context, int ms, int 
     }
     printf("delay %d\n", ms);
     fflush(stdout);
-    struct timespec t = { ms / 1000, (ms % 1000) * 1000000L }; /* a stub may block */
-    nanosleep(&t, NULL);
+    /* a stub may block: this one until Echo("release") or ms pass, whichever comes first */
+    struct timespec end;
+    clock_gettime(CLOCK_REALTIME, &end);
+    long long ns = end.tv_nsec + (ms % 1000) * 1000000LL;
+    end.tv_sec += ms / 1000 + (time_t)(ns / 1000000000);
+    end.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&gateMu);
+    while (!released && pthread_cond_timedwait(&gateCv, &gateMu, &end) == 0)
+        ;
+    pthread_mutex_unlock(&gateMu);
     *result = ms;
     return S_OK;
 }
