@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "test.h"
+#include "request_util.h"
 #include "channel/conn.h"
 #include "channel/server_int.h"
 #include "channel/service_int.h"
@@ -203,26 +204,11 @@ static void raw_free(raw *r)
     ntcp_xml_session_free(r->in);
 }
 
-static void msg_id(char *id, size_t cap, int i)
-{
-    snprintf(id, cap, "urn:uuid:00000000-0000-4000-8000-%012d", i);
-}
-
 /* queues request i into the framing output (written by the next flush) */
 static void raw_queue(raw *r, const char *action, int i)
 {
-    char id[64], body[64];
-    msg_id(id, sizeof id, i);
-    snprintf(body, sizeof body, "<I xmlns=\"urn:t\">%d</I>", i);
-    ntcp_soap_out m = { 0 };
-    m.action = action;
-    m.message_id = id;
-    m.reply_to_anonymous = true;
-    m.body = body;
-    m.body_len = strlen(body);
     ntcp_buf out;
-    ntcp_buf_init(&out, 1 << 20);
-    ntcp_status st = ntcp_soap_write(r->w, &m, &out);
+    ntcp_status st = rq_write(r->w, action, i, &out);
     if (!st)
         st = ntcp_framing_send_envelope(r->f, out.data, out.len);
     CHECK_EQ_INT(st, NTCP_OK);
@@ -245,7 +231,7 @@ static void raw_expect(raw *r, int i, size_t body_len)
     ntcp_soap_msg_init(&m);
     CHECK_EQ_INT(ntcp_soap_read_session(ev.data, ev.len, r->in, &big, NULL, 0, &m), NTCP_OK);
     char want[64];
-    msg_id(want, sizeof want, i);
+    rq_id(want, sizeof want, i);
     CHECK_EQ_STR(m.relates_to ? m.relates_to : "", want);
     CHECK(!m.is_fault);
     if (body_len)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "test.h"
+#include "request_util.h"
 #include "channel/service_int.h"
 #include "channel/server_int.h"
 #include <nettcp/channel.h>
@@ -256,18 +257,8 @@ static bool pipe_open(pipe_session *p, const char *url)
 
 static void pipe_send(pipe_session *p, const char *action, int i)
 {
-    char id[64], body[64];
-    snprintf(id, sizeof id, "urn:uuid:00000000-0000-4000-8000-00000000000%d", i);
-    snprintf(body, sizeof body, "<I xmlns=\"urn:t\">%d</I>", i);
-    ntcp_soap_out m = { 0 };
-    m.action = action;
-    m.message_id = id;
-    m.reply_to_anonymous = true;
-    m.body = body;
-    m.body_len = strlen(body);
     ntcp_buf out;
-    ntcp_buf_init(&out, 1 << 20);
-    ntcp_status st = ntcp_soap_write(p->w, &m, &out);
+    ntcp_status st = rq_write(p->w, action, i, &out);
     if (!st)
         st = ntcp_channel_send(p->ch, out.data, out.len);
     CHECK_EQ_INT(st, NTCP_OK);
@@ -284,7 +275,7 @@ static void pipe_expect(pipe_session *p, int i, const char *body)
     ntcp_soap_msg_init(&r);
     CHECK_EQ_INT(ntcp_soap_read_session(d, n, p->in, NULL, NULL, 0, &r), NTCP_OK);
     char want[64];
-    snprintf(want, sizeof want, "urn:uuid:00000000-0000-4000-8000-00000000000%d", i);
+    rq_id(want, sizeof want, i);
     CHECK_EQ_STR(r.relates_to ? r.relates_to : "", want);
     CHECK(!r.is_fault);
     if (body)
