@@ -23,6 +23,14 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* polls until cond is false or ms passed */
+#define POLL_WHILE(cond, ms)                                                                                         \
+    do {                                                                                                             \
+        long long end_ = now_ms() + (ms);                                                                            \
+        while ((cond) && now_ms() < end_)                                                                            \
+            sched_yield();                                                                                           \
+    } while (0)
+
 /* ---- a barrier with a deadline, and an entry/exit log ------------------------ */
 
 static struct {
@@ -330,9 +338,7 @@ TEST(workers_single_session_in_order)
     if (pipe_open(&p, f.url)) {
         for (int i = 0; i < 4; i++)
             pipe_send(&p, "urn:t/Logged", i);
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__service_requests(svc) < 4 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__service_requests(svc) < 4, DEADLINE_MS);
         CHECK_EQ_INT((int)ntcp__service_requests(svc), 4);
         CHECK_EQ_INT((int)ntcp__service_dispatched(svc), 1); /* the others wait for the first */
         g_release();
@@ -361,9 +367,7 @@ TEST(workers_dispatcher_fault_waits_its_turn)
         pipe_send(&p, "urn:t/Logged", 0); /* held until released */
         pipe_send(&p, "urn:t/Nope", 1);
         pipe_send(&p, "urn:t/Logged", 2);
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__service_requests(svc) < 2 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__service_requests(svc) < 2, DEADLINE_MS);
         g_release();
         pipe_expect(&p, 0, "<R xmlns=\"urn:t\"/>");
         const uint8_t *d;
@@ -772,9 +776,7 @@ static ntcp_status op_until_taken(void *ctx, ntcp_call *call)
 {
     ntcp_server *srv = ntcp__service_server(ctx);
     unsigned long n = atomic_fetch_add(&g_taken_calls, 1) + 1;
-    long long end = now_ms() + DEADLINE_MS;
-    while (ntcp__server_takeovers(srv) < n && now_ms() < end)
-        sched_yield();
+    POLL_WHILE(ntcp__server_takeovers(srv) < n, DEADLINE_MS);
     return ntcp_call_reply_text(call, "<T xmlns=\"urn:t\"/>", 18);
 }
 
@@ -798,9 +800,7 @@ TEST(workers_inline_takeovers_leave_no_threads_behind)
             pipe_expect(&p, i % 10, "<T xmlns=\"urn:t\"/>");
         }
         CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 20);
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__server_runners(srv) > 3 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__server_runners(srv) > 3, DEADLINE_MS);
         CHECK((int)ntcp__server_runners(srv) <= 3);
     }
     pipe_close(&p);
@@ -904,13 +904,9 @@ TEST(workers_inline_batch_past_the_limit_goes_to_the_workers)
         pipe_expect(&a, 0, "<G xmlns=\"urn:t\"/>");
         CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 0); /* else the gate did not hold the loop: no batch of two */
         wait_arrived(2);
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__server_takeovers(srv) < 1 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__server_takeovers(srv) < 1, DEADLINE_MS);
         pipe_send(&d, "urn:t/Where", 3);
-        end = now_ms() + DEADLINE_MS / 2; /* before the held handlers give up */
-        while (ntcp__service_requests(svc) < 4 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__service_requests(svc) < 4, DEADLINE_MS / 2); /* before the held handlers give up */
         CHECK_EQ_INT((int)ntcp__service_requests(svc), 4); /* the loop read it: not held by a handler */
         CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 1); /* the second blocked call did not take a thread */
         g_release();
@@ -954,9 +950,7 @@ TEST(workers_inline_blocked_on_two_loops_stop_returns)
         CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 0); /* else the gates did not hold the loops */
         wait_arrived(2);
         ntcp_service_stop(svc);
-        long long end = now_ms() + DEADLINE_MS;
-        while (!atomic_load(&f.ran) && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(!atomic_load(&f.ran), DEADLINE_MS);
         CHECK_EQ_INT(atomic_load(&f.ran), 1); /* at the close timeout, both handlers still held */
     }
     g_release();
@@ -990,9 +984,7 @@ TEST(workers_inline_watch_covers_every_loop)
     if (n == 65) {
         pipe_send(&p[64], "urn:t/Logged", 0); /* held until released */
         wait_arrived(1);
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__server_takeovers(srv) < 1 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__server_takeovers(srv) < 1, DEADLINE_MS);
         CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 1);
         g_release();
         pipe_expect(&p[64], 0, "<R xmlns=\"urn:t\"/>");
@@ -1040,9 +1032,7 @@ TEST(workers_inline_lost_thread_does_not_come_back)
     if (ok) {
         pipe_send(&b, "urn:t/X", 0);
         CHECK(gate_wait_arrived(1));
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__server_takeovers(srv) < 1 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__server_takeovers(srv) < 1, DEADLINE_MS);
         CHECK_EQ_INT((int)ntcp__server_takeovers(srv), 1); /* X lost its loop */
         pipe_send(&c, "urn:t/Held", 1); /* on the new thread, inline: one stray of two allowed */
         wait_arrived(1);
@@ -1069,9 +1059,7 @@ static atomic_int g_ticked;
 static ntcp_status op_tick(void *ctx, ntcp_call *call)
 {
     unsigned long t0 = ntcp__service_watch_ticks(ctx);
-    long long end = now_ms() + DEADLINE_MS;
-    while (ntcp__service_watch_ticks(ctx) == t0 && now_ms() < end)
-        sched_yield();
+    POLL_WHILE(ntcp__service_watch_ticks(ctx) == t0, DEADLINE_MS);
     atomic_fetch_add(&g_ticked, 1);
     return ntcp_call_reply_text(call, "<T xmlns=\"urn:t\"/>", 18);
 }
@@ -1098,14 +1086,10 @@ TEST(workers_inline_short_calls_do_not_hold_the_loop)
         CHECK(gate_wait_arrived(1));
         for (int i = 1; i <= 30; i++)
             pipe_send(&a, "urn:t/Tick", i % 10);
-        long long end = now_ms() + DEADLINE_MS;
-        while (ntcp__service_requests(svc) < 31 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(ntcp__service_requests(svc) < 31, DEADLINE_MS);
         gate_open();
         pipe_expect(&a, 0, "<G xmlns=\"urn:t\"/>");
-        end = now_ms() + DEADLINE_MS;
-        while (atomic_load(&g_ticked) < 2 && now_ms() < end)
-            sched_yield();
+        POLL_WHILE(atomic_load(&g_ticked) < 2, DEADLINE_MS);
         pipe_send(&b, "urn:t/Where", 0);
         pipe_expect(&b, 0, "<W xmlns=\"urn:t\"/>");
         CHECK(atomic_load(&g_ticked) < 30); /* answered between them, not after them all */
