@@ -110,13 +110,14 @@ mkfifo "$tmp/svc2.in"   # opened read-write: a stdin that never reaches EOF
 (cd "$tmp" && exec mono "$bin/MonoService.exe" "net.tcp://127.0.0.1:$port2/calc") <>"$tmp/svc2.in" >"$tmp/svc2.out" 2>"$tmp/svc2.err" &
 s2pid=$!
 
-# --- stop the capture once a later probe shows up: everything before it was printed
+# --- stop the capture once a later probe shows up and the capture stops growing
 for _ in $(seq 1 400); do
     (exec 4<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
     n=$(cut -d';' -f1 "$tmp/cap.raw" | sort -u | wc -l)
     [ "$n" -gt $((probes + 2)) ] && break
     pause
 done
+settled "$tmp/cap.raw" # tshark may still be printing what it captured before the probe (under load)
 kill -INT $tpid; wait $tpid 2>/dev/null; tpid=
 
 if wait_ready $s2pid "$tmp/svc2.out"; then
